@@ -1,0 +1,43 @@
+# Everything neardup needs is installed from here: `make demo` and `make test` work on a fresh machine.
+PYTHON ?= $(shell command -v python3.12 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck unit eval bench clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "neardup needs Python >= 3.12 (pyenv: the .python-version file selects 3.12)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Build a small real example (edited copies of bundled photographs) and scan it.
+demo: $(STAMP)
+	$(BIN)/python -m neardup.examples example
+	$(BIN)/neardup scan example --csv example/pairs.csv --json example/result.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -q
+
+test: lint typecheck unit
+
+# The evaluation set and the benchmark against peers (minutes, not part of `make test`).
+eval: $(STAMP)
+	$(BIN)/python benchmarks/make_eval_set.py eval-data
+	$(BIN)/neardup eval eval-data/truth.json
+
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run_scan_bench.py eval-data
+
+clean:
+	rm -rf $(VENV) example eval-data

@@ -1,0 +1,298 @@
+"""The typed entry points the CLI wraps: `scan` (paths to scored groups) and `compare` (two images).
+
+One pipeline for two images and for a million:
+sources -> (feature store | decode + features) -> candidates -> scoring -> groups.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from neardup.candidates import candidate_pairs
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
+from neardup.engines.local import default_workers, map_batches
+from neardup.features import FeatureConfig, extract_batch
+from neardup.features.embed import MODELS
+from neardup.groups import build_groups
+from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
+from neardup.scoring import (
+    ALL_METHODS,
+    DEFAULT_METHODS,
+    HASH_METHODS,
+    PRESETS,
+    score_pair,
+    threshold_for,
+)
+from neardup.sources import collect
+from neardup.store import FeatureStore, default_cache_path
+
+Progress = Callable[[int, int], None]
+"""Called as progress(done, total) while images are being read."""
+
+CacheSetting = str | Path | bool | None
+"""A cache file path, True/None for the default cache, False for no cache."""
+
+
+def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Method names from "pdq,sscd" or a list; "default" means exact + pdq + sscd_distilled."""
+    if methods is None:
+        return DEFAULT_METHODS
+    names = methods.split(",") if isinstance(methods, str) else list(methods)
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip().lower()
+        expanded = DEFAULT_METHODS if name in ("default", "fusion") else (name,)
+        for method in expanded:
+            if method not in ALL_METHODS:
+                raise ValueError(
+                    f"unknown method {method!r}; choose from default, {', '.join(ALL_METHODS)}"
+                )
+            if method not in out:
+                out.append(method)
+    if "exact" not in out:
+        out.insert(0, "exact")  # free: the hashes are made while reading anyway
+    return tuple(out)
+
+
+def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXELS) -> FeatureConfig:
+    return FeatureConfig(
+        pdq="pdq" in methods,
+        imagehashes=tuple(m for m in methods if m in HASH_METHODS),
+        models=tuple(m for m in methods if m in MODELS),
+        decode=DecodeSpec(max_pixels=max_pixels),
+    )
+
+
+def scan(
+    paths: Iterable[str | Path],
+    *,
+    methods: str | Sequence[str] | None = None,
+    preset: str | None = None,
+    threshold: float | None = None,
+    cache: CacheSetting = None,
+    workers: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Find exact and near-duplicate images under `paths` (files or folders, recursively).
+
+    Returns every pair at or above the threshold with its per-method and fused similarity,
+    keeper-centred groups, and every file that could not be used with the reason.
+    """
+    method_names = parse_methods(methods)
+    cut = threshold_for(preset, threshold)
+    clock = _Clock()
+    found = collect([str(p) for p in paths])
+    clock.lap("collect")
+    config = feature_config(method_names, max_pixels)
+    images, skipped, from_cache = _features(found.files, config, cache, workers, progress)
+    skipped = found.skipped + skipped
+    clock.lap("features")
+
+    candidates = candidate_pairs(images, method_names)
+    clock.lap("candidates")
+    pairs = _score(images, candidates, method_names, cut)
+    _confirm_pixels(images, pairs, method_names, cut, cache)
+    pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
+    clock.lap("scoring")
+    groups = build_groups(images, pairs, cut)
+    clock.lap("groups")
+
+    stats = Stats(
+        files_found=len(found.files) + len(found.skipped),
+        images=len(images),
+        skipped=len(skipped),
+        ignored=found.ignored,
+        from_cache=from_cache,
+        candidates=len(candidates),
+        pairs=len(pairs),
+        groups=len(groups),
+        seconds=clock.laps,
+    )
+    settings: dict[str, object] = {
+        "methods": list(method_names),
+        "threshold": cut,
+        "preset": preset if threshold is None else None,
+        "presets": dict(PRESETS),
+        "max_pixels": max_pixels,
+        "decode": asdict(config.decode),
+    }
+    skipped.sort(key=lambda s: s.path)
+    return ScanResult(images, pairs, groups, skipped, stats, settings)
+
+
+def _features(
+    files: list[FileRef],
+    config: FeatureConfig,
+    cache: CacheSetting,
+    workers: int | None,
+    progress: Progress | None,
+) -> tuple[list[Features], list[Skipped], int]:
+    """Features for every file: from the store where unchanged, computed (and stored) otherwise."""
+    store = _open_store(cache)
+    needed = config.names()
+    results: dict[str, Features | Skipped] = {}
+    todo: list[FileRef] = []
+    try:
+        if store is None:
+            todo = list(files)
+        else:
+            for ref, cached in store.lookup(files, needed):
+                if cached is None:
+                    todo.append(ref)
+                else:
+                    results[ref.path] = cached
+        from_cache = len(results)
+        total = len(files)
+        if progress:
+            progress(from_cache, total)
+        workers = workers or default_workers()
+        threads = 1 if len(todo) >= 24 and workers > 1 else workers
+        run_config = FeatureConfig(
+            pdq=config.pdq,
+            imagehashes=config.imagehashes,
+            models=config.models,
+            flip_views=config.flip_views,
+            decode=config.decode,
+            threads=threads,
+        )
+        for chunk, out in map_batches(extract_batch, todo, run_config, workers=workers):
+            for ref, item in zip(chunk, out, strict=True):
+                results[ref.path] = item
+            if store is not None:
+                store.put(zip(chunk, out, strict=True), needed)
+            if progress:
+                progress(len(results), total)
+    finally:
+        if store is not None:
+            store.close()
+    images: list[Features] = []
+    skipped: list[Skipped] = []
+    for ref in files:
+        item = results[ref.path]
+        (skipped if isinstance(item, Skipped) else images).append(item)  # type: ignore[arg-type]
+    return images, skipped, from_cache
+
+
+def _open_store(cache: CacheSetting) -> FeatureStore | None:
+    if cache is False:
+        return None
+    path = default_cache_path() if cache is None or cache is True else Path(cache)
+    return FeatureStore(path)
+
+
+def _score(
+    images: list[Features], candidates: set[tuple[int, int]], methods: tuple[str, ...], cut: float
+) -> list[Pair]:
+    pairs: list[Pair] = []
+    for a, b in candidates:
+        scored = score_pair(images[a], images[b], methods)
+        if scored.similarity >= cut:
+            pairs.append(Pair(a, b, scored.similarity, scored.scores, scored.evidence))
+    return pairs
+
+
+def _confirm_pixels(
+    images: list[Features],
+    pairs: list[Pair],
+    methods: tuple[str, ...],
+    cut: float,
+    cache: CacheSetting,
+) -> None:
+    """Make the pixel hash where DCT-scaled decoding skipped it and it could decide a pair.
+
+    Only pairs of equal size whose perceptual evidence is already near-perfect can be
+    pixel-identical, so the full-resolution decode happens for a few images, not all.
+    """
+    if "exact" not in methods:
+        return
+    need: set[int] = set()
+    for pair in pairs:
+        a, b = images[pair.a], images[pair.b]
+        if pair.scores.get("exact", 0.0) >= 1.0 or (a.width, a.height) != (b.width, b.height):
+            continue
+        if pair.similarity >= 0.95 and (a.pixel_hash is None or b.pixel_hash is None):
+            need.update(i for i in (pair.a, pair.b) if images[i].pixel_hash is None)
+    if not need:
+        return
+    store = _open_store(cache)
+    try:
+        for i in need:
+            try:
+                data = Path(images[i].path).read_bytes()
+            except OSError:
+                continue
+            images[i].pixel_hash = pixel_hash_of(data)
+            if store is not None and images[i].pixel_hash:
+                store.update_pixel_hash(images[i].path, images[i].pixel_hash or "")
+    finally:
+        if store is not None:
+            store.close()
+    for n, pair in enumerate(pairs):
+        if pair.a in need or pair.b in need:
+            scored = score_pair(images[pair.a], images[pair.b], methods)
+            pairs[n] = Pair(pair.a, pair.b, scored.similarity, scored.scores, scored.evidence)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = self.last = time.perf_counter()
+        self.laps: dict[str, float] = {}
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self.last, 3)
+        self.laps["total"] = round(now - self.start, 3)
+        self.last = now
+
+
+def compare(
+    a: str | Path,
+    b: str | Path,
+    *,
+    methods: str | Sequence[str] | None = None,
+    cache: CacheSetting = False,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Comparison:
+    """How similar two images are by every method, fused, and the verdict at each preset.
+
+    Every method is computed and reported; the fused similarity uses `methods` (the scan
+    default unless given), so it is the number `scan` would report for this pair.
+    """
+    fused_methods = parse_methods(methods)
+    every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
+    found = collect([str(a), str(b)])
+    config = feature_config(every, max_pixels)
+    images, skipped, _ = _features(found.files, config, cache, 1, None)
+    skipped = found.skipped + skipped
+    if len(images) == 1 and found.aliases:
+        return Comparison(str(a), str(b), 1.0, {"exact": 1.0}, "same file", {}, skipped, True)
+    if len(images) != 2:
+        return Comparison(str(a), str(b), None, {}, "", {}, skipped, False)
+    fa, fb = images
+    scored = score_pair(fa, fb, every)
+    fused = score_pair(fa, fb, fused_methods)
+    verdicts = {name: fused.similarity >= cut for name, cut in PRESETS.items()}
+    return Comparison(
+        fa.path, fb.path, fused.similarity, scored.scores, fused.evidence, verdicts, skipped, False
+    )
+
+
+@dataclass(slots=True)
+class Comparison:
+    """The answer to `neardup compare A B`."""
+
+    a: str
+    b: str
+    similarity: float | None
+    """Fused similarity in [0, 1], or None when either image could not be read."""
+    scores: dict[str, float]
+    evidence: str
+    verdicts: dict[str, bool]
+    """Preset name -> whether the pair counts as a duplicate at that preset."""
+    skipped: list[Skipped]
+    same_file: bool
+    """Both paths name one file (a link): trivially identical, not a duplicate."""

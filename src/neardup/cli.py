@@ -1,0 +1,229 @@
+"""The `neardup` command: argument parsing and printing only; the work is in `neardup.api`.
+
+Exit codes: 0 done; 1 duplicates found with --fail-on-duplicates (for CI checks such as
+train/test leakage); 2 bad usage or an unusable setting; 3 no image could be read;
+130 interrupted (cached work is kept: run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from neardup import __version__
+from neardup.api import compare, scan
+from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.features.embed import ModelMissing
+from neardup.output import csv as csv_out
+from neardup.output import json as json_out
+from neardup.output import table
+from neardup.scoring import ALL_METHODS, PRESETS
+from neardup.sources import expand_stdin
+from neardup.store import StoreError
+
+EXIT_OK, EXIT_DUPLICATES, EXIT_USAGE, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        default="default",
+        help=(
+            "comma-separated methods: default (exact,pdq,sscd_distilled fused) or any of "
+            f"{', '.join(ALL_METHODS)}; e.g. --method pdq for a fast hash-only pass"
+        ),
+    )
+    parser.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help="refuse images claiming more pixels (decompression bombs); default %(default)s",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="neardup",
+        description="Find exact and near-duplicate images and say how similar each pair is.",
+    )
+    parser.add_argument("--version", action="version", version=f"neardup {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    s = commands.add_parser(
+        "scan",
+        help="find duplicate groups under folders or files",
+        description="Scan folders (recursively) and files; '-' reads paths from stdin.",
+    )
+    s.add_argument("paths", nargs="+", help="folders, files, or - for paths on stdin")
+    _common(s)
+    s.add_argument(
+        "--preset",
+        choices=list(PRESETS),
+        default="default",
+        help="fused-similarity threshold preset: "
+        + ", ".join(f"{k}={v}" for k, v in PRESETS.items()),
+    )
+    s.add_argument(
+        "--threshold", type=float, help="fused similarity cut in [0, 1] (overrides --preset)"
+    )
+    s.add_argument("--json", metavar="FILE", help="write the full result as JSON ('-' for stdout)")
+    s.add_argument("--csv", metavar="FILE", help="write the pairs as CSV ('-' for stdout)")
+    s.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
+    s.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    s.add_argument(
+        "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
+    )
+
+    c = commands.add_parser("compare", help="similarity of two images by every method")
+    c.add_argument("a")
+    c.add_argument("b")
+    _common(c)
+    c.add_argument("--json", action="store_true", help="print JSON")
+
+    e = commands.add_parser("eval", help="precision / recall against a truth file")
+    e.add_argument("truth", help="truth.json from benchmarks/make_eval_set.py")
+    _common(e)
+    e.add_argument("--split", help="only images of this split (calib or test)")
+    e.add_argument("--preset", choices=list(PRESETS), default="default")
+    e.add_argument("--threshold", type=float)
+    e.add_argument("--cache", metavar="FILE")
+    e.add_argument("--workers", type=int)
+    e.add_argument("--json", metavar="FILE", help="also write the scan result here")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "scan":
+            return _scan(args)
+        if args.command == "compare":
+            return _compare(args)
+        return _eval(args)
+    except KeyboardInterrupt:
+        print(
+            "\nneardup: interrupted; finished images are cached, run again to resume",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (ValueError, ModelMissing, StoreError) as error:
+        print(f"neardup: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+class _Bar:
+    """A tqdm progress bar on stderr, made on the first call (so nothing shows for cache hits)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar: object | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, unit="img", file=sys.stderr, dynamic_ncols=True)
+        bar = self.bar
+        assert isinstance(bar, tqdm)
+        bar.update(done - bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()  # type: ignore[attr-defined]
+
+
+def _write(target: str, text: str) -> None:
+    if target == "-":
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(text, encoding="utf-8")
+
+
+def _scan(args: argparse.Namespace) -> int:
+    paths = expand_stdin(args.paths)
+    if not paths:
+        print("neardup: error: no paths given (stdin was empty)", file=sys.stderr)
+        return EXIT_USAGE
+    bar = _Bar(not args.quiet and sys.stderr.isatty())
+    try:
+        result = scan(
+            paths,
+            methods=args.method,
+            preset=args.preset,
+            threshold=args.threshold,
+            cache=False if args.no_cache else args.cache,
+            workers=args.workers,
+            max_pixels=args.max_pixels,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    if args.json:
+        _write(args.json, json_out.dumps(result))
+    if args.csv:
+        _write(args.csv, csv_out.dumps(result))
+    if not args.quiet and "-" not in (args.json, args.csv):
+        print(table.render(result))
+    if not result.images and result.skipped:
+        return EXIT_NOTHING
+    if args.fail_on_duplicates and result.groups:
+        return EXIT_DUPLICATES
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    result = compare(args.a, args.b, methods=args.method, max_pixels=args.max_pixels)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "a": result.a,
+                    "b": result.b,
+                    "similarity": result.similarity,
+                    "evidence": result.evidence,
+                    "scores": {k: round(v, 4) for k, v in result.scores.items()},
+                    "verdicts": result.verdicts,
+                    "same_file": result.same_file,
+                    "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+                },
+                indent=2,
+            )
+        )
+    else:
+        for item in result.skipped:
+            print(f"skipped {item.path}: {item.reason}")
+        if result.same_file:
+            print("both paths name the same file (a link), so they are identical")
+        elif result.similarity is not None:
+            print(f"similarity {result.similarity:.3f}  (decided by {result.evidence})")
+            for method, score in result.scores.items():
+                print(f"  {method:15s} {score:.3f}")
+            for name, cut in PRESETS.items():
+                verdict = "duplicate" if result.verdicts[name] else "different"
+                print(f"  at {name:8s} (>= {cut}): {verdict}")
+    return EXIT_OK if result.similarity is not None else EXIT_NOTHING
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from neardup.eval import run_eval
+
+    report_text = run_eval(
+        args.truth,
+        methods=args.method,
+        preset=args.preset,
+        threshold=args.threshold,
+        split=args.split,
+        cache=args.cache,
+        workers=args.workers,
+        json_path=args.json,
+    )
+    print(report_text)
+    return EXIT_OK

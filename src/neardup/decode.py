@@ -1,0 +1,254 @@
+"""Safe decoding: from file bytes to one small, upright, 8-bit RGB picture the features share.
+
+Each file is decoded once, to the size the features need (JPEG DCT scaling through Pillow's
+draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
+- refused if it claims more pixels than `max_pixels` (decompression bombs) or is truncated
+  (Pillow raises instead of padding grey);
+- turned upright by its EXIF orientation;
+- brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
+  of an animation);
+- stripped of uniform letterbox / pillarbox borders, so a bordered copy matches its source.
+Bad input never raises: `decode` returns a `Skipped` with a reason a person can act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+
+from neardup.records import Skipped
+
+RGBArray = npt.NDArray[np.uint8]
+
+DEFAULT_MAX_PIXELS = 150_000_000
+"""About 12,000 x 12,000: larger images are refused as likely decompression bombs."""
+
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # never pad a truncated file silently
+Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clear reason
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeSpec:
+    """How much of an image the features need."""
+
+    min_side: int = 256
+    """Decode (and reduce) so the shorter side is at least this many pixels."""
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    trim: bool = True
+    full_pixels: bool = False
+    """Decode at full resolution (no DCT scaling) so the pixel hash is always computed."""
+
+
+@dataclass(slots=True)
+class Decoded:
+    """One decoded image: the working picture and the facts about the original."""
+
+    rgb: RGBArray
+    """H x W x 3 uint8, upright, reduced, borders trimmed."""
+    width: int
+    height: int
+    """Size of the original as displayed (after EXIF orientation)."""
+    format: str
+    pixel_hash: str | None
+    trimmed: tuple[int, int, int, int] | None
+
+
+def decode(data: bytes, path: str, spec: DecodeSpec = DecodeSpec()) -> Decoded | Skipped:
+    """Decode `data` (the bytes of the file at `path`) or say why it cannot be used."""
+    if not data:
+        return Skipped(path, "empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return _decode(data, path, spec)
+    except _Refused as refused:
+        return Skipped(path, str(refused))
+    except UnidentifiedImageError:
+        return Skipped(path, _unrecognised(data))
+    except Image.DecompressionBombError as error:
+        return Skipped(path, f"decompression bomb: {error}")
+    except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as error:
+        return Skipped(path, f"corrupt or truncated image: {_message(error)}")
+    except MemoryError:
+        return Skipped(path, "out of memory while decoding")
+    except Exception as error:  # a decoder bug must not stop the scan
+        return Skipped(path, f"cannot decode ({type(error).__name__}: {_message(error)})")
+
+
+class _Refused(Exception):
+    """A file we decline to decode, with the reason as its message."""
+
+
+def _decode(data: bytes, path: str, spec: DecodeSpec) -> Decoded:
+    image: Image.Image = Image.open(io.BytesIO(data))
+    fmt = image.format or "unknown"
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise _Refused(f"image has no pixels ({width} x {height})")
+    if width * height > spec.max_pixels:
+        raise _Refused(
+            f"decompression bomb: claims {width} x {height} = {width * height:,} pixels, "
+            f"over the limit of {spec.max_pixels:,} (raise it with --max-pixels)"
+        )
+    if getattr(image, "n_frames", 1) > 1:
+        fmt += " (animated: first frame)"
+        image.seek(0)
+    full = True
+    if fmt == "JPEG" and not spec.full_pixels:
+        draft_mode = image.mode if image.mode in ("RGB", "L") else None
+        image.draft(draft_mode, (spec.min_side, spec.min_side))
+        full = image.size == (width, height)
+    image.load()
+    orientation = _orientation(image)
+    image = ImageOps.exif_transpose(image) or image
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    rgb_image = to_rgb(image)
+    pixel_hash = _pixel_hash(rgb_image) if full else None
+    rgb_image = _reduce(rgb_image, spec.min_side)
+    rgb = np.asarray(rgb_image, dtype=np.uint8)
+    box = None
+    if spec.trim:
+        box = find_borders(rgb)
+        if box is not None:
+            left, top, right, bottom = box
+            rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
+            box = _scale_box(box, rgb_image.size, (width, height))
+    return Decoded(np.ascontiguousarray(rgb), width, height, fmt, pixel_hash, box)
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """8-bit RGB from any mode: 16-bit scaled (not clipped), alpha composited over white."""
+    mode = image.mode
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        values = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
+        if mode == "F" and values.max(initial=0) <= 1.0:
+            top = 1.0
+        grey = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        mode = image.mode
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        mode == "RGB" and "transparency" in image.info
+    ):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if mode == "RGB":
+        return image
+    return image.convert("RGB")
+
+
+def _orientation(image: Image.Image) -> int:
+    try:
+        value = image.getexif().get(0x0112, 1)
+        return int(value) if isinstance(value, int) else 1
+    except Exception:
+        return 1
+
+
+def _pixel_hash(image: Image.Image) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(f"{image.size[0]}x{image.size[1]}:".encode())
+    digest.update(image.tobytes())
+    return digest.hexdigest()
+
+
+def pixel_hash_of(data: bytes) -> str | None:
+    """Hash of the full-resolution upright RGB pixels (None if undecodable)."""
+    result = decode(data, "", DecodeSpec(full_pixels=True, trim=False, min_side=1 << 30))
+    return result.pixel_hash if isinstance(result, Decoded) else None
+
+
+def _reduce(image: Image.Image, min_side: int) -> Image.Image:
+    """Shrink so the shorter side is `min_side` (never enlarge)."""
+    w, h = image.size
+    short = min(w, h)
+    if short <= min_side:
+        return image
+    scale = min_side / short
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
+
+
+BORDER_TOLERANCE = 12
+"""How far (0-255, any channel) a pixel may stray from the border colour and still be border."""
+BORDER_GREY = 24
+"""Letterboxes are neutral: a border colour whose channels differ by more is not trimmed."""
+BORDER_DARK, BORDER_LIGHT = 48, 207
+"""...and near black or near white: a grey sky or a wall is content, not a border."""
+
+
+def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
+    """Widths of uniform, neutral borders as (left, top, right, bottom), or None if none.
+
+    A row or column counts as border when at least 99 % of its pixels are within
+    `BORDER_TOLERANCE` of that edge's colour, which must be near black or near white. Each
+    axis keeps at least half its size, so a plain picture is never trimmed to nothing.
+    """
+    h, w = rgb.shape[:2]
+    if h < 16 or w < 16:
+        return None
+    img = rgb.astype(np.int16)
+
+    def run(lines: npt.NDArray[np.int16]) -> int:
+        """How many leading lines (axis 0 of `lines`: line, pixel, channel) are border."""
+        colour = np.median(lines[0], axis=0)
+        if colour.max() - colour.min() > BORDER_GREY:
+            return 0
+        if BORDER_DARK < colour.mean() < BORDER_LIGHT:
+            return 0
+        close = np.abs(lines - colour).max(axis=2) <= BORDER_TOLERANCE
+        uniform = close.mean(axis=1) >= 0.99
+        if not uniform[0]:
+            return 0
+        bad = np.flatnonzero(~uniform)
+        return int(bad[0]) if bad.size else len(uniform)
+
+    top = run(img)
+    bottom = run(img[::-1])
+    left = run(img.transpose(1, 0, 2))
+    right = run(img.transpose(1, 0, 2)[::-1])
+    if top + bottom > h // 2:
+        top = bottom = 0
+    if left + right > w // 2:
+        left = right = 0
+    # Only trim borders that mean something: at least 1 % of the side.
+    top, bottom = (v if v >= max(2, h // 100) else 0 for v in (top, bottom))
+    left, right = (v if v >= max(2, w // 100) else 0 for v in (left, right))
+    if not (top or bottom or left or right):
+        return None
+    return left, top, right, bottom
+
+
+def _scale_box(
+    box: tuple[int, int, int, int], work: tuple[int, int], full: tuple[int, int]
+) -> tuple[int, int, int, int]:
+    sx, sy = full[0] / work[0], full[1] / work[1]
+    left, top, right, bottom = box
+    return round(left * sx), round(top * sy), round(right * sx), round(bottom * sy)
+
+
+def _unrecognised(data: bytes) -> str:
+    head = data[:512]
+    printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
+    if printable >= 0.95 * len(head):
+        return "not an image: the file holds text"
+    from neardup.sources.files import looks_like_image
+
+    if looks_like_image(data[:32]):
+        return "unsupported image format or corrupt header"
+    return "not an image: unrecognised content (the name does not decide the format)"
+
+
+def _message(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

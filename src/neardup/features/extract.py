@@ -1,0 +1,93 @@
+"""The per-file stage: read each file once, decode it once, compute every requested feature.
+
+`extract_batch` is a pure batch function (files in, features or skips out), so the local
+engine runs it in a process pool and a distributed engine can map the very same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from neardup.decode import DecodeSpec, RGBArray, decode
+from neardup.features.embed import embed
+from neardup.features.exact import bytes_hash
+from neardup.features.hashes import imagehashes, pdq_dihedral
+from neardup.records import Features, FileRef, Skipped
+
+FEATURES_VERSION = 1
+"""Bumped whenever a change would make cached features differ from freshly computed ones."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureConfig:
+    """Which features to compute, and how to decode for them."""
+
+    pdq: bool = True
+    imagehashes: tuple[str, ...] = ()
+    models: tuple[str, ...] = ("sscd_distilled",)
+    flip_views: tuple[str, ...] = ()
+    """Models whose embedding is also taken of the mirrored picture."""
+    decode: DecodeSpec = field(default_factory=DecodeSpec)
+    threads: int = 1
+    """onnxruntime threads per worker process."""
+
+    def names(self) -> set[str]:
+        """Feature names this config produces (what a cached record must hold)."""
+        out = {"exact"}
+        if self.pdq:
+            out.add("pdq")
+        out.update(self.imagehashes)
+        out.update(f"emb:{m}" for m in self.models)
+        out.update(f"flip:{m}" for m in self.flip_views)
+        return out
+
+
+def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features | Skipped]:
+    """Features for each file, in order; a file that cannot be used becomes a `Skipped`."""
+    results: list[Features | Skipped] = []
+    pictures = []
+    for ref in files:
+        item = _extract_one(ref, config)
+        if isinstance(item, Skipped):
+            results.append(item)
+        else:
+            features, rgb = item
+            results.append(features)
+            pictures.append((features, rgb))
+    for model in config.models:
+        vectors = embed(model, [rgb for _, rgb in pictures], threads=config.threads)
+        for (features, _), vector in zip(pictures, vectors, strict=True):
+            features.embeddings[model] = vector
+    for model in config.flip_views:
+        vectors = embed(model, [rgb[:, ::-1] for _, rgb in pictures], threads=config.threads)
+        for (features, _), vector in zip(pictures, vectors, strict=True):
+            features.embeddings_flip[model] = vector
+    return results
+
+
+def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, RGBArray]:
+    try:
+        with open(ref.path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        reason = error.strerror.lower() if error.strerror else str(error)
+        return Skipped(ref.path, f"unreadable file: {reason}")
+    decoded = decode(data, ref.path, config.decode)
+    if isinstance(decoded, Skipped):
+        return decoded
+    features = Features(
+        path=ref.path,
+        size=len(data),
+        mtime_ns=ref.mtime_ns,
+        width=decoded.width,
+        height=decoded.height,
+        format=decoded.format,
+        bytes_hash=bytes_hash(data),
+        pixel_hash=decoded.pixel_hash,
+        trimmed=decoded.trimmed,
+    )
+    if config.pdq:
+        features.pdq, features.pdq_quality = pdq_dihedral(decoded.rgb)
+    if config.imagehashes:
+        features.hashes = imagehashes(decoded.rgb, list(config.imagehashes))
+    return features, decoded.rgb

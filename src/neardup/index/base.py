@@ -1,0 +1,51 @@
+"""The nearest-neighbour interface every search backend implements.
+
+`scan` asks one question of an index: for each image, which others are within reach (the
+k most similar above a floor). Answers stream in query chunks, so memory grows with N x k,
+never N x N. The exact flat search serves tests and small sets; the IVF index (saved k-means
+centroids, probing `nprobe` clusters) implements the same protocol for large ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Neighbours = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
+"""(similarities, ids), each queries x k; missing neighbours have id -1."""
+
+
+class VectorIndex(Protocol):
+    """Unit vectors, searched by inner product (cosine similarity)."""
+
+    def add(self, vectors: npt.NDArray[np.float32]) -> None: ...
+
+    def search(self, queries: npt.NDArray[np.float32], k: int) -> Neighbours: ...
+
+    def __len__(self) -> int: ...
+
+
+def neighbour_pairs(
+    index: VectorIndex,
+    queries: npt.NDArray[np.float32],
+    *,
+    k: int,
+    min_similarity: float,
+    chunk: int = 4096,
+    query_ids: npt.NDArray[np.int64] | None = None,
+) -> Iterator[tuple[int, int, float]]:
+    """(query id, neighbour id, similarity) for every neighbour above the floor, self excluded."""
+    k = min(k, len(index))
+    if k <= 0:
+        return
+    ids = np.arange(len(queries)) if query_ids is None else query_ids
+    for start in range(0, len(queries), chunk):
+        sims, found = index.search(queries[start : start + chunk], k)
+        rows, cols = np.nonzero((sims >= min_similarity) & (found >= 0))
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            a, b = int(ids[start + r]), int(found[r, c])
+            if a != b:
+                yield a, b, float(sims[r, c])

@@ -1,0 +1,1 @@
+"""Writing results: versioned JSON, CSV of pairs, a terminal table."""

@@ -1,0 +1,27 @@
+"""Pairs as CSV: one row per pair, fused similarity, evidence, then one column per method."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from neardup.records import ScanResult
+from neardup.scoring import ALL_METHODS
+
+
+def dumps(result: ScanResult) -> str:
+    methods = [m for m in ALL_METHODS if any(m in p.scores for p in result.pairs)]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["a", "b", "similarity", "evidence", *methods])
+    for pair in result.pairs:
+        writer.writerow(
+            [
+                result.path(pair.a),
+                result.path(pair.b),
+                f"{pair.similarity:.4f}",
+                pair.evidence,
+                *(f"{pair.scores[m]:.4f}" if m in pair.scores else "" for m in methods),
+            ]
+        )
+    return out.getvalue()

@@ -1,0 +1,80 @@
+"""The scan result as JSON, schema `neardup.scan/1` (documented in docs/schema.md).
+
+Versioned: a consumer checks `schema`; fields are only ever added within a major version.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from neardup import __version__
+from neardup.records import Features, Pair, ScanResult
+
+SCHEMA = "neardup.scan/1"
+
+
+def _image(f: Features) -> dict[str, Any]:
+    return {
+        "path": f.path,
+        "width": f.width,
+        "height": f.height,
+        "bytes": f.size,
+        "format": f.format,
+    }
+
+
+def _round(scores: dict[str, float]) -> dict[str, float]:
+    return {k: round(v, 4) for k, v in scores.items()}
+
+
+def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
+    return {
+        "a": result.path(pair.a),
+        "b": result.path(pair.b),
+        "similarity": round(pair.similarity, 4),
+        "evidence": pair.evidence,
+        "scores": _round(pair.scores),
+    }
+
+
+def to_dict(result: ScanResult) -> dict[str, Any]:
+    """Plain data, ready for json.dumps."""
+    by_pair = {(min(p.a, p.b), max(p.a, p.b)): p for p in result.pairs}
+    groups = []
+    for group in result.groups:
+        members = []
+        for index, similarity in group.members:
+            pair = by_pair[(min(group.keeper, index), max(group.keeper, index))]
+            members.append(
+                _image(result.images[index])
+                | {
+                    "similarity": round(similarity, 4),
+                    "evidence": pair.evidence,
+                    "scores": _round(pair.scores),
+                }
+            )
+        groups.append({"keeper": _image(result.images[group.keeper]), "members": members})
+    return {
+        "schema": SCHEMA,
+        "neardup": __version__,
+        "settings": result.settings,
+        "stats": {
+            "files_found": result.stats.files_found,
+            "images": result.stats.images,
+            "skipped": result.stats.skipped,
+            "ignored": result.stats.ignored,
+            "from_cache": result.stats.from_cache,
+            "candidates": result.stats.candidates,
+            "pairs": result.stats.pairs,
+            "groups": result.stats.groups,
+            "seconds": result.stats.seconds,
+        },
+        "groups": groups,
+        "pairs": [_pair(result, p) for p in result.pairs],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
+    }
+
+
+def dumps(result: ScanResult) -> str:
+    return json.dumps(to_dict(result), indent=2)

@@ -1,0 +1,118 @@
+"""The records that flow between stages: files found, features, pairs, groups, skips.
+
+Plain dataclasses, so every stage is a batch function over them and any engine (local pool,
+Ray) can ship them between processes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float32]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRef:
+    """One file to read: its path as given and what identifies its content on disk."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    dev: int = 0
+    inode: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """A path that could not be used, and why. Skips are results, not errors."""
+
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class Features:
+    """Everything the similarity methods need about one image, computed from one decode."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    width: int
+    height: int
+    format: str
+    bytes_hash: str
+    """BLAKE2b of the file's bytes: equal means the same file content."""
+    pixel_hash: str | None
+    """BLAKE2b of the full-resolution oriented pixels, or None when decoding used JPEG
+    DCT scaling (then computed on demand for the few pairs that need it)."""
+    trimmed: tuple[int, int, int, int] | None = None
+    """Uniform borders removed before features, as (left, top, right, bottom) pixels."""
+    pdq: npt.NDArray[np.uint8] | None = None
+    """8 x 32 bytes: the PDQ hash of the image and of its 7 other dihedral views
+    (rotations by 90 degrees and flips); row 0 is the image as displayed."""
+    pdq_quality: int = 0
+    hashes: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict)
+    """Optional imagehash-family hashes (phash, dhash, ahash, whash), 8 bytes each."""
+    embeddings: dict[str, Vector] = field(default_factory=dict)
+    """Unit-length copy-detection embeddings keyed by model name (sscd, sscd_distilled)."""
+    embeddings_flip: dict[str, Vector] = field(default_factory=dict)
+    """Embeddings of the horizontally flipped view, where the method asks for them."""
+
+    @property
+    def pixels(self) -> int:
+        return self.width * self.height
+
+
+@dataclass(frozen=True, slots=True)
+class Pair:
+    """Two images and how similar they are: one score in [0, 1] per method, and the fusion."""
+
+    a: int
+    b: int
+    similarity: float
+    """Fused similarity in [0, 1]; see `neardup.scoring` for its meaning."""
+    scores: dict[str, float]
+    """Per-method similarity in [0, 1] for every method computed on both images."""
+    evidence: str
+    """The method whose score decided `similarity` (e.g. "exact_bytes", "pdq", "sscd")."""
+
+
+@dataclass(slots=True)
+class Group:
+    """Images that are duplicates of one keeper (a star, so no chains through others)."""
+
+    keeper: int
+    members: list[tuple[int, float]]
+    """(image index, fused similarity to the keeper), best first; the keeper not included."""
+
+
+@dataclass(slots=True)
+class Stats:
+    files_found: int = 0
+    images: int = 0
+    skipped: int = 0
+    ignored: int = 0
+    """Files that are not images and were not named as images (no image extension)."""
+    from_cache: int = 0
+    candidates: int = 0
+    pairs: int = 0
+    groups: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ScanResult:
+    """What `neardup.scan` returns; `neardup.output` writes it as JSON, CSV or a table."""
+
+    images: list[Features]
+    pairs: list[Pair]
+    groups: list[Group]
+    skipped: list[Skipped]
+    stats: Stats
+    settings: dict[str, object]
+
+    def path(self, index: int) -> str:
+        return self.images[index].path

@@ -1,0 +1,194 @@
+"""Files and folders: walk them, keep one path per file on disk, list what cannot be read.
+
+A symlink and its target, or two hard links, are the same file (same device and inode), so
+they are read once and can never be reported as duplicates of each other. Whether a file is an
+image is decided from its first bytes, not its name: a JPEG named `.png` is read, and a text
+file named `.png` is skipped with a reason. Files that neither look like nor are named as
+images (a README beside the photos) are counted as ignored, not listed.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from neardup.records import FileRef, Skipped
+
+IMAGE_EXTENSIONS = frozenset(
+    [
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".gif",
+        ".bmp",
+        ".dib",
+        ".tif",
+        ".tiff",
+        ".webp",
+        ".ppm",
+        ".pgm",
+        ".pbm",
+        ".pnm",
+        ".ico",
+        ".avif",
+        ".heic",
+        ".heif",
+        ".jp2",
+        ".j2k",
+        ".tga",
+        ".psd",
+        ".qoi",
+    ]
+)
+
+_SIGNATURES: tuple[tuple[int, bytes], ...] = (
+    (0, b"\xff\xd8\xff"),  # JPEG
+    (0, b"\x89PNG\r\n\x1a\n"),
+    (0, b"GIF87a"),
+    (0, b"GIF89a"),
+    (0, b"BM"),
+    (0, b"II*\x00"),  # TIFF, little-endian
+    (0, b"MM\x00*"),  # TIFF, big-endian
+    (0, b"\x00\x00\x01\x00"),  # ICO
+    (0, b"\x00\x00\x00\x0cjP  "),  # JPEG 2000
+    (0, b"qoif"),
+    (0, b"8BPS"),  # Photoshop
+    (4, b"ftypavif"),
+    (4, b"ftypheic"),
+    (4, b"ftypmif1"),
+)
+
+
+def looks_like_image(head: bytes) -> bool:
+    """Whether the first bytes of a file carry a known image signature."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return True
+    if len(head) >= 2 and head[0:1] == b"P" and head[1:2] in b"123456" and len(head[1:2]) == 1:
+        return True
+    return any(head[offset : offset + len(sig)] == sig for offset, sig in _SIGNATURES)
+
+
+@dataclass(slots=True)
+class Collected:
+    """The files to read, what was skipped while finding them, and how many were ignored."""
+
+    files: list[FileRef] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    ignored: int = 0
+    aliases: int = 0
+    """Paths that were another name (symlink, hard link, repeated argument) for a file
+    already listed."""
+
+
+def read_path_list(stream: Iterable[str]) -> Iterator[str]:
+    """Paths from a stream, one per line (as `find` prints them); blank lines ignored."""
+    for line in stream:
+        path = line.rstrip("\r\n")
+        if path:
+            yield path
+
+
+def expand_stdin(paths: Iterable[str]) -> list[str]:
+    """Replace a `-` argument with the paths read from standard input."""
+    out: list[str] = []
+    for path in paths:
+        if path == "-":
+            out.extend(read_path_list(sys.stdin))
+        else:
+            out.append(path)
+    return out
+
+
+def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
+    """Find the image files under `paths` (files or folders), each file once."""
+    result = Collected()
+    seen_files: set[tuple[int, int]] = set()
+    seen_dirs: set[tuple[int, int]] = set()
+
+    def add_file(path: str, st: os.stat_result, named: bool) -> None:
+        key = (st.st_dev, st.st_ino)
+        if key in seen_files:
+            result.aliases += 1
+            return
+        ext = os.path.splitext(path)[1].lower()
+        image_name = ext in IMAGE_EXTENSIONS
+        if st.st_size == 0:
+            if named or image_name:
+                seen_files.add(key)
+                result.skipped.append(Skipped(path, "empty file (0 bytes)"))
+            else:
+                result.ignored += 1
+            return
+        if not (named or image_name):
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(32)
+            except OSError as error:
+                result.skipped.append(Skipped(path, f"unreadable file: {_why(error)}"))
+                return
+            if not looks_like_image(head):
+                result.ignored += 1
+                return
+        seen_files.add(key)
+        result.files.append(FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+
+    def visit(path: str, named: bool) -> None:
+        try:
+            lst = os.lstat(path)
+        except FileNotFoundError:
+            result.skipped.append(Skipped(path, "no such file or folder"))
+            return
+        except OSError as error:
+            result.skipped.append(Skipped(path, f"cannot stat: {_why(error)}"))
+            return
+        if stat.S_ISLNK(lst.st_mode):
+            try:
+                st = os.stat(path)
+            except OSError:
+                target = _readlink(path)
+                result.skipped.append(Skipped(path, f"broken symbolic link (to {target!r})"))
+                return
+        else:
+            st = lst
+        if stat.S_ISDIR(st.st_mode):
+            if named or recursive:
+                walk_dir(path, st)
+            return
+        if stat.S_ISREG(st.st_mode):
+            add_file(path, st, named)
+        elif named:
+            result.skipped.append(Skipped(path, "not a regular file"))
+
+    def walk_dir(path: str, st: os.stat_result) -> None:
+        key = (st.st_dev, st.st_ino)
+        if key in seen_dirs:  # a symlink loop or a folder named twice
+            return
+        seen_dirs.add(key)
+        try:
+            with os.scandir(path) as entries:
+                names = sorted(entry.name for entry in entries)
+        except OSError as error:
+            result.skipped.append(Skipped(path, f"unreadable folder: {_why(error)}"))
+            return
+        for name in names:
+            visit(os.path.join(path, name), named=False)
+
+    for path in paths:
+        visit(path, named=True)
+    return result
+
+
+def _why(error: OSError) -> str:
+    return error.strerror.lower() if error.strerror else str(error)
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"

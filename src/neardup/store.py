@@ -1,0 +1,194 @@
+"""The feature store: one SQLite file caching every image's features and every skip.
+
+Rows are keyed by path and checked against the file's size and mtime, so an unchanged file is
+never decoded twice: a second scan of a folder is near-instant, and a scan that was
+interrupted resumes where it stopped (results are committed batch by batch, each batch in one
+transaction, so a kill leaves whole batches or nothing). Arrays are stored as raw
+little-endian bytes described by a small JSON header, never pickled: opening a cache file can
+not run code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import numpy as np
+
+from neardup.features.extract import FEATURES_VERSION
+from neardup.records import Features, FileRef, Skipped
+
+SCHEMA_VERSION = 1
+
+
+def default_cache_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "neardup" / "features.sqlite"
+
+
+class StoreError(RuntimeError):
+    """The store cannot be used (wrong version, not a neardup store, unwritable)."""
+
+
+class FeatureStore:
+    """Cached features and skips, keyed by path and validated by size and mtime."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self._init_schema()
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"cannot use feature cache {path}: {error}") from error
+
+    def _init_schema(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute(
+                "INSERT INTO meta VALUES ('schema', ?), ('features', ?)",
+                (str(SCHEMA_VERSION), str(FEATURES_VERSION)),
+            )
+        elif row[0] != str(SCHEMA_VERSION):
+            raise StoreError(
+                f"feature cache {self.path} has schema {row[0]}, this neardup uses "
+                f"{SCHEMA_VERSION}; delete it or pass another --cache"
+            )
+        features = self.db.execute("SELECT value FROM meta WHERE key='features'").fetchone()
+        if features is not None and features[0] != str(FEATURES_VERSION):
+            # Features computed differently: drop them rather than mix old and new.
+            self.db.execute("DELETE FROM items")
+            self.db.execute(
+                "UPDATE meta SET value=? WHERE key='features'", (str(FEATURES_VERSION),)
+            )
+        self.db.execute(
+            """CREATE TABLE IF NOT EXISTS items (
+                path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+                names TEXT, meta TEXT, data BLOB, skip TEXT)"""
+        )
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> FeatureStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def lookup(
+        self, files: Iterable[FileRef], needed: set[str]
+    ) -> Iterator[tuple[FileRef, Features | Skipped | None]]:
+        """Each file with its cached result, or None when it must be (re)computed."""
+        with closing(self.db.cursor()) as cursor:
+            for ref in files:
+                row = cursor.execute(
+                    "SELECT size, mtime_ns, names, meta, data, skip FROM items WHERE path=?",
+                    (ref.path,),
+                ).fetchone()
+                if row is None or row[0] != ref.size or row[1] != ref.mtime_ns:
+                    yield ref, None
+                elif row[5] is not None:
+                    yield ref, Skipped(ref.path, row[5])
+                elif not needed <= set(json.loads(row[2])):
+                    yield ref, None
+                else:
+                    yield ref, decode_features(ref, json.loads(row[3]), row[4])
+
+    def put(self, items: Iterable[tuple[FileRef, Features | Skipped]], names: set[str]) -> None:
+        """Store a batch in one transaction (all of it or, after a crash, none)."""
+        rows: list[tuple[str, int, int, str, str | None, bytes | None, str | None]] = []
+        for ref, item in items:
+            if isinstance(item, Skipped):
+                if item.reason.startswith("unreadable"):
+                    continue  # permissions may change; try again next time
+                rows.append((ref.path, ref.size, ref.mtime_ns, "[]", None, None, item.reason))
+            else:
+                meta, data = encode_features(item)
+                rows.append(
+                    (ref.path, ref.size, ref.mtime_ns, json.dumps(sorted(names)), meta, data, None)
+                )
+        if not rows:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.executemany("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def update_pixel_hash(self, path: str, pixel_hash: str) -> None:
+        row = self.db.execute("SELECT meta FROM items WHERE path=?", (path,)).fetchone()
+        if row is None or row[0] is None:
+            return
+        meta = json.loads(row[0])
+        meta["pixel_hash"] = pixel_hash
+        self.db.execute("UPDATE items SET meta=? WHERE path=?", (json.dumps(meta), path))
+
+
+def encode_features(f: Features) -> tuple[str, bytes]:
+    """A JSON header and one blob holding every array, in header order."""
+    arrays: list[tuple[str, np.ndarray]] = []
+    if f.pdq is not None:
+        arrays.append(("pdq", f.pdq))
+    arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
+    arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items()]
+    arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
+    layout = [(name, str(a.dtype), list(a.shape)) for name, a in arrays]
+    meta = {
+        "width": f.width,
+        "height": f.height,
+        "format": f.format,
+        "bytes_hash": f.bytes_hash,
+        "pixel_hash": f.pixel_hash,
+        "trimmed": f.trimmed,
+        "pdq_quality": f.pdq_quality,
+        "arrays": layout,
+    }
+    blob = b"".join(
+        np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays
+    )
+    return json.dumps(meta), blob
+
+
+def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Features:
+    f = Features(
+        path=ref.path,
+        size=ref.size,
+        mtime_ns=ref.mtime_ns,
+        width=int(meta["width"]),  # type: ignore[call-overload]
+        height=int(meta["height"]),  # type: ignore[call-overload]
+        format=str(meta["format"]),
+        bytes_hash=str(meta["bytes_hash"]),
+        pixel_hash=meta["pixel_hash"] if isinstance(meta["pixel_hash"], str) else None,
+        trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
+        pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
+    )
+    offset = 0
+    layout = meta["arrays"]
+    assert isinstance(layout, list)
+    for name, dtype, shape in layout:
+        dt = np.dtype(dtype).newbyteorder("<")
+        count = int(np.prod(shape))
+        array = np.frombuffer(blob, dtype=dt, count=count, offset=offset).reshape(shape)
+        array = array.astype(np.dtype(dtype))
+        offset += count * dt.itemsize
+        kind, _, key = name.partition(":")
+        if kind == "pdq":
+            f.pdq = array
+        elif kind == "hash":
+            f.hashes[key] = array
+        elif kind == "emb":
+            f.embeddings[key] = array
+        elif kind == "flip":
+            f.embeddings_flip[key] = array
+    return f
