@@ -3,7 +3,7 @@
 Linking pairs transitively (union-find, connected components) lets a long path of small edits
 join unrelated images: A~B, B~C, ..., Y~Z puts A and Z in one group. Here a group is a keeper
 and the images whose own pair with the keeper passed the threshold, nothing else:
-1. images are ranked as keepers by resolution, then file size, then path (the copy a person
+1. images are ranked as keepers by resolution (not counting letterbox borders), then file size, then path (the copy a person
    would keep);
 2. the best-ranked image not yet in a group, if it has unassigned matches, becomes a keeper,
    and takes them as members;
@@ -19,8 +19,8 @@ from neardup.records import Features, Group, Pair
 
 
 def keeper_rank(image: Features) -> tuple[int, int, str]:
-    """Sort key: highest resolution first, then largest file, then path for stability."""
-    return (-image.pixels, -image.size, image.path)
+    """Sort key: highest resolution (borders excluded), then largest file, then path."""
+    return (-image.content_pixels, -image.size, image.path)
 
 
 def build_groups(images: list[Features], pairs: list[Pair], threshold: float) -> list[Group]:

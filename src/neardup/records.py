@@ -65,6 +65,14 @@ class Features:
     def pixels(self) -> int:
         return self.width * self.height
 
+    @property
+    def content_pixels(self) -> int:
+        """Pixels inside any trimmed border: the resolution of the picture itself."""
+        if self.trimmed is None:
+            return self.pixels
+        left, top, right, bottom = self.trimmed
+        return max(0, self.width - left - right) * max(0, self.height - top - bottom)
+
 
 @dataclass(frozen=True, slots=True)
 class Pair:
