@@ -23,11 +23,14 @@ from neardup.scoring import (
     DEFAULT_METHODS,
     HASH_METHODS,
     PRESETS,
+    fuse,
+    needs_geometry,
     score_pair,
     threshold_for,
 )
 from neardup.sources import collect
 from neardup.store import FeatureStore, default_cache_path
+from neardup.verify import check_pairs
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
@@ -75,12 +78,14 @@ def scan(
     cache: CacheSetting = None,
     workers: int | None = None,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    verify: bool = True,
     progress: Progress | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
     Returns every pair at or above the threshold with its per-method and fused similarity,
     keeper-centred groups, and every file that could not be used with the reason.
+    `verify` runs the geometric check (`neardup.verify`) on borderline embedding-only pairs.
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
@@ -94,7 +99,7 @@ def scan(
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    pairs = _score(images, candidates, method_names, cut)
+    pairs = _score(images, candidates, method_names, cut, verify, workers)
     _confirm_pixels(images, pairs, method_names, cut, cache)
     pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
@@ -118,6 +123,7 @@ def scan(
         "preset": preset if threshold is None else None,
         "presets": dict(PRESETS),
         "max_pixels": max_pixels,
+        "verify": verify,
         "decode": asdict(config.decode),
     }
     skipped.sort(key=lambda s: s.path)
@@ -185,14 +191,31 @@ def _open_store(cache: CacheSetting) -> FeatureStore | None:
 
 
 def _score(
-    images: list[Features], candidates: set[tuple[int, int]], methods: tuple[str, ...], cut: float
+    images: list[Features],
+    candidates: set[tuple[int, int]],
+    methods: tuple[str, ...],
+    cut: float,
+    verify: bool,
+    workers: int | None = None,
 ) -> list[Pair]:
-    pairs: list[Pair] = []
-    for a, b in candidates:
-        scored = score_pair(images[a], images[b], methods)
-        if scored.similarity >= cut:
-            pairs.append(Pair(a, b, scored.similarity, scored.scores, scored.evidence))
-    return pairs
+    """Score every candidate; borderline embedding-only pairs get the geometric check."""
+    scored = {pair: score_pair(images[pair[0]], images[pair[1]], methods) for pair in candidates}
+    if verify:
+        borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s))
+        by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
+        jobs = list(by_paths)
+        for chunk, found in map_batches(check_pairs, jobs, None, workers=workers, chunk=64):
+            for paths, geometry in zip(chunk, found, strict=True):
+                if geometry is not None:
+                    a, b = by_paths[paths]
+                    scores = scored[a, b].scores | {"geometry": round(geometry.score, 4)}
+                    quality = min(images[a].pdq_quality, images[b].pdq_quality)
+                    scored[a, b] = fuse(scores, pdq_quality=quality)
+    return [
+        Pair(a, b, s.similarity, s.scores, s.evidence)
+        for (a, b), s in scored.items()
+        if s.similarity >= cut
+    ]
 
 
 def _confirm_pixels(

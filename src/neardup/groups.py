@@ -3,8 +3,8 @@
 Linking pairs transitively (union-find, connected components) lets a long path of small edits
 join unrelated images: A~B, B~C, ..., Y~Z puts A and Z in one group. Here a group is a keeper
 and the images whose own pair with the keeper passed the threshold, nothing else:
-1. images are ranked as keepers by resolution (not counting letterbox borders), then file size, then path (the copy a person
-   would keep);
+1. images are ranked as keepers by resolution (not counting letterbox borders), then file
+   size, then path (the copy a person would keep);
 2. the best-ranked image not yet in a group, if it has unassigned matches, becomes a keeper,
    and takes them as members;
 3. repeat. An image that matches only a member (not the keeper) is not pulled in; its pair

@@ -8,6 +8,9 @@ What each per-method score means:
 - `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
   0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
   views were embedded.
+- `geometry`: for borderline pairs decided by embeddings alone, the fraction of the smaller
+  shared frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
+  consistent geometry); absent when the check could not decide (too few keypoints).
 
 The fused `similarity` puts every method on one scale: each raw score is mapped through a
 monotone curve calibrated on the evaluation set (`benchmarks/make_eval_set.py`, calibration
@@ -44,7 +47,14 @@ CALIBRATION: dict[str, tuple[tuple[float, float], ...]] = {
     "whash": ((0.0, 0.0), (0.6, 0.5), (0.85, 0.8), (1.0, 1.0)),
     "sscd_distilled": ((0.0, 0.0), (0.5, 0.5), (0.75, 0.8), (1.0, 1.0)),
     "sscd": ((0.0, 0.0), (0.5, 0.5), (0.75, 0.8), (1.0, 1.0)),
+    "geometry": ((0.0, 0.0), (0.5, 0.8), (1.0, 1.0)),
 }
+
+UNVERIFIED_CAP = 0.6
+"""When the geometric check could decide and found no shared frame, embedding evidence counts
+for at most this much: alike, not copies (two tiles of one wall, two frames of a scene)."""
+VERIFY_BAND = (0.6, 0.97)
+"""Fused scores from embeddings alone in this band get the geometric check (`neardup.verify`)."""
 
 MIN_PDQ_QUALITY = 50
 """PDQ hashes of flat, featureless pictures are unreliable (Meta's guidance); below this
@@ -92,6 +102,7 @@ def calibrate(method: str, raw: float) -> float:
 def fuse(scores: dict[str, float], *, pdq_quality: int = 100) -> Scored:
     """The fused similarity: the strongest calibrated evidence, and which method gave it."""
     best, evidence = 0.0, "none"
+    geometry = scores.get("geometry")
     for method, raw in scores.items():
         if method == "exact":
             if raw >= 1.0:
@@ -100,9 +111,17 @@ def fuse(scores: dict[str, float], *, pdq_quality: int = 100) -> Scored:
         if method == "pdq" and pdq_quality < MIN_PDQ_QUALITY:
             continue
         value = calibrate(method, raw)
+        if method in EMBEDDING_METHODS and geometry is not None and geometry < 0.5:
+            value = min(value, UNVERIFIED_CAP)
         if value > best:
             best, evidence = value, method
     return Scored(round(best, 6), scores, evidence)
+
+
+def needs_geometry(scored: Scored) -> bool:
+    """Whether a pair rests on embeddings alone, close enough to a threshold to check."""
+    low, high = VERIFY_BAND
+    return scored.evidence in EMBEDDING_METHODS and low <= scored.similarity < high
 
 
 def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:

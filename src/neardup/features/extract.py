@@ -14,7 +14,7 @@ from neardup.features.exact import bytes_hash
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.records import Features, FileRef, Skipped
 
-FEATURES_VERSION = 1
+FEATURES_VERSION = 2
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 

@@ -1,8 +1,10 @@
 """Perceptual hashes: PDQ with its dihedral views, and the imagehash family as options.
 
 PDQ (Meta's 256-bit hash, through `pdqhash`) is computed for the image and its 7 other
-dihedral views (rotations by 90 degrees, flips) in one call, so a rotated or mirrored copy is
-found by comparing the copy's hash against any view of the original.
+dihedral views (rotations by 90 degrees, flips), so a rotated or mirrored copy is found by
+comparing the copy's hash against any view of the original. The views are hashed from rotated
+pixels, not derived from one hash: pdqhash's own `compute_dihedral` flips DCT signs, which
+misses a true 90-degree rotation by about 24 of 256 bits.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from PIL import Image
 
 from neardup.decode import RGBArray
 
-PDQ_SIDE = 256
-"""PDQ's own filter brings any input down to 64 x 64; 256 x 256 loses nothing and is 8x faster
-than the 512 its reference code suggests."""
+PDQ_SIDE = 128
+"""PDQ's own filter brings any input down to 64 x 64; from 128 x 128 the hash is within a few
+bits of the one from 512 x 512 and all 8 views cost about 2 ms."""
 
 IMAGEHASH_METHODS = {
     "phash": imagehash.phash,
@@ -40,9 +42,15 @@ def square(rgb: RGBArray, side: int) -> RGBArray:
 
 def pdq_dihedral(rgb: RGBArray) -> tuple[Bits, int]:
     """PDQ hashes of all 8 dihedral views (8 x 32 bytes, row 0 as displayed) and quality."""
-    hashes, qualities = pdqhash.compute_dihedral(square(rgb, PDQ_SIDE))
-    packed = np.stack([np.packbits(np.asarray(h, dtype=bool)) for h in hashes])
-    return packed.astype(np.uint8), int(np.asarray(qualities).ravel()[0])
+    picture = square(rgb, PDQ_SIDE)
+    rows, quality = [], 0
+    for turns in range(4):
+        turned = np.rot90(picture, turns)
+        for view in (turned, turned[:, ::-1]):
+            bits, q = pdqhash.compute(np.ascontiguousarray(view))
+            rows.append(np.packbits(np.asarray(bits, dtype=bool)))
+            quality = quality or int(q)
+    return np.stack(rows).astype(np.uint8), quality
 
 
 def imagehashes(rgb: RGBArray, names: list[str]) -> dict[str, Bits]:

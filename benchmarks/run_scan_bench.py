@@ -1,0 +1,178 @@
+"""Benchmark `neardup scan` against peers on the evaluation set, all in one run.
+
+    python benchmarks/run_scan_bench.py eval-data [--repeat 1] [--out benchmarks/scan_results.json]
+
+Each tool runs cold in its own subprocess on the same folder (neardup with --no-cache), on
+all cores; wall time and peak RSS come from os.wait4. Every tool's output is turned into
+pairs and scored with `neardup.eval` against the same truth file (test split and whole set).
+Peers: Immaculate (`pip install "immaculate[sscd]"`: methods pdq, sscd_distilled, sscd) and a
+plain imagehash pHash baseline (pairs within Hamming distance 8 of 64, checked exhaustively).
+Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from neardup.eval import EvalReport, evaluate, load_truth
+
+HERE = Path(__file__).resolve().parent
+PHASH_SCRIPT = """
+import json, sys, itertools
+from pathlib import Path
+import imagehash
+from PIL import Image
+root = Path(sys.argv[1]); radius = int(sys.argv[2])
+exts = {'.jpg', '.jpeg', '.png', '.gif', '.bmp', '.tif', '.tiff', '.webp'}
+hashes = []
+for path in sorted(p for p in root.rglob('*') if p.suffix.lower() in exts):
+    try:
+        with Image.open(path) as im:
+            hashes.append((str(path), imagehash.phash(im.convert('RGB'))))
+    except Exception:
+        pass
+pairs = [(a, b, 1 - (ha - hb) / 64) for (a, ha), (b, hb) in itertools.combinations(hashes, 2)
+         if ha - hb <= radius]
+json.dump(pairs, sys.stdout)
+"""
+
+
+@dataclass
+class Run:
+    name: str
+    seconds: float
+    peak_mb: float
+    pairs: list[tuple[str, str, float]]
+
+
+def timed(command: list[str], stdout_path: Path) -> tuple[float, float]:
+    """Run a command, stdout to a file; (wall seconds, peak RSS MiB of the process tree's max)."""
+    with stdout_path.open("wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        raise RuntimeError(f"{command} failed with {status}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def neardup_run(name: str, root: Path, tmp: Path, extra: list[str]) -> Run:
+    out = tmp / f"{name}.json"
+    command = [sys.executable, "-m", "neardup", "scan", str(root), "--no-cache", "--quiet"]
+    command += ["--json", str(out), "--threshold", "0.5", *extra]
+    seconds, peak = timed(command, tmp / f"{name}.stdout")
+    data = json.loads(out.read_text())
+    pairs = [(p["a"], p["b"], float(p["similarity"])) for p in data["pairs"]]
+    return Run(name, seconds, peak, pairs)
+
+
+def immaculate_run(method: str, root: Path, tmp: Path) -> Run:
+    out = tmp / f"immaculate-{method}.json"
+    command = [sys.executable, "-m", "immaculate", str(root), "--json", "--method", method]
+    seconds, peak = timed(command, out)
+    data = json.loads(out.read_text())
+    pairs = []
+    for group in data["exact"] + data["near"]:
+        pairs += [(a, b, 1.0) for a, b in itertools.combinations(group, 2)]
+    return Run(f"immaculate {method}", seconds, peak, pairs)
+
+
+def phash_run(root: Path, tmp: Path, radius: int = 8) -> Run:
+    out = tmp / "phash.json"
+    seconds, peak = timed([sys.executable, "-c", PHASH_SCRIPT, str(root), str(radius)], out)
+    pairs = [tuple(p) for p in json.loads(out.read_text())]
+    return Run(f"imagehash phash (d<={radius})", seconds, peak, pairs)  # type: ignore[arg-type]
+
+
+def scores(report: EvalReport) -> tuple[float, float, float]:
+    worst = min(
+        (k.recall for k in report.per_kind if k.recall == k.recall and k.true_pairs), default=0.0
+    )
+    return report.overall.precision, report.overall.recall, worst
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", type=Path, help="folder holding truth.json (make_eval_set.py)")
+    parser.add_argument("--out", type=Path, default=HERE / "scan_results.json")
+    parser.add_argument("--skip-sscd-full", action="store_true", help="skip Immaculate sscd")
+    args = parser.parse_args()
+    truth_path = args.data / "truth.json"
+    truth = load_truth(str(truth_path))
+    root = args.data / "images" if (args.data / "images").is_dir() else args.data
+    presets = {"strict": 0.9, "default": 0.8, "loose": 0.7}
+    from neardup.scoring import PRESETS
+
+    presets = dict(PRESETS)
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        runs.append(neardup_run("neardup default", root, tmp, []))
+        runs.append(neardup_run("neardup --method pdq", root, tmp, ["--method", "pdq"]))
+        runs.append(immaculate_run("sscd_distilled", root, tmp))
+        runs.append(immaculate_run("pdq", root, tmp))
+        if not args.skip_sscd_full:
+            runs.append(immaculate_run("sscd", root, tmp))
+        runs.append(phash_run(root, tmp))
+    base = {r.name: r for r in runs}
+    rows = []
+    for run in runs:
+        cut = presets["default"] if run.name.startswith("neardup") else 0.0
+        whole = evaluate(truth, run.pairs, threshold=cut)
+        test = evaluate(truth, run.pairs, threshold=cut, split="test")
+        p, r, worst = scores(whole)
+        tp, tr, tworst = scores(test)
+        rows.append(
+            {
+                "tool": run.name,
+                "seconds": round(run.seconds, 2),
+                "peak_mb": round(run.peak_mb, 1),
+                "x_imm_distilled": round(
+                    run.seconds / base["immaculate sscd_distilled"].seconds, 2
+                ),
+                "x_imm_pdq": round(run.seconds / base["immaculate pdq"].seconds, 2),
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "worst_kind_recall": round(worst, 4),
+                "test_precision": round(tp, 4),
+                "test_recall": round(tr, 4),
+                "test_worst_kind_recall": round(tworst, 4),
+                "per_kind_recall": {k.kind: round(k.recall, 3) for k in whole.per_kind},
+            }
+        )
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": machine,
+        "images": len(truth.images),
+        "rows": rows,
+    }
+    args.out.write_text(json.dumps(result, indent=2))
+    print(f"{result['date']}, {machine}, {len(truth.images)} images\n")
+    print(
+        "| tool | wall s | x Imm. distilled | x Imm. pdq | peak MiB | precision | recall "
+        "| worst kind | test P | test R |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['tool']} | {row['seconds']} | {row['x_imm_distilled']} | {row['x_imm_pdq']} "
+            f"| {row['peak_mb']} | {row['precision']} | {row['recall']} "
+            f"| {row['worst_kind_recall']} | {row['test_precision']} | {row['test_recall']} |"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

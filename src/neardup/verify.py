@@ -1,0 +1,161 @@
+"""A precise check for borderline pairs: do the two pictures share geometry, and how much?
+
+Embeddings say two pictures look alike; they cannot tell a cropped or slightly rotated copy
+from another picture of the same texture or scene (two tiles of one brick wall score as high
+as a crop). Local features can: ORB keypoints matched between the two, a similarity transform
+(rotation, scale, shift) fitted with RANSAC, then the overlap of the two frames under that
+transform. A copy shares most of its frame with the source (a 75 % crop: >= 0.56 of the larger
+picture); a neighbouring tile or another frame of a scene shares little or no consistent
+geometry. Runs only on the few pairs whose evidence is embeddings alone, near the threshold.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neardup.decode import Decoded, DecodeSpec, decode
+
+VERIFY_SIDE = 320
+"""Decode side for the check: enough keypoints, about 5 ms a picture."""
+MIN_INLIERS = 10
+MIN_KEYPOINTS = 100
+"""Fewer keypoints in either picture (a smooth sky, a blurred copy) and the check cannot
+decide: it reports nothing rather than a false 'no geometry in common'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Geometry:
+    """What the check found: RANSAC inliers and the shared fraction of each frame."""
+
+    matches: int
+    inliers: int
+    overlap_a: float
+    overlap_b: float
+
+    @property
+    def score(self) -> float:
+        """Similarity in [0, 1]: the smaller shared fraction, if the geometry is consistent."""
+        if self.inliers < MIN_INLIERS:
+            return 0.0
+        return min(self.overlap_a, self.overlap_b)
+
+
+class Verifier:
+    """Geometric checks with a small cache of keypoints, so a picture in many pairs is read once."""
+
+    def __init__(self, cache_size: int = 1024) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)  # parallelism comes from the engine's processes
+        self._cv2 = cv2
+        self._orb = cv2.ORB_create(  # type: ignore[attr-defined]
+            nfeatures=600, fastThreshold=7
+        )
+        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        self._cache: OrderedDict[str, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
+        self._cache_size = cache_size
+
+    def _keypoints(self, path: str) -> tuple[Any, Any, tuple[int, int]] | None:
+        if path in self._cache:
+            self._cache.move_to_end(path)
+            return self._cache[path]
+        result = None
+        try:
+            decoded = decode(Path(path).read_bytes(), path, DecodeSpec(min_side=VERIFY_SIDE))
+        except OSError:
+            decoded = None
+        if isinstance(decoded, Decoded):
+            grey = self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY)
+            result = self._describe(grey)
+            if result is not None:
+                result = (*result, grey)  # type: ignore[assignment]
+        self._cache[path] = result
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+    def _describe(self, grey: Any) -> tuple[Any, Any, tuple[int, int]] | None:
+        points, descriptors = self._orb.detectAndCompute(grey, None)
+        if descriptors is None or len(points) < MIN_INLIERS:
+            return None
+        xy = np.array([p.pt for p in points], dtype=np.float32)
+        return xy, descriptors, (grey.shape[1], grey.shape[0])
+
+    def check(self, path_a: str, path_b: str) -> Geometry | None:
+        """The geometry two pictures share, as is or mirrored; None when it cannot tell."""
+        ka, kb = self._keypoints(path_a), self._keypoints(path_b)
+        if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
+            return None
+        found = self._match(ka, kb)
+        if found.score < 0.5:
+            mirrored = self._mirror(path_b)
+            if mirrored is not None:
+                flipped = self._match(ka, mirrored)
+                if flipped.score > found.score:
+                    found = flipped
+        return found
+
+    def _mirror(self, path: str) -> tuple[Any, Any, tuple[int, int]] | None:
+        """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""
+        key = path + "\0mirror"
+        if key not in self._cache:
+            found = self._keypoints(path)
+            grey = found[3] if found is not None else None  # type: ignore[misc]
+            self._cache[key] = None if grey is None else self._describe(grey[:, ::-1].copy())
+        return self._cache[key]
+
+    def _match(
+        self, ka: tuple[Any, Any, tuple[int, int]], kb: tuple[Any, Any, tuple[int, int]]
+    ) -> Geometry:
+        (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
+        pairs = self._matcher.knnMatch(des_a, des_b, k=2)
+        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
+        if len(good) < MIN_INLIERS:
+            return Geometry(len(good), 0, 0.0, 0.0)
+        src = xy_a[[m.queryIdx for m in good]]
+        dst = xy_b[[m.trainIdx for m in good]]
+        diagonal = float(np.hypot(*size_b))
+        matrix, mask = self._cv2.estimateAffinePartial2D(
+            src,
+            dst,
+            method=self._cv2.RANSAC,
+            ransacReprojThreshold=max(2.0, 0.01 * diagonal),
+            maxIters=2000,
+            confidence=0.995,
+        )
+        if matrix is None or mask is None:
+            return Geometry(len(good), 0, 0.0, 0.0)
+        inliers = int(mask.sum())
+        overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
+        return Geometry(len(good), inliers, overlap_a, overlap_b)
+
+    def _overlap(
+        self, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
+    ) -> tuple[float, float]:
+        """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
+        wa, ha = size_a
+        wb, hb = size_b
+        corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
+        mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+        frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
+        area, _ = self._cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
+        scale2 = abs(float(np.linalg.det(matrix[:, :2])))
+        if area <= 0 or scale2 <= 0:
+            return 0.0, 0.0
+        return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+
+
+_VERIFIER: Verifier | None = None
+
+
+def check_pairs(pairs: list[tuple[str, str]], _config: object = None) -> list[Geometry | None]:
+    """Batch stage: the geometric check for each (path, path); one verifier per process."""
+    global _VERIFIER
+    if _VERIFIER is None:
+        _VERIFIER = Verifier()
+    return [_VERIFIER.check(a, b) for a, b in pairs]

@@ -1,0 +1,227 @@
+"""The command line: exit codes, JSON and CSV output, `compare`, paths on stdin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from neardup.cli import main
+from neardup.scoring import ALL_METHODS, PRESETS
+
+if TYPE_CHECKING:
+    from conftest import FileMaker
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+Capture = pytest.CaptureFixture[str]
+
+
+@pytest.fixture
+def dup_dir(photo_dir: Callable[..., Path], make: FileMaker) -> Path:
+    """A photo with a smaller JPEG copy, an unrelated photo, and one bad file."""
+    folder = photo_dir(
+        {"astro.png": ("astronaut", 300), "astro_copy.jpg": ("astronaut", 180), "moon.png": "moon"}
+    )
+    make.text(folder / "notes.png")
+    return folder
+
+
+@pytest.fixture
+def distinct_dir(photo_dir: Callable[..., Path]) -> Path:
+    return photo_dir({"coffee.png": "coffee", "moon.png": "moon"}, name="distinct")
+
+
+def scan(*args: str | Path) -> int:
+    return main(["scan", *map(str, args), "--no-cache", "--workers", "1"])
+
+
+def test_scan_exit_zero_and_table(dup_dir: Path, capsys: Capture) -> None:
+    assert scan(dup_dir) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("3 images, 1 duplicate groups, 1 pairs at similarity >= 0.8; 1 skipped")
+    assert f"group 1: keep {dup_dir / 'astro.png'}  (300x300)" in out
+    assert f"{dup_dir / 'astro_copy.jpg'}  (180x180)" in out
+    assert f"{dup_dir / 'notes.png'}: not an image: the file holds text" in out
+
+
+def test_quiet_prints_nothing(dup_dir: Path, capsys: Capture) -> None:
+    assert scan(dup_dir, "-q") == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_fail_on_duplicates(dup_dir: Path, distinct_dir: Path, capsys: Capture) -> None:
+    assert scan(dup_dir, "-q", "--fail-on-duplicates") == 1
+    assert scan(distinct_dir, "-q", "--fail-on-duplicates") == 0
+    assert scan(dup_dir, "-q") == 0  # without the flag duplicates are not a failure
+
+
+def test_nothing_readable_exits_three(tmp_path: Path, make: FileMaker, capsys: Capture) -> None:
+    make.text(tmp_path / "notes.png")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    assert scan(tmp_path, "-q") == 3
+    assert scan(tmp_path / "does-not-exist", "-q") == 3
+
+
+@pytest.mark.parametrize("command", ["scan", "compare"])
+def test_unknown_method_exits_two(dup_dir: Path, command: str, capsys: Capture) -> None:
+    if command == "scan":
+        code = scan(dup_dir, "--method", "pdq,bogus")
+    else:
+        a, b = str(dup_dir / "astro.png"), str(dup_dir / "moon.png")
+        code = main(["compare", a, b, "--method", "bogus"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "unknown method 'bogus'" in err
+
+
+def test_bad_threshold_exits_two(dup_dir: Path, capsys: Capture) -> None:
+    assert scan(dup_dir, "--threshold", "1.5") == 2
+    assert "threshold must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_usage_errors_exit_two(dup_dir: Path, capsys: Capture) -> None:
+    for argv in (["scan"], ["scan", str(dup_dir), "--preset", "medium"], ["frobnicate"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 2
+
+
+def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
+    target = tmp_path / "out" / "result.json"
+    assert scan(dup_dir, "-q", "--json", target) == 0
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert {"schema", "groups", "pairs", "skipped", "stats", "settings"} <= doc.keys()
+    assert doc["schema"] == "neardup.scan/1"
+    assert doc["stats"]["images"] == 3 and doc["stats"]["skipped"] == 1
+    assert doc["stats"]["groups"] == 1 and doc["stats"]["pairs"] == 1
+    assert doc["settings"]["threshold"] == 0.8
+    assert doc["settings"]["methods"] == ["exact", "pdq", "sscd_distilled"]
+    [group] = doc["groups"]
+    assert group["keeper"]["path"] == str(dup_dir / "astro.png")
+    assert (group["keeper"]["width"], group["keeper"]["height"]) == (300, 300)
+    [member] = group["members"]
+    assert member["path"] == str(dup_dir / "astro_copy.jpg")
+    assert member["format"] == "JPEG"
+    assert set(member["scores"]) == {"exact", "pdq", "sscd_distilled"}
+    assert 0.8 <= member["similarity"] <= 1.0
+    [pair] = doc["pairs"]
+    assert {pair["a"], pair["b"]} == {member["path"], group["keeper"]["path"]}
+    assert pair["similarity"] == member["similarity"]
+    assert doc["skipped"] == [
+        {"path": str(dup_dir / "notes.png"), "reason": "not an image: the file holds text"}
+    ]
+
+
+def test_json_to_stdout_is_clean_json(dup_dir: Path, capsys: Capture) -> None:
+    assert scan(dup_dir, "--json", "-") == 0
+    doc = json.loads(capsys.readouterr().out)  # no table mixed in
+    assert doc["schema"] == "neardup.scan/1"
+
+
+def test_csv_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
+    target = tmp_path / "pairs.csv"
+    assert scan(dup_dir, "-q", "--csv", target) == 0
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert rows[0] == ["a", "b", "similarity", "evidence", "exact", "pdq", "sscd_distilled"]
+    [row] = rows[1:]
+    assert {row[0], row[1]} == {str(dup_dir / "astro.png"), str(dup_dir / "astro_copy.jpg")}
+    assert 0.8 <= float(row[2]) <= 1.0
+    assert row[3] in ("pdq", "sscd_distilled")
+    assert row[4] == "0.0000"
+
+
+def test_csv_to_stdout(distinct_dir: Path, capsys: Capture) -> None:
+    assert scan(distinct_dir, "--csv", "-") == 0
+    assert capsys.readouterr().out == "a,b,similarity,evidence\n"
+
+
+def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
+    a, b = dup_dir / "astro.png", dup_dir / "astro_copy.jpg"
+    assert main(["compare", str(a), str(b), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc["scores"]) == set(ALL_METHODS)
+    assert set(ALL_METHODS) == {
+        "exact",
+        "pdq",
+        "phash",
+        "dhash",
+        "ahash",
+        "whash",
+        "sscd_distilled",
+        "sscd",
+    }
+    assert all(0.0 <= v <= 1.0 for v in doc["scores"].values())
+    assert doc["verdicts"] == {"strict": True, "default": True, "loose": True}
+    assert set(doc["verdicts"]) == set(PRESETS)
+    assert (doc["a"], doc["b"], doc["same_file"], doc["skipped"]) == (str(a), str(b), False, [])
+    assert doc["similarity"] >= 0.9
+
+
+def test_compare_unrelated_and_text(dup_dir: Path, capsys: Capture) -> None:
+    assert main(["compare", str(dup_dir / "astro.png"), str(dup_dir / "moon.png")]) == 0
+    out = capsys.readouterr().out
+    assert "at strict   (>= 0.9): different" in out
+    assert "at loose    (>= 0.7): different" in out
+    for method in ALL_METHODS:
+        assert f"  {method:15s} " in out
+
+
+def test_compare_unreadable_exits_three(dup_dir: Path, capsys: Capture) -> None:
+    code = main(["compare", str(dup_dir / "astro.png"), str(dup_dir / "notes.png"), "--json"])
+    assert code == 3
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["similarity"] is None
+    assert doc["skipped"] == [
+        {"path": str(dup_dir / "notes.png"), "reason": "not an image: the file holds text"}
+    ]
+
+
+def test_compare_same_file(dup_dir: Path, capsys: Capture) -> None:
+    link = dup_dir / "link.png"
+    link.symlink_to(dup_dir / "astro.png")
+    assert main(["compare", str(dup_dir / "astro.png"), str(link)]) == 0
+    assert "same file" in capsys.readouterr().out
+
+
+def run_module(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]))
+    return subprocess.run(
+        [sys.executable, "-m", "neardup", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_paths_from_stdin(dup_dir: Path, tmp_path: Path, make: FileMaker) -> None:
+    """`-` reads paths from stdin, one per line, as `find` prints them; only those are read."""
+    spaced = make.image(tmp_path / "a dir" / "astro copy.jpg", "astronaut", 150)
+    listing = "\n".join([str(dup_dir / "astro.png"), "", str(spaced), str(tmp_path / "gone.png")])
+    target = tmp_path / "out.json"
+    options = ["--no-cache", "--workers", "1", "-q", "--json", str(target)]
+    done = run_module("scan", "-", *options, stdin=listing + "\n")
+    assert done.returncode == 0, done.stderr
+    doc = json.loads(target.read_text(encoding="utf-8"))
+    assert doc["stats"]["images"] == 2  # not astro_copy.jpg or moon.png from the same folder
+    [group] = doc["groups"]
+    assert group["keeper"]["path"] == str(dup_dir / "astro.png")
+    assert [m["path"] for m in group["members"]] == [str(spaced)]
+    gone = {"path": str(tmp_path / "gone.png"), "reason": "no such file or folder"}
+    assert doc["skipped"] == [gone]
+
+
+def test_empty_stdin_is_a_usage_error() -> None:
+    done = run_module("scan", "-", "--no-cache", stdin="")
+    assert done.returncode == 2
+    assert "no paths given" in done.stderr

@@ -1,0 +1,309 @@
+"""The feature cache: unchanged files are never decoded twice, changed ones always are, and a
+file that is not a usable cache gives a clear error."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+
+import neardup
+import neardup.api
+from neardup.cli import main
+from neardup.records import FileRef, ScanResult, Skipped
+from neardup.store import FeatureStore, StoreError, decode_features, encode_features
+
+if TYPE_CHECKING:
+    from conftest import FileMaker
+
+PHOTOS = {
+    "astro.png": ("astronaut", 300),
+    "astro_copy.jpg": ("astronaut", 200),
+    "coffee.png": ("coffee", 300),
+    "coffee_copy.jpg": ("coffee", 180),
+    "moon.png": ("moon", 200),
+}
+
+
+@pytest.fixture
+def folder(photo_dir: Callable[..., Path]) -> Path:
+    return photo_dir(PHOTOS)
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files whose features are computed (not taken from the cache)."""
+    names: list[str] = []
+    real = neardup.api.extract_batch
+
+    def counting(files: list[FileRef], config: Any) -> Any:
+        names.extend(Path(ref.path).name for ref in files)
+        return real(files, config)
+
+    monkeypatch.setattr(neardup.api, "extract_batch", counting)
+    return names
+
+
+def summary(result: ScanResult) -> list[tuple[str, str, float, dict[str, float], str]]:
+    return [
+        (result.path(p.a), result.path(p.b), p.similarity, p.scores, p.evidence)
+        for p in result.pairs
+    ]
+
+
+def run(folder: Path, cache: Path, **kwargs: Any) -> ScanResult:
+    return neardup.scan([folder], cache=cache, workers=1, **kwargs)
+
+
+def test_second_scan_comes_from_the_cache(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    first = run(folder, cache)
+    assert sorted(computed) == sorted(PHOTOS)
+    assert first.stats.from_cache == 0
+    computed.clear()
+    second = run(folder, cache)
+    assert computed == []
+    assert second.stats.from_cache == second.stats.images == len(PHOTOS)
+    assert summary(second) == summary(first)
+    assert len(second.pairs) == 2
+    assert [(g.keeper, g.members) for g in second.groups] == [
+        (g.keeper, g.members) for g in first.groups
+    ]
+    for a, b in zip(first.images, second.images, strict=True):
+        assert (a.path, a.width, a.height, a.format, a.bytes_hash) == (
+            b.path,
+            b.width,
+            b.height,
+            b.format,
+            b.bytes_hash,
+        )
+        assert (a.pixel_hash, a.trimmed, a.pdq_quality) == (b.pixel_hash, b.trimmed, b.pdq_quality)
+        assert a.pdq is not None and b.pdq is not None and np.array_equal(a.pdq, b.pdq)
+        assert a.pdq.dtype == b.pdq.dtype == np.uint8
+        assert a.embeddings.keys() == b.embeddings.keys() == {"sscd_distilled"}
+        for key in a.embeddings:
+            assert np.array_equal(a.embeddings[key], b.embeddings[key])
+
+
+def test_a_touched_file_alone_is_recomputed(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    first = run(folder, cache)
+    touched = folder / "coffee_copy.jpg"
+    stat = touched.stat()
+    os.utime(touched, ns=(stat.st_atime_ns, stat.st_mtime_ns + 5_000_000_000))
+    computed.clear()
+    second = run(folder, cache)
+    assert computed == ["coffee_copy.jpg"]
+    assert second.stats.from_cache == len(PHOTOS) - 1
+    assert summary(second) == summary(first)
+    computed.clear()
+    assert run(folder, cache).stats.from_cache == len(PHOTOS)
+    assert computed == []
+
+
+def test_a_changed_file_is_recomputed(
+    folder: Path, tmp_path: Path, computed: list[str], make: FileMaker
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    run(folder, cache)
+    make.image(folder / "moon.png", "rocket", 256)  # new content, new size
+    computed.clear()
+    second = run(folder, cache)
+    assert computed == ["moon.png"]
+    assert [g for g in second.groups if second.path(g.keeper).endswith("moon.png")] == []
+    moon = next(f for f in second.images if f.path.endswith("moon.png"))
+    assert moon.width == 256
+
+
+def test_more_methods_recompute_fewer_reuse(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    run(folder, cache, methods="pdq")
+    computed.clear()
+    both = run(folder, cache, methods="pdq,sscd_distilled,phash")
+    assert both.stats.from_cache == 0 and len(computed) == len(PHOTOS)
+    computed.clear()
+    fewer = run(folder, cache, methods="pdq")
+    assert fewer.stats.from_cache == len(PHOTOS) and computed == []
+    assert all(set(p.scores) == {"exact", "pdq"} for p in fewer.pairs)
+
+
+def test_skips_are_cached_but_unreadable_files_are_retried(
+    folder: Path,
+    tmp_path: Path,
+    computed: list[str],
+    make: FileMaker,
+    deny: Callable[..., Any],
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    make.text(folder / "notes.png")
+    make.image(folder / "locked.png", "chelsea", 200)
+    with deny([folder / "locked.png"]):
+        first = run(folder, cache)
+    reasons = {Path(s.path).name: s.reason for s in first.skipped}
+    assert reasons["notes.png"] == "not an image: the file holds text"
+    assert reasons["locked.png"].startswith("unreadable file")
+    computed.clear()
+    second = run(folder, cache)
+    assert computed == ["locked.png"]  # the text file's skip came from the cache
+    assert [(Path(s.path).name, s.reason) for s in second.skipped] == [
+        ("notes.png", "not an image: the file holds text")
+    ]
+    assert any(f.path.endswith("locked.png") for f in second.images)
+
+
+def test_progress_counts_cached_and_computed_files(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    calls: list[tuple[int, int]] = []
+    run(folder, cache, progress=lambda done, total: calls.append((done, total)))
+    assert calls[0] == (0, len(PHOTOS)) and calls[-1] == (len(PHOTOS), len(PHOTOS))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    calls.clear()
+    run(folder, cache, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(len(PHOTOS), len(PHOTOS))]
+
+
+def test_garbage_cache_file_is_a_clear_error(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(b"this is not a database, just some bytes \x00\x01\x02" * 100)
+    with pytest.raises(StoreError, match="cannot use feature cache"):
+        run(folder, cache)
+
+
+def test_garbage_cache_file_via_cli(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    cache.write_bytes(os.urandom(4096))
+    code = main(["scan", str(folder), "--cache", str(cache), "--workers", "1", "-q"])
+    assert code == 2
+    assert "cannot use feature cache" in capsys.readouterr().err
+
+
+def test_cache_path_that_is_a_folder_is_a_clear_error(folder: Path, tmp_path: Path) -> None:
+    with pytest.raises(StoreError):
+        run(folder, tmp_path)
+
+
+def test_cache_of_another_schema_is_refused(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    run(folder, cache)
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE meta SET value='999' WHERE key='schema'")
+    with pytest.raises(StoreError, match="schema 999"):
+        run(folder, cache)
+
+
+def test_features_of_another_version_are_dropped(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    cache = tmp_path / "cache.sqlite"
+    first = run(folder, cache)
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE meta SET value='0' WHERE key='features'")
+    computed.clear()
+    second = run(folder, cache)
+    assert second.stats.from_cache == 0 and len(computed) == len(PHOTOS)
+    assert summary(second) == summary(first)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=(sqlite3.DatabaseError, AssertionError),
+    reason=(
+        "src/neardup/store.py FeatureStore._init_schema: an SQLite file that is not a neardup "
+        "store (here: another app's DB with its own 'items' table) is written to (a 'meta' "
+        "table is added) and the scan then crashes with sqlite3.OperationalError 'no such "
+        "column: size' from lookup(), instead of raising StoreError"
+    ),
+)
+def test_another_programs_database_is_refused_untouched(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "other.sqlite"
+    with sqlite3.connect(cache) as db:
+        db.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, title TEXT)")
+        db.execute("INSERT INTO items (title) VALUES ('not yours')")
+    db.close()
+    try:
+        with pytest.raises(StoreError):
+            run(folder, cache)
+    finally:
+        with sqlite3.connect(cache) as db:
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+        db.close()
+    assert "meta" not in tables
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason=(
+        "src/neardup/store.py FeatureStore.put/lookup: a 'decompression bomb' skip is cached "
+        "with no record of the max_pixels it was decided under, so raising --max-pixels (as "
+        "the skip reason itself advises) has no effect while the cache is on"
+    ),
+)
+def test_raising_max_pixels_rereads_a_refused_image(folder: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache.sqlite"
+    refused = run(folder, cache, max_pixels=200 * 200)
+    assert {Path(s.path).name for s in refused.skipped} == {"astro.png", "coffee.png"}
+    allowed = run(folder, cache)
+    assert allowed.skipped == []
+    assert len(allowed.images) == len(PHOTOS)
+
+
+def test_pixel_hash_found_later_is_stored(tmp_path: Path, make: FileMaker) -> None:
+    """Two large JPEGs with the same pixels and different bytes: DCT-scaled decoding skips
+    the pixel hash, the scan computes it for the pair, and the cache keeps it."""
+    folder = tmp_path / "jpegs"
+    folder.mkdir()
+    data = make.encode(make.photo("astronaut", 512), "JPEG")
+    (folder / "a.jpg").write_bytes(data)
+    comment = b"\xff\xfe\x00\x07hello"  # a COM segment: new bytes, same pixels
+    (folder / "b.jpg").write_bytes(data[:2] + comment + data[2:])
+    cache = tmp_path / "cache.sqlite"
+    for attempt in range(2):
+        result = run(folder, cache)
+        assert result.stats.from_cache == 2 * attempt
+        [pair] = result.pairs
+        assert pair.scores["exact"] == 1.0 and pair.evidence == "exact"
+        assert all(f.pixel_hash is not None for f in result.images)
+        assert result.images[0].pixel_hash == result.images[1].pixel_hash
+
+
+def test_encode_decode_round_trip(tmp_path: Path, make: FileMaker) -> None:
+    make.image(tmp_path / "a.png", "rocket", 200)
+    result = neardup.scan(
+        [tmp_path], cache=False, workers=1, methods="pdq,phash,whash,sscd_distilled"
+    )
+    [features] = result.images
+    features.trimmed = (1, 2, 3, 4)
+    ref = FileRef(features.path, features.size, features.mtime_ns)
+    meta, blob = encode_features(features)
+    back = decode_features(ref, json.loads(meta), blob)
+    assert back.trimmed == (1, 2, 3, 4)
+    assert back.hashes.keys() == {"phash", "whash"}
+    for key, value in features.hashes.items():
+        assert np.array_equal(back.hashes[key], value)
+    assert back.pdq is not None and np.array_equal(back.pdq, features.pdq)  # type: ignore[arg-type]
+    assert np.array_equal(back.embeddings["sscd_distilled"], features.embeddings["sscd_distilled"])
+
+
+def test_in_memory_store(tmp_path: Path) -> None:
+    ref = FileRef(str(tmp_path / "x.png"), 10, 1)
+    with FeatureStore(":memory:") as store:
+        store.put([(ref, Skipped(ref.path, "corrupt or truncated image: x"))], {"exact"})
+        [(_, cached)] = list(store.lookup([ref], {"exact"}))
+        assert cached == Skipped(ref.path, "corrupt or truncated image: x")
+        moved = FileRef(ref.path, 10, 2)  # new mtime
+        assert list(store.lookup([moved], {"exact"})) == [(moved, None)]
