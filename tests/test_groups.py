@@ -212,16 +212,6 @@ def test_process_pool_gives_the_same_groups(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "src/neardup/candidates.py: K_NEIGHBOURS=16 caps each image's candidates, so with more "
-        "than 17 near-identical copies some copies are never scored against the keeper: "
-        "20 copies give a group of 18 members plus one copy in no group, 22 copies split "
-        "into two groups of the same photo, although every copy matches the keeper"
-    ),
-)
 def test_many_copies_of_one_photo_make_one_group(
     tmp_path: Path, make: FileMaker, photo: Callable[..., Any]
 ) -> None:

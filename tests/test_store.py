@@ -218,16 +218,6 @@ def test_features_of_another_version_are_dropped(
     assert summary(second) == summary(first)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(sqlite3.DatabaseError, AssertionError),
-    reason=(
-        "src/neardup/store.py FeatureStore._init_schema: an SQLite file that is not a neardup "
-        "store (here: another app's DB with its own 'items' table) is written to (a 'meta' "
-        "table is added) and the scan then crashes with sqlite3.OperationalError 'no such "
-        "column: size' from lookup(), instead of raising StoreError"
-    ),
-)
 def test_another_programs_database_is_refused_untouched(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "other.sqlite"
     with sqlite3.connect(cache) as db:
@@ -244,15 +234,6 @@ def test_another_programs_database_is_refused_untouched(folder: Path, tmp_path: 
     assert "meta" not in tables
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason=(
-        "src/neardup/store.py FeatureStore.put/lookup: a 'decompression bomb' skip is cached "
-        "with no record of the max_pixels it was decided under, so raising --max-pixels (as "
-        "the skip reason itself advises) has no effect while the cache is on"
-    ),
-)
 def test_raising_max_pixels_rereads_a_refused_image(folder: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache.sqlite"
     refused = run(folder, cache, max_pixels=200 * 200)

@@ -99,15 +99,10 @@ def _pdq(images: list[Features], k: int) -> set[tuple[int, int]]:
     views = np.stack([images[i].pdq for i in ids])  # type: ignore[misc]
     index = HammingIndex(256)
     index.add(np.ascontiguousarray(views[:, 0]))
-    kk = min(k + 1, len(ids))
     pairs: set[tuple[int, int]] = set()
     for view in range(views.shape[1]):
-        distances, found = index.search(np.ascontiguousarray(views[:, view]), kk)
-        rows, cols = np.nonzero((distances <= PDQ_RADIUS) & (found >= 0))
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            a, b = ids[r], ids[int(found[r, c])]
-            if a != b:
-                pairs.add(_ordered(a, b))
+        queries = np.ascontiguousarray(views[:, view])
+        pairs |= _hamming_pairs(index, queries, ids, k + 1, PDQ_RADIUS)
     return pairs
 
 
@@ -118,13 +113,28 @@ def _hash64(images: list[Features], method: str, k: int) -> set[tuple[int, int]]
     codes = np.stack([images[i].hashes[method] for i in ids])
     index = HammingIndex(64)
     index.add(codes)
-    distances, found = index.search(codes, min(k + 1, len(ids)))
+    return _hamming_pairs(index, codes, ids, k + 1, HASH64_RADIUS)
+
+
+def _hamming_pairs(
+    index: HammingIndex, queries: np.ndarray, ids: list[int], k: int, radius: int
+) -> set[tuple[int, int]]:
+    """Pairs within `radius` bits; a query whose k-th neighbour is still within it is asked
+    again with a wider k, so many copies of one picture are all found."""
     pairs: set[tuple[int, int]] = set()
-    rows, cols = np.nonzero((distances <= HASH64_RADIUS) & (found >= 0))
-    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-        a, b = ids[r], ids[int(found[r, c])]
-        if a != b:
-            pairs.add(_ordered(a, b))
+    rows_left = np.arange(len(queries))
+    k = min(k, len(index))
+    while rows_left.size:
+        distances, found = index.search(queries[rows_left], k)
+        hit_r, hit_c = np.nonzero((distances <= radius) & (found >= 0))
+        for r, c in zip(hit_r.tolist(), hit_c.tolist(), strict=True):
+            a, b = ids[int(rows_left[r])], ids[int(found[r, c])]
+            if a != b:
+                pairs.add(_ordered(a, b))
+        if k >= len(index):
+            break
+        rows_left = rows_left[distances[:, -1] <= radius]
+        k = min(len(index), k * 4)
     return pairs
 
 

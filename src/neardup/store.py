@@ -50,6 +50,14 @@ class FeatureStore:
             raise StoreError(f"cannot use feature cache {path}: {error}") from error
 
     def _init_schema(self) -> None:
+        tables = {
+            r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
+        }
+        if tables and not {"meta", "items"} <= tables:
+            raise StoreError(
+                f"{self.path} is not a neardup feature cache (it holds other tables); "
+                "pass another --cache"
+            )
         self.db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
         row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
         if row is None:
@@ -108,8 +116,8 @@ class FeatureStore:
         rows: list[tuple[str, int, int, str, str | None, bytes | None, str | None]] = []
         for ref, item in items:
             if isinstance(item, Skipped):
-                if item.reason.startswith("unreadable"):
-                    continue  # permissions may change; try again next time
+                if item.reason.startswith(("unreadable", "decompression bomb")):
+                    continue  # permissions and --max-pixels may change; try again next time
                 rows.append((ref.path, ref.size, ref.mtime_ns, "[]", None, None, item.reason))
             else:
                 meta, data = encode_features(item)

@@ -43,9 +43,29 @@ def neighbour_pairs(
         return
     ids = np.arange(len(queries)) if query_ids is None else query_ids
     for start in range(0, len(queries), chunk):
-        sims, found = index.search(queries[start : start + chunk], k)
-        rows, cols = np.nonzero((sims >= min_similarity) & (found >= 0))
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            a, b = int(ids[start + r]), int(found[r, c])
-            if a != b:
-                yield a, b, float(sims[r, c])
+        block = queries[start : start + chunk]
+        sims, found = index.search(block, k)
+        yield from _above(sims, found, ids[start : start + chunk], min_similarity)
+        # Queries whose k-th neighbour is still above the floor may have more: widen for them,
+        # so 100 copies of one picture are all found, not the first k.
+        wide, more = k, np.flatnonzero(sims[:, -1] >= min_similarity)
+        while more.size and wide < len(index):
+            wide = min(len(index), wide * 4)
+            sims, found = index.search(block[more], wide)
+            keep = sims[:, -1] >= min_similarity
+            sims[:, :k] = -np.inf  # the first k were yielded already
+            yield from _above(sims, found, ids[start : start + chunk][more], min_similarity)
+            more = more[keep]
+
+
+def _above(
+    sims: npt.NDArray[np.float32],
+    found: npt.NDArray[np.int64],
+    ids: npt.NDArray[np.int64],
+    floor: float,
+) -> Iterator[tuple[int, int, float]]:
+    rows, cols = np.nonzero((sims >= floor) & (found >= 0))
+    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+        a, b = int(ids[r]), int(found[r, c])
+        if a != b:
+            yield a, b, float(sims[r, c])
