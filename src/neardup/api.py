@@ -255,9 +255,9 @@ def _confirm_pixels(
         if store is not None:
             store.close()
     for n, pair in enumerate(pairs):
-        if pair.a in need or pair.b in need:
-            scored = score_pair(images[pair.a], images[pair.b], methods)
-            pairs[n] = Pair(pair.a, pair.b, scored.similarity, scored.scores, scored.evidence)
+        a, b = images[pair.a], images[pair.b]
+        if (pair.a in need or pair.b in need) and a.pixel_hash and a.pixel_hash == b.pixel_hash:
+            pairs[n] = Pair(pair.a, pair.b, 1.0, pair.scores | {"exact": 1.0}, "exact")
 
 
 class _Clock:
@@ -298,6 +298,13 @@ def compare(
     fa, fb = images
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
+    if needs_geometry(fused) or needs_geometry(scored):
+        geometry = check_pairs([(fa.path, fb.path)])[0]
+        if geometry is not None:
+            quality = min(fa.pdq_quality, fb.pdq_quality)
+            extra = {"geometry": round(geometry.score, 4)}
+            scored = fuse(scored.scores | extra, pdq_quality=quality)
+            fused = fuse(fused.scores | extra, pdq_quality=quality)
     verdicts = {name: fused.similarity >= cut for name, cut in PRESETS.items()}
     return Comparison(
         fa.path, fb.path, fused.similarity, scored.scores, fused.evidence, verdicts, skipped, False

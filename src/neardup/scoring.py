@@ -53,7 +53,7 @@ CALIBRATION: dict[str, tuple[tuple[float, float], ...]] = {
 UNVERIFIED_CAP = 0.6
 """When the geometric check could decide and found no shared frame, embedding evidence counts
 for at most this much: alike, not copies (two tiles of one wall, two frames of a scene)."""
-VERIFY_BAND = (0.6, 0.97)
+VERIFY_BAND = (0.66, 0.93)
 """Fused scores from embeddings alone in this band get the geometric check (`neardup.verify`)."""
 
 MIN_PDQ_QUALITY = 50

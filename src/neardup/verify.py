@@ -23,7 +23,7 @@ from neardup.decode import Decoded, DecodeSpec, decode
 VERIFY_SIDE = 320
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
 MIN_INLIERS = 10
-MIN_KEYPOINTS = 100
+MIN_KEYPOINTS = 80
 """Fewer keypoints in either picture (a smooth sky, a blurred copy) and the check cannot
 decide: it reports nothing rather than a false 'no geometry in common'."""
 
@@ -54,7 +54,7 @@ class Verifier:
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
         self._cv2 = cv2
         self._orb = cv2.ORB_create(  # type: ignore[attr-defined]
-            nfeatures=600, fastThreshold=7
+            nfeatures=400, fastThreshold=7
         )
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._cache: OrderedDict[str, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
