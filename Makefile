@@ -32,12 +32,14 @@ test: lint typecheck unit
 
 # The evaluation set and the benchmark against peers (minutes, not part of `make test`).
 eval: $(STAMP)
+	PYTHON=$(BIN)/python sh benchmarks/fetch_wallpapers.sh || echo "wallpapers not fetched: the set uses the bundled photos only"
 	$(BIN)/python benchmarks/make_eval_set.py eval-data
 	$(BIN)/neardup eval eval-data/truth.json
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_scan_bench.py eval-data
+	$(BIN)/python benchmarks/presets_report.py eval-data
 
 clean:
 	rm -rf $(VENV) example eval-data
