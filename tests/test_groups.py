@@ -231,3 +231,16 @@ def test_many_copies_of_one_photo_make_one_group(
     }
     assert len(matching) == 19  # every copy is a duplicate of the keeper...
     assert [(g.keeper, {m for m, _ in g.members}) for g in result.groups] == [(keeper, matching)]
+
+
+def test_keeper_prefers_the_copy_without_added_borders() -> None:
+    plain = image("plain.jpg", 640, 427, size=50_000)
+    boxed = image("boxed.jpg", 640, 597, size=60_000)  # larger file, same picture inside
+    boxed.trimmed = (0, 85, 0, 85)
+    images = [boxed, plain]
+    groups = build_groups(images, [pair(0, 1, 0.95)], THRESHOLD)
+    assert images[groups[0].keeper].path == "plain.jpg"
+    # A clearly larger picture still wins over a border-free smaller one.
+    big = image("big.jpg", 1280, 854, size=10_000)
+    big.trimmed = (0, 2, 0, 2)
+    assert keeper_rank(big) < keeper_rank(plain)

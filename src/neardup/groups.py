@@ -13,14 +13,17 @@ and the images whose own pair with the keeper passed the threshold, nothing else
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 from neardup.records import Features, Group, Pair
 
 
-def keeper_rank(image: Features) -> tuple[int, int, str]:
-    """Sort key: highest resolution (borders excluded), then largest file, then path."""
-    return (-image.content_pixels, -image.size, image.path)
+def keeper_rank(image: Features) -> tuple[int, bool, int, str]:
+    """Sort key: highest resolution (borders excluded, within 2 %), then no added borders,
+    then largest file, then path."""
+    steps = int(math.log(max(image.content_pixels, 1)) / math.log(1.02))
+    return (-steps, image.trimmed is not None, -image.size, image.path)
 
 
 def build_groups(images: list[Features], pairs: list[Pair], threshold: float) -> list[Group]:
