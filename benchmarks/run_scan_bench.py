@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from neardup.eval import EvalReport, evaluate, load_truth
+from neardup.scoring import PRESETS
 
 HERE = Path(__file__).resolve().parent
 PHASH_SCRIPT = """
@@ -111,9 +112,6 @@ def main() -> int:
     truth_path = args.data / "truth.json"
     truth = load_truth(str(truth_path))
     root = args.data / "images" if (args.data / "images").is_dir() else args.data
-    presets = {"strict": 0.9, "default": 0.8, "loose": 0.7}
-    from neardup.scoring import PRESETS
-
     presets = dict(PRESETS)
     runs: list[Run] = []
     with tempfile.TemporaryDirectory() as name:
