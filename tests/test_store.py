@@ -243,15 +243,35 @@ def test_raising_max_pixels_rereads_a_refused_image(folder: Path, tmp_path: Path
     assert len(allowed.images) == len(PHOTOS)
 
 
-def test_pixel_hash_found_later_is_stored(tmp_path: Path, make: FileMaker) -> None:
-    """Two large JPEGs with the same pixels and different bytes: DCT-scaled decoding skips
-    the pixel hash, the scan computes it for the pair, and the cache keeps it."""
+def test_jpeg_differing_only_in_metadata_is_exact_without_a_full_decode(
+    tmp_path: Path, make: FileMaker
+) -> None:
+    """Two large JPEGs whose bytes differ only in a comment segment: the JPEG picture-data
+    hash proves them identical, so DCT-scaled decoding never needs the full pixels."""
     folder = tmp_path / "jpegs"
     folder.mkdir()
     data = make.encode(make.photo("astronaut", 512), "JPEG")
     (folder / "a.jpg").write_bytes(data)
     comment = b"\xff\xfe\x00\x07hello"  # a COM segment: new bytes, same pixels
     (folder / "b.jpg").write_bytes(data[:2] + comment + data[2:])
+    result = run(folder, tmp_path / "cache.sqlite")
+    [pair] = result.pairs
+    assert pair.scores["exact"] == 1.0 and pair.evidence == "exact"
+    assert all(f.pixel_hash is None for f in result.images)  # no full decode happened
+    assert result.images[0].jpeg_hash == result.images[1].jpeg_hash
+
+
+def test_pixel_hash_found_later_is_stored(tmp_path: Path, make: FileMaker) -> None:
+    """A large JPEG and a PNG of its decoded pixels: DCT-scaled decoding skips the JPEG's
+    pixel hash, the scan computes it for the pair, and the cache keeps it."""
+    from PIL import Image
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    data = make.encode(make.photo("astronaut", 512), "JPEG")
+    (folder / "a.jpg").write_bytes(data)
+    with Image.open(folder / "a.jpg") as image:
+        image.convert("RGB").save(folder / "b.png")
     cache = tmp_path / "cache.sqlite"
     for attempt in range(2):
         result = run(folder, cache)

@@ -16,6 +16,8 @@ from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
 from neardup.engines.local import default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import MODELS
+from neardup.features.exact import could_be_identical
+from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
 from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
 from neardup.scoring import (
@@ -26,6 +28,7 @@ from neardup.scoring import (
     fuse,
     needs_geometry,
     score_pair,
+    score_pairs,
     threshold_for,
 )
 from neardup.sources import collect
@@ -61,11 +64,13 @@ def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXELS) -> FeatureConfig:
+    """What to compute for `methods`; hashes alone need a smaller decode than the models."""
+    models = tuple(m for m in methods if m in MODELS)
     return FeatureConfig(
         pdq="pdq" in methods,
         imagehashes=tuple(m for m in methods if m in HASH_METHODS),
-        models=tuple(m for m in methods if m in MODELS),
-        decode=DecodeSpec(max_pixels=max_pixels),
+        models=models,
+        decode=DecodeSpec(max_pixels=max_pixels, min_side=256 if models else HASH_MIN_SIDE),
     )
 
 
@@ -199,7 +204,8 @@ def _score(
     workers: int | None = None,
 ) -> list[Pair]:
     """Score every candidate; borderline embedding-only pairs get the geometric check."""
-    scored = {pair: score_pair(images[pair[0]], images[pair[1]], methods) for pair in candidates}
+    ordered = sorted(candidates)
+    scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
     if verify:
         borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s))
         by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
@@ -227,17 +233,17 @@ def _confirm_pixels(
 ) -> None:
     """Make the pixel hash where DCT-scaled decoding skipped it and it could decide a pair.
 
-    Only pairs of equal size whose perceptual evidence is already near-perfect can be
-    pixel-identical, so the full-resolution decode happens for a few images, not all.
+    Only pairs of equal size, near-equal PDQ and near-equal thumbnails can be pixel-identical
+    (`could_be_identical`), so the full-resolution decode happens for a few images, not all.
     """
     if "exact" not in methods:
         return
     need: set[int] = set()
     for pair in pairs:
         a, b = images[pair.a], images[pair.b]
-        if pair.scores.get("exact", 0.0) >= 1.0 or (a.width, a.height) != (b.width, b.height):
+        if pair.scores.get("exact", 0.0) >= 1.0 or (a.pixel_hash and b.pixel_hash):
             continue
-        if pair.similarity >= 0.95 and (a.pixel_hash is None or b.pixel_hash is None):
+        if pair.similarity >= 0.95 and could_be_identical(a, b, pair.scores.get("pdq")):
             need.update(i for i in (pair.a, pair.b) if images[i].pixel_hash is None)
     if not need:
         return

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from neardup.features.exact import IDENTITY_KEYS
 from neardup.index import FlatIndex, HammingIndex, VectorIndex, neighbour_pairs
 from neardup.records import Features
 from neardup.scoring import EMBEDDING_METHODS, HASH_METHODS
@@ -55,7 +56,7 @@ def _ordered(a: int, b: int) -> tuple[int, int]:
 
 def _exact(images: list[Features]) -> set[tuple[int, int]]:
     pairs: set[tuple[int, int]] = set()
-    for key in ("bytes_hash", "pixel_hash"):
+    for key in IDENTITY_KEYS:
         first: dict[str, int] = {}
         for i, f in enumerate(images):
             value = getattr(f, key)

@@ -57,6 +57,7 @@ class Decoded:
     format: str
     pixel_hash: str | None
     trimmed: tuple[int, int, int, int] | None
+    orientation: int = 1
 
 
 def decode(data: bytes, path: str, spec: DecodeSpec = DecodeSpec()) -> Decoded | Skipped:
@@ -120,7 +121,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec) -> Decoded:
             left, top, right, bottom = box
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
             box = _scale_box(box, rgb_image.size, (width, height))
-    return Decoded(np.ascontiguousarray(rgb), width, height, fmt, pixel_hash, box)
+    return Decoded(np.ascontiguousarray(rgb), width, height, fmt, pixel_hash, box, orientation)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

@@ -49,6 +49,12 @@ class Features:
     """BLAKE2b of the full-resolution oriented pixels, or None when decoding used JPEG
     DCT scaling (then computed on demand for the few pairs that need it)."""
     trimmed: tuple[int, int, int, int] | None = None
+    jpeg_hash: str | None = None
+    """For JPEGs: BLAKE2b of the compressed picture (tables, frame, scan data; no metadata
+    segments) and the orientation: equal means identical displayed pixels, without decoding."""
+    thumb: npt.NDArray[np.uint8] | None = None
+    """4 x 4 RGB average of the working picture: pixel-identical images have (almost) equal
+    thumbs, so only those are decoded in full to confirm an exact match."""
     """Uniform borders removed before features, as (left, top, right, bottom) pixels."""
     pdq: npt.NDArray[np.uint8] | None = None
     """8 x 32 bytes: the PDQ hash of the image and of its 7 other dihedral views

@@ -148,6 +148,8 @@ def encode_features(f: Features) -> tuple[str, bytes]:
     arrays: list[tuple[str, np.ndarray]] = []
     if f.pdq is not None:
         arrays.append(("pdq", f.pdq))
+    if f.thumb is not None:
+        arrays.append(("thumb", f.thumb))
     arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
     arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items()]
     arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
@@ -158,6 +160,7 @@ def encode_features(f: Features) -> tuple[str, bytes]:
         "format": f.format,
         "bytes_hash": f.bytes_hash,
         "pixel_hash": f.pixel_hash,
+        "jpeg_hash": f.jpeg_hash,
         "trimmed": f.trimmed,
         "pdq_quality": f.pdq_quality,
         "arrays": layout,
@@ -178,6 +181,7 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         format=str(meta["format"]),
         bytes_hash=str(meta["bytes_hash"]),
         pixel_hash=meta["pixel_hash"] if isinstance(meta["pixel_hash"], str) else None,
+        jpeg_hash=meta["jpeg_hash"] if isinstance(meta.get("jpeg_hash"), str) else None,  # type: ignore[arg-type]
         trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
         pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
     )
@@ -193,6 +197,8 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         kind, _, key = name.partition(":")
         if kind == "pdq":
             f.pdq = array
+        elif kind == "thumb":
+            f.thumb = array
         elif kind == "hash":
             f.hashes[key] = array
         elif kind == "emb":

@@ -1,10 +1,81 @@
-"""Exact identity: a hash of the file's bytes (the pixel hash is made while decoding)."""
+"""Exact identity: a hash of the file's bytes (the pixel hash is made while decoding), and the
+test of which pairs could be pixel-identical when DCT-scaled decoding skipped the pixel hash."""
 
 from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from neardup.records import Features
+
+THUMB_SIDE = 4
+THUMB_TOLERANCE = 6
+"""Grey levels two thumbs of identical pixels may differ by (different decode scales)."""
+
 
 def bytes_hash(data: bytes) -> str:
     """BLAKE2b-128 of the bytes: equal hashes mean byte-identical files."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+IDENTITY_KEYS = ("bytes_hash", "pixel_hash", "jpeg_hash")
+"""Feature fields whose equality proves identical displayed pixels."""
+
+
+def identical(a: Features, b: Features) -> bool:
+    """Whether two images are exact duplicates: same bytes, same pixels or same JPEG data."""
+    for key in IDENTITY_KEYS:
+        value = getattr(a, key)
+        if value is not None and value == getattr(b, key):
+            return True
+    return False
+
+
+def jpeg_hash(data: bytes, orientation: int) -> str | None:
+    """Hash of a JPEG's picture data without its APPn / COM (metadata) segments, or None.
+
+    Two files that differ only in EXIF, XMP, ICC or comments (and show the same orientation)
+    decode to the same pixels; this finds them from the bytes alone.
+    """
+    if data[:2] != b"\xff\xd8":
+        return None
+    digest = hashlib.blake2b(f"orientation={orientation};".encode(), digest_size=16)
+    i = 2
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return None
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0xDA:  # start of scan: the rest is the picture
+            digest.update(data[i:])
+            return digest.hexdigest()
+        end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            digest.update(data[i:end])
+        i = end
+    return None
+
+
+def thumb(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """A 4 x 4 box-averaged RGB thumbnail."""
+    small = Image.fromarray(rgb).resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX)
+    return np.asarray(small, dtype=np.uint8)
+
+
+def could_be_identical(a: Features, b: Features, pdq_score: float | None) -> bool:
+    """Whether two images may decode to identical pixels (so a full decode is worth it)."""
+    if (a.width, a.height) != (b.width, b.height) or a.trimmed != b.trimmed:
+        return False
+    if a.jpeg_hash is not None and b.jpeg_hash is not None:
+        return False  # two JPEGs: different picture data (equal data was caught already)
+    if pdq_score is not None and pdq_score < 0.98:
+        return False
+    if a.thumb is not None and b.thumb is not None:
+        diff = np.abs(a.thumb.astype(np.int16) - b.thumb.astype(np.int16))
+        return int(diff.max()) <= THUMB_TOLERANCE
+    return True

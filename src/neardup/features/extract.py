@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 
 from neardup.decode import DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
-from neardup.features.exact import bytes_hash
+from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.records import Features, FileRef, Skipped
 
-FEATURES_VERSION = 2
+FEATURES_VERSION = 4
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -85,6 +85,8 @@ def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Feature
         bytes_hash=bytes_hash(data),
         pixel_hash=decoded.pixel_hash,
         trimmed=decoded.trimmed,
+        thumb=thumb(decoded.rgb),
+        jpeg_hash=jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None,
     )
     if config.pdq:
         features.pdq, features.pdq_quality = pdq_dihedral(decoded.rgb)

@@ -9,6 +9,8 @@ misses a true 90-degree rotation by about 24 of 256 bits.
 
 from __future__ import annotations
 
+from typing import Any
+
 import imagehash
 import numpy as np
 import numpy.typing as npt
@@ -17,9 +19,12 @@ from PIL import Image
 
 from neardup.decode import RGBArray
 
-PDQ_SIDE = 128
+PDQ_SIDE = 64
 """PDQ's own filter brings any input down to 64 x 64; from 128 x 128 the hash is within a few
 bits of the one from 512 x 512 and all 8 views cost about 2 ms."""
+
+HASH_MIN_SIDE = 128
+"""Decode side when only hashes are wanted (JPEG DCT scaling then reduces more)."""
 
 IMAGEHASH_METHODS = {
     "phash": imagehash.phash,
@@ -71,10 +76,11 @@ def hamming(a: Bits, b: Bits) -> npt.NDArray[np.int64]:
     return _POPCOUNT[np.bitwise_xor(a, b)].sum(axis=-1, dtype=np.int64)
 
 
-def hash_similarity(distance: float, bits: int) -> float:
+def hash_similarity(distance: Any, bits: int) -> Any:
     """Similarity in [0, 1] from a Hamming distance: 1 - 2d/bits, floored at 0.
 
     Unrelated images differ in about half their bits, so they score about 0; identical
     hashes score 1. For PDQ (256 bits), 31 bits (Meta's match threshold) is 0.76.
     """
-    return max(0.0, 1.0 - 2.0 * distance / bits)
+    similarity = np.maximum(0.0, 1.0 - 2.0 * np.asarray(distance, dtype=np.float64) / bits)
+    return float(similarity) if similarity.ndim == 0 else similarity
