@@ -20,7 +20,7 @@ import numpy as np
 
 from neardup.decode import Decoded, DecodeSpec, decode
 
-VERIFY_SIDE = 320
+VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
 MIN_INLIERS = 10
 MIN_KEYPOINTS = 80
