@@ -98,13 +98,13 @@ def scan(
     found = collect([str(p) for p in paths])
     clock.lap("collect")
     config = feature_config(method_names, max_pixels)
-    images, skipped, from_cache = _features(found.files, config, cache, workers, progress)
+    images, skipped, from_cache = compute_features(found.files, config, cache, workers, progress)
     skipped = found.skipped + skipped
     clock.lap("features")
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    pairs = _score(images, candidates, method_names, cut, verify, workers)
+    pairs = score_candidates(images, candidates, method_names, cut, verify, workers)
     _confirm_pixels(images, pairs, method_names, cut, cache)
     pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
@@ -135,7 +135,7 @@ def scan(
     return ScanResult(images, pairs, groups, skipped, stats, settings)
 
 
-def _features(
+def compute_features(
     files: list[FileRef],
     config: FeatureConfig,
     cache: CacheSetting,
@@ -195,7 +195,7 @@ def _open_store(cache: CacheSetting) -> FeatureStore | None:
     return FeatureStore(path)
 
 
-def _score(
+def score_candidates(
     images: list[Features],
     candidates: set[tuple[int, int]],
     methods: tuple[str, ...],
@@ -295,7 +295,7 @@ def compare(
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
     found = collect([str(a), str(b)])
     config = feature_config(every, max_pixels)
-    images, skipped, _ = _features(found.files, config, cache, 1, None)
+    images, skipped, _ = compute_features(found.files, config, cache, 1, None)
     skipped = found.skipped + skipped
     if len(images) == 1 and found.aliases:
         return Comparison(str(a), str(b), 1.0, {"exact": 1.0}, "same file", {}, skipped, True)

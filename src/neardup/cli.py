@@ -1,22 +1,25 @@
 """The `neardup` command: argument parsing and printing only; the work is in `neardup.api`.
 
 Exit codes: 0 done; 1 duplicates found with --fail-on-duplicates (for CI checks such as
-train/test leakage); 2 bad usage or an unusable setting; 3 no image could be read;
-130 interrupted (cached work is kept: run the same command again to resume).
+train/test leakage), or a problem found by `index check`; 2 bad usage or an unusable setting
+or index; 3 no image could be read; 130 interrupted (cached work is kept: run the same command
+again to resume); 141 the output pipe was closed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from neardup import __version__
+from neardup import __version__, cli_index
 from neardup.api import compare, scan
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
+from neardup.index.catalog import IndexError_
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table
@@ -94,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", metavar="FILE")
     e.add_argument("--workers", type=int)
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
+
+    cli_index.add_parser(commands)
     return parser
 
 
@@ -104,14 +109,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _scan(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "index":
+            return cli_index.run(args, _write)
         return _eval(args)
+    except BrokenPipeError:
+        # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(
             "\nneardup: interrupted; finished images are cached, run again to resume",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except (ValueError, ModelMissing, StoreError) as error:
+    except (ValueError, ModelMissing, StoreError, IndexError_) as error:
         print(f"neardup: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 

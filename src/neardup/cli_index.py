@@ -1,0 +1,172 @@
+"""`neardup index ...`: argument parsing and printing for the persistent index
+(`neardup.index.catalog`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from neardup.index.catalog import ImageIndex, IndexReport
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.output import json as json_out
+from neardup.output import table
+from neardup.scoring import PRESETS
+from neardup.sources import expand_stdin
+
+
+def add_parser(commands: Any) -> None:
+    """Register `neardup index` and its sub-commands."""
+    index = commands.add_parser(
+        "index",
+        help="a saved index: k-means clusters; new images compared only inside theirs",
+        description="Build, grow and query a persistent duplicate index (IVF: saved k-means "
+        "centroids, each image compared only with the members of its nearest clusters).",
+    )
+    sub = index.add_subparsers(dest="index_command", required=True)
+
+    def folder(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--index", required=True, metavar="DIR", help="the index folder")
+
+    def reading(p: argparse.ArgumentParser) -> None:
+        p.add_argument("paths", nargs="+", help="folders, files, or - for paths on stdin")
+        folder(p)
+        p.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
+        p.add_argument("--no-cache", action="store_true")
+        p.add_argument("--workers", type=int)
+        p.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
+
+    build = sub.add_parser("build", help="index images: features, k-means, every image assigned")
+    reading(build)
+    build.add_argument("--method", default="default", help="as for scan; needs an embedding")
+    build.add_argument("--nprobe", type=int, default=DEFAULT_NPROBE, help="clusters probed")
+    build.add_argument(
+        "--cluster-size",
+        type=int,
+        default=CLUSTER_SIZE,
+        help="target images per cluster (clusters = images / this); default %(default)s",
+    )
+    build.add_argument("--preset", choices=list(PRESETS), default="default")
+    build.add_argument("--threshold", type=float)
+    reading(sub.add_parser("add", help="report each new image's duplicates, then store it"))
+    reading(sub.add_parser("query", help="report each image's duplicates; store nothing"))
+    remove = sub.add_parser("remove", help="remove images (a folder removes all under it)")
+    remove.add_argument("paths", nargs="+")
+    folder(remove)
+    dup = sub.add_parser("duplicates", help="every duplicate group in the index (scan's JSON)")
+    folder(dup)
+    dup.add_argument("--preset", choices=list(PRESETS))
+    dup.add_argument("--threshold", type=float)
+    dup.add_argument("--json", metavar="FILE")
+    dup.add_argument("--csv", metavar="FILE")
+    dup.add_argument("--workers", type=int)
+    for name, text in (
+        ("info", "counts, cluster sizes and imbalance, settings"),
+        ("rebalance", "retrain the centroids and reassign every image"),
+        ("check", "full consistency check (exit 1 if a problem is found)"),
+    ):
+        folder(sub.add_parser(name, help=text))
+
+
+def run(args: argparse.Namespace, write: Any) -> int:
+    """Carry out `neardup index ...`; `write(target, text)` writes a file or stdout."""
+    command = args.index_command
+    options: dict[str, Any] = {}
+    if command in ("build", "add", "query"):
+        options = {
+            "cache": False if args.no_cache else args.cache,
+            "workers": args.workers,
+        }
+    if command == "build":
+        index, report = ImageIndex.build(
+            args.index,
+            expand_stdin(args.paths),
+            methods=args.method,
+            nprobe=args.nprobe,
+            cluster_size=args.cluster_size,
+            preset=args.preset,
+            threshold=args.threshold,
+            **options,
+        )
+        with index:
+            _report(args, report, write)
+            info = index.info()
+            print(
+                f"index {args.index}: {info['images']} images in {info['clusters']} clusters",
+                file=sys.stderr,
+            )
+        return 0
+    with ImageIndex.open(args.index) as index:
+        if command in ("add", "query"):
+            method = index.add if command == "add" else index.query
+            _report(args, method(expand_stdin(args.paths), **options), write)
+        elif command == "remove":
+            removed = index.remove(args.paths)
+            print(f"removed {len(removed)} images")
+        elif command == "duplicates":
+            result = index.duplicates(
+                threshold=args.threshold, preset=args.preset, workers=args.workers
+            )
+            if args.json:
+                write(args.json, json_out.dumps(result))
+            if args.csv:
+                from neardup.output import csv as csv_out
+
+                write(args.csv, csv_out.dumps(result))
+            if "-" not in (args.json, args.csv):
+                print(table.render(result))
+        elif command == "info":
+            print(json.dumps(index.info(), indent=2))
+        elif command == "rebalance":
+            index.rebalance()
+            print(json.dumps(index.info()["cluster_size"]))
+        elif command == "check":
+            problems = index.check()
+            for problem in problems:
+                print(f"problem: {problem}")
+            print("consistent" if not problems else f"{len(problems)} problems")
+            return 1 if problems else 0
+    return 0
+
+
+def report_dict(report: IndexReport) -> dict[str, Any]:
+    return {
+        "schema": "neardup.index-report/1",
+        "seconds": round(report.seconds, 3),
+        "rebalanced": report.rebalanced,
+        "images": [
+            {
+                "path": e.path,
+                "status": e.status,
+                "same_as": e.same_as,
+                "duplicates": [
+                    {
+                        "path": m.path,
+                        "similarity": round(m.similarity, 4),
+                        "evidence": m.evidence,
+                        "scores": {k: round(v, 4) for k, v in m.scores.items()},
+                    }
+                    for m in e.duplicates
+                ],
+            }
+            for e in report.entries
+        ],
+        "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped],
+    }
+
+
+def _report(args: argparse.Namespace, report: IndexReport, write: Any) -> None:
+    if args.json:
+        write(args.json, json.dumps(report_dict(report), indent=2))
+        if args.json == "-":
+            return
+    for entry in report.entries:
+        note = f" (same as {entry.same_as})" if entry.same_as else ""
+        print(f"{entry.status:16s} {entry.path}{note}")
+        for match in entry.duplicates:
+            print(f"    {match.similarity:6.3f}  {match.path}  ({match.evidence})")
+    for item in report.skipped:
+        print(f"skipped          {item.path}: {item.reason}")
+    if report.rebalanced:
+        print("(the index grew or became uneven: centroids retrained, images reassigned)")

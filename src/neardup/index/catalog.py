@@ -1,0 +1,715 @@
+"""A persistent, growing image index: saved k-means centroids; new images compared only with
+the members of their nearest clusters.
+
+    index = ImageIndex.build("idx", ["photos/"])      # features, k-means, every image assigned
+    report = index.add(["new/"])                       # each new image's duplicates, then stored
+    report = index.query(["one.jpg"])                  # the same report, nothing stored
+    result = index.duplicates()                        # every group, in scan's JSON schema
+
+Storage, one folder:
+- `index.sqlite`: settings, the centroids, and one row per image (path, size, mtime, bytes
+  hash, cluster, every feature). Every change is one SQLite transaction, so a `kill -9` at
+  any moment leaves the index as it was before the batch or after it, never between.
+- `lock`: an advisory file lock held by whoever writes (build, add, remove, rebalance), so two
+  writers are serialised (the second waits, then sees the first one's images).
+The in-memory IVF (`neardup.index.ivf`) is rebuilt from the rows and the saved centroids on
+open. An index written by another format or feature version, or with another model, is
+refused with a message, never misread.
+
+Growth: when the index has grown to more than `REBALANCE_GROWTH` times the size it was
+trained at, or its largest cluster exceeds `REBALANCE_IMBALANCE` times the mean, `add`
+retrains the centroids on all vectors and reassigns every image in one transaction
+(`rebalance`, also callable by hand). No image is lost: rows are only relabelled.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup import __version__
+from neardup.candidates import candidate_pairs
+from neardup.features.exact import IDENTITY_KEYS
+from neardup.features.extract import FEATURES_VERSION
+from neardup.groups import build_groups
+from neardup.index.base import neighbour_pairs
+from neardup.index.exact import FlatIndex
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, clusters_for, train_centroids
+from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
+from neardup.store import decode_features, encode_features
+
+FORMAT = "neardup.index/1"
+REBALANCE_GROWTH = 4.0
+REBALANCE_IMBALANCE = 8.0
+TRAIN_SAMPLE = 256 * 1024
+"""At most this many vectors train the k-means (faiss subsamples further per centroid)."""
+K_NEIGHBOURS = 16
+FLOOR = 0.3
+
+
+class IndexError_(RuntimeError):
+    """The index folder cannot be used as asked (missing, other version, other model, busy)."""
+
+
+@dataclass(slots=True)
+class Match:
+    """One existing image a new image duplicates, and how similar they are."""
+
+    path: str
+    similarity: float
+    evidence: str
+    scores: dict[str, float]
+
+
+@dataclass(slots=True)
+class Entry:
+    """What happened to one image given to add or query."""
+
+    path: str
+    status: str
+    """"added", "new" (query: would be added), "already indexed" (same bytes or pixels)."""
+    same_as: str | None = None
+    duplicates: list[Match] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class IndexReport:
+    entries: list[Entry]
+    skipped: list[Skipped]
+    seconds: float = 0.0
+    rebalanced: bool = False
+
+
+@dataclass(slots=True)
+class Settings:
+    methods: tuple[str, ...]
+    model: str
+    nprobe: int = DEFAULT_NPROBE
+    cluster_size: int = CLUSTER_SIZE
+    threshold: float = 0.8
+
+    def to_meta(self) -> dict[str, str]:
+        return {
+            "methods": json.dumps(list(self.methods)),
+            "model": self.model,
+            "nprobe": str(self.nprobe),
+            "cluster_size": str(self.cluster_size),
+            "threshold": str(self.threshold),
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, str]) -> Settings:
+        return cls(
+            methods=tuple(json.loads(meta["methods"])),
+            model=meta["model"],
+            nprobe=int(meta["nprobe"]),
+            cluster_size=int(meta["cluster_size"]),
+            threshold=float(meta["threshold"]),
+        )
+
+
+@contextmanager
+def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexError_(
+                        f"index {folder} is being written by another process; try again later"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+class ImageIndex:
+    """An on-disk image index with an in-memory IVF over its embeddings."""
+
+    def __init__(self, folder: Path, db: sqlite3.Connection, settings: Settings) -> None:
+        self.folder = folder
+        self.db = db
+        self.settings = settings
+        self.images: list[Features] = []
+        self.ids: list[int] = []
+        self._position: dict[int, int] = {}
+        self._by_path: dict[str, int] = {}
+        self._identity: dict[tuple[str, str], int] = {}
+        self.ivf: IVFIndex | None = None
+        self.trained_on = 0
+        self.generation = 0
+
+    # ---- opening and creating ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> ImageIndex:
+        """Open an existing index, check its format and model, load it into memory."""
+        path = Path(folder)
+        db_path = path / "index.sqlite"
+        if not db_path.is_file():
+            raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
+        db = _connect(db_path)
+        meta = _meta(db)
+        _check_compatible(path, meta)
+        index = cls(path, db, Settings.from_meta(meta))
+        index.trained_on = int(meta.get("trained_on", "0"))
+        index.generation = int(meta.get("generation", "0"))
+        index._load()
+        return index
+
+    @classmethod
+    def create(cls, folder: str | os.PathLike[str], settings: Settings) -> ImageIndex:
+        """An empty index with these settings (fails if one exists)."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / "index.sqlite").exists():
+            raise IndexError_(f"an index already exists at {path}")
+        db = _connect(path / "index.sqlite")
+        with _transaction(db):
+            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
+            db.execute(
+                """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
+                size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
+                meta TEXT NOT NULL, data BLOB NOT NULL)"""
+            )
+            db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
+            rows = {
+                "format": FORMAT,
+                "features_version": str(FEATURES_VERSION),
+                "neardup": __version__,
+                "trained_on": "0",
+                "generation": "0",
+                **settings.to_meta(),
+            }
+            db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+        return cls(path, db, settings)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> ImageIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _load(self) -> None:
+        centroids = self._centroids()
+        rows = self.db.execute(
+            "SELECT id, path, size, mtime_ns, meta, data FROM images ORDER BY id"
+        ).fetchall()
+        for row_id, path, size, mtime, meta, data in rows:
+            features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
+            self._remember(row_id, features)
+        if centroids is not None:
+            self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+            if self.images:
+                self.ivf.add(self._vectors(self.images), np.array(self.ids, dtype=np.int64))
+
+    def _centroids(self) -> npt.NDArray[np.float32] | None:
+        row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
+        if row is None:
+            return None
+        shape = json.loads(_meta(self.db)["centroids_shape"])
+        return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
+
+    def _remember(self, row_id: int, features: Features) -> None:
+        self._position[row_id] = len(self.images)
+        self._by_path[features.path] = row_id
+        for key in IDENTITY_KEYS:
+            value = getattr(features, key)
+            if value is not None:
+                self._identity.setdefault((key, value), row_id)
+        self.images.append(features)
+        self.ids.append(row_id)
+
+    def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
+        model = self.settings.model
+        return np.stack([f.embeddings[model] for f in images]).astype(np.float32)
+
+    # ---- building and growing ---------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        folder: str | os.PathLike[str],
+        paths: Iterable[str],
+        *,
+        methods: str | Sequence[str] | None = None,
+        nprobe: int = DEFAULT_NPROBE,
+        cluster_size: int = CLUSTER_SIZE,
+        threshold: float | None = None,
+        preset: str | None = None,
+        cache: Any = None,
+        workers: int | None = None,
+        progress: Any = None,
+    ) -> tuple[ImageIndex, IndexReport]:
+        """Create an index from `paths`: features, k-means on a sample, every image stored."""
+        from neardup.api import parse_methods
+        from neardup.features.embed import MODELS
+        from neardup.scoring import threshold_for
+
+        method_names = parse_methods(methods)
+        models = [m for m in method_names if m in MODELS]
+        if not models:
+            raise ValueError("an index needs an embedding method (sscd_distilled or sscd)")
+        settings = Settings(
+            methods=method_names,
+            model=models[0],
+            nprobe=nprobe,
+            cluster_size=cluster_size,
+            threshold=threshold_for(preset, threshold),
+        )
+        with write_lock(Path(folder)):
+            index = cls.create(folder, settings)
+            report = index._add(paths, store=True, cache=cache, workers=workers, progress=progress)
+        return index, report
+
+    def add(self, paths: Iterable[str], **options: Any) -> IndexReport:
+        """Report each new image's duplicates in the index, then store the new images."""
+        with write_lock(self.folder):
+            self._reload_if_changed()
+            return self._add(paths, store=True, **options)
+
+    def query(self, paths: Iterable[str], **options: Any) -> IndexReport:
+        """Each image's duplicates in the index; nothing is stored."""
+        return self._add(paths, store=False, **options)
+
+    def _reload_if_changed(self) -> None:
+        """Another writer committed since we loaded (its generation is newer): load again."""
+        meta = _meta(self.db)
+        if int(meta.get("generation", "0")) == self.generation:
+            return
+        self.images, self.ids = [], []
+        self._position, self._by_path, self._identity = {}, {}, {}
+        self.ivf = None
+        self.trained_on = int(meta.get("trained_on", "0"))
+        self.generation = int(meta.get("generation", "0"))
+        self._load()
+
+    def _bump(self) -> None:
+        """Inside a write transaction: mark the index changed for other open handles."""
+        self.generation += 1
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation),)
+        )
+
+    def _add(
+        self,
+        paths: Iterable[str],
+        *,
+        store: bool,
+        cache: Any = None,
+        workers: int | None = None,
+        progress: Any = None,
+        verify: bool = True,
+    ) -> IndexReport:
+        from neardup.api import compute_features, feature_config
+        from neardup.sources import collect
+
+        start = time.perf_counter()
+        found = collect([str(p) for p in paths])
+        config = feature_config(self.settings.methods)
+        new, skipped, _ = compute_features(found.files, config, cache, workers, progress)
+        skipped = found.skipped + skipped
+        lacking = [f for f in new if self.settings.model not in f.embeddings]
+        if lacking:
+            raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
+        entries, fresh, replaced = self._classify(new)
+        matches = self._match(fresh, workers=workers, verify=verify)
+        for entry, features in zip(entries, new, strict=True):
+            if entry.status != "already indexed":
+                entry.duplicates = matches.get(features.path, [])
+                entry.status = "added" if store else "new"
+        rebalanced = False
+        if store and fresh:
+            self._store(fresh, replaced)
+            rebalanced = self._maybe_rebalance()
+        return IndexReport(entries, skipped, time.perf_counter() - start, rebalanced)
+
+    def _classify(self, new: list[Features]) -> tuple[list[Entry], list[Features], list[int]]:
+        """Entries for every new image, the images to match and store (not already indexed by
+        bytes or pixels), and the rows they replace (an indexed path whose file changed)."""
+        entries: list[Entry] = []
+        fresh: list[Features] = []
+        replaced: list[int] = []
+        seen: dict[tuple[str, str], str] = {}
+        for f in new:
+            same = None
+            for key in IDENTITY_KEYS:
+                value = getattr(f, key)
+                if value is None:
+                    continue
+                row = self._identity.get((key, value))
+                if row is not None:
+                    same = self.images[self._position[row]].path
+                    break
+                if (key, value) in seen:
+                    same = seen[(key, value)]
+                    break
+            if same is not None:
+                entries.append(Entry(f.path, "already indexed", same_as=same))
+                continue
+            if f.path in self._by_path:
+                replaced.append(self._by_path[f.path])
+            for key in IDENTITY_KEYS:
+                value = getattr(f, key)
+                if value is not None:
+                    seen[(key, value)] = f.path
+            entries.append(Entry(f.path, "new"))
+            fresh.append(f)
+        return entries, fresh, replaced
+
+    def _match(
+        self, fresh: list[Features], *, workers: int | None, verify: bool
+    ) -> dict[str, list[Match]]:
+        """Score each new image against the members of its nearest clusters (and the batch)."""
+        from neardup.api import score_candidates
+
+        if not fresh:
+            return {}
+        images = self.images + fresh
+        offset = len(self.images)
+        candidates: set[tuple[int, int]] = set()
+        queries = self._vectors(fresh)
+        if self.ivf is not None and len(self.ivf):
+            for q, row_id, _ in neighbour_pairs(
+                self.ivf, queries, k=K_NEIGHBOURS, min_similarity=FLOOR
+            ):
+                candidates.add((self._position[row_id], offset + q))
+        batch = FlatIndex(queries.shape[1])
+        batch.add(queries)
+        for a, b, _ in neighbour_pairs(batch, queries, k=K_NEIGHBOURS, min_similarity=FLOOR):
+            candidates.add((offset + min(a, b), offset + max(a, b)))
+        pairs = score_candidates(
+            images, candidates, self.settings.methods, self.settings.threshold, verify, workers
+        )
+        found: dict[str, list[Match]] = {}
+        for pair in sorted(pairs, key=lambda p: -p.similarity):
+            for me, other in ((pair.b, pair.a), (pair.a, pair.b)):
+                if me >= offset:
+                    match = Match(images[other].path, pair.similarity, pair.evidence, pair.scores)
+                    found.setdefault(images[me].path, []).append(match)
+        return found
+
+    def _store(self, fresh: list[Features], replaced: list[int]) -> None:
+        """Insert a batch (deleting the rows it replaces) in one transaction; centroids are
+        trained first if there are none."""
+        vectors = self._vectors(fresh)
+        if self.ivf is None:
+            self._train(
+                np.concatenate([self._vectors(self.images), vectors]) if self.images else vectors
+            )
+        assert self.ivf is not None
+        clusters = self.ivf.assign(vectors)[:, 0]
+        rows = []
+        for f, cluster in zip(fresh, clusters.tolist(), strict=True):
+            meta, data = encode_features(f)
+            rows.append((f.path, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
+        with _transaction(self.db):
+            self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
+            self._bump()
+            self.db.executemany(
+                "INSERT INTO images (path, size, mtime_ns, bytes_hash, cluster, meta, data) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            ids = [
+                self.db.execute("SELECT id FROM images WHERE path=?", (f.path,)).fetchone()[0]
+                for f in fresh
+            ]
+        if replaced:
+            self._forget(replaced)
+        for row_id, f in zip(ids, fresh, strict=True):
+            self._remember(row_id, f)
+        self.ivf.add(vectors, np.array(ids, dtype=np.int64))
+
+    def _train(self, vectors: npt.NDArray[np.float32]) -> None:
+        """Train centroids on (a sample of) `vectors` and save them (same transaction rules)."""
+        nlist = clusters_for(len(vectors), self.settings.cluster_size)
+        rng = np.random.default_rng(0)
+        sample = vectors
+        if len(vectors) > TRAIN_SAMPLE:
+            sample = vectors[np.sort(rng.choice(len(vectors), TRAIN_SAMPLE, replace=False))]
+        centroids = train_centroids(sample, nlist)
+        self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+        self.trained_on = len(vectors)
+        self._save_centroids(centroids)
+
+    def _save_centroids(self, centroids: npt.NDArray[np.float32]) -> None:
+        with _transaction(self.db):
+            self.db.execute(
+                "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
+                (centroids.astype("<f4").tobytes(),),
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [
+                    ("centroids_shape", json.dumps(list(centroids.shape))),
+                    ("trained_on", str(self.trained_on)),
+                ],
+            )
+
+    def _maybe_rebalance(self) -> bool:
+        if self.ivf is None or len(self.images) < 2:
+            return False
+        sizes = self.ivf.cluster_sizes()
+        grew = len(self.images) > REBALANCE_GROWTH * max(self.trained_on, 1)
+        skewed = sizes.max() > REBALANCE_IMBALANCE * max(sizes.mean(), 1.0) and sizes.max() > 64
+        if grew or skewed:
+            self._rebalance()
+            return True
+        return False
+
+    def rebalance(self) -> None:
+        """Retrain the centroids on every vector and reassign every image, in one transaction."""
+        with write_lock(self.folder):
+            self._reload_if_changed()
+            self._rebalance()
+
+    def _rebalance(self) -> None:
+        if not self.images:
+            return
+        vectors = self._vectors(self.images)
+        nlist = clusters_for(len(vectors), self.settings.cluster_size)
+        sample = vectors
+        if len(vectors) > TRAIN_SAMPLE:
+            rng = np.random.default_rng(0)
+            sample = vectors[np.sort(rng.choice(len(vectors), TRAIN_SAMPLE, replace=False))]
+        centroids = train_centroids(sample, nlist)
+        ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+        clusters = ivf.assign(vectors)[:, 0].tolist()
+        with _transaction(self.db):
+            self._bump()
+            self.db.executemany(
+                "UPDATE images SET cluster=? WHERE id=?",
+                [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
+            )
+            self.db.execute(
+                "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
+                (centroids.astype("<f4").tobytes(),),
+            )
+            self.db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [
+                    ("centroids_shape", json.dumps(list(centroids.shape))),
+                    ("trained_on", str(len(vectors))),
+                ],
+            )
+        ivf.add(vectors, np.array(self.ids, dtype=np.int64))
+        self.ivf = ivf
+        self.trained_on = len(vectors)
+
+    # ---- removing ---------------------------------------------------------------------------
+
+    def remove(self, paths: Iterable[str]) -> list[str]:
+        """Remove images by path (a folder removes everything under it); returns those removed."""
+        with write_lock(self.folder):
+            self._reload_if_changed()
+            wanted = [os.path.abspath(p) for p in paths]
+            doomed = [
+                path
+                for path in self._by_path
+                if any(
+                    os.path.abspath(path) == w or os.path.abspath(path).startswith(w + os.sep)
+                    for w in wanted
+                )
+            ]
+            if not doomed:
+                return []
+            ids = [self._by_path[p] for p in doomed]
+            with _transaction(self.db):
+                self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in ids])
+                self._bump()
+            self._forget(ids)
+            return doomed
+
+    def _forget(self, ids: list[int]) -> None:
+        gone = set(ids)
+        if self.ivf is not None:
+            self.ivf.remove(np.array(ids, dtype=np.int64))
+        keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
+        self.images, self.ids = [], []
+        self._position, self._by_path, self._identity = {}, {}, {}
+        for row_id, f in keep:
+            self._remember(row_id, f)
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def duplicates(
+        self,
+        *,
+        threshold: float | None = None,
+        preset: str | None = None,
+        workers: int | None = None,
+        verify: bool = True,
+    ) -> ScanResult:
+        """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
+        from neardup.api import score_candidates
+        from neardup.scoring import threshold_for
+
+        start = time.perf_counter()
+        cut = (
+            self.settings.threshold
+            if threshold is None and preset is None
+            else threshold_for(preset, threshold)
+        )
+        images = self.images
+        candidates: set[tuple[int, int]] = set()
+        if self.ivf is not None and len(images) > 1:
+            vectors = self._vectors(images)
+            query_ids = np.array(self.ids, dtype=np.int64)
+            for q, row_id, _ in neighbour_pairs(
+                self.ivf, vectors, k=K_NEIGHBOURS, min_similarity=FLOOR, query_ids=query_ids
+            ):
+                a, b = self._position[q], self._position[row_id]
+                candidates.add((min(a, b), max(a, b)))
+        exact_only = tuple(m for m in ("exact",) if m in self.settings.methods)
+        candidates |= candidate_pairs(images, exact_only)
+        pairs: list[Pair] = score_candidates(
+            images, candidates, self.settings.methods, cut, verify, workers
+        )
+        pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
+        groups = build_groups(images, pairs, cut)
+        elapsed = round(time.perf_counter() - start, 3)
+        stats = Stats(
+            files_found=len(images),
+            images=len(images),
+            candidates=len(candidates),
+            pairs=len(pairs),
+            groups=len(groups),
+            seconds={"duplicates": elapsed, "total": elapsed},
+        )
+        settings: dict[str, object] = {
+            "methods": list(self.settings.methods),
+            "threshold": cut,
+            "index": str(self.folder),
+            "nprobe": self.settings.nprobe,
+            "clusters": self.ivf.nlist if self.ivf else 0,
+        }
+        return ScanResult(list(images), pairs, groups, [], stats, settings)
+
+    def info(self) -> dict[str, Any]:
+        """Counts, cluster sizes and their spread, and the settings the index was built with."""
+        meta = _meta(self.db)
+        sizes = self.ivf.cluster_sizes() if self.ivf is not None else np.zeros(0, dtype=np.int64)
+        histogram: dict[str, int] = {}
+        for low, high in ((0, 0), (1, 63), (64, 255), (256, 511), (512, 1023), (1024, 1 << 62)):
+            label = f"{low}" if low == high else (f"{low}+" if high > 1 << 40 else f"{low}-{high}")
+            histogram[label] = int(((sizes >= low) & (sizes <= high)).sum())
+        mean = float(sizes.mean()) if sizes.size else 0.0
+        return {
+            "format": meta.get("format"),
+            "neardup": meta.get("neardup"),
+            "images": len(self.images),
+            "clusters": int(sizes.size),
+            "trained_on": self.trained_on,
+            "cluster_size": {
+                "min": int(sizes.min()) if sizes.size else 0,
+                "mean": round(mean, 1),
+                "max": int(sizes.max()) if sizes.size else 0,
+                "histogram": histogram,
+            },
+            "imbalance": round(float(sizes.max()) / mean, 2) if mean else 0.0,
+            "settings": {
+                "methods": list(self.settings.methods),
+                "model": self.settings.model,
+                "nprobe": self.settings.nprobe,
+                "target_cluster_size": self.settings.cluster_size,
+                "threshold": self.settings.threshold,
+                "features_version": int(meta.get("features_version", "0")),
+            },
+        }
+
+    def check(self) -> list[str]:
+        """Problems found by a full consistency check (an empty list means consistent)."""
+        problems: list[str] = []
+        status = self.db.execute("PRAGMA integrity_check").fetchone()[0]
+        if status != "ok":
+            problems.append(f"sqlite integrity: {status}")
+        centroids = self._centroids()
+        count = self.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+        if count and centroids is None:
+            problems.append("images stored but no centroids")
+        nlist = len(centroids) if centroids is not None else 0
+        bad_cluster = self.db.execute(
+            "SELECT COUNT(*) FROM images WHERE cluster < 0 OR cluster >= ?", (max(nlist, 1),)
+        ).fetchone()[0]
+        if count and bad_cluster:
+            problems.append(f"{bad_cluster} images assigned to clusters that do not exist")
+        model = self.settings.model
+        dim = centroids.shape[1] if centroids is not None else None
+        for row_id, path, size, mtime, meta, data in self.db.execute(
+            "SELECT id, path, size, mtime_ns, meta, data FROM images"
+        ):
+            try:
+                features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
+            except Exception as error:
+                problems.append(f"image {row_id} ({path}) unreadable: {error}")
+                continue
+            vector = features.embeddings.get(model)
+            if vector is None or (dim is not None and vector.shape != (dim,)):
+                problems.append(f"image {row_id} ({path}) has no {model} vector of size {dim}")
+        if len(self.images) != count:
+            problems.append(f"{count} rows but {len(self.images)} images loaded")
+        return problems
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+@contextmanager
+def _transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def _meta(db: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as error:
+        raise IndexError_(f"not a neardup index: {error}") from error
+
+
+def _check_compatible(folder: Path, meta: dict[str, str]) -> None:
+    if meta.get("format") != FORMAT:
+        raise IndexError_(
+            f"{folder} holds index format {meta.get('format')!r}; this neardup reads {FORMAT!r}"
+        )
+    if meta.get("features_version") != str(FEATURES_VERSION):
+        raise IndexError_(
+            f"{folder} was built with features version {meta.get('features_version')}; this "
+            f"neardup computes version {FEATURES_VERSION}: rebuild it (neardup index build)"
+        )
+    from neardup.features.embed import MODELS
+
+    if meta.get("model") not in MODELS:
+        raise IndexError_(f"{folder} uses model {meta.get('model')!r}, which is not installed")
