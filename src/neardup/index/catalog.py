@@ -24,10 +24,12 @@ retrains the centroids on all vectors and reassigns every image in one transacti
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -35,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -44,7 +47,6 @@ from neardup.features.exact import IDENTITY_KEYS
 from neardup.features.extract import FEATURES_VERSION
 from neardup.groups import build_groups
 from neardup.index.base import neighbour_pairs
-from neardup.index.exact import FlatIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, clusters_for, train_centroids
 from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
 from neardup.store import decode_features, encode_features
@@ -56,6 +58,8 @@ TRAIN_SAMPLE = 256 * 1024
 """At most this many vectors train the k-means (faiss subsamples further per centroid)."""
 K_NEIGHBOURS = 16
 FLOOR = 0.3
+PDQ_RADIUS = 40
+"""Bits: PDQ views closer than this to an indexed hash are candidates (similarity ~0.69)."""
 
 
 class IndexError_(RuntimeError):
@@ -156,6 +160,10 @@ class ImageIndex:
         self.ivf: IVFIndex | None = None
         self.trained_on = 0
         self.generation = 0
+        # PDQ hashes in a multi-index hash (exact sub-hash buckets): finds turned and mirrored
+        # copies, which embeddings miss, without scanning every hash.
+        self._pdq: Any = faiss.IndexBinaryMultiHash(256, 8, 32)
+        self._pdq_ids: list[int] = []
 
     # ---- opening and creating ---------------------------------------------------------------
 
@@ -220,6 +228,7 @@ class ImageIndex:
         for row_id, path, size, mtime, meta, data in rows:
             features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
             self._remember(row_id, features)
+        self._index_pdq(self.images, self.ids)
         if centroids is not None:
             self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
             if self.images:
@@ -241,6 +250,30 @@ class ImageIndex:
                 self._identity.setdefault((key, value), row_id)
         self.images.append(features)
         self.ids.append(row_id)
+
+    def _index_pdq(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        rows = [(i, f.pdq[0]) for i, f in zip(ids, images, strict=True) if f.pdq is not None]
+        if rows:
+            self._pdq.add(np.ascontiguousarray(np.stack([code for _, code in rows])))
+            self._pdq_ids.extend(i for i, _ in rows)
+
+    def _pdq_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+        """(position in `images`, indexed row id) for every PDQ view within the radius."""
+        if not self._pdq_ids:
+            return
+        which = [n for n, f in enumerate(images) if f.pdq is not None]
+        if not which:
+            return
+        views = np.stack([images[n].pdq for n in which])  # type: ignore[misc]
+        for view in range(views.shape[1]):
+            lims, _, found = self._pdq.range_search(
+                np.ascontiguousarray(views[:, view]), PDQ_RADIUS
+            )
+            for q, n in enumerate(which):
+                for hit in found[lims[q] : lims[q + 1]].tolist():
+                    row_id = self._pdq_ids[hit]
+                    if row_id in self._position:  # removed rows linger in the hash index
+                        yield n, row_id
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         model = self.settings.model
@@ -301,6 +334,8 @@ class ImageIndex:
             return
         self.images, self.ids = [], []
         self._position, self._by_path, self._identity = {}, {}, {}
+        self._pdq.reset()
+        self._pdq_ids = []
         self.ivf = None
         self.trained_on = int(meta.get("trained_on", "0"))
         self.generation = int(meta.get("generation", "0"))
@@ -328,7 +363,9 @@ class ImageIndex:
 
         start = time.perf_counter()
         found = collect([str(p) for p in paths])
-        config = feature_config(self.settings.methods)
+        config = dataclasses.replace(
+            feature_config(self.settings.methods), flip_views=(self.settings.model,)
+        )
         new, skipped, _ = compute_features(found.files, config, cache, workers, progress)
         skipped = found.skipped + skipped
         lacking = [f for f in new if self.settings.model not in f.embeddings]
@@ -391,15 +428,23 @@ class ImageIndex:
         offset = len(self.images)
         candidates: set[tuple[int, int]] = set()
         queries = self._vectors(fresh)
+        model = self.settings.model
+        flips = [n for n, f in enumerate(fresh) if model in f.embeddings_flip]
         if self.ivf is not None and len(self.ivf):
             for q, row_id, _ in neighbour_pairs(
                 self.ivf, queries, k=K_NEIGHBOURS, min_similarity=FLOOR
             ):
                 candidates.add((self._position[row_id], offset + q))
-        batch = FlatIndex(queries.shape[1])
-        batch.add(queries)
-        for a, b, _ in neighbour_pairs(batch, queries, k=K_NEIGHBOURS, min_similarity=FLOOR):
-            candidates.add((offset + min(a, b), offset + max(a, b)))
+            if flips:
+                mirrored = np.stack([fresh[n].embeddings_flip[model] for n in flips])
+                for q, row_id, _ in neighbour_pairs(
+                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
+                ):
+                    candidates.add((self._position[row_id], offset + flips[q]))
+        for n, row_id in self._pdq_neighbours(fresh):
+            candidates.add((self._position[row_id], offset + n))
+        for a, b in candidate_pairs(fresh, self.settings.methods):
+            candidates.add((offset + a, offset + b))
         pairs = score_candidates(
             images, candidates, self.settings.methods, self.settings.threshold, verify, workers
         )
@@ -437,10 +482,12 @@ class ImageIndex:
                 self.db.execute("SELECT id FROM images WHERE path=?", (f.path,)).fetchone()[0]
                 for f in fresh
             ]
+            _failpoint("index-write")
         if replaced:
             self._forget(replaced)
         for row_id, f in zip(ids, fresh, strict=True):
             self._remember(row_id, f)
+        self._index_pdq(fresh, ids)
         self.ivf.add(vectors, np.array(ids, dtype=np.int64))
 
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
@@ -583,6 +630,20 @@ class ImageIndex:
             ):
                 a, b = self._position[q], self._position[row_id]
                 candidates.add((min(a, b), max(a, b)))
+            model = self.settings.model
+            flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
+            if flips:
+                mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
+                for q, row_id, _ in neighbour_pairs(
+                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
+                ):
+                    a, b = flips[q], self._position[row_id]
+                    if a != b:
+                        candidates.add((min(a, b), max(a, b)))
+        for a, row_id in self._pdq_neighbours(images):
+            b = self._position[row_id]
+            if a != b:
+                candidates.add((min(a, b), max(a, b)))
         exact_only = tuple(m for m in ("exact",) if m in self.settings.methods)
         candidates |= candidate_pairs(images, exact_only)
         pairs: list[Pair] = score_candidates(
@@ -672,6 +733,15 @@ class ImageIndex:
         if len(self.images) != count:
             problems.append(f"{count} rows but {len(self.images)} images loaded")
         return problems
+
+
+def _failpoint(name: str) -> None:
+    """Tests only: with NEARDUP_FAILPOINT=name:seconds, announce on stderr and sleep here, so a
+    test can kill the process at exactly this point (inside the write transaction)."""
+    setting = os.environ.get("NEARDUP_FAILPOINT", "")
+    if setting.startswith(name + ":"):
+        print(f"failpoint {name} reached", file=sys.stderr, flush=True)
+        time.sleep(float(setting.split(":", 1)[1]))
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -25,8 +25,9 @@ from neardup.index.base import Neighbours
 
 CLUSTER_SIZE = 256
 """Target members per cluster: the number of clusters follows the collection's size."""
-MIN_TRAIN_PER_CLUSTER = 39
-"""faiss's k-means wants at least this many training points per centroid."""
+MIN_TRAIN_PER_CLUSTER = 8
+"""Fewest training points per centroid we accept (faiss prefers 39; small collections get
+few clusters and are retrained as they grow)."""
 DEFAULT_NPROBE = 4
 CODECS = ("flat", "sq8")
 
@@ -49,6 +50,7 @@ def train_centroids(
         sample.shape[1], nlist, niter=iterations, seed=seed, spherical=True, verbose=False
     )
     kmeans.cp.max_points_per_centroid = 256  # faiss subsamples beyond this; keeps training fast
+    kmeans.cp.min_points_per_centroid = 1  # small collections: we decide (clusters_for)
     kmeans.train(sample)
     return np.asarray(kmeans.centroids, dtype=np.float32)
 
