@@ -309,3 +309,28 @@ def test_ivf_probes_only_nearest_clusters_and_survives_save_load(tmp_path: Path)
     assert len(loaded) == 1990 and loaded.nlist == 20 and loaded.nprobe == 1
     assert np.array_equal(loaded.search(data[10:20], 3)[1], index.search(data[10:20], 3)[1])
     assert not list(tmp_path.glob("*.tmp"))  # atomic save leaves no temp file
+
+
+def test_exact_copies_are_stored_once_reported_in_groups_and_survive_removal(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]]
+) -> None:
+    first, _ = collection
+    copy = tmp_path / "copy_of_first.jpg"
+    copy.write_bytes(first[0].read_bytes())
+    index, report = ImageIndex.build(
+        tmp_path / "idx", [*map(str, first), str(copy)], cache=False, workers=1
+    )
+    with index:
+        statuses = {e.path: e.status for e in report.entries}
+        assert statuses[str(copy)] == "already indexed"
+        assert len(index.images) == len(first) and index.info()["exact_copies"] == 1
+        pairs = _pairs(index.duplicates())
+        assert frozenset((str(first[0]), str(copy))) in pairs
+        # the copy is paired with everything its original is paired with
+        partners = {next(iter(p - {str(first[0])})) for p in pairs if str(first[0]) in p}
+        assert all(frozenset((str(copy), other)) in pairs for other in partners - {str(copy)})
+        # removing the original keeps the picture under the copy's path
+        assert index.remove([str(first[0])]) == [str(first[0])]
+        assert str(copy) in {f.path for f in index.images} and index.check() == []
+    reopened = ImageIndex.open(tmp_path / "idx")
+    assert str(copy) in {f.path for f in reopened.images} and reopened.aliases == {}

@@ -164,6 +164,9 @@ class ImageIndex:
         # copies, which embeddings miss, without scanning every hash.
         self._pdq: Any = faiss.IndexBinaryMultiHash(256, 8, 32)
         self._pdq_ids: list[int] = []
+        self.aliases: dict[str, int] = {}
+        """Exact copies (same bytes or pixels) of a stored image: path -> its row id. Stored
+        once, reported in every duplicate group their image is in."""
 
     # ---- opening and creating ---------------------------------------------------------------
 
@@ -200,6 +203,10 @@ class ImageIndex:
                 meta TEXT NOT NULL, data BLOB NOT NULL)"""
             )
             db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
+            db.execute(
+                """CREATE TABLE aliases (path TEXT PRIMARY KEY, image_id INTEGER NOT NULL,
+                size INTEGER, mtime_ns INTEGER)"""
+            )
             rows = {
                 "format": FORMAT,
                 "features_version": str(FEATURES_VERSION),
@@ -229,6 +236,7 @@ class ImageIndex:
             features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
             self._remember(row_id, features)
         self._index_pdq(self.images, self.ids)
+        self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
         if centroids is not None:
             self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
             if self.images:
@@ -378,8 +386,14 @@ class ImageIndex:
                 entry.duplicates = matches.get(features.path, [])
                 entry.status = "added" if store else "new"
         rebalanced = False
-        if store and fresh:
-            self._store(fresh, replaced)
+        copies = {
+            e.path: e.same_as
+            for e, f in zip(entries, new, strict=True)
+            if e.same_as is not None and e.same_as != e.path and e.path not in self.aliases
+        }
+        sizes = {f.path: (f.size, f.mtime_ns) for f in new}
+        if store and (fresh or copies):
+            self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
             rebalanced = self._maybe_rebalance()
         return IndexReport(entries, skipped, time.perf_counter() - start, rebalanced)
 
@@ -456,9 +470,20 @@ class ImageIndex:
                     found.setdefault(images[me].path, []).append(match)
         return found
 
-    def _store(self, fresh: list[Features], replaced: list[int]) -> None:
-        """Insert a batch (deleting the rows it replaces) in one transaction; centroids are
-        trained first if there are none."""
+    def _store(
+        self,
+        fresh: list[Features],
+        replaced: list[int],
+        copies: dict[str, tuple[str, int, int]] | None = None,
+    ) -> None:
+        """Insert a batch (deleting the rows it replaces, recording exact copies as aliases of
+        their stored image) in one transaction; centroids are trained first if there are none."""
+        copies = copies or {}
+        if not fresh:
+            with _transaction(self.db):
+                self._bump()
+                self._insert_aliases(copies, {})
+            return
         vectors = self._vectors(fresh)
         if self.ivf is None:
             self._train(
@@ -472,6 +497,7 @@ class ImageIndex:
             rows.append((f.path, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
         with _transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
+            self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
             self.db.executemany(
                 "INSERT INTO images (path, size, mtime_ns, bytes_hash, cluster, meta, data) "
@@ -482,13 +508,27 @@ class ImageIndex:
                 self.db.execute("SELECT id FROM images WHERE path=?", (f.path,)).fetchone()[0]
                 for f in fresh
             ]
+            self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
             _failpoint("index-write")
         if replaced:
+            self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
         for row_id, f in zip(ids, fresh, strict=True):
             self._remember(row_id, f)
         self._index_pdq(fresh, ids)
         self.ivf.add(vectors, np.array(ids, dtype=np.int64))
+
+    def _insert_aliases(
+        self, copies: dict[str, tuple[str, int, int]], new_ids: dict[str, int]
+    ) -> None:
+        """Inside the batch's transaction: each copy becomes an alias of its stored image."""
+        rows = []
+        for path, (same_as, size, mtime) in copies.items():
+            row_id = new_ids.get(same_as, self._by_path.get(same_as, self.aliases.get(same_as)))
+            if row_id is not None:
+                rows.append((path, row_id, size, mtime))
+        self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
+        self.aliases.update({path: row_id for path, row_id, _, _ in rows})
 
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on (a sample of) `vectors` and save them (same transaction rules)."""
@@ -573,24 +613,47 @@ class ImageIndex:
         with write_lock(self.folder):
             self._reload_if_changed()
             wanted = [os.path.abspath(p) for p in paths]
-            doomed = [
-                path
-                for path in self._by_path
-                if any(
-                    os.path.abspath(path) == w or os.path.abspath(path).startswith(w + os.sep)
-                    for w in wanted
-                )
-            ]
-            if not doomed:
+
+            def hit(path: str) -> bool:
+                full = os.path.abspath(path)
+                return any(full == w or full.startswith(w + os.sep) for w in wanted)
+
+            doomed = [path for path in self._by_path if hit(path)]
+            doomed_aliases = [path for path in self.aliases if hit(path)]
+            if not doomed and not doomed_aliases:
                 return []
             ids = [self._by_path[p] for p in doomed]
+            # A removed image with a surviving exact copy lives on under the copy's path.
+            promoted: dict[int, str] = {}
+            for path, row_id in self.aliases.items():
+                if row_id in ids and path not in doomed_aliases and row_id not in promoted:
+                    promoted[row_id] = path
             with _transaction(self.db):
-                self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in ids])
                 self._bump()
-            self._forget(ids)
-            return doomed
+                self.db.executemany(
+                    "DELETE FROM aliases WHERE path=?", [(p,) for p in doomed_aliases]
+                )
+                for row_id, path in promoted.items():
+                    self.db.execute("UPDATE images SET path=? WHERE id=?", (path, row_id))
+                    self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
+                gone = [i for i in ids if i not in promoted]
+                self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
+                self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
+            for path in doomed_aliases:
+                self.aliases.pop(path, None)
+            for row_id, path in promoted.items():
+                self.aliases.pop(path, None)
+                features = self.images[self._position[row_id]]
+                del self._by_path[features.path]
+                features.path = path
+                self._by_path[path] = row_id
+            self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
+            self._forget(gone)
+            return doomed + doomed_aliases
 
     def _forget(self, ids: list[int]) -> None:
+        if not ids:
+            return
         gone = set(ids)
         if self.ivf is not None:
             self.ivf.remove(np.array(ids, dtype=np.int64))
@@ -649,6 +712,7 @@ class ImageIndex:
         pairs: list[Pair] = score_candidates(
             images, candidates, self.settings.methods, cut, verify, workers
         )
+        images, pairs = self._with_aliases(images, pairs)
         pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
         groups = build_groups(images, pairs, cut)
         elapsed = round(time.perf_counter() - start, 3)
@@ -669,6 +733,31 @@ class ImageIndex:
         }
         return ScanResult(list(images), pairs, groups, [], stats, settings)
 
+    def _with_aliases(
+        self, images: list[Features], pairs: list[Pair]
+    ) -> tuple[list[Features], list[Pair]]:
+        """Add each exact copy: paired with its image (exact) and with all of its matches."""
+        if not self.aliases:
+            return images, pairs
+        images = list(images)
+        by_position: dict[int, list[Pair]] = {}
+        for pair in pairs:
+            by_position.setdefault(pair.a, []).append(pair)
+            by_position.setdefault(pair.b, []).append(pair)
+        out = list(pairs)
+        for path, row_id in sorted(self.aliases.items()):
+            if row_id not in self._position:
+                continue
+            source = self._position[row_id]
+            copy = dataclasses.replace(images[source], path=path)
+            images.append(copy)
+            me = len(images) - 1
+            out.append(Pair(source, me, 1.0, {"exact": 1.0}, "exact"))
+            for pair in by_position.get(source, []):
+                other = pair.b if pair.a == source else pair.a
+                out.append(Pair(other, me, pair.similarity, pair.scores, pair.evidence))
+        return images, out
+
     def info(self) -> dict[str, Any]:
         """Counts, cluster sizes and their spread, and the settings the index was built with."""
         meta = _meta(self.db)
@@ -682,6 +771,7 @@ class ImageIndex:
             "format": meta.get("format"),
             "neardup": meta.get("neardup"),
             "images": len(self.images),
+            "exact_copies": len(self.aliases),
             "clusters": int(sizes.size),
             "trained_on": self.trained_on,
             "cluster_size": {
@@ -730,6 +820,11 @@ class ImageIndex:
             vector = features.embeddings.get(model)
             if vector is None or (dim is not None and vector.shape != (dim,)):
                 problems.append(f"image {row_id} ({path}) has no {model} vector of size {dim}")
+        orphans = self.db.execute(
+            "SELECT COUNT(*) FROM aliases WHERE image_id NOT IN (SELECT id FROM images)"
+        ).fetchone()[0]
+        if orphans:
+            problems.append(f"{orphans} exact copies point to images that are not stored")
         if len(self.images) != count:
             problems.append(f"{count} rows but {len(self.images)} images loaded")
         return problems
