@@ -37,12 +37,20 @@ class Geometry:
     overlap_a: float
     overlap_b: float
 
+    def swapped(self) -> Geometry:
+        """The same finding with the two pictures' roles exchanged."""
+        return Geometry(self.matches, self.inliers, self.overlap_b, self.overlap_a)
+
     @property
     def score(self) -> float:
         """Similarity in [0, 1]: the smaller shared fraction, if the geometry is consistent."""
         if self.inliers < MIN_INLIERS:
             return 0.0
         return min(self.overlap_a, self.overlap_b)
+
+
+def _support(geometry: Geometry) -> int:
+    return geometry.inliers
 
 
 class Verifier:
@@ -87,16 +95,23 @@ class Verifier:
         return xy, descriptors, (grey.shape[1], grey.shape[0])
 
     def check(self, path_a: str, path_b: str) -> Geometry | None:
-        """The geometry two pictures share, as is or mirrored; None when it cannot tell."""
+        """The geometry two pictures share, as is or mirrored; None when it cannot tell.
+
+        Matching is tried both ways (A's keypoints against B's, and B's against A's) and the
+        estimate with more RANSAC inliers wins: on repetitive textures one direction can
+        settle on a spurious transform with few inliers while the other finds the true one.
+        """
         ka, kb = self._keypoints(path_a), self._keypoints(path_b)
         if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
             return None
-        found = self._match(ka, kb)
+        found = max(self._match(ka, kb), self._match(kb, ka).swapped(), key=_support)
         if found.score < 0.5:
             mirrored = self._mirror(path_b)
             if mirrored is not None:
-                flipped = self._match(ka, mirrored)
-                if flipped.score > found.score:
+                flipped = max(
+                    self._match(ka, mirrored), self._match(mirrored, ka).swapped(), key=_support
+                )
+                if _support(flipped) > _support(found):
                     found = flipped
         return found
 
