@@ -108,21 +108,33 @@ def main() -> int:
     parser.add_argument("data", type=Path, help="folder holding truth.json (make_eval_set.py)")
     parser.add_argument("--out", type=Path, default=HERE / "scan_results.json")
     parser.add_argument("--skip-sscd-full", action="store_true", help="skip Immaculate sscd")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run every tool N times, interleaved; median time"
+    )
     args = parser.parse_args()
     truth_path = args.data / "truth.json"
     truth = load_truth(str(truth_path))
     root = args.data / "images" if (args.data / "images").is_dir() else args.data
     presets = dict(PRESETS)
-    runs: list[Run] = []
+    tools = [
+        lambda tmp: neardup_run("neardup default", root, tmp, []),
+        lambda tmp: neardup_run("neardup --method pdq", root, tmp, ["--method", "pdq"]),
+        lambda tmp: immaculate_run("sscd_distilled", root, tmp),
+        lambda tmp: immaculate_run("pdq", root, tmp),
+    ]
+    if not args.skip_sscd_full:
+        tools.append(lambda tmp: immaculate_run("sscd", root, tmp))
+    tools.append(lambda tmp: phash_run(root, tmp))
+    trials: list[list[Run]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory() as name:
-        tmp = Path(name)
-        runs.append(neardup_run("neardup default", root, tmp, []))
-        runs.append(neardup_run("neardup --method pdq", root, tmp, ["--method", "pdq"]))
-        runs.append(immaculate_run("sscd_distilled", root, tmp))
-        runs.append(immaculate_run("pdq", root, tmp))
-        if not args.skip_sscd_full:
-            runs.append(immaculate_run("sscd", root, tmp))
-        runs.append(phash_run(root, tmp))
+        for _ in range(max(1, args.repeat)):  # interleaved, so drift hits every tool alike
+            for n, tool in enumerate(tools):
+                trials[n].append(tool(Path(name)))
+    runs = []
+    for trial in trials:
+        ordered = sorted(trial, key=lambda r: r.seconds)
+        median = ordered[len(ordered) // 2]
+        runs.append(Run(median.name, median.seconds, max(r.peak_mb for r in trial), median.pairs))
     base = {r.name: r for r in runs}
     rows = []
     for run in runs:
@@ -154,10 +166,11 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d"),
         "machine": machine,
         "images": len(truth.images),
+        "repeat": args.repeat,
         "rows": rows,
     }
     args.out.write_text(json.dumps(result, indent=2))
-    print(f"{result['date']}, {machine}, {len(truth.images)} images\n")
+    print(f"{result['date']}, {machine}, {len(truth.images)} images, median of {args.repeat}\n")
     print(
         "| tool | wall s | x Imm. distilled | x Imm. pdq | peak MiB | precision | recall "
         "| worst kind | test P | test R |"

@@ -9,6 +9,8 @@ __all__ = [
     "Comparison",
     "Features",
     "Group",
+    "ImageIndex",
+    "IndexReport",
     "Pair",
     "ScanResult",
     "Skipped",
