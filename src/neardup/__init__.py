@@ -3,6 +3,7 @@
 __version__ = "0.1.0"
 
 from neardup.api import Comparison, compare, scan
+from neardup.index.catalog import ImageIndex, IndexReport
 from neardup.records import Features, Group, Pair, ScanResult, Skipped, Stats
 
 __all__ = [
