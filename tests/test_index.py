@@ -21,8 +21,9 @@ import pytest
 
 import neardup
 from neardup.examples import EDITS, bundled_photo
-from neardup.index.catalog import ImageIndex, IndexError_
+from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import IVFIndex, clusters_for, train_centroids
+from neardup.index.storage import IndexError_
 
 SOURCES = (
     [

@@ -19,7 +19,7 @@ from neardup import __version__, cli_index
 from neardup.api import compare, scan
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
-from neardup.index.catalog import IndexError_
+from neardup.index.storage import IndexError_
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table

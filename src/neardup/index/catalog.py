@@ -25,14 +25,11 @@ retrains the centroids on all vectors and reassigns every image in one transacti
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
 import os
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,17 +38,24 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
-from neardup import __version__
 from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.features.extract import FEATURES_VERSION
 from neardup.groups import build_groups
 from neardup.index.base import neighbour_pairs
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, clusters_for, train_centroids
+from neardup.index.storage import (
+    IndexError_,
+    check_compatible,
+    connect,
+    create_schema,
+    failpoint,
+    read_meta,
+    transaction,
+    write_lock,
+)
 from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
 from neardup.store import decode_features, encode_features
 
-FORMAT = "neardup.index/1"
 REBALANCE_GROWTH = 4.0
 REBALANCE_IMBALANCE = 8.0
 TRAIN_SAMPLE = 256 * 1024
@@ -60,10 +64,6 @@ K_NEIGHBOURS = 16
 FLOOR = 0.3
 PDQ_RADIUS = 40
 """Bits: PDQ views closer than this to an indexed hash are candidates (similarity ~0.69)."""
-
-
-class IndexError_(RuntimeError):
-    """The index folder cannot be used as asked (missing, other version, other model, busy)."""
 
 
 @dataclass(slots=True)
@@ -103,7 +103,7 @@ class Settings:
     cluster_size: int = CLUSTER_SIZE
     threshold: float = 0.8
 
-    def to_meta(self) -> dict[str, str]:
+    def toread_meta(self) -> dict[str, str]:
         return {
             "methods": json.dumps(list(self.methods)),
             "model": self.model,
@@ -113,7 +113,7 @@ class Settings:
         }
 
     @classmethod
-    def from_meta(cls, meta: dict[str, str]) -> Settings:
+    def fromread_meta(cls, meta: dict[str, str]) -> Settings:
         return cls(
             methods=tuple(json.loads(meta["methods"])),
             model=meta["model"],
@@ -121,28 +121,6 @@ class Settings:
             cluster_size=int(meta["cluster_size"]),
             threshold=float(meta["threshold"]),
         )
-
-
-@contextmanager
-def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
-    """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "a+") as handle:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    raise IndexError_(
-                        f"index {folder} is being written by another process; try again later"
-                    ) from None
-                time.sleep(0.1)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 class ImageIndex:
@@ -177,10 +155,10 @@ class ImageIndex:
         db_path = path / "index.sqlite"
         if not db_path.is_file():
             raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
-        db = _connect(db_path)
-        meta = _meta(db)
-        _check_compatible(path, meta)
-        index = cls(path, db, Settings.from_meta(meta))
+        db = connect(db_path)
+        meta = read_meta(db)
+        check_compatible(path, meta)
+        index = cls(path, db, Settings.fromread_meta(meta))
         index.trained_on = int(meta.get("trained_on", "0"))
         index.generation = int(meta.get("generation", "0"))
         index._load()
@@ -193,29 +171,8 @@ class ImageIndex:
         path.mkdir(parents=True, exist_ok=True)
         if (path / "index.sqlite").exists():
             raise IndexError_(f"an index already exists at {path}")
-        db = _connect(path / "index.sqlite")
-        with _transaction(db):
-            db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-            db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
-            db.execute(
-                """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
-                size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
-                meta TEXT NOT NULL, data BLOB NOT NULL)"""
-            )
-            db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
-            db.execute(
-                """CREATE TABLE aliases (path TEXT PRIMARY KEY, image_id INTEGER NOT NULL,
-                size INTEGER, mtime_ns INTEGER)"""
-            )
-            rows = {
-                "format": FORMAT,
-                "features_version": str(FEATURES_VERSION),
-                "neardup": __version__,
-                "trained_on": "0",
-                "generation": "0",
-                **settings.to_meta(),
-            }
-            db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+        db = connect(path / "index.sqlite")
+        create_schema(db, settings.toread_meta())
         return cls(path, db, settings)
 
     def close(self) -> None:
@@ -228,7 +185,7 @@ class ImageIndex:
         self.close()
 
     def _load(self) -> None:
-        centroids = self._centroids()
+        centroids = self.saved_centroids()
         rows = self.db.execute(
             "SELECT id, path, size, mtime_ns, meta, data FROM images ORDER BY id"
         ).fetchall()
@@ -242,11 +199,11 @@ class ImageIndex:
             if self.images:
                 self.ivf.add(self._vectors(self.images), np.array(self.ids, dtype=np.int64))
 
-    def _centroids(self) -> npt.NDArray[np.float32] | None:
+    def saved_centroids(self) -> npt.NDArray[np.float32] | None:
         row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
         if row is None:
             return None
-        shape = json.loads(_meta(self.db)["centroids_shape"])
+        shape = json.loads(read_meta(self.db)["centroids_shape"])
         return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
 
     def _remember(self, row_id: int, features: Features) -> None:
@@ -264,6 +221,25 @@ class ImageIndex:
         if rows:
             self._pdq.add(np.ascontiguousarray(np.stack([code for _, code in rows])))
             self._pdq_ids.extend(i for i, _ in rows)
+
+    def _indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+        """(position in `images`, indexed row id) for every candidate the index proposes:
+        IVF neighbours of each embedding and of its mirrored view (nprobe clusters only), and
+        PDQ views within the radius (turned copies)."""
+        if self.ivf is not None and len(self.ivf) and images:
+            model = self.settings.model
+            for q, row_id, _ in neighbour_pairs(
+                self.ivf, self._vectors(images), k=K_NEIGHBOURS, min_similarity=FLOOR
+            ):
+                yield q, row_id
+            flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
+            if flips:
+                mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
+                for q, row_id, _ in neighbour_pairs(
+                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
+                ):
+                    yield flips[q], row_id
+        yield from self._pdq_neighbours(images)
 
     def _pdq_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
         """(position in `images`, indexed row id) for every PDQ view within the radius."""
@@ -337,7 +313,7 @@ class ImageIndex:
 
     def _reload_if_changed(self) -> None:
         """Another writer committed since we loaded (its generation is newer): load again."""
-        meta = _meta(self.db)
+        meta = read_meta(self.db)
         if int(meta.get("generation", "0")) == self.generation:
             return
         self.images, self.ids = [], []
@@ -441,21 +417,7 @@ class ImageIndex:
         images = self.images + fresh
         offset = len(self.images)
         candidates: set[tuple[int, int]] = set()
-        queries = self._vectors(fresh)
-        model = self.settings.model
-        flips = [n for n, f in enumerate(fresh) if model in f.embeddings_flip]
-        if self.ivf is not None and len(self.ivf):
-            for q, row_id, _ in neighbour_pairs(
-                self.ivf, queries, k=K_NEIGHBOURS, min_similarity=FLOOR
-            ):
-                candidates.add((self._position[row_id], offset + q))
-            if flips:
-                mirrored = np.stack([fresh[n].embeddings_flip[model] for n in flips])
-                for q, row_id, _ in neighbour_pairs(
-                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
-                ):
-                    candidates.add((self._position[row_id], offset + flips[q]))
-        for n, row_id in self._pdq_neighbours(fresh):
+        for n, row_id in self._indexed_neighbours(fresh):
             candidates.add((self._position[row_id], offset + n))
         for a, b in candidate_pairs(fresh, self.settings.methods):
             candidates.add((offset + a, offset + b))
@@ -480,7 +442,7 @@ class ImageIndex:
         their stored image) in one transaction; centroids are trained first if there are none."""
         copies = copies or {}
         if not fresh:
-            with _transaction(self.db):
+            with transaction(self.db):
                 self._bump()
                 self._insert_aliases(copies, {})
             return
@@ -495,7 +457,7 @@ class ImageIndex:
         for f, cluster in zip(fresh, clusters.tolist(), strict=True):
             meta, data = encode_features(f)
             rows.append((f.path, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
-        with _transaction(self.db):
+        with transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
@@ -509,7 +471,7 @@ class ImageIndex:
                 for f in fresh
             ]
             self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
-            _failpoint("index-write")
+            failpoint("index-write")
         if replaced:
             self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
@@ -530,20 +492,24 @@ class ImageIndex:
         self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
         self.aliases.update({path: row_id for path, row_id, _, _ in rows})
 
-    def _train(self, vectors: npt.NDArray[np.float32]) -> None:
-        """Train centroids on (a sample of) `vectors` and save them (same transaction rules)."""
+    def _fit(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """k-means centroids for `vectors` (on a sample of at most TRAIN_SAMPLE of them)."""
         nlist = clusters_for(len(vectors), self.settings.cluster_size)
-        rng = np.random.default_rng(0)
         sample = vectors
         if len(vectors) > TRAIN_SAMPLE:
+            rng = np.random.default_rng(0)
             sample = vectors[np.sort(rng.choice(len(vectors), TRAIN_SAMPLE, replace=False))]
-        centroids = train_centroids(sample, nlist)
+        return train_centroids(sample, nlist)
+
+    def _train(self, vectors: npt.NDArray[np.float32]) -> None:
+        """Train centroids on `vectors` and save them."""
+        centroids = self._fit(vectors)
         self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
         self.trained_on = len(vectors)
         self._save_centroids(centroids)
 
     def _save_centroids(self, centroids: npt.NDArray[np.float32]) -> None:
-        with _transaction(self.db):
+        with transaction(self.db):
             self.db.execute(
                 "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
                 (centroids.astype("<f4").tobytes(),),
@@ -577,15 +543,10 @@ class ImageIndex:
         if not self.images:
             return
         vectors = self._vectors(self.images)
-        nlist = clusters_for(len(vectors), self.settings.cluster_size)
-        sample = vectors
-        if len(vectors) > TRAIN_SAMPLE:
-            rng = np.random.default_rng(0)
-            sample = vectors[np.sort(rng.choice(len(vectors), TRAIN_SAMPLE, replace=False))]
-        centroids = train_centroids(sample, nlist)
+        centroids = self._fit(vectors)
         ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
         clusters = ivf.assign(vectors)[:, 0].tolist()
-        with _transaction(self.db):
+        with transaction(self.db):
             self._bump()
             self.db.executemany(
                 "UPDATE images SET cluster=? WHERE id=?",
@@ -628,7 +589,7 @@ class ImageIndex:
             for path, row_id in self.aliases.items():
                 if row_id in ids and path not in doomed_aliases and row_id not in promoted:
                     promoted[row_id] = path
-            with _transaction(self.db):
+            with transaction(self.db):
                 self._bump()
                 self.db.executemany(
                     "DELETE FROM aliases WHERE path=?", [(p,) for p in doomed_aliases]
@@ -685,25 +646,7 @@ class ImageIndex:
         )
         images = self.images
         candidates: set[tuple[int, int]] = set()
-        if self.ivf is not None and len(images) > 1:
-            vectors = self._vectors(images)
-            query_ids = np.array(self.ids, dtype=np.int64)
-            for q, row_id, _ in neighbour_pairs(
-                self.ivf, vectors, k=K_NEIGHBOURS, min_similarity=FLOOR, query_ids=query_ids
-            ):
-                a, b = self._position[q], self._position[row_id]
-                candidates.add((min(a, b), max(a, b)))
-            model = self.settings.model
-            flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
-            if flips:
-                mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
-                for q, row_id, _ in neighbour_pairs(
-                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
-                ):
-                    a, b = flips[q], self._position[row_id]
-                    if a != b:
-                        candidates.add((min(a, b), max(a, b)))
-        for a, row_id in self._pdq_neighbours(images):
+        for a, row_id in self._indexed_neighbours(images):
             b = self._position[row_id]
             if a != b:
                 candidates.add((min(a, b), max(a, b)))
@@ -760,121 +703,12 @@ class ImageIndex:
 
     def info(self) -> dict[str, Any]:
         """Counts, cluster sizes and their spread, and the settings the index was built with."""
-        meta = _meta(self.db)
-        sizes = self.ivf.cluster_sizes() if self.ivf is not None else np.zeros(0, dtype=np.int64)
-        histogram: dict[str, int] = {}
-        for low, high in ((0, 0), (1, 63), (64, 255), (256, 511), (512, 1023), (1024, 1 << 62)):
-            label = f"{low}" if low == high else (f"{low}+" if high > 1 << 40 else f"{low}-{high}")
-            histogram[label] = int(((sizes >= low) & (sizes <= high)).sum())
-        mean = float(sizes.mean()) if sizes.size else 0.0
-        return {
-            "format": meta.get("format"),
-            "neardup": meta.get("neardup"),
-            "images": len(self.images),
-            "exact_copies": len(self.aliases),
-            "clusters": int(sizes.size),
-            "trained_on": self.trained_on,
-            "cluster_size": {
-                "min": int(sizes.min()) if sizes.size else 0,
-                "mean": round(mean, 1),
-                "max": int(sizes.max()) if sizes.size else 0,
-                "histogram": histogram,
-            },
-            "imbalance": round(float(sizes.max()) / mean, 2) if mean else 0.0,
-            "settings": {
-                "methods": list(self.settings.methods),
-                "model": self.settings.model,
-                "nprobe": self.settings.nprobe,
-                "target_cluster_size": self.settings.cluster_size,
-                "threshold": self.settings.threshold,
-                "features_version": int(meta.get("features_version", "0")),
-            },
-        }
+        from neardup.index.health import info
+
+        return info(self)
 
     def check(self) -> list[str]:
         """Problems found by a full consistency check (an empty list means consistent)."""
-        problems: list[str] = []
-        status = self.db.execute("PRAGMA integrity_check").fetchone()[0]
-        if status != "ok":
-            problems.append(f"sqlite integrity: {status}")
-        centroids = self._centroids()
-        count = self.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
-        if count and centroids is None:
-            problems.append("images stored but no centroids")
-        nlist = len(centroids) if centroids is not None else 0
-        bad_cluster = self.db.execute(
-            "SELECT COUNT(*) FROM images WHERE cluster < 0 OR cluster >= ?", (max(nlist, 1),)
-        ).fetchone()[0]
-        if count and bad_cluster:
-            problems.append(f"{bad_cluster} images assigned to clusters that do not exist")
-        model = self.settings.model
-        dim = centroids.shape[1] if centroids is not None else None
-        for row_id, path, size, mtime, meta, data in self.db.execute(
-            "SELECT id, path, size, mtime_ns, meta, data FROM images"
-        ):
-            try:
-                features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
-            except Exception as error:
-                problems.append(f"image {row_id} ({path}) unreadable: {error}")
-                continue
-            vector = features.embeddings.get(model)
-            if vector is None or (dim is not None and vector.shape != (dim,)):
-                problems.append(f"image {row_id} ({path}) has no {model} vector of size {dim}")
-        orphans = self.db.execute(
-            "SELECT COUNT(*) FROM aliases WHERE image_id NOT IN (SELECT id FROM images)"
-        ).fetchone()[0]
-        if orphans:
-            problems.append(f"{orphans} exact copies point to images that are not stored")
-        if len(self.images) != count:
-            problems.append(f"{count} rows but {len(self.images)} images loaded")
-        return problems
+        from neardup.index.health import check
 
-
-def _failpoint(name: str) -> None:
-    """Tests only: with NEARDUP_FAILPOINT=name:seconds, announce on stderr and sleep here, so a
-    test can kill the process at exactly this point (inside the write transaction)."""
-    setting = os.environ.get("NEARDUP_FAILPOINT", "")
-    if setting.startswith(name + ":"):
-        print(f"failpoint {name} reached", file=sys.stderr, flush=True)
-        time.sleep(float(setting.split(":", 1)[1]))
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    db = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
-    db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=FULL")
-    return db
-
-
-@contextmanager
-def _transaction(db: sqlite3.Connection) -> Iterator[None]:
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-
-
-def _meta(db: sqlite3.Connection) -> dict[str, str]:
-    try:
-        return dict(db.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as error:
-        raise IndexError_(f"not a neardup index: {error}") from error
-
-
-def _check_compatible(folder: Path, meta: dict[str, str]) -> None:
-    if meta.get("format") != FORMAT:
-        raise IndexError_(
-            f"{folder} holds index format {meta.get('format')!r}; this neardup reads {FORMAT!r}"
-        )
-    if meta.get("features_version") != str(FEATURES_VERSION):
-        raise IndexError_(
-            f"{folder} was built with features version {meta.get('features_version')}; this "
-            f"neardup computes version {FEATURES_VERSION}: rebuild it (neardup index build)"
-        )
-    from neardup.features.embed import MODELS
-
-    if meta.get("model") not in MODELS:
-        raise IndexError_(f"{folder} uses model {meta.get('model')!r}, which is not installed")
+        return check(self)

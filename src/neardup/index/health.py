@@ -1,0 +1,89 @@
+"""What an index holds and whether it is sound: `info` (counts, cluster sizes, settings) and
+`check` (a full consistency check, run after crash tests and by `neardup index check`)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from neardup.index.storage import read_meta
+from neardup.records import FileRef
+from neardup.store import decode_features
+
+if TYPE_CHECKING:
+    from neardup.index.catalog import ImageIndex
+
+
+def info(index: ImageIndex) -> dict[str, Any]:
+    """Counts, cluster sizes and their spread, and the settings the index was built with."""
+    meta = read_meta(index.db)
+    sizes = index.ivf.cluster_sizes() if index.ivf is not None else np.zeros(0, dtype=np.int64)
+    histogram: dict[str, int] = {}
+    for low, high in ((0, 0), (1, 63), (64, 255), (256, 511), (512, 1023), (1024, 1 << 62)):
+        label = f"{low}" if low == high else (f"{low}+" if high > 1 << 40 else f"{low}-{high}")
+        histogram[label] = int(((sizes >= low) & (sizes <= high)).sum())
+    mean = float(sizes.mean()) if sizes.size else 0.0
+    return {
+        "format": meta.get("format"),
+        "neardup": meta.get("neardup"),
+        "images": len(index.images),
+        "exact_copies": len(index.aliases),
+        "clusters": int(sizes.size),
+        "trained_on": index.trained_on,
+        "cluster_size": {
+            "min": int(sizes.min()) if sizes.size else 0,
+            "mean": round(mean, 1),
+            "max": int(sizes.max()) if sizes.size else 0,
+            "histogram": histogram,
+        },
+        "imbalance": round(float(sizes.max()) / mean, 2) if mean else 0.0,
+        "settings": {
+            "methods": list(index.settings.methods),
+            "model": index.settings.model,
+            "nprobe": index.settings.nprobe,
+            "target_cluster_size": index.settings.cluster_size,
+            "threshold": index.settings.threshold,
+            "features_version": int(meta.get("features_version", "0")),
+        },
+    }
+
+
+def check(index: ImageIndex) -> list[str]:
+    """Problems found by a full consistency check (an empty list means consistent)."""
+    problems: list[str] = []
+    status = index.db.execute("PRAGMA integrity_check").fetchone()[0]
+    if status != "ok":
+        problems.append(f"sqlite integrity: {status}")
+    centroids = index.saved_centroids()
+    count = index.db.execute("SELECT COUNT(*) FROM images").fetchone()[0]
+    if count and centroids is None:
+        problems.append("images stored but no centroids")
+    nlist = len(centroids) if centroids is not None else 0
+    bad_cluster = index.db.execute(
+        "SELECT COUNT(*) FROM images WHERE cluster < 0 OR cluster >= ?", (max(nlist, 1),)
+    ).fetchone()[0]
+    if count and bad_cluster:
+        problems.append(f"{bad_cluster} images assigned to clusters that do not exist")
+    model = index.settings.model
+    dim = centroids.shape[1] if centroids is not None else None
+    for row_id, path, size, mtime, meta, data in index.db.execute(
+        "SELECT id, path, size, mtime_ns, meta, data FROM images"
+    ):
+        try:
+            features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
+        except Exception as error:
+            problems.append(f"image {row_id} ({path}) unreadable: {error}")
+            continue
+        vector = features.embeddings.get(model)
+        if vector is None or (dim is not None and vector.shape != (dim,)):
+            problems.append(f"image {row_id} ({path}) has no {model} vector of size {dim}")
+    orphans = index.db.execute(
+        "SELECT COUNT(*) FROM aliases WHERE image_id NOT IN (SELECT id FROM images)"
+    ).fetchone()[0]
+    if orphans:
+        problems.append(f"{orphans} exact copies point to images that are not stored")
+    if len(index.images) != count:
+        problems.append(f"{count} rows but {len(index.images)} images loaded")
+    return problems

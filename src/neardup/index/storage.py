@@ -1,0 +1,125 @@
+"""The index folder on disk: its SQLite schema and transactions, the writer lock, version
+checks, and a failpoint for crash tests.
+
+Every change to an index is one SQLite transaction (WAL journal, synchronous=FULL), so a
+process killed at any moment leaves the database as it was before or after the change. Writers
+also hold an advisory lock on the folder's `lock` file, so two of them are serialised.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from neardup import __version__
+from neardup.features.extract import FEATURES_VERSION
+
+FORMAT = "neardup.index/1"
+
+
+class IndexError_(RuntimeError):
+    """The index folder cannot be used as asked (missing, other version, other model, busy)."""
+
+
+@contextmanager
+def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "lock", "a+") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise IndexError_(
+                        f"index {folder} is being written by another process; try again later"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None:
+    """The tables of a new index, and its settings, in one transaction."""
+    with transaction(db):
+        db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
+        db.execute(
+            """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
+        size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
+        meta TEXT NOT NULL, data BLOB NOT NULL)"""
+        )
+        db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
+        db.execute(
+            """CREATE TABLE aliases (path TEXT PRIMARY KEY, image_id INTEGER NOT NULL,
+        size INTEGER, mtime_ns INTEGER)"""
+        )
+        rows = {
+            "format": FORMAT,
+            "features_version": str(FEATURES_VERSION),
+            "neardup": __version__,
+            "trained_on": "0",
+            "generation": "0",
+            **settings_meta,
+        }
+        db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
+
+
+def failpoint(name: str) -> None:
+    """Tests only: with NEARDUP_FAILPOINT=name:seconds, announce on stderr and sleep here, so a
+    test can kill the process at exactly this point (inside the write transaction)."""
+    setting = os.environ.get("NEARDUP_FAILPOINT", "")
+    if setting.startswith(name + ":"):
+        print(f"failpoint {name} reached", file=sys.stderr, flush=True)
+        time.sleep(float(setting.split(":", 1)[1]))
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(str(path), timeout=60.0, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    return db
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[None]:
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def read_meta(db: sqlite3.Connection) -> dict[str, str]:
+    try:
+        return dict(db.execute("SELECT key, value FROM meta").fetchall())
+    except sqlite3.DatabaseError as error:
+        raise IndexError_(f"not a neardup index: {error}") from error
+
+
+def check_compatible(folder: Path, meta: dict[str, str]) -> None:
+    if meta.get("format") != FORMAT:
+        raise IndexError_(
+            f"{folder} holds index format {meta.get('format')!r}; this neardup reads {FORMAT!r}"
+        )
+    if meta.get("features_version") != str(FEATURES_VERSION):
+        raise IndexError_(
+            f"{folder} was built with features version {meta.get('features_version')}; this "
+            f"neardup computes version {FEATURES_VERSION}: rebuild it (neardup index build)"
+        )
+    from neardup.features.embed import MODELS
+
+    if meta.get("model") not in MODELS:
+        raise IndexError_(f"{folder} uses model {meta.get('model')!r}, which is not installed")
