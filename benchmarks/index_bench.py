@@ -3,7 +3,8 @@
     python benchmarks/index_bench.py                   # 1,000,000 x 512-d flat, then the sweep
     python benchmarks/index_bench.py --codec sq8 --skip-sweep   # the same with 8-bit codes
     python benchmarks/index_bench.py --quick           # 100k vectors, 50k sweep: a few minutes
-    python benchmarks/index_bench.py --n 10000000 --dim 256 --codec sq8 --skip-sweep  # the 10M case
+    python benchmarks/index_bench.py --n 10000000 --dim 256 --codec sq8 --skip-sweep  # 10M case
+    (add --wait-quiet 120 on a shared machine; --mmap-threshold 131072 to try the malloc fix)
 
 Data: N synthetic unit float32 vectors, generated deterministically (seeded) in chunks that go
 straight into the index, so two full copies are never held. They are clustered: N/400 random
@@ -15,8 +16,9 @@ near-duplicate pairs (default 10,000; copy = normalise(original + noise), cosine
 A pair is a duplicate when its cosine similarity is >= 0.9 (--threshold).
 
 Main run (one index, in this order, each step timed):
-- train: spherical k-means (`train_centroids`) on the first chunks, at least 39 x nlist
-  vectors (nlist = `clusters_for(N)` or --nlist);
+- train: spherical k-means (`train_centroids`) on the first chunks: --train-n (100,000)
+  rounded up to whole chunks, and at least MIN_TRAIN_PER_CLUSTER x nlist (nlist =
+  `clusters_for(N, --cluster-size)` or --nlist);
 - build: add the N vectors chunk by chunk; add: 10,000 more vectors (--add), half of them
   planted duplicates of vectors already indexed;
 - all-pairs: `neighbour_pairs(index, vectors, k=8, min_similarity=0.9)` over every vector at
@@ -27,11 +29,21 @@ Main run (one index, in this order, each step timed):
   (--queries), the share of the pairs exact search (faiss IndexFlatIP via neardup's FlatIndex,
   same k and threshold, widening included) finds that all-pairs also found. Exact and IVF
   search of the same Q queries are timed in the same run (per query and as a ratio);
-- latency: p50/p99 of single-vector add(), search() and remove() calls (--latency of each).
+- latency: p50/p99 of single-vector add(), search() and remove() calls (--latency of each);
+- the same index at other nprobe (--main-nprobes): all-pairs' planted recall, computed by
+  searching from every planted pair's two members (a pair is found by all-pairs exactly when
+  one member's search finds the other), recall vs exact of the Q queries' own searches, and
+  their per-query time with the coarse-assignment share.
 
 Sweep (--sweep-n vectors, default 100,000, held in memory): for each cluster size (--sizes,
 nlist = n / size) one trained index, then all-pairs time and both recalls for each nprobe
 (--nprobe-sweep).
+
+Every timed step also reports the CPU seconds this process used and the CPU seconds other
+processes used meanwhile (from /proc/stat): on a shared machine a busy neighbour shows there.
+--wait-quiet S waits (up to S seconds) before each timed step until the others are idle.
+--mmap-threshold B calls glibc mallopt(M_MMAP_THRESHOLD, B) first, to measure the peak RSS
+without the heap holes that growing inverted lists leave (see RESULTS.md).
 
 Prints Markdown tables; merges the numbers into benchmarks/index_results.json (--json), one
 entry per configuration. Threads: faiss's OpenMP default (all cores).
@@ -40,6 +52,7 @@ entry per configuration. Threads: faiss's OpenMP default (all cores).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import datetime as dt
 import gc
 import json
@@ -47,6 +60,7 @@ import math
 import os
 import platform
 import resource
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -60,7 +74,13 @@ import numpy.typing as npt
 
 from neardup.index.base import neighbour_pairs
 from neardup.index.exact import FlatIndex
-from neardup.index.ivf import CLUSTER_SIZE, MIN_TRAIN_PER_CLUSTER, IVFIndex, train_centroids
+from neardup.index.ivf import (
+    CLUSTER_SIZE,
+    MIN_TRAIN_PER_CLUSTER,
+    IVFIndex,
+    clusters_for,
+    train_centroids,
+)
 
 HERE = Path(__file__).resolve().parent
 F32 = npt.NDArray[np.float32]
@@ -288,7 +308,7 @@ def make_index(centroids: F32, codec: str, nprobe: int, sample: F32 | None) -> I
 def main_run(args: argparse.Namespace) -> dict[str, Any]:
     n, dim = args.n, args.dim
     synth = Synth(n, dim, args.seed, args.chunk, args.pairs)
-    nlist = args.nlist or max(1, min(round(n / args.cluster_size), n // MIN_TRAIN_PER_CLUSTER))
+    nlist = args.nlist or clusters_for(n, args.cluster_size)
     total = n + args.add
     base_key = total + 1
     meta = np.random.default_rng([args.seed, 3])
@@ -313,18 +333,20 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         "queries": len(q_ids),
         "raw_vectors_mib": raw_mib,
         "rss_after_imports_mib": rss0,
+        "mmap_threshold": args.mmap_threshold,
     }
     print(f"# main run: N={n:,} dim={dim} codec={args.codec} nlist={nlist}", flush=True)
 
-    # Training sample: whole first chunks, at least 39 x nlist vectors (faiss's minimum).
+    # Training sample: whole first chunks.
     train_n = min(n, max(args.train_n, MIN_TRAIN_PER_CLUSTER * nlist))
     sample_chunks = min(synth.chunks, math.ceil(train_n / args.chunk))
     gen, train, build, add, pairs_m, run = Meter(), Meter(), Meter(), Meter(), Meter(), Meter()
-    run.__enter__()
     with gen:
         head = [synth.make(c) for c in range(sample_chunks)]
     sample = np.concatenate([x for x, _, _ in head])
     out["train_vectors"] = len(sample)
+    quiet(args)
+    run.__enter__()
     with train:
         centroids = train_centroids(sample, nlist)
     out["train"] = train.as_dict()
@@ -334,6 +356,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"train {out['train_s']:.1f} s on {out['train_vectors']:,} vectors", flush=True)
 
     # Build: chunk by chunk, straight into the index.
+    quiet(args, run)
     planted: list[I64] = []
     for c in range(synth.chunks):
         if c < sample_chunks:
@@ -360,6 +383,8 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         "p99": float(np.percentile(sizes, 99)),
         "max": int(sizes.max()),
         "empty": int((sizes == 0).sum()),
+        # What a query scans per probe when queries follow the data: sum(s^2) / sum(s).
+        "mean_seen_by_query": float((sizes.astype(np.float64) ** 2).sum() / sizes.sum()),
     }
     print(f"build {build.wall:.1f} s, peak {out['peak_after_build_mib']:.0f} MiB", flush=True)
 
@@ -374,6 +399,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     print(f"add {args.add:,}: {out['add_s']:.2f} s", flush=True)
 
     # All-pairs over the whole index (query vectors regenerated chunk by chunk).
+    quiet(args, run)
     sink = PairSink()
     for c in range(synth.chunks + 1):
         if c < synth.chunks:
@@ -407,6 +433,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     )
 
     # IVF search of the Q queries (timed here; exact search of the same queries later).
+    quiet(args)
     ivf_q, ivf_m = PairSink(), Meter()
     with ivf_m:
         ivf_q.feed(
@@ -418,6 +445,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     out["ivf_queries_s"] = ivf_m.wall
 
     # Per-vector latency: single add(), search(), remove().
+    quiet(args)
     rng = np.random.default_rng([args.seed, 4])
     fresh = synth.base(rng, args.latency)
     fresh_ids = np.arange(total, total + args.latency, dtype=np.int64)
@@ -449,6 +477,50 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         f"latency {out['latency']}",
         flush=True,
     )
+
+    # Recall against nprobe on this index, without an all-pairs pass per nprobe: a pair is
+    # found by all-pairs exactly when a search from one of its two members finds the other,
+    # so querying every planted pair's members gives all-pairs' planted recall.
+    by_nprobe: dict[int, dict[str, Any]] = {}
+    if args.main_nprobes:
+        members = Stash(np.unique(planted_all), dim)
+        for c in range(synth.chunks):
+            x, ids, _ = synth.make(c)
+            members.take(x, ids)
+        members.take(extra_x, extra_ids)
+        for nprobe in args.main_nprobes:
+            index.nprobe = nprobe
+            sink, q_sink, q_meter, assign_meter = PairSink(), PairSink(), Meter(), Meter()
+            sink.feed(
+                neighbour_pairs(
+                    index,
+                    members.vectors,
+                    k=args.k,
+                    min_similarity=args.threshold,
+                    query_ids=members.ids,
+                )
+            )
+            quiet(args)
+            with q_meter:
+                q_sink.feed(
+                    neighbour_pairs(
+                        index,
+                        queries.vectors,
+                        k=args.k,
+                        min_similarity=args.threshold,
+                        query_ids=q_ids,
+                    )
+                )
+            with assign_meter:
+                index.assign(queries.vectors, index.nprobe)
+            by_nprobe[index.nprobe] = {
+                "recall_planted": share(planted_keys, sink.keys(base_key)),
+                "queries_ms": q_meter.wall / len(q_ids) * 1e3,
+                "assign_ms": assign_meter.wall / len(q_ids) * 1e3,
+                "directed": q_sink.directed(base_key),
+            }
+        index.nprobe = args.nprobe
+        del members
     del index
     gc.collect()
 
@@ -459,6 +531,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     out["exact_mode"] = mode
     if mode != "none":
         exact, exact_m = PairSink(), Meter()
+        quiet(args)
         if mode == "flat":
             flat = FlatIndex(dim)
             for c in range(synth.chunks):
@@ -500,11 +573,16 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         out["exact_ms_per_query"] = exact_s / len(q_ids) * 1e3
         out["ivf_ms_per_query"] = out["ivf_queries_s"] / len(q_ids) * 1e3
         out["exact_over_ivf"] = exact_s / out["ivf_queries_s"]
+        for row in by_nprobe.values():
+            row["recall_vs_exact_direct"] = share(exact.directed(base_key), row["directed"])
         print(
             f"exact: {len(truth)} pairs from {len(q_ids)} queries in {exact_s:.1f} s; recall "
             f"vs exact {out['recall_vs_exact']}",
             flush=True,
         )
+    for row in by_nprobe.values():
+        del row["directed"]
+    out["by_nprobe"] = by_nprobe
     return out
 
 
@@ -535,17 +613,20 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     print(f"# sweep: N={n:,}, {len(planted_keys)} planted pairs, {len(truth)} exact pairs")
     rows = []
     for size in args.sizes:
-        nlist = max(1, min(round(n / size), n // MIN_TRAIN_PER_CLUSTER))
+        nlist = clusters_for(n, size)
         sample = x[: min(n, max(args.train_n, MIN_TRAIN_PER_CLUSTER * nlist))]
+        quiet(args)
         with Meter() as train:
             centroids = train_centroids(sample, nlist)
         index = make_index(centroids, args.codec, 1, sample if args.codec == "sq8" else None)
+        quiet(args)
         with Meter() as build:
             for s in range(0, n, args.chunk):
                 index.add(x[s : s + args.chunk], np.arange(s, min(n, s + args.chunk)))
         for nprobe in args.nprobe_sweep:
             index.nprobe = nprobe
             sink = PairSink()
+            quiet(args)
             with Meter() as meter:
                 sink.feed(neighbour_pairs(index, x, k=args.k, min_similarity=args.threshold))
             pairs_s = meter.wall
@@ -605,7 +686,8 @@ def report_main(r: dict[str, Any]) -> str:
     lines = [
         f"### N = {r['n']:,} x {r['dim']}-d, codec {r['codec']}, nlist {r['nlist']:,} "
         f"(~{r['cluster_size_target']} per cluster), nprobe {r['nprobe']}, k {r['k']}, "
-        f"cosine >= {r['threshold']}",
+        f"cosine >= {r['threshold']}"
+        + (f"; malloc mmap threshold {r['mmap_threshold']} B" if r["mmap_threshold"] else ""),
         "",
         "| step | seconds | CPU s (this process) | CPU s (other processes) |",
         "|---|---|---|---|",
@@ -647,6 +729,23 @@ def report_main(r: dict[str, Any]) -> str:
             f"{fmt(r['ivf_ms_per_query'], 3)} |",
             f"| exact / IVF | {fmt(r['exact_over_ivf'], 1)} x | |",
         ]
+    if r.get("by_nprobe"):
+        lines += [
+            "",
+            f"Same index, other nprobe (recall of all-pairs, from searches of the "
+            f"{r['planted_pairs']:,} planted pairs' members; recall vs exact of the "
+            f"{r['queries']:,} queries' own searches):",
+            "",
+            "| nprobe | planted recall | recall vs exact (directed) | IVF ms / query "
+            "| of which coarse assignment |",
+            "|---|---|---|---|---|",
+        ]
+        for nprobe, row in r["by_nprobe"].items():
+            lines.append(
+                f"| {nprobe} | {fmt(row['recall_planted'], 4)} | "
+                f"{fmt(row.get('recall_vs_exact_direct'), 4)} | {fmt(row['queries_ms'], 3)} | "
+                f"{fmt(row['assign_ms'], 3)} |"
+            )
     lat = r["latency"]
     lines += [
         "",
@@ -690,6 +789,64 @@ def report_sweep(s: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _git(*argv: str) -> str:
+    try:
+        done = subprocess.run(["git", *argv], cwd=HERE, capture_output=True, text=True)
+    except OSError:
+        return ""
+    return done.stdout.strip()
+
+
+MMAP_THRESHOLD = [0]
+
+
+def set_mmap_threshold(nbytes: int) -> None:
+    """glibc only: allocations from this size up get their own mmap (and mremap on growth),
+    so growing inverted lists leave no freed, still-resident holes in the heap."""
+    libc = ctypes.CDLL("libc.so.6")
+    if libc.mallopt(-3, nbytes) != 1:  # M_MMAP_THRESHOLD
+        raise OSError("mallopt(M_MMAP_THRESHOLD) failed")
+    MMAP_THRESHOLD[0] = nbytes
+
+
+def wait_quiet(limit_s: float, cores: float = 0.3) -> float:
+    """Wait (up to limit_s) until other processes use under `cores` CPUs; seconds waited."""
+    waited = 0.0
+    while waited < limit_s:
+        busy, own = _busy_s(), time.process_time()
+        time.sleep(2.0)
+        waited += 2.0
+        if (_busy_s() - busy - (time.process_time() - own)) / 2.0 < cores:
+            return waited - 2.0
+    return waited
+
+
+WAITED = [0.0]
+
+
+def variant(args: argparse.Namespace) -> str:
+    """Suffix of a results key for settings other than the defaults."""
+    parts = []
+    if args.nprobe != 4:
+        parts.append(f"nprobe{args.nprobe}")
+    if args.nlist or args.cluster_size != CLUSTER_SIZE:
+        parts.append(f"nlist{args.nlist}" if args.nlist else f"size{args.cluster_size}")
+    if args.mmap_threshold:
+        parts.append(f"mmap{args.mmap_threshold}")
+    return "".join("/" + p for p in parts)
+
+
+def quiet(args: argparse.Namespace, meter: Meter | None = None) -> None:
+    """--wait-quiet: let a busy neighbour finish before a timed step (not counted in meter)."""
+    if args.wait_quiet <= 0:
+        return
+    if meter is not None:
+        meter.__exit__()
+    WAITED[0] += wait_quiet(args.wait_quiet)
+    if meter is not None:
+        meter.__enter__()
+
+
 def machine() -> dict[str, Any]:
     return {
         "date": dt.date.today().isoformat(),
@@ -700,6 +857,9 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "faiss": faiss.__version__,
         "numpy": np.__version__,
+        "git": _git("rev-parse", "--short", "HEAD"),
+        "src_index_changes": _git("status", "--porcelain", "src/neardup/index"),
+        "malloc_mmap_threshold": MMAP_THRESHOLD[0],
         "loadavg_at_start": os.getloadavg(),
     }
 
@@ -727,10 +887,28 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sweep-n", type=int, default=100_000)
     p.add_argument("--sizes", type=ints, default=[128, 256, 512])
     p.add_argument("--nprobe-sweep", type=ints, default=[1, 2, 4, 8, 16])
+    p.add_argument(
+        "--main-nprobes",
+        type=ints,
+        default=[1, 2, 4, 8, 16],
+        help="recall of the main index at these nprobe (planted members and Q queries only)",
+    )
     p.add_argument("--skip-main", action="store_true")
     p.add_argument("--skip-sweep", action="store_true")
     p.add_argument("--quick", action="store_true", help="n 100k, sweep 50k, 1,000 queries/pairs")
     p.add_argument("--seed", type=int, default=20261126)
+    p.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=0.0,
+        help="before each timed step, wait up to this many seconds for other processes to idle",
+    )
+    p.add_argument(
+        "--mmap-threshold",
+        type=int,
+        default=0,
+        help="glibc mallopt(M_MMAP_THRESHOLD, bytes) first (default: leave malloc alone)",
+    )
     p.add_argument("--json", type=Path, default=HERE / "index_results.json")
     args = p.parse_args(argv)
     if args.quick:
@@ -746,6 +924,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.mmap_threshold:
+        set_mmap_threshold(args.mmap_threshold)
     started = time.perf_counter()
     info = machine()
     print(f"{info}", flush=True)
@@ -756,15 +936,16 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_main:
         r = main_run(args)
         r["machine"] = info
-        results[f"main/{args.codec}/n{args.n}/d{args.dim}"] = r
+        results[f"main/{args.codec}/n{args.n}/d{args.dim}{variant(args)}"] = r
         sections.append(report_main(r))
     gc.collect()
     if not args.skip_sweep:
         s = sweep(args)
         s["machine"] = info
-        results[f"sweep/{args.codec}/n{args.sweep_n}/d{args.dim}"] = s
+        results[f"sweep/{args.codec}/n{args.sweep_n}/d{args.dim}{variant(args)}"] = s
         sections.append(report_sweep(s))
     info["loadavg_at_end"] = os.getloadavg()
+    info["waited_for_quiet_s"] = WAITED[0]
     args.json.write_text(json.dumps(results, indent=1, sort_keys=True) + "\n")
     print()
     print("\n\n".join(sections))

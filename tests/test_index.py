@@ -335,3 +335,19 @@ def test_exact_copies_are_stored_once_reported_in_groups_and_survive_removal(
         assert str(copy) in {f.path for f in index.images} and index.check() == []
     reopened = ImageIndex.open(tmp_path / "idx")
     assert str(copy) in {f.path for f in reopened.images} and reopened.aliases == {}
+
+
+def test_neighbour_search_widens_to_find_every_copy_exactly_once() -> None:
+    """100 identical vectors (ties) among noise: k=8 must widen; each pair reported once."""
+    from neardup.index import FlatIndex, neighbour_pairs
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(64).astype(np.float32)
+    noise = rng.standard_normal((500, 64)).astype(np.float32)
+    data = np.concatenate([np.stack([base] * 100), noise])
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    index = FlatIndex(64)
+    index.add(data)
+    found = [(a, b) for a, b, _ in neighbour_pairs(index, data[:100], k=8, min_similarity=0.9)]
+    assert len(found) == len(set(found)) == 100 * 99
+    assert all(b < 100 for _, b in found)

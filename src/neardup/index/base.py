@@ -44,18 +44,23 @@ def neighbour_pairs(
     ids = np.arange(len(queries)) if query_ids is None else query_ids
     for start in range(0, len(queries), chunk):
         block = queries[start : start + chunk]
+        block_ids = ids[start : start + chunk]
         sims, found = index.search(block, k)
-        yield from _above(sims, found, ids[start : start + chunk], min_similarity)
-        # Queries whose k-th neighbour is still above the floor may have more: widen for them,
-        # so 100 copies of one picture are all found, not the first k.
-        wide, more = k, np.flatnonzero(sims[:, -1] >= min_similarity)
-        while more.size and wide < len(index):
+        # Queries whose k-th neighbour is still above the floor may have more: search them
+        # again with a wider k (x4) until the last one falls below it, then answer from that
+        # single widest search, so 100 copies of one picture are all found, each pair once.
+        more = sims[:, -1] >= min_similarity
+        done = ~more
+        yield from _above(sims[done], found[done], block_ids[done], min_similarity)
+        rows, wide = np.flatnonzero(more), k
+        while rows.size:
             wide = min(len(index), wide * 4)
-            sims, found = index.search(block[more], wide)
-            keep = sims[:, -1] >= min_similarity
-            sims[:, :k] = -np.inf  # the first k were yielded already
-            yield from _above(sims, found, ids[start : start + chunk][more], min_similarity)
-            more = more[keep]
+            sims, found = index.search(block[rows], wide)
+            finished = (sims[:, -1] < min_similarity) | (wide >= len(index))
+            yield from _above(
+                sims[finished], found[finished], block_ids[rows[finished]], min_similarity
+            )
+            rows = rows[~finished]
 
 
 def _above(
