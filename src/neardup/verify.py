@@ -23,6 +23,8 @@ from neardup.decode import Decoded, DecodeSpec, decode
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
 MIN_INLIERS = 10
+WEAK_SUPPORT = 40
+"""Inliers below which a found transform is confirmed by matching in the other direction."""
 MIN_KEYPOINTS = 80
 """Fewer keypoints in either picture (a smooth sky, a blurred copy) and the check cannot
 decide: it reports nothing rather than a false 'no geometry in common'."""
@@ -97,20 +99,21 @@ class Verifier:
     def check(self, path_a: str, path_b: str) -> Geometry | None:
         """The geometry two pictures share, as is or mirrored; None when it cannot tell.
 
-        Matching is tried both ways (A's keypoints against B's, and B's against A's) and the
-        estimate with more RANSAC inliers wins: on repetitive textures one direction can
-        settle on a spurious transform with few inliers while the other finds the true one.
+        A shared frame found with weak support (fewer than `WEAK_SUPPORT` inliers) is checked
+        by matching the other way (B's keypoints against A's) and the estimate with more
+        inliers wins: on repetitive textures one direction can settle on a spurious transform
+        while the other finds the true one. A mirrored estimate wins only with more inliers.
         """
         ka, kb = self._keypoints(path_a), self._keypoints(path_b)
         if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
             return None
-        found = max(self._match(ka, kb), self._match(kb, ka).swapped(), key=_support)
+        found = self._match(ka, kb)
+        if found.score >= 0.5 and found.inliers < WEAK_SUPPORT:
+            found = max(found, self._match(kb, ka).swapped(), key=_support)
         if found.score < 0.5:
             mirrored = self._mirror(path_b)
             if mirrored is not None:
-                flipped = max(
-                    self._match(ka, mirrored), self._match(mirrored, ka).swapped(), key=_support
-                )
+                flipped = self._match(ka, mirrored)
                 if _support(flipped) > _support(found):
                     found = flipped
         return found
