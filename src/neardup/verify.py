@@ -23,7 +23,7 @@ from neardup.decode import Decoded, DecodeSpec, decode
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
 MIN_INLIERS = 10
-WEAK_SUPPORT = 40
+WEAK_SUPPORT = 25
 """Inliers below which a found transform is confirmed by matching in the other direction."""
 MIN_KEYPOINTS = 80
 """Fewer keypoints in either picture (a smooth sky, a blurred copy) and the check cannot

@@ -25,12 +25,13 @@ import numpy.typing as npt
 from neardup.index.base import Neighbours
 
 
-def _return_freed_memory_to_the_system() -> None:
+def return_freed_memory_to_the_system() -> None:
     """Ask glibc to serve allocations of 128 KiB and more with mmap, returning them when freed.
 
     faiss grows each inverted list by reallocation; with the default (dynamic) threshold the
     freed blocks stay resident, and a 1M x 512 build peaked at 1.51x the raw vectors against
-    1.18x with this setting (benchmarks/RESULTS.md). glibc only; elsewhere nothing happens.
+    1.18x with this setting (benchmarks/RESULTS.md). Process-wide, so only large index builds
+    call it (it slows decoding many pictures). glibc only; elsewhere nothing happens.
     """
     try:
         libc = ctypes.CDLL("libc.so.6")
@@ -39,8 +40,8 @@ def _return_freed_memory_to_the_system() -> None:
         pass
 
 
-_return_freed_memory_to_the_system()
-
+LARGE_INDEX = 100_000
+"""From this many vectors on, freed heap is handed back to the system (see above)."""
 CLUSTER_SIZE = 256
 """Target members per cluster: the number of clusters follows the collection's size."""
 MIN_TRAIN_PER_CLUSTER = 8
@@ -125,6 +126,8 @@ class IVFIndex:
     ) -> None:
         """Add vectors (ids default to 0..n-1 after those present)."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if len(self) + len(vectors) >= LARGE_INDEX:
+            return_freed_memory_to_the_system()
         if ids is None:
             ids = np.arange(len(self), len(self) + len(vectors), dtype=np.int64)
         self._index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
