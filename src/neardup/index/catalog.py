@@ -510,17 +510,21 @@ class ImageIndex:
 
     def _save_centroids(self, centroids: npt.NDArray[np.float32]) -> None:
         with transaction(self.db):
-            self.db.execute(
-                "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
-                (centroids.astype("<f4").tobytes(),),
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                [
-                    ("centroids_shape", json.dumps(list(centroids.shape))),
-                    ("trained_on", str(self.trained_on)),
-                ],
-            )
+            self._write_centroids(centroids, self.trained_on)
+
+    def _write_centroids(self, centroids: npt.NDArray[np.float32], trained_on: int) -> None:
+        """Inside a transaction: the centroids and how many vectors they were trained on."""
+        self.db.execute(
+            "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
+            (centroids.astype("<f4").tobytes(),),
+        )
+        self.db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [
+                ("centroids_shape", json.dumps(list(centroids.shape))),
+                ("trained_on", str(trained_on)),
+            ],
+        )
 
     def _maybe_rebalance(self) -> bool:
         if self.ivf is None or len(self.images) < 2:
@@ -552,17 +556,7 @@ class ImageIndex:
                 "UPDATE images SET cluster=? WHERE id=?",
                 [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
             )
-            self.db.execute(
-                "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
-                (centroids.astype("<f4").tobytes(),),
-            )
-            self.db.executemany(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                [
-                    ("centroids_shape", json.dumps(list(centroids.shape))),
-                    ("trained_on", str(len(vectors))),
-                ],
-            )
+            self._write_centroids(centroids, len(vectors))
         ivf.add(vectors, np.array(self.ids, dtype=np.int64))
         self.ivf = ivf
         self.trained_on = len(vectors)
