@@ -9,7 +9,7 @@ centroids, probing `nprobe` clusters) implements the same protocol for large one
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -28,6 +28,17 @@ class VectorIndex(Protocol):
     def __len__(self) -> int: ...
 
 
+class ProbedIndex(VectorIndex, Protocol):
+    """An index whose search can be told which clusters to probe (an IVF index)."""
+
+    def search(
+        self,
+        queries: npt.NDArray[np.float32],
+        k: int,
+        probes: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> Neighbours: ...
+
+
 def neighbour_pairs(
     index: VectorIndex,
     queries: npt.NDArray[np.float32],
@@ -36,16 +47,28 @@ def neighbour_pairs(
     min_similarity: float,
     chunk: int = 4096,
     query_ids: npt.NDArray[np.int64] | None = None,
+    probes: npt.NDArray[np.integer[Any]] | None = None,
 ) -> Iterator[tuple[int, int, float]]:
-    """(query id, neighbour id, similarity) for every neighbour above the floor, self excluded."""
+    """(query id, neighbour id, similarity) for every neighbour above the floor, self excluded.
+
+    `probes` (one row of cluster numbers per query, for a ProbedIndex) reuses a coarse
+    assignment already made, e.g. when each vector was added: all-pairs over an IVF index then
+    scans lists only."""
     k = min(k, len(index))
     if k <= 0:
         return
     ids = np.arange(len(queries)) if query_ids is None else query_ids
+
+    def search(block: npt.NDArray[np.float32], start: int, rows: Any, width: int) -> Neighbours:
+        if probes is None:
+            return index.search(block[rows], width)
+        chosen = probes[start : start + len(block)][rows]
+        return cast(ProbedIndex, index).search(block[rows], width, chosen)
+
     for start in range(0, len(queries), chunk):
         block = queries[start : start + chunk]
         block_ids = ids[start : start + chunk]
-        sims, found = index.search(block, k)
+        sims, found = search(block, start, slice(None), k)
         # Queries whose k-th neighbour is still above the floor may have more: search them
         # again with a wider k (x4) until the last one falls below it, then answer from that
         # single widest search, so 100 copies of one picture are all found, each pair once.
@@ -55,7 +78,7 @@ def neighbour_pairs(
         rows, wide = np.flatnonzero(more), k
         while rows.size:
             wide = min(len(index), wide * 4)
-            sims, found = index.search(block[rows], wide)
+            sims, found = search(block, start, rows, wide)
             finished = (sims[:, -1] < min_similarity) | (wide >= len(index))
             yield from _above(
                 sims[finished], found[finished], block_ids[rows[finished]], min_similarity

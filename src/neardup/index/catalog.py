@@ -187,9 +187,10 @@ class ImageIndex:
     def _load(self) -> None:
         centroids = self.saved_centroids()
         rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, meta, data FROM images ORDER BY id"
+            "SELECT id, path, size, mtime_ns, cluster, meta, data FROM images ORDER BY id"
         ).fetchall()
-        for row_id, path, size, mtime, meta, data in rows:
+        clusters = np.array([row[4] for row in rows], dtype=np.int64)
+        for row_id, path, size, mtime, _, meta, data in rows:
             features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
             self._remember(row_id, features)
         self._index_pdq(self.images, self.ids)
@@ -197,7 +198,16 @@ class ImageIndex:
         if centroids is not None:
             self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
             if self.images:
-                self.ivf.add(self._vectors(self.images), np.array(self.ids, dtype=np.int64))
+                # Each image goes back to the cluster stored with it: no coarse search (unless
+                # a stored cluster is out of range: `check` reports that, open still works).
+                stored = clusters.size == 0 or 0 <= clusters.min() <= clusters.max() < len(
+                    centroids
+                )
+                self.ivf.add(
+                    self._vectors(self.images),
+                    np.array(self.ids, dtype=np.int64),
+                    clusters=clusters if stored else None,
+                )
 
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
         row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
@@ -478,7 +488,7 @@ class ImageIndex:
         for row_id, f in zip(ids, fresh, strict=True):
             self._remember(row_id, f)
         self._index_pdq(fresh, ids)
-        self.ivf.add(vectors, np.array(ids, dtype=np.int64))
+        self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 
     def _insert_aliases(
         self, copies: dict[str, tuple[str, int, int]], new_ids: dict[str, int]
@@ -557,7 +567,7 @@ class ImageIndex:
                 [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
             )
             self._write_centroids(centroids, len(vectors))
-        ivf.add(vectors, np.array(self.ids, dtype=np.int64))
+        ivf.add(vectors, np.array(self.ids, dtype=np.int64), clusters=np.array(clusters))
         self.ivf = ivf
         self.trained_on = len(vectors)
 

@@ -47,6 +47,10 @@ CLUSTER_SIZE = 256
 MIN_TRAIN_PER_CLUSTER = 8
 """Fewest training points per centroid we accept (faiss prefers 39; small collections get
 few clusters and are retrained as they grow)."""
+TWO_LEVEL_FROM = 8192
+"""From this many clusters on, k-means is trained in two levels (sqrt(nlist) coarse clusters,
+then each split in proportion to its share): one flat k-means over 39,062 centroids would take
+minutes per iteration on a laptop, the two levels take seconds (benchmarks/RESULTS.md)."""
 DEFAULT_NPROBE = 4
 CODECS = ("flat", "sq8")
 
@@ -59,12 +63,21 @@ def clusters_for(n: int, cluster_size: int = CLUSTER_SIZE) -> int:
 def train_centroids(
     sample: npt.NDArray[np.float32], nlist: int, *, iterations: int = 12, seed: int = 1234
 ) -> npt.NDArray[np.float32]:
-    """Spherical k-means (unit-length centroids, for cosine similarity) on a sample."""
+    """Spherical k-means (unit-length centroids, for cosine similarity) on a sample; two-level
+    from TWO_LEVEL_FROM clusters on."""
     sample = np.ascontiguousarray(sample, dtype=np.float32)
     if nlist <= 1:
         centroid = sample.mean(axis=0, keepdims=True)
         norm = np.linalg.norm(centroid)
         return (centroid / norm if norm > 0 else centroid).astype(np.float32)
+    if nlist >= TWO_LEVEL_FROM:
+        return _two_level(sample, nlist, iterations=iterations, seed=seed)
+    return _kmeans(sample, nlist, iterations=iterations, seed=seed)
+
+
+def _kmeans(
+    sample: npt.NDArray[np.float32], nlist: int, *, iterations: int, seed: int
+) -> npt.NDArray[np.float32]:
     kmeans = faiss.Kmeans(
         sample.shape[1], nlist, niter=iterations, seed=seed, spherical=True, verbose=False
     )
@@ -72,6 +85,31 @@ def train_centroids(
     kmeans.cp.min_points_per_centroid = 1  # small collections: we decide (clusters_for)
     kmeans.train(sample)
     return np.asarray(kmeans.centroids, dtype=np.float32)
+
+
+def _two_level(
+    sample: npt.NDArray[np.float32], nlist: int, *, iterations: int, seed: int
+) -> npt.NDArray[np.float32]:
+    """sqrt(nlist) coarse clusters, each split into a share of nlist in proportion to its
+    members (faiss.contrib.clustering.two_level_clustering, spherical and quiet)."""
+    coarse_n = max(2, round(nlist**0.5))
+    coarse = _kmeans(sample, coarse_n, iterations=iterations, seed=seed)
+    top = faiss.IndexFlatIP(sample.shape[1])
+    top.add(coarse)
+    _, owner = top.search(sample, 1)
+    owner = owner[:, 0]
+    counts = np.bincount(owner, minlength=coarse_n)
+    share = np.cumsum(counts) * nlist // len(sample)
+    split = np.diff(share, prepend=0)
+    order = np.argsort(owner, kind="stable")
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    parts = []
+    for c in range(coarse_n):
+        if split[c] == 0:
+            continue
+        members = sample[order[starts[c] : starts[c + 1]]]
+        parts.append(_kmeans(members, int(split[c]), iterations=iterations, seed=seed + c))
+    return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
 
 
 class IVFIndex:
@@ -103,11 +141,15 @@ class IVFIndex:
             self._index = faiss.IndexIVFScalarQuantizer(
                 self._quantizer, self.dim, nlist, qtype, metric
             )
-            # Only the quantiser's value ranges are trained; the centroids stay as given.
-            self._index.sq.train(_sample_or_centroids(sq_sample, self.centroids))
-            self._index.is_trained = True
+            # The quantiser holds exactly nlist centroids, so faiss keeps them and trains only
+            # the 8-bit value ranges, on the sample's residuals (vector minus its centroid).
+            self._index.train(_sample_or_centroids(sq_sample, self.centroids))
+        # A map from id to list position: remove() touches only the lists that hold the ids.
+        self._index.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]
         self._index.nprobe = min(nprobe, nlist)
         self._index.parallel_mode = 0
+        if nlist * CLUSTER_SIZE >= LARGE_INDEX:
+            return_freed_memory_to_the_system()
 
     @property
     def nlist(self) -> int:
@@ -122,23 +164,74 @@ class IVFIndex:
         self._index.nprobe = max(1, min(int(value), self.nlist))
 
     def add(
-        self, vectors: npt.NDArray[np.float32], ids: npt.NDArray[np.int64] | None = None
+        self,
+        vectors: npt.NDArray[np.float32],
+        ids: npt.NDArray[np.int64] | None = None,
+        *,
+        clusters: npt.NDArray[np.integer[Any]] | None = None,
     ) -> None:
-        """Add vectors (ids default to 0..n-1 after those present)."""
+        """Add vectors (ids default to 0..n-1 after those present; unique). `clusters`: each
+        vector's nearest cluster if already known (from `assign`), saving the coarse search."""
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if len(self) + len(vectors) >= LARGE_INDEX:
             return_freed_memory_to_the_system()
         if ids is None:
             ids = np.arange(len(self), len(self) + len(vectors), dtype=np.int64)
-        self._index.add_with_ids(vectors, np.ascontiguousarray(ids, dtype=np.int64))
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        if clusters is None:
+            self._index.add_with_ids(vectors, ids)
+            return
+        lists = np.ascontiguousarray(clusters, dtype=np.int64).reshape(-1)
+        if len(lists) != len(vectors) or (
+            len(lists) and not 0 <= lists.min() <= lists.max() < self.nlist
+        ):
+            raise ValueError("clusters must give one existing cluster per vector")
+        self._index.add_core(
+            len(vectors), faiss.swig_ptr(vectors), faiss.swig_ptr(ids), faiss.swig_ptr(lists)
+        )
 
     def remove(self, ids: npt.NDArray[np.int64]) -> int:
-        """Remove vectors by id; returns how many were there."""
-        selector = faiss.IDSelectorBatch(np.ascontiguousarray(ids, dtype=np.int64))
-        return int(self._index.remove_ids(selector))
+        """Remove vectors by id; returns how many were there. Only their lists are touched."""
+        wanted = np.unique(np.ascontiguousarray(ids, dtype=np.int64))
+        if not len(wanted):
+            return 0
+        selector = faiss.IDSelectorArray(len(wanted), faiss.swig_ptr(wanted))
+        try:
+            return int(self._index.remove_ids(selector))
+        except RuntimeError:
+            # The id map refuses ids it does not hold; drop those and remove the rest.
+            held = np.array([i for i in wanted.tolist() if self._holds(i)], dtype=np.int64)
+            if not len(held):
+                return 0
+            return int(
+                self._index.remove_ids(faiss.IDSelectorArray(len(held), faiss.swig_ptr(held)))
+            )
 
-    def search(self, queries: npt.NDArray[np.float32], k: int) -> Neighbours:
-        sims, ids = self._index.search(np.ascontiguousarray(queries, dtype=np.float32), k)
+    def _holds(self, vector_id: int) -> bool:
+        try:
+            self._index.direct_map.get(vector_id)
+        except RuntimeError:
+            return False
+        return True
+
+    def search(
+        self,
+        queries: npt.NDArray[np.float32],
+        k: int,
+        probes: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> Neighbours:
+        """k nearest by inner product among the members of each query's `nprobe` nearest
+        clusters; `probes` (n x p cluster numbers from `assign`) skips the coarse search."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if probes is None:
+            sims, ids = self._index.search(queries, k)
+        else:
+            lists = np.ascontiguousarray(probes, dtype=np.int64)
+            coarse = np.zeros(lists.shape, dtype=np.float32)
+            if self._index.by_residual:  # sq8 codes are residuals: faiss adds <query, centroid>
+                for j in range(lists.shape[1]):
+                    coarse[:, j] = np.einsum("nd,nd->n", queries, self.centroids[lists[:, j]])
+            sims, ids = self._index.search_preassigned(queries, k, lists, coarse)
         return sims.astype(np.float32), ids.astype(np.int64)
 
     def assign(self, vectors: npt.NDArray[np.float32], nprobe: int = 1) -> npt.NDArray[np.int64]:
