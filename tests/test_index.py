@@ -22,6 +22,7 @@ import pytest
 import neardup
 from neardup.examples import EDITS, bundled_photo
 from neardup.index.catalog import ImageIndex
+from neardup.index.exact import ExactIndex
 from neardup.index.ivf import IVFIndex, clusters_for, train_centroids
 from neardup.index.storage import IndexError_
 
@@ -134,7 +135,7 @@ def test_two_images_make_a_valid_index(tmp_path: Path, make: object) -> None:
     bundled.resize((200, 200)).save(b, quality=60)
     index, report = ImageIndex.build(tmp_path / "idx", [str(a), str(b)], cache=False, workers=1)
     with index:
-        assert index.ivf is not None and index.ivf.nlist == 1
+        assert isinstance(index.ivf, ExactIndex) and index.ivf.nlist == 1  # too few to cluster
         assert [m.path for m in report.entries[1].duplicates] == [str(a)]
         assert len(index.duplicates().groups) == 1
 
@@ -150,6 +151,7 @@ def test_growth_rebalances_without_losing_an_image(
         assert index.ivf is not None and index.ivf.nlist == 1
         report = index.add(map(str, second), cache=False, workers=1)
         assert report.rebalanced  # grew past 4x the size it was trained at
+        assert isinstance(index.ivf, IVFIndex)  # exact search gave way to k-means clusters
         assert index.ivf.nlist == clusters_for(4 + len(second), 4) > 1
         assert len(index.ivf) == 4 + len(second) == len(index.images)
         assert index.check() == []
@@ -287,6 +289,9 @@ def test_cli_index_commands(tmp_path: Path, collection: tuple[list[Path], list[P
     check = _cli("index", "check", "--index", folder)
     out, _ = check.communicate()
     assert check.returncode == 0 and "consistent" in out
+    save = _cli("index", "save", "--index", folder, str(tmp_path / "copy"))
+    out, _ = save.communicate()
+    assert save.returncode == 0 and _count(tmp_path / "copy") == 12
     missing = _cli("index", "info", "--index", str(tmp_path / "none"))
     _, err = missing.communicate()
     assert missing.returncode == 2 and "no neardup index" in err
@@ -351,3 +356,23 @@ def test_neighbour_search_widens_to_find_every_copy_exactly_once() -> None:
     found = [(a, b) for a, b, _ in neighbour_pairs(index, data[:100], k=8, min_similarity=0.9)]
     assert len(found) == len(set(found)) == 100 * 99
     assert all(b < 100 for _, b in found)
+
+
+def test_save_writes_a_snapshot_that_loads_as_the_same_index(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]]
+) -> None:
+    first, _ = collection
+    index, _ = ImageIndex.build(
+        tmp_path / "idx", map(str, first), cluster_size=4, cache=False, workers=1
+    )
+    with index:
+        snapshot = index.save(tmp_path / "snap")
+        with pytest.raises(IndexError_, match="not an empty folder"):
+            index.save(tmp_path / "snap")
+        before = index.info()
+        groups = _pairs(index.duplicates())
+    with ImageIndex.load(snapshot) as copy:
+        assert copy.check() == [] and copy.info()["images"] == before["images"]
+        assert _pairs(copy.duplicates()) == groups and copy.ivf is not None
+        assert copy.ivf.nlist == before["clusters"] > 1
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith("snap.")]  # no staging left

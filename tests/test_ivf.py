@@ -10,6 +10,7 @@ import numpy.typing as npt
 import pytest
 
 from neardup.index import FlatIndex, neighbour_pairs
+from neardup.index.exact import ExactIndex
 from neardup.index.ivf import IVFIndex, train_centroids
 
 
@@ -90,3 +91,33 @@ def test_sq8_similarities_stay_close_to_exact() -> None:
     sims, ids = index.search(data[:300], 5)
     exact = np.einsum("qd,qkd->qk", data[:300], data[ids])
     assert np.abs(sims - exact).max() < 0.01
+
+
+@pytest.mark.parametrize("kind", ["ivf", "exact"])
+def test_both_vector_indexes_keep_the_same_contract(kind: str, tmp_path: Path) -> None:
+    """IVFIndex and ExactIndex: ids, search order, removal, atomic save and load."""
+    data = _clustered(1500, 24, 12, seed=5)
+    ids = np.arange(len(data), dtype=np.int64) + 1000
+    index: IVFIndex | ExactIndex
+    if kind == "ivf":
+        index = IVFIndex(train_centroids(data, 12), nprobe=12)  # every cluster: exact answers
+        path = tmp_path / "index.faiss"
+    else:
+        index = ExactIndex(24)
+        path = tmp_path / "index.npz"
+    index.add(data[:1000], ids[:1000], clusters=index.assign(data[:1000])[:, 0])
+    index.add(data[1000:], ids[1000:])
+    assert len(index) == len(data) and index.cluster_sizes().sum() == len(data)
+    sims, found = index.search(data[:40], 6)
+    assert (found[:, 0] == ids[:40]).all() and (np.diff(sims, axis=1) <= 1e-6).all()
+    reference = FlatIndex(24)
+    reference.add(data)
+    ref_sims, ref_found = reference.search(data[:40], 6)
+    assert np.allclose(sims, ref_sims, atol=1e-5) and np.array_equal(found, ids[ref_found])
+    assert index.remove(ids[:5]) == 5 and index.remove(ids[:5]) == 0
+    index.save(path)
+    loaded = IVFIndex.load(path) if kind == "ivf" else ExactIndex.load(path)
+    assert len(loaded) == len(data) - 5 and not list(tmp_path.glob("*.tmp"))
+    assert np.array_equal(loaded.search(data[5:9], 3)[1], index.search(data[5:9], 3)[1])
+    empty = ExactIndex(24) if kind == "exact" else IVFIndex(train_centroids(data, 4))
+    assert (empty.search(data[:2], 3)[1] == -1).all()

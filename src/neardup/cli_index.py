@@ -61,6 +61,9 @@ def add_parser(commands: Any) -> None:
     dup.add_argument("--json", metavar="FILE")
     dup.add_argument("--csv", metavar="FILE")
     dup.add_argument("--workers", type=int)
+    save = sub.add_parser("save", help="write a consistent copy of the index to a new folder")
+    folder(save)
+    save.add_argument("target", metavar="NEW_DIR", help="where the copy goes (must not exist)")
     for name, text in (
         ("info", "counts, cluster sizes and imbalance, settings"),
         ("rebalance", "retrain the centroids and reassign every image"),
@@ -116,6 +119,8 @@ def run(args: argparse.Namespace, write: Any) -> int:
                 write(args.csv, csv_out.dumps(result))
             if "-" not in (args.json, args.csv):
                 print(table.render(result))
+        elif command == "save":
+            print(f"saved a copy of {args.index} to {index.save(args.target)}")
         elif command == "info":
             print(json.dumps(index.info(), indent=2))
         elif command == "rebalance":

@@ -8,6 +8,7 @@ centroids, probing `nprobe` clusters) implements the same protocol for large one
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any, Protocol, cast
 
@@ -37,6 +38,34 @@ class ProbedIndex(VectorIndex, Protocol):
         k: int,
         probes: npt.NDArray[np.integer[Any]] | None = None,
     ) -> Neighbours: ...
+
+
+class ClusteredIndex(ProbedIndex, Protocol):
+    """What the image index keeps its vectors in: ids, clusters, removal, atomic saving.
+    `IVFIndex` (k-means clusters, faiss) and `ExactIndex` (one cluster, plain numpy) are two."""
+
+    nprobe: int
+
+    @property
+    def nlist(self) -> int: ...
+
+    def add(
+        self,
+        vectors: npt.NDArray[np.float32],
+        ids: npt.NDArray[np.int64] | None = None,
+        *,
+        clusters: npt.NDArray[np.integer[Any]] | None = None,
+    ) -> None: ...
+
+    def remove(self, ids: npt.NDArray[np.int64]) -> int: ...
+
+    def assign(
+        self, vectors: npt.NDArray[np.float32], nprobe: int = 1
+    ) -> npt.NDArray[np.int64]: ...
+
+    def cluster_sizes(self) -> npt.NDArray[np.int64]: ...
+
+    def save(self, path: str | os.PathLike[str]) -> None: ...
 
 
 def neighbour_pairs(

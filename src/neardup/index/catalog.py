@@ -27,7 +27,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,7 +43,8 @@ import numpy.typing as npt
 from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.groups import build_groups
-from neardup.index.base import neighbour_pairs
+from neardup.index.base import ClusteredIndex, neighbour_pairs
+from neardup.index.exact import ExactIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, clusters_for, train_centroids
 from neardup.index.storage import (
     IndexError_,
@@ -123,6 +126,14 @@ class Settings:
         )
 
 
+def vector_index(centroids: npt.NDArray[np.float32], nprobe: int) -> ClusteredIndex:
+    """Where an index keeps its vectors: the IVF index, or plain exact search while the
+    collection is too small for more than one cluster (the same answers, nothing to train)."""
+    if len(centroids) == 1:
+        return ExactIndex(int(centroids.shape[1]))
+    return IVFIndex(centroids, nprobe=nprobe)
+
+
 class ImageIndex:
     """An on-disk image index with an in-memory IVF over its embeddings."""
 
@@ -135,7 +146,7 @@ class ImageIndex:
         self._position: dict[int, int] = {}
         self._by_path: dict[str, int] = {}
         self._identity: dict[tuple[str, str], int] = {}
-        self.ivf: IVFIndex | None = None
+        self.ivf: ClusteredIndex | None = None
         self.trained_on = 0
         self.generation = 0
         # PDQ hashes in a multi-index hash (exact sub-hash buckets): finds turned and mirrored
@@ -175,6 +186,32 @@ class ImageIndex:
         create_schema(db, settings.toread_meta())
         return cls(path, db, settings)
 
+    load = open
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write a consistent copy of this index to a new folder (a snapshot before a risky
+        step, or to move it): SQLite's online backup into a temp folder, then one rename.
+        The index itself needs no saving: every change is committed as it is made."""
+        target = Path(folder)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise IndexError_(f"{target} exists and is not an empty folder")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+        try:
+            copy = sqlite3.connect(str(staging / "index.sqlite"))
+            try:
+                self.db.backup(copy)
+                copy.execute("PRAGMA journal_mode=WAL")
+            finally:
+                copy.close()
+            if target.exists():
+                target.rmdir()  # empty (checked above)
+            os.replace(staging, target)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return target
+
     def close(self) -> None:
         self.db.close()
 
@@ -196,7 +233,7 @@ class ImageIndex:
         self._index_pdq(self.images, self.ids)
         self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
         if centroids is not None:
-            self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+            self.ivf = vector_index(centroids, self.settings.nprobe)
             if self.images:
                 # Each image goes back to the cluster stored with it: no coarse search (unless
                 # a stored cluster is out of range: `check` reports that, open still works).
@@ -514,7 +551,7 @@ class ImageIndex:
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
         centroids = self._fit(vectors)
-        self.ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+        self.ivf = vector_index(centroids, self.settings.nprobe)
         self.trained_on = len(vectors)
         self._save_centroids(centroids)
 
@@ -558,7 +595,7 @@ class ImageIndex:
             return
         vectors = self._vectors(self.images)
         centroids = self._fit(vectors)
-        ivf = IVFIndex(centroids, nprobe=self.settings.nprobe)
+        ivf = vector_index(centroids, self.settings.nprobe)
         clusters = ivf.assign(vectors)[:, 0].tolist()
         with transaction(self.db):
             self._bump()

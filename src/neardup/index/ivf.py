@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.index.base import Neighbours
+from neardup.index.files import replace_atomically
 
 
 def return_freed_memory_to_the_system() -> None:
@@ -231,7 +231,13 @@ class IVFIndex:
             if self._index.by_residual:  # sq8 codes are residuals: faiss adds <query, centroid>
                 for j in range(lists.shape[1]):
                     coarse[:, j] = np.einsum("nd,nd->n", queries, self.centroids[lists[:, j]])
-            sims, ids = self._index.search_preassigned(queries, k, lists, coarse)
+            # faiss parallelises search() over query slices itself; given the probes, mode 3
+            # spreads the queries over the threads instead (mode 0 would use one core).
+            self._index.parallel_mode = 3
+            try:
+                sims, ids = self._index.search_preassigned(queries, k, lists, coarse)
+            finally:
+                self._index.parallel_mode = 0
         return sims.astype(np.float32), ids.astype(np.int64)
 
     def assign(self, vectors: npt.NDArray[np.float32], nprobe: int = 1) -> npt.NDArray[np.int64]:
@@ -250,18 +256,7 @@ class IVFIndex:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole index (centroids, lists, codes) atomically: temp file, fsync, rename."""
-        target = Path(path)
-        fd, tmp = tempfile.mkstemp(prefix=target.name + ".", suffix=".tmp", dir=target.parent)
-        os.close(fd)
-        try:
-            faiss.write_index(self._index, tmp)
-            with open(tmp, "rb+") as handle:
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-            _fsync_dir(target.parent)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        replace_atomically(Path(path), lambda tmp: faiss.write_index(self._index, tmp))
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> IVFIndex:
@@ -282,16 +277,3 @@ def _sample_or_centroids(
     sample: npt.NDArray[np.float32] | None, centroids: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float32]:
     return np.ascontiguousarray(sample if sample is not None else centroids, dtype=np.float32)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
