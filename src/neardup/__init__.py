@@ -3,7 +3,8 @@
 __version__ = "0.1.0"
 
 from neardup.api import Comparison, compare, scan
-from neardup.index.catalog import ImageIndex, IndexReport
+from neardup.index.catalog import ImageIndex
+from neardup.index.report import IndexReport
 from neardup.records import Features, Group, Pair, ScanResult, Skipped, Stats
 
 __all__ = [

@@ -8,8 +8,9 @@ import json
 import sys
 from typing import Any
 
-from neardup.index.catalog import ImageIndex, IndexReport
+from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.index.report import IndexReport
 from neardup.output import json as json_out
 from neardup.output import table
 from neardup.scoring import PRESETS

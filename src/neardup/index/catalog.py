@@ -12,8 +12,9 @@ Storage, one folder:
   any moment leaves the index as it was before the batch or after it, never between.
 - `lock`: an advisory file lock held by whoever writes (build, add, remove, rebalance), so two
   writers are serialised (the second waits, then sees the first one's images).
-The in-memory IVF (`neardup.index.ivf`) is rebuilt from the rows and the saved centroids on
-open. An index written by another format or feature version, or with another model, is
+The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while there is one cluster)
+is rebuilt on open from the saved centroids and each row's stored cluster (no coarse search).
+Candidates come from `neardup.index.neighbours`; reports are `neardup.index.report` records. An index written by another format or feature version, or with another model, is
 refused with a message, never misread.
 
 Growth: when the index has grown to more than `REBALANCE_GROWTH` times the size it was
@@ -32,20 +33,25 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
 from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.groups import build_groups
-from neardup.index.base import ClusteredIndex, neighbour_pairs
-from neardup.index.exact import ExactIndex
-from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, clusters_for, train_centroids
+from neardup.index.base import ClusteredIndex
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, clusters_for, train_centroids
+from neardup.index.neighbours import (
+    PdqHashes,
+    embedding_matrix,
+    vector_index,
+    vector_neighbours,
+)
+from neardup.index.report import Entry, IndexReport, Match
 from neardup.index.storage import (
     IndexError_,
     check_compatible,
@@ -56,46 +62,13 @@ from neardup.index.storage import (
     transaction,
     write_lock,
 )
-from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
+from neardup.records import Features, FileRef, Pair, ScanResult, Stats
 from neardup.store import decode_features, encode_features
 
 REBALANCE_GROWTH = 4.0
 REBALANCE_IMBALANCE = 8.0
 TRAIN_SAMPLE = 256 * 1024
 """At most this many vectors train the k-means (faiss subsamples further per centroid)."""
-K_NEIGHBOURS = 16
-FLOOR = 0.3
-PDQ_RADIUS = 40
-"""Bits: PDQ views closer than this to an indexed hash are candidates (similarity ~0.69)."""
-
-
-@dataclass(slots=True)
-class Match:
-    """One existing image a new image duplicates, and how similar they are."""
-
-    path: str
-    similarity: float
-    evidence: str
-    scores: dict[str, float]
-
-
-@dataclass(slots=True)
-class Entry:
-    """What happened to one image given to add or query."""
-
-    path: str
-    status: str
-    """"added", "new" (query: would be added), "already indexed" (same bytes or pixels)."""
-    same_as: str | None = None
-    duplicates: list[Match] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class IndexReport:
-    entries: list[Entry]
-    skipped: list[Skipped]
-    seconds: float = 0.0
-    rebalanced: bool = False
 
 
 @dataclass(slots=True)
@@ -106,7 +79,7 @@ class Settings:
     cluster_size: int = CLUSTER_SIZE
     threshold: float = 0.8
 
-    def toread_meta(self) -> dict[str, str]:
+    def to_meta(self) -> dict[str, str]:
         return {
             "methods": json.dumps(list(self.methods)),
             "model": self.model,
@@ -116,7 +89,7 @@ class Settings:
         }
 
     @classmethod
-    def fromread_meta(cls, meta: dict[str, str]) -> Settings:
+    def from_meta(cls, meta: dict[str, str]) -> Settings:
         return cls(
             methods=tuple(json.loads(meta["methods"])),
             model=meta["model"],
@@ -124,14 +97,6 @@ class Settings:
             cluster_size=int(meta["cluster_size"]),
             threshold=float(meta["threshold"]),
         )
-
-
-def vector_index(centroids: npt.NDArray[np.float32], nprobe: int) -> ClusteredIndex:
-    """Where an index keeps its vectors: the IVF index, or plain exact search while the
-    collection is too small for more than one cluster (the same answers, nothing to train)."""
-    if len(centroids) == 1:
-        return ExactIndex(int(centroids.shape[1]))
-    return IVFIndex(centroids, nprobe=nprobe)
 
 
 class ImageIndex:
@@ -149,10 +114,7 @@ class ImageIndex:
         self.ivf: ClusteredIndex | None = None
         self.trained_on = 0
         self.generation = 0
-        # PDQ hashes in a multi-index hash (exact sub-hash buckets): finds turned and mirrored
-        # copies, which embeddings miss, without scanning every hash.
-        self._pdq: Any = faiss.IndexBinaryMultiHash(256, 8, 32)
-        self._pdq_ids: list[int] = []
+        self._pdq = PdqHashes()
         self.aliases: dict[str, int] = {}
         """Exact copies (same bytes or pixels) of a stored image: path -> its row id. Stored
         once, reported in every duplicate group their image is in."""
@@ -169,7 +131,7 @@ class ImageIndex:
         db = connect(db_path)
         meta = read_meta(db)
         check_compatible(path, meta)
-        index = cls(path, db, Settings.fromread_meta(meta))
+        index = cls(path, db, Settings.from_meta(meta))
         index.trained_on = int(meta.get("trained_on", "0"))
         index.generation = int(meta.get("generation", "0"))
         index._load()
@@ -183,7 +145,7 @@ class ImageIndex:
         if (path / "index.sqlite").exists():
             raise IndexError_(f"an index already exists at {path}")
         db = connect(path / "index.sqlite")
-        create_schema(db, settings.toread_meta())
+        create_schema(db, settings.to_meta())
         return cls(path, db, settings)
 
     load = open
@@ -230,7 +192,7 @@ class ImageIndex:
         for row_id, path, size, mtime, _, meta, data in rows:
             features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
             self._remember(row_id, features)
-        self._index_pdq(self.images, self.ids)
+        self._pdq.add(self.images, self.ids)
         self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
         if centroids is not None:
             self.ivf = vector_index(centroids, self.settings.nprobe)
@@ -263,52 +225,13 @@ class ImageIndex:
         self.images.append(features)
         self.ids.append(row_id)
 
-    def _index_pdq(self, images: Sequence[Features], ids: Sequence[int]) -> None:
-        rows = [(i, f.pdq[0]) for i, f in zip(ids, images, strict=True) if f.pdq is not None]
-        if rows:
-            self._pdq.add(np.ascontiguousarray(np.stack([code for _, code in rows])))
-            self._pdq_ids.extend(i for i, _ in rows)
-
     def _indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, indexed row id) for every candidate the index proposes:
-        IVF neighbours of each embedding and of its mirrored view (nprobe clusters only), and
-        PDQ views within the radius (turned copies)."""
-        if self.ivf is not None and len(self.ivf) and images:
-            model = self.settings.model
-            for q, row_id, _ in neighbour_pairs(
-                self.ivf, self._vectors(images), k=K_NEIGHBOURS, min_similarity=FLOOR
-            ):
-                yield q, row_id
-            flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
-            if flips:
-                mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
-                for q, row_id, _ in neighbour_pairs(
-                    self.ivf, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR
-                ):
-                    yield flips[q], row_id
-        yield from self._pdq_neighbours(images)
-
-    def _pdq_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, indexed row id) for every PDQ view within the radius."""
-        if not self._pdq_ids:
-            return
-        which = [n for n, f in enumerate(images) if f.pdq is not None]
-        if not which:
-            return
-        views = np.stack([images[n].pdq for n in which])  # type: ignore[misc]
-        for view in range(views.shape[1]):
-            lims, _, found = self._pdq.range_search(
-                np.ascontiguousarray(views[:, view]), PDQ_RADIUS
-            )
-            for q, n in enumerate(which):
-                for hit in found[lims[q] : lims[q + 1]].tolist():
-                    row_id = self._pdq_ids[hit]
-                    if row_id in self._position:  # removed rows linger in the hash index
-                        yield n, row_id
+        """(position in `images`, indexed row id) for every candidate the index proposes."""
+        yield from vector_neighbours(self.ivf, images, self.settings.model)
+        yield from self._pdq.near(images, self._position)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
-        model = self.settings.model
-        return np.stack([f.embeddings[model] for f in images]).astype(np.float32)
+        return embedding_matrix(images, self.settings.model)
 
     # ---- building and growing ---------------------------------------------------------------
 
@@ -365,8 +288,7 @@ class ImageIndex:
             return
         self.images, self.ids = [], []
         self._position, self._by_path, self._identity = {}, {}, {}
-        self._pdq.reset()
-        self._pdq_ids = []
+        self._pdq.clear()
         self.ivf = None
         self.trained_on = int(meta.get("trained_on", "0"))
         self.generation = int(meta.get("generation", "0"))
@@ -524,7 +446,7 @@ class ImageIndex:
             self._forget(replaced)
         for row_id, f in zip(ids, fresh, strict=True):
             self._remember(row_id, f)
-        self._index_pdq(fresh, ids)
+        self._pdq.add(fresh, ids)
         self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 
     def _insert_aliases(
