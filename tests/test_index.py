@@ -376,3 +376,30 @@ def test_save_writes_a_snapshot_that_loads_as_the_same_index(
         assert _pairs(copy.duplicates()) == groups and copy.ivf is not None
         assert copy.ivf.nlist == before["clusters"] > 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("snap.")]  # no staging left
+
+
+def test_drift_of_new_images_retrains_and_the_fit_survives_reopening(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neardup.index import growth
+
+    first, second = collection
+    index, _ = ImageIndex.build(
+        tmp_path / "idx", map(str, first), cluster_size=4, cache=False, workers=1
+    )
+    with index:
+        expected = index.info()["fit"]["expected"]
+        assert expected is not None and index.info()["fit"]["added_since_training"] == 0
+        report = index.add(map(str, second[:5]), cache=False, workers=1)
+        assert not report.rebalanced  # 5 images: too few to judge drift
+        fit = index.info()["fit"]
+        assert fit["added_since_training"] == 5 and fit["added_mean"] is not None
+    with ImageIndex.open(tmp_path / "idx") as reopened:
+        assert reopened.info()["fit"] == fit  # counted in the same transaction as the rows
+        monkeypatch.setattr(growth, "DRIFT_MIN_IMAGES", 1)
+        monkeypatch.setattr(growth, "DRIFT_MARGIN", -2.0)  # any fit counts as drift now
+        report = reopened.add(map(str, second[5:8]), cache=False, workers=1)
+        assert report.rebalanced and report.rebalance_reason == "drift"
+        after = reopened.info()
+        assert after["fit"]["added_since_training"] == 0 and after["trained_on"] == len(first) + 8
+        assert reopened.check() == []

@@ -141,6 +141,7 @@ def report_dict(report: IndexReport) -> dict[str, Any]:
         "schema": "neardup.index-report/1",
         "seconds": round(report.seconds, 3),
         "rebalanced": report.rebalanced,
+        "rebalance_reason": report.rebalance_reason,
         "images": [
             {
                 "path": e.path,
@@ -175,4 +176,9 @@ def _report(args: argparse.Namespace, report: IndexReport, write: Any) -> None:
     for item in report.skipped:
         print(f"skipped          {item.path}: {item.reason}")
     if report.rebalanced:
-        print("(the index grew or became uneven: centroids retrained, images reassigned)")
+        why = {
+            "growth": "the index grew",
+            "imbalance": "one cluster swelled",
+            "drift": "new images fit the centroids worse than the old ones",
+        }.get(report.rebalance_reason or "", "rebalance")
+        print(f"({why}: centroids retrained, images reassigned)")

@@ -14,13 +14,15 @@ Storage, one folder:
   writers are serialised (the second waits, then sees the first one's images).
 The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while there is one cluster)
 is rebuilt on open from the saved centroids and each row's stored cluster (no coarse search).
-Candidates come from `neardup.index.neighbours`; reports are `neardup.index.report` records. An index written by another format or feature version, or with another model, is
-refused with a message, never misread.
+Candidates come from `neardup.index.neighbours`; reports are `neardup.index.report` records.
+An index written by another format or feature version, or with another model, is refused
+with a message, never misread.
 
-Growth: when the index has grown to more than `REBALANCE_GROWTH` times the size it was
-trained at, or its largest cluster exceeds `REBALANCE_IMBALANCE` times the mean, `add`
-retrains the centroids on all vectors and reassigns every image in one transaction
-(`rebalance`, also callable by hand). No image is lost: rows are only relabelled.
+Growth: when the index has grown to more than 4 times the size it was trained at, its
+largest cluster exceeds 8 times the mean, or the images added since training fit the
+centroids clearly worse than held-out images did (`neardup.index.growth`), `add` retrains
+the centroids on all vectors and reassigns every image in one transaction (`rebalance`, also
+callable by hand). No image is lost: rows are only relabelled.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.groups import build_groups
 from neardup.index.base import ClusteredIndex
+from neardup.index.growth import expected_fit, rebalance_reason, split_for_training
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, clusters_for, train_centroids
 from neardup.index.neighbours import (
     PdqHashes,
@@ -65,8 +68,6 @@ from neardup.index.storage import (
 from neardup.records import Features, FileRef, Pair, ScanResult, Stats
 from neardup.store import decode_features, encode_features
 
-REBALANCE_GROWTH = 4.0
-REBALANCE_IMBALANCE = 8.0
 TRAIN_SAMPLE = 256 * 1024
 """At most this many vectors train the k-means (faiss subsamples further per centroid)."""
 
@@ -114,6 +115,11 @@ class ImageIndex:
         self.ivf: ClusteredIndex | None = None
         self.trained_on = 0
         self.generation = 0
+        self.centroids: npt.NDArray[np.float32] | None = None
+        self.fit_expected: float | None = None
+        """Mean similarity of held-out vectors to their nearest centroid, at training time."""
+        self.fit_added = (0.0, 0)
+        """(sum, count) of that similarity for the images added since training (drift)."""
         self._pdq = PdqHashes()
         self.aliases: dict[str, int] = {}
         """Exact copies (same bytes or pixels) of a stored image: path -> its row id. Stored
@@ -132,8 +138,7 @@ class ImageIndex:
         meta = read_meta(db)
         check_compatible(path, meta)
         index = cls(path, db, Settings.from_meta(meta))
-        index.trained_on = int(meta.get("trained_on", "0"))
-        index.generation = int(meta.get("generation", "0"))
+        index._read_state(meta)
         index._load()
         return index
 
@@ -195,6 +200,7 @@ class ImageIndex:
         self._pdq.add(self.images, self.ids)
         self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
         if centroids is not None:
+            self.centroids = centroids
             self.ivf = vector_index(centroids, self.settings.nprobe)
             if self.images:
                 # Each image goes back to the cluster stored with it: no coarse search (unless
@@ -290,9 +296,16 @@ class ImageIndex:
         self._position, self._by_path, self._identity = {}, {}, {}
         self._pdq.clear()
         self.ivf = None
+        self._read_state(meta)
+        self._load()
+
+    def _read_state(self, meta: dict[str, str]) -> None:
+        """Training size, generation and fit figures from the meta table."""
         self.trained_on = int(meta.get("trained_on", "0"))
         self.generation = int(meta.get("generation", "0"))
-        self._load()
+        expected = meta.get("fit_expected", "")
+        self.fit_expected = float(expected) if expected else None
+        self.fit_added = (float(meta.get("fit_added_sum", "0")), int(meta.get("fit_added_n", "0")))
 
     def _bump(self) -> None:
         """Inside a write transaction: mark the index changed for other open handles."""
@@ -330,7 +343,7 @@ class ImageIndex:
             if entry.status != "already indexed":
                 entry.duplicates = matches.get(features.path, [])
                 entry.status = "added" if store else "new"
-        rebalanced = False
+        reason = None
         copies = {
             e.path: e.same_as
             for e, f in zip(entries, new, strict=True)
@@ -339,8 +352,10 @@ class ImageIndex:
         sizes = {f.path: (f.size, f.mtime_ns) for f in new}
         if store and (fresh or copies):
             self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
-            rebalanced = self._maybe_rebalance()
-        return IndexReport(entries, skipped, time.perf_counter() - start, rebalanced)
+            reason = self._maybe_rebalance()
+        return IndexReport(
+            entries, skipped, time.perf_counter() - start, reason is not None, reason
+        )
 
     def _classify(self, new: list[Features]) -> tuple[list[Entry], list[Features], list[int]]:
         """Entries for every new image, the images to match and store (not already indexed by
@@ -416,12 +431,17 @@ class ImageIndex:
                 self._insert_aliases(copies, {})
             return
         vectors = self._vectors(fresh)
-        if self.ivf is None:
+        trained_now = self.ivf is None
+        if trained_now:
             self._train(
                 np.concatenate([self._vectors(self.images), vectors]) if self.images else vectors
             )
-        assert self.ivf is not None
+        assert self.ivf is not None and self.centroids is not None
         clusters = self.ivf.assign(vectors)[:, 0]
+        fit_sum, fit_n = self.fit_added
+        if not trained_now:  # images the centroids were not trained on: watch their fit
+            fit = np.einsum("nd,nd->n", vectors, self.centroids[clusters])
+            fit_sum, fit_n = fit_sum + float(fit.sum()), fit_n + len(fit)
         rows = []
         for f, cluster in zip(fresh, clusters.tolist(), strict=True):
             meta, data = encode_features(f)
@@ -440,7 +460,9 @@ class ImageIndex:
                 for f in fresh
             ]
             self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
+            self._write_fit_added(fit_sum, fit_n)
             failpoint("index-write")
+        self.fit_added = (fit_sum, fit_n)
         if replaced:
             self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
@@ -461,28 +483,30 @@ class ImageIndex:
         self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
         self.aliases.update({path: row_id for path, row_id, _, _ in rows})
 
-    def _fit(self, vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        """k-means centroids for `vectors` (on a sample of at most TRAIN_SAMPLE of them)."""
+    def _fit(self, vectors: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], float]:
+        """k-means centroids for `vectors` (trained on at most TRAIN_SAMPLE of them, a share
+        held out), and the held-out vectors' mean similarity to their nearest centroid."""
         nlist = clusters_for(len(vectors), self.settings.cluster_size)
-        sample = vectors
-        if len(vectors) > TRAIN_SAMPLE:
+        train, held = split_for_training(len(vectors))
+        if len(train) > TRAIN_SAMPLE:
             rng = np.random.default_rng(0)
-            sample = vectors[np.sort(rng.choice(len(vectors), TRAIN_SAMPLE, replace=False))]
-        return train_centroids(sample, nlist)
+            train = np.sort(rng.choice(train, TRAIN_SAMPLE, replace=False))
+        centroids = train_centroids(vectors[train], nlist)
+        return centroids, expected_fit(vectors[train], vectors[held], centroids)
 
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
-        centroids = self._fit(vectors)
+        centroids, fit = self._fit(vectors)
         self.ivf = vector_index(centroids, self.settings.nprobe)
-        self.trained_on = len(vectors)
-        self._save_centroids(centroids)
-
-    def _save_centroids(self, centroids: npt.NDArray[np.float32]) -> None:
         with transaction(self.db):
-            self._write_centroids(centroids, self.trained_on)
+            self._write_centroids(centroids, len(vectors), fit)
+        self._trained(centroids, len(vectors), fit)
 
-    def _write_centroids(self, centroids: npt.NDArray[np.float32], trained_on: int) -> None:
-        """Inside a transaction: the centroids and how many vectors they were trained on."""
+    def _write_centroids(
+        self, centroids: npt.NDArray[np.float32], trained_on: int, fit_expected: float
+    ) -> None:
+        """Inside a transaction: the centroids, how many vectors they were trained on and the
+        fit expected of new ones; the drift count starts again."""
         self.db.execute(
             "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
             (centroids.astype("<f4").tobytes(),),
@@ -492,19 +516,38 @@ class ImageIndex:
             [
                 ("centroids_shape", json.dumps(list(centroids.shape))),
                 ("trained_on", str(trained_on)),
+                ("fit_expected", repr(fit_expected)),
             ],
         )
+        self._write_fit_added(0.0, 0)
 
-    def _maybe_rebalance(self) -> bool:
-        if self.ivf is None or len(self.images) < 2:
-            return False
-        sizes = self.ivf.cluster_sizes()
-        grew = len(self.images) > REBALANCE_GROWTH * max(self.trained_on, 1)
-        skewed = sizes.max() > REBALANCE_IMBALANCE * max(sizes.mean(), 1.0) and sizes.max() > 64
-        if grew or skewed:
+    def _trained(self, centroids: npt.NDArray[np.float32], trained_on: int, fit: float) -> None:
+        """After the commit: the in-memory copy of what _write_centroids stored."""
+        self.centroids, self.trained_on, self.fit_expected = centroids, trained_on, fit
+        self.fit_added = (0.0, 0)
+
+    def _write_fit_added(self, total: float, count: int) -> None:
+        """Inside a transaction: the fit of the images added since training (sum, count)."""
+        self.db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("fit_added_sum", repr(total)), ("fit_added_n", str(count))],
+        )
+
+    def _maybe_rebalance(self) -> str | None:
+        """Retrain if the index grew, a cluster swelled or the data drifted; says which."""
+        if self.ivf is None:
+            return None
+        reason = rebalance_reason(
+            images=len(self.images),
+            trained_on=self.trained_on,
+            sizes=self.ivf.cluster_sizes(),
+            fit_expected=self.fit_expected,
+            fit_added_sum=self.fit_added[0],
+            fit_added_n=self.fit_added[1],
+        )
+        if reason is not None:
             self._rebalance()
-            return True
-        return False
+        return reason
 
     def rebalance(self) -> None:
         """Retrain the centroids on every vector and reassign every image, in one transaction."""
@@ -516,7 +559,7 @@ class ImageIndex:
         if not self.images:
             return
         vectors = self._vectors(self.images)
-        centroids = self._fit(vectors)
+        centroids, fit = self._fit(vectors)
         ivf = vector_index(centroids, self.settings.nprobe)
         clusters = ivf.assign(vectors)[:, 0].tolist()
         with transaction(self.db):
@@ -525,10 +568,10 @@ class ImageIndex:
                 "UPDATE images SET cluster=? WHERE id=?",
                 [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
             )
-            self._write_centroids(centroids, len(vectors))
+            self._write_centroids(centroids, len(vectors), fit)
+        self._trained(centroids, len(vectors), fit)
         ivf.add(vectors, np.array(self.ids, dtype=np.int64), clusters=np.array(clusters))
         self.ivf = ivf
-        self.trained_on = len(vectors)
 
     # ---- removing ---------------------------------------------------------------------------
 

@@ -39,6 +39,13 @@ def info(index: ImageIndex) -> dict[str, Any]:
             "histogram": histogram,
         },
         "imbalance": round(float(sizes.max()) / mean, 2) if mean else 0.0,
+        "fit": {  # mean cosine to the nearest centroid (see neardup.index.growth)
+            "expected": None if index.fit_expected is None else round(index.fit_expected, 4),
+            "added_since_training": index.fit_added[1],
+            "added_mean": round(index.fit_added[0] / index.fit_added[1], 4)
+            if index.fit_added[1]
+            else None,
+        },
         "settings": {
             "methods": list(index.settings.methods),
             "model": index.settings.model,

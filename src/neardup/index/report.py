@@ -35,3 +35,5 @@ class IndexReport:
     skipped: list[Skipped]
     seconds: float = 0.0
     rebalanced: bool = False
+    rebalance_reason: str | None = None
+    """Why the centroids were retrained after this batch: "growth", "imbalance" or "drift"."""
