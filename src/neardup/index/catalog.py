@@ -35,7 +35,6 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,10 +43,9 @@ import numpy.typing as npt
 
 from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.groups import build_groups
 from neardup.index.base import ClusteredIndex
-from neardup.index.growth import expected_fit, rebalance_reason, split_for_training
-from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, clusters_for, train_centroids
+from neardup.index.growth import fit_centroids, rebalance_reason
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.neighbours import (
     PdqHashes,
     embedding_matrix,
@@ -57,6 +55,7 @@ from neardup.index.neighbours import (
 from neardup.index.report import Entry, IndexReport, Match
 from neardup.index.storage import (
     IndexError_,
+    Settings,
     check_compatible,
     connect,
     create_schema,
@@ -65,39 +64,8 @@ from neardup.index.storage import (
     transaction,
     write_lock,
 )
-from neardup.records import Features, FileRef, Pair, ScanResult, Stats
+from neardup.records import Features, FileRef, ScanResult
 from neardup.store import decode_features, encode_features
-
-TRAIN_SAMPLE = 256 * 1024
-"""At most this many vectors train the k-means (faiss subsamples further per centroid)."""
-
-
-@dataclass(slots=True)
-class Settings:
-    methods: tuple[str, ...]
-    model: str
-    nprobe: int = DEFAULT_NPROBE
-    cluster_size: int = CLUSTER_SIZE
-    threshold: float = 0.8
-
-    def to_meta(self) -> dict[str, str]:
-        return {
-            "methods": json.dumps(list(self.methods)),
-            "model": self.model,
-            "nprobe": str(self.nprobe),
-            "cluster_size": str(self.cluster_size),
-            "threshold": str(self.threshold),
-        }
-
-    @classmethod
-    def from_meta(cls, meta: dict[str, str]) -> Settings:
-        return cls(
-            methods=tuple(json.loads(meta["methods"])),
-            model=meta["model"],
-            nprobe=int(meta["nprobe"]),
-            cluster_size=int(meta["cluster_size"]),
-            threshold=float(meta["threshold"]),
-        )
 
 
 class ImageIndex:
@@ -109,7 +77,7 @@ class ImageIndex:
         self.settings = settings
         self.images: list[Features] = []
         self.ids: list[int] = []
-        self._position: dict[int, int] = {}
+        self.positions: dict[int, int] = {}
         self._by_path: dict[str, int] = {}
         self._identity: dict[tuple[str, str], int] = {}
         self.ivf: ClusteredIndex | None = None
@@ -222,7 +190,7 @@ class ImageIndex:
         return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
 
     def _remember(self, row_id: int, features: Features) -> None:
-        self._position[row_id] = len(self.images)
+        self.positions[row_id] = len(self.images)
         self._by_path[features.path] = row_id
         for key in IDENTITY_KEYS:
             value = getattr(features, key)
@@ -231,10 +199,10 @@ class ImageIndex:
         self.images.append(features)
         self.ids.append(row_id)
 
-    def _indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
         """(position in `images`, indexed row id) for every candidate the index proposes."""
         yield from vector_neighbours(self.ivf, images, self.settings.model)
-        yield from self._pdq.near(images, self._position)
+        yield from self._pdq.near(images, self.positions)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)
@@ -293,7 +261,7 @@ class ImageIndex:
         if int(meta.get("generation", "0")) == self.generation:
             return
         self.images, self.ids = [], []
-        self._position, self._by_path, self._identity = {}, {}, {}
+        self.positions, self._by_path, self._identity = {}, {}, {}
         self._pdq.clear()
         self.ivf = None
         self._read_state(meta)
@@ -372,7 +340,7 @@ class ImageIndex:
                     continue
                 row = self._identity.get((key, value))
                 if row is not None:
-                    same = self.images[self._position[row]].path
+                    same = self.images[self.positions[row]].path
                     break
                 if (key, value) in seen:
                     same = seen[(key, value)]
@@ -401,8 +369,8 @@ class ImageIndex:
         images = self.images + fresh
         offset = len(self.images)
         candidates: set[tuple[int, int]] = set()
-        for n, row_id in self._indexed_neighbours(fresh):
-            candidates.add((self._position[row_id], offset + n))
+        for n, row_id in self.indexed_neighbours(fresh):
+            candidates.add((self.positions[row_id], offset + n))
         for a, b in candidate_pairs(fresh, self.settings.methods):
             candidates.add((offset + a, offset + b))
         pairs = score_candidates(
@@ -483,20 +451,9 @@ class ImageIndex:
         self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
         self.aliases.update({path: row_id for path, row_id, _, _ in rows})
 
-    def _fit(self, vectors: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], float]:
-        """k-means centroids for `vectors` (trained on at most TRAIN_SAMPLE of them, a share
-        held out), and the held-out vectors' mean similarity to their nearest centroid."""
-        nlist = clusters_for(len(vectors), self.settings.cluster_size)
-        train, held = split_for_training(len(vectors))
-        if len(train) > TRAIN_SAMPLE:
-            rng = np.random.default_rng(0)
-            train = np.sort(rng.choice(train, TRAIN_SAMPLE, replace=False))
-        centroids = train_centroids(vectors[train], nlist)
-        return centroids, expected_fit(vectors[train], vectors[held], centroids)
-
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
-        centroids, fit = self._fit(vectors)
+        centroids, fit = fit_centroids(vectors, self.settings.cluster_size)
         self.ivf = vector_index(centroids, self.settings.nprobe)
         with transaction(self.db):
             self._write_centroids(centroids, len(vectors), fit)
@@ -559,7 +516,7 @@ class ImageIndex:
         if not self.images:
             return
         vectors = self._vectors(self.images)
-        centroids, fit = self._fit(vectors)
+        centroids, fit = fit_centroids(vectors, self.settings.cluster_size)
         ivf = vector_index(centroids, self.settings.nprobe)
         clusters = ivf.assign(vectors)[:, 0].tolist()
         with transaction(self.db):
@@ -610,7 +567,7 @@ class ImageIndex:
                 self.aliases.pop(path, None)
             for row_id, path in promoted.items():
                 self.aliases.pop(path, None)
-                features = self.images[self._position[row_id]]
+                features = self.images[self.positions[row_id]]
                 del self._by_path[features.path]
                 features.path = path
                 self._by_path[path] = row_id
@@ -626,7 +583,7 @@ class ImageIndex:
             self.ivf.remove(np.array(ids, dtype=np.int64))
         keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
         self.images, self.ids = [], []
-        self._position, self._by_path, self._identity = {}, {}, {}
+        self.positions, self._by_path, self._identity = {}, {}, {}
         for row_id, f in keep:
             self._remember(row_id, f)
 
@@ -641,71 +598,11 @@ class ImageIndex:
         verify: bool = True,
     ) -> ScanResult:
         """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
-        from neardup.api import score_candidates
-        from neardup.scoring import threshold_for
+        from neardup.index.duplicates import all_duplicates
 
-        start = time.perf_counter()
-        cut = (
-            self.settings.threshold
-            if threshold is None and preset is None
-            else threshold_for(preset, threshold)
+        return all_duplicates(
+            self, threshold=threshold, preset=preset, workers=workers, verify=verify
         )
-        images = self.images
-        candidates: set[tuple[int, int]] = set()
-        for a, row_id in self._indexed_neighbours(images):
-            b = self._position[row_id]
-            if a != b:
-                candidates.add((min(a, b), max(a, b)))
-        exact_only = tuple(m for m in ("exact",) if m in self.settings.methods)
-        candidates |= candidate_pairs(images, exact_only)
-        pairs: list[Pair] = score_candidates(
-            images, candidates, self.settings.methods, cut, verify, workers
-        )
-        images, pairs = self._with_aliases(images, pairs)
-        pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
-        groups = build_groups(images, pairs, cut)
-        elapsed = round(time.perf_counter() - start, 3)
-        stats = Stats(
-            files_found=len(images),
-            images=len(images),
-            candidates=len(candidates),
-            pairs=len(pairs),
-            groups=len(groups),
-            seconds={"duplicates": elapsed, "total": elapsed},
-        )
-        settings: dict[str, object] = {
-            "methods": list(self.settings.methods),
-            "threshold": cut,
-            "index": str(self.folder),
-            "nprobe": self.settings.nprobe,
-            "clusters": self.ivf.nlist if self.ivf else 0,
-        }
-        return ScanResult(list(images), pairs, groups, [], stats, settings)
-
-    def _with_aliases(
-        self, images: list[Features], pairs: list[Pair]
-    ) -> tuple[list[Features], list[Pair]]:
-        """Add each exact copy: paired with its image (exact) and with all of its matches."""
-        if not self.aliases:
-            return images, pairs
-        images = list(images)
-        by_position: dict[int, list[Pair]] = {}
-        for pair in pairs:
-            by_position.setdefault(pair.a, []).append(pair)
-            by_position.setdefault(pair.b, []).append(pair)
-        out = list(pairs)
-        for path, row_id in sorted(self.aliases.items()):
-            if row_id not in self._position:
-                continue
-            source = self._position[row_id]
-            copy = dataclasses.replace(images[source], path=path)
-            images.append(copy)
-            me = len(images) - 1
-            out.append(Pair(source, me, 1.0, {"exact": 1.0}, "exact"))
-            for pair in by_position.get(source, []):
-                other = pair.b if pair.a == source else pair.a
-                out.append(Pair(other, me, pair.similarity, pair.scores, pair.evidence))
-        return images, out
 
     def info(self) -> dict[str, Any]:
         """Counts, cluster sizes and their spread, and the settings the index was built with."""

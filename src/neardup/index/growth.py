@@ -22,6 +22,8 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from neardup.index.ivf import clusters_for, train_centroids
+
 GROWTH = 4.0
 IMBALANCE = 8.0
 IMBALANCE_MIN_SIZE = 64
@@ -29,6 +31,8 @@ IMBALANCE_MIN_SIZE = 64
 DRIFT_MARGIN = 0.1
 DRIFT_MIN_SHARE = 0.1
 DRIFT_MIN_IMAGES = 32
+TRAIN_SAMPLE = 256 * 1024
+"""At most this many vectors train the k-means (faiss subsamples further per centroid)."""
 HOLD_OUT = 0.1
 """Share of the vectors kept out of k-means training to measure the expected fit."""
 HOLD_OUT_MIN = 100
@@ -94,3 +98,17 @@ def rebalance_reason(
     if fit_expected is None or not enough:
         return None
     return "drift" if fit_added_sum / fit_added_n < fit_expected - DRIFT_MARGIN else None
+
+
+def fit_centroids(
+    vectors: npt.NDArray[np.float32], cluster_size: int
+) -> tuple[npt.NDArray[np.float32], float]:
+    """k-means centroids for `vectors` (trained on at most TRAIN_SAMPLE of them, a share held
+    out), and the fit expected of new content (`expected_fit`)."""
+    nlist = clusters_for(len(vectors), cluster_size)
+    train, held = split_for_training(len(vectors))
+    if len(train) > TRAIN_SAMPLE:
+        rng = np.random.default_rng(0)
+        train = np.sort(rng.choice(train, TRAIN_SAMPLE, replace=False))
+    centroids = train_centroids(vectors[train], nlist)
+    return centroids, expected_fit(vectors[train], vectors[held], centroids)

@@ -9,18 +9,51 @@ also hold an advisory lock on the folder's `lock` file, so two of them are seria
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import sqlite3
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from neardup import __version__
 from neardup.features.extract import FEATURES_VERSION
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 
 FORMAT = "neardup.index/1"
+
+
+@dataclass(slots=True)
+class Settings:
+    """How an index was built: its features, model, probing, cluster size and threshold."""
+
+    methods: tuple[str, ...]
+    model: str
+    nprobe: int = DEFAULT_NPROBE
+    cluster_size: int = CLUSTER_SIZE
+    threshold: float = 0.8
+
+    def to_meta(self) -> dict[str, str]:
+        return {
+            "methods": json.dumps(list(self.methods)),
+            "model": self.model,
+            "nprobe": str(self.nprobe),
+            "cluster_size": str(self.cluster_size),
+            "threshold": str(self.threshold),
+        }
+
+    @classmethod
+    def from_meta(cls, meta: dict[str, str]) -> Settings:
+        return cls(
+            methods=tuple(json.loads(meta["methods"])),
+            model=meta["model"],
+            nprobe=int(meta["nprobe"]),
+            cluster_size=int(meta["cluster_size"]),
+            threshold=float(meta["threshold"]),
+        )
 
 
 class IndexError_(RuntimeError):
