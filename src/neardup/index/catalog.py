@@ -41,18 +41,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup.candidates import candidate_pairs
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex
 from neardup.index.growth import fit_centroids, rebalance_reason
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.index.matching import classify, match
 from neardup.index.neighbours import (
     PdqHashes,
     embedding_matrix,
     vector_index,
     vector_neighbours,
 )
-from neardup.index.report import Entry, IndexReport, Match
+from neardup.index.report import IndexReport
 from neardup.index.storage import (
     IndexError_,
     Settings,
@@ -76,10 +76,14 @@ class ImageIndex:
         self.db = db
         self.settings = settings
         self.images: list[Features] = []
+        """Every stored image's features; `ids[i]` is the row id of `images[i]`."""
         self.ids: list[int] = []
         self.positions: dict[int, int] = {}
-        self._by_path: dict[str, int] = {}
-        self._identity: dict[tuple[str, str], int] = {}
+        """Row id -> position in `images`."""
+        self.by_path: dict[str, int] = {}
+        """Path -> row id."""
+        self.identity: dict[tuple[str, str], int] = {}
+        """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
         self.ivf: ClusteredIndex | None = None
         self.trained_on = 0
         self.generation = 0
@@ -191,11 +195,11 @@ class ImageIndex:
 
     def _remember(self, row_id: int, features: Features) -> None:
         self.positions[row_id] = len(self.images)
-        self._by_path[features.path] = row_id
+        self.by_path[features.path] = row_id
         for key in IDENTITY_KEYS:
             value = getattr(features, key)
             if value is not None:
-                self._identity.setdefault((key, value), row_id)
+                self.identity.setdefault((key, value), row_id)
         self.images.append(features)
         self.ids.append(row_id)
 
@@ -261,7 +265,7 @@ class ImageIndex:
         if int(meta.get("generation", "0")) == self.generation:
             return
         self.images, self.ids = [], []
-        self.positions, self._by_path, self._identity = {}, {}, {}
+        self.positions, self.by_path, self.identity = {}, {}, {}
         self._pdq.clear()
         self.ivf = None
         self._read_state(meta)
@@ -305,8 +309,8 @@ class ImageIndex:
         lacking = [f for f in new if self.settings.model not in f.embeddings]
         if lacking:
             raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
-        entries, fresh, replaced = self._classify(new)
-        matches = self._match(fresh, workers=workers, verify=verify)
+        entries, fresh, replaced = classify(self, new)
+        matches = match(self, fresh, workers=workers, verify=verify)
         for entry, features in zip(entries, new, strict=True):
             if entry.status != "already indexed":
                 entry.duplicates = matches.get(features.path, [])
@@ -324,65 +328,6 @@ class ImageIndex:
         return IndexReport(
             entries, skipped, time.perf_counter() - start, reason is not None, reason
         )
-
-    def _classify(self, new: list[Features]) -> tuple[list[Entry], list[Features], list[int]]:
-        """Entries for every new image, the images to match and store (not already indexed by
-        bytes or pixels), and the rows they replace (an indexed path whose file changed)."""
-        entries: list[Entry] = []
-        fresh: list[Features] = []
-        replaced: list[int] = []
-        seen: dict[tuple[str, str], str] = {}
-        for f in new:
-            same = None
-            for key in IDENTITY_KEYS:
-                value = getattr(f, key)
-                if value is None:
-                    continue
-                row = self._identity.get((key, value))
-                if row is not None:
-                    same = self.images[self.positions[row]].path
-                    break
-                if (key, value) in seen:
-                    same = seen[(key, value)]
-                    break
-            if same is not None:
-                entries.append(Entry(f.path, "already indexed", same_as=same))
-                continue
-            if f.path in self._by_path:
-                replaced.append(self._by_path[f.path])
-            for key in IDENTITY_KEYS:
-                value = getattr(f, key)
-                if value is not None:
-                    seen[(key, value)] = f.path
-            entries.append(Entry(f.path, "new"))
-            fresh.append(f)
-        return entries, fresh, replaced
-
-    def _match(
-        self, fresh: list[Features], *, workers: int | None, verify: bool
-    ) -> dict[str, list[Match]]:
-        """Score each new image against the members of its nearest clusters (and the batch)."""
-        from neardup.api import score_candidates
-
-        if not fresh:
-            return {}
-        images = self.images + fresh
-        offset = len(self.images)
-        candidates: set[tuple[int, int]] = set()
-        for n, row_id in self.indexed_neighbours(fresh):
-            candidates.add((self.positions[row_id], offset + n))
-        for a, b in candidate_pairs(fresh, self.settings.methods):
-            candidates.add((offset + a, offset + b))
-        pairs = score_candidates(
-            images, candidates, self.settings.methods, self.settings.threshold, verify, workers
-        )
-        found: dict[str, list[Match]] = {}
-        for pair in sorted(pairs, key=lambda p: -p.similarity):
-            for me, other in ((pair.b, pair.a), (pair.a, pair.b)):
-                if me >= offset:
-                    match = Match(images[other].path, pair.similarity, pair.evidence, pair.scores)
-                    found.setdefault(images[me].path, []).append(match)
-        return found
 
     def _store(
         self,
@@ -445,7 +390,7 @@ class ImageIndex:
         """Inside the batch's transaction: each copy becomes an alias of its stored image."""
         rows = []
         for path, (same_as, size, mtime) in copies.items():
-            row_id = new_ids.get(same_as, self._by_path.get(same_as, self.aliases.get(same_as)))
+            row_id = new_ids.get(same_as, self.by_path.get(same_as, self.aliases.get(same_as)))
             if row_id is not None:
                 rows.append((path, row_id, size, mtime))
         self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
@@ -542,11 +487,11 @@ class ImageIndex:
                 full = os.path.abspath(path)
                 return any(full == w or full.startswith(w + os.sep) for w in wanted)
 
-            doomed = [path for path in self._by_path if hit(path)]
+            doomed = [path for path in self.by_path if hit(path)]
             doomed_aliases = [path for path in self.aliases if hit(path)]
             if not doomed and not doomed_aliases:
                 return []
-            ids = [self._by_path[p] for p in doomed]
+            ids = [self.by_path[p] for p in doomed]
             # A removed image with a surviving exact copy lives on under the copy's path.
             promoted: dict[int, str] = {}
             for path, row_id in self.aliases.items():
@@ -568,9 +513,9 @@ class ImageIndex:
             for row_id, path in promoted.items():
                 self.aliases.pop(path, None)
                 features = self.images[self.positions[row_id]]
-                del self._by_path[features.path]
+                del self.by_path[features.path]
                 features.path = path
-                self._by_path[path] = row_id
+                self.by_path[path] = row_id
             self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
             self._forget(gone)
             return doomed + doomed_aliases
@@ -583,7 +528,7 @@ class ImageIndex:
             self.ivf.remove(np.array(ids, dtype=np.int64))
         keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
         self.images, self.ids = [], []
-        self.positions, self._by_path, self._identity = {}, {}, {}
+        self.positions, self.by_path, self.identity = {}, {}, {}
         for row_id, f in keep:
             self._remember(row_id, f)
 

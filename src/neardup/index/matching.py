@@ -1,0 +1,78 @@
+"""What a batch of new images is, against an index: already there (same bytes, pixels or
+JPEG data), or new, and which stored images each new one duplicates, with scores. Read-only:
+`ImageIndex.add` stores what `classify` calls fresh, `query` stores nothing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from neardup.candidates import candidate_pairs
+from neardup.features.exact import IDENTITY_KEYS
+from neardup.index.report import Entry, Match
+from neardup.records import Features
+
+if TYPE_CHECKING:
+    from neardup.index.catalog import ImageIndex
+
+
+def classify(
+    index: ImageIndex, new: list[Features]
+) -> tuple[list[Entry], list[Features], list[int]]:
+    """Entries for every new image, the images to match and store (not already indexed by
+    bytes or pixels), and the rows they replace (an indexed path whose file changed)."""
+    entries: list[Entry] = []
+    fresh: list[Features] = []
+    replaced: list[int] = []
+    seen: dict[tuple[str, str], str] = {}
+    for f in new:
+        same = None
+        for key in IDENTITY_KEYS:
+            value = getattr(f, key)
+            if value is None:
+                continue
+            row = index.identity.get((key, value))
+            if row is not None:
+                same = index.images[index.positions[row]].path
+                break
+            if (key, value) in seen:
+                same = seen[(key, value)]
+                break
+        if same is not None:
+            entries.append(Entry(f.path, "already indexed", same_as=same))
+            continue
+        if f.path in index.by_path:
+            replaced.append(index.by_path[f.path])
+        for key in IDENTITY_KEYS:
+            value = getattr(f, key)
+            if value is not None:
+                seen[(key, value)] = f.path
+        entries.append(Entry(f.path, "new"))
+        fresh.append(f)
+    return entries, fresh, replaced
+
+
+def match(
+    index: ImageIndex, fresh: list[Features], *, workers: int | None, verify: bool
+) -> dict[str, list[Match]]:
+    """Score each new image against the members of its nearest clusters (and the batch)."""
+    from neardup.api import score_candidates
+
+    if not fresh:
+        return {}
+    images = index.images + fresh
+    offset = len(index.images)
+    candidates: set[tuple[int, int]] = set()
+    for n, row_id in index.indexed_neighbours(fresh):
+        candidates.add((index.positions[row_id], offset + n))
+    for a, b in candidate_pairs(fresh, index.settings.methods):
+        candidates.add((offset + a, offset + b))
+    pairs = score_candidates(
+        images, candidates, index.settings.methods, index.settings.threshold, verify, workers
+    )
+    found: dict[str, list[Match]] = {}
+    for pair in sorted(pairs, key=lambda p: -p.similarity):
+        for me, other in ((pair.b, pair.a), (pair.a, pair.b)):
+            if me >= offset:
+                match = Match(images[other].path, pair.similarity, pair.evidence, pair.scores)
+                found.setdefault(images[me].path, []).append(match)
+    return found
