@@ -1,0 +1,64 @@
+"""The benchmark scripts still run end to end (tiny sizes; the real runs are in RESULTS.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = [
+    "--n",
+    "20000",
+    "--dim",
+    "32",
+    "--pairs",
+    "200",
+    "--add",
+    "200",
+    "--queries",
+    "100",
+    "--latency",
+    "10",
+    "--sweep-n",
+    "5000",
+    "--sizes",
+    "64",
+    "--nprobe-sweep",
+    "1,4",
+    "--chunk",
+    "4096",
+    "--train-n",
+    "4096",
+]
+
+
+def test_index_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "results.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for codec in ("flat", "sq8"):
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "benchmarks" / "index_bench.py"),
+                *TINY,
+                *("--codec", codec, "--json", str(out)),
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "build + add + all-pairs" in done.stdout
+    results = json.loads(out.read_text())
+    for codec in ("flat", "sq8"):
+        main = results[f"main/{codec}/n20000/d32"]
+        assert main["n"] == 20000 and main["nlist"] == 78 and main["probes_reused"]
+        assert main["recall_planted"] >= 0.95 and main["recall_vs_exact"] >= 0.95
+        assert main["removed_ok"] and main["removed_absent"]
+        assert main["peak_rss_mib"] > 0 and set(main["latency"]) == {"add", "search", "remove"}
+        assert sorted(main["by_nprobe"]) == ["1", "16", "2", "4", "8"]
+    assert [row["nprobe"] for row in results["sweep/flat/n5000/d32"]["rows"]] == [1, 4]
