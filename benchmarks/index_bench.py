@@ -301,6 +301,19 @@ class OffsetFlat:
         return len(self.flat)
 
 
+def duplicate_pairs(
+    index: Any,
+    vectors: F32,
+    args: argparse.Namespace,
+    ids: I64 | None = None,
+    probes: npt.NDArray[np.int32] | None = None,
+) -> Iterator[tuple[int, int, float]]:
+    """`neighbour_pairs` with the run's k and duplicate threshold."""
+    return neighbour_pairs(
+        index, vectors, k=args.k, min_similarity=args.threshold, query_ids=ids, probes=probes
+    )
+
+
 def add_assigned(
     index: IVFIndex, x: F32, ids: I64, probes: list[npt.NDArray[np.int32]], args: argparse.Namespace
 ) -> None:
@@ -429,13 +442,8 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
             x, ids = extra_x, extra_ids
         with pairs_m:
             sink.feed(
-                neighbour_pairs(
-                    index,
-                    x,
-                    k=args.k,
-                    min_similarity=args.threshold,
-                    query_ids=ids,
-                    probes=None if args.coarse_again else probes[c],
+                duplicate_pairs(
+                    index, x, args, ids, probes=None if args.coarse_again else probes[c]
                 )
             )
         del x
@@ -463,11 +471,7 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
     quiet(args)
     ivf_q, ivf_m = PairSink(), Meter()
     with ivf_m:
-        ivf_q.feed(
-            neighbour_pairs(
-                index, queries.vectors, k=args.k, min_similarity=args.threshold, query_ids=q_ids
-            )
-        )
+        ivf_q.feed(duplicate_pairs(index, queries.vectors, args, q_ids))
     out["ivf_queries"] = ivf_m.as_dict()
     out["ivf_queries_s"] = ivf_m.wall
 
@@ -518,26 +522,10 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
         for nprobe in args.main_nprobes:
             index.nprobe = nprobe
             sink, q_sink, q_meter, assign_meter = PairSink(), PairSink(), Meter(), Meter()
-            sink.feed(
-                neighbour_pairs(
-                    index,
-                    members.vectors,
-                    k=args.k,
-                    min_similarity=args.threshold,
-                    query_ids=members.ids,
-                )
-            )
+            sink.feed(duplicate_pairs(index, members.vectors, args, members.ids))
             quiet(args)
             with q_meter:
-                q_sink.feed(
-                    neighbour_pairs(
-                        index,
-                        queries.vectors,
-                        k=args.k,
-                        min_similarity=args.threshold,
-                        query_ids=q_ids,
-                    )
-                )
+                q_sink.feed(duplicate_pairs(index, queries.vectors, args, q_ids))
             with assign_meter:
                 index.assign(queries.vectors, index.nprobe)
             by_nprobe[index.nprobe] = {
@@ -565,30 +553,14 @@ def main_run(args: argparse.Namespace) -> dict[str, Any]:
                 flat.add(synth.make(c)[0])
             flat.add(extra_x)
             with exact_m:
-                exact.feed(
-                    neighbour_pairs(
-                        flat,
-                        queries.vectors,
-                        k=args.k,
-                        min_similarity=args.threshold,
-                        query_ids=q_ids,
-                    )
-                )
+                exact.feed(duplicate_pairs(flat, queries.vectors, args, q_ids))
             del flat
         else:
             for c in range(synth.chunks + 1):
                 x, ids = (synth.make(c)[:2]) if c < synth.chunks else (extra_x, extra_ids)
                 part = OffsetFlat(x, int(ids[0]))
                 with exact_m:
-                    exact.feed(
-                        neighbour_pairs(
-                            part,
-                            queries.vectors,
-                            k=args.k,
-                            min_similarity=args.threshold,
-                            query_ids=q_ids,
-                        )
-                    )
+                    exact.feed(duplicate_pairs(part, queries.vectors, args, q_ids))
                 del part, x
         exact_s = exact_m.wall
         out["exact_queries"] = exact_m.as_dict()
@@ -632,9 +604,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
     flat = FlatIndex(dim)
     flat.add(x)
     exact = PairSink()
-    exact.feed(
-        neighbour_pairs(flat, x[q_ids], k=args.k, min_similarity=args.threshold, query_ids=q_ids)
-    )
+    exact.feed(duplicate_pairs(flat, x[q_ids], args, q_ids))
     del flat
     truth = exact.keys(base_key)
     print(f"# sweep: N={n:,}, {len(planted_keys)} planted pairs, {len(truth)} exact pairs")
@@ -655,7 +625,7 @@ def sweep(args: argparse.Namespace) -> dict[str, Any]:
             sink = PairSink()
             quiet(args)
             with Meter() as meter:
-                sink.feed(neighbour_pairs(index, x, k=args.k, min_similarity=args.threshold))
+                sink.feed(duplicate_pairs(index, x, args))
             pairs_s = meter.wall
             found = sink.keys(base_key)
             row = {
