@@ -46,7 +46,10 @@ def scan(*args: str | Path) -> int:
 def test_scan_exit_zero_and_table(dup_dir: Path, capsys: Capture) -> None:
     assert scan(dup_dir) == 0
     out = capsys.readouterr().out
-    assert out.startswith("3 images, 1 duplicate groups, 1 pairs at similarity >= 0.8; 1 skipped")
+    cut = PRESETS["default"]
+    assert out.startswith(
+        f"3 images, 1 duplicate groups, 1 pairs at confidence >= {cut}; 1 skipped"
+    )
     assert f"group 1: keep {dup_dir / 'astro.png'}  (300x300)" in out
     assert f"{dup_dir / 'astro_copy.jpg'}  (180x180)" in out
     assert f"{dup_dir / 'notes.png'}: not an image: the file holds text" in out
@@ -102,7 +105,7 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert doc["schema"] == "neardup.scan/1"
     assert doc["stats"]["images"] == 3 and doc["stats"]["skipped"] == 1
     assert doc["stats"]["groups"] == 1 and doc["stats"]["pairs"] == 1
-    assert doc["settings"]["threshold"] == 0.8
+    assert doc["settings"]["threshold"] == PRESETS["default"]
     assert doc["settings"]["methods"] == ["exact", "pdq", "sscd_distilled"]
     [group] = doc["groups"]
     assert group["keeper"]["path"] == str(dup_dir / "astro.png")
@@ -111,10 +114,13 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert member["path"] == str(dup_dir / "astro_copy.jpg")
     assert member["format"] == "JPEG"
     assert set(member["scores"]) == {"exact", "pdq", "sscd_distilled"}
-    assert 0.8 <= member["similarity"] <= 1.0
+    assert 0.8 <= member["similarity"] < 1.0  # a re-encoded copy: alike, not identical
+    assert PRESETS["default"] <= member["confidence"] <= 1.0
+    assert member["matched"] == group["keeper"]["path"]
     [pair] = doc["pairs"]
     assert {pair["a"], pair["b"]} == {member["path"], group["keeper"]["path"]}
     assert pair["similarity"] == member["similarity"]
+    assert pair["confidence"] == member["confidence"]
     assert doc["skipped"] == [
         {"path": str(dup_dir / "notes.png"), "reason": "not an image: the file holds text"}
     ]
@@ -130,17 +136,19 @@ def test_csv_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     target = tmp_path / "pairs.csv"
     assert scan(dup_dir, "-q", "--csv", target) == 0
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
-    assert rows[0] == ["a", "b", "similarity", "evidence", "exact", "pdq", "sscd_distilled"]
+    header = ["a", "b", "similarity", "confidence", "evidence", "exact", "pdq", "sscd_distilled"]
+    assert rows[0] == header
     [row] = rows[1:]
     assert {row[0], row[1]} == {str(dup_dir / "astro.png"), str(dup_dir / "astro_copy.jpg")}
-    assert 0.8 <= float(row[2]) <= 1.0
-    assert row[3] in ("pdq", "sscd_distilled")
-    assert row[4] == "0.0000"
+    assert 0.8 <= float(row[2]) < 1.0
+    assert PRESETS["default"] <= float(row[3]) <= 1.0
+    assert row[4] in ("pdq", "sscd_distilled")
+    assert row[5] == "0.0000"
 
 
 def test_csv_to_stdout(distinct_dir: Path, capsys: Capture) -> None:
     assert scan(distinct_dir, "--csv", "-") == 0
-    assert capsys.readouterr().out == "a,b,similarity,evidence\n"
+    assert capsys.readouterr().out == "a,b,similarity,confidence,evidence\n"
 
 
 def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
@@ -162,14 +170,15 @@ def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
     assert doc["verdicts"] == {"strict": True, "default": True, "loose": True}
     assert set(doc["verdicts"]) == set(PRESETS)
     assert (doc["a"], doc["b"], doc["same_file"], doc["skipped"]) == (str(a), str(b), False, [])
-    assert doc["similarity"] >= 0.9
+    assert 0.9 <= doc["similarity"] < 1.0
+    assert doc["confidence"] >= PRESETS["strict"]
 
 
 def test_compare_unrelated_and_text(dup_dir: Path, capsys: Capture) -> None:
     assert main(["compare", str(dup_dir / "astro.png"), str(dup_dir / "moon.png")]) == 0
     out = capsys.readouterr().out
-    assert "at strict   (>= 0.9): different" in out
-    assert "at loose    (>= 0.7): different" in out
+    assert f"at strict   (confidence >= {PRESETS['strict']}): different" in out
+    assert f"at loose    (confidence >= {PRESETS['loose']}): different" in out
     for method in ALL_METHODS:
         assert f"  {method:15s} " in out
 

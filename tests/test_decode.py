@@ -75,14 +75,34 @@ def test_plain_photo_is_not_trimmed(photo: Photo, make: FileMaker, name: str) ->
     assert decoded(make.encode(photo(name, 300), "PNG")).trimmed is None
 
 
-def test_coloured_frame_is_content_not_border(photo: Photo, make: FileMaker) -> None:
-    framed = boxed(photo("coffee", 300), (300, 300), (200, 30, 30))
-    assert decoded(make.encode(framed, "PNG")).trimmed is None
+@pytest.mark.parametrize("colour", [(200, 30, 30), (128, 128, 128), (30, 90, 200)])
+def test_coloured_borders_are_trimmed(
+    photo: Photo, make: FileMaker, colour: tuple[int, int, int]
+) -> None:
+    framed = boxed(photo("coffee", 300), (300, 300), colour)
+    result = decoded(make.encode(framed, "JPEG"))
+    assert result.trimmed is not None
+    left, top, right, bottom = result.trimmed
+    assert (left, right) == (0, 0)
+    assert top == pytest.approx(50, abs=3) and bottom == pytest.approx(50, abs=3)
 
 
-def test_mid_grey_band_is_content_not_border(photo: Photo, make: FileMaker) -> None:
-    framed = boxed(photo("coffee", 300), (300, 300), (128, 128, 128))
-    assert decoded(make.encode(framed, "PNG")).trimmed is None
+def test_one_sided_odd_width_border_is_trimmed(photo: Photo, make: FileMaker) -> None:
+    picture = photo("chelsea", 300)
+    padded = Image.new("RGB", (picture.width + 37, picture.height), (90, 160, 40))
+    padded.paste(picture, (37, 0))
+    result = decoded(make.encode(padded, "JPEG"))
+    assert result.trimmed is not None
+    left, top, right, bottom = result.trimmed
+    assert left == pytest.approx(37, abs=3) and (top, right, bottom) == (0, 0, 0)
+
+
+def test_wide_borders_leave_the_content(photo: Photo, make: FileMaker) -> None:
+    picture = photo("coffee", 200)  # 200 x 133 inside a 200 x 400 canvas: bars of 30 % each
+    result = decoded(make.encode(boxed(picture, (200, 400), (250, 250, 250)), "PNG"))
+    assert result.trimmed is not None
+    h, w = result.rgb.shape[:2]
+    assert w / h == pytest.approx(1.5, rel=0.05)
 
 
 def test_thin_lines_are_not_borders() -> None:

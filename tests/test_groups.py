@@ -1,5 +1,5 @@
-"""Keeper-centred groups: no chaining through members, the copy a person would keep as keeper,
-and the same groups from the process pool as from one process."""
+"""Groups: every found pair kept, no chains, the copy a person would keep as keeper, and the
+same groups from the process pool as from one process."""
 
 from __future__ import annotations
 
@@ -36,45 +36,65 @@ def image(name: str, width: int = 100, height: int = 100, size: int = 1000) -> F
     )
 
 
-def pair(a: int, b: int, similarity: float) -> Pair:
-    return Pair(a, b, similarity, {"pdq": similarity}, "pdq")
+def pair(a: int, b: int, confidence: float) -> Pair:
+    return Pair(a, b, confidence, confidence, {"pdq": confidence}, "pdq")
 
 
 def as_names(images: list[Features], groups: list[Group]) -> dict[str, list[tuple[str, float]]]:
     return {images[g.keeper].path: [(images[m].path, s) for m, s in g.members] for g in groups}
 
 
-def test_chain_does_not_join_its_ends() -> None:
-    """A~B and B~C pass, A~C does not: with A the keeper, C is not pulled in through B."""
+def hops(pairs: list[Pair], threshold: float) -> dict[int, dict[int, int]]:
+    """Shortest path lengths in the graph of passing pairs."""
+    graph: dict[int, set[int]] = {}
+    for p in pairs:
+        if p.confidence >= threshold:
+            graph.setdefault(p.a, set()).add(p.b)
+            graph.setdefault(p.b, set()).add(p.a)
+    out: dict[int, dict[int, int]] = {}
+    for start in graph:
+        seen, frontier, step = {start: 0}, [start], 0
+        while frontier:
+            step += 1
+            frontier = [m for n in frontier for m in graph[n] if m not in seen]
+            for m in frontier:
+                seen.setdefault(m, step)
+        out[start] = seen
+    return out
+
+
+def test_chain_of_three_is_one_group_around_its_middle() -> None:
+    """A~B and B~C pass, A~C does not: B is the centre, A (the best copy) the keeper, and C is
+    listed with its similarity to B, the image that brought it in."""
     images = [image("A", 300, 300), image("B", 200, 200), image("C", 100, 100)]
     pairs = [pair(0, 1, 0.9), pair(1, 2, 0.85), pair(0, 2, 0.5)]
-    groups = build_groups(images, pairs, THRESHOLD)
-    assert as_names(images, groups) == {"A": [("B", 0.9)]}
-    grouped = {g.keeper for g in groups} | {m for g in groups for m, _ in g.members}
-    assert 2 not in grouped
+    [group] = build_groups(images, pairs, THRESHOLD)
+    assert as_names(images, [group]) == {"A": [("B", 0.9), ("C", 0.85)]}
+    assert group.via == {2: 1}
 
 
-def test_chain_without_the_weak_pair_listed_does_not_join_its_ends() -> None:
-    images = [image("A", 300, 300), image("B", 200, 200), image("C", 100, 100)]
-    groups = build_groups(images, [pair(1, 2, 0.99), pair(0, 1, 0.81)], THRESHOLD)
-    assert as_names(images, groups) == {"A": [("B", 0.81)]}
+def test_copy_matching_the_original_but_not_the_keeper_stays_grouped() -> None:
+    """The issue's case: the keeper (largest) is a letterboxed copy; a cropped copy matches the
+    original but not the keeper. A star around the keeper dropped the crop; now all three are
+    one group, found around the original."""
+    images = [image("original", 200, 200), image("boxed", 400, 400), image("crop", 150, 150)]
+    pairs = [pair(0, 1, 0.95), pair(0, 2, 0.9), pair(1, 2, 0.3)]
+    [group] = build_groups(images, pairs, THRESHOLD)
+    assert images[group.keeper].path == "boxed"
+    assert {images[m].path for m, _ in group.members} == {"original", "crop"}
+    assert group.via == {2: 0}
 
 
-def test_middle_keeper_takes_both_ends_each_matching_it() -> None:
-    """When the middle image is the best copy, both ends match *it*, so both are its members:
-    the star guarantees every member matches the keeper, not that members match each other."""
-    images = [image("A", 200, 200), image("B", 300, 300), image("C", 100, 100)]
-    pairs = [pair(0, 1, 0.9), pair(1, 2, 0.85), pair(0, 2, 0.1)]
-    groups = build_groups(images, pairs, THRESHOLD)
-    assert as_names(images, groups) == {"B": [("A", 0.9), ("C", 0.85)]}
-
-
-def test_long_chain_is_cut_into_keeper_stars() -> None:
-    """0~1~2~...~9, each step passing, nothing else: never one group of ten."""
+def test_long_chain_is_cut_into_short_groups() -> None:
+    """0~1~2~...~9, each step passing, nothing else: never one group of ten, and no group
+    holds two images more than three steps apart."""
     images = [image(f"img{i}", 1000 - 10 * i, 100) for i in range(10)]
     pairs = [pair(i, i + 1, 0.85) for i in range(9)]
     groups = build_groups(images, pairs, THRESHOLD)
-    assert as_names(images, groups) == {f"img{i}": [(f"img{i + 1}", 0.85)] for i in range(0, 10, 2)}
+    spans = [sorted([g.keeper, *(m for m, _ in g.members)]) for g in groups]
+    assert sorted(i for span in spans for i in span) == list(range(10))
+    assert all(span[-1] - span[0] <= 3 for span in spans)
+    assert len(groups) == 3
 
 
 def test_pairs_below_the_threshold_are_ignored() -> None:
@@ -129,10 +149,10 @@ def test_members_best_first_and_groups_biggest_first() -> None:
     assert [images[g.keeper].path for g in groups] == ["k1", "k2"]
 
 
-def test_star_invariants_on_random_graphs() -> None:
+def test_group_invariants_on_random_graphs() -> None:
     rng = np.random.default_rng(2024)
-    for _ in range(200):
-        n = int(rng.integers(2, 14))
+    for _ in range(300):
+        n = int(rng.integers(2, 16))
         images = [
             image(f"p{i:02d}", int(rng.integers(1, 4)) * 100, 100, int(rng.integers(1, 4)))
             for i in range(n)
@@ -143,6 +163,7 @@ def test_star_invariants_on_random_graphs() -> None:
             if rng.random() < 0.3
         ]
         score = {frozenset((p.a, p.b)): p.similarity for p in pairs}
+        distance = hops(pairs, THRESHOLD)
         groups = build_groups(images, pairs, THRESHOLD)
         seen: set[int] = set()
         for g in groups:
@@ -150,15 +171,25 @@ def test_star_invariants_on_random_graphs() -> None:
             ids = [g.keeper, *members]
             assert members and not (set(ids) & seen), "groups overlap or are empty"
             seen.update(ids)
-            for m, s in g.members:  # every member matches the keeper itself
-                assert score[frozenset((g.keeper, m))] == s >= THRESHOLD
+            for m, s in g.members:  # each member matches the keeper, or the image named in via
+                other = g.via.get(m, g.keeper)
+                assert other in ids and other != m
+                assert score[frozenset((other, m))] == s >= THRESHOLD
             # the keeper is the best copy in its group
             assert min(ids, key=lambda i: keeper_rank(images[i])) == g.keeper
             assert [s for _, s in g.members] == sorted((s for _, s in g.members), reverse=True)
-        # nothing is left out: two ungrouped images never match each other
+            # no chains: two images of a group are at most four passing pairs apart
+            for a, b in itertools.combinations(ids, 2):
+                assert distance[a][b] <= 4
+        # nothing is left out: every image with a passing pair is in a group with one it matches
         for key, s in score.items():
             if s >= THRESHOLD:
-                assert key & seen, f"matching pair {set(key)} left ungrouped"
+                assert key <= seen, f"matching pair {set(key)} left ungrouped"
+        home = {i: n for n, g in enumerate(groups) for i in (g.keeper, *(m for m, _ in g.members))}
+        for i in seen:
+            assert any(home.get(j) == home[i] for j in distance[i] if distance[i][j] == 1), (
+                f"image {i} shares its group with no image it matches"
+            )
 
 
 POOL_PHOTOS = (
@@ -227,7 +258,7 @@ def test_many_copies_of_one_photo_make_one_group(
     matching = {
         j
         for j in range(len(images))
-        if j != keeper and score_pair(images[keeper], images[j], methods).similarity >= cut
+        if j != keeper and score_pair(images[keeper], images[j], methods).confidence >= cut
     }
     assert len(matching) == 19  # every copy is a duplicate of the keeper...
     assert [(g.keeper, {m for m, _ in g.members}) for g in result.groups] == [(keeper, matching)]

@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
+import io
 import itertools
+import json
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageEnhance, ImageFilter
 
 import neardup
-from neardup.api import parse_methods
+from neardup import fusion
+from neardup.api import compute_features, feature_config, parse_methods
 from neardup.features.hashes import hamming, hash_similarity
 from neardup.records import Features
 from neardup.scoring import (
     ALL_METHODS,
-    CALIBRATION,
     DEFAULT_METHODS,
-    MIN_PDQ_QUALITY,
+    NEAR_IDENTICAL,
     PRESETS,
-    calibrate,
+    Scored,
     fuse,
     score_pair,
+    score_pairs,
     threshold_for,
 )
+from neardup.sources import collect
 
 if TYPE_CHECKING:
     from conftest import FileMaker
@@ -73,51 +78,97 @@ def test_hamming_counts_differing_bits() -> None:
     assert hamming(stacked, a).tolist() == [0, 11, 256]
 
 
-# --- calibration and fusion ------------------------------------------------------------------
+# --- fusion: confidence and similarity --------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", sorted(CALIBRATION))
-def test_calibration_is_monotone_from_zero_to_one(method: str) -> None:
-    assert set(CALIBRATION) == {*ALL_METHODS, "geometry"}
-    xs = np.linspace(0, 1, 101)
-    ys = [calibrate(method, float(x)) for x in xs]
-    assert ys[0] == 0.0 and ys[-1] == 1.0
-    assert all(b >= a for a, b in itertools.pairwise(ys))
-    assert calibrate(method, -0.5) == 0.0 and calibrate(method, 1.5) == 1.0
+def one(
+    scores: dict[str, float], methods: tuple[str, ...] = DEFAULT_METHODS, **facts: float
+) -> Scored:
+    return fuse(scores, methods, **facts)
 
 
-def test_pdq_match_threshold_maps_to_the_default_preset() -> None:
-    assert calibrate("pdq", 0.76) == pytest.approx(PRESETS["default"])
+def test_every_shipped_model_matches_its_features() -> None:
+    shipped = fusion.fitted()
+    for key, model in shipped.models.items():
+        assert len(model.coef) == len(fusion.feature_names(key)) == len(model.mean)
+    assert {"sscd_distilled+pdq", "sscd+pdq", "pdq"} <= set(shipped.models)
+    assert set(PRESETS) == {"strict", "default", "loose"}
+    assert 0 < PRESETS["loose"] < PRESETS["default"] < PRESETS["strict"] < 1
 
 
-def test_fuse_exact_wins_outright() -> None:
-    scored = fuse({"exact": 1.0, "pdq": 0.1, "sscd_distilled": 0.2})
-    assert (scored.similarity, scored.evidence) == (1.0, "exact")
+@pytest.mark.parametrize("method", ["sscd_distilled", "pdq"])
+@pytest.mark.parametrize("other", [0.0, 0.4, 0.8])
+def test_confidence_never_falls_as_a_score_rises(method: str, other: float) -> None:
+    partner = "pdq" if method != "pdq" else "sscd_distilled"
+    values = [
+        one({"exact": 0.0, method: float(x), partner: other}, pdq_quality=90).confidence
+        for x in np.linspace(0, 1, 41)
+    ]
+    assert all(b >= a - 1e-6 for a, b in itertools.pairwise(values))
+    assert values[-1] > values[0]
 
 
-def test_fuse_takes_the_strongest_calibrated_method() -> None:
-    scored = fuse({"exact": 0.0, "pdq": 0.5, "sscd_distilled": 0.75})
-    assert scored.evidence == "sscd_distilled"
-    assert scored.similarity == pytest.approx(0.8)
-    assert scored.scores == {"exact": 0.0, "pdq": 0.5, "sscd_distilled": 0.75}
+def test_shared_frame_raises_confidence_over_no_shared_frame() -> None:
+    scores = {"exact": 0.0, "pdq": 0.2, "sscd_distilled": 0.75}
+    crop = one(scores | {"geometry": 0.8}, inliers=60).confidence
+    tile = one(scores | {"geometry": 0.0}, inliers=0).confidence
+    assert crop > tile
 
 
-def test_fuse_ignores_pdq_of_flat_pictures() -> None:
-    scores = {"exact": 0.0, "pdq": 1.0, "sscd_distilled": 0.5}
-    assert fuse(scores, pdq_quality=MIN_PDQ_QUALITY).evidence == "pdq"
-    weak = fuse(scores, pdq_quality=MIN_PDQ_QUALITY - 1)
-    assert (weak.evidence, weak.similarity) == ("sscd_distilled", 0.5)
+def test_exact_wins_outright() -> None:
+    scored = one({"exact": 1.0, "pdq": 0.1, "sscd_distilled": 0.2})
+    assert (scored.similarity, scored.confidence, scored.evidence) == (1.0, 1.0, "exact")
 
 
-def test_fuse_with_no_evidence() -> None:
-    assert (fuse({}).similarity, fuse({}).evidence) == (0.0, "none")
-    assert fuse({"exact": 0.0}).similarity == 0.0
+def test_similarity_is_below_one_unless_identical() -> None:
+    scored = one({"exact": 0.0, "pdq": 1.0, "sscd_distilled": 1.0})
+    assert scored.similarity == NEAR_IDENTICAL < 1.0
+    assert scored.confidence > PRESETS["strict"]
+    assert one({"exact": 0.0, "pdq": 1.0}, ("exact", "pdq")).similarity == NEAR_IDENTICAL
+
+
+def test_similarity_is_the_embedding_cosine() -> None:
+    scored = one({"exact": 0.0, "pdq": 0.1, "sscd_distilled": 0.62})
+    assert scored.similarity == pytest.approx(0.62)
+    assert one({"exact": 0.0, "pdq": 0.5, "phash": 0.7}, ("pdq", "phash")).similarity == 0.5
+
+
+def test_evidence_names_the_method_that_decided() -> None:
+    assert one({"exact": 0.0, "pdq": 1.0, "sscd_distilled": 0.35}, pdq_quality=100).evidence == (
+        "pdq"
+    )
+    assert one({"exact": 0.0, "pdq": 0.05, "sscd_distilled": 0.97}).evidence == "sscd_distilled"
+
+
+def test_model_for_method_sets_without_their_own_model() -> None:
+    assert fusion.model_key(["pdq", "sscd_distilled"]) == "sscd_distilled+pdq"
+    assert fusion.model_key(["pdq", "phash", "sscd_distilled"]) == "sscd_distilled+pdq"
+    assert fusion.model_key(["exact"]) is None
+    assert one({"exact": 0.0}, ("exact",)).confidence == 0.0
+
+
+def test_fusion_can_be_refitted_and_pointed_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = json.loads(resources.files("neardup").joinpath(fusion.MODEL_FILE).read_text())
+    data["presets"]["default"] = 0.123
+    own = tmp_path / "mine.json"
+    own.write_text(json.dumps(data))
+    monkeypatch.setenv(fusion.MODEL_ENV, str(own))
+    fusion.fitted.cache_clear()
+    try:
+        assert fusion.fitted().presets["default"] == 0.123
+    finally:
+        monkeypatch.delenv(fusion.MODEL_ENV)
+        fusion.fitted.cache_clear()
+    assert fusion.fitted().presets["default"] == PRESETS["default"]
 
 
 def test_identical_bytes_are_exact() -> None:
     a, b = features("a", "same"), features("b", "same")
     scored = score_pair(a, b, DEFAULT_METHODS)
     assert (scored.similarity, scored.evidence, scored.scores) == (1.0, "exact", {"exact": 1.0})
+    assert scored.confidence == 1.0
 
 
 def test_identical_pixels_are_exact_unknown_pixels_are_not() -> None:
@@ -198,9 +249,9 @@ def test_scan_rejects_unknown_method_before_reading(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("preset", "threshold", "expected"),
     [
-        (None, None, 0.8),
-        ("strict", None, 0.9),
-        ("loose", None, 0.7),
+        (None, None, PRESETS["default"]),
+        ("strict", None, PRESETS["strict"]),
+        ("loose", None, PRESETS["loose"]),
         ("strict", 0.5, 0.5),  # an explicit number wins
         (None, 0.0, 0.0),
         (None, 1.0, 1.0),
@@ -238,15 +289,15 @@ def test_turned_copy_matches_by_pdq(trio: Path) -> None:
     assert names == {"rocket.png", "rocket_turned.jpg"}
     # The views are hashed from turned pixels, so a turned copy matches almost bit for bit
     # (deriving them from one hash, as pdqhash.compute_dihedral does, misses by ~28 bits).
-    assert pair.evidence == "pdq" and pair.scores["pdq"] >= 0.9
-    assert pair.similarity >= PRESETS["strict"]
+    assert pair.scores["pdq"] >= 0.9
+    assert pair.confidence >= PRESETS["strict"]
 
 
 def test_every_reported_pair_meets_the_threshold(trio: Path) -> None:
     for cut in (0.0, 0.5, 0.95):
         result = neardup.scan([trio], cache=False, workers=1, threshold=cut)
         assert result.settings["threshold"] == cut
-        assert all(p.similarity >= cut for p in result.pairs)
+        assert all(p.confidence >= cut for p in result.pairs)
     result = neardup.scan([trio], cache=False, workers=1, threshold=0.0)
     # Unrelated photos are not even candidates: only the turned copy is scored.
     assert {frozenset(Path(result.path(i)).name for i in (p.a, p.b)) for p in result.pairs} == {
@@ -268,3 +319,67 @@ def test_compare_with_an_unreadable_side(trio: Path, make: FileMaker) -> None:
     result = neardup.compare(trio / "rocket.png", notes)
     assert result.similarity is None and result.verdicts == {}
     assert [s.reason for s in result.skipped] == ["not an image: the file holds text"]
+
+
+# --- similarity is graded -------------------------------------------------------------------
+
+
+def _jpeg(image: Image.Image, quality: int) -> Image.Image:
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=quality)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def _crop(share: float) -> Callable[[Image.Image], Image.Image]:
+    def edit(image: Image.Image) -> Image.Image:
+        side = share**0.5
+        return image.crop((0, 0, round(image.width * side), round(image.height * side)))
+
+    return edit
+
+
+SERIES: dict[str, list[Callable[[Image.Image], Image.Image]]] = {
+    "crop 95 -> 40 %": [_crop(f) for f in (0.95, 0.8, 0.65, 0.5, 0.4)],
+    "jpeg quality 90 -> 2": [lambda im, q=q: _jpeg(im, q) for q in (90, 50, 20, 8, 2)],  # type: ignore[misc]
+    "blur 1 -> 8 px": [
+        lambda im, r=r: im.filter(ImageFilter.GaussianBlur(r))  # type: ignore[misc]
+        for r in (1, 2, 4, 8)
+    ],
+    "darken 80 -> 30 %": [
+        lambda im, f=f: ImageEnhance.Brightness(im).enhance(f)  # type: ignore[misc]
+        for f in (0.8, 0.65, 0.5, 0.3)
+    ],
+    "rotate 2 -> 45 degrees": [
+        lambda im, a=a: im.rotate(a, resample=Image.Resampling.BICUBIC)  # type: ignore[misc]
+        for a in (2, 5, 10, 20, 45)
+    ],
+}
+
+
+@pytest.mark.parametrize("name", ["astronaut", "coffee", "rocket"])
+def test_stronger_edits_never_score_higher(
+    tmp_path: Path, make: FileMaker, photo: Callable[..., Image.Image], name: str
+) -> None:
+    original = photo(name, 512)
+    make.image(tmp_path / "original.png", original)
+    for kind, steps in SERIES.items():
+        for n, edit in enumerate(steps):
+            make.image(tmp_path / f"{kind}-{n}.png", edit(original))
+    found = collect([str(tmp_path)])
+    images, _, _ = compute_features(found.files, feature_config(DEFAULT_METHODS), False, 1, None)
+    position = {Path(f.path).stem: i for i, f in enumerate(images)}
+    for kind, steps in SERIES.items():
+        pairs = [(position["original"], position[f"{kind}-{n}"]) for n in range(len(steps))]
+        values = [s.similarity for s in score_pairs(images, pairs, DEFAULT_METHODS)]
+        assert all(b <= a for a, b in itertools.pairwise(values)), (kind, values)
+        assert values[0] < 1.0 and values[-1] < values[0], (kind, values)
+
+
+def test_only_identical_pixels_score_one(tmp_path: Path, make: FileMaker) -> None:
+    make.image(tmp_path / "a.png", "chelsea", 256)
+    make.image(tmp_path / "b.png", "chelsea", 256)  # same pixels, other bytes
+    make.image(tmp_path / "c.jpg", "chelsea", 256, quality=98)
+    result = neardup.compare(tmp_path / "a.png", tmp_path / "b.png")
+    assert result.similarity == 1.0
+    near = neardup.compare(tmp_path / "a.png", tmp_path / "c.jpg")
+    assert near.similarity is not None and 0.95 < near.similarity < 1.0

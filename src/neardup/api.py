@@ -25,7 +25,8 @@ from neardup.scoring import (
     DEFAULT_METHODS,
     HASH_METHODS,
     PRESETS,
-    fuse,
+    Scored,
+    add_geometry,
     needs_geometry,
     score_pair,
     score_pairs,
@@ -85,12 +86,15 @@ def scan(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     verify: bool = True,
     progress: Progress | None = None,
+    floor: float | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
     Returns every pair at or above the threshold with its per-method and fused similarity,
     keeper-centred groups, and every file that could not be used with the reason.
-    `verify` runs the geometric check (`neardup.verify`) on borderline embedding-only pairs.
+    `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
+    `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
+    groups are made from pairs at or above the cut only.
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
@@ -104,9 +108,10 @@ def scan(
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    pairs = score_candidates(images, candidates, method_names, cut, verify, workers)
+    keep = cut if floor is None else min(floor, cut)
+    pairs = score_candidates(images, candidates, method_names, keep, verify, workers)
     _confirm_pixels(images, pairs, method_names, cut, cache)
-    pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
+    pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
     groups = build_groups(images, pairs, cut)
     clock.lap("groups")
@@ -207,21 +212,31 @@ def score_candidates(
     ordered = sorted(candidates)
     scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
     if verify:
-        borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s))
-        by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
-        jobs = list(by_paths)
-        for chunk, found in map_batches(check_pairs, jobs, None, workers=workers, chunk=64):
-            for paths, geometry in zip(chunk, found, strict=True):
-                if geometry is not None:
-                    a, b = by_paths[paths]
-                    scores = scored[a, b].scores | {"geometry": round(geometry.score, 4)}
-                    quality = min(images[a].pdq_quality, images[b].pdq_quality)
-                    scored[a, b] = fuse(scores, pdq_quality=quality)
+        verify_pairs(images, scored, methods, workers)
     return [
-        Pair(a, b, s.similarity, s.scores, s.evidence)
+        Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
-        if s.similarity >= cut
+        if s.confidence >= cut
     ]
+
+
+def verify_pairs(
+    images: list[Features],
+    scored: dict[tuple[int, int], Scored],
+    methods: tuple[str, ...],
+    workers: int | None = None,
+) -> None:
+    """Run the geometric check on the pairs where it can change a verdict; rescore them."""
+    borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s))
+    by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
+    jobs = list(by_paths)
+    for chunk, found in map_batches(check_pairs, jobs, None, workers=workers, chunk=64):
+        for paths, geometry in zip(chunk, found, strict=True):
+            if geometry is not None:
+                a, b = by_paths[paths]
+                scored[a, b] = add_geometry(
+                    scored[a, b], geometry.score, geometry.inliers, methods, images[a], images[b]
+                )
 
 
 def _confirm_pixels(
@@ -263,7 +278,7 @@ def _confirm_pixels(
     for n, pair in enumerate(pairs):
         a, b = images[pair.a], images[pair.b]
         if (pair.a in need or pair.b in need) and a.pixel_hash and a.pixel_hash == b.pixel_hash:
-            pairs[n] = Pair(pair.a, pair.b, 1.0, pair.scores | {"exact": 1.0}, "exact")
+            pairs[n] = Pair(pair.a, pair.b, 1.0, 1.0, pair.scores | {"exact": 1.0}, "exact")
 
 
 class _Clock:
@@ -298,22 +313,34 @@ def compare(
     images, skipped, _ = compute_features(found.files, config, cache, 1, None)
     skipped = found.skipped + skipped
     if len(images) == 1 and found.aliases:
-        return Comparison(str(a), str(b), 1.0, {"exact": 1.0}, "same file", {}, skipped, True)
+        same = {"exact": 1.0}
+        return Comparison(str(a), str(b), 1.0, 1.0, same, "same file", {}, skipped, True)
     if len(images) != 2:
-        return Comparison(str(a), str(b), None, {}, "", {}, skipped, False)
+        return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
     fa, fb = images
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
-    if needs_geometry(fused) or needs_geometry(scored):
+    if needs_geometry(fused):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
-            quality = min(fa.pdq_quality, fb.pdq_quality)
-            extra = {"geometry": round(geometry.score, 4)}
-            scored = fuse(scored.scores | extra, pdq_quality=quality)
-            fused = fuse(fused.scores | extra, pdq_quality=quality)
-    verdicts = {name: fused.similarity >= cut for name, cut in PRESETS.items()}
+            fused = add_geometry(fused, geometry.score, geometry.inliers, fused_methods, fa, fb)
+            scored = Scored(
+                scored.similarity,
+                scored.confidence,
+                scored.scores | {"geometry": fused.scores["geometry"]},
+                scored.evidence,
+            )
+    verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}
     return Comparison(
-        fa.path, fb.path, fused.similarity, scored.scores, fused.evidence, verdicts, skipped, False
+        fa.path,
+        fb.path,
+        fused.similarity,
+        fused.confidence,
+        scored.scores,
+        fused.evidence,
+        verdicts,
+        skipped,
+        False,
     )
 
 
@@ -324,7 +351,10 @@ class Comparison:
     a: str
     b: str
     similarity: float | None
-    """Fused similarity in [0, 1], or None when either image could not be read."""
+    """How alike, in [0, 1] (1 only for identical pixels), or None when either image could
+    not be read."""
+    confidence: float | None
+    """Calibrated probability that the pair is a copy (presets are cuts on it)."""
     scores: dict[str, float]
     evidence: str
     verdicts: dict[str, bool]

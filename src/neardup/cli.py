@@ -66,12 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--preset",
         choices=list(PRESETS),
         default="default",
-        help="fused-similarity threshold preset: "
-        + ", ".join(f"{k}={v}" for k, v in PRESETS.items()),
+        help="confidence cut preset: " + ", ".join(f"{k}={v}" for k, v in PRESETS.items()),
     )
-    s.add_argument(
-        "--threshold", type=float, help="fused similarity cut in [0, 1] (overrides --preset)"
-    )
+    s.add_argument("--threshold", type=float, help="confidence cut in [0, 1] (overrides --preset)")
     s.add_argument("--json", metavar="FILE", help="write the full result as JSON ('-' for stdout)")
     s.add_argument("--csv", metavar="FILE", help="write the pairs as CSV ('-' for stdout)")
     s.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
@@ -200,6 +197,7 @@ def _compare(args: argparse.Namespace) -> int:
                     "a": result.a,
                     "b": result.b,
                     "similarity": result.similarity,
+                    "confidence": result.confidence,
                     "evidence": result.evidence,
                     "scores": {k: round(v, 4) for k, v in result.scores.items()},
                     "verdicts": result.verdicts,
@@ -215,12 +213,15 @@ def _compare(args: argparse.Namespace) -> int:
         if result.same_file:
             print("both paths name the same file (a link), so they are identical")
         elif result.similarity is not None:
-            print(f"similarity {result.similarity:.3f}  (decided by {result.evidence})")
+            print(
+                f"similarity {result.similarity:.3f}, confidence it is a copy "
+                f"{result.confidence or 0.0:.3f}  (decided by {result.evidence})"
+            )
             for method, score in result.scores.items():
                 print(f"  {method:15s} {score:.3f}")
             for name, cut in PRESETS.items():
                 verdict = "duplicate" if result.verdicts[name] else "different"
-                print(f"  at {name:8s} (>= {cut}): {verdict}")
+                print(f"  at {name:8s} (confidence >= {cut}): {verdict}")
     return EXIT_OK if result.similarity is not None else EXIT_NOTHING
 
 

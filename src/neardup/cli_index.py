@@ -151,6 +151,7 @@ def report_dict(report: IndexReport) -> dict[str, Any]:
                     {
                         "path": m.path,
                         "similarity": round(m.similarity, 4),
+                        "confidence": round(m.confidence, 4),
                         "evidence": m.evidence,
                         "scores": {k: round(v, 4) for k, v in m.scores.items()},
                     }
@@ -172,7 +173,10 @@ def _report(args: argparse.Namespace, report: IndexReport, write: Any) -> None:
         note = f" (same as {entry.same_as})" if entry.same_as else ""
         print(f"{entry.status:16s} {entry.path}{note}")
         for match in entry.duplicates:
-            print(f"    {match.similarity:6.3f}  {match.path}  ({match.evidence})")
+            print(
+                f"    {match.similarity:6.3f}  {match.confidence:6.3f}  {match.path}"
+                f"  ({match.evidence})"
+            )
     for item in report.skipped:
         print(f"skipped          {item.path}: {item.reason}")
     if report.rebalanced:

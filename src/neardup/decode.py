@@ -7,7 +7,8 @@ draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
 - turned upright by its EXIF orientation;
 - brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
   of an animation);
-- stripped of uniform letterbox / pillarbox borders, so a bordered copy matches its source.
+- stripped of uniform borders of any colour (letterbox, pillarbox, padding, frames), so a
+  bordered copy matches its source.
 Bad input never raises: `decode` returns a `Skipped` with a reason a person can act on.
 """
 
@@ -182,18 +183,17 @@ def _reduce(image: Image.Image, min_side: int) -> Image.Image:
 
 BORDER_TOLERANCE = 12
 """How far (0-255, any channel) a pixel may stray from the border colour and still be border."""
-BORDER_GREY = 24
-"""Letterboxes are neutral: a border colour whose channels differ by more is not trimmed."""
-BORDER_DARK, BORDER_LIGHT = 48, 207
-"""...and near black or near white: a grey sky or a wall is content, not a border."""
+MIN_CONTENT = 0.25
+"""Trimming keeps at least this share of each side: a flat picture is never trimmed to nothing."""
 
 
 def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
-    """Widths of uniform, neutral borders as (left, top, right, bottom), or None if none.
+    """Widths of uniform borders of any colour as (left, top, right, bottom), or None if none.
 
     A row or column counts as border when at least 99 % of its pixels are within
-    `BORDER_TOLERANCE` of that edge's colour, which must be near black or near white. Each
-    axis keeps at least half its size, so a plain picture is never trimmed to nothing.
+    `BORDER_TOLERANCE` of that edge's colour: black bars, white padding, a red or grey frame,
+    on one side or all four, of any width; flat (`BORDER_FLAT`) and ending at a sharp edge
+    (`EDGE_SHARE`). Each axis keeps at least `MIN_CONTENT` of its size.
     """
     h, w = rgb.shape[:2]
     if h < 16 or w < 16:
@@ -203,11 +203,7 @@ def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
     def run(lines: npt.NDArray[np.int16]) -> int:
         """How many leading lines (axis 0 of `lines`: line, pixel, channel) are border."""
         colour = np.median(lines[0], axis=0)
-        if colour.max() - colour.min() > BORDER_GREY:
-            return 0
-        if BORDER_DARK < colour.mean() < BORDER_LIGHT:
-            return 0
-        limit = len(lines) // 2 + 1
+        limit = int(len(lines) * (1 - MIN_CONTENT)) + 1
         step = 8
         count = 0
         while count < limit:  # a few lines at a time: most pictures stop at the first
@@ -216,18 +212,22 @@ def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
             uniform = close.mean(axis=1) >= 0.99
             bad = np.flatnonzero(~uniform)
             if bad.size:
-                return count + int(bad[0])
+                count += int(bad[0])
+                break
             count += len(block)
             step *= 2
-        return count
+        if not count or not _sharp(lines[count : count + 3], colour):
+            return 0
+        flat = lines[: max(1, count - 2)]  # the last lines may ring at the edge (JPEG)
+        return count if float(np.abs(flat - colour).mean()) <= BORDER_FLAT else 0
 
     top = run(img)
     bottom = run(img[::-1])
     left = run(img.transpose(1, 0, 2))
     right = run(img.transpose(1, 0, 2)[::-1])
-    if top + bottom > h // 2:
+    if top + bottom > h * (1 - MIN_CONTENT):
         top = bottom = 0
-    if left + right > w // 2:
+    if left + right > w * (1 - MIN_CONTENT):
         left = right = 0
     # Only trim borders that mean something: at least 1 % of the side.
     top, bottom = (v if v >= max(2, h // 100) else 0 for v in (top, bottom))
@@ -235,6 +235,24 @@ def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
     if not (top or bottom or left or right):
         return None
     return left, top, right, bottom
+
+
+BORDER_FLAT = 1.5
+"""Mean deviation (0-255) from the border colour inside a border: an added border is flat
+(a few levels of JPEG noise at most); a noisy uniform region of the picture is not."""
+EDGE_CONTRAST = 3 * BORDER_TOLERANCE
+EDGE_SHARE = 0.2
+"""An added border ends at an edge: within 3 lines of it, at least this share of a line's
+pixels differs from the border colour by more than `EDGE_CONTRAST`. A uniform strip of the
+picture itself (a sky, a microscope slide's background) fades into the content instead; not
+trimming it keeps a picture and its copies trimmed alike."""
+
+
+def _sharp(lines: npt.NDArray[np.int16], colour: npt.NDArray[np.float64]) -> bool:
+    if len(lines) == 0:
+        return False
+    far = np.abs(lines - colour).max(axis=2) > EDGE_CONTRAST
+    return bool(far.mean(axis=1).max() >= EDGE_SHARE)
 
 
 def _scale_box(

@@ -25,6 +25,12 @@ Definitions:
   in it.
 - ``sweep``: overall precision, recall and f1 at each given threshold, from the same pairs
   (a pair the caller left out, e.g. below its engine's own cut-off, is simply not there).
+- Groups: when the scan's groups are given, the same scores for the pairs the groups imply
+  (every two images of one group are predicted duplicates): what a user acting on groups
+  gets. Group recall can only fall below pair recall when grouping drops a found pair.
+- Reliability: the pairs' ``confidence`` in ten bins, each bin's mean confidence against the
+  share of its pairs that are true duplicates (same non-null group). Calibrated confidence
+  has the two close in every bin.
 - Precision is NaN when nothing is predicted, recall NaN when nothing is required; f1 is 0
   when either is 0, otherwise NaN when either is NaN. The report prints NaN as ``-``.
 """
@@ -82,6 +88,16 @@ class KindScore:
     correct: int  # correct predicted pairs (touching this kind)
 
 
+class Bin(NamedTuple):
+    """One row of a reliability table."""
+
+    low: float
+    high: float
+    pairs: int
+    confidence: float  # mean confidence of the bin's pairs
+    duplicates: float  # share of them that are true duplicates
+
+
 @dataclass
 class EvalReport:
     overall: KindScore
@@ -90,6 +106,10 @@ class EvalReport:
     threshold: float = 0.0
     split: str | None = None
     notes: list[str] = field(default_factory=list)
+    groups: KindScore | None = None
+    """Scores of the pairs the groups imply (None when no groups were given)."""
+    groups_per_kind: list[KindScore] = field(default_factory=list)
+    reliability: list[Bin] = field(default_factory=list)
 
 
 def load_truth(path: str) -> Truth:
@@ -235,8 +255,9 @@ def evaluate(
     threshold: float = 0.0,
     split: str | None = None,
     sweep: Sequence[float] = (),
+    groups: Iterable[Sequence[str]] | None = None,
 ) -> EvalReport:
-    """Score found pairs against the truth (definitions in the module docstring)."""
+    """Score found pairs (a, b, confidence) against the truth (see the module docstring)."""
     images = truth.subset(split)
     required = required_pairs(images)
     scored = _scored_pairs(images, pairs)
@@ -246,14 +267,49 @@ def evaluate(
     found = sum(pair in predicted for pair in required)
     overall = _score("overall", len(required), found, len(predicted), len(correct))
     notes = [] if images else [f"no truth images in split {split!r}"]
-    return EvalReport(
+    report = EvalReport(
         overall=overall,
         per_kind=_per_kind(images, required, predicted, correct),
         sweep=_sweep(scored, required, correct_any, sweep),
         threshold=threshold,
         split=split,
         notes=notes,
+        reliability=reliability([scored[p] for p in scored], [p in correct_any for p in scored]),
     )
+    if groups is not None:
+        implied = _group_pairs(images, groups)
+        implied_correct = {pair for pair in implied if _same_group(images, pair)}
+        found = sum(pair in implied for pair in required)
+        report.groups = _score("groups", len(required), found, len(implied), len(implied_correct))
+        report.groups_per_kind = _per_kind(images, required, implied, implied_correct)
+    return report
+
+
+def _group_pairs(images: dict[str, TruthEntry], groups: Iterable[Sequence[str]]) -> set[Pair]:
+    """Every two known images of one group."""
+    out: set[Pair] = set()
+    for group in groups:
+        known = sorted({os.path.realpath(p) for p in group} & images.keys())
+        for i, a in enumerate(known):
+            out.update(_key(a, b) for b in known[i + 1 :])
+    return out
+
+
+def reliability(
+    confidence: Sequence[float], duplicate: Sequence[bool], bins: int = 10
+) -> list[Bin]:
+    """Mean confidence against the share of true duplicates, in `bins` equal bins."""
+    values = np.asarray(confidence, dtype=np.float64)
+    truth = np.asarray(duplicate, dtype=bool)
+    out: list[Bin] = []
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    for n in range(bins):
+        low, high = float(edges[n]), float(edges[n + 1])
+        rows = (values >= low) & ((values < high) if n < bins - 1 else (values <= high))
+        if rows.any():
+            mean = float(values[rows].mean())
+            out.append(Bin(low, high, int(rows.sum()), mean, float(truth[rows].mean())))
+    return out
 
 
 def _number(value: float) -> str:
@@ -269,13 +325,29 @@ def format_report(report: EvalReport) -> str:
         f"{'kind':<18} {'precision':>9} {'recall':>7} {'f1':>7}"
         f" {'required':>9} {'predicted':>9} {'correct':>9}"
     )
-    lines += [header, "-" * len(header)]
+    lines += ["pairs:", header, "-" * len(header)]
     for score in (report.overall, *report.per_kind):
         lines.append(
             f"{score.kind:<18} {_number(score.precision):>9} {_number(score.recall):>7}"
             f" {_number(score.f1):>7} {score.true_pairs:>9} {score.predicted:>9}"
             f" {score.correct:>9}"
         )
+    if report.groups is not None:
+        lines += ["", "groups (every two images of a group count as a predicted pair):"]
+        lines += [header, "-" * len(header)]
+        for score in (report.groups, *report.groups_per_kind):
+            lines.append(
+                f"{score.kind:<18} {_number(score.precision):>9} {_number(score.recall):>7}"
+                f" {_number(score.f1):>7} {score.true_pairs:>9} {score.predicted:>9}"
+                f" {score.correct:>9}"
+            )
+    if report.reliability:
+        lines += ["", f"{'confidence':>10} {'pairs':>7} {'mean':>6} {'duplicates':>10} {'gap':>6}"]
+        for row in report.reliability:
+            lines.append(
+                f"{row.low:>4.1f}-{row.high:<5.1f} {row.pairs:>7} {row.confidence:>6.3f}"
+                f" {row.duplicates:>10.3f} {row.duplicates - row.confidence:>+6.3f}"
+            )
     if report.sweep:
         lines += ["", f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7}"]
         for threshold, precision, recall, f1 in report.sweep:
@@ -285,7 +357,7 @@ def format_report(report: EvalReport) -> str:
     return "\n".join(lines)
 
 
-SWEEP = (0.5, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
 
 def run_eval(
@@ -307,14 +379,17 @@ def run_eval(
     truth = load_truth(truth_path)
     cut = threshold_for(preset, threshold)
     paths = sorted(truth.subset(split))
-    result = scan(
-        paths, methods=methods, threshold=min(SWEEP[0], cut), cache=cache, workers=workers
-    )
+    # Scanned at the real cut (the geometric check runs where it can change that verdict);
+    # every scored pair comes back too, for the sweep and the reliability table.
+    result = scan(paths, methods=methods, threshold=cut, cache=cache, workers=workers, floor=0.0)
     if json_path:
         with open(json_path, "w", encoding="utf-8") as file:
             file.write(json_out.dumps(result))
-    pairs = [(result.path(p.a), result.path(p.b), p.similarity) for p in result.pairs]
-    report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP)
+    pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
+    groups = [
+        [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups
+    ]
+    report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP, groups=groups)
     seconds = result.stats.seconds.get("total", 0.0)
     head = f"{len(result.images)} images, {len(result.skipped)} skipped, {seconds:.1f} s"
     return head + "\n" + format_report(report)

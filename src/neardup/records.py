@@ -87,7 +87,9 @@ class Pair:
     a: int
     b: int
     similarity: float
-    """Fused similarity in [0, 1]; see `neardup.scoring` for its meaning."""
+    """How alike, in [0, 1]: 1 only for identical pixels; see `neardup.scoring`."""
+    confidence: float
+    """Calibrated probability that the pair is a copy; thresholds and presets cut on it."""
     scores: dict[str, float]
     """Per-method similarity in [0, 1] for every method computed on both images."""
     evidence: str
@@ -96,11 +98,15 @@ class Pair:
 
 @dataclass(slots=True)
 class Group:
-    """Images that are duplicates of one keeper (a star, so no chains through others)."""
+    """Images that are duplicates of one another, the keeper being the copy to keep."""
 
     keeper: int
     members: list[tuple[int, float]]
-    """(image index, fused similarity to the keeper), best first; the keeper not included."""
+    """(image index, similarity to the keeper), best first; the keeper not included. For a
+    member in `via`, the similarity is to that image instead."""
+    via: dict[int, int] = field(default_factory=dict)
+    """Member -> the image in the group it matched, for members whose pair with the keeper
+    was not found (see `neardup.groups` for the rule)."""
 
 
 @dataclass(slots=True)

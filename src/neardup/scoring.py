@@ -1,4 +1,4 @@
-"""Similarity: one score in [0, 1] per method, one fused score, and the named presets.
+"""Scores of a pair: one score in [0, 1] per method, a graded similarity and a confidence.
 
 What each per-method score means:
 - `exact`: 1 when the files are byte-identical or decode to identical pixels, else 0.
@@ -8,15 +8,16 @@ What each per-method score means:
 - `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
   0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
   views were embedded.
-- `geometry`: for borderline pairs decided by embeddings alone, the fraction of the smaller
-  shared frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
+- `geometry`: for pairs where it can change the verdict, the fraction of the smaller shared
+  frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
   consistent geometry); absent when the check could not decide (too few keypoints).
 
-The fused `similarity` puts every method on one scale: each raw score is mapped through a
-monotone curve calibrated on the evaluation set (`benchmarks/make_eval_set.py`, calibration
-half) so that equal fused values mean roughly equal confidence whatever the method, and the
-fused score is the strongest of them; `evidence` names that method. The presets are fused
-thresholds; their precision and recall are in docs/presets.md.
+Two numbers come out of them, and they answer different questions:
+- `similarity`: how alike the two pictures are: the embedding's cosine (the hashes' mean in a
+  hash-only scan), 1.0 only for identical pixels (anything else is at most 0.999); within one
+  kind of edit a stronger edit never scores higher (tests check graded series).
+- `confidence`: how likely the pair is a copy, from the fitted model in `neardup.fusion`.
+  Calibrated: of the pairs at about 0.9, about 90 % are duplicates. Presets are cuts on it.
 """
 
 from __future__ import annotations
@@ -28,8 +29,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup import fusion
 from neardup.features.exact import identical
 from neardup.features.hashes import hamming, hash_similarity
+from neardup.fusion import PairFacts
 from neardup.records import Features
 
 FloatArray = npt.NDArray[np.float64]
@@ -40,39 +43,23 @@ HASH_METHODS = ("phash", "dhash", "ahash", "whash")
 ALL_METHODS = ("exact", "pdq", *HASH_METHODS, *EMBEDDING_METHODS)
 DEFAULT_METHODS = ("exact", "pdq", "sscd_distilled")
 
-PRESETS: dict[str, float] = {"strict": 0.9, "default": 0.8, "loose": 0.7}
-"""Thresholds on the fused similarity."""
+PRESETS: dict[str, float] = fusion.fitted().presets
+"""Cuts on the confidence, fitted with the fusion (docs/presets.md has their precision and
+recall per edit kind)."""
 
-# Calibration curves: (raw score, fused score) anchors, linear in between, clamped at the ends.
-# Fitted on the calibration half of the evaluation set; see benchmarks/calibrate.py.
-CALIBRATION: dict[str, tuple[tuple[float, float], ...]] = {
-    "exact": ((0.0, 0.0), (1.0, 1.0)),
-    "pdq": ((0.0, 0.0), (0.5, 0.5), (0.76, 0.8), (1.0, 1.0)),
-    "phash": ((0.0, 0.0), (0.6, 0.5), (0.8, 0.8), (1.0, 1.0)),
-    "dhash": ((0.0, 0.0), (0.6, 0.5), (0.8, 0.8), (1.0, 1.0)),
-    "ahash": ((0.0, 0.0), (0.6, 0.5), (0.85, 0.8), (1.0, 1.0)),
-    "whash": ((0.0, 0.0), (0.6, 0.5), (0.85, 0.8), (1.0, 1.0)),
-    "sscd_distilled": ((0.0, 0.0), (0.5, 0.5), (0.75, 0.8), (1.0, 1.0)),
-    "sscd": ((0.0, 0.0), (0.5, 0.5), (0.75, 0.8), (1.0, 1.0)),
-    "geometry": ((0.0, 0.0), (0.5, 0.8), (1.0, 1.0)),
-}
-
-UNVERIFIED_CAP = 0.6
-"""When the geometric check could decide and found no shared frame, embedding evidence counts
-for at most this much: alike, not copies (two tiles of one wall, two frames of a scene)."""
-VERIFY_BAND = (0.66, 0.93)
-"""Fused scores from embeddings alone in this band get the geometric check (`neardup.verify`)."""
-
-MIN_PDQ_QUALITY = 50
-"""PDQ hashes of flat, featureless pictures are unreliable (Meta's guidance); below this
-quality a PDQ match is reported but does not count as evidence."""
+IDENTICAL = 1.0
+NEAR_IDENTICAL = 0.999
+"""The highest similarity of two pictures whose pixels differ."""
 
 
 @dataclass(frozen=True, slots=True)
 class Scored:
     similarity: float
+    confidence: float
     scores: dict[str, float]
     evidence: str
+    inliers: float = float("nan")
+    """RANSAC inliers of the geometric check, NaN where it did not run or decide."""
 
 
 def raw_scores(
@@ -172,48 +159,101 @@ def _fill(n: int, rows: IntArray, values: npt.NDArray[Any]) -> FloatArray:
     return out
 
 
-def calibrate(method: str, raw: float | FloatArray) -> Any:
-    """A method's raw score on the shared fused scale (scalar or array)."""
-    anchors = CALIBRATION[method]
-    mapped = np.interp(raw, [x for x, _ in anchors], [y for _, y in anchors])
-    return float(mapped) if np.ndim(mapped) == 0 else mapped
+def facts(
+    images: Sequence[Features], pairs: Sequence[tuple[int, int]], inliers: FloatArray | None = None
+) -> PairFacts:
+    """The image facts the fusion uses, for each pair."""
+    quality = np.array(
+        [min(images[a].pdq_quality, images[b].pdq_quality) for a, b in pairs], dtype=np.float64
+    )
+    aspect = np.array(
+        [abs(np.log(aspect_ratio(images[a]) / aspect_ratio(images[b]))) for a, b in pairs],
+        dtype=np.float64,
+    )
+    if inliers is None:
+        inliers = np.full(len(pairs), np.nan)
+    return PairFacts(quality, aspect, inliers)
 
 
-def fuse_arrays(raw: dict[str, FloatArray], quality: IntArray) -> tuple[FloatArray, list[str]]:
-    """Fused similarity and deciding method for many pairs: the strongest calibrated evidence.
+def aspect_ratio(image: Features) -> float:
+    """Width / height of the picture inside any trimmed border."""
+    left, top, right, bottom = image.trimmed or (0, 0, 0, 0)
+    width = max(1, image.width - left - right)
+    height = max(1, image.height - top - bottom)
+    return width / height
 
-    Exact identity gives 1; PDQ from low-quality hashes does not count; embeddings are capped
-    at `UNVERIFIED_CAP` where the geometric check decided the pictures share no frame.
+
+def fuse_arrays(
+    raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[str]
+) -> tuple[FloatArray, FloatArray, list[str]]:
+    """Similarity, confidence and deciding method for many pairs (fusing `methods` only).
+
+    Pairs whose geometric check decided (a `geometry` score) use the geometry-aware model.
     """
-    n = len(quality)
-    best = np.zeros(n)
-    evidence = np.full(n, -1)
-    names = [m for m in raw if m != "exact"]
-    geometry = raw.get("geometry")
-    for k, method in enumerate(names):
-        values = np.nan_to_num(calibrate(method, np.nan_to_num(raw[method], nan=0.0)), nan=0.0)
-        values = np.where(np.isnan(raw[method]), 0.0, values)
-        if method == "pdq":
-            values = np.where(quality < MIN_PDQ_QUALITY, 0.0, values)
-        if method in EMBEDDING_METHODS and geometry is not None:
-            demote = ~np.isnan(geometry) & (np.nan_to_num(geometry, nan=1.0) < 0.5)
-            values = np.where(demote, np.minimum(values, UNVERIFIED_CAP), values)
-        better = values > best
-        best = np.where(better, values, best)
-        evidence = np.where(better, k, evidence)
-    labels = [names[e] if e >= 0 else "none" for e in evidence.tolist()]
-    if "exact" in raw:
-        exact = np.nan_to_num(raw["exact"], nan=0.0) >= 1.0
-        best = np.where(exact, 1.0, best)
-        labels = ["exact" if x else label for x, label in zip(exact.tolist(), labels, strict=True)]
-    return np.round(best, 6), labels
+    n = len(pair_facts.quality)
+    key = fusion.model_key(methods)
+    confidence = np.zeros(n)
+    evidence = np.full(n, "none", dtype=object)
+    fused = [] if key is None else key.split("+")
+    if key is not None:
+        geometry = raw.get("geometry")
+        decided = np.zeros(n, bool) if geometry is None else ~np.isnan(geometry)
+        geo_key = fusion.with_geometry(key)
+        if geo_key is None:
+            decided[:] = False
+        for name, rows in ((key, ~decided), (geo_key, decided)):
+            if name is None or not rows.any():
+                continue
+            model = fusion.models()[name]
+            part = {m: v[rows] for m, v in raw.items()}
+            part_facts = PairFacts(
+                pair_facts.quality[rows], pair_facts.aspect[rows], pair_facts.inliers[rows]
+            )
+            confidence[rows] = model.predict(part, part_facts)
+            shares = model.contributions(part, part_facts)
+            names = list(shares)
+            best = np.argmax(np.stack([shares[m] for m in names]), axis=0)
+            evidence[rows] = np.array(names, dtype=object)[best]
+    similarity = graded(raw, fused, n)
+    exact = np.nan_to_num(raw["exact"], nan=0.0) >= 1.0 if "exact" in raw else np.zeros(n, bool)
+    confidence = np.where(exact, 1.0, confidence)
+    similarity = np.where(exact, IDENTICAL, similarity)
+    evidence = np.where(exact, "exact", evidence)
+    return np.round(similarity, 4), np.round(confidence, 4), [str(e) for e in evidence]
 
 
-def fuse(scores: dict[str, float], *, pdq_quality: int = 100) -> Scored:
-    """The fused similarity of one pair from its per-method scores."""
+def graded(raw: dict[str, FloatArray], methods: Sequence[str], n: int) -> FloatArray:
+    """How alike, not how likely a copy: below 1 unless the pixels are identical.
+
+    The copy-detection embedding's cosine where one is fused: it falls smoothly as an edit
+    grows stronger (crop, rotation, blur, compression, darkening), where a hash drops to
+    chance after a small crop or turn. Without an embedding, the mean of the hash scores.
+    The geometric check's shared frame is left out because only some pairs have it.
+    """
+    embedding = next((m for m in methods if m in EMBEDDING_METHODS and m in raw), None)
+    columns = [raw[embedding]] if embedding else [raw[m] for m in methods if m in raw]
+    if not columns:
+        return np.zeros(n)
+    stacked = np.stack(columns)
+    counts = np.sum(~np.isnan(stacked), axis=0)
+    total = np.nansum(stacked, axis=0)
+    mean: FloatArray = np.divide(total, counts, out=np.zeros_like(total), where=counts > 0)
+    return np.minimum(mean, NEAR_IDENTICAL).astype(np.float64)
+
+
+def fuse(
+    scores: dict[str, float],
+    methods: Sequence[str],
+    *,
+    pdq_quality: float = 100,
+    aspect: float = 0.0,
+    inliers: float = float("nan"),
+) -> Scored:
+    """Similarity and confidence of one pair from its per-method scores and facts."""
     raw = {m: np.array([v], dtype=np.float64) for m, v in scores.items()}
-    best, labels = fuse_arrays(raw, np.array([pdq_quality]))
-    return Scored(float(best[0]), scores, labels[0])
+    pair_facts = PairFacts(np.array([pdq_quality]), np.array([aspect]), np.array([inliers]))
+    similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods)
+    return Scored(float(similarity[0]), float(confidence[0]), scores, labels[0], inliers)
 
 
 def score_pairs(
@@ -223,27 +263,47 @@ def score_pairs(
     *,
     chunk: int = 65536,
 ) -> list[Scored]:
-    """Per-method scores and the fused similarity for every pair (index pairs into images)."""
+    """Per-method scores, similarity and confidence for every pair (index pairs into images)."""
     out: list[Scored] = []
     stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] = {}
     for start in range(0, len(pairs), chunk):  # bounded memory: chunk x 8 x 32 bytes for PDQ
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)
-        quality = np.array(
-            [min(images[a].pdq_quality, images[b].pdq_quality) for a, b in part], dtype=np.int64
-        )
-        best, labels = fuse_arrays(raw, quality)
+        similarity, confidence, labels = fuse_arrays(raw, facts(images, part), methods)
         columns = [(m, raw[m].tolist()) for m in raw]
         for n in range(len(part)):
             scores = {m: values[n] for m, values in columns if values[n] == values[n]}
-            out.append(Scored(float(best[n]), scores, labels[n]))
+            out.append(Scored(float(similarity[n]), float(confidence[n]), scores, labels[n]))
     return out
 
 
+def add_geometry(
+    scored: Scored, geometry: float, inliers: int, methods: Sequence[str], a: Features, b: Features
+) -> Scored:
+    """A pair rescored once its geometric check decided."""
+    pair_facts = facts([a, b], [(0, 1)])
+    return fuse(
+        scored.scores | {"geometry": round(geometry, 4)},
+        methods,
+        pdq_quality=float(pair_facts.quality[0]),
+        aspect=float(pair_facts.aspect[0]),
+        inliers=float(inliers),
+    )
+
+
 def needs_geometry(scored: Scored) -> bool:
-    """Whether a pair rests on embeddings alone, close enough to a threshold to check."""
-    low, high = VERIFY_BAND
-    return scored.evidence in EMBEDDING_METHODS and low <= scored.similarity < high
+    """Whether the geometric check could change this pair's verdict at some preset.
+
+    Fitted with the fusion: below the band, and above it where PDQ agrees, the check changed
+    no verdict on the calibration halves, so it is not worth its decode and matching there.
+    """
+    shipped = fusion.fitted()
+    low, high = shipped.verify_band
+    if scored.evidence == "exact" or not any(m in scored.scores for m in EMBEDDING_METHODS):
+        return False
+    if scored.confidence < low:
+        return False
+    return scored.confidence <= high or scored.scores.get("pdq", 0.0) < shipped.verify_pdq_below
 
 
 def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:

@@ -14,7 +14,7 @@ from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.records import Features, FileRef, Skipped
 
-FEATURES_VERSION = 4
+FEATURES_VERSION = 5
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 

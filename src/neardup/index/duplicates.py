@@ -45,7 +45,7 @@ def all_duplicates(
         images, candidates, index.settings.methods, cut, verify, workers
     )
     images, pairs = with_aliases(index, images, pairs)
-    pairs.sort(key=lambda p: (-p.similarity, images[p.a].path, images[p.b].path))
+    pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     groups = build_groups(images, pairs, cut)
     elapsed = round(time.perf_counter() - start, 3)
     stats = Stats(
@@ -85,8 +85,10 @@ def with_aliases(
         copy = dataclasses.replace(images[source], path=path)
         images.append(copy)
         me = len(images) - 1
-        out.append(Pair(source, me, 1.0, {"exact": 1.0}, "exact"))
+        out.append(Pair(source, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
         for pair in by_position.get(source, []):
             other = pair.b if pair.a == source else pair.a
-            out.append(Pair(other, me, pair.similarity, pair.scores, pair.evidence))
+            out.append(
+                Pair(other, me, pair.similarity, pair.confidence, pair.scores, pair.evidence)
+            )
     return images, out

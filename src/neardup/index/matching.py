@@ -70,9 +70,11 @@ def match(
         images, candidates, index.settings.methods, index.settings.threshold, verify, workers
     )
     found: dict[str, list[Match]] = {}
-    for pair in sorted(pairs, key=lambda p: -p.similarity):
+    for pair in sorted(pairs, key=lambda p: -p.confidence):
         for me, other in ((pair.b, pair.a), (pair.a, pair.b)):
             if me >= offset:
-                match = Match(images[other].path, pair.similarity, pair.evidence, pair.scores)
+                match = Match(
+                    images[other].path, pair.similarity, pair.confidence, pair.evidence, pair.scores
+                )
                 found.setdefault(images[me].path, []).append(match)
     return found

@@ -14,6 +14,7 @@ class Match:
 
     path: str
     similarity: float
+    confidence: float
     evidence: str
     scores: dict[str, float]
 

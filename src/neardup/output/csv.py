@@ -1,4 +1,4 @@
-"""Pairs as CSV: one row per pair, fused similarity, evidence, then one column per method."""
+"""Pairs as CSV: one row per pair, similarity, confidence, evidence, then each method's score."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ def dumps(result: ScanResult) -> str:
     methods = [m for m in ALL_METHODS if any(m in p.scores for p in result.pairs)]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["a", "b", "similarity", "evidence", *methods])
+    writer.writerow(["a", "b", "similarity", "confidence", "evidence", *methods])
     for pair in result.pairs:
         writer.writerow(
             [
                 result.path(pair.a),
                 result.path(pair.b),
                 f"{pair.similarity:.4f}",
+                f"{pair.confidence:.4f}",
                 pair.evidence,
                 *(f"{pair.scores[m]:.4f}" if m in pair.scores else "" for m in methods),
             ]

@@ -33,6 +33,7 @@ def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
         "a": result.path(pair.a),
         "b": result.path(pair.b),
         "similarity": round(pair.similarity, 4),
+        "confidence": round(pair.confidence, 4),
         "evidence": pair.evidence,
         "scores": _round(pair.scores),
     }
@@ -45,11 +46,14 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     for group in result.groups:
         members = []
         for index, similarity in group.members:
-            pair = by_pair[(min(group.keeper, index), max(group.keeper, index))]
+            other = group.via.get(index, group.keeper)
+            pair = by_pair[(min(other, index), max(other, index))]
             members.append(
                 _image(result.images[index])
                 | {
+                    "matched": result.path(other),
                     "similarity": round(similarity, 4),
+                    "confidence": round(pair.confidence, 4),
                     "evidence": pair.evidence,
                     "scores": _round(pair.scores),
                 }

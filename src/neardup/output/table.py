@@ -16,7 +16,7 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
     s = result.stats
     lines.append(
         f"{s.images} images, {s.groups} duplicate groups, {s.pairs} pairs "
-        f"at similarity >= {result.settings.get('threshold')}; {s.skipped} skipped"
+        f"at confidence >= {result.settings.get('threshold')}; {s.skipped} skipped"
         + (f", {s.from_cache} from cache" if s.from_cache else "")
         + f" ({s.seconds.get('total', 0):.1f} s)"
     )
@@ -26,8 +26,11 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
         lines.append(f"group {n}: keep {keeper.path}  ({_size(keeper.width, keeper.height)})")
         for index, similarity in group.members:
             member = result.images[index]
+            link = group.via.get(index)
+            through = f"  (matches {result.images[link].path})" if link is not None else ""
             lines.append(
                 f"  {similarity:6.3f}  {member.path}  ({_size(member.width, member.height)})"
+                + through
             )
     if len(result.groups) > max_groups:
         lines.append(f"\n... {len(result.groups) - max_groups} more groups (see --json / --csv)")

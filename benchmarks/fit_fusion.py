@@ -1,0 +1,239 @@
+"""Fit the fusion (`src/neardup/fusion_model.json`) on the calibration halves of labelled sets.
+
+    python benchmarks/fit_fusion.py SET_DIR [SET_DIR ...] [--out PATH] [--work DIR]
+
+Each SET_DIR holds a `truth.json` (benchmarks/make_eval_set.py, make_set_graphics.py,
+make_set_photos.py). Only images of the `calib` split are read: no number is chosen on a test
+half. For every candidate pair that scan would score (every method's neighbours), it records
+each method's raw score, the image facts and the geometric check's result, then fits:
+
+- one logistic model per method set (`pdq+sscd_distilled`, `pdq`, `sscd`, ...), and one with
+  the geometric check's score and inliers for pairs where the check decided;
+- the presets: the lowest confidence cut whose pair precision on the calibration halves is at
+  least 0.999 (strict), 0.995 (default), 0.98 (loose);
+- the verify band: the range of geometry-free confidence where adding the check changed a
+  verdict at any preset (1st to 99th percentile of those pairs), so scan runs the check only
+  there.
+Each set counts equally (pairs weighted by 1 / the set's pair count). Prints each model's
+calibration (reliability) on the calibration halves; `neardup eval` checks the test halves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+# Collecting the pairs needs no fusion: start from an empty one, whatever is installed.
+_EMPTY = Path(tempfile.mkdtemp()) / "empty.json"
+_EMPTY.write_text(
+    '{"version": 1, "models": {}, "presets": {"default": 0.5}, "verify_band": [1, 0],'
+    ' "verify_pdq_below": 0}'
+)
+os.environ["NEARDUP_FUSION_MODEL"] = str(_EMPTY)
+
+from neardup import fusion  # noqa: E402
+from neardup.api import compute_features, feature_config  # noqa: E402
+from neardup.candidates import candidate_pairs  # noqa: E402
+from neardup.engines.local import map_batches  # noqa: E402
+from neardup.eval import load_truth, reliability  # noqa: E402
+from neardup.scoring import ALL_METHODS, facts, raw_scores  # noqa: E402
+from neardup.sources import collect  # noqa: E402
+from neardup.verify import check_pairs  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_OUT = HERE.parent / "src" / "neardup" / fusion.MODEL_FILE
+KEYS = (
+    "sscd_distilled+pdq",
+    "sscd+pdq",
+    "sscd_distilled",
+    "sscd",
+    "pdq",
+    "phash",
+    "dhash",
+    "ahash",
+    "whash",
+)
+GEOMETRY_KEYS = ("sscd_distilled+pdq", "sscd+pdq", "sscd_distilled", "sscd")
+PRESET_PRECISION = {"strict": 0.999, "default": 0.995, "loose": 0.98}
+DEFAULT_KEY = "sscd_distilled+pdq"
+
+
+def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray]:
+    """Raw scores, facts, geometry and labels of every candidate pair of one set's split."""
+    cached = work / f"pairs-{set_dir.name}-{split}.npz"
+    if cached.exists():
+        return dict(np.load(cached))
+    truth = load_truth(str(set_dir / "truth.json"))
+    paths = sorted(truth.subset(split))
+    found = collect(paths)
+    config = feature_config(ALL_METHODS)
+    images, skipped, _ = compute_features(found.files, config, work / "features.sqlite", None, None)
+    print(f"{set_dir.name}: {len(images)} images, {len(skipped)} skipped", file=sys.stderr)
+    pairs = sorted(candidate_pairs(images, ALL_METHODS))
+    raw = raw_scores(images, pairs, ALL_METHODS)
+    pair_facts = facts(images, pairs)
+    start = time.perf_counter()
+    jobs = [(images[a].path, images[b].path) for a, b in pairs]
+    geometry = np.full(len(pairs), np.nan)
+    inliers = np.full(len(pairs), np.nan)
+    n = 0
+    for _chunk, out in map_batches(check_pairs, jobs, None, chunk=64):
+        for found_geometry in out:
+            if found_geometry is not None:
+                geometry[n] = found_geometry.score
+                inliers[n] = found_geometry.inliers
+            n += 1
+    print(f"  {len(pairs)} pairs, geometry in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    groups = [truth.images[f.path].group if f.path in truth.images else None for f in images]
+    label = np.array(
+        [groups[a] is not None and groups[a] == groups[b] for a, b in pairs], dtype=bool
+    )
+    data = {f"raw:{m}": v for m, v in raw.items()}
+    data |= {
+        "geometry": geometry,
+        "inliers": inliers,
+        "quality": pair_facts.quality,
+        "aspect": pair_facts.aspect,
+        "label": label,
+    }
+    work.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(cached, **data)
+    return data
+
+
+def split_raw(data: dict[str, np.ndarray], geometry: bool) -> dict[str, np.ndarray]:
+    raw = {k[4:]: v for k, v in data.items() if k.startswith("raw:")}
+    if geometry:
+        raw["geometry"] = data["geometry"]
+    return raw
+
+
+def pair_facts(data: dict[str, np.ndarray], geometry: bool) -> fusion.PairFacts:
+    inliers = data["inliers"] if geometry else np.full(len(data["label"]), np.nan)
+    return fusion.PairFacts(data["quality"], data["aspect"], inliers)
+
+
+def fit(key: str, data: dict[str, np.ndarray], weights: np.ndarray, geometry: bool) -> dict:
+    """One logistic model on the rows given; returns its JSON record."""
+    name = f"{key}+{fusion.GEOMETRY}" if geometry else key
+    x = fusion.design(name, split_raw(data, geometry), pair_facts(data, geometry))
+    y = data["label"]
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    model = LogisticRegression(C=1.0, max_iter=5000)
+    model.fit((x - mean) / scale, y, sample_weight=weights)
+    return {
+        "features": fusion.feature_names(name),
+        "mean": mean.round(8).tolist(),
+        "scale": scale.round(8).tolist(),
+        "coef": model.coef_[0].round(8).tolist(),
+        "intercept": round(float(model.intercept_[0]), 8),
+        "pairs": len(y),
+        "positives": int(y.sum()),
+    }
+
+
+def select(data: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+    return {k: v[rows] for k, v in data.items()}
+
+
+def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> float:
+    """The lowest cut whose precision (correct / predicted pairs) is at least `precision`."""
+    order = np.argsort(-confidence, kind="stable")
+    hits = np.cumsum(label[order])
+    counts = np.arange(1, len(order) + 1)
+    ok = np.flatnonzero(hits / counts >= precision)
+    if ok.size == 0:
+        return 1.0
+    # The last position where precision still holds, cut at that pair's confidence.
+    return float(np.round(confidence[order][ok[-1]], 3))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("sets", nargs="+", type=Path)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--work", type=Path, default=HERE / "work" / "fusion")
+    parser.add_argument("--split", default="calib")
+    args = parser.parse_args()
+
+    parts = [collect_pairs(s.resolve(), args.work, args.split) for s in args.sets]
+    weights = np.concatenate([np.full(len(p["label"]), 1.0 / len(p["label"])) for p in parts])
+    weights *= len(weights) / weights.sum()
+    data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    decided = ~np.isnan(data["geometry"])
+    print(f"{len(data['label'])} pairs, {int(data['label'].sum())} duplicates", file=sys.stderr)
+
+    models = {key: fit(key, data, weights, geometry=False) for key in KEYS}
+    for key in GEOMETRY_KEYS:
+        models[f"{key}+{fusion.GEOMETRY}"] = fit(
+            key, select(data, decided), weights[decided], geometry=True
+        )
+    fitted = {k: fusion._model(k, v) for k, v in models.items()}
+
+    # The default method set: confidence without and with the check, for presets and band.
+    without = fitted[DEFAULT_KEY].predict(split_raw(data, False), pair_facts(data, False))
+    withgeo = without.copy()
+    geo_model = fitted[f"{DEFAULT_KEY}+{fusion.GEOMETRY}"]
+    withgeo[decided] = geo_model.predict(
+        split_raw(select(data, decided), True), pair_facts(select(data, decided), True)
+    )
+    label = data["label"]
+    presets = {n: lowest_cut(withgeo, label, p) for n, p in PRESET_PRECISION.items()}
+    flips = np.zeros(len(label), dtype=bool)
+    for cut in presets.values():
+        flips |= (without >= cut) != (withgeo >= cut)
+    low, high = np.percentile(without[flips], [1, 99]) if flips.any() else (1.0, 0.0)
+    band = (float(np.round(low, 4)), float(np.round(high, 4)))
+    pdq = np.nan_to_num(data["raw:pdq"], nan=0.0)
+    above = flips & (without > band[1])
+    gate = float(np.round(pdq[above].max() + 0.02, 4)) if above.any() else 0.0
+    in_band = (without >= band[0]) & ((without <= band[1]) | (pdq < gate))
+    final = np.where(in_band, withgeo, without)
+    presets = {n: lowest_cut(final, label, p) for n, p in PRESET_PRECISION.items()}
+    print(f"presets {presets}", file=sys.stderr)
+    print(
+        f"verify band {band}, above it pdq < {gate}: {int(in_band.sum())} of {len(label)} "
+        "pairs checked, "
+        f"{int((flips & in_band).sum())} of {int(flips.sum())} verdict changes inside",
+        file=sys.stderr,
+    )
+    for name, cut in presets.items():
+        predicted = final >= cut
+        precision = label[predicted].mean() if predicted.any() else float("nan")
+        print(
+            f"  {name}: cut {cut}, pair precision {precision:.4f}, "
+            f"{int((predicted & label).sum())} of {int(label.sum())} duplicate pairs",
+            file=sys.stderr,
+        )
+    print("reliability (calibration halves, default methods):", file=sys.stderr)
+    for row in reliability(final.tolist(), label.tolist()):
+        print(
+            f"  {row.low:.1f}-{row.high:.1f} n={row.pairs:6d} mean confidence {row.confidence:.3f}"
+            f" duplicates {row.duplicates:.3f}",
+            file=sys.stderr,
+        )
+
+    record = {
+        "version": fusion.MODEL_VERSION,
+        "fitted_on": [f"{s.name} ({args.split})" for s in args.sets],
+        "presets": presets,
+        "verify_band": list(band),
+        "verify_pdq_below": gate,
+        "models": models,
+    }
+    args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
