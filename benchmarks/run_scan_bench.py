@@ -2,9 +2,11 @@
 
     python benchmarks/run_scan_bench.py eval-data [--repeat 1] [--out benchmarks/scan_results.json]
 
-Each tool runs cold in its own subprocess on the same folder (neardup with --no-cache), on
-all cores; wall time and peak RSS come from os.wait4. Every tool's output is turned into
-pairs and scored with `neardup.eval` against the same truth file (test split and whole set).
+Each tool runs cold in its own subprocess on the same folder (neardup with --no-cache, at its
+default preset), on all cores; wall time and peak RSS come from os.wait4. Every tool's output
+is scored with `neardup.eval` against the same truth file (test split and whole set), twice:
+its pairs, and the pairs its groups imply (for Immaculate, which reports groups, the same).
+neardup's reliability table (confidence against the share of true duplicates) is kept too.
 Peers: Immaculate (`pip install "immaculate[sscd]"`: methods pdq, sscd_distilled, sscd) and a
 plain imagehash pHash baseline (pairs within Hamming distance 8 of 64, checked exhaustively).
 Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq.
@@ -54,6 +56,7 @@ class Run:
     seconds: float
     peak_mb: float
     pairs: list[tuple[str, str, float]]
+    groups: list[list[str]]
 
 
 def timed(command: list[str], stdout_path: Path) -> tuple[float, float]:
@@ -71,11 +74,12 @@ def timed(command: list[str], stdout_path: Path) -> tuple[float, float]:
 def neardup_run(name: str, root: Path, tmp: Path, extra: list[str]) -> Run:
     out = tmp / f"{name}.json"
     command = [sys.executable, "-m", "neardup", "scan", str(root), "--no-cache", "--quiet"]
-    command += ["--json", str(out), "--threshold", "0.5", *extra]
+    command += ["--json", str(out), *extra]
     seconds, peak = timed(command, tmp / f"{name}.stdout")
     data = json.loads(out.read_text())
-    pairs = [(p["a"], p["b"], float(p["similarity"])) for p in data["pairs"]]
-    return Run(name, seconds, peak, pairs)
+    pairs = [(p["a"], p["b"], float(p["confidence"])) for p in data["pairs"]]
+    groups = [[g["keeper"]["path"], *(m["path"] for m in g["members"])] for g in data["groups"]]
+    return Run(name, seconds, peak, pairs, groups)
 
 
 def immaculate_run(method: str, root: Path, tmp: Path) -> Run:
@@ -86,21 +90,26 @@ def immaculate_run(method: str, root: Path, tmp: Path) -> Run:
     pairs = []
     for group in data["exact"] + data["near"]:
         pairs += [(a, b, 1.0) for a, b in itertools.combinations(group, 2)]
-    return Run(f"immaculate {method}", seconds, peak, pairs)
+    return Run(f"immaculate {method}", seconds, peak, pairs, data["exact"] + data["near"])
 
 
 def phash_run(root: Path, tmp: Path, radius: int = 8) -> Run:
     out = tmp / "phash.json"
     seconds, peak = timed([sys.executable, "-c", PHASH_SCRIPT, str(root), str(radius)], out)
     pairs = [tuple(p) for p in json.loads(out.read_text())]
-    return Run(f"imagehash phash (d<={radius})", seconds, peak, pairs)  # type: ignore[arg-type]
+    groups = [[a, b] for a, b, _ in pairs]  # pairs only: each pair counts as its own group
+    return Run(f"imagehash phash (d<={radius})", seconds, peak, pairs, groups)  # type: ignore[arg-type]
 
 
-def scores(report: EvalReport) -> tuple[float, float, float]:
+def scores(report: EvalReport, groups: bool = False) -> tuple[float, float, float, str]:
+    """Precision, recall, the worst edit kind's recall and its name (pairs or groups)."""
+    kinds = report.groups_per_kind if groups else report.per_kind
+    overall = report.groups if groups and report.groups is not None else report.overall
     worst = min(
-        (k.recall for k in report.per_kind if k.recall == k.recall and k.true_pairs), default=0.0
+        ((k.recall, k.kind) for k in kinds if k.recall == k.recall and k.true_pairs),
+        default=(0.0, "-"),
     )
-    return report.overall.precision, report.overall.recall, worst
+    return overall.precision, overall.recall, worst[0], worst[1]
 
 
 def main() -> int:
@@ -134,15 +143,17 @@ def main() -> int:
     for trial in trials:
         ordered = sorted(trial, key=lambda r: r.seconds)
         median = ordered[len(ordered) // 2]
-        runs.append(Run(median.name, median.seconds, max(r.peak_mb for r in trial), median.pairs))
+        peak = max(r.peak_mb for r in trial)
+        runs.append(Run(median.name, median.seconds, peak, median.pairs, median.groups))
     base = {r.name: r for r in runs}
     rows = []
     for run in runs:
         cut = presets["default"] if run.name.startswith("neardup") else 0.0
-        whole = evaluate(truth, run.pairs, threshold=cut)
-        test = evaluate(truth, run.pairs, threshold=cut, split="test")
-        p, r, worst = scores(whole)
-        tp, tr, tworst = scores(test)
+        whole = evaluate(truth, run.pairs, threshold=cut, groups=run.groups)
+        test = evaluate(truth, run.pairs, threshold=cut, split="test", groups=run.groups)
+        p, r, worst, _ = scores(whole)
+        tp, tr, tworst, tworst_kind = scores(test)
+        gp, gr, gworst, gworst_kind = scores(test, groups=True)
         rows.append(
             {
                 "tool": run.name,
@@ -158,7 +169,21 @@ def main() -> int:
                 "test_precision": round(tp, 4),
                 "test_recall": round(tr, 4),
                 "test_worst_kind_recall": round(tworst, 4),
+                "test_worst_kind": tworst_kind,
+                "test_group_precision": round(gp, 4),
+                "test_group_recall": round(gr, 4),
+                "test_group_worst_kind_recall": round(gworst, 4),
+                "test_group_worst_kind": gworst_kind,
+                "test_group_recall_per_kind": {
+                    k.kind: round(k.recall, 3) for k in test.groups_per_kind if k.true_pairs
+                },
                 "per_kind_recall": {k.kind: round(k.recall, 3) for k in whole.per_kind},
+                "test_reliability": [
+                    [b.low, b.high, b.pairs, round(b.confidence, 3), round(b.duplicates, 3)]
+                    for b in test.reliability
+                ]
+                if run.name.startswith("neardup")
+                else [],
             }
         )
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -172,16 +197,23 @@ def main() -> int:
     args.out.write_text(json.dumps(result, indent=2))
     print(f"{result['date']}, {machine}, {len(truth.images)} images, median of {args.repeat}\n")
     print(
-        "| tool | wall s | x Imm. distilled | x Imm. pdq | peak MiB | precision | recall "
-        "| worst kind | test P | test R |"
+        "| tool | wall s | x Imm. distilled | x Imm. pdq | peak MiB | test pairs P / R "
+        "| test groups P / R | worst kind (groups, test) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['tool']} | {row['seconds']} | {row['x_imm_distilled']} | {row['x_imm_pdq']} "
-            f"| {row['peak_mb']} | {row['precision']} | {row['recall']} "
-            f"| {row['worst_kind_recall']} | {row['test_precision']} | {row['test_recall']} |"
+            f"| {row['peak_mb']} | {row['test_precision']} / {row['test_recall']} "
+            f"| {row['test_group_precision']} / {row['test_group_recall']} "
+            f"| {row['test_group_worst_kind_recall']} ({row['test_group_worst_kind']}) |"
         )
+    for row in rows:
+        if row["test_reliability"]:
+            print(f"\n{row['tool']}: reliability on the test half")
+            print("| confidence | pairs | mean confidence | duplicates |\n|---|---|---|---|")
+            for low, high, n, mean, share in row["test_reliability"]:
+                print(f"| {low:.1f}-{high:.1f} | {n} | {mean:.3f} | {share:.3f} |")
     return 0
 
 

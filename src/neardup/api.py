@@ -15,7 +15,7 @@ from neardup.candidates import candidate_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
 from neardup.engines.local import default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
-from neardup.features.embed import MODELS
+from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
@@ -71,7 +71,7 @@ def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXEL
         pdq="pdq" in methods,
         imagehashes=tuple(m for m in methods if m in HASH_METHODS),
         models=models,
-        decode=DecodeSpec(max_pixels=max_pixels, min_side=256 if models else HASH_MIN_SIDE),
+        decode=DecodeSpec(max_pixels=max_pixels, min_side=EMBED_SIDE if models else HASH_MIN_SIDE),
     )
 
 
@@ -234,9 +234,8 @@ def verify_pairs(
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 a, b = by_paths[paths]
-                scored[a, b] = add_geometry(
-                    scored[a, b], geometry.score, geometry.inliers, methods, images[a], images[b]
-                )
+                check = (geometry.score, geometry.aligned, geometry.inliers)
+                scored[a, b] = add_geometry(scored[a, b], check, methods, images[a], images[b])
 
 
 def _confirm_pixels(
@@ -323,11 +322,12 @@ def compare(
     if needs_geometry(fused):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
-            fused = add_geometry(fused, geometry.score, geometry.inliers, fused_methods, fa, fb)
+            check = (geometry.score, geometry.aligned, geometry.inliers)
+            fused = add_geometry(fused, check, fused_methods, fa, fb)
             scored = Scored(
                 scored.similarity,
                 scored.confidence,
-                scored.scores | {"geometry": fused.scores["geometry"]},
+                scored.scores | {m: fused.scores[m] for m in ("geometry", "aligned")},
                 scored.evidence,
             )
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}

@@ -1,13 +1,15 @@
 """The fitted fusion: per-method scores of a pair -> a calibrated confidence that it is a copy.
 
-A logistic model over a few fixed features of the raw scores (each method's score and hinges
-on it, PDQ's hash quality, the geometric check, how the two frames' shapes differ). It is
-fitted on the calibration halves of the evaluation sets by `benchmarks/fit_fusion.py`, which
-writes the coefficients to `fusion_model.json` beside this module; nothing here was set by
-hand. `confidence` is calibrated: of the pairs at about 0.9, about 90 % are duplicates (the
-reliability table of `neardup eval` checks it).
+A small boosted-tree model (scikit-learn's histogram gradient boosting, log loss, each method's
+score constrained to raise confidence, never lower it) over each method's raw score, PDQ's hash
+quality, the geometric check and how the two frames' shapes differ. Trees, because the evidence
+interacts: a PDQ match means little on a flat picture, a high embedding score means little when
+the geometric check finds no shared frame. It is fitted on the calibration halves of the
+evaluation sets by `benchmarks/fit_fusion.py`, which writes `fusion_model.json` beside this
+module; nothing here was set by hand. `confidence` is calibrated: of the pairs at about 0.9,
+about 90 % are duplicates (the reliability table of `neardup eval` checks it).
 
-One model per set of fused methods (`pdq+sscd_distilled`, `pdq`, ...), and a second one per set
+One model per set of fused methods (`sscd_distilled+pdq`, `pdq`, ...), and a second one per set
 for pairs whose geometric check decided (`...+geometry`). A scan with methods no model was
 fitted for uses the model of the largest fitted subset of them; the other methods are
 reported, not fused.
@@ -35,6 +37,7 @@ MODEL_VERSION = 1
 EMBEDDINGS = ("sscd_distilled", "sscd")
 HASHES = ("pdq", "phash", "dhash", "ahash", "whash")
 GEOMETRY = "geometry"
+ALIGNED = "aligned"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,81 +55,83 @@ class PairFacts:
 def feature_names(key: str) -> list[str]:
     """The model's inputs for a method set, in order (the fit and the prediction share this)."""
     methods = key.split("+")
-    names: list[str] = []
-    for method in methods:
-        if method in EMBEDDINGS:
-            names += [method, f"{method}>0.5", f"{method}>0.7", f"{method}>0.85"]
-        elif method == "pdq":
-            names += ["pdq", "pdq>0.75", "pdq>0.9", "pdq*quality", "quality"]
-        elif method in HASHES:
-            names += [method, f"{method}>0.75", f"{method}>0.9"]
-        elif method == GEOMETRY:
-            names += ["geometry", "geometry>0.5", "geometry>0.7", "geometry*inliers", "inliers"]
-    embedding = next((m for m in methods if m in EMBEDDINGS), None)
-    if embedding and "pdq" in methods:
-        names.append(f"{embedding}*pdq")
+    names = [m for m in methods if m != GEOMETRY]
+    if "pdq" in methods:
+        names.append("quality")
+    if GEOMETRY in methods:
+        names += [GEOMETRY, ALIGNED, "inliers"]
     names.append("aspect")
     return names
+
+
+def monotone(key: str) -> list[int]:
+    """Per feature: +1 where a higher value may only raise confidence (scores), 0 elsewhere."""
+    scores = (*EMBEDDINGS, *HASHES, GEOMETRY, ALIGNED)
+    return [1 if name in scores else 0 for name in feature_names(key)]
 
 
 def design(key: str, raw: dict[str, FloatArray], facts: PairFacts) -> FloatArray:
     """The model's input matrix (pairs x features) for method set `key`; missing scores are 0."""
     n = len(facts.quality)
-    quality = np.clip(np.nan_to_num(facts.quality, nan=0.0), 0, 100) / 100.0
-    inliers = np.log1p(np.nan_to_num(facts.inliers, nan=0.0)) / np.log(401.0)
-
-    def score(method: str) -> FloatArray:
-        values = raw.get(method)
-        return np.zeros(n) if values is None else np.nan_to_num(values, nan=0.0)
-
     columns: dict[str, FloatArray] = {
-        "quality": quality,
-        "inliers": inliers,
-        "aspect": np.minimum(np.nan_to_num(facts.aspect, nan=0.0), 2.0),
+        "quality": np.nan_to_num(facts.quality, nan=0.0),
+        "inliers": np.nan_to_num(facts.inliers, nan=0.0),
+        "aspect": np.nan_to_num(facts.aspect, nan=0.0),
     }
-    for method in (*EMBEDDINGS, *HASHES, GEOMETRY):
-        s = score(method)
-        columns[method] = s
-        for cut in (0.5, 0.7, 0.75, 0.85, 0.9):
-            columns[f"{method}>{cut:g}"] = np.maximum(0.0, s - cut)
-    columns["pdq*quality"] = columns["pdq"] * quality
-    columns["geometry*inliers"] = columns["geometry"] * inliers
-    for method in EMBEDDINGS:
-        columns[f"{method}*pdq"] = columns[method] * columns["pdq"]
+    for name in feature_names(key):
+        if name not in columns:
+            values = raw.get(name)
+            columns[name] = np.zeros(n) if values is None else np.nan_to_num(values, nan=0.0)
     return np.stack([columns[name] for name in feature_names(key)], axis=1)
 
 
 @dataclass(frozen=True, slots=True)
+class Trees:
+    """A boosted ensemble as flat node arrays, all trees concatenated (`roots` index them)."""
+
+    roots: npt.NDArray[np.int64]
+    feature: npt.NDArray[np.int64]
+    threshold: FloatArray
+    left: npt.NDArray[np.int64]
+    right: npt.NDArray[np.int64]
+    value: FloatArray
+    leaf: npt.NDArray[np.bool_]
+    depth: int
+
+    def raw(self, x: FloatArray) -> FloatArray:
+        """Sum over trees of the leaf each row falls in (the log-odds, less the baseline)."""
+        n = len(x)
+        node = np.repeat(self.roots[None, :], n, axis=0)  # rows x trees
+        rows = np.arange(n)[:, None]
+        for _ in range(self.depth):
+            inner = ~self.leaf[node]
+            if not inner.any():
+                break
+            go_left = x[rows, self.feature[node]] <= self.threshold[node]
+            step = np.where(go_left, self.left[node], self.right[node])
+            node = np.where(inner, step, node)
+        total: FloatArray = self.value[node].sum(axis=1)
+        return total
+
+
+@dataclass(frozen=True, slots=True)
 class Model:
-    """One fitted logistic model: standardisation and coefficients for `feature_names(key)`."""
+    """One fitted model for `feature_names(key)`: a baseline log-odds plus boosted trees."""
 
     key: str
-    mean: FloatArray
-    scale: FloatArray
-    coef: FloatArray
-    intercept: float
+    baseline: float
+    trees: Trees
+    calibration: tuple[FloatArray, FloatArray]
+    """Isotonic map from the trees' probability to the share of duplicates, fitted on
+    out-of-fold predictions (the trees alone are over-confident on sources they never saw)."""
 
     def predict(self, raw: dict[str, FloatArray], facts: PairFacts) -> FloatArray:
         """Confidence in [0, 1] for each pair."""
-        x = (design(self.key, raw, facts) - self.mean) / self.scale
-        logit = x @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(logit, -40.0, 40.0)))
-
-    def contributions(self, raw: dict[str, FloatArray], facts: PairFacts) -> dict[str, FloatArray]:
-        """Each method's share of the logit (its features' terms, summed): what decided."""
-        terms = (design(self.key, raw, facts) - self.mean) / self.scale * self.coef
-        out: dict[str, FloatArray] = {}
-        for j, name in enumerate(feature_names(self.key)):
-            method = _owner(name)
-            if method is not None:
-                out[method] = out.get(method, 0.0) + terms[:, j]
-        return out
-
-
-def _owner(feature: str) -> str | None:
-    """The method a feature belongs to ("pdq>0.9" -> pdq); None for image facts."""
-    head = feature.replace(">", "*").split("*")[0]
-    return head if head in (*EMBEDDINGS, *HASHES, GEOMETRY) else None
+        logit = self.baseline + self.trees.raw(design(self.key, raw, facts))
+        probability = 1.0 / (1.0 + np.exp(-np.clip(logit, -40.0, 40.0)))
+        xs, ys = self.calibration
+        mapped: FloatArray = np.interp(probability, xs, ys)
+        return mapped
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,12 +176,24 @@ def models() -> dict[str, Model]:
 def _model(key: str, spec: dict[str, Any]) -> Model:
     if spec["features"] != feature_names(key):
         raise RuntimeError(f"{MODEL_FILE}: model {key} was fitted on other features; refit it")
+    nodes = spec["trees"]
     return Model(
         key,
-        np.asarray(spec["mean"], dtype=np.float64),
-        np.asarray(spec["scale"], dtype=np.float64),
-        np.asarray(spec["coef"], dtype=np.float64),
-        float(spec["intercept"]),
+        float(spec["baseline"]),
+        Trees(
+            np.asarray(nodes["roots"], dtype=np.int64),
+            np.asarray(nodes["feature"], dtype=np.int64),
+            np.asarray(nodes["threshold"], dtype=np.float64),
+            np.asarray(nodes["left"], dtype=np.int64),
+            np.asarray(nodes["right"], dtype=np.int64),
+            np.asarray(nodes["value"], dtype=np.float64),
+            np.asarray(nodes["leaf"], dtype=bool),
+            int(nodes["depth"]),
+        ),
+        (
+            np.asarray(spec["calibration"][0], dtype=np.float64),
+            np.asarray(spec["calibration"][1], dtype=np.float64),
+        ),
     )
 
 

@@ -11,6 +11,8 @@ What each per-method score means:
 - `geometry`: for pairs where it can change the verdict, the fraction of the smaller shared
   frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
   consistent geometry); absent when the check could not decide (too few keypoints).
+- `aligned`: with `geometry`, the correlation of the two pictures' grey levels over that
+  shared frame once aligned (`neardup.verify`): copies agree, look-alikes do not.
 
 Two numbers come out of them, and they answer different questions:
 - `similarity`: how alike the two pictures are: the embedding's cosine (the hashes' mean in a
@@ -210,16 +212,32 @@ def fuse_arrays(
                 pair_facts.quality[rows], pair_facts.aspect[rows], pair_facts.inliers[rows]
             )
             confidence[rows] = model.predict(part, part_facts)
-            shares = model.contributions(part, part_facts)
-            names = list(shares)
-            best = np.argmax(np.stack([shares[m] for m in names]), axis=0)
-            evidence[rows] = np.array(names, dtype=object)[best]
+            evidence[rows] = _deciding(fused, part, part_facts, confidence[rows], name != key)
     similarity = graded(raw, fused, n)
     exact = np.nan_to_num(raw["exact"], nan=0.0) >= 1.0 if "exact" in raw else np.zeros(n, bool)
     confidence = np.where(exact, 1.0, confidence)
     similarity = np.where(exact, IDENTICAL, similarity)
     evidence = np.where(exact, "exact", evidence)
     return np.round(similarity, 4), np.round(confidence, 4), [str(e) for e in evidence]
+
+
+def _deciding(
+    methods: list[str],
+    raw: dict[str, FloatArray],
+    pair_facts: PairFacts,
+    confidence: FloatArray,
+    geometry: bool,
+) -> npt.NDArray[Any]:
+    """The method whose score alone gives the highest confidence; "geometry" where the
+    geometric check lifted the pair above every method alone."""
+    singles = [m for m in methods if m in fusion.models() and m in raw]
+    if not singles:
+        return np.full(len(confidence), "none", dtype=object)
+    alone = np.stack([fusion.models()[m].predict(raw, pair_facts) for m in singles])
+    names = np.array(singles, dtype=object)[np.argmax(alone, axis=0)]
+    if geometry:
+        names = np.where(confidence > alone.max(axis=0), "geometry", names)
+    return names
 
 
 def graded(raw: dict[str, FloatArray], methods: Sequence[str], n: int) -> FloatArray:
@@ -278,12 +296,17 @@ def score_pairs(
 
 
 def add_geometry(
-    scored: Scored, geometry: float, inliers: int, methods: Sequence[str], a: Features, b: Features
+    scored: Scored,
+    check: tuple[float, float, int],
+    methods: Sequence[str],
+    a: Features,
+    b: Features,
 ) -> Scored:
-    """A pair rescored once its geometric check decided."""
+    """A pair rescored once its geometric check decided: (shared frame, aligned, inliers)."""
+    geometry, aligned, inliers = check
     pair_facts = facts([a, b], [(0, 1)])
     return fuse(
-        scored.scores | {"geometry": round(geometry, 4)},
+        scored.scores | {"geometry": round(geometry, 4), "aligned": round(aligned, 4)},
         methods,
         pdq_quality=float(pair_facts.quality[0]),
         aspect=float(pair_facts.aspect[0]),
