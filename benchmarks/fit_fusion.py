@@ -72,7 +72,7 @@ DEFAULT_KEY = "sscd_distilled+pdq"
 
 def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray]:
     """Raw scores, facts, geometry and labels of every candidate pair of one set's split."""
-    cached = work / f"pairs-v4-{set_dir.name}-{split}.npz"
+    cached = work / f"pairs-v5-{set_dir.name}-{split}.npz"
     if cached.exists():
         return dict(np.load(cached))
     truth = load_truth(str(set_dir / "truth.json"))
@@ -88,6 +88,7 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
     jobs = [(images[a].path, images[b].path) for a, b in pairs]
     geometry = np.full(len(pairs), np.nan)
     aligned = np.full(len(pairs), np.nan)
+    agree = np.full(len(pairs), np.nan)
     inliers = np.full(len(pairs), np.nan)
     row = {job: n for n, job in enumerate(jobs)}
     for chunk, out in map_batches(check_pairs, jobs, None, chunk=64):  # in completion order
@@ -96,6 +97,7 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
                 n = row[job]
                 geometry[n] = found_geometry.score
                 aligned[n] = found_geometry.aligned
+                agree[n] = found_geometry.agree
                 inliers[n] = found_geometry.inliers
     print(f"  {len(pairs)} pairs, geometry in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     groups = [truth.images[f.path].group if f.path in truth.images else None for f in images]
@@ -108,6 +110,7 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
     data |= {
         "geometry": geometry,
         "aligned": aligned,
+        "agree": agree,
         "inliers": inliers,
         "quality": pair_facts.quality,
         "aspect": pair_facts.aspect,
@@ -124,6 +127,7 @@ def split_raw(data: dict[str, np.ndarray], geometry: bool) -> dict[str, np.ndarr
     if geometry:
         raw["geometry"] = data["geometry"]
         raw["aligned"] = data["aligned"]
+        raw["agree"] = data["agree"]
     return raw
 
 

@@ -234,7 +234,7 @@ def verify_pairs(
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 a, b = by_paths[paths]
-                check = (geometry.score, geometry.aligned, geometry.inliers)
+                check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
                 scored[a, b] = add_geometry(scored[a, b], check, methods, images[a], images[b])
 
 
@@ -322,12 +322,12 @@ def compare(
     if needs_geometry(fused):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
-            check = (geometry.score, geometry.aligned, geometry.inliers)
+            check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
             fused = add_geometry(fused, check, fused_methods, fa, fb)
             scored = Scored(
                 scored.similarity,
                 scored.confidence,
-                scored.scores | {m: fused.scores[m] for m in ("geometry", "aligned")},
+                scored.scores | {m: fused.scores[m] for m in ("geometry", "aligned", "agree")},
                 scored.evidence,
             )
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}

@@ -38,6 +38,7 @@ EMBEDDINGS = ("sscd_distilled", "sscd")
 HASHES = ("pdq", "phash", "dhash", "ahash", "whash")
 GEOMETRY = "geometry"
 ALIGNED = "aligned"
+AGREE = "agree"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,14 +60,14 @@ def feature_names(key: str) -> list[str]:
     if "pdq" in methods:
         names.append("quality")
     if GEOMETRY in methods:
-        names += [GEOMETRY, ALIGNED, "inliers"]
+        names += [GEOMETRY, ALIGNED, AGREE, "inliers"]
     names.append("aspect")
     return names
 
 
 def monotone(key: str) -> list[int]:
     """Per feature: +1 where a higher value may only raise confidence (scores), 0 elsewhere."""
-    scores = (*EMBEDDINGS, *HASHES, GEOMETRY, ALIGNED)
+    scores = (*EMBEDDINGS, *HASHES, GEOMETRY, ALIGNED, AGREE)
     return [1 if name in scores else 0 for name in feature_names(key)]
 
 

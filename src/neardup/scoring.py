@@ -11,8 +11,9 @@ What each per-method score means:
 - `geometry`: for pairs where it can change the verdict, the fraction of the smaller shared
   frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
   consistent geometry); absent when the check could not decide (too few keypoints).
-- `aligned`: with `geometry`, the correlation of the two pictures' grey levels over that
-  shared frame once aligned (`neardup.verify`): copies agree, look-alikes do not.
+- `aligned`, `agree`: with `geometry`, the correlation of the two pictures' grey levels over
+  that shared frame once aligned, and the share of its pixels that agree (`neardup.verify`):
+  copies agree, look-alikes do not; an overlay lowers the first more than the second.
 
 Two numbers come out of them, and they answer different questions:
 - `similarity`: how alike the two pictures are: the embedding's cosine (the hashes' mean in a
@@ -297,16 +298,18 @@ def score_pairs(
 
 def add_geometry(
     scored: Scored,
-    check: tuple[float, float, int],
+    check: tuple[float, float, float, int],
     methods: Sequence[str],
     a: Features,
     b: Features,
 ) -> Scored:
-    """A pair rescored once its geometric check decided: (shared frame, aligned, inliers)."""
-    geometry, aligned, inliers = check
+    """A pair rescored once its geometric check decided: (shared frame, aligned, agree,
+    inliers)."""
+    geometry, aligned, agree, inliers = check
     pair_facts = facts([a, b], [(0, 1)])
     return fuse(
-        scored.scores | {"geometry": round(geometry, 4), "aligned": round(aligned, 4)},
+        scored.scores
+        | {"geometry": round(geometry, 4), "aligned": round(aligned, 4), "agree": round(agree, 4)},
         methods,
         pdq_quality=float(pair_facts.quality[0]),
         aspect=float(pair_facts.aspect[0]),

@@ -28,9 +28,14 @@ WEAK_SUPPORT = 25
 ALIGNED_SIDE = 64
 """Side at which aligned pixels are compared: coarse enough that blur, noise and compression
 do not matter, fine enough that different text or a moved subject does."""
-MIN_KEYPOINTS = 80
-"""Fewer keypoints in either picture (a smooth sky, a blurred copy) and the check cannot
+MIN_KEYPOINTS = 30
+"""Fewer keypoints in either picture (a flat graphic, a blurred copy) and the check cannot
 decide: it reports nothing rather than a false 'no geometry in common'."""
+FAST_THRESHOLDS = (7, 2)
+"""Corner contrast for ORB: the lower one is tried on smooth pictures (skies, gradients,
+wallpapers) where the first finds too few corners; RANSAC and the aligned pixels then tell
+whether the faint corners agree."""
+ENOUGH_KEYPOINTS = 150
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +54,15 @@ class Geometry:
     its share), low for look-alikes whose layout or background matched but whose content
     differs (two pages of one template, two frames of one scene)."""
 
+    agree: float = 0.0
+    """Share of the shared frame's pixels (at `ALIGNED_SIDE`) whose robustly normalised grey
+    levels agree: an overlay on a tenth of a copy leaves about 0.9, other content far less."""
+
     def swapped(self) -> Geometry:
         """The same finding with the two pictures' roles exchanged."""
-        return Geometry(self.matches, self.inliers, self.overlap_b, self.overlap_a, self.aligned)
+        return Geometry(
+            self.matches, self.inliers, self.overlap_b, self.overlap_a, self.aligned, self.agree
+        )
 
     @property
     def score(self) -> float:
@@ -73,9 +84,10 @@ class Verifier:
 
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
         self._cv2 = cv2
-        self._orb = cv2.ORB_create(  # type: ignore[attr-defined]
-            nfeatures=400, fastThreshold=7
-        )
+        self._orbs = [
+            cv2.ORB_create(nfeatures=400, fastThreshold=t)  # type: ignore[attr-defined]
+            for t in FAST_THRESHOLDS
+        ]
         self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._cache: OrderedDict[str, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
         self._cache_size = cache_size
@@ -100,7 +112,10 @@ class Verifier:
         return result
 
     def _describe(self, grey: Any) -> tuple[Any, Any, tuple[int, int]] | None:
-        points, descriptors = self._orb.detectAndCompute(grey, None)
+        for orb in self._orbs:
+            points, descriptors = orb.detectAndCompute(grey, None)
+            if descriptors is not None and len(points) >= ENOUGH_KEYPOINTS:
+                break
         if descriptors is None or len(points) < MIN_INLIERS:
             return None
         xy = np.array([p.pt for p in points], dtype=np.float32)
@@ -162,11 +177,14 @@ class Verifier:
             return Geometry(len(good), 0, 0.0, 0.0)
         inliers = int(mask.sum())
         overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
-        aligned = self._aligned(matrix, ka[3], kb[3]) if len(ka) > 3 and len(kb) > 3 else 0.0
-        return Geometry(len(good), inliers, overlap_a, overlap_b, aligned)
+        aligned, agree = (
+            self._aligned(matrix, ka[3], kb[3]) if len(ka) > 3 and len(kb) > 3 else (0.0, 0.0)
+        )
+        return Geometry(len(good), inliers, overlap_a, overlap_b, aligned, agree)
 
-    def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> float:
-        """Correlation of B with A warped into B's frame, over the pixels both cover."""
+    def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
+        """Correlation of B with A warped into B's frame, over the pixels both cover, and the
+        share of those pixels that agree (robust to an overlay, which lowers the first)."""
         cv2 = self._cv2
         hb, wb = grey_b.shape
         warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
@@ -179,11 +197,12 @@ class Verifier:
         small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
         inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
         if inside.sum() < 16:
-            return 0.0
+            return 0.0, 0.0
         x, y = small_a[inside], small_b[inside]
-        x, y = x - x.mean(), y - y.mean()
-        norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
-        return 0.0 if norm < 1e-6 else max(0.0, float((x * y).sum()) / norm)
+        xc, yc = x - x.mean(), y - y.mean()
+        norm = float(np.sqrt((xc * xc).sum() * (yc * yc).sum()))
+        correlation = 0.0 if norm < 1e-6 else max(0.0, float((xc * yc).sum()) / norm)
+        return correlation, _agreeing(x, y)
 
     def _overlap(
         self, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
@@ -199,6 +218,20 @@ class Verifier:
         if area <= 0 or scale2 <= 0:
             return 0.0, 0.0
         return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+
+
+AGREE_WITHIN = 0.5
+"""Robust z-scores (median, interquartile range) closer than this count as agreeing."""
+
+
+def _agreeing(x: Any, y: Any) -> float:
+    """Share of positions where two aligned grey samples agree after robust normalisation."""
+
+    def robust(v: Any) -> Any:
+        low, mid, high = np.percentile(v, (25, 50, 75))
+        return (v - mid) / max(float(high - low), 1.0)
+
+    return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
 
 
 _VERIFIER: Verifier | None = None
