@@ -108,7 +108,8 @@ def test_confidence_never_falls_as_a_score_rises(method: str, other: float) -> N
         for x in np.linspace(0, 1, 41)
     ]
     assert all(b >= a - 1e-6 for a, b in itertools.pairwise(values))
-    assert values[-1] > values[0]
+    if other > 0:  # a cosine of 0 says "different" whatever PDQ says: flat is fine there
+        assert values[-1] > values[0]
 
 
 def test_shared_frame_raises_confidence_over_no_shared_frame() -> None:
