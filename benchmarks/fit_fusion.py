@@ -11,7 +11,8 @@ each method's raw score, the image facts and the geometric check's result, then 
   constrained to raise confidence) per method set (`sscd_distilled+pdq`, `pdq`, `sscd`, ...),
   and one with the geometric check's score and inliers for pairs where the check decided;
 - the presets: the lowest confidence cut whose pair precision on the calibration halves is at
-  least 0.999 (strict), 0.995 (default), 0.98 (loose);
+  least 0.995 (strict), 0.99 (default), 0.97 (loose), at most 0.999 (where a target is out
+  of reach, strict is the top of the scale: pairs the model is most sure of);
 - the verify band: the range of geometry-free confidence where adding the check changed a
   verdict at any preset (1st to 99th percentile of those pairs), so scan runs the check only
   there.
@@ -38,8 +39,7 @@ from sklearn.isotonic import IsotonicRegression
 # Collecting the pairs needs no fusion: start from an empty one, whatever is installed.
 _EMPTY = Path(tempfile.mkdtemp()) / "empty.json"
 _EMPTY.write_text(
-    '{"version": 1, "models": {}, "presets": {"default": 0.5}, "verify_band": [1, 0],'
-    ' "verify_pdq_below": 0}'
+    '{"version": 1, "models": {}, "presets": {"default": 0.5}, "verify": [[0.5, 1, 0]]}'
 )
 os.environ["NEARDUP_FUSION_MODEL"] = str(_EMPTY)
 
@@ -66,13 +66,13 @@ KEYS = (
     "whash",
 )
 GEOMETRY_KEYS = ("sscd_distilled+pdq", "sscd+pdq", "sscd_distilled", "sscd")
-PRESET_PRECISION = {"strict": 0.999, "default": 0.995, "loose": 0.98}
+PRESET_PRECISION = {"strict": 0.995, "default": 0.99, "loose": 0.97}
 DEFAULT_KEY = "sscd_distilled+pdq"
 
 
 def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray]:
     """Raw scores, facts, geometry and labels of every candidate pair of one set's split."""
-    cached = work / f"pairs-v5-{set_dir.name}-{split}.npz"
+    cached = work / f"pairs-v6-{set_dir.name}-{split}.npz"
     if cached.exists():
         return dict(np.load(cached))
     truth = load_truth(str(set_dir / "truth.json"))
@@ -239,6 +239,43 @@ def select(data: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarra
     return {k: v[rows] for k, v in data.items()}
 
 
+CHECK_PAYS = 50
+"""The check runs only where it corrects, net of the verdicts it spoils, at least one verdict
+per this many pairs checked."""
+
+
+def band_for(without: np.ndarray, withgeo: np.ndarray, cut: float) -> tuple[float, float]:
+    """The confidence range (before the check) where checking pays at `cut`: the interval of
+    pairs, in order of confidence, with the largest (fixed - spoiled - checks / CHECK_PAYS),
+    found with Kadane's maximum-sum run."""
+    truth = LABEL_FOR_BAND[0]
+    order = np.argsort(without, kind="stable")
+    before = without[order] >= cut
+    after = withgeo[order] >= cut
+    label = truth[order]
+    gain = (after == label).astype(float) - (before == label).astype(float) - 1.0 / CHECK_PAYS
+    best, best_span, run, start = 0.0, (1.0, 0.0), 0.0, 0
+    for i, value in enumerate(gain):
+        if run <= 0.0:
+            run, start = 0.0, i
+        run += value
+        if run > best:
+            best, best_span = run, (start, i)
+    if best <= 0.0:
+        return 1.0, 0.0
+    low, high = without[order][int(best_span[0])], without[order][int(best_span[1])]
+    return float(np.floor(low * 1e4) / 1e4), float(np.ceil(high * 1e4) / 1e4)
+
+
+LABEL_FOR_BAND: list[np.ndarray] = []
+
+
+def checked(without: np.ndarray, withgeo: np.ndarray, cut: float) -> np.ndarray:
+    """Confidence as scan gives it at `cut`: with the check inside that cut's band."""
+    low, high = band_for(without, withgeo, cut)
+    return np.where((without >= low) & (without <= high), withgeo, without)
+
+
 def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> float:
     """The lowest cut whose precision (correct / predicted pairs) is at least `precision`."""
     order = np.argsort(-confidence, kind="stable")
@@ -246,9 +283,12 @@ def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> f
     counts = np.arange(1, len(order) + 1)
     ok = np.flatnonzero(hits / counts >= precision)
     if ok.size == 0:
-        return 1.0
+        return TOP_CUT
     # The last position where precision still holds, cut at that pair's confidence.
-    return float(np.round(confidence[order][ok[-1]], 3))
+    return min(TOP_CUT, float(np.round(confidence[order][ok[-1]], 3)))
+
+
+TOP_CUT = 0.999
 
 
 def main() -> None:
@@ -287,35 +327,33 @@ def main() -> None:
     # Presets and the verify band are chosen on out-of-fold, calibrated confidence: what a
     # model gives pairs it was not fitted on, as in use.
     label = data["label"]
+    LABEL_FOR_BAND.append(label)
     presets = {n: lowest_cut(withgeo, label, p) for n, p in PRESET_PRECISION.items()}
-    flips = np.zeros(len(label), dtype=bool)
-    for cut in presets.values():
-        flips |= (without >= cut) != (withgeo >= cut)
-    low, high = np.percentile(without[flips], [1, 99]) if flips.any() else (1.0, 0.0)
-    band = (float(np.round(low, 4)), float(np.round(high, 4)))
-    pdq = np.nan_to_num(data["raw:pdq"], nan=0.0)
-    above = flips & (without > band[1])
-    # Above the band, the pairs the check still flips rest on the embedding, not PDQ: check
-    # those with PDQ below the 98th percentile of the flipped ones.
-    gate = float(np.round(np.percentile(pdq[above], 98), 4)) if above.any() else 0.0
-    in_band = (without >= band[0]) & ((without <= band[1]) | (pdq < gate))
-    final = np.where(in_band, withgeo, without)
-    presets = {n: lowest_cut(final, label, p) for n, p in PRESET_PRECISION.items()}
+    presets = {
+        n: lowest_cut(checked(without, withgeo, c), label, PRESET_PRECISION[n])
+        for n, c in presets.items()
+    }
+    cuts = sorted({*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), *presets.values()})
+    table = [[cut, *band_for(without, withgeo, cut)] for cut in cuts]
     print(f"presets {presets}", file=sys.stderr)
-    print(
-        f"verify band {band}, above it pdq < {gate}: {int(in_band.sum())} of {len(label)} "
-        "pairs checked, "
-        f"{int((flips & in_band).sum())} of {int(flips.sum())} verdict changes inside",
-        file=sys.stderr,
-    )
     for name, cut in presets.items():
+        low, high = band_for(without, withgeo, cut)
+        final = checked(without, withgeo, cut)
+        in_band = (without >= low) & (without <= high)
+        flips = (without >= cut) != (withgeo >= cut)
         predicted = final >= cut
         precision = label[predicted].mean() if predicted.any() else float("nan")
         print(
-            f"  {name}: cut {cut}, pair precision {precision:.4f}, "
+            f"  {name}: cut {cut}, check where confidence in [{low}, {high}]: "
+            f"{int(in_band.sum())} of {len(label)} pairs, {int((flips & in_band).sum())} of "
+            f"{int(flips.sum())} verdict changes; pair precision {precision:.4f}, "
             f"{int((predicted & label).sum())} of {int(label.sum())} duplicate pairs",
             file=sys.stderr,
         )
+    final = checked(without, withgeo, presets["default"])
+    np.savez_compressed(
+        args.work / "out_of_fold.npz", without=without, withgeo=withgeo, label=label
+    )
     print("reliability, out of fold (default methods, as scan checks):", file=sys.stderr)
     for row in reliability(final.tolist(), label.tolist()):
         print(
@@ -328,8 +366,7 @@ def main() -> None:
         "version": fusion.MODEL_VERSION,
         "fitted_on": [f"{s.name} ({args.split})" for s in args.sets],
         "presets": presets,
-        "verify_band": list(band),
-        "verify_pdq_below": gate,
+        "verify": table,
         "models": models,
     }
     args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

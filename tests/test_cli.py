@@ -115,14 +115,8 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert member["format"] == "JPEG"
     # The geometric check adds its two scores where it ran.
     assert {"exact", "pdq", "sscd_distilled"} <= set(member["scores"])
-    assert set(member["scores"]) <= {
-        "exact",
-        "pdq",
-        "sscd_distilled",
-        "geometry",
-        "aligned",
-        "agree",
-    }
+    checks = {"thumb", "geometry", "aligned", "agree"}
+    assert set(member["scores"]) <= {"exact", "pdq", "sscd_distilled", *checks}
     assert 0.8 <= member["similarity"] < 1.0  # a re-encoded copy: alike, not identical
     assert PRESETS["default"] <= member["confidence"] <= 1.0
     assert member["matched"] == group["keeper"]["path"]
@@ -164,7 +158,11 @@ def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
     a, b = dup_dir / "astro.png", dup_dir / "astro_copy.jpg"
     assert main(["compare", str(a), str(b), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    assert set(ALL_METHODS) <= set(doc["scores"]) <= {*ALL_METHODS, "geometry", "aligned", "agree"}
+    assert (
+        set(ALL_METHODS)
+        <= set(doc["scores"])
+        <= {*ALL_METHODS, "thumb", "geometry", "aligned", "agree"}
+    )
     assert set(ALL_METHODS) == {
         "exact",
         "pdq",

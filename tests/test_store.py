@@ -136,7 +136,7 @@ def test_more_methods_recompute_fewer_reuse(
     computed.clear()
     fewer = run(folder, cache, methods="pdq")
     assert fewer.stats.from_cache == len(PHOTOS) and computed == []
-    assert all(set(p.scores) == {"exact", "pdq"} for p in fewer.pairs)
+    assert all(set(p.scores) == {"exact", "pdq", "thumb"} for p in fewer.pairs)
 
 
 def test_skips_are_cached_but_unreadable_files_are_retried(

@@ -108,8 +108,7 @@ def scan(
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    keep = cut if floor is None else min(floor, cut)
-    pairs = score_candidates(images, candidates, method_names, keep, verify, workers)
+    pairs = score_candidates(images, candidates, method_names, cut, verify, workers, floor=floor)
     _confirm_pixels(images, pairs, method_names, cut, cache)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
@@ -207,16 +206,20 @@ def score_candidates(
     cut: float,
     verify: bool,
     workers: int | None = None,
+    *,
+    floor: float | None = None,
 ) -> list[Pair]:
-    """Score every candidate; borderline embedding-only pairs get the geometric check."""
+    """Score every candidate; the geometric check runs where it can change the verdict at
+    `cut`. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
     ordered = sorted(candidates)
     scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
     if verify:
-        verify_pairs(images, scored, methods, workers)
+        verify_pairs(images, scored, methods, cut, workers)
+    keep = cut if floor is None else min(cut, floor)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
-        if s.confidence >= cut
+        if s.confidence >= keep
     ]
 
 
@@ -224,10 +227,11 @@ def verify_pairs(
     images: list[Features],
     scored: dict[tuple[int, int], Scored],
     methods: tuple[str, ...],
+    cut: float,
     workers: int | None = None,
 ) -> None:
-    """Run the geometric check on the pairs where it can change a verdict; rescore them."""
-    borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s))
+    """Run the geometric check on the pairs where it can change the verdict at `cut`."""
+    borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
     jobs = list(by_paths)
     for chunk, found in map_batches(check_pairs, jobs, None, workers=workers, chunk=64):
@@ -319,7 +323,7 @@ def compare(
     fa, fb = images
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
-    if needs_geometry(fused):
+    if any(needs_geometry(fused, cut) for cut in PRESETS.values()):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
             check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)

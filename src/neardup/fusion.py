@@ -37,6 +37,7 @@ MODEL_VERSION = 1
 EMBEDDINGS = ("sscd_distilled", "sscd")
 HASHES = ("pdq", "phash", "dhash", "ahash", "whash")
 GEOMETRY = "geometry"
+THUMB = "thumb"
 ALIGNED = "aligned"
 AGREE = "agree"
 
@@ -57,6 +58,7 @@ def feature_names(key: str) -> list[str]:
     """The model's inputs for a method set, in order (the fit and the prediction share this)."""
     methods = key.split("+")
     names = [m for m in methods if m != GEOMETRY]
+    names.append(THUMB)
     if "pdq" in methods:
         names.append("quality")
     if GEOMETRY in methods:
@@ -67,7 +69,7 @@ def feature_names(key: str) -> list[str]:
 
 def monotone(key: str) -> list[int]:
     """Per feature: +1 where a higher value may only raise confidence (scores), 0 elsewhere."""
-    scores = (*EMBEDDINGS, *HASHES, GEOMETRY, ALIGNED, AGREE)
+    scores = (*EMBEDDINGS, *HASHES, THUMB, GEOMETRY, ALIGNED, AGREE)
     return [1 if name in scores else 0 for name in feature_names(key)]
 
 
@@ -141,11 +143,14 @@ class Fitted:
 
     models: dict[str, Model]
     presets: dict[str, float]
-    verify_band: tuple[float, float]
-    """Confidence (without geometry) where the check changed verdicts in calibration."""
-    verify_pdq_below: float
-    """Above the band, pairs whose PDQ score is below this still get the check (crops and
-    look-alike textures rest on the embedding alone, however high it is)."""
+    verify: npt.NDArray[np.float64]
+    """Rows (cut, low, high): at that cut, the geometric check changed 99 % of the verdicts
+    it changed in calibration for pairs whose confidence without it was in [low, high]."""
+
+    def verify_band(self, cut: float) -> tuple[float, float]:
+        """Where the check is worth running at `cut` (the fitted row of the nearest cut)."""
+        row = self.verify[int(np.argmin(np.abs(self.verify[:, 0] - cut)))]
+        return float(row[1]), float(row[2])
 
 
 @cache
@@ -160,12 +165,10 @@ def fitted() -> Fitted:
     data = json.loads(text)
     if data.get("version") != MODEL_VERSION:
         raise RuntimeError(f"{MODEL_FILE}: expected version {MODEL_VERSION}")
-    band = data["verify_band"]
     return Fitted(
         {key: _model(key, spec) for key, spec in data["models"].items()},
         {name: float(cut) for name, cut in data["presets"].items()},
-        (float(band[0]), float(band[1])),
-        float(data["verify_pdq_below"]),
+        np.asarray(data["verify"], dtype=np.float64).reshape(-1, 3),
     )
 
 

@@ -56,6 +56,9 @@ class Features:
     """4 x 4 RGB average of the working picture: pixel-identical images have (almost) equal
     thumbs, so only those are decoded in full to confirm an exact match."""
     """Uniform borders removed before features, as (left, top, right, bottom) pixels."""
+    small: npt.NDArray[np.uint8] | None = None
+    """32 x 32 grey thumbnail of the trimmed picture, for the `thumb` score
+    (`neardup.features.thumbnail`)."""
     pdq: npt.NDArray[np.uint8] | None = None
     """8 x 32 bytes: the PDQ hash of the image and of its 7 other dihedral views
     (rotations by 90 degrees and flips); row 0 is the image as displayed."""

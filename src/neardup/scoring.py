@@ -8,6 +8,9 @@ What each per-method score means:
 - `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
   0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
   views were embedded.
+- `thumb`: for every pair, the correlation of the two 32 x 32 grey thumbnails in the best of
+  the 8 dihedral views (`neardup.features.thumbnail`): high for a recoloured, blurred or
+  re-encoded copy, low for a look-alike (two pages of one template, two frames of a scene).
 - `geometry`: for pairs where it can change the verdict, the fraction of the smaller shared
   frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
   consistent geometry); absent when the check could not decide (too few keypoints).
@@ -35,6 +38,7 @@ import numpy.typing as npt
 from neardup import fusion
 from neardup.features.exact import identical
 from neardup.features.hashes import hamming, hash_similarity
+from neardup.features.thumbnail import thumb_similarity
 from neardup.fusion import PairFacts
 from neardup.records import Features
 
@@ -87,6 +91,13 @@ def raw_scores(
             cache[key] = stack_feature(values(), shape, dtype)
         return cache[key]
 
+    thumbs, has_thumb = _stack("small", lambda: [f.small for f in images], (32, 32), np.uint8)
+    rows = np.flatnonzero(has_thumb[a] & has_thumb[b])
+    thumb = np.full(len(pairs), np.nan)
+    for start in range(0, len(rows), 8192):  # bounded memory: 8192 x 2 x 4 KiB
+        part = rows[start : start + 8192]
+        thumb[part] = thumb_similarity(thumbs[a[part]], thumbs[b[part]])
+    out["thumb"] = thumb
     for method in methods:
         if method == "exact":
             out["exact"] = _exact(images, a, b)
@@ -317,19 +328,16 @@ def add_geometry(
     )
 
 
-def needs_geometry(scored: Scored) -> bool:
-    """Whether the geometric check could change this pair's verdict at some preset.
+def needs_geometry(scored: Scored, cut: float) -> bool:
+    """Whether the geometric check could change this pair's verdict at `cut`.
 
-    Fitted with the fusion: below the band, and above it where PDQ agrees, the check changed
-    no verdict on the calibration halves, so it is not worth its decode and matching there.
+    Fitted with the fusion: outside the band, the check changed almost no verdict at that
+    cut on the calibration halves, so it is not worth its decode and matching there.
     """
-    shipped = fusion.fitted()
-    low, high = shipped.verify_band
     if scored.evidence == "exact" or not any(m in scored.scores for m in EMBEDDING_METHODS):
         return False
-    if scored.confidence < low:
-        return False
-    return scored.confidence <= high or scored.scores.get("pdq", 0.0) < shipped.verify_pdq_below
+    low, high = fusion.fitted().verify_band(cut)
+    return low <= scored.confidence <= high
 
 
 def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:

@@ -150,6 +150,8 @@ def encode_features(f: Features) -> tuple[str, bytes]:
         arrays.append(("pdq", f.pdq))
     if f.thumb is not None:
         arrays.append(("thumb", f.thumb))
+    if f.small is not None:
+        arrays.append(("small", f.small))
     arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
     arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items()]
     arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
@@ -199,6 +201,8 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
             f.pdq = array
         elif kind == "thumb":
             f.thumb = array
+        elif kind == "small":
+            f.small = array
         elif kind == "hash":
             f.hashes[key] = array
         elif kind == "emb":

@@ -12,9 +12,10 @@ from neardup.decode import DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
+from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
 
-FEATURES_VERSION = 5
+FEATURES_VERSION = 6
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -86,6 +87,7 @@ def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Feature
         pixel_hash=decoded.pixel_hash,
         trimmed=decoded.trimmed,
         thumb=thumb(decoded.rgb),
+        small=small_grey(decoded.rgb),
         jpeg_hash=jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None,
     )
     if config.pdq:
