@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck unit eval bench clean
+.PHONY: demo test lint typecheck unit eval fit bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "neardup needs Python >= 3.12 (pyenv: the .python-version file selects 3.12)")'
@@ -30,16 +30,26 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
-# The evaluation set and the benchmark against peers (minutes, not part of `make test`).
+# The three evaluation sets, the fusion refit and the benchmark against peers (minutes, not part
+# of `make test`). Sources come from Debian packages (`apt-get update` once, as root).
+SETS := eval-data eval-graphics eval-photos
+
 eval: $(STAMP)
 	PYTHON=$(BIN)/python sh benchmarks/fetch_wallpapers.sh || echo "wallpapers not fetched: the set uses the bundled photos only"
+	sh benchmarks/fetch_graphics_sources.sh || echo "graphics sources not fetched"
+	sh benchmarks/fetch_photo_sources.sh || echo "photo sources not fetched"
 	$(BIN)/python benchmarks/make_eval_set.py eval-data
-	$(BIN)/neardup eval eval-data/truth.json
+	$(BIN)/python benchmarks/make_set_graphics.py eval-graphics
+	$(BIN)/python benchmarks/make_set_photos.py eval-photos
+	for set in $(SETS); do $(BIN)/neardup eval $$set/truth.json --split test; done
+
+fit: $(STAMP)
+	$(BIN)/python benchmarks/fit_fusion.py $(SETS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	$(BIN)/python benchmarks/run_scan_bench.py eval-data
-	$(BIN)/python benchmarks/presets_report.py eval-data
+	for set in $(SETS); do $(BIN)/python benchmarks/run_scan_bench.py $$set --out benchmarks/scan_results_$$set.json; done
+	$(BIN)/python benchmarks/presets_report.py $(SETS)
 
 clean:
-	rm -rf $(VENV) example eval-data
+	rm -rf $(VENV) example $(SETS)

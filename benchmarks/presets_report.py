@@ -1,10 +1,11 @@
-"""Measure every preset on the evaluation set and write docs/presets.md.
+"""Measure every preset on the test halves of the evaluation sets and write docs/presets.md.
 
-    python benchmarks/presets_report.py eval-data [--out docs/presets.md]
+    python benchmarks/presets_report.py SET_DIR [SET_DIR ...] [--out docs/presets.md]
 
-One scan (default methods, feature cache in a temporary file), then pair precision and recall
-per edit kind at each preset, on the whole set and on the held-out test split (the curves in
-neardup.scoring were set by looking at the calibration split).
+For each set, the test half is scanned once per preset (features cached in a temporary file,
+so only scoring and the geometric check run again: where the check runs depends on the cut),
+then group precision and recall per edit kind: what a user acting on the groups gets. The
+presets and the fusion were fitted on the calibration halves only (benchmarks/fit_fusion.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from neardup import scan
-from neardup.eval import SWEEP, EvalReport, evaluate, load_truth
+from neardup.eval import EvalReport, evaluate, load_truth
 from neardup.scoring import PRESETS
 
 
@@ -26,17 +27,21 @@ def _n(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.3f}"
 
 
-def kind_table(reports: dict[str, EvalReport]) -> list[str]:
+def kind_rows(reports: dict[str, EvalReport]) -> list[str]:
+    """Group precision and recall per edit kind, one column pair per preset."""
     names = list(reports)
     lines = [
         "| edit kind | " + " | ".join(f"{n} P | {n} R" for n in names) + " |",
         "|---|" + "---|---|" * len(names),
     ]
     first = reports[names[0]]
-    for row, kind in enumerate(["overall", *(k.kind for k in first.per_kind)]):
+    assert first.groups is not None
+    for row, kind in enumerate(["all pairs", *(k.kind for k in first.groups_per_kind)]):
         cells = []
         for name in names:
-            score = reports[name].overall if row == 0 else reports[name].per_kind[row - 1]
+            report = reports[name]
+            assert report.groups is not None
+            score = report.groups if row == 0 else report.groups_per_kind[row - 1]
             cells += [_n(score.precision), _n(score.recall)]
         lines.append(f"| {kind} | " + " | ".join(cells) + " |")
     return lines
@@ -44,43 +49,43 @@ def kind_table(reports: dict[str, EvalReport]) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("data", type=Path)
+    parser.add_argument("sets", nargs="+", type=Path)
     parser.add_argument("--out", type=Path, default=Path("docs/presets.md"))
     args = parser.parse_args()
-    truth = load_truth(str(args.data / "truth.json"))
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        result = scan(sorted(truth.images), threshold=SWEEP[0], cache=os.path.join(tmp, "c"))
-        seconds = time.perf_counter() - start
-    pairs = [(result.path(p.a), result.path(p.b), p.similarity) for p in result.pairs]
     lines = [
-        "# Presets: precision and recall on the evaluation set",
+        "# Presets: group precision and recall on the test halves",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"by `python benchmarks/presets_report.py eval-data` (default methods: exact, pdq, "
-        f"sscd_distilled, with the geometric check). {len(result.images)} images from "
-        f"`benchmarks/make_eval_set.py`; scan took {seconds:.1f} s.",
+        "by `python benchmarks/presets_report.py " + " ".join(s.name for s in args.sets) + "` "
+        "(default methods: exact, pdq, sscd_distilled, thumbnail check, geometric check). "
+        "Presets are cuts on the calibrated `confidence`, chosen on the calibration halves "
+        "(`benchmarks/fit_fusion.py`): the lowest cut whose pair precision there is at least "
+        "0.995 (strict; at most 0.999), 0.99 (default), 0.97 (loose).",
         "",
-        "Pair precision: of the pairs reported, the share whose images come from one source "
-        "photo. Recall: of the (original, edited copy) pairs, the share reported. Hard "
-        "negatives (`tile`: crops of one texture photo; `frame`: frames of one video scene) "
-        "have only a precision row. See `neardup/eval.py` for the exact definitions.",
+        "Group precision: of the pairs the groups imply (every two images of a group), the "
+        "share from one source picture. Recall: of the (original, edited copy) pairs, the share "
+        "in one group. Negatives (tiles, templates, frames of a scene) have only a precision "
+        "row. Definitions: `neardup/eval.py`.",
         "",
-        "| preset | fused threshold |",
+        "| preset | confidence cut |",
         "|---|---|",
         *(f"| `{name}` | {cut} |" for name, cut in PRESETS.items()),
     ]
-    for split in (None, "test"):
-        reports = {
-            name: evaluate(truth, pairs, threshold=cut, split=split)
-            for name, cut in PRESETS.items()
-        }
-        title = "Whole set" if split is None else "Held-out test split only"
-        lines += ["", f"## {title}", "", *kind_table(reports)]
-    sweep = evaluate(truth, pairs, threshold=PRESETS["default"], sweep=SWEEP).sweep
-    lines += ["", "## Threshold sweep (whole set)", "", "| threshold | precision | recall | f1 |"]
-    lines += ["|---|---|---|---|"]
-    lines += [f"| {t} | {_n(p)} | {_n(r)} | {_n(f)} |" for t, p, r, f in sweep]
+    for folder in args.sets:
+        truth = load_truth(str(folder / "truth.json"))
+        paths = sorted(truth.subset("test"))
+        reports: dict[str, EvalReport] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            cache = os.path.join(tmp, "c")
+            for name, cut in PRESETS.items():
+                result = scan(paths, threshold=cut, cache=cache)
+                pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
+                groups = [
+                    [result.path(g.keeper), *(result.path(i) for i, _ in g.members)]
+                    for g in result.groups
+                ]
+                reports[name] = evaluate(truth, pairs, threshold=cut, split="test", groups=groups)
+        lines += ["", f"## {folder.name}: {len(paths)} test images", "", *kind_rows(reports)]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -102,7 +102,7 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert scan(dup_dir, "-q", "--json", target) == 0
     doc = json.loads(target.read_text(encoding="utf-8"))
     assert {"schema", "groups", "pairs", "skipped", "stats", "settings"} <= doc.keys()
-    assert doc["schema"] == "neardup.scan/1"
+    assert doc["schema"] == "neardup.scan/2"
     assert doc["stats"]["images"] == 3 and doc["stats"]["skipped"] == 1
     assert doc["stats"]["groups"] == 1 and doc["stats"]["pairs"] == 1
     assert doc["settings"]["threshold"] == PRESETS["default"]
@@ -132,7 +132,7 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
 def test_json_to_stdout_is_clean_json(dup_dir: Path, capsys: Capture) -> None:
     assert scan(dup_dir, "--json", "-") == 0
     doc = json.loads(capsys.readouterr().out)  # no table mixed in
-    assert doc["schema"] == "neardup.scan/1"
+    assert doc["schema"] == "neardup.scan/2"
 
 
 def test_csv_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:

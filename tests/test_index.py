@@ -278,11 +278,11 @@ def test_cli_index_commands(tmp_path: Path, collection: tuple[list[Path], list[P
     query = _cli("index", "query", str(second[0]), "--index", folder, "--no-cache", "--json", "-")
     out, _ = query.communicate()
     report = json.loads(out)
-    assert report["schema"] == "neardup.index-report/1"
+    assert report["schema"] == "neardup.index-report/2"
     assert report["images"][0]["status"] == "new"
     dup = _cli("index", "duplicates", "--index", folder, "--json", "-")
     out, _ = dup.communicate()
-    assert json.loads(out)["schema"] == "neardup.scan/1"
+    assert json.loads(out)["schema"] == "neardup.scan/2"
     info = _cli("index", "info", "--index", folder)
     out, _ = info.communicate()
     assert json.loads(out)["images"] == 12

@@ -138,7 +138,7 @@ def run(args: argparse.Namespace, write: Any) -> int:
 
 def report_dict(report: IndexReport) -> dict[str, Any]:
     return {
-        "schema": "neardup.index-report/1",
+        "schema": "neardup.index-report/2",
         "seconds": round(report.seconds, 3),
         "rebalanced": report.rebalanced,
         "rebalance_reason": report.rebalance_reason,

@@ -1,4 +1,4 @@
-"""The scan result as JSON, schema `neardup.scan/1` (documented in docs/schema.md).
+"""The scan result as JSON, schema `neardup.scan/2` (documented in docs/schema.md).
 
 Versioned: a consumer checks `schema`; fields are only ever added within a major version.
 """
@@ -11,7 +11,7 @@ from typing import Any
 from neardup import __version__
 from neardup.records import Features, Pair, ScanResult
 
-SCHEMA = "neardup.scan/1"
+SCHEMA = "neardup.scan/2"
 
 
 def _image(f: Features) -> dict[str, Any]:
