@@ -60,7 +60,7 @@ def main() -> int:
         "(default methods: exact, pdq, sscd_distilled, thumbnail check, geometric check). "
         "Presets are cuts on the calibrated `confidence`, chosen on the calibration halves "
         "(`benchmarks/fit_fusion.py`): the lowest cut whose pair precision there is at least "
-        "0.995 (strict; at most 0.999), 0.99 (default), 0.97 (loose).",
+        "0.999 (strict; at most 0.999), 0.995 (default), 0.98 (loose).",
         "",
         "Group precision: of the pairs the groups imply (every two images of a group), the "
         "share from one source picture. Recall: of the (original, edited copy) pairs, the share "

@@ -275,3 +275,13 @@ def test_keeper_prefers_the_copy_without_added_borders() -> None:
     big = image("big.jpg", 1280, 854, size=10_000)
     big.trimmed = (0, 2, 0, 2)
     assert keeper_rank(big) < keeper_rank(plain)
+
+
+def test_a_trim_a_row_off_does_not_make_the_bordered_copy_the_keeper() -> None:
+    """The demo's letterboxed copy: its trim leaves 600 x 405 against the plain 600 x 400."""
+    plain = image("plain.jpg", 600, 400, size=60_000)
+    boxed = image("boxed.jpg", 600, 560, size=50_000)
+    boxed.trimmed = (0, 77, 0, 78)
+    images = [boxed, plain]
+    [group] = build_groups(images, [pair(0, 1, 0.95)], THRESHOLD)
+    assert images[group.keeper].path == "plain.jpg"

@@ -29,12 +29,17 @@ from collections import defaultdict
 
 from neardup.records import Features, Group, Pair
 
+BORDER_HANDICAP = 0.9
+"""A copy with added borders (a tenth of its frame or more) must hold over 1/0.9 as many
+picture pixels to be kept over one without: a trim a row or two off must not decide."""
+
 
 def keeper_rank(image: Features) -> tuple[int, bool, int, str]:
-    """Sort key: highest resolution (borders excluded, within 2 %), then no added borders
-    (a tenth of the frame or more), then largest file, then path."""
-    steps = int(math.log(max(image.content_pixels, 1)) / math.log(1.02))
+    """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
+    by `BORDER_HANDICAP`), then no added borders, then largest file, then path."""
     bordered = image.content_pixels < 0.9 * image.pixels
+    effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
+    steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
     return (-steps, bordered, -image.size, image.path)
 
 
