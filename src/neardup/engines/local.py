@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -30,6 +31,27 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def die_with_parent() -> None:
+    """Worker start-up: on Linux, ask the kernel to kill this worker when its parent dies.
+
+    A forked worker inherits its parent's open files, the index's writer lock among them, and
+    both ends of the pool's pipes, so it never sees the parent go: after a `kill -9` of the
+    parent it would wait forever and hold the lock.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def map_batches[T, C, R](
     function: Callable[[list[T], C], list[R]],
     items: Sequence[T],
@@ -47,7 +69,7 @@ def map_batches[T, C, R](
         return
     method = "fork" if sys.platform == "linux" else "spawn"
     context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent)
     pending: dict[Future[list[R]], list[T]] = {}
     queue = iter(chunks)
     try:
