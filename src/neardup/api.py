@@ -90,8 +90,9 @@ def scan(
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
-    Returns every pair at or above the threshold with its per-method and fused similarity,
-    keeper-centred groups, and every file that could not be used with the reason.
+    Returns every pair whose confidence is at or above the threshold (a preset's cut unless
+    given) with its per-method scores, similarity and confidence, the groups (every found
+    pair kept, no chains: `neardup.groups`), and every file that could not be used, with why.
     `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
     `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
     groups are made from pairs at or above the cut only.
@@ -304,10 +305,11 @@ def compare(
     cache: CacheSetting = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Comparison:
-    """How similar two images are by every method, fused, and the verdict at each preset.
+    """How similar two images are by every method, how likely a copy, and the verdict at each
+    preset.
 
-    Every method is computed and reported; the fused similarity uses `methods` (the scan
-    default unless given), so it is the number `scan` would report for this pair.
+    Every method is computed and reported; similarity and confidence use `methods` (the scan
+    default unless given), so they are the numbers `scan` would report for this pair.
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
