@@ -244,11 +244,12 @@ CHECK_PAYS = 50
 per this many pairs checked."""
 
 
-def band_for(without: np.ndarray, withgeo: np.ndarray, cut: float) -> tuple[float, float]:
+def band_for(
+    without: np.ndarray, withgeo: np.ndarray, truth: np.ndarray, cut: float
+) -> tuple[float, float]:
     """The confidence range (before the check) where checking pays at `cut`: from the start
     of the run of pairs, in order of confidence, with the largest (fixed - spoiled - checks /
     CHECK_PAYS) (Kadane's maximum-sum run), up to 1."""
-    truth = LABEL_FOR_BAND[0]
     order = np.argsort(without, kind="stable")
     before = without[order] >= cut
     after = withgeo[order] >= cut
@@ -270,12 +271,9 @@ def band_for(without: np.ndarray, withgeo: np.ndarray, cut: float) -> tuple[floa
     return float(np.floor(low * 1e4) / 1e4), 1.0
 
 
-LABEL_FOR_BAND: list[np.ndarray] = []
-
-
-def checked(without: np.ndarray, withgeo: np.ndarray, cut: float) -> np.ndarray:
+def checked(without: np.ndarray, withgeo: np.ndarray, truth: np.ndarray, cut: float) -> np.ndarray:
     """Confidence as scan gives it at `cut`: with the check inside that cut's band."""
-    low, high = band_for(without, withgeo, cut)
+    low, high = band_for(without, withgeo, truth, cut)
     return np.where((without >= low) & (without <= high), withgeo, without)
 
 
@@ -330,18 +328,17 @@ def main() -> None:
     # Presets and the verify band are chosen on out-of-fold, calibrated confidence: what a
     # model gives pairs it was not fitted on, as in use.
     label = data["label"]
-    LABEL_FOR_BAND.append(label)
     presets = {n: lowest_cut(withgeo, label, p) for n, p in PRESET_PRECISION.items()}
     presets = {
-        n: lowest_cut(checked(without, withgeo, c), label, PRESET_PRECISION[n])
+        n: lowest_cut(checked(without, withgeo, label, c), label, PRESET_PRECISION[n])
         for n, c in presets.items()
     }
     cuts = sorted({*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), *presets.values()})
-    table = [[cut, *band_for(without, withgeo, cut)] for cut in cuts]
+    table = [[cut, *band_for(without, withgeo, label, cut)] for cut in cuts]
     print(f"presets {presets}", file=sys.stderr)
     for name, cut in presets.items():
-        low, high = band_for(without, withgeo, cut)
-        final = checked(without, withgeo, cut)
+        low, high = band_for(without, withgeo, label, cut)
+        final = checked(without, withgeo, label, cut)
         in_band = (without >= low) & (without <= high)
         flips = (without >= cut) != (withgeo >= cut)
         predicted = final >= cut
@@ -353,7 +350,7 @@ def main() -> None:
             f"{int((predicted & label).sum())} of {int(label.sum())} duplicate pairs",
             file=sys.stderr,
         )
-    final = checked(without, withgeo, presets["default"])
+    final = checked(without, withgeo, label, presets["default"])
     np.savez_compressed(
         args.work / "out_of_fold.npz", without=without, withgeo=withgeo, label=label
     )
