@@ -46,11 +46,11 @@ os.environ["NEARDUP_FUSION_MODEL"] = str(_EMPTY)
 from neardup import fusion  # noqa: E402
 from neardup.api import compute_features, feature_config  # noqa: E402
 from neardup.candidates import candidate_pairs  # noqa: E402
-from neardup.engines.local import map_batches  # noqa: E402
+from neardup.engines.local import LocalEngine  # noqa: E402
 from neardup.eval import load_truth, reliability  # noqa: E402
 from neardup.scoring import ALL_METHODS, facts, raw_scores  # noqa: E402
 from neardup.sources import collect  # noqa: E402
-from neardup.verify import check_pairs  # noqa: E402
+from neardup.verify import VERIFY  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "src" / "neardup" / fusion.MODEL_FILE
@@ -91,7 +91,7 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
     agree = np.full(len(pairs), np.nan)
     inliers = np.full(len(pairs), np.nan)
     row = {job: n for n, job in enumerate(jobs)}
-    for chunk, out in map_batches(check_pairs, jobs, None, chunk=64):  # in completion order
+    for chunk, out in LocalEngine().map(VERIFY, jobs):  # in completion order
         for job, found_geometry in zip(chunk, out, strict=True):
             if found_geometry is not None:
                 n = row[job]

@@ -64,3 +64,33 @@ def test_workers_die_when_their_parent_is_killed() -> None:
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(_alive(pid) for pid in workers), "workers outlived their killed parent"
+
+
+def _pid_state() -> tuple[int, list[int]]:
+    return os.getpid(), []
+
+
+def _record(state: tuple[int, list[int]], items: list[int]) -> list[tuple[int, int, int]]:
+    """Each result: (item squared, the pid that made the state, calls this state has seen)."""
+    pid, calls = state
+    calls.append(1)
+    return [(i * i, pid, len(calls)) for i in items]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_stage_state_is_made_once_per_worker(workers: int) -> None:
+    from neardup.engines.base import Stage
+    from neardup.engines.local import LocalEngine
+
+    stage = Stage("square", _pid_state, _record, chunk=4)
+    items = list(range(100))
+    seen: dict[int, int] = {}
+    results: dict[int, int] = {}
+    for chunk, out in LocalEngine(workers).map(stage, items):
+        assert len(chunk) == len(out)
+        for item, (square, pid, calls) in zip(chunk, out, strict=True):
+            results[item] = square
+            seen[pid] = max(seen.get(pid, 0), calls)
+    assert results == {i: i * i for i in items}
+    assert sum(seen.values()) == 25  # every chunk ran on a state made once per worker
+    assert len(seen) <= workers

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from neardup.candidates import candidate_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
-from neardup.engines.local import default_workers, map_batches
+from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
@@ -34,7 +34,7 @@ from neardup.scoring import (
 )
 from neardup.sources import collect
 from neardup.store import FeatureStore, default_cache_path
-from neardup.verify import check_pairs
+from neardup.verify import VERIFY, check_pairs
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
@@ -235,7 +235,7 @@ def verify_pairs(
     borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
     jobs = list(by_paths)
-    for chunk, found in map_batches(check_pairs, jobs, None, workers=workers, chunk=64):
+    for chunk, found in LocalEngine(workers).map(VERIFY, jobs):
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 a, b = by_paths[paths]

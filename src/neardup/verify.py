@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.engines.base import Stage
 
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
@@ -234,12 +235,17 @@ def _agreeing(x: Any, y: Any) -> float:
     return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
 
 
-_VERIFIER: Verifier | None = None
+def _check_chunk(verifier: Verifier, pairs: list[tuple[str, str]]) -> list[Geometry | None]:
+    return [verifier.check(a, b) for a, b in pairs]
 
 
-def check_pairs(pairs: list[tuple[str, str]], _config: object = None) -> list[Geometry | None]:
-    """Batch stage: the geometric check for each (path, path); one verifier per process."""
-    global _VERIFIER
-    if _VERIFIER is None:
-        _VERIFIER = Verifier()
-    return [_VERIFIER.check(a, b) for a, b in pairs]
+VERIFY: Stage[tuple[str, str], Verifier, Geometry | None] = Stage(
+    "verify", Verifier, _check_chunk, chunk=64
+)
+"""The check as an engine stage: (path, path) pairs in, geometry out; one verifier (and its
+keypoint cache) per worker."""
+
+
+def check_pairs(pairs: list[tuple[str, str]]) -> list[Geometry | None]:
+    """The geometric check for each (path, path), in this process."""
+    return _check_chunk(Verifier(), pairs)

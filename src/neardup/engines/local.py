@@ -1,9 +1,8 @@
-"""The local engine: run a batch stage over chunks of work in a process pool.
+"""The local engine: run a stage over chunks of work in this process or a process pool.
 
-An engine decides where a stage runs, never what it does: `map_batches` takes the same pure
-batch function the Ray engine would map. Results come back as each chunk finishes, so the
-caller can store them (and an interrupted run loses at most the chunks in flight). Small jobs
-run in this process: starting workers costs more than decoding a handful of images.
+Small jobs run in this process (starting workers costs more than decoding a handful of
+images); larger ones in forked worker processes, each of which makes the stage's state once
+(`Stage.setup`) and keeps it for every chunk it runs. Workers die with their parent.
 """
 
 from __future__ import annotations
@@ -14,11 +13,9 @@ import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from typing import TypeVar
+from typing import Any
 
-T = TypeVar("T")
-R = TypeVar("R")
-C = TypeVar("C")
+from neardup.engines.base import Stage
 
 INLINE_BELOW = 24
 """Fewer items than this run in-process."""
@@ -52,6 +49,80 @@ def die_with_parent() -> None:
         os._exit(1)
 
 
+# A worker process runs one stage; its state lives here for the worker's lifetime. This is
+# the engine's per-worker storage (what a Ray actor's attributes are), not stage state.
+_WORKER: dict[str, Any] = {}
+
+
+def _start_worker(stage: Stage[Any, Any, Any]) -> None:
+    die_with_parent()
+    _WORKER["stage"] = stage
+    _WORKER["state"] = stage.setup()
+
+
+def _run_chunk(items: list[Any]) -> list[Any]:
+    stage: Stage[Any, Any, Any] = _WORKER["stage"]
+    return stage.run(_WORKER["state"], items)
+
+
+class LocalEngine:
+    """Stages on this machine: in-process for small jobs, else a pool of `workers` processes."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self._workers = workers or default_workers()
+
+    @property
+    def workers(self) -> int:
+        return self._workers
+
+    def map[T, S, R](
+        self, stage: Stage[T, S, R], items: Sequence[T]
+    ) -> Iterator[tuple[list[T], list[R]]]:
+        """Yield (chunk, results) for consecutive chunks of `items`, in completion order."""
+        chunks = [list(items[i : i + stage.chunk]) for i in range(0, len(items), stage.chunk)]
+        if self._workers <= 1 or len(items) < INLINE_BELOW:
+            if chunks:
+                state = stage.setup()
+                for part in chunks:
+                    yield part, stage.run(state, part)
+            return
+        method = "fork" if sys.platform == "linux" else "spawn"
+        pool = ProcessPoolExecutor(
+            max_workers=self._workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_worker,
+            initargs=(stage,),
+        )
+        pending: dict[Future[list[R]], list[T]] = {}
+        queue = iter(chunks)
+        try:
+            for part in queue:
+                pending[pool.submit(_run_chunk, part)] = part
+                if len(pending) >= self._workers * 2:
+                    break
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    part = pending.pop(future)
+                    for nxt in queue:
+                        pending[pool.submit(_run_chunk, nxt)] = nxt
+                        break
+                    yield part, future.result()
+        finally:
+            for future in pending:
+                future.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        """Nothing held between calls: each `map` makes and ends its own pool."""
+
+
+def _call_plain[T, C, R](
+    function: Callable[[list[T], C], list[R]], config: C, _state: None, items: list[T]
+) -> list[R]:
+    return function(items, config)
+
+
 def map_batches[T, C, R](
     function: Callable[[list[T], C], list[R]],
     items: Sequence[T],
@@ -60,32 +131,16 @@ def map_batches[T, C, R](
     workers: int | None = None,
     chunk: int = 16,
 ) -> Iterator[tuple[list[T], list[R]]]:
-    """Yield (chunk, function(chunk, config)) for consecutive chunks, in completion order."""
-    workers = workers or default_workers()
-    chunks = [list(items[i : i + chunk]) for i in range(0, len(items), chunk)]
-    if workers <= 1 or len(items) < INLINE_BELOW:
-        for part in chunks:
-            yield part, function(part, config)
-        return
-    method = "fork" if sys.platform == "linux" else "spawn"
-    context = multiprocessing.get_context(method)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=die_with_parent)
-    pending: dict[Future[list[R]], list[T]] = {}
-    queue = iter(chunks)
-    try:
-        for part in queue:
-            pending[pool.submit(function, part, config)] = part
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                part = pending.pop(future)
-                for nxt in queue:
-                    pending[pool.submit(function, nxt, config)] = nxt
-                    break
-                yield part, future.result()
-    finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+    """Yield (chunk, function(chunk, config)) for consecutive chunks, in completion order:
+    a stateless stage on a `LocalEngine`."""
+    from functools import partial
+
+    from neardup.engines.base import no_state
+
+    stage: Stage[T, None, R] = Stage(
+        getattr(function, "__name__", "stage"),
+        no_state,
+        partial(_call_plain, function, config),
+        chunk,
+    )
+    yield from LocalEngine(workers).map(stage, items)
