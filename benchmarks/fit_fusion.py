@@ -44,10 +44,10 @@ _EMPTY.write_text(
 os.environ["NEARDUP_FUSION_MODEL"] = str(_EMPTY)
 
 from neardup import fusion  # noqa: E402
-from neardup.api import compute_features, feature_config  # noqa: E402
-from neardup.candidates import candidate_pairs  # noqa: E402
 from neardup.engines.local import LocalEngine  # noqa: E402
 from neardup.eval import load_truth, reliability  # noqa: E402
+from neardup.index.neighbours import pairs_within  # noqa: E402
+from neardup.pipeline import compute_features, feature_config  # noqa: E402
 from neardup.scoring import ALL_METHODS, facts, raw_scores  # noqa: E402
 from neardup.sources import collect  # noqa: E402
 from neardup.verify import VERIFY  # noqa: E402
@@ -79,9 +79,11 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
     paths = sorted(truth.subset(split))
     found = collect(paths)
     config = feature_config(ALL_METHODS)
-    images, skipped, _ = compute_features(found.files, config, work / "features.sqlite", None, None)
+    images, skipped, _ = compute_features(
+        found.files, config, work / "features.sqlite", LocalEngine()
+    )
     print(f"{set_dir.name}: {len(images)} images, {len(skipped)} skipped", file=sys.stderr)
-    pairs = sorted(candidate_pairs(images, ALL_METHODS))
+    pairs = sorted(pairs_within(images, ALL_METHODS, "sscd_distilled"))
     raw = raw_scores(images, pairs, ALL_METHODS)
     pair_facts = facts(images, pairs)
     start = time.perf_counter()

@@ -16,8 +16,9 @@ from PIL import Image, ImageEnhance, ImageFilter
 
 import neardup
 from neardup import fusion
-from neardup.api import compute_features, feature_config, parse_methods
+from neardup.engines.local import LocalEngine
 from neardup.features.hashes import hamming, hash_similarity
+from neardup.pipeline import compute_features, feature_config, parse_methods
 from neardup.records import Features
 from neardup.scoring import (
     ALL_METHODS,
@@ -371,7 +372,9 @@ def test_stronger_edits_never_score_higher(
         for n, edit in enumerate(steps):
             make.image(tmp_path / f"{kind}-{n}.png", edit(original))
     found = collect([str(tmp_path)])
-    images, _, _ = compute_features(found.files, feature_config(DEFAULT_METHODS), False, 1, None)
+    images, _, _ = compute_features(
+        found.files, feature_config(DEFAULT_METHODS), False, LocalEngine(1)
+    )
     position = {Path(f.path).stem: i for i, f in enumerate(images)}
     for kind, steps in SERIES.items():
         pairs = [(position["original"], position[f"{kind}-{n}"]) for n in range(len(steps))]

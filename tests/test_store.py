@@ -40,13 +40,13 @@ def folder(photo_dir: Callable[..., Path]) -> Path:
 def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The names of the files whose features are computed (not taken from the cache)."""
     names: list[str] = []
-    real = neardup.api.extract_batch
+    real = neardup.pipeline.extract_batch
 
     def counting(files: list[FileRef], config: Any) -> Any:
         names.extend(Path(ref.path).name for ref in files)
         return real(files, config)
 
-    monkeypatch.setattr(neardup.api, "extract_batch", counting)
+    monkeypatch.setattr(neardup.pipeline, "extract_batch", counting)
     return names
 
 

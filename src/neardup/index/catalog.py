@@ -27,7 +27,6 @@ callable by hand). No image is lost: rows are only relabelled.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import shutil
@@ -41,16 +40,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup.features.exact import IDENTITY_KEYS
+from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.engines.base import Engine
 from neardup.index.base import ClusteredIndex
 from neardup.index.growth import fit_centroids, rebalance_reason
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.matching import classify, match
 from neardup.index.neighbours import (
-    PdqHashes,
+    EXACT_BELOW,
+    CandidateSearch,
     embedding_matrix,
     vector_index,
-    vector_neighbours,
 )
 from neardup.index.report import IndexReport
 from neardup.index.storage import (
@@ -64,7 +64,9 @@ from neardup.index.storage import (
     transaction,
     write_lock,
 )
+from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
 from neardup.records import Features, FileRef, ScanResult
+from neardup.sources import collect
 from neardup.store import decode_features, encode_features
 
 
@@ -82,8 +84,6 @@ class ImageIndex:
         """Row id -> position in `images`."""
         self.by_path: dict[str, int] = {}
         """Path -> row id."""
-        self.identity: dict[tuple[str, str], int] = {}
-        """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
         self.ivf: ClusteredIndex | None = None
         self.trained_on = 0
         self.generation = 0
@@ -92,10 +92,18 @@ class ImageIndex:
         """Mean similarity of held-out vectors to their nearest centroid, at training time."""
         self.fit_added = (0.0, 0)
         """(sum, count) of that similarity for the images added since training (drift)."""
-        self._pdq = PdqHashes()
+        self.search = CandidateSearch(settings.methods)
+        """Exact-copy and hash candidates (the vector index is `ivf`)."""
+        self.copies: dict[str, Features] = {}
+        """Features of the exact copies this handle added (their own size, format, file)."""
         self.aliases: dict[str, int] = {}
         """Exact copies (same bytes or pixels) of a stored image: path -> its row id. Stored
         once, reported in every duplicate group their image is in."""
+
+    @property
+    def identity(self) -> dict[tuple[str, str], int]:
+        """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
+        return self.search.identity
 
     # ---- opening and creating ---------------------------------------------------------------
 
@@ -124,6 +132,13 @@ class ImageIndex:
         db = connect(path / "index.sqlite")
         create_schema(db, settings.to_meta())
         return cls(path, db, settings)
+
+    @classmethod
+    def in_memory(cls, settings: Settings) -> ImageIndex:
+        """An index that lives in memory only: what `scan` puts the scanned images in."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        create_schema(db, settings.to_meta())
+        return cls(Path(":memory:"), db, settings)
 
     load = open
 
@@ -169,7 +184,8 @@ class ImageIndex:
         for row_id, path, size, mtime, _, meta, data in rows:
             features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
             self._remember(row_id, features)
-        self._pdq.add(self.images, self.ids)
+        self.search = CandidateSearch(self.settings.methods, large=len(self.ids) >= EXACT_BELOW)
+        self.search.add(self.images, self.ids)
         self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
         if centroids is not None:
             self.centroids = centroids
@@ -196,17 +212,12 @@ class ImageIndex:
     def _remember(self, row_id: int, features: Features) -> None:
         self.positions[row_id] = len(self.images)
         self.by_path[features.path] = row_id
-        for key in IDENTITY_KEYS:
-            value = getattr(features, key)
-            if value is not None:
-                self.identity.setdefault((key, value), row_id)
         self.images.append(features)
         self.ids.append(row_id)
 
     def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
         """(position in `images`, indexed row id) for every candidate the index proposes."""
-        yield from vector_neighbours(self.ivf, images, self.settings.model)
-        yield from self._pdq.near(images, self.positions)
+        yield from self.search.near(images, self.positions, self.ivf, self.settings.model)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)
@@ -227,27 +238,38 @@ class ImageIndex:
         cache: Any = None,
         workers: int | None = None,
         progress: Any = None,
+        engine: Engine | None = None,
+        report: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> tuple[ImageIndex, IndexReport]:
-        """Create an index from `paths`: features, k-means on a sample, every image stored."""
-        from neardup.api import parse_methods
+        """Create an index from `paths`: features, k-means on a sample, every image stored.
+        `report=False` skips matching the images against one another (the report then lists
+        no duplicates: `duplicates()` finds them all, as `scan` does)."""
         from neardup.features.embed import MODELS
         from neardup.scoring import threshold_for
 
         method_names = parse_methods(methods)
         models = [m for m in method_names if m in MODELS]
-        if not models:
-            raise ValueError("an index needs an embedding method (sscd_distilled or sscd)")
         settings = Settings(
             methods=method_names,
-            model=models[0],
+            model=models[0] if models else "",
             nprobe=nprobe,
             cluster_size=cluster_size,
             threshold=threshold_for(preset, threshold),
         )
         with write_lock(Path(folder)):
             index = cls.create(folder, settings)
-            report = index._add(paths, store=True, cache=cache, workers=workers, progress=progress)
-        return index, report
+            found = index._add(
+                paths,
+                store=True,
+                cache=cache,
+                workers=workers,
+                progress=progress,
+                engine=engine,
+                match_batch=report,
+                max_pixels=max_pixels,
+            )
+        return index, found
 
     def add(self, paths: Iterable[str], **options: Any) -> IndexReport:
         """Report each new image's duplicates in the index, then store the new images."""
@@ -265,8 +287,7 @@ class ImageIndex:
         if int(meta.get("generation", "0")) == self.generation:
             return
         self.images, self.ids = [], []
-        self.positions, self.by_path, self.identity = {}, {}, {}
-        self._pdq.clear()
+        self.positions, self.by_path = {}, {}
         self.ivf = None
         self._read_state(meta)
         self._load()
@@ -295,22 +316,39 @@ class ImageIndex:
         workers: int | None = None,
         progress: Any = None,
         verify: bool = True,
+        engine: Engine | None = None,
+        match_batch: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> IndexReport:
-        from neardup.api import compute_features, feature_config
-        from neardup.sources import collect
-
         start = time.perf_counter()
         found = collect([str(p) for p in paths])
-        config = dataclasses.replace(
-            feature_config(self.settings.methods), flip_views=(self.settings.model,)
-        )
-        new, skipped, _ = compute_features(found.files, config, cache, workers, progress)
-        skipped = found.skipped + skipped
-        lacking = [f for f in new if self.settings.model not in f.embeddings]
+        config = feature_config(self.settings.methods, max_pixels)
+        run_on = local_engine(engine, workers)
+        new, skipped, _ = compute_features(found.files, config, cache, run_on, progress)
+        report = self.take(new, store=store, engine=run_on, verify=verify, match_batch=match_batch)
+        report.skipped = found.skipped + skipped
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def take(
+        self,
+        new: list[Features],
+        *,
+        store: bool,
+        engine: Engine,
+        verify: bool = True,
+        match_batch: bool = True,
+    ) -> IndexReport:
+        """Classify images whose features are made (already indexed or new), match the new
+        ones against the index (and one another, with `match_batch`), store them if asked.
+        The caller holds the write lock when storing."""
+        lacking = [
+            f for f in new if self.settings.model and self.settings.model not in f.embeddings
+        ]
         if lacking:
             raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
         entries, fresh, replaced = classify(self, new)
-        matches = match(self, fresh, workers=workers, verify=verify)
+        matches = match(self, fresh, engine=engine, verify=verify) if match_batch else {}
         for entry, features in zip(entries, new, strict=True):
             if entry.status != "already indexed":
                 entry.duplicates = matches.get(features.path, [])
@@ -322,12 +360,12 @@ class ImageIndex:
             if e.same_as is not None and e.same_as != e.path and e.path not in self.aliases
         }
         sizes = {f.path: (f.size, f.mtime_ns) for f in new}
+        if store:
+            self.copies.update((f.path, f) for f in new if f.path in copies)
         if store and (fresh or copies):
             self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
             reason = self._maybe_rebalance()
-        return IndexReport(
-            entries, skipped, time.perf_counter() - start, reason is not None, reason
-        )
+        return IndexReport(entries, [], 0.0, reason is not None, reason)
 
     def _store(
         self,
@@ -343,18 +381,19 @@ class ImageIndex:
                 self._bump()
                 self._insert_aliases(copies, {})
             return
-        vectors = self._vectors(fresh)
-        trained_now = self.ivf is None
-        if trained_now:
-            self._train(
-                np.concatenate([self._vectors(self.images), vectors]) if self.images else vectors
-            )
-        assert self.ivf is not None and self.centroids is not None
-        clusters = self.ivf.assign(vectors)[:, 0]
+        vectors = self._vectors(fresh) if self.settings.model else None
+        clusters = np.zeros(len(fresh), dtype=np.int64)
         fit_sum, fit_n = self.fit_added
-        if not trained_now:  # images the centroids were not trained on: watch their fit
-            fit = np.einsum("nd,nd->n", vectors, self.centroids[clusters])
-            fit_sum, fit_n = fit_sum + float(fit.sum()), fit_n + len(fit)
+        if vectors is not None:  # a hash-only index keeps no vectors and no clusters
+            trained_now = self.ivf is None
+            if trained_now:
+                everything = [self._vectors(self.images), vectors] if self.images else [vectors]
+                self._train(np.concatenate(everything))
+            assert self.ivf is not None and self.centroids is not None
+            clusters = self.ivf.assign(vectors)[:, 0]
+            if not trained_now:  # images the centroids were not trained on: watch their fit
+                fit = np.einsum("nd,nd->n", vectors, self.centroids[clusters])
+                fit_sum, fit_n = fit_sum + float(fit.sum()), fit_n + len(fit)
         rows = []
         for f, cluster in zip(fresh, clusters.tolist(), strict=True):
             meta, data = encode_features(f)
@@ -381,8 +420,14 @@ class ImageIndex:
             self._forget(replaced)
         for row_id, f in zip(ids, fresh, strict=True):
             self._remember(row_id, f)
-        self._pdq.add(fresh, ids)
-        self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
+        if not self.search.large and len(self.images) >= EXACT_BELOW:
+            # Past the crossover: the hashes move to the multi-index hash (rebuilt once).
+            self.search = CandidateSearch(self.settings.methods, large=True)
+            self.search.add(self.images, self.ids)
+        else:
+            self.search.add(fresh, ids)
+        if self.ivf is not None and vectors is not None:
+            self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 
     def _insert_aliases(
         self, copies: dict[str, tuple[str, int, int]], new_ids: dict[str, int]
@@ -398,11 +443,18 @@ class ImageIndex:
 
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
-        centroids, fit = fit_centroids(vectors, self.settings.cluster_size)
+        centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
         self.ivf = vector_index(centroids, self.settings.nprobe)
         with transaction(self.db):
             self._write_centroids(centroids, len(vectors), fit)
         self._trained(centroids, len(vectors), fit)
+
+    def _cluster_size(self, n: int) -> int:
+        """Members per cluster to train for: all of them (one cluster, exact search) below
+        the crossover where IVF starts to pay, unless the index was built with its own size."""
+        if n < EXACT_BELOW and self.settings.cluster_size == CLUSTER_SIZE:
+            return max(1, n)
+        return self.settings.cluster_size
 
     def _write_centroids(
         self, centroids: npt.NDArray[np.float32], trained_on: int, fit_expected: float
@@ -461,7 +513,7 @@ class ImageIndex:
         if not self.images:
             return
         vectors = self._vectors(self.images)
-        centroids, fit = fit_centroids(vectors, self.settings.cluster_size)
+        centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
         ivf = vector_index(centroids, self.settings.nprobe)
         clusters = ivf.assign(vectors)[:, 0].tolist()
         with transaction(self.db):
@@ -528,9 +580,10 @@ class ImageIndex:
             self.ivf.remove(np.array(ids, dtype=np.int64))
         keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
         self.images, self.ids = [], []
-        self.positions, self.by_path, self.identity = {}, {}, {}
+        self.positions, self.by_path = {}, {}
         for row_id, f in keep:
             self._remember(row_id, f)
+        self.search.reset_identity(self.images, self.ids)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -541,13 +594,24 @@ class ImageIndex:
         preset: str | None = None,
         workers: int | None = None,
         verify: bool = True,
+        engine: Engine | None = None,
+        floor: float | None = None,
+        cache: Any = False,
     ) -> ScanResult:
         """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
         from neardup.index.duplicates import all_duplicates
 
-        return all_duplicates(
-            self, threshold=threshold, preset=preset, workers=workers, verify=verify
+        result = all_duplicates(
+            self,
+            local_engine(engine, workers),
+            threshold=threshold,
+            preset=preset,
+            verify=verify,
+            floor=floor,
+            cache=cache,
         )
+        result.settings["index"] = str(self.folder)
+        return result
 
     def info(self) -> dict[str, Any]:
         """Counts, cluster sizes and their spread, and the settings the index was built with."""

@@ -1,32 +1,34 @@
-"""Every duplicate group in an index: candidates from its clusters (and PDQ hashes), scored
-and grouped exactly as `scan` does, exact copies (aliases) added back."""
+"""Every duplicate group in an index: each stored image's candidates from the one candidate
+search (its clusters, its hashes, its exact copies), scored and grouped by the pipeline's
+stages, exact copies (aliases) added back. `scan` is this, on an index of the scanned images."""
 
 from __future__ import annotations
 
 import dataclasses
 import time
-from typing import TYPE_CHECKING
 
-from neardup.candidates import candidate_pairs
+from neardup.engines.base import Engine
 from neardup.groups import build_groups
+from neardup.index.view import IndexView
+from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
-
-if TYPE_CHECKING:
-    from neardup.index.catalog import ImageIndex
+from neardup.scoring import threshold_for
 
 
 def all_duplicates(
-    index: ImageIndex,
+    index: IndexView,
+    engine: Engine,
     *,
     threshold: float | None = None,
     preset: str | None = None,
-    workers: int | None = None,
     verify: bool = True,
+    floor: float | None = None,
+    cache: CacheSetting = False,
 ) -> ScanResult:
-    """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
-    from neardup.api import score_candidates
-    from neardup.scoring import threshold_for
+    """Every duplicate group in the index, found cluster by cluster, in scan's schema.
 
+    `floor` (for evaluation) also returns scored pairs below the cut, down to that
+    confidence; groups are made from pairs at or above the cut only."""
     start = time.perf_counter()
     cut = (
         index.settings.threshold
@@ -39,27 +41,33 @@ def all_duplicates(
         b = index.positions[row_id]
         if a != b:
             candidates.add((min(a, b), max(a, b)))
-    exact_only = tuple(m for m in ("exact",) if m in index.settings.methods)
-    candidates |= candidate_pairs(images, exact_only)
+    found = time.perf_counter()
+    methods = index.settings.methods
     pairs: list[Pair] = score_candidates(
-        images, candidates, index.settings.methods, cut, verify, workers
+        images, candidates, methods, cut, verify, engine, floor=floor
     )
+    confirm_pixels(images, pairs, methods, cache)
     images, pairs = with_aliases(index, images, pairs)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
+    scored = time.perf_counter()
     groups = build_groups(images, pairs, cut)
-    elapsed = round(time.perf_counter() - start, 3)
+    done = time.perf_counter()
+    seconds = {
+        "candidates": round(found - start, 3),
+        "scoring": round(scored - found, 3),
+        "groups": round(done - scored, 3),
+    }
     stats = Stats(
         files_found=len(images),
         images=len(images),
         candidates=len(candidates),
         pairs=len(pairs),
         groups=len(groups),
-        seconds={"duplicates": elapsed, "total": elapsed},
+        seconds=seconds | {"total": round(done - start, 3)},
     )
     settings: dict[str, object] = {
-        "methods": list(index.settings.methods),
+        "methods": list(methods),
         "threshold": cut,
-        "index": str(index.folder),
         "nprobe": index.settings.nprobe,
         "clusters": index.ivf.nlist if index.ivf else 0,
     }
@@ -67,7 +75,7 @@ def all_duplicates(
 
 
 def with_aliases(
-    index: ImageIndex, images: list[Features], pairs: list[Pair]
+    index: IndexView, images: list[Features], pairs: list[Pair]
 ) -> tuple[list[Features], list[Pair]]:
     """Add each exact copy: paired with its image (exact) and with all of its matches."""
     if not index.aliases:
@@ -82,7 +90,7 @@ def with_aliases(
         if row_id not in index.positions:
             continue
         source = index.positions[row_id]
-        copy = dataclasses.replace(images[source], path=path)
+        copy = index.copies.get(path) or dataclasses.replace(images[source], path=path)
         images.append(copy)
         me = len(images) - 1
         out.append(Pair(source, me, 1.0, 1.0, {"exact": 1.0}, "exact"))

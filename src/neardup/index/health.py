@@ -4,19 +4,17 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from neardup.index.storage import read_meta
+from neardup.index.view import IndexView
 from neardup.records import FileRef
 from neardup.store import decode_features
 
-if TYPE_CHECKING:
-    from neardup.index.catalog import ImageIndex
 
-
-def info(index: ImageIndex) -> dict[str, Any]:
+def info(index: IndexView) -> dict[str, Any]:
     """Counts, cluster sizes and their spread, and the settings the index was built with."""
     meta = read_meta(index.db)
     sizes = index.ivf.cluster_sizes() if index.ivf is not None else np.zeros(0, dtype=np.int64)
@@ -57,7 +55,7 @@ def info(index: ImageIndex) -> dict[str, Any]:
     }
 
 
-def check(index: ImageIndex) -> list[str]:
+def check(index: IndexView) -> list[str]:
     """Problems found by a full consistency check (an empty list means consistent)."""
     problems: list[str] = []
     status = index.db.execute("PRAGMA integrity_check").fetchone()[0]

@@ -4,19 +4,17 @@ JPEG data), or new, and which stored images each new one duplicates, with scores
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from neardup.candidates import candidate_pairs
+from neardup.engines.base import Engine
 from neardup.features.exact import IDENTITY_KEYS
+from neardup.index.neighbours import pairs_within
 from neardup.index.report import Entry, Match
+from neardup.index.view import IndexView
+from neardup.pipeline import score_candidates
 from neardup.records import Features
-
-if TYPE_CHECKING:
-    from neardup.index.catalog import ImageIndex
 
 
 def classify(
-    index: ImageIndex, new: list[Features]
+    index: IndexView, new: list[Features]
 ) -> tuple[list[Entry], list[Features], list[int]]:
     """Entries for every new image, the images to match and store (not already indexed by
     bytes or pixels), and the rows they replace (an indexed path whose file changed)."""
@@ -52,11 +50,9 @@ def classify(
 
 
 def match(
-    index: ImageIndex, fresh: list[Features], *, workers: int | None, verify: bool
+    index: IndexView, fresh: list[Features], *, engine: Engine, verify: bool
 ) -> dict[str, list[Match]]:
     """Score each new image against the members of its nearest clusters (and the batch)."""
-    from neardup.api import score_candidates
-
     if not fresh:
         return {}
     images = index.images + fresh
@@ -64,10 +60,10 @@ def match(
     candidates: set[tuple[int, int]] = set()
     for n, row_id in index.indexed_neighbours(fresh):
         candidates.add((index.positions[row_id], offset + n))
-    for a, b in candidate_pairs(fresh, index.settings.methods):
+    for a, b in pairs_within(fresh, index.settings.methods, index.settings.model):
         candidates.add((offset + a, offset + b))
     pairs = score_candidates(
-        images, candidates, index.settings.methods, index.settings.threshold, verify, workers
+        images, candidates, index.settings.methods, index.settings.threshold, verify, engine
     )
     found: dict[str, list[Match]] = {}
     for pair in sorted(pairs, key=lambda p: -p.confidence):

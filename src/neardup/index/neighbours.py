@@ -1,6 +1,16 @@
-"""Where the image index looks for a new image's duplicates: the vector index (each embedding
-and its mirrored view, nprobe clusters only) and a PDQ multi-index hash (turned and mirrored
-copies, which embeddings miss). Only the images these propose are scored."""
+"""The one candidate search: which images an image is compared with, in `scan` and in the
+persistent index alike.
+
+- exact copies: the same bytes, pixel or JPEG-picture hash (a star around the first image);
+- embeddings: the nearest vectors by cosine, k at a time and widened while the k-th is still
+  above the floor, of each embedding (and its mirrored view where one was made), in the vector
+  index: exact search below `EXACT_BELOW` images, the IVF index's nprobe clusters above;
+- PDQ: every dihedral view of each hash against the stored hashes: exhaustive (k nearest
+  within `PDQ_RADIUS`, widened the same way) below `EXACT_BELOW`, a multi-index hash (exact
+  32-bit sub-hash buckets, `PDQ_MULTI_RADIUS`) above, where scanning every hash does not pay;
+- the imagehash family (phash, dhash, ahash, whash), when asked for: exhaustive Hamming.
+Memory is N x k, never N x N. Only the pairs this proposes are scored.
+"""
 
 from __future__ import annotations
 
@@ -11,21 +21,30 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex, neighbour_pairs
-from neardup.index.exact import ExactIndex
+from neardup.index.exact import ExactIndex, HammingIndex
 from neardup.index.ivf import IVFIndex
 from neardup.records import Features
+from neardup.scoring import HASH_METHODS
 
 K_NEIGHBOURS = 16
 FLOOR = 0.3
 """Cosine below which an embedding neighbour is not worth scoring."""
-PDQ_RADIUS = 40
-"""Bits: PDQ views closer than this to an indexed hash are candidates (similarity ~0.69)."""
+PDQ_RADIUS = 96
+"""Bits: a PDQ similarity of 0.25; presets start far above."""
+PDQ_MULTI_RADIUS = 40
+"""Bits, for the multi-index hash of large collections (similarity ~0.69)."""
+HASH64_RADIUS = 20
+EXACT_BELOW = 8_192
+"""Collections smaller than this are searched exactly (one cluster, every PDQ hash): below
+it IVF's training and probing cost about as much as comparing everything
+(benchmarks/crossover.py, RESULTS.md), and exact search finds every neighbour."""
 
 
 def vector_index(centroids: npt.NDArray[np.float32], nprobe: int) -> ClusteredIndex:
-    """Where an index keeps its vectors: the IVF index, or plain exact search while the
-    collection is too small for more than one cluster (the same answers, nothing to train)."""
+    """Where vectors are kept: the IVF index, or plain exact search while the collection is
+    too small for more than one cluster (the same answers, nothing to train)."""
     if len(centroids) == 1:
         return ExactIndex(int(centroids.shape[1]))
     return IVFIndex(centroids, nprobe=nprobe)
@@ -41,52 +60,162 @@ def vector_neighbours(
 ) -> Iterator[tuple[int, int]]:
     """(position in `images`, indexed id) for the nearest indexed vectors of each embedding
     and of its mirrored view."""
-    if index is None or not len(index) or not images:
+    if index is None or not len(index) or not images or not model:
         return
     for q, row_id, _ in neighbour_pairs(
-        index, embedding_matrix(images, model), k=K_NEIGHBOURS, min_similarity=FLOOR
+        index, embedding_matrix(images, model), k=K_NEIGHBOURS + 1, min_similarity=FLOOR
     ):
         yield q, row_id
     flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
     if flips:
         mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
-        for q, row_id, _ in neighbour_pairs(index, mirrored, k=K_NEIGHBOURS, min_similarity=FLOOR):
+        for q, row_id, _ in neighbour_pairs(
+            index, mirrored, k=K_NEIGHBOURS + 1, min_similarity=FLOOR
+        ):
             yield flips[q], row_id
 
 
-class PdqHashes:
-    """Every stored image's PDQ hash in a multi-index hash (exact sub-hash buckets), so the
-    eight views of a new image find hashes within PDQ_RADIUS without scanning them all."""
+class HashSearch:
+    """Stored hashes of one method, searched by Hamming distance from any number of views.
 
-    def __init__(self) -> None:
-        self._index: Any = faiss.IndexBinaryMultiHash(256, 8, 32)
+    Exhaustive: the k nearest, widened while the k-th is within the radius (so a hundred
+    copies of one picture are all found). Multi-index (`multi=True`, 256-bit PDQ only): hashes
+    sharing an exact 32-bit sub-hash, within `PDQ_MULTI_RADIUS`. Removed ids linger and are
+    skipped through `alive`.
+    """
+
+    def __init__(self, method: str, *, multi: bool = False) -> None:
+        self.method = method
+        self.bits = 256 if method == "pdq" else 64
+        self.multi = multi and method == "pdq"
+        self.radius = (
+            PDQ_MULTI_RADIUS if self.multi else PDQ_RADIUS if method == "pdq" else HASH64_RADIUS
+        )
+        self._flat = HammingIndex(self.bits)
+        self._index: Any = faiss.IndexBinaryMultiHash(256, 8, 32) if self.multi else None
         self._ids: list[int] = []
 
-    def add(self, images: Sequence[Features], ids: Sequence[int]) -> None:
-        rows = [(i, f.pdq[0]) for i, f in zip(ids, images, strict=True) if f.pdq is not None]
-        if rows:
-            self._index.add(np.ascontiguousarray(np.stack([code for _, code in rows])))
-            self._ids.extend(i for i, _ in rows)
+    def _views(self, f: Features) -> npt.NDArray[np.uint8] | None:
+        if self.method == "pdq":
+            return f.pdq
+        code = f.hashes.get(self.method)
+        return None if code is None else code[None, :]
 
-    def clear(self) -> None:
-        self._index.reset()
-        self._ids = []
+    def add(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        rows = [
+            (i, v[0]) for i, f in zip(ids, images, strict=True) if (v := self._views(f)) is not None
+        ]
+        if not rows:
+            return
+        codes = np.ascontiguousarray(np.stack([code for _, code in rows]))
+        (self._index if self.multi else self._flat).add(codes)
+        self._ids.extend(i for i, _ in rows)
+
+    def __len__(self) -> int:
+        return len(self._ids)
 
     def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, stored id) for every view within the radius; ids not in
-        `alive` (removed images linger in the hash index) are skipped."""
-        if not self._ids:
+        """(position in `images`, stored id) for every view within the radius."""
+        which = [n for n, f in enumerate(images) if self._views(f) is not None]
+        if not self._ids or not which:
             return
-        which = [n for n, f in enumerate(images) if f.pdq is not None]
-        if not which:
-            return
-        views = np.stack([images[n].pdq for n in which])  # type: ignore[misc]
+        views = np.stack([self._views(images[n]) for n in which])  # type: ignore[misc]
         for view in range(views.shape[1]):
-            lims, _, found = self._index.range_search(
-                np.ascontiguousarray(views[:, view]), PDQ_RADIUS
-            )
-            for q, n in enumerate(which):
-                for hit in found[lims[q] : lims[q + 1]].tolist():
-                    row_id = self._ids[hit]
-                    if row_id in alive:
+            queries = np.ascontiguousarray(views[:, view])
+            hits = self._multi(queries) if self.multi else self._exhaustive(queries)
+            for q, hit in hits:
+                row_id = self._ids[hit]
+                if row_id in alive:
+                    yield which[q], row_id
+
+    def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+        lims, _, found = self._index.range_search(queries, self.radius)
+        for q in range(len(queries)):
+            for hit in found[lims[q] : lims[q + 1]].tolist():
+                yield q, hit
+
+    def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+        rows_left = np.arange(len(queries))
+        total = len(self._ids)
+        k = min(K_NEIGHBOURS + 1, total)
+        while rows_left.size:
+            distances, found = self._flat.search(queries[rows_left], k)
+            hit_r, hit_c = np.nonzero((distances <= self.radius) & (found >= 0))
+            for r, c in zip(hit_r.tolist(), hit_c.tolist(), strict=True):
+                yield int(rows_left[r]), int(found[r, c])
+            if k >= total:
+                break
+            rows_left = rows_left[distances[:, -1] <= self.radius]
+            k = min(total, k * 4)
+
+
+class CandidateSearch:
+    """Every candidate source but the vectors, for a set of stored images: exact copies and
+    the hashes. The vector index is kept by its owner (it is trained, saved and rebalanced),
+    and searched here through `vector_neighbours`."""
+
+    def __init__(self, methods: Sequence[str], *, large: bool = False) -> None:
+        self.methods = tuple(methods)
+        self.large = large
+        self.hashes = [
+            HashSearch(m, multi=large) for m in self.methods if m == "pdq" or m in HASH_METHODS
+        ]
+        self.identity: dict[tuple[str, str], int] = {}
+
+    def add(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        for features, row_id in zip(images, ids, strict=True):
+            for key in IDENTITY_KEYS:
+                value = getattr(features, key)
+                if value is not None:
+                    self.identity.setdefault((key, value), row_id)
+        for search in self.hashes:
+            search.add(images, ids)
+
+    def reset_identity(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        """Rebuild the exact-copy map from the images that remain (after a removal)."""
+        self.identity = {}
+        for features, row_id in zip(images, ids, strict=True):
+            for key in IDENTITY_KEYS:
+                value = getattr(features, key)
+                if value is not None:
+                    self.identity.setdefault((key, value), row_id)
+
+    def near(
+        self,
+        images: Sequence[Features],
+        alive: Container[int],
+        vectors: ClusteredIndex | None,
+        model: str,
+    ) -> Iterator[tuple[int, int]]:
+        """(position in `images`, stored id) for every candidate: exact copies, vector
+        neighbours, hash neighbours. An image may meet itself; callers drop that pair."""
+        if "exact" in self.methods:
+            for n, features in enumerate(images):
+                for key in IDENTITY_KEYS:
+                    value = getattr(features, key)
+                    row_id = None if value is None else self.identity.get((key, value))
+                    if row_id is not None and row_id in alive:
                         yield n, row_id
+        yield from vector_neighbours(vectors, images, model)
+        for search in self.hashes:
+            yield from search.near(images, alive)
+
+
+def pairs_within(
+    images: Sequence[Features], methods: Sequence[str], model: str
+) -> set[tuple[int, int]]:
+    """Candidate pairs (i < j) among `images` alone, by the same search (exact search, as
+    for a collection below `EXACT_BELOW`): a batch matched against itself."""
+    search = CandidateSearch(methods)
+    ids = list(range(len(images)))
+    search.add(images, ids)
+    vectors: ClusteredIndex | None = None
+    usable = bool(model) and all(model in f.embeddings for f in images)
+    if usable and len(images) > 1:
+        vectors = ExactIndex(int(images[0].embeddings[model].shape[0]))
+        vectors.add(embedding_matrix(images, model), np.array(ids, dtype=np.int64))
+    pairs: set[tuple[int, int]] = set()
+    for a, b in search.near(images, range(len(images)), vectors, model if usable else ""):
+        if a != b:
+            pairs.add((a, b) if a < b else (b, a))
+    return pairs

@@ -19,9 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from neardup import __version__
 from neardup.features.extract import FEATURES_VERSION
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.version import __version__
 
 FORMAT = "neardup.index/1"
 
@@ -154,5 +154,5 @@ def check_compatible(folder: Path, meta: dict[str, str]) -> None:
         )
     from neardup.features.embed import MODELS
 
-    if meta.get("model") not in MODELS:
+    if meta.get("model") and meta.get("model") not in MODELS:
         raise IndexError_(f"{folder} uses model {meta.get('model')!r}, which is not installed")

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from neardup import __version__
 from neardup.records import Features, Pair, ScanResult
+from neardup.version import __version__
 
 SCHEMA = "neardup.scan/2"
 

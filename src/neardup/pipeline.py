@@ -1,0 +1,233 @@
+"""The stages every front end drives, wired once: features, candidate scoring with the
+geometric check, pixel confirmation.
+
+    files --features--> Features (from the store where unchanged)
+    candidate pairs --score--> Pair (per-method scores, fusion, the check where it can
+                               change a verdict, pixel-identical pairs confirmed)
+
+`scan`, the persistent index (`neardup.index.catalog`), `compare` and the benchmarks call
+these and nothing else; an `Engine` decides where each batch stage runs. Candidates come
+from `neardup.index.neighbours` (the one candidate search), groups from `neardup.groups`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
+from neardup.engines.base import Engine, Stage, no_state
+from neardup.engines.local import LocalEngine
+from neardup.features import FeatureConfig, extract_batch
+from neardup.features.embed import EMBED_SIDE, MODELS
+from neardup.features.exact import could_be_identical
+from neardup.features.hashes import HASH_MIN_SIDE
+from neardup.records import Features, FileRef, Pair, Skipped
+from neardup.scoring import (
+    ALL_METHODS,
+    DEFAULT_METHODS,
+    HASH_METHODS,
+    Scored,
+    add_geometry,
+    needs_geometry,
+    score_pairs,
+)
+from neardup.store import FeatureStore, default_cache_path
+from neardup.verify import VERIFY
+
+Progress = Callable[[int, int], None]
+"""Called as progress(done, total) while images are being read."""
+
+CacheSetting = str | Path | bool | None
+"""A cache file path, True/None for the default cache, False for no cache."""
+
+
+def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
+    """Method names from "pdq,sscd" or a list; "default" means exact + pdq + sscd_distilled."""
+    if methods is None:
+        return DEFAULT_METHODS
+    names = methods.split(",") if isinstance(methods, str) else list(methods)
+    out: list[str] = []
+    for raw in names:
+        name = raw.strip().lower()
+        expanded = DEFAULT_METHODS if name in ("default", "fusion") else (name,)
+        for method in expanded:
+            if method not in ALL_METHODS:
+                raise ValueError(
+                    f"unknown method {method!r}; choose from default, {', '.join(ALL_METHODS)}"
+                )
+            if method not in out:
+                out.append(method)
+    if "exact" not in out:
+        out.insert(0, "exact")  # free: the hashes are made while reading anyway
+    return tuple(out)
+
+
+def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXELS) -> FeatureConfig:
+    """What to compute for `methods`; hashes alone need a smaller decode than the models."""
+    models = tuple(m for m in methods if m in MODELS)
+    return FeatureConfig(
+        pdq="pdq" in methods,
+        imagehashes=tuple(m for m in methods if m in HASH_METHODS),
+        models=models,
+        decode=DecodeSpec(max_pixels=max_pixels, min_side=EMBED_SIDE if models else HASH_MIN_SIDE),
+    )
+
+
+def open_store(cache: CacheSetting) -> FeatureStore | None:
+    """The feature store a run reads and writes, or None for no cache."""
+    if cache is False:
+        return None
+    path = default_cache_path() if cache is None or cache is True else Path(cache)
+    return FeatureStore(path)
+
+
+def _extract(config: FeatureConfig, _state: None, files: list[FileRef]) -> list[Features | Skipped]:
+    return extract_batch(files, config)
+
+
+def compute_features(
+    files: list[FileRef],
+    config: FeatureConfig,
+    cache: CacheSetting,
+    engine: Engine,
+    progress: Progress | None = None,
+) -> tuple[list[Features], list[Skipped], int]:
+    """Features for every file: from the store where unchanged, computed on the engine (and
+    stored batch by batch, so an interrupted run resumes) otherwise. Returns the images, the
+    skipped files and how many came from the store."""
+    store = open_store(cache)
+    needed = config.names()
+    results: dict[str, Features | Skipped] = {}
+    todo: list[FileRef] = []
+    try:
+        if store is None:
+            todo = list(files)
+        else:
+            for ref, cached in store.lookup(files, needed):
+                if cached is None:
+                    todo.append(ref)
+                else:
+                    results[ref.path] = cached
+        from_cache = len(results)
+        total = len(files)
+        if progress:
+            progress(from_cache, total)
+        # One onnxruntime thread per worker when the engine runs several, else all cores.
+        threads = 1 if len(todo) >= 24 and engine.workers > 1 else engine.workers
+        run_config = FeatureConfig(
+            pdq=config.pdq,
+            imagehashes=config.imagehashes,
+            models=config.models,
+            flip_views=config.flip_views,
+            decode=config.decode,
+            threads=threads,
+        )
+        stage: Stage[FileRef, None, Features | Skipped] = Stage(
+            "features", no_state, partial(_extract, run_config), chunk=16
+        )
+        for chunk, out in engine.map(stage, todo):
+            for ref, item in zip(chunk, out, strict=True):
+                results[ref.path] = item
+            if store is not None:
+                store.put(zip(chunk, out, strict=True), needed)
+            if progress:
+                progress(len(results), total)
+    finally:
+        if store is not None:
+            store.close()
+    images: list[Features] = []
+    skipped: list[Skipped] = []
+    for ref in files:
+        item = results[ref.path]
+        (skipped if isinstance(item, Skipped) else images).append(item)  # type: ignore[arg-type]
+    return images, skipped, from_cache
+
+
+def score_candidates(
+    images: list[Features],
+    candidates: set[tuple[int, int]],
+    methods: tuple[str, ...],
+    cut: float,
+    verify: bool,
+    engine: Engine,
+    *,
+    floor: float | None = None,
+) -> list[Pair]:
+    """Score every candidate; the geometric check runs where it can change the verdict at
+    `cut`. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
+    ordered = sorted(candidates)
+    scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
+    if verify:
+        verify_pairs(images, scored, methods, cut, engine)
+    keep = cut if floor is None else min(cut, floor)
+    return [
+        Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
+        for (a, b), s in scored.items()
+        if s.confidence >= keep
+    ]
+
+
+def verify_pairs(
+    images: list[Features],
+    scored: dict[tuple[int, int], Scored],
+    methods: tuple[str, ...],
+    cut: float,
+    engine: Engine,
+) -> None:
+    """Run the geometric check on the pairs where it can change the verdict at `cut`."""
+    borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
+    by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
+    for chunk, found in engine.map(VERIFY, list(by_paths)):
+        for paths, geometry in zip(chunk, found, strict=True):
+            if geometry is not None:
+                a, b = by_paths[paths]
+                check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
+                scored[a, b] = add_geometry(scored[a, b], check, methods, images[a], images[b])
+
+
+def confirm_pixels(
+    images: list[Features],
+    pairs: list[Pair],
+    methods: tuple[str, ...],
+    cache: CacheSetting,
+) -> None:
+    """Make the pixel hash where DCT-scaled decoding skipped it and it could decide a pair.
+
+    Only pairs of equal size, near-equal PDQ and near-equal thumbnails can be pixel-identical
+    (`could_be_identical`), so the full-resolution decode happens for a few images, not all.
+    """
+    if "exact" not in methods:
+        return
+    need: set[int] = set()
+    for pair in pairs:
+        a, b = images[pair.a], images[pair.b]
+        if pair.scores.get("exact", 0.0) >= 1.0 or (a.pixel_hash and b.pixel_hash):
+            continue
+        if pair.similarity >= 0.95 and could_be_identical(a, b, pair.scores.get("pdq")):
+            need.update(i for i in (pair.a, pair.b) if images[i].pixel_hash is None)
+    if not need:
+        return
+    store = open_store(cache)
+    try:
+        for i in sorted(need):
+            try:
+                data = Path(images[i].path).read_bytes()
+            except OSError:
+                continue
+            images[i].pixel_hash = pixel_hash_of(data)
+            if store is not None and images[i].pixel_hash:
+                store.update_pixel_hash(images[i].path, images[i].pixel_hash or "")
+    finally:
+        if store is not None:
+            store.close()
+    for n, pair in enumerate(pairs):
+        a, b = images[pair.a], images[pair.b]
+        if (pair.a in need or pair.b in need) and a.pixel_hash and a.pixel_hash == b.pixel_hash:
+            pairs[n] = Pair(pair.a, pair.b, 1.0, 1.0, pair.scores | {"exact": 1.0}, "exact")
+
+
+def local_engine(engine: Engine | None, workers: int | None) -> Engine:
+    """The engine to run on: the one given, else local processes (`workers`, default all)."""
+    return engine if engine is not None else LocalEngine(workers)
