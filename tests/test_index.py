@@ -403,3 +403,32 @@ def test_drift_of_new_images_retrains_and_the_fit_survives_reopening(
         after = reopened.info()
         assert after["fit"]["added_since_training"] == 0 and after["trained_on"] == len(first) + 8
         assert reopened.check() == []
+
+
+def _groups(result: neardup.ScanResult) -> set[frozenset[str]]:
+    return {
+        frozenset([result.path(g.keeper), *(result.path(m) for m, _ in g.members)])
+        for g in result.groups
+    }
+
+
+def test_scan_and_index_build_then_duplicates_give_identical_groups(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]]
+) -> None:
+    """One pipeline: `scan` is an index of the scanned images asked for its groups."""
+    first, second = collection
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for path in first + second:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "astronaut_again.jpg").write_bytes((folder / "astronaut.jpg").read_bytes())
+    cache = tmp_path / "features.sqlite"
+    scanned = neardup.scan([folder], cache=cache, workers=1)
+    index, _ = ImageIndex.build(tmp_path / "idx", [str(folder)], cache=cache, workers=1)
+    with index:
+        listed = index.duplicates()
+    assert len(scanned.groups) >= 10
+    assert _groups(scanned) == _groups(listed)
+    assert _pairs(scanned) == _pairs(listed)
+    keepers = {scanned.path(g.keeper) for g in scanned.groups}
+    assert keepers == {listed.path(g.keeper) for g in listed.groups}

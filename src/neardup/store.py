@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -23,6 +25,8 @@ from neardup.features.extract import FEATURES_VERSION
 from neardup.records import Features, FileRef, Skipped
 
 SCHEMA_VERSION = 1
+WAIT_SECONDS = 120.0
+"""How long a process waits for others holding the store before it gives up."""
 
 
 def default_cache_path() -> Path:
@@ -37,19 +41,44 @@ class StoreError(RuntimeError):
 class FeatureStore:
     """Cached features and skips, keyed by path and validated by size and mtime."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, wait: float = WAIT_SECONDS) -> None:
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(str(path), timeout=30.0, isolation_level=None)
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self._init_schema()
-        except sqlite3.DatabaseError as error:
-            raise StoreError(f"cannot use feature cache {path}: {error}") from error
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                self.db = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
+                self._init_schema()
+                return
+            except sqlite3.OperationalError as error:
+                # Another process is creating the store or switching it to WAL: SQLite
+                # answers "locked" at once there, without waiting. Wait for it, bounded.
+                self.db.close()
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise StoreError(
+                        f"cannot use feature cache {path}: {error} (other neardup processes "
+                        f"held it for over {wait:.0f} s; pass another --cache)"
+                    ) from error
+                time.sleep(0.05 + random.random() * 0.1)
+            except sqlite3.DatabaseError as error:
+                self.db.close()
+                raise StoreError(f"cannot use feature cache {path}: {error}") from error
 
     def _init_schema(self) -> None:
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        # One writer at a time sets the store up; the others wait (busy timeout), then see
+        # it made.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self._create_tables()
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def _create_tables(self) -> None:
         tables = {
             r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
@@ -70,6 +99,11 @@ class FeatureStore:
                 f"feature cache {self.path} has schema {row[0]}, this neardup uses "
                 f"{SCHEMA_VERSION}; delete it or pass another --cache"
             )
+        self.db.execute(
+            """CREATE TABLE IF NOT EXISTS items (
+                path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
+                names TEXT, meta TEXT, data BLOB, skip TEXT)"""
+        )
         features = self.db.execute("SELECT value FROM meta WHERE key='features'").fetchone()
         if features is not None and features[0] != str(FEATURES_VERSION):
             # Features computed differently: drop them rather than mix old and new.
@@ -77,11 +111,6 @@ class FeatureStore:
             self.db.execute(
                 "UPDATE meta SET value=? WHERE key='features'", (str(FEATURES_VERSION),)
             )
-        self.db.execute(
-            """CREATE TABLE IF NOT EXISTS items (
-                path TEXT PRIMARY KEY, size INTEGER, mtime_ns INTEGER,
-                names TEXT, meta TEXT, data BLOB, skip TEXT)"""
-        )
 
     def close(self) -> None:
         self.db.close()
