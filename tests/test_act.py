@@ -147,14 +147,15 @@ def test_dry_run_touches_nothing(
     assert not journal.exists() and not (tmp_path / "d").exists()
 
 
+@pytest.mark.parametrize("action", ["trash", "symlink"])
 def test_kill_mid_run_then_undo_restores_everything(
-    folder: Callable[..., tuple[Path, Path]], tmp_path: Path
+    action: str, folder: Callable[..., tuple[Path, Path]], tmp_path: Path
 ) -> None:
     photos, result = folder()
     before = snapshot(photos)
     journal = tmp_path / "journal.jsonl"
     env = os.environ | {"NEARDUP_ACT_PAUSE": "3", "PYTHONPATH": str(SRC)}
-    command = [sys.executable, "-m", "neardup", "act", str(result), "--trash", "--yes"]
+    command = [sys.executable, "-m", "neardup", "act", str(result), f"--{action}", "--yes"]
     process = subprocess.Popen(
         [*command, "--journal", str(journal)],
         env=env,
@@ -179,8 +180,10 @@ def test_kill_mid_run_then_undo_restores_everything(
     state = read_journal(journal)
     assert [e.done for e in state.entries] == [True, True, False]
     assert state.ended is None
-    assert len([k for k in snapshot(photos) if k.endswith(".jpg")]) == 6  # 2 in the trash
-    assert (photos / ".neardup-trash").is_dir()
+    held = [k for k in snapshot(photos) if k.startswith(".neardup-trash/") and k.endswith(".jpg")]
+    assert len(held) == 2
+    if action == "symlink":
+        assert sum(p.is_symlink() for p in photos.rglob("*.jpg")) == 2
     code = main(["undo", str(journal), "--yes"])
     assert code == 0
     assert snapshot(photos) == before
