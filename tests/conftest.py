@@ -11,7 +11,9 @@ import builtins
 import contextlib
 import errno
 import functools
+import hashlib
 import io
+import json
 import os
 import struct
 import tempfile
@@ -311,3 +313,88 @@ def denied(paths: Iterable[Path]) -> Iterator[None]:
 def deny() -> Callable[[Iterable[Path]], contextlib.AbstractContextManager[None]]:
     """with deny([path, folder]): ... -- those paths cannot be read (see `denied`)."""
     return denied
+
+
+def write_review_result(folder: Path, groups: int, *, files: bool = True) -> Path:
+    """A scan result (schema neardup.scan/2) for `groups` groups of three images under
+    `folder`: a keeper PNG and two JPEG copies per group, with known scores, `differences`
+    (group n: `mirrored` when n % 3 == 0, `crop` 0.8 when n % 5 == 0) and a `leakage` block.
+    With `files`, the images are written (distinct colour patterns) and their sizes, mtimes
+    and hashes recorded; without, only the JSON (for size tests). Returns result.json."""
+    rng = np.random.default_rng(7)
+    out_groups: list[dict[str, Any]] = []
+    pairs: list[dict[str, Any]] = []
+
+    def entry(rel: str, image: Image.Image | None, fmt: str) -> dict[str, Any]:
+        path = folder / rel
+        if image is None:
+            return {"path": rel, "width": 96, "height": 96, "bytes": 1000, "format": fmt}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = encode(image, fmt)
+        path.write_bytes(data)
+        st = path.stat()
+        return {
+            "path": rel,
+            "width": image.width,
+            "height": image.height,
+            "bytes": st.st_size,
+            "format": fmt,
+            "mtime_ns": st.st_mtime_ns,
+            "blake2b": hashlib.blake2b(data, digest_size=16).hexdigest(),
+        }
+
+    for n in range(1, groups + 1):
+        image = None
+        if files:
+            cells = rng.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+            image = Image.fromarray(cells).resize((96, 96), Image.Resampling.NEAREST)
+        keeper = entry(f"g{n:05d}/keep.png", image, "PNG")
+        members = []
+        for k in (1, 2):
+            copy = image.resize((64, 64)) if image is not None else None
+            member = entry(f"g{n:05d}/copy{k}.jpg", copy, "JPEG")
+            differences: dict[str, Any] = {"identical_pixels": False, "scale": 0.67}
+            if k == 1 and n % 3 == 0:
+                differences["mirrored"] = True
+            if k == 2 and n % 5 == 0:
+                differences["crop"] = 0.8
+            confidence = round(0.5 + n / (2 * groups) - k / 1000, 4)
+            similarity = round(0.6 + 0.3 * n / groups, 4)
+            member |= {
+                "matched": keeper["path"],
+                "similarity": similarity,
+                "confidence": confidence,
+                "evidence": "pdq",
+                "scores": {"pdq": similarity},
+            }
+            members.append(member)
+            pairs.append(
+                {
+                    "a": keeper["path"],
+                    "b": member["path"],
+                    "similarity": similarity,
+                    "confidence": confidence,
+                    "evidence": "pdq",
+                    "scores": {"pdq": similarity},
+                    "differences": differences,
+                }
+            )
+        out_groups.append({"keeper": keeper, "members": members})
+    doc = {
+        "schema": "neardup.scan/2",
+        "neardup": neardup.__version__,
+        "cwd": str(folder),
+        "settings": {"methods": ["exact", "pdq"], "threshold": 0.5, "preset": None},
+        "stats": {"images": 3 * groups, "pairs": len(pairs), "groups": groups},
+        "groups": out_groups,
+        "pairs": pairs,
+        "skipped": [],
+        "leakage": {
+            "test": {"images": 40, "with a copy in train": 7, "share": 0.175},
+            "val": {"images": 20, "with a copy in train": 1, "share": 0.05},
+        },
+    }
+    result = folder / "result.json"
+    folder.mkdir(parents=True, exist_ok=True)
+    result.write_text(json.dumps(doc), encoding="utf-8")
+    return result

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from neardup import cli_index
+from neardup import cli_act, cli_index
 from neardup.api import compare, scan
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
 
     cli_index.add_parser(commands)
+    cli_act.add_parsers(commands)
     return parser
 
 
@@ -109,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "index":
             return cli_index.run(args, _write)
+        if args.command in ("report", "act", "undo", "purge"):
+            return cli_act.run(args)
         return _eval(args)
     except BrokenPipeError:
         # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.

@@ -6,6 +6,7 @@ Versioned: a consumer checks `schema`; fields are only ever added within a major
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from neardup.records import Features, Pair, ScanResult
@@ -21,6 +22,8 @@ def _image(f: Features) -> dict[str, Any]:
         "height": f.height,
         "bytes": f.size,
         "format": f.format,
+        "mtime_ns": f.mtime_ns,
+        "blake2b": f.bytes_hash,
     }
 
 
@@ -62,6 +65,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
     return {
         "schema": SCHEMA,
         "neardup": __version__,
+        "cwd": os.getcwd(),
         "settings": result.settings,
         "stats": {
             "files_found": result.stats.files_found,

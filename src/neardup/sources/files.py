@@ -46,6 +46,9 @@ IMAGE_EXTENSIONS = frozenset(
     ]
 )
 
+TRASH_FOLDER = ".neardup-trash"
+"""The folder `neardup act` holds removed files in (`neardup.actions`); scans skip it."""
+
 _SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"\xff\xd8\xff"),  # JPEG
     (0, b"\x89PNG\r\n\x1a\n"),
@@ -176,6 +179,8 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
             result.skipped.append(Skipped(path, f"unreadable folder: {_why(error)}"))
             return
         for name in names:
+            if name == TRASH_FOLDER:  # what `neardup act --trash` moved aside is not scanned
+                continue
             visit(os.path.join(path, name), named=False)
 
     for path in paths:

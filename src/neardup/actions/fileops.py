@@ -1,0 +1,117 @@
+"""File moves that never overwrite and never leave a folder they should stay in.
+
+A move is `link(src, dst)` then `unlink(src)`: link fails when `dst` exists, so nothing is ever
+overwritten, and a crash between the two leaves the file under both names (never under none).
+Across file systems the file is copied to a temporary name beside `dst`, fsynced, checked
+against its sha256, linked into place and only then removed from `src`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+
+from neardup.actions.journal import fsync_dir, sha256_of
+from neardup.actions.plan import under
+
+NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
+
+
+class Refused(Exception):
+    """A file the action will not touch, and why (printed, never a crash)."""
+
+
+def tmp_name(dst: str) -> str:
+    """Where a cross-file-system copy is written before it is linked into place."""
+    folder, name = os.path.split(dst)
+    return os.path.join(folder, f".{name}.neardup-tmp")
+
+
+def move_no_clobber(src: str, dst: str, sha256: str | None = None) -> None:
+    """Move the file `src` to `dst`, which must not exist; `sha256` checks a copy across file
+    systems before the original goes."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except FileExistsError as error:
+        raise Refused(f"{dst} exists: never overwritten") from error
+    except OSError as error:
+        if error.errno == errno.EXDEV:
+            _copy_across(src, dst, sha256)
+        elif error.errno in NO_HARD_LINKS:
+            # A file system without hard links (FAT, some network mounts): check, then rename.
+            if os.path.lexists(dst):
+                raise Refused(f"{dst} exists: never overwritten") from error
+            os.rename(src, dst)
+            fsync_dir(os.path.dirname(dst))
+            fsync_dir(os.path.dirname(src))
+            return
+        else:
+            raise
+    else:
+        fsync_dir(os.path.dirname(dst))
+        os.unlink(src)
+    fsync_dir(os.path.dirname(src))
+
+
+def _copy_across(src: str, dst: str, sha256: str | None) -> None:
+    tmp = tmp_name(dst)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as source:
+            shutil.copyfileobj(source, out, 1 << 20)
+            out.flush()
+            os.fsync(out.fileno())
+        shutil.copystat(src, tmp, follow_symlinks=False)
+        if sha256 is not None and sha256_of(tmp) != sha256:
+            raise Refused(f"the copy of {src} on the other file system does not match it")
+        try:
+            os.link(tmp, dst)
+        except FileExistsError as error:
+            raise Refused(f"{dst} exists: never overwritten") from error
+        except OSError as error:
+            if error.errno not in NO_HARD_LINKS or os.path.lexists(dst):
+                raise
+            os.rename(tmp, dst)
+    finally:
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    fsync_dir(os.path.dirname(dst))
+    os.unlink(src)
+
+
+def make_dirs(folder: str, top: str) -> None:
+    """Create `folder` (inside `top`, both real absolute paths) level by level, and refuse when
+    an existing level is a link leading out of `top`."""
+    if not under(folder, top):
+        raise Refused(f"{folder} is outside {top}")
+    missing: list[str] = []
+    current = folder
+    while not os.path.isdir(current):
+        missing.append(current)
+        current = os.path.dirname(current)
+    check_inside(current, top)
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(level, 0o755)
+        check_inside(level, top)
+
+
+def check_inside(path: str, top: str) -> None:
+    """Refuse when `path`, its links resolved, is not inside `top` (a real path)."""
+    real = os.path.realpath(path)
+    if not under(real, top):
+        raise Refused(f"{path} leads out of {top} (to {real}): refused")
+
+
+def prune_empty(folder: str, stop: str) -> None:
+    """Remove `folder` and its parents while they are empty, never `stop` or above it."""
+    current = os.path.normpath(folder)
+    stop = os.path.normpath(stop)
+    while under(current, stop) and current != stop:
+        try:
+            os.rmdir(current)
+        except OSError:
+            return
+        current = os.path.dirname(current)

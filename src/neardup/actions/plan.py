@@ -1,0 +1,240 @@
+"""Which files to act on: from a scan result (`neardup.scan/*`, a keep rule choosing the copy
+to keep in each group) or from a decisions file (`neardup.decisions/1`, exported by the HTML
+report: the reviewer's keep / remove marks).
+
+A plan never removes every copy: a group with nothing to keep is left alone, a file kept in
+any group is never removed, and files under a `--reference` folder are never touched (and are
+the copies kept when a group has one). Paths are made absolute against the folder the scan
+ran in (the result's `cwd`), unless `base` is given.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KEEP_RULES = ("keeper", "largest", "oldest", "newest")
+"""Named keep rules; anything else given to --keep is a PATTERN (shell glob on the path)."""
+
+DECISIONS_SCHEMA = "neardup.decisions/1"
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What the scan (or the report) recorded about a file, to tell whether it changed since.
+    None where the result does not say (an older result without `mtime_ns` or `blake2b`)."""
+
+    bytes: int | None = None
+    mtime_ns: int | None = None
+    blake2b: str | None = None
+
+    @classmethod
+    def of(cls, entry: dict[str, Any]) -> Seen:
+        size = entry.get("bytes")
+        mtime = entry.get("mtime_ns")
+        digest = entry.get("blake2b")
+        return cls(
+            int(size) if isinstance(size, int) else None,
+            int(mtime) if isinstance(mtime, int) else None,
+            str(digest) if isinstance(digest, str) else None,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One file to act on, the copy kept for it, and what the scan saw of both."""
+
+    path: str
+    """Absolute path of the file to act on."""
+    keeper: str
+    """Absolute path of the copy that stays (the target of --hardlink / --symlink)."""
+    group: int
+    """1-based group number in the source."""
+    seen: Seen
+    keeper_seen: Seen
+
+
+@dataclass(slots=True)
+class Plan:
+    source: str
+    """The result or decisions file the plan came from."""
+    kind: str
+    """"result" or "decisions"."""
+    items: list[Item] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    """Every file that stays, absolute (keepers and reference files)."""
+    left: list[tuple[str, str]] = field(default_factory=list)
+    """(path or group, reason) for what the plan leaves alone, e.g. a group no file of which
+    matches the keep PATTERN."""
+    paths: list[str] = field(default_factory=list)
+    """Every path the source names, absolute (for the default root)."""
+
+
+def _abs(path: str, base: str) -> str:
+    return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
+
+
+def under(path: str, folder: str) -> bool:
+    """Whether `path` is `folder` or inside it (both absolute and normalised)."""
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _references(folders: Iterable[str]) -> list[str]:
+    out = []
+    for folder in folders:
+        out.append(os.path.normpath(os.path.abspath(folder)))
+        out.append(os.path.realpath(folder))
+    return out
+
+
+def _is_reference(path: str, refs: Sequence[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(under(path, r) or under(real, r) for r in refs)
+
+
+def load_document(source: str | Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(Path(source).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ValueError(f"cannot read {source}: {error.strerror or error}") from error
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{source} is not JSON: {error}") from error
+    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
+        raise ValueError(f"{source} has no `schema`: not a neardup result or decisions file")
+    return doc
+
+
+def load_plan(
+    source: str | Path,
+    *,
+    keep: str = "keeper",
+    references: Sequence[str] = (),
+    base: str | None = None,
+) -> Plan:
+    """The plan for a scan result or a decisions file (told apart by its `schema`)."""
+    doc = load_document(source)
+    schema = doc["schema"]
+    base_dir = base or (doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd())
+    refs = _references(references)
+    if schema.startswith("neardup.scan/"):
+        return _from_result(str(source), doc, keep, refs, base_dir)
+    if schema == DECISIONS_SCHEMA:
+        if keep != "keeper":
+            raise ValueError("--keep applies to a scan result; a decisions file says what to keep")
+        return _from_decisions(str(source), doc, refs, base_dir)
+    raise ValueError(
+        f"{source}: schema {schema!r} is neither neardup.scan/* nor {DECISIONS_SCHEMA}"
+    )
+
+
+def _mtime(entry: dict[str, Any], path: str) -> int:
+    value = entry.get("mtime_ns")
+    if isinstance(value, int):
+        return value
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+def _choose(
+    entries: list[tuple[str, dict[str, Any]]], keep: str, raw_paths: list[str]
+) -> list[int] | None:
+    """Indices (into entries; 0 is the scan's keeper) of the copies to keep, or None when a
+    PATTERN matches none of them."""
+    if keep == "keeper":
+        return [0]
+    if keep == "largest":
+        sizes = [
+            (int(e.get("width", 0)) * int(e.get("height", 0)), int(e.get("bytes", 0)), -i)
+            for i, (_, e) in enumerate(entries)
+        ]
+        return [-max(sizes)[2]]
+    if keep in ("oldest", "newest"):
+        times = [(_mtime(e, p), i) for i, (p, e) in enumerate(entries)]
+        chosen = min(times) if keep == "oldest" else max(times, key=lambda t: (t[0], -t[1]))
+        return [chosen[1]]
+    matches = [
+        i
+        for i, (path, _) in enumerate(entries)
+        if fnmatch.fnmatch(path, keep) or fnmatch.fnmatch(raw_paths[i], keep)
+    ]
+    return matches or None
+
+
+def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], base: str) -> Plan:
+    plan = Plan(source, "result")
+    raw_groups = doc.get("groups")
+    if not isinstance(raw_groups, list):
+        raise ValueError(f"{source}: no `groups` list")
+    chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
+    for number, group in enumerate(raw_groups, 1):
+        raw = [group["keeper"], *group.get("members", [])]
+        raw_paths = [str(e["path"]) for e in raw]
+        entries = [(_abs(p, base), e) for p, e in zip(raw_paths, raw, strict=True)]
+        plan.paths.extend(p for p, _ in entries)
+        refs_here = [i for i, (p, _) in enumerate(entries) if _is_reference(p, refs)]
+        if refs_here:
+            keep_idx: list[int] | None = refs_here
+        else:
+            keep_idx = _choose(entries, keep, raw_paths)
+        if keep_idx is None:
+            plan.left.append((f"group {number}", f"no file matches --keep {keep!r}; left alone"))
+            continue
+        keepers = [(entries[i][0], Seen.of(entries[i][1])) for i in keep_idx]
+        removes = [
+            (p, Seen.of(e))
+            for i, (p, e) in enumerate(entries)
+            if i not in keep_idx and not _is_reference(p, refs)
+        ]
+        chosen.append((number, keepers, removes))
+    return _assemble(plan, chosen)
+
+
+def _assemble(
+    plan: Plan, chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]]
+) -> Plan:
+    kept = {p for _, keepers, _ in chosen for p, _ in keepers}
+    plan.kept = sorted(kept)
+    done: set[str] = set()
+    for number, keepers, removes in chosen:
+        keeper, keeper_seen = keepers[0]
+        for path, seen in removes:
+            if path in kept:
+                plan.left.append((path, "kept in another group"))
+                continue
+            if path in done:
+                continue
+            done.add(path)
+            plan.items.append(Item(path, keeper, number, seen, keeper_seen))
+    return plan
+
+
+def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str) -> Plan:
+    plan = Plan(source, "decisions")
+    raw_groups = doc.get("groups")
+    if not isinstance(raw_groups, list):
+        raise ValueError(f"{source}: no `groups` list")
+    chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
+    for position, group in enumerate(raw_groups, 1):
+        number = int(group.get("group", position))
+        keep = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("keep", [])]
+        remove = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("remove", [])]
+        plan.paths.extend(p for p, _ in keep + remove)
+        reference_removes = [p for p, _ in remove if _is_reference(p, refs)]
+        for path in reference_removes:
+            plan.left.append((path, "under a --reference folder: never touched"))
+        remove = [(p, s) for p, s in remove if p not in reference_removes]
+        if not keep:
+            if remove:
+                plan.left.append(
+                    (f"group {number}", "nothing marked keep: not removing every copy; left alone")
+                )
+            continue
+        chosen.append((number, keep, remove))
+    return _assemble(plan, chosen)

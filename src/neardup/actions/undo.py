@@ -1,0 +1,199 @@
+"""Undo a run from its journal, and purge what a run holds.
+
+Undo reads every intent, done or not (a run killed mid-way leaves the last one without its
+`done`), newest first, looks at what is on disk now and puts each file back where it was,
+checking it against the sha256 journalled before it was touched. It never overwrites: a path
+that holds something else now is reported and left alone. Running undo again is harmless
+(what is back is left as it is), so a killed undo is simply run again.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass, field
+
+from neardup.actions import journal as jr
+from neardup.actions.apply import HOLDS, Printer
+from neardup.actions.fileops import Refused, move_no_clobber, prune_empty, tmp_name
+
+
+@dataclass(slots=True)
+class UndoOutcome:
+    restored: int = 0
+    in_place: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = True
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        sa, sb = os.lstat(a), os.lstat(b)
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _regular_sha(path: str) -> str | None:
+    """sha256 of a regular file at `path` (not a link), else None."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+    except OSError:
+        return None
+    return jr.sha256_of(path)
+
+
+def _restore_one(record: dict[str, object], yes: bool) -> str:
+    """Put one file back. Returns "restored", "in place"; raises Refused for a conflict."""
+    op = str(record["op"])
+    path = str(record["path"])
+    want = str(record["sha256"])
+    aside = str(record["held"] if op in ("hardlink", "symlink") else record["to"])
+    leftover = tmp_name(aside)
+    path_there = os.path.lexists(path)
+    path_sha = _regular_sha(path) if path_there else None
+    aside_sha = _regular_sha(aside) if os.path.lexists(aside) else None
+
+    ours = path_there and _ours(record, path)
+    if path_sha == want and not ours:
+        # The original is where it was: the run never moved it, or was cut short after the
+        # link and before the unlink (the same file under both names), or after a copy.
+        if aside_sha is not None and aside_sha != want and not _same_file(path, aside):
+            raise Refused(f"{aside} holds something else now: left alone")
+        if yes:
+            if aside_sha == want:
+                os.unlink(aside)
+            if os.path.lexists(leftover):
+                os.unlink(leftover)
+        return "restored" if aside_sha == want else "in place"
+
+    if path_there and not ours:
+        raise Refused(f"{path} holds something else now: left alone (the original is at {aside})")
+
+    source = aside if aside_sha == want else None
+    if source is None and _regular_sha(leftover) == want:
+        source = leftover  # a cross-file-system copy cut short: the copy is whole
+    if source is None:
+        where = "not at " + aside if aside_sha is None else f"{aside} changed"
+        raise Refused(f"cannot restore {path}: {where}")
+    if yes:
+        if path_there:
+            os.unlink(path)  # our hard link or symlink to the keeper
+        move_no_clobber(source, path, want)
+        mtime = int(str(record["mtime_ns"]))
+        if os.lstat(path).st_mtime_ns != mtime:
+            os.utime(path, ns=(time.time_ns(), mtime), follow_symlinks=False)
+    return "restored"
+
+
+def _ours(record: dict[str, object], path: str) -> bool:
+    """Whether `path` is the link the run put in place of the original."""
+    op = record["op"]
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if op == "symlink":
+        return stat.S_ISLNK(st.st_mode) and os.readlink(path) == record.get("link")
+    if op == "hardlink" and stat.S_ISREG(st.st_mode):
+        if _same_file(path, str(record["keeper"])):
+            return True
+        keeper_sha = record.get("keeper_sha256")
+        return keeper_sha != record["sha256"] and jr.sha256_of(path) == keeper_sha
+    return False
+
+
+def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> UndoOutcome:
+    """Restore every file a run touched (or, without `yes`, say what would be restored)."""
+    journal = jr.read(path)
+    outcome = UndoOutcome(dry_run=not yes)
+    if not yes:
+        out("dry run: nothing is touched; add --yes to do it")
+    if journal.torn:
+        out(f"note: {journal.torn} journal line(s) cut short by a crash were skipped")
+    writer = jr.Writer(journal.path, new=False) if yes else None
+    folders: set[str] = set()
+    try:
+        for entry in reversed(journal.entries):
+            record = entry.record
+            target = str(record["path"])
+            if entry.undone:
+                continue
+            if entry.purged:
+                outcome.problems.append((target, "purged for good: cannot restore"))
+                out(f"purged      {target}: deleted for good by purge, cannot restore")
+                continue
+            try:
+                state = _restore_one(record, yes)
+            except Refused as why:
+                outcome.problems.append((target, str(why)))
+                out(f"problem     {target}: {why}")
+                continue
+            except OSError as error:
+                outcome.problems.append((target, f"failed: {error}"))
+                out(f"failed      {target}: {error}")
+                continue
+            aside = str(record.get("held") or record.get("to"))
+            folders.add(os.path.dirname(aside))
+            if state == "restored":
+                outcome.restored += 1
+                out(f"{'restored' if yes else 'would restore':11s} {target}  (from {aside})")
+            else:
+                outcome.in_place += 1
+                out(f"{'in place':11s} {target}  (never moved)")
+            if writer is not None:
+                writer.write({"undone": entry.seq, "time": time.time()})
+        if yes:
+            _prune(journal.header, folders)
+            if writer is not None:
+                writer.write({"undo_end": time.time(), "restored": outcome.restored})
+    finally:
+        if writer is not None:
+            writer.close()
+    return outcome
+
+
+def _prune(header: dict[str, object], folders: set[str]) -> None:
+    """Remove the folders the run made that are empty now."""
+    top = str(header["top"])
+    if header.get("action") in HOLDS:
+        stop = str(header["root"])  # the run's folder and an emptied .neardup-trash go too
+    else:
+        stop = os.path.dirname(top) if header.get("made_top") else top
+    for folder in sorted(folders, key=len, reverse=True):
+        prune_empty(folder, stop)
+
+
+def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> int:
+    """Delete for good the files a trash, delete, hardlink or symlink run holds; returns how
+    many (would be) deleted. A moved file is where the user asked for it, and stays."""
+    journal = jr.read(path)
+    if journal.header.get("action") not in HOLDS:
+        raise ValueError(f"{path}: a {journal.header.get('action')} run holds nothing to purge")
+    if not yes:
+        out("dry run: nothing is deleted; add --yes to do it")
+    count = 0
+    writer = jr.Writer(journal.path, new=False) if yes else None
+    folders: set[str] = set()
+    try:
+        for entry in journal.entries:
+            if not entry.done or entry.undone or entry.purged:
+                continue
+            held = str(entry.record.get("held") or entry.record.get("to"))
+            if _regular_sha(held) != entry.record["sha256"]:
+                out(f"problem     {held}: not there or changed; left alone")
+                continue
+            if writer is not None:
+                writer.write({"purged": entry.seq, "time": time.time()})
+                os.unlink(held)
+            folders.add(os.path.dirname(held))
+            count += 1
+            out(f"{'purged' if yes else 'would purge':11s} {held}")
+        if yes:
+            _prune(journal.header, folders)
+    finally:
+        if writer is not None:
+            writer.close()
+    return count

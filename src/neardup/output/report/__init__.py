@@ -1,0 +1,189 @@
+"""`neardup report`: one HTML page to review a scan result (docs/report.md).
+
+The result is embedded as JSON and the page builds the DOM of one page of groups at a time,
+so it stays quick at 10,000 groups. Thumbnails (longer side `thumb_side`, JPEG) are made in
+parallel on a `LocalEngine` and embedded as data URIs, or, for large results, written to a
+folder beside the page. The page's HTML, CSS and JavaScript are the static files beside this
+module; it loads nothing from the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from neardup import __version__
+from neardup.engines.local import map_batches
+from neardup.output.report.thumbs import make_thumbs
+
+EMBED_UP_TO = 3000
+"""--thumbs auto embeds thumbnails up to this many images, else writes the folder."""
+THUMB_MODES = ("auto", "embed", "folder", "none")
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    page: Path
+    groups: int
+    images: int
+    thumbs: int
+    folder: Path | None
+
+
+def _static(name: str) -> str:
+    return resources.files("neardup.output.report").joinpath("static", name).read_text("utf-8")
+
+
+def _pair_key(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
+    """The page's data: images once each (short keys), groups as indices, differences."""
+    images: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
+
+    def image(entry: dict[str, Any]) -> int:
+        path = str(entry["path"])
+        if path not in index:
+            index[path] = len(images)
+            item: dict[str, Any] = {
+                "p": path,
+                "w": entry.get("width"),
+                "h": entry.get("height"),
+                "b": entry.get("bytes"),
+                "f": entry.get("format"),
+            }
+            if isinstance(entry.get("mtime_ns"), int):
+                item["t"] = str(entry["mtime_ns"])  # 64-bit: kept exact as digits
+            if entry.get("blake2b"):
+                item["x"] = entry["blake2b"]
+            images.append(item)
+        return index[path]
+
+    differences: dict[tuple[str, str], Any] = {}
+    for pair in doc.get("pairs", []):
+        if isinstance(pair, dict) and pair.get("differences") is not None:
+            differences[_pair_key(str(pair["a"]), str(pair["b"]))] = pair["differences"]
+    groups = []
+    for group in doc.get("groups", []):
+        keeper = image(group["keeper"])
+        members = []
+        for member in group.get("members", []):
+            i = image(member)
+            matched = str(member.get("matched") or group["keeper"]["path"])
+            found = member.get("differences")
+            if found is None:
+                found = differences.get(_pair_key(str(member["path"]), matched))
+            members.append(
+                {
+                    "i": i,
+                    "v": index.get(matched, keeper),
+                    "s": member.get("similarity", 0.0),
+                    "c": member.get("confidence", 0.0),
+                    "e": member.get("evidence"),
+                    "d": found if isinstance(found, dict) else None,
+                }
+            )
+        groups.append({"k": keeper, "m": members})
+    settings = doc.get("settings") or {}
+    return {
+        "neardup": __version__,
+        "result": result,
+        "cwd": doc.get("cwd"),
+        "stats": doc.get("stats") or {},
+        "settings": {k: settings.get(k) for k in ("threshold", "preset", "methods")},
+        "images": images,
+        "groups": groups,
+        "leakage": doc.get("leakage"),
+    }
+
+
+def _script_json(data: dict[str, Any]) -> str:
+    """JSON safe inside a <script> element (no `</script>` can close it early)."""
+    return (
+        json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+
+
+def build_report(
+    result: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    *,
+    thumbs: str = "auto",
+    thumb_side: int = 160,
+    workers: int | None = None,
+    base: str | None = None,
+) -> Written:
+    """Write the report page for the scan result at `result`."""
+    if thumbs not in THUMB_MODES:
+        raise ValueError(f"--thumbs must be one of {', '.join(THUMB_MODES)}")
+    if not 16 <= thumb_side <= 512:
+        raise ValueError("--thumb-size must be between 16 and 512 pixels")
+    text = Path(result).read_text(encoding="utf-8")
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{result} is not JSON: {error}") from error
+    if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("neardup.scan/"):
+        raise ValueError(f"{result} is not a scan result (schema neardup.scan/*)")
+    data = report_data(doc, str(result))
+    data["id"] = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
+    images = data["images"]
+    mode = thumbs
+    if mode == "auto":
+        mode = "embed" if len(images) <= EMBED_UP_TO else "folder"
+    page = Path(output)
+    page.parent.mkdir(parents=True, exist_ok=True)
+    folder = page.with_name(page.name + ".files") if mode == "folder" else None
+    urls: list[str | None] = [None] * len(images)
+    made = 0
+    if mode != "none" and images:
+        root = base or (doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd())
+        paths = [os.path.join(root, str(item["p"])) for item in images]
+        if folder is not None:
+            if folder.exists():
+                shutil.rmtree(folder)
+            folder.mkdir()
+        position = {path: n for n, path in enumerate(paths)}
+        for chunk, results in map_batches(make_thumbs, paths, thumb_side, workers=workers):
+            for path, jpeg in zip(chunk, results, strict=True):
+                n = position[path]
+                if jpeg is None:
+                    continue
+                made += 1
+                if folder is None:
+                    urls[n] = "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
+                else:
+                    name = f"{n:07d}.jpg"
+                    (folder / name).write_bytes(jpeg)
+                    urls[n] = quote(folder.name) + "/" + name
+    data["thumbs"] = urls
+    if mode == "none":
+        data["thumbs_note"] = "no thumbnails (--thumbs none)"
+    html = _static("report.html")
+    head, rest = html.split("/*CSS*/", 1)
+    middle, tail = rest.split("__DATA__", 1)
+    middle_js, end = tail.split("/*JS*/", 1)
+    page.write_text(
+        head
+        + _static("report.css")
+        + middle
+        + _script_json(data)
+        + middle_js
+        + _static("report.js")
+        + end,
+        encoding="utf-8",
+    )
+    return Written(page, len(data["groups"]), len(images), made, folder)

@@ -1,0 +1,82 @@
+"""`neardup report`: the page's embedded data, thumbnails (embedded or in a folder, bounded in
+size), differences and leakage carried through, and nothing in a path can break the page.
+The browser test is tests/test_report_browser.py."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from conftest import write_review_result
+from PIL import Image
+
+from neardup.cli import main
+from neardup.output.report import build_report
+
+
+def page_data(page: Path) -> dict[str, Any]:
+    html = page.read_text(encoding="utf-8")
+    found = re.search(
+        r'<script type="application/json" id="neardup-data">(.*?)</script>', html, re.S
+    )
+    assert found is not None
+    data: dict[str, Any] = json.loads(found.group(1))
+    return data
+
+
+def test_report_embeds_data_and_small_thumbnails(tmp_path: Path) -> None:
+    result = write_review_result(tmp_path / "set", 12)
+    page = tmp_path / "out" / "report.html"
+    assert main(["report", str(result), "-o", str(page), "--thumb-size", "48"]) == 0
+    data = page_data(page)
+    assert len(data["groups"]) == 12 and len(data["images"]) == 36
+    assert data["leakage"]["test"]["with a copy in train"] == 7
+    group = data["groups"][2]  # group 3: the first member is mirrored
+    assert data["images"][group["k"]]["p"] == "g00003/keep.png"
+    assert group["m"][0]["d"]["mirrored"] is True
+    assert group["m"][0]["v"] == group["k"]
+    for image, url in zip(data["images"], data["thumbs"], strict=True):
+        assert url.startswith("data:image/jpeg;base64,"), image
+        thumb = Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1])))
+        assert thumb.format == "JPEG" and max(thumb.size) <= 48
+    # 64-bit mtimes are kept exact (as digits) for the decisions file.
+    assert data["images"][0]["t"] == str(
+        json.loads(result.read_text())["groups"][0]["keeper"]["mtime_ns"]
+    )
+    html = page.read_text()
+    assert "http://" not in html and "https://" not in html  # nothing loaded from a network
+
+
+def test_report_thumbnail_folder(tmp_path: Path) -> None:
+    result = write_review_result(tmp_path / "set", 5)
+    page = tmp_path / "report.html"
+    written = build_report(result, page, thumbs="folder", workers=2)
+    assert written.folder == tmp_path / "report.html.files"
+    assert written.thumbs == 15 and len(list(written.folder.iterdir())) == 15
+    data = page_data(page)
+    assert all(url.startswith("report.html.files/") for url in data["thumbs"])
+    assert (tmp_path / data["thumbs"][0]).is_file()
+
+
+def test_missing_images_and_hostile_paths(tmp_path: Path) -> None:
+    result = write_review_result(tmp_path / "set", 3, files=False)
+    doc = json.loads(result.read_text())
+    doc["groups"][0]["keeper"]["path"] = "a/</script><script>alert(1)</script>.png"
+    result.write_text(json.dumps(doc))
+    page = tmp_path / "report.html"
+    written = build_report(result, page, thumbs="embed")
+    assert written.thumbs == 0
+    html = page.read_text()
+    assert html.count("</script>") == 2  # the data block's and the code's, nothing else
+    assert page_data(page)["images"][0]["p"] == "a/</script><script>alert(1)</script>.png"
+
+
+def test_report_rejects_other_files(tmp_path: Path, capsys: Any) -> None:
+    other = tmp_path / "x.json"
+    other.write_text(json.dumps({"schema": "neardup.index-report/2"}))
+    assert main(["report", str(other), "-o", str(tmp_path / "r.html")]) == 2
+    assert "not a scan result" in capsys.readouterr().err
