@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neardup.actions import journal as jr
+import neardup.actions.journal as jr
 from neardup.actions.fileops import Refused, check_inside, make_dirs, move_no_clobber
 from neardup.actions.plan import Item, Plan, Seen, under
 from neardup.sources.files import TRASH_FOLDER

@@ -14,7 +14,7 @@ import stat
 import time
 from dataclasses import dataclass, field
 
-from neardup.actions import journal as jr
+import neardup.actions.journal as jr
 from neardup.actions.apply import HOLDS, Printer
 from neardup.actions.fileops import Refused, move_no_clobber, prune_empty, tmp_name
 
