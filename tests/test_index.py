@@ -432,3 +432,21 @@ def test_scan_and_index_build_then_duplicates_give_identical_groups(
     assert _pairs(scanned) == _pairs(listed)
     keepers = {scanned.path(g.keeper) for g in scanned.groups}
     assert keepers == {listed.path(g.keeper) for g in listed.groups}
+
+
+def test_three_exact_copies_make_three_pairs(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]]
+) -> None:
+    """Exact copies are stored once (aliases) yet every two of them are reported as a pair."""
+    first, _ = collection
+    folder = tmp_path / "copies"
+    folder.mkdir()
+    for name in ("a.jpg", "b.jpg", "c.jpg"):
+        (folder / name).write_bytes(first[0].read_bytes())
+    other = next(p for p in first if not p.name.startswith(first[0].stem))
+    (folder / "other.jpg").write_bytes(other.read_bytes())
+    result = neardup.scan([folder], cache=False, workers=1)
+    names = {frozenset(Path(p).name for p in pair) for pair in _pairs(result)}
+    assert names == {
+        frozenset(p) for p in (("a.jpg", "b.jpg"), ("a.jpg", "c.jpg"), ("b.jpg", "c.jpg"))
+    }

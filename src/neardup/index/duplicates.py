@@ -77,7 +77,8 @@ def all_duplicates(
 def with_aliases(
     index: IndexView, images: list[Features], pairs: list[Pair]
 ) -> tuple[list[Features], list[Pair]]:
-    """Add each exact copy: paired with its image (exact) and with all of its matches."""
+    """Add each exact copy: paired with its image and its other copies (exact), and with all
+    of its image's matches."""
     if not index.aliases:
         return images, pairs
     images = list(images)
@@ -86,6 +87,7 @@ def with_aliases(
         by_position.setdefault(pair.a, []).append(pair)
         by_position.setdefault(pair.b, []).append(pair)
     out = list(pairs)
+    copies_of: dict[int, list[int]] = {}
     for path, row_id in sorted(index.aliases.items()):
         if row_id not in index.positions:
             continue
@@ -93,7 +95,10 @@ def with_aliases(
         copy = index.copies.get(path) or dataclasses.replace(images[source], path=path)
         images.append(copy)
         me = len(images) - 1
-        out.append(Pair(source, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
+        # Copies of one image are copies of each other too.
+        for other in [source, *copies_of.get(source, [])]:
+            out.append(Pair(other, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
+        copies_of.setdefault(source, []).append(me)
         for pair in by_position.get(source, []):
             other = pair.b if pair.a == source else pair.a
             out.append(
