@@ -27,6 +27,7 @@ callable by hand). No image is lost: rows are only relabelled.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -186,7 +187,16 @@ class ImageIndex:
             self._remember(row_id, features)
         self.search = CandidateSearch(self.settings.methods, large=len(self.ids) >= EXACT_BELOW)
         self.search.add(self.images, self.ids)
-        self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
+        self.aliases, self.copies = {}, {}
+        for path, row_id, size, mtime in self.db.execute(
+            "SELECT path, image_id, size, mtime_ns FROM aliases"
+        ):
+            self.aliases[path] = row_id
+            if row_id in self.positions:  # the copy's own file facts: they choose the keeper
+                source = self.images[self.positions[row_id]]
+                self.copies[path] = dataclasses.replace(
+                    source, path=path, size=size, mtime_ns=mtime
+                )
         if centroids is not None:
             self.centroids = centroids
             self.ivf = vector_index(centroids, self.settings.nprobe)
