@@ -61,22 +61,33 @@ def tiles_of(path: Path) -> list[tuple[str, int, int]]:
     ]
 
 
-def write(job: tuple[int, tuple[str, int, int], str | None, int, str]) -> dict[str, object]:
-    number, (path, x, y), edit, quality, out = job
-    with Image.open(path) as image:
-        tile = image.convert("RGB").crop((x, y, x + TILE, y + TILE))
-    if edit is not None:
-        tile = EDITS[edit](tile)
-    name = f"images/{number:06d}.jpg"
-    tile.save(Path(out) / name, quality=quality)
+Job = tuple[int, int, int, str | None, int]
+"""(number, x, y, edit or None, JPEG quality) of one output image."""
+
+
+def write_source(task: tuple[str, list[Job], str]) -> list[dict[str, object]]:
+    """Every output image cut from one source picture (decoded once)."""
+    path, jobs, out = task
     source = Path(path).parent.name if Path(path).name[0].isdigit() else Path(path).stem
-    return {
-        "path": name,
-        "group": f"{path}@{x},{y}",
-        "edit": edit or "original",
-        "source": source,
-        "split": "test",
-    }
+    with Image.open(path) as image:
+        picture = image.convert("RGB")
+    written: list[dict[str, object]] = []
+    for number, x, y, edit, quality in jobs:
+        tile = picture.crop((x, y, x + TILE, y + TILE))
+        if edit is not None:
+            tile = EDITS[edit](tile)
+        name = f"images/{number:06d}.jpg"
+        tile.save(Path(out) / name, quality=quality)
+        written.append(
+            {
+                "path": name,
+                "group": f"{path}@{x},{y}",
+                "edit": edit or "original",
+                "source": source,
+                "split": "test",
+            }
+        )
+    return written
 
 
 def main() -> int:
@@ -93,17 +104,19 @@ def main() -> int:
     tiles = [t for p in sources([s for s in args.sources if s.is_dir()]) for t in tiles_of(p)]
     originals = min(len(tiles), round(args.count * 0.7))
     chosen = rng.sample(tiles, originals)
-    jobs: list[tuple[int, tuple[str, int, int], str | None, int, str]] = [
-        (n, tile, None, 90, str(args.out)) for n, tile in enumerate(chosen)
-    ]
+    numbers = list(range(args.count))
+    rng.shuffle(numbers)  # file names say nothing of what is a copy
+    by_source: dict[str, list[Job]] = {}
+    for n, (path, x, y) in enumerate(chosen):
+        by_source.setdefault(path, []).append((numbers[n], x, y, None, 90))
     for n in range(originals, args.count):
-        jobs.append(
-            (n, rng.choice(chosen), rng.choice(sorted(EDITS)), rng.randint(40, 95), str(args.out))
-        )
-    rng.shuffle(jobs)
+        path, x, y = rng.choice(chosen)
+        edit, quality = rng.choice(sorted(EDITS)), rng.randint(40, 95)
+        by_source.setdefault(path, []).append((numbers[n], x, y, edit, quality))
     (args.out / "images").mkdir(parents=True, exist_ok=True)
+    tasks = [(path, jobs, str(args.out)) for path, jobs in sorted(by_source.items())]
     with ProcessPoolExecutor(args.jobs) as pool:
-        truth = list(pool.map(write, jobs, chunksize=64))
+        truth = [record for part in pool.map(write_source, tasks) for record in part]
     truth.sort(key=lambda t: str(t["path"]))
     (args.out / "truth.json").write_text(json.dumps({"version": 1, "images": truth}) + "\n")
     print(f"{len(truth)} images ({originals} tiles of {len(tiles)}) in {args.out}")
