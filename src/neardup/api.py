@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from neardup.candidates import candidate_pairs
@@ -17,6 +17,7 @@ from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
+from neardup.features.frames import video_features
 from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
 from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
@@ -33,6 +34,7 @@ from neardup.scoring import (
     threshold_for,
 )
 from neardup.sources import collect
+from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY, check_pairs
 
@@ -87,6 +89,7 @@ def scan(
     verify: bool = True,
     progress: Progress | None = None,
     floor: float | None = None,
+    video: Sampling = DEFAULT_SAMPLING,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -95,14 +98,15 @@ def scan(
     pair kept, no chains: `neardup.groups`), and every file that could not be used, with why.
     `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
     `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
-    groups are made from pairs at or above the cut only.
+    groups are made from pairs at or above the cut only. Videos are read as items at the
+    frames `video` samples, so runs of near-identical frames come out as groups.
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
     clock = _Clock()
     found = collect([str(p) for p in paths])
     clock.lap("collect")
-    config = feature_config(method_names, max_pixels)
+    config = replace(feature_config(method_names, max_pixels), video=video)
     images, skipped, from_cache = compute_features(found.files, config, cache, workers, progress)
     skipped = found.skipped + skipped
     clock.lap("features")
@@ -135,6 +139,7 @@ def scan(
         "max_pixels": max_pixels,
         "verify": verify,
         "decode": asdict(config.decode),
+        "video": asdict(video),
     }
     skipped.sort(key=lambda s: s.path)
     return ScanResult(images, pairs, groups, skipped, stats, settings)
@@ -147,7 +152,10 @@ def compute_features(
     workers: int | None,
     progress: Progress | None,
 ) -> tuple[list[Features], list[Skipped], int]:
-    """Features for every file: from the store where unchanged, computed (and stored) otherwise."""
+    """Features for every file: from the store where unchanged, computed (and stored) otherwise.
+    Videos give one item per sampled frame, after the still images (not cached yet)."""
+    videos = [ref for ref in files if ref.video]
+    files = [ref for ref in files if not ref.video]
     store = _open_store(cache)
     needed = config.names()
     results: dict[str, Features | Skipped] = {}
@@ -190,6 +198,10 @@ def compute_features(
     for ref in files:
         item = results[ref.path]
         (skipped if isinstance(item, Skipped) else images).append(item)  # type: ignore[arg-type]
+    if videos:
+        frames, broken = video_features(videos, config, workers or default_workers())
+        images += frames
+        skipped += broken
     return images, skipped, from_cache
 
 

@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from neardup import __version__, cli_index
+from neardup import __version__, cli_cluster, cli_index
 from neardup.api import compare, scan
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
@@ -26,6 +26,7 @@ from neardup.output import table
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
 from neardup.store import StoreError
+from neardup.video_args import add_video_arguments, sampling
 
 EXIT_OK, EXIT_DUPLICATES, EXIT_USAGE, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -78,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
+    add_video_arguments(s)
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
     c.add_argument("a")
@@ -96,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
 
     cli_index.add_parser(commands)
+    cli_cluster.add_parser(commands)
     return parser
 
 
@@ -108,6 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "index":
             return cli_index.run(args, _write)
+        if args.command == "cluster":
+            return cli_cluster.run(args, _write)
         return _eval(args)
     except BrokenPipeError:
         # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.
@@ -172,6 +177,7 @@ def _scan(args: argparse.Namespace) -> int:
             workers=args.workers,
             max_pixels=args.max_pixels,
             progress=bar,
+            video=sampling(args),
         )
     finally:
         bar.close()

@@ -64,8 +64,12 @@ from neardup.index.storage import (
     transaction,
     write_lock,
 )
-from neardup.records import Features, FileRef, ScanResult
+from neardup.records import Features, FileRef, ScanResult, Skipped
 from neardup.store import decode_features, encode_features
+
+VIDEO_NOT_INDEXED = (
+    "a video: the index does not store video frames yet (scan and cluster read them)"
+)
 
 
 class ImageIndex:
@@ -301,6 +305,9 @@ class ImageIndex:
 
         start = time.perf_counter()
         found = collect([str(p) for p in paths])
+        # The index keys images by path; frames (many items per path) are not stored yet.
+        found.skipped += [Skipped(r.path, VIDEO_NOT_INDEXED) for r in found.files if r.video]
+        found.files = [r for r in found.files if not r.video]
         config = dataclasses.replace(
             feature_config(self.settings.methods), flip_views=(self.settings.model,)
         )
