@@ -142,13 +142,14 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
                 result.skipped.append(Skipped(path, f"unreadable file: {_why(error)}"))
                 return
             video = looks_like_video(head)
-            if not (video or named or looks_like_image(head)):
+            if not (video or looks_like_image(head)):
                 if ext in VIDEO_EXTENSIONS:
                     seen_files.add(key)
                     result.skipped.append(Skipped(path, _NOT_VIDEO))
-                else:
+                    return
+                if not named:  # a named file goes to the decoder, which says what it is
                     result.ignored += 1
-                return
+                    return
         seen_files.add(key)
         ref = FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, video=video)
         result.files.append(ref)

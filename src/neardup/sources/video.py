@@ -94,7 +94,7 @@ class FrameReader:
         try:
             container = av.open(self.video.path)
         except Exception as error:  # PyAV raises many kinds; the reason is what matters
-            self.problem = f"cannot open video: {_message(error)}"
+            self.problem = f"cannot open video (damaged or truncated?): {_message(error)}"
             return
         try:
             yield from self._frames(container)
@@ -116,6 +116,7 @@ class FrameReader:
         rate = float(stream.average_rate or 0) or 25.0
         start: float | None = None
         last_bucket = -1
+        last_time = 0.0
         previous: npt.NDArray[np.float32] | None = None
         try:
             for frame in container.decode(stream):  # type: ignore[attr-defined]
@@ -124,6 +125,7 @@ class FrameReader:
                 when = float(frame.time) if frame.time is not None else index / rate
                 start = when if start is None else start
                 when = max(0.0, when - start)
+                last_time = max(last_time, when)
                 if self.sampling.scenes:
                     grey = frame.reformat(SCENE_SIDE, SCENE_SIDE, "gray").to_ndarray()
                     grey = grey.astype(np.float32)
@@ -160,10 +162,24 @@ class FrameReader:
                 f"video truncated: {self.decoded} of {declared} frames decoded; "
                 f"{self.kept} frames kept"
             )
+        elif not declared and start is not None and (length := _length(container)):
+            # Containers that do not count frames (Matroska, WebM) still state a duration.
+            decoded_to = last_time + 1.0 / rate
+            if length - decoded_to > 1.5 / rate:
+                self.problem = (
+                    f"video truncated: decoded to {decoded_to:.2f} s of {length:.2f} s; "
+                    f"{self.kept} frames kept"
+                )
 
     def skipped(self) -> Skipped | None:
         """The problem as a skip record for the video's path, or None."""
         return None if self.problem is None else Skipped(self.video.path, self.problem)
+
+
+def _length(container: object) -> float | None:
+    """The container's stated duration in seconds, or None when it states none."""
+    duration = getattr(container, "duration", None)
+    return float(duration) / 1_000_000 if duration else None  # in AV_TIME_BASE units
 
 
 def _message(error: BaseException) -> str:
