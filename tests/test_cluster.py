@@ -123,7 +123,8 @@ def test_plots_are_written(scenes: Path, tmp_path: Path) -> None:
 
     result = cluster([scenes], k=3, cache=False, workers=1)
     written = plot(result, tmp_path / "fit.png")
-    assigned = cluster([scenes.parent / "new"], centroids=_save(result, tmp_path), cache=False, workers=1)
+    saved = _save(result, tmp_path)
+    assigned = cluster([scenes.parent / "new"], centroids=saved, cache=False, workers=1)
     written += plot(assigned, tmp_path / "new.png")
     for path in written:
         with Image.open(path) as image:
