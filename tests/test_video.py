@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from media import scene_pictures, truncate, write_video
+from PIL import Image
 
 import neardup
 from neardup.cli import main
@@ -133,3 +134,17 @@ def test_index_lists_videos_as_skipped(videos: Path, tmp_path: Path) -> None:
         assert [
             (Path(s.path).name, "index does not store video" in s.reason) for s in report.skipped
         ] == [("clip.mp4", True)]
+
+
+def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
+    still = tmp_path / "coffee.png"
+    Image.fromarray(scene_pictures(["coffee"])[0]).save(still)
+    result = neardup.compare(still, videos / "clip.mp4")
+    assert result.b == str(videos / "clip.mp4") and result.a_frame == (None, None)
+    frame, when = result.b_frame
+    assert frame is not None and frame >= 20 and when == frame / 10  # a coffee frame
+    assert result.verdicts["default"]
+    both = neardup.compare(videos / "clip.mp4", videos / "clip.mkv")
+    assert both.a_frame[0] is not None and both.b_frame[0] is not None
+    assert both.similarity is not None and both.similarity > 0.95
+    assert main(["compare", str(still), str(videos / "cut.mp4")]) == 3  # unreadable: says why

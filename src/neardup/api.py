@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from neardup.candidates import candidate_pairs
+from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
 from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
@@ -316,9 +317,10 @@ def compare(
     methods: str | Sequence[str] | None = None,
     cache: CacheSetting = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    video: Sampling = DEFAULT_SAMPLING,
 ) -> Comparison:
     """How similar two images are by every method, how likely a copy, and the verdict at each
-    preset.
+    preset. A video on either side is compared by its frame most like the other side.
 
     Every method is computed and reported; similarity and confidence use `methods` (the scan
     default unless given), so they are the numbers `scan` would report for this pair.
@@ -326,15 +328,17 @@ def compare(
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
     found = collect([str(a), str(b)])
-    config = feature_config(every, max_pixels)
+    config = replace(feature_config(every, max_pixels), video=video)
     images, skipped, _ = compute_features(found.files, config, cache, 1, None)
     skipped = found.skipped + skipped
-    if len(images) == 1 and found.aliases:
+    if len(found.files) == 1 and found.aliases and images:
         same = {"exact": 1.0}
         return Comparison(str(a), str(b), 1.0, 1.0, same, "same file", {}, skipped, True)
-    if len(images) != 2:
+    sides = [[f for f in images if f.path == ref.path] for ref in found.files]
+    picked = pick_pair(*sides) if len(sides) == 2 else None  # a video: its best frame
+    if picked is None:
         return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
-    fa, fb = images
+    fa, fb = picked
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
     if any(needs_geometry(fused, cut) for cut in PRESETS.values()):
@@ -359,6 +363,8 @@ def compare(
         verdicts,
         skipped,
         False,
+        (fa.frame, fa.time),
+        (fb.frame, fb.time),
     )
 
 
@@ -380,3 +386,7 @@ class Comparison:
     skipped: list[Skipped]
     same_file: bool
     """Both paths name one file (a link): trivially identical, not a duplicate."""
+    a_frame: tuple[int | None, float | None] = (None, None)
+    """For a video: the frame compared (index, time in seconds), the one most like the other
+    side (`neardup.compare_frames`); (None, None) for a still image."""
+    b_frame: tuple[int | None, float | None] = (None, None)

@@ -86,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("b")
     _common(c)
     c.add_argument("--json", action="store_true", help="print JSON")
+    add_video_arguments(c)
 
     e = commands.add_parser("eval", help="precision / recall against a truth file")
     e.add_argument("truth", help="truth.json from benchmarks/make_eval_set.py")
@@ -195,13 +196,19 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    result = compare(args.a, args.b, methods=args.method, max_pixels=args.max_pixels)
+    result = compare(
+        args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=sampling(args)
+    )
     if args.json:
         print(
             json.dumps(
                 {
                     "a": result.a,
+                    "a_frame": result.a_frame[0],
+                    "a_time": result.a_frame[1],
                     "b": result.b,
+                    "b_frame": result.b_frame[0],
+                    "b_time": result.b_frame[1],
                     "similarity": result.similarity,
                     "confidence": result.confidence,
                     "evidence": result.evidence,
@@ -219,6 +226,14 @@ def _compare(args: argparse.Namespace) -> int:
         if result.same_file:
             print("both paths name the same file (a link), so they are identical")
         elif result.similarity is not None:
+            for side, path, (frame, when) in (
+                ("a", result.a, result.a_frame),
+                ("b", result.b, result.b_frame),
+            ):
+                if frame is not None:  # a video: say which of its frames was compared
+                    print(
+                        f"{side}: {path} [frame {frame}, {when or 0.0:.2f} s] (its closest frame)"
+                    )
             print(
                 f"similarity {result.similarity:.3f}, confidence it is a copy "
                 f"{result.confidence or 0.0:.3f}  (decided by {result.evidence})"
