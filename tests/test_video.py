@@ -148,3 +148,21 @@ def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
     assert both.a_frame[0] is not None and both.b_frame[0] is not None
     assert both.similarity is not None and both.similarity > 0.95
     assert main(["compare", str(still), str(videos / "cut.mp4")]) == 3  # unreadable: says why
+
+
+def test_frames_are_cached_by_path_and_frame(videos: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "features.sqlite"
+    paths = [videos / "clip.mp4", videos / "cut.mkv"]
+    first = neardup.scan(paths, cache=cache, workers=1)
+    again = neardup.scan(paths, cache=cache, workers=1)
+    assert first.stats.from_cache == 0 and again.stats.from_cache == len(first.images) == 6
+    assert [(f.path, f.frame, f.time) for f in again.images] == [
+        (f.path, f.frame, f.time) for f in first.images
+    ]
+    assert [s.reason for s in again.skipped] == [s.reason for s in first.skipped]
+    assert len(again.groups) == len(first.groups)
+    other_rate = neardup.scan(paths, cache=cache, workers=1, video=Sampling(fps=2.0))
+    assert other_rate.stats.from_cache < len(other_rate.images)  # new frames were read
+    moved = tmp_path / "clip.mp4"
+    moved.write_bytes((videos / "clip.mp4").read_bytes())
+    assert neardup.scan([moved], cache=cache, workers=1).stats.from_cache == 0

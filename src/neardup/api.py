@@ -18,7 +18,6 @@ from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
-from neardup.features.frames import video_features
 from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
 from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
@@ -38,6 +37,7 @@ from neardup.sources import collect
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY, check_pairs
+from neardup.video_store import video_features
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
@@ -154,7 +154,7 @@ def compute_features(
     progress: Progress | None,
 ) -> tuple[list[Features], list[Skipped], int]:
     """Features for every file: from the store where unchanged, computed (and stored) otherwise.
-    Videos give one item per sampled frame, after the still images (not cached yet)."""
+    Videos give one item per sampled frame, after the still images (`neardup.video_store`)."""
     videos = [ref for ref in files if ref.video]
     files = [ref for ref in files if not ref.video]
     store = _open_store(cache)
@@ -200,9 +200,17 @@ def compute_features(
         item = results[ref.path]
         (skipped if isinstance(item, Skipped) else images).append(item)  # type: ignore[arg-type]
     if videos:
-        frames, broken = video_features(videos, config, workers or default_workers())
+        store = _open_store(cache)
+        try:
+            frames, broken, stored = video_features(
+                videos, config, workers or default_workers(), store
+            )
+        finally:
+            if store is not None:
+                store.close()
         images += frames
         skipped += broken
+        from_cache += stored
     return images, skipped, from_cache
 
 

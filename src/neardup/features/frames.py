@@ -9,6 +9,7 @@ long the video is.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import replace
 
 from neardup.decode import RGBArray, decode_array
@@ -47,17 +48,12 @@ def _one_video(video: FileRef, config: FeatureConfig) -> list[Features | Skipped
     return out
 
 
-def video_features(
+def video_items(
     videos: list[FileRef], config: FeatureConfig, workers: int
-) -> tuple[list[Features], list[Skipped]]:
-    """Every kept frame of `videos` (one video per task, in worker processes when there are
-    many), and a skip record for each video that was broken or unreadable in part."""
+) -> Iterator[tuple[FileRef, list[Features | Skipped]]]:
+    """Each video with its kept frames' features and, if part or all of it could not be read,
+    a skip record (one video per task, in worker processes when there are many)."""
     inline = workers <= 1 or len(videos) < INLINE_BELOW
     run_config = replace(config, threads=workers if inline else 1)
-    frames: list[Features] = []
-    skipped: list[Skipped] = []
-    for _, results in map_batches(extract_videos, videos, run_config, workers=workers, chunk=1):
-        for items in results:
-            for item in items:
-                (skipped if isinstance(item, Skipped) else frames).append(item)  # type: ignore[arg-type]
-    return frames, skipped
+    for chunk, results in map_batches(extract_videos, videos, run_config, workers=workers, chunk=1):
+        yield from zip(chunk, results, strict=True)
