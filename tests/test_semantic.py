@@ -10,19 +10,20 @@ import numpy as np
 import pytest
 from skimage import data
 
-from neardup.features.semantic import classify, embed_semantic, read_checkpoint
+from neardup.features.semantic import classify, embed_semantic, pooled, read_checkpoint
 
 TABBY_TO_EGYPTIAN_CAT = range(281, 286)  # ImageNet's domestic cat classes
 ESPRESSO, CUP = 967, 968
 
 
 def test_port_classifies_real_photos() -> None:
-    assert classify(np.asarray(data.chelsea())) in TABBY_TO_EGYPTIAN_CAT
-    assert classify(np.asarray(data.coffee())) in (ESPRESSO, CUP)
-    vectors = embed_semantic([np.asarray(data.chelsea()), np.asarray(data.coffee())])
-    assert vectors.shape == (2, 1280)
-    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    features = pooled([np.asarray(data.chelsea()), np.asarray(data.coffee())])
+    cat, coffee = classify(features)
+    assert cat in TABBY_TO_EGYPTIAN_CAT and coffee in (ESPRESSO, CUP)
+    vectors = features / np.linalg.norm(features, axis=1, keepdims=True)
     assert float(vectors[0] @ vectors[1]) < 0.9  # a cat and a coffee cup are not one scene
+    unit = embed_semantic([np.asarray(data.chelsea())])
+    assert unit.shape == (1, 1280) and np.allclose(unit[0], vectors[0], atol=1e-5)
 
 
 class _Boom:

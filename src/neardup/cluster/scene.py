@@ -4,7 +4,7 @@ Measured, not assumed (docs/cluster.md, benchmarks/scene_models.py): on frames o
 clips, SSCD's copy-detection embedding (`sscd_distilled`) and a semantic ImageNet CNN
 (EfficientNet-Lite0, `neardup.features.semantic`) both gave pure clusters and put every
 held-out frame with its own clip, but only SSCD kept a hard-compressed copy of a clip with
-its scene (1.00 against 0.55-0.63), at a fortieth of the cost; a colour layout mixed clips. So
+its scene (1.00 against 0.55-0.63), at about a tenth of the time; a colour layout mixed clips. So
 scenes are SSCD embeddings, which the duplicate search already computes and caches; `colour`
 and `colour+sscd` stay selectable as the measured alternatives.
 """
