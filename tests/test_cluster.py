@@ -126,6 +126,7 @@ def test_plots_are_written(scenes: Path, tmp_path: Path) -> None:
     saved = _save(result, tmp_path)
     assigned = cluster([scenes.parent / "new"], centroids=saved, cache=False, workers=1)
     written += plot(assigned, tmp_path / "new.png")
+    assert len(written) == 6
     for path in written:
         with Image.open(path) as image:
             assert image.format == "PNG" and image.size[0] >= 600

@@ -6,6 +6,8 @@
   items assigned to saved centroids are drawn as black-edged stars over the saved items.
 - `FILE-frames.png`: a strip of sample pictures per cluster (up to `STRIP` each, spread over
   the cluster's items in order).
+- `FILE-similar.png`: the idea's last step: for up to `ROWS` items (spread over the run), the
+  item and its most similar items of its own cluster, with their similarity.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from neardup.cluster.run import ClusterResult
 from neardup.cluster.saved import ItemRef
 
 STRIP = 8
+ROWS = 6
 THUMB_WIDTH = 160
 MESH = 300
 
@@ -32,9 +35,11 @@ def plot(result: ClusterResult, path: str | Path) -> list[str]:
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     strip = target.with_name(target.stem + "-frames" + (target.suffix or ".png"))
+    similar = target.with_name(target.stem + "-similar" + (target.suffix or ".png"))
     _scatter(result, target)
     _strip(result, strip)
-    return [str(target), str(strip)]
+    _similar(result, similar)
+    return [str(target), str(strip), str(similar)]
 
 
 def _colours(k: int) -> npt.NDArray[np.float64]:
@@ -145,12 +150,52 @@ def _strip(result: ClusterResult, target: Path) -> None:
             else:
                 ax.axis("off")
         axes[j][0].set_ylabel(f"cluster {j}", fontsize=8)
+        if not samples[j]:  # an assigned run may leave a cluster empty: say so, not a gap
+            axes[j][0].text(0.0, 0.5, f"cluster {j}: no items", fontsize=9, va="center")
     fig.tight_layout()
     fig.savefig(target)
     plt.close(fig)
 
 
-def _spread(items: list[ItemRef], count: int) -> list[ItemRef]:
+def _similar(result: ClusterResult, target: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    picks = _spread(list(range(len(result.items))), ROWS) if result.items else []
+    rows = [result.items[i] for i in picks]
+    columns = 1 + max((len(c.similar) for c in rows), default=0)
+    wanted = [c.item for c in rows] + [s.item for c in rows for s in c.similar]
+    pictures = _pictures(wanted)
+    colours = _colours(len(result.model.centroids))
+    fig, axes = plt.subplots(
+        max(1, len(rows)), columns, figsize=(columns * 1.8, max(1, len(rows)) * 1.3 + 0.3),
+        dpi=100, squeeze=False,
+    )  # fmt: skip
+    for r, item in enumerate(rows):
+        cells = [(item.item, "new" if result.assigned else "item")]
+        cells += [(s.item, f"{s.similarity:.3f}") for s in item.similar]
+        for n in range(columns):
+            ax = axes[r][n]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if n >= len(cells) or cells[n][0] not in pictures:
+                ax.axis("off")
+                continue
+            ax.imshow(pictures[cells[n][0]])
+            ax.set_title(f"{_short(cells[n][0])}\n{cells[n][1]}", fontsize=6)
+            for spine in ax.spines.values():
+                spine.set_color(colours[item.cluster])
+                spine.set_linewidth(3.5 if n == 0 else 1.5)
+        axes[r][0].set_ylabel(f"cluster {item.cluster}", fontsize=8)
+    if not rows:
+        axes[0][0].axis("off")
+    fig.suptitle("each item and its most similar items of its own cluster", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(target)
+    plt.close(fig)
+
+
+def _spread[T](items: list[T], count: int) -> list[T]:
+    """Up to `count` of `items`, evenly spread, in order."""
     if len(items) <= count:
         return items
     picks = np.linspace(0, len(items) - 1, count).round().astype(int)
