@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from collections.abc import Callable
 
@@ -29,9 +30,19 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--k", default="auto", help="number of clusters, or auto (best silhouette)")
     c.add_argument("--centroids", metavar="FILE", help="assign to centroids saved by --save")
     c.add_argument("--save", metavar="FILE", help="write centroids, PCA basis and items here")
-    c.add_argument("--plot", metavar="FILE.png", help="draw the items in 2-D with the regions")
+    c.add_argument(
+        "--plot",
+        metavar="FILE.png",
+        help="draw the items in 2-D with each centroid's region (and FILE-frames.png, "
+        "FILE-similar.png)",
+    )
     c.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' for stdout)")
-    c.add_argument("--similar", type=int, default=DEFAULT_SIMILAR, help="similar items listed")
+    c.add_argument(
+        "--similar",
+        type=int,
+        default=DEFAULT_SIMILAR,
+        help="similar items listed per item (default %(default)s)",
+    )
     c.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
     c.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     c.add_argument("--workers", type=int, help="worker processes (default: all cores)")
@@ -42,6 +53,8 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def run(args: argparse.Namespace, write: Writer) -> int:
     """Run `neardup cluster`; exit 0, 2 for bad usage, 3 when no item could be read."""
     paths = expand_stdin(args.paths)
+    if args.plot and importlib.util.find_spec("matplotlib") is None:  # before the work, not after
+        raise ValueError("--plot needs matplotlib: pip install 'neardup[plots]'")
     if args.centroids and args.save:
         raise ValueError("--save writes new centroids; it cannot be used with --centroids")
     k: int | str = args.k
