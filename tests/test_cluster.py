@@ -60,6 +60,12 @@ def scenes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One feature cache for the module's runs over `scenes`: each picture is read once."""
+    return tmp_path_factory.mktemp("cache") / "features.sqlite"
+
+
 def _purity(items: list[tuple[str, int]]) -> dict[int, float]:
     by_cluster: dict[int, list[str]] = {}
     for source, label in items:
@@ -74,12 +80,12 @@ def _scene_of(path: str, frame: int | None) -> str:
 
 
 def test_fit_save_assign_and_json(
-    scenes: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenes: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     saved = tmp_path / "scenes.json"
     fitted = tmp_path / "fit.json"
     code = main(
-        ["cluster", str(scenes), "--k", "3", "--no-cache", "--fps", "2",
+        ["cluster", str(scenes), "--k", "3", "--cache", str(cache), "--fps", "2",
          "--save", str(saved), "--json", str(fitted), "--workers", "1"]
     )  # fmt: skip
     assert code == 0
@@ -102,7 +108,7 @@ def test_fit_save_assign_and_json(
     assert model.centroids.shape == (3, 512) and len(model.items) == 13
     capsys.readouterr()
     code = main(
-        ["cluster", str(scenes.parent / "new"), "--centroids", str(saved), "--no-cache",
+        ["cluster", str(scenes.parent / "new"), "--centroids", str(saved), "--cache", str(cache),
          "--json", "-", "--similar", "2", "--workers", "1"]
     )  # fmt: skip
     assert code == 0
@@ -117,14 +123,14 @@ def test_fit_save_assign_and_json(
     assert [s["path"].endswith("notes.png") for s in assigned["skipped"]] == [True]
 
 
-def test_plots_are_written(scenes: Path, tmp_path: Path) -> None:
+def test_plots_are_written(scenes: Path, cache: Path, tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     from neardup.output.cluster_plots import plot
 
-    result = cluster([scenes], k=3, cache=False, workers=1)
+    result = cluster([scenes], k=3, video=_fps(2.0), cache=cache, workers=1)
     written = plot(result, tmp_path / "fit.png")
     saved = _save(result, tmp_path)
-    assigned = cluster([scenes.parent / "new"], centroids=saved, cache=False, workers=1)
+    assigned = cluster([scenes.parent / "new"], centroids=saved, cache=cache, workers=1)
     written += plot(assigned, tmp_path / "new.png")
     assert len(written) == 6
     for path in written:
@@ -143,13 +149,13 @@ def _save(result: object, folder: Path) -> Path:
 
 
 def test_bad_usage_exits_two(
-    scenes: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    scenes: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"schema": "something else"}')
     assert main(["cluster", str(scenes), "--centroids", str(bad), "--no-cache"]) == 2
     assert "not a neardup centroids file" in capsys.readouterr().err
-    assert main(["cluster", str(scenes), "--k", "99", "--no-cache"]) == 2
+    assert main(["cluster", str(scenes), "--k", "99", "--cache", str(cache)]) == 2
     assert main(["cluster", str(scenes), "--k", "many", "--no-cache"]) == 2
 
 

@@ -1,34 +1,29 @@
-"""Pictures of a clustering, as the idea's notebook draws them (matplotlib, PNG, no display):
+"""Pictures of a clustering, as the idea's notebook draws them (PNG, no display):
 
 - `FILE.png`: every item in the 2-D PCA plane of the clustered items' scene vectors, coloured
   by cluster, each centroid marked, and the region each centroid owns drawn beneath (every
   point of the plane coloured by its nearest centroid in that plane, the Voronoi cells);
-  items assigned to saved centroids are drawn as black-edged stars over the saved items.
-- `FILE-frames.png`: a strip of sample pictures per cluster (up to `STRIP` each, spread over
-  the cluster's items in order).
-- `FILE-similar.png`: the idea's last step: for up to `ROWS` items (spread over the run), the
-  item and its most similar items of its own cluster, with their similarity.
+  items assigned to saved centroids are drawn as black-edged stars over the saved items
+  (matplotlib).
+- `FILE-frames.png` and `FILE-similar.png`: contact sheets (`neardup.output.cluster_sheets`):
+  sample pictures per cluster, and items beside their most similar items of their cluster.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.cluster.run import ClusterResult
-from neardup.cluster.saved import ItemRef
+from neardup.output import cluster_sheets
 
-STRIP = 8
-ROWS = 6
-THUMB_WIDTH = 160
 MESH = 300
 
 
 def plot(result: ClusterResult, path: str | Path) -> list[str]:
-    """Write the scatter to `path` and the sample strip beside it; returns both paths."""
+    """Write the scatter to `path` and the two contact sheets beside it; returns the paths."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -37,16 +32,14 @@ def plot(result: ClusterResult, path: str | Path) -> list[str]:
     strip = target.with_name(target.stem + "-frames" + (target.suffix or ".png"))
     similar = target.with_name(target.stem + "-similar" + (target.suffix or ".png"))
     _scatter(result, target)
-    _strip(result, strip)
-    _similar(result, similar)
+    cluster_sheets.strip(result, strip)
+    cluster_sheets.similar(result, similar)
     return [str(target), str(strip), str(similar)]
 
 
 def _colours(k: int) -> npt.NDArray[np.float64]:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if k <= 10 else "tab20"]
-    return np.array([cmap(i % cmap.N) for i in range(k)])
+    """The sheets' colours (matplotlib's tab10), as RGBA in [0, 1]."""
+    return np.array([(*(v / 255 for v in cluster_sheets.colour(j)), 1.0) for j in range(k)])
 
 
 def _scatter(result: ClusterResult, target: Path) -> None:
@@ -122,113 +115,3 @@ def _scatter(result: ClusterResult, target: Path) -> None:
     fig.tight_layout()
     fig.savefig(target)
     plt.close(fig)
-
-
-def _strip(result: ClusterResult, target: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    k = len(result.model.centroids)
-    by_cluster: dict[int, list[ItemRef]] = defaultdict(list)
-    for c in result.items:
-        by_cluster[c.cluster].append(c.item)
-    samples = {j: _spread(by_cluster.get(j, []), STRIP) for j in range(k)}
-    pictures = _pictures([item for items in samples.values() for item in items])
-    fig, axes = plt.subplots(k, STRIP, figsize=(STRIP * 1.6, k * 1.2 + 0.3), dpi=100, squeeze=False)
-    colours = _colours(k)
-    for j in range(k):
-        for n in range(STRIP):
-            ax = axes[j][n]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            for spine in ax.spines.values():
-                spine.set_color(colours[j])
-                spine.set_linewidth(2.5)
-            if n < len(samples[j]) and samples[j][n] in pictures:
-                ax.imshow(pictures[samples[j][n]])
-                item = samples[j][n]
-                ax.set_title(_short(item), fontsize=6)
-            else:
-                ax.axis("off")
-        axes[j][0].set_ylabel(f"cluster {j}", fontsize=8)
-        if not samples[j]:  # an assigned run may leave a cluster empty: say so, not a gap
-            axes[j][0].text(0.0, 0.5, f"cluster {j}: no items", fontsize=9, va="center")
-    fig.tight_layout()
-    fig.savefig(target)
-    plt.close(fig)
-
-
-def _similar(result: ClusterResult, target: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    picks = _spread(list(range(len(result.items))), ROWS) if result.items else []
-    rows = [result.items[i] for i in picks]
-    columns = 1 + max((len(c.similar) for c in rows), default=0)
-    wanted = [c.item for c in rows] + [s.item for c in rows for s in c.similar]
-    pictures = _pictures(wanted)
-    colours = _colours(len(result.model.centroids))
-    fig, axes = plt.subplots(
-        max(1, len(rows)), columns, figsize=(columns * 1.8, max(1, len(rows)) * 1.3 + 0.3),
-        dpi=100, squeeze=False,
-    )  # fmt: skip
-    for r, item in enumerate(rows):
-        cells = [(item.item, "new" if result.assigned else "item")]
-        cells += [(s.item, f"{s.similarity:.3f}") for s in item.similar]
-        for n in range(columns):
-            ax = axes[r][n]
-            ax.set_xticks([])
-            ax.set_yticks([])
-            if n >= len(cells) or cells[n][0] not in pictures:
-                ax.axis("off")
-                continue
-            ax.imshow(pictures[cells[n][0]])
-            ax.set_title(f"{_short(cells[n][0])}\n{cells[n][1]}", fontsize=6)
-            for spine in ax.spines.values():
-                spine.set_color(colours[item.cluster])
-                spine.set_linewidth(3.5 if n == 0 else 1.5)
-        axes[r][0].set_ylabel(f"cluster {item.cluster}", fontsize=8)
-    if not rows:
-        axes[0][0].axis("off")
-    fig.suptitle("each item and its most similar items of its own cluster", fontsize=9)
-    fig.tight_layout()
-    fig.savefig(target)
-    plt.close(fig)
-
-
-def _spread[T](items: list[T], count: int) -> list[T]:
-    """Up to `count` of `items`, evenly spread, in order."""
-    if len(items) <= count:
-        return items
-    picks = np.linspace(0, len(items) - 1, count).round().astype(int)
-    return [items[i] for i in picks]
-
-
-def _short(item: ItemRef) -> str:
-    name = Path(item.path).name
-    name = name if len(name) <= 18 else name[:15] + "..."
-    return name if item.time is None else f"{name} {item.time:.1f}s"
-
-
-def _pictures(items: list[ItemRef]) -> dict[ItemRef, npt.NDArray[np.uint8]]:
-    """Small RGB pictures of the items: one pass over each video for its frames."""
-    from neardup.decode import Decoded, DecodeSpec, decode
-    from neardup.sources.video import frames_at
-
-    out: dict[ItemRef, npt.NDArray[np.uint8]] = {}
-    frames: dict[str, set[int]] = defaultdict(set)
-    for item in items:
-        if item.frame is not None:
-            frames[item.path].add(item.frame)
-            continue
-        try:
-            data = Path(item.path).read_bytes()
-        except OSError:
-            continue
-        decoded = decode(data, item.path, DecodeSpec(min_side=96, trim=False))
-        if isinstance(decoded, Decoded):
-            out[item] = decoded.rgb
-    for path, wanted in frames.items():
-        got = frames_at(path, wanted, THUMB_WIDTH)
-        for item in items:
-            if item.path == path and item.frame in got:
-                out[item] = got[item.frame]
-    return out
