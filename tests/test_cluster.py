@@ -128,6 +128,9 @@ def test_plots_are_written(scenes: Path, cache: Path, tmp_path: Path) -> None:
     from neardup.output.cluster_plots import plot
 
     result = cluster([scenes], k=3, video=_fps(2.0), cache=cache, workers=1)
+    auto = cluster([scenes], k="auto", video=_fps(2.0), cache=cache, workers=1)
+    assert auto.model.criterion == "silhouette" and len(auto.sizes) == 3  # the three photos
+    assert max(auto.k_scores, key=auto.k_scores.__getitem__) == 3
     written = plot(result, tmp_path / "fit.png")
     saved = _save(result, tmp_path)
     assigned = cluster([scenes.parent / "new"], centroids=saved, cache=cache, workers=1)
