@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.engines.base import Engine
 from neardup.index.catalog import ImageIndex
@@ -34,6 +35,7 @@ from neardup.scoring import (
     threshold_for,
 )
 from neardup.sources import collect
+from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.verify import check_pairs
 
 
@@ -50,6 +52,7 @@ def scan(
     progress: Progress | None = None,
     floor: float | None = None,
     engine: Engine | None = None,
+    video: Sampling = DEFAULT_SAMPLING,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -61,7 +64,8 @@ def scan(
     with why. `verify` runs the geometric check (`neardup.verify`) where it can change a
     verdict. `floor` (for evaluation) also returns scored pairs below the cut, down to that
     confidence; groups are made from pairs at or above the cut only. `engine` runs the batch
-    stages (default: local processes, `workers` of them).
+    stages (default: local processes, `workers` of them). Videos are read as items at the
+    frames `video` samples, so runs of near-identical frames come out as groups.
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
@@ -69,7 +73,7 @@ def scan(
     clock = _Clock()
     found = collect([str(p) for p in paths])
     clock.lap("collect")
-    config = feature_config(method_names, max_pixels)
+    config = replace(feature_config(method_names, max_pixels), video=video)
     images, skipped, from_cache = compute_features(found.files, config, cache, run_on, progress)
     skipped = found.skipped + skipped
     clock.lap("features")
@@ -103,6 +107,7 @@ def scan(
         "max_pixels": max_pixels,
         "verify": verify,
         "decode": asdict(config.decode),
+        "video": asdict(video),
         "clusters": found_pairs.settings.get("clusters", 0),
     }
     skipped.sort(key=lambda s: s.path)
@@ -130,9 +135,10 @@ def compare(
     methods: str | Sequence[str] | None = None,
     cache: CacheSetting = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    video: Sampling = DEFAULT_SAMPLING,
 ) -> Comparison:
     """How similar two images are by every method, how likely a copy, and the verdict at each
-    preset.
+    preset. A video on either side is compared by its frame most like the other side.
 
     Every method is computed and reported; similarity and confidence use `methods` (the scan
     default unless given), so they are the numbers `scan` would report for this pair.
@@ -140,15 +146,17 @@ def compare(
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
     found = collect([str(a), str(b)])
-    config = feature_config(every, max_pixels)
+    config = replace(feature_config(every, max_pixels), video=video)
     images, skipped, _ = compute_features(found.files, config, cache, local_engine(None, 1))
     skipped = found.skipped + skipped
-    if len(images) == 1 and found.aliases:
+    if len(found.files) == 1 and found.aliases and images:
         same = {"exact": 1.0}
         return Comparison(str(a), str(b), 1.0, 1.0, same, "same file", {}, skipped, True)
-    if len(images) != 2:
+    sides = [[f for f in images if f.path == ref.path] for ref in found.files]
+    picked = pick_pair(*sides) if len(sides) == 2 else None  # a video: its best frame
+    if picked is None:
         return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
-    fa, fb = images
+    fa, fb = picked
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
     if any(needs_geometry(fused, cut) for cut in PRESETS.values()):
@@ -173,6 +181,8 @@ def compare(
         verdicts,
         skipped,
         False,
+        (fa.frame, fa.time),
+        (fb.frame, fb.time),
     )
 
 
@@ -194,3 +204,7 @@ class Comparison:
     skipped: list[Skipped]
     same_file: bool
     """Both paths name one file (a link): trivially identical, not a duplicate."""
+    a_frame: tuple[int | None, float | None] = (None, None)
+    """For a video: the frame compared (index, time in seconds), the one most like the other
+    side (`neardup.compare_frames`); (None, None) for a still image."""
+    b_frame: tuple[int | None, float | None] = (None, None)

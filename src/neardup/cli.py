@@ -15,7 +15,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from neardup import cli_act, cli_index
+from neardup import cli_act, cli_cluster, cli_index
 from neardup.api import compare, scan
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
@@ -27,6 +27,7 @@ from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
 from neardup.store import StoreError
 from neardup.version import __version__
+from neardup.video_args import add_video_arguments, sampling
 
 EXIT_OK, EXIT_DUPLICATES, EXIT_USAGE, EXIT_NOTHING, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -79,12 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
+    add_video_arguments(s)
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
     c.add_argument("a")
     c.add_argument("b")
     _common(c)
     c.add_argument("--json", action="store_true", help="print JSON")
+    add_video_arguments(c)
 
     e = commands.add_parser("eval", help="precision / recall against a truth file")
     e.add_argument("truth", help="truth.json from benchmarks/make_eval_set.py")
@@ -98,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_index.add_parser(commands)
     cli_act.add_parsers(commands)
+    cli_cluster.add_parser(commands)
     return parser
 
 
@@ -112,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_index.run(args, _write)
         if args.command in ("report", "act", "undo", "purge"):
             return cli_act.run(args)
+        if args.command == "cluster":
+            return cli_cluster.run(args, _write)
         return _eval(args)
     except BrokenPipeError:
         # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.
@@ -176,6 +182,7 @@ def _scan(args: argparse.Namespace) -> int:
             workers=args.workers,
             max_pixels=args.max_pixels,
             progress=bar,
+            video=sampling(args),
         )
     finally:
         bar.close()
@@ -193,13 +200,19 @@ def _scan(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    result = compare(args.a, args.b, methods=args.method, max_pixels=args.max_pixels)
+    result = compare(
+        args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=sampling(args)
+    )
     if args.json:
         print(
             json.dumps(
                 {
                     "a": result.a,
+                    "a_frame": result.a_frame[0],
+                    "a_time": result.a_frame[1],
                     "b": result.b,
+                    "b_frame": result.b_frame[0],
+                    "b_time": result.b_frame[1],
                     "similarity": result.similarity,
                     "confidence": result.confidence,
                     "evidence": result.evidence,
@@ -217,6 +230,14 @@ def _compare(args: argparse.Namespace) -> int:
         if result.same_file:
             print("both paths name the same file (a link), so they are identical")
         elif result.similarity is not None:
+            for side, path, (frame, when) in (
+                ("a", result.a, result.a_frame),
+                ("b", result.b, result.b_frame),
+            ):
+                if frame is not None:  # a video: say which of its frames was compared
+                    print(
+                        f"{side}: {path} [frame {frame}, {when or 0.0:.2f} s] (its closest frame)"
+                    )
             print(
                 f"similarity {result.similarity:.3f}, confidence it is a copy "
                 f"{result.confidence or 0.0:.3f}  (decided by {result.evidence})"

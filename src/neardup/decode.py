@@ -31,6 +31,12 @@ DEFAULT_MAX_PIXELS = 150_000_000
 """About 12,000 x 12,000: larger images are refused as likely decompression bombs."""
 
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # never pad a truncated file silently
+try:  # HEIC / HEIF photos; AVIF Pillow reads itself (>= 11.3)
+    from pillow_heif import register_heif_opener
+
+    register_heif_opener()
+except ImportError:  # not installed: such files are skipped as an unsupported format
+    pass
 Image.MAX_IMAGE_PIXELS = None  # we check the size ourselves, with a clear reason
 
 
@@ -123,6 +129,22 @@ def _decode(data: bytes, path: str, spec: DecodeSpec) -> Decoded:
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
             box = _scale_box(box, rgb_image.size, (width, height))
     return Decoded(np.ascontiguousarray(rgb), width, height, fmt, pixel_hash, box, orientation)
+
+
+def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> Decoded:
+    """The working picture of an already decoded H x W x 3 uint8 frame (a video frame), made
+    as `decode` makes it for a file: pixel hash at full size, reduced, borders trimmed."""
+    image = Image.fromarray(np.ascontiguousarray(rgb), "RGB")
+    width, height = image.size
+    pixel_hash = _pixel_hash(image)
+    small = _reduce(image, spec.min_side)
+    work = np.asarray(small, dtype=np.uint8)
+    box = find_borders(work) if spec.trim else None
+    if box is not None:
+        left, top, right, bottom = box
+        work = work[top : work.shape[0] - bottom, left : work.shape[1] - right]
+        box = _scale_box(box, small.size, (width, height))
+    return Decoded(np.ascontiguousarray(work), width, height, fmt, pixel_hash, box)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:
@@ -272,6 +294,10 @@ def _unrecognised(data: bytes) -> str:
 
     if looks_like_image(data[:32]):
         return "unsupported image format or corrupt header"
+    from neardup.sources.video import looks_like_video
+
+    if looks_like_video(data[:32]):
+        return "a video file with an image's name: rename it (.mp4, .mkv, ...) to read its frames"
     return "not an image: unrecognised content (the name does not decide the format)"
 
 

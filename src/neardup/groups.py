@@ -34,13 +34,14 @@ BORDER_HANDICAP = 0.9
 picture pixels to be kept over one without: a trim a row or two off must not decide."""
 
 
-def keeper_rank(image: Features) -> tuple[int, bool, int, str]:
+def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
     """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
-    by `BORDER_HANDICAP`), then no added borders, then largest file, then path."""
+    by `BORDER_HANDICAP`), then no added borders, then largest file, then path, then the
+    earliest frame (a run of near-identical video frames keeps its first)."""
     bordered = image.content_pixels < 0.9 * image.pixels
     effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
     steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
-    return (-steps, bordered, -image.size, image.path)
+    return (-steps, bordered, -image.size, image.path, image.frame or 0)
 
 
 def build_groups(images: list[Features], pairs: list[Pair], threshold: float) -> list[Group]:

@@ -35,6 +35,7 @@ from neardup.scoring import (
 )
 from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY
+from neardup.video_store import video_features
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
@@ -96,7 +97,10 @@ def compute_features(
 ) -> tuple[list[Features], list[Skipped], int]:
     """Features for every file: from the store where unchanged, computed on the engine (and
     stored batch by batch, so an interrupted run resumes) otherwise. Returns the images, the
-    skipped files and how many came from the store."""
+    skipped files and how many came from the store. Videos give one item per sampled frame,
+    after the still images (`neardup.video_store`)."""
+    videos = [ref for ref in files if ref.video]
+    files = [ref for ref in files if not ref.video]
     store = open_store(cache)
     needed = config.names()
     results: dict[str, Features | Skipped] = {}
@@ -142,6 +146,16 @@ def compute_features(
     for ref in files:
         item = results[ref.path]
         (skipped if isinstance(item, Skipped) else images).append(item)  # type: ignore[arg-type]
+    if videos:
+        store = open_store(cache)
+        try:
+            frames, broken, stored = video_features(videos, config, engine.workers, store)
+        finally:
+            if store is not None:
+                store.close()
+        images += frames
+        skipped += broken
+        from_cache += stored
     return images, skipped, from_cache
 
 

@@ -23,6 +23,22 @@ class FileRef:
     mtime_ns: int
     dev: int = 0
     inode: int = 0
+    video: bool = False
+    """A video file: `neardup.sources.video` turns it into one item per sampled frame."""
+    frame: int | None = None
+    """For a frame of a video: its index in decoding order (None for a still image)."""
+    time: float | None = None
+    """For a frame of a video: its presentation time in seconds."""
+
+    @property
+    def key(self) -> str:
+        """What identifies the item: the path, or `path#frame` for a video frame."""
+        return item_key(self.path, self.frame)
+
+
+def item_key(path: str, frame: int | None) -> str:
+    """The stable key of an item (cache rows, lookups): `path`, or `path#frame` for a frame."""
+    return path if frame is None else f"{path}#{frame}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +85,22 @@ class Features:
     """Unit-length copy-detection embeddings keyed by model name (sscd, sscd_distilled)."""
     embeddings_flip: dict[str, Vector] = field(default_factory=dict)
     """Embeddings of the horizontally flipped view, where the method asks for them."""
+    frame: int | None = None
+    """For a frame of a video: its index in decoding order; None for a still image."""
+    time: float | None = None
+    """For a frame of a video: its presentation time in seconds; None for a still image."""
+
+    @property
+    def key(self) -> str:
+        """What identifies the item: the path, or `path#frame` for a video frame."""
+        return item_key(self.path, self.frame)
+
+    @property
+    def label(self) -> str:
+        """The item as a person reads it: the path, with the frame and time for a frame."""
+        if self.frame is None:
+            return self.path
+        return f"{self.path} [frame {self.frame}, {self.time or 0.0:.2f} s]"
 
     @property
     def pixels(self) -> int:

@@ -129,7 +129,7 @@ class FeatureStore:
             for ref in files:
                 row = cursor.execute(
                     "SELECT size, mtime_ns, names, meta, data, skip FROM items WHERE path=?",
-                    (ref.path,),
+                    (ref.key,),  # the path, or path#frame for a video frame
                 ).fetchone()
                 if row is None or row[0] != ref.size or row[1] != ref.mtime_ns:
                     yield ref, None
@@ -147,11 +147,11 @@ class FeatureStore:
             if isinstance(item, Skipped):
                 if item.reason.startswith(("unreadable", "decompression bomb")):
                     continue  # permissions and --max-pixels may change; try again next time
-                rows.append((ref.path, ref.size, ref.mtime_ns, "[]", None, None, item.reason))
+                rows.append((ref.key, ref.size, ref.mtime_ns, "[]", None, None, item.reason))
             else:
                 meta, data = encode_features(item)
                 rows.append(
-                    (ref.path, ref.size, ref.mtime_ns, json.dumps(sorted(names)), meta, data, None)
+                    (ref.key, ref.size, ref.mtime_ns, json.dumps(sorted(names)), meta, data, None)
                 )
         if not rows:
             return
@@ -196,6 +196,8 @@ def encode_features(f: Features) -> tuple[str, bytes]:
         "pdq_quality": f.pdq_quality,
         "arrays": layout,
     }
+    if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
+        meta["frame"], meta["time"] = f.frame, f.time
     blob = b"".join(
         np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays
     )
@@ -215,6 +217,8 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         jpeg_hash=meta["jpeg_hash"] if isinstance(meta.get("jpeg_hash"), str) else None,  # type: ignore[arg-type]
         trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
         pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
+        frame=ref.frame,
+        time=ref.time,
     )
     offset = 0
     layout = meta["arrays"]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from neardup.decode import DecodeSpec, RGBArray, decode
+from neardup.decode import Decoded, DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
+from neardup.sources.video import Sampling
 
 FEATURES_VERSION = 6
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
@@ -31,6 +32,8 @@ class FeatureConfig:
     decode: DecodeSpec = field(default_factory=DecodeSpec)
     threads: int = 1
     """onnxruntime threads per worker process."""
+    video: Sampling = field(default_factory=Sampling)
+    """Which frames of a video become items (`neardup.sources.video`)."""
 
     def names(self) -> set[str]:
         """Feature names this config produces (what a cached record must hold)."""
@@ -55,6 +58,12 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
             features, rgb = item
             results.append(features)
             pictures.append((features, rgb))
+    embed_pictures(pictures, config)
+    return results
+
+
+def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureConfig) -> None:
+    """Add the configured models' embeddings to each picture's features, in batches."""
     for model in config.models:
         vectors = embed(model, [rgb for _, rgb in pictures], threads=config.threads)
         for (features, _), vector in zip(pictures, vectors, strict=True):
@@ -63,7 +72,6 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
         vectors = embed(model, [rgb[:, ::-1] for _, rgb in pictures], threads=config.threads)
         for (features, _), vector in zip(pictures, vectors, strict=True):
             features.embeddings_flip[model] = vector
-    return results
 
 
 def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, RGBArray]:
@@ -76,22 +84,37 @@ def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Feature
     decoded = decode(data, ref.path, config.decode)
     if isinstance(decoded, Skipped):
         return decoded
+    jpeg = jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None
+    return features_of(ref, decoded, config, len(data), bytes_hash(data), jpeg), decoded.rgb
+
+
+def features_of(
+    ref: FileRef,
+    decoded: Decoded,
+    config: FeatureConfig,
+    size: int,
+    content_hash: str,
+    jpeg: str | None = None,
+) -> Features:
+    """The per-picture features (all but the embeddings, made in batches) of one decode."""
     features = Features(
         path=ref.path,
-        size=len(data),
+        size=size,
         mtime_ns=ref.mtime_ns,
         width=decoded.width,
         height=decoded.height,
         format=decoded.format,
-        bytes_hash=bytes_hash(data),
+        bytes_hash=content_hash,
         pixel_hash=decoded.pixel_hash,
         trimmed=decoded.trimmed,
         thumb=thumb(decoded.rgb),
         small=small_grey(decoded.rgb),
-        jpeg_hash=jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None,
+        jpeg_hash=jpeg,
+        frame=ref.frame,
+        time=ref.time,
     )
     if config.pdq:
         features.pdq, features.pdq_quality = pdq_dihedral(decoded.rgb)
     if config.imagehashes:
         features.hashes = imagehashes(decoded.rgb, list(config.imagehashes))
-    return features, decoded.rgb
+    return features

@@ -182,9 +182,12 @@ class ImageIndex:
             "SELECT id, path, size, mtime_ns, cluster, meta, data FROM images ORDER BY id"
         ).fetchall()
         clusters = np.array([row[4] for row in rows], dtype=np.int64)
-        for row_id, path, size, mtime, _, meta, data in rows:
-            features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
-            self._remember(row_id, features)
+        for row_id, key, size, mtime, _, meta, data in rows:
+            facts = json.loads(meta)
+            frame = facts.get("frame")  # a video frame's row is keyed path#frame
+            path = key if frame is None else key.removesuffix(f"#{frame}")
+            ref = FileRef(path, size, mtime, frame=frame, time=facts.get("time"))
+            self._remember(row_id, decode_features(ref, facts, data))
         self.search = CandidateSearch(self.settings.methods, large=len(self.ids) >= EXACT_BELOW)
         self.search.add(self.images, self.ids)
         self.aliases, self.copies = {}, {}
@@ -221,7 +224,7 @@ class ImageIndex:
 
     def _remember(self, row_id: int, features: Features) -> None:
         self.positions[row_id] = len(self.images)
-        self.by_path[features.path] = row_id
+        self.by_path[features.key] = row_id
         self.images.append(features)
         self.ids.append(row_id)
 
@@ -361,17 +364,17 @@ class ImageIndex:
         matches = match(self, fresh, engine=engine, verify=verify) if match_batch else {}
         for entry, features in zip(entries, new, strict=True):
             if entry.status != "already indexed":
-                entry.duplicates = matches.get(features.path, [])
+                entry.duplicates = matches.get(features.key, [])
                 entry.status = "added" if store else "new"
         reason = None
         copies = {
-            e.path: e.same_as
+            f.key: e.same_as
             for e, f in zip(entries, new, strict=True)
-            if e.same_as is not None and e.same_as != e.path and e.path not in self.aliases
+            if e.same_as is not None and e.same_as != f.key and f.key not in self.aliases
         }
-        sizes = {f.path: (f.size, f.mtime_ns) for f in new}
+        sizes = {f.key: (f.size, f.mtime_ns) for f in new}
         if store:
-            self.copies.update((f.path, f) for f in new if f.path in copies)
+            self.copies.update((f.key, f) for f in new if f.key in copies)
         if store and (fresh or copies):
             self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
             reason = self._maybe_rebalance()
@@ -407,7 +410,7 @@ class ImageIndex:
         rows = []
         for f, cluster in zip(fresh, clusters.tolist(), strict=True):
             meta, data = encode_features(f)
-            rows.append((f.path, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
+            rows.append((f.key, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
         with transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
@@ -418,10 +421,10 @@ class ImageIndex:
                 rows,
             )
             ids = [
-                self.db.execute("SELECT id FROM images WHERE path=?", (f.path,)).fetchone()[0]
+                self.db.execute("SELECT id FROM images WHERE path=?", (f.key,)).fetchone()[0]
                 for f in fresh
             ]
-            self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
+            self._insert_aliases(copies, {f.key: i for f, i in zip(fresh, ids, strict=True)})
             self._write_fit_added(fit_sum, fit_n)
             failpoint("index-write")
         self.fit_added = (fit_sum, fit_n)
@@ -549,8 +552,9 @@ class ImageIndex:
                 full = os.path.abspath(path)
                 return any(full == w or full.startswith(w + os.sep) for w in wanted)
 
-            doomed = [path for path in self.by_path if hit(path)]
-            doomed_aliases = [path for path in self.aliases if hit(path)]
+            # Keys are paths, or path#frame for a video's frames: match on the file's path.
+            doomed = [key for key, i in self.by_path.items() if hit(self._file_of(key, i))]
+            doomed_aliases = [key for key in self.aliases if hit(self._file_of(key))]
             if not doomed and not doomed_aliases:
                 return []
             ids = [self.by_path[p] for p in doomed]
@@ -575,12 +579,20 @@ class ImageIndex:
             for row_id, path in promoted.items():
                 self.aliases.pop(path, None)
                 features = self.images[self.positions[row_id]]
-                del self.by_path[features.path]
-                features.path = path
+                del self.by_path[features.key]
+                copy = self.copies.pop(path, None)
+                features.path = copy.path if copy is not None else path
                 self.by_path[path] = row_id
             self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
             self._forget(gone)
             return doomed + doomed_aliases
+
+    def _file_of(self, key: str, row_id: int | None = None) -> str:
+        """The file an item key (a path, or path#frame) belongs to."""
+        if row_id is not None and row_id in self.positions:
+            return self.images[self.positions[row_id]].path
+        copy = self.copies.get(key)
+        return copy.path if copy is not None else key
 
     def _forget(self, ids: list[int]) -> None:
         if not ids:

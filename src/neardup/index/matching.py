@@ -30,7 +30,7 @@ def classify(
                 continue
             row = index.identity.get((key, value))
             if row is not None:
-                same = index.images[index.positions[row]].path
+                same = index.images[index.positions[row]].key
                 break
             if (key, value) in seen:
                 same = seen[(key, value)]
@@ -38,12 +38,12 @@ def classify(
         if same is not None:
             entries.append(Entry(f.path, "already indexed", same_as=same))
             continue
-        if f.path in index.by_path:
-            replaced.append(index.by_path[f.path])
+        if f.key in index.by_path:
+            replaced.append(index.by_path[f.key])
         for key in IDENTITY_KEYS:
             value = getattr(f, key)
             if value is not None:
-                seen[(key, value)] = f.path
+                seen[(key, value)] = f.key
         entries.append(Entry(f.path, "new"))
         fresh.append(f)
     return entries, fresh, replaced
@@ -70,7 +70,7 @@ def match(
         for me, other in ((pair.b, pair.a), (pair.a, pair.b)):
             if me >= offset:
                 match = Match(
-                    images[other].path, pair.similarity, pair.confidence, pair.evidence, pair.scores
+                    images[other].key, pair.similarity, pair.confidence, pair.evidence, pair.scores
                 )
-                found.setdefault(images[me].path, []).append(match)
+                found.setdefault(images[me].key, []).append(match)
     return found

@@ -18,6 +18,8 @@ SCHEMA = "neardup.scan/2"
 def _image(f: Features) -> dict[str, Any]:
     return {
         "path": f.path,
+        "frame": f.frame,
+        "time": f.time,
         "width": f.width,
         "height": f.height,
         "bytes": f.size,
@@ -32,9 +34,14 @@ def _round(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
+    a, b = result.images[pair.a], result.images[pair.b]
     return {
-        "a": result.path(pair.a),
-        "b": result.path(pair.b),
+        "a": a.path,
+        "a_frame": a.frame,
+        "a_time": a.time,
+        "b": b.path,
+        "b_frame": b.frame,
+        "b_time": b.time,
         "similarity": round(pair.similarity, 4),
         "confidence": round(pair.confidence, 4),
         "evidence": pair.evidence,
@@ -55,6 +62,8 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
                 _image(result.images[index])
                 | {
                     "matched": result.path(other),
+                    "matched_frame": result.images[other].frame,
+                    "matched_time": result.images[other].time,
                     "similarity": round(similarity, 4),
                     "confidence": round(pair.confidence, 4),
                     "evidence": pair.evidence,

@@ -23,13 +23,13 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
     for n, group in enumerate(result.groups[:max_groups], 1):
         keeper = result.images[group.keeper]
         lines.append("")
-        lines.append(f"group {n}: keep {keeper.path}  ({_size(keeper.width, keeper.height)})")
+        lines.append(f"group {n}: keep {keeper.label}  ({_size(keeper.width, keeper.height)})")
         for index, similarity in group.members:
             member = result.images[index]
             link = group.via.get(index)
-            through = f"  (matches {result.images[link].path})" if link is not None else ""
+            through = f"  (matches {result.images[link].label})" if link is not None else ""
             lines.append(
-                f"  {similarity:6.3f}  {member.path}  ({_size(member.width, member.height)})"
+                f"  {similarity:6.3f}  {member.label}  ({_size(member.width, member.height)})"
                 + through
             )
     if len(result.groups) > max_groups:

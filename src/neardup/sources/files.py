@@ -4,7 +4,9 @@ A symlink and its target, or two hard links, are the same file (same device and 
 they are read once and can never be reported as duplicates of each other. Whether a file is an
 image is decided from its first bytes, not its name: a JPEG named `.png` is read, and a text
 file named `.png` is skipped with a reason. Files that neither look like nor are named as
-images (a README beside the photos) are counted as ignored, not listed.
+images (a README beside the photos) are counted as ignored, not listed. A file not named as
+an image is a video when its first bytes say so (`neardup.sources.video`); it becomes one item
+per sampled frame.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from neardup.records import FileRef, Skipped
+from neardup.sources.video import VIDEO_EXTENSIONS, looks_like_video
 
 IMAGE_EXTENSIONS = frozenset(
     [
@@ -62,8 +65,14 @@ _SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"qoif"),
     (0, b"8BPS"),  # Photoshop
     (4, b"ftypavif"),
+    (4, b"ftypavis"),
     (4, b"ftypheic"),
+    (4, b"ftypheix"),
+    (4, b"ftypheim"),
+    (4, b"ftypheis"),
+    (4, b"ftyphevc"),
     (4, b"ftypmif1"),
+    (4, b"ftypmsf1"),
 )
 
 
@@ -120,25 +129,33 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
             return
         ext = os.path.splitext(path)[1].lower()
         image_name = ext in IMAGE_EXTENSIONS
+        video = False
         if st.st_size == 0:
-            if named or image_name:
+            if named or image_name or ext in VIDEO_EXTENSIONS:
                 seen_files.add(key)
                 result.skipped.append(Skipped(path, "empty file (0 bytes)"))
             else:
                 result.ignored += 1
             return
-        if not (named or image_name):
+        if not image_name:  # image names go to the decoder, which says what is wrong
             try:
                 with open(path, "rb") as handle:
                     head = handle.read(32)
             except OSError as error:
                 result.skipped.append(Skipped(path, f"unreadable file: {_why(error)}"))
                 return
-            if not looks_like_image(head):
-                result.ignored += 1
-                return
+            video = looks_like_video(head)
+            if not (video or looks_like_image(head)):
+                if ext in VIDEO_EXTENSIONS:
+                    seen_files.add(key)
+                    result.skipped.append(Skipped(path, _NOT_VIDEO))
+                    return
+                if not named:  # a named file goes to the decoder, which says what it is
+                    result.ignored += 1
+                    return
         seen_files.add(key)
-        result.files.append(FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino))
+        ref = FileRef(path, st.st_size, st.st_mtime_ns, st.st_dev, st.st_ino, video=video)
+        result.files.append(ref)
 
     def visit(path: str, named: bool) -> None:
         try:
@@ -186,6 +203,9 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
     for path in paths:
         visit(path, named=True)
     return result
+
+
+_NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
 
 
 def _why(error: OSError) -> str:

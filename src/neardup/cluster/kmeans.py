@@ -1,0 +1,144 @@
+"""Seeded k-means on unit vectors, the choice of k, and the 2-D PCA basis used for plots.
+
+Plain numpy: k-means++ seeding, Lloyd iterations, the best of `RESTARTS` runs by inertia, so
+the same items and seed always give the same centroids. Memory is N x k distances, never
+N x N: `choose_k` scores each k by the silhouette of at most `SILHOUETTE_SAMPLE` items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+Matrix = npt.NDArray[np.float32]
+
+RESTARTS = 5
+ITERATIONS = 100
+K_MAX = 10
+"""`--k auto` tries 2..K_MAX clusters (fewer when there are few items)."""
+SILHOUETTE_SAMPLE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """Centroids (k x D), each item's cluster, and the mean squared distance to its centroid."""
+
+    centroids: Matrix
+    labels: npt.NDArray[np.int64]
+    inertia: float
+
+
+def squared_distances(x: Matrix, centroids: Matrix) -> npt.NDArray[np.float64]:
+    """N x k squared Euclidean distances."""
+    x64, c64 = x.astype(np.float64), centroids.astype(np.float64)
+    d = (x64**2).sum(1)[:, None] - 2.0 * x64 @ c64.T + (c64**2).sum(1)[None, :]
+    return np.maximum(d, 0.0)
+
+
+def kmeans(x: Matrix, k: int, seed: int = 0) -> Fit:
+    """The best of `RESTARTS` seeded k-means runs (lowest inertia)."""
+    if not 1 <= k <= len(x):
+        raise ValueError(f"cannot make {k} clusters of {len(x)} items")
+    rng = np.random.default_rng(seed)
+    best: Fit | None = None
+    for _ in range(RESTARTS):
+        fit = _lloyd(x, _plus_plus(x, k, rng))
+        if best is None or fit.inertia < best.inertia - 1e-12:
+            best = fit
+    assert best is not None
+    return best
+
+
+def _plus_plus(x: Matrix, k: int, rng: np.random.Generator) -> Matrix:
+    centres = [x[rng.integers(len(x))]]
+    nearest = squared_distances(x, np.stack(centres))[:, 0]
+    for _ in range(1, k):
+        total = nearest.sum()
+        index = (
+            int(rng.choice(len(x), p=nearest / total)) if total > 0 else int(rng.integers(len(x)))
+        )
+        centres.append(x[index])
+        nearest = np.minimum(nearest, squared_distances(x, x[index : index + 1])[:, 0])
+    return np.stack(centres).astype(np.float32)
+
+
+def _lloyd(x: Matrix, centroids: Matrix) -> Fit:
+    labels = np.full(len(x), -1, dtype=np.int64)
+    for _ in range(ITERATIONS):
+        distances = squared_distances(x, centroids)
+        new = distances.argmin(1)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+        for j in range(len(centroids)):
+            members = x[labels == j]
+            if len(members):
+                centroids[j] = members.mean(0)
+            else:  # an empty cluster takes the item farthest from its centroid
+                far = int(distances[np.arange(len(x)), labels].argmax())
+                centroids[j] = x[far]
+    distances = squared_distances(x, centroids)
+    labels = distances.argmin(1)
+    inertia = float(distances[np.arange(len(x)), labels].mean())
+    return Fit(centroids.astype(np.float32), labels, inertia)
+
+
+def silhouette(x: Matrix, labels: npt.NDArray[np.int64], seed: int = 0) -> float:
+    """Mean silhouette (Euclidean) of at most `SILHOUETTE_SAMPLE` items: in [-1, 1], higher
+    means tighter, better separated clusters."""
+    if len(x) > SILHOUETTE_SAMPLE:
+        pick = np.random.default_rng(seed).choice(len(x), SILHOUETTE_SAMPLE, replace=False)
+        x, labels = x[pick], labels[pick]
+    distances = np.sqrt(squared_distances(x, x))
+    scores = []
+    for i in range(len(x)):
+        own = labels == labels[i]
+        if own.sum() <= 1:
+            scores.append(0.0)
+            continue
+        a = distances[i, own].sum() / (own.sum() - 1)
+        b = min(distances[i, labels == j].mean() for j in set(labels.tolist()) - {labels[i]})
+        scores.append((b - a) / max(a, b, 1e-12))
+    return float(np.mean(scores))
+
+
+def choose_k(x: Matrix, seed: int = 0) -> tuple[Fit, dict[int, float]]:
+    """k from 2 to `K_MAX` with the highest silhouette, its fit, and every k's silhouette."""
+    tried: dict[int, float] = {}
+    best: Fit | None = None
+    for k in range(2, min(K_MAX, len(x) - 1) + 1):
+        fit = kmeans(x, k, seed)
+        tried[k] = round(silhouette(x, fit.labels, seed), 4)
+        if best is None or tried[k] > tried[len(best.centroids)]:
+            best = fit
+    if best is None:  # two or three items: one cluster
+        return kmeans(x, 1, seed), tried
+    return best, tried
+
+
+@dataclass(frozen=True, slots=True)
+class Projection:
+    """A 2-D PCA basis: the mean and the two leading principal directions (2 x D)."""
+
+    mean: Matrix
+    components: Matrix
+
+    def apply(self, x: Matrix) -> Matrix:
+        return ((x - self.mean) @ self.components.T).astype(np.float32)
+
+
+def pca_2d(x: Matrix) -> Projection:
+    """The 2-D PCA of the rows of `x`, from the D x D covariance (memory D^2, not N^2); signs
+    fixed so the largest loading of each direction is positive (the same plot every run)."""
+    mean = x.mean(0)
+    centred = (x - mean).astype(np.float64)
+    covariance = centred.T @ centred / max(1, len(x) - 1)
+    values, vectors = np.linalg.eigh(covariance)
+    top = vectors[:, np.argsort(values)[::-1][:2]].T
+    if top.shape[0] < 2:
+        top = np.vstack([top, np.zeros_like(top)])
+    signs = np.sign(top[np.arange(2), np.abs(top).argmax(1)])
+    top = top * np.where(signs == 0, 1.0, signs)[:, None]
+    return Projection(mean.astype(np.float32), top.astype(np.float32))

@@ -1,0 +1,168 @@
+"""Videos as a source: found by content, frames sampled by time or at cuts, broken videos
+give their good frames and a reason, and frames flow through scan, JSON, CSV and the table."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from media import scene_pictures, truncate, write_video
+from PIL import Image
+
+import neardup
+from neardup.cli import main
+from neardup.output import csv as csv_out
+from neardup.output import json as json_out
+from neardup.output import table
+from neardup.records import FileRef
+from neardup.sources import collect
+from neardup.sources.video import FrameReader, Sampling, looks_like_video
+
+
+@pytest.fixture(scope="module")
+def videos(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two-scene clips (astronaut then coffee, 2 s each at 10 fps) as mp4 and mkv, a mkv cut
+    at 70 % of its bytes, an mp4 cut likewise (its index is at the end), and a fake .mp4."""
+    folder = tmp_path_factory.mktemp("videos")
+    scenes = scene_pictures(["astronaut", "coffee"])
+    mkv = write_video(folder / "clip.mkv", scenes, container="matroska")
+    mp4 = write_video(folder / "clip.mp4", scenes, seed=1)
+    truncate(mkv, folder / "cut.mkv", 0.7)
+    truncate(mp4, folder / "cut.mp4", 0.7)
+    (folder / "notes.mp4").write_text("not a video at all, just words\n" * 4)
+    return folder
+
+
+def _ref(path: Path) -> FileRef:
+    st = os.stat(path)
+    return FileRef(str(path), st.st_size, st.st_mtime_ns, video=True)
+
+
+def test_found_by_content_not_name(videos: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "footage.bin"
+    renamed.write_bytes((videos / "clip.mp4").read_bytes())
+    (tmp_path / "readme.txt").write_text("hello")
+    found = collect([tmp_path])
+    assert [(Path(f.path).name, f.video) for f in found.files] == [("footage.bin", True)]
+    assert found.ignored == 1
+    assert looks_like_video((videos / "clip.mkv").read_bytes()[:32])
+    heic_head = b"\x00\x00\x00\x1cftypheic\x00\x00\x00\x00"
+    assert not looks_like_video(heic_head)  # a HEIF photo is an image, not a video
+
+
+def test_fake_video_is_skipped_with_reason(videos: Path) -> None:
+    found = collect([videos / "notes.mp4"])
+    assert not found.files
+    [skip] = found.skipped
+    assert "not a video we read" in skip.reason
+
+
+def test_sampling_by_time_and_at_cuts(videos: Path) -> None:
+    reader = FrameReader(_ref(videos / "clip.mp4"), Sampling(fps=1.0))
+    kept = [(f.ref.frame, f.ref.time) for f in reader]
+    assert kept == [(0, 0.0), (10, 1.0), (20, 2.0), (30, 3.0)]
+    assert reader.problem is None and reader.decoded == 40
+    two = [f.ref.frame for f in FrameReader(_ref(videos / "clip.mp4"), Sampling(fps=2.0))]
+    assert two == [0, 5, 10, 15, 20, 25, 30, 35]
+    cuts = [f.ref.frame for f in FrameReader(_ref(videos / "clip.mkv"), Sampling(scenes=True))]
+    assert cuts == [0, 20]
+    with pytest.raises(ValueError, match="fps"):
+        Sampling(fps=0)
+
+
+def test_truncated_video_keeps_good_frames(videos: Path) -> None:
+    reader = FrameReader(_ref(videos / "cut.mkv"), Sampling(fps=1.0))
+    kept = [f.ref.frame for f in reader]
+    assert 1 <= len(kept) < 4
+    assert reader.problem is not None and "truncated" in reader.problem
+    broken = FrameReader(_ref(videos / "cut.mp4"))
+    assert list(broken) == []
+    assert broken.problem is not None and "cannot open video" in broken.problem
+
+
+def test_scan_collapses_runs_of_near_identical_frames(videos: Path) -> None:
+    result = neardup.scan([videos / "clip.mp4", videos / "cut.mkv"], cache=False, workers=1)
+    frames = [(Path(f.path).name, f.frame) for f in result.images]
+    assert ("clip.mp4", 0) in frames and ("clip.mp4", 30) in frames
+    runs = sorted(
+        sorted((Path(result.images[i].path).name, result.images[i].frame) for i in _members(g))
+        for g in result.groups
+    )
+    # Each scene is one group holding its frames from both videos; the two scenes stay apart.
+    astronaut = [g for g in runs if ("clip.mp4", 0) in g]
+    coffee = [g for g in runs if ("clip.mp4", 20) in g]
+    assert astronaut and coffee and astronaut != coffee
+    assert {("clip.mp4", 0), ("clip.mp4", 10)} <= set(astronaut[0])
+    assert {("clip.mp4", 20), ("clip.mp4", 30)} <= set(coffee[0])
+    assert not {("clip.mp4", 20), ("clip.mp4", 30)} & set(astronaut[0])
+    keeper = result.images[result.groups[0].keeper]
+    assert keeper.frame is not None
+    [skip] = result.skipped
+    assert skip.path.endswith("cut.mkv") and "truncated" in skip.reason
+
+    doc = json.loads(json_out.dumps(result))
+    member = doc["groups"][0]["members"][0]
+    assert isinstance(member["frame"], int) and isinstance(member["time"], float)
+    assert isinstance(doc["groups"][0]["keeper"]["frame"], int)
+    pair = doc["pairs"][0]
+    assert {"a_frame", "a_time", "b_frame", "b_time"} <= set(pair)
+    rows = list(csv.DictReader(io.StringIO(csv_out.dumps(result))))
+    assert rows and rows[0]["a_frame"].isdigit() and float(rows[0]["b_time"]) >= 0
+    assert "[frame " in table.render(result)
+
+
+def _members(group: neardup.records.Group) -> list[int]:
+    return [group.keeper, *(i for i, _ in group.members)]
+
+
+def test_cli_scan_video_json(videos: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["scan", str(videos / "clip.mkv"), "--no-cache", "--scenes", "--json", "-"])
+    assert code == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["settings"]["video"] == {"fps": 1.0, "scenes": True}
+    assert doc["stats"]["images"] == 2 and doc["groups"] == []  # one frame per scene
+    assert main(["scan", str(videos / "clip.mkv"), "--no-cache", "--fps", "-1"]) == 2
+
+
+def test_index_lists_videos_as_skipped(videos: Path, tmp_path: Path) -> None:
+    index, report = neardup.ImageIndex.build(tmp_path / "idx", [videos / "clip.mp4"], cache=False)
+    with index:
+        assert [
+            (Path(s.path).name, "index does not store video" in s.reason) for s in report.skipped
+        ] == [("clip.mp4", True)]
+
+
+def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
+    still = tmp_path / "coffee.png"
+    Image.fromarray(scene_pictures(["coffee"])[0]).save(still)
+    result = neardup.compare(still, videos / "clip.mp4")
+    assert result.b == str(videos / "clip.mp4") and result.a_frame == (None, None)
+    frame, when = result.b_frame
+    assert frame is not None and frame >= 20 and when == frame / 10  # a coffee frame
+    assert result.verdicts["default"]
+    both = neardup.compare(videos / "clip.mp4", videos / "clip.mkv")
+    assert both.a_frame[0] is not None and both.b_frame[0] is not None
+    assert both.similarity is not None and both.similarity > 0.95
+    assert main(["compare", str(still), str(videos / "cut.mp4")]) == 3  # unreadable: says why
+
+
+def test_frames_are_cached_by_path_and_frame(videos: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "features.sqlite"
+    paths = [videos / "clip.mp4", videos / "cut.mkv"]
+    first = neardup.scan(paths, cache=cache, workers=1)
+    again = neardup.scan(paths, cache=cache, workers=1)
+    assert first.stats.from_cache == 0 and again.stats.from_cache == len(first.images) == 6
+    assert [(f.path, f.frame, f.time) for f in again.images] == [
+        (f.path, f.frame, f.time) for f in first.images
+    ]
+    assert [s.reason for s in again.skipped] == [s.reason for s in first.skipped]
+    assert len(again.groups) == len(first.groups)
+    other_rate = neardup.scan(paths, cache=cache, workers=1, video=Sampling(fps=2.0))
+    assert other_rate.stats.from_cache < len(other_rate.images)  # new frames were read
+    moved = tmp_path / "clip.mp4"
+    moved.write_bytes((videos / "clip.mp4").read_bytes())
+    assert neardup.scan([moved], cache=cache, workers=1).stats.from_cache == 0
