@@ -128,12 +128,30 @@ def test_cli_scan_video_json(videos: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["scan", str(videos / "clip.mkv"), "--no-cache", "--fps", "-1"]) == 2
 
 
-def test_index_lists_videos_as_skipped(videos: Path, tmp_path: Path) -> None:
-    index, report = neardup.ImageIndex.build(tmp_path / "idx", [videos / "clip.mp4"], cache=False)
-    with index:
-        assert [
-            (Path(s.path).name, "index does not store video" in s.reason) for s in report.skipped
-        ] == [("clip.mp4", True)]
+def test_index_stores_frames_as_scan_sees_them(videos: Path, tmp_path: Path) -> None:
+    """Frames go into the persistent index (keyed path#frame), give scan's groups after a
+    reopen, and removing the video removes every frame."""
+    clip = videos / "clip.mp4"
+    scanned = neardup.scan([clip], cache=False, workers=1)
+    index, report = neardup.ImageIndex.build(tmp_path / "idx", [clip], cache=False, workers=1)
+    index.close()
+    assert report.skipped == [] and len(report.entries) == len(scanned.images) > 2
+
+    def groups(result: neardup.ScanResult) -> set[frozenset[tuple[str, int | None]]]:
+        return {
+            frozenset(
+                (result.images[i].path, result.images[i].frame)
+                for i in [g.keeper, *(m for m, _ in g.members)]
+            )
+            for g in result.groups
+        }
+
+    with neardup.ImageIndex.open(tmp_path / "idx") as reopened:
+        listed = reopened.duplicates(workers=1)
+        assert groups(listed) == groups(scanned) and scanned.groups
+        assert {f.time for f in reopened.images} == {f.time for f in scanned.images}
+        removed = reopened.remove([str(clip)])
+        assert len(removed) == len(scanned.images) and reopened.images == []
 
 
 def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
