@@ -13,13 +13,14 @@ from pathlib import Path
 
 from neardup.candidates import candidate_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
+from neardup.differences import measure_pairs, measure_reported
 from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
-from neardup.records import Features, FileRef, Pair, ScanResult, Skipped, Stats
+from neardup.records import Differences, Features, FileRef, Pair, ScanResult, Skipped, Stats
 from neardup.scoring import (
     ALL_METHODS,
     DEFAULT_METHODS,
@@ -87,6 +88,7 @@ def scan(
     verify: bool = True,
     progress: Progress | None = None,
     floor: float | None = None,
+    differences: bool = True,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -95,7 +97,8 @@ def scan(
     pair kept, no chains: `neardup.groups`), and every file that could not be used, with why.
     `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
     `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
-    groups are made from pairs at or above the cut only.
+    groups are made from pairs at or above the cut only. `differences` measures how the two
+    pictures of each reported pair differ (`neardup.differences`).
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
@@ -113,6 +116,9 @@ def scan(
     _confirm_pixels(images, pairs, method_names, cut, cache)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
+    if differences:
+        pairs = measure_reported([f.path for f in images], pairs, cut, LocalEngine(workers))
+        clock.lap("differences")
     groups = build_groups(images, pairs, cut)
     clock.lap("groups")
 
@@ -134,6 +140,7 @@ def scan(
         "presets": dict(PRESETS),
         "max_pixels": max_pixels,
         "verify": verify,
+        "differences": differences,
         "decode": asdict(config.decode),
     }
     skipped.sort(key=lambda s: s.path)
@@ -347,6 +354,7 @@ def compare(
         verdicts,
         skipped,
         False,
+        measure_pairs([(fa.path, fb.path)])[0],
     )
 
 
@@ -368,3 +376,5 @@ class Comparison:
     skipped: list[Skipped]
     same_file: bool
     """Both paths name one file (a link): trivially identical, not a duplicate."""
+    differences: Differences | None = None
+    """How b differs from a, measured (`neardup.differences`); None when not measured."""

@@ -23,6 +23,8 @@ from neardup.index.storage import IndexError_
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table
+from neardup.output.differences import summary as differences_summary
+from neardup.output.differences import to_dict as differences_dict
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
 from neardup.store import StoreError
@@ -202,6 +204,9 @@ def _compare(args: argparse.Namespace) -> int:
                     "scores": {k: round(v, 4) for k, v in result.scores.items()},
                     "verdicts": result.verdicts,
                     "same_file": result.same_file,
+                    "differences": None
+                    if result.differences is None
+                    else differences_dict(result.differences),
                     "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
                 },
                 indent=2,
@@ -222,6 +227,8 @@ def _compare(args: argparse.Namespace) -> int:
             for name, cut in PRESETS.items():
                 verdict = "duplicate" if result.verdicts[name] else "different"
                 print(f"  at {name:8s} (confidence >= {cut}): {verdict}")
+            if result.differences is not None:
+                print(f"what differs (b against a): {differences_summary(result.differences)}")
     return EXIT_OK if result.similarity is not None else EXIT_NOTHING
 
 

@@ -97,6 +97,9 @@ class Pair:
     """Per-method similarity in [0, 1] for every method computed on both images."""
     evidence: str
     """The method whose score decided `similarity` (e.g. "exact_bytes", "pdq", "sscd")."""
+    differences: Differences | None = None
+    """How the two pictures differ, measured (`neardup.differences`); None where not measured
+    (pairs below the cut, or a scan run without it)."""
 
 
 @dataclass(slots=True)
@@ -139,3 +142,59 @@ class ScanResult:
 
     def path(self, index: int) -> str:
         return self.images[index].path
+
+
+@dataclass(frozen=True, slots=True)
+class Differences:
+    """How picture `b` of a pair differs from picture `a`, measured (`neardup.differences`).
+
+    Every field is a measurement or None where it could not be measured; `kinds` lists the
+    differences that pass their documented tolerance, in a fixed vocabulary (`DIFFERENCE_KINDS`).
+    """
+
+    kinds: tuple[str, ...]
+    identical: str | None = None
+    """"file" (same bytes) or "pixels" (same decoded pixels, as displayed), else None."""
+    aligned_by: str | None = None
+    """"keypoints" (a fitted transform), "frame" (whole frames, dihedral turns only: crop and
+    small turns not measured), or None when the pictures could not be aligned."""
+    mirrored: bool = False
+    turned: float | None = None
+    """Degrees b is turned from a, anticlockwise positive, in (-180, 180]."""
+    common: tuple[float, float] | None = None
+    """Share of a's and of b's picture (inside borders) that the two have in common."""
+    scale: float | None = None
+    """b's picture size over a's, linear (0.5: half the width and height)."""
+    borders: tuple[tuple[str, tuple[str, ...], float], ...] = ()
+    """(image "a" or "b", sides, share of that image's canvas) for borders one has in excess."""
+    greyscale: str | None = None
+    """"a" or "b": the one that is grey while the other has colour."""
+    colour: float | None = None
+    """Mean change (0-255 levels) of the colour map fitted from a's pixels to b's."""
+    overlay: float | None = None
+    """Share of the common area whose pixels disagree once aligned and colour-matched."""
+    sharpness: float | None = None
+    """b's Laplacian variance over a's on the common area at one scale (< 1: b blurrier)."""
+    jpeg_quality: tuple[int | None, int | None] = (None, None)
+    """IJG quality estimated from each JPEG's quantisation tables (None: not a JPEG)."""
+    orientation: tuple[int, int] = (1, 1)
+    """EXIF orientation tags (1: stored upright)."""
+    note: str = ""
+    """Why something could not be measured (an unreadable file, too few keypoints)."""
+
+
+DIFFERENCE_KINDS = (
+    "identical file",
+    "identical pixels",
+    "mirrored",
+    "turned",
+    "cropped",
+    "scaled",
+    "borders",
+    "greyscale",
+    "colour",
+    "overlay",
+    "quality",
+    "orientation tag",
+)
+"""Every value `Differences.kinds` may hold, in the order they are listed."""

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from neardup import __version__
+from neardup.output.differences import to_dict as differences_dict
 from neardup.records import Features, Pair, ScanResult
 
 SCHEMA = "neardup.scan/2"
@@ -29,7 +30,7 @@ def _round(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "a": result.path(pair.a),
         "b": result.path(pair.b),
         "similarity": round(pair.similarity, 4),
@@ -37,6 +38,9 @@ def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
         "evidence": pair.evidence,
         "scores": _round(pair.scores),
     }
+    if pair.differences is not None:
+        out["differences"] = differences_dict(pair.differences)
+    return out
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:

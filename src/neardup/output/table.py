@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from neardup.output.differences import summary, swapped
 from neardup.records import ScanResult
 
 MAX_GROUPS = 50
@@ -20,6 +21,7 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
         + (f", {s.from_cache} from cache" if s.from_cache else "")
         + f" ({s.seconds.get('total', 0):.1f} s)"
     )
+    by_pair = {(min(p.a, p.b), max(p.a, p.b)): p for p in result.pairs}
     for n, group in enumerate(result.groups[:max_groups], 1):
         keeper = result.images[group.keeper]
         lines.append("")
@@ -32,6 +34,12 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
                 f"  {similarity:6.3f}  {member.path}  ({_size(member.width, member.height)})"
                 + through
             )
+            other = group.via.get(index, group.keeper)
+            pair = by_pair.get((min(index, other), max(index, other)))
+            if pair is not None and pair.differences is not None:
+                told = pair.differences if pair.b == index else swapped(pair.differences)
+                text = summary(told, ("the other", "this copy"))
+                lines.append(f"          differs: {text}")
     if len(result.groups) > max_groups:
         lines.append(f"\n... {len(result.groups) - max_groups} more groups (see --json / --csv)")
     if result.skipped:

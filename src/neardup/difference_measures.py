@@ -1,0 +1,214 @@
+"""The pixel measures behind `neardup.differences`: colour map and overlay, sharpness, JPEG
+quality from the quantisation tables, greyness, and the dihedral view of whole frames.
+
+Each is a plain function of arrays (the caller aligns the pictures), so each can be tested on
+its own. OpenCV is imported where used, as in `neardup.verify`, so `import neardup` stays light.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+# The IJG (libjpeg) luminance table that quality settings scale (JPEG standard, Annex K).
+_IJG_LUMINANCE = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61],
+        [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56],
+        [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77],
+        [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101],
+        [72, 92, 95, 98, 112, 100, 103, 99],
+    ],
+    dtype=np.int64,
+).ravel()
+
+
+def _ijg_table(quality: int) -> Array:
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return np.clip((_IJG_LUMINANCE * scale + 50) // 100, 1, 255)
+
+
+_SUMS = np.array([_ijg_table(q).sum() for q in range(1, 101)], dtype=np.float64)
+
+
+def jpeg_quality(tables: Mapping[int, Sequence[int]] | None) -> int | None:
+    """The IJG quality (1-100) whose luminance table is closest to the file's, by the tables'
+    sums (order-free, exact for libjpeg's own tables, an estimate for a camera's)."""
+    if not tables or 0 not in tables or len(tables[0]) != 64:
+        return None
+    total = float(np.sum(np.asarray(tables[0], dtype=np.float64)))
+    return int(np.argmin(np.abs(_SUMS - total))) + 1
+
+
+GREY_SPREAD = 3.0
+"""Mean spread between a pixel's channels (0-255) under which a picture is grey: JPEG chroma
+noise in a grey picture stays near 1, a muted photograph is well above."""
+
+
+def greyish(rgb: Array) -> bool:
+    """Whether the picture carries no colour."""
+    pixels = rgb.reshape(-1, 3).astype(np.int16)
+    return float((pixels.max(axis=1) - pixels.min(axis=1)).mean()) < GREY_SPREAD
+
+
+def dihedral_view(grey_a: Array, grey_b: Array) -> tuple[int, bool] | None:
+    """(quarter turns anticlockwise, mirrored) that best take a's whole frame onto b's: the
+    target is b mirrored when `mirrored`. None when no view correlates (above 0.5).
+
+    The view as is wins unless another correlates clearly better (symmetric pictures)."""
+
+    import cv2
+
+    def small(grey: Array) -> Array:
+        out = cv2.resize(grey, (32, 32), interpolation=cv2.INTER_AREA).astype(np.float64)
+        out -= out.mean()
+        return out / max(float(np.sqrt((out * out).sum())), 1e-6)
+
+    best: tuple[float, int, bool] | None = None
+    for mirror in (False, True):
+        target = small(grey_b[:, ::-1] if mirror else grey_b)
+        for turns in range(4):
+            corr = float((small(np.rot90(grey_a, turns)) * target).sum())
+            if best is None or corr > best[0] + 0.05:
+                best = (corr, turns, mirror)
+    if best is None or best[0] < 0.5:
+        return None
+    return best[1], best[2]
+
+
+def _warp_cover(
+    cv2: Any, matrix: Array, shape_from: tuple[int, ...], size: tuple[int, int]
+) -> Array:
+    """Where a picture of `shape_from` lands under `matrix` in a frame of `size` (w, h)."""
+    ones = np.full(shape_from[:2], 255, np.uint8)
+    return np.asarray(cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_NEAREST))
+
+
+OVERLAY_LEVELS = 48.0
+"""Residual (0-255, RGB distance) of the colour map above which a pixel disagrees."""
+
+
+def _fit(x: Array, y: Array) -> tuple[Array, float]:
+    """Residual per pixel (0-255) of the colour map fitted from x to y, and how far the map
+    moves x (mean over pixels and channels, 0-255). Normal equations: 7 unknowns a channel."""
+    features = np.hstack([x, x * x, np.ones((len(x), 1))])
+    use = np.ones(len(x), bool)
+    ridge = 1e-6 * np.eye(features.shape[1])
+    for _ in range(3):
+        chosen = features[use]
+        weights = np.linalg.solve(chosen.T @ chosen + ridge, chosen.T @ y[use])
+        fitted = features @ weights
+        residual = np.sqrt(((fitted - y) ** 2).sum(axis=1)) * 255
+        use = residual <= np.percentile(residual, 60)
+    return residual, float(np.abs(np.clip(fitted, 0, 1) - x).mean() * 255)
+
+
+def colour_fit(
+    cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int
+) -> tuple[float, float] | None:
+    """(mean colour change, overlay share) of b against a warped onto it; None when the two
+    share too little.
+
+    A colour map (each channel a quadratic in the three channels: brightness, contrast, gamma,
+    hue, saturation, greyscale) is fitted by least squares, then refitted on the 60 % of
+    pixels it fits best so that an overlay does not bend it; both ways round, since a map
+    from the overlaid picture can bend the overlay's own colours onto the picture below. The
+    change is the smaller of the two ways; the overlay share the larger part of the common
+    area whose residual stays above `OVERLAY_LEVELS` in patches (not single pixels).
+    """
+    hb, wb = rgb_b.shape[:2]
+    warped = cv2.warpAffine(rgb_a, matrix, (wb, hb), flags=cv2.INTER_LINEAR)
+    cover = _warp_cover(cv2, matrix, rgb_a.shape, (wb, hb))
+    k = side / max(hb, wb)
+    size = (max(8, round(wb * k)), max(8, round(hb * k)))
+    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
+    small_b = cv2.resize(rgb_b, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
+    inside = cv2.erode(
+        (cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250).astype(np.uint8),
+        np.ones((3, 3), np.uint8),
+    ).astype(bool)
+    if inside.sum() < 32:
+        return None
+    x, y = small_a[inside], small_b[inside]
+    changes, shares = [], []
+    for source, target in ((x, y), (y, x)):
+        residual, change = _fit(source, target)
+        wrong = np.zeros(inside.shape, np.uint8)
+        wrong[inside] = residual > OVERLAY_LEVELS
+        wrong = cv2.morphologyEx(wrong, cv2.MORPH_OPEN, np.ones((2, 2), np.uint8))
+        changes.append(change)
+        shares.append(float(wrong[inside].mean()))
+    return min(changes), max(shares)
+
+
+SHARPNESS_SCALE = 0.5
+"""Both pictures are reduced (area-averaged) to this share of the smaller one's scale before
+the Laplacian, so neither is judged at a scale the other was not resampled to."""
+
+
+def sharpness(cv2: Any, matrix: Array, grey_a: Array, grey_b: Array) -> float | None:
+    """b's Laplacian variance over a's, each over the area it shares with the other, at one
+    scale (no warping, which would blur the warped picture): < 1 means b is blurrier."""
+    factor = float(np.hypot(matrix[0, 0], matrix[1, 0]))  # b pixels per a pixel
+    hb, wb = grey_b.shape[:2]
+    ha, wa = grey_a.shape[:2]
+    in_b = _warp_cover(cv2, matrix, grey_a.shape, (wb, hb))
+    in_a = _warp_cover(cv2, cv2.invertAffineTransform(matrix), grey_b.shape, (wa, ha))
+    k_b = SHARPNESS_SCALE * min(1.0, 1.0 / factor)
+    k_a = k_b * factor
+    values = []
+    for grey, cover, k in ((grey_a, in_a, k_a), (grey_b, in_b, k_b)):
+        h, w = grey.shape[:2]
+        size = (max(8, round(w * k)), max(8, round(h * k)))
+        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        mask = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) >= 250
+        mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        if mask.sum() < 64:
+            return None
+        lap = cv2.Laplacian(small.astype(np.float64), cv2.CV_64F)
+        values.append(float(lap[mask].var()))
+    if values[0] < 1e-6:
+        return None
+    return values[1] / values[0]
+
+
+def frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int) -> Any:
+    """The transform taking a's whole frame onto b's (the caller mirrors b), turned by
+    `turns` quarter turns anticlockwise, scaled by the area ratio (the frame fallback)."""
+    ha, wa = shape_a[:2]
+    hb, wb = shape_b[:2]
+    centre_a = np.array([wa / 2, ha / 2])
+    factor = math.sqrt((wb * hb) / (wa * ha))
+    theta = -math.radians(90 * turns)  # anticlockwise on screen is negative in image axes
+    rotation = factor * np.array(
+        [[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]]
+    )
+    offset = np.array([wb / 2, hb / 2]) - rotation @ centre_a
+    return np.hstack([rotation, offset[:, None]])
+
+
+def shared_frames(
+    matrix: npt.NDArray[np.float64], shape_a: tuple[int, ...], shape_b: tuple[int, ...]
+) -> tuple[float, float]:
+    """Shares of a's and of b's frame inside their intersection under `matrix`."""
+    import cv2
+
+    ha, wa = shape_a[:2]
+    hb, wb = shape_b[:2]
+    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float64)
+    mapped = (corners @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
+    frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
+    area, _ = cv2.intersectConvexConvex(mapped, frame_b)
+    scale2 = abs(float(np.linalg.det(matrix[:, :2])))
+    if area <= 0 or scale2 <= 0:
+        return 0.0, 0.0
+    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
