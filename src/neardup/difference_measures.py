@@ -51,13 +51,16 @@ def jpeg_quality(tables: Mapping[int, Sequence[int]] | None) -> int | None:
 
 GREY_SPREAD = 3.0
 """Mean spread between a pixel's channels (0-255) under which a picture is grey: JPEG chroma
-noise in a grey picture stays near 1, a muted photograph is well above."""
+noise in a grey picture stays near 1."""
+COLOUR_SPREAD = 8.0
+"""Spread above which a picture clearly has colour: a muted photograph whose heavy JPEG lost
+most of its chroma is not reported as made grey."""
 
 
-def greyish(rgb: Array) -> bool:
-    """Whether the picture carries no colour."""
+def colour_spread(rgb: Array) -> float:
+    """Mean spread between a pixel's channels (0-255): 0 for a grey picture."""
     pixels = rgb.reshape(-1, 3).astype(np.int16)
-    return float((pixels.max(axis=1) - pixels.min(axis=1)).mean()) < GREY_SPREAD
+    return float((pixels.max(axis=1) - pixels.min(axis=1)).mean())
 
 
 def dihedral_view(grey_a: Array, grey_b: Array) -> tuple[int, bool] | None:
@@ -93,6 +96,7 @@ def _warp_cover(
     return np.asarray(cv2.warpAffine(ones, matrix, size, flags=cv2.INTER_NEAREST))
 
 
+_LUMA = np.array([0.299, 0.587, 0.114])
 OVERLAY_LEVELS = 48.0
 """Residual (0-255, RGB distance) of the colour map above which a pixel disagrees."""
 
@@ -113,7 +117,7 @@ def _fit(x: Array, y: Array) -> tuple[Array, float]:
 
 
 def colour_fit(
-    cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int
+    cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int, grey: bool = False
 ) -> tuple[float, float] | None:
     """(mean colour change, overlay share) of b against a warped onto it; None when the two
     share too little.
@@ -124,6 +128,8 @@ def colour_fit(
     from the overlaid picture can bend the overlay's own colours onto the picture below. The
     change is the smaller of the two ways; the overlay share the larger part of the common
     area whose residual stays above `OVERLAY_LEVELS` in patches (not single pixels).
+    With `grey` (one picture lost its colour) both are compared as grey: no map brings the
+    colour back, and that is not an overlay.
     """
     hb, wb = rgb_b.shape[:2]
     warped = cv2.warpAffine(rgb_a, matrix, (wb, hb), flags=cv2.INTER_LINEAR)
@@ -139,6 +145,9 @@ def colour_fit(
     if inside.sum() < 32:
         return None
     x, y = small_a[inside], small_b[inside]
+    if grey:
+        x = np.repeat(x @ _LUMA[:, None], 3, axis=1)
+        y = np.repeat(y @ _LUMA[:, None], 3, axis=1)
     changes, shares = [], []
     for source, target in ((x, y), (y, x)):
         residual, change = _fit(source, target)
@@ -153,11 +162,37 @@ def colour_fit(
 SHARPNESS_SCALE = 0.5
 """Both pictures are reduced (area-averaged) to this share of the smaller one's scale before
 the Laplacian, so neither is judged at a scale the other was not resampled to."""
+TILE = 24
+"""Side (reduced pixels) of the tiles whose sharpness ratios are compared."""
+FLAT_TILE = 4.0
+"""Grey standard deviation under which a tile has no detail to judge."""
+
+
+def _reduced(cv2: Any, grey: Array, cover: Array, k: float) -> tuple[Array, Array, Array]:
+    """(grey, Laplacian, inside mask) at scale `k`."""
+    h, w = grey.shape[:2]
+    size = (max(8, round(w * k)), max(8, round(h * k)))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float64)
+    mask = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) >= 250
+    mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+    return small, cv2.Laplacian(small, cv2.CV_64F), mask
+
+
+def _tile_sharpness(grey: Array, lap: Array, x: int, y: int) -> float | None:
+    """Laplacian variance over grey variance in one tile: detail relative to contrast, so a
+    contrast or brightness change leaves it alone."""
+    tile = grey[y : y + TILE, x : x + TILE]
+    spread = float(tile.std())
+    if spread < FLAT_TILE:
+        return None
+    return float(lap[y : y + TILE, x : x + TILE].var()) / (spread * spread)
 
 
 def sharpness(cv2: Any, matrix: Array, grey_a: Array, grey_b: Array) -> float | None:
-    """b's Laplacian variance over a's, each over the area it shares with the other, at one
-    scale (no warping, which would blur the warped picture): < 1 means b is blurrier."""
+    """How much sharper b is than a (< 1: blurrier): the median over matching tiles of the
+    ratio of their contrast-normalised Laplacian variances, at one scale. Tiles are matched
+    through `matrix` but never warped (a warp would blur one picture); the median ignores
+    tiles under an overlay or a caption."""
     factor = float(np.hypot(matrix[0, 0], matrix[1, 0]))  # b pixels per a pixel
     hb, wb = grey_b.shape[:2]
     ha, wa = grey_a.shape[:2]
@@ -165,20 +200,30 @@ def sharpness(cv2: Any, matrix: Array, grey_a: Array, grey_b: Array) -> float | 
     in_a = _warp_cover(cv2, cv2.invertAffineTransform(matrix), grey_b.shape, (wa, ha))
     k_b = SHARPNESS_SCALE * min(1.0, 1.0 / factor)
     k_a = k_b * factor
-    values = []
-    for grey, cover, k in ((grey_a, in_a, k_a), (grey_b, in_b, k_b)):
-        h, w = grey.shape[:2]
-        size = (max(8, round(w * k)), max(8, round(h * k)))
-        small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
-        mask = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) >= 250
-        mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-        if mask.sum() < 64:
-            return None
-        lap = cv2.Laplacian(small.astype(np.float64), cv2.CV_64F)
-        values.append(float(lap[mask].var()))
-    if values[0] < 1e-6:
+    small_a, lap_a, mask_a = _reduced(cv2, grey_a, in_a, k_a)
+    small_b, lap_b, mask_b = _reduced(cv2, grey_b, in_b, k_b)
+    # b's reduced pixels to a's: undo the reductions around the fitted transform.
+    back = cv2.invertAffineTransform(matrix)
+    linear, shift = back[:, :2] * (k_a / k_b), back[:, 2] * k_a
+    ratios = []
+    half = TILE / 2
+    for y in range(0, small_b.shape[0] - TILE + 1, TILE):
+        for x in range(0, small_b.shape[1] - TILE + 1, TILE):
+            if not mask_b[y : y + TILE, x : x + TILE].all():
+                continue
+            cx, cy = linear @ np.array([x + half, y + half]) + shift
+            xa, ya = round(cx - half), round(cy - half)
+            if not (xa >= 0 and ya >= 0 and ya + TILE <= small_a.shape[0]):
+                continue
+            if xa + TILE > small_a.shape[1] or not mask_a[ya : ya + TILE, xa : xa + TILE].all():
+                continue
+            sa = _tile_sharpness(small_a, lap_a, xa, ya)
+            sb = _tile_sharpness(small_b, lap_b, x, y)
+            if sa and sb:
+                ratios.append(math.log(sb / sa))
+    if len(ratios) < 4:
         return None
-    return values[1] / values[0]
+    return math.exp(float(np.median(ratios)))
 
 
 def frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int) -> Any:

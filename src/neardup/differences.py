@@ -39,10 +39,12 @@ from PIL import Image
 
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import (
+    COLOUR_SPREAD,
+    GREY_SPREAD,
     colour_fit,
+    colour_spread,
     dihedral_view,
     frame_matrix,
-    greyish,
     jpeg_quality,
     shared_frames,
     sharpness,
@@ -91,7 +93,8 @@ class _Picture:
     rgb: npt.NDArray[np.uint8]
     grey: npt.NDArray[np.uint8]
     data: bytes
-    colourless: bool
+    spread: float
+    """Mean spread between its channels: 0 for grey."""
 
     @property
     def content(self) -> tuple[int, int]:
@@ -179,7 +182,7 @@ class Differ:
             decoded.rgb,
             grey,
             data,
-            greyish(decoded.rgb),
+            colour_spread(decoded.rgb),
         )
 
     def _same_pixels(self, a: _Picture, b: _Picture) -> bool:
@@ -279,7 +282,9 @@ class Differ:
                 common = shared_frames(m, a.grey.shape, b.grey.shape)
             else:
                 notes.append("aligned by whole frames (too few keypoints): crop not measured")
-            fitted = colour_fit(self._cv2, m, a.rgb, target_rgb, COMPARE_SIDE)
+            fitted = colour_fit(
+                self._cv2, m, a.rgb, target_rgb, COMPARE_SIDE, grey=grey_flag is not None
+            )
             if fitted is not None:
                 colour, overlay = fitted
                 sharp = sharpness(self._cv2, m, a.grey, b.grey[:, ::-1] if mirrored else b.grey)
@@ -338,9 +343,10 @@ def _snap(angle: float) -> float:
 
 
 def _greyscale(a: _Picture, b: _Picture) -> str | None:
-    if a.colourless == b.colourless:
-        return None
-    return "a" if a.colourless else "b"
+    for name, grey, other in (("a", a, b), ("b", b, a)):
+        if grey.spread < GREY_SPREAD and other.spread > COLOUR_SPREAD:
+            return name
+    return None
 
 
 _SIDES = ("left", "top", "right", "bottom")
