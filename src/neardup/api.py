@@ -20,6 +20,7 @@ from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.groups import build_groups
+from neardup.leakage import plan_sets, split_pairs
 from neardup.records import Differences, Features, FileRef, Pair, ScanResult, Skipped, Stats
 from neardup.scoring import (
     ALL_METHODS,
@@ -89,6 +90,7 @@ def scan(
     progress: Progress | None = None,
     floor: float | None = None,
     differences: bool = True,
+    against: Sequence[str | Path] | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -98,12 +100,15 @@ def scan(
     `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
     `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
     groups are made from pairs at or above the cut only. `differences` measures how the two
-    pictures of each reported pair differ (`neardup.differences`).
+    pictures of each reported pair differ (`neardup.differences`). `against`: later sets
+    (splits) whose near-copies of `paths` (the reference set) are leakage; only pairs across
+    sets are kept, and `result.leakage` counts the leaking images (`neardup.leakage`).
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
     clock = _Clock()
-    found = collect([str(p) for p in paths])
+    sets = plan_sets([str(p) for p in paths], [str(p) for p in against]) if against else None
+    found = collect(sets.every_path if sets else [str(p) for p in paths])
     clock.lap("collect")
     config = feature_config(method_names, max_pixels)
     images, skipped, from_cache = compute_features(found.files, config, cache, workers, progress)
@@ -112,8 +117,13 @@ def scan(
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    pairs = score_candidates(images, candidates, method_names, cut, verify, workers, floor=floor)
+    keep = cut if floor is None else min(cut, floor)
+    low = min(keep, *PRESETS.values()) if sets else floor  # every preset's count needs its pairs
+    pairs = score_candidates(images, candidates, method_names, cut, verify, workers, floor=low)
     _confirm_pixels(images, pairs, method_names, cut, cache)
+    leaks = None
+    if sets:
+        pairs, leaks = split_pairs(sets, found.files, images, pairs, PRESETS, keep)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
     if differences:
@@ -144,7 +154,7 @@ def scan(
         "decode": asdict(config.decode),
     }
     skipped.sort(key=lambda s: s.path)
-    return ScanResult(images, pairs, groups, skipped, stats, settings)
+    return ScanResult(images, pairs, groups, skipped, stats, settings, leaks)
 
 
 def compute_features(

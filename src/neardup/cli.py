@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
+    s.add_argument(
+        "--against",
+        nargs="+",
+        metavar="SET",
+        help="leakage: later sets (e.g. test, val folders) checked against PATHS (the reference "
+        "set); only pairs across sets, and per set how many images have a near-copy earlier",
+    )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
     c.add_argument("a")
@@ -174,6 +181,7 @@ def _scan(args: argparse.Namespace) -> int:
             workers=args.workers,
             max_pixels=args.max_pixels,
             progress=bar,
+            against=args.against,
         )
     finally:
         bar.close()
@@ -183,6 +191,8 @@ def _scan(args: argparse.Namespace) -> int:
         _write(args.csv, csv_out.dumps(result))
     if not args.quiet and "-" not in (args.json, args.csv):
         print(table.render(result))
+    elif result.leakage is not None and "-" not in (args.json, args.csv):
+        print("\n".join(table.leakage_lines(result)).lstrip("\n"))
     if not result.images and result.skipped:
         return EXIT_NOTHING
     if args.fail_on_duplicates and result.groups:

@@ -139,6 +139,8 @@ class ScanResult:
     skipped: list[Skipped]
     stats: Stats
     settings: dict[str, object]
+    leakage: Leakage | None = None
+    """With `scan(..., against=...)`: which set each image came from and how much leaks."""
 
     def path(self, index: int) -> str:
         return self.images[index].path
@@ -198,3 +200,27 @@ DIFFERENCE_KINDS = (
     "orientation tag",
 )
 """Every value `Differences.kinds` may hold, in the order they are listed."""
+
+
+@dataclass(slots=True)
+class SetLeakage:
+    """One set of a leakage scan (`neardup.leakage`); the first is the reference."""
+
+    name: str
+    paths: list[str]
+    images: int
+    leaking: dict[str, int] = field(default_factory=dict)
+    """Preset -> how many of this set's images have a near-copy in an earlier set at that
+    preset's cut (the same file on disk counts at every preset); empty for the reference."""
+    same_file: int = 0
+    """Images of this set that are the very file (a link) of an image in an earlier set."""
+    pairs: int = 0
+    """Reported pairs (at the scan's cut) between this set and an earlier one."""
+
+
+@dataclass(slots=True)
+class Leakage:
+    """The sets of a leakage scan and the set of each image (index into `sets`)."""
+
+    sets: list[SetLeakage]
+    labels: list[int]

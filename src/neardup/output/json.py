@@ -40,7 +40,36 @@ def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
     }
     if pair.differences is not None:
         out["differences"] = differences_dict(pair.differences)
+    if result.leakage is not None:
+        names = [s.name for s in result.leakage.sets]
+        out["sets"] = [names[result.leakage.labels[pair.a]], names[result.leakage.labels[pair.b]]]
     return out
+
+
+def _leakage(result: ScanResult) -> dict[str, Any] | None:
+    """The per-set summary of a leakage scan (`neardup scan A --against B`), or None."""
+    if result.leakage is None:
+        return None
+    sets = result.leakage.sets
+    return {
+        "reference": sets[0].name,
+        "sets": [
+            {"name": s.name, "paths": s.paths, "images": s.images}
+            | (
+                {}
+                if n == 0
+                else {
+                    "leaking": s.leaking,
+                    "share": {
+                        k: round(v / s.images, 4) if s.images else 0.0 for k, v in s.leaking.items()
+                    },
+                    "same_file": s.same_file,
+                    "pairs": s.pairs,
+                }
+            )
+            for n, s in enumerate(sets)
+        ],
+    }
 
 
 def to_dict(result: ScanResult) -> dict[str, Any]:
@@ -81,7 +110,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "groups": groups,
         "pairs": [_pair(result, p) for p in result.pairs],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-    }
+    } | ({"leakage": _leakage(result)} if result.leakage is not None else {})
 
 
 def dumps(result: ScanResult) -> str:
