@@ -151,6 +151,7 @@ def scan(
         "max_pixels": max_pixels,
         "verify": verify,
         "differences": differences,
+        "keep_below": floor,
         "decode": asdict(config.decode),
     }
     skipped.sort(key=lambda s: s.path)

@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
     s.add_argument(
+        "--keep-below",
+        type=float,
+        metavar="F",
+        help="also keep scored pairs below the cut down to confidence F (for `neardup plot "
+        "--scores`); groups and leakage use the cut",
+    )
+    s.add_argument(
         "--against",
         nargs="+",
         metavar="SET",
@@ -103,6 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", metavar="FILE")
     e.add_argument("--workers", type=int)
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
+    e.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write precision_recall.png and reliability.png (precision / recall against the "
+        "threshold, reliability curve) into DIR",
+    )
+
+    p = commands.add_parser("plot", help="plot a scan result's pair scores (PNG)")
+    p.add_argument(
+        "result",
+        help="a scan's JSON (neardup scan --json; --keep-below adds the pairs below the cut)",
+    )
+    p.add_argument(
+        "--scores",
+        metavar="PNG",
+        required=True,
+        help="histogram of confidence (cut and presets marked) and similarity",
+    )
 
     cli_index.add_parser(commands)
     return parser
@@ -117,6 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _compare(args)
         if args.command == "index":
             return cli_index.run(args, _write)
+        if args.command == "plot":
+            return _plot(args)
         return _eval(args)
     except BrokenPipeError:
         # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.
@@ -182,6 +209,7 @@ def _scan(args: argparse.Namespace) -> int:
             max_pixels=args.max_pixels,
             progress=bar,
             against=args.against,
+            floor=args.keep_below,
         )
     finally:
         bar.close()
@@ -254,6 +282,20 @@ def _eval(args: argparse.Namespace) -> int:
         cache=args.cache,
         workers=args.workers,
         json_path=args.json,
+        plot_dir=args.plot,
     )
     print(report_text)
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from neardup.output.plots import write_score_histogram
+
+    try:
+        doc = json.loads(Path(args.result).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read {args.result}: {error}") from error
+    if not isinstance(doc, dict):
+        raise ValueError(f"{args.result}: not a neardup scan result")
+    print(f"wrote {write_score_histogram(doc, args.scores)}")
     return EXIT_OK
