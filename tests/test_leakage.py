@@ -82,3 +82,35 @@ def test_scan_against_cli(photo: Callable[..., Image.Image], tmp_path: Path) -> 
     names = {frozenset((Path(p["a"]).name, Path(p["b"]).name)) for p in doc["pairs"]}
     assert frozenset(("coffee.png", "coffee_again.jpg")) not in names  # both in train
     assert frozenset(("coffee.png", "coffee_mirror.jpg")) in names
+
+
+def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path) -> None:
+    """The index is the reference: only (stored, new) pairs, an exact copy leaks too."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    coffee, astro, moon = (photo(n, 320) for n in ("coffee", "astronaut", "moon"))
+    coffee.save(train / "coffee.png")
+    astro.save(train / "astro.png")
+    ImageOps.mirror(coffee).save(test / "coffee_mirror.jpg", quality=90)
+    ImageOps.mirror(coffee).save(test / "coffee_mirror_again.png")  # within test: not leakage
+    (test / "astro_copy.png").write_bytes((train / "astro.png").read_bytes())
+    moon.save(test / "moon.png")
+    index = tmp_path / "idx"
+    assert main(["index", "build", str(train), "--index", str(index), "--no-cache"]) == 0
+    out = tmp_path / "out.json"
+    argv = ["scan", str(test), "--against-index", str(index), "--no-cache", "-q"]
+    assert main([*argv, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    idx, later = doc["leakage"]["sets"]
+    assert (idx["name"], idx["images"], later["name"], later["images"]) == ("idx", 2, "test", 4)
+    assert later["leaking"]["default"] == 3  # both mirrors and the byte copy; not the moon
+    names = {(Path(p["a"]).name, Path(p["b"]).name) for p in doc["pairs"]}
+    assert ("astro.png", "astro_copy.png") in names
+    assert ("coffee.png", "coffee_mirror.jpg") in names
+    assert all(Path(p["a"]).parent.name == "train" for p in doc["pairs"])
+    assert all(p["sets"] == ["idx", "test"] for p in doc["pairs"])
+    copy = next(p for p in doc["pairs"] if Path(p["b"]).name == "astro_copy.png")
+    assert copy["differences"]["kinds"] == ["identical file"]
+    argv += ["--against", str(train)]
+    assert main(argv) == 2  # one reference only

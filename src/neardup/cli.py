@@ -25,6 +25,7 @@ from neardup.output import json as json_out
 from neardup.output import table
 from neardup.output.differences import summary as differences_summary
 from neardup.output.differences import to_dict as differences_dict
+from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
 from neardup.store import StoreError
@@ -93,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SET",
         help="leakage: later sets (e.g. test, val folders) checked against PATHS (the reference "
         "set); only pairs across sets, and per set how many images have a near-copy earlier",
+    )
+    s.add_argument(
+        "--against-index",
+        metavar="IDX",
+        help="leakage: PATHS checked against a saved index (the reference set, e.g. train)",
     )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
@@ -197,19 +203,25 @@ def _scan(args: argparse.Namespace) -> int:
     if not paths:
         print("neardup: error: no paths given (stdin was empty)", file=sys.stderr)
         return EXIT_USAGE
+    if args.against_index and args.against:
+        raise ValueError("give --against or --against-index, not both")
     bar = _Bar(not args.quiet and sys.stderr.isatty())
     try:
-        result = scan(
-            paths,
-            methods=args.method,
-            preset=args.preset,
-            threshold=args.threshold,
-            cache=False if args.no_cache else args.cache,
-            workers=args.workers,
-            max_pixels=args.max_pixels,
-            progress=bar,
-            against=args.against,
-            floor=args.keep_below,
+        result = (
+            _scan_against_index(args, paths)
+            if args.against_index
+            else scan(
+                paths,
+                methods=args.method,
+                preset=args.preset,
+                threshold=args.threshold,
+                cache=False if args.no_cache else args.cache,
+                workers=args.workers,
+                max_pixels=args.max_pixels,
+                progress=bar,
+                against=args.against,
+                floor=args.keep_below,
+            )
         )
     finally:
         bar.close()
@@ -226,6 +238,19 @@ def _scan(args: argparse.Namespace) -> int:
     if args.fail_on_duplicates and result.groups:
         return EXIT_DUPLICATES
     return EXIT_OK
+
+
+def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResult:
+    from neardup.leakage_index import scan_against_index
+
+    return scan_against_index(
+        paths,
+        args.against_index,
+        preset=args.preset,
+        threshold=args.threshold,
+        cache=False if args.no_cache else args.cache,
+        workers=args.workers,
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:
