@@ -132,6 +132,21 @@ def test_plain_reencode_differs_in_nothing(found: dict[str, Differences]) -> Non
     assert summary(d) == "no difference above tolerance"
 
 
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "rocket"])
+def test_reencodes_within_the_documented_tolerance_differ_in_nothing(
+    photo: Callable[..., Image.Image], tmp_path: Path, name: str
+) -> None:
+    """JPEG quality 75 and 95 of a quality-92 original, and a PNG of it: no kind reported."""
+    original = _save(photo(name, 400), tmp_path / "orig.jpg")
+    decoded = Image.open(original).convert("RGB")
+    copies = [_save(decoded, tmp_path / f"q{q}.jpg", quality=q) for q in (75, 95)]
+    copies.append(_save(decoded.rotate(0), tmp_path / "copy.png"))
+    differ = Differ()
+    for copy in copies:
+        d = differ.measure(str(original), str(copy))
+        assert d.kinds in ((), ("identical pixels",)), (copy.name, summary(d))
+
+
 def test_identical_file_and_identical_pixels(
     found: dict[str, Differences], edited: Path, tmp_path: Path
 ) -> None:

@@ -82,6 +82,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
     s.add_argument(
+        "--no-differences",
+        action="store_true",
+        help="do not measure what differs in each reported pair (faster on copy-dense sets)",
+    )
+    s.add_argument(
         "--keep-below",
         type=float,
         metavar="F",
@@ -250,6 +255,7 @@ def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResul
         threshold=args.threshold,
         cache=False if args.no_cache else args.cache,
         workers=args.workers,
+        differences=not args.no_differences,
     )
 
 

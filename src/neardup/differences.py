@@ -92,9 +92,10 @@ class _Picture:
     quality: int | None
     rgb: npt.NDArray[np.uint8]
     grey: npt.NDArray[np.uint8]
-    data: bytes
     spread: float
     """Mean spread between its channels: 0 for grey."""
+    pixel_hash: str | None = None
+    """Hash of the full-resolution pixels, made when a pair first needs it (then kept)."""
 
     @property
     def content(self) -> tuple[int, int]:
@@ -112,7 +113,7 @@ class Differ:
     """Measures differences; one per worker, with a small cache of decoded pictures and
     keypoints (a picture in many pairs is decoded once)."""
 
-    def __init__(self, cache_size: int = 64) -> None:
+    def __init__(self, cache_size: int = 128) -> None:
         import cv2
 
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
@@ -181,7 +182,6 @@ class Differ:
             quality,
             decoded.rgb,
             grey,
-            data,
             colour_spread(decoded.rgb),
         )
 
@@ -193,8 +193,14 @@ class Differ:
         gap = np.abs(a.rgb.astype(np.int16) - b.rgb.astype(np.int16)).mean()
         if gap > 2.0:
             return False
-        hash_a = pixel_hash_of(a.data)
-        return hash_a is not None and hash_a == pixel_hash_of(b.data)
+        for picture in (a, b):
+            if picture.pixel_hash is None:
+                try:
+                    found = pixel_hash_of(Path(picture.path).read_bytes())
+                except OSError:
+                    found = None
+                picture.pixel_hash = found or ""  # "" : tried, cannot tell
+        return bool(a.pixel_hash) and a.pixel_hash == b.pixel_hash
 
     # ------------------------------------------------------------------ geometry
 
