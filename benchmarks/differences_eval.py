@@ -92,8 +92,12 @@ def _grey(path: Path) -> bool:
         return bool(colour_spread(np.asarray(image.convert("RGB"))) < GREY_SPREAD)
 
 
-def load_pairs(folder: Path, split: str | None) -> list[tuple[str, str, str, Expect]]:
-    """(original path, copy path, edit, expectation) for every scoreable pair."""
+Row = tuple[str, str, str, Expect, dict[str, Any]]
+
+
+def load_pairs(folder: Path, split: str | None) -> list[Row]:
+    """(original path, copy path, edit, expectation, drawn parameters) for every scoreable
+    pair (the parameters are empty where the truth does not record them)."""
     truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
     groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in truth["images"]:
@@ -116,9 +120,9 @@ def load_pairs(folder: Path, split: str | None) -> list[tuple[str, str, str, Exp
                     expect = EXPECT.get(edit)
                 if expect is None:
                     continue
-                out.append(
-                    (str(folder / original["path"]), str(folder / copy["path"]), edit, expect)
-                )
+                params = copy.get("params") if isinstance(copy.get("params"), dict) else {}
+                a, b = str(folder / original["path"]), str(folder / copy["path"])
+                out.append((a, b, edit, expect, params))
     return out
 
 
@@ -153,6 +157,33 @@ def score(results: list[tuple[str, Expect, Differences]]) -> dict[str, Any]:
     }
 
 
+def _turn(angle: float) -> float:
+    angle = (angle + 180.0) % 360.0 - 180.0
+    return 180.0 if angle == -180.0 else angle
+
+
+def measures(rows: list[tuple[str, dict[str, Any], Differences]]) -> dict[str, Any]:
+    """Measured against drawn values where the truth records them (graphics, photos sets):
+    the angle of small and right-angle turns, the scale of resizes, the kept area of crops."""
+    errors: dict[str, list[float]] = defaultdict(list)
+    for edit, params, found in rows:
+        if edit in ("rotate_small", "rotate90") and "angle" in params and found.turned is not None:
+            errors[edit + " angle (deg)"].append(abs(_turn(float(params["angle"]) - found.turned)))
+        if edit == "resize_recompress" and "scale" in params and found.scale:
+            errors["resize scale (ratio)"].append(abs(found.scale / float(params["scale"]) - 1))
+        if edit == "crop" and "area" in params and found.common is not None:
+            errors["crop area (share)"].append(abs(found.common[0] - float(params["area"])))
+    out = {}
+    for name, values in sorted(errors.items()):
+        v = np.asarray(values)
+        out[name] = {
+            "pairs": len(v),
+            "median": round(float(np.median(v)), 4),
+            "p90": round(float(np.percentile(v, 90)), 4),
+        }
+    return out
+
+
 def _share(part: int, whole: int) -> str:
     return f"{part / whole:.3f}" if whole else "-"
 
@@ -175,6 +206,10 @@ def markdown(name: str, scores: dict[str, Any]) -> str:
             f"| {kind} | {_share(c.get('found', 0), positives)} | {positives} |"
             f" {_share(c.get('false_alarms', 0), negatives)} | {negatives} |"
         )
+    if scores.get("measures"):
+        lines += ["", "| measure | pairs | median error | 90th percentile |", "|---|---|---|---|"]
+        for name, m in scores["measures"].items():
+            lines.append(f"| {name} | {m['pairs']} | {m['median']} | {m['p90']} |")
     return "\n".join(lines)
 
 
@@ -194,12 +229,14 @@ def main(argv: list[str] | None = None) -> int:
             continue
         start = time.perf_counter()
         found: dict[tuple[str, str], Differences] = {}
-        jobs = sorted({(a, b) for a, b, _, _ in pairs})
+        jobs = sorted({(a, b) for a, b, *_ in pairs})
         for chunk, out in engine.map(DIFFERENCES, jobs):
             found.update(zip(chunk, out, strict=True))
         seconds = time.perf_counter() - start
-        results = [(edit, expect, found[a, b]) for a, b, edit, expect in pairs]
-        scores = score(results) | {"pairs": len(pairs), "seconds": round(seconds, 1)}
+        results = [(edit, expect, found[a, b]) for a, b, edit, expect, _ in pairs]
+        drawn = [(edit, params, found[a, b]) for a, b, edit, _, params in pairs]
+        scores = score(results) | {"measures": measures(drawn)}
+        scores |= {"pairs": len(pairs), "seconds": round(seconds, 1)}
         report[folder.name] = scores
         print(markdown(f"{folder.name} ({len(pairs)} pairs, {seconds:.1f} s)", scores))
         print()

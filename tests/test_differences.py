@@ -246,3 +246,55 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
     assert "differs: mirrored" in table.render(result)
     compared = neardup.compare(folder / "orig.jpg", folder / "grey.jpg")
     assert compared.differences is not None and compared.differences.greyscale == "b"
+
+
+def test_differences_eval_script_scores_a_tiny_set(edited: Path, tmp_path: Path) -> None:
+    """benchmarks/differences_eval.py on a four-image truth: every edit named, the scores
+    and the drawn-against-measured errors as worked out by hand."""
+    import importlib.util
+    import json
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "differences_eval.py"
+    spec = importlib.util.spec_from_file_location("differences_eval", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "images").mkdir()
+    records = []
+    for name, edit, params in (
+        ("orig", "original", {}),
+        ("mirror", "flip", {}),
+        ("rot10", "rotate_small", {"angle": 10.0}),
+        ("crop70", "crop", {"area": 0.49}),
+        ("reencode", "resize_recompress", {"scale": 1.0}),  # not scaled: 'named' fails
+    ):
+        shutil.copy(edited / f"{name}.jpg", tmp_path / "images" / f"{name}.jpg")
+        records.append(
+            {
+                "path": f"images/{name}.jpg",
+                "group": "g1",
+                "edit": edit,
+                "source": "s",
+                "split": "test",
+                "params": params,
+            }
+        )
+    (tmp_path / "truth.json").write_text(json.dumps({"version": 1, "images": records}))
+    out = tmp_path / "scores.json"
+    assert module.main([str(tmp_path), "--workers", "1", "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())[tmp_path.name]
+    per_edit = scores["per_edit"]
+    assert {e: c["named"] for e, c in per_edit.items()} == {
+        "crop": 1,
+        "flip": 1,
+        "resize_recompress": 0,
+        "rotate_small": 1,
+    }
+    assert scores["per_kind"]["scaled"] == {
+        "positives": 1,
+        "found": 0,
+        "negatives": 2,
+        "false_alarms": 0,
+    }
+    assert scores["measures"]["rotate_small angle (deg)"]["median"] < 0.5
+    assert scores["measures"]["crop area (share)"]["median"] < 0.02
