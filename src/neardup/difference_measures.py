@@ -102,19 +102,35 @@ OVERLAY_LEVELS = 48.0
 """Residual (0-255, RGB distance) of the colour map above which a pixel disagrees."""
 
 
+_IDENTITY = np.vstack([np.eye(3), np.zeros((4, 3))])
+"""The colour map that changes nothing (weights of x, x squared, constant)."""
+PRIOR = 0.01
+"""Pull of the fit towards the identity, per pixel fitted: where the pixels say little (a
+chart's few colours on a white page) the map stays near 'no change' rather than swinging."""
+KEEP_RESIDUAL = 24.0
+"""Pixels fitted within this (0-255) are always kept in the refit, however many there are."""
+
+
+CHANGE_PERCENTILE = 90
+"""How far the colour map moves colours is read at this percentile of the pixels: a
+document or chart is mostly white page, which a contrast or hue change leaves white."""
+
+
 def _fit(x: Array, y: Array) -> tuple[Array, float]:
     """Residual per pixel (0-255) of the colour map fitted from x to y, and how far the map
-    moves x (mean over pixels and channels, 0-255). Normal equations: 7 unknowns a channel."""
+    moves x's colours (`CHANGE_PERCENTILE` of the pixels' mean over channels, 0-255). Normal
+    equations: 7 unknowns a channel, refitted without the worst-fitted pixels (an overlay)."""
     features = np.hstack([x, x * x, np.ones((len(x), 1))])
     use = np.ones(len(x), bool)
-    ridge = 1e-6 * np.eye(features.shape[1])
     for _ in range(3):
         chosen = features[use]
-        weights = np.linalg.solve(chosen.T @ chosen + ridge, chosen.T @ y[use])
+        pull = PRIOR * len(chosen) * np.eye(features.shape[1])
+        weights = np.linalg.solve(chosen.T @ chosen + pull, chosen.T @ y[use] + pull @ _IDENTITY)
         fitted = features @ weights
         residual = np.sqrt(((fitted - y) ** 2).sum(axis=1)) * 255
-        use = residual <= np.percentile(residual, 60)
-    return residual, float(np.abs(np.clip(fitted, 0, 1) - x).mean() * 255)
+        use = residual <= max(float(np.percentile(residual, 60)), KEEP_RESIDUAL)
+    moved = np.abs(np.clip(fitted, 0, 1) - x).mean(axis=1) * 255
+    return residual, float(np.percentile(moved, CHANGE_PERCENTILE))
 
 
 def colour_fit(
@@ -166,6 +182,9 @@ the Laplacian, so neither is judged at a scale the other was not resampled to.""
 TILE = 24
 """Side (reduced pixels) of the tiles whose sharpness ratios are compared."""
 FLAT_TILE = 4.0
+GRAIN_CONTRAST = 50.0
+"""Grain is given in grey levels of a picture whose grey levels spread this much (a typical
+photograph's standard deviation)."""
 """Grey standard deviation under which a tile has no detail to judge."""
 
 
@@ -189,6 +208,9 @@ class _Boxes:
             for plane in (grey, grey * grey, lap, lap * lap, mask.astype(np.float64))
         ]
         self.height, self.width = grey.shape[:2]
+        self.contrast = max(float(grey[mask].std()) if mask.any() else 0.0, 1.0)
+        """Grey standard deviation over the shared area: a brightness or contrast change
+        scales the grain as much, so grain is compared in units of it."""
 
     def inside(self, x: Array, y: Array) -> Array:
         """Boxes at (x, y) (top-left corners) that lie in the picture and the mask."""
@@ -201,6 +223,12 @@ class _Boxes:
         s = self.sums[plane]
         return np.asarray(s[y + TILE, x + TILE] - s[y, x + TILE] - s[y + TILE, x] + s[y, x])
 
+    def spread(self, x: Array, y: Array) -> Array:
+        """Grey standard deviation per box."""
+        n = TILE * TILE
+        variance = self._sum(1, x, y) / n - (self._sum(0, x, y) / n) ** 2
+        return np.sqrt(np.maximum(variance, 0.0))
+
     def detail(self, x: Array, y: Array) -> Array:
         """Laplacian variance over grey variance per box (detail relative to contrast, so a
         contrast or brightness change leaves it alone); NaN for flat boxes."""
@@ -211,11 +239,18 @@ class _Boxes:
         return np.where(flat, np.nan, lap_var / np.maximum(grey_var, 1e-9))
 
 
-def sharpness(cv2: Any, matrix: Array, grey_a: Array, grey_b: Array) -> float | None:
-    """How much sharper b is than a (< 1: blurrier): the median over matching tiles of the
-    ratio of their contrast-normalised Laplacian variances, at one scale. Tiles are matched
-    through `matrix` but never warped (a warp would blur one picture); the median ignores
-    tiles under an overlay or a caption."""
+def sharpness(
+    cv2: Any, matrix: Array, grey_a: Array, grey_b: Array
+) -> tuple[float | None, float | None]:
+    """(sharpness, grain) of b against a, over the tiles they share, at one scale.
+
+    Sharpness (< 1: b blurrier): the median over matching tiles with detail of the ratio of
+    their contrast-normalised Laplacian variances; the median ignores tiles under an overlay
+    or a caption. Grain: over the tiles flat in a (a plain background, a sky), how much
+    more b's grey levels spread than a's, each relative to its picture's contrast (median,
+    in levels of a picture of contrast `GRAIN_CONTRAST`): added noise shows there, not in
+    the detail. Tiles are matched through `matrix` but never warped (a warp would
+    blur one picture)."""
     factor = float(np.hypot(matrix[0, 0], matrix[1, 0]))  # b pixels per a pixel
     hb, wb = grey_b.shape[:2]
     ha, wa = grey_a.shape[:2]
@@ -235,12 +270,17 @@ def sharpness(cv2: Any, matrix: Array, grey_a: Array, grey_b: Array) -> float | 
     ya = np.round(centres[:, 1] - TILE / 2).astype(np.int64)
     keep = boxes_b.inside(xb, yb) & boxes_a.inside(xa, ya)
     if not keep.any():
-        return None
-    ratios = boxes_b.detail(xb[keep], yb[keep]) / boxes_a.detail(xa[keep], ya[keep])
+        return None, None
+    xb, yb, xa, ya = xb[keep], yb[keep], xa[keep], ya[keep]
+    spread_a, spread_b = boxes_a.spread(xa, ya), boxes_b.spread(xb, yb)
+    flat = spread_a < FLAT_TILE
+    relative = spread_b / boxes_b.contrast - spread_a / boxes_a.contrast
+    grain = float(np.median(relative[flat])) * GRAIN_CONTRAST if flat.sum() >= 4 else None
+    ratios = boxes_b.detail(xb, yb) / boxes_a.detail(xa, ya)
     ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
     if len(ratios) < 4:
-        return None
-    return math.exp(float(np.median(np.log(ratios))))
+        return None, grain
+    return math.exp(float(np.median(np.log(ratios)))), grain
 
 
 def frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int) -> Any:
@@ -258,19 +298,23 @@ def frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int)
     return np.hstack([rotation, offset[:, None]])
 
 
-def shared_frames(
-    matrix: npt.NDArray[np.float64], shape_a: tuple[int, ...], shape_b: tuple[int, ...]
-) -> tuple[float, float]:
-    """Shares of a's and of b's frame inside their intersection under `matrix`."""
+Box = tuple[float, float, float, float]
+"""(left, top, right, bottom) in a picture's pixels."""
+
+
+def shared_boxes(matrix: Array, box_a: Box, box_b: Box) -> tuple[float, float]:
+    """Shares of box a (in a's pixels) and of box b (in b's) inside their intersection once
+    box a is taken into b's pixels by `matrix` (a similarity transform)."""
     import cv2
 
-    ha, wa = shape_a[:2]
-    hb, wb = shape_b[:2]
-    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float64)
+    x0, y0, x1, y1 = box_a
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
     mapped = (corners @ matrix[:, :2].T + matrix[:, 2]).astype(np.float32)
-    frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
+    u0, v0, u1, v1 = box_b
+    frame_b = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]], dtype=np.float32)
     area, _ = cv2.intersectConvexConvex(mapped, frame_b)
     scale2 = abs(float(np.linalg.det(matrix[:, :2])))
-    if area <= 0 or scale2 <= 0:
+    area_a, area_b = (x1 - x0) * (y1 - y0), (u1 - u0) * (v1 - v0)
+    if area <= 0 or scale2 <= 0 or area_a <= 0 or area_b <= 0:
         return 0.0, 0.0
-    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+    return min(1.0, area / (scale2 * area_a)), min(1.0, area / area_b)

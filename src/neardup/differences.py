@@ -41,12 +41,13 @@ from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import (
     COLOUR_SPREAD,
     GREY_SPREAD,
+    Box,
     colour_fit,
     colour_spread,
     dihedral_view,
     frame_matrix,
     jpeg_quality,
-    shared_frames,
+    shared_boxes,
     sharpness,
 )
 from neardup.engines.base import Engine, Stage
@@ -75,6 +76,8 @@ OVERLAY_SHARE = 0.03
 """Share of the common area that must disagree for "overlay"."""
 SHARPNESS_BAND = (0.6, 1.7)
 """Laplacian-variance ratio inside which the two count as equally sharp."""
+GRAIN_LEVELS = 1.0
+"""Grain (`difference_measures.sharpness`) from which b counts as noisier (negative: a)."""
 LOW_JPEG_QUALITY = 50
 JPEG_GAP = 20
 
@@ -240,6 +243,8 @@ class Differ:
         )
         if matrix is None or mask is None:
             return None, 0
+        if not 0.1 < math.hypot(matrix[0, 0], matrix[1, 0]) < 10:  # a degenerate fit
+            return None, 0
         return matrix, int(mask.sum())
 
     def _align(self, a: _Picture, b: _Picture) -> tuple[Any, bool, str | None]:
@@ -270,10 +275,10 @@ class Differ:
         notes: list[str] = []
         matrix, mirrored, aligned_by = self._align(a, b)
         grey_flag = _greyscale(a, b)
-        borders = _borders(a, b)
+        borders = _borders(a, b, None)
         turned = scale = None
         common: tuple[float, float] | None = None
-        colour = overlay = sharp = None
+        colour = overlay = sharp = grain = None
         if matrix is None:
             notes.append("could not align the two pictures (too few keypoints)")
         else:
@@ -285,7 +290,9 @@ class Differ:
             scale = factor * b.per_work_pixel / a.per_work_pixel
             target_rgb = b.rgb[:, ::-1] if mirrored else b.rgb
             if aligned_by == "keypoints":
-                common = shared_frames(m, a.grey.shape, b.grey.shape)
+                canvas = _canvas_matrix(m, a, b, mirrored)
+                borders = _borders(a, b, canvas)
+                common = shared_boxes(canvas, _frame(a, borders, "a"), _frame(b, borders, "b"))
             else:
                 notes.append("aligned by whole frames (too few keypoints): crop not measured")
             fitted = colour_fit(
@@ -293,7 +300,8 @@ class Differ:
             )
             if fitted is not None:
                 colour, overlay = fitted
-                sharp = sharpness(self._cv2, m, a.grey, b.grey[:, ::-1] if mirrored else b.grey)
+                target_grey = b.grey[:, ::-1] if mirrored else b.grey
+                sharp, grain = sharpness(self._cv2, m, a.grey, target_grey)
         if mirrored:
             kinds.append("mirrored")
         if turned is not None and abs(turned) >= TURN_SNAP / 2:
@@ -311,7 +319,9 @@ class Differ:
         if overlay is not None and overlay >= OVERLAY_SHARE:
             kinds.append("overlay")
         quality = (a.quality, b.quality)
-        if _worse_quality(sharp, quality):
+        # An overlay on a flat area reads as grain there: the overlay already says it.
+        grainy = grain is not None and abs(grain) >= GRAIN_LEVELS and "overlay" not in kinds
+        if _worse_quality(sharp, quality) or grainy:
             kinds.append("quality")
         if a.orientation != b.orientation:
             kinds.append("orientation tag")
@@ -328,6 +338,7 @@ class Differ:
             _round(colour, 1),
             _round(overlay, 3),
             _round(sharp, 3),
+            _round(grain, 1),
             quality,
             (a.orientation, b.orientation),
             "; ".join(notes),
@@ -358,8 +369,38 @@ def _greyscale(a: _Picture, b: _Picture) -> str | None:
 _SIDES = ("left", "top", "right", "bottom")
 
 
-def _borders(a: _Picture, b: _Picture) -> tuple[tuple[str, tuple[str, ...], float], ...]:
-    """The borders one picture has in excess of the other, as a share of its canvas."""
+def _canvas_matrix(m: npt.NDArray[np.float64], a: _Picture, b: _Picture, mirrored: bool) -> Any:
+    """The fitted transform between the two whole canvases in full-resolution pixels (it was
+    fitted between the trimmed working pictures, b mirrored when `mirrored`)."""
+    fa, fb = a.per_work_pixel, b.per_work_pixel
+    to_work = np.array(
+        [[1 / fa, 0, -a.trimmed[0] / fa], [0, 1 / fa, -a.trimmed[1] / fa], [0, 0, 1]]
+    )
+    fitted = np.vstack([m, [0.0, 0.0, 1.0]])
+    unmirror = (
+        np.array([[-1.0, 0, b.rgb.shape[1]], [0, 1, 0], [0, 0, 1]]) if mirrored else np.eye(3)
+    )
+    to_canvas = np.array([[fb, 0, b.trimmed[0]], [0, fb, b.trimmed[1]], [0, 0, 1]])
+    return (to_canvas @ unmirror @ fitted @ to_work)[:2]
+
+
+def _frame(p: _Picture, borders: tuple[tuple[str, tuple[str, ...], float], ...], name: str) -> Box:
+    """The picture's frame: inside its borders if they are added ones, else the canvas (a
+    flat background trimmed more in one copy than in the other is picture, not border)."""
+    if any(image == name for image, _, _ in borders):
+        left, top, right, bottom = p.trimmed
+        return left, top, p.width - right, p.height - bottom
+    return 0.0, 0.0, float(p.width), float(p.height)
+
+
+def _borders(
+    a: _Picture, b: _Picture, canvas: Any | None
+) -> tuple[tuple[str, tuple[str, ...], float], ...]:
+    """The borders one picture has in excess of the other, as a share of its canvas.
+
+    With the canvas transform, a border counts only where that picture's canvas reaches
+    past the other's whole canvas: decoding trims a flat background too, and a blurred,
+    noisy or cropped copy of a graphic on a plain background is trimmed differently."""
 
     def share(p: _Picture) -> float:
         width, height = p.content
@@ -368,6 +409,14 @@ def _borders(a: _Picture, b: _Picture) -> tuple[tuple[str, tuple[str, ...], floa
     out = []
     for name, own, other in (("a", a, b), ("b", b, a)):
         excess = share(own) - share(other)
+        if excess >= BORDER_MIN and canvas is not None:
+            to_own = canvas if name == "b" else _inverse(canvas)
+            whole = (0.0, 0.0, float(other.width), float(other.height))
+            _, covered = shared_boxes(
+                to_own, whole, (0.0, 0.0, float(own.width), float(own.height))
+            )
+            if 1.0 - covered < excess / 2:
+                continue
         if excess >= BORDER_MIN:
             sides = tuple(
                 side
@@ -378,6 +427,11 @@ def _borders(a: _Picture, b: _Picture) -> tuple[tuple[str, tuple[str, ...], floa
             )
             out.append((name, sides, round(excess, 3)))
     return tuple(out)
+
+
+def _inverse(matrix: Any) -> Any:
+    full = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+    return np.linalg.inv(full)[:2]
 
 
 def _worse_quality(sharp: float | None, quality: tuple[int | None, int | None]) -> bool:

@@ -177,6 +177,8 @@ class Differences:
     """Share of the common area whose pixels disagree once aligned and colour-matched."""
     sharpness: float | None = None
     """b's Laplacian variance over a's on the common area at one scale (< 1: b blurrier)."""
+    grain: float | None = None
+    """How much more b's grey levels spread than a's where a is flat (0-255): added noise."""
     jpeg_quality: tuple[int | None, int | None] = (None, None)
     """IJG quality estimated from each JPEG's quantisation tables (None: not a JPEG)."""
     orientation: tuple[int, int] = (1, 1)

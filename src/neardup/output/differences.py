@@ -27,6 +27,7 @@ def to_dict(d: Differences) -> dict[str, Any]:
         "colour": d.colour,
         "overlay": d.overlay,
         "sharpness": d.sharpness,
+        "grain": d.grain,
         "jpeg_quality": {"a": d.jpeg_quality[0], "b": d.jpeg_quality[1]},
         "orientation": {"a": d.orientation[0], "b": d.orientation[1]},
         "note": d.note,
@@ -55,17 +56,20 @@ def swapped(d: Differences) -> Differences:
         borders=tuple((other(i) or i, sides, share) for i, sides, share in d.borders),
         greyscale=other(d.greyscale),
         sharpness=None if not d.sharpness else round(1 / d.sharpness, 3),
+        grain=None if d.grain is None else -d.grain,
         jpeg_quality=(d.jpeg_quality[1], d.jpeg_quality[0]),
         orientation=(d.orientation[1], d.orientation[0]),
     )
 
 
-def _quality(d: Differences, b: str) -> str:
+def _quality(d: Differences, a: str, b: str) -> str:
     parts = []
     if d.sharpness is not None and d.sharpness < 1:
         parts.append(f"{b} blurrier (sharpness ×{d.sharpness:.2f})")
     elif d.sharpness is not None:
         parts.append(f"{b} sharper or noisier (×{d.sharpness:.2f})")
+    if d.grain is not None and abs(d.grain) >= 1:
+        parts.append(f"{b if d.grain > 0 else a} grainier (+{abs(d.grain):.0f} levels)")
     qa, qb = d.jpeg_quality
     if qa is not None or qb is not None:
         parts.append(f"JPEG quality {qa or '-'} vs {qb or '-'}")
@@ -99,7 +103,7 @@ def summary(d: Differences, names: tuple[str, str] = ("a", "b")) -> str:
         elif kind == "overlay" and d.overlay is not None:
             parts.append(f"overlay on {d.overlay:.0%}")
         elif kind == "quality":
-            parts.append(_quality(d, names[1]))
+            parts.append(_quality(d, *names))
         elif kind == "orientation tag":
             parts.append(f"EXIF orientation {d.orientation[0]} vs {d.orientation[1]}")
         else:
