@@ -104,7 +104,7 @@ OVERLAY_LEVELS = 48.0
 
 _IDENTITY = np.vstack([np.eye(3), np.zeros((4, 3))])
 """The colour map that changes nothing (weights of x, x squared, constant)."""
-PRIOR = 0.01
+PRIOR = 0.001
 """Pull of the fit towards the identity, per pixel fitted: where the pixels say little (a
 chart's few colours on a white page) the map stays near 'no change' rather than swinging."""
 KEEP_RESIDUAL = 24.0
@@ -136,7 +136,7 @@ def _fit(x: Array, y: Array) -> tuple[Array, float]:
 def colour_fit(
     cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int, grey: bool = False
 ) -> tuple[float, float] | None:
-    """(mean colour change, overlay share) of b against a warped onto it; None when the two
+    """(colour change, overlay share) of b against a warped onto it; None when the two
     share too little.
 
     A colour map (each channel a quadratic in the three channels: brightness, contrast, gamma,

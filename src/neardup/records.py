@@ -172,7 +172,8 @@ class Differences:
     greyscale: str | None = None
     """"a" or "b": the one that is grey while the other has colour."""
     colour: float | None = None
-    """Mean change (0-255 levels) of the colour map fitted from a's pixels to b's."""
+    """How far (0-255 levels, 90th percentile of the pixels) the colour map fitted between
+    the aligned pictures moves the colours."""
     overlay: float | None = None
     """Share of the common area whose pixels disagree once aligned and colour-matched."""
     sharpness: float | None = None
