@@ -4,7 +4,8 @@ For each reported pair (paths in, `Differences` out, as an engine stage):
 1. same bytes -> "identical file"; same size and same working pixels, confirmed by a full
    decode -> "identical pixels";
 2. both decoded upright at a working size, uniform borders trimmed (`neardup.decode`): the
-   border each one has in excess of the other is "borders";
+   border each one has in excess of the other, where its canvas reaches past the other's
+   whole canvas once aligned (step 3), is "borders";
 3. ORB keypoints and a RANSAC similarity transform from a to b, also against b mirrored
    (the more inliers wins): mirrored, turned (angle of the transform), scale (its size
    factor, in full-resolution pixels) and the share of each picture the two have in common
@@ -14,9 +15,12 @@ For each reported pair (paths in, `Differences` out, as an engine stage):
    so an overlay does not bend it) says how much the colours changed ("colour", or
    "greyscale" when one lost its colour); the share of the common area the fitted map
    still gets wrong is "overlay";
-5. quality: Laplacian variance of each over the common area at one scale ("quality" when
-   the ratio leaves `SHARPNESS_BAND`) and the JPEG quality estimated from the quantisation
-   tables ("quality" when one is below `LOW_JPEG_QUALITY` and `JPEG_GAP` under the other).
+5. quality: contrast-normalised Laplacian variance in matching tiles at one scale ("quality"
+   when the ratio leaves `SHARPNESS_BAND`), grain where a is flat (from `GRAIN_LEVELS`), and
+   the JPEG quality estimated from the quantisation tables ("quality" when one is below
+   `LOW_JPEG_QUALITY` and `JPEG_GAP` under the other).
+
+Method and measured accuracy per kind: docs/differences.md.
 
 Tolerances (constants below) were set so that a plain re-encode (JPEG quality 75-95, same
 size) reports no kind; tests check both the edits and that silence.
@@ -71,7 +75,8 @@ SCALE_BAND = (0.95, 1.05)
 BORDER_MIN = 0.01
 """Border share of the canvas (in excess of the other picture's) below which none is reported."""
 COLOUR_LEVELS = 6.0
-"""Mean colour change (0-255) above which "colour" is reported; a re-encode moves about 1."""
+"""Colour change (0-255, `difference_measures.colour_fit`) above which "colour" is reported; a
+re-encode moves about 0.1, a blur about 1."""
 OVERLAY_SHARE = 0.03
 """Share of the common area that must disagree for "overlay"."""
 SHARPNESS_BAND = (0.6, 1.7)
