@@ -241,6 +241,16 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
     data = json_out.to_dict(result)
     reported = [p for p in data["pairs"] if p["confidence"] >= cut]
     assert all("differences" in p for p in reported)
+    # Group members are told relative to the image they matched (b = the member): whichever
+    # way the grey copy is paired, the grey one is named.
+    checked = 0
+    for member in (m for g in data["groups"] for m in g["members"]):
+        stems = (Path(member["path"]).stem, Path(member["matched"]).stem)
+        if "grey" in stems:
+            expected = "b" if stems[0] == "grey" else "a"
+            assert member["differences"]["greyscale"] == expected
+            checked += 1
+    assert checked
     rows = list(csv.DictReader(io.StringIO(csv_out.dumps(result))))
     assert any(row["differences"] == "mirrored" for row in rows)
     assert "differs: mirrored" in table.render(result)

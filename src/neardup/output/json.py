@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from neardup import __version__
+from neardup.output.differences import swapped
 from neardup.output.differences import to_dict as differences_dict
 from neardup.records import Features, Pair, ScanResult
 
@@ -81,16 +82,17 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         for index, similarity in group.members:
             other = group.via.get(index, group.keeper)
             pair = by_pair[(min(other, index), max(other, index))]
-            members.append(
-                _image(result.images[index])
-                | {
-                    "matched": result.path(other),
-                    "similarity": round(similarity, 4),
-                    "confidence": round(pair.confidence, 4),
-                    "evidence": pair.evidence,
-                    "scores": _round(pair.scores),
-                }
-            )
+            member = _image(result.images[index]) | {
+                "matched": result.path(other),
+                "similarity": round(similarity, 4),
+                "confidence": round(pair.confidence, 4),
+                "evidence": pair.evidence,
+                "scores": _round(pair.scores),
+            }
+            if pair.differences is not None:  # told as: how this member differs from matched
+                told = pair.differences if pair.b == index else swapped(pair.differences)
+                member["differences"] = differences_dict(told)
+            members.append(member)
         groups.append({"keeper": _image(result.images[group.keeper]), "members": members})
     return {
         "schema": SCHEMA,
