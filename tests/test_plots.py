@@ -120,3 +120,31 @@ def test_precision_recall_writer_marks_the_cut(tmp_path: Path) -> None:
     sweep = [(0.1, 0.5, 1.0, 0.667), (0.5, 0.8, 0.9, 0.847), (0.9, 1.0, 0.5, 0.667)]
     pixels = _png(write_precision_recall(sweep, 0.5, tmp_path / "pr.png", {"loose": 0.4}))
     assert _has_colour(pixels, RED) and _has_colour(pixels, (0xE6, 0x7E, 0x22))
+
+
+def test_eval_plot_option_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`neardup eval TRUTH --plot DIR` scans the truth's images and writes both plots."""
+    from conftest import make_photo
+
+    (tmp_path / "images").mkdir()
+    coffee = make_photo("coffee", 256)
+    coffee.save(tmp_path / "images" / "orig.png")
+    coffee.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "images" / "flip.jpg")
+    make_photo("moon", 256).save(tmp_path / "images" / "other.png")
+    truth = write_truth(
+        tmp_path,
+        {
+            "orig": ("g1", "original", "c", "test"),
+            "flip": ("g1", "flip", "c", "test"),
+            "other": ("g2", "original", "m", "test"),
+        },
+    )
+    for stem, ext in (("orig", "png"), ("other", "png")):  # write_truth names them .jpg
+        (tmp_path / "images" / f"{stem}.{ext}").rename(tmp_path / "images" / f"{stem}.jpg")
+    folder = tmp_path / "plots"
+    argv = ["eval", str(truth), "--plot", str(folder), "--cache", str(tmp_path / "c.db")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert f"wrote {folder / 'precision_recall.png'}" in out
+    assert _has_colour(_png(folder / "precision_recall.png"), RED)
+    _png(folder / "reliability.png")
