@@ -78,7 +78,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as tmp:
             cache = os.path.join(tmp, "c")
             for name, cut in PRESETS.items():
-                result = scan(paths, threshold=cut, cache=cache)
+                result = scan(paths, threshold=cut, cache=cache, differences=False)
                 pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
                 groups = [
                     [result.path(g.keeper), *(result.path(i) for i, _ in g.members)]

@@ -140,18 +140,19 @@ def test_csv_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert scan(dup_dir, "-q", "--csv", target) == 0
     rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
     header = ["a", "b", "similarity", "confidence", "evidence", "exact", "pdq", "sscd_distilled"]
-    assert rows[0] == header
+    assert rows[0] == [*header, "differences"]
     [row] = rows[1:]
     assert {row[0], row[1]} == {str(dup_dir / "astro.png"), str(dup_dir / "astro_copy.jpg")}
     assert 0.8 <= float(row[2]) < 1.0
     assert PRESETS["default"] <= float(row[3]) <= 1.0
     assert row[4] in ("pdq", "sscd_distilled")
     assert row[5] == "0.0000"
+    assert "scaled ×0." in row[8]  # the copy is the 300 px photo at 180 px
 
 
 def test_csv_to_stdout(distinct_dir: Path, capsys: Capture) -> None:
     assert scan(distinct_dir, "--csv", "-") == 0
-    assert capsys.readouterr().out == "a,b,similarity,confidence,evidence\n"
+    assert capsys.readouterr().out == "a,b,similarity,confidence,evidence,differences\n"
 
 
 def test_compare_json(dup_dir: Path, capsys: Capture) -> None:

@@ -13,9 +13,12 @@ from pathlib import Path
 
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.differences import measure_pairs, measure_reported
 from neardup.engines.base import Engine
+from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
+from neardup.leakage import plan_sets, split_pairs
 from neardup.pipeline import (
     CacheSetting,
     Progress,
@@ -24,7 +27,7 @@ from neardup.pipeline import (
     local_engine,
     parse_methods,
 )
-from neardup.records import ScanResult, Skipped, Stats
+from neardup.records import Differences, Pair, ScanResult, Skipped, Stats
 from neardup.scoring import (
     ALL_METHODS,
     PRESETS,
@@ -53,6 +56,8 @@ def scan(
     floor: float | None = None,
     engine: Engine | None = None,
     video: Sampling = DEFAULT_SAMPLING,
+    differences: bool | str = "groups",
+    against: Sequence[str | Path] | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -66,12 +71,18 @@ def scan(
     confidence; groups are made from pairs at or above the cut only. `engine` runs the batch
     stages (default: local processes, `workers` of them). Videos are read as items at the
     frames `video` samples, so runs of near-identical frames come out as groups.
+    `differences` measures how the two pictures of a pair differ (`neardup.differences`):
+    "groups" (or True) on the pair that puts each member in its group, "all" on every
+    reported pair, False on none. `against`: later sets (splits) whose near-copies of `paths`
+    (the reference set) are leakage; only pairs across sets are kept, and `result.leakage`
+    counts the leaking images (`neardup.leakage`).
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
     run_on = local_engine(engine, workers)
     clock = _Clock()
-    found = collect([str(p) for p in paths])
+    sets = plan_sets([str(p) for p in paths], [str(p) for p in against]) if against else None
+    found = collect(sets.every_path if sets else [str(p) for p in paths])
     clock.lap("collect")
     config = replace(feature_config(method_names, max_pixels), video=video)
     images, skipped, from_cache = compute_features(found.files, config, cache, run_on, progress)
@@ -82,11 +93,26 @@ def scan(
     try:
         index.take(images, store=True, engine=run_on, match_batch=False)
         clock.lap("index")
-        found_pairs = index.duplicates(engine=run_on, verify=verify, floor=floor, cache=cache)
+        keep = cut if floor is None else min(cut, floor)
+        low = min(keep, *PRESETS.values()) if sets else floor  # each preset's count needs it
+        found_pairs = index.duplicates(engine=run_on, verify=verify, floor=low, cache=cache)
     finally:
         index.close()
     # The duplicates call's own split: candidates, scoring (with the check), groups.
     clock.laps.update({k: v for k, v in found_pairs.stats.seconds.items() if k != "total"})
+    leaks = None
+    if sets:  # only pairs across sets, grouped again
+        pairs, leaks = split_pairs(
+            sets, found.files, found_pairs.images, found_pairs.pairs, PRESETS, keep
+        )
+        found_pairs.pairs = pairs
+        found_pairs.groups = build_groups(found_pairs.images, pairs, cut)
+    if differences:
+        start = time.perf_counter()
+        found_pairs.pairs = measure_differences(
+            found_pairs, cut, run_on, every=differences == "all"
+        )
+        clock.laps["differences"] = round(time.perf_counter() - start, 3)
     clock.laps["total"] = round(time.perf_counter() - clock.start, 3)
     stats = Stats(
         files_found=len(found.files) + len(found.skipped),
@@ -108,12 +134,34 @@ def scan(
         "verify": verify,
         "decode": asdict(config.decode),
         "video": asdict(video),
+        "differences": "all" if differences == "all" else "groups" if differences else False,
+        "keep_below": floor,
         "clusters": found_pairs.settings.get("clusters", 0),
     }
     skipped.sort(key=lambda s: s.path)
     return ScanResult(
-        found_pairs.images, found_pairs.pairs, found_pairs.groups, skipped, stats, settings
+        found_pairs.images, found_pairs.pairs, found_pairs.groups, skipped, stats, settings, leaks
     )
+
+
+def measure_differences(
+    result: ScanResult, cut: float, engine: Engine, *, every: bool
+) -> list[Pair]:
+    """The result's pairs with `differences` measured on every reported pair (`every`), or on
+    the pairs that put each member in its group (what the report and `act` show; on a
+    copy-dense set that is far fewer than all pairs: N - 1 per group, not N (N - 1) / 2)."""
+    if every:
+        chosen = result.pairs
+    else:
+        wanted = {
+            (min(m, g.via.get(m, g.keeper)), max(m, g.via.get(m, g.keeper)))
+            for g in result.groups
+            for m, _ in g.members
+        }
+        chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
+    measured = measure_reported([f.path for f in result.images], chosen, cut, engine)
+    by_pair = {(p.a, p.b): p for p in measured}
+    return [by_pair.get((p.a, p.b), p) for p in result.pairs]
 
 
 class _Clock:
@@ -183,6 +231,7 @@ def compare(
         False,
         (fa.frame, fa.time),
         (fb.frame, fb.time),
+        measure_pairs([(fa.path, fb.path)])[0],
     )
 
 
@@ -208,3 +257,5 @@ class Comparison:
     """For a video: the frame compared (index, time in seconds), the one most like the other
     side (`neardup.compare_frames`); (None, None) for a still image."""
     b_frame: tuple[int | None, float | None] = (None, None)
+    differences: Differences | None = None
+    """How b differs from a, measured (`neardup.differences`); None when not measured."""

@@ -23,6 +23,9 @@ from neardup.index.storage import IndexError_
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table
+from neardup.output.differences import summary as differences_summary
+from neardup.output.differences import to_dict as differences_dict
+from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
 from neardup.store import StoreError
@@ -81,6 +84,37 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
     add_video_arguments(s)
+    s.add_argument(
+        "--differences",
+        choices=["groups", "all", "none"],
+        default="groups",
+        help="measure what differs on the pair that puts each group member in its group "
+        "(default), on every reported pair, or on none",
+    )
+    s.add_argument(
+        "--no-differences",
+        action="store_true",
+        help="the same as --differences none (faster on copy-dense sets)",
+    )
+    s.add_argument(
+        "--keep-below",
+        type=float,
+        metavar="F",
+        help="also keep scored pairs below the cut down to confidence F (for `neardup plot "
+        "--scores`); groups and leakage use the cut",
+    )
+    s.add_argument(
+        "--against",
+        nargs="+",
+        metavar="SET",
+        help="leakage: later sets (e.g. test, val folders) checked against PATHS (the reference "
+        "set); only pairs across sets, and per set how many images have a near-copy earlier",
+    )
+    s.add_argument(
+        "--against-index",
+        metavar="IDX",
+        help="leakage: PATHS checked against a saved index (the reference set, e.g. train)",
+    )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
     c.add_argument("a")
@@ -98,6 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--cache", metavar="FILE")
     e.add_argument("--workers", type=int)
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
+    e.add_argument(
+        "--plot",
+        metavar="DIR",
+        help="write precision_recall.png and reliability.png (precision / recall against the "
+        "threshold, reliability curve) into DIR",
+    )
+
+    p = commands.add_parser("plot", help="plot a scan result's pair scores (PNG)")
+    p.add_argument(
+        "result",
+        help="a scan's JSON (neardup scan --json; --keep-below adds the pairs below the cut)",
+    )
+    p.add_argument(
+        "--scores",
+        metavar="PNG",
+        required=True,
+        help="histogram of confidence (cut and presets marked) and similarity",
+    )
 
     cli_index.add_parser(commands)
     cli_act.add_parsers(commands)
@@ -118,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cli_act.run(args)
         if args.command == "cluster":
             return cli_cluster.run(args, _write)
+        if args.command == "plot":
+            return _plot(args)
         return _eval(args)
     except BrokenPipeError:
         # The reader closed the pipe early (as `head` does): stop quietly, as other tools do.
@@ -171,18 +225,27 @@ def _scan(args: argparse.Namespace) -> int:
     if not paths:
         print("neardup: error: no paths given (stdin was empty)", file=sys.stderr)
         return EXIT_USAGE
+    if args.against_index and args.against:
+        raise ValueError("give --against or --against-index, not both")
     bar = _Bar(not args.quiet and sys.stderr.isatty())
     try:
-        result = scan(
-            paths,
-            methods=args.method,
-            preset=args.preset,
-            threshold=args.threshold,
-            cache=False if args.no_cache else args.cache,
-            workers=args.workers,
-            max_pixels=args.max_pixels,
-            progress=bar,
-            video=sampling(args),
+        result = (
+            _scan_against_index(args, paths)
+            if args.against_index
+            else scan(
+                paths,
+                methods=args.method,
+                preset=args.preset,
+                threshold=args.threshold,
+                cache=False if args.no_cache else args.cache,
+                workers=args.workers,
+                max_pixels=args.max_pixels,
+                progress=bar,
+                against=args.against,
+                floor=args.keep_below,
+                differences=_differences(args),
+                video=sampling(args),
+            )
         )
     finally:
         bar.close()
@@ -192,11 +255,34 @@ def _scan(args: argparse.Namespace) -> int:
         _write(args.csv, csv_out.dumps(result))
     if not args.quiet and "-" not in (args.json, args.csv):
         print(table.render(result))
+    elif result.leakage is not None and "-" not in (args.json, args.csv):
+        print("\n".join(table.leakage_lines(result)).lstrip("\n"))
     if not result.images and result.skipped:
         return EXIT_NOTHING
     if args.fail_on_duplicates and result.groups:
         return EXIT_DUPLICATES
     return EXIT_OK
+
+
+def _differences(args: argparse.Namespace) -> bool | str:
+    """What `--differences` / `--no-differences` ask of scan."""
+    if args.no_differences or args.differences == "none":
+        return False
+    return str(args.differences)
+
+
+def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResult:
+    from neardup.leakage_index import scan_against_index
+
+    return scan_against_index(
+        paths,
+        args.against_index,
+        preset=args.preset,
+        threshold=args.threshold,
+        cache=False if args.no_cache else args.cache,
+        workers=args.workers,
+        differences=bool(_differences(args)),
+    )
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -219,6 +305,9 @@ def _compare(args: argparse.Namespace) -> int:
                     "scores": {k: round(v, 4) for k, v in result.scores.items()},
                     "verdicts": result.verdicts,
                     "same_file": result.same_file,
+                    "differences": None
+                    if result.differences is None
+                    else differences_dict(result.differences),
                     "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
                 },
                 indent=2,
@@ -247,6 +336,8 @@ def _compare(args: argparse.Namespace) -> int:
             for name, cut in PRESETS.items():
                 verdict = "duplicate" if result.verdicts[name] else "different"
                 print(f"  at {name:8s} (confidence >= {cut}): {verdict}")
+            if result.differences is not None:
+                print(f"what differs (b against a): {differences_summary(result.differences)}")
     return EXIT_OK if result.similarity is not None else EXIT_NOTHING
 
 
@@ -262,6 +353,20 @@ def _eval(args: argparse.Namespace) -> int:
         cache=args.cache,
         workers=args.workers,
         json_path=args.json,
+        plot_dir=args.plot,
     )
     print(report_text)
+    return EXIT_OK
+
+
+def _plot(args: argparse.Namespace) -> int:
+    from neardup.output.plots import write_score_histogram
+
+    try:
+        doc = json.loads(Path(args.result).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"cannot read {args.result}: {error}") from error
+    if not isinstance(doc, dict):
+        raise ValueError(f"{args.result}: not a neardup scan result")
+    print(f"wrote {write_score_histogram(doc, args.scores)}")
     return EXIT_OK

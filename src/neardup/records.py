@@ -129,6 +129,9 @@ class Pair:
     """Per-method similarity in [0, 1] for every method computed on both images."""
     evidence: str
     """The method whose score decided `similarity` (e.g. "exact_bytes", "pdq", "sscd")."""
+    differences: Differences | None = None
+    """How the two pictures differ, measured (`neardup.differences`); None where not measured
+    (pairs below the cut, or a scan run without it)."""
 
 
 @dataclass(slots=True)
@@ -168,6 +171,91 @@ class ScanResult:
     skipped: list[Skipped]
     stats: Stats
     settings: dict[str, object]
+    leakage: Leakage | None = None
+    """With `scan(..., against=...)`: which set each image came from and how much leaks."""
 
     def path(self, index: int) -> str:
         return self.images[index].path
+
+
+@dataclass(frozen=True, slots=True)
+class Differences:
+    """How picture `b` of a pair differs from picture `a`, measured (`neardup.differences`).
+
+    Every field is a measurement or None where it could not be measured; `kinds` lists the
+    differences that pass their documented tolerance, in a fixed vocabulary (`DIFFERENCE_KINDS`).
+    """
+
+    kinds: tuple[str, ...]
+    identical: str | None = None
+    """"file" (same bytes) or "pixels" (same decoded pixels, as displayed), else None."""
+    aligned_by: str | None = None
+    """"keypoints" (a fitted transform), "frame" (whole frames, dihedral turns only: crop and
+    small turns not measured), or None when the pictures could not be aligned."""
+    mirrored: bool = False
+    turned: float | None = None
+    """Degrees b is turned from a, anticlockwise positive, in (-180, 180]."""
+    common: tuple[float, float] | None = None
+    """Share of a's and of b's picture (inside borders) that the two have in common."""
+    scale: float | None = None
+    """b's picture size over a's, linear (0.5: half the width and height)."""
+    borders: tuple[tuple[str, tuple[str, ...], float], ...] = ()
+    """(image "a" or "b", sides, share of that image's canvas) for borders one has in excess."""
+    greyscale: str | None = None
+    """"a" or "b": the one that is grey while the other has colour."""
+    colour: float | None = None
+    """How far (0-255 levels, 90th percentile of the pixels) the colour map fitted between
+    the aligned pictures moves the colours."""
+    overlay: float | None = None
+    """Share of the common area whose pixels disagree once aligned and colour-matched."""
+    sharpness: float | None = None
+    """b's Laplacian variance over a's on the common area at one scale (< 1: b blurrier)."""
+    grain: float | None = None
+    """How much more b's grey levels spread than a's where a is flat (0-255): added noise."""
+    jpeg_quality: tuple[int | None, int | None] = (None, None)
+    """IJG quality estimated from each JPEG's quantisation tables (None: not a JPEG)."""
+    orientation: tuple[int, int] = (1, 1)
+    """EXIF orientation tags (1: stored upright)."""
+    note: str = ""
+    """Why something could not be measured (an unreadable file, too few keypoints)."""
+
+
+DIFFERENCE_KINDS = (
+    "identical file",
+    "identical pixels",
+    "mirrored",
+    "turned",
+    "cropped",
+    "scaled",
+    "borders",
+    "greyscale",
+    "colour",
+    "overlay",
+    "quality",
+    "orientation tag",
+)
+"""Every value `Differences.kinds` may hold, in the order they are listed."""
+
+
+@dataclass(slots=True)
+class SetLeakage:
+    """One set of a leakage scan (`neardup.leakage`); the first is the reference."""
+
+    name: str
+    paths: list[str]
+    images: int
+    leaking: dict[str, int] = field(default_factory=dict)
+    """Preset -> how many of this set's images have a near-copy in an earlier set at that
+    preset's cut (the same file on disk counts at every preset); empty for the reference."""
+    same_file: int = 0
+    """Images of this set that are the very file (a link) of an image in an earlier set."""
+    pairs: int = 0
+    """Reported pairs (at the scan's cut) between this set and an earlier one."""
+
+
+@dataclass(slots=True)
+class Leakage:
+    """The sets of a leakage scan and the set of each image (index into `sets`)."""
+
+    sets: list[SetLeakage]
+    labels: list[int]

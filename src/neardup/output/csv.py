@@ -1,11 +1,13 @@
-"""Pairs as CSV: one row per pair, similarity, confidence, evidence, then each method's score;
-when the scan holds video frames, then each side's frame index and time (seconds)."""
+"""Pairs as CSV: one row per pair, similarity, confidence, evidence, then each method's score,
+then what differs (one line of text, empty where not measured); when the scan holds video
+frames, then each side's frame index and time (seconds)."""
 
 from __future__ import annotations
 
 import csv
 import io
 
+from neardup.output.differences import summary
 from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS
 
@@ -16,7 +18,9 @@ def dumps(result: ScanResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     frames = any(image.frame is not None for image in result.images)
     extra = ["a_frame", "a_time", "b_frame", "b_time"] if frames else []
-    writer.writerow(["a", "b", "similarity", "confidence", "evidence", *methods, *extra])
+    writer.writerow(
+        ["a", "b", "similarity", "confidence", "evidence", *methods, "differences", *extra]
+    )
     for pair in result.pairs:
         a, b = result.images[pair.a], result.images[pair.b]
         where = [_or_empty(a.frame), _or_empty(a.time), _or_empty(b.frame), _or_empty(b.time)]
@@ -28,6 +32,7 @@ def dumps(result: ScanResult) -> str:
                 f"{pair.confidence:.4f}",
                 pair.evidence,
                 *(f"{pair.scores[m]:.4f}" if m in pair.scores else "" for m in methods),
+                "" if pair.differences is None else summary(pair.differences),
                 *(where if frames else []),
             ]
         )

@@ -9,6 +9,8 @@ import json
 import os
 from typing import Any
 
+from neardup.output.differences import swapped
+from neardup.output.differences import to_dict as differences_dict
 from neardup.records import Features, Pair, ScanResult
 from neardup.version import __version__
 
@@ -35,7 +37,7 @@ def _round(scores: dict[str, float]) -> dict[str, float]:
 
 def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
     a, b = result.images[pair.a], result.images[pair.b]
-    return {
+    out: dict[str, Any] = {
         "a": a.path,
         "a_frame": a.frame,
         "a_time": a.time,
@@ -46,6 +48,38 @@ def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
         "confidence": round(pair.confidence, 4),
         "evidence": pair.evidence,
         "scores": _round(pair.scores),
+    }
+    if pair.differences is not None:
+        out["differences"] = differences_dict(pair.differences)
+    if result.leakage is not None:
+        names = [s.name for s in result.leakage.sets]
+        out["sets"] = [names[result.leakage.labels[pair.a]], names[result.leakage.labels[pair.b]]]
+    return out
+
+
+def _leakage(result: ScanResult) -> dict[str, Any] | None:
+    """The per-set summary of a leakage scan (`neardup scan A --against B`), or None."""
+    if result.leakage is None:
+        return None
+    sets = result.leakage.sets
+    return {
+        "reference": sets[0].name,
+        "sets": [
+            {"name": s.name, "paths": s.paths, "images": s.images}
+            | (
+                {}
+                if n == 0
+                else {
+                    "leaking": s.leaking,
+                    "share": {
+                        k: round(v / s.images, 4) if s.images else 0.0 for k, v in s.leaking.items()
+                    },
+                    "same_file": s.same_file,
+                    "pairs": s.pairs,
+                }
+            )
+            for n, s in enumerate(sets)
+        ],
     }
 
 
@@ -58,18 +92,19 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         for index, similarity in group.members:
             other = group.via.get(index, group.keeper)
             pair = by_pair[(min(other, index), max(other, index))]
-            members.append(
-                _image(result.images[index])
-                | {
-                    "matched": result.path(other),
-                    "matched_frame": result.images[other].frame,
-                    "matched_time": result.images[other].time,
-                    "similarity": round(similarity, 4),
-                    "confidence": round(pair.confidence, 4),
-                    "evidence": pair.evidence,
-                    "scores": _round(pair.scores),
-                }
-            )
+            member = _image(result.images[index]) | {
+                "matched": result.path(other),
+                "matched_frame": result.images[other].frame,
+                "matched_time": result.images[other].time,
+                "similarity": round(similarity, 4),
+                "confidence": round(pair.confidence, 4),
+                "evidence": pair.evidence,
+                "scores": _round(pair.scores),
+            }
+            if pair.differences is not None:  # told as: how this member differs from matched
+                told = pair.differences if pair.b == index else swapped(pair.differences)
+                member["differences"] = differences_dict(told)
+            members.append(member)
         groups.append({"keeper": _image(result.images[group.keeper]), "members": members})
     return {
         "schema": SCHEMA,
@@ -90,7 +125,7 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
         "groups": groups,
         "pairs": [_pair(result, p) for p in result.pairs],
         "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-    }
+    } | ({"leakage": _leakage(result)} if result.leakage is not None else {})
 
 
 def dumps(result: ScanResult) -> str:

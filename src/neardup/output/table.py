@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from neardup.output.differences import summary, swapped
 from neardup.records import ScanResult
 
 MAX_GROUPS = 50
@@ -20,6 +21,9 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
         + (f", {s.from_cache} from cache" if s.from_cache else "")
         + f" ({s.seconds.get('total', 0):.1f} s)"
     )
+    if result.leakage is not None:
+        lines += leakage_lines(result)
+    by_pair = {(min(p.a, p.b), max(p.a, p.b)): p for p in result.pairs}
     for n, group in enumerate(result.groups[:max_groups], 1):
         keeper = result.images[group.keeper]
         lines.append("")
@@ -32,6 +36,12 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
                 f"  {similarity:6.3f}  {member.label}  ({_size(member.width, member.height)})"
                 + through
             )
+            other = group.via.get(index, group.keeper)
+            pair = by_pair.get((min(index, other), max(index, other)))
+            if pair is not None and pair.differences is not None:
+                told = pair.differences if pair.b == index else swapped(pair.differences)
+                text = summary(told, ("the other", "this copy"))
+                lines.append(f"          differs: {text}")
     if len(result.groups) > max_groups:
         lines.append(f"\n... {len(result.groups) - max_groups} more groups (see --json / --csv)")
     if result.skipped:
@@ -42,3 +52,20 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
         if len(result.skipped) > max_groups:
             lines.append(f"  ... {len(result.skipped) - max_groups} more (see --json)")
     return "\n".join(lines)
+
+
+def leakage_lines(result: ScanResult) -> list[str]:
+    """Per later set: how many of its images have a near-copy in an earlier set, per preset."""
+    assert result.leakage is not None
+    sets = result.leakage.sets
+    lines = ["", f"leakage (reference {sets[0].name}, {sets[0].images} images):"]
+    for later in sets[1:]:
+        counts = ", ".join(
+            f"{preset} {count} ({count / later.images:.1%})" if later.images else f"{preset} 0"
+            for preset, count in later.leaking.items()
+        )
+        same = f"; {later.same_file} the very same file" if later.same_file else ""
+        lines.append(
+            f"  {later.name}: {later.images} images, with a near-copy earlier: {counts}{same}"
+        )
+    return lines

@@ -1,0 +1,310 @@
+"""`neardup.differences`: copies whose edit is known are described by that edit, measured, and a
+plain re-encode is described by nothing (within the documented tolerances)."""
+
+from __future__ import annotations
+
+import io
+import math
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
+
+from neardup.difference_measures import jpeg_quality
+from neardup.differences import Differ, measure_pairs
+from neardup.output.differences import summary, swapped, to_dict
+from neardup.records import DIFFERENCE_KINDS, Differences
+
+Edit = Callable[[Image.Image], Image.Image]
+
+
+def _save(image: Image.Image, path: Path, quality: int = 92) -> Path:
+    if path.suffix == ".png":
+        image.save(path, "PNG")
+    else:
+        image.save(path, "JPEG", quality=quality)
+    return path
+
+
+def _crop70(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    return image.crop((round(w * 0.2), round(h * 0.1), round(w * 0.9), round(h * 0.8)))
+
+
+def _rotate10(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    turned = image.rotate(10, Image.Resampling.BICUBIC, expand=False)
+    return turned.crop((round(w * 0.15), round(h * 0.15), round(w * 0.85), round(h * 0.85)))
+
+
+def _borders(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    pad = round(h * 0.12)
+    out = Image.new("RGB", (w, h + 2 * pad), (0, 0, 0))
+    out.paste(image, (0, pad))
+    return out
+
+
+def _overlay15(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    side = round(math.sqrt(0.15 * w * h))
+    out = image.copy()
+    ImageDraw.Draw(out).rectangle((w - side - 8, 8, w - 9, 8 + side - 1), fill=(240, 30, 40))
+    return out
+
+
+def _colour(image: Image.Image) -> Image.Image:
+    brighter = ImageEnhance.Brightness(image).enhance(1.3)
+    return ImageEnhance.Color(brighter).enhance(0.5)
+
+
+EDITS: dict[str, tuple[Edit, set[str]]] = {
+    "mirror": (ImageOps.mirror, {"mirrored"}),
+    "rot90": (lambda im: im.transpose(Image.Transpose.ROTATE_90), {"turned"}),
+    "rot180": (lambda im: im.transpose(Image.Transpose.ROTATE_180), {"turned"}),
+    "rot270": (lambda im: im.transpose(Image.Transpose.ROTATE_270), {"turned"}),
+    "rot10": (_rotate10, {"turned", "cropped"}),
+    "crop70": (_crop70, {"cropped"}),
+    "scale50": (lambda im: im.resize((im.width // 2, im.height // 2)), {"scaled"}),
+    "borders": (_borders, {"borders"}),
+    "grey": (lambda im: im.convert("L"), {"greyscale"}),
+    "colour": (_colour, {"colour"}),
+    "overlay15": (_overlay15, {"overlay"}),
+    "blur": (lambda im: im.filter(ImageFilter.GaussianBlur(3)), {"quality"}),
+}
+
+
+@pytest.fixture(scope="module")
+def edited(tmp_path_factory: pytest.TempPathFactory, photo: Callable[..., Image.Image]) -> Path:
+    """The coffee photo (600 px) as a JPEG original and one copy per edit, plus a heavy JPEG,
+    a plain re-encode, a PNG of the decoded original and a byte copy."""
+    folder = tmp_path_factory.mktemp("edits")
+    original = photo("coffee", 600)
+    _save(original, folder / "orig.jpg")
+    for name, (edit, _) in EDITS.items():
+        _save(edit(original), folder / f"{name}.jpg")
+    _save(original, folder / "jpeg10.jpg", quality=10)
+    _save(original, folder / "reencode.jpg", quality=80)
+    _save(Image.open(folder / "orig.jpg").convert("RGB"), folder / "pixels.png")
+    shutil.copy(folder / "orig.jpg", folder / "copy.jpg")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def found(edited: Path) -> dict[str, Differences]:
+    differ = Differ()
+    original = str(edited / "orig.jpg")
+    return {p.stem: differ.measure(original, str(p)) for p in sorted(edited.iterdir())}
+
+
+@pytest.mark.parametrize("name", sorted(EDITS))
+def test_each_edit_is_found_and_nothing_else(found: dict[str, Differences], name: str) -> None:
+    assert set(found[name].kinds) == EDITS[name][1], summary(found[name])
+    assert set(found[name].kinds) <= set(DIFFERENCE_KINDS)
+
+
+def test_measures_match_the_edits(found: dict[str, Differences]) -> None:
+    assert found["mirror"].mirrored and found["mirror"].turned == 0
+    assert [found[n].turned for n in ("rot90", "rot180", "rot270")] == [90, 180, -90]
+    assert found["rot10"].turned == pytest.approx(10, abs=0.5)
+    crop = found["crop70"].common
+    assert crop is not None and crop[0] == pytest.approx(0.49, abs=0.02) and crop[1] > 0.98
+    assert found["scale50"].scale == pytest.approx(0.5, abs=0.01)
+    assert found["borders"].borders == (("b", ("top", "bottom"), pytest.approx(0.19, abs=0.01)),)
+    assert found["grey"].greyscale == "b"
+    assert (found["colour"].colour or 0) > 15
+    # The overlay covers 15 % of the picture.
+    assert found["overlay15"].overlay == pytest.approx(0.15, abs=0.03)
+    assert (found["blur"].sharpness or 1) < 0.2
+    assert found["jpeg10"].jpeg_quality == (92, 10) and "quality" in found["jpeg10"].kinds
+
+
+def test_plain_reencode_differs_in_nothing(found: dict[str, Differences]) -> None:
+    d = found["reencode"]
+    assert d.kinds == () and d.aligned_by == "keypoints", summary(d)
+    assert d.common is not None and min(d.common) > 0.98
+    assert d.overlay is not None and d.overlay < 0.01
+    assert d.colour is not None and d.colour < 2
+    assert d.sharpness == pytest.approx(1, abs=0.1)
+    assert summary(d) == "no difference above tolerance"
+
+
+@pytest.mark.parametrize("name", ["astronaut", "chelsea", "rocket"])
+def test_reencodes_within_the_documented_tolerance_differ_in_nothing(
+    photo: Callable[..., Image.Image], tmp_path: Path, name: str
+) -> None:
+    """JPEG quality 75 and 95 of a quality-92 original, and a PNG of it: no kind reported."""
+    original = _save(photo(name, 400), tmp_path / "orig.jpg")
+    decoded = Image.open(original).convert("RGB")
+    copies = [_save(decoded, tmp_path / f"q{q}.jpg", quality=q) for q in (75, 95)]
+    copies.append(_save(decoded.rotate(0), tmp_path / "copy.png"))
+    differ = Differ()
+    for copy in copies:
+        d = differ.measure(str(original), str(copy))
+        assert d.kinds in ((), ("identical pixels",)), (copy.name, summary(d))
+
+
+def test_identical_file_and_identical_pixels(
+    found: dict[str, Differences], edited: Path, tmp_path: Path
+) -> None:
+    # A PNG of the decoded JPEG: other bytes, the same pixels.
+    assert found["pixels"].kinds == ("identical pixels",)
+    same = measure_pairs([(str(edited / "orig.jpg"), str(edited / "copy.jpg"))])[0]
+    assert same.kinds == ("identical file",) and same.identical == "file"
+    # The same pixels in another container (PNG, then the PNG with other compression).
+    Image.open(edited / "pixels.png").save(tmp_path / "again.png", compress_level=1)
+    pixels = measure_pairs([(str(edited / "pixels.png"), str(tmp_path / "again.png"))])[0]
+    assert pixels.kinds == ("identical pixels",) and pixels.identical == "pixels"
+
+
+def test_bad_input_gives_a_note_not_an_error(edited: Path, tmp_path: Path) -> None:
+    (tmp_path / "junk.jpg").write_text("not a picture")
+    out = measure_pairs(
+        [
+            (str(edited / "orig.jpg"), str(tmp_path / "junk.jpg")),
+            (str(edited / "orig.jpg"), str(tmp_path / "missing.jpg")),
+        ]
+    )
+    assert [d.kinds for d in out] == [(), ()]
+    assert "cannot decode" in out[0].note and "cannot read" in out[1].note
+    assert summary(out[1]).startswith("not measured")
+
+
+def test_flat_pictures_fall_back_to_whole_frames(tmp_path: Path) -> None:
+    """A flat graphic has too few corners for keypoints: the dihedral view of the whole frame
+    still finds the turn, and crop is left unmeasured rather than guessed."""
+    image = Image.new("RGB", (300, 200), (30, 90, 200))
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((20, 20, 180, 180), fill=(250, 200, 20))
+    draw.ellipse((200, 40, 280, 160), fill=(200, 30, 30))
+    image = image.filter(ImageFilter.GaussianBlur(12))
+    a = _save(image, tmp_path / "a.png")
+    b = _save(image.transpose(Image.Transpose.ROTATE_90), tmp_path / "b.png")
+    d = measure_pairs([(str(a), str(b))])[0]
+    assert d.aligned_by == "frame" and d.turned == 90 and d.common is None
+    assert "turned" in d.kinds and "crop not measured" in d.note
+
+
+@pytest.mark.parametrize("quality", [5, 10, 30, 50, 75, 95])
+def test_jpeg_quality_from_the_tables(quality: int) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (90, 120, 30)).save(buffer, "JPEG", quality=quality)
+    assert jpeg_quality(Image.open(buffer).quantization) == quality  # type: ignore[attr-defined]
+    assert jpeg_quality(None) is None
+
+
+def test_swapped_tells_it_the_other_way(found: dict[str, Differences]) -> None:
+    d = swapped(found["scale50"])
+    assert d.scale == pytest.approx(2.0, abs=0.05)
+    assert swapped(found["rot90"]).turned == -90 and swapped(found["rot180"]).turned == 180
+    back = swapped(found["borders"])
+    assert back.borders[0][0] == "a" and swapped(found["grey"]).greyscale == "a"
+    assert swapped(found["jpeg10"]).jpeg_quality == (10, 92)
+    assert "borders on this copy" in summary(found["borders"], ("the other", "this copy"))
+
+
+def test_json_shape(found: dict[str, Differences]) -> None:
+    data = to_dict(found["crop70"])
+    assert data["kinds"] == ["cropped"] and data["common"]["b"] > 0.98
+    assert data["summary"].startswith("cropped: 49% of a")
+    assert set(data) >= {"turned", "scale", "borders", "overlay", "sharpness", "jpeg_quality"}
+    assert np.isfinite(data["sharpness"])
+
+
+def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> None:
+    """Through the engine, on the reported pairs only: JSON, CSV and the table carry them."""
+    import csv
+
+    import neardup
+    from neardup.output import csv as csv_out
+    from neardup.output import json as json_out
+    from neardup.output import table
+
+    folder = tmp_path / "scan"
+    folder.mkdir()
+    for name in ("orig.jpg", "mirror.jpg", "grey.jpg"):
+        shutil.copy(edited / name, folder / name)
+    result = neardup.scan([folder], cache=False, workers=1, floor=0.0)
+    cut = result.settings["threshold"]
+    assert isinstance(cut, float) and result.pairs
+    for pair in result.pairs:
+        assert (pair.differences is not None) == (pair.confidence >= cut)
+    names = {
+        frozenset((Path(result.path(p.a)).stem, Path(result.path(p.b)).stem)): p
+        for p in result.pairs
+    }
+    mirror = names[frozenset(("orig", "mirror"))].differences
+    assert mirror is not None and mirror.kinds == ("mirrored",)
+    data = json_out.to_dict(result)
+    reported = [p for p in data["pairs"] if p["confidence"] >= cut]
+    assert all("differences" in p for p in reported)
+    # Group members are told relative to the image they matched (b = the member): whichever
+    # way the grey copy is paired, the grey one is named.
+    checked = 0
+    for member in (m for g in data["groups"] for m in g["members"]):
+        stems = (Path(member["path"]).stem, Path(member["matched"]).stem)
+        if "grey" in stems:
+            expected = "b" if stems[0] == "grey" else "a"
+            assert member["differences"]["greyscale"] == expected
+            checked += 1
+    assert checked
+    rows = list(csv.DictReader(io.StringIO(csv_out.dumps(result))))
+    assert any(row["differences"] == "mirrored" for row in rows)
+    assert "differs: mirrored" in table.render(result)
+    compared = neardup.compare(folder / "orig.jpg", folder / "grey.jpg")
+    assert compared.differences is not None and compared.differences.greyscale == "b"
+
+
+def test_differences_eval_script_scores_a_tiny_set(edited: Path, tmp_path: Path) -> None:
+    """benchmarks/differences_eval.py on a four-image truth: every edit named, the scores
+    and the drawn-against-measured errors as worked out by hand."""
+    import importlib.util
+    import json
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "differences_eval.py"
+    spec = importlib.util.spec_from_file_location("differences_eval", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "images").mkdir()
+    records = []
+    for name, edit, params in (
+        ("orig", "original", {}),
+        ("mirror", "flip", {}),
+        ("rot10", "rotate_small", {"angle": 10.0}),
+        ("crop70", "crop", {"area": 0.49}),
+        ("reencode", "resize_recompress", {"scale": 1.0}),  # not scaled: 'named' fails
+    ):
+        shutil.copy(edited / f"{name}.jpg", tmp_path / "images" / f"{name}.jpg")
+        records.append(
+            {
+                "path": f"images/{name}.jpg",
+                "group": "g1",
+                "edit": edit,
+                "source": "s",
+                "split": "test",
+                "params": params,
+            }
+        )
+    (tmp_path / "truth.json").write_text(json.dumps({"version": 1, "images": records}))
+    out = tmp_path / "scores.json"
+    assert module.main([str(tmp_path), "--workers", "1", "--json", str(out)]) == 0
+    scores = json.loads(out.read_text())[tmp_path.name]
+    per_edit = scores["per_edit"]
+    assert {e: c["named"] for e, c in per_edit.items()} == {
+        "crop": 1,
+        "flip": 1,
+        "resize_recompress": 0,
+        "rotate_small": 1,
+    }
+    assert scores["per_kind"]["scaled"] == {
+        "positives": 1,
+        "found": 0,
+        "negatives": 2,
+        "false_alarms": 0,
+    }
+    assert scores["measures"]["rotate_small angle (deg)"]["median"] < 0.5
+    assert scores["measures"]["crop area (share)"]["median"] < 0.02

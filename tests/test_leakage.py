@@ -1,0 +1,116 @@
+"""Leakage between sets: only pairs across sets, turned so `b` is in the later set, and per
+later set the images with a near-copy in an earlier one, at each preset."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageOps
+
+from neardup.cli import main
+from neardup.leakage import SetPlan, split_pairs
+from neardup.records import Features, FileRef, Pair
+
+PRESETS = {"strict": 0.99, "default": 0.9, "loose": 0.4}
+
+
+def _image(path: str) -> Features:
+    return Features(path, 1, 0, 8, 8, "PNG", path, None)
+
+
+def test_split_pairs_counts_per_preset_and_turns_pairs() -> None:
+    paths = ["tr/a", "tr/b", "te/c", "te/d", "te/e", "va/f"]
+    files = [FileRef(p, 1, 0, 1, n) for n, p in enumerate(paths)]
+    sets = SetPlan(
+        ["train", "test", "val"],
+        [["tr"], ["te"], ["va"]],
+        [{(1, 0), (1, 1)}, {(1, 2), (1, 3), (1, 4), (1, 1)}, {(1, 5)}],  # tr/b is also in te
+    )
+    pairs = [
+        Pair(2, 0, 0.95, 0.95, {}, "sscd"),  # test c - train a, given the other way round
+        Pair(0, 3, 0.5, 0.5, {}, "sscd"),  # test d: only at the loose cut
+        Pair(0, 1, 1.0, 1.0, {}, "exact"),  # within train: not leakage
+        Pair(3, 4, 1.0, 1.0, {}, "exact"),  # within test: not leakage
+        Pair(5, 2, 0.995, 0.995, {}, "pdq"),  # val f - test c: test is earlier than val
+    ]
+    images = [_image(p) for p in paths]
+    kept, leakage = split_pairs(sets, files, images, pairs, PRESETS, keep=0.9)
+    assert [(images[p.a].path, images[p.b].path) for p in kept] == [
+        ("tr/a", "te/c"),
+        ("te/c", "va/f"),
+    ]
+    assert leakage.labels == [0, 0, 1, 1, 1, 2]
+    train, test, val = leakage.sets
+    assert (train.images, test.images, val.images) == (2, 4, 1)  # tr/b counted in test too
+    assert test.same_file == 1 and test.pairs == 1
+    # c at default; d only at loose; tr/b (the same file) at every preset.
+    assert test.leaking == {"strict": 1, "default": 2, "loose": 3}
+    assert val.leaking == {"strict": 1, "default": 1, "loose": 1}
+    assert train.leaking == {}
+
+
+def test_scan_against_cli(photo: Callable[..., Image.Image], tmp_path: Path) -> None:
+    train, test, val = (tmp_path / n for n in ("train", "test", "val"))
+    for folder in (train, test, val):
+        folder.mkdir()
+    coffee, astro, moon = (photo(n, 320) for n in ("coffee", "astronaut", "moon"))
+    coffee.save(train / "coffee.png")
+    coffee.save(train / "coffee_again.jpg", quality=95)  # a copy inside train: not reported
+    astro.save(train / "astro.png")
+    ImageOps.mirror(coffee).save(test / "coffee_mirror.jpg", quality=90)
+    moon.save(test / "moon.png")
+    astro.resize((160, 160)).save(val / "astro_small.jpg", quality=85)
+    os.link(train / "astro.png", val / "astro_link.png")  # the very file, in val too
+    out = tmp_path / "out.json"
+    argv = ["scan", str(train), "--against", str(test), str(val), "--no-cache", "-q"]
+    assert main([*argv, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    leakage = doc["leakage"]
+    assert leakage["reference"] == "train"
+    by_name = {s["name"]: s for s in leakage["sets"]}
+    assert by_name["train"]["images"] == 3 and "leaking" not in by_name["train"]
+    assert by_name["test"]["images"] == 2 and by_name["test"]["leaking"]["default"] == 1
+    assert by_name["val"]["same_file"] == 1 and by_name["val"]["leaking"]["default"] == 2
+    assert doc["pairs"]
+    for pair in doc["pairs"]:
+        first, second = pair["sets"]
+        assert first != second
+        assert Path(pair["a"]).parent.name == first and Path(pair["b"]).parent.name == second
+    names = {frozenset((Path(p["a"]).name, Path(p["b"]).name)) for p in doc["pairs"]}
+    assert frozenset(("coffee.png", "coffee_again.jpg")) not in names  # both in train
+    assert frozenset(("coffee.png", "coffee_mirror.jpg")) in names
+
+
+def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path) -> None:
+    """The index is the reference: only (stored, new) pairs, an exact copy leaks too."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    coffee, astro, moon = (photo(n, 320) for n in ("coffee", "astronaut", "moon"))
+    coffee.save(train / "coffee.png")
+    astro.save(train / "astro.png")
+    ImageOps.mirror(coffee).save(test / "coffee_mirror.jpg", quality=90)
+    ImageOps.mirror(coffee).save(test / "coffee_mirror_again.png")  # within test: not leakage
+    (test / "astro_copy.png").write_bytes((train / "astro.png").read_bytes())
+    moon.save(test / "moon.png")
+    index = tmp_path / "idx"
+    assert main(["index", "build", str(train), "--index", str(index), "--no-cache"]) == 0
+    out = tmp_path / "out.json"
+    argv = ["scan", str(test), "--against-index", str(index), "--no-cache", "-q"]
+    assert main([*argv, "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    idx, later = doc["leakage"]["sets"]
+    assert (idx["name"], idx["images"], later["name"], later["images"]) == ("idx", 2, "test", 4)
+    assert later["leaking"]["default"] == 3  # both mirrors and the byte copy; not the moon
+    names = {(Path(p["a"]).name, Path(p["b"]).name) for p in doc["pairs"]}
+    assert ("astro.png", "astro_copy.png") in names
+    assert ("coffee.png", "coffee_mirror.jpg") in names
+    assert all(Path(p["a"]).parent.name == "train" for p in doc["pairs"])
+    assert all(p["sets"] == ["idx", "test"] for p in doc["pairs"])
+    copy = next(p for p in doc["pairs"] if Path(p["b"]).name == "astro_copy.png")
+    assert copy["differences"]["kinds"] == ["identical file"]
+    argv += ["--against", str(train)]
+    assert main(argv) == 2  # one reference only
