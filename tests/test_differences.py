@@ -227,11 +227,20 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
     folder.mkdir()
     for name in ("orig.jpg", "mirror.jpg", "grey.jpg"):
         shutil.copy(edited / name, folder / name)
-    result = neardup.scan([folder], cache=False, workers=1, floor=0.0)
+    result = neardup.scan([folder], cache=False, workers=1, floor=0.0, differences="all")
     cut = result.settings["threshold"]
     assert isinstance(cut, float) and result.pairs
     for pair in result.pairs:
         assert (pair.differences is not None) == (pair.confidence >= cut)
+    # By default only the pair that puts each member in its group is measured.
+    default = neardup.scan([folder], cache=False, workers=1)
+    joined = {
+        frozenset((g.keeper if m not in g.via else g.via[m], m))
+        for g in default.groups
+        for m, _ in g.members
+    }
+    for pair in default.pairs:
+        assert (pair.differences is not None) == (frozenset((pair.a, pair.b)) in joined)
     names = {
         frozenset((Path(result.path(p.a)).stem, Path(result.path(p.b)).stem)): p
         for p in result.pairs
