@@ -13,6 +13,7 @@ from pathlib import Path
 
 from neardup.candidates import candidate_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
+from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine, default_workers, map_batches
 from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
@@ -32,7 +33,7 @@ from neardup.scoring import (
     score_pairs,
     threshold_for,
 )
-from neardup.sources import collect
+from neardup.sources import collect_sources, read_bytes
 from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY, check_pairs
 
@@ -87,6 +88,7 @@ def scan(
     verify: bool = True,
     progress: Progress | None = None,
     floor: float | None = None,
+    engine: Engine | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
 
@@ -95,21 +97,27 @@ def scan(
     pair kept, no chains: `neardup.groups`), and every file that could not be used, with why.
     `verify` runs the geometric check (`neardup.verify`) where it can change a verdict.
     `floor` (for evaluation) also returns scored pairs below the cut, down to that confidence;
-    groups are made from pairs at or above the cut only.
+    groups are made from pairs at or above the cut only. `engine` runs the per-image and
+    per-pair stages (`neardup.engines.make_engine`: local processes or Ray); by default a
+    local pool of `workers` processes. `paths` may be URLs (`s3://bucket/prefix`).
     """
     method_names = parse_methods(methods)
     cut = threshold_for(preset, threshold)
     clock = _Clock()
-    found = collect([str(p) for p in paths])
+    found = collect_sources([str(p) for p in paths])
     clock.lap("collect")
     config = feature_config(method_names, max_pixels)
-    images, skipped, from_cache = compute_features(found.files, config, cache, workers, progress)
+    images, skipped, from_cache = compute_features(
+        found.files, config, cache, workers, progress, engine=engine
+    )
     skipped = found.skipped + skipped
     clock.lap("features")
 
     candidates = candidate_pairs(images, method_names)
     clock.lap("candidates")
-    pairs = score_candidates(images, candidates, method_names, cut, verify, workers, floor=floor)
+    pairs = score_candidates(
+        images, candidates, method_names, cut, verify, workers, floor=floor, engine=engine
+    )
     _confirm_pixels(images, pairs, method_names, cut, cache)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     clock.lap("scoring")
@@ -146,8 +154,11 @@ def compute_features(
     cache: CacheSetting,
     workers: int | None,
     progress: Progress | None,
+    *,
+    engine: Engine | None = None,
 ) -> tuple[list[Features], list[Skipped], int]:
-    """Features for every file: from the store where unchanged, computed (and stored) otherwise."""
+    """Features for every file: from the store where unchanged, computed (and stored) otherwise
+    (on `engine` when given, else a local pool of `workers`)."""
     store = _open_store(cache)
     needed = config.names()
     results: dict[str, Features | Skipped] = {}
@@ -165,7 +176,7 @@ def compute_features(
         total = len(files)
         if progress:
             progress(from_cache, total)
-        workers = workers or default_workers()
+        workers = engine.workers if engine is not None else workers or default_workers()
         threads = 1 if len(todo) >= 24 and workers > 1 else workers
         run_config = FeatureConfig(
             pdq=config.pdq,
@@ -175,7 +186,9 @@ def compute_features(
             decode=config.decode,
             threads=threads,
         )
-        for chunk, out in map_batches(extract_batch, todo, run_config, workers=workers):
+        for chunk, out in map_batches(
+            extract_batch, todo, run_config, workers=workers, engine=engine
+        ):
             for ref, item in zip(chunk, out, strict=True):
                 results[ref.path] = item
             if store is not None:
@@ -209,13 +222,14 @@ def score_candidates(
     workers: int | None = None,
     *,
     floor: float | None = None,
+    engine: Engine | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
     `cut`. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
     ordered = sorted(candidates)
     scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
     if verify:
-        verify_pairs(images, scored, methods, cut, workers)
+        verify_pairs(images, scored, methods, cut, workers, engine=engine)
     keep = cut if floor is None else min(cut, floor)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
@@ -230,12 +244,15 @@ def verify_pairs(
     methods: tuple[str, ...],
     cut: float,
     workers: int | None = None,
+    *,
+    engine: Engine | None = None,
 ) -> None:
-    """Run the geometric check on the pairs where it can change the verdict at `cut`."""
+    """Run the geometric check on the pairs where it can change the verdict at `cut` (on
+    `engine` when given, else a local pool of `workers`)."""
     borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
     jobs = list(by_paths)
-    for chunk, found in LocalEngine(workers).map(VERIFY, jobs):
+    for chunk, found in (engine or LocalEngine(workers)).map(VERIFY, jobs):
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 a, b = by_paths[paths]
@@ -270,7 +287,7 @@ def _confirm_pixels(
     try:
         for i in need:
             try:
-                data = Path(images[i].path).read_bytes()
+                data = read_bytes(images[i].path)
             except OSError:
                 continue
             images[i].pixel_hash = pixel_hash_of(data)
@@ -313,7 +330,7 @@ def compare(
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
-    found = collect([str(a), str(b)])
+    found = collect_sources([str(a), str(b)])
     config = feature_config(every, max_pixels)
     images, skipped, _ = compute_features(found.files, config, cache, 1, None)
     skipped = found.skipped + skipped

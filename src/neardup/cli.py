@@ -17,6 +17,7 @@ from pathlib import Path
 
 from neardup import __version__, cli_index
 from neardup.api import compare, scan
+from neardup.cli_engine import add_engine_args, engine_from
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
 from neardup.index.storage import IndexError_
@@ -74,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
     s.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    add_engine_args(s)
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
@@ -163,16 +165,18 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     bar = _Bar(not args.quiet and sys.stderr.isatty())
     try:
-        result = scan(
-            paths,
-            methods=args.method,
-            preset=args.preset,
-            threshold=args.threshold,
-            cache=False if args.no_cache else args.cache,
-            workers=args.workers,
-            max_pixels=args.max_pixels,
-            progress=bar,
-        )
+        with engine_from(args) as engine:
+            result = scan(
+                paths,
+                methods=args.method,
+                preset=args.preset,
+                threshold=args.threshold,
+                cache=False if args.no_cache else args.cache,
+                workers=args.workers,
+                max_pixels=args.max_pixels,
+                progress=bar,
+                engine=engine,
+            )
     finally:
         bar.close()
     if args.json:

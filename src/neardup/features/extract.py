@@ -14,6 +14,7 @@ from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
+from neardup.sources.remote import read_bytes
 
 FEATURES_VERSION = 6
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
@@ -68,8 +69,7 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
 
 def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, RGBArray]:
     try:
-        with open(ref.path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(ref.path)  # a file, or a URL through fsspec
     except OSError as error:
         reason = error.strerror.lower() if error.strerror else str(error)
         return Skipped(ref.path, f"unreadable file: {reason}")

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup.engines.base import Engine
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex
 from neardup.index.growth import fit_centroids, rebalance_reason
@@ -227,8 +228,10 @@ class ImageIndex:
         cache: Any = None,
         workers: int | None = None,
         progress: Any = None,
+        engine: Engine | None = None,
     ) -> tuple[ImageIndex, IndexReport]:
-        """Create an index from `paths`: features, k-means on a sample, every image stored."""
+        """Create an index from `paths`: features, k-means on a sample, every image stored.
+        `engine` (`neardup.engines.make_engine`) runs the feature and verify stages."""
         from neardup.api import parse_methods
         from neardup.features.embed import MODELS
         from neardup.scoring import threshold_for
@@ -246,7 +249,9 @@ class ImageIndex:
         )
         with write_lock(Path(folder)):
             index = cls.create(folder, settings)
-            report = index._add(paths, store=True, cache=cache, workers=workers, progress=progress)
+            report = index._add(
+                paths, store=True, cache=cache, workers=workers, progress=progress, engine=engine
+            )
         return index, report
 
     def add(self, paths: Iterable[str], **options: Any) -> IndexReport:
@@ -295,22 +300,25 @@ class ImageIndex:
         workers: int | None = None,
         progress: Any = None,
         verify: bool = True,
+        engine: Engine | None = None,
     ) -> IndexReport:
         from neardup.api import compute_features, feature_config
-        from neardup.sources import collect
+        from neardup.sources import collect_sources
 
         start = time.perf_counter()
-        found = collect([str(p) for p in paths])
+        found = collect_sources([str(p) for p in paths])
         config = dataclasses.replace(
             feature_config(self.settings.methods), flip_views=(self.settings.model,)
         )
-        new, skipped, _ = compute_features(found.files, config, cache, workers, progress)
+        new, skipped, _ = compute_features(
+            found.files, config, cache, workers, progress, engine=engine
+        )
         skipped = found.skipped + skipped
         lacking = [f for f in new if self.settings.model not in f.embeddings]
         if lacking:
             raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
         entries, fresh, replaced = classify(self, new)
-        matches = match(self, fresh, workers=workers, verify=verify)
+        matches = match(self, fresh, workers=workers, verify=verify, engine=engine)
         for entry, features in zip(entries, new, strict=True):
             if entry.status != "already indexed":
                 entry.duplicates = matches.get(features.path, [])
@@ -541,12 +549,13 @@ class ImageIndex:
         preset: str | None = None,
         workers: int | None = None,
         verify: bool = True,
+        engine: Engine | None = None,
     ) -> ScanResult:
         """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
         from neardup.index.duplicates import all_duplicates
 
         return all_duplicates(
-            self, threshold=threshold, preset=preset, workers=workers, verify=verify
+            self, threshold=threshold, preset=preset, workers=workers, verify=verify, engine=engine
         )
 
     def info(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from neardup.groups import build_groups
 from neardup.records import Features, Pair, ScanResult, Stats
 
 if TYPE_CHECKING:
+    from neardup.engines.base import Engine
     from neardup.index.catalog import ImageIndex
 
 
@@ -22,6 +23,7 @@ def all_duplicates(
     preset: str | None = None,
     workers: int | None = None,
     verify: bool = True,
+    engine: Engine | None = None,
 ) -> ScanResult:
     """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
     from neardup.api import score_candidates
@@ -42,7 +44,7 @@ def all_duplicates(
     exact_only = tuple(m for m in ("exact",) if m in index.settings.methods)
     candidates |= candidate_pairs(images, exact_only)
     pairs: list[Pair] = score_candidates(
-        images, candidates, index.settings.methods, cut, verify, workers
+        images, candidates, index.settings.methods, cut, verify, workers, engine=engine
     )
     images, pairs = with_aliases(index, images, pairs)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))

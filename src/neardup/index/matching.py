@@ -12,6 +12,7 @@ from neardup.index.report import Entry, Match
 from neardup.records import Features
 
 if TYPE_CHECKING:
+    from neardup.engines.base import Engine
     from neardup.index.catalog import ImageIndex
 
 
@@ -52,7 +53,12 @@ def classify(
 
 
 def match(
-    index: ImageIndex, fresh: list[Features], *, workers: int | None, verify: bool
+    index: ImageIndex,
+    fresh: list[Features],
+    *,
+    workers: int | None,
+    verify: bool,
+    engine: Engine | None = None,
 ) -> dict[str, list[Match]]:
     """Score each new image against the members of its nearest clusters (and the batch)."""
     from neardup.api import score_candidates
@@ -67,7 +73,13 @@ def match(
     for a, b in candidate_pairs(fresh, index.settings.methods):
         candidates.add((offset + a, offset + b))
     pairs = score_candidates(
-        images, candidates, index.settings.methods, index.settings.threshold, verify, workers
+        images,
+        candidates,
+        index.settings.methods,
+        index.settings.threshold,
+        verify,
+        workers,
+        engine=engine,
     )
     found: dict[str, list[Match]] = {}
     for pair in sorted(pairs, key=lambda p: -p.confidence):

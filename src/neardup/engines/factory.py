@@ -1,0 +1,31 @@
+"""Pick an engine by name: `local` (a process pool on this machine) or `ray` (Ray actors).
+
+Ray is imported only when asked for, so the local engine needs none of it.
+"""
+
+from __future__ import annotations
+
+from neardup.engines.base import Engine
+from neardup.engines.local import LocalEngine
+
+ENGINES = ("local", "ray")
+
+
+def make_engine(
+    name: str = "local", workers: int | None = None, address: str | None = None
+) -> Engine:
+    """An engine by name; `address` is a Ray cluster's ("auto", "ray://host:10001"), or None
+    to start a local one. Raises ValueError with what to do when ray is not installed."""
+    if name == "local":
+        if address:
+            raise ValueError("--ray-address needs --engine ray")
+        return LocalEngine(workers)
+    if name == "ray":
+        try:
+            from neardup.engines.ray import RayEngine
+        except ImportError as error:
+            raise ValueError(
+                f"--engine ray needs Ray ({error}); install it with: pip install 'neardup[ray]'"
+            ) from error
+        return RayEngine(workers, address)
+    raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
