@@ -177,7 +177,10 @@ def compute_features(
         if progress:
             progress(from_cache, total)
         workers = engine.workers if engine is not None else workers or default_workers()
-        threads = 1 if len(todo) >= 24 and workers > 1 else workers
+        # One onnxruntime thread per worker where the work is spread over workers (a local
+        # pool runs small jobs in this process; other engines always spread them).
+        spread = (engine is not None and not isinstance(engine, LocalEngine)) or len(todo) >= 24
+        threads = 1 if spread and workers > 1 else workers
         run_config = FeatureConfig(
             pdq=config.pdq,
             imagehashes=config.imagehashes,

@@ -1,0 +1,110 @@
+"""Per-item costs of the stages, on one core, for the scale-out plan (docs/scale-out.md).
+
+    python benchmarks/stage_costs.py /tmp/evalray --images 160 --out benchmarks/stage_costs.json
+
+In this process, one onnxruntime thread, no cache: the feature stage (read, decode, exact
+hashes, PDQ of 8 views, thumbnails, SSCD distilled in batches of 16) on the first `--images`
+images of the folder; candidate search and scoring of those images' candidate pairs (exact
+flat search at this size; the IVF cost per query at 1M-10M is in RESULTS.md); the geometric
+check on candidate pairs; and the bytes each image takes in the feature store. Every figure
+is wall time on a machine that may be shared: compare them with each other, not across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neardup.api import feature_config
+from neardup.candidates import candidate_pairs
+from neardup.features import FeatureConfig, extract_batch
+from neardup.records import Features
+from neardup.scoring import DEFAULT_METHODS, score_pairs
+from neardup.sources import collect
+from neardup.store import encode_features
+from neardup.verify import VERIFY
+
+
+def timed(label: str, costs: dict[str, Any], work: Any) -> Any:
+    start = time.perf_counter()
+    out = work()
+    costs[label] = time.perf_counter() - start
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder")
+    parser.add_argument("--images", type=int, default=160)
+    parser.add_argument("--pairs", type=int, default=300, help="geometric checks to time")
+    parser.add_argument("--out")
+    args = parser.parse_args()
+    files = collect([args.folder]).files[: args.images]
+    base = feature_config(DEFAULT_METHODS)
+    config = FeatureConfig(pdq=base.pdq, models=base.models, decode=base.decode, threads=1)
+    seconds: dict[str, Any] = {}
+
+    def features() -> list[Features]:
+        out: list[Features] = []
+        for start in range(0, len(files), 16):
+            out += [
+                f
+                for f in extract_batch(files[start : start + 16], config)
+                if isinstance(f, Features)
+            ]
+        return out
+
+    extract_batch(files[:2], config)  # the ONNX session, made once per worker in a real run
+    images: list[Features] = timed("features", seconds, features)
+    candidates = timed(
+        "candidates", seconds, lambda: sorted(candidate_pairs(images, DEFAULT_METHODS))
+    )
+    timed("scoring", seconds, lambda: score_pairs(images, candidates, DEFAULT_METHODS))
+    jobs = [(images[a].path, images[b].path) for a, b in candidates[: args.pairs]]
+    verifier = VERIFY.setup()
+    timed("verify", seconds, lambda: VERIFY.run(verifier, jobs))
+    rows = [encode_features(f) for f in images]
+    row_bytes = [
+        len(meta.encode()) + len(blob) + len(f.path)
+        for (meta, blob), f in zip(rows, images, strict=True)
+    ]
+    vector = images[0].embeddings[config.models[0]]
+    report = {
+        "folder": args.folder,
+        "images": len(images),
+        "candidate_pairs": len(candidates),
+        "verify_pairs": len(jobs),
+        "seconds": {k: round(v, 3) for k, v in seconds.items()},
+        "ms_per_image_features": round(1000 * seconds["features"] / len(images), 2),
+        "images_per_s_per_core": round(len(images) / seconds["features"], 2),
+        "candidates_per_image": round(2 * len(candidates) / len(images), 2),
+        "ms_per_pair_scoring": round(1000 * seconds["scoring"] / max(1, len(candidates)), 4),
+        "ms_per_check_verify": round(1000 * seconds["verify"] / max(1, len(jobs)), 2),
+        "checks_per_s_per_core": round(len(jobs) / seconds["verify"], 1),
+        "embedding": {
+            "model": config.models[0],
+            "dim": int(vector.shape[0]),
+            "dtype": str(vector.dtype),
+        },
+        "store_bytes_per_image": {
+            "mean": round(float(np.mean(row_bytes)), 1),
+            "max": int(np.max(row_bytes)),
+        },
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+
+
+if __name__ == "__main__":
+    main()
