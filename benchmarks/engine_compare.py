@@ -3,8 +3,9 @@
     python benchmarks/engine_compare.py /tmp/evalray --out benchmarks/engine_results.json
 
 Both scans run without a cache (every feature computed on the engine under test); the local
-one first, then Ray on a local cluster of `--workers` CPUs (or `--ray-address`). Reports the
-wall time of each and the ratio, and whether the groups and pairs are identical: any pair or
+one first, then Ray on a local cluster of `--workers` CPUs (or `--ray-address`); `--repeat` rounds alternate
+the order (ABBA) so a shared machine's load falls on both. Reports the wall time of each
+(Ray's start-up and shutdown included) and the ratio, and whether the groups and pairs are identical: any pair or
 group that differs is listed with both engines' numbers, and a difference only in the fourth
 decimal of a score is counted as floating point.
 """
@@ -87,17 +88,37 @@ def main() -> int:
     parser.add_argument("folder")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ray-address")
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="rounds, in ABBA order (local, ray, ray, local...)"
+    )
     parser.add_argument("--out", help="write the comparison and timings here as JSON")
     args = parser.parse_args()
-    local, local_s = run(args.folder, "local", args.workers, None)
-    ray, ray_s = run(args.folder, "ray", args.workers, args.ray_address)
+    times: dict[str, list[float]] = {"local": [], "ray": []}
+    stages: dict[str, list[Any]] = {"local": [], "ray": []}
+    loads: list[float] = []
+    first: dict[str, dict[str, Any]] = {}
+    for round_ in range(args.repeat):
+        order = ("local", "ray") if round_ % 2 == 0 else ("ray", "local")
+        for name in order:
+            data, seconds = run(args.folder, name, args.workers, args.ray_address)
+            first.setdefault(name, data)
+            if compare(first[name], data)["groups_identical"] is not True:
+                print(f"warning: {name} gave other groups in round {round_ + 1}", file=sys.stderr)
+            times[name].append(round(seconds, 2))
+            stages[name].append(data["stats"]["seconds"])
+            loads.append(os.getloadavg()[0])
+    local, ray = first["local"], first["ray"]
     report = compare(local, ray) | {
         "folder": args.folder,
         "images": local["stats"]["images"],
         "workers": args.workers,
-        "seconds": {"local": round(local_s, 2), "ray": round(ray_s, 2)},
-        "ray_over_local": round(ray_s / local_s, 3),
-        "stages": {"local": local["stats"]["seconds"], "ray": ray["stats"]["seconds"]},
+        "seconds": times,
+        "ray_over_local": round(sum(times["ray"]) / sum(times["local"]), 3),
+        "ray_over_local_per_round": [
+            round(r / lo, 3) for r, lo in zip(times["ray"], times["local"], strict=True)
+        ],
+        "stages": stages,
+        "load_average_1min_after_each_run": [round(x, 1) for x in loads],
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "commit": subprocess.run(

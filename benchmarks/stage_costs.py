@@ -31,6 +31,14 @@ from neardup.store import encode_features
 from neardup.verify import VERIFY
 
 
+def rss_mib() -> float:
+    """This process's resident memory now (what one worker holds: imports, model, state)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
 def timed(label: str, costs: dict[str, Any], work: Any) -> Any:
     start = time.perf_counter()
     out = work()
@@ -49,6 +57,7 @@ def main() -> None:
     base = feature_config(DEFAULT_METHODS)
     config = FeatureConfig(pdq=base.pdq, models=base.models, decode=base.decode, threads=1)
     seconds: dict[str, Any] = {}
+    rss = {"imports": rss_mib()}
 
     def features() -> list[Features]:
         out: list[Features] = []
@@ -62,6 +71,7 @@ def main() -> None:
 
     extract_batch(files[:2], config)  # the ONNX session, made once per worker in a real run
     images: list[Features] = timed("features", seconds, features)
+    rss["after_features"] = rss_mib()
     candidates = timed(
         "candidates", seconds, lambda: sorted(candidate_pairs(images, DEFAULT_METHODS))
     )
@@ -69,6 +79,7 @@ def main() -> None:
     jobs = [(images[a].path, images[b].path) for a, b in candidates[: args.pairs]]
     verifier = VERIFY.setup()
     timed("verify", seconds, lambda: VERIFY.run(verifier, jobs))
+    rss["after_verify"] = rss_mib()
     rows = [encode_features(f) for f in images]
     row_bytes = [
         len(meta.encode()) + len(blob) + len(f.path)
@@ -96,6 +107,7 @@ def main() -> None:
             "mean": round(float(np.mean(row_bytes)), 1),
             "max": int(np.max(row_bytes)),
         },
+        "rss_mib": rss,
         "cpus": os.cpu_count(),
         "load_average_at_end": os.getloadavg(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
