@@ -2,12 +2,12 @@
 
     python benchmarks/engine_compare.py /tmp/evalray --out benchmarks/engine_results.json
 
-Both scans run without a cache (every feature computed on the engine under test); the local
-one first, then Ray on a local cluster of `--workers` CPUs (or `--ray-address`); `--repeat` rounds alternate
-the order (ABBA) so a shared machine's load falls on both. Reports the wall time of each
-(Ray's start-up and shutdown included) and the ratio, and whether the groups and pairs are identical: any pair or
-group that differs is listed with both engines' numbers, and a difference only in the fourth
-decimal of a score is counted as floating point.
+Both scans run without a cache (every feature computed on the engine under test): the local
+engine, then Ray on a local cluster of `--workers` CPUs (or `--ray-address`); `--repeat`
+rounds alternate the order (ABBA) so a shared machine's load falls on both. Reports each wall
+time (Ray's start-up and shutdown included) and the ratio, and whether the groups and pairs
+are identical: any pair or group that differs is listed with both engines' numbers, and a
+difference only in the fourth decimal of a score is counted as floating point.
 """
 
 from __future__ import annotations
