@@ -18,12 +18,14 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from neardup.api import scan
 from neardup.engines import make_engine
+from neardup.index.catalog import ImageIndex
 from neardup.output.json import to_dict
 
 FLOAT_TOLERANCE = 2e-4
@@ -37,6 +39,20 @@ def run(
     engine = make_engine(engine_name, workers, address)
     try:
         result = scan([folder], cache=False, workers=workers, engine=engine)
+    finally:
+        engine.close()
+    return to_dict(result), time.perf_counter() - start
+
+
+def run_index(
+    folder: str, engine_name: str, workers: int, address: str | None
+) -> tuple[dict[str, Any], float]:
+    """`index duplicates` on an index already built in `folder`, on the named engine."""
+    start = time.perf_counter()
+    engine = make_engine(engine_name, workers, address)
+    try:
+        with ImageIndex.open(folder) as index:
+            result = index.duplicates(workers=workers, engine=engine)
     finally:
         engine.close()
     return to_dict(result), time.perf_counter() - start
@@ -91,8 +107,28 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="rounds, in ABBA order (local, ray, ray, local...)"
     )
+    parser.add_argument(
+        "--index-cluster-size",
+        type=int,
+        help="instead of scan: build an index of the folder with this cluster size (local "
+        "engine, a fresh temp folder), then compare `index duplicates` on each engine",
+    )
     parser.add_argument("--out", help="write the comparison and timings here as JSON")
     args = parser.parse_args()
+    runner, target = run, args.folder
+    if args.index_cluster_size:
+        target = tempfile.mkdtemp(prefix="engine-compare-index-")
+        index, _ = ImageIndex.build(
+            Path(target) / "idx",
+            [args.folder],
+            cluster_size=args.index_cluster_size,
+            cache=False,
+            workers=args.workers,
+        )
+        clusters = index.info()["clusters"]
+        index.close()
+        print(f"index of {args.folder}: {clusters} clusters", file=sys.stderr)
+        runner, target = run_index, str(Path(target) / "idx")
     times: dict[str, list[float]] = {"local": [], "ray": []}
     stages: dict[str, list[Any]] = {"local": [], "ray": []}
     loads: list[float] = []
@@ -100,7 +136,7 @@ def main() -> int:
     for round_ in range(args.repeat):
         order = ("local", "ray") if round_ % 2 == 0 else ("ray", "local")
         for name in order:
-            data, seconds = run(args.folder, name, args.workers, args.ray_address)
+            data, seconds = runner(target, name, args.workers, args.ray_address)
             first.setdefault(name, data)
             if compare(first[name], data)["groups_identical"] is not True:
                 print(f"warning: {name} gave other groups in round {round_ + 1}", file=sys.stderr)
@@ -110,6 +146,9 @@ def main() -> int:
     local, ray = first["local"], first["ray"]
     report = compare(local, ray) | {
         "folder": args.folder,
+        "what": f"index duplicates, cluster size {args.index_cluster_size}"
+        if args.index_cluster_size
+        else "scan",
         "images": local["stats"]["images"],
         "workers": args.workers,
         "seconds": times,

@@ -207,6 +207,10 @@ class ImageIndex:
     def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
         """(position in `images`, indexed row id) for every candidate the index proposes."""
         yield from vector_neighbours(self.ivf, images, self.settings.model)
+        yield from self.pdq_neighbours(images)
+
+    def pdq_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+        """(position in `images`, indexed row id) for the PDQ hashes within reach."""
         yield from self._pdq.near(images, self.positions)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
