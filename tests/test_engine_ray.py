@@ -82,6 +82,7 @@ def test_stage_results_equal_the_local_engine_and_state_is_made_once_per_worker(
     assert ray.is_initialized(), "the engine must not shut down a cluster it did not start"
     assert 1 <= len(workers) <= engine.workers == 2
     assert os.getpid() not in workers
+    assert make_engine("ray", 8).workers == 2  # actors beyond the CPUs would never start
 
 
 def test_a_worker_killed_mid_run_is_retried_and_the_result_is_unchanged(

@@ -47,7 +47,8 @@ _RemoteWorker: Any = ray.remote(_StageWorker)
 
 
 class RayEngine:
-    """Stages on Ray actors: `workers` actors of one CPU each (default: the cluster's CPUs).
+    """Stages on Ray actors: `workers` actors of one CPU each (default and at most: the
+    cluster's CPUs).
 
     Connects to `address` ("auto" or "ray://host:port") or starts a local cluster when none is
     running; `close` shuts down only a cluster this engine started.
@@ -72,7 +73,8 @@ class RayEngine:
             self._owns = True
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]
         cpus = int(resources.get("CPU", 1))
-        self._workers = max(1, workers or cpus)
+        # Each worker is a one-CPU actor: more than the cluster's CPUs would never start.
+        self._workers = max(1, min(workers or cpus, cpus))
         self._restarts = max_restarts
         self._retries = max_task_retries
 
