@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,21 @@ def test_make_engine_by_name() -> None:
         make_engine("spark")
     with pytest.raises(ValueError, match="--ray-address needs --engine ray"):
         make_engine("local", None, "auto")
+
+
+def test_no_cluster_at_the_address_is_a_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("ray")
+    code = (
+        "from neardup.cli import main\n"
+        "import sys\n"
+        "sys.exit(main(['scan', '.', '--engine', 'ray', '--ray-address', 'auto', '-q']))\n"
+    )
+    # A fresh Ray temp folder: no cluster another test or user started can be found there.
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"} | {
+        "RAY_TMPDIR": str(tmp_path)
+    }
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 2
+    assert "neardup: error: --ray-address auto: Could not find any running Ray instance" in (
+        done.stderr
+    )

@@ -15,7 +15,8 @@ def make_engine(
     name: str = "local", workers: int | None = None, address: str | None = None
 ) -> Engine:
     """An engine by name; `address` is a Ray cluster's ("auto", "ray://host:10001"), or None
-    to start a local one. Raises ValueError with what to do when ray is not installed."""
+    to start a local one. Raises ValueError with what to do when ray is not installed or no
+    cluster answers at `address` (a wrong host:port waits out Ray's own connection retries)."""
     if name == "local":
         if address:
             raise ValueError("--ray-address needs --engine ray")
@@ -27,5 +28,8 @@ def make_engine(
             raise ValueError(
                 f"--engine ray needs Ray ({error}); install it with: pip install 'neardup[ray]'"
             ) from error
-        return RayEngine(workers, address)
+        try:
+            return RayEngine(workers, address)
+        except ConnectionError as error:  # no cluster at that address
+            raise ValueError(f"--ray-address {address}: {error}") from error
     raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")
