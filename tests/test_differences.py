@@ -235,7 +235,7 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
     # By default only the pair that puts each member in its group is measured.
     default = neardup.scan([folder], cache=False, workers=1)
     joined = {
-        frozenset((g.keeper if m not in g.via else g.via[m], m))
+        frozenset((g.via.get(m, g.keeper), m))
         for g in default.groups
         for m, _ in g.members
     }

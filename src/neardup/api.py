@@ -37,7 +37,7 @@ from neardup.scoring import (
     score_pair,
     threshold_for,
 )
-from neardup.sources import collect
+from neardup.sources import collect_sources
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.verify import check_pairs
 
@@ -82,7 +82,7 @@ def scan(
     run_on = local_engine(engine, workers)
     clock = _Clock()
     sets = plan_sets([str(p) for p in paths], [str(p) for p in against]) if against else None
-    found = collect(sets.every_path if sets else [str(p) for p in paths])
+    found = collect_sources(sets.every_path if sets else [str(p) for p in paths])
     clock.lap("collect")
     config = replace(feature_config(method_names, max_pixels), video=video)
     images, skipped, from_cache = compute_features(found.files, config, cache, run_on, progress)
@@ -193,7 +193,7 @@ def compare(
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
-    found = collect([str(a), str(b)])
+    found = collect_sources([str(a), str(b)])
     config = replace(feature_config(every, max_pixels), video=video)
     images, skipped, _ = compute_features(found.files, config, cache, local_engine(None, 1))
     skipped = found.skipped + skipped

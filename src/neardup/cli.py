@@ -17,6 +17,7 @@ from pathlib import Path
 
 from neardup import cli_act, cli_cluster, cli_index
 from neardup.api import compare, scan
+from neardup.cli_engine import add_engine_args, engine_from
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.features.embed import ModelMissing
 from neardup.index.storage import IndexError_
@@ -79,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
     s.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    add_engine_args(s)
     s.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
@@ -229,24 +231,26 @@ def _scan(args: argparse.Namespace) -> int:
         raise ValueError("give --against or --against-index, not both")
     bar = _Bar(not args.quiet and sys.stderr.isatty())
     try:
-        result = (
-            _scan_against_index(args, paths)
-            if args.against_index
-            else scan(
-                paths,
-                methods=args.method,
-                preset=args.preset,
-                threshold=args.threshold,
-                cache=False if args.no_cache else args.cache,
-                workers=args.workers,
-                max_pixels=args.max_pixels,
-                progress=bar,
-                against=args.against,
-                floor=args.keep_below,
-                differences=_differences(args),
-                video=sampling(args),
+        with engine_from(args) as engine:
+            result = (
+                _scan_against_index(args, paths)
+                if args.against_index
+                else scan(
+                    paths,
+                    methods=args.method,
+                    preset=args.preset,
+                    threshold=args.threshold,
+                    cache=False if args.no_cache else args.cache,
+                    workers=args.workers,
+                    max_pixels=args.max_pixels,
+                    progress=bar,
+                    against=args.against,
+                    floor=args.keep_below,
+                    differences=_differences(args),
+                    video=sampling(args),
+                    engine=engine,
+                )
             )
-        )
     finally:
         bar.close()
     if args.json:

@@ -8,6 +8,7 @@ import json
 import sys
 from typing import Any
 
+from neardup.cli_engine import add_engine_args, engine_from
 from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.report import IndexReport
@@ -36,6 +37,7 @@ def add_parser(commands: Any) -> None:
         p.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
         p.add_argument("--no-cache", action="store_true")
         p.add_argument("--workers", type=int)
+        add_engine_args(p)
         p.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
 
     build = sub.add_parser("build", help="index images: features, k-means, every image assigned")
@@ -62,6 +64,7 @@ def add_parser(commands: Any) -> None:
     dup.add_argument("--json", metavar="FILE")
     dup.add_argument("--csv", metavar="FILE")
     dup.add_argument("--workers", type=int)
+    add_engine_args(dup)
     save = sub.add_parser("save", help="write a consistent copy of the index to a new folder")
     folder(save)
     save.add_argument("target", metavar="NEW_DIR", help="where the copy goes (must not exist)")
@@ -75,10 +78,16 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace, write: Any) -> int:
     """Carry out `neardup index ...`; `write(target, text)` writes a file or stdout."""
+    if getattr(args, "engine", None) is None:  # a command without stages to place
+        return _run(args, write, {})
+    with engine_from(args) as engine:
+        return _run(args, write, {"engine": engine})
+
+
+def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
     command = args.index_command
-    options: dict[str, Any] = {}
     if command in ("build", "add", "query"):
-        options = {
+        options |= {
             "cache": False if args.no_cache else args.cache,
             "workers": args.workers,
         }
@@ -110,7 +119,7 @@ def run(args: argparse.Namespace, write: Any) -> int:
             print(f"removed {len(removed)} images")
         elif command == "duplicates":
             result = index.duplicates(
-                threshold=args.threshold, preset=args.preset, workers=args.workers
+                threshold=args.threshold, preset=args.preset, workers=args.workers, **options
             )
             if args.json:
                 write(args.json, json_out.dumps(result))

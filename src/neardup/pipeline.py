@@ -33,6 +33,7 @@ from neardup.scoring import (
     needs_geometry,
     score_pairs,
 )
+from neardup.sources.remote import read_bytes
 from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY
 from neardup.video_store import video_features
@@ -118,8 +119,10 @@ def compute_features(
         total = len(files)
         if progress:
             progress(from_cache, total)
-        # One onnxruntime thread per worker when the engine runs several, else all cores.
-        threads = 1 if len(todo) >= 24 and engine.workers > 1 else engine.workers
+        # One onnxruntime thread per worker where the work is spread over workers (a local
+        # engine runs small jobs in this process; other engines always spread them).
+        spread = not isinstance(engine, LocalEngine) or len(todo) >= 24
+        threads = 1 if spread and engine.workers > 1 else engine.workers
         run_config = FeatureConfig(
             pdq=config.pdq,
             imagehashes=config.imagehashes,
@@ -227,7 +230,7 @@ def confirm_pixels(
     try:
         for i in sorted(need):
             try:
-                data = Path(images[i].path).read_bytes()
+                data = read_bytes(images[i].path)
             except OSError:
                 continue
             images[i].pixel_hash = pixel_hash_of(data)

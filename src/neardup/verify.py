@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
+from neardup.sources.remote import read_bytes
 
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
@@ -99,7 +99,7 @@ class Verifier:
             return self._cache[path]
         result = None
         try:
-            decoded = decode(Path(path).read_bytes(), path, DecodeSpec(min_side=VERIFY_SIDE))
+            decoded = decode(read_bytes(path), path, DecodeSpec(min_side=VERIFY_SIDE))
         except OSError:
             decoded = None
         if isinstance(decoded, Decoded):

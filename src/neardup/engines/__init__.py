@@ -1,1 +1,5 @@
-"""Where stages run: the local process pool (a distributed engine maps the same functions)."""
+"""Where stages run: the local process pool or Ray actors (`make_engine` picks one by name)."""
+
+from neardup.engines.factory import ENGINES, make_engine
+
+__all__ = ["ENGINES", "make_engine"]

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from neardup.engines.base import Stage
+from neardup.engines.base import Engine, Stage
 
 INLINE_BELOW = 24
 """Fewer items than this run in-process."""
@@ -130,9 +130,10 @@ def map_batches[T, C, R](
     *,
     workers: int | None = None,
     chunk: int = 16,
+    engine: Engine | None = None,
 ) -> Iterator[tuple[list[T], list[R]]]:
     """Yield (chunk, function(chunk, config)) for consecutive chunks, in completion order:
-    a stateless stage on a `LocalEngine`."""
+    a stateless stage on `engine` (default: a `LocalEngine` of `workers`)."""
     from functools import partial
 
     from neardup.engines.base import no_state
@@ -143,4 +144,4 @@ def map_batches[T, C, R](
         partial(_call_plain, function, config),
         chunk,
     )
-    yield from LocalEngine(workers).map(stage, items)
+    yield from (engine or LocalEngine(workers)).map(stage, items)

@@ -14,6 +14,7 @@ from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import imagehashes, pdq_dihedral
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
+from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
 FEATURES_VERSION = 6
@@ -76,8 +77,7 @@ def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureCon
 
 def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, RGBArray]:
     try:
-        with open(ref.path, "rb") as handle:
-            data = handle.read()
+        data = read_bytes(ref.path)  # a file, or a URL through fsspec
     except OSError as error:
         reason = error.strerror.lower() if error.strerror else str(error)
         return Skipped(ref.path, f"unreadable file: {reason}")

@@ -67,7 +67,7 @@ from neardup.index.storage import (
 )
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
 from neardup.records import Features, FileRef, ScanResult
-from neardup.sources import collect
+from neardup.sources import collect_sources
 from neardup.store import decode_features, encode_features
 
 
@@ -232,6 +232,11 @@ class ImageIndex:
         """(position in `images`, indexed row id) for every candidate the index proposes."""
         yield from self.search.near(images, self.positions, self.ivf, self.settings.model)
 
+    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+        """The same, but for the vector index: exact copies and hashes (an engine that runs
+        the vector search cluster by cluster asks for these alone)."""
+        yield from self.search.near(images, self.positions, None, "")
+
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)
 
@@ -334,7 +339,7 @@ class ImageIndex:
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> IndexReport:
         start = time.perf_counter()
-        found = collect([str(p) for p in paths])
+        found = collect_sources([str(p) for p in paths])
         config = feature_config(self.settings.methods, max_pixels)
         run_on = local_engine(engine, workers)
         new, skipped, _ = compute_features(found.files, config, cache, run_on, progress)

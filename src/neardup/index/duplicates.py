@@ -6,9 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Iterator
+
+import numpy as np
 
 from neardup.engines.base import Engine
+from neardup.engines.local import LocalEngine
 from neardup.groups import build_groups
+from neardup.index.cluster_search import cluster_neighbours
 from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
@@ -37,8 +42,7 @@ def all_duplicates(
     )
     images = index.images
     candidates: set[tuple[int, int]] = set()
-    for a, row_id in index.indexed_neighbours(images):
-        b = index.positions[row_id]
+    for a, b in _neighbours(index, engine):
         if a != b:
             candidates.add((min(a, b), max(a, b)))
     found = time.perf_counter()
@@ -72,6 +76,22 @@ def all_duplicates(
         "clusters": index.ivf.nlist if index.ivf else 0,
     }
     return ScanResult(list(images), pairs, groups, [], stats, settings)
+
+
+def _neighbours(index: IndexView, engine: Engine) -> Iterator[tuple[int, int]]:
+    """(position, position) of every candidate the index proposes: on a distributed engine the
+    vector search runs cluster by cluster on its workers (`neardup.index.cluster_search`, the
+    same candidates); locally one search in this process is cheaper than shipping vectors."""
+    images = index.images
+    if isinstance(engine, LocalEngine) or index.ivf is None:
+        for a, row_id in index.indexed_neighbours(images):
+            yield a, index.positions[row_id]
+        return
+    stored = dict(index.db.execute("SELECT id, cluster FROM images").fetchall())
+    home = np.array([stored[row_id] for row_id in index.ids], dtype=np.int64)
+    yield from cluster_neighbours(index.ivf, images, home, index.settings.model, engine)
+    for a, row_id in index.hash_neighbours(images):
+        yield a, index.positions[row_id]
 
 
 def with_aliases(

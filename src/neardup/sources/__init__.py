@@ -1,6 +1,8 @@
-"""Where items come from: files and folders (paths on stdin with `-`), and video frames."""
+"""Where items come from: files and folders (paths on stdin with `-`), URLs (fsspec), and
+video frames."""
 
 from neardup.sources.files import IMAGE_EXTENSIONS, Collected, collect, expand_stdin
+from neardup.sources.remote import collect_sources, is_url, read_bytes
 from neardup.sources.video import VIDEO_EXTENSIONS, Sampling
 
 __all__ = [
@@ -9,5 +11,8 @@ __all__ = [
     "Collected",
     "Sampling",
     "collect",
+    "collect_sources",
     "expand_stdin",
+    "is_url",
+    "read_bytes",
 ]

@@ -1,0 +1,37 @@
+"""`--engine local|ray` and `--ray-address`: the command-line options that choose where the
+stages run (`neardup.engines.make_engine`), shared by scan and the index commands."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from neardup.engines import ENGINES, make_engine
+from neardup.engines.base import Engine
+
+
+def add_engine_args(parser: argparse.ArgumentParser) -> None:
+    """Register --engine and --ray-address on a sub-command."""
+    parser.add_argument(
+        "--engine",
+        choices=ENGINES,
+        default="local",
+        help="where the per-image and per-pair stages run: local processes (default) or Ray "
+        "actors (pip install 'neardup[ray]')",
+    )
+    parser.add_argument(
+        "--ray-address",
+        metavar="ADDR",
+        help="a running Ray cluster (auto, ray://host:10001); default: start a local one",
+    )
+
+
+@contextmanager
+def engine_from(args: argparse.Namespace) -> Iterator[Engine]:
+    """The engine the options ask for, closed (a local Ray cluster shut down) afterwards."""
+    engine = make_engine(args.engine, args.workers, args.ray_address)
+    try:
+        yield engine
+    finally:
+        engine.close()

@@ -1,0 +1,56 @@
+"""The index's vector search cluster by cluster (an engine stage) finds the same neighbours
+as one IVF search over the whole index: every probed member above the floor, for each
+image's vector and its mirrored view."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neardup.engines.local import LocalEngine
+from neardup.index.cluster_search import cluster_neighbours
+from neardup.index.ivf import IVFIndex
+from neardup.index.neighbours import FLOOR, vector_neighbours
+from neardup.records import Features
+
+MODEL = "sscd_distilled"
+
+
+def unit(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def test_cluster_by_cluster_equals_one_ivf_search() -> None:
+    rng = np.random.default_rng(7)
+    dim, n = 32, 400
+    centres = unit(rng.normal(size=(12, dim)))
+    vectors = unit(centres[rng.integers(0, 12, n)] + 0.6 * rng.normal(size=(n, dim)))
+    images = []
+    for i, v in enumerate(vectors):
+        f = Features(f"{i}.png", 1, 1, 8, 8, "PNG", str(i), None)
+        f.embeddings[MODEL] = v
+        if i % 3 == 0:  # some images also have a mirrored view
+            f.embeddings_flip[MODEL] = unit(v[::-1].copy())
+        images.append(f)
+    ivf = IVFIndex(centres, nprobe=3)
+    home = ivf.assign(vectors)[:, 0]
+    ids = np.arange(n, dtype=np.int64)  # ids = positions, so both searches skip only self
+    ivf.add(vectors, ids, clusters=home)
+
+    # The truth, by brute force: each view against every member of its probed clusters.
+    truth = set()
+    for i, f in enumerate(images):
+        for view in [f.embeddings[MODEL], *f.embeddings_flip.values()]:
+            probed = ivf.assign(view[None], 3)[0]
+            for j in np.flatnonzero(np.isin(home, probed)):
+                if j != i and float(view @ vectors[j]) >= FLOOR:
+                    truth.add((i, int(j)))
+    found = set(cluster_neighbours(ivf, images, home, MODEL, LocalEngine(1)))
+    assert len(truth) > 1000
+    assert found == truth
+    # One IVF search over the whole index finds the same, except that it compares a query's
+    # number in its batch with the found id to skip "self", so a mirrored view whose number
+    # among the mirrored views equals a neighbour's id loses that neighbour.
+    ivf_search = {(q, int(r)) for q, r in vector_neighbours(ivf, images, MODEL) if q != r}
+    flips = [i for i, f in enumerate(images) if f.embeddings_flip]
+    assert ivf_search <= truth
+    assert all(flips.index(q) == r for q, r in truth - ivf_search)
