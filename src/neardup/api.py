@@ -27,6 +27,7 @@ from neardup.scoring import (
     PRESETS,
     Scored,
     add_geometry,
+    add_geometry_many,
     needs_geometry,
     score_pair,
     score_pairs,
@@ -34,7 +35,7 @@ from neardup.scoring import (
 )
 from neardup.sources import collect
 from neardup.store import FeatureStore, default_cache_path
-from neardup.verify import VERIFY, check_pairs
+from neardup.verify import VERIFY, by_image, check_pairs
 
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
@@ -234,13 +235,18 @@ def verify_pairs(
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
     borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
-    jobs = list(by_paths)
+    jobs = by_image(list(by_paths))
+    checked = []
     for chunk, found in LocalEngine(workers).map(VERIFY, jobs):
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
-                a, b = by_paths[paths]
+                pair = by_paths[paths]
                 check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
-                scored[a, b] = add_geometry(scored[a, b], check, methods, images[a], images[b])
+                checked.append((pair, scored[pair], check))
+    for (pair, _, _), rescored in zip(
+        checked, add_geometry_many(images, checked, methods), strict=True
+    ):
+        scored[pair] = rescored
 
 
 def _confirm_pixels(
