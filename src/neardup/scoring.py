@@ -38,7 +38,7 @@ import numpy.typing as npt
 from neardup import fusion
 from neardup.features.exact import identical
 from neardup.features.hashes import hamming, hash_similarity
-from neardup.features.thumbnail import thumb_similarity
+from neardup.features.thumbnail import thumb_similarity_of
 from neardup.fusion import PairFacts
 from neardup.records import Features
 
@@ -96,7 +96,7 @@ def raw_scores(
     thumb = np.full(len(pairs), np.nan)
     for start in range(0, len(rows), 8192):  # bounded memory: 8192 x 2 x 4 KiB
         part = rows[start : start + 8192]
-        thumb[part] = thumb_similarity(thumbs[a[part]], thumbs[b[part]])
+        thumb[part] = thumb_similarity_of(thumbs, a[part], b[part])
     out["thumb"] = thumb
     for method in methods:
         if method == "exact":
