@@ -158,3 +158,16 @@ def test_checks_ordered_by_image_keep_every_pair_and_group_copies() -> None:
     ordered = by_image(pairs)
     assert sorted(ordered) == sorted(pairs)
     assert ordered == [("a", "b"), ("b", "c"), ("a", "c"), ("x", "y"), ("y", "z"), ("p", "q")]
+
+
+def test_checks_are_packed_so_a_chunk_holds_whole_groups() -> None:
+    groups = [[("a", "b"), ("b", "c"), ("a", "c")], [("d", "e"), ("e", "f")], [("g", "h")]]
+    groups += [[("i", "j"), ("j", "k")]]
+    pairs = [pair for group in groups for pair in group]
+    ordered = by_image(pairs, chunk=4)
+    assert sorted(ordered) == sorted(pairs)
+    chunks = [{p for pair in ordered[i : i + 4] for p in pair} for i in range(0, len(pairs), 4)]
+    for n, pictures in enumerate(chunks):  # no picture needed by two chunks
+        assert not any(pictures & other for other in chunks[n + 1 :])
+    big = [(f"{n}", f"{n + 1}") for n in range(10)]  # one group over 2.5 chunks
+    assert sorted(by_image(big, chunk=4)) == sorted(big)

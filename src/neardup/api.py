@@ -235,7 +235,7 @@ def verify_pairs(
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
     borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
-    jobs = by_image(list(by_paths))
+    jobs = by_image(list(by_paths), VERIFY.chunk)
     checked = []
     for chunk, found in LocalEngine(workers).map(VERIFY, jobs):
         for paths, geometry in zip(chunk, found, strict=True):

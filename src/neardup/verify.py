@@ -259,14 +259,15 @@ def _agreeing(x: Any, y: Any) -> float:
     return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
 
 
-def by_image(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """The pairs reordered so that pairs sharing a picture are next to each other.
+def by_image(pairs: list[tuple[str, str]], chunk: int = 64) -> list[tuple[str, str]]:
+    """The pairs reordered so that each run of `chunk` (the engine's unit of work) holds
+    whole groups of pictures that share pairs, as far as the sizes allow.
 
-    The engine hands out consecutive chunks, and each worker keeps the keypoints of the
-    pictures it has read (`Verifier`'s cache): with the pairs of one group of copies in one
-    run, a worker reads each picture about once instead of once per chunk it lands in. Pairs
-    are grouped by connected component (first appearance order), in their given order within
-    one; the order changes no result (each check is deterministic).
+    Each worker keeps the keypoints of the pictures it has read (`Verifier`'s cache), so a
+    group of copies checked within one chunk is read once; split over chunks on two workers
+    it is read twice. Groups (connected pairs) of `chunk` pairs or more fill whole chunks,
+    the rest are packed best-fit into the remaining chunks (a piece is split only when none
+    fits). The order changes no result: each check is deterministic.
     """
     parent: dict[str, str] = {}
 
@@ -283,7 +284,30 @@ def by_image(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     groups: dict[str, list[tuple[str, str]]] = {}
     for pair in pairs:
         groups.setdefault(root(pair[0]), []).append(pair)
-    return [pair for group in groups.values() for pair in group]
+    out: list[tuple[str, str]] = []
+    pieces: list[list[list[tuple[str, str]]]] = [[] for _ in range(chunk)]  # by size
+    for group in groups.values():
+        whole = len(group) - len(group) % chunk
+        out += group[:whole]
+        if whole < len(group):
+            pieces[len(group) - whole].append(group[whole:])
+    free = chunk
+    while True:
+        fits = next((n for n in range(min(free, chunk - 1), 0, -1) if pieces[n]), 0)
+        if fits:
+            out += pieces[fits].pop()
+            free -= fits
+        else:
+            largest = next((n for n in range(chunk - 1, 0, -1) if pieces[n]), 0)
+            if not largest:
+                break
+            piece = pieces[largest].pop()
+            out += piece[:free]
+            pieces[largest - free].append(piece[free:])
+            free = 0
+        if free == 0:
+            free = chunk
+    return out
 
 
 def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
