@@ -9,7 +9,11 @@ its pairs, and the pairs its groups imply (for Immaculate, which reports groups,
 neardup's reliability table (confidence against the share of true duplicates) is kept too.
 Peers: Immaculate (`pip install "immaculate[sscd]"`: methods pdq, sscd_distilled, sscd) and a
 plain imagehash pHash baseline (pairs within Hamming distance 8 of 64, checked exhaustively).
-Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq.
+Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq, and each tool's
+CPU seconds (user + system of the process and its workers: steadier than wall time on a busy
+machine). `--baseline DIR` also runs another checkout of neardup (say an older commit, from
+`git archive`) in the same run and reports whether its pairs, confidences and groups equal
+this checkout's.
 """
 
 from __future__ import annotations
