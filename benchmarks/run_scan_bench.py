@@ -9,7 +9,11 @@ its pairs, and the pairs its groups imply (for Immaculate, which reports groups,
 neardup's reliability table (confidence against the share of true duplicates) is kept too.
 Peers: Immaculate (`pip install "immaculate[sscd]"`: methods pdq, sscd_distilled, sscd) and a
 plain imagehash pHash baseline (pairs within Hamming distance 8 of 64, checked exhaustively).
-Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq.
+Prints a Markdown table with ratios against Immaculate sscd_distilled and pdq, and each tool's
+CPU seconds (user + system of the process and its workers: steadier than wall time on a busy
+machine). `--baseline DIR` also runs another checkout of neardup (say an older commit, from
+`git archive`) in the same run and reports whether its pairs, confidences and groups equal
+this checkout's.
 """
 
 from __future__ import annotations
@@ -55,50 +59,59 @@ class Run:
     name: str
     seconds: float
     peak_mb: float
+    cpu: float
+    """User + system CPU seconds of the process and its workers: less sensitive to other load."""
     pairs: list[tuple[str, str, float]]
     groups: list[list[str]]
 
 
-def timed(command: list[str], stdout_path: Path) -> tuple[float, float]:
-    """Run a command, stdout to a file; (wall seconds, peak RSS MiB of the process tree's max)."""
+def timed(
+    command: list[str], stdout_path: Path, env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """Run a command, stdout to a file; (wall seconds, peak RSS MiB of the process tree's max,
+    CPU seconds: user + system of the process and the children it waited for)."""
     with stdout_path.open("wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL, env=env)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise RuntimeError(f"{command} failed with {status}")
-    return seconds, usage.ru_maxrss / 1024
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
-def neardup_run(name: str, root: Path, tmp: Path, extra: list[str]) -> Run:
-    out = tmp / f"{name}.json"
+def neardup_run(
+    name: str, root: Path, tmp: Path, extra: list[str], source: Path | None = None
+) -> Run:
+    """neardup's CLI on `root`; `source` runs another checkout's code (its `src` folder)."""
+    out = tmp / f"{name}.json".replace(" ", "_")
     command = [sys.executable, "-m", "neardup", "scan", str(root), "--no-cache", "--quiet"]
     command += ["--json", str(out), *extra]
-    seconds, peak = timed(command, tmp / f"{name}.stdout")
+    env = None if source is None else os.environ | {"PYTHONPATH": str(source / "src")}
+    seconds, peak, cpu = timed(command, tmp / f"{name}.stdout", env)
     data = json.loads(out.read_text())
     pairs = [(p["a"], p["b"], float(p["confidence"])) for p in data["pairs"]]
     groups = [[g["keeper"]["path"], *(m["path"] for m in g["members"])] for g in data["groups"]]
-    return Run(name, seconds, peak, pairs, groups)
+    return Run(name, seconds, peak, cpu, pairs, groups)
 
 
 def immaculate_run(method: str, root: Path, tmp: Path) -> Run:
     out = tmp / f"immaculate-{method}.json"
     command = [sys.executable, "-m", "immaculate", str(root), "--json", "--method", method]
-    seconds, peak = timed(command, out)
+    seconds, peak, cpu = timed(command, out)
     data = json.loads(out.read_text())
     pairs = []
     for group in data["exact"] + data["near"]:
         pairs += [(a, b, 1.0) for a, b in itertools.combinations(group, 2)]
-    return Run(f"immaculate {method}", seconds, peak, pairs, data["exact"] + data["near"])
+    return Run(f"immaculate {method}", seconds, peak, cpu, pairs, data["exact"] + data["near"])
 
 
 def phash_run(root: Path, tmp: Path, radius: int = 8) -> Run:
     out = tmp / "phash.json"
-    seconds, peak = timed([sys.executable, "-c", PHASH_SCRIPT, str(root), str(radius)], out)
+    seconds, peak, cpu = timed([sys.executable, "-c", PHASH_SCRIPT, str(root), str(radius)], out)
     pairs = [tuple(p) for p in json.loads(out.read_text())]
     groups = [[a, b] for a, b, _ in pairs]  # pairs only: each pair counts as its own group
-    return Run(f"imagehash phash (d<={radius})", seconds, peak, pairs, groups)  # type: ignore[arg-type]
+    return Run(f"imagehash phash (d<={radius})", seconds, peak, cpu, pairs, groups)  # type: ignore[arg-type]
 
 
 def scores(report: EvalReport, groups: bool = False) -> tuple[float, float, float, str]:
@@ -120,6 +133,12 @@ def main() -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run every tool N times, interleaved; median time"
     )
+    parser.add_argument("--skip-phash", action="store_true", help="skip the imagehash baseline")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another neardup checkout (e.g. an older commit): its default and pdq scans run too",
+    )
     args = parser.parse_args()
     truth_path = args.data / "truth.json"
     truth = load_truth(str(truth_path))
@@ -131,9 +150,19 @@ def main() -> int:
         lambda tmp: immaculate_run("sscd_distilled", root, tmp),
         lambda tmp: immaculate_run("pdq", root, tmp),
     ]
+    if args.baseline:
+        base_src = args.baseline
+        tools.insert(2, lambda tmp: neardup_run("baseline default", root, tmp, [], base_src))
+        tools.insert(
+            3,
+            lambda tmp: neardup_run(
+                "baseline --method pdq", root, tmp, ["--method", "pdq"], base_src
+            ),
+        )
     if not args.skip_sscd_full:
         tools.append(lambda tmp: immaculate_run("sscd", root, tmp))
-    tools.append(lambda tmp: phash_run(root, tmp))
+    if not args.skip_phash:
+        tools.append(lambda tmp: phash_run(root, tmp))
     trials: list[list[Run]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory() as name:
         for _ in range(max(1, args.repeat)):  # interleaved, so drift hits every tool alike
@@ -144,11 +173,14 @@ def main() -> int:
         ordered = sorted(trial, key=lambda r: r.seconds)
         median = ordered[len(ordered) // 2]
         peak = max(r.peak_mb for r in trial)
-        runs.append(Run(median.name, median.seconds, peak, median.pairs, median.groups))
+        cpu = sorted(r.cpu for r in trial)[len(trial) // 2]
+        runs.append(Run(median.name, median.seconds, peak, cpu, median.pairs, median.groups))
     base = {r.name: r for r in runs}
+    distilled_trials = trials[[r.name for r in runs].index("immaculate sscd_distilled")]
     rows = []
-    for run in runs:
-        cut = presets["default"] if run.name.startswith("neardup") else 0.0
+    for n, run in enumerate(runs):
+        ours = run.name.startswith(("neardup", "baseline"))
+        cut = presets["default"] if ours else 0.0
         whole = evaluate(truth, run.pairs, threshold=cut, groups=run.groups)
         test = evaluate(truth, run.pairs, threshold=cut, split="test", groups=run.groups)
         p, r, worst, _ = scores(whole)
@@ -158,6 +190,12 @@ def main() -> int:
             {
                 "tool": run.name,
                 "seconds": round(run.seconds, 2),
+                "cpu_seconds": round(run.cpu, 2),
+                "seconds_all": [round(r.seconds, 2) for r in trials[n]],
+                "x_imm_distilled_all": [
+                    round(r.seconds / d.seconds, 2)
+                    for r, d in zip(trials[n], distilled_trials, strict=True)
+                ],
                 "peak_mb": round(run.peak_mb, 1),
                 "x_imm_distilled": round(
                     run.seconds / base["immaculate sscd_distilled"].seconds, 2
@@ -182,10 +220,16 @@ def main() -> int:
                     [b.low, b.high, b.pairs, round(b.confidence, 3), round(b.duplicates, 3)]
                     for b in test.reliability
                 ]
-                if run.name.startswith("neardup")
+                if ours
                 else [],
             }
         )
+    same_as_baseline = {
+        kind: sorted(base[f"neardup {kind}"].pairs) == sorted(base[f"baseline {kind}"].pairs)
+        and base[f"neardup {kind}"].groups == base[f"baseline {kind}"].groups
+        for kind in ("default", "--method pdq")
+        if f"baseline {kind}" in base
+    }
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     result = {
         "date": time.strftime("%Y-%m-%d"),
@@ -193,21 +237,25 @@ def main() -> int:
         "images": len(truth.images),
         "repeat": args.repeat,
         "rows": rows,
+        "same_pairs_and_groups_as_baseline": same_as_baseline,
     }
     args.out.write_text(json.dumps(result, indent=2))
     print(f"{result['date']}, {machine}, {len(truth.images)} images, median of {args.repeat}\n")
     print(
-        "| tool | wall s | x Imm. distilled | x Imm. pdq | peak MiB | test pairs P / R "
+        "| tool | wall s | x Imm. distilled | x Imm. pdq | CPU s | peak MiB | test pairs P / R "
         "| test groups P / R | worst kind (groups, test) |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
             f"| {row['tool']} | {row['seconds']} | {row['x_imm_distilled']} | {row['x_imm_pdq']} "
+            f"| {row['cpu_seconds']} "
             f"| {row['peak_mb']} | {row['test_precision']} / {row['test_recall']} "
             f"| {row['test_group_precision']} / {row['test_group_recall']} "
             f"| {row['test_group_worst_kind_recall']} ({row['test_group_worst_kind']}) |"
         )
+    for kind, same in same_as_baseline.items():
+        print(f"\nneardup {kind}: pairs, confidences and groups identical to the baseline: {same}")
     for row in rows:
         if row["test_reliability"]:
             print(f"\n{row['tool']}: reliability on the test half")

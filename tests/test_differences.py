@@ -234,11 +234,7 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
         assert (pair.differences is not None) == (pair.confidence >= cut)
     # By default only the pair that puts each member in its group is measured.
     default = neardup.scan([folder], cache=False, workers=1)
-    joined = {
-        frozenset((g.via.get(m, g.keeper), m))
-        for g in default.groups
-        for m, _ in g.members
-    }
+    joined = {frozenset((g.via.get(m, g.keeper), m)) for g in default.groups for m, _ in g.members}
     for pair in default.pairs:
         assert (pair.differences is not None) == (frozenset((pair.a, pair.b)) in joined)
     names = {

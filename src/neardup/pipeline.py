@@ -29,13 +29,13 @@ from neardup.scoring import (
     DEFAULT_METHODS,
     HASH_METHODS,
     Scored,
-    add_geometry,
+    add_geometry_many,
     needs_geometry,
     score_pairs,
 )
 from neardup.sources.remote import read_bytes
 from neardup.store import FeatureStore, default_cache_path
-from neardup.verify import VERIFY
+from neardup.verify import VERIFY, by_image
 from neardup.video_store import video_features
 
 Progress = Callable[[int, int], None]
@@ -196,12 +196,19 @@ def verify_pairs(
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
     borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
-    for chunk, found in engine.map(VERIFY, list(by_paths)):
+    # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
+    jobs = by_image(list(by_paths), VERIFY.chunk)
+    checked = []
+    for chunk, found in engine.map(VERIFY, jobs):
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
-                a, b = by_paths[paths]
+                pair = by_paths[paths]
                 check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
-                scored[a, b] = add_geometry(scored[a, b], check, methods, images[a], images[b])
+                checked.append((pair, scored[pair], check))
+    for (pair, _, _), rescored in zip(
+        checked, add_geometry_many(images, checked, methods), strict=True
+    ):
+        scored[pair] = rescored
 
 
 def confirm_pixels(

@@ -11,6 +11,7 @@ geometry. Runs only on the few pairs whose evidence is embeddings alone, near th
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -89,7 +90,6 @@ class Verifier:
             cv2.ORB_create(nfeatures=400, fastThreshold=t)  # type: ignore[attr-defined]
             for t in FAST_THRESHOLDS
         ]
-        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._cache: OrderedDict[str, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
         self._cache_size = cache_size
 
@@ -99,7 +99,8 @@ class Verifier:
             return self._cache[path]
         result = None
         try:
-            decoded = decode(read_bytes(path), path, DecodeSpec(min_side=VERIFY_SIDE))
+            data = read_bytes(path)
+            decoded = decode(data, path, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
         except OSError:
             decoded = None
         if isinstance(decoded, Decoded):
@@ -159,12 +160,11 @@ class Verifier:
         self, ka: tuple[Any, Any, tuple[int, int]], kb: tuple[Any, Any, tuple[int, int]]
     ) -> Geometry:
         (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
-        pairs = self._matcher.knnMatch(des_a, des_b, k=2)
-        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-        if len(good) < MIN_INLIERS:
-            return Geometry(len(good), 0, 0.0, 0.0)
-        src = xy_a[[m.queryIdx for m in good]]
-        dst = xy_b[[m.trainIdx for m in good]]
+        query, train = _ratio_matches(des_a, des_b)
+        if len(query) < MIN_INLIERS:
+            return Geometry(len(query), 0, 0.0, 0.0)
+        src = xy_a[query]
+        dst = xy_b[train]
         diagonal = float(np.hypot(*size_b))
         matrix, mask = self._cv2.estimateAffinePartial2D(
             src,
@@ -175,13 +175,13 @@ class Verifier:
             confidence=0.995,
         )
         if matrix is None or mask is None:
-            return Geometry(len(good), 0, 0.0, 0.0)
+            return Geometry(len(query), 0, 0.0, 0.0)
         inliers = int(mask.sum())
         overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
         aligned, agree = (
             self._aligned(matrix, ka[3], kb[3]) if len(ka) > 3 and len(kb) > 3 else (0.0, 0.0)
         )
-        return Geometry(len(good), inliers, overlap_a, overlap_b, aligned, agree)
+        return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree)
 
     def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
         """Correlation of B with A warped into B's frame, over the pixels both cover, and the
@@ -221,6 +221,30 @@ class Verifier:
         return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
 
 
+RATIO = 0.8
+"""Lowe's ratio test: a match counts when its distance is below this share of the runner-up's."""
+
+
+def _ratio_matches(des_a: Any, des_b: Any) -> tuple[Any, Any]:
+    """For each of A's descriptors whose nearest B descriptor (Hamming) passes the ratio
+    test: its index and that neighbour's, in A's order.
+
+    The same matches as OpenCV's brute-force `knnMatch(k=2)` with the test, about 4x faster
+    (faiss's 256-bit Hamming kernels). Ties cannot differ: a pair passes only when its
+    nearest neighbour is strictly closer than the runner-up, so that neighbour is unique.
+    """
+    import faiss
+
+    threads = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)  # 400 x 400 codes: threads cost more than they save
+    try:
+        distance, index = faiss.knn_hamming(des_a, des_b, 2)
+    finally:
+        faiss.omp_set_num_threads(threads)
+    query = np.flatnonzero((index[:, 1] >= 0) & (distance[:, 0] < RATIO * distance[:, 1]))
+    return query, index[query, 0]
+
+
 AGREE_WITHIN = 0.5
 """Robust z-scores (median, interquartile range) closer than this count as agreeing."""
 
@@ -229,10 +253,83 @@ def _agreeing(x: Any, y: Any) -> float:
     """Share of positions where two aligned grey samples agree after robust normalisation."""
 
     def robust(v: Any) -> Any:
-        low, mid, high = np.percentile(v, (25, 50, 75))
+        low, mid, high = _quartiles(v)
         return (v - mid) / max(float(high - low), 1.0)
 
     return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
+
+
+def by_image(pairs: list[tuple[str, str]], chunk: int = 64) -> list[tuple[str, str]]:
+    """The pairs reordered so that each run of `chunk` (the engine's unit of work) holds
+    whole groups of pictures that share pairs, as far as the sizes allow.
+
+    Each worker keeps the keypoints of the pictures it has read (`Verifier`'s cache), so a
+    group of copies checked within one chunk is read once; split over chunks on two workers
+    it is read twice. Groups (connected pairs) of `chunk` pairs or more fill whole chunks,
+    the rest are packed best-fit into the remaining chunks (a piece is split only when none
+    fits). The order changes no result: each check is deterministic.
+    """
+    parent: dict[str, str] = {}
+
+    def root(path: str) -> str:
+        while parent.setdefault(path, path) != path:
+            parent[path] = parent[parent[path]]
+            path = parent[path]
+        return path
+
+    for a, b in pairs:
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for pair in pairs:
+        groups.setdefault(root(pair[0]), []).append(pair)
+    out: list[tuple[str, str]] = []
+    pieces: list[list[list[tuple[str, str]]]] = [[] for _ in range(chunk)]  # by size
+    for group in groups.values():
+        whole = len(group) - len(group) % chunk
+        out += group[:whole]
+        if whole < len(group):
+            pieces[len(group) - whole].append(group[whole:])
+    free = chunk
+    while True:
+        fits = next((n for n in range(min(free, chunk - 1), 0, -1) if pieces[n]), 0)
+        if fits:
+            out += pieces[fits].pop()
+            free -= fits
+        else:
+            largest = next((n for n in range(chunk - 1, 0, -1) if pieces[n]), 0)
+            if not largest:
+                break
+            piece = pieces[largest].pop()
+            out += piece[:free]
+            pieces[largest - free].append(piece[free:])
+            free = 0
+        if free == 0:
+            free = chunk
+    return out
+
+
+def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
+    """`np.percentile(v, (25, 50, 75))` of a 1-D float32 sample, to the last bit, for a tenth
+    of its cost (numpy's general quantile machinery dominated the aligned comparison).
+
+    The same steps as numpy's default ("linear") method: virtual index (n - 1) q, the two
+    order statistics around it, and numpy's `_lerp` (difference in the sample's float32, the
+    interpolation in float64, from the upper neighbour when the weight is >= 0.5).
+    """
+    n = len(v)
+    places = [(n - 1) * q for q in (0.25, 0.5, 0.75)]
+    below = [math.floor(p) for p in places]
+    above = [min(b + 1, n - 1) for b in below]
+    ordered = np.partition(v, sorted(set(below + above)))
+    out = []
+    for place, lo, hi in zip(places, below, above, strict=True):
+        a, b = ordered[lo], ordered[hi]
+        t = place - lo
+        step = float(b - a)  # float32 difference, as numpy's _lerp takes it
+        out.append(np.float64(float(b) - step * (1 - t) if t >= 0.5 else float(a) + step * t))
+    return out[0], out[1], out[2]
 
 
 def _check_chunk(verifier: Verifier, pairs: list[tuple[str, str]]) -> list[Geometry | None]:
