@@ -10,10 +10,14 @@ Storage, one folder:
 - `index.sqlite`: settings, the centroids, and one row per image (path, size, mtime, bytes
   hash, cluster, every feature). Every change is one SQLite transaction, so a `kill -9` at
   any moment leaves the index as it was before the batch or after it, never between.
+- column files (`neardup.index.columns`): each image's vector, hashes and cluster, appended
+  and fsynced before the transaction that commits their count.
 - `lock`: an advisory file lock held by whoever writes (build, add, remove, rebalance), so two
   writers are serialised (the second waits, then sees the first one's images).
-The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while there is one cluster)
-is rebuilt on open from the saved centroids and each row's stored cluster (no coarse search).
+Opening reads no image row (`neardup.index.lazy`): a few query images are searched in the
+memory-mapped vectors of their nearest clusters, and stored images are decoded only where
+they are candidates. The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while
+there is one cluster) is built from the column files when many images are searched.
 Candidates come from `neardup.index.neighbours`; reports are `neardup.index.report` records.
 An index written by another format or feature version, or with another model, is refused
 with a message, never misread.
@@ -42,13 +46,25 @@ import numpy.typing as npt
 
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.engines.base import Engine
-from neardup.index.base import ClusteredIndex
+from neardup.index.base import ClusteredIndex, Searchable
+from neardup.index.columns import Columns, removed_slots
 from neardup.index.growth import fit_centroids, rebalance_reason
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.index.lazy import (
+    Positions,
+    ProbedVectors,
+    StoredIdentity,
+    StoredImages,
+    StoredPaths,
+    hash_codes,
+    load_codes,
+)
 from neardup.index.matching import classify, match
 from neardup.index.neighbours import (
     EXACT_BELOW,
+    FEW_QUERIES,
     CandidateSearch,
+    Identity,
     embedding_matrix,
     vector_index,
 )
@@ -65,26 +81,32 @@ from neardup.index.storage import (
     write_lock,
 )
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
-from neardup.records import Features, FileRef, ScanResult
+from neardup.records import Features, ScanResult
 from neardup.sources import collect
-from neardup.store import decode_features, encode_features
+from neardup.store import encode_features
 
 
 class ImageIndex:
     """An on-disk image index with an in-memory IVF over its embeddings."""
 
-    def __init__(self, folder: Path, db: sqlite3.Connection, settings: Settings) -> None:
+    def __init__(
+        self, folder: Path, db: sqlite3.Connection, settings: Settings, columns: Columns
+    ) -> None:
         self.folder = folder
         self.db = db
         self.settings = settings
-        self.images: list[Features] = []
-        """Every stored image's features; `ids[i]` is the row id of `images[i]`."""
-        self.ids: list[int] = []
-        self.positions: dict[int, int] = {}
+        self.columns = columns
+        self.ids = np.zeros(0, dtype=np.int64)
+        """Row ids (slots) of the stored images, ascending; `ids[i]` is that of `images[i]`."""
+        self.images = StoredImages(db, self.ids)
+        """Every stored image's features, decoded where read."""
+        self.positions = Positions(self.ids)
         """Row id -> position in `images`."""
-        self.by_path: dict[str, int] = {}
+        self.by_path = StoredPaths(db)
         """Path -> row id."""
-        self.ivf: ClusteredIndex | None = None
+        self._ivf: ClusteredIndex | None = None
+        self._coarse: ClusteredIndex | None = None
+        """The centroids alone, to assign new vectors to clusters."""
         self.trained_on = 0
         self.generation = 0
         self.centroids: npt.NDArray[np.float32] | None = None
@@ -92,7 +114,7 @@ class ImageIndex:
         """Mean similarity of held-out vectors to their nearest centroid, at training time."""
         self.fit_added = (0.0, 0)
         """(sum, count) of that similarity for the images added since training (drift)."""
-        self.search = CandidateSearch(settings.methods)
+        self.search = CandidateSearch(settings.methods, identity=StoredIdentity(db))
         """Exact-copy and hash candidates (the vector index is `ivf`)."""
         self.copies: dict[str, Features] = {}
         """Features of the exact copies this handle added (their own size, format, file)."""
@@ -101,7 +123,7 @@ class ImageIndex:
         once, reported in every duplicate group their image is in."""
 
     @property
-    def identity(self) -> dict[tuple[str, str], int]:
+    def identity(self) -> Identity:
         """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
         return self.search.identity
 
@@ -117,7 +139,8 @@ class ImageIndex:
         db = connect(db_path)
         meta = read_meta(db)
         check_compatible(path, meta)
-        index = cls(path, db, Settings.from_meta(meta))
+        settings = Settings.from_meta(meta)
+        index = cls(path, db, settings, Columns.open(path, meta, settings.methods))
         index._read_state(meta)
         index._load()
         return index
@@ -131,14 +154,14 @@ class ImageIndex:
             raise IndexError_(f"an index already exists at {path}")
         db = connect(path / "index.sqlite")
         create_schema(db, settings.to_meta())
-        return cls(path, db, settings)
+        return cls(path, db, settings, Columns(path, settings.methods))
 
     @classmethod
     def in_memory(cls, settings: Settings) -> ImageIndex:
         """An index that lives in memory only: what `scan` puts the scanned images in."""
         db = sqlite3.connect(":memory:", isolation_level=None)
         create_schema(db, settings.to_meta())
-        return cls(Path(":memory:"), db, settings)
+        return cls(Path(":memory:"), db, settings, Columns(None, settings.methods))
 
     load = open
 
@@ -156,8 +179,12 @@ class ImageIndex:
             try:
                 self.db.backup(copy)
                 copy.execute("PRAGMA journal_mode=WAL")
+                meta = read_meta(copy)
             finally:
                 copy.close()
+            # The columns as far as the copied rows count them (their files only grow; a
+            # rebalance's new clusters file is named by the meta that was copied).
+            self.columns.copy_to(staging, int(meta["slots"]), meta.get("clusters_file"))
             if target.exists():
                 target.rmdir()  # empty (checked above)
             os.replace(staging, target)
@@ -176,31 +203,53 @@ class ImageIndex:
         self.close()
 
     def _load(self) -> None:
-        centroids = self.saved_centroids()
-        rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, cluster, meta, data FROM images ORDER BY id"
-        ).fetchall()
-        clusters = np.array([row[4] for row in rows], dtype=np.int64)
-        for row_id, path, size, mtime, _, meta, data in rows:
-            features = decode_features(FileRef(path, size, mtime), json.loads(meta), data)
-            self._remember(row_id, features)
-        self.search = CandidateSearch(self.settings.methods, large=len(self.ids) >= EXACT_BELOW)
-        self.search.add(self.images, self.ids)
+        """Read the counts, centroids and hashes; no image row is decoded."""
+        self.columns = Columns.open(self.folder, read_meta(self.db), self.settings.methods)
+        self.centroids = self.saved_centroids()
+        self._ivf = self._coarse = None
+        ids = np.flatnonzero(removed_slots(self.db, self.columns.count)).astype(np.int64)
+        self._set_ids(ids)
+        self.search = CandidateSearch(
+            self.settings.methods, large=len(ids) >= EXACT_BELOW, identity=StoredIdentity(self.db)
+        )
+        load_codes(self.search, self.columns, ids)
         self.aliases = dict(self.db.execute("SELECT path, image_id FROM aliases").fetchall())
-        if centroids is not None:
-            self.centroids = centroids
-            self.ivf = vector_index(centroids, self.settings.nprobe)
-            if self.images:
-                # Each image goes back to the cluster stored with it: no coarse search (unless
-                # a stored cluster is out of range: `check` reports that, open still works).
-                stored = clusters.size == 0 or 0 <= clusters.min() <= clusters.max() < len(
-                    centroids
-                )
-                self.ivf.add(
-                    self._vectors(self.images),
-                    np.array(self.ids, dtype=np.int64),
-                    clusters=clusters if stored else None,
-                )
+
+    def _set_ids(self, ids: npt.NDArray[np.int64]) -> None:
+        """The stored images are now these rows (decoded ones stay decoded)."""
+        decoded = self.images
+        self.ids = ids
+        self.images = StoredImages(self.db, ids)
+        self.images.keep(decoded)
+        self.positions = Positions(ids)
+
+    @property
+    def ivf(self) -> ClusteredIndex | None:
+        """The vector index over every stored image, built from the column files on first
+        use: each image in its stored cluster (no coarse search)."""
+        if self._ivf is None and self.centroids is not None:
+            ivf = vector_index(self.centroids, self.settings.nprobe)
+            if len(self.ids):
+                clusters = self.columns.clusters()[self.ids]
+                stored = 0 <= clusters.min() <= clusters.max() < len(self.centroids)
+                vectors = np.ascontiguousarray(self.columns.vectors()[self.ids])
+                ivf.add(vectors, self.ids, clusters=clusters if stored else None)
+            self._ivf = ivf
+        return self._ivf
+
+    def coarse(self) -> ClusteredIndex:
+        """The centroids' cluster assignment (no stored vectors needed)."""
+        assert self.centroids is not None
+        if self._coarse is None:
+            self._coarse = vector_index(self.centroids, self.settings.nprobe)
+        return self._coarse
+
+    def cluster_sizes(self) -> npt.NDArray[np.int64]:
+        """Stored images per cluster (none without centroids)."""
+        if self.centroids is None:
+            return np.zeros(0, dtype=np.int64)
+        clusters = self.columns.clusters()[self.ids]
+        return np.bincount(clusters, minlength=len(self.centroids)).astype(np.int64)
 
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
         row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
@@ -209,15 +258,23 @@ class ImageIndex:
         shape = json.loads(read_meta(self.db)["centroids_shape"])
         return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
 
-    def _remember(self, row_id: int, features: Features) -> None:
-        self.positions[row_id] = len(self.images)
-        self.by_path[features.path] = row_id
-        self.images.append(features)
-        self.ids.append(row_id)
-
     def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, indexed row id) for every candidate the index proposes."""
-        yield from self.search.near(images, self.positions, self.ivf, self.settings.model)
+        """(position in `images`, indexed row id) for every candidate the index proposes. A
+        few images are searched in the mapped vectors of their clusters, without the IVF."""
+        vectors: Searchable | None = self._ivf
+        if vectors is None and self.centroids is not None and len(images) <= FEW_QUERIES:
+            alive = np.zeros(self.columns.count, dtype=bool)
+            alive[self.ids] = True
+            vectors = ProbedVectors(
+                self.centroids,
+                self.settings.nprobe,
+                self.columns.vectors(),
+                self.columns.clusters(),
+                alive,
+            )
+        elif vectors is None:
+            vectors = self.ivf
+        yield from self.search.near(images, self.positions, vectors, self.settings.model)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)
@@ -286,9 +343,7 @@ class ImageIndex:
         meta = read_meta(self.db)
         if int(meta.get("generation", "0")) == self.generation:
             return
-        self.images, self.ids = [], []
-        self.positions, self.by_path = {}, {}
-        self.ivf = None
+        self.images = StoredImages(self.db, self.ids)  # rows may have changed: decode anew
         self._read_state(meta)
         self._load()
 
@@ -385,49 +440,68 @@ class ImageIndex:
         clusters = np.zeros(len(fresh), dtype=np.int64)
         fit_sum, fit_n = self.fit_added
         if vectors is not None:  # a hash-only index keeps no vectors and no clusters
-            trained_now = self.ivf is None
+            trained_now = self.centroids is None
             if trained_now:
-                everything = [self._vectors(self.images), vectors] if self.images else [vectors]
-                self._train(np.concatenate(everything))
-            assert self.ivf is not None and self.centroids is not None
-            clusters = self.ivf.assign(vectors)[:, 0]
+                stored = self.columns.vectors()[self.ids]
+                self._train(np.concatenate([stored, vectors]) if len(stored) else vectors)
+            assert self.centroids is not None
+            clusters = self.coarse().assign(vectors)[:, 0]
             if not trained_now:  # images the centroids were not trained on: watch their fit
                 fit = np.einsum("nd,nd->n", vectors, self.centroids[clusters])
                 fit_sum, fit_n = fit_sum + float(fit.sum()), fit_n + len(fit)
+        # Slots past the committed ones: the column files first (durable, not yet counted),
+        # then the rows and the new count in one transaction.
+        ids = list(range(self.columns.count, self.columns.count + len(fresh)))
+        self.columns.append(vectors, hash_codes(fresh, self.settings.methods), clusters)
         rows = []
-        for f, cluster in zip(fresh, clusters.tolist(), strict=True):
+        for row_id, f, cluster in zip(ids, fresh, clusters.tolist(), strict=True):
             meta, data = encode_features(f)
-            rows.append((f.path, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
+            rows.append(
+                (
+                    row_id,
+                    f.path,
+                    f.size,
+                    f.mtime_ns,
+                    f.bytes_hash,
+                    int(cluster),
+                    meta,
+                    data,
+                    f.pixel_hash,
+                    f.jpeg_hash,
+                )
+            )
         with transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
+            self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
             self.db.executemany(
-                "INSERT INTO images (path, size, mtime_ns, bytes_hash, cluster, meta, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, path, size, mtime_ns, bytes_hash, cluster, meta, data, "
+                "pixel_hash, jpeg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            ids = [
-                self.db.execute("SELECT id FROM images WHERE path=?", (f.path,)).fetchone()[0]
-                for f in fresh
-            ]
             self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
             self._write_fit_added(fit_sum, fit_n)
+            self.columns.record(self.db)
             failpoint("index-write")
+        self.columns.committed()
         self.fit_added = (fit_sum, fit_n)
         if replaced:
             self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
-        for row_id, f in zip(ids, fresh, strict=True):
-            self._remember(row_id, f)
-        if not self.search.large and len(self.images) >= EXACT_BELOW:
+        self._set_ids(np.concatenate([self.ids, np.array(ids, dtype=np.int64)]))
+        if self.folder == Path(":memory:"):  # nowhere to decode them from more cheaply
+            self.images.keep(dict(zip(ids, fresh, strict=True)))
+        if not self.search.large and len(self.ids) >= EXACT_BELOW:
             # Past the crossover: the hashes move to the multi-index hash (rebuilt once).
-            self.search = CandidateSearch(self.settings.methods, large=True)
-            self.search.add(self.images, self.ids)
+            self.search = CandidateSearch(
+                self.settings.methods, large=True, identity=StoredIdentity(self.db)
+            )
+            load_codes(self.search, self.columns, self.ids)
         else:
             self.search.add(fresh, ids)
-        if self.ivf is not None and vectors is not None:
-            self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
+        if self._ivf is not None and vectors is not None:
+            self._ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 
     def _insert_aliases(
         self, copies: dict[str, tuple[str, int, int]], new_ids: dict[str, int]
@@ -444,7 +518,6 @@ class ImageIndex:
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
-        self.ivf = vector_index(centroids, self.settings.nprobe)
         with transaction(self.db):
             self._write_centroids(centroids, len(vectors), fit)
         self._trained(centroids, len(vectors), fit)
@@ -479,6 +552,7 @@ class ImageIndex:
         """After the commit: the in-memory copy of what _write_centroids stored."""
         self.centroids, self.trained_on, self.fit_expected = centroids, trained_on, fit
         self.fit_added = (0.0, 0)
+        self._ivf, self._coarse = None, None  # built again from the columns when needed
 
     def _write_fit_added(self, total: float, count: int) -> None:
         """Inside a transaction: the fit of the images added since training (sum, count)."""
@@ -489,12 +563,12 @@ class ImageIndex:
 
     def _maybe_rebalance(self) -> str | None:
         """Retrain if the index grew, a cluster swelled or the data drifted; says which."""
-        if self.ivf is None:
+        if self.centroids is None:
             return None
         reason = rebalance_reason(
             images=len(self.images),
             trained_on=self.trained_on,
-            sizes=self.ivf.cluster_sizes(),
+            sizes=self.cluster_sizes(),
             fit_expected=self.fit_expected,
             fit_added_sum=self.fit_added[0],
             fit_added_n=self.fit_added[1],
@@ -510,22 +584,25 @@ class ImageIndex:
             self._rebalance()
 
     def _rebalance(self) -> None:
-        if not self.images:
+        if not len(self.ids) or not self.settings.model:
             return
-        vectors = self._vectors(self.images)
+        vectors = np.ascontiguousarray(self.columns.vectors()[self.ids])
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
-        ivf = vector_index(centroids, self.settings.nprobe)
-        clusters = ivf.assign(vectors)[:, 0].tolist()
+        assigned = vector_index(centroids, self.settings.nprobe).assign(vectors)[:, 0]
+        del vectors
+        every = np.zeros(self.columns.count, dtype=np.int64)  # removed slots: cluster 0
+        every[self.ids] = assigned
+        name = self.columns.rewrite_clusters(every)
         with transaction(self.db):
             self._bump()
             self.db.executemany(
                 "UPDATE images SET cluster=? WHERE id=?",
-                [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
+                zip(assigned.tolist(), self.ids.tolist(), strict=True),
             )
-            self._write_centroids(centroids, len(vectors), fit)
-        self._trained(centroids, len(vectors), fit)
-        ivf.add(vectors, np.array(self.ids, dtype=np.int64), clusters=np.array(clusters))
-        self.ivf = ivf
+            self._write_centroids(centroids, len(self.ids), fit)
+            self.columns.record(self.db, name)
+        self.columns.committed(name)
+        self._trained(centroids, len(self.ids), fit)
 
     # ---- removing ---------------------------------------------------------------------------
 
@@ -559,15 +636,13 @@ class ImageIndex:
                     self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
                 gone = [i for i in ids if i not in promoted]
                 self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
+                self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
                 self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
             for path in doomed_aliases:
                 self.aliases.pop(path, None)
-            for row_id, path in promoted.items():
+            for path in promoted.values():
                 self.aliases.pop(path, None)
-                features = self.images[self.positions[row_id]]
-                del self.by_path[features.path]
-                features.path = path
-                self.by_path[path] = row_id
+            self.images.forget(list(promoted))  # decoded again under the surviving path
             self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
             self._forget(gone)
             return doomed + doomed_aliases
@@ -575,15 +650,12 @@ class ImageIndex:
     def _forget(self, ids: list[int]) -> None:
         if not ids:
             return
-        gone = set(ids)
-        if self.ivf is not None:
-            self.ivf.remove(np.array(ids, dtype=np.int64))
-        keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
-        self.images, self.ids = [], []
-        self.positions, self.by_path = {}, {}
-        for row_id, f in keep:
-            self._remember(row_id, f)
-        self.search.reset_identity(self.images, self.ids)
+        gone = np.array(ids, dtype=np.int64)
+        if self._ivf is not None:
+            self._ivf.remove(gone)
+        self.images.forget(ids)
+        self._set_ids(self.ids[~np.isin(self.ids, gone)])
+        self.search.identity = StoredIdentity(self.db)
 
     # ---- reading ------------------------------------------------------------------------------
 

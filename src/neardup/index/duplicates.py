@@ -35,7 +35,7 @@ def all_duplicates(
         if threshold is None and preset is None
         else threshold_for(preset, threshold)
     )
-    images = index.images
+    images = list(index.images)  # every image is a query here: decode them all, in order
     candidates: set[tuple[int, int]] = set()
     for a, row_id in index.indexed_neighbours(images):
         b = index.positions[row_id]

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import numpy as np
-
 from neardup.index.storage import read_meta
 from neardup.index.view import IndexView
 from neardup.records import FileRef
@@ -17,7 +15,7 @@ from neardup.store import decode_features
 def info(index: IndexView) -> dict[str, Any]:
     """Counts, cluster sizes and their spread, and the settings the index was built with."""
     meta = read_meta(index.db)
-    sizes = index.ivf.cluster_sizes() if index.ivf is not None else np.zeros(0, dtype=np.int64)
+    sizes = index.cluster_sizes()
     histogram: dict[str, int] = {}
     for low, high in ((0, 0), (1, 63), (64, 255), (256, 511), (512, 1023), (1024, 1 << 62)):
         label = f"{low}" if low == high else (f"{low}+" if high > 1 << 40 else f"{low}-{high}")

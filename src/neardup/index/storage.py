@@ -23,7 +23,8 @@ from neardup.features.extract import FEATURES_VERSION
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.version import __version__
 
-FORMAT = "neardup.index/1"
+FORMAT = "neardup.index/2"
+"""2: row ids are slots of the column files beside the database (`neardup.index.columns`)."""
 
 
 @dataclass(slots=True)
@@ -90,9 +91,14 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
         db.execute(
             """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
         size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
-        meta TEXT NOT NULL, data BLOB NOT NULL)"""
+        meta TEXT NOT NULL, data BLOB NOT NULL, pixel_hash TEXT, jpeg_hash TEXT)"""
         )
+        # Exact-copy lookups are answered by these indexes: opening reads no row.
         db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
+        db.execute("CREATE INDEX images_pixels ON images (pixel_hash)")
+        db.execute("CREATE INDEX images_jpeg ON images (jpeg_hash)")
+        # Slots (row ids) whose image was removed or replaced (neardup.index.columns).
+        db.execute("CREATE TABLE removed (id INTEGER PRIMARY KEY)")
         db.execute(
             """CREATE TABLE aliases (path TEXT PRIMARY KEY, image_id INTEGER NOT NULL,
         size INTEGER, mtime_ns INTEGER)"""
@@ -103,6 +109,7 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
             "neardup": __version__,
             "trained_on": "0",
             "generation": "0",
+            "slots": "0",
             **settings_meta,
         }
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
