@@ -454,30 +454,18 @@ class ImageIndex:
         ids = list(range(self.columns.count, self.columns.count + len(fresh)))
         self.columns.append(vectors, hash_codes(fresh, self.settings.methods), clusters)
         rows = []
-        for row_id, f, cluster in zip(ids, fresh, clusters.tolist(), strict=True):
+        for row_id, f in zip(ids, fresh, strict=True):
             meta, data = encode_features(f)
-            rows.append(
-                (
-                    row_id,
-                    f.path,
-                    f.size,
-                    f.mtime_ns,
-                    f.bytes_hash,
-                    int(cluster),
-                    meta,
-                    data,
-                    f.pixel_hash,
-                    f.jpeg_hash,
-                )
-            )
+            identity = (f.bytes_hash, f.pixel_hash, f.jpeg_hash)
+            rows.append((row_id, f.path, f.size, f.mtime_ns, meta, data, *identity))
         with transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
             self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
             self.db.executemany(
-                "INSERT INTO images (id, path, size, mtime_ns, bytes_hash, cluster, meta, data, "
-                "pixel_hash, jpeg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, path, size, mtime_ns, meta, data, bytes_hash, "
+                "pixel_hash, jpeg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
             self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
@@ -594,11 +582,7 @@ class ImageIndex:
         every[self.ids] = assigned
         name = self.columns.rewrite_clusters(every)
         with transaction(self.db):
-            self._bump()
-            self.db.executemany(
-                "UPDATE images SET cluster=? WHERE id=?",
-                zip(assigned.tolist(), self.ids.tolist(), strict=True),
-            )
+            self._bump()  # the rows stay as they are: clusters live in the column file
             self._write_centroids(centroids, len(self.ids), fit)
             self.columns.record(self.db, name)
         self.columns.committed(name)

@@ -29,6 +29,10 @@ F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
 
 
+HASH_NAMES = ("phash", "dhash", "ahash", "whash")
+"""The imagehash family (64-bit hashes), as `neardup.scoring.HASH_METHODS` lists them."""
+
+
 def hash_width(method: str) -> int:
     """Bytes of the hash a method searches: 256-bit PDQ, 64-bit imagehashes."""
     return 32 if method == "pdq" else 8
@@ -190,6 +194,21 @@ class Columns:
                 out.write(data)
                 out.flush()
                 os.fsync(out.fileno())
+
+    def problems(self) -> list[str]:
+        """Column files holding fewer rows than the committed count (an index damaged by
+        hand: the write protocol never commits rows it has not made durable)."""
+        if self.folder is None:
+            return []
+        wanted = ["vectors.f32", self.clusters_name] if self.dim else []
+        wanted += [f"codes.{m}.u8" for m in self.methods if m == "pdq" or m in HASH_NAMES]
+        out = []
+        for name in wanted:
+            path = self._path(name)
+            size = path.stat().st_size if path.exists() else 0
+            if size < self.count * self._row_bytes(name):
+                out.append(f"{name} holds {size} bytes, fewer than {self.count} slots need")
+        return out
 
     def _row_bytes(self, name: str) -> int:
         if name == "vectors.f32":

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import numpy as np
+
 from neardup.index.storage import read_meta
 from neardup.index.view import IndexView
 from neardup.records import FileRef
@@ -64,9 +66,9 @@ def check(index: IndexView) -> list[str]:
     if count and centroids is None:
         problems.append("images stored but no centroids")
     nlist = len(centroids) if centroids is not None else 0
-    bad_cluster = index.db.execute(
-        "SELECT COUNT(*) FROM images WHERE cluster < 0 OR cluster >= ?", (max(nlist, 1),)
-    ).fetchone()[0]
+    problems += index.columns.problems()
+    clusters = index.columns.clusters()[index.ids] if index.columns.dim else np.zeros(0)
+    bad_cluster = int(((clusters < 0) | (clusters >= max(nlist, 1))).sum())
     if count and bad_cluster:
         problems.append(f"{bad_cluster} images assigned to clusters that do not exist")
     model = index.settings.model
@@ -87,6 +89,11 @@ def check(index: IndexView) -> list[str]:
     ).fetchone()[0]
     if orphans:
         problems.append(f"{orphans} exact copies point to images that are not stored")
+    past = index.db.execute(
+        "SELECT COUNT(*) FROM images WHERE id >= ?", (index.columns.count,)
+    ).fetchone()[0]
+    if past:
+        problems.append(f"{past} rows past the {index.columns.count} committed slots")
     if len(index.images) != count:
         problems.append(f"{count} rows but {len(index.images)} images loaded")
     return problems

@@ -90,7 +90,7 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
         db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
         db.execute(
             """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
-        size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
+        size INTEGER, mtime_ns INTEGER, bytes_hash TEXT,
         meta TEXT NOT NULL, data BLOB NOT NULL, pixel_hash TEXT, jpeg_hash TEXT)"""
         )
         # Exact-copy lookups are answered by these indexes: opening reads no row.

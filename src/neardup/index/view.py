@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.index.base import ClusteredIndex
+from neardup.index.columns import Columns
 from neardup.index.neighbours import Identity
 from neardup.index.storage import Settings
 from neardup.records import Features
@@ -42,6 +43,10 @@ class IndexView(Protocol):
 
     @property
     def ivf(self) -> ClusteredIndex | None: ...
+
+    @property
+    def columns(self) -> Columns:
+        """The per-image vectors, hashes and clusters (`neardup.index.columns`)."""
 
     trained_on: int
     fit_expected: float | None
