@@ -47,6 +47,11 @@ class StoredImages(Sequence[Features]):
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def decoded(self) -> int:
+        """How many images have been read so far (opening reads none)."""
+        return len(self._decoded)
+
     @overload
     def __getitem__(self, position: int) -> Features: ...
 
