@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,6 +198,19 @@ class Meter:
         print(self.name, self.log[self.name], flush=True)
 
 
+def watchdog(limit_gib: float) -> None:
+    """Stop the run (exit 3) if its RSS passes `limit_gib`: the machine is shared."""
+
+    def watch() -> None:
+        while True:
+            if rss_mib() > limit_gib * 1024:
+                print(f"RSS over {limit_gib} GiB: stopped", file=sys.stderr, flush=True)
+                os._exit(3)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def rss_mib() -> float:
     with open("/proc/self/status") as handle:
         for line in handle:
@@ -311,6 +325,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             t = time.perf_counter()
             index.take(images, store=True, engine=engine, match_batch=False)
             store += time.perf_counter() - t
+            if c % 5 == 4:
+                print(f"  stored {len(index.images)}, {store:.0f} s, RSS {rss_mib():.0f} MiB")
             del images
         index.close()
     log["store_write"]["generate_s (inside, not a pipeline stage)"] = round(generate, 2)
@@ -378,7 +394,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", help="build the index in this folder and keep it")
     parser.add_argument("--tmp", default=None, help="folder for the work files")
     parser.add_argument("--json", help="append the results to this JSON-lines file")
+    parser.add_argument("--max-rss-gib", type=float, default=10.0)
     args = parser.parse_args(argv)
+    watchdog(args.max_rss_gib)
     header = machine()
     log = run(args)
     out = {"machine": header | {"load_at_end": os.getloadavg()}, "n": args.n, **log}

@@ -121,8 +121,8 @@ def test_hash_scan_finds_what_the_multi_index_finds() -> None:
         row ^= np.packbits(np.isin(np.arange(256), flips).astype(np.uint8))
     scanned, hashed = HashSearch("pdq", multi=True), HashSearch("pdq", multi=True)
     for search in (scanned, hashed):
-        search.add_codes(codes[:2500], list(range(2500)))
-        search.add_codes(codes[2500:], list(range(2500, 5000)))
+        search.add_codes(codes[:2500], np.arange(2500))
+        search.add_codes(codes[2500:], np.arange(2500, 5000))
     hits_scan = set(scanned._multi_scan(near))
     hits_hash = set(hashed._multi(near))
     assert hits_scan == hits_hash and len(hits_scan) >= 20

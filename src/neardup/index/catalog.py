@@ -232,8 +232,9 @@ class ImageIndex:
             if len(self.ids):
                 clusters = self.columns.clusters()[self.ids]
                 stored = 0 <= clusters.min() <= clusters.max() < len(self.centroids)
-                vectors = np.ascontiguousarray(self.columns.vectors()[self.ids])
+                vectors = self.columns.gather(self.ids)
                 ivf.add(vectors, self.ids, clusters=clusters if stored else None)
+                del vectors
             self._ivf = ivf
         return self._ivf
 
@@ -442,7 +443,7 @@ class ImageIndex:
         if vectors is not None:  # a hash-only index keeps no vectors and no clusters
             trained_now = self.centroids is None
             if trained_now:
-                stored = self.columns.vectors()[self.ids]
+                stored = self.columns.gather(self.ids)
                 self._train(np.concatenate([stored, vectors]) if len(stored) else vectors)
             assert self.centroids is not None
             clusters = self.coarse().assign(vectors)[:, 0]
@@ -574,7 +575,7 @@ class ImageIndex:
     def _rebalance(self) -> None:
         if not len(self.ids) or not self.settings.model:
             return
-        vectors = np.ascontiguousarray(self.columns.vectors()[self.ids])
+        vectors = self.columns.gather(self.ids)
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
         assigned = vector_index(centroids, self.settings.nprobe).assign(vectors)[:, 0]
         del vectors

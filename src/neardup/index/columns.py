@@ -96,6 +96,23 @@ class Columns:
         """count x dim embeddings (a read-only memory map for an index on disk)."""
         return self._read("vectors.f32", np.float32, self.dim)  # type: ignore[return-value]
 
+    def gather(self, slots: npt.NDArray[np.int64], block: int = 65_536) -> F32:
+        """A copy of the vectors of `slots` (ascending), read block by block rather than
+        through the memory map, so a full pass leaves no 4 KiB page of it resident."""
+        out = np.empty((len(slots), self.dim), dtype=np.float32)
+        if self.folder is None or not len(slots):
+            out[:] = self.vectors()[slots]
+            return out
+        row = 4 * self.dim
+        with open(self._path("vectors.f32"), "rb") as handle:
+            for start in range(0, len(slots), block):
+                part = slots[start : start + block]
+                low, high = int(part[0]), int(part[-1]) + 1
+                data = os.pread(handle.fileno(), (high - low) * row, low * row)
+                rows = np.frombuffer(data, dtype="<f4").reshape(high - low, self.dim)
+                out[start : start + len(part)] = rows[part - low]
+        return out
+
     def clusters(self) -> I32:
         return self._read(self.clusters_name, np.int32, 1).reshape(-1)  # type: ignore[return-value]
 

@@ -237,4 +237,4 @@ def load_codes(search: CandidateSearch, columns: Columns, ids: I64) -> None:
         if not len(codes):
             continue
         mine = ids[present[ids]]
-        hashes.add_codes(np.ascontiguousarray(codes[mine]), mine.tolist())
+        hashes.add_codes(np.ascontiguousarray(codes[mine]), mine)

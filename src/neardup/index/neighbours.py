@@ -99,7 +99,9 @@ class HashSearch:
         self._codes: list[npt.NDArray[np.uint8]] = []
         """Multi-index mode: the stored codes, hashed into `_index` only when many images
         are searched (a few queries compare with every code: the same hits, no build)."""
-        self._ids: list[int] = []
+        self._ids: list[npt.NDArray[np.int64]] = []
+        """The stored ids, in the order their codes were added (one array per add)."""
+        self._count = 0
 
     def _views(self, f: Features) -> npt.NDArray[np.uint8] | None:
         if self.method == "pdq":
@@ -114,9 +116,9 @@ class HashSearch:
         if not rows:
             return
         codes = np.ascontiguousarray(np.stack([code for _, code in rows]))
-        self.add_codes(codes, [i for i, _ in rows])
+        self.add_codes(codes, np.array([i for i, _ in rows], dtype=np.int64))
 
-    def add_codes(self, codes: npt.NDArray[np.uint8], ids: Sequence[int]) -> None:
+    def add_codes(self, codes: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64]) -> None:
         """Add stored hashes (one row each) with their ids."""
         if not len(ids):
             return
@@ -126,16 +128,23 @@ class HashSearch:
             self._index.add(np.ascontiguousarray(codes))
         else:
             self._codes.append(np.ascontiguousarray(codes))
-        self._ids.extend(ids)
+        self._ids.append(np.asarray(ids, dtype=np.int64))
+        self._count += len(ids)
+
+    def _id_array(self) -> npt.NDArray[np.int64]:
+        if len(self._ids) > 1:
+            self._ids = [np.concatenate(self._ids)]
+        return self._ids[0]
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._count
 
     def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[int, int]]:
         """(position in `images`, stored id) for every view within the radius."""
         which = [n for n, f in enumerate(images) if self._views(f) is not None]
-        if not self._ids or not which:
+        if not self._count or not which:
             return
+        stored_ids = self._id_array()
         views = np.stack([self._views(images[n]) for n in which])  # type: ignore[misc]
         for view in range(views.shape[1]):
             queries = np.ascontiguousarray(views[:, view])
@@ -146,7 +155,7 @@ class HashSearch:
             else:
                 hits = self._multi(queries)
             for q, hit in hits:
-                row_id = self._ids[hit]
+                row_id = int(stored_ids[hit])
                 if row_id in alive:
                     yield which[q], row_id
 
@@ -168,15 +177,14 @@ class HashSearch:
         self._codes = [stored]
         words = stored.view(np.uint32)
         for q, query in enumerate(queries):
-            mine = np.ascontiguousarray(query).view(np.uint32)
-            shared = (words == mine).any(axis=1)
-            distance = np.bitwise_count(stored.view(np.uint64) ^ query.view(np.uint64)).sum(1)
-            for hit in np.flatnonzero(shared & (distance <= self.radius)).tolist():
+            shared = np.flatnonzero((words == query.view(np.uint32)).any(axis=1))
+            close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
+            for hit in shared[np.bitwise_count(close).sum(axis=1) <= self.radius].tolist():
                 yield q, hit
 
     def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
         rows_left = np.arange(len(queries))
-        total = len(self._ids)
+        total = self._count
         k = min(K_NEIGHBOURS + 1, total)
         while rows_left.size:
             distances, found = self._flat.search(queries[rows_left], k)
@@ -259,6 +267,8 @@ def pairs_within(
 ) -> set[tuple[int, int]]:
     """Candidate pairs (i < j) among `images` alone, by the same search (exact search, as
     for a collection below `EXACT_BELOW`): a batch matched against itself."""
+    if len(images) < 2:  # nothing to pair (and a search costs its threads' start-up)
+        return set()
     search = CandidateSearch(methods)
     ids = list(range(len(images)))
     search.add(images, ids)
