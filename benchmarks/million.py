@@ -311,8 +311,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     lookalikes: list[tuple[str, str]] = []
     generate = store = 0.0
     cpu_gen = 0.0
+    reuse = args.reuse and (folder / "index.sqlite").exists()
     with Meter("store_write", log), write_lock(folder):
-        index = ImageIndex.create(folder, settings)
+        index = ImageIndex.open(folder) if reuse else ImageIndex.create(folder, settings)
         for c in range(math.ceil(args.n / args.chunk)):
             t, cpu = time.perf_counter(), time.process_time()
             images, planted, alike = data.make(c)
@@ -323,7 +324,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             groups += planted
             lookalikes += alike
             t = time.perf_counter()
-            index.take(images, store=True, engine=engine, match_batch=False)
+            if not reuse:
+                index.take(images, store=True, engine=engine, match_batch=False)
             store += time.perf_counter() - t
             if c % 5 == 4:
                 print(f"  stored {len(index.images)}, {store:.0f} s, RSS {rss_mib():.0f} MiB")
@@ -332,6 +334,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log["store_write"]["generate_s (inside, not a pipeline stage)"] = round(generate, 2)
     log["store_write"]["generate_cpu_s"] = round(cpu_gen, 2)
     log["store_write"]["take_s"] = round(store, 2)
+    log["store_write"]["reused"] = reuse  # True: written by an earlier run, only regenerated
     with Meter("open", log):
         index = ImageIndex.open(folder)
     query_image = fresh_copy(sample[groups[0][0]])
@@ -395,6 +398,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", default=None, help="folder for the work files")
     parser.add_argument("--json", help="append the results to this JSON-lines file")
     parser.add_argument("--max-rss-gib", type=float, default=10.0)
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --keep: use the index already there"
+    )
     args = parser.parse_args(argv)
     watchdog(args.max_rss_gib)
     header = machine()

@@ -31,11 +31,8 @@ callable by hand). No image is lost: rows are only relabelled.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -56,6 +53,7 @@ from neardup.index.lazy import (
     StoredIdentity,
     StoredImages,
     StoredPaths,
+    fill,
     hash_codes,
     load_codes,
 )
@@ -76,8 +74,12 @@ from neardup.index.storage import (
     connect,
     create_schema,
     failpoint,
+    read_centroids,
     read_meta,
+    snapshot,
     transaction,
+    write_centroids,
+    write_fit_added,
     write_lock,
 )
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
@@ -169,29 +171,7 @@ class ImageIndex:
         """Write a consistent copy of this index to a new folder (a snapshot before a risky
         step, or to move it): SQLite's online backup into a temp folder, then one rename.
         The index itself needs no saving: every change is committed as it is made."""
-        target = Path(folder)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise IndexError_(f"{target} exists and is not an empty folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        try:
-            copy = sqlite3.connect(str(staging / "index.sqlite"))
-            try:
-                self.db.backup(copy)
-                copy.execute("PRAGMA journal_mode=WAL")
-                meta = read_meta(copy)
-            finally:
-                copy.close()
-            # The columns as far as the copied rows count them (their files only grow; a
-            # rebalance's new clusters file is named by the meta that was copied).
-            self.columns.copy_to(staging, int(meta["slots"]), meta.get("clusters_file"))
-            if target.exists():
-                target.rmdir()  # empty (checked above)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
+        return snapshot(self.db, self.columns, Path(folder))
 
     def close(self) -> None:
         self.db.close()
@@ -228,14 +208,8 @@ class ImageIndex:
         """The vector index over every stored image, built from the column files on first
         use: each image in its stored cluster (no coarse search)."""
         if self._ivf is None and self.centroids is not None:
-            ivf = vector_index(self.centroids, self.settings.nprobe)
-            if len(self.ids):
-                clusters = self.columns.clusters()[self.ids]
-                stored = 0 <= clusters.min() <= clusters.max() < len(self.centroids)
-                vectors = self.columns.gather(self.ids)
-                ivf.add(vectors, self.ids, clusters=clusters if stored else None)
-                del vectors
-            self._ivf = ivf
+            self._ivf = vector_index(self.centroids, self.settings.nprobe)
+            fill(self._ivf, self.columns, self.ids)
         return self._ivf
 
     def coarse(self) -> ClusteredIndex:
@@ -253,26 +227,14 @@ class ImageIndex:
         return np.bincount(clusters, minlength=len(self.centroids)).astype(np.int64)
 
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
-        row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
-        if row is None:
-            return None
-        shape = json.loads(read_meta(self.db)["centroids_shape"])
-        return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
+        return read_centroids(self.db)
 
     def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
         """(position in `images`, indexed row id) for every candidate the index proposes. A
         few images are searched in the mapped vectors of their clusters, without the IVF."""
         vectors: Searchable | None = self._ivf
         if vectors is None and self.centroids is not None and len(images) <= FEW_QUERIES:
-            alive = np.zeros(self.columns.count, dtype=bool)
-            alive[self.ids] = True
-            vectors = ProbedVectors(
-                self.centroids,
-                self.settings.nprobe,
-                self.columns.vectors(),
-                self.columns.clusters(),
-                alive,
-            )
+            vectors = ProbedVectors.of(self.centroids, self.settings.nprobe, self.columns, self.ids)
         elif vectors is None:
             vectors = self.ivf
         yield from self.search.near(images, self.positions, vectors, self.settings.model)
@@ -470,7 +432,7 @@ class ImageIndex:
                 rows,
             )
             self._insert_aliases(copies, {f.path: i for f, i in zip(fresh, ids, strict=True)})
-            self._write_fit_added(fit_sum, fit_n)
+            write_fit_added(self.db, fit_sum, fit_n)
             self.columns.record(self.db)
             failpoint("index-write")
         self.columns.committed()
@@ -508,7 +470,7 @@ class ImageIndex:
         """Train centroids on `vectors` and save them."""
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
         with transaction(self.db):
-            self._write_centroids(centroids, len(vectors), fit)
+            write_centroids(self.db, centroids, len(vectors), fit)
         self._trained(centroids, len(vectors), fit)
 
     def _cluster_size(self, n: int) -> int:
@@ -518,37 +480,11 @@ class ImageIndex:
             return max(1, n)
         return self.settings.cluster_size
 
-    def _write_centroids(
-        self, centroids: npt.NDArray[np.float32], trained_on: int, fit_expected: float
-    ) -> None:
-        """Inside a transaction: the centroids, how many vectors they were trained on and the
-        fit expected of new ones; the drift count starts again."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
-            (centroids.astype("<f4").tobytes(),),
-        )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [
-                ("centroids_shape", json.dumps(list(centroids.shape))),
-                ("trained_on", str(trained_on)),
-                ("fit_expected", repr(fit_expected)),
-            ],
-        )
-        self._write_fit_added(0.0, 0)
-
     def _trained(self, centroids: npt.NDArray[np.float32], trained_on: int, fit: float) -> None:
-        """After the commit: the in-memory copy of what _write_centroids stored."""
+        """After the commit: the in-memory copy of what write_centroids stored."""
         self.centroids, self.trained_on, self.fit_expected = centroids, trained_on, fit
         self.fit_added = (0.0, 0)
         self._ivf, self._coarse = None, None  # built again from the columns when needed
-
-    def _write_fit_added(self, total: float, count: int) -> None:
-        """Inside a transaction: the fit of the images added since training (sum, count)."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [("fit_added_sum", repr(total)), ("fit_added_n", str(count))],
-        )
 
     def _maybe_rebalance(self) -> str | None:
         """Retrain if the index grew, a cluster swelled or the data drifted; says which."""
@@ -584,7 +520,7 @@ class ImageIndex:
         name = self.columns.rewrite_clusters(every)
         with transaction(self.db):
             self._bump()  # the rows stay as they are: clusters live in the column file
-            self._write_centroids(centroids, len(self.ids), fit)
+            write_centroids(self.db, centroids, len(self.ids), fit)
             self.columns.record(self.db, name)
         self.columns.committed(name)
         self._trained(centroids, len(self.ids), fit)

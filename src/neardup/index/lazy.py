@@ -18,7 +18,7 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
-from neardup.index.base import Neighbours
+from neardup.index.base import ClusteredIndex, Neighbours
 from neardup.index.columns import Columns, hash_width
 from neardup.index.neighbours import CandidateSearch
 from neardup.records import Features, FileRef
@@ -186,6 +186,15 @@ class ProbedVectors:
         self.clusters = np.where(alive, clusters, -1)
         self._len = int(alive.sum())
 
+    @classmethod
+    def of(
+        cls, centroids: npt.NDArray[np.float32], nprobe: int, columns: Columns, ids: I64
+    ) -> ProbedVectors:
+        """The stored images `ids` of an index's columns."""
+        alive = np.zeros(columns.count, dtype=bool)
+        alive[ids] = True
+        return cls(centroids, nprobe, columns.vectors(), columns.clusters(), alive)
+
     def __len__(self) -> int:
         return self._len
 
@@ -238,3 +247,14 @@ def load_codes(search: CandidateSearch, columns: Columns, ids: I64) -> None:
             continue
         mine = ids[present[ids]]
         hashes.add_codes(np.ascontiguousarray(codes[mine]), mine)
+
+
+def fill(index: ClusteredIndex, columns: Columns, ids: I64, block: int = 65_536) -> None:
+    """Add the stored vectors of slots `ids` to a vector index, each in its stored cluster
+    (no coarse search), a block at a time (so only one block is in memory twice)."""
+    clusters = columns.clusters()[ids]
+    stored = not len(clusters) or 0 <= clusters.min() <= clusters.max() < index.nlist
+    for start in range(0, len(ids), block):
+        part = ids[start : start + block]
+        where = clusters[start : start + block] if stored else None
+        index.add(columns.gather(part), part, clusters=where)

@@ -36,6 +36,8 @@ PDQ_RADIUS = 96
 PDQ_MULTI_RADIUS = 40
 """Bits, for the multi-index hash of large collections (similarity ~0.69)."""
 HASH64_RADIUS = 20
+QUERY_BLOCK = 65_536
+"""Query vectors stacked at a time (all of a million would be another 2 GiB)."""
 FEW_QUERIES = 64
 """Up to this many query hashes are compared with every stored code rather than hashed into
 the multi-index (building it for 10^6 codes costs more than a few scans)."""
@@ -65,10 +67,12 @@ def vector_neighbours(
     and of its mirrored view."""
     if index is None or not len(index) or not images or not model:
         return
-    for q, row_id, _ in neighbour_pairs(
-        index, embedding_matrix(images, model), k=K_NEIGHBOURS + 1, min_similarity=FLOOR
-    ):
-        yield q, row_id
+    for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once
+        queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
+        for q, row_id, _ in neighbour_pairs(
+            index, queries, k=K_NEIGHBOURS + 1, min_similarity=FLOOR
+        ):
+            yield start + q, row_id
     flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
     if flips:
         mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
