@@ -233,13 +233,15 @@ from neardup.store import decode_features
 imported = time.perf_counter()
 meta, blob = json.loads(open(sys.argv[2]).read()), open(sys.argv[3], "rb").read()
 image = decode_features(FileRef(meta.pop("path"), 1, 1), meta, blob)
-begin = time.perf_counter()
+begin, cpu = time.perf_counter(), time.process_time()
 index = ImageIndex.open(sys.argv[1])
 opened = time.perf_counter()
 report = index.take([image], store=False, engine=LocalEngine(1))
 done = time.perf_counter()
 print(json.dumps({"import_s": imported - start, "open_s": opened - begin,
                   "query_s": done - opened, "open_and_query_s": done - begin,
+                  "open_and_query_cpu_s": time.process_time() - cpu,
+                  "decoded": index.images.decoded,
                   "matches": [m.path for m in report.entries[0].duplicates]}))
 """
 

@@ -206,7 +206,10 @@ class ProbedVectors:
                 members = np.flatnonzero(self.clusters >= 0)
             else:
                 near = np.argsort(-(self.centroids @ query), kind="stable")[: self.nprobe]
-                members = np.flatnonzero(np.isin(self.clusters, near))
+                probed = self.clusters == near[0]
+                for cluster in near[1:]:  # a few passes: cheaper than isin's sort
+                    probed |= self.clusters == cluster
+                members = np.flatnonzero(probed)
             if not members.size:
                 continue
             scores = self.vectors[members] @ query
@@ -246,7 +249,10 @@ def load_codes(search: CandidateSearch, columns: Columns, ids: I64) -> None:
         if not len(codes):
             continue
         mine = ids[present[ids]]
-        hashes.add_codes(np.ascontiguousarray(codes[mine]), mine)
+        if len(mine) == len(codes):  # every slot stored and hashed: no gather needed
+            hashes.add_codes(np.ascontiguousarray(codes), mine)
+        else:
+            hashes.add_codes(np.ascontiguousarray(codes[mine]), mine)
 
 
 def fill(index: ClusteredIndex, columns: Columns, ids: I64, block: int = 65_536) -> None:

@@ -181,7 +181,10 @@ class HashSearch:
         self._codes = [stored]
         words = stored.view(np.uint32)
         for q, query in enumerate(queries):
-            shared = np.flatnonzero((words == query.view(np.uint32)).any(axis=1))
+            # Eight equality bytes per code read as one uint64: nonzero = a shared sub-hash
+            # (numpy's any() along a short axis is ten times slower).
+            equal = words == query.view(np.uint32)
+            shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
             close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
             for hit in shared[np.bitwise_count(close).sum(axis=1) <= self.radius].tolist():
                 yield q, hit
