@@ -94,9 +94,21 @@ class Collection:
         self.weights = weights / weights.sum()
         self.spread = np.sqrt(rng.uniform(*SPREAD2, count)).astype(np.float32)
 
+    first: int = 0
+    """Images in the first chunk (default `chunk`): the centroids are trained on them."""
+
+    @property
+    def chunks(self) -> int:
+        return 1 + math.ceil(max(0, self.n - self.head) / self.chunk)
+
+    @property
+    def head(self) -> int:
+        return min(self.n, self.first or self.chunk)
+
     def make(self, c: int) -> tuple[list[Features], list[list[str]], list[tuple[str, str]]]:
         """Chunk c: its images, its planted groups (paths) and look-alike pairs (paths)."""
-        start, stop = c * self.chunk, min(self.n, (c + 1) * self.chunk)
+        start = 0 if c == 0 else self.head + (c - 1) * self.chunk
+        stop = self.head if c == 0 else min(self.n, start + self.chunk)
         m = stop - start
         rng = np.random.default_rng([self.seed, 1, c])
         labels = rng.choice(len(self.centres), size=m, p=self.weights)
@@ -305,7 +317,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work = Path(tempfile.mkdtemp(prefix="million.", dir=args.tmp))
     folder = Path(args.keep) if args.keep else work / "idx"
     log: dict[str, Any] = {}
-    data = Collection(args.n, args.chunk)
+    data = Collection(args.n, args.chunk, first=args.first_chunk)
     settings = Settings(methods=result_methods, model=MODEL, threshold=threshold_for(None, None))
     engine = LocalEngine(args.workers)
     sample: dict[str, Features] = {}  # planted groups' images, for recall
@@ -316,7 +328,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reuse = args.reuse and (folder / "index.sqlite").exists()
     with Meter("store_write", log), write_lock(folder):
         index = ImageIndex.open(folder) if reuse else ImageIndex.create(folder, settings)
-        for c in range(math.ceil(args.n / args.chunk)):
+        for c in range(data.chunks):
             t, cpu = time.perf_counter(), time.process_time()
             images, planted, alike = data.make(c)
             generate += time.perf_counter() - t
@@ -343,6 +355,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     log["query"] = query_once(folder, query_image, work)
     log["query"]["planted_original_found"] = groups[0][0] in log["query"]["matches"]
     print("query", log["query"], flush=True)
+    if args.skip_duplicates:
+        index.close()
+        return log
     with Meter("duplicates", log):
         result = index.duplicates(engine=engine)
     log["duplicates"]["stages_s"] = result.stats.seconds
@@ -400,6 +415,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tmp", default=None, help="folder for the work files")
     parser.add_argument("--json", help="append the results to this JSON-lines file")
     parser.add_argument("--max-rss-gib", type=float, default=10.0)
+    parser.add_argument(
+        "--first-chunk", type=int, default=0, help="images in the first batch (k-means on them)"
+    )
+    parser.add_argument("--skip-duplicates", action="store_true", help="stop after the query")
     parser.add_argument(
         "--reuse", action="store_true", help="with --keep: use the index already there"
     )
