@@ -156,3 +156,20 @@ def test_a_write_killed_before_its_commit_leaves_the_index_as_it_was(
         warm = next(p for p in asked if p.endswith("astronaut_warm.jpg"))
         original = next(p for p in stored if p.endswith("astronaut.jpg"))
         assert any({a, b} == {warm, original} for a, b, _ in _pairs(again))
+
+
+def test_a_reader_open_before_rebalances_elsewhere_keeps_answering(
+    tmp_path: Path, photos: tuple[list[str], list[str]]
+) -> None:
+    stored, asked = photos
+    folder = tmp_path / "idx"
+    writer, _ = ImageIndex.build(folder, stored, cluster_size=4, nprobe=2, cache=False, workers=1)
+    reader = ImageIndex.open(folder)
+    before = _answers(reader.query(asked, cache=False, workers=1))
+    for _ in range(3):  # each writes a new clusters file; the one replaced stays a generation
+        writer.rebalance()
+    assert sorted(p.name for p in folder.glob("clusters.*")) == ["clusters.2.i32", "clusters.3.i32"]
+    assert _answers(reader.query(asked, cache=False, workers=1)) == before
+    assert writer.check() == [] and ImageIndex.open(folder).check() == []
+    reader.close()
+    writer.close()

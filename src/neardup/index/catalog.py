@@ -185,6 +185,7 @@ class ImageIndex:
     def _load(self) -> None:
         """Read the counts, centroids and hashes; no image row is decoded."""
         self.columns = Columns.open(self.folder, read_meta(self.db), self.settings.methods)
+        self.columns.clusters()  # read now: a rebalance elsewhere replaces the file
         self.centroids = self.saved_centroids()
         self._ivf = self._coarse = None
         ids = np.flatnonzero(removed_slots(self.db, self.columns.count)).astype(np.int64)

@@ -183,10 +183,15 @@ class Columns:
         self.count = self._pending
         if clusters_name is not None and clusters_name != self.clusters_name:
             old, self.clusters_name = self.clusters_name, clusters_name
-            if self.folder is not None:
-                self._path(old).unlink(missing_ok=True)
-            else:
+            if self.folder is None:
                 self._memory.pop(old, None)
+                return
+            # The file just replaced stays one generation: a reader that read the meta
+            # before this commit may still be about to read it.
+            number = int(clusters_name.split(".")[1])
+            for path in self.folder.glob("clusters.*.i32"):
+                if int(path.name.split(".")[1]) < number - 1:
+                    path.unlink(missing_ok=True)
 
     def copy_to(self, target: Path, count: int, clusters_name: str | None) -> None:
         """Write the first `count` slots of every column into `target` (a snapshot)."""
