@@ -24,7 +24,7 @@ from neardup.examples import EDITS, bundled_photo
 from neardup.index.catalog import ImageIndex
 from neardup.index.exact import ExactIndex
 from neardup.index.ivf import IVFIndex, clusters_for, train_centroids
-from neardup.index.storage import IndexError_
+from neardup.index.storage import FORMAT, IndexError_
 
 SOURCES = (
     [
@@ -172,7 +172,7 @@ def test_index_from_another_version_is_refused(
     with pytest.raises(IndexError_, match="format"):
         ImageIndex.open(tmp_path / "idx")
     db = sqlite3.connect(tmp_path / "idx" / "index.sqlite")
-    db.execute("UPDATE meta SET value='neardup.index/1' WHERE key='format'")
+    db.execute("UPDATE meta SET value=? WHERE key='format'", (FORMAT,))
     db.execute("UPDATE meta SET value='some_other_model' WHERE key='model'")
     db.commit()
     db.close()

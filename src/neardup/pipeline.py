@@ -15,6 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
 
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
 from neardup.engines.base import Engine, Stage, no_state
@@ -38,6 +42,8 @@ from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY, by_image
 from neardup.video_store import video_features
 
+SCORE_BLOCK = 65_536
+"""Candidate pairs scored at a time."""
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
 
@@ -175,10 +181,19 @@ def score_candidates(
     """Score every candidate; the geometric check runs where it can change the verdict at
     `cut`. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
     ordered = sorted(candidates)
-    scored = dict(zip(ordered, score_pairs(images, ordered, methods), strict=True))
+    keep = cut if floor is None else min(cut, floor)
+    scored: dict[tuple[int, int], Scored] = {}
+    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] = {}
+    # In blocks, keeping only the pairs that can end above `keep`: memory grows with the
+    # pairs kept, not with the candidates (some 8 million at a million images).
+    for start in range(0, len(ordered), SCORE_BLOCK):
+        block = ordered[start : start + SCORE_BLOCK]
+        found = score_pairs(images, block, methods, stacks=stacks)
+        for pair, s in zip(block, found, strict=True):
+            if s.confidence >= keep or (verify and needs_geometry(s, cut)):
+                scored[pair] = s
     if verify:
         verify_pairs(images, scored, methods, cut, engine)
-    keep = cut if floor is None else min(cut, floor)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()

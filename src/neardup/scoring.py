@@ -292,10 +292,12 @@ def score_pairs(
     methods: tuple[str, ...],
     *,
     chunk: int = 65536,
+    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
 ) -> list[Scored]:
-    """Per-method scores, similarity and confidence for every pair (index pairs into images)."""
+    """Per-method scores, similarity and confidence for every pair (index pairs into images).
+    `stacks` keeps the images' stacked features between calls on the same images."""
     out: list[Scored] = []
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] = {}
+    stacks = {} if stacks is None else stacks
     for start in range(0, len(pairs), chunk):  # bounded memory: chunk x 8 x 32 bytes for PDQ
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)

@@ -19,14 +19,18 @@ Neighbours = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 """(similarities, ids), each queries x k; missing neighbours have id -1."""
 
 
-class VectorIndex(Protocol):
-    """Unit vectors, searched by inner product (cosine similarity)."""
-
-    def add(self, vectors: npt.NDArray[np.float32]) -> None: ...
+class Searchable(Protocol):
+    """Unit vectors that can be searched by inner product (cosine similarity)."""
 
     def search(self, queries: npt.NDArray[np.float32], k: int) -> Neighbours: ...
 
     def __len__(self) -> int: ...
+
+
+class VectorIndex(Searchable, Protocol):
+    """Unit vectors, added and searched by inner product (cosine similarity)."""
+
+    def add(self, vectors: npt.NDArray[np.float32]) -> None: ...
 
 
 class ProbedIndex(VectorIndex, Protocol):
@@ -69,7 +73,7 @@ class ClusteredIndex(ProbedIndex, Protocol):
 
 
 def neighbour_pairs(
-    index: VectorIndex,
+    index: Searchable,
     queries: npt.NDArray[np.float32],
     *,
     k: int,

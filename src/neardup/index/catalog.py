@@ -10,10 +10,14 @@ Storage, one folder:
 - `index.sqlite`: settings, the centroids, and one row per image (path, size, mtime, bytes
   hash, cluster, every feature). Every change is one SQLite transaction, so a `kill -9` at
   any moment leaves the index as it was before the batch or after it, never between.
+- column files (`neardup.index.columns`): each image's vector, hashes and cluster, appended
+  and fsynced before the transaction that commits their count.
 - `lock`: an advisory file lock held by whoever writes (build, add, remove, rebalance), so two
   writers are serialised (the second waits, then sees the first one's images).
-The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while there is one cluster)
-is rebuilt on open from the saved centroids and each row's stored cluster (no coarse search).
+Opening reads no image row (`neardup.index.lazy`): a few query images are searched in the
+memory-mapped vectors of their nearest clusters, and stored images are decoded only where
+they are candidates. The in-memory vector index (`neardup.index.ivf`, or `ExactIndex` while
+there is one cluster) is built from the column files when many images are searched.
 Candidates come from `neardup.index.neighbours`; reports are `neardup.index.report` records.
 An index written by another format or feature version, or with another model, is refused
 with a message, never misread.
@@ -27,12 +31,9 @@ callable by hand). No image is lost: rows are only relabelled.
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import os
-import shutil
+import re
 import sqlite3
-import tempfile
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -43,13 +44,26 @@ import numpy.typing as npt
 
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.engines.base import Engine
-from neardup.index.base import ClusteredIndex
+from neardup.index.base import ClusteredIndex, Searchable
+from neardup.index.columns import Columns, removed_slots
 from neardup.index.growth import fit_centroids, rebalance_reason
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.index.lazy import (
+    Positions,
+    ProbedVectors,
+    StoredIdentity,
+    StoredImages,
+    StoredPaths,
+    fill,
+    hash_codes,
+    load_codes,
+)
 from neardup.index.matching import classify, match
 from neardup.index.neighbours import (
     EXACT_BELOW,
+    FEW_QUERIES,
     CandidateSearch,
+    Identity,
     embedding_matrix,
     vector_index,
 )
@@ -61,31 +75,41 @@ from neardup.index.storage import (
     connect,
     create_schema,
     failpoint,
+    read_centroids,
     read_meta,
+    snapshot,
     transaction,
+    write_centroids,
+    write_fit_added,
     write_lock,
 )
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
-from neardup.records import Features, FileRef, ScanResult
+from neardup.records import Features, ScanResult
 from neardup.sources import collect_sources
-from neardup.store import decode_features, encode_features
+from neardup.store import encode_features
 
 
 class ImageIndex:
     """An on-disk image index with an in-memory IVF over its embeddings."""
 
-    def __init__(self, folder: Path, db: sqlite3.Connection, settings: Settings) -> None:
+    def __init__(
+        self, folder: Path, db: sqlite3.Connection, settings: Settings, columns: Columns
+    ) -> None:
         self.folder = folder
         self.db = db
         self.settings = settings
-        self.images: list[Features] = []
-        """Every stored image's features; `ids[i]` is the row id of `images[i]`."""
-        self.ids: list[int] = []
-        self.positions: dict[int, int] = {}
+        self.columns = columns
+        self.ids = np.zeros(0, dtype=np.int64)
+        """Row ids (slots) of the stored images, ascending; `ids[i]` is that of `images[i]`."""
+        self.images = StoredImages(db, self.ids)
+        """Every stored image's features, decoded where read."""
+        self.positions = Positions(self.ids)
         """Row id -> position in `images`."""
-        self.by_path: dict[str, int] = {}
+        self.by_path = StoredPaths(db)
         """Path -> row id."""
-        self.ivf: ClusteredIndex | None = None
+        self._ivf: ClusteredIndex | None = None
+        self._coarse: ClusteredIndex | None = None
+        """The centroids alone, to assign new vectors to clusters."""
         self.trained_on = 0
         self.generation = 0
         self.centroids: npt.NDArray[np.float32] | None = None
@@ -93,8 +117,10 @@ class ImageIndex:
         """Mean similarity of held-out vectors to their nearest centroid, at training time."""
         self.fit_added = (0.0, 0)
         """(sum, count) of that similarity for the images added since training (drift)."""
-        self.search = CandidateSearch(settings.methods)
+        self.search = CandidateSearch(settings.methods, identity=StoredIdentity(db))
         """Exact-copy and hash candidates (the vector index is `ivf`)."""
+        self.alias_files: dict[str, tuple[int, int]] = {}
+        """Exact copies' own (size, mtime_ns), read at open."""
         self.copies: dict[str, Features] = {}
         """Features of the exact copies this handle added (their own size, format, file)."""
         self.aliases: dict[str, int] = {}
@@ -102,7 +128,7 @@ class ImageIndex:
         once, reported in every duplicate group their image is in."""
 
     @property
-    def identity(self) -> dict[tuple[str, str], int]:
+    def identity(self) -> Identity:
         """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
         return self.search.identity
 
@@ -118,7 +144,8 @@ class ImageIndex:
         db = connect(db_path)
         meta = read_meta(db)
         check_compatible(path, meta)
-        index = cls(path, db, Settings.from_meta(meta))
+        settings = Settings.from_meta(meta)
+        index = cls(path, db, settings, Columns.open(path, meta, settings.methods))
         index._read_state(meta)
         index._load()
         return index
@@ -132,14 +159,14 @@ class ImageIndex:
             raise IndexError_(f"an index already exists at {path}")
         db = connect(path / "index.sqlite")
         create_schema(db, settings.to_meta())
-        return cls(path, db, settings)
+        return cls(path, db, settings, Columns(path, settings.methods))
 
     @classmethod
     def in_memory(cls, settings: Settings) -> ImageIndex:
         """An index that lives in memory only: what `scan` puts the scanned images in."""
         db = sqlite3.connect(":memory:", isolation_level=None)
         create_schema(db, settings.to_meta())
-        return cls(Path(":memory:"), db, settings)
+        return cls(Path(":memory:"), db, settings, Columns(None, settings.methods))
 
     load = open
 
@@ -147,25 +174,7 @@ class ImageIndex:
         """Write a consistent copy of this index to a new folder (a snapshot before a risky
         step, or to move it): SQLite's online backup into a temp folder, then one rename.
         The index itself needs no saving: every change is committed as it is made."""
-        target = Path(folder)
-        if target.exists() and (not target.is_dir() or any(target.iterdir())):
-            raise IndexError_(f"{target} exists and is not an empty folder")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
-        try:
-            copy = sqlite3.connect(str(staging / "index.sqlite"))
-            try:
-                self.db.backup(copy)
-                copy.execute("PRAGMA journal_mode=WAL")
-            finally:
-                copy.close()
-            if target.exists():
-                target.rmdir()  # empty (checked above)
-            os.replace(staging, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return target
+        return snapshot(self.db, self.columns, Path(folder))
 
     def close(self) -> None:
         self.db.close()
@@ -177,65 +186,76 @@ class ImageIndex:
         self.close()
 
     def _load(self) -> None:
-        centroids = self.saved_centroids()
-        rows = self.db.execute(
-            "SELECT id, path, size, mtime_ns, cluster, meta, data FROM images ORDER BY id"
-        ).fetchall()
-        clusters = np.array([row[4] for row in rows], dtype=np.int64)
-        for row_id, key, size, mtime, _, meta, data in rows:
-            facts = json.loads(meta)
-            frame = facts.get("frame")  # a video frame's row is keyed path#frame
-            path = key if frame is None else key.removesuffix(f"#{frame}")
-            ref = FileRef(path, size, mtime, frame=frame, time=facts.get("time"))
-            self._remember(row_id, decode_features(ref, facts, data))
-        self.search = CandidateSearch(self.settings.methods, large=len(self.ids) >= EXACT_BELOW)
-        self.search.add(self.images, self.ids)
-        self.aliases, self.copies = {}, {}
+        """Read the counts, centroids and hashes; no image row is decoded."""
+        self.columns = Columns.open(self.folder, read_meta(self.db), self.settings.methods)
+        self.columns.clusters()  # read now: a rebalance elsewhere replaces the file
+        self.centroids = self.saved_centroids()
+        self._ivf = self._coarse = None
+        ids = np.flatnonzero(removed_slots(self.db, self.columns.count)).astype(np.int64)
+        self._set_ids(ids)
+        self.search = CandidateSearch(
+            self.settings.methods, large=len(ids) >= EXACT_BELOW, identity=StoredIdentity(self.db)
+        )
+        load_codes(self.search, self.columns, ids)
+        self.aliases, self.alias_files = {}, {}
         for path, row_id, size, mtime in self.db.execute(
             "SELECT path, image_id, size, mtime_ns FROM aliases"
         ):
             self.aliases[path] = row_id
-            if row_id in self.positions:  # the copy's own file facts: they choose the keeper
-                source = self.images[self.positions[row_id]]
-                self.copies[path] = dataclasses.replace(
-                    source, path=path, size=size, mtime_ns=mtime
-                )
-        if centroids is not None:
-            self.centroids = centroids
-            self.ivf = vector_index(centroids, self.settings.nprobe)
-            if self.images:
-                # Each image goes back to the cluster stored with it: no coarse search (unless
-                # a stored cluster is out of range: `check` reports that, open still works).
-                stored = clusters.size == 0 or 0 <= clusters.min() <= clusters.max() < len(
-                    centroids
-                )
-                self.ivf.add(
-                    self._vectors(self.images),
-                    np.array(self.ids, dtype=np.int64),
-                    clusters=clusters if stored else None,
-                )
+            self.alias_files[path] = (size, mtime)  # the copy's own file: it picks the keeper
+
+    def _set_ids(self, ids: npt.NDArray[np.int64]) -> None:
+        """The stored images are now these rows (decoded ones stay decoded)."""
+        decoded = self.images
+        self.ids = ids
+        self.images = StoredImages(self.db, ids)
+        self.images.keep(decoded)
+        self.positions = Positions(ids)
+
+    @property
+    def ivf(self) -> ClusteredIndex | None:
+        """The vector index over every stored image, built from the column files on first
+        use: each image in its stored cluster (no coarse search)."""
+        if self._ivf is None and self.centroids is not None:
+            self._ivf = vector_index(self.centroids, self.settings.nprobe)
+            fill(self._ivf, self.columns, self.ids)
+        return self._ivf
+
+    def coarse(self) -> ClusteredIndex:
+        """The centroids' cluster assignment (no stored vectors needed)."""
+        assert self.centroids is not None
+        if self._coarse is None:
+            self._coarse = vector_index(self.centroids, self.settings.nprobe)
+        return self._coarse
+
+    def cluster_sizes(self) -> npt.NDArray[np.int64]:
+        """Stored images per cluster (none without centroids)."""
+        if self.centroids is None:
+            return np.zeros(0, dtype=np.int64)
+        clusters = self.columns.clusters()[self.ids]
+        return np.bincount(clusters, minlength=len(self.centroids)).astype(np.int64)
 
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
-        row = self.db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
-        if row is None:
-            return None
-        shape = json.loads(read_meta(self.db)["centroids_shape"])
-        return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
-
-    def _remember(self, row_id: int, features: Features) -> None:
-        self.positions[row_id] = len(self.images)
-        self.by_path[features.key] = row_id
-        self.images.append(features)
-        self.ids.append(row_id)
-
-    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, indexed row id) for every candidate the index proposes."""
-        yield from self.search.near(images, self.positions, self.ivf, self.settings.model)
+        return read_centroids(self.db)
 
     def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """The same, but for the vector index: exact copies and hashes (an engine that runs
+        """Candidates but for the vector index: exact copies and hashes (an engine that runs
         the vector search cluster by cluster asks for these alone)."""
         yield from self.search.near(images, self.positions, None, "")
+
+    def home_clusters(self) -> npt.NDArray[np.int64]:
+        """Each stored image's cluster, in `ids` order."""
+        return np.asarray(self.columns.clusters()[self.ids], dtype=np.int64)
+
+    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
+        """(position in `images`, indexed row id) for every candidate the index proposes. A
+        few images are searched in the mapped vectors of their clusters, without the IVF."""
+        vectors: Searchable | None = self._ivf
+        if vectors is None and self.centroids is not None and len(images) <= FEW_QUERIES:
+            vectors = ProbedVectors.of(self.centroids, self.settings.nprobe, self.columns, self.ids)
+        elif vectors is None:
+            vectors = self.ivf
+        yield from self.search.near(images, self.positions, vectors, self.settings.model)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)
@@ -304,9 +324,7 @@ class ImageIndex:
         meta = read_meta(self.db)
         if int(meta.get("generation", "0")) == self.generation:
             return
-        self.images, self.ids = [], []
-        self.positions, self.by_path = {}, {}
-        self.ivf = None
+        self.images = StoredImages(self.db, self.ids)  # rows may have changed: decode anew
         self._read_state(meta)
         self._load()
 
@@ -403,49 +421,56 @@ class ImageIndex:
         clusters = np.zeros(len(fresh), dtype=np.int64)
         fit_sum, fit_n = self.fit_added
         if vectors is not None:  # a hash-only index keeps no vectors and no clusters
-            trained_now = self.ivf is None
+            trained_now = self.centroids is None
             if trained_now:
-                everything = [self._vectors(self.images), vectors] if self.images else [vectors]
-                self._train(np.concatenate(everything))
-            assert self.ivf is not None and self.centroids is not None
-            clusters = self.ivf.assign(vectors)[:, 0]
+                stored = self.columns.gather(self.ids)
+                self._train(np.concatenate([stored, vectors]) if len(stored) else vectors)
+            assert self.centroids is not None
+            clusters = self.coarse().assign(vectors)[:, 0]
             if not trained_now:  # images the centroids were not trained on: watch their fit
                 fit = np.einsum("nd,nd->n", vectors, self.centroids[clusters])
                 fit_sum, fit_n = fit_sum + float(fit.sum()), fit_n + len(fit)
+        # Slots past the committed ones: the column files first (durable, not yet counted),
+        # then the rows and the new count in one transaction.
+        ids = list(range(self.columns.count, self.columns.count + len(fresh)))
+        self.columns.append(vectors, hash_codes(fresh, self.settings.methods), clusters)
         rows = []
-        for f, cluster in zip(fresh, clusters.tolist(), strict=True):
+        for row_id, f in zip(ids, fresh, strict=True):
             meta, data = encode_features(f)
-            rows.append((f.key, f.size, f.mtime_ns, f.bytes_hash, int(cluster), meta, data))
+            identity = (f.bytes_hash, f.pixel_hash, f.jpeg_hash)
+            rows.append((row_id, f.key, f.size, f.mtime_ns, meta, data, *identity))
         with transaction(self.db):
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
+            self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
             self.db.executemany(
-                "INSERT INTO images (path, size, mtime_ns, bytes_hash, cluster, meta, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO images (id, path, size, mtime_ns, meta, data, bytes_hash, "
+                "pixel_hash, jpeg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
-            ids = [
-                self.db.execute("SELECT id FROM images WHERE path=?", (f.key,)).fetchone()[0]
-                for f in fresh
-            ]
             self._insert_aliases(copies, {f.key: i for f, i in zip(fresh, ids, strict=True)})
-            self._write_fit_added(fit_sum, fit_n)
+            write_fit_added(self.db, fit_sum, fit_n)
+            self.columns.record(self.db)
             failpoint("index-write")
+        self.columns.committed()
         self.fit_added = (fit_sum, fit_n)
         if replaced:
             self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
-        for row_id, f in zip(ids, fresh, strict=True):
-            self._remember(row_id, f)
-        if not self.search.large and len(self.images) >= EXACT_BELOW:
+        self._set_ids(np.concatenate([self.ids, np.array(ids, dtype=np.int64)]))
+        if self.folder == Path(":memory:"):  # nowhere to decode them from more cheaply
+            self.images.keep(dict(zip(ids, fresh, strict=True)))
+        if not self.search.large and len(self.ids) >= EXACT_BELOW:
             # Past the crossover: the hashes move to the multi-index hash (rebuilt once).
-            self.search = CandidateSearch(self.settings.methods, large=True)
-            self.search.add(self.images, self.ids)
+            self.search = CandidateSearch(
+                self.settings.methods, large=True, identity=StoredIdentity(self.db)
+            )
+            load_codes(self.search, self.columns, self.ids)
         else:
             self.search.add(fresh, ids)
-        if self.ivf is not None and vectors is not None:
-            self.ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
+        if self._ivf is not None and vectors is not None:
+            self._ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 
     def _insert_aliases(
         self, copies: dict[str, tuple[str, int, int]], new_ids: dict[str, int]
@@ -462,9 +487,8 @@ class ImageIndex:
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
-        self.ivf = vector_index(centroids, self.settings.nprobe)
         with transaction(self.db):
-            self._write_centroids(centroids, len(vectors), fit)
+            write_centroids(self.db, centroids, len(vectors), fit)
         self._trained(centroids, len(vectors), fit)
 
     def _cluster_size(self, n: int) -> int:
@@ -474,45 +498,20 @@ class ImageIndex:
             return max(1, n)
         return self.settings.cluster_size
 
-    def _write_centroids(
-        self, centroids: npt.NDArray[np.float32], trained_on: int, fit_expected: float
-    ) -> None:
-        """Inside a transaction: the centroids, how many vectors they were trained on and the
-        fit expected of new ones; the drift count starts again."""
-        self.db.execute(
-            "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)",
-            (centroids.astype("<f4").tobytes(),),
-        )
-        self.db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [
-                ("centroids_shape", json.dumps(list(centroids.shape))),
-                ("trained_on", str(trained_on)),
-                ("fit_expected", repr(fit_expected)),
-            ],
-        )
-        self._write_fit_added(0.0, 0)
-
     def _trained(self, centroids: npt.NDArray[np.float32], trained_on: int, fit: float) -> None:
-        """After the commit: the in-memory copy of what _write_centroids stored."""
+        """After the commit: the in-memory copy of what write_centroids stored."""
         self.centroids, self.trained_on, self.fit_expected = centroids, trained_on, fit
         self.fit_added = (0.0, 0)
-
-    def _write_fit_added(self, total: float, count: int) -> None:
-        """Inside a transaction: the fit of the images added since training (sum, count)."""
-        self.db.executemany(
-            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [("fit_added_sum", repr(total)), ("fit_added_n", str(count))],
-        )
+        self._ivf, self._coarse = None, None  # built again from the columns when needed
 
     def _maybe_rebalance(self) -> str | None:
         """Retrain if the index grew, a cluster swelled or the data drifted; says which."""
-        if self.ivf is None:
+        if self.centroids is None:
             return None
         reason = rebalance_reason(
             images=len(self.images),
             trained_on=self.trained_on,
-            sizes=self.ivf.cluster_sizes(),
+            sizes=self.cluster_sizes(),
             fit_expected=self.fit_expected,
             fit_added_sum=self.fit_added[0],
             fit_added_n=self.fit_added[1],
@@ -528,22 +527,21 @@ class ImageIndex:
             self._rebalance()
 
     def _rebalance(self) -> None:
-        if not self.images:
+        if not len(self.ids) or not self.settings.model:
             return
-        vectors = self._vectors(self.images)
+        vectors = self.columns.gather(self.ids)
         centroids, fit = fit_centroids(vectors, self._cluster_size(len(vectors)))
-        ivf = vector_index(centroids, self.settings.nprobe)
-        clusters = ivf.assign(vectors)[:, 0].tolist()
+        assigned = vector_index(centroids, self.settings.nprobe).assign(vectors)[:, 0]
+        del vectors
+        every = np.zeros(self.columns.count, dtype=np.int64)  # removed slots: cluster 0
+        every[self.ids] = assigned
+        name = self.columns.rewrite_clusters(every)
         with transaction(self.db):
-            self._bump()
-            self.db.executemany(
-                "UPDATE images SET cluster=? WHERE id=?",
-                [(int(c), i) for c, i in zip(clusters, self.ids, strict=True)],
-            )
-            self._write_centroids(centroids, len(vectors), fit)
-        self._trained(centroids, len(vectors), fit)
-        ivf.add(vectors, np.array(self.ids, dtype=np.int64), clusters=np.array(clusters))
-        self.ivf = ivf
+            self._bump()  # the rows stay as they are: clusters live in the column file
+            write_centroids(self.db, centroids, len(self.ids), fit)
+            self.columns.record(self.db, name)
+        self.columns.committed(name)
+        self._trained(centroids, len(self.ids), fit)
 
     # ---- removing ---------------------------------------------------------------------------
 
@@ -558,8 +556,8 @@ class ImageIndex:
                 return any(full == w or full.startswith(w + os.sep) for w in wanted)
 
             # Keys are paths, or path#frame for a video's frames: match on the file's path.
-            doomed = [key for key, i in self.by_path.items() if hit(self._file_of(key, i))]
-            doomed_aliases = [key for key in self.aliases if hit(self._file_of(key))]
+            doomed = [key for key in self.by_path if hit(key) or hit(_file_of(key))]
+            doomed_aliases = [key for key in self.aliases if hit(key) or hit(_file_of(key))]
             if not doomed and not doomed_aliases:
                 return []
             ids = [self.by_path[p] for p in doomed]
@@ -578,39 +576,26 @@ class ImageIndex:
                     self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
                 gone = [i for i in ids if i not in promoted]
                 self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
+                self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
                 self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
             for path in doomed_aliases:
                 self.aliases.pop(path, None)
-            for row_id, path in promoted.items():
+            for path in promoted.values():
                 self.aliases.pop(path, None)
-                features = self.images[self.positions[row_id]]
-                del self.by_path[features.key]
-                copy = self.copies.pop(path, None)
-                features.path = copy.path if copy is not None else path
-                self.by_path[path] = row_id
+            self.images.forget(list(promoted))  # decoded again under the surviving path
             self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
             self._forget(gone)
             return doomed + doomed_aliases
 
-    def _file_of(self, key: str, row_id: int | None = None) -> str:
-        """The file an item key (a path, or path#frame) belongs to."""
-        if row_id is not None and row_id in self.positions:
-            return self.images[self.positions[row_id]].path
-        copy = self.copies.get(key)
-        return copy.path if copy is not None else key
-
     def _forget(self, ids: list[int]) -> None:
         if not ids:
             return
-        gone = set(ids)
-        if self.ivf is not None:
-            self.ivf.remove(np.array(ids, dtype=np.int64))
-        keep = [(i, f) for i, f in zip(self.ids, self.images, strict=True) if i not in gone]
-        self.images, self.ids = [], []
-        self.positions, self.by_path = {}, {}
-        for row_id, f in keep:
-            self._remember(row_id, f)
-        self.search.reset_identity(self.images, self.ids)
+        gone = np.array(ids, dtype=np.int64)
+        if self._ivf is not None:
+            self._ivf.remove(gone)
+        self.images.forget(ids)
+        self._set_ids(self.ids[~np.isin(self.ids, gone)])
+        self.search.identity = StoredIdentity(self.db)
 
     # ---- reading ------------------------------------------------------------------------------
 
@@ -651,3 +636,11 @@ class ImageIndex:
         from neardup.index.health import check
 
         return check(self)
+
+
+FRAME_KEY = re.compile(r"#\d+$")
+
+
+def _file_of(key: str) -> str:
+    """The file an item key belongs to: the path, less `#frame` for a video frame's key."""
+    return FRAME_KEY.sub("", key)

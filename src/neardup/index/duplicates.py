@@ -8,8 +8,6 @@ import dataclasses
 import time
 from collections.abc import Iterator
 
-import numpy as np
-
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
 from neardup.groups import build_groups
@@ -40,7 +38,7 @@ def all_duplicates(
         if threshold is None and preset is None
         else threshold_for(preset, threshold)
     )
-    images = index.images
+    images = list(index.images)  # every image is a query here: decode them all, in order
     candidates: set[tuple[int, int]] = set()
     for a, b in _neighbours(index, engine):
         if a != b:
@@ -87,8 +85,7 @@ def _neighbours(index: IndexView, engine: Engine) -> Iterator[tuple[int, int]]:
         for a, row_id in index.indexed_neighbours(images):
             yield a, index.positions[row_id]
         return
-    stored = dict(index.db.execute("SELECT id, cluster FROM images").fetchall())
-    home = np.array([stored[row_id] for row_id in index.ids], dtype=np.int64)
+    home = index.home_clusters()
     yield from cluster_neighbours(index.ivf, images, home, index.settings.model, engine)
     for a, row_id in index.hash_neighbours(images):
         yield a, index.positions[row_id]
@@ -112,7 +109,10 @@ def with_aliases(
         if row_id not in index.positions:
             continue
         source = index.positions[row_id]
-        copy = index.copies.get(path) or dataclasses.replace(images[source], path=path)
+        size, mtime = index.alias_files.get(path, (images[source].size, images[source].mtime_ns))
+        copy = index.copies.get(path) or dataclasses.replace(
+            images[source], path=path, size=size, mtime_ns=mtime
+        )
         images.append(copy)
         me = len(images) - 1
         # Copies of one image are copies of each other too.

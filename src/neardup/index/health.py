@@ -17,7 +17,7 @@ from neardup.store import decode_features
 def info(index: IndexView) -> dict[str, Any]:
     """Counts, cluster sizes and their spread, and the settings the index was built with."""
     meta = read_meta(index.db)
-    sizes = index.ivf.cluster_sizes() if index.ivf is not None else np.zeros(0, dtype=np.int64)
+    sizes = index.cluster_sizes()
     histogram: dict[str, int] = {}
     for low, high in ((0, 0), (1, 63), (64, 255), (256, 511), (512, 1023), (1024, 1 << 62)):
         label = f"{low}" if low == high else (f"{low}+" if high > 1 << 40 else f"{low}-{high}")
@@ -66,9 +66,9 @@ def check(index: IndexView) -> list[str]:
     if count and centroids is None:
         problems.append("images stored but no centroids")
     nlist = len(centroids) if centroids is not None else 0
-    bad_cluster = index.db.execute(
-        "SELECT COUNT(*) FROM images WHERE cluster < 0 OR cluster >= ?", (max(nlist, 1),)
-    ).fetchone()[0]
+    problems += index.columns.problems()
+    clusters = index.columns.clusters()[index.ids] if index.columns.dim else np.zeros(0)
+    bad_cluster = int(((clusters < 0) | (clusters >= max(nlist, 1))).sum())
     if count and bad_cluster:
         problems.append(f"{bad_cluster} images assigned to clusters that do not exist")
     model = index.settings.model
@@ -89,6 +89,11 @@ def check(index: IndexView) -> list[str]:
     ).fetchone()[0]
     if orphans:
         problems.append(f"{orphans} exact copies point to images that are not stored")
+    past = index.db.execute(
+        "SELECT COUNT(*) FROM images WHERE id >= ?", (index.columns.count,)
+    ).fetchone()[0]
+    if past:
+        problems.append(f"{past} rows past the {index.columns.count} committed slots")
     if len(index.images) != count:
         problems.append(f"{count} rows but {len(index.images)} images loaded")
     return problems

@@ -55,11 +55,15 @@ def match(
     """Score each new image against the members of its nearest clusters (and the batch)."""
     if not fresh:
         return {}
-    images = index.images + fresh
-    offset = len(index.images)
+    # Only the stored images that are candidates are read (an open index decodes no other).
+    neighbours = list(index.indexed_neighbours(fresh))
+    stored = sorted({row_id for _, row_id in neighbours})
+    images = [index.images[index.positions[row_id]] for row_id in stored] + fresh
+    offset = len(stored)
+    at = {row_id: n for n, row_id in enumerate(stored)}
     candidates: set[tuple[int, int]] = set()
-    for n, row_id in index.indexed_neighbours(fresh):
-        candidates.add((index.positions[row_id], offset + n))
+    for n, row_id in neighbours:
+        candidates.add((at[row_id], offset + n))
     for a, b in pairs_within(fresh, index.settings.methods, index.settings.model):
         candidates.add((offset + a, offset + b))
     pairs = score_candidates(

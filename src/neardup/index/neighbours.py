@@ -15,14 +15,14 @@ Memory is N x k, never N x N. Only the pairs this proposes are scored.
 from __future__ import annotations
 
 from collections.abc import Container, Iterator, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import faiss
 import numpy as np
 import numpy.typing as npt
 
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.index.base import ClusteredIndex, neighbour_pairs
+from neardup.index.base import ClusteredIndex, Searchable, neighbour_pairs
 from neardup.index.exact import ExactIndex, HammingIndex
 from neardup.index.ivf import IVFIndex
 from neardup.records import Features
@@ -36,6 +36,11 @@ PDQ_RADIUS = 96
 PDQ_MULTI_RADIUS = 40
 """Bits, for the multi-index hash of large collections (similarity ~0.69)."""
 HASH64_RADIUS = 20
+QUERY_BLOCK = 65_536
+"""Query vectors stacked at a time (all of a million would be another 2 GiB)."""
+FEW_QUERIES = 64
+"""Up to this many query hashes are compared with every stored code rather than hashed into
+the multi-index (building it for 10^6 codes costs more than a few scans)."""
 EXACT_BELOW = 8_192
 """Collections smaller than this are searched exactly (one cluster, every PDQ hash): below
 it IVF's training and probing cost about as much as comparing everything
@@ -56,16 +61,18 @@ def embedding_matrix(images: Sequence[Features], model: str) -> npt.NDArray[np.f
 
 
 def vector_neighbours(
-    index: ClusteredIndex | None, images: Sequence[Features], model: str
+    index: Searchable | None, images: Sequence[Features], model: str
 ) -> Iterator[tuple[int, int]]:
     """(position in `images`, indexed id) for the nearest indexed vectors of each embedding
     and of its mirrored view."""
     if index is None or not len(index) or not images or not model:
         return
-    for q, row_id, _ in neighbour_pairs(
-        index, embedding_matrix(images, model), k=K_NEIGHBOURS + 1, min_similarity=FLOOR
-    ):
-        yield q, row_id
+    for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once
+        queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
+        for q, row_id, _ in neighbour_pairs(
+            index, queries, k=K_NEIGHBOURS + 1, min_similarity=FLOOR
+        ):
+            yield start + q, row_id
     flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
     if flips:
         mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
@@ -92,8 +99,13 @@ class HashSearch:
             PDQ_MULTI_RADIUS if self.multi else PDQ_RADIUS if method == "pdq" else HASH64_RADIUS
         )
         self._flat = HammingIndex(self.bits)
-        self._index: Any = faiss.IndexBinaryMultiHash(256, 8, 32) if self.multi else None
-        self._ids: list[int] = []
+        self._index: Any = None
+        self._codes: list[npt.NDArray[np.uint8]] = []
+        """Multi-index mode: the stored codes, hashed into `_index` only when many images
+        are searched (a few queries compare with every code: the same hits, no build)."""
+        self._ids: list[npt.NDArray[np.int64]] = []
+        """The stored ids, in the order their codes were added (one array per add)."""
+        self._count = 0
 
     def _views(self, f: Features) -> npt.NDArray[np.uint8] | None:
         if self.method == "pdq":
@@ -108,35 +120,78 @@ class HashSearch:
         if not rows:
             return
         codes = np.ascontiguousarray(np.stack([code for _, code in rows]))
-        (self._index if self.multi else self._flat).add(codes)
-        self._ids.extend(i for i, _ in rows)
+        self.add_codes(codes, np.array([i for i, _ in rows], dtype=np.int64))
+
+    def add_codes(self, codes: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64]) -> None:
+        """Add stored hashes (one row each) with their ids."""
+        if not len(ids):
+            return
+        if not self.multi:
+            self._flat.add(codes)
+        elif self._index is not None:
+            self._index.add(np.ascontiguousarray(codes))
+        else:
+            self._codes.append(np.ascontiguousarray(codes))
+        self._ids.append(np.asarray(ids, dtype=np.int64))
+        self._count += len(ids)
+
+    def _id_array(self) -> npt.NDArray[np.int64]:
+        if len(self._ids) > 1:
+            self._ids = [np.concatenate(self._ids)]
+        return self._ids[0]
 
     def __len__(self) -> int:
-        return len(self._ids)
+        return self._count
 
     def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[int, int]]:
         """(position in `images`, stored id) for every view within the radius."""
         which = [n for n, f in enumerate(images) if self._views(f) is not None]
-        if not self._ids or not which:
+        if not self._count or not which:
             return
+        stored_ids = self._id_array()
         views = np.stack([self._views(images[n]) for n in which])  # type: ignore[misc]
         for view in range(views.shape[1]):
             queries = np.ascontiguousarray(views[:, view])
-            hits = self._multi(queries) if self.multi else self._exhaustive(queries)
+            if not self.multi:
+                hits = self._exhaustive(queries)
+            elif self._index is None and len(queries) <= FEW_QUERIES:
+                hits = self._multi_scan(queries)
+            else:
+                hits = self._multi(queries)
             for q, hit in hits:
-                row_id = self._ids[hit]
+                row_id = int(stored_ids[hit])
                 if row_id in alive:
                     yield which[q], row_id
 
     def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+        if self._index is None:
+            self._index = faiss.IndexBinaryMultiHash(256, 8, 32)
+            for codes in self._codes:
+                self._index.add(codes)
+            self._codes = []
         lims, _, found = self._index.range_search(queries, self.radius)
         for q in range(len(queries)):
             for hit in found[lims[q] : lims[q + 1]].tolist():
                 yield q, hit
 
+    def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+        """What the multi-index hash answers (a stored code sharing one of the 8 32-bit
+        sub-hashes, within the radius), by comparing each query with every stored code."""
+        stored = np.concatenate(self._codes) if len(self._codes) > 1 else self._codes[0]
+        self._codes = [stored]
+        words = stored.view(np.uint32)
+        for q, query in enumerate(queries):
+            # Eight equality bytes per code read as one uint64: nonzero = a shared sub-hash
+            # (numpy's any() along a short axis is ten times slower).
+            equal = words == query.view(np.uint32)
+            shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
+            close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
+            for hit in shared[np.bitwise_count(close).sum(axis=1) <= self.radius].tolist():
+                yield q, hit
+
     def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
         rows_left = np.arange(len(queries))
-        total = len(self._ids)
+        total = self._count
         k = min(K_NEIGHBOURS + 1, total)
         while rows_left.size:
             distances, found = self._flat.search(queries[rows_left], k)
@@ -149,18 +204,30 @@ class HashSearch:
             k = min(total, k * 4)
 
 
+class Identity(Protocol):
+    """Exact-copy lookups: a dict, or an index's stored rows (`neardup.index.lazy`)."""
+
+    def get(self, key: tuple[str, str], default: None = None, /) -> int | None: ...
+
+    def setdefault(self, key: tuple[str, str], value: int, /) -> int: ...
+
+
 class CandidateSearch:
     """Every candidate source but the vectors, for a set of stored images: exact copies and
     the hashes. The vector index is kept by its owner (it is trained, saved and rebalanced),
     and searched here through `vector_neighbours`."""
 
-    def __init__(self, methods: Sequence[str], *, large: bool = False) -> None:
+    def __init__(
+        self, methods: Sequence[str], *, large: bool = False, identity: Identity | None = None
+    ) -> None:
         self.methods = tuple(methods)
         self.large = large
         self.hashes = [
             HashSearch(m, multi=large) for m in self.methods if m == "pdq" or m in HASH_METHODS
         ]
-        self.identity: dict[tuple[str, str], int] = {}
+        empty: dict[tuple[str, str], int] = {}
+        self.identity: Identity = empty if identity is None else identity
+        """(identity feature, value) -> the first id with it (a dict, or the stored rows)."""
 
     def add(self, images: Sequence[Features], ids: Sequence[int]) -> None:
         for features, row_id in zip(images, ids, strict=True):
@@ -173,7 +240,8 @@ class CandidateSearch:
 
     def reset_identity(self, images: Sequence[Features], ids: Sequence[int]) -> None:
         """Rebuild the exact-copy map from the images that remain (after a removal)."""
-        self.identity = {}
+        fresh: dict[tuple[str, str], int] = {}
+        self.identity = fresh
         for features, row_id in zip(images, ids, strict=True):
             for key in IDENTITY_KEYS:
                 value = getattr(features, key)
@@ -184,7 +252,7 @@ class CandidateSearch:
         self,
         images: Sequence[Features],
         alive: Container[int],
-        vectors: ClusteredIndex | None,
+        vectors: Searchable | None,
         model: str,
     ) -> Iterator[tuple[int, int]]:
         """(position in `images`, stored id) for every candidate: exact copies, vector
@@ -206,6 +274,8 @@ def pairs_within(
 ) -> set[tuple[int, int]]:
     """Candidate pairs (i < j) among `images` alone, by the same search (exact search, as
     for a collection below `EXACT_BELOW`): a batch matched against itself."""
+    if len(images) < 2:  # nothing to pair (and a search costs its threads' start-up)
+        return set()
     search = CandidateSearch(methods)
     ids = list(range(len(images)))
     search.add(images, ids)

@@ -11,19 +11,29 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
 
 from neardup.features.extract import FEATURES_VERSION
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.version import __version__
 
-FORMAT = "neardup.index/1"
+if TYPE_CHECKING:
+    from neardup.index.columns import Columns
+
+FORMAT = "neardup.index/2"
+"""2: row ids are slots of the column files beside the database (`neardup.index.columns`)."""
 
 
 @dataclass(slots=True)
@@ -89,10 +99,15 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
         db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
         db.execute(
             """CREATE TABLE images (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL,
-        size INTEGER, mtime_ns INTEGER, bytes_hash TEXT, cluster INTEGER,
-        meta TEXT NOT NULL, data BLOB NOT NULL)"""
+        size INTEGER, mtime_ns INTEGER, bytes_hash TEXT,
+        meta TEXT NOT NULL, data BLOB NOT NULL, pixel_hash TEXT, jpeg_hash TEXT)"""
         )
+        # Exact-copy lookups are answered by these indexes: opening reads no row.
         db.execute("CREATE INDEX images_bytes ON images (bytes_hash)")
+        db.execute("CREATE INDEX images_pixels ON images (pixel_hash)")
+        db.execute("CREATE INDEX images_jpeg ON images (jpeg_hash)")
+        # Slots (row ids) whose image was removed or replaced (neardup.index.columns).
+        db.execute("CREATE TABLE removed (id INTEGER PRIMARY KEY)")
         db.execute(
             """CREATE TABLE aliases (path TEXT PRIMARY KEY, image_id INTEGER NOT NULL,
         size INTEGER, mtime_ns INTEGER)"""
@@ -103,6 +118,7 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
             "neardup": __version__,
             "trained_on": "0",
             "generation": "0",
+            "slots": "0",
             **settings_meta,
         }
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
@@ -156,3 +172,66 @@ def check_compatible(folder: Path, meta: dict[str, str]) -> None:
 
     if meta.get("model") and meta.get("model") not in MODELS:
         raise IndexError_(f"{folder} uses model {meta.get('model')!r}, which is not installed")
+
+
+def snapshot(db: sqlite3.Connection, columns: Columns, target: Path) -> Path:
+    """A consistent copy of an index in a new folder: SQLite's online backup and the column
+    files as far as the copied rows count them, in a temp folder, then one rename."""
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise IndexError_(f"{target} exists and is not an empty folder")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
+    try:
+        copy = sqlite3.connect(str(staging / "index.sqlite"))
+        try:
+            db.backup(copy)
+            copy.execute("PRAGMA journal_mode=WAL")
+            meta = read_meta(copy)
+        finally:
+            copy.close()
+        # Column files only grow (a rebalance's new clusters file is named by the meta that
+        # was copied), so their first `slots` rows are the copied rows' columns.
+        columns.copy_to(staging, int(meta["slots"]), meta.get("clusters_file"))
+        if target.exists():
+            target.rmdir()  # empty (checked above)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target
+
+
+def read_centroids(db: sqlite3.Connection) -> npt.NDArray[np.float32] | None:
+    """The saved k-means centroids, or None before the first training."""
+    row = db.execute("SELECT value FROM blobs WHERE key='centroids'").fetchone()
+    if row is None:
+        return None
+    shape = json.loads(read_meta(db)["centroids_shape"])
+    return np.frombuffer(row[0], dtype="<f4").reshape(shape).astype(np.float32)
+
+
+def write_centroids(
+    db: sqlite3.Connection, centroids: npt.NDArray[np.float32], trained_on: int, fit: float
+) -> None:
+    """Inside a transaction: the centroids, how many vectors they were trained on and the
+    fit expected of new ones; the drift count starts again."""
+    db.execute(
+        "INSERT OR REPLACE INTO blobs VALUES ('centroids', ?)", (centroids.astype("<f4").tobytes(),)
+    )
+    db.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        [
+            ("centroids_shape", json.dumps(list(centroids.shape))),
+            ("trained_on", str(trained_on)),
+            ("fit_expected", repr(fit)),
+        ],
+    )
+    write_fit_added(db, 0.0, 0)
+
+
+def write_fit_added(db: sqlite3.Connection, total: float, count: int) -> None:
+    """Inside a transaction: the fit of the images added since training (sum, count)."""
+    db.executemany(
+        "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+        [("fit_added_sum", repr(total)), ("fit_added_n", str(count))],
+    )

@@ -5,7 +5,7 @@ implements it (`neardup.index.catalog.ImageIndex`), which imports them."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -13,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.index.base import ClusteredIndex
+from neardup.index.columns import Columns
+from neardup.index.neighbours import Identity
 from neardup.index.storage import Settings
 from neardup.records import Features
 
@@ -23,26 +25,48 @@ class IndexView(Protocol):
     folder: Path
     db: sqlite3.Connection
     settings: Settings
-    images: list[Features]
-    """Every stored image's features; `ids[i]` is the row id of `images[i]`."""
-    ids: list[int]
-    positions: dict[int, int]
-    """Row id -> position in `images`."""
-    by_path: dict[str, int]
-    ivf: ClusteredIndex | None
+
+    @property
+    def images(self) -> Sequence[Features]:
+        """Every stored image's features (decoded where read); `ids[i]` is the row id of
+        `images[i]`."""
+
+    @property
+    def ids(self) -> npt.NDArray[np.int64]: ...
+
+    @property
+    def positions(self) -> Mapping[int, int]:
+        """Row id -> position in `images`."""
+
+    @property
+    def by_path(self) -> Mapping[str, int]: ...
+
+    @property
+    def ivf(self) -> ClusteredIndex | None: ...
+
+    @property
+    def columns(self) -> Columns:
+        """The per-image vectors, hashes and clusters (`neardup.index.columns`)."""
+
     trained_on: int
     fit_expected: float | None
     fit_added: tuple[float, int]
     aliases: dict[str, int]
     """Exact copies of a stored image: path -> its row id."""
     copies: dict[str, Features]
+    alias_files: dict[str, tuple[int, int]]
+    """Exact copies' own (size, mtime_ns)."""
     """Features of exact copies added through this handle."""
 
     @property
-    def identity(self) -> dict[tuple[str, str], int]: ...
+    def identity(self) -> Identity: ...
 
     def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]: ...
 
     def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]: ...
 
+    def home_clusters(self) -> npt.NDArray[np.int64]: ...
+
     def saved_centroids(self) -> npt.NDArray[np.float32] | None: ...
+
+    def cluster_sizes(self) -> npt.NDArray[np.int64]: ...
