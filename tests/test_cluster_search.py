@@ -54,3 +54,24 @@ def test_cluster_by_cluster_equals_one_ivf_search() -> None:
     flips = [i for i, f in enumerate(images) if f.embeddings_flip]
     assert ivf_search <= truth
     assert all(flips.index(q) == r for q, r in truth - ivf_search)
+
+
+def test_a_query_finds_the_stored_row_whose_id_equals_its_position() -> None:
+    """A new image at batch position q must still get stored row q as a candidate (query ids
+    are never confused with stored ids)."""
+    from neardup.index.exact import ExactIndex
+    from neardup.index.neighbours import vector_neighbours
+    from neardup.records import Features
+
+    rng = np.random.default_rng(5)
+    stored = rng.standard_normal((3, 16)).astype(np.float32)
+    stored /= np.linalg.norm(stored, axis=1, keepdims=True)
+    index = ExactIndex(16)
+    index.add(stored, np.arange(3, dtype=np.int64))
+    queries = []
+    for n in range(3):
+        f = Features(f"new{n}.jpg", 1, 0, 8, 8, "JPEG", f"b{n}", None)
+        f.embeddings["m"] = stored[n]  # a copy of stored row n, at batch position n
+        queries.append(f)
+    found = set(vector_neighbours(index, queries, "m"))
+    assert {(n, n) for n in range(3)} <= found

@@ -67,19 +67,35 @@ def vector_neighbours(
     and of its mirrored view."""
     if index is None or not len(index) or not images or not model:
         return
+    # Queries get negative ids: `neighbour_pairs` drops a neighbour whose id equals the
+    # query's, which must never happen between a query's position and a stored row id (a
+    # new image at position q would lose stored row q). Callers drop true self-pairs.
     for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once
         queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
         for q, row_id, _ in neighbour_pairs(
-            index, queries, k=K_NEIGHBOURS + 1, min_similarity=FLOOR
+            index,
+            queries,
+            k=K_NEIGHBOURS + 1,
+            min_similarity=FLOOR,
+            query_ids=_negative(len(queries)),
         ):
-            yield start + q, row_id
+            yield start - 1 - q, row_id
     flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
     if flips:
         mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
         for q, row_id, _ in neighbour_pairs(
-            index, mirrored, k=K_NEIGHBOURS + 1, min_similarity=FLOOR
+            index,
+            mirrored,
+            k=K_NEIGHBOURS + 1,
+            min_similarity=FLOOR,
+            query_ids=_negative(len(mirrored)),
         ):
-            yield flips[q], row_id
+            yield flips[-1 - q], row_id
+
+
+def _negative(n: int) -> npt.NDArray[np.int64]:
+    """-1, -2, ..., -n: query ids that never equal a stored id."""
+    return -1 - np.arange(n, dtype=np.int64)
 
 
 class HashSearch:
