@@ -82,6 +82,17 @@ def test_scan_against_cli(photo: Callable[..., Image.Image], tmp_path: Path) -> 
     names = {frozenset((Path(p["a"]).name, Path(p["b"]).name)) for p in doc["pairs"]}
     assert frozenset(("coffee.png", "coffee_again.jpg")) not in names  # both in train
     assert frozenset(("coffee.png", "coffee_mirror.jpg")) in names
+    # act drops the leaking copies from the later splits and never touches the reference.
+    before = {p: p.read_bytes() for p in train.iterdir()}
+    held = tmp_path / "held"
+    act = ["act", str(out), "--move", str(held), "--yes", "--journal", str(tmp_path / "j.jsonl")]
+    assert main(act) == 0
+    assert {p: p.read_bytes() for p in train.iterdir()} == before
+    assert not (test / "coffee_mirror.jpg").exists() and (test / "moon.png").exists()
+    assert not (val / "astro_small.jpg").exists()
+    moved = {p.name for p in held.rglob("*") if p.is_file()}
+    assert {"coffee_mirror.jpg", "astro_small.jpg"} <= moved
+    assert not moved & {p.name for p in train.iterdir()} - {"astro_link.png"}
 
 
 def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path) -> None:

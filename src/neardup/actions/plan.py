@@ -173,6 +173,7 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")
     chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
+    rank = _split_ranks(doc)
     for number, group in enumerate(raw_groups, 1):
         raw = [group["keeper"], *group.get("members", [])]
         raw_paths = [str(e["path"]) for e in raw]
@@ -181,6 +182,9 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         refs_here = [i for i, (p, _) in enumerate(entries) if _is_reference(p, refs)]
         if refs_here:
             keep_idx: list[int] | None = refs_here
+        elif rank:  # a leakage scan: keep the earliest split's files, drop later copies
+            first = min(rank.get(p, 0) for p in raw_paths)
+            keep_idx = [i for i, p in enumerate(raw_paths) if rank.get(p, 0) == first]
         else:
             keep_idx = _choose(entries, keep, raw_paths)
         if keep_idx is None:
@@ -194,6 +198,22 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         ]
         chosen.append((number, keepers, removes))
     return _assemble(plan, chosen)
+
+
+def _split_ranks(doc: dict[str, Any]) -> dict[str, int]:
+    """For a leakage scan (`scan TRAIN --against TEST`): each paired file's split, by order
+    (0 the reference); empty for any other result."""
+    leakage = doc.get("leakage")
+    if not isinstance(leakage, dict):
+        return {}
+    order = {str(s["name"]): n for n, s in enumerate(leakage.get("sets", []))}
+    rank: dict[str, int] = {}
+    for pair in doc.get("pairs", []):
+        sets = pair.get("sets")
+        if isinstance(sets, list) and len(sets) == 2:
+            rank[str(pair["a"])] = order.get(str(sets[0]), 0)
+            rank[str(pair["b"])] = order.get(str(sets[1]), 0)
+    return rank
 
 
 def _assemble(
