@@ -179,12 +179,14 @@ def fresh_copy(original: Features) -> Features:
     rng = np.random.default_rng(99)
     vector = near(original.embeddings[MODEL][None].copy(), rng, 0.3, 0.3)[0]
     assert original.pdq is not None
+    pdq = original.pdq.copy()
+    pdq[:, :8] ^= 1  # 8 bits away in each view (6 of its 8 32-bit sub-hashes unchanged)
     return dataclasses.replace(
         original,
         path="/query.jpg",
         bytes_hash="query",
         jpeg_hash="query",
-        pdq=original.pdq ^ np.uint8(1),  # 8 bits away in each view
+        pdq=pdq,
         embeddings={MODEL: vector},
     )
 
