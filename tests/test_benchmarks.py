@@ -42,3 +42,30 @@ def test_index_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
         assert main["peak_rss_mib"] > 0 and set(main["latency"]) == {"add", "search", "remove"}
         assert sorted(main["by_nprobe"]) == ["1", "16", "2", "4", "8"]
     assert [row["nprobe"] for row in results["sweep/flat/n5000/d32"]["rows"]] == [1, 4]
+
+
+def test_million_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> None:
+    """benchmarks/million.py at 3,000 images: every stage through the real index, the
+    planted groups found, no look-alike grouped, the query answered in a fresh process."""
+    out = tmp_path / "results.jsonl"
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "million.py"),
+            *("--n", "3000", "--first-chunk", "2000", "--chunk", "1000", "--workers", "1"),
+            *("--tmp", str(tmp_path), "--json", str(out)),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    run = json.loads(out.read_text())
+    assert run["counts"]["stored"] + run["counts"]["aliases"] == 3000
+    assert run["counts"]["groups"] > 0 and run["counts"]["candidates_per_image"] > 3
+    assert run["recall"]["pairs_at_cut_exactly"] > 50
+    assert run["recall"]["group_recall"] >= 0.99 and run["recall"]["lookalike_pairs_reported"] == 0
+    assert run["query"]["planted_original_found"] and run["query"]["decoded"] >= 1
+    assert {"store_write", "open", "duplicates", "json_out"} <= set(run)
+    assert not list(tmp_path.glob("million.*"))  # the work folder is removed

@@ -62,6 +62,7 @@ class Columns:
 
     @classmethod
     def open(cls, folder: Path, meta: dict[str, str], methods: tuple[str, ...]) -> Columns:
+        """The columns of the index in `folder`, as far as its meta table commits them."""
         return cls(
             folder,
             methods,
@@ -114,6 +115,7 @@ class Columns:
         return out
 
     def clusters(self) -> I32:
+        """Each committed slot's cluster (removed slots included: callers select theirs)."""
         return self._read(self.clusters_name, np.int32, 1).reshape(-1)  # type: ignore[return-value]
 
     def codes(self, method: str) -> tuple[U8, npt.NDArray[np.bool_]]:
