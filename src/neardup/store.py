@@ -47,14 +47,16 @@ class FeatureStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait
         while True:
+            db: sqlite3.Connection | None = None
             try:
-                self.db = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
+                db = self.db = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
                 self._init_schema()
                 return
             except sqlite3.OperationalError as error:
                 # Another process is creating the store or switching it to WAL: SQLite
                 # answers "locked" at once there, without waiting. Wait for it, bounded.
-                self.db.close()
+                if db is not None:
+                    db.close()
                 if "locked" not in str(error) or time.monotonic() > deadline:
                     raise StoreError(
                         f"cannot use feature cache {path}: {error} (other neardup processes "
@@ -62,7 +64,8 @@ class FeatureStore:
                     ) from error
                 time.sleep(0.05 + random.random() * 0.1)
             except sqlite3.DatabaseError as error:
-                self.db.close()
+                if db is not None:
+                    db.close()
                 raise StoreError(f"cannot use feature cache {path}: {error}") from error
 
     def _init_schema(self) -> None:
