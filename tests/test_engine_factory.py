@@ -45,6 +45,10 @@ def test_no_cluster_at_the_address_is_a_clear_error(tmp_path: Path) -> None:
         "RAY_TMPDIR": str(tmp_path)
     }
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    if "Connected to Ray cluster" in done.stderr and not os.environ.get("CI"):
+        # 'auto' also finds a cluster another program runs on this machine (seen while a
+        # benchmark ran); CI runs nothing else, so there the test always decides.
+        pytest.skip("a Ray cluster is running on this machine, and 'auto' found it")
     assert done.returncode == 2
     assert "neardup: error: --ray-address auto: Could not find any running Ray instance" in (
         done.stderr
