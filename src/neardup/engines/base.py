@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,11 @@ class Stage[T, S, R]:
     """Results for a chunk of items, one per item, in order; never raises on bad input."""
     chunk: int = 16
     """Items per call: large enough to batch a model, small enough to spread the work."""
+
+
+def chunks_of[T](stage: Stage[T, Any, Any], items: Sequence[T]) -> list[list[T]]:
+    """`items` cut into the stage's chunks, in order: every engine cuts the same batches."""
+    return [list(items[i : i + stage.chunk]) for i in range(0, len(items), stage.chunk)]
 
 
 def no_state() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any
 
-from neardup.engines.base import Engine, Stage
+from neardup.engines.base import Engine, Stage, chunks_of
 
 INLINE_BELOW = 24
 """Fewer items than this run in-process."""
@@ -79,7 +79,7 @@ class LocalEngine:
         self, stage: Stage[T, S, R], items: Sequence[T]
     ) -> Iterator[tuple[list[T], list[R]]]:
         """Yield (chunk, results) for consecutive chunks of `items`, in completion order."""
-        chunks = [list(items[i : i + stage.chunk]) for i in range(0, len(items), stage.chunk)]
+        chunks = chunks_of(stage, items)
         if self._workers <= 1 or len(items) < INLINE_BELOW:
             if chunks:
                 state = stage.setup()

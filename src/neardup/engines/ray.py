@@ -22,7 +22,7 @@ from typing import Any
 
 import ray
 
-from neardup.engines.base import Stage
+from neardup.engines.base import Stage, chunks_of
 
 MAX_RESTARTS = 4
 """Times Ray restarts a dead worker (per map call) before the run fails."""
@@ -86,7 +86,7 @@ class RayEngine:
         self, stage: Stage[T, S, R], items: Sequence[T]
     ) -> Iterator[tuple[list[T], list[R]]]:
         """Yield (chunk, results) for consecutive chunks of `items`, in completion order."""
-        chunks = [list(items[i : i + stage.chunk]) for i in range(0, len(items), stage.chunk)]
+        chunks = chunks_of(stage, items)
         if not chunks:
             return
         count = min(self._workers, len(chunks))
