@@ -15,7 +15,7 @@ from neardup.index import catalog, neighbours
 from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, train_centroids
 from neardup.index.lazy import ProbedVectors, hash_codes
-from neardup.index.neighbours import PDQ_MULTI_RADIUS, HashSearch
+from neardup.index.neighbours import PDQ_MULTI_RADIUS, HashSearch, pairs_of
 from neardup.index.report import IndexReport
 
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png", "coins.png"]
@@ -123,8 +123,8 @@ def test_hash_scan_finds_what_the_multi_index_finds() -> None:
     for search in (scanned, hashed):
         search.add_codes(codes[:2500], np.arange(2500))
         search.add_codes(codes[2500:], np.arange(2500, 5000))
-    hits_scan = set(scanned._multi_scan(near))
-    hits_hash = set(hashed._multi(near))
+    hits_scan = set(pairs_of(scanned._multi_scan(near)))
+    hits_hash = set(pairs_of(hashed._multi(near)))
     assert hits_scan == hits_hash and len(hits_scan) >= 20
 
 

@@ -61,15 +61,19 @@ def test_quartiles_equal_numpy_percentile() -> None:
             assert [float(q) for q in _quartiles(v)] == np.percentile(v, (25, 50, 75)).tolist()
 
 
-def test_thumb_similarity_of_equals_per_pair_similarity() -> None:
+def test_thumb_similarity_of_equals_per_pair_similarity_to_float32_rounding() -> None:
     rng = np.random.default_rng(5)
     thumbs = rng.integers(0, 256, (60, 32, 32), dtype=np.uint8)
     thumbs[3] = 128  # a flat thumbnail
     thumbs[4] = np.rot90(thumbs[5])  # a turned copy
     a = rng.integers(0, 60, 500)
     b = rng.integers(0, 60, 500)
-    a[:2], b[:2] = (3, 4), (5, 3)
-    assert np.array_equal(thumb_similarity_of(thumbs, a, b), thumb_similarity(thumbs[a], thumbs[b]))
+    a[:3], b[:3] = (3, 4, 4), (5, 3, 5)
+    fast = thumb_similarity_of(thumbs, a, b)
+    # The per-pair version normalises in float32; the fast one is exact (integer sums).
+    assert np.allclose(fast, thumb_similarity(thumbs[a], thumbs[b]), rtol=0, atol=1e-5)
+    assert fast[0] == 0.0 and fast[1] == 0.0  # a flat thumbnail correlates with nothing
+    assert fast[2] == pytest.approx(1.0, abs=1e-12)  # the turned copy
 
 
 def _float_borders(rgb: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:

@@ -19,6 +19,7 @@ from neardup.differences import measure_reported
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.matching import classify
+from neardup.index.neighbours import pairs_of
 from neardup.pipeline import compute_features, feature_config, local_engine, score_candidates
 from neardup.records import Leakage, Pair, ScanResult, SetLeakage, Stats
 from neardup.scoring import PRESETS, threshold_for
@@ -54,7 +55,7 @@ def scan_against_index(
         where = {f.key: offset + n for n, f in enumerate(new)}
         candidates = {
             (index.positions[row], where[fresh[n].key])
-            for n, row in index.indexed_neighbours(fresh)
+            for n, row in pairs_of(index.indexed_neighbours(fresh))
         }
         low = min(cut, *PRESETS.values())  # every preset's count needs its pairs
         pairs = score_candidates(images, candidates, methods, cut, verify, engine, floor=low)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup import fusion
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.engines.local import LocalEngine
@@ -35,7 +36,7 @@ from neardup.scoring import (
     Scored,
     add_geometry_many,
     needs_geometry,
-    score_pairs,
+    score_kept,
 )
 from neardup.sources.remote import read_bytes
 from neardup.store import FeatureStore, default_cache_path
@@ -169,8 +170,8 @@ def compute_features(
 
 
 def score_candidates(
-    images: list[Features],
-    candidates: set[tuple[int, int]],
+    images: Sequence[Features],
+    candidates: set[tuple[int, int]] | npt.NDArray[np.int64],
     methods: tuple[str, ...],
     cut: float,
     verify: bool,
@@ -179,19 +180,23 @@ def score_candidates(
     floor: float | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
-    `cut`. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
-    ordered = sorted(candidates)
+    `cut`. Candidates are position pairs: a set, or an array of rows (a, b), a < b, each
+    once. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
+    ordered = (
+        candidates
+        if isinstance(candidates, np.ndarray)
+        else np.array(sorted(candidates), dtype=np.int64).reshape(-1, 2)
+    )
     keep = cut if floor is None else min(cut, floor)
     scored: dict[tuple[int, int], Scored] = {}
     stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] = {}
     # In blocks, keeping only the pairs that can end above `keep`: memory grows with the
     # pairs kept, not with the candidates (some 8 million at a million images).
+    band = fusion.fitted().verify_band(cut) if verify else None
     for start in range(0, len(ordered), SCORE_BLOCK):
         block = ordered[start : start + SCORE_BLOCK]
-        found = score_pairs(images, block, methods, stacks=stacks)
-        for pair, s in zip(block, found, strict=True):
-            if s.confidence >= keep or (verify and needs_geometry(s, cut)):
-                scored[pair] = s
+        for at, s in score_kept(images, block, methods, keep=keep, band=band, stacks=stacks):
+            scored[int(block[at, 0]), int(block[at, 1])] = s
     if verify:
         verify_pairs(images, scored, methods, cut, engine)
     return [
@@ -202,7 +207,7 @@ def score_candidates(
 
 
 def verify_pairs(
-    images: list[Features],
+    images: Sequence[Features],
     scored: dict[tuple[int, int], Scored],
     methods: tuple[str, ...],
     cut: float,

@@ -36,14 +36,16 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup import fusion
-from neardup.features.exact import identical
+from neardup.features.exact import IDENTITY_KEYS
 from neardup.features.hashes import hamming, hash_similarity
-from neardup.features.thumbnail import thumb_similarity_of
+from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
 from neardup.fusion import PairFacts
 from neardup.records import Features
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+Pairs = Sequence[tuple[int, int]] | IntArray
+"""Pairs of positions: tuples, or an array with one row (a, b) per pair."""
 
 EMBEDDING_METHODS = ("sscd_distilled", "sscd")
 HASH_METHODS = ("phash", "dhash", "ahash", "whash")
@@ -71,7 +73,7 @@ class Scored:
 
 def raw_scores(
     images: Sequence[Features],
-    pairs: Sequence[tuple[int, int]],
+    pairs: Pairs,
     methods: tuple[str, ...],
     stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
 ) -> dict[str, FloatArray]:
@@ -79,8 +81,7 @@ def raw_scores(
 
     Vectorised: scoring thousands of candidate pairs is a few array operations per method.
     """
-    a = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-    b = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+    a, b = ends(pairs)
     out: dict[str, FloatArray] = {}
     cache = {} if stacks is None else stacks
 
@@ -91,16 +92,15 @@ def raw_scores(
             cache[key] = stack_feature(values(), shape, dtype)
         return cache[key]
 
-    thumbs, has_thumb = _stack("small", lambda: [f.small for f in images], (32, 32), np.uint8)
+    thumbs = _orbit_thumbs(images, cache)
+    has_thumb = cache["thumb:orbits"][1]
     rows = np.flatnonzero(has_thumb[a] & has_thumb[b])
     thumb = np.full(len(pairs), np.nan)
-    for start in range(0, len(rows), 8192):  # bounded memory: 8192 x 2 x 4 KiB
-        part = rows[start : start + 8192]
-        thumb[part] = thumb_similarity_of(thumbs, a[part], b[part])
+    thumb[rows] = thumbs.similarity(a[rows], b[rows])
     out["thumb"] = thumb
     for method in methods:
         if method == "exact":
-            out["exact"] = _exact(images, a, b)
+            out["exact"] = _exact(images, a, b, cache)
         elif method == "pdq":
             codes, present = _stack("pdq", lambda: [f.pdq for f in images], (8, 32), np.uint8)
             rows = np.flatnonzero(present[a] & present[b])
@@ -146,9 +146,61 @@ def raw_scores(
     return out
 
 
-def _exact(images: Sequence[Features], a: IntArray, b: IntArray) -> FloatArray:
-    pairs = zip(a.tolist(), b.tolist(), strict=True)
-    return np.asarray([identical(images[i], images[j]) for i, j in pairs], dtype=np.float64)
+def _orbit_thumbs(
+    images: Sequence[Features], cache: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
+) -> OrbitThumbs:
+    """Every image's thumbnail laid out for the 8-view correlation (`OrbitThumbs`), made once
+    per set of images, a block of images at a time (kept: 1.1 KB an image)."""
+    if "thumb:orbits" not in cache:
+        present = np.array([f.small is not None for f in images], dtype=bool)
+        orbits = np.zeros((len(images), *ORBIT_SHAPE), dtype=np.uint8)
+        sums = np.zeros((len(images), 3), dtype=np.float64)
+        for start in range(0, len(images), 65_536):
+            part = [f.small for f in images[start : start + 65_536]]
+            stacked = np.zeros((len(part), 32, 32), dtype=np.uint8)
+            for n, small in enumerate(part):
+                if small is not None:
+                    stacked[n] = small
+            laid = OrbitThumbs.of(stacked)
+            orbits[start : start + len(part)] = laid.orbits
+            sums[start : start + len(part)] = np.stack([laid.centre, laid.total, laid.square], 1)
+        cache["thumb:orbits"] = (orbits, present)
+        cache["thumb:sums"] = (sums, present)
+    orbits = cache["thumb:orbits"][0]
+    sums = cache["thumb:sums"][0]
+    return OrbitThumbs(orbits, sums[:, 0].astype(np.float32), sums[:, 1], sums[:, 2])
+
+
+def ends(pairs: Pairs) -> tuple[IntArray, IntArray]:
+    """The two positions of each pair, as arrays (from tuples or an array of two columns)."""
+    if isinstance(pairs, np.ndarray):
+        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    a = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
+    b = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
+    return a, b
+
+
+def _exact(
+    images: Sequence[Features],
+    a: IntArray,
+    b: IntArray,
+    cache: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]],
+) -> FloatArray:
+    """1 where `identical` holds (a shared bytes, pixel or JPEG-data hash), else 0: each hash
+    numbered once per image set, then compared as integers."""
+    same = np.zeros(len(a), dtype=bool)
+    for key in IDENTITY_KEYS:
+        if "id:" + key not in cache:
+            values = [getattr(f, key) for f in images]
+            numbers: dict[str, int] = {}
+            codes = np.array(
+                [-1 if v is None else numbers.setdefault(v, len(numbers)) for v in values],
+                dtype=np.int64,
+            )
+            cache["id:" + key] = (codes, codes >= 0)
+        codes = cache["id:" + key][0]
+        same |= (codes[a] >= 0) & (codes[a] == codes[b])
+    return same.astype(np.float64)
 
 
 def stack_feature(
@@ -174,16 +226,22 @@ def _fill(n: int, rows: IntArray, values: npt.NDArray[Any]) -> FloatArray:
 
 
 def facts(
-    images: Sequence[Features], pairs: Sequence[tuple[int, int]], inliers: FloatArray | None = None
+    images: Sequence[Features],
+    pairs: Pairs,
+    inliers: FloatArray | None = None,
+    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
 ) -> PairFacts:
-    """The image facts the fusion uses, for each pair."""
-    quality = np.array(
-        [min(images[a].pdq_quality, images[b].pdq_quality) for a, b in pairs], dtype=np.float64
-    )
-    aspect = np.array(
-        [abs(np.log(aspect_ratio(images[a]) / aspect_ratio(images[b]))) for a, b in pairs],
-        dtype=np.float64,
-    )
+    """The image facts the fusion uses, for each pair (per-image values kept in `stacks`)."""
+    cache = {} if stacks is None else stacks
+    if "facts" not in cache:
+        per_image = np.array(
+            [(f.pdq_quality, aspect_ratio(f)) for f in images], dtype=np.float64
+        ).reshape(-1, 2)
+        cache["facts"] = (per_image, np.ones(len(images), dtype=bool))
+    per_image = cache["facts"][0]
+    a, b = ends(pairs)
+    quality = np.minimum(per_image[a, 0], per_image[b, 0])
+    aspect = np.abs(np.log(per_image[a, 1] / per_image[b, 1]))
     if inliers is None:
         inliers = np.full(len(pairs), np.nan)
     return PairFacts(quality, aspect, inliers)
@@ -204,10 +262,55 @@ def fuse_arrays(
 
     Pairs whose geometric check decided (a `geometry` score) use the geometry-aware model.
     """
+    fused = _fuse(raw, pair_facts, methods)
+    return fused.similarity, fused.confidence, fused.evidence(raw, pair_facts)
+
+
+@dataclass(frozen=True, slots=True)
+class _Fused:
+    """Similarity and confidence of a batch of pairs, and what naming each pair's deciding
+    method needs (computed apart: only the pairs that are kept need a name)."""
+
+    similarity: FloatArray
+    confidence: FloatArray
+    exact: npt.NDArray[np.bool_]
+    decided: npt.NDArray[np.bool_]
+    """Rows scored by the geometry-aware model."""
+    model_confidence: FloatArray
+    """The models' confidence before rounding (what the deciding method is measured against)."""
+    fused: list[str]
+    key: str | None
+    geo_key: str | None
+
+    def evidence(
+        self, raw: dict[str, FloatArray], pair_facts: PairFacts, rows: Any = None
+    ) -> list[str]:
+        """The deciding method of each pair (of `rows` only, where given)."""
+        pick = np.arange(len(self.confidence)) if rows is None else rows
+        evidence = np.full(len(self.confidence[pick]), "none", dtype=object)
+        decided = self.decided[pick]
+        for name, part_rows in ((self.key, ~decided), (self.geo_key, decided)):
+            if name is None or not part_rows.any():
+                continue
+            at = np.flatnonzero(part_rows)
+            chosen = pick[at]
+            part = {m: v[chosen] for m, v in raw.items()}
+            part_facts = PairFacts(
+                pair_facts.quality[chosen], pair_facts.aspect[chosen], pair_facts.inliers[chosen]
+            )
+            evidence[at] = _deciding(
+                self.fused, part, part_facts, self.model_confidence[chosen], name != self.key
+            )
+        evidence = np.where(self.exact[pick], "exact", evidence)
+        return [str(e) for e in evidence]
+
+
+def _fuse(raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[str]) -> _Fused:
     n = len(pair_facts.quality)
     key = fusion.model_key(methods)
     confidence = np.zeros(n)
-    evidence = np.full(n, "none", dtype=object)
+    decided = np.zeros(n, bool)
+    geo_key = None
     fused = [] if key is None else key.split("+")
     if key is not None:
         geometry = raw.get("geometry")
@@ -224,13 +327,20 @@ def fuse_arrays(
                 pair_facts.quality[rows], pair_facts.aspect[rows], pair_facts.inliers[rows]
             )
             confidence[rows] = model.predict(part, part_facts)
-            evidence[rows] = _deciding(fused, part, part_facts, confidence[rows], name != key)
     similarity = graded(raw, fused, n)
     exact = np.nan_to_num(raw["exact"], nan=0.0) >= 1.0 if "exact" in raw else np.zeros(n, bool)
-    confidence = np.where(exact, 1.0, confidence)
+    final = np.where(exact, 1.0, confidence)
     similarity = np.where(exact, IDENTICAL, similarity)
-    evidence = np.where(exact, "exact", evidence)
-    return np.round(similarity, 4), np.round(confidence, 4), [str(e) for e in evidence]
+    return _Fused(
+        np.round(similarity, 4),
+        np.round(final, 4),
+        exact,
+        decided,
+        confidence,
+        fused,
+        key,
+        geo_key,
+    )
 
 
 def _deciding(
@@ -296,17 +406,57 @@ def score_pairs(
 ) -> list[Scored]:
     """Per-method scores, similarity and confidence for every pair (index pairs into images).
     `stacks` keeps the images' stacked features between calls on the same images."""
-    out: list[Scored] = []
+    return [s for _, s in score_kept(images, pairs, methods, chunk=chunk, stacks=stacks)]
+
+
+def score_kept(
+    images: Sequence[Features],
+    pairs: Pairs,
+    methods: tuple[str, ...],
+    *,
+    keep: float | None = None,
+    band: tuple[float, float] | None = None,
+    chunk: int = 65536,
+    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
+) -> list[tuple[int, Scored]]:
+    """(position in `pairs`, scores) of the pairs with confidence at least `keep`, or inside
+    `band` where the geometric check could run on them (`needs_geometry`); every pair when
+    `keep` is None. The same numbers as scoring each pair, but the deciding method and the
+    per-pair record are made only for the pairs kept: most candidates fall below both, and at
+    a million images those two steps cost more than the scores themselves."""
+    out: list[tuple[int, Scored]] = []
     stacks = {} if stacks is None else stacks
     for start in range(0, len(pairs), chunk):  # bounded memory: chunk x 8 x 32 bytes for PDQ
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)
-        similarity, confidence, labels = fuse_arrays(raw, facts(images, part), methods)
-        columns = [(m, raw[m].tolist()) for m in raw]
-        for n in range(len(part)):
+        part_facts = facts(images, part, stacks=stacks)
+        fused = _fuse(raw, part_facts, methods)
+        if keep is None:
+            rows = np.arange(len(part))
+        else:
+            wanted = fused.confidence >= keep
+            if band is not None:
+                low, high = band
+                in_band = (fused.confidence >= low) & (fused.confidence <= high)
+                wanted |= in_band & _checkable(raw, fused)
+            rows = np.flatnonzero(wanted)
+        labels = fused.evidence(raw, part_facts, rows)
+        columns = [(m, raw[m][rows].tolist()) for m in raw]
+        similarity, confidence = fused.similarity[rows].tolist(), fused.confidence[rows].tolist()
+        for n, row in enumerate(rows.tolist()):
             scores = {m: values[n] for m, values in columns if values[n] == values[n]}
-            out.append(Scored(float(similarity[n]), float(confidence[n]), scores, labels[n]))
+            out.append((start + row, Scored(similarity[n], confidence[n], scores, labels[n])))
     return out
+
+
+def _checkable(raw: dict[str, FloatArray], fused: _Fused) -> npt.NDArray[np.bool_]:
+    """Pairs the geometric check may run on (`needs_geometry` without the band): an
+    embedding score present and not exact copies."""
+    has_embedding = np.zeros(len(fused.confidence), dtype=bool)
+    for method in EMBEDDING_METHODS:
+        if method in raw:
+            has_embedding |= ~np.isnan(raw[method])
+    return has_embedding & ~fused.exact
 
 
 def add_geometry(

@@ -82,7 +82,32 @@ def neighbour_pairs(
     query_ids: npt.NDArray[np.int64] | None = None,
     probes: npt.NDArray[np.integer[Any]] | None = None,
 ) -> Iterator[tuple[int, int, float]]:
-    """(query id, neighbour id, similarity) for every neighbour above the floor, self excluded.
+    """(query id, neighbour id, similarity) for every neighbour above the floor, self excluded
+    (`neighbour_blocks`, one pair at a time)."""
+    for a, b, sims in neighbour_blocks(
+        index,
+        queries,
+        k=k,
+        min_similarity=min_similarity,
+        chunk=chunk,
+        query_ids=query_ids,
+        probes=probes,
+    ):
+        yield from zip(a.tolist(), b.tolist(), sims.tolist(), strict=True)
+
+
+def neighbour_blocks(
+    index: Searchable,
+    queries: npt.NDArray[np.float32],
+    *,
+    k: int,
+    min_similarity: float,
+    chunk: int = 4096,
+    query_ids: npt.NDArray[np.int64] | None = None,
+    probes: npt.NDArray[np.integer[Any]] | None = None,
+) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]]:
+    """Arrays (query ids, neighbour ids, similarities) of the neighbours above the floor, self
+    excluded, a block of queries at a time.
 
     `probes` (one row of cluster numbers per query, for a ProbedIndex) reuses a coarse
     assignment already made, e.g. when each vector was added: all-pairs over an IVF index then
@@ -107,15 +132,13 @@ def neighbour_pairs(
         # single widest search, so 100 copies of one picture are all found, each pair once.
         more = sims[:, -1] >= min_similarity
         done = ~more
-        yield from _above(sims[done], found[done], block_ids[done], min_similarity)
+        yield _above(sims[done], found[done], block_ids[done], min_similarity)
         rows, wide = np.flatnonzero(more), k
         while rows.size:
             wide = min(len(index), wide * 4)
             sims, found = search(block, start, rows, wide)
             finished = (sims[:, -1] < min_similarity) | (wide >= len(index))
-            yield from _above(
-                sims[finished], found[finished], block_ids[rows[finished]], min_similarity
-            )
+            yield _above(sims[finished], found[finished], block_ids[rows[finished]], min_similarity)
             rows = rows[~finished]
 
 
@@ -124,9 +147,9 @@ def _above(
     found: npt.NDArray[np.int64],
     ids: npt.NDArray[np.int64],
     floor: float,
-) -> Iterator[tuple[int, int, float]]:
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float32]]:
     rows, cols = np.nonzero((sims >= floor) & (found >= 0))
-    for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-        a, b = int(ids[r]), int(found[r, c])
-        if a != b:
-            yield a, b, float(sims[r, c])
+    a = np.asarray(ids, dtype=np.int64)[rows]
+    b = found[rows, cols].astype(np.int64)
+    other = a != b
+    return a[other], b[other], sims[rows, cols][other]

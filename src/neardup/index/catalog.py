@@ -88,6 +88,8 @@ from neardup.records import Features, ScanResult
 from neardup.sources import collect_sources
 from neardup.store import encode_features
 
+I64 = npt.NDArray[np.int64]
+
 
 class ImageIndex:
     """An on-disk image index with an in-memory IVF over its embeddings."""
@@ -238,24 +240,26 @@ class ImageIndex:
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
         return read_centroids(self.db)
 
-    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """Candidates but for the vector index: exact copies and hashes (an engine that runs
-        the vector search cluster by cluster asks for these alone)."""
-        yield from self.search.near(images, self.positions, None, "")
+    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[I64, I64]]:
+        """Candidates but for the vector index, as arrays (positions in `images`, row ids):
+        exact copies and hashes (an engine that runs the vector search cluster by cluster
+        asks for these alone)."""
+        yield from self.search.near_blocks(images, self.positions, None, "")
 
     def home_clusters(self) -> npt.NDArray[np.int64]:
         """Each stored image's cluster, in `ids` order."""
         return np.asarray(self.columns.clusters()[self.ids], dtype=np.int64)
 
-    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, indexed row id) for every candidate the index proposes. A
-        few images are searched in the mapped vectors of their clusters, without the IVF."""
+    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[I64, I64]]:
+        """Arrays (positions in `images`, indexed row ids) of every candidate the index
+        proposes, a block at a time. A few images are searched in the mapped vectors of their
+        clusters, without the IVF."""
         vectors: Searchable | None = self._ivf
         if vectors is None and self.centroids is not None and len(images) <= FEW_QUERIES:
             vectors = ProbedVectors.of(self.centroids, self.settings.nprobe, self.columns, self.ids)
         elif vectors is None:
             vectors = self.ivf
-        yield from self.search.near(images, self.positions, vectors, self.settings.model)
+        yield from self.search.near_blocks(images, self.positions, vectors, self.settings.model)
 
     def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
         return embedding_matrix(images, self.settings.model)

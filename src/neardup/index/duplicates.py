@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+import numpy.typing as npt
 
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
@@ -16,6 +19,8 @@ from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
 from neardup.scoring import threshold_for
+
+I64 = npt.NDArray[np.int64]
 
 
 def all_duplicates(
@@ -39,10 +44,7 @@ def all_duplicates(
         else threshold_for(preset, threshold)
     )
     images = list(index.images)  # every image is a query here: decode them all, in order
-    candidates: set[tuple[int, int]] = set()
-    for a, b in _neighbours(index, engine):
-        if a != b:
-            candidates.add((min(a, b), max(a, b)))
+    candidates = candidate_pairs(_neighbours(index, engine), len(images))
     found = time.perf_counter()
     methods = index.settings.methods
     pairs: list[Pair] = score_candidates(
@@ -76,19 +78,34 @@ def all_duplicates(
     return ScanResult(list(images), pairs, groups, [], stats, settings)
 
 
-def _neighbours(index: IndexView, engine: Engine) -> Iterator[tuple[int, int]]:
-    """(position, position) of every candidate the index proposes: on a distributed engine the
-    vector search runs cluster by cluster on its workers (`neardup.index.cluster_search`, the
-    same candidates); locally one search in this process is cheaper than shipping vectors."""
+def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:
+    """Rows (a, b), a < b, each pair once and in order, from blocks of (position, position):
+    arrays throughout (at a million images there are tens of millions of raw candidates)."""
+    keys = [np.empty(0, dtype=np.int64)]
+    for a, b in blocks:
+        low, high = np.minimum(a, b), np.maximum(a, b)
+        keep = (low != high) & (low >= 0)
+        keys.append(np.unique(low[keep] * n + high[keep]))
+    unique = np.unique(np.concatenate(keys))
+    return np.stack([unique // max(n, 1), unique % max(n, 1)], axis=1)
+
+
+def _neighbours(index: IndexView, engine: Engine) -> Iterator[tuple[I64, I64]]:
+    """Arrays (positions, positions) of every candidate the index proposes: on a distributed
+    engine the vector search runs cluster by cluster on its workers
+    (`neardup.index.cluster_search`, the same candidates); locally one search in this process
+    is cheaper than shipping vectors."""
     images = index.images
     if isinstance(engine, LocalEngine) or index.ivf is None:
-        for a, row_id in index.indexed_neighbours(images):
-            yield a, index.positions[row_id]
+        for a, row_ids in index.indexed_neighbours(images):
+            yield a, index.positions.many(row_ids)
         return
     home = index.home_clusters()
-    yield from cluster_neighbours(index.ivf, images, home, index.settings.model, engine)
-    for a, row_id in index.hash_neighbours(images):
-        yield a, index.positions[row_id]
+    found = list(cluster_neighbours(index.ivf, images, home, index.settings.model, engine))
+    pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+    yield pairs[:, 0], pairs[:, 1]
+    for a, row_ids in index.hash_neighbours(images):
+        yield a, index.positions.many(row_ids)
 
 
 def with_aliases(

@@ -112,6 +112,19 @@ class Positions(Mapping[int, int]):
     def __contains__(self, row_id: object) -> bool:
         return isinstance(row_id, int | np.integer) and self.get(int(row_id)) is not None
 
+    def many(self, row_ids: I64) -> I64:
+        """Positions of many row ids at once, -1 for ids not stored."""
+        at = np.searchsorted(self.ids, row_ids)
+        inside = at < len(self.ids)
+        found = np.zeros(len(row_ids), dtype=bool)
+        found[inside] = self.ids[at[inside]] == row_ids[inside]
+        return np.where(found, at, -1).astype(np.int64)
+
+    def contains_many(self, row_ids: I64) -> npt.NDArray[np.bool_]:
+        """Which of `row_ids` are stored."""
+        found: npt.NDArray[np.bool_] = self.many(row_ids) >= 0
+        return found
+
     def __iter__(self) -> Iterator[int]:
         return iter(self.ids.tolist())
 
@@ -163,6 +176,28 @@ class StoredIdentity:
         if row is not None and row[0] is not None:
             return int(row[0])
         return self.extra.get(key, default)
+
+    def first_ids(self, column: str, values: Sequence[str | None]) -> list[int | None]:
+        """`get((column, v))` for many values, a few hundred per query."""
+        if column not in self.KEYS:
+            return [None] * len(values)
+        wanted = sorted({v for v in values if v is not None})
+        first: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            first.update(
+                self.db.execute(
+                    # A fixed column name (checked above), never input.
+                    f"SELECT {column}, MIN(id) FROM images WHERE {column} IN ({marks}) "
+                    f"GROUP BY {column}",
+                    part,
+                ).fetchall()
+            )
+        return [
+            None if v is None else first[v] if v in first else self.extra.get((column, v))
+            for v in values
+        ]
 
     def setdefault(self, key: tuple[str, str], row_id: int) -> int:
         found = self.get(key)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from neardup.engines.base import Engine
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.index.neighbours import pairs_within
+from neardup.index.neighbours import pairs_of, pairs_within
 from neardup.index.report import Entry, Match
 from neardup.index.view import IndexView
 from neardup.pipeline import score_candidates
@@ -56,7 +56,7 @@ def match(
     if not fresh:
         return {}
     # Only the stored images that are candidates are read (an open index decodes no other).
-    neighbours = list(index.indexed_neighbours(fresh))
+    neighbours = list(pairs_of(index.indexed_neighbours(fresh)))
     stored = sorted({row_id for _, row_id in neighbours})
     images = [index.images[index.positions[row_id]] for row_id in stored] + fresh
     offset = len(stored)

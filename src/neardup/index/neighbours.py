@@ -14,7 +14,7 @@ Memory is N x k, never N x N. Only the pairs this proposes are scored.
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 import faiss
@@ -22,12 +22,13 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.index.base import ClusteredIndex, Searchable, neighbour_pairs
+from neardup.index.base import ClusteredIndex, Searchable, neighbour_blocks
 from neardup.index.exact import ExactIndex, HammingIndex
 from neardup.index.ivf import IVFIndex
 from neardup.records import Features
 from neardup.scoring import HASH_METHODS
 
+I64 = npt.NDArray[np.int64]
 K_NEIGHBOURS = 16
 FLOOR = 0.3
 """Cosine below which an embedding neighbour is not worth scoring."""
@@ -64,38 +65,54 @@ def vector_neighbours(
     index: Searchable | None, images: Sequence[Features], model: str
 ) -> Iterator[tuple[int, int]]:
     """(position in `images`, indexed id) for the nearest indexed vectors of each embedding
-    and of its mirrored view."""
+    and of its mirrored view (`vector_neighbour_blocks`, one pair at a time)."""
+    yield from pairs_of(vector_neighbour_blocks(index, images, model))
+
+
+def vector_neighbour_blocks(
+    index: Searchable | None, images: Sequence[Features], model: str
+) -> Iterator[tuple[I64, I64]]:
+    """Arrays (positions in `images`, indexed ids) for the nearest indexed vectors of each
+    embedding and of its mirrored view, a block of queries at a time."""
     if index is None or not len(index) or not images or not model:
         return
-    # Queries get negative ids: `neighbour_pairs` drops a neighbour whose id equals the
+    # Queries get negative ids: `neighbour_blocks` drops a neighbour whose id equals the
     # query's, which must never happen between a query's position and a stored row id (a
     # new image at position q would lose stored row q). Callers drop true self-pairs.
     for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once
         queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
-        for q, row_id, _ in neighbour_pairs(
+        for q, row_ids, _ in neighbour_blocks(
             index,
             queries,
             k=K_NEIGHBOURS + 1,
             min_similarity=FLOOR,
             query_ids=_negative(len(queries)),
         ):
-            yield start - 1 - q, row_id
-    flips = [n for n, f in enumerate(images) if model in f.embeddings_flip]
-    if flips:
-        mirrored = np.stack([images[n].embeddings_flip[model] for n in flips])
-        for q, row_id, _ in neighbour_pairs(
+            yield start - 1 - q, row_ids
+    flips = np.array(
+        [n for n, f in enumerate(images) if model in f.embeddings_flip], dtype=np.int64
+    )
+    if flips.size:
+        mirrored = np.stack([images[n].embeddings_flip[model] for n in flips.tolist()])
+        for q, row_ids, _ in neighbour_blocks(
             index,
             mirrored,
             k=K_NEIGHBOURS + 1,
             min_similarity=FLOOR,
             query_ids=_negative(len(mirrored)),
         ):
-            yield flips[-1 - q], row_id
+            yield flips[-1 - q], row_ids
 
 
 def _negative(n: int) -> npt.NDArray[np.int64]:
     """-1, -2, ..., -n: query ids that never equal a stored id."""
     return -1 - np.arange(n, dtype=np.int64)
+
+
+def pairs_of(blocks: Iterable[tuple[I64, I64]]) -> Iterator[tuple[int, int]]:
+    """The pairs of array blocks (positions, ids), one tuple each (for a few queries)."""
+    for positions, row_ids in blocks:
+        yield from zip(positions.tolist(), row_ids.tolist(), strict=True)
 
 
 class HashSearch:
@@ -159,13 +176,15 @@ class HashSearch:
     def __len__(self) -> int:
         return self._count
 
-    def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[int, int]]:
-        """(position in `images`, stored id) for every view within the radius."""
-        which = [n for n, f in enumerate(images) if self._views(f) is not None]
-        if not self._count or not which:
+    def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[I64, I64]]:
+        """Arrays (positions in `images`, stored ids) of every view within the radius."""
+        which = np.array(
+            [n for n, f in enumerate(images) if self._views(f) is not None], dtype=np.int64
+        )
+        if not self._count or not which.size:
             return
         stored_ids = self._id_array()
-        views = np.stack([self._views(images[n]) for n in which])  # type: ignore[misc]
+        views = np.stack([self._views(images[n]) for n in which.tolist()])  # type: ignore[misc]
         for view in range(views.shape[1]):
             queries = np.ascontiguousarray(views[:, view])
             if not self.multi:
@@ -175,22 +194,21 @@ class HashSearch:
             else:
                 hits = self._multi(queries)
             for q, hit in hits:
-                row_id = int(stored_ids[hit])
-                if row_id in alive:
-                    yield which[q], row_id
+                row_ids = stored_ids[hit]
+                live = alive_mask(alive, row_ids)
+                yield which[q[live]], row_ids[live]
 
-    def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+    def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
         if self._index is None:
             self._index = faiss.IndexBinaryMultiHash(256, 8, 32)
             for codes in self._codes:
                 self._index.add(codes)
             self._codes = []
         lims, _, found = self._index.range_search(queries, self.radius)
-        for q in range(len(queries)):
-            for hit in found[lims[q] : lims[q + 1]].tolist():
-                yield q, hit
+        counts = np.diff(np.asarray(lims, dtype=np.int64))
+        yield np.repeat(np.arange(len(queries), dtype=np.int64), counts), found.astype(np.int64)
 
-    def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+    def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
         """What the multi-index hash answers (a stored code sharing one of the 8 32-bit
         sub-hashes, within the radius), by comparing each query with every stored code."""
         stored = np.concatenate(self._codes) if len(self._codes) > 1 else self._codes[0]
@@ -202,22 +220,33 @@ class HashSearch:
             equal = words == query.view(np.uint32)
             shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
             close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
-            for hit in shared[np.bitwise_count(close).sum(axis=1) <= self.radius].tolist():
-                yield q, hit
+            hits = shared[np.bitwise_count(close).sum(axis=1) <= self.radius].astype(np.int64)
+            yield np.full(len(hits), q, dtype=np.int64), hits
 
-    def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[int, int]]:
+    def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
         rows_left = np.arange(len(queries))
         total = self._count
         k = min(K_NEIGHBOURS + 1, total)
         while rows_left.size:
             distances, found = self._flat.search(queries[rows_left], k)
             hit_r, hit_c = np.nonzero((distances <= self.radius) & (found >= 0))
-            for r, c in zip(hit_r.tolist(), hit_c.tolist(), strict=True):
-                yield int(rows_left[r]), int(found[r, c])
+            yield rows_left[hit_r].astype(np.int64), found[hit_r, hit_c].astype(np.int64)
             if k >= total:
                 break
             rows_left = rows_left[distances[:, -1] <= self.radius]
             k = min(total, k * 4)
+
+
+def alive_mask(alive: Container[int], row_ids: I64) -> npt.NDArray[np.bool_]:
+    """Which of `row_ids` are in `alive`: a range or an index's `Positions` in one array
+    operation, anything else id by id."""
+    many = getattr(alive, "contains_many", None)
+    if many is not None:
+        found: npt.NDArray[np.bool_] = many(row_ids)
+        return found
+    if isinstance(alive, range) and alive.step == 1:
+        return (row_ids >= alive.start) & (row_ids < alive.stop)
+    return np.fromiter((int(i) in alive for i in row_ids), dtype=bool, count=len(row_ids))
 
 
 class Identity(Protocol):
@@ -226,6 +255,16 @@ class Identity(Protocol):
     def get(self, key: tuple[str, str], default: None = None, /) -> int | None: ...
 
     def setdefault(self, key: tuple[str, str], value: int, /) -> int: ...
+
+
+def first_ids(identity: Identity, column: str, values: Sequence[str | None]) -> list[int | None]:
+    """`identity.get((column, v))` for many values (one query per few hundred where the
+    identity is an index's stored rows)."""
+    many = getattr(identity, "first_ids", None)
+    if many is not None:
+        found: list[int | None] = many(column, values)
+        return found
+    return [None if v is None else identity.get((column, v)) for v in values]
 
 
 class CandidateSearch:
@@ -273,14 +312,26 @@ class CandidateSearch:
     ) -> Iterator[tuple[int, int]]:
         """(position in `images`, stored id) for every candidate: exact copies, vector
         neighbours, hash neighbours. An image may meet itself; callers drop that pair."""
+        yield from pairs_of(self.near_blocks(images, alive, vectors, model))
+
+    def near_blocks(
+        self,
+        images: Sequence[Features],
+        alive: Container[int],
+        vectors: Searchable | None,
+        model: str,
+    ) -> Iterator[tuple[I64, I64]]:
+        """`near` as arrays (positions in `images`, stored ids), a block at a time: at a
+        million images the candidates are tens of millions, too many for one tuple each."""
         if "exact" in self.methods:
-            for n, features in enumerate(images):
-                for key in IDENTITY_KEYS:
-                    value = getattr(features, key)
-                    row_id = None if value is None else self.identity.get((key, value))
-                    if row_id is not None and row_id in alive:
-                        yield n, row_id
-        yield from vector_neighbours(vectors, images, model)
+            for key in IDENTITY_KEYS:
+                found = first_ids(self.identity, key, [getattr(f, key) for f in images])
+                hits = [(n, i) for n, i in enumerate(found) if i is not None]
+                if hits:
+                    at = np.array(hits, dtype=np.int64)
+                    live = alive_mask(alive, at[:, 1])
+                    yield at[live, 0], at[live, 1]
+        yield from vector_neighbour_blocks(vectors, images, model)
         for search in self.hashes:
             yield from search.near(images, alive)
 

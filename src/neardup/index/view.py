@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from neardup.index.base import ClusteredIndex
 from neardup.index.columns import Columns
+from neardup.index.lazy import Positions
 from neardup.index.neighbours import Identity
 from neardup.index.storage import Settings
 from neardup.records import Features
@@ -35,7 +36,7 @@ class IndexView(Protocol):
     def ids(self) -> npt.NDArray[np.int64]: ...
 
     @property
-    def positions(self) -> Mapping[int, int]:
+    def positions(self) -> Positions:
         """Row id -> position in `images`."""
 
     @property
@@ -61,9 +62,13 @@ class IndexView(Protocol):
     @property
     def identity(self) -> Identity: ...
 
-    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]: ...
+    def indexed_neighbours(
+        self, images: Sequence[Features]
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]: ...
 
-    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[int, int]]: ...
+    def hash_neighbours(
+        self, images: Sequence[Features]
+    ) -> Iterator[tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]]: ...
 
     def home_clusters(self) -> npt.NDArray[np.int64]: ...
 
