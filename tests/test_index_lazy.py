@@ -173,3 +173,46 @@ def test_a_reader_open_before_rebalances_elsewhere_keeps_answering(
     assert writer.check() == [] and ImageIndex.open(folder).check() == []
     reader.close()
     writer.close()
+
+
+def test_rows_keep_no_second_copy_of_the_embedding_and_format_2_still_opens(
+    tmp_path: Path, photos: tuple[list[str], list[str]]
+) -> None:
+    import json
+    import sqlite3
+
+    from neardup.index.storage import FORMAT
+    from neardup.store import encode_features
+
+    stored, asked = photos
+    folder = tmp_path / "idx"
+    index, _ = ImageIndex.build(folder, stored[:12], cache=False, workers=1)
+    model = index.settings.model
+    metas = [json.loads(m) for (m,) in index.db.execute("SELECT meta FROM images")]
+    assert metas and all(f"emb:{model}" not in [a[0] for a in m["arrays"]] for m in metas)
+    vectors = index.columns.vectors()
+    for row_id, image in zip(index.ids.tolist(), index.images, strict=True):
+        assert np.array_equal(image.embeddings[model], vectors[row_id])
+    assert index.check() == []
+    before = _pairs(index)
+    index.close()
+    # An index written by the previous format: every row holds its embedding too.
+    db = sqlite3.connect(folder / "index.sqlite")
+    reopened = ImageIndex.open(folder)
+    rows = [
+        (encode_features(f)[0], encode_features(f)[1], i)
+        for f, i in zip(reopened.images, reopened.ids.tolist(), strict=True)
+    ]
+    reopened.close()
+    db.executemany("UPDATE images SET meta=?, data=? WHERE id=?", rows)
+    db.execute("UPDATE meta SET value='neardup.index/2' WHERE key='format'")
+    db.commit()
+    db.close()
+    old = ImageIndex.open(folder)
+    assert _pairs(old) == before and old.check() == []
+    old.close()
+    with ImageIndex.open(folder) as grown:
+        grown.add(asked[:2], cache=False, workers=1)
+    db = sqlite3.connect(folder / "index.sqlite")
+    assert db.execute("SELECT value FROM meta WHERE key='format'").fetchone()[0] == FORMAT
+    db.close()

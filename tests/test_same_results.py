@@ -175,3 +175,18 @@ def test_checks_are_packed_so_a_chunk_holds_whole_groups() -> None:
         assert not any(pictures & other for other in chunks[n + 1 :])
     big = [(f"{n}", f"{n + 1}") for n in range(10)]  # one group over 2.5 chunks
     assert sorted(by_image(big, chunk=4)) == sorted(big)
+
+
+def test_leaf_masks_give_the_sums_of_walking_every_tree() -> None:
+    from neardup import fusion
+
+    rng = np.random.default_rng(11)
+    for key, model in fusion.models().items():
+        trees = model.trees
+        assert trees.masks is not None  # every shipped tree has at most 64 leaves
+        x = rng.random((3000, len(fusion.feature_names(key)))) * 2.0
+        # Rows exactly at a node's threshold go left in both: the edge that must not move.
+        inner = np.flatnonzero(~trees.leaf)
+        for row, node in enumerate(rng.choice(inner, 500)):
+            x[row, trees.feature[node]] = trees.threshold[node]
+        assert np.array_equal(trees.raw(x), trees.walk(x)), key

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -89,7 +89,10 @@ def design(key: str, raw: dict[str, FloatArray], facts: PairFacts) -> FloatArray
 
 
 RAW_BLOCK = 512
-"""Rows per block when the trees are evaluated (measured: 256-512 best, 2,048 1.5x slower)."""
+"""Rows per block when the trees are walked node by node (`Trees.walk`)."""
+MASK_BLOCK = 4096
+"""Rows per block of the leaf-mask evaluation (`Trees.raw`): its rows x nodes tables stay
+in cache."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,17 +107,29 @@ class Trees:
     value: FloatArray
     leaf: npt.NDArray[np.bool_]
     depth: int
+    masks: LeafMasks | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "masks", LeafMasks.of(self))
 
     def raw(self, x: FloatArray) -> FloatArray:
-        """Sum over trees of the leaf each row falls in (the log-odds, less the baseline).
-        Rows go in blocks: the rows x trees node arrays then stay in cache (3x faster on a
-        million pairs than one pass; the same sums)."""
-        if len(x) > RAW_BLOCK:
-            blocks = [self._raw(x[s : s + RAW_BLOCK]) for s in range(0, len(x), RAW_BLOCK)]
-            return np.concatenate(blocks)
-        return self._raw(x)
+        """Sum over trees of the leaf each row falls in (the log-odds, less the baseline):
+        by leaf masks where every tree has at most 64 leaves (the same leaves, the same
+        sums, about 20x faster), else node by node."""
+        if self.masks is None:
+            return self.walk(x)
+        parts = [self.masks.raw(x[s : s + MASK_BLOCK]) for s in range(0, len(x), MASK_BLOCK)]
+        return np.concatenate(parts) if parts else np.zeros(0)
 
-    def _raw(self, x: FloatArray) -> FloatArray:
+    def walk(self, x: FloatArray) -> FloatArray:
+        """`raw` by walking each tree from its root, a block of rows at a time (the rows x
+        trees node arrays then stay in cache)."""
+        if len(x) > RAW_BLOCK:
+            blocks = [self._walk(x[s : s + RAW_BLOCK]) for s in range(0, len(x), RAW_BLOCK)]
+            return np.concatenate(blocks)
+        return self._walk(x)
+
+    def _walk(self, x: FloatArray) -> FloatArray:
         n = len(x)
         node = np.repeat(self.roots[None, :], n, axis=0)  # rows x trees
         rows = np.arange(n)[:, None]
@@ -127,6 +142,96 @@ class Trees:
             node = np.where(inner, step, node)
         total: FloatArray = self.value[node].sum(axis=1)
         return total
+
+
+@dataclass(frozen=True, slots=True)
+class LeafMasks:
+    """The trees in the form of QuickScorer (Lucchese et al., SIGIR 2015): each tree's leaves
+    numbered left to right as bits; a row's leaf in a tree is the leftmost leaf left after
+    clearing, for every inner node whose test the row fails (goes right), the leaves of that
+    node's left subtree. A row fails exactly the nodes of a feature whose threshold is below
+    its value, so with each feature's nodes sorted by threshold, the clearing done by the
+    first r of them is one precomputed row per tree (`prefix`): a row's leaves are a binary
+    search and one AND per feature, for all trees at once."""
+
+    prefix: list[tuple[int, FloatArray, npt.NDArray[np.unsignedinteger[Any]]]]
+    """Per feature tested: (feature, its sorted thresholds, (thresholds + 1) x trees masks:
+    the leaves left in each tree once the first r nodes in threshold order are failed)."""
+    values: FloatArray
+    """trees x leaf bits: the value of each tree's leaf at each bit."""
+    full: int
+
+    @classmethod
+    def of(cls, trees: Trees) -> LeafMasks | None:
+        leaf_bits: list[dict[int, int]] = []
+        inner: list[list[int]] = []
+        for root in trees.roots.tolist():
+            order: dict[int, int] = {}
+            nodes: list[int] = []
+            stack = [root]
+            while stack:  # depth first, left before right: leaves in left-to-right order
+                node = stack.pop()
+                if trees.leaf[node]:
+                    order[node] = len(order)
+                else:
+                    nodes.append(node)
+                    stack += [int(trees.right[node]), int(trees.left[node])]
+            if len(order) > 64:
+                return None
+            leaf_bits.append(order)
+            inner.append(nodes)
+        width = max(len(order) for order in leaf_bits)
+        dtype = next(
+            t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if width <= 8 * t().itemsize
+        )
+        full = (1 << width) - 1
+
+        def leaves_under(node: int, order: dict[int, int]) -> int:
+            if trees.leaf[node]:
+                return 1 << order[node]
+            return leaves_under(int(trees.left[node]), order) | leaves_under(
+                int(trees.right[node]), order
+            )
+
+        values = np.zeros((len(leaf_bits), width))
+        tests: dict[int, list[tuple[float, int, int]]] = {}
+        for t, (order, nodes) in enumerate(zip(leaf_bits, inner, strict=True)):
+            for node, bit in order.items():
+                values[t, bit] = trees.value[node]
+            for node in nodes:
+                clear = full & ~leaves_under(int(trees.left[node]), order)
+                tests.setdefault(int(trees.feature[node]), []).append(
+                    (float(trees.threshold[node]), t, clear)
+                )
+        prefix = []
+        for feature, found in sorted(tests.items()):
+            found.sort(key=lambda test: test[0])
+            masks = np.full((len(found) + 1, len(leaf_bits)), full, dtype=dtype)
+            for r, (_, t, clear) in enumerate(found, start=1):
+                masks[r] = masks[r - 1]
+                masks[r, t] &= clear
+            thresholds = np.array([test[0] for test in found], dtype=np.float64)
+            prefix.append((feature, thresholds, masks))
+        return cls(prefix, values, full)
+
+    def raw(self, x: FloatArray) -> FloatArray:
+        left: npt.NDArray[np.unsignedinteger[Any]] | None = None
+        for feature, thresholds, masks in self.prefix:
+            failed = np.searchsorted(thresholds, x[:, feature], side="left")  # thresholds < x
+            part = masks[failed]
+            left = part if left is None else left & part
+        if left is None:
+            left = np.full((len(x), len(self.values)), self.full, dtype=np.uint8)
+        bit = _lowest_bit(left)
+        total: FloatArray = self.values[np.arange(len(self.values))[None, :], bit].sum(axis=1)
+        return total
+
+
+def _lowest_bit(masks: npt.NDArray[np.unsignedinteger[Any]]) -> npt.NDArray[np.int64]:
+    """Index of the lowest set bit of each (nonzero) mask."""
+    wide = masks.astype(np.uint64)
+    lowest = wide & (~wide + np.uint64(1))
+    return np.bitwise_count(lowest - np.uint64(1)).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -34,8 +33,10 @@ from neardup.scoring import (
     DEFAULT_METHODS,
     HASH_METHODS,
     Scored,
+    Stacks,
     add_geometry_many,
     needs_geometry,
+    prepare_stacks,
     score_kept,
 )
 from neardup.sources.remote import read_bytes
@@ -43,8 +44,9 @@ from neardup.store import FeatureStore, default_cache_path
 from neardup.verify import VERIFY, by_image
 from neardup.video_store import video_features
 
-SCORE_BLOCK = 65_536
-"""Candidate pairs scored at a time."""
+SCORE_BLOCK = 8_192
+"""Candidate pairs per scoring call: the engine spreads the blocks over its workers once there
+are enough of them (a local engine from 24 blocks, about 200,000 pairs, on)."""
 Progress = Callable[[int, int], None]
 """Called as progress(done, total) while images are being read."""
 
@@ -189,13 +191,21 @@ def score_candidates(
     )
     keep = cut if floor is None else min(cut, floor)
     scored: dict[tuple[int, int], Scored] = {}
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] = {}
     # In blocks, keeping only the pairs that can end above `keep`: memory grows with the
     # pairs kept, not with the candidates (some 8 million at a million images).
     band = fusion.fitted().verify_band(cut) if verify else None
-    for start in range(0, len(ordered), SCORE_BLOCK):
-        block = ordered[start : start + SCORE_BLOCK]
-        for at, s in score_kept(images, block, methods, keep=keep, band=band, stacks=stacks):
+    # The images' stacked features are made once, here, and shared with the workers
+    # (inherited by forked processes; shipped once per worker by other engines).
+    stacks = prepare_stacks(images, methods)
+    stage: Stage[npt.NDArray[np.int64], ScoreState, list[tuple[int, Scored]]] = Stage(
+        "scores",
+        partial(_score_state, images, methods, stacks),
+        partial(_score_blocks, keep, band),
+        chunk=1,
+    )
+    blocks = [ordered[s : s + SCORE_BLOCK] for s in range(0, len(ordered), SCORE_BLOCK)]
+    for (block,), (kept,) in engine.map(stage, blocks):
+        for at, s in kept:
             scored[int(block[at, 0]), int(block[at, 1])] = s
     if verify:
         verify_pairs(images, scored, methods, cut, engine)
@@ -203,6 +213,28 @@ def score_candidates(
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
         if s.confidence >= keep
+    ]
+
+
+ScoreState = tuple[Sequence[Features], tuple[str, ...], Stacks]
+
+
+def _score_state(
+    images: Sequence[Features], methods: tuple[str, ...], stacks: Stacks
+) -> ScoreState:
+    return images, methods, stacks
+
+
+def _score_blocks(
+    keep: float,
+    band: tuple[float, float] | None,
+    state: ScoreState,
+    blocks: list[npt.NDArray[np.int64]],
+) -> list[list[tuple[int, Scored]]]:
+    """The kept pairs of each block of candidates (`score_kept`), as (row in block, scores)."""
+    images, methods, stacks = state
+    return [
+        score_kept(images, block, methods, keep=keep, band=band, stacks=stacks) for block in blocks
     ]
 
 

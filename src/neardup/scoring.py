@@ -45,6 +45,9 @@ from neardup.records import Features
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 Pairs = Sequence[tuple[int, int]] | IntArray
+Stacks = dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
+"""Per-image features stacked into arrays (with a presence mask), by name: made once per set
+of images and kept between scoring calls on them."""
 """Pairs of positions: tuples, or an array with one row (a, b) per pair."""
 
 EMBEDDING_METHODS = ("sscd_distilled", "sscd")
@@ -71,11 +74,20 @@ class Scored:
     """RANSAC inliers of the geometric check, NaN where it did not run or decide."""
 
 
+def prepare_stacks(images: Sequence[Features], methods: tuple[str, ...]) -> Stacks:
+    """Every stacked feature that scoring pairs of `images` by `methods` reads."""
+    stacks: Stacks = {}
+    none = np.zeros((0, 2), dtype=np.int64)
+    raw_scores(images, none, methods, stacks)
+    facts(images, none, stacks=stacks)
+    return stacks
+
+
 def raw_scores(
     images: Sequence[Features],
     pairs: Pairs,
     methods: tuple[str, ...],
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
+    stacks: Stacks | None = None,
 ) -> dict[str, FloatArray]:
     """Each method's similarity for every pair, as arrays (NaN where an image lacks it).
 
@@ -146,9 +158,7 @@ def raw_scores(
     return out
 
 
-def _orbit_thumbs(
-    images: Sequence[Features], cache: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
-) -> OrbitThumbs:
+def _orbit_thumbs(images: Sequence[Features], cache: Stacks) -> OrbitThumbs:
     """Every image's thumbnail laid out for the 8-view correlation (`OrbitThumbs`), made once
     per set of images, a block of images at a time (kept: 1.1 KB an image)."""
     if "thumb:orbits" not in cache:
@@ -184,7 +194,7 @@ def _exact(
     images: Sequence[Features],
     a: IntArray,
     b: IntArray,
-    cache: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]],
+    cache: Stacks,
 ) -> FloatArray:
     """1 where `identical` holds (a shared bytes, pixel or JPEG-data hash), else 0: each hash
     numbered once per image set, then compared as integers."""
@@ -229,7 +239,7 @@ def facts(
     images: Sequence[Features],
     pairs: Pairs,
     inliers: FloatArray | None = None,
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
+    stacks: Stacks | None = None,
 ) -> PairFacts:
     """The image facts the fusion uses, for each pair (per-image values kept in `stacks`)."""
     cache = {} if stacks is None else stacks
@@ -402,7 +412,7 @@ def score_pairs(
     methods: tuple[str, ...],
     *,
     chunk: int = 65536,
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
+    stacks: Stacks | None = None,
 ) -> list[Scored]:
     """Per-method scores, similarity and confidence for every pair (index pairs into images).
     `stacks` keeps the images' stacked features between calls on the same images."""
@@ -417,7 +427,7 @@ def score_kept(
     keep: float | None = None,
     band: tuple[float, float] | None = None,
     chunk: int = 65536,
-    stacks: dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]] | None = None,
+    stacks: Stacks | None = None,
 ) -> list[tuple[int, Scored]]:
     """(position in `pairs`, scores) of the pairs with confidence at least `keep`, or inside
     `band` where the geometric check could run on them (`needs_geometry`); every pair when

@@ -14,6 +14,7 @@ import json
 import os
 import random
 import sqlite3
+import sys
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
@@ -175,8 +176,12 @@ class FeatureStore:
         self.db.execute("UPDATE items SET meta=? WHERE path=?", (json.dumps(meta), path))
 
 
-def encode_features(f: Features) -> tuple[str, bytes]:
-    """A JSON header and one blob holding every array, in header order."""
+_LITTLE = sys.byteorder == "little"
+
+
+def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, bytes]:
+    """A JSON header and one blob holding every array, in header order (all but the
+    `leave_out` model's embedding, which an index keeps in its vector column)."""
     arrays: list[tuple[str, np.ndarray]] = []
     if f.pdq is not None:
         arrays.append(("pdq", f.pdq))
@@ -185,7 +190,7 @@ def encode_features(f: Features) -> tuple[str, bytes]:
     if f.small is not None:
         arrays.append(("small", f.small))
     arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
-    arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items()]
+    arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items() if k != leave_out]
     arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
     layout = [(name, str(a.dtype), list(a.shape)) for name, a in arrays]
     meta = {
@@ -202,7 +207,12 @@ def encode_features(f: Features) -> tuple[str, bytes]:
     if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
         meta["frame"], meta["time"] = f.frame, f.time
     blob = b"".join(
-        np.ascontiguousarray(a).astype(a.dtype.newbyteorder("<")).tobytes() for _, a in arrays
+        (
+            a
+            if a.dtype.byteorder in "<|" or (_LITTLE and a.dtype.byteorder == "=")
+            else a.astype(a.dtype.newbyteorder("<"))
+        ).tobytes()
+        for _, a in arrays
     )
     return json.dumps(meta), blob
 

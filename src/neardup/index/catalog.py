@@ -69,6 +69,7 @@ from neardup.index.neighbours import (
 )
 from neardup.index.report import IndexReport
 from neardup.index.storage import (
+    FORMAT,
     IndexError_,
     Settings,
     check_compatible,
@@ -103,7 +104,7 @@ class ImageIndex:
         self.columns = columns
         self.ids = np.zeros(0, dtype=np.int64)
         """Row ids (slots) of the stored images, ascending; `ids[i]` is that of `images[i]`."""
-        self.images = StoredImages(db, self.ids)
+        self.images = StoredImages(db, self.ids, columns.vectors, settings.model)
         """Every stored image's features, decoded where read."""
         self.positions = Positions(self.ids)
         """Row id -> position in `images`."""
@@ -210,7 +211,7 @@ class ImageIndex:
         """The stored images are now these rows (decoded ones stay decoded)."""
         decoded = self.images
         self.ids = ids
-        self.images = StoredImages(self.db, ids)
+        self.images = StoredImages(self.db, ids, self.columns.vectors, self.settings.model)
         self.images.keep(decoded)
         self.positions = Positions(ids)
 
@@ -328,7 +329,8 @@ class ImageIndex:
         meta = read_meta(self.db)
         if int(meta.get("generation", "0")) == self.generation:
             return
-        self.images = StoredImages(self.db, self.ids)  # rows may have changed: decode anew
+        # Rows may have changed: decode anew.
+        self.images = StoredImages(self.db, self.ids, self.columns.vectors, self.settings.model)
         self._read_state(meta)
         self._load()
 
@@ -439,8 +441,10 @@ class ImageIndex:
         ids = list(range(self.columns.count, self.columns.count + len(fresh)))
         self.columns.append(vectors, hash_codes(fresh, self.settings.methods), clusters)
         rows = []
+        # The vector column holds the embedding: the row keeps no second copy (format 3).
+        leave_out = self.settings.model if vectors is not None else None
         for row_id, f in zip(ids, fresh, strict=True):
-            meta, data = encode_features(f)
+            meta, data = encode_features(f, leave_out=leave_out)
             identity = (f.bytes_hash, f.pixel_hash, f.jpeg_hash)
             rows.append((row_id, f.key, f.size, f.mtime_ns, meta, data, *identity))
         with transaction(self.db):
@@ -448,6 +452,7 @@ class ImageIndex:
             self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
             self._bump()
+            self.db.execute("UPDATE meta SET value=? WHERE key='format'", (FORMAT,))
             self.db.executemany(
                 "INSERT INTO images (id, path, size, mtime_ns, meta, data, bytes_hash, "
                 "pixel_hash, jpeg_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -82,6 +82,8 @@ def check(index: IndexView) -> list[str]:
             problems.append(f"image {row_id} ({path}) unreadable: {error}")
             continue
         vector = features.embeddings.get(model)
+        if vector is None and index.columns.dim and row_id < index.columns.count:
+            vector = index.columns.vectors()[row_id]  # format 3: in the vector column only
         if vector is None or (dim is not None and vector.shape != (dim,)):
             problems.append(f"image {row_id} ({path}) has no {model} vector of size {dim}")
     orphans = index.db.execute(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
 import numpy as np
@@ -39,14 +39,30 @@ def _decode(row: tuple[Any, ...]) -> Features:
     return decode_features(ref, facts, data)
 
 
+Vectors = Callable[[], npt.NDArray[np.float32]]
+"""The index's vector column (row id -> embedding), read when asked."""
+
+
 class StoredImages(Sequence[Features]):
     """The stored images in row id order; each decoded from SQLite on first use, then kept
     (callers may set a pixel hash or a promoted path on it, as on a list element)."""
 
-    def __init__(self, db: sqlite3.Connection, ids: I64) -> None:
+    def __init__(
+        self, db: sqlite3.Connection, ids: I64, vectors: Vectors | None = None, model: str = ""
+    ) -> None:
         self.db = db
         self.ids = ids
         self._decoded: dict[int, Features] = {}
+        self._vectors = vectors
+        self._model = model
+        """Rows keep no copy of the embedding the vector column holds (format 3): it is a
+        view of that column, read where decoded."""
+
+    def _row(self, row: tuple[Any, ...]) -> Features:
+        found = _decode(row)
+        if self._model and self._vectors is not None and self._model not in found.embeddings:
+            found.embeddings[self._model] = self._vectors()[int(row[0])]
+        return found
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -69,7 +85,7 @@ class StoredImages(Sequence[Features]):
         found = self._decoded.get(row_id)
         if found is None:
             row = self.db.execute(SELECT + " WHERE id=?", (row_id,)).fetchone()
-            found = self._decoded[row_id] = _decode(row)
+            found = self._decoded[row_id] = self._row(row)
         return found
 
     def __iter__(self) -> Iterator[Features]:
@@ -84,7 +100,7 @@ class StoredImages(Sequence[Features]):
                 wanted = set(missing)
                 for row in rows:
                     if row[0] in wanted:
-                        self._decoded[row[0]] = _decode(row)
+                        self._decoded[row[0]] = self._row(row)
             for row_id in block:
                 yield self._decoded[row_id]
 

@@ -32,8 +32,12 @@ from neardup.version import __version__
 if TYPE_CHECKING:
     from neardup.index.columns import Columns
 
-FORMAT = "neardup.index/2"
-"""2: row ids are slots of the column files beside the database (`neardup.index.columns`)."""
+FORMAT = "neardup.index/3"
+"""2: row ids are slots of the column files beside the database (`neardup.index.columns`).
+3: rows keep no copy of the embedding the vector column holds."""
+READS = (FORMAT, "neardup.index/2")
+"""Formats this version opens; writing to a format-2 index makes it format 3 (an older
+neardup would find rows without their embedding)."""
 
 
 @dataclass(slots=True)
@@ -159,7 +163,7 @@ def read_meta(db: sqlite3.Connection) -> dict[str, str]:
 
 
 def check_compatible(folder: Path, meta: dict[str, str]) -> None:
-    if meta.get("format") != FORMAT:
+    if meta.get("format") not in READS:
         raise IndexError_(
             f"{folder} holds index format {meta.get('format')!r}; this neardup reads {FORMAT!r}"
         )
