@@ -180,10 +180,12 @@ def score_candidates(
     engine: Engine,
     *,
     floor: float | None = None,
+    stacks: Stacks | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
     `cut`. Candidates are position pairs: a set, or an array of rows (a, b), a < b, each
-    once. Returns the pairs at or above `cut` (or above `floor`, when given lower)."""
+    once. Returns the pairs at or above `cut` (or above `floor`, when given lower).
+    `stacks`: features already stacked for all `images` (`neardup.scoring.prepare_stacks`)."""
     ordered = (
         candidates
         if isinstance(candidates, np.ndarray)
@@ -196,7 +198,7 @@ def score_candidates(
     band = fusion.fitted().verify_band(cut) if verify else None
     # The images' stacked features are made once, here, and shared with the workers
     # (inherited by forked processes; shipped once per worker by other engines).
-    stacks = prepare_stacks(images, methods)
+    stacks = prepare_stacks(images, methods, stacks)
     stage: Stage[npt.NDArray[np.int64], ScoreState, list[tuple[int, Scored]]] = Stage(
         "scores",
         partial(_score_state, images, methods, stacks),

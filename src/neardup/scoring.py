@@ -74,9 +74,12 @@ class Scored:
     """RANSAC inliers of the geometric check, NaN where it did not run or decide."""
 
 
-def prepare_stacks(images: Sequence[Features], methods: tuple[str, ...]) -> Stacks:
-    """Every stacked feature that scoring pairs of `images` by `methods` reads."""
-    stacks: Stacks = {}
+def prepare_stacks(
+    images: Sequence[Features], methods: tuple[str, ...], given: Stacks | None = None
+) -> Stacks:
+    """Every stacked feature that scoring pairs of `images` by `methods` reads (`given` ones
+    taken as they are: an index hands over its mapped vector column instead of a copy)."""
+    stacks: Stacks = dict(given or {})
     none = np.zeros((0, 2), dtype=np.int64)
     raw_scores(images, none, methods, stacks)
     facts(images, none, stacks=stacks)

@@ -18,7 +18,7 @@ from neardup.index.cluster_search import cluster_neighbours
 from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
-from neardup.scoring import threshold_for
+from neardup.scoring import Stacks, threshold_for
 
 I64 = npt.NDArray[np.int64]
 
@@ -48,7 +48,7 @@ def all_duplicates(
     found = time.perf_counter()
     methods = index.settings.methods
     pairs: list[Pair] = score_candidates(
-        images, candidates, methods, cut, verify, engine, floor=floor
+        images, candidates, methods, cut, verify, engine, floor=floor, stacks=_vector_stack(index)
     )
     confirm_pixels(images, pairs, methods, cache)
     images, pairs = with_aliases(index, images, pairs)
@@ -76,6 +76,18 @@ def all_duplicates(
         "clusters": index.ivf.nlist if index.ivf else 0,
     }
     return ScanResult(list(images), pairs, groups, [], stats, settings)
+
+
+def _vector_stack(index: IndexView) -> Stacks:
+    """The stored images' embeddings as scoring stacks them: the vector column itself where
+    the rows are its first slots in order (no copy: at a million images that is 2 GiB)."""
+    ids, model = index.ids, index.settings.model
+    if not model or not index.columns.dim or not len(ids) or index.columns.count < len(ids):
+        return {}
+    if ids[0] != 0 or ids[-1] != len(ids) - 1:
+        return {}
+    vectors = index.columns.vectors()[: len(ids)]
+    return {model: (vectors, np.ones(len(ids), dtype=bool))}
 
 
 def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:

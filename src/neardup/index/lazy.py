@@ -163,6 +163,17 @@ class StoredPaths(Mapping[str, int]):
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self.get(path) is not None
 
+    def many(self, paths: Sequence[str]) -> dict[str, int]:
+        """Path -> row id of those of `paths` that are stored, a few hundred per query."""
+        wanted = sorted(set(paths))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), 500):
+            part = wanted[start : start + 500]
+            marks = ",".join("?" * len(part))
+            query = f"SELECT path, id FROM images WHERE path IN ({marks})"
+            found.update(self.db.execute(query, part).fetchall())
+        return found
+
     def __iter__(self) -> Iterator[str]:
         return iter([row[0] for row in self.db.execute("SELECT path FROM images ORDER BY id")])
 

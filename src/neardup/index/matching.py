@@ -4,9 +4,11 @@ JPEG data), or new, and which stored images each new one duplicates, with scores
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from neardup.engines.base import Engine
 from neardup.features.exact import IDENTITY_KEYS
-from neardup.index.neighbours import pairs_of, pairs_within
+from neardup.index.neighbours import first_ids, pairs_of, pairs_within
 from neardup.index.report import Entry, Match
 from neardup.index.view import IndexView
 from neardup.pipeline import score_candidates
@@ -22,13 +24,18 @@ def classify(
     fresh: list[Features] = []
     replaced: list[int] = []
     seen: dict[tuple[str, str], str] = {}
-    for f in new:
+    # Stored rows looked up for the whole batch at once (a few queries, not one per image).
+    stored = {
+        key: first_ids(index.identity, key, [getattr(f, key) for f in new]) for key in IDENTITY_KEYS
+    }
+    paths = _stored_paths(index.by_path, [f.key for f in new])
+    for n, f in enumerate(new):
         same = None
         for key in IDENTITY_KEYS:
             value = getattr(f, key)
             if value is None:
                 continue
-            row = index.identity.get((key, value))
+            row = stored[key][n]
             if row is not None:
                 same = index.images[index.positions[row]].key
                 break
@@ -38,8 +45,8 @@ def classify(
         if same is not None:
             entries.append(Entry(f.path, "already indexed", same_as=same))
             continue
-        if f.key in index.by_path:
-            replaced.append(index.by_path[f.key])
+        if f.key in paths:
+            replaced.append(paths[f.key])
         for key in IDENTITY_KEYS:
             value = getattr(f, key)
             if value is not None:
@@ -47,6 +54,16 @@ def classify(
         entries.append(Entry(f.path, "new"))
         fresh.append(f)
     return entries, fresh, replaced
+
+
+def _stored_paths(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
+    """The row id of each of `keys` that is stored (one query per few hundred keys where the
+    mapping is an index's rows)."""
+    many = getattr(by_path, "many", None)
+    if many is not None:
+        found: dict[str, int] = many(keys)
+        return found
+    return {k: by_path[k] for k in keys if k in by_path}
 
 
 def match(
