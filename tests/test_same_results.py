@@ -22,7 +22,7 @@ from neardup.decode import (
 from neardup.features.thumbnail import thumb_similarity, thumb_similarity_of
 from neardup.records import Features
 from neardup.scoring import DEFAULT_METHODS, add_geometry, add_geometry_many, score_pairs
-from neardup.verify import _quartiles, _ratio_matches, by_image
+from neardup.verify import _quartiles, by_image, ratio_matches
 
 cv2 = pytest.importorskip("cv2")
 
@@ -44,12 +44,12 @@ def test_ratio_matches_equal_opencv_knn_match() -> None:
             picture, cv2.getRotationMatrix2D((130, 100), 3 * n, 1.0), (260, 200)
         )
         _, des_b = orb.detectAndCompute(turned, None)
-        query, train = _ratio_matches(des_a, des_b)
+        query, train = ratio_matches(des_a, des_b)
         assert [query.tolist(), train.tolist()] == _knn_ratio(des_a, des_b)
     for rows in (1, 2, 5, 40):  # few codes, many ties (codes drawn from 4 values)
         codes = rng.integers(0, 4, (rows, 32), dtype=np.uint8)
         other = rng.integers(0, 4, (max(1, rows - 1), 32), dtype=np.uint8)
-        query, train = _ratio_matches(codes, other)
+        query, train = ratio_matches(codes, other)
         assert [query.tolist(), train.tolist()] == _knn_ratio(codes, other)
 
 

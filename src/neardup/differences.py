@@ -56,6 +56,7 @@ from neardup.difference_measures import (
 )
 from neardup.engines.base import Engine, Stage
 from neardup.records import Differences, Pair
+from neardup.verify import ratio_matches
 
 WORK_SIDE = 384
 """Decode side for measuring: enough keypoints and detail for blur, a few ms a picture."""
@@ -127,7 +128,6 @@ class Differ:
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
         self._cv2 = cv2
         self._orbs = [cv2.ORB_create(nfeatures=600, fastThreshold=t) for t in (10, 3)]  # type: ignore[attr-defined]
-        self._matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
         self._cache: OrderedDict[str, _Picture | str] = OrderedDict()
         self._keys: dict[str, tuple[Any, Any] | None] = {}
         self._cache_size = cache_size
@@ -231,12 +231,12 @@ class Differ:
         ka, kb = self._keypoints(a, False), self._keypoints(b, mirror)
         if ka is None or kb is None:
             return None, 0
-        pairs = self._matcher.knnMatch(ka[1], kb[1], k=2)
-        good = [m[0] for m in pairs if len(m) == 2 and m[0].distance < 0.8 * m[1].distance]
-        if len(good) < MIN_INLIERS:
+        # OpenCV's knnMatch(k=2) + ratio test, the same matches at a quarter of its cost.
+        query, train = ratio_matches(ka[1], kb[1])
+        if len(query) < MIN_INLIERS:
             return None, 0
-        src = ka[0][[m.queryIdx for m in good]]
-        dst = kb[0][[m.trainIdx for m in good]]
+        src = ka[0][query]
+        dst = kb[0][train]
         matrix, mask = self._cv2.estimateAffinePartial2D(
             src,
             dst,

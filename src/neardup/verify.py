@@ -160,7 +160,7 @@ class Verifier:
         self, ka: tuple[Any, Any, tuple[int, int]], kb: tuple[Any, Any, tuple[int, int]]
     ) -> Geometry:
         (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
-        query, train = _ratio_matches(des_a, des_b)
+        query, train = ratio_matches(des_a, des_b)
         if len(query) < MIN_INLIERS:
             return Geometry(len(query), 0, 0.0, 0.0)
         src = xy_a[query]
@@ -225,7 +225,7 @@ RATIO = 0.8
 """Lowe's ratio test: a match counts when its distance is below this share of the runner-up's."""
 
 
-def _ratio_matches(des_a: Any, des_b: Any) -> tuple[Any, Any]:
+def ratio_matches(des_a: Any, des_b: Any) -> tuple[Any, Any]:
     """For each of A's descriptors whose nearest B descriptor (Hamming) passes the ratio
     test: its index and that neighbour's, in A's order.
 
