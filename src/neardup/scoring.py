@@ -28,7 +28,7 @@ Two numbers come out of them, and they answer different questions:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,22 +36,30 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup import fusion
-from neardup.features.exact import IDENTITY_KEYS
-from neardup.features.hashes import hamming, hash_similarity
-from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
 from neardup.fusion import PairFacts
+from neardup.method_scores import (
+    EMBEDDING_METHODS,
+    HASH_METHODS,
+    Pairs,
+    Stacks,
+    facts,
+    prepare_stacks,
+    raw_scores,
+)
 from neardup.records import Features
 
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-Pairs = Sequence[tuple[int, int]] | IntArray
-Stacks = dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
-"""Per-image features stacked into arrays (with a presence mask), by name: made once per set
-of images and kept between scoring calls on them."""
-"""Pairs of positions: tuples, or an array with one row (a, b) per pair."""
+__all__ = [
+    "EMBEDDING_METHODS",
+    "HASH_METHODS",
+    "Pairs",
+    "Stacks",
+    "facts",
+    "prepare_stacks",
+    "raw_scores",
+]
 
-EMBEDDING_METHODS = ("sscd_distilled", "sscd")
-HASH_METHODS = ("phash", "dhash", "ahash", "whash")
+FloatArray = npt.NDArray[np.float64]
+
 ALL_METHODS = ("exact", "pdq", *HASH_METHODS, *EMBEDDING_METHODS)
 DEFAULT_METHODS = ("exact", "pdq", "sscd_distilled")
 
@@ -72,200 +80,6 @@ class Scored:
     evidence: str
     inliers: float = float("nan")
     """RANSAC inliers of the geometric check, NaN where it did not run or decide."""
-
-
-def prepare_stacks(
-    images: Sequence[Features], methods: tuple[str, ...], given: Stacks | None = None
-) -> Stacks:
-    """Every stacked feature that scoring pairs of `images` by `methods` reads (`given` ones
-    taken as they are: an index hands over its mapped vector column instead of a copy)."""
-    stacks: Stacks = dict(given or {})
-    none = np.zeros((0, 2), dtype=np.int64)
-    raw_scores(images, none, methods, stacks)
-    facts(images, none, stacks=stacks)
-    return stacks
-
-
-def raw_scores(
-    images: Sequence[Features],
-    pairs: Pairs,
-    methods: tuple[str, ...],
-    stacks: Stacks | None = None,
-) -> dict[str, FloatArray]:
-    """Each method's similarity for every pair, as arrays (NaN where an image lacks it).
-
-    Vectorised: scoring thousands of candidate pairs is a few array operations per method.
-    """
-    a, b = ends(pairs)
-    out: dict[str, FloatArray] = {}
-    cache = {} if stacks is None else stacks
-
-    def _stack(
-        key: str, values: Callable[[], list[npt.NDArray[Any] | None]], shape: Any, dtype: type
-    ) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-        if key not in cache:
-            cache[key] = stack_feature(values(), shape, dtype)
-        return cache[key]
-
-    thumbs = _orbit_thumbs(images, cache)
-    has_thumb = cache["thumb:orbits"][1]
-    rows = np.flatnonzero(has_thumb[a] & has_thumb[b])
-    thumb = np.full(len(pairs), np.nan)
-    thumb[rows] = thumbs.similarity(a[rows], b[rows])
-    out["thumb"] = thumb
-    for method in methods:
-        if method == "exact":
-            out["exact"] = _exact(images, a, b, cache)
-        elif method == "pdq":
-            codes, present = _stack("pdq", lambda: [f.pdq for f in images], (8, 32), np.uint8)
-            rows = np.flatnonzero(present[a] & present[b])
-            d = np.minimum(
-                hamming(codes[a[rows]], codes[b[rows], :1]).min(axis=1),
-                hamming(codes[b[rows]], codes[a[rows], :1]).min(axis=1),
-            )
-            out["pdq"] = _fill(len(pairs), rows, hash_similarity(d, 256))
-        elif method in HASH_METHODS:
-            codes, present = _stack(
-                method,
-                lambda: [f.hashes.get(method) for f in images],  # noqa: B023 (called at once)
-                (8,),
-                np.uint8,
-            )
-            rows = np.flatnonzero(present[a] & present[b])
-            d = hamming(codes[a[rows]], codes[b[rows]])
-            out[method] = _fill(len(pairs), rows, hash_similarity(d, 64))
-        elif method in EMBEDDING_METHODS:
-            vectors, present = _stack(
-                method,
-                lambda: [f.embeddings.get(method) for f in images],  # noqa: B023
-                None,
-                np.float32,
-            )
-            rows = np.flatnonzero(present[a] & present[b])
-            va, vb = vectors[a[rows]], vectors[b[rows]]
-            cos = np.einsum("ij,ij->i", va, vb)
-            flips, has_flip = _stack(
-                "flip:" + method,
-                lambda: [f.embeddings_flip.get(method) for f in images],  # noqa: B023
-                vectors.shape[1:],
-                np.float32,
-            )
-            if has_flip.any():
-                cos = np.maximum(
-                    cos, np.where(has_flip[a[rows]], np.einsum("ij,ij->i", flips[a[rows]], vb), -1)
-                )
-                cos = np.maximum(
-                    cos, np.where(has_flip[b[rows]], np.einsum("ij,ij->i", flips[b[rows]], va), -1)
-                )
-            out[method] = _fill(len(pairs), rows, np.clip(cos, 0.0, 1.0))
-    return out
-
-
-def _orbit_thumbs(images: Sequence[Features], cache: Stacks) -> OrbitThumbs:
-    """Every image's thumbnail laid out for the 8-view correlation (`OrbitThumbs`), made once
-    per set of images, a block of images at a time (kept: 1.1 KB an image)."""
-    if "thumb:orbits" not in cache:
-        present = np.array([f.small is not None for f in images], dtype=bool)
-        orbits = np.zeros((len(images), *ORBIT_SHAPE), dtype=np.uint8)
-        sums = np.zeros((len(images), 3), dtype=np.float64)
-        for start in range(0, len(images), 65_536):
-            part = [f.small for f in images[start : start + 65_536]]
-            stacked = np.zeros((len(part), 32, 32), dtype=np.uint8)
-            for n, small in enumerate(part):
-                if small is not None:
-                    stacked[n] = small
-            laid = OrbitThumbs.of(stacked)
-            orbits[start : start + len(part)] = laid.orbits
-            sums[start : start + len(part)] = np.stack([laid.centre, laid.total, laid.square], 1)
-        cache["thumb:orbits"] = (orbits, present)
-        cache["thumb:sums"] = (sums, present)
-    orbits = cache["thumb:orbits"][0]
-    sums = cache["thumb:sums"][0]
-    return OrbitThumbs(orbits, sums[:, 0].astype(np.float32), sums[:, 1], sums[:, 2])
-
-
-def ends(pairs: Pairs) -> tuple[IntArray, IntArray]:
-    """The two positions of each pair, as arrays (from tuples or an array of two columns)."""
-    if isinstance(pairs, np.ndarray):
-        return pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
-    a = np.fromiter((p[0] for p in pairs), dtype=np.int64, count=len(pairs))
-    b = np.fromiter((p[1] for p in pairs), dtype=np.int64, count=len(pairs))
-    return a, b
-
-
-def _exact(
-    images: Sequence[Features],
-    a: IntArray,
-    b: IntArray,
-    cache: Stacks,
-) -> FloatArray:
-    """1 where `identical` holds (a shared bytes, pixel or JPEG-data hash), else 0: each hash
-    numbered once per image set, then compared as integers."""
-    same = np.zeros(len(a), dtype=bool)
-    for key in IDENTITY_KEYS:
-        if "id:" + key not in cache:
-            values = [getattr(f, key) for f in images]
-            numbers: dict[str, int] = {}
-            codes = np.array(
-                [-1 if v is None else numbers.setdefault(v, len(numbers)) for v in values],
-                dtype=np.int64,
-            )
-            cache["id:" + key] = (codes, codes >= 0)
-        codes = cache["id:" + key][0]
-        same |= (codes[a] >= 0) & (codes[a] == codes[b])
-    return same.astype(np.float64)
-
-
-def stack_feature(
-    values: list[npt.NDArray[Any] | None],
-    shape: tuple[int, ...] | None,
-    dtype: type,
-) -> tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]:
-    """One array of a feature for all images (zeros where missing) and the presence mask."""
-    present = np.array([v is not None for v in values], dtype=bool)
-    if shape is None:
-        shape = next((v.shape for v in values if v is not None), (0,))
-    stacked: npt.NDArray[Any] = np.zeros((len(values), *shape), dtype=dtype)
-    for i, v in enumerate(values):
-        if v is not None:
-            stacked[i] = v
-    return stacked, present
-
-
-def _fill(n: int, rows: IntArray, values: npt.NDArray[Any]) -> FloatArray:
-    out = np.full(n, np.nan)
-    out[rows] = values
-    return out
-
-
-def facts(
-    images: Sequence[Features],
-    pairs: Pairs,
-    inliers: FloatArray | None = None,
-    stacks: Stacks | None = None,
-) -> PairFacts:
-    """The image facts the fusion uses, for each pair (per-image values kept in `stacks`)."""
-    cache = {} if stacks is None else stacks
-    if "facts" not in cache:
-        per_image = np.array(
-            [(f.pdq_quality, aspect_ratio(f)) for f in images], dtype=np.float64
-        ).reshape(-1, 2)
-        cache["facts"] = (per_image, np.ones(len(images), dtype=bool))
-    per_image = cache["facts"][0]
-    a, b = ends(pairs)
-    quality = np.minimum(per_image[a, 0], per_image[b, 0])
-    aspect = np.abs(np.log(per_image[a, 1] / per_image[b, 1]))
-    if inliers is None:
-        inliers = np.full(len(pairs), np.nan)
-    return PairFacts(quality, aspect, inliers)
-
-
-def aspect_ratio(image: Features) -> float:
-    """Width / height of the picture inside any trimmed border."""
-    left, top, right, bottom = image.trimmed or (0, 0, 0, 0)
-    width = max(1, image.width - left - right)
-    height = max(1, image.height - top - bottom)
-    return width / height
 
 
 def fuse_arrays(

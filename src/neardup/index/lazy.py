@@ -21,8 +21,8 @@ import numpy.typing as npt
 from neardup.index.base import ClusteredIndex, Neighbours
 from neardup.index.columns import Columns, hash_width
 from neardup.index.neighbours import CandidateSearch
+from neardup.method_scores import HASH_METHODS
 from neardup.records import Features, FileRef
-from neardup.scoring import HASH_METHODS
 from neardup.store import decode_features
 
 I64 = npt.NDArray[np.int64]

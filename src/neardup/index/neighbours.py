@@ -25,8 +25,8 @@ from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex, Searchable, neighbour_blocks
 from neardup.index.exact import ExactIndex, HammingIndex
 from neardup.index.ivf import IVFIndex
+from neardup.method_scores import HASH_METHODS
 from neardup.records import Features
-from neardup.scoring import HASH_METHODS
 
 I64 = npt.NDArray[np.int64]
 K_NEIGHBOURS = 16
