@@ -54,14 +54,15 @@ def build_groups(images: list[Features], pairs: list[Pair], threshold: float) ->
             confidence[pair.b][pair.a] = confidence[pair.a][pair.b]
             similarity[_key(pair.a, pair.b)] = pair.similarity
     centres = _centres(images, confidence)
+    order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     home: dict[int, int] = {c: c for c in centres}
     via: dict[int, int] = {}
     for node in sorted(confidence):
         if node in home:
             continue
-        near = [c for c in confidence[node] if c in centres]
+        near = [c for c in confidence[node] if c in order]
         if near:
-            best = max(near, key=lambda c: (confidence[node][c], -centres.index(c)))
+            best = max(near, key=lambda c: (confidence[node][c], -order[c]))
             home[node], via[node] = best, best
     for node in sorted(confidence):
         if node in home:
