@@ -121,3 +121,23 @@ def test_both_vector_indexes_keep_the_same_contract(kind: str, tmp_path: Path) -
     assert np.array_equal(loaded.search(data[5:9], 3)[1], index.search(data[5:9], 3)[1])
     empty = ExactIndex(24) if kind == "exact" else IVFIndex(train_centroids(data, 4))
     assert (empty.search(data[:2], 3)[1] == -1).all()
+
+
+@pytest.mark.parametrize("codec", ["flat", "sq8"])
+def test_range_search_finds_what_widened_knn_finds(codec: str) -> None:
+    # Many neighbours above the floor, so k-NN has to widen (k 8 -> 32 -> 128 ...).
+    data = _clustered(4000, 48, 12, seed=3)
+    centroids = train_centroids(data, 16)
+    index = IVFIndex(centroids, nprobe=3, codec=codec, sq_sample=data)
+    index.add(data)
+    floor = 0.3
+    ranged = list(neighbour_pairs(index, data, k=8, min_similarity=floor))
+    widened = list(
+        neighbour_pairs(index, data, k=8, min_similarity=floor, probes=index.assign(data, 3))
+    )
+    if codec == "flat":
+        assert sorted(ranged) == sorted(widened)
+    else:  # 8-bit residual codes: the preassigned path adds <query, centroid> itself
+        near = {(a, b) for a, b, s in widened if s > floor + 1e-4}
+        assert near <= {(a, b) for a, b, _ in ranged}
+    assert len(ranged) > 40 * len(data)  # far past k: the widening was exercised

@@ -10,7 +10,9 @@ not run code.
 
 from __future__ import annotations
 
+import functools
 import json
+import math
 import os
 import random
 import sqlite3
@@ -19,6 +21,7 @@ import time
 from collections.abc import Iterable, Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -217,6 +220,14 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
     return json.dumps(meta), blob
 
 
+@functools.cache
+def _dtypes(name: str) -> tuple[np.dtype[Any], np.dtype[Any]]:
+    """(as stored: little-endian, as used) for a dtype name; parsing one per array per row cost
+    more than the rest of decoding."""
+    native = np.dtype(name)
+    return native.newbyteorder("<"), native
+
+
 def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Features:
     f = Features(
         path=ref.path,
@@ -237,13 +248,13 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
     layout = meta["arrays"]
     assert isinstance(layout, list)
     for name, dtype, shape in layout:
-        dt = np.dtype(dtype).newbyteorder("<")
-        count = int(np.prod(shape))
-        array = np.frombuffer(blob, dtype=dt, count=count, offset=offset).reshape(shape)
+        stored, native = _dtypes(dtype)
+        count = math.prod(shape)
+        array = np.frombuffer(blob, dtype=stored, count=count, offset=offset).reshape(shape)
         # A read-only view of the blob where the byte order already matches (no copy: at a
         # million rows the copies cost as much as the rest of decoding).
-        array = array.astype(np.dtype(dtype), copy=False)
-        offset += count * dt.itemsize
+        array = array.astype(native, copy=False)
+        offset += count * stored.itemsize
         kind, _, key = name.partition(":")
         if kind == "pdq":
             f.pdq = array

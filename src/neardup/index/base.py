@@ -123,9 +123,16 @@ def neighbour_blocks(
         chosen = probes[start : start + len(block)][rows]
         return cast(ProbedIndex, index).search(block[rows], width, chosen)
 
+    within = getattr(index, "within", None) if probes is None else None
     for start in range(0, len(queries), chunk):
         block = queries[start : start + chunk]
         block_ids = ids[start : start + chunk]
+        if within is not None:  # an IVF index: one range search finds what widening would
+            lims, sims_in, found_in = within(block, min_similarity)
+            owner = np.repeat(np.asarray(block_ids, dtype=np.int64), np.diff(lims))
+            other = (found_in >= 0) & (owner != found_in)
+            yield owner[other], found_in[other], sims_in[other]
+            continue
         sims, found = search(block, start, slice(None), k)
         # Queries whose k-th neighbour is still above the floor may have more: search them
         # again with a wider k (x4) until the last one falls below it, then answer from that

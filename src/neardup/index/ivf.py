@@ -240,6 +240,19 @@ class IVFIndex:
                 self._index.parallel_mode = 0
         return sims.astype(np.float32), ids.astype(np.int64)
 
+    def within(
+        self, queries: npt.NDArray[np.float32], floor: float
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+        """Every member of each query's `nprobe` nearest clusters with an inner product at or
+        above `floor`, in one pass over those clusters (faiss range search): (lims, sims,
+        ids), query q's hits at lims[q]:lims[q + 1]. What k-NN search widened until the k-th
+        neighbour falls below the floor finds, without searching the lists again per width."""
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        # faiss keeps inner products strictly above the radius: the float32 just below.
+        radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))
+        lims, sims, ids = self._index.range_search(queries, radius)
+        return np.asarray(lims, dtype=np.int64), sims.astype(np.float32), ids.astype(np.int64)
+
     def assign(self, vectors: npt.NDArray[np.float32], nprobe: int = 1) -> npt.NDArray[np.int64]:
         """The nearest `nprobe` clusters of each vector (n x nprobe cluster numbers)."""
         _, clusters = self._quantizer.search(
