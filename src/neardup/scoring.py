@@ -1,22 +1,6 @@
 """Scores of a pair: one score in [0, 1] per method, a graded similarity and a confidence.
 
-What each per-method score means:
-- `exact`: 1 when the files are byte-identical or decode to identical pixels, else 0.
-- `pdq`: 1 - 2d/256, d the smallest Hamming distance between one image's PDQ hash and any of
-  the other's 8 dihedral views (rotations, flips); unrelated images score about 0.
-- `phash`, `dhash`, `ahash`, `whash`: 1 - 2d/64 on the 64-bit imagehash hashes.
-- `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
-  0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
-  views were embedded.
-- `thumb`: for every pair, the correlation of the two 32 x 32 grey thumbnails in the best of
-  the 8 dihedral views (`neardup.features.thumbnail`): high for a recoloured, blurred or
-  re-encoded copy, low for a look-alike (two pages of one template, two frames of a scene).
-- `geometry`: for pairs where it can change the verdict, the fraction of the smaller shared
-  frame under a RANSAC-fitted similarity transform of matched ORB keypoints (0 when no
-  consistent geometry); absent when the check could not decide (too few keypoints).
-- `aligned`, `agree`: with `geometry`, the correlation of the two pictures' grey levels over
-  that shared frame once aligned, and the share of its pixels that agree (`neardup.verify`):
-  copies agree, look-alikes do not; an overlay lowers the first more than the second.
+Each method's score and what it means: `neardup.method_scores`.
 
 Two numbers come out of them, and they answer different questions:
 - `similarity`: how alike the two pictures are: the embedding's cosine (the hashes' mean in a
