@@ -76,32 +76,34 @@ def vector_neighbour_blocks(
     embedding and of its mirrored view, a block of queries at a time."""
     if index is None or not len(index) or not images or not model:
         return
-    # Queries get negative ids: `neighbour_blocks` drops a neighbour whose id equals the
-    # query's, which must never happen between a query's position and a stored row id (a
-    # new image at position q would lose stored row q). Callers drop true self-pairs.
     for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once
         queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
-        for q, row_ids, _ in neighbour_blocks(
-            index,
-            queries,
-            k=K_NEIGHBOURS + 1,
-            min_similarity=FLOOR,
-            query_ids=_negative(len(queries)),
-        ):
-            yield start - 1 - q, row_ids
+        owners = np.arange(start, start + len(queries), dtype=np.int64)
+        yield from _owned_neighbours(index, queries, owners)
     flips = np.array(
         [n for n, f in enumerate(images) if model in f.embeddings_flip], dtype=np.int64
     )
     if flips.size:
         mirrored = np.stack([images[n].embeddings_flip[model] for n in flips.tolist()])
-        for q, row_ids, _ in neighbour_blocks(
-            index,
-            mirrored,
-            k=K_NEIGHBOURS + 1,
-            min_similarity=FLOOR,
-            query_ids=_negative(len(mirrored)),
-        ):
-            yield flips[-1 - q], row_ids
+        yield from _owned_neighbours(index, mirrored, flips)
+
+
+def _owned_neighbours(
+    index: Searchable, queries: npt.NDArray[np.float32], owners: I64
+) -> Iterator[tuple[I64, I64]]:
+    """(owners[query], indexed id) for each query's neighbours above the floor.
+
+    Queries get negative ids: `neighbour_blocks` drops a neighbour whose id equals the
+    query's, which must never happen between a query's position and a stored row id (a new
+    image at position q would lose stored row q). Callers drop true self-pairs."""
+    for q, row_ids, _ in neighbour_blocks(
+        index,
+        queries,
+        k=K_NEIGHBOURS + 1,
+        min_similarity=FLOOR,
+        query_ids=_negative(len(queries)),
+    ):
+        yield owners[-1 - q], row_ids
 
 
 def _negative(n: int) -> npt.NDArray[np.int64]:
