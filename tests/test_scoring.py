@@ -27,6 +27,7 @@ from neardup.scoring import (
     PRESETS,
     Scored,
     fuse,
+    needs_geometry,
     score_pair,
     score_pairs,
     threshold_for,
@@ -118,6 +119,25 @@ def test_shared_frame_raises_confidence_over_no_shared_frame() -> None:
     crop = one(scores | {"geometry": 0.8}, inliers=60).confidence
     tile = one(scores | {"geometry": 0.0}, inliers=0).confidence
     assert crop > tile
+
+
+def test_check_skips_pairs_their_hashes_settle_only_above_the_cut() -> None:
+    settled = fusion.fitted().settled
+    assert settled is not None and 0.76 < settled.pdq < 1.0  # stricter than PDQ's own match
+    cut = PRESETS["default"]
+    low, _ = fusion.fitted().verify_band(cut)
+    scores = {"exact": 0.0, "sscd_distilled": 0.9, "thumb": 0.99}
+    close = scores | {"pdq": settled.pdq}
+    far = scores | {"pdq": settled.pdq - 0.01}
+    sure = Scored(0.9, max(cut, low) + 0.01, close, "pdq")
+    assert not needs_geometry(sure, cut, pdq_quality=100)
+    # Low hash quality, a weaker hash, a dissimilar thumbnail or a pair below the cut: checked.
+    assert needs_geometry(sure, cut, pdq_quality=settled.quality - 1)
+    assert needs_geometry(Scored(0.9, sure.confidence, far, "pdq"), cut, pdq_quality=100)
+    unlike = close | {"thumb": settled.thumb - 0.05}
+    assert needs_geometry(Scored(0.9, sure.confidence, unlike, "pdq"), cut, pdq_quality=100)
+    below = Scored(0.9, max(low, cut - 0.05), close, "pdq")
+    assert needs_geometry(below, cut, pdq_quality=100)
 
 
 def test_exact_wins_outright() -> None:

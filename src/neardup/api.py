@@ -207,7 +207,8 @@ def compare(
     fa, fb = picked
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
-    if any(needs_geometry(fused, cut) for cut in PRESETS.values()):
+    quality = min(fa.pdq_quality, fb.pdq_quality)
+    if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
             check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
