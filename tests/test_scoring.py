@@ -224,6 +224,24 @@ def test_pdq_matches_through_any_dihedral_view() -> None:
     assert score_pair(a, b, ("pdq",)).scores["pdq"] < 0.3
 
 
+def test_pdq_views_are_the_hashes_of_each_turned_and_mirrored_picture() -> None:
+    import pdqhash
+
+    from neardup.features.hashes import PDQ_SIDE, pdq_dihedral
+
+    # Texture at the hashing size: no coefficients tie at the median (blocks of one colour
+    # would make many, and there one DCT and eight can break the ties differently).
+    picture = np.random.default_rng(3).integers(0, 256, (PDQ_SIDE, PDQ_SIDE, 3), dtype=np.uint8)
+    views, quality = pdq_dihedral(picture)
+    expected = []
+    for turns in range(4):
+        turned = np.rot90(picture, turns)
+        for view in (turned, turned[:, ::-1]):
+            bits, _ = pdqhash.compute(np.ascontiguousarray(view))
+            expected.append(np.packbits(np.asarray(bits, dtype=bool)))
+    assert np.array_equal(views, np.stack(expected)) and quality > 50
+
+
 def test_embedding_score_is_clamped_cosine() -> None:
     a, b = features("a"), features("b")
     unit = np.zeros(512, dtype=np.float32)
