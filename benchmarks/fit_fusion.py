@@ -73,7 +73,7 @@ DEFAULT_KEY = "sscd_distilled+pdq"
 
 def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray]:
     """Raw scores, facts, geometry and labels of every candidate pair of one set's split."""
-    cached = work / f"pairs-v6-{set_dir.name}-{split}.npz"
+    cached = work / f"pairs-v7-{set_dir.name}-{split}.npz"
     if cached.exists():
         return dict(np.load(cached))
     truth = load_truth(str(set_dir / "truth.json"))

@@ -358,6 +358,22 @@ def test_compare_is_symmetric_and_reports_every_method(trio: Path) -> None:
     assert one.verdicts == {"strict": False, "default": False, "loose": False}
 
 
+def test_check_compares_frames_only_under_a_transform_with_support(trio: Path) -> None:
+    from neardup.verify import MIN_INLIERS, check_pairs
+
+    turned, unrelated = check_pairs(
+        [
+            (str(trio / "rocket.png"), str(trio / "rocket_turned.jpg")),
+            (str(trio / "rocket.png"), str(trio / "chelsea.png")),
+        ]
+    )
+    assert turned is not None and turned.inliers >= MIN_INLIERS and turned.score > 0.9
+    assert turned.aligned > 0.9 and turned.agree > 0.8
+    # Unrelated pictures: any transform RANSAC settles on is chance, and is not compared.
+    assert unrelated is not None and unrelated.inliers < MIN_INLIERS
+    assert (unrelated.score, unrelated.aligned, unrelated.agree) == (0.0, 0.0, 0.0)
+
+
 def test_compare_with_an_unreadable_side(trio: Path, make: FileMaker) -> None:
     notes = make.text(trio / "notes.png")
     result = neardup.compare(trio / "rocket.png", notes)

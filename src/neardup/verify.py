@@ -178,8 +178,13 @@ class Verifier:
             return Geometry(len(query), 0, 0.0, 0.0)
         inliers = int(mask.sum())
         overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
+        # A transform with fewer inliers is chance (most pairs checked are not copies): its
+        # frames are not compared. That skips the comparison on ~85 % of the pairs checked in
+        # calibration; refitted without it, out-of-fold precision held and recall rose.
         aligned, agree = (
-            self._aligned(matrix, ka[3], kb[3]) if len(ka) > 3 and len(kb) > 3 else (0.0, 0.0)
+            self._aligned(matrix, ka[3], kb[3])
+            if inliers >= MIN_INLIERS and len(ka) > 3 and len(kb) > 3
+            else (0.0, 0.0)
         )
         return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree)
 
