@@ -14,6 +14,7 @@ import numpy.typing as npt
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
 from neardup.groups import build_groups
+from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
 from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
@@ -45,6 +46,7 @@ def all_duplicates(
         else threshold_for(preset, threshold)
     )
     methods = index.settings.methods
+    trim_freed_heap()  # this pass is the peak: not on top of what earlier work freed
     # Scoring and the candidate search read arrays stacked from the rows; only the images
     # in a kept pair are decoded (a distributed engine's workers are sent the images).
     stacks = stored_stacks(index)
