@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -48,11 +49,11 @@ def all_duplicates(
     methods = index.settings.methods
     trim_freed_heap()  # this pass is the peak: not on top of what earlier work freed
     # Scoring and the candidate search read arrays stacked from the rows; only the images
-    # in a kept pair are decoded (a distributed engine's workers are sent the images).
+    # in a kept pair are decoded. An index in memory (`scan`'s) holds every image decoded
+    # already, and a distributed engine's workers are sent them: those get a list.
     stacks = stored_stacks(index)
-    images: Sequence[Features] = (
-        index.images if isinstance(engine, LocalEngine) else list(index.images)
-    )
+    lazy = isinstance(engine, LocalEngine) and index.folder != Path(":memory:")
+    images: Sequence[Features] = index.images if lazy else list(index.images)
     candidates = candidate_pairs(stored_candidates(index, stacks, engine), len(images))
     count = len(candidates)
     found = time.perf_counter()
@@ -104,7 +105,8 @@ def with_aliases(
     index: IndexView, images: Sequence[Features], pairs: list[Pair]
 ) -> tuple[Sequence[Features], list[Pair]]:
     """Add each exact copy: paired with its image and its other copies (exact), and with all
-    of its image's matches. The stored images are not copied: the copies follow them."""
+    of its image's matches. A list of images is extended; other sequences (an index's
+    stored images, decoded where read) are not copied: the copies follow them."""
     if not index.aliases:
         return images, pairs
     extra: list[Features] = []
@@ -133,4 +135,4 @@ def with_aliases(
             out.append(
                 Pair(other, me, pair.similarity, pair.confidence, pair.scores, pair.evidence)
             )
-    return Followed(images, extra), out
+    return (images + extra if isinstance(images, list) else Followed(images, extra)), out
