@@ -299,6 +299,12 @@ class CandidateSearch:
                 value = getattr(features, key)
                 if value is not None:
                     self.identity.setdefault((key, value), row_id)
+        self.add_hashes(images, ids)
+
+    def add_hashes(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        """Add the images' hashes only: for images whose identity hashes the identity holds
+        already (an index's committed rows, which `StoredIdentity` reads; looking each one
+        up again cost three queries per stored image)."""
         for search in self.hashes:
             search.add(images, ids)
 
