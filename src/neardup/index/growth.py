@@ -31,7 +31,7 @@ DRIFT_MARGIN = 0.1
 DRIFT_MIN_SHARE = 0.1
 DRIFT_MIN_IMAGES = 32
 TRAIN_SAMPLE = 256 * 1024
-"""At most this many vectors train the k-means (faiss subsamples further per centroid)."""
+"""At most this many vectors train the k-means (which subsamples further: 256 per centroid)."""
 HOLD_OUT = 0.1
 """Share of the vectors kept out of k-means training to measure the expected fit."""
 HOLD_OUT_MIN = 100

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from neardup.index.base import Neighbours
 from neardup.index.files import replace_atomically
+from neardup.index.kmeans import spherical_kmeans
 
 
 def return_freed_memory_to_the_system() -> None:
@@ -78,13 +79,10 @@ def train_centroids(
 def _kmeans(
     sample: npt.NDArray[np.float32], nlist: int, *, iterations: int, seed: int
 ) -> npt.NDArray[np.float32]:
-    kmeans = faiss.Kmeans(
-        sample.shape[1], nlist, niter=iterations, seed=seed, spherical=True, verbose=False
-    )
-    kmeans.cp.max_points_per_centroid = 256  # faiss subsamples beyond this; keeps training fast
-    kmeans.cp.min_points_per_centroid = 1  # small collections: we decide (clusters_for)
-    kmeans.train(sample)
-    return np.asarray(kmeans.centroids, dtype=np.float32)
+    # faiss.Kmeans(spherical=True) computed the same, at half the speed (`neardup.index.kmeans`).
+    # Subsampled beyond 256 points per centroid (keeps training fast); small collections
+    # train on what they have (we decide how many clusters: clusters_for).
+    return spherical_kmeans(sample, nlist, iterations=iterations, seed=seed)
 
 
 def _two_level(
