@@ -13,9 +13,10 @@ each method's raw score, the image facts and the geometric check's result, then 
 - the presets: the lowest confidence cut whose pair precision on the calibration halves is at
   least 0.999 (strict), 0.995 (default), 0.98 (loose), at most 0.999 (where a target is out
   of reach, strict is the top of the scale: pairs the model is most sure of);
-- the verify band: the range of geometry-free confidence where adding the check changed a
-  verdict at any preset (1st to 99th percentile of those pairs), so scan runs the check only
-  there.
+- the verify band per cut: the run of geometry-free confidence where the check pays (verdicts
+  it fixes minus those it spoils, net of its cost: `band_for`), so scan runs it only there;
+  and which hashes settle a pair already above the cut (`settled_rule`), so the check is not
+  run on those either (`--settled-only` refits just that into an existing model).
 Each set counts equally (pairs weighted by 1 / the set's pair count). Before the final fit, a
 2-fold cross-validation by source (inside the calibration halves) prints the reliability of
 models that did not see the pairs they score; `neardup eval` checks the test halves.
@@ -246,17 +247,48 @@ CHECK_PAYS = 50
 per this many pairs checked."""
 
 
+SETTLED_QUALITY = 50.0
+"""PDQ quality from which a hash settles a pair: the floor Meta's PDQ recommends for matching."""
+SETTLED_THUMB = 0.9
+"""Thumbnail correlation a settled pair also needs (a witness against PDQ collisions)."""
+
+
+def settled_rule(data: dict[str, np.ndarray]) -> dict[str, float]:
+    """Hashes that settle a pair (`neardup.fusion.Settled`): PDQ at most half the Hamming
+    distance of the closest non-duplicate calibration pair of quality >= `SETTLED_QUALITY`."""
+    pdq = np.nan_to_num(data["raw:pdq"], nan=0.0)
+    negatives = ~data["label"] & (data["quality"] >= SETTLED_QUALITY)
+    closest = round((1.0 - float(pdq[negatives].max())) * 256 / 2)  # bits (similarity 1 - 2d/256)
+    return {
+        "pdq": round(1.0 - 2.0 * (closest // 2) / 256, 6),
+        "quality": SETTLED_QUALITY,
+        "thumb": SETTLED_THUMB,
+    }
+
+
+def settles(rule: dict[str, float], data: dict[str, np.ndarray]) -> np.ndarray:
+    """Pairs whose hashes settle them under `rule` (not yet the cut: see `band_for`)."""
+    return fusion.Settled(**rule).holds(data["raw:pdq"], data["raw:thumb"], data["quality"])
+
+
 def band_for(
-    without: np.ndarray, withgeo: np.ndarray, truth: np.ndarray, cut: float
+    without: np.ndarray,
+    withgeo: np.ndarray,
+    truth: np.ndarray,
+    cut: float,
+    settled: np.ndarray | None = None,
 ) -> tuple[float, float]:
     """The confidence range (before the check) where checking pays at `cut`: from the start
     of the run of pairs, in order of confidence, with the largest (fixed - spoiled - checks /
-    CHECK_PAYS) (Kadane's maximum-sum run), up to 1."""
+    CHECK_PAYS) (Kadane's maximum-sum run), up to 1. Pairs `settled` and above the cut are
+    never checked, so they count nothing."""
     order = np.argsort(without, kind="stable")
     before = without[order] >= cut
     after = withgeo[order] >= cut
     label = truth[order]
     gain = (after == label).astype(float) - (before == label).astype(float) - 1.0 / CHECK_PAYS
+    if settled is not None:
+        gain[settled[order] & before] = 0.0
     best, best_span, run, start = 0.0, (1.0, 0.0), 0.0, 0
     for i, value in enumerate(gain):
         if run <= 0.0:
@@ -273,10 +305,20 @@ def band_for(
     return float(np.floor(low * 1e4) / 1e4), 1.0
 
 
-def checked(without: np.ndarray, withgeo: np.ndarray, truth: np.ndarray, cut: float) -> np.ndarray:
-    """Confidence as scan gives it at `cut`: with the check inside that cut's band."""
-    low, high = band_for(without, withgeo, truth, cut)
-    return np.where((without >= low) & (without <= high), withgeo, without)
+def checked(
+    without: np.ndarray,
+    withgeo: np.ndarray,
+    truth: np.ndarray,
+    cut: float,
+    settled: np.ndarray | None = None,
+) -> np.ndarray:
+    """Confidence as scan gives it at `cut`: with the check inside that cut's band, except
+    on pairs above the cut that their hashes settle."""
+    low, high = band_for(without, withgeo, truth, cut, settled)
+    run = (without >= low) & (without <= high)
+    if settled is not None:
+        run &= ~(settled & (without >= cut))
+    return np.where(run, withgeo, without)
 
 
 def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> float:
@@ -300,6 +342,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "fusion")
     parser.add_argument("--split", default="calib")
+    parser.add_argument(
+        "--settled-only",
+        action="store_true",
+        help="only refit which hashes settle a pair (`settled`) into the model at --out",
+    )
     args = parser.parse_args()
 
     parts = [collect_pairs(s.resolve(), args.work, args.split) for s in args.sets]
@@ -308,6 +355,14 @@ def main() -> None:
     data = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     decided = ~np.isnan(data["geometry"])
     print(f"{len(data['label'])} pairs, {int(data['label'].sum())} duplicates", file=sys.stderr)
+    rule = settled_rule(data)
+    settled = settles(rule, data)
+    print(f"settled by hashes: {rule}", file=sys.stderr)
+    if args.settled_only:
+        record = json.loads(args.out.read_text(encoding="utf-8")) | {"settled": rule}
+        args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {args.out} (settled only)", file=sys.stderr)
+        return
 
     models: dict[str, dict] = {}
     label = data["label"]
@@ -332,16 +387,16 @@ def main() -> None:
     label = data["label"]
     presets = {n: lowest_cut(withgeo, label, p) for n, p in PRESET_PRECISION.items()}
     presets = {
-        n: lowest_cut(checked(without, withgeo, label, c), label, PRESET_PRECISION[n])
+        n: lowest_cut(checked(without, withgeo, label, c, settled), label, PRESET_PRECISION[n])
         for n, c in presets.items()
     }
     cuts = sorted({*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), *presets.values()})
-    table = [[cut, *band_for(without, withgeo, label, cut)] for cut in cuts]
+    table = [[cut, *band_for(without, withgeo, label, cut, settled)] for cut in cuts]
     print(f"presets {presets}", file=sys.stderr)
     for name, cut in presets.items():
-        low, high = band_for(without, withgeo, label, cut)
-        final = checked(without, withgeo, label, cut)
-        in_band = (without >= low) & (without <= high)
+        low, high = band_for(without, withgeo, label, cut, settled)
+        final = checked(without, withgeo, label, cut, settled)
+        in_band = (without >= low) & (without <= high) & ~(settled & (without >= cut))
         flips = (without >= cut) != (withgeo >= cut)
         predicted = final >= cut
         precision = label[predicted].mean() if predicted.any() else float("nan")
@@ -352,7 +407,7 @@ def main() -> None:
             f"{int((predicted & label).sum())} of {int(label.sum())} duplicate pairs",
             file=sys.stderr,
         )
-    final = checked(without, withgeo, label, presets["default"])
+    final = checked(without, withgeo, label, presets["default"], settled)
     np.savez_compressed(
         args.work / "out_of_fold.npz", without=without, withgeo=withgeo, label=label
     )
@@ -369,6 +424,7 @@ def main() -> None:
         "fitted_on": [f"{s.name} ({args.split})" for s in args.sets],
         "presets": presets,
         "verify": table,
+        "settled": rule,
         "models": models,
     }
     args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -65,7 +65,7 @@ def main() -> int:
         "Group precision: of the pairs the groups imply (every two images of a group), the "
         "share from one source picture. Recall: of the (original, edited copy) pairs, the share "
         "in one group. Negatives (tiles, templates, frames of a scene) have only a precision "
-        "row. Definitions: `neardup/eval.py`.",
+        "row. Definitions: `neardup/eval/metrics.py`.",
         "",
         "| preset | confidence cut |",
         "|---|---|",

@@ -81,7 +81,10 @@ def main() -> None:
     )
     scored = timed("scoring", seconds, lambda: score_pairs(images, candidates, DEFAULT_METHODS))
     cut = threshold_for("default", None)
-    borderline = sum(needs_geometry(s, cut) for s in scored)
+    borderline = sum(
+        needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
+        for (a, b), s in zip(candidates, scored, strict=True)
+    )
     jobs = [(images[a].path, images[b].path) for a, b in candidates[: args.pairs]]
     verifier = VERIFY.setup()
     timed("verify", seconds, lambda: VERIFY.run(verifier, jobs))

@@ -237,6 +237,12 @@ def test_scan_and_compare_report_differences(edited: Path, tmp_path: Path) -> No
     joined = {frozenset((g.via.get(m, g.keeper), m)) for g in default.groups for m, _ in g.members}
     for pair in default.pairs:
         assert (pair.differences is not None) == (frozenset((pair.a, pair.b)) in joined)
+    # The hash-only fast pass finds and does not describe, unless asked to.
+    fast = neardup.scan([folder], methods="pdq", cache=False, workers=1)
+    assert fast.pairs and all(p.differences is None for p in fast.pairs)
+    assert fast.settings["differences"] is False
+    asked = neardup.scan([folder], methods="pdq", cache=False, workers=1, differences="groups")
+    assert any(p.differences is not None for p in asked.pairs)
     names = {
         frozenset((Path(result.path(p.a)).stem, Path(result.path(p.b)).stem)): p
         for p in result.pairs

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from neardup.examples import EDITS, bundled_photo
-from neardup.index import catalog, neighbours
+from neardup.index import handle, neighbours, storing
 from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, train_centroids
 from neardup.index.lazy import ProbedVectors, hash_codes
@@ -63,7 +63,8 @@ def test_lazy_open_answers_as_a_fully_loaded_index(
 ) -> None:
     stored, asked = photos
     if large:  # past the crossover: IVF clusters, PDQ in the multi-index hash
-        monkeypatch.setattr(catalog, "EXACT_BELOW", 8)
+        for module in (handle, storing):  # opening picks the hash search, storing the clusters
+            monkeypatch.setattr(module, "EXACT_BELOW", 8)
     size, nprobe = (4, 2) if large else (CLUSTER_SIZE, DEFAULT_NPROBE)
     built, _ = ImageIndex.build(
         tmp_path / "idx", stored, cache=False, workers=1, cluster_size=size, nprobe=nprobe
@@ -80,7 +81,7 @@ def test_lazy_open_answers_as_a_fully_loaded_index(
 
     # The same index loaded whole, as before: every row decoded, the vector index and the
     # multi-index hash built, the loaded paths taken for any number of queries.
-    monkeypatch.setattr(catalog, "FEW_QUERIES", 0)
+    monkeypatch.setattr(handle, "FEW_QUERIES", 0)
     monkeypatch.setattr(neighbours, "FEW_QUERIES", 0)
     loaded = ImageIndex.open(tmp_path / "idx")
     assert len(list(loaded.images)) == len(stored) and loaded.ivf is not None

@@ -27,6 +27,7 @@ from neardup.scoring import (
     PRESETS,
     Scored,
     fuse,
+    needs_geometry,
     score_pair,
     score_pairs,
     threshold_for,
@@ -120,6 +121,25 @@ def test_shared_frame_raises_confidence_over_no_shared_frame() -> None:
     assert crop > tile
 
 
+def test_check_skips_pairs_their_hashes_settle_only_above_the_cut() -> None:
+    settled = fusion.fitted().settled
+    assert settled is not None and 0.76 < settled.pdq < 1.0  # stricter than PDQ's own match
+    cut = PRESETS["default"]
+    low, _ = fusion.fitted().verify_band(cut)
+    scores = {"exact": 0.0, "sscd_distilled": 0.9, "thumb": 0.99}
+    close = scores | {"pdq": settled.pdq}
+    far = scores | {"pdq": settled.pdq - 0.01}
+    sure = Scored(0.9, max(cut, low) + 0.01, close, "pdq")
+    assert not needs_geometry(sure, cut, pdq_quality=100)
+    # Low hash quality, a weaker hash, a dissimilar thumbnail or a pair below the cut: checked.
+    assert needs_geometry(sure, cut, pdq_quality=settled.quality - 1)
+    assert needs_geometry(Scored(0.9, sure.confidence, far, "pdq"), cut, pdq_quality=100)
+    unlike = close | {"thumb": settled.thumb - 0.05}
+    assert needs_geometry(Scored(0.9, sure.confidence, unlike, "pdq"), cut, pdq_quality=100)
+    below = Scored(0.9, max(low, cut - 0.05), close, "pdq")
+    assert needs_geometry(below, cut, pdq_quality=100)
+
+
 def test_exact_wins_outright() -> None:
     scored = one({"exact": 1.0, "pdq": 0.1, "sscd_distilled": 0.2})
     assert (scored.similarity, scored.confidence, scored.evidence) == (1.0, 1.0, "exact")
@@ -202,6 +222,24 @@ def test_pdq_matches_through_any_dihedral_view() -> None:
     assert score_pair(a, b, ("pdq",)).scores["pdq"] == 1.0
     b.pdq = rng.integers(0, 256, (8, 32), dtype=np.uint8)
     assert score_pair(a, b, ("pdq",)).scores["pdq"] < 0.3
+
+
+def test_pdq_views_are_the_hashes_of_each_turned_and_mirrored_picture() -> None:
+    import pdqhash
+
+    from neardup.features.hashes import PDQ_SIDE, pdq_dihedral
+
+    # Texture at the hashing size: no coefficients tie at the median (blocks of one colour
+    # would make many, and there one DCT and eight can break the ties differently).
+    picture = np.random.default_rng(3).integers(0, 256, (PDQ_SIDE, PDQ_SIDE, 3), dtype=np.uint8)
+    views, quality = pdq_dihedral(picture)
+    expected = []
+    for turns in range(4):
+        turned = np.rot90(picture, turns)
+        for view in (turned, turned[:, ::-1]):
+            bits, _ = pdqhash.compute(np.ascontiguousarray(view))
+            expected.append(np.packbits(np.asarray(bits, dtype=bool)))
+    assert np.array_equal(views, np.stack(expected)) and quality > 50
 
 
 def test_embedding_score_is_clamped_cosine() -> None:

@@ -30,6 +30,7 @@ from neardup.pipeline import (
 from neardup.records import Differences, Pair, ScanResult, Skipped, Stats
 from neardup.scoring import (
     ALL_METHODS,
+    EMBEDDING_METHODS,
     PRESETS,
     Scored,
     add_geometry,
@@ -56,7 +57,7 @@ def scan(
     floor: float | None = None,
     engine: Engine | None = None,
     video: Sampling = DEFAULT_SAMPLING,
-    differences: bool | str = "groups",
+    differences: bool | str = "auto",
     against: Sequence[str | Path] | None = None,
 ) -> ScanResult:
     """Find exact and near-duplicate images under `paths` (files or folders, recursively).
@@ -73,11 +74,15 @@ def scan(
     frames `video` samples, so runs of near-identical frames come out as groups.
     `differences` measures how the two pictures of a pair differ (`neardup.differences`):
     "groups" (or True) on the pair that puts each member in its group, "all" on every
-    reported pair, False on none. `against`: later sets (splits) whose near-copies of `paths`
-    (the reference set) are leakage; only pairs across sets are kept, and `result.leakage`
-    counts the leaking images (`neardup.leakage`).
+    reported pair, False on none; "auto" (the default) is "groups" unless the methods are
+    hashes alone (`--method pdq`: the fast pass finds, it does not describe). `against`:
+    later sets (splits) whose near-copies of `paths` (the reference set) are leakage; only
+    pairs across sets are kept, and `result.leakage` counts the leaking images
+    (`neardup.leakage`).
     """
     method_names = parse_methods(methods)
+    if differences == "auto":
+        differences = "groups" if any(m in EMBEDDING_METHODS for m in method_names) else False
     cut = threshold_for(preset, threshold)
     run_on = local_engine(engine, workers)
     clock = _Clock()
@@ -207,7 +212,8 @@ def compare(
     fa, fb = picked
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
-    if any(needs_geometry(fused, cut) for cut in PRESETS.values()):
+    quality = min(fa.pdq_quality, fb.pdq_quality)
+    if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
             check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)

@@ -88,10 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_video_arguments(s)
     s.add_argument(
         "--differences",
-        choices=["groups", "all", "none"],
-        default="groups",
-        help="measure what differs on the pair that puts each group member in its group "
-        "(default), on every reported pair, or on none",
+        choices=["auto", "groups", "all", "none"],
+        default="auto",
+        help="measure what differs on the pair that puts each group member in its group, on "
+        "every reported pair, or on none; auto (default): groups, or none when the methods "
+        "are hashes alone (the fast pass, e.g. --method pdq)",
     )
     s.add_argument(
         "--no-differences",

@@ -264,10 +264,35 @@ class Fitted:
     """Rows (cut, low, high): at that cut, the geometric check changed 99 % of the verdicts
     it changed in calibration for pairs whose confidence without it was in [low, high]."""
 
+    settled: Settled | None = None
+    """Pairs whose hashes settle them (no check needed), fitted with the band; None: none."""
+
     def verify_band(self, cut: float) -> tuple[float, float]:
         """Where the check is worth running at `cut` (the fitted row of the nearest cut)."""
         row = self.verify[int(np.argmin(np.abs(self.verify[:, 0] - cut)))]
         return float(row[1]), float(row[2])
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A pair already judged a duplicate whose PDQ hashes (of enough quality) and thumbnails
+    agree this closely is one: the check cannot rightly overturn it, only spoil it.
+
+    `pdq` is the similarity at half the Hamming distance of the closest non-duplicate pair
+    in calibration (at that quality), `thumb` a second, independent witness against hash
+    collisions."""
+
+    pdq: float
+    quality: float
+    thumb: float
+
+    def holds(self, pdq: Any, thumb: Any, quality: Any) -> Any:
+        """Elementwise: do these scores settle the pair? (NaN scores never do.)"""
+        return (
+            (np.nan_to_num(pdq, nan=0.0) >= self.pdq)
+            & (np.nan_to_num(thumb, nan=0.0) >= self.thumb)
+            & (np.asarray(quality, dtype=np.float64) >= self.quality)
+        )
 
 
 @cache
@@ -286,6 +311,7 @@ def fitted() -> Fitted:
         {key: _model(key, spec) for key, spec in data["models"].items()},
         {name: float(cut) for name, cut in data["presets"].items()},
         np.asarray(data["verify"], dtype=np.float64).reshape(-1, 3),
+        Settled(**data["settled"]) if "settled" in data else None,
     )
 
 

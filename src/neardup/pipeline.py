@@ -248,7 +248,11 @@ def verify_pairs(
     engine: Engine,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
-    borderline = sorted(pair for pair, s in scored.items() if needs_geometry(s, cut))
+    borderline = sorted(
+        (a, b)
+        for (a, b), s in scored.items()
+        if needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
+    )
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
     # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
     jobs = by_image(list(by_paths), VERIFY.chunk)

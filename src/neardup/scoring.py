@@ -326,16 +326,26 @@ def add_geometry_many(
     return [s for s in out if s is not None]
 
 
-def needs_geometry(scored: Scored, cut: float) -> bool:
+def needs_geometry(scored: Scored, cut: float, pdq_quality: float = 0.0) -> bool:
     """Whether the geometric check could change this pair's verdict at `cut`.
 
     Fitted with the fusion: outside the band, the check changed almost no verdict at that
-    cut on the calibration halves, so it is not worth its decode and matching there.
+    cut on the calibration halves, so it is not worth its decode and matching there; nor
+    for a pair already above the cut that its hashes settle (`fusion.Settled`; `pdq_quality`
+    is the lower of the pair's two PDQ qualities).
     """
     if scored.evidence == "exact" or not any(m in scored.scores for m in EMBEDDING_METHODS):
         return False
-    low, high = fusion.fitted().verify_band(cut)
-    return low <= scored.confidence <= high
+    fitted = fusion.fitted()
+    low, high = fitted.verify_band(cut)
+    if not low <= scored.confidence <= high:
+        return False
+    settled = fitted.settled
+    return not (
+        settled is not None
+        and scored.confidence >= cut
+        and bool(settled.holds(scored.scores.get("pdq"), scored.scores.get("thumb"), pdq_quality))
+    )
 
 
 def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:

@@ -1,6 +1,6 @@
 """What the index's helpers (matching a batch, listing every group, the health check) read of
 an open index: a protocol, so they depend on this small surface and not on the class that
-implements it (`neardup.index.catalog.ImageIndex`), which imports them."""
+implements it (`neardup.index.catalog.ImageIndex`, through its layers), which imports them."""
 
 from __future__ import annotations
 

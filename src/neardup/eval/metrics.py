@@ -1,10 +1,5 @@
-"""Precision and recall of found duplicate pairs against a truth file.
-
-The truth file (written by ``benchmarks/make_eval_set.py``) lists every image with its
-``group`` (null for hard negatives), the ``edit`` that made it (``original``, ``crop``, ...,
-or ``tile`` / ``frame`` for negatives), its ``source`` photo and its ``split`` (``calib`` or
-``test``). Paths are relative to the truth file's folder; here they become absolute paths
-normalised with ``os.path.realpath``, and so do the paths of the pairs evaluated.
+"""Precision and recall of found duplicate pairs against a truth file: overall, per edit kind,
+over a threshold sweep and for the pairs the groups imply, as one `EvalReport`.
 
 Definitions:
 
@@ -37,42 +32,18 @@ Definitions:
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 
-TRUTH_VERSION = 1
-ORIGINAL = "original"
+from neardup.eval.calibration import Bin, reliability
+from neardup.eval.truth import ORIGINAL, Truth, TruthEntry
 
 Pair = tuple[str, str]
-
-
-class TruthEntry(NamedTuple):
-    """What the truth says about one image."""
-
-    group: str | None
-    edit: str
-    source: str
-    split: str | None
-
-
-@dataclass
-class Truth:
-    """A loaded truth file: absolute real path -> what is true of that image."""
-
-    images: dict[str, TruthEntry]
-
-    def subset(self, split: str | None) -> dict[str, TruthEntry]:
-        """The images of one split (all images when split is None)."""
-        if split is None:
-            return self.images
-        return {path: entry for path, entry in self.images.items() if entry.split == split}
 
 
 @dataclass
@@ -88,16 +59,6 @@ class KindScore:
     correct: int  # correct predicted pairs (touching this kind)
 
 
-class Bin(NamedTuple):
-    """One row of a reliability table."""
-
-    low: float
-    high: float
-    pairs: int
-    confidence: float  # mean confidence of the bin's pairs
-    duplicates: float  # share of them that are true duplicates
-
-
 @dataclass
 class EvalReport:
     overall: KindScore
@@ -110,28 +71,6 @@ class EvalReport:
     """Scores of the pairs the groups imply (None when no groups were given)."""
     groups_per_kind: list[KindScore] = field(default_factory=list)
     reliability: list[Bin] = field(default_factory=list)
-
-
-def load_truth(path: str) -> Truth:
-    """Read a truth file; image paths become absolute real paths."""
-    with open(path, encoding="utf-8") as file:
-        data = json.load(file)
-    if not isinstance(data, dict) or data.get("version") != TRUTH_VERSION:
-        raise ValueError(f"{path}: not a version {TRUTH_VERSION} truth file")
-    folder = os.path.dirname(os.path.abspath(path))
-    images: dict[str, TruthEntry] = {}
-    for record in data.get("images", []):
-        try:
-            real = os.path.realpath(os.path.join(folder, record["path"]))
-            entry = TruthEntry(
-                record["group"], record["edit"], record["source"], record.get("split")
-            )
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"{path}: bad image record {record!r}") from error
-        if real in images:
-            raise ValueError(f"{path}: {record['path']} is listed twice")
-        images[real] = entry
-    return Truth(images)
 
 
 def _key(a: str, b: str) -> Pair:
@@ -293,141 +232,3 @@ def _group_pairs(images: dict[str, TruthEntry], groups: Iterable[Sequence[str]])
         for i, a in enumerate(known):
             out.update(_key(a, b) for b in known[i + 1 :])
     return out
-
-
-def reliability(
-    confidence: Sequence[float], duplicate: Sequence[bool], bins: int = 10
-) -> list[Bin]:
-    """Mean confidence against the share of true duplicates, in `bins` equal bins."""
-    values = np.asarray(confidence, dtype=np.float64)
-    truth = np.asarray(duplicate, dtype=bool)
-    out: list[Bin] = []
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    for n in range(bins):
-        low, high = float(edges[n]), float(edges[n + 1])
-        rows = (values >= low) & ((values < high) if n < bins - 1 else (values <= high))
-        if rows.any():
-            mean = float(values[rows].mean())
-            out.append(Bin(low, high, int(rows.sum()), mean, float(truth[rows].mean())))
-    return out
-
-
-def _number(value: float) -> str:
-    return "-" if math.isnan(value) else f"{value:.3f}"
-
-
-def format_report(report: EvalReport) -> str:
-    """A plain-text table: overall and per-kind scores, then the threshold sweep."""
-    split = report.split if report.split is not None else "all"
-    lines = [f"threshold {report.threshold:g}, split {split}"]
-    lines += [f"note: {note}" for note in report.notes]
-    header = (
-        f"{'kind':<18} {'precision':>9} {'recall':>7} {'f1':>7}"
-        f" {'required':>9} {'predicted':>9} {'correct':>9}"
-    )
-    lines += ["pairs:", header, "-" * len(header)]
-    for score in (report.overall, *report.per_kind):
-        lines.append(
-            f"{score.kind:<18} {_number(score.precision):>9} {_number(score.recall):>7}"
-            f" {_number(score.f1):>7} {score.true_pairs:>9} {score.predicted:>9}"
-            f" {score.correct:>9}"
-        )
-    if report.groups is not None:
-        lines += ["", "groups (every two images of a group count as a predicted pair):"]
-        lines += [header, "-" * len(header)]
-        for score in (report.groups, *report.groups_per_kind):
-            lines.append(
-                f"{score.kind:<18} {_number(score.precision):>9} {_number(score.recall):>7}"
-                f" {_number(score.f1):>7} {score.true_pairs:>9} {score.predicted:>9}"
-                f" {score.correct:>9}"
-            )
-    if report.reliability:
-        lines += ["", f"{'confidence':>10} {'pairs':>7} {'mean':>6} {'duplicates':>10} {'gap':>6}"]
-        for row in report.reliability:
-            lines.append(
-                f"{row.low:>4.1f}-{row.high:<5.1f} {row.pairs:>7} {row.confidence:>6.3f}"
-                f" {row.duplicates:>10.3f} {row.duplicates - row.confidence:>+6.3f}"
-            )
-    if report.sweep:
-        lines += ["", f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7}"]
-        for threshold, precision, recall, f1 in report.sweep:
-            lines.append(
-                f"{threshold:>9.3f} {_number(precision):>9} {_number(recall):>7} {_number(f1):>7}"
-            )
-    return "\n".join(lines)
-
-
-SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
-
-
-def run_eval(
-    truth_path: str,
-    *,
-    methods: str | None = None,
-    preset: str | None = None,
-    threshold: float | None = None,
-    split: str | None = None,
-    cache: str | None = None,
-    workers: int | None = None,
-    json_path: str | None = None,
-    plot_dir: str | None = None,
-) -> str:
-    """`neardup eval`: scan the truth file's images, then report precision and recall;
-    with `plot_dir`, also the precision / recall and reliability plots there."""
-    from neardup.api import scan
-    from neardup.output import json as json_out
-    from neardup.scoring import threshold_for
-
-    truth = load_truth(truth_path)
-    cut = threshold_for(preset, threshold)
-    paths = sorted(truth.subset(split))
-    # Scanned at the real cut (the geometric check runs where it can change that verdict);
-    # every scored pair comes back too, for the sweep and the reliability table.
-    result = scan(
-        paths,
-        methods=methods,
-        threshold=cut,
-        cache=cache,
-        workers=workers,
-        floor=0.0,
-        differences=False,  # not scored here (benchmarks/differences_eval.py scores them)
-    )
-    if json_path:
-        with open(json_path, "w", encoding="utf-8") as file:
-            file.write(json_out.dumps(result))
-    pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
-    groups = [
-        [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups
-    ]
-    report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP, groups=groups)
-    seconds = result.stats.seconds.get("total", 0.0)
-    head = f"{len(result.images)} images, {len(result.skipped)} skipped, {seconds:.1f} s"
-    text = head + "\n" + format_report(report)
-    if plot_dir:
-        text += "\n" + write_plots(truth, pairs, cut, split, plot_dir)
-    return text
-
-
-PLOT_THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.0, 1.0, 201))
-"""The sweep drawn in the precision / recall plot: fine enough for a smooth curve."""
-
-
-def write_plots(
-    truth: Truth,
-    pairs: Sequence[tuple[str, str, float]],
-    cut: float,
-    split: str | None,
-    folder: str,
-) -> str:
-    """precision_recall.png and reliability.png in `folder`; returns what was written."""
-    from neardup.output.plots import write_precision_recall, write_reliability
-    from neardup.scoring import PRESETS
-
-    fine = evaluate(truth, pairs, threshold=cut, split=split, sweep=PLOT_THRESHOLDS)
-    written = [
-        write_precision_recall(
-            fine.sweep, cut, os.path.join(folder, "precision_recall.png"), PRESETS
-        ),
-        write_reliability(fine.reliability, os.path.join(folder, "reliability.png")),
-    ]
-    return "\n".join(f"wrote {path}" for path in written)

@@ -1,0 +1,84 @@
+"""The two whole canvases for `neardup.differences`: the fitted transform between them in
+full-resolution pixels, each picture's frame, and the borders one has in excess of the other."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.difference_measures import Box, shared_boxes
+from neardup.difference_pictures import Picture
+
+BORDER_MIN = 0.01
+"""Border share of the canvas (in excess of the other picture's) below which none is reported."""
+
+_SIDES = ("left", "top", "right", "bottom")
+
+
+def canvas_matrix(m: npt.NDArray[np.float64], a: Picture, b: Picture, mirrored: bool) -> Any:
+    """The fitted transform between the two whole canvases in full-resolution pixels (it was
+    fitted between the trimmed working pictures, b mirrored when `mirrored`)."""
+    fa, fb = a.per_work_pixel, b.per_work_pixel
+    to_work = np.array(
+        [[1 / fa, 0, -a.trimmed[0] / fa], [0, 1 / fa, -a.trimmed[1] / fa], [0, 0, 1]]
+    )
+    fitted = np.vstack([m, [0.0, 0.0, 1.0]])
+    unmirror = (
+        np.array([[-1.0, 0, b.rgb.shape[1]], [0, 1, 0], [0, 0, 1]]) if mirrored else np.eye(3)
+    )
+    to_canvas = np.array([[fb, 0, b.trimmed[0]], [0, fb, b.trimmed[1]], [0, 0, 1]])
+    return (to_canvas @ unmirror @ fitted @ to_work)[:2]
+
+
+def picture_frame(
+    p: Picture, borders: tuple[tuple[str, tuple[str, ...], float], ...], name: str
+) -> Box:
+    """The picture's frame: inside its borders if they are added ones, else the canvas (a
+    flat background trimmed more in one copy than in the other is picture, not border)."""
+    if any(image == name for image, _, _ in borders):
+        left, top, right, bottom = p.trimmed
+        return left, top, p.width - right, p.height - bottom
+    return 0.0, 0.0, float(p.width), float(p.height)
+
+
+def excess_borders(
+    a: Picture, b: Picture, canvas: Any | None
+) -> tuple[tuple[str, tuple[str, ...], float], ...]:
+    """The borders one picture has in excess of the other, as a share of its canvas.
+
+    With the canvas transform, a border counts only where that picture's canvas reaches
+    past the other's whole canvas: decoding trims a flat background too, and a blurred,
+    noisy or cropped copy of a graphic on a plain background is trimmed differently."""
+
+    def share(p: Picture) -> float:
+        width, height = p.content
+        return 1.0 - (width * height) / max(1, p.width * p.height)
+
+    out = []
+    for name, own, other in (("a", a, b), ("b", b, a)):
+        excess = share(own) - share(other)
+        if excess >= BORDER_MIN and canvas is not None:
+            to_own = canvas if name == "b" else _inverse(canvas)
+            whole = (0.0, 0.0, float(other.width), float(other.height))
+            _, covered = shared_boxes(
+                to_own, whole, (0.0, 0.0, float(own.width), float(own.height))
+            )
+            if 1.0 - covered < excess / 2:
+                continue
+        if excess >= BORDER_MIN:
+            sides = tuple(
+                side
+                for side, width, full in zip(
+                    _SIDES, own.trimmed, (own.width, own.height) * 2, strict=True
+                )
+                if width >= BORDER_MIN * full
+            )
+            out.append((name, sides, round(excess, 3)))
+    return tuple(out)
+
+
+def _inverse(matrix: Any) -> Any:
+    full = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+    return np.linalg.inv(full)[:2]

@@ -1,0 +1,120 @@
+"""The pictures `neardup.differences` compares: each file decoded once at the working size, with
+what the measures need of it, in a worker's small cache; and the identical-pixels check."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
+from neardup.difference_measures import colour_spread, jpeg_quality
+
+WORK_SIDE = 384
+"""Decode side for measuring: enough keypoints and detail for blur, a few ms a picture."""
+
+
+@dataclass(slots=True)
+class Picture:
+    """One decoded picture and what the measures need of it (kept in the worker's cache)."""
+
+    path: str
+    digest: str
+    width: int
+    height: int
+    trimmed: tuple[int, int, int, int]
+    orientation: int
+    quality: int | None
+    rgb: npt.NDArray[np.uint8]
+    grey: npt.NDArray[np.uint8]
+    spread: float
+    """Mean spread between its channels: 0 for grey."""
+    pixel_hash: str | None = None
+    """Hash of the full-resolution pixels, made when a pair first needs it (then kept)."""
+    keypoints: dict[bool, tuple[Any, Any] | None] = field(default_factory=dict)
+    """ORB points and descriptors of the grey picture, by mirrored, found when an alignment
+    first needs them (then kept; None: too few)."""
+
+    @property
+    def content(self) -> tuple[int, int]:
+        """Full-resolution size of the picture inside its borders."""
+        left, top, right, bottom = self.trimmed
+        return max(1, self.width - left - right), max(1, self.height - top - bottom)
+
+    @property
+    def per_work_pixel(self) -> float:
+        """Full-resolution pixels per working pixel."""
+        return float(self.content[0] / self.rgb.shape[1])
+
+
+class PictureCache:
+    """The pictures a worker read last, by path (a picture in many pairs is decoded once); a
+    file that cannot be read or decoded is kept as the note that says so."""
+
+    def __init__(self, cv2: Any, size: int = 128) -> None:
+        self._cv2 = cv2
+        self._cache: OrderedDict[str, Picture | str] = OrderedDict()
+        self._size = size
+
+    def load(self, path: str) -> Picture | str:
+        if path in self._cache:
+            self._cache.move_to_end(path)
+            return self._cache[path]
+        try:
+            data = Path(path).read_bytes()
+        except OSError as error:
+            found: Picture | str = f"cannot read {path}: {error.strerror or error}"
+        else:
+            decoded = decode(data, path, DecodeSpec(min_side=WORK_SIDE))
+            if isinstance(decoded, Decoded):
+                found = self._picture(path, data, decoded)
+            else:
+                found = f"cannot decode {path}: {decoded.reason}"
+        self._cache[path] = found
+        if len(self._cache) > self._size:
+            self._cache.popitem(last=False)
+        return found
+
+    def _picture(self, path: str, data: bytes, decoded: Decoded) -> Picture:
+        quality = None
+        if decoded.format == "JPEG":
+            with Image.open(io.BytesIO(data)) as image:
+                quality = jpeg_quality(getattr(image, "quantization", None))
+        grey = np.asarray(self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY), np.uint8)
+        return Picture(
+            path,
+            hashlib.blake2b(data, digest_size=16).hexdigest(),
+            decoded.width,
+            decoded.height,
+            decoded.trimmed or (0, 0, 0, 0),
+            decoded.orientation,
+            quality,
+            decoded.rgb,
+            grey,
+            colour_spread(decoded.rgb),
+        )
+
+
+def same_pixels(a: Picture, b: Picture) -> bool:
+    """Identical displayed pixels: same size, near-equal working pixels, then confirmed
+    by full decodes (rare: only candidates pay for them)."""
+    if (a.width, a.height) != (b.width, b.height) or a.rgb.shape != b.rgb.shape:
+        return False
+    gap = np.abs(a.rgb.astype(np.int16) - b.rgb.astype(np.int16)).mean()
+    if gap > 2.0:
+        return False
+    for picture in (a, b):
+        if picture.pixel_hash is None:
+            try:
+                found = pixel_hash_of(Path(picture.path).read_bytes())
+            except OSError:
+                found = None
+            picture.pixel_hash = found or ""  # "" : tried, cannot tell
+    return bool(a.pixel_hash) and a.pixel_hash == b.pixel_hash

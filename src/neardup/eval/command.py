@@ -1,0 +1,88 @@
+"""`neardup eval` end to end: scan the truth file's images, score the pairs found against the
+truth, return the table (and write the precision / recall and reliability plots)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+
+from neardup.eval.metrics import evaluate
+from neardup.eval.table import format_report
+from neardup.eval.truth import Truth, load_truth
+
+SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
+
+
+def run_eval(
+    truth_path: str,
+    *,
+    methods: str | None = None,
+    preset: str | None = None,
+    threshold: float | None = None,
+    split: str | None = None,
+    cache: str | None = None,
+    workers: int | None = None,
+    json_path: str | None = None,
+    plot_dir: str | None = None,
+) -> str:
+    """`neardup eval`: scan the truth file's images, then report precision and recall;
+    with `plot_dir`, also the precision / recall and reliability plots there."""
+    from neardup.api import scan
+    from neardup.output import json as json_out
+    from neardup.scoring import threshold_for
+
+    truth = load_truth(truth_path)
+    cut = threshold_for(preset, threshold)
+    paths = sorted(truth.subset(split))
+    # Scanned at the real cut (the geometric check runs where it can change that verdict);
+    # every scored pair comes back too, for the sweep and the reliability table.
+    result = scan(
+        paths,
+        methods=methods,
+        threshold=cut,
+        cache=cache,
+        workers=workers,
+        floor=0.0,
+        differences=False,  # not scored here (benchmarks/differences_eval.py scores them)
+    )
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as file:
+            file.write(json_out.dumps(result))
+    pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
+    groups = [
+        [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups
+    ]
+    report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP, groups=groups)
+    seconds = result.stats.seconds.get("total", 0.0)
+    head = f"{len(result.images)} images, {len(result.skipped)} skipped, {seconds:.1f} s"
+    text = head + "\n" + format_report(report)
+    if plot_dir:
+        text += "\n" + write_plots(truth, pairs, cut, split, plot_dir)
+    return text
+
+
+PLOT_THRESHOLDS = tuple(round(t, 3) for t in np.linspace(0.0, 1.0, 201))
+"""The sweep drawn in the precision / recall plot: fine enough for a smooth curve."""
+
+
+def write_plots(
+    truth: Truth,
+    pairs: Sequence[tuple[str, str, float]],
+    cut: float,
+    split: str | None,
+    folder: str,
+) -> str:
+    """precision_recall.png and reliability.png in `folder`; returns what was written."""
+    from neardup.output.plots import write_precision_recall, write_reliability
+    from neardup.scoring import PRESETS
+
+    fine = evaluate(truth, pairs, threshold=cut, split=split, sweep=PLOT_THRESHOLDS)
+    written = [
+        write_precision_recall(
+            fine.sweep, cut, os.path.join(folder, "precision_recall.png"), PRESETS
+        ),
+        write_reliability(fine.reliability, os.path.join(folder, "reliability.png")),
+    ]
+    return "\n".join(f"wrote {path}" for path in written)

@@ -1,0 +1,143 @@
+"""Adding images: paths become features, each is classified (already indexed or new) and
+matched against the index, then stored (`build`, `add`) or not (`query`). The report says
+what each image is a duplicate of."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.engines.base import Engine
+from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.index.matching import classify, match
+from neardup.index.report import IndexReport
+from neardup.index.storage import IndexError_, Settings, write_lock
+from neardup.index.storing import StoringIndex
+from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
+from neardup.records import Features
+from neardup.sources import collect_sources
+
+
+class AddingIndex(StoringIndex):
+    """An open index that takes new images from paths (or from features already made)."""
+
+    @classmethod
+    def build(
+        cls,
+        folder: str | os.PathLike[str],
+        paths: Iterable[str],
+        *,
+        methods: str | Sequence[str] | None = None,
+        nprobe: int = DEFAULT_NPROBE,
+        cluster_size: int = CLUSTER_SIZE,
+        threshold: float | None = None,
+        preset: str | None = None,
+        cache: Any = None,
+        workers: int | None = None,
+        progress: Any = None,
+        engine: Engine | None = None,
+        report: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> tuple[Self, IndexReport]:
+        """Create an index from `paths`: features, k-means on a sample, every image stored.
+        `report=False` skips matching the images against one another (the report then lists
+        no duplicates: `duplicates()` finds them all, as `scan` does)."""
+        from neardup.features.embed import MODELS
+        from neardup.scoring import threshold_for
+
+        method_names = parse_methods(methods)
+        models = [m for m in method_names if m in MODELS]
+        settings = Settings(
+            methods=method_names,
+            model=models[0] if models else "",
+            nprobe=nprobe,
+            cluster_size=cluster_size,
+            threshold=threshold_for(preset, threshold),
+        )
+        with write_lock(Path(folder)):
+            index = cls.create(folder, settings)
+            found = index._add(
+                paths,
+                store=True,
+                cache=cache,
+                workers=workers,
+                progress=progress,
+                engine=engine,
+                match_batch=report,
+                max_pixels=max_pixels,
+            )
+        return index, found
+
+    def add(self, paths: Iterable[str], **options: Any) -> IndexReport:
+        """Report each new image's duplicates in the index, then store the new images."""
+        with write_lock(self.folder):
+            self._reload_if_changed()
+            return self._add(paths, store=True, **options)
+
+    def query(self, paths: Iterable[str], **options: Any) -> IndexReport:
+        """Each image's duplicates in the index; nothing is stored."""
+        return self._add(paths, store=False, **options)
+
+    def _add(
+        self,
+        paths: Iterable[str],
+        *,
+        store: bool,
+        cache: Any = None,
+        workers: int | None = None,
+        progress: Any = None,
+        verify: bool = True,
+        engine: Engine | None = None,
+        match_batch: bool = True,
+        max_pixels: int = DEFAULT_MAX_PIXELS,
+    ) -> IndexReport:
+        start = time.perf_counter()
+        found = collect_sources([str(p) for p in paths])
+        config = feature_config(self.settings.methods, max_pixels)
+        run_on = local_engine(engine, workers)
+        new, skipped, _ = compute_features(found.files, config, cache, run_on, progress)
+        report = self.take(new, store=store, engine=run_on, verify=verify, match_batch=match_batch)
+        report.skipped = found.skipped + skipped
+        report.seconds = time.perf_counter() - start
+        return report
+
+    def take(
+        self,
+        new: list[Features],
+        *,
+        store: bool,
+        engine: Engine,
+        verify: bool = True,
+        match_batch: bool = True,
+    ) -> IndexReport:
+        """Classify images whose features are made (already indexed or new), match the new
+        ones against the index (and one another, with `match_batch`), store them if asked.
+        The caller holds the write lock when storing."""
+        lacking = [
+            f for f in new if self.settings.model and self.settings.model not in f.embeddings
+        ]
+        if lacking:
+            raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
+        entries, fresh, replaced = classify(self, new)
+        matches = match(self, fresh, engine=engine, verify=verify) if match_batch else {}
+        for entry, features in zip(entries, new, strict=True):
+            if entry.status != "already indexed":
+                entry.duplicates = matches.get(features.key, [])
+                entry.status = "added" if store else "new"
+        reason = None
+        copies = {
+            f.key: e.same_as
+            for e, f in zip(entries, new, strict=True)
+            if e.same_as is not None and e.same_as != f.key and f.key not in self.aliases
+        }
+        sizes = {f.key: (f.size, f.mtime_ns) for f in new}
+        if store:
+            self.copies.update((f.key, f) for f in new if f.key in copies)
+        if store and (fresh or copies):
+            self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
+            reason = self._maybe_rebalance()
+        return IndexReport(entries, [], 0.0, reason is not None, reason)

@@ -1,0 +1,260 @@
+"""One open index's in-memory state: how an index is opened, created or copied, what is read
+at open (counts, centroids, hashes; no image row), reloaded when another writer commits, and
+searched for candidates. The layers that store, add and remove images build on it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Self
+
+import numpy as np
+import numpy.typing as npt
+
+from neardup.index.base import ClusteredIndex, Searchable
+from neardup.index.columns import Columns, removed_slots
+from neardup.index.lazy import (
+    Positions,
+    ProbedVectors,
+    StoredIdentity,
+    StoredImages,
+    StoredPaths,
+    fill,
+    load_codes,
+)
+from neardup.index.neighbours import (
+    EXACT_BELOW,
+    FEW_QUERIES,
+    CandidateSearch,
+    Identity,
+    embedding_matrix,
+    vector_index,
+)
+from neardup.index.storage import (
+    IndexError_,
+    Settings,
+    check_compatible,
+    connect,
+    create_schema,
+    read_centroids,
+    read_meta,
+    snapshot,
+)
+from neardup.records import Features
+
+I64 = npt.NDArray[np.int64]
+
+
+class IndexHandle:
+    """An open on-disk (or in-memory) index: its state, loaded lazily, and its candidates."""
+
+    def __init__(
+        self, folder: Path, db: sqlite3.Connection, settings: Settings, columns: Columns
+    ) -> None:
+        self.folder = folder
+        self.db = db
+        self.settings = settings
+        self.columns = columns
+        self.ids = np.zeros(0, dtype=np.int64)
+        """Row ids (slots) of the stored images, ascending; `ids[i]` is that of `images[i]`."""
+        self.images = StoredImages(db, self.ids, columns.vectors, settings.model)
+        """Every stored image's features, decoded where read."""
+        self.positions = Positions(self.ids)
+        """Row id -> position in `images`."""
+        self.by_path = StoredPaths(db)
+        """Path -> row id."""
+        self._ivf: ClusteredIndex | None = None
+        self._coarse: ClusteredIndex | None = None
+        """The centroids alone, to assign new vectors to clusters."""
+        self.trained_on = 0
+        self.generation = 0
+        self.centroids: npt.NDArray[np.float32] | None = None
+        self.fit_expected: float | None = None
+        """Mean similarity of held-out vectors to their nearest centroid, at training time."""
+        self.fit_added = (0.0, 0)
+        """(sum, count) of that similarity for the images added since training (drift)."""
+        self.search = CandidateSearch(settings.methods, identity=StoredIdentity(db))
+        """Exact-copy and hash candidates (the vector index is `ivf`)."""
+        self.alias_files: dict[str, tuple[int, int]] = {}
+        """Exact copies' own (size, mtime_ns), read at open."""
+        self.copies: dict[str, Features] = {}
+        """Features of the exact copies this handle added (their own size, format, file)."""
+        self.aliases: dict[str, int] = {}
+        """Exact copies (same bytes or pixels) of a stored image: path -> its row id. Stored
+        once, reported in every duplicate group their image is in."""
+
+    @property
+    def identity(self) -> Identity:
+        """(identity feature, value) -> row id: bytes, pixel and JPEG-data hashes (exact copies)."""
+        return self.search.identity
+
+    # ---- opening and creating ---------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: str | os.PathLike[str]) -> Self:
+        """Open an existing index, check its format and model, load it into memory."""
+        path = Path(folder)
+        db_path = path / "index.sqlite"
+        if not db_path.is_file():
+            raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
+        db = connect(db_path)
+        meta = read_meta(db)
+        check_compatible(path, meta)
+        settings = Settings.from_meta(meta)
+        index = cls(path, db, settings, Columns.open(path, meta, settings.methods))
+        index._read_state(meta)
+        index._load()
+        return index
+
+    @classmethod
+    def create(cls, folder: str | os.PathLike[str], settings: Settings) -> Self:
+        """An empty index with these settings (fails if one exists)."""
+        path = Path(folder)
+        path.mkdir(parents=True, exist_ok=True)
+        if (path / "index.sqlite").exists():
+            raise IndexError_(f"an index already exists at {path}")
+        db = connect(path / "index.sqlite")
+        create_schema(db, settings.to_meta())
+        return cls(path, db, settings, Columns(path, settings.methods))
+
+    @classmethod
+    def in_memory(cls, settings: Settings) -> Self:
+        """An index that lives in memory only: what `scan` puts the scanned images in."""
+        db = sqlite3.connect(":memory:", isolation_level=None)
+        create_schema(db, settings.to_meta())
+        return cls(Path(":memory:"), db, settings, Columns(None, settings.methods))
+
+    load = open
+
+    def save(self, folder: str | os.PathLike[str]) -> Path:
+        """Write a consistent copy of this index to a new folder (a snapshot before a risky
+        step, or to move it): SQLite's online backup into a temp folder, then one rename.
+        The index itself needs no saving: every change is committed as it is made."""
+        return snapshot(self.db, self.columns, Path(folder))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- loading and reloading --------------------------------------------------------------
+
+    def _load(self) -> None:
+        """Read the counts, centroids and hashes; no image row is decoded."""
+        self.columns = Columns.open(self.folder, read_meta(self.db), self.settings.methods)
+        self.columns.clusters()  # read now: a rebalance elsewhere replaces the file
+        self.centroids = self.saved_centroids()
+        self._ivf = self._coarse = None
+        ids = np.flatnonzero(removed_slots(self.db, self.columns.count)).astype(np.int64)
+        self._set_ids(ids)
+        self.search = CandidateSearch(
+            self.settings.methods, large=len(ids) >= EXACT_BELOW, identity=StoredIdentity(self.db)
+        )
+        load_codes(self.search, self.columns, ids)
+        self.aliases, self.alias_files = {}, {}
+        for path, row_id, size, mtime in self.db.execute(
+            "SELECT path, image_id, size, mtime_ns FROM aliases"
+        ):
+            self.aliases[path] = row_id
+            self.alias_files[path] = (size, mtime)  # the copy's own file: it picks the keeper
+
+    def _set_ids(self, ids: npt.NDArray[np.int64]) -> None:
+        """The stored images are now these rows (decoded ones stay decoded)."""
+        decoded = self.images
+        self.ids = ids
+        self.images = StoredImages(self.db, ids, self.columns.vectors, self.settings.model)
+        self.images.keep(decoded)
+        self.positions = Positions(ids)
+
+    def _reload_if_changed(self) -> None:
+        """Another writer committed since we loaded (its generation is newer): load again."""
+        meta = read_meta(self.db)
+        if int(meta.get("generation", "0")) == self.generation:
+            return
+        # Rows may have changed: decode anew.
+        self.images = StoredImages(self.db, self.ids, self.columns.vectors, self.settings.model)
+        self._read_state(meta)
+        self._load()
+
+    def _read_state(self, meta: dict[str, str]) -> None:
+        """Training size, generation and fit figures from the meta table."""
+        self.trained_on = int(meta.get("trained_on", "0"))
+        self.generation = int(meta.get("generation", "0"))
+        expected = meta.get("fit_expected", "")
+        self.fit_expected = float(expected) if expected else None
+        self.fit_added = (float(meta.get("fit_added_sum", "0")), int(meta.get("fit_added_n", "0")))
+
+    def _bump(self) -> None:
+        """Inside a write transaction: mark the index changed for other open handles."""
+        self.generation += 1
+        self.db.execute(
+            "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation),)
+        )
+
+    def _forget(self, ids: list[int]) -> None:
+        if not ids:
+            return
+        gone = np.array(ids, dtype=np.int64)
+        if self._ivf is not None:
+            self._ivf.remove(gone)
+        self.images.forget(ids)
+        self._set_ids(self.ids[~np.isin(self.ids, gone)])
+        self.search.identity = StoredIdentity(self.db)
+
+    # ---- searching --------------------------------------------------------------------------
+
+    @property
+    def ivf(self) -> ClusteredIndex | None:
+        """The vector index over every stored image, built from the column files on first
+        use: each image in its stored cluster (no coarse search)."""
+        if self._ivf is None and self.centroids is not None:
+            self._ivf = vector_index(self.centroids, self.settings.nprobe)
+            fill(self._ivf, self.columns, self.ids)
+        return self._ivf
+
+    def coarse(self) -> ClusteredIndex:
+        """The centroids' cluster assignment (no stored vectors needed)."""
+        assert self.centroids is not None
+        if self._coarse is None:
+            self._coarse = vector_index(self.centroids, self.settings.nprobe)
+        return self._coarse
+
+    def cluster_sizes(self) -> npt.NDArray[np.int64]:
+        """Stored images per cluster (none without centroids)."""
+        if self.centroids is None:
+            return np.zeros(0, dtype=np.int64)
+        clusters = self.columns.clusters()[self.ids]
+        return np.bincount(clusters, minlength=len(self.centroids)).astype(np.int64)
+
+    def saved_centroids(self) -> npt.NDArray[np.float32] | None:
+        return read_centroids(self.db)
+
+    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[I64, I64]]:
+        """Candidates but for the vector index, as arrays (positions in `images`, row ids):
+        exact copies and hashes (an engine that runs the vector search cluster by cluster
+        asks for these alone)."""
+        yield from self.search.near_blocks(images, self.positions, None, "")
+
+    def home_clusters(self) -> npt.NDArray[np.int64]:
+        """Each stored image's cluster, in `ids` order."""
+        return np.asarray(self.columns.clusters()[self.ids], dtype=np.int64)
+
+    def indexed_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[I64, I64]]:
+        """Arrays (positions in `images`, indexed row ids) of every candidate the index
+        proposes, a block at a time. A few images are searched in the mapped vectors of their
+        clusters, without the IVF."""
+        vectors: Searchable | None = self._ivf
+        if vectors is None and self.centroids is not None and len(images) <= FEW_QUERIES:
+            vectors = ProbedVectors.of(self.centroids, self.settings.nprobe, self.columns, self.ids)
+        elif vectors is None:
+            vectors = self.ivf
+        yield from self.search.near_blocks(images, self.positions, vectors, self.settings.model)
+
+    def _vectors(self, images: Sequence[Features]) -> npt.NDArray[np.float32]:
+        return embedding_matrix(images, self.settings.model)

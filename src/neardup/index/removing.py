@@ -1,0 +1,65 @@
+"""Removing images by path (a folder removes everything under it), in one transaction; a
+removed image with a surviving exact copy lives on under the copy's path."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+
+from neardup.index.handle import IndexHandle
+from neardup.index.storage import transaction, write_lock
+
+
+class RemovingIndex(IndexHandle):
+    """An open index that images can be removed from."""
+
+    def remove(self, paths: Iterable[str]) -> list[str]:
+        """Remove images by path (a folder removes everything under it); returns those removed."""
+        with write_lock(self.folder):
+            self._reload_if_changed()
+            wanted = [os.path.abspath(p) for p in paths]
+
+            def hit(path: str) -> bool:
+                full = os.path.abspath(path)
+                return any(full == w or full.startswith(w + os.sep) for w in wanted)
+
+            # Keys are paths, or path#frame for a video's frames: match on the file's path.
+            doomed = [key for key in self.by_path if hit(key) or hit(_file_of(key))]
+            doomed_aliases = [key for key in self.aliases if hit(key) or hit(_file_of(key))]
+            if not doomed and not doomed_aliases:
+                return []
+            ids = [self.by_path[p] for p in doomed]
+            # A removed image with a surviving exact copy lives on under the copy's path.
+            promoted: dict[int, str] = {}
+            for path, row_id in self.aliases.items():
+                if row_id in ids and path not in doomed_aliases and row_id not in promoted:
+                    promoted[row_id] = path
+            with transaction(self.db):
+                self._bump()
+                self.db.executemany(
+                    "DELETE FROM aliases WHERE path=?", [(p,) for p in doomed_aliases]
+                )
+                for row_id, path in promoted.items():
+                    self.db.execute("UPDATE images SET path=? WHERE id=?", (path, row_id))
+                    self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
+                gone = [i for i in ids if i not in promoted]
+                self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
+                self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
+                self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
+            for path in doomed_aliases:
+                self.aliases.pop(path, None)
+            for path in promoted.values():
+                self.aliases.pop(path, None)
+            self.images.forget(list(promoted))  # decoded again under the surviving path
+            self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
+            self._forget(gone)
+            return doomed + doomed_aliases
+
+
+FRAME_KEY = re.compile(r"#\d+$")
+
+
+def _file_of(key: str) -> str:
+    """The file an item key belongs to: the path, less `#frame` for a video frame's key."""
+    return FRAME_KEY.sub("", key)
