@@ -207,6 +207,7 @@ class Meter:
             "s": round(time.perf_counter() - wall, 2),
             "cpu_s": round(time.process_time() - cpu, 2),
             "rss_mib": round(rss_mib()),
+            "peak_rss_mib": round(peak_mib()),  # the highest so far: which stage set the peak
             "load": round(os.getloadavg()[0], 1),
         }
         print(self.name, self.log[self.name], flush=True)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 
 from neardup.records import Features, Group, Pair
 
@@ -44,7 +45,7 @@ def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
     return (-steps, bordered, -image.size, image.path, image.frame or 0)
 
 
-def build_groups(images: list[Features], pairs: list[Pair], threshold: float) -> list[Group]:
+def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float) -> list[Group]:
     """Groups from the pairs whose confidence is at or above `threshold` (rule above)."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
@@ -82,7 +83,7 @@ def _key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
 
 
-def _centres(images: list[Features], confidence: dict[int, dict[int, float]]) -> list[int]:
+def _centres(images: Sequence[Features], confidence: dict[int, dict[int, float]]) -> list[int]:
     """Greedy cover of the match graph by stars (step 2), in the order chosen.
 
     Lazy greedy: an image's gain only shrinks as others are covered, so a stale gain popped
@@ -115,7 +116,7 @@ def _centres(images: list[Features], confidence: dict[int, dict[int, float]]) ->
 
 
 def _group(
-    images: list[Features],
+    images: Sequence[Features],
     nodes: list[int],
     via: dict[int, int],
     similarity: dict[tuple[int, int], float],

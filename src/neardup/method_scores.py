@@ -140,23 +140,44 @@ def _orbit_thumbs(images: Sequence[Features], cache: Stacks) -> OrbitThumbs:
     """Every image's thumbnail laid out for the 8-view correlation (`OrbitThumbs`), made once
     per set of images, a block of images at a time (kept: 1.1 KB an image)."""
     if "thumb:orbits" not in cache:
-        present = np.array([f.small is not None for f in images], dtype=bool)
-        orbits = np.zeros((len(images), *ORBIT_SHAPE), dtype=np.uint8)
-        sums = np.zeros((len(images), 3), dtype=np.float64)
-        for start in range(0, len(images), 65_536):
-            part = [f.small for f in images[start : start + 65_536]]
+        cache.update(empty_thumb_stacks(len(images)))
+        for start in range(0, len(images), THUMB_BLOCK):
+            part = [f.small for f in images[start : start + THUMB_BLOCK]]
             stacked = np.zeros((len(part), 32, 32), dtype=np.uint8)
             for n, small in enumerate(part):
                 if small is not None:
                     stacked[n] = small
-            laid = OrbitThumbs.of(stacked)
-            orbits[start : start + len(part)] = laid.orbits
-            sums[start : start + len(part)] = np.stack([laid.centre, laid.total, laid.square], 1)
-        cache["thumb:orbits"] = (orbits, present)
-        cache["thumb:sums"] = (sums, present)
+            present = np.array([small is not None for small in part], dtype=bool)
+            fill_thumb_stacks(cache, start, stacked, present)
     orbits = cache["thumb:orbits"][0]
     sums = cache["thumb:sums"][0]
     return OrbitThumbs(orbits, sums[:, 0].astype(np.float32), sums[:, 1], sums[:, 2])
+
+
+THUMB_BLOCK = 65_536
+"""Thumbnails laid out at a time (their float work arrays stay small)."""
+
+
+def empty_thumb_stacks(n: int) -> Stacks:
+    """The `thumb:orbits` and `thumb:sums` stacks of n images, none present yet (filled
+    block by block with `fill_thumb_stacks`, from Features or straight from stored rows)."""
+    present = np.zeros(n, dtype=bool)
+    return {
+        "thumb:orbits": (np.zeros((n, *ORBIT_SHAPE), dtype=np.uint8), present),
+        "thumb:sums": (np.zeros((n, 3), dtype=np.float64), present),
+    }
+
+
+def fill_thumb_stacks(
+    stacks: Stacks, start: int, small: npt.NDArray[np.uint8], present: npt.NDArray[np.bool_]
+) -> None:
+    """Lay out the 32 x 32 thumbnails of images start.. (zeros where absent, `present` says
+    which) into the thumb stacks."""
+    laid = OrbitThumbs.of(small)
+    stop = start + len(small)
+    stacks["thumb:orbits"][0][start:stop] = laid.orbits
+    stacks["thumb:sums"][0][start:stop] = np.stack([laid.centre, laid.total, laid.square], 1)
+    stacks["thumb:orbits"][1][start:stop] = present
 
 
 def ends(pairs: Pairs) -> tuple[IntArray, IntArray]:

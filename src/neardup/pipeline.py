@@ -270,7 +270,7 @@ def verify_pairs(
 
 
 def confirm_pixels(
-    images: list[Features],
+    images: Sequence[Features],
     pairs: list[Pair],
     methods: tuple[str, ...],
     cache: CacheSetting,

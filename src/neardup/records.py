@@ -6,6 +6,7 @@ Ray) can ship them between processes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -165,7 +166,8 @@ class Stats:
 class ScanResult:
     """What `neardup.scan` returns; `neardup.output` writes it as JSON, CSV or a table."""
 
-    images: list[Features]
+    images: Sequence[Features]
+    """Every image (an index's stored ones are decoded where read)."""
     pairs: list[Pair]
     groups: list[Group]
     skipped: list[Skipped]

@@ -1,5 +1,6 @@
-"""The index's all-pairs vector search one cluster at a time, as an engine stage (a shuffle by
-cluster id): what a distributed engine runs instead of one IVF search on the driver.
+"""The index's all-pairs vector search one cluster at a time: in this process
+(`cluster_blocks`, what `duplicates` runs locally: one BLAS matrix product per cluster, no
+vector index built) or as an engine stage (a shuffle by cluster id) on a distributed engine.
 
 Every stored image is a member of its stored (home) cluster; each image's vector and its
 mirrored view are queries to their `nprobe` nearest clusters, the clusters an IVF search
@@ -13,7 +14,7 @@ of all of them per probe.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,20 +46,27 @@ class ClusterTask:
         return int(self.member_vectors.nbytes + self.query_vectors.nbytes)
 
 
-def search_clusters(_state: None, tasks: list[ClusterTask]) -> list[list[tuple[int, int]]]:
-    """For each task, (query position, member position) of every pair at or above the floor,
-    an image never paired with itself."""
-    out: list[list[tuple[int, int]]] = []
-    for task in tasks:
-        sims = task.query_vectors @ task.member_vectors.T
-        rows, cols = np.nonzero(sims >= FLOOR)
-        a, b = task.queries[rows], task.members[cols]
+def search_clusters(_state: None, tasks: list[ClusterTask]) -> list[tuple[IntArray, IntArray]]:
+    """For each task, arrays (query position, member position) of every pair at or above
+    the floor, an image never paired with itself."""
+    return [_search(task) for task in tasks]
+
+
+def _search(task: ClusterTask) -> tuple[IntArray, IntArray]:
+    found_a, found_b = [], []
+    for start in range(0, len(task.queries), QUERY_ROWS):
+        block = task.query_vectors[start : start + QUERY_ROWS]
+        rows, cols = np.nonzero(block @ task.member_vectors.T >= FLOOR)
+        a, b = task.queries[start + rows], task.members[cols]
         keep = a != b
-        out.append(list(zip(a[keep].tolist(), b[keep].tolist(), strict=True)))
-    return out
+        found_a.append(a[keep])
+        found_b.append(b[keep])
+    if len(found_a) == 1:
+        return found_a[0], found_b[0]
+    return np.concatenate(found_a), np.concatenate(found_b)
 
 
-CLUSTER_SEARCH: Stage[ClusterTask, None, list[tuple[int, int]]] = Stage(
+CLUSTER_SEARCH: Stage[ClusterTask, None, tuple[IntArray, IntArray]] = Stage(
     "cluster-search", no_state, search_clusters, chunk=4
 )
 
@@ -76,14 +84,70 @@ def cluster_neighbours(
         return
     vectors = embedding_matrix(images, model)
     flips = np.array([n for n, f in enumerate(images) if model in f.embeddings_flip], np.int64)
-    query_vectors = vectors
-    owners = np.arange(len(images), dtype=np.int64)
-    if len(flips):
-        mirrored = np.stack([images[n].embeddings_flip[model] for n in flips]).astype(np.float32)
-        query_vectors = np.concatenate([vectors, mirrored])
-        owners = np.concatenate([owners, flips])
-    probes = ivf.assign(query_vectors, ivf.nprobe)
-    query_rows = np.repeat(np.arange(len(query_vectors), dtype=np.int64), probes.shape[1])
+    mirrored = (
+        np.stack([images[n].embeddings_flip[model] for n in flips]).astype(np.float32)
+        if len(flips)
+        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
+    )
+    for a, b in engine_blocks(cluster_tasks(ivf, vectors, home, flips, mirrored), engine):
+        yield from zip(a.tolist(), b.tolist(), strict=True)
+
+
+def engine_blocks(
+    tasks: Iterable[ClusterTask], engine: Engine
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """Run cluster tasks on the engine's workers, a batch of `BATCH_BYTES` of vectors at a
+    time; arrays (query position, member position) per task."""
+    batch: list[ClusterTask] = []
+    size = 0
+    for task in tasks:
+        batch.append(task)
+        size += task.nbytes
+        if size >= BATCH_BYTES:
+            yield from _run(batch, engine)
+            batch, size = [], 0
+    yield from _run(batch, engine)
+
+
+def cluster_blocks(
+    coarse: ClusteredIndex,
+    vectors: FloatArray,
+    home: IntArray,
+    flips: IntArray,
+    mirrored: FloatArray,
+) -> Iterator[tuple[IntArray, IntArray]]:
+    """`cluster_neighbours` in this process, as arrays (positions, positions) a cluster at
+    a time, from the vectors themselves (row i: image i's): the all-pairs search of a whole
+    index. Each cluster is one matrix product of its queries with its members, so no vector
+    index (a second copy of every vector) is built, and the products run at BLAS speed
+    (faiss's range search compares a query with one member at a time)."""
+    for task in cluster_tasks(coarse, vectors, home, flips, mirrored):
+        yield _search(task)
+
+
+QUERY_ROWS = 4096
+"""Queries compared with a cluster's members at a time (bounds the similarity block when the
+index is one big cluster)."""
+
+
+def cluster_tasks(
+    coarse: ClusteredIndex,
+    vectors: FloatArray,
+    home: IntArray,
+    flips: IntArray,
+    mirrored: FloatArray,
+) -> Iterator[ClusterTask]:
+    """One task per cluster: its members (`home[i]` is image i's cluster) and the queries
+    probing it, each image's vector and the mirrored views `mirrored` of images `flips`
+    probing their `coarse.nprobe` nearest clusters."""
+    n = len(vectors)
+    owners = np.concatenate([np.arange(n, dtype=np.int64), flips.astype(np.int64)])
+    probes = np.concatenate(
+        [_assign(coarse, vectors), _assign(coarse, mirrored)]
+        if len(flips)
+        else [_assign(coarse, vectors)]
+    )
+    query_rows = np.repeat(np.arange(len(probes), dtype=np.int64), probes.shape[1])
     query_clusters = probes.reshape(-1)
     valid = query_clusters >= 0
     query_rows, query_clusters = query_rows[valid], query_clusters[valid]
@@ -94,23 +158,35 @@ def cluster_neighbours(
     q_end = np.searchsorted(query_clusters[by_query], clusters, side="right")
     m_start = np.searchsorted(home[by_member], clusters, side="left")
     m_end = np.searchsorted(home[by_member], clusters, side="right")
-    batch: list[ClusterTask] = []
-    size = 0
     for c in range(len(clusters)):
         members = by_member[m_start[c] : m_end[c]]
         if not len(members):
             continue
         rows = query_rows[by_query[q_start[c] : q_end[c]]]
-        task = ClusterTask(members, vectors[members], owners[rows], query_vectors[rows])
-        batch.append(task)
-        size += task.nbytes
-        if size >= BATCH_BYTES:
-            yield from _run(batch, engine)
-            batch, size = [], 0
-    yield from _run(batch, engine)
+        yield ClusterTask(members, vectors[members], owners[rows], _gather(vectors, mirrored, rows))
 
 
-def _run(batch: list[ClusterTask], engine: Engine) -> Iterator[tuple[int, int]]:
+def _assign(coarse: ClusteredIndex, queries: FloatArray, block: int = 65_536) -> IntArray:
+    """Each query's `nprobe` nearest clusters, a block of queries at a time."""
+    parts = [
+        coarse.assign(queries[start : start + block], coarse.nprobe)
+        for start in range(0, len(queries), block)
+    ]
+    return np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.int64)
+
+
+def _gather(vectors: FloatArray, mirrored: FloatArray, rows: IntArray) -> FloatArray:
+    """Query rows: below len(vectors) an image's vector, from there on a mirrored view."""
+    if not len(mirrored):
+        return vectors[rows]
+    n = len(vectors)
+    out = np.empty((len(rows), vectors.shape[1]), dtype=np.float32)
+    low = rows < n
+    out[low] = vectors[rows[low]]
+    out[~low] = mirrored[rows[~low] - n]
+    return out
+
+
+def _run(batch: list[ClusterTask], engine: Engine) -> Iterator[tuple[IntArray, IntArray]]:
     for _, found in engine.map(CLUSTER_SEARCH, batch):
-        for pairs in found:
-            yield from pairs
+        yield from found

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -14,11 +15,13 @@ import numpy.typing as npt
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
 from neardup.groups import build_groups
-from neardup.index.cluster_search import cluster_neighbours
+from neardup.index.heap import trim_freed_heap
+from neardup.index.lazy import Followed
+from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
-from neardup.scoring import Stacks, threshold_for
+from neardup.scoring import threshold_for
 
 I64 = npt.NDArray[np.int64]
 
@@ -43,13 +46,21 @@ def all_duplicates(
         if threshold is None and preset is None
         else threshold_for(preset, threshold)
     )
-    images = list(index.images)  # every image is a query here: decode them all, in order
-    candidates = candidate_pairs(_neighbours(index, engine), len(images))
-    found = time.perf_counter()
     methods = index.settings.methods
+    trim_freed_heap()  # this pass is the peak: not on top of what earlier work freed
+    # Scoring and the candidate search read arrays stacked from the rows; only the images
+    # in a kept pair are decoded. An index in memory (`scan`'s) holds every image decoded
+    # already, and a distributed engine's workers are sent them: those get a list.
+    stacks = stored_stacks(index)
+    lazy = isinstance(engine, LocalEngine) and index.folder != Path(":memory:")
+    images: Sequence[Features] = index.images if lazy else list(index.images)
+    candidates = candidate_pairs(stored_candidates(index, stacks, engine), len(images))
+    count = len(candidates)
+    found = time.perf_counter()
     pairs: list[Pair] = score_candidates(
-        images, candidates, methods, cut, verify, engine, floor=floor, stacks=_vector_stack(index)
+        images, candidates, methods, cut, verify, engine, floor=floor, stacks=stacks
     )
+    del stacks, candidates
     confirm_pixels(images, pairs, methods, cache)
     images, pairs = with_aliases(index, images, pairs)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
@@ -64,7 +75,7 @@ def all_duplicates(
     stats = Stats(
         files_found=len(images),
         images=len(images),
-        candidates=len(candidates),
+        candidates=count,
         pairs=len(pairs),
         groups=len(groups),
         seconds=seconds | {"total": round(done - start, 3)},
@@ -72,22 +83,10 @@ def all_duplicates(
     settings: dict[str, object] = {
         "methods": list(methods),
         "threshold": cut,
-        "nprobe": index.settings.nprobe,
-        "clusters": index.ivf.nlist if index.ivf else 0,
+        "nprobe": all_pairs_probes(index.settings.nprobe),
+        "clusters": 0 if index.centroids is None else len(index.centroids),
     }
-    return ScanResult(list(images), pairs, groups, [], stats, settings)
-
-
-def _vector_stack(index: IndexView) -> Stacks:
-    """The stored images' embeddings as scoring stacks them: the vector column itself where
-    the rows are its first slots in order (no copy: at a million images that is 2 GiB)."""
-    ids, model = index.ids, index.settings.model
-    if not model or not index.columns.dim or not len(ids) or index.columns.count < len(ids):
-        return {}
-    if ids[0] != 0 or ids[-1] != len(ids) - 1:
-        return {}
-    vectors = index.columns.vectors()[: len(ids)]
-    return {model: (vectors, np.ones(len(ids), dtype=bool))}
+    return ScanResult(images, pairs, groups, [], stats, settings)
 
 
 def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:
@@ -102,32 +101,15 @@ def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:
     return np.stack([unique // max(n, 1), unique % max(n, 1)], axis=1)
 
 
-def _neighbours(index: IndexView, engine: Engine) -> Iterator[tuple[I64, I64]]:
-    """Arrays (positions, positions) of every candidate the index proposes: on a distributed
-    engine the vector search runs cluster by cluster on its workers
-    (`neardup.index.cluster_search`, the same candidates); locally one search in this process
-    is cheaper than shipping vectors."""
-    images = index.images
-    if isinstance(engine, LocalEngine) or index.ivf is None:
-        for a, row_ids in index.indexed_neighbours(images):
-            yield a, index.positions.many(row_ids)
-        return
-    home = index.home_clusters()
-    found = list(cluster_neighbours(index.ivf, images, home, index.settings.model, engine))
-    pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
-    yield pairs[:, 0], pairs[:, 1]
-    for a, row_ids in index.hash_neighbours(images):
-        yield a, index.positions.many(row_ids)
-
-
 def with_aliases(
-    index: IndexView, images: list[Features], pairs: list[Pair]
-) -> tuple[list[Features], list[Pair]]:
+    index: IndexView, images: Sequence[Features], pairs: list[Pair]
+) -> tuple[Sequence[Features], list[Pair]]:
     """Add each exact copy: paired with its image and its other copies (exact), and with all
-    of its image's matches."""
+    of its image's matches. A list of images is extended; other sequences (an index's
+    stored images, decoded where read) are not copied: the copies follow them."""
     if not index.aliases:
         return images, pairs
-    images = list(images)
+    extra: list[Features] = []
     by_position: dict[int, list[Pair]] = {}
     for pair in pairs:
         by_position.setdefault(pair.a, []).append(pair)
@@ -142,8 +124,8 @@ def with_aliases(
         copy = index.copies.get(path) or dataclasses.replace(
             images[source], path=path, size=size, mtime_ns=mtime
         )
-        images.append(copy)
-        me = len(images) - 1
+        extra.append(copy)
+        me = len(images) + len(extra) - 1
         # Copies of one image are copies of each other too.
         for other in [source, *copies_of.get(source, [])]:
             out.append(Pair(other, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
@@ -153,4 +135,4 @@ def with_aliases(
             out.append(
                 Pair(other, me, pair.similarity, pair.confidence, pair.scores, pair.evidence)
             )
-    return images, out
+    return (images + extra if isinstance(images, list) else Followed(images, extra)), out

@@ -18,11 +18,10 @@ ones. Three signs say they no longer do:
 
 from __future__ import annotations
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
-from neardup.index.ivf import clusters_for, train_centroids
+from neardup.index.ivf import ASSIGN_FLOATS, clusters_for, train_centroids
 
 GROWTH = 4.0
 IMBALANCE = 8.0
@@ -32,7 +31,7 @@ DRIFT_MARGIN = 0.1
 DRIFT_MIN_SHARE = 0.1
 DRIFT_MIN_IMAGES = 32
 TRAIN_SAMPLE = 256 * 1024
-"""At most this many vectors train the k-means (faiss subsamples further per centroid)."""
+"""At most this many vectors train the k-means (which subsamples further: 256 per centroid)."""
 HOLD_OUT = 0.1
 """Share of the vectors kept out of k-means training to measure the expected fit."""
 HOLD_OUT_MIN = 100
@@ -47,12 +46,16 @@ def nearest_similarity(
     vectors: npt.NDArray[np.float32], centroids: npt.NDArray[np.float32]
 ) -> npt.NDArray[np.float32]:
     """Each vector's cosine similarity to its nearest centroid (unit vectors assumed)."""
-    if not len(vectors):
-        return np.zeros(0, dtype=np.float32)
-    index = faiss.IndexFlatIP(centroids.shape[1])
-    index.add(np.ascontiguousarray(centroids, dtype=np.float32))
-    sims, _ = index.search(np.ascontiguousarray(vectors, dtype=np.float32), 1)
-    return np.asarray(sims[:, 0], dtype=np.float32)
+    out = np.zeros(len(vectors), dtype=np.float32)
+    if not len(vectors) or not len(centroids):
+        return out
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    centroids = np.ascontiguousarray(centroids, dtype=np.float32)
+    # One BLAS product per block of vectors (faiss's flat search ran at a third of the speed).
+    block = max(1, ASSIGN_FLOATS // len(centroids))
+    for start in range(0, len(vectors), block):
+        out[start : start + block] = (vectors[start : start + block] @ centroids.T).max(axis=1)
+    return out
 
 
 def expected_fit(

@@ -23,6 +23,7 @@ import numpy.typing as npt
 
 from neardup.index.base import Neighbours
 from neardup.index.files import replace_atomically
+from neardup.index.kmeans import spherical_kmeans
 
 
 def return_freed_memory_to_the_system() -> None:
@@ -78,13 +79,10 @@ def train_centroids(
 def _kmeans(
     sample: npt.NDArray[np.float32], nlist: int, *, iterations: int, seed: int
 ) -> npt.NDArray[np.float32]:
-    kmeans = faiss.Kmeans(
-        sample.shape[1], nlist, niter=iterations, seed=seed, spherical=True, verbose=False
-    )
-    kmeans.cp.max_points_per_centroid = 256  # faiss subsamples beyond this; keeps training fast
-    kmeans.cp.min_points_per_centroid = 1  # small collections: we decide (clusters_for)
-    kmeans.train(sample)
-    return np.asarray(kmeans.centroids, dtype=np.float32)
+    # faiss.Kmeans(spherical=True) computed the same, at half the speed (`neardup.index.kmeans`).
+    # Subsampled beyond 256 points per centroid (keeps training fast); small collections
+    # train on what they have (we decide how many clusters: clusters_for).
+    return spherical_kmeans(sample, nlist, iterations=iterations, seed=seed)
 
 
 def _two_level(
@@ -255,10 +253,7 @@ class IVFIndex:
 
     def assign(self, vectors: npt.NDArray[np.float32], nprobe: int = 1) -> npt.NDArray[np.int64]:
         """The nearest `nprobe` clusters of each vector (n x nprobe cluster numbers)."""
-        _, clusters = self._quantizer.search(
-            np.ascontiguousarray(vectors, dtype=np.float32), nprobe
-        )
-        return np.asarray(clusters, dtype=np.int64)
+        return nearest_centroids(self.centroids, vectors, min(nprobe, self.nlist))
 
     def cluster_sizes(self) -> npt.NDArray[np.int64]:
         lists = self._index.invlists
@@ -284,6 +279,35 @@ class IVFIndex:
         self._quantizer = quantizer
         self._index = index
         return self
+
+
+ASSIGN_FLOATS = 1 << 23
+"""Similarities computed per block by `nearest_centroids` (32 MiB)."""
+
+
+def nearest_centroids(
+    centroids: npt.NDArray[np.float32], vectors: npt.NDArray[np.float32], k: int
+) -> npt.NDArray[np.int64]:
+    """The k centroids of highest inner product with each vector, best first (n x k): what
+    faiss's flat search of the centroids answers, by one BLAS product per block of vectors and
+    k passes of argmax. faiss's own search took five times as long (its top-k selection, not
+    the product, dominated: 10^6 vectors x 2,000 centroids cost minutes on two cores)."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    out = np.empty((len(vectors), k), dtype=np.int64)
+    block = max(1, ASSIGN_FLOATS // max(1, len(centroids)))
+    for start in range(0, len(vectors), block):
+        sims = vectors[start : start + block] @ centroids.T
+        rows = np.arange(len(sims))
+        if k > 8:
+            top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+            order = np.argsort(-np.take_along_axis(sims, top, axis=1), axis=1, kind="stable")
+            out[start : start + len(sims)] = np.take_along_axis(top, order, axis=1)
+            continue
+        for j in range(k):
+            best = sims.argmax(axis=1)
+            out[start : start + len(sims), j] = best
+            sims[rows, best] = -np.inf
+    return out
 
 
 def _sample_or_centroids(

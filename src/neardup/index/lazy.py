@@ -330,3 +330,33 @@ def fill(index: ClusteredIndex, columns: Columns, ids: I64, block: int = 65_536)
         part = ids[start : start + block]
         where = clusters[start : start + block] if stored else None
         index.add(columns.gather(part), part, clusters=where)
+
+
+class Followed(Sequence[Features]):
+    """The stored images followed by a few more (the exact copies `duplicates` adds back):
+    a sequence over both that copies neither, so the stored ones stay decoded only where
+    read."""
+
+    def __init__(self, head: Sequence[Features], tail: list[Features]) -> None:
+        self.head = head
+        self.tail = tail
+
+    def __len__(self) -> int:
+        return len(self.head) + len(self.tail)
+
+    @overload
+    def __getitem__(self, position: int) -> Features: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[Features]: ...
+
+    def __getitem__(self, position: int | slice) -> Features | list[Features]:
+        if isinstance(position, slice):
+            return [self[i] for i in range(*position.indices(len(self)))]
+        if position < 0:
+            position += len(self)
+        if not 0 <= position < len(self):
+            raise IndexError(position)
+        if position < len(self.head):
+            return self.head[position]
+        return self.tail[position - len(self.head)]

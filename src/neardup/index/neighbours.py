@@ -15,9 +15,8 @@ Memory is N x k, never N x N. Only the pairs this proposes are scored.
 from __future__ import annotations
 
 from collections.abc import Container, Iterable, Iterator, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
-import faiss
 import numpy as np
 import numpy.typing as npt
 
@@ -25,7 +24,8 @@ from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex, Searchable, neighbour_blocks
 from neardup.index.exact import ExactIndex, HammingIndex
 from neardup.index.ivf import IVFIndex
-from neardup.method_scores import HASH_METHODS
+from neardup.index.subhash import SubHashIndex
+from neardup.method_scores import HASH_METHODS, Stacks
 from neardup.records import Features
 
 I64 = npt.NDArray[np.int64]
@@ -134,7 +134,7 @@ class HashSearch:
             PDQ_MULTI_RADIUS if self.multi else PDQ_RADIUS if method == "pdq" else HASH64_RADIUS
         )
         self._flat = HammingIndex(self.bits)
-        self._index: Any = None
+        self._index: SubHashIndex | None = None
         self._codes: list[npt.NDArray[np.uint8]] = []
         """Multi-index mode: the stored codes, hashed into `_index` only when many images
         are searched (a few queries compare with every code: the same hits, no build)."""
@@ -185,8 +185,17 @@ class HashSearch:
         )
         if not self._count or not which.size:
             return
-        stored_ids = self._id_array()
         views = np.stack([self._views(images[n]) for n in which.tolist()])  # type: ignore[misc]
+        yield from self.near_views(which, views, alive)
+
+    def near_views(
+        self, which: I64, views: npt.NDArray[np.uint8], alive: Container[int]
+    ) -> Iterator[tuple[I64, I64]]:
+        """`near` for hashes already stacked: `views[i]` (views x bytes) are the hashes of
+        query `which[i]`; arrays (which, stored ids) of every view within the radius."""
+        if not self._count or not len(which):
+            return
+        stored_ids = self._id_array()
         for view in range(views.shape[1]):
             queries = np.ascontiguousarray(views[:, view])
             if not self.multi:
@@ -202,13 +211,11 @@ class HashSearch:
 
     def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
         if self._index is None:
-            self._index = faiss.IndexBinaryMultiHash(256, 8, 32)
+            self._index = SubHashIndex()
             for codes in self._codes:
                 self._index.add(codes)
             self._codes = []
-        lims, _, found = self._index.range_search(queries, self.radius)
-        counts = np.diff(np.asarray(lims, dtype=np.int64))
-        yield np.repeat(np.arange(len(queries), dtype=np.int64), counts), found.astype(np.int64)
+        yield self._index.range_search(queries, self.radius)
 
     def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
         """What the multi-index hash answers (a stored code sharing one of the 8 32-bit
@@ -292,6 +299,12 @@ class CandidateSearch:
                 value = getattr(features, key)
                 if value is not None:
                     self.identity.setdefault((key, value), row_id)
+        self.add_hashes(images, ids)
+
+    def add_hashes(self, images: Sequence[Features], ids: Sequence[int]) -> None:
+        """Add the images' hashes only: for images whose identity hashes the identity holds
+        already (an index's committed rows, which `StoredIdentity` reads; looking each one
+        up again cost three queries per stored image)."""
         for search in self.hashes:
             search.add(images, ids)
 
@@ -336,6 +349,30 @@ class CandidateSearch:
         yield from vector_neighbour_blocks(vectors, images, model)
         for search in self.hashes:
             yield from search.near(images, alive)
+
+
+def stacked_views(stacks: Stacks, method: str) -> tuple[I64, npt.NDArray[np.uint8]]:
+    """(which images have a hash, their views: images x views x bytes) of `method` from
+    scoring's stacks (`neardup.method_scores`): PDQ's 8 dihedral views, an imagehash's one."""
+    codes, present = stacks[method]
+    which = np.flatnonzero(present).astype(np.int64)
+    views = codes[which]
+    return which, views if method == "pdq" else views[:, None, :]
+
+
+def identity_pairs(stacks: Stacks) -> Iterator[tuple[I64, I64]]:
+    """Arrays (position, position) pairing each image that shares a bytes, pixel or JPEG
+    hash with the first image holding it: what `CandidateSearch.near_blocks` finds by exact
+    copies, from the hashes numbered in the stacks (`id:<key>`)."""
+    for key in IDENTITY_KEYS:
+        codes = stacks["id:" + key][0]
+        which = np.flatnonzero(codes >= 0)
+        if not len(which):
+            continue
+        _, first = np.unique(codes[which], return_index=True)
+        first_of = np.full(int(codes[which].max()) + 1, -1, dtype=np.int64)
+        first_of[codes[which][first]] = which[first]
+        yield which.astype(np.int64), first_of[codes[which]]
 
 
 def pairs_within(

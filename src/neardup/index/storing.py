@@ -96,8 +96,8 @@ class StoringIndex(IndexHandle):
                 self.settings.methods, large=True, identity=StoredIdentity(self.db)
             )
             load_codes(self.search, self.columns, self.ids)
-        else:
-            self.search.add(fresh, ids)
+        else:  # the identity is the rows just committed: only the hashes are new
+            self.search.add_hashes(fresh, ids)
         if self._ivf is not None and vectors is not None:
             self._ivf.add(vectors, np.array(ids, dtype=np.int64), clusters=clusters)
 

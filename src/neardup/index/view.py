@@ -15,7 +15,7 @@ import numpy.typing as npt
 from neardup.index.base import ClusteredIndex
 from neardup.index.columns import Columns
 from neardup.index.lazy import Positions
-from neardup.index.neighbours import Identity
+from neardup.index.neighbours import CandidateSearch, Identity
 from neardup.index.storage import Settings
 from neardup.records import Features
 
@@ -49,6 +49,10 @@ class IndexView(Protocol):
     def columns(self) -> Columns:
         """The per-image vectors, hashes and clusters (`neardup.index.columns`)."""
 
+    centroids: npt.NDArray[np.float32] | None
+    """The k-means centroids (None before training or without a model)."""
+    search: CandidateSearch
+    """Exact-copy and hash candidates of the stored images."""
     trained_on: int
     fit_expected: float | None
     fit_added: tuple[float, int]
