@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from neardup.engines.local import LocalEngine
-from neardup.index.cluster_search import cluster_neighbours
+from neardup.index.cluster_search import cluster_tasks, engine_blocks
 from neardup.index.ivf import IVFIndex
 from neardup.index.neighbours import FLOOR, vector_neighbours
 from neardup.records import Features
@@ -44,16 +44,19 @@ def test_cluster_by_cluster_equals_one_ivf_search() -> None:
             for j in np.flatnonzero(np.isin(home, probed)):
                 if j != i and float(view @ vectors[j]) >= FLOOR:
                     truth.add((i, int(j)))
-    found = set(cluster_neighbours(ivf, images, home, MODEL, LocalEngine(1)))
+    flips = np.array([i for i, f in enumerate(images) if f.embeddings_flip], dtype=np.int64)
+    mirrored = np.stack([images[i].embeddings_flip[MODEL] for i in flips]).astype(np.float32)
+    tasks = cluster_tasks(ivf, vectors, home, flips, mirrored)
+    blocks = engine_blocks(tasks, LocalEngine(1))
+    found = {(int(x), int(y)) for a, b in blocks for x, y in zip(a, b, strict=True)}
     assert len(truth) > 1000
     assert found == truth
     # One IVF search over the whole index finds the same, except that it compares a query's
     # number in its batch with the found id to skip "self", so a mirrored view whose number
     # among the mirrored views equals a neighbour's id loses that neighbour.
     ivf_search = {(q, int(r)) for q, r in vector_neighbours(ivf, images, MODEL) if q != r}
-    flips = [i for i, f in enumerate(images) if f.embeddings_flip]
     assert ivf_search <= truth
-    assert all(flips.index(q) == r for q, r in truth - ivf_search)
+    assert all(flips.tolist().index(q) == r for q, r in truth - ivf_search)
 
 
 def test_a_query_finds_the_stored_row_whose_id_equals_its_position() -> None:

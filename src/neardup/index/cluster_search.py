@@ -14,7 +14,7 @@ of all of them per probe.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,8 +22,7 @@ import numpy.typing as npt
 
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.index.base import ClusteredIndex
-from neardup.index.neighbours import FLOOR, embedding_matrix
-from neardup.records import Features
+from neardup.index.neighbours import FLOOR
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float32]
@@ -71,28 +70,6 @@ CLUSTER_SEARCH: Stage[ClusterTask, None, tuple[IntArray, IntArray]] = Stage(
 )
 
 
-def cluster_neighbours(
-    ivf: ClusteredIndex,
-    images: Sequence[Features],
-    home: IntArray,
-    model: str,
-    engine: Engine,
-) -> Iterator[tuple[int, int]]:
-    """(position, position) for every vector neighbour above the floor, each image's vector
-    and mirrored view probing its `nprobe` nearest clusters; `home[i]` is image i's cluster."""
-    if not images:
-        return
-    vectors = embedding_matrix(images, model)
-    flips = np.array([n for n, f in enumerate(images) if model in f.embeddings_flip], np.int64)
-    mirrored = (
-        np.stack([images[n].embeddings_flip[model] for n in flips]).astype(np.float32)
-        if len(flips)
-        else np.zeros((0, vectors.shape[1]), dtype=np.float32)
-    )
-    for a, b in engine_blocks(cluster_tasks(ivf, vectors, home, flips, mirrored), engine):
-        yield from zip(a.tolist(), b.tolist(), strict=True)
-
-
 def engine_blocks(
     tasks: Iterable[ClusterTask], engine: Engine
 ) -> Iterator[tuple[IntArray, IntArray]]:
@@ -116,11 +93,12 @@ def cluster_blocks(
     flips: IntArray,
     mirrored: FloatArray,
 ) -> Iterator[tuple[IntArray, IntArray]]:
-    """`cluster_neighbours` in this process, as arrays (positions, positions) a cluster at
-    a time, from the vectors themselves (row i: image i's): the all-pairs search of a whole
-    index. Each cluster is one matrix product of its queries with its members, so no vector
-    index (a second copy of every vector) is built, and the products run at BLAS speed
-    (faiss's range search compares a query with one member at a time)."""
+    """Every vector neighbour above the floor, each image's vector and mirrored view probing
+    its clusters, in this process, as arrays (positions, positions) a cluster at a time, from
+    the vectors themselves (row i: image i's): the all-pairs search of a whole index. Each
+    cluster is one matrix product of its queries with its members, so no vector index (a
+    second copy of every vector) is built, and the products run at BLAS speed (faiss's range
+    search compares a query with one member at a time)."""
     for task in cluster_tasks(coarse, vectors, home, flips, mirrored):
         yield _search(task)
 

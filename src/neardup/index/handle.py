@@ -235,12 +235,6 @@ class IndexHandle:
     def saved_centroids(self) -> npt.NDArray[np.float32] | None:
         return read_centroids(self.db)
 
-    def hash_neighbours(self, images: Sequence[Features]) -> Iterator[tuple[I64, I64]]:
-        """Candidates but for the vector index, as arrays (positions in `images`, row ids):
-        exact copies and hashes (an engine that runs the vector search cluster by cluster
-        asks for these alone)."""
-        yield from self.search.near_blocks(images, self.positions, None, "")
-
     def home_clusters(self) -> npt.NDArray[np.int64]:
         """Each stored image's cluster, in `ids` order."""
         return np.asarray(self.columns.clusters()[self.ids], dtype=np.int64)
