@@ -138,6 +138,8 @@ def test_check_skips_pairs_their_hashes_settle_only_above_the_cut() -> None:
     assert needs_geometry(Scored(0.9, sure.confidence, unlike, "pdq"), cut, pdq_quality=100)
     below = Scored(0.9, max(low, cut - 0.05), close, "pdq")
     assert needs_geometry(below, cut, pdq_quality=100)
+    # Without a PDQ score (say --method sscd_distilled) nothing settles the pair.
+    assert needs_geometry(Scored(0.9, sure.confidence, scores, "sscd_distilled"), cut, 100)
 
 
 def test_exact_wins_outright() -> None:

@@ -12,6 +12,7 @@ Two numbers come out of them, and they answer different questions:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -341,11 +342,10 @@ def needs_geometry(scored: Scored, cut: float, pdq_quality: float = 0.0) -> bool
     if not low <= scored.confidence <= high:
         return False
     settled = fitted.settled
-    return not (
-        settled is not None
-        and scored.confidence >= cut
-        and bool(settled.holds(scored.scores.get("pdq"), scored.scores.get("thumb"), pdq_quality))
-    )
+    if settled is None or scored.confidence < cut:
+        return True
+    pdq, thumb = scored.scores.get("pdq", math.nan), scored.scores.get("thumb", math.nan)
+    return not bool(settled.holds(pdq, thumb, pdq_quality))
 
 
 def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:
