@@ -360,6 +360,13 @@ def test_compare_is_symmetric_and_reports_every_method(trio: Path) -> None:
     assert one.verdicts == {"strict": False, "default": False, "loose": False}
 
 
+def test_scan_by_an_embedding_alone(trio: Path) -> None:
+    """No PDQ score: the check's hash shortcut must not apply (it once raised TypeError)."""
+    result = neardup.scan([trio], methods="sscd_distilled", cache=False, workers=1, floor=0.0)
+    assert result.settings["methods"] == ["exact", "sscd_distilled"]
+    assert result.stats.images == 3 and all("pdq" not in p.scores for p in result.pairs)
+
+
 def test_check_compares_frames_only_under_a_transform_with_support(trio: Path) -> None:
     from neardup.verify import MIN_INLIERS, check_pairs
 
