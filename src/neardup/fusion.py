@@ -287,10 +287,10 @@ class Settled:
     thumb: float
 
     def holds(self, pdq: Any, thumb: Any, quality: Any) -> Any:
-        """Elementwise: do these scores settle the pair? (NaN scores never do.)"""
+        """Elementwise: do these scores settle the pair? (Missing or NaN scores never do.)"""
         return (
-            (np.nan_to_num(pdq, nan=0.0) >= self.pdq)
-            & (np.nan_to_num(thumb, nan=0.0) >= self.thumb)
+            (np.nan_to_num(np.asarray(pdq, dtype=np.float64), nan=0.0) >= self.pdq)
+            & (np.nan_to_num(np.asarray(thumb, dtype=np.float64), nan=0.0) >= self.thumb)
             & (np.asarray(quality, dtype=np.float64) >= self.quality)
         )
 
