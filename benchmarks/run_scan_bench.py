@@ -19,6 +19,7 @@ this checkout's.
 from __future__ import annotations
 
 import argparse
+import compileall
 import itertools
 import json
 import os
@@ -30,6 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import neardup
 from neardup.eval import EvalReport, evaluate, load_truth
 from neardup.scoring import PRESETS
 
@@ -135,11 +137,23 @@ def main() -> int:
     )
     parser.add_argument("--skip-phash", action="store_true", help="skip the imagehash baseline")
     parser.add_argument(
+        "--fast-only",
+        action="store_true",
+        help="only the hash passes: neardup --method pdq against Immaculate pdq",
+    )
+    parser.add_argument(
         "--baseline",
         type=Path,
         help="another neardup checkout (e.g. an older commit): its default and pdq scans run too",
     )
     args = parser.parse_args()
+    # Bytecode as an installed package has it (pip compiles on install): a checkout run under
+    # PYTHONDONTWRITEBYTECODE would otherwise recompile its ~100 modules at every start.
+    sources = [Path(neardup.__file__).parent]
+    if args.baseline:
+        sources.append(args.baseline / "src" / "neardup")
+    for source in sources:
+        compileall.compile_dir(source, quiet=1)
     truth_path = args.data / "truth.json"
     truth = load_truth(str(truth_path))
     root = args.data / "images" if (args.data / "images").is_dir() else args.data
@@ -150,18 +164,21 @@ def main() -> int:
         lambda tmp: immaculate_run("sscd_distilled", root, tmp),
         lambda tmp: immaculate_run("pdq", root, tmp),
     ]
+    if args.fast_only:
+        tools = [tools[1], tools[3]]
     if args.baseline:
         base_src = args.baseline
-        tools.insert(2, lambda tmp: neardup_run("baseline default", root, tmp, [], base_src))
+        if not args.fast_only:
+            tools.insert(2, lambda tmp: neardup_run("baseline default", root, tmp, [], base_src))
         tools.insert(
-            3,
+            len(tools) - (1 if args.fast_only else 2),
             lambda tmp: neardup_run(
                 "baseline --method pdq", root, tmp, ["--method", "pdq"], base_src
             ),
         )
-    if not args.skip_sscd_full:
+    if not args.skip_sscd_full and not args.fast_only:
         tools.append(lambda tmp: immaculate_run("sscd", root, tmp))
-    if not args.skip_phash:
+    if not args.skip_phash and not args.fast_only:
         tools.append(lambda tmp: phash_run(root, tmp))
     trials: list[list[Run]] = [[] for _ in tools]
     with tempfile.TemporaryDirectory() as name:
@@ -176,7 +193,9 @@ def main() -> int:
         cpu = sorted(r.cpu for r in trial)[len(trial) // 2]
         runs.append(Run(median.name, median.seconds, peak, cpu, median.pairs, median.groups))
     base = {r.name: r for r in runs}
-    distilled_trials = trials[[r.name for r in runs].index("immaculate sscd_distilled")]
+    names = [r.name for r in runs]
+    reference = "immaculate pdq" if args.fast_only else "immaculate sscd_distilled"
+    distilled_trials = trials[names.index(reference)]
     rows = []
     for n, run in enumerate(runs):
         ours = run.name.startswith(("neardup", "baseline"))
@@ -192,14 +211,14 @@ def main() -> int:
                 "seconds": round(run.seconds, 2),
                 "cpu_seconds": round(run.cpu, 2),
                 "seconds_all": [round(r.seconds, 2) for r in trials[n]],
-                "x_imm_distilled_all": [
+                f"x_{reference.removeprefix('immaculate ')}_all": [
                     round(r.seconds / d.seconds, 2)
                     for r, d in zip(trials[n], distilled_trials, strict=True)
                 ],
                 "peak_mb": round(run.peak_mb, 1),
-                "x_imm_distilled": round(
-                    run.seconds / base["immaculate sscd_distilled"].seconds, 2
-                ),
+                "x_imm_distilled": round(run.seconds / base[reference].seconds, 2)
+                if reference == "immaculate sscd_distilled"
+                else None,
                 "x_imm_pdq": round(run.seconds / base["immaculate pdq"].seconds, 2),
                 "precision": round(p, 4),
                 "recall": round(r, 4),

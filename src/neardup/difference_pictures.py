@@ -3,7 +3,6 @@ what the measures need of it, in a worker's small cache; and the identical-pixel
 
 from __future__ import annotations
 
-import hashlib
 import io
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from PIL import Image
 
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import colour_spread, jpeg_quality
+from neardup.features.exact import bytes_hash
 
 WORK_SIDE = 384
 """Decode side for measuring: enough keypoints and detail for blur, a few ms a picture."""
@@ -72,7 +72,8 @@ class PictureCache:
         except OSError as error:
             found: Picture | str = f"cannot read {path}: {error.strerror or error}"
         else:
-            decoded = decode(data, path, DecodeSpec(min_side=WORK_SIDE))
+            # No pixel hash here: `same_pixels` makes it for the few pairs that need it.
+            decoded = decode(data, path, DecodeSpec(min_side=WORK_SIDE), hash_pixels=False)
             if isinstance(decoded, Decoded):
                 found = self._picture(path, data, decoded)
             else:
@@ -90,7 +91,7 @@ class PictureCache:
         grey = np.asarray(self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY), np.uint8)
         return Picture(
             path,
-            hashlib.blake2b(data, digest_size=16).hexdigest(),
+            bytes_hash(data),
             decoded.width,
             decoded.height,
             decoded.trimmed or (0, 0, 0, 0),

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -258,7 +258,7 @@ class Model:
 class Fitted:
     """The shipped fusion: models, the presets' cuts and when the geometric check is worth it."""
 
-    models: dict[str, Model]
+    models: Mapping[str, Model]
     presets: dict[str, float]
     verify: npt.NDArray[np.float64]
     """Rows (cut, low, high): at that cut, the geometric check changed 99 % of the verdicts
@@ -308,14 +308,34 @@ def fitted() -> Fitted:
     if data.get("version") != MODEL_VERSION:
         raise RuntimeError(f"{MODEL_FILE}: expected version {MODEL_VERSION}")
     return Fitted(
-        {key: _model(key, spec) for key, spec in data["models"].items()},
+        LazyModels(data["models"]),
         {name: float(cut) for name, cut in data["presets"].items()},
         np.asarray(data["verify"], dtype=np.float64).reshape(-1, 3),
         Settled(**data["settled"]) if "settled" in data else None,
     )
 
 
-def models() -> dict[str, Model]:
+class LazyModels(Mapping[str, Model]):
+    """The models by key, each built from its JSON spec when first used: a scan uses one or
+    two of them, and building all of them at import took a tenth of a second every start."""
+
+    def __init__(self, specs: dict[str, dict[str, Any]]) -> None:
+        self._specs = specs
+        self._built: dict[str, Model] = {}
+
+    def __getitem__(self, key: str) -> Model:
+        if key not in self._built:
+            self._built[key] = _model(key, self._specs[key])
+        return self._built[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._specs)
+
+    def __len__(self) -> int:
+        return len(self._specs)
+
+
+def models() -> Mapping[str, Model]:
     """The shipped models, keyed by method set (e.g. "pdq+sscd_distilled+geometry")."""
     return fitted().models
 

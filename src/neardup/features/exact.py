@@ -7,6 +7,7 @@ import hashlib
 
 import numpy as np
 import numpy.typing as npt
+import xxhash
 from PIL import Image
 
 from neardup.records import Features
@@ -17,7 +18,8 @@ THUMB_TOLERANCE = 6
 
 
 def bytes_hash(data: bytes) -> str:
-    """BLAKE2b-128 of the bytes: equal hashes mean byte-identical files."""
+    """BLAKE2b-128 of the bytes: equal hashes mean byte-identical files. A cryptographic hash
+    on purpose: `act` refuses a file whose bytes no longer have it (the scan's `blake2b`)."""
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
@@ -42,7 +44,7 @@ def jpeg_hash(data: bytes, orientation: int) -> str | None:
     """
     if data[:2] != b"\xff\xd8":
         return None
-    digest = hashlib.blake2b(f"orientation={orientation};".encode(), digest_size=16)
+    digest = xxhash.xxh3_128(f"orientation={orientation};".encode())
     i = 2
     while i + 4 <= len(data):
         if data[i] != 0xFF:
@@ -52,7 +54,7 @@ def jpeg_hash(data: bytes, orientation: int) -> str | None:
             i += 1
             continue
         if marker == 0xDA:  # start of scan: the rest is the picture
-            digest.update(data[i:])
+            digest.update(memoryview(data)[i:])
             return digest.hexdigest()
         end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
         if not (0xE0 <= marker <= 0xEF or marker == 0xFE):

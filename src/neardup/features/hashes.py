@@ -62,8 +62,8 @@ def pdq_dihedral(rgb: RGBArray) -> tuple[Bits, int]:
     """
     picture = np.ascontiguousarray(square(rgb, PDQ_SIDE))
     hashes, quality = pdqhash.compute_dihedral(picture)
-    rows = [np.packbits(np.asarray(hashes[view], dtype=bool)) for view in DIHEDRAL_ORDER]
-    return np.stack(rows).astype(np.uint8), int(quality)
+    views = np.asarray(hashes, dtype=bool)[list(DIHEDRAL_ORDER)]
+    return np.packbits(views.reshape(8, -1), axis=1), int(quality)
 
 
 def imagehashes(rgb: RGBArray, names: list[str]) -> dict[str, Bits]:

@@ -129,4 +129,19 @@ def to_dict(result: ScanResult) -> dict[str, Any]:
 
 
 def dumps(result: ScanResult) -> str:
-    return json.dumps(to_dict(result), indent=2)
+    """The report as JSON: indented at the top, one line per group, pair and skipped file."""
+    return lines(to_dict(result))
+
+
+def lines(data: dict[str, Any]) -> str:
+    """`data` as JSON with each item of a top-level list on its own compact line: as easy to
+    read and to grep as indented JSON, and written by json's C encoder (`indent` makes it
+    fall back to the Python one, a twentieth of a hash-only scan's time on 3,000 pairs)."""
+    fields = []
+    for key, value in data.items():
+        if isinstance(value, list) and value:
+            items = ",\n".join("    " + json.dumps(item) for item in value)
+            fields.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            fields.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(fields) + "\n}"
