@@ -211,7 +211,7 @@ def main() -> int:
                 "seconds": round(run.seconds, 2),
                 "cpu_seconds": round(run.cpu, 2),
                 "seconds_all": [round(r.seconds, 2) for r in trials[n]],
-                f"x_{reference.removeprefix('immaculate ')}_all": [
+                ("x_imm_pdq_all" if args.fast_only else "x_imm_distilled_all"): [
                     round(r.seconds / d.seconds, 2)
                     for r, d in zip(trials[n], distilled_trials, strict=True)
                 ],

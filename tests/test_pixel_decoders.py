@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import zlib
+from collections.abc import Callable
 
 import numpy as np
 import pytest
 from conftest import make_photo
-from PIL import Image
+from PIL import Image, TiffImagePlugin
+from PIL.PngImagePlugin import PngInfo
 
 import neardup.decode as decoding
 from neardup.decode import Decoded, DecodeSpec, decode
@@ -43,6 +46,7 @@ def both_ways(
         ("WEBP", "RGB", {"quality": 80}),
         ("WEBP", "RGB", {"lossless": True}),
         ("WEBP", "RGBA", {"lossless": True}),
+        ("WEBP", "RGBA", {"quality": 70}),
     ],
 )
 def test_same_pixels_as_pillow(
@@ -77,6 +81,85 @@ def test_png_with_exif_orientation_is_left_to_pillow(monkeypatch: pytest.MonkeyP
     fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
     assert (fast.width, fast.height, fast.orientation) == (120, 200, 6)
     assert np.array_equal(fast.rgb, slow.rgb)
+
+
+def turned_png(**params: object) -> bytes:
+    return saved(make_photo("coffee", 200).resize((200, 120)), "PNG", **params)
+
+
+def xmp(orientation: int) -> str:
+    return (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/'
+        '02/22-rdf-syntax-ns#"><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" '
+        f'tiff:Orientation="{orientation}"/></rdf:RDF></x:xmpmeta>'
+    )
+
+
+def orientation_as_text() -> PngInfo:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    info = PngInfo()
+    info.add_text("exif", b"Exif\x00\x00" + exif.tobytes())
+    return info
+
+
+def orientation_as_xmp() -> PngInfo:
+    info = PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp(6))
+    return info
+
+
+@pytest.mark.parametrize(
+    "info", [orientation_as_text, orientation_as_xmp], ids=["text-exif", "xmp"]
+)
+def test_png_orientation_in_text_chunks_is_left_to_pillow(
+    info: Callable[[], PngInfo], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = turned_png(pnginfo=info())
+    assert fast_pixels(Image.open(io.BytesIO(data)), data) is None
+    fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
+    assert (fast.width, fast.height) == (slow.width, slow.height) == (120, 200)
+    assert np.array_equal(fast.rgb, slow.rgb)
+
+
+def test_a_png_with_other_text_is_decoded_fast() -> None:
+    info = PngInfo()
+    info.add_text("Software", "a drawing program")
+    data = turned_png(pnginfo=info)
+    assert fast_pixels(Image.open(io.BytesIO(data)), data) is not None
+
+
+def test_a_bad_chunk_after_the_pixels_is_still_reported() -> None:
+    data = turned_png()
+    end = data.rindex(b"IEND") - 4
+    body = b"zTXt" + b"Comment\x00\x01xyz"  # compression method 1: none such
+    chunk = (len(body) - 4).to_bytes(4, "big") + body + zlib.crc32(body).to_bytes(4, "big")
+    broken = data[:end] + chunk + data[end:]
+    assert fast_pixels(Image.open(io.BytesIO(broken)), broken) is None
+    result = decode(broken, "x")
+    assert isinstance(result, Skipped) and "compression method" in result.reason
+
+
+def test_webp_orientation_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = saved(make_photo("coffee", 200).resize((200, 120)), "WEBP", exif=exif, quality=90)
+    assert fast_pixels(Image.open(io.BytesIO(data)), data) is not None
+    fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
+    assert (fast.width, fast.height, fast.orientation) == (120, 200, 6)
+    assert np.array_equal(fast.rgb, slow.rgb)
+
+
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [(6, 6), (TiffImagePlugin.IFDRational(6, 1), 6), (6.0, 6), (2.5, 1), (9, 1), ("x", 1)],
+)
+def test_orientation_read_as_exif_transpose_reads_it(stored: object, read: int) -> None:
+    class Tagged:
+        def getexif(self) -> dict[int, object]:
+            return {0x0112: stored}
+
+    assert decoding._orientation(Tagged()) == read  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(

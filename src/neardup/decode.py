@@ -200,11 +200,13 @@ def to_rgb(image: Image.Image) -> Image.Image:
 
 
 def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 where absent or unreadable), also when stored as a
+    rational or a float (6/1 is 6, as `PIL.ImageOps.exif_transpose` reads it)."""
     try:
-        value = image.getexif().get(0x0112, 1)
-        return int(value) if isinstance(value, int) else 1
+        value = float(image.getexif().get(0x0112, 1))
     except Exception:
         return 1
+    return int(value) if value.is_integer() and 1 <= value <= 8 else 1
 
 
 def _pixel_hash(image: Image.Image, pixels: RGBArray | None = None) -> str:

@@ -328,6 +328,9 @@ class LazyModels(Mapping[str, Model]):
             self._built[key] = _model(key, self._specs[key])
         return self._built[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._specs  # (Mapping's own would build the model to find out)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._specs)
 

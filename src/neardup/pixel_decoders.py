@@ -10,6 +10,10 @@ reasons a bad file is skipped stay Pillow's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
@@ -25,14 +29,14 @@ def fast_pixels(image: Image.Image, data: bytes) -> npt.NDArray[np.uint8] | None
         return None
     if getattr(image, "n_frames", 1) > 1 or "transparency" in image.info:
         return None
-    if image.format == "PNG" and _png_exif(data):
-        return None  # EXIF after the pixels: Pillow finds it (the orientation) only by decoding
+    if image.format == "PNG" and not _plain_png(data):
+        return None
+    decoder = _decoder(image.format)
+    if decoder is None:
+        return None
     try:
-        import imagecodecs
-
-        decoder = imagecodecs.spng_decode if image.format == "PNG" else imagecodecs.webp_decode
         pixels = decoder(data)
-    except Exception:  # not installed, or a file it rejects: Pillow decodes and says why
+    except Exception:  # a file it rejects: Pillow decodes it, and says why it cannot
         return None
     channels = CHANNELS[image.mode]
     shape = (image.height, image.width) + ((channels,) if channels > 1 else ())
@@ -41,21 +45,41 @@ def fast_pixels(image: Image.Image, data: bytes) -> npt.NDArray[np.uint8] | None
     return np.ascontiguousarray(pixels)
 
 
+@cache
+def _decoder(fmt: str) -> Callable[[bytes], Any] | None:
+    """imagecodecs' decoder for the format; None where imagecodecs is not installed."""
+    try:
+        import imagecodecs
+    except ImportError:
+        return None
+    return imagecodecs.spng_decode if fmt == "PNG" else imagecodecs.webp_decode  # type: ignore[no-any-return]
+
+
 _TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")
+_EXIF_KEYWORDS = (b"exif\0", b"Raw profile type exif\0", b"XML:com.adobe.xmp\0")
+"""Text chunks Pillow reads an orientation from (`Image.getexif`: EXIF as text, XMP)."""
 
 
-def _png_exif(data: bytes) -> bool:
-    """Whether a PNG may hold EXIF: an eXIf chunk, or ImageMagick's text chunk of it (walking
-    the chunk headers, not searching the whole file); a broken chunk list says yes."""
-    at = 8
+def _plain_png(data: bytes) -> bool:
+    """Whether a PNG's chunks leave nothing to Pillow (walking the chunk headers only): 8 bits
+    a sample; no EXIF (an eXIf chunk, or a text chunk Pillow reads an orientation from); and
+    nothing after the pixel data but IEND, since Pillow reads (and may reject) such chunks
+    only when it decodes."""
+    if len(data) < 33 or data[24] != 8:  # IHDR's bit depth
+        return False
+    at, seen_pixels = 8, False
     while at + 8 <= len(data):
         length = int.from_bytes(data[at : at + 4], "big")
         kind = data[at + 4 : at + 8]
-        if kind == b"eXIf" or (
-            kind in _TEXT_CHUNKS and data[at + 8 : at + 29] == b"Raw profile type exif"
-        ):
-            return True
         if kind == b"IEND":
+            return True
+        if kind == b"eXIf" or (
+            kind in _TEXT_CHUNKS and data[at + 8 : at + 8 + length].startswith(_EXIF_KEYWORDS)
+        ):
+            return False
+        if kind == b"IDAT":
+            seen_pixels = True
+        elif seen_pixels:
             return False
         at += 12 + length
-    return True
+    return False  # no IEND: a truncated file, for Pillow to report
