@@ -29,13 +29,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup import methods
+
 FloatArray = npt.NDArray[np.float64]
 
 MODEL_FILE = "fusion_model.json"
 MODEL_ENV = "NEARDUP_FUSION_MODEL"
 MODEL_VERSION = 1
-EMBEDDINGS = ("sscd_distilled", "sscd")
-HASHES = ("pdq", "phash", "dhash", "ahash", "whash")
+EMBEDDINGS = methods.EMBEDDINGS
+HASHES = methods.HASHES
 GEOMETRY = "geometry"
 THUMB = "thumb"
 ALIGNED = "aligned"

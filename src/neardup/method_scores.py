@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup import methods
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.features.hashes import hamming, hash_similarity
 from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
@@ -45,8 +46,8 @@ Stacks = dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
 """Per-image features stacked into arrays (with a presence mask), by name: made once per set
 of images and kept between scoring calls on them."""
 
-EMBEDDING_METHODS = ("sscd_distilled", "sscd")
-HASH_METHODS = ("phash", "dhash", "ahash", "whash")
+EMBEDDING_METHODS = methods.EMBEDDINGS
+HASH_METHODS = methods.IMAGEHASHES
 
 
 def prepare_stacks(

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup import fusion
+from neardup import fusion, methods
 from neardup.fusion import PairFacts
 from neardup.method_scores import (
     EMBEDDING_METHODS,
@@ -45,8 +45,8 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-ALL_METHODS = ("exact", "pdq", *HASH_METHODS, *EMBEDDING_METHODS)
-DEFAULT_METHODS = ("exact", "pdq", "sscd_distilled")
+ALL_METHODS = methods.ALL
+DEFAULT_METHODS = methods.DEFAULT
 
 PRESETS: dict[str, float] = fusion.fitted().presets
 """Cuts on the confidence, fitted with the fusion (docs/presets.md has their precision and

@@ -15,11 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from neardup import methods
 from neardup.decode import RGBArray
 from neardup.features.hashes import square
 from neardup.records import Vector
 
-MODELS = ("sscd_distilled", "sscd")
+MODELS = methods.EMBEDDINGS
 EMBED_SIDE = 224
 """Input side in pixels; SSCD is robust to the squeeze, and 224 is 2.3x faster than 320."""
 DIM = 512

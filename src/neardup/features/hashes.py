@@ -9,6 +9,7 @@ misses a true 90-degree rotation by about 24 of 256 bits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import imagehash
@@ -17,6 +18,7 @@ import numpy.typing as npt
 import pdqhash
 from PIL import Image
 
+from neardup import methods
 from neardup.decode import RGBArray
 
 PDQ_SIDE = 64
@@ -26,12 +28,13 @@ bits of the one from 512 x 512 and all 8 views cost about 2 ms."""
 HASH_MIN_SIDE = 128
 """Decode side when only hashes are wanted (JPEG DCT scaling then reduces more)."""
 
-IMAGEHASH_METHODS = {
-    "phash": imagehash.phash,
-    "dhash": imagehash.dhash,
-    "ahash": imagehash.average_hash,
-    "whash": imagehash.whash,
-}
+IMAGEHASH_METHODS: dict[str, Callable[[Image.Image], imagehash.ImageHash]] = dict(
+    zip(
+        methods.IMAGEHASHES,
+        (imagehash.phash, imagehash.dhash, imagehash.average_hash, imagehash.whash),
+        strict=True,
+    )
+)
 """64-bit hashes from the imagehash library, available as `--method phash` etc."""
 
 Bits = npt.NDArray[np.uint8]

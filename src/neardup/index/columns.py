@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from neardup import methods
 from neardup.index.files import fsync_dir
 
 U8 = npt.NDArray[np.uint8]
@@ -29,13 +30,13 @@ F32 = npt.NDArray[np.float32]
 I32 = npt.NDArray[np.int32]
 
 
-HASH_NAMES = ("phash", "dhash", "ahash", "whash")
-"""The imagehash family (64-bit hashes), as `neardup.scoring.HASH_METHODS` lists them."""
+HASH_NAMES = methods.IMAGEHASHES
+"""The imagehash family (64-bit hashes)."""
 
 
 def hash_width(method: str) -> int:
     """Bytes of the hash a method searches: 256-bit PDQ, 64-bit imagehashes."""
-    return 32 if method == "pdq" else 8
+    return methods.HASH_BITS[method] // 8
 
 
 class Columns:
