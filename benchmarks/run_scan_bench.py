@@ -195,7 +195,7 @@ def main() -> int:
     base = {r.name: r for r in runs}
     names = [r.name for r in runs]
     reference = "immaculate pdq" if args.fast_only else "immaculate sscd_distilled"
-    distilled_trials = trials[names.index(reference)]
+    reference_trials = trials[names.index(reference)]
     rows = []
     for n, run in enumerate(runs):
         ours = run.name.startswith(("neardup", "baseline"))
@@ -213,7 +213,7 @@ def main() -> int:
                 "seconds_all": [round(r.seconds, 2) for r in trials[n]],
                 ("x_imm_pdq_all" if args.fast_only else "x_imm_distilled_all"): [
                     round(r.seconds / d.seconds, 2)
-                    for r, d in zip(trials[n], distilled_trials, strict=True)
+                    for r, d in zip(trials[n], reference_trials, strict=True)
                 ],
                 "peak_mb": round(run.peak_mb, 1),
                 "x_imm_distilled": round(run.seconds / base[reference].seconds, 2)
@@ -267,7 +267,8 @@ def main() -> int:
     print("|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['tool']} | {row['seconds']} | {row['x_imm_distilled']} | {row['x_imm_pdq']} "
+            f"| {row['tool']} | {row['seconds']} | {row['x_imm_distilled'] or '-'} "
+            f"| {row['x_imm_pdq']} "
             f"| {row['cpu_seconds']} "
             f"| {row['peak_mb']} | {row['test_precision']} / {row['test_recall']} "
             f"| {row['test_group_precision']} / {row['test_group_recall']} "

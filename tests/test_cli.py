@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from neardup.cli import main
+from neardup.output.json import lines as json_lines
 from neardup.scoring import ALL_METHODS, PRESETS
 
 if TYPE_CHECKING:
@@ -127,6 +128,28 @@ def test_json_output(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     assert doc["skipped"] == [
         {"path": str(dup_dir / "notes.png"), "reason": "not an image: the file holds text"}
     ]
+
+
+def test_json_report_has_one_line_per_item(dup_dir: Path, tmp_path: Path) -> None:
+    target = tmp_path / "result.json"
+    assert scan(dup_dir, "-q", "--json", target) == 0
+    text = target.read_text(encoding="utf-8")
+    doc = json.loads(text)
+    lines = text.splitlines()
+    for key in ("groups", "pairs", "skipped"):  # each item whole on one line
+        start = lines.index(f'  "{key}": [')
+        items = [
+            json.loads(line.rstrip(",")) for line in lines[start + 1 : start + 1 + len(doc[key])]
+        ]
+        assert items == doc[key]
+    assert lines[0] == "{" and lines[-1] == "}"
+
+
+def test_json_writer_round_trips() -> None:
+    data = {"a": [], "b": [{"x": [1, 2]}, {"y": None}], "c": {"d": [3]}, "e": float("nan")}
+    back = json.loads(json_lines(data))
+    assert back.keys() == data.keys() and back["b"] == data["b"] and back["c"] == data["c"]
+    assert back["a"] == [] and back["e"] != back["e"]  # NaN, as json.dumps writes it
 
 
 def test_json_to_stdout_is_clean_json(dup_dir: Path, capsys: Capture) -> None:

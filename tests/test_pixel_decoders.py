@@ -36,6 +36,13 @@ def both_ways(
     return fast, slow
 
 
+def upright_like(result: Decoded, expected: Image.Image) -> bool:
+    """Whether the decoded working picture is `expected` (already turned), give or take the
+    reduction to the working size."""
+    small = np.asarray(expected.convert("RGB").resize(result.rgb.shape[1::-1]), np.int16)
+    return bool(np.abs(small - result.rgb.astype(np.int16)).mean() < 8)
+
+
 @pytest.mark.parametrize(
     ("fmt", "mode", "params"),
     [
@@ -72,15 +79,16 @@ def test_same_pixels_as_pillow(
         )
 
 
-def test_png_with_exif_orientation_is_left_to_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_png_with_exif_orientation_is_left_to_pillow() -> None:
     image = make_photo("coffee", 200).resize((200, 120))
     exif = Image.Exif()
     exif[0x0112] = 6  # shown turned a quarter clockwise
     data = saved(image, "PNG", exif=exif)
     assert fast_pixels(Image.open(io.BytesIO(data)), data) is None
-    fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
-    assert (fast.width, fast.height, fast.orientation) == (120, 200, 6)
-    assert np.array_equal(fast.rgb, slow.rgb)
+    result = decode(data, "x", DecodeSpec(min_side=64))
+    assert isinstance(result, Decoded)
+    assert (result.width, result.height, result.orientation) == (120, 200, 6)
+    assert upright_like(result, image.transpose(Image.Transpose.ROTATE_270))
 
 
 def turned_png(**params: object) -> bytes:
@@ -112,14 +120,13 @@ def orientation_as_xmp() -> PngInfo:
 @pytest.mark.parametrize(
     "info", [orientation_as_text, orientation_as_xmp], ids=["text-exif", "xmp"]
 )
-def test_png_orientation_in_text_chunks_is_left_to_pillow(
-    info: Callable[[], PngInfo], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_png_orientation_in_text_chunks_is_left_to_pillow(info: Callable[[], PngInfo]) -> None:
     data = turned_png(pnginfo=info())
     assert fast_pixels(Image.open(io.BytesIO(data)), data) is None
-    fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
-    assert (fast.width, fast.height) == (slow.width, slow.height) == (120, 200)
-    assert np.array_equal(fast.rgb, slow.rgb)
+    result = decode(data, "x", DecodeSpec(min_side=64))
+    assert isinstance(result, Decoded) and (result.width, result.height) == (120, 200)
+    unturned = make_photo("coffee", 200).resize((200, 120))
+    assert upright_like(result, unturned.transpose(Image.Transpose.ROTATE_270))
 
 
 def test_a_png_with_other_text_is_decoded_fast() -> None:
@@ -152,7 +159,16 @@ def test_webp_orientation_is_applied(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize(
     ("stored", "read"),
-    [(6, 6), (TiffImagePlugin.IFDRational(6, 1), 6), (6.0, 6), (2.5, 1), (9, 1), ("x", 1)],
+    [
+        (6, 6),
+        (TiffImagePlugin.IFDRational(6, 1), 6),
+        (6.0, 6),
+        (2.5, 1),
+        (9, 1),
+        ("6", 1),
+        (b"6", 1),
+        ("x", 1),
+    ],
 )
 def test_orientation_read_as_exif_transpose_reads_it(stored: object, read: int) -> None:
     class Tagged:
@@ -193,3 +209,32 @@ def test_a_truncated_file_is_skipped_with_pillows_reason(fmt: str) -> None:
     result = decode(data[: len(data) // 2], "cut")
     assert isinstance(result, Skipped)
     assert "corrupt or truncated" in result.reason or "cannot decode" in result.reason
+
+
+def test_sixteen_bit_rgb_png_is_left_to_pillow(monkeypatch: pytest.MonkeyPatch) -> None:
+    import imagecodecs
+
+    pixels = (np.asarray(make_photo("astronaut", 128), np.uint16) * 257).astype(np.uint16)
+    data = bytes(imagecodecs.png_encode(pixels))
+    opened = Image.open(io.BytesIO(data))
+    assert data[24] == 16 and fast_pixels(opened, data) is None  # the bit depth decides
+    fast, slow = both_ways(data, monkeypatch, DecodeSpec(min_side=64))
+    assert np.array_equal(fast.rgb, slow.rgb)
+
+
+def test_a_png_the_fast_decoder_rejects_gets_pillows_verdict(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = bytearray(saved(make_photo("astronaut", 128), "PNG"))
+    start = data.index(b"IDAT") + 4
+    data[start + 40] ^= 0xFF  # the pixel data no longer matches its checksum
+    broken = bytes(data)
+    assert fast_pixels(Image.open(io.BytesIO(broken)), broken) is None
+    fast = decode(broken, "x")
+    with monkeypatch.context() as patch:
+        patch.setattr(decoding, "fast_pixels", lambda image, data: None)
+        slow = decode(broken, "x")
+    if isinstance(slow, Skipped):
+        assert isinstance(fast, Skipped) and fast.reason == slow.reason
+    else:
+        assert isinstance(fast, Decoded) and np.array_equal(fast.rgb, slow.rgb)

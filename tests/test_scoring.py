@@ -191,6 +191,23 @@ def test_fusion_can_be_refitted_and_pointed_to(
     assert fusion.fitted().presets["default"] == PRESETS["default"]
 
 
+def test_a_model_fitted_on_other_features_is_refused_when_loaded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = json.loads(resources.files("neardup").joinpath(fusion.MODEL_FILE).read_text())
+    data["models"]["pdq"]["features"] = ["pdq", "thumb"]  # as if fitted without `quality`
+    own = tmp_path / "stale.json"
+    own.write_text(json.dumps(data))
+    monkeypatch.setenv(fusion.MODEL_ENV, str(own))
+    fusion.fitted.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="model pdq was fitted on other features"):
+            fusion.fitted()  # at load, before any scan work, though models build lazily
+    finally:
+        monkeypatch.delenv(fusion.MODEL_ENV)
+        fusion.fitted.cache_clear()
+
+
 def test_identical_bytes_are_exact() -> None:
     a, b = features("a", "same"), features("b", "same")
     scored = score_pair(a, b, DEFAULT_METHODS)

@@ -15,6 +15,7 @@ Bad input never raises: `decode` returns a `Skipped` with a reason a person can 
 from __future__ import annotations
 
 import io
+import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -203,10 +204,13 @@ def _orientation(image: Image.Image) -> int:
     """The EXIF orientation (1-8; 1 where absent or unreadable), also when stored as a
     rational or a float (6/1 is 6, as `PIL.ImageOps.exif_transpose` reads it)."""
     try:
-        value = float(image.getexif().get(0x0112, 1))
+        value = image.getexif().get(0x0112, 1)
     except Exception:
         return 1
-    return int(value) if value.is_integer() and 1 <= value <= 8 else 1
+    if not isinstance(value, numbers.Real):  # text ("6") never matched exif_transpose either
+        return 1
+    number = float(value)
+    return int(number) if number.is_integer() and 1 <= number <= 8 else 1
 
 
 def _pixel_hash(image: Image.Image, pixels: RGBArray | None = None) -> str:

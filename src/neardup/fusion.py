@@ -309,6 +309,9 @@ def fitted() -> Fitted:
     data = json.loads(text)
     if data.get("version") != MODEL_VERSION:
         raise RuntimeError(f"{MODEL_FILE}: expected version {MODEL_VERSION}")
+    for key, spec in data["models"].items():  # a stale model file fails here, not mid-scan
+        if spec["features"] != feature_names(key):
+            raise RuntimeError(f"{MODEL_FILE}: model {key} was fitted on other features; refit it")
     return Fitted(
         LazyModels(data["models"]),
         {name: float(cut) for name, cut in data["presets"].items()},

@@ -50,7 +50,7 @@ def _decoder(fmt: str) -> Callable[[bytes], Any] | None:
     """imagecodecs' decoder for the format; None where imagecodecs is not installed."""
     try:
         import imagecodecs
-    except ImportError:
+    except Exception:  # not installed, or a broken install: Pillow decodes everything
         return None
     return imagecodecs.spng_decode if fmt == "PNG" else imagecodecs.webp_decode  # type: ignore[no-any-return]
 

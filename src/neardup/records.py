@@ -63,11 +63,11 @@ class Features:
     bytes_hash: str
     """BLAKE2b of the file's bytes: equal means the same file content."""
     pixel_hash: str | None
-    """BLAKE2b of the full-resolution oriented pixels, or None when decoding used JPEG
+    """XXH3-128 of the full-resolution oriented pixels, or None when decoding used JPEG
     DCT scaling (then computed on demand for the few pairs that need it)."""
     trimmed: tuple[int, int, int, int] | None = None
     jpeg_hash: str | None = None
-    """For JPEGs: BLAKE2b of the compressed picture (tables, frame, scan data; no metadata
+    """For JPEGs: XXH3-128 of the compressed picture (tables, frame, scan data; no metadata
     segments) and the orientation: equal means identical displayed pixels, without decoding."""
     thumb: npt.NDArray[np.uint8] | None = None
     """4 x 4 RGB average of the working picture: pixel-identical images have (almost) equal
