@@ -197,3 +197,18 @@ def test_format_report(truth: Truth, truth_file: Path) -> None:
     tile = next(line for line in lines if line.startswith("tile"))
     assert tile.split() == ["tile", "0.000", "-", "0.000", "0", "2", "0"]
     assert lines[-1].split() == ["1.010", "-", "0.000", "0.000"]
+
+
+def test_reliability_bins_carry_the_interval_their_pairs_allow() -> None:
+    from neardup.eval.calibration import reliability, wilson
+
+    # 15 pairs at 0.85 of which 13 are duplicates: a gap of +0.02, within what 15 pairs show.
+    [row] = reliability([0.85] * 15, [True] * 13 + [False] * 2)
+    low, high = row.likely
+    assert (row.pairs, round(row.duplicates, 3)) == (15, 0.867)
+    assert low < row.confidence < high and high - low > 0.3
+    # Many pairs narrow it: 1,500 pairs give an interval about 0.035 wide.
+    low, high = wilson(0.867, 1500)
+    assert 0.84 < low < 0.867 < high < 0.89
+    assert wilson(1.0, 20) == pytest.approx((0.8389, 1.0), abs=1e-3)  # never above 1
+    assert wilson(0.0, 0) == (0.0, 1.0)

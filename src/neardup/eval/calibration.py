@@ -18,6 +18,9 @@ class Bin(NamedTuple):
     pairs: int
     confidence: float  # mean confidence of the bin's pairs
     duplicates: float  # share of them that are true duplicates
+    likely: tuple[float, float] = (0.0, 1.0)
+    """95 % Wilson interval of that share: a bin of 15 pairs cannot show a gap of 0.05, and
+    this says which gaps the pairs do show."""
 
 
 def reliability(
@@ -32,6 +35,17 @@ def reliability(
         low, high = float(edges[n]), float(edges[n + 1])
         rows = (values >= low) & ((values < high) if n < bins - 1 else (values <= high))
         if rows.any():
-            mean = float(values[rows].mean())
-            out.append(Bin(low, high, int(rows.sum()), mean, float(truth[rows].mean())))
+            mean, count = float(values[rows].mean()), int(rows.sum())
+            share = float(truth[rows].mean())
+            out.append(Bin(low, high, count, mean, share, wilson(share, count)))
     return out
+
+
+def wilson(share: float, count: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a share observed in `count` trials (95 % at z = 1.96)."""
+    if count == 0:
+        return 0.0, 1.0
+    centre = share + z * z / (2 * count)
+    spread = z * float(np.sqrt(share * (1 - share) / count + z * z / (4 * count * count)))
+    scale = 1 + z * z / count
+    return max(0.0, (centre - spread) / scale), min(1.0, (centre + spread) / scale)

@@ -38,11 +38,17 @@ def format_report(report: EvalReport) -> str:
                 f" {score.correct:>9}"
             )
     if report.reliability:
-        lines += ["", f"{'confidence':>10} {'pairs':>7} {'mean':>6} {'duplicates':>10} {'gap':>6}"]
+        lines += [
+            "",
+            f"{'confidence':>10} {'pairs':>7} {'mean':>6} {'duplicates':>10} {'gap':>6}"
+            f" {'95 % interval':>13}",
+        ]
         for row in report.reliability:
+            low, high = row.likely
             lines.append(
                 f"{row.low:>4.1f}-{row.high:<5.1f} {row.pairs:>7} {row.confidence:>6.3f}"
                 f" {row.duplicates:>10.3f} {row.duplicates - row.confidence:>+6.3f}"
+                f" {low:>6.3f}-{high:<6.3f}"
             )
     if report.sweep:
         lines += ["", f"{'threshold':>9} {'precision':>9} {'recall':>7} {'f1':>7}"]

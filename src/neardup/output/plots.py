@@ -164,31 +164,41 @@ def write_precision_recall(
 
 @dataclass(frozen=True, slots=True)
 class Reliability:
-    """Per confidence bin: mean confidence, share of true duplicates, pairs."""
+    """Per confidence bin: mean confidence, share of true duplicates (with its 95 % interval
+    where the rows give one, else the share itself), pairs."""
 
     confidence: Floats
     duplicates: Floats
     pairs: npt.NDArray[np.int64]
+    low: Floats
+    high: Floats
 
 
-def reliability_curve(bins: Sequence[tuple[float, float, int, float, float]]) -> Reliability:
-    """From `neardup.eval.reliability` rows (low, high, pairs, mean confidence, duplicates)."""
-    rows = [(b[3], b[4], b[2]) for b in bins if b[2] > 0]
+ReliabilityRow = tuple[Any, ...]
+"""(low, high, pairs, mean confidence, duplicates[, (interval low, interval high)]), as
+`neardup.eval.reliability` gives them."""
+
+
+def reliability_curve(bins: Sequence[ReliabilityRow]) -> Reliability:
+    """From `neardup.eval.reliability` rows; empty bins dropped."""
+    rows = [b for b in bins if b[2] > 0]
+    likely = [b[5] if len(b) > 5 else (b[4], b[4]) for b in rows]
     return Reliability(
-        np.array([r[0] for r in rows], dtype=np.float64),
-        np.array([r[1] for r in rows], dtype=np.float64),
+        np.array([r[3] for r in rows], dtype=np.float64),
+        np.array([r[4] for r in rows], dtype=np.float64),
         np.array([r[2] for r in rows], dtype=np.int64),
+        np.array([v[0] for v in likely], dtype=np.float64),
+        np.array([v[1] for v in likely], dtype=np.float64),
     )
 
 
-def write_reliability(
-    bins: Sequence[tuple[float, float, int, float, float]], path: str | Path
-) -> Path:
+def write_reliability(bins: Sequence[ReliabilityRow], path: str | Path) -> Path:
     """Share of true duplicates against mean confidence per bin; calibrated = the diagonal."""
     curve = reliability_curve(bins)
     figure, axis = _figure()
     axis.plot([0, 1], [0, 1], color="#999999", linestyle="--", linewidth=1, label="calibrated")
     axis.plot(curve.confidence, curve.duplicates, color="#3b75af", marker="o", label="measured")
+    axis.vlines(curve.confidence, curve.low, curve.high, color="#3b75af", alpha=0.4, linewidth=2)
     for x, y, n in zip(curve.confidence, curve.duplicates, curve.pairs, strict=True):
         axis.annotate(str(n), (x, y), textcoords="offset points", xytext=(4, -10), fontsize=7)
     axis.set_xlim(0, 1)
