@@ -67,6 +67,8 @@ class Decoded:
     pixel_hash: str | None
     trimmed: tuple[int, int, int, int] | None
     orientation: int = 1
+    picture: Image.Image | None = None
+    """`rgb` as a Pillow image (the features that resize it are spared converting it back)."""
 
 
 def decode(
@@ -139,13 +141,17 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     rgb_image = _reduce(rgb_image, spec.min_side)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
+    picture = rgb_image
     if spec.trim:
         box = find_borders(rgb)
         if box is not None:
             left, top, right, bottom = box
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
+            w, h = rgb_image.size
+            picture = rgb_image.crop((left, top, w - right, h - bottom))
             box = _scale_box(box, rgb_image.size, (width, height))
-    return Decoded(np.ascontiguousarray(rgb), width, height, fmt, pixel_hash, box, orientation)
+    rgb = np.ascontiguousarray(rgb)
+    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture)
 
 
 _TRANSPOSE = {

@@ -10,6 +10,7 @@ import numpy.typing as npt
 import xxhash
 from PIL import Image
 
+from neardup.features.hashes import Picture, pillow
 from neardup.records import Features
 
 THUMB_SIDE = 4
@@ -63,9 +64,9 @@ def jpeg_hash(data: bytes, orientation: int) -> str | None:
     return None
 
 
-def thumb(rgb: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+def thumb(rgb: Picture) -> npt.NDArray[np.uint8]:
     """A 4 x 4 box-averaged RGB thumbnail."""
-    small = Image.fromarray(rgb).resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX)
+    small = pillow(rgb).resize((THUMB_SIDE, THUMB_SIDE), Image.Resampling.BOX)
     return np.asarray(small, dtype=np.uint8)
 
 

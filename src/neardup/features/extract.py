@@ -97,6 +97,7 @@ def features_of(
     jpeg: str | None = None,
 ) -> Features:
     """The per-picture features (all but the embeddings, made in batches) of one decode."""
+    picture = decoded.picture if decoded.picture is not None else decoded.rgb
     features = Features(
         path=ref.path,
         size=size,
@@ -107,14 +108,14 @@ def features_of(
         bytes_hash=content_hash,
         pixel_hash=decoded.pixel_hash,
         trimmed=decoded.trimmed,
-        thumb=thumb(decoded.rgb),
-        small=small_grey(decoded.rgb),
+        thumb=thumb(picture),
+        small=small_grey(picture),
         jpeg_hash=jpeg,
         frame=ref.frame,
         time=ref.time,
     )
     if config.pdq:
-        features.pdq, features.pdq_quality = pdq_dihedral(decoded.rgb)
+        features.pdq, features.pdq_quality = pdq_dihedral(picture)
     if config.imagehashes:
         features.hashes = imagehashes(decoded.rgb, list(config.imagehashes))
     return features

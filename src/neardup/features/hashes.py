@@ -40,11 +40,22 @@ IMAGEHASH_METHODS: dict[str, Callable[[Image.Image], imagehash.ImageHash]] = dic
 Bits = npt.NDArray[np.uint8]
 
 
-def square(rgb: RGBArray, side: int) -> RGBArray:
+Picture = RGBArray | Image.Image
+"""A working picture: the array, or the same pixels as a Pillow RGB image."""
+
+
+def pillow(picture: Picture) -> Image.Image:
+    """The picture as a Pillow image (converted only when given as an array)."""
+    return picture if isinstance(picture, Image.Image) else Image.fromarray(picture)
+
+
+def square(picture: Picture, side: int) -> RGBArray:
     """The picture squeezed to side x side (all content kept; aspect is not what we match)."""
-    if rgb.shape[0] == side and rgb.shape[1] == side:
-        return rgb
-    image = Image.fromarray(rgb).resize((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    if isinstance(picture, np.ndarray) and picture.shape[:2] == (side, side):
+        return picture
+    if isinstance(picture, Image.Image) and picture.size == (side, side):
+        return np.asarray(picture, dtype=np.uint8)
+    image = pillow(picture).resize((side, side), Image.Resampling.BILINEAR, reducing_gap=2.0)
     return np.asarray(image, dtype=np.uint8)
 
 
@@ -54,7 +65,7 @@ and diagonal) in our order: a quarter turn `turns` times (counter-clockwise, as 
 then that view and its mirror."""
 
 
-def pdq_dihedral(rgb: RGBArray) -> tuple[Bits, int]:
+def pdq_dihedral(rgb: Picture) -> tuple[Bits, int]:
     """PDQ hashes of all 8 dihedral views (8 x 32 bytes, row 0 as displayed) and quality.
 
     One DCT for all 8 (PDQ's own dihedral hashing: the views' coefficients are the

@@ -17,15 +17,17 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from neardup.features.hashes import Picture, pillow
+
 SIDE = 32
 
 UInt8Array = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float64]
 
 
-def small_grey(rgb: UInt8Array) -> UInt8Array:
+def small_grey(rgb: Picture) -> UInt8Array:
     """The picture as a SIDE x SIDE grey thumbnail (box-averaged, aspect squeezed)."""
-    grey = Image.fromarray(rgb).convert("L")
+    grey = pillow(rgb).convert("L")
     return np.asarray(grey.resize((SIDE, SIDE), Image.Resampling.BOX), dtype=np.uint8)
 
 
