@@ -238,3 +238,83 @@ def test_a_png_the_fast_decoder_rejects_gets_pillows_verdict(
         assert isinstance(fast, Skipped) and fast.reason == slow.reason
     else:
         assert isinstance(fast, Decoded) and np.array_equal(fast.rgb, slow.rgb)
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+def _png(ihdr: bytes, *chunks: tuple[bytes, bytes]) -> bytes:
+    body = b"".join(_chunk(kind, data) for kind, data in ((b"IHDR", ihdr), *chunks))
+    return b"\x89PNG\r\n\x1a\n" + body + _chunk(b"IEND", b"")
+
+
+def _verdicts_agree(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast decoders and Pillow alone: both skip (for the same reason) or both give the
+    same working picture, size, trim and pixel hash."""
+    fast = decode(data, "x")
+    with monkeypatch.context() as patch:
+        patch.setattr(decoding, "fast_pixels", lambda image, data: None)
+        slow = decode(data, "x")
+    if isinstance(slow, Skipped):
+        assert isinstance(fast, Skipped) and fast.reason == slow.reason
+        return
+    assert isinstance(fast, Decoded)
+    assert np.array_equal(fast.rgb, slow.rgb) and fast.pixel_hash == slow.pixel_hash
+    assert (fast.width, fast.height, fast.trimmed) == (slow.width, slow.height, slow.trimmed)
+
+
+def test_an_interlaced_png_decodes_to_the_same_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adam7 (Pillow writes no interlaced PNG: built here pass by pass)."""
+    pixels = np.asarray(make_photo("astronaut", 96))
+    height, width = pixels.shape[:2]
+    passes = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2)]
+    rows = [
+        b"\0" + row.tobytes()
+        for x, y, dx, dy in [*passes, (0, 1, 1, 2)]
+        for row in pixels[y::dy, x::dx]
+        if pixels[y::dy, x::dx].size
+    ]
+    ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 1])
+    data = _png(ihdr, (b"IDAT", zlib.compress(b"".join(rows))))
+    _verdicts_agree(data, monkeypatch)
+    decoded = decode(data, "x", DecodeSpec(min_side=1 << 20))
+    assert isinstance(decoded, Decoded) and np.array_equal(decoded.rgb, pixels)
+
+
+def test_damaged_pngs_and_webps_get_pillows_verdict(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pixel data split, short, long, with a bad filter byte or checksum, and seeded random
+    byte damage: never a picture Pillow would refuse, never other pixels."""
+    photo = make_photo("astronaut", 120)
+    good = saved(photo, "PNG")
+    ihdr = good[16:29]
+    raw = zlib.decompress(b"".join(data for kind, data in _chunks(good) if kind == b"IDAT"))
+    pixels = zlib.compress(raw)
+    bad_filter = bytes([9]) + raw[1:]
+    damaged = [
+        _png(ihdr, *[(b"IDAT", pixels[i : i + 700]) for i in range(0, len(pixels), 700)]),
+        _png(ihdr, (b"IDAT", zlib.compress(raw[:-300]))),
+        _png(ihdr, (b"IDAT", zlib.compress(raw + bytes(500)))),
+        _png(ihdr, (b"IDAT", zlib.compress(bad_filter))),
+        _png(ihdr, (b"IDAT", pixels[:-2] + bytes([pixels[-2] ^ 0xFF, pixels[-1]]))),
+        _png(ihdr, (b"gAMA", (45455).to_bytes(4, "big")), (b"IDAT", pixels)),
+        good[:-12],  # no IEND
+    ]
+    rng = np.random.default_rng(11)
+    for original in (good, saved(photo.convert("RGBA"), "PNG"), saved(photo, "WEBP")):
+        for _ in range(25):
+            data = bytearray(original)
+            for at in rng.integers(33, len(data), rng.integers(1, 5)):
+                data[at] = int(rng.integers(0, 256))
+            damaged.append(bytes(data))
+    for data in damaged:
+        _verdicts_agree(data, monkeypatch)
+
+
+def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
+    at, out = 8, []
+    while at + 8 <= len(png):
+        length = int.from_bytes(png[at : at + 4], "big")
+        out.append((png[at + 4 : at + 8], png[at + 8 : at + 8 + length]))
+        at += 12 + length
+    return out
