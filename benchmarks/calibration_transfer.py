@@ -11,7 +11,7 @@ default model (with and without the geometric check's evidence) and calibrate it
 way, by source folds (as shipped) or by set folds (train on one set, predict the other);
 then score the held-out set and compare each calibration's reliability there (the largest
 gap of a bin with at least 20 pairs, and the expected calibration error: the bins' gaps
-weighted by their pairs). Reads the pair caches `fit_fusion.py` wrote (`--work`).
+weighted by their pairs). Reads the pair caches `fusion_pairs.py` writes (`--work`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from fit_fusion import DEFAULT_KEY, HERE, collect_pairs, fit_model, pair_facts, split_raw
+from fit_fusion import DEFAULT_KEY, fit_model
+from fusion_pairs import HERE, collect_pairs, pair_facts, split_raw
 from sklearn.isotonic import IsotonicRegression
 
 from neardup import fusion

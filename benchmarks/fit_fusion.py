@@ -26,34 +26,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
-import time
-import zlib
 from pathlib import Path
 
 import numpy as np
+from fusion_band import band_for, checked, settled_rule, settles
+from fusion_pairs import HERE, collect_pairs, fusion, pair_facts, split_raw
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 
-# Collecting the pairs needs no fusion: start from an empty one, whatever is installed.
-_EMPTY = Path(tempfile.mkdtemp()) / "empty.json"
-_EMPTY.write_text(
-    '{"version": 1, "models": {}, "presets": {"default": 0.5}, "verify": [[0.5, 1, 0]]}'
-)
-os.environ["NEARDUP_FUSION_MODEL"] = str(_EMPTY)
+from neardup.eval import reliability
 
-from neardup import fusion  # noqa: E402
-from neardup.engines.local import LocalEngine  # noqa: E402
-from neardup.eval import load_truth, reliability  # noqa: E402
-from neardup.index.neighbours import pairs_within  # noqa: E402
-from neardup.pipeline import compute_features, feature_config  # noqa: E402
-from neardup.scoring import ALL_METHODS, facts, raw_scores  # noqa: E402
-from neardup.sources import collect  # noqa: E402
-from neardup.verify import VERIFY  # noqa: E402
-
-HERE = Path(__file__).resolve().parent
 DEFAULT_OUT = HERE.parent / "src" / "neardup" / fusion.MODEL_FILE
 KEYS = (
     "sscd_distilled+pdq",
@@ -69,74 +52,6 @@ KEYS = (
 GEOMETRY_KEYS = ("sscd_distilled+pdq", "sscd+pdq", "sscd_distilled", "sscd")
 PRESET_PRECISION = {"strict": 0.999, "default": 0.995, "loose": 0.98}
 DEFAULT_KEY = "sscd_distilled+pdq"
-
-
-def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray]:
-    """Raw scores, facts, geometry and labels of every candidate pair of one set's split."""
-    cached = work / f"pairs-v7-{set_dir.name}-{split}.npz"
-    if cached.exists():
-        return dict(np.load(cached))
-    truth = load_truth(str(set_dir / "truth.json"))
-    paths = sorted(truth.subset(split))
-    found = collect(paths)
-    config = feature_config(ALL_METHODS)
-    images, skipped, _ = compute_features(
-        found.files, config, work / "features.sqlite", LocalEngine()
-    )
-    print(f"{set_dir.name}: {len(images)} images, {len(skipped)} skipped", file=sys.stderr)
-    pairs = sorted(pairs_within(images, ALL_METHODS, "sscd_distilled"))
-    raw = raw_scores(images, pairs, ALL_METHODS)
-    pair_facts = facts(images, pairs)
-    start = time.perf_counter()
-    jobs = [(images[a].path, images[b].path) for a, b in pairs]
-    geometry = np.full(len(pairs), np.nan)
-    aligned = np.full(len(pairs), np.nan)
-    agree = np.full(len(pairs), np.nan)
-    inliers = np.full(len(pairs), np.nan)
-    row = {job: n for n, job in enumerate(jobs)}
-    for chunk, out in LocalEngine().map(VERIFY, jobs):  # in completion order
-        for job, found_geometry in zip(chunk, out, strict=True):
-            if found_geometry is not None:
-                n = row[job]
-                geometry[n] = found_geometry.score
-                aligned[n] = found_geometry.aligned
-                agree[n] = found_geometry.agree
-                inliers[n] = found_geometry.inliers
-    print(f"  {len(pairs)} pairs, geometry in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    groups = [truth.images[f.path].group if f.path in truth.images else None for f in images]
-    label = np.array(
-        [groups[a] is not None and groups[a] == groups[b] for a, b in pairs], dtype=bool
-    )
-    sources = [truth.images[f.path].source if f.path in truth.images else "" for f in images]
-    fold = np.array([zlib.crc32(sources[a].encode()) % 2 for a, _ in pairs], dtype=np.int8)
-    data = {f"raw:{m}": v for m, v in raw.items()}
-    data |= {
-        "geometry": geometry,
-        "aligned": aligned,
-        "agree": agree,
-        "inliers": inliers,
-        "quality": pair_facts.quality,
-        "aspect": pair_facts.aspect,
-        "label": label,
-        "fold": fold,
-    }
-    work.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cached, **data)
-    return data
-
-
-def split_raw(data: dict[str, np.ndarray], geometry: bool) -> dict[str, np.ndarray]:
-    raw = {k[4:]: v for k, v in data.items() if k.startswith("raw:")}
-    if geometry:
-        raw["geometry"] = data["geometry"]
-        raw["aligned"] = data["aligned"]
-        raw["agree"] = data["agree"]
-    return raw
-
-
-def pair_facts(data: dict[str, np.ndarray], geometry: bool) -> fusion.PairFacts:
-    inliers = data["inliers"] if geometry else np.full(len(data["label"]), np.nan)
-    return fusion.PairFacts(data["quality"], data["aspect"], inliers)
 
 
 CAPACITY = {
@@ -249,85 +164,6 @@ def calibrate(record: dict, oof: np.ndarray, label: np.ndarray) -> np.ndarray:
 
 def select(data: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
     return {k: v[rows] for k, v in data.items()}
-
-
-CHECK_PAYS = 50
-"""The check runs only where it corrects, net of the verdicts it spoils, at least one verdict
-per this many pairs checked."""
-
-
-SETTLED_QUALITY = 50.0
-"""PDQ quality from which a hash settles a pair: the floor Meta's PDQ recommends for matching."""
-SETTLED_THUMB = 0.9
-"""Thumbnail correlation a settled pair also needs (a witness against PDQ collisions)."""
-
-
-def settled_rule(data: dict[str, np.ndarray]) -> dict[str, float]:
-    """Hashes that settle a pair (`neardup.fusion.Settled`): PDQ at most half the Hamming
-    distance of the closest non-duplicate calibration pair of quality >= `SETTLED_QUALITY`."""
-    pdq = np.nan_to_num(data["raw:pdq"], nan=0.0)
-    negatives = ~data["label"] & (data["quality"] >= SETTLED_QUALITY)
-    closest = round((1.0 - float(pdq[negatives].max())) * 256 / 2)  # bits (similarity 1 - 2d/256)
-    return {
-        "pdq": round(1.0 - 2.0 * (closest // 2) / 256, 6),
-        "quality": SETTLED_QUALITY,
-        "thumb": SETTLED_THUMB,
-    }
-
-
-def settles(rule: dict[str, float], data: dict[str, np.ndarray]) -> np.ndarray:
-    """Pairs whose hashes settle them under `rule` (not yet the cut: see `band_for`)."""
-    return fusion.Settled(**rule).holds(data["raw:pdq"], data["raw:thumb"], data["quality"])
-
-
-def band_for(
-    without: np.ndarray,
-    withgeo: np.ndarray,
-    truth: np.ndarray,
-    cut: float,
-    settled: np.ndarray | None = None,
-) -> tuple[float, float]:
-    """The confidence range (before the check) where checking pays at `cut`: from the start
-    of the run of pairs, in order of confidence, with the largest (fixed - spoiled - checks /
-    CHECK_PAYS) (Kadane's maximum-sum run), up to 1. Pairs `settled` and above the cut are
-    never checked, so they count nothing."""
-    order = np.argsort(without, kind="stable")
-    before = without[order] >= cut
-    after = withgeo[order] >= cut
-    label = truth[order]
-    gain = (after == label).astype(float) - (before == label).astype(float) - 1.0 / CHECK_PAYS
-    if settled is not None:
-        gain[settled[order] & before] = 0.0
-    best, best_span, run, start = 0.0, (1.0, 0.0), 0.0, 0
-    for i, value in enumerate(gain):
-        if run <= 0.0:
-            run, start = 0.0, i
-        run += value
-        if run > best:
-            best, best_span = run, (start, i)
-    if best <= 0.0:
-        return 1.0, 0.0
-    # Upwards the band stays open: pairs the embedding is sure of include the look-alikes
-    # (pages of one template, neighbouring tiles) that only the check tells apart, and how
-    # many there are differs more between collections than the calibration halves show.
-    low = without[order][int(best_span[0])]
-    return float(np.floor(low * 1e4) / 1e4), 1.0
-
-
-def checked(
-    without: np.ndarray,
-    withgeo: np.ndarray,
-    truth: np.ndarray,
-    cut: float,
-    settled: np.ndarray | None = None,
-) -> np.ndarray:
-    """Confidence as scan gives it at `cut`: with the check inside that cut's band, except
-    on pairs above the cut that their hashes settle."""
-    low, high = band_for(without, withgeo, truth, cut, settled)
-    run = (without >= low) & (without <= high)
-    if settled is not None:
-        run &= ~(settled & (without >= cut))
-    return np.where(run, withgeo, without)
 
 
 def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> float:

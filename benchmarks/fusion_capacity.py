@@ -9,8 +9,9 @@ fitted on the other sets' calibration halves with each candidate capacity and sc
 out set. What counts is what a collection never seen would get: the log loss there, and the
 false pairs let through at the cut that keeps 90 % and 95 % of its duplicates (a ranking
 measure: calibration aside, how many look-alikes score above the copies). Nothing here reads
-a test half. `fit_fusion.py`'s `CAPACITY` was chosen from this table; reads the pair caches
-`fit_fusion.py` wrote (`--work`).
+a test half. The first row is `fit_fusion.CAPACITY`, the size shipped (why it stays although
+smaller trees win here: its docstring, and benchmarks/RESULTS.md). Reads the pair caches
+`fusion_pairs.py` writes (`--work`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 from calibration_transfer import join, weights_of
-from fit_fusion import CAPACITY, DEFAULT_KEY, HERE, collect_pairs, pair_facts, split_raw
+from fit_fusion import CAPACITY, DEFAULT_KEY
+from fusion_pairs import HERE, collect_pairs, pair_facts, split_raw
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from neardup import fusion

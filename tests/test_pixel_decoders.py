@@ -36,6 +36,21 @@ def both_ways(
     return fast, slow
 
 
+def verdicts_agree(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast decoders and Pillow alone: both skip (for the same reason) or both give the
+    same working picture, size, trim and pixel hash."""
+    fast = decode(data, "x")
+    with monkeypatch.context() as patch:
+        patch.setattr(decoding, "fast_pixels", lambda image, data: None)
+        slow = decode(data, "x")
+    if isinstance(slow, Skipped):
+        assert isinstance(fast, Skipped) and fast.reason == slow.reason
+        return
+    assert isinstance(fast, Decoded)
+    assert np.array_equal(fast.rgb, slow.rgb) and fast.pixel_hash == slow.pixel_hash
+    assert (fast.width, fast.height, fast.trimmed) == (slow.width, slow.height, slow.trimmed)
+
+
 def upright_like(result: Decoded, expected: Image.Image) -> bool:
     """Whether the decoded working picture is `expected` (already turned), give or take the
     reduction to the working size."""
@@ -230,14 +245,7 @@ def test_a_png_the_fast_decoder_rejects_gets_pillows_verdict(
     data[start + 40] ^= 0xFF  # the pixel data no longer matches its checksum
     broken = bytes(data)
     assert fast_pixels(Image.open(io.BytesIO(broken)), broken) is None
-    fast = decode(broken, "x")
-    with monkeypatch.context() as patch:
-        patch.setattr(decoding, "fast_pixels", lambda image, data: None)
-        slow = decode(broken, "x")
-    if isinstance(slow, Skipped):
-        assert isinstance(fast, Skipped) and fast.reason == slow.reason
-    else:
-        assert isinstance(fast, Decoded) and np.array_equal(fast.rgb, slow.rgb)
+    verdicts_agree(broken, monkeypatch)
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -247,21 +255,6 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
 def _png(ihdr: bytes, *chunks: tuple[bytes, bytes]) -> bytes:
     body = b"".join(_chunk(kind, data) for kind, data in ((b"IHDR", ihdr), *chunks))
     return b"\x89PNG\r\n\x1a\n" + body + _chunk(b"IEND", b"")
-
-
-def _verdicts_agree(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fast decoders and Pillow alone: both skip (for the same reason) or both give the
-    same working picture, size, trim and pixel hash."""
-    fast = decode(data, "x")
-    with monkeypatch.context() as patch:
-        patch.setattr(decoding, "fast_pixels", lambda image, data: None)
-        slow = decode(data, "x")
-    if isinstance(slow, Skipped):
-        assert isinstance(fast, Skipped) and fast.reason == slow.reason
-        return
-    assert isinstance(fast, Decoded)
-    assert np.array_equal(fast.rgb, slow.rgb) and fast.pixel_hash == slow.pixel_hash
-    assert (fast.width, fast.height, fast.trimmed) == (slow.width, slow.height, slow.trimmed)
 
 
 def test_an_interlaced_png_decodes_to_the_same_pixels(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -277,7 +270,7 @@ def test_an_interlaced_png_decodes_to_the_same_pixels(monkeypatch: pytest.Monkey
     ]
     ihdr = width.to_bytes(4, "big") + height.to_bytes(4, "big") + bytes([8, 2, 0, 0, 1])
     data = _png(ihdr, (b"IDAT", zlib.compress(b"".join(rows))))
-    _verdicts_agree(data, monkeypatch)
+    verdicts_agree(data, monkeypatch)
     decoded = decode(data, "x", DecodeSpec(min_side=1 << 20))
     assert isinstance(decoded, Decoded) and np.array_equal(decoded.rgb, pixels)
 
@@ -308,7 +301,7 @@ def test_damaged_pngs_and_webps_get_pillows_verdict(monkeypatch: pytest.MonkeyPa
                 data[at] = int(rng.integers(0, 256))
             damaged.append(bytes(data))
     for data in damaged:
-        _verdicts_agree(data, monkeypatch)
+        verdicts_agree(data, monkeypatch)
 
 
 def _chunks(png: bytes) -> list[tuple[bytes, bytes]]:
