@@ -65,6 +65,8 @@ def band_for(
     # Upwards the band stays open: pairs the embedding is sure of include the look-alikes
     # (pages of one template, neighbouring tiles) that only the check tells apart, and how
     # many there are differs more between collections than the calibration halves show.
+    # Measured (2026-12-02, out of fold): ending it where the run ends (0.875 at the default
+    # cut) would save 12 % of the checks but let 31 more false pairs through (0.9948 -> 0.9904).
     low = without[order][int(best_span[0])]
     return float(np.floor(low * 1e4) / 1e4), 1.0
 
