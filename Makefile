@@ -39,17 +39,19 @@ unit: $(STAMP) chromium
 
 test: lint typecheck unit
 
-# The three evaluation sets, the fusion refit and the benchmark against peers (minutes, not part
+# The four evaluation sets, the fusion refit and the benchmark against peers (minutes, not part
 # of `make test`). Sources come from Debian packages (`apt-get update` once, as root).
-SETS := eval-data eval-graphics eval-photos
+SETS := eval-data eval-graphics eval-photos eval-mixed
 
 eval: $(STAMP)
 	PYTHON=$(BIN)/python sh benchmarks/fetch_wallpapers.sh || echo "wallpapers not fetched: the set uses the bundled photos only"
 	sh benchmarks/fetch_graphics_sources.sh || echo "graphics sources not fetched"
 	sh benchmarks/fetch_photo_sources.sh || echo "photo sources not fetched"
+	bash benchmarks/fetch_mixed_sources.sh || echo "mixed sources not fetched"
 	$(BIN)/python benchmarks/make_eval_set.py eval-data
 	$(BIN)/python benchmarks/make_set_graphics.py eval-graphics
 	$(BIN)/python benchmarks/make_set_photos.py eval-photos
+	$(BIN)/python benchmarks/make_set_mixed.py eval-mixed
 	for set in $(SETS); do $(BIN)/neardup eval $$set/truth.json --split test; done
 
 fit: $(STAMP)

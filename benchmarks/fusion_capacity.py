@@ -1,6 +1,6 @@
 """How big may the fusion's trees be? Leave one whole set out and see what carries over.
 
-    python benchmarks/fusion_capacity.py eval-data eval-graphics eval-photos
+    python benchmarks/fusion_capacity.py eval-data eval-graphics eval-photos eval-mixed
         [--work benchmarks/work/fusion] [--key sscd_distilled+pdq] [--shipped]
 
 Each set's calibration half is held out in turn; the model (and, for embedding keys, the
