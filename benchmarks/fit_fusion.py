@@ -67,10 +67,11 @@ CAPACITY = {
 """The trees' size, chosen on the calibration halves by leaving one whole set out
 (`fusion_capacity.py`). With three sets, smaller trees with larger leaves won there but lost
 2 points of recall out of fold by source, and the size stayed at 8 leaves (RESULTS.md,
-session 8). With the fourth set (make_set_mixed.py) 4 leaves of >= 40 pairs won set out (mean
+session 8). With the fourth set (make_set_mixed.py) 4 leaves of >= 40 pairs beat 8 set out (mean
 loss 0.0213 against 0.0228; false pairs at 90 / 95 % recall 154 / 655 against 188 / 727) and
 held by source folds (7,957 duplicate pairs at the default preset, precision 0.9950, against
-7,949 at 0.9957), the rule written down before that fit; so 4 leaves (RESULTS.md, session 9)."""
+7,949 at 0.9957), the rule written down before that fit; so 4 leaves (RESULTS.md, "A third
+set written blind")."""
 
 
 def fit_model(
