@@ -160,6 +160,27 @@ def test_identical_file_and_identical_pixels(
     assert pixels.kinds == ("identical pixels",) and pixels.identical == "pixels"
 
 
+def test_full_decodes_confirm_identical_pixels_only_where_the_working_ones_cannot(
+    photo: Callable[..., Image.Image], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JPEG decoded DCT-scaled (shorter side 800) and a PNG of its pixels are identical
+    pixels, confirmed by full decodes; two pictures decoded from all their pixels whose
+    working pixels differ (a re-encode at the same size) are told apart without them."""
+    import neardup.difference_pictures as pictures
+
+    big = _save(photo("coffee", 1200), tmp_path / "big.jpg")
+    _save(Image.open(big).convert("RGB"), tmp_path / "big.png")
+    small = _save(photo("coffee", 600), tmp_path / "small.jpg")
+    _save(Image.open(small).convert("RGB"), tmp_path / "small_q90.jpg", quality=90)
+    hashed: list[int] = []
+    full_hash = pictures.pixel_hash_of
+    monkeypatch.setattr(pictures, "pixel_hash_of", lambda data: hashed.append(1) or full_hash(data))
+    pixels = measure_pairs([(str(big), str(tmp_path / "big.png"))])[0]
+    assert pixels.kinds == ("identical pixels",) and len(hashed) == 2
+    reencode = measure_pairs([(str(small), str(tmp_path / "small_q90.jpg"))])[0]
+    assert reencode.identical is None and len(hashed) == 2
+
+
 def test_bad_input_gives_a_note_not_an_error(edited: Path, tmp_path: Path) -> None:
     (tmp_path / "junk.jpg").write_text("not a picture")
     out = measure_pairs(

@@ -69,6 +69,9 @@ class Decoded:
     orientation: int = 1
     picture: Image.Image | None = None
     """`rgb` as a Pillow image (the features that resize it are spared converting it back)."""
+    full: bool = True
+    """Decoded from every full-resolution pixel (not DCT-scaled): `rgb` is then a function of
+    the upright RGB pixels alone, so two pictures with different `rgb` have different pixels."""
 
 
 def decode(
@@ -151,7 +154,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
             picture = rgb_image.crop((left, top, w - right, h - bottom))
             box = _scale_box(box, rgb_image.size, (width, height))
     rgb = np.ascontiguousarray(rgb)
-    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture)
+    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
 
 
 _TRANSPOSE = {

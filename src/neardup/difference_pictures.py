@@ -36,6 +36,8 @@ class Picture:
     grey: npt.NDArray[np.uint8]
     spread: float
     """Mean spread between its channels: 0 for grey."""
+    full: bool = True
+    """Decoded from all its full-resolution pixels (`neardup.decode.Decoded.full`)."""
     pixel_hash: str | None = None
     """Hash of the full-resolution pixels, made when a pair first needs it (then kept)."""
     keypoints: dict[bool, tuple[Any, Any] | None] = field(default_factory=dict)
@@ -100,6 +102,7 @@ class PictureCache:
             decoded.rgb,
             grey,
             colour_spread(decoded.rgb),
+            decoded.full,
         )
 
 
@@ -110,6 +113,10 @@ def same_pixels(a: Picture, b: Picture) -> bool:
         return False
     gap = np.abs(a.rgb.astype(np.int16) - b.rgb.astype(np.int16)).mean()
     if gap > 2.0:
+        return False
+    if a.full and b.full and gap > 0:
+        # Both made from all their pixels the same way: different working pixels can only
+        # come from different pixels, and the full decodes would say no (a re-encode).
         return False
     for picture in (a, b):
         if picture.pixel_hash is None:
