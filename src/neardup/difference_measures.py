@@ -222,26 +222,30 @@ photograph's standard deviation)."""
 
 
 def _reduced(cv2: Any, grey: Array, cover: Array, k: float) -> tuple[Array, Array, Array]:
-    """(grey, Laplacian, inside mask) at scale `k`."""
+    """(grey, Laplacian, inside mask) at scale `k`: whole numbers (uint8 grey, int16
+    Laplacian), so that every sum over them is exact whatever adds it up."""
     h, w = grey.shape[:2]
     size = (max(8, round(w * k)), max(8, round(h * k)))
-    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float64)
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     mask = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) >= 250
     mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return small, cv2.Laplacian(small, cv2.CV_64F), mask
+    return small, cv2.Laplacian(small, cv2.CV_16S), mask
 
 
 class _Boxes:
     """Sums over any TILE x TILE boxes of a picture, from integral images (one pass, then
-    four lookups a box), for its grey values, their squares, the Laplacian's, and the mask."""
+    four lookups a box), for its grey values, their squares, the Laplacian's, and the mask.
+
+    The planes hold whole numbers, so `cv2.integral2` (sums and sums of squares in one pass,
+    no squared copies) gives exactly the sums that float planes did."""
 
     def __init__(self, cv2: Any, grey: Array, lap: Array, mask: Array) -> None:
-        self.sums = [
-            cv2.integral(np.ascontiguousarray(plane, dtype=np.float64))
-            for plane in (grey, grey * grey, lap, lap * lap, mask.astype(np.float64))
-        ]
+        grey_sums = cv2.integral2(grey, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+        lap_sums = cv2.integral2(lap, sdepth=cv2.CV_64F, sqdepth=cv2.CV_64F)
+        self.sums = [*grey_sums, *lap_sums, cv2.integral(mask.astype(np.uint8))]
         self.height, self.width = grey.shape[:2]
-        self.contrast = max(float(grey[mask].std()) if mask.any() else 0.0, 1.0)
+        shared = grey[mask].astype(np.float64)
+        self.contrast = max(float(shared.std()) if len(shared) else 0.0, 1.0)
         """Grey standard deviation over the shared area: a brightness or contrast change
         scales the grain as much, so grain is compared in units of it."""
 
