@@ -131,6 +131,19 @@ def percentile(values: Array, q: float) -> float:
     return above - (above - below) * (1 - t) if t >= 0.5 else below + (above - below) * t
 
 
+def _map_fitted(chosen: Array, features: Array, y: Array) -> tuple[Array, Array]:
+    """The colour map fitted on `chosen` (features then target, by pixels), applied to every
+    pixel's `features` (channels by pixels), and its residual per pixel against `y` (0-255)."""
+    pull = PRIOR * chosen.shape[1]
+    products = chosen[:7] @ chosen.T  # features by (features, target)
+    gram = products[:, :7] + pull * np.eye(7)
+    weights = np.linalg.solve(gram, products[:, 7:] + pull * _IDENTITY)
+    fitted = weights.T @ features
+    error = fitted - y
+    error *= error
+    return fitted, np.sqrt(error[0] + error[1] + error[2]) * 255
+
+
 def _fit(x: Array, y: Array) -> tuple[Array, float]:
     """Residual per pixel (0-255) of the colour map fitted from x to y, and how far the map
     moves x's colours (`CHANGE_PERCENTILE` of the pixels' mean over channels, 0-255). Normal
@@ -146,18 +159,10 @@ def _fit(x: Array, y: Array) -> tuple[Array, float]:
     rows[6] = 1.0
     rows[7:] = y
     features = rows[:7]
-    chosen = rows
-    for _ in range(3):
-        pull = PRIOR * chosen.shape[1]
-        products = chosen[:7] @ chosen.T  # features by (features, target)
-        gram = products[:, :7] + pull * np.eye(7)
-        weights = np.linalg.solve(gram, products[:, 7:] + pull * _IDENTITY)
-        fitted = weights.T @ features
-        error = fitted - y
-        error *= error
-        residual = np.sqrt(error[0] + error[1] + error[2]) * 255
+    fitted, residual = _map_fitted(rows, features, y)
+    for _ in range(2):  # refitted on the pixels the last map fitted well
         use = residual <= max(percentile(residual, 60), KEEP_RESIDUAL)
-        chosen = np.compress(use, rows, axis=1)
+        fitted, residual = _map_fitted(np.compress(use, rows, axis=1), features, y)
     np.clip(fitted, 0, 1, out=fitted)
     fitted -= x
     np.abs(fitted, out=fitted)
