@@ -170,6 +170,38 @@ def _fit(x: Array, y: Array) -> tuple[Array, float]:
     return residual, percentile(moved, CHANGE_PERCENTILE)
 
 
+def _pixel_scale(sx: float, sy: float) -> Array:
+    """The 3 x 3 map of pixel coordinates (centres at whole numbers) through a resize by (sx,
+    sy), as `cv2.resize` places them."""
+    return np.array([[sx, 0.0, (sx - 1) / 2], [0.0, sy, (sy - 1) / 2], [0.0, 0.0, 1.0]])
+
+
+def _warp_small(
+    cv2: Any, matrix: Array, rgb_a: Array, frame: tuple[int, int], size: tuple[int, int]
+) -> tuple[Array, Array]:
+    """a warped onto b's frame (w, h) as it looks at `size`, in 0-1, and its cover (0-255).
+
+    a is first area-reduced to about that scale, then warped at the small size: nearly the
+    picture that warping at the working size and reducing after gave, for a sixteenth of the
+    pixels warped. Bicubic, since a bilinear warp at the small size blurs by up to half a
+    small pixel (the calibration pairs: fewer changed verdicts than bilinear). The cover
+    counts a pixel whose sample lies (almost) wholly on a; `colour_fit`'s erosion then keeps
+    the seam out, as before."""
+    to_small = _pixel_scale(size[0] / frame[0], size[1] / frame[1])
+    shrink = float(np.hypot(matrix[0, 0], matrix[1, 0])) * size[0] / frame[0]
+    from_a = np.eye(3)
+    if shrink < 1:
+        ha, wa = rgb_a.shape[:2]
+        reduced = (max(1, round(wa * shrink)), max(1, round(ha * shrink)))
+        rgb_a = cv2.resize(rgb_a, reduced, interpolation=cv2.INTER_AREA)
+        from_a = np.linalg.inv(_pixel_scale(reduced[0] / wa, reduced[1] / ha))
+    small = (to_small @ np.vstack([matrix, [0.0, 0.0, 1.0]]) @ from_a)[:2]
+    warped = cv2.warpAffine(rgb_a, small, size, flags=cv2.INTER_CUBIC)
+    ones = np.full(rgb_a.shape[:2], 255, np.uint8)
+    cover = cv2.warpAffine(ones, small, size, flags=cv2.INTER_LINEAR)
+    return warped.astype(np.float64) / 255, np.asarray(cover)
+
+
 def colour_fit(
     cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int, grey: bool = False
 ) -> tuple[float, float] | None:
@@ -186,16 +218,11 @@ def colour_fit(
     colour back, and that is not an overlay.
     """
     hb, wb = rgb_b.shape[:2]
-    warped = cv2.warpAffine(rgb_a, matrix, (wb, hb), flags=cv2.INTER_LINEAR)
-    cover = _warp_cover(cv2, matrix, rgb_a.shape, (wb, hb))
     k = side / max(hb, wb)
     size = (max(8, round(wb * k)), max(8, round(hb * k)))
-    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
     small_b = cv2.resize(rgb_b, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
-    inside = cv2.erode(
-        (cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250).astype(np.uint8),
-        np.ones((3, 3), np.uint8),
-    ).astype(bool)
+    small_a, cover = _warp_small(cv2, matrix, rgb_a, (wb, hb), size)
+    inside = cv2.erode((cover >= 250).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if inside.sum() < 32:
         return None
     # Channels by pixels, as `_fit` takes them.
