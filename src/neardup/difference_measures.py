@@ -8,13 +8,16 @@ its own. OpenCV is imported where used, as in `neardup.verify`, so `import neard
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[Any]
+Reduce = Callable[[Array, tuple[int, int]], Array]
+"""An area reduction (`cv2.resize`, INTER_AREA) of a picture to a size (w, h)."""
 
 # The IJG (libjpeg) luminance table that quality settings scale (JPEG standard, Annex K).
 _IJG_LUMINANCE = np.array(
@@ -170,6 +173,41 @@ def _fit(x: Array, y: Array) -> tuple[Array, float]:
     return residual, percentile(moved, CHANGE_PERCENTILE)
 
 
+def area_reduce(cv2: Any) -> Reduce:
+    """The plain area reduction."""
+
+    def reduce(image: Array, size: tuple[int, int]) -> Array:
+        return np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+
+    return reduce
+
+
+class Reductions:
+    """Area reductions of the pictures a worker compares, remembered by source array and
+    size: a picture in several pairs is often reduced to the same size for each (its pairs
+    with copies of its own working size), and the reduction is among the measures' dearest
+    steps. Results are shared: callers must not write to them."""
+
+    def __init__(self, cv2: Any, size: int = 64) -> None:
+        self._reduce = area_reduce(cv2)
+        self._done: OrderedDict[tuple[int, tuple[int, int]], tuple[Array, Array]] = OrderedDict()
+        self._size = size
+
+    def __call__(self, image: Array, size: tuple[int, int]) -> Array:
+        # Keyed by identity: the entry holds the source, so no other array can take its id
+        # while the entry lives (a mirrored view is a new array each time, so never found).
+        key = (id(image), size)
+        found = self._done.get(key)
+        if found is not None and found[0] is image:
+            self._done.move_to_end(key)
+            return found[1]
+        reduced = self._reduce(image, size)
+        self._done[key] = (image, reduced)
+        if len(self._done) > self._size:
+            self._done.popitem(last=False)
+        return reduced
+
+
 def _pixel_scale(sx: float, sy: float) -> Array:
     """The 3 x 3 map of pixel coordinates (centres at whole numbers) through a resize by (sx,
     sy), as `cv2.resize` places them."""
@@ -177,7 +215,12 @@ def _pixel_scale(sx: float, sy: float) -> Array:
 
 
 def _warp_small(
-    cv2: Any, matrix: Array, rgb_a: Array, frame: tuple[int, int], size: tuple[int, int]
+    cv2: Any,
+    matrix: Array,
+    rgb_a: Array,
+    frame: tuple[int, int],
+    size: tuple[int, int],
+    reduce: Reduce,
 ) -> tuple[Array, Array]:
     """a warped onto b's frame (w, h) as it looks at `size`, in 0-1, and its cover (0-255).
 
@@ -193,7 +236,7 @@ def _warp_small(
     if shrink < 1:
         ha, wa = rgb_a.shape[:2]
         reduced = (max(1, round(wa * shrink)), max(1, round(ha * shrink)))
-        rgb_a = cv2.resize(rgb_a, reduced, interpolation=cv2.INTER_AREA)
+        rgb_a = reduce(rgb_a, reduced)
         from_a = np.linalg.inv(_pixel_scale(reduced[0] / wa, reduced[1] / ha))
     small = (to_small @ np.vstack([matrix, [0.0, 0.0, 1.0]]) @ from_a)[:2]
     warped = cv2.warpAffine(rgb_a, small, size, flags=cv2.INTER_CUBIC)
@@ -203,7 +246,13 @@ def _warp_small(
 
 
 def colour_fit(
-    cv2: Any, matrix: Array, rgb_a: Array, rgb_b: Array, side: int, grey: bool = False
+    cv2: Any,
+    matrix: Array,
+    rgb_a: Array,
+    rgb_b: Array,
+    side: int,
+    grey: bool = False,
+    reduce: Reduce | None = None,
 ) -> tuple[float, float] | None:
     """(colour change, overlay share) of b against a warped onto it; None when the two
     share too little.
@@ -215,13 +264,15 @@ def colour_fit(
     change is the smaller of the two ways; the overlay share the larger part of the common
     area whose residual stays above `OVERLAY_LEVELS` in patches (not single pixels).
     With `grey` (one picture lost its colour) both are compared as grey: no map brings the
-    colour back, and that is not an overlay.
+    colour back, and that is not an overlay. `reduce`: the area reduction to use (a worker's
+    `Reductions`), else a plain one.
     """
+    reduce = reduce or area_reduce(cv2)
     hb, wb = rgb_b.shape[:2]
     k = side / max(hb, wb)
     size = (max(8, round(wb * k)), max(8, round(hb * k)))
-    small_b = cv2.resize(rgb_b, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
-    small_a, cover = _warp_small(cv2, matrix, rgb_a, (wb, hb), size)
+    small_b = reduce(rgb_b, size).astype(np.float64) / 255
+    small_a, cover = _warp_small(cv2, matrix, rgb_a, (wb, hb), size, reduce)
     inside = cv2.erode((cover >= 250).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
     if inside.sum() < 32:
         return None
@@ -253,12 +304,14 @@ photograph's standard deviation)."""
 """Grey standard deviation under which a tile has no detail to judge."""
 
 
-def _reduced(cv2: Any, grey: Array, cover: Array, k: float) -> tuple[Array, Array, Array]:
+def _reduced(
+    cv2: Any, grey: Array, cover: Array, k: float, reduce: Reduce
+) -> tuple[Array, Array, Array]:
     """(grey, Laplacian, inside mask) at scale `k`: whole numbers (uint8 grey, int16
     Laplacian), so that every sum over them is exact whatever adds it up."""
     h, w = grey.shape[:2]
     size = (max(8, round(w * k)), max(8, round(h * k)))
-    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    small = reduce(grey, size)
     mask = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) >= 250
     mask = cv2.erode(mask.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
     return small, cv2.Laplacian(small, cv2.CV_16S), mask
@@ -309,7 +362,7 @@ class _Boxes:
 
 
 def sharpness(
-    cv2: Any, matrix: Array, grey_a: Array, grey_b: Array
+    cv2: Any, matrix: Array, grey_a: Array, grey_b: Array, reduce: Reduce | None = None
 ) -> tuple[float | None, float | None]:
     """(sharpness, grain) of b against a, over the tiles they share, at one scale.
 
@@ -327,8 +380,9 @@ def sharpness(
     in_a = _warp_cover(cv2, cv2.invertAffineTransform(matrix), grey_b.shape, (wa, ha))
     k_b = SHARPNESS_SCALE * min(1.0, 1.0 / factor)
     k_a = k_b * factor
-    boxes_a = _Boxes(cv2, *_reduced(cv2, grey_a, in_a, k_a))
-    boxes_b = _Boxes(cv2, *_reduced(cv2, grey_b, in_b, k_b))
+    reduce = reduce or area_reduce(cv2)
+    boxes_a = _Boxes(cv2, *_reduced(cv2, grey_a, in_a, k_a, reduce))
+    boxes_b = _Boxes(cv2, *_reduced(cv2, grey_b, in_b, k_b, reduce))
     # A grid of tiles in b, their centres taken to a's reduced pixels through the transform.
     ys, xs = np.mgrid[0 : boxes_b.height - TILE + 1 : TILE, 0 : boxes_b.width - TILE + 1 : TILE]
     xb, yb = xs.ravel(), ys.ravel()

@@ -41,6 +41,7 @@ from neardup.difference_frames import canvas_matrix, excess_borders, picture_fra
 from neardup.difference_measures import (
     COLOUR_SPREAD,
     GREY_SPREAD,
+    Reductions,
     colour_fit,
     shared_boxes,
     sharpness,
@@ -83,6 +84,7 @@ class Differ:
         self._cv2 = cv2
         self._aligner = Aligner(cv2)
         self._pictures = PictureCache(cv2, cache_size)
+        self._reductions = Reductions(cv2)
 
     def measure(self, path_a: str, path_b: str) -> Differences:
         """How b differs from a; never raises (an unreadable file gives a note)."""
@@ -131,12 +133,18 @@ class Differ:
             else:
                 notes.append("aligned by whole frames (too few keypoints): crop not measured")
             fitted = colour_fit(
-                self._cv2, m, a.rgb, target_rgb, COMPARE_SIDE, grey=grey_flag is not None
+                self._cv2,
+                m,
+                a.rgb,
+                target_rgb,
+                COMPARE_SIDE,
+                grey=grey_flag is not None,
+                reduce=self._reductions,
             )
             if fitted is not None:
                 colour, overlay = fitted
                 target_grey = b.grey[:, ::-1] if mirrored else b.grey
-                sharp, grain = sharpness(self._cv2, m, a.grey, target_grey)
+                sharp, grain = sharpness(self._cv2, m, a.grey, target_grey, self._reductions)
         if mirrored:
             kinds.append("mirrored")
         if turned is not None and abs(turned) >= TURN_SNAP / 2:
