@@ -55,7 +55,7 @@ class Aligner:
                 if descriptors is not None and len(points) >= 150:
                     break
             if descriptors is not None and len(points) >= MIN_INLIERS:
-                found = (np.array([p.pt for p in points], np.float32), descriptors)
+                found = (self._cv2.KeyPoint_convert(points), descriptors)  # N x 2 float32
             picture.keypoints[mirror] = found
         return picture.keypoints[mirror]
 
