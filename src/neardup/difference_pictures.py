@@ -64,20 +64,37 @@ class PictureCache:
         self._cv2 = cv2
         self._cache: OrderedDict[str, Picture | str] = OrderedDict()
         self._size = size
+        self._read: tuple[str, bytes, str] | None = None
+        """(path, bytes, digest) of the file `copy_of` read last, for `load` to decode."""
+
+    def copy_of(self, path: str, picture: Picture) -> bool:
+        """Whether the file at `path` holds `picture`'s very bytes, told without decoding it
+        (a byte copy needs no decode: it would decode to `picture`). Its bytes are kept for
+        `load`; a file that cannot be read is not a copy (`load` says why)."""
+        cached = self._cache.get(path)
+        if cached is not None:
+            return isinstance(cached, Picture) and cached.digest == picture.digest
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return False
+        self._read = (path, data, bytes_hash(data))
+        return self._read[2] == picture.digest
 
     def load(self, path: str) -> Picture | str:
         if path in self._cache:
             self._cache.move_to_end(path)
             return self._cache[path]
+        read, self._read = self._read, None
         try:
-            data = Path(path).read_bytes()
+            data, digest = (read[1], read[2]) if read and read[0] == path else _read(path)
         except OSError as error:
             found: Picture | str = f"cannot read {path}: {error.strerror or error}"
         else:
             # No pixel hash here: `same_pixels` makes it for the few pairs that need it.
             decoded = decode(data, path, DecodeSpec(min_side=WORK_SIDE), hash_pixels=False)
             if isinstance(decoded, Decoded):
-                found = self._picture(path, data, decoded)
+                found = self._picture(path, data, digest, decoded)
             else:
                 found = f"cannot decode {path}: {decoded.reason}"
         self._cache[path] = found
@@ -85,7 +102,7 @@ class PictureCache:
             self._cache.popitem(last=False)
         return found
 
-    def _picture(self, path: str, data: bytes, decoded: Decoded) -> Picture:
+    def _picture(self, path: str, data: bytes, digest: str, decoded: Decoded) -> Picture:
         quality = None
         if decoded.format == "JPEG":
             with Image.open(io.BytesIO(data)) as image:
@@ -93,7 +110,7 @@ class PictureCache:
         grey = np.asarray(self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY), np.uint8)
         return Picture(
             path,
-            bytes_hash(data),
+            digest,
             decoded.width,
             decoded.height,
             decoded.trimmed or (0, 0, 0, 0),
@@ -104,6 +121,11 @@ class PictureCache:
             colour_spread(decoded.rgb),
             decoded.full,
         )
+
+
+def _read(path: str) -> tuple[bytes, str]:
+    data = Path(path).read_bytes()
+    return data, bytes_hash(data)
 
 
 def same_pixels(a: Picture, b: Picture) -> bool:

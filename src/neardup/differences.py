@@ -88,12 +88,16 @@ class Differ:
 
     def measure(self, path_a: str, path_b: str) -> Differences:
         """How b differs from a; never raises (an unreadable file gives a note)."""
-        a, b = self._pictures.load(path_a), self._pictures.load(path_b)
-        if isinstance(a, str) or isinstance(b, str):
-            return Differences((), note=a if isinstance(a, str) else str(b))
-        orientation = (a.orientation, b.orientation)
-        if a.digest == b.digest:
+        a = self._pictures.load(path_a)
+        if isinstance(a, str):
+            return Differences((), note=a)
+        if self._pictures.copy_of(path_b, a):  # the same bytes: b is not even decoded
+            orientation = (a.orientation, a.orientation)
             return Differences(("identical file",), "file", orientation=orientation)
+        b = self._pictures.load(path_b)
+        if isinstance(b, str):
+            return Differences((), note=b)
+        orientation = (a.orientation, b.orientation)
         quality = (a.quality, b.quality)
         if same_pixels(a, b):
             kinds = ("identical pixels",) + (
