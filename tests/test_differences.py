@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from neardup.difference_measures import jpeg_quality
+from neardup.difference_measures import Reductions, jpeg_quality, percentile
 from neardup.differences import Differ, measure_pairs
 from neardup.output.differences import summary, swapped, to_dict
 from neardup.records import DIFFERENCE_KINDS, Differences
@@ -340,3 +340,81 @@ def test_differences_eval_script_scores_a_tiny_set(edited: Path, tmp_path: Path)
     }
     assert scores["measures"]["rotate_small angle (deg)"]["median"] < 0.5
     assert scores["measures"]["crop area (share)"]["median"] < 0.02
+
+
+def test_percentile_is_numpys_to_the_last_bit() -> None:
+    rng = np.random.default_rng(7)
+    for n in (1, 2, 3, 10, 999, 5000):
+        values = rng.random(n) * 255
+        for q in (0, 60, 90, 100):
+            assert percentile(values, q) == np.percentile(values, q)
+
+
+def test_reductions_remember_a_picture_and_size_and_nothing_else() -> None:
+    import cv2
+
+    rng = np.random.default_rng(3)
+    picture = rng.integers(0, 256, (120, 170, 3), np.uint8)
+    reductions = Reductions(cv2)
+    first = reductions(picture, (40, 28))
+    assert np.array_equal(first, cv2.resize(picture, (40, 28), interpolation=cv2.INTER_AREA))
+    assert reductions(picture, (40, 28)) is first
+    assert reductions(picture.copy(), (40, 28)) is not first  # another array: reduced anew
+    assert reductions(picture, (41, 28)).shape == (28, 41, 3)
+
+
+def test_warping_at_the_compare_size_is_close_to_warping_at_the_working_size(
+    photo: Callable[..., Image.Image],
+) -> None:
+    """`colour_fit`'s small warp against warping the working picture and reducing after: the
+    same where nothing moves; on a turned and shrunk detailed photo, about 4 levels apart on
+    average (interpolating at the small size), and aligned (a quarter of a small pixel off
+    is 8)."""
+    import cv2
+
+    from neardup.difference_measures import _warp_small, area_reduce
+
+    rgb = np.asarray(photo("astronaut", 384).convert("RGB"))
+    turn = cv2.getRotationMatrix2D((200.0, 180.0), 7.0, 0.8)
+    size = (96, 96)
+    full = cv2.warpAffine(rgb, turn, (384, 384), flags=cv2.INTER_LINEAR)
+    cover = cv2.warpAffine(np.full(rgb.shape[:2], 255, np.uint8), turn, (384, 384))
+    expected = cv2.resize(full, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
+    inside_expected = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    small, small_cover = _warp_small(cv2, turn, rgb, (384, 384), size, area_reduce(cv2))
+    inside = small_cover >= 250
+    assert abs(int(inside.sum()) - int(inside_expected.sum())) <= 0.05 * inside_expected.sum()
+    both = inside & inside_expected
+    assert np.abs(small[both] - expected[both]).mean() * 255 < 6.0
+    still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    same, _ = _warp_small(cv2, still, rgb, (384, 384), size, area_reduce(cv2))
+    plain = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
+    assert np.array_equal(same[2:-2, 2:-2], plain[2:-2, 2:-2])
+
+
+def test_a_byte_copy_is_told_without_decoding_it(
+    edited: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import neardup.difference_pictures as pictures
+
+    decoded: list[str] = []
+    real = pictures.decode
+    monkeypatch.setattr(
+        pictures,
+        "decode",
+        lambda data, path, *a, **k: decoded.append(path) or real(data, path, *a, **k),
+    )
+    shutil.copy(edited / "orig.jpg", tmp_path / "copy.jpg")
+    (tmp_path / "junk.jpg").write_text("not a picture")
+    original, copy, junk = (
+        str(edited / "orig.jpg"),
+        str(tmp_path / "copy.jpg"),
+        str(tmp_path / "junk.jpg"),
+    )
+    same, other, bad = measure_pairs(
+        [(original, copy), (original, str(edited / "blur.jpg")), (original, junk)]
+    )
+    assert same.kinds == ("identical file",) and same.orientation == (1, 1)
+    assert other.kinds == ("quality",)
+    assert "cannot decode" in bad.note
+    assert copy not in decoded and decoded.count(original) == 1
