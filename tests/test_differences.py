@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
-from neardup.difference_measures import Reductions, jpeg_quality, percentile
+from neardup.difference_measures import jpeg_quality, percentile
+from neardup.difference_resample import Reductions
 from neardup.differences import Differ, measure_pairs
 from neardup.output.differences import summary, swapped, to_dict
 from neardup.records import DIFFERENCE_KINDS, Differences
@@ -372,7 +373,7 @@ def test_warping_at_the_compare_size_is_close_to_warping_at_the_working_size(
     is 8)."""
     import cv2
 
-    from neardup.difference_measures import _warp_small, area_reduce
+    from neardup.difference_resample import area_reduce, warp_small
 
     rgb = np.asarray(photo("astronaut", 384).convert("RGB"))
     turn = cv2.getRotationMatrix2D((200.0, 180.0), 7.0, 0.8)
@@ -381,13 +382,13 @@ def test_warping_at_the_compare_size_is_close_to_warping_at_the_working_size(
     cover = cv2.warpAffine(np.full(rgb.shape[:2], 255, np.uint8), turn, (384, 384))
     expected = cv2.resize(full, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
     inside_expected = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
-    small, small_cover = _warp_small(cv2, turn, rgb, (384, 384), size, area_reduce(cv2))
+    small, small_cover = warp_small(cv2, turn, rgb, (384, 384), size, area_reduce(cv2))
     inside = small_cover >= 250
     assert abs(int(inside.sum()) - int(inside_expected.sum())) <= 0.05 * inside_expected.sum()
     both = inside & inside_expected
     assert np.abs(small[both] - expected[both]).mean() * 255 < 6.0
     still = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
-    same, _ = _warp_small(cv2, still, rgb, (384, 384), size, area_reduce(cv2))
+    same, _ = warp_small(cv2, still, rgb, (384, 384), size, area_reduce(cv2))
     plain = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA).astype(np.float64) / 255
     assert np.array_equal(same[2:-2, 2:-2], plain[2:-2, 2:-2])
 

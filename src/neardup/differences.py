@@ -21,7 +21,8 @@ For each reported pair (paths in, `Differences` out, as an engine stage):
    `LOW_JPEG_QUALITY` and `JPEG_GAP` under the other).
 
 The parts: `difference_pictures` (decoding, cache), `difference_alignment` (step 3's
-transform), `difference_frames` (canvases, borders), `difference_measures` (pixel measures).
+transform), `difference_frames` (canvases, borders), `difference_measures` (pixel measures),
+`difference_resample` (their area reductions, remembered per worker, and the small warp).
 Method and measured accuracy per kind: docs/differences.md.
 
 Tolerances (constants below and in the parts) were set so that a plain re-encode (JPEG
@@ -41,12 +42,12 @@ from neardup.difference_frames import canvas_matrix, excess_borders, picture_fra
 from neardup.difference_measures import (
     COLOUR_SPREAD,
     GREY_SPREAD,
-    Reductions,
     colour_fit,
     shared_boxes,
     sharpness,
 )
 from neardup.difference_pictures import Picture, PictureCache, same_pixels
+from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
 from neardup.records import Differences, Pair
 
