@@ -1,16 +1,17 @@
-"""Why the fusion misses the copies it misses, on the calibration halves, out of fold.
+"""Why the images of groups that are missed are missed, on the calibration halves, out of fold.
 
     python benchmarks/miss_causes.py eval-data eval-graphics eval-photos eval-mixed
         [--work benchmarks/work/fusion] [--cut 0.952]
 
 Reads what `fit_fusion.py` left in `--work` (the pair caches and `out_of_fold.npz`, the
 confidence each pair got from a model that did not see its source; the sets in the order the
-fit was given them). A copy counts as found when one of its pairs with a member of its group
-reaches the cut (as group recall counts it); each copy missed is put down to the best such
-pair's evidence: no candidate pair at all, the check undecided (too few keypoints), the
-check run but no transform found, or a transform found and still too little confidence.
-The first three are the candidate search's and the check's; the last is the fusion's. Per
-edit kind, the kinds with a miss are listed. Only calibration halves are read.
+fit was given them). An image of a group (an original or a copy) counts as found when one of
+its pairs with another member of its group reaches the cut (as group recall counts it); each
+one missed is put down to the best such pair's evidence: no candidate pair at all, the check
+undecided (too few keypoints), the check run but no transform found, or a transform found and
+still too little confidence. The first three are the candidate search's and the check's, the
+last is the fusion's. The edit kinds of the images missed are listed too. Only calibration
+halves are read.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ CAUSES = ("no candidate", "check undecided", "no transform", "transform, low con
 def causes(
     set_dir: Path, work: Path, confidence: np.ndarray, cut: float
 ) -> tuple[int, Counter, Counter]:
-    """(copies, misses by cause, misses by edit kind) of one set's calibration half."""
+    """(images in groups, misses by cause, misses by edit kind) of one set's calibration half."""
     data = collect_pairs(set_dir, work, "calib")
     truth = load_truth(str(set_dir / "truth.json"))
     found = collect(sorted(truth.subset("calib")))
@@ -84,7 +85,7 @@ def main() -> None:
     cut = shipped if args.cut is None else args.cut
     confidence = np.load(args.work / "out_of_fold.npz")["withgeo"]
     print(f"cut {cut}")
-    print(f"| set | copies | missed | {' | '.join(CAUSES)} | kinds missed |")
+    print(f"| set | in groups | missed | {' | '.join(CAUSES)} | kinds missed |")
     print("|---|---|---|" + "---|" * len(CAUSES) + "---|")
     start = 0
     for set_dir in args.sets:
