@@ -183,6 +183,23 @@ def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> f
 TOP_CUT = 0.999
 
 
+def block_note(final: np.ndarray, label: np.ndarray, cut: float) -> str:
+    """The flat block of calibrated confidence a preset's cut falls on, and what passes just
+    above it: isotonic maps are flat over wide blocks, so a cut's count of pairs found can move
+    by hundreds between neighbouring cuts (RESULTS.md, "Six more tries")."""
+    above = final[final >= cut]
+    if above.size == 0:
+        return "no pair at or above the cut"
+    lowest = float(above.min())
+    block = final == lowest
+    past = final > lowest
+    return (
+        f"block at the cut: {int(block.sum())} pairs at confidence {lowest:.6f} "
+        f"({int((block & label).sum())} duplicates); above it "
+        f"{int((past & label).sum())} duplicate and {int((past & ~label).sum())} false pairs pass"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("sets", nargs="+", type=Path)
@@ -254,6 +271,7 @@ def main() -> None:
             f"{int((predicted & label).sum())} of {int(label.sum())} duplicate pairs",
             file=sys.stderr,
         )
+        print(f"    {block_note(final, label, cut)}", file=sys.stderr)
     final = checked(without, withgeo, label, presets["default"], settled)
     np.savez_compressed(
         args.work / "out_of_fold.npz", without=without, withgeo=withgeo, label=label
