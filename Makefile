@@ -65,7 +65,7 @@ fit: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	for set in $(SETS) $(HELD_OUT); do $(BIN)/python benchmarks/run_scan_bench.py $$set --out benchmarks/scan_results_$$set.json; done
-	$(BIN)/python benchmarks/presets_report.py $(SETS)
+	$(BIN)/python benchmarks/presets_report.py $(SETS) $(HELD_OUT)
 
 clean:
 	rm -rf $(VENV) example $(SETS) $(HELD_OUT)
