@@ -28,7 +28,8 @@ from PIL import Image
 from skimage import data as skdata
 
 import neardup
-from neardup.records import Features, ScanResult
+from neardup.output.differences import to_dict as differences_dict
+from neardup.records import Differences, Features, ScanResult
 
 
 @functools.cache
@@ -318,7 +319,8 @@ def deny() -> Callable[[Iterable[Path]], contextlib.AbstractContextManager[None]
 def write_review_result(folder: Path, groups: int, *, files: bool = True) -> Path:
     """A scan result (schema neardup.scan/2) for `groups` groups of three images under
     `folder`: a keeper PNG and two JPEG copies per group, with known scores, `differences`
-    (group n: `mirrored` when n % 3 == 0, `crop` 0.8 when n % 5 == 0) and a `leakage` block.
+    as scan writes them (every copy `scaled`; in group n the first copy also `mirrored` when
+    n % 3 == 0, the second `cropped` to 0.8 when n % 5 == 0) and a `leakage` block.
     With `files`, the images are written (distinct colour patterns) and their sizes, mtimes
     and hashes recorded; without, only the JSON (for size tests). Returns result.json."""
     rng = np.random.default_rng(7)
@@ -353,11 +355,20 @@ def write_review_result(folder: Path, groups: int, *, files: bool = True) -> Pat
         for k in (1, 2):
             copy = image.resize((64, 64)) if image is not None else None
             member = entry(f"g{n:05d}/copy{k}.jpg", copy, "JPEG")
-            differences: dict[str, Any] = {"identical_pixels": False, "scale": 0.67}
-            if k == 1 and n % 3 == 0:
-                differences["mirrored"] = True
-            if k == 2 and n % 5 == 0:
-                differences["crop"] = 0.8
+            kinds = ["scaled"]
+            mirrored = k == 1 and n % 3 == 0
+            cropped = k == 2 and n % 5 == 0
+            kinds = (["mirrored"] if mirrored else []) + (["cropped"] if cropped else []) + kinds
+            differences = differences_dict(
+                Differences(
+                    tuple(kinds),
+                    aligned_by="keypoints",
+                    mirrored=mirrored,
+                    turned=0.0,
+                    common=(0.8, 1.0) if cropped else (1.0, 1.0),
+                    scale=0.67,
+                )
+            )
             confidence = round(0.5 + n / (2 * groups) - k / 1000, 4)
             similarity = round(0.6 + 0.3 * n / groups, 4)
             member |= {

@@ -10,6 +10,7 @@ import json
 import re
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from conftest import write_review_result
 from PIL import Image
@@ -49,6 +50,31 @@ def test_report_embeds_data_and_small_thumbnails(tmp_path: Path) -> None:
     )
     html = page.read_text()
     assert "http://" not in html and "https://" not in html  # nothing loaded from a network
+
+
+def test_full_size_pictures_for_the_compare_view(tmp_path: Path) -> None:
+    """Local files a browser shows get a file URL; remote paths, missing files, video frames
+    and formats browsers cannot show get none (the view falls back to the thumbnail)."""
+    result = write_review_result(tmp_path / "set", 3)
+    doc = json.loads(result.read_text())
+    doc["groups"][0]["members"][0]["path"] = "s3://bucket/copy.jpg"
+    doc["groups"][1]["members"][0]["path"] = "gone/copy.jpg"
+    doc["groups"][1]["members"][1] |= {"frame": 12}  # an (unlikely) frame of a JPEG path
+    doc["groups"][2]["members"][0]["format"] = "TIFF"
+    result.write_text(json.dumps(doc))
+    page = tmp_path / "report.html"
+    build_report(result, page, thumbs="none")
+    data = page_data(page)
+    full = dict(zip((image["p"] for image in data["images"]), data["full"], strict=True))
+    for keeper in ("g00001/keep.png", "g00002/keep.png", "g00003/keep.png", "g00001/copy2.jpg"):
+        url = full[keeper]
+        assert url is not None and url.startswith("file:///")
+        assert Path(unquote(url.removeprefix("file://"))) == tmp_path / "set" / keeper
+    assert full["s3://bucket/copy.jpg"] is None
+    assert full["gone/copy.jpg"] is None
+    assert full["g00002/copy2.jpg"] is None  # the frame
+    assert full["g00003/copy1.jpg"] is None  # TIFF
+    assert full["g00003/copy2.jpg"] is not None
 
 
 def test_report_thumbnail_folder(tmp_path: Path) -> None:

@@ -88,6 +88,10 @@ def test_review_filter_mark_export_and_act(browser: Any, tmp_path: Path) -> None
         assert sections.count() == 25  # one page of groups is built, not all 60
         assert f"{groups} of {groups} groups" in page.inner_text("#page-info")
         assert "with a copy in train" in page.inner_text("#leakage")
+        # The filter offers the difference kinds the scan named, not its fields.
+        options = page.eval_on_selector_all("#kind option", "o => o.map(e => e.value)")
+        assert options == ["", "cropped", "mirrored", "scaled", "(none)"]
+        assert "scaled ×0.67" in page.locator("figcaption .summary").first.inner_text()
 
         # Filter by difference kind, then also by score.
         page.select_option("#kind", "mirrored")
@@ -174,6 +178,66 @@ def test_review_filter_mark_export_and_act(browser: Any, tmp_path: Path) -> None
     assert (folder / "g00003" / "copy1.jpg").exists() and (folder / "g00003" / "copy2.jpg").exists()
     assert undo(journal, yes=True, out=lambda _: None).restored == 4
     assert {p: p.read_bytes() for p in folder.rglob("*.jpg")} == before
+
+
+def test_compare_view_full_pictures_flicker_and_keys(browser: Any, tmp_path: Path) -> None:
+    """`c` (or a card's compare button) opens a copy and the image it matched from their
+    files at full size; `f` flickers between them, `z` shows actual pixels, Esc closes."""
+    result = write_review_result(tmp_path / "set", 4)
+    page_file = tmp_path / "report.html"
+    build_report(result, page_file, thumbs="embed", thumb_side=48, workers=1)
+    context, page, requests, errors = open_page(browser, page_file)
+    try:
+        first = page.locator("section.group").nth(0)
+        n = int(first.get_attribute("data-g") or "0") + 1
+        for key in ["l", "c"]:  # the first copy of the first group shown
+            page.keyboard.press(key)
+        page.wait_for_function("() => document.getElementById('compare').open")
+        assert page.inner_text("#cmp-title").startswith(f"Group {n}:")
+        images = page.locator("#cmp-panes img")
+        assert images.count() == 2
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#cmp-panes img')]"
+            ".every(i => i.complete && i.naturalWidth > 0)"
+        )
+        sources = [images.nth(k).get_attribute("src") or "" for k in range(2)]
+        assert all(src.startswith("file:///") for src in sources), sources
+        assert sources[0].endswith(f"g{n:05d}/keep.png") and sources[1].endswith("copy1.jpg")
+        widths = page.eval_on_selector_all("#cmp-panes img", "s => s.map(i => i.naturalWidth)")
+        assert widths == [96, 64]  # the files, not the 48 px thumbnails
+        labels = page.inner_text("#cmp-panes")
+        assert "keeper: g0000" in labels and "copy: g0000" in labels
+
+        page.keyboard.press("f")
+        assert "flicker" in (page.get_attribute("#compare", "class") or "")
+        showing = page.get_attribute("#cmp-panes", "data-showing")
+        page.wait_for_function(
+            f"() => document.getElementById('cmp-panes').dataset.showing !== '{showing}'",
+            timeout=5_000,
+        )
+        page.keyboard.press("z")
+        assert "actual" in (page.get_attribute("#compare", "class") or "")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.getElementById('compare').open")
+        assert "flicker" not in (page.get_attribute("#compare", "class") or "")
+
+        # The mouse: the second copy's compare button in the second group.
+        second = page.locator("section.group").nth(1)
+        m = int(second.get_attribute("data-g") or "0") + 1
+        second.locator("figure.card").nth(2).locator("button[data-compare]").click()
+        page.wait_for_function("() => document.getElementById('compare').open")
+        assert page.inner_text("#cmp-title").startswith(f"Group {m}:")
+        last = page.locator("#cmp-panes img").nth(1).get_attribute("src") or ""
+        assert last.endswith(f"g{m:05d}/copy2.jpg")
+        page.click("#cmp-close")
+        page.wait_for_function("() => !document.getElementById('compare').open")
+        # Keys reach the page again: mark the focused copy.
+        page.keyboard.press("r")
+        assert page.inner_text("#decided") == "1 groups decided: 0 keep, 1 remove"
+        assert not errors
+        assert all(url.split(":", 1)[0] in ("file", "data", "blob") for url in requests), requests
+    finally:
+        context.close()
 
 
 def test_ten_thousand_groups_stay_quick(browser: Any, tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ from neardup.output.report.thumbs import make_thumbs
 EMBED_UP_TO = 3000
 """--thumbs auto embeds thumbnails up to this many images, else writes the folder."""
 THUMB_MODES = ("auto", "embed", "folder", "none")
+SHOWN_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "AVIF"})
+"""Formats a browser shows itself: the compare view loads these files at full size."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +68,8 @@ def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
                 item["t"] = str(entry["mtime_ns"])  # 64-bit: kept exact as digits
             if entry.get("blake2b"):
                 item["x"] = entry["blake2b"]
+            if entry.get("frame") is not None:
+                item["fr"] = entry["frame"]  # a video frame: no file shows it at full size
             images.append(item)
         return index[path]
 
@@ -150,7 +154,7 @@ def build_report(
     urls: list[str | None] = [None] * len(images)
     made = 0
     if mode != "none" and images:
-        root = base or (doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd())
+        root = base or _root(doc)
         paths = [os.path.join(root, str(item["p"])) for item in images]
         if folder is not None:
             if folder.exists():
@@ -170,6 +174,7 @@ def build_report(
                     (folder / name).write_bytes(jpeg)
                     urls[n] = quote(folder.name) + "/" + name
     data["thumbs"] = urls
+    data["full"] = full_images(images, base or _root(doc))
     if mode == "none":
         data["thumbs_note"] = "no thumbnails (--thumbs none)"
     html = _static("report.html")
@@ -187,3 +192,24 @@ def build_report(
         encoding="utf-8",
     )
     return Written(page, len(data["groups"]), len(images), made, folder)
+
+
+def _root(doc: dict[str, Any]) -> str:
+    """The folder the result's relative paths are relative to (the scan's working folder)."""
+    return doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd()
+
+
+def full_images(images: list[dict[str, Any]], root: str) -> list[str | None]:
+    """Per image, a file URL of the full-size picture for the compare view, where a browser
+    can show it: a local file that exists, in a format browsers decode, not a video frame
+    (None elsewhere: the view then shows the thumbnail and says why)."""
+    urls: list[str | None] = []
+    for item in images:
+        path, fmt = str(item["p"]), str(item.get("f") or "").split(" ")[0]
+        url = None
+        if "://" not in path and "fr" not in item and fmt in SHOWN_FORMATS:
+            full = Path(root, path).absolute()
+            if full.is_file():
+                url = full.as_uri()
+        urls.append(url)
+    return urls

@@ -7,6 +7,7 @@
   const IMAGES = DATA.images;
   const GROUPS = DATA.groups;
   const THUMBS = DATA.thumbs || [];
+  const FULL = DATA.full || []; // file URLs of the pictures a browser can show at full size
   const STORE_KEY = "neardup-report:" + DATA.id;
   const $ = (id) => document.getElementById(id);
 
@@ -38,17 +39,22 @@
       minS = Math.min(minS, m.s);
       free += IMAGES[m.i].b || 0;
       paths.push(IMAGES[m.i].p);
-      for (const [kind, value] of Object.entries(m.d || {})) {
-        if (shown(value)) {
-          kinds.add(kind);
-          KINDS.add(kind);
-        }
+      for (const kind of kindsOf(m.d)) {
+        kinds.add(kind);
+        KINDS.add(kind);
       }
     }
     return { n, minC, maxC, minS, kinds, free, size: g.m.length + 1,
              text: paths.join("\n").toLowerCase() };
   });
 
+  // A scan's differences (schema neardup.scan/2) name their kinds in `kinds`, with a one-line
+  // `summary`; an older or hand-made object without `kinds` shows each field that is set.
+  function kindsOf(d) {
+    if (!d) return [];
+    if (Array.isArray(d.kinds)) return d.kinds;
+    return Object.entries(d).filter(([, value]) => shown(value)).map(([kind]) => kind);
+  }
   function shown(value) {
     return !(value === false || value === null || value === undefined || value === 0 || value === "");
   }
@@ -208,11 +214,17 @@
         text: `similarity ${fmt(m.s)} · confidence ${fmt(m.c)}` + (m.e ? ` · ${m.e}` : "") }));
       if (m.v !== GROUPS[n].k) caption.append(el("div", { class: "scores", text: "matched " + IMAGES[m.v].p }));
       const diffs = el("div", { class: "diffs" });
-      for (const [kind, value] of Object.entries(m.d || {})) {
-        if (!shown(value)) continue;
-        const label = value === true ? kind :
-          (value && typeof value === "object" ? `${kind} ${JSON.stringify(value)}` : `${kind} ${fmt(value, 2)}`);
-        diffs.append(el("span", { class: "chip diff", "data-kind": kind, text: label }));
+      if (m.d && Array.isArray(m.d.kinds)) {
+        for (const kind of m.d.kinds) diffs.append(el("span", { class: "chip diff", "data-kind": kind, text: kind }));
+        const said = [m.d.summary, m.d.note].filter((t) => t).join(" · ");
+        if (said) diffs.append(el("div", { class: "summary", text: said }));
+      } else {
+        for (const [kind, value] of Object.entries(m.d || {})) {
+          if (!shown(value)) continue;
+          const label = value === true ? kind :
+            (value && typeof value === "object" ? `${kind} ${JSON.stringify(value)}` : `${kind} ${fmt(value, 2)}`);
+          diffs.append(el("span", { class: "chip diff", "data-kind": kind, text: label }));
+        }
       }
       caption.append(diffs);
     }
@@ -220,6 +232,7 @@
     const buttons = el("div", { class: "buttons" });
     buttons.append(el("button", { type: "button", "data-mark": "keep", text: "keep" }));
     buttons.append(el("button", { type: "button", "data-mark": "remove", text: "remove" }));
+    if (!m.keeper) buttons.append(el("button", { type: "button", "data-compare": "1", text: "compare" }));
     figure.append(buttons);
     return figure;
   }
@@ -311,6 +324,75 @@
     render();
   }
 
+  // ---- compare: a copy and the image it matched, full size, side by side or in turn ----
+  let flickerTimer = null;
+  function pane(i, label) {
+    const img = IMAGES[i];
+    const src = FULL[i] || THUMBS[i];
+    const box = el("div", { class: "pane", "data-i": String(i) });
+    box.append(el("div", { class: "pane-label",
+      text: `${label}: ${img.p} · ${img.w}×${img.h} · ${bytes(img.b)} · ${img.f || "?"}` }));
+    const frame = el("div", { class: "pane-image" });
+    if (src) frame.append(el("img", { src, alt: img.p, "data-full": FULL[i] ? "1" : "0" }));
+    else frame.append(el("div", { class: "missing", text: "no picture" }));
+    box.append(frame);
+    if (!FULL[i]) {
+      box.append(el("div", { class: "pane-note", text: img.fr !== undefined && img.fr !== null
+        ? "a video frame: its thumbnail only"
+        : "thumbnail only: the file is remote, not found here, or in a format browsers do not show" }));
+    }
+    return box;
+  }
+  function syncScroll(frames) {
+    // At actual size both panes scroll together (to the same share of each picture).
+    let busy = false;
+    for (const from of frames) {
+      from.addEventListener("scroll", () => {
+        if (busy) return;
+        busy = true;
+        const x = from.scrollLeft / Math.max(1, from.scrollWidth - from.clientWidth);
+        const y = from.scrollTop / Math.max(1, from.scrollHeight - from.clientHeight);
+        for (const to of frames) {
+          if (to === from) continue;
+          to.scrollLeft = x * (to.scrollWidth - to.clientWidth);
+          to.scrollTop = y * (to.scrollHeight - to.clientHeight);
+        }
+        busy = false;
+      });
+    }
+  }
+  function openCompare(n, i) {
+    const g = GROUPS[n];
+    const member = g.m.find((m) => m.i === i) || g.m[0];
+    if (!member) return;
+    stopFlicker();
+    const dialog = $("compare");
+    dialog.classList.remove("flicker", "actual");
+    $("cmp-title").textContent = `Group ${n + 1}: similarity ${fmt(member.s)} · confidence ${fmt(member.c)}`;
+    const panes = $("cmp-panes");
+    panes.replaceChildren(pane(member.v, member.v === g.k ? "keeper" : "matched"), pane(member.i, "copy"));
+    syncScroll([...panes.querySelectorAll(".pane-image")]);
+    dialog.showModal();
+  }
+  function stopFlicker() {
+    if (flickerTimer !== null) clearInterval(flickerTimer);
+    flickerTimer = null;
+    $("compare").classList.remove("flicker");
+  }
+  function toggleFlicker() {
+    if (flickerTimer !== null) { stopFlicker(); return; }
+    const panes = $("cmp-panes");
+    panes.dataset.showing = "0";
+    $("compare").classList.add("flicker");
+    flickerTimer = setInterval(() => {
+      panes.dataset.showing = panes.dataset.showing === "0" ? "1" : "0";
+    }, 700);
+  }
+  $("cmp-flicker").addEventListener("click", toggleFlicker);
+  $("cmp-actual").addEventListener("click", () => $("compare").classList.toggle("actual"));
+  $("cmp-close").addEventListener("click", () => $("compare").close());
+  $("compare").addEventListener("close", stopFlicker);
+
   // ---- export ----
   function decisions() {
     const out = [];
@@ -366,6 +448,13 @@
     const section = button.closest("section.group");
     const n = parseInt(section.dataset.g, 10);
     focusGroup = parseInt(section.dataset.pos, 10);
+    if (button.dataset.compare) {
+      const figure = button.closest("figure.card");
+      focusImage = parseInt(figure.dataset.pos, 10);
+      applyFocus(false);
+      openCompare(n, parseInt(figure.dataset.i, 10));
+      return;
+    }
     if (button.dataset.group === "accept") accept(n);
     else if (button.dataset.group === "clear") { delete marks[n]; save(); }
     else if (button.dataset.mark) {
@@ -377,6 +466,15 @@
     refreshGroup(n);
   });
   document.addEventListener("keydown", (event) => {
+    if ($("compare").open) {
+      // Esc is the dialog's own (it closes it); these are the view's keys.
+      if (event.key === "f") toggleFlicker();
+      else if (event.key === "z") $("compare").classList.toggle("actual");
+      else if (event.key === "c") $("compare").close();
+      else return;
+      event.preventDefault();
+      return;
+    }
     const target = event.target;
     if (target && (target.tagName === "INPUT" || target.tagName === "SELECT")) {
       if (event.key === "Escape") target.blur();
@@ -403,6 +501,7 @@
     else if (key === "A") { onPage().forEach(accept); render(); }
     else if (f && key === "u") { delete marks[f.n]; save(); refreshGroup(f.n); }
     else if (key === "/") $("search").focus();
+    else if (f && key === "c") openCompare(f.n, f.i);
     else if (key === "d") exportDecisions();
     else if (key === "?") $("help").open = !$("help").open;
     else handled = false;
