@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from neardup.candidates import candidate_pairs
 
 from neardup.api import feature_config
 from neardup.features import FeatureConfig, extract_batch
+from neardup.index.neighbours import pairs_within
 from neardup.records import Features
 from neardup.scoring import DEFAULT_METHODS, needs_geometry, score_pairs, threshold_for
 from neardup.sources import collect
@@ -77,7 +77,9 @@ def main() -> None:
     images: list[Features] = timed("features", seconds, features)
     rss["after_features"] = rss_mib()
     candidates = timed(
-        "candidates", seconds, lambda: sorted(candidate_pairs(images, DEFAULT_METHODS))
+        "candidates",
+        seconds,
+        lambda: sorted(pairs_within(images, DEFAULT_METHODS, config.models[0])),
     )
     scored = timed("scoring", seconds, lambda: score_pairs(images, candidates, DEFAULT_METHODS))
     cut = threshold_for("default", None)
