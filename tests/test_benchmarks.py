@@ -69,3 +69,32 @@ def test_million_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> Non
     assert run["query"]["planted_original_found"] and run["query"]["decoded"] >= 1
     assert {"store_write", "open", "duplicates", "json_out"} <= set(run)
     assert not list(tmp_path.glob("million.*"))  # the work folder is removed
+
+
+def test_every_benchmark_script_imports() -> None:
+    """Each script in benchmarks/ imports against today's package (a moved module broke
+    stage_costs.py once, unnoticed): all are loaded, not run, in one fresh process."""
+    code = (
+        "import importlib.util, pathlib, sys\n"
+        "bench = pathlib.Path(sys.argv[1])\n"
+        "sys.path.insert(0, str(bench))\n"
+        "bad = []\n"
+        "for path in sorted(bench.glob('*.py')):\n"
+        "    spec = importlib.util.spec_from_file_location('bench_' + path.stem, path)\n"
+        "    try:\n"
+        "        module = importlib.util.module_from_spec(spec)\n"
+        "        sys.modules[spec.name] = module  # dataclasses look their module up\n"
+        "        spec.loader.exec_module(module)\n"
+        "    except Exception as error:\n"
+        "        bad.append(f'{path.name}: {type(error).__name__}: {error}')\n"
+        "print('\\n'.join(bad))\n"
+        "sys.exit(1 if bad else 0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "benchmarks")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
