@@ -10,10 +10,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from PIL import Image, ImageFilter
+from skimage import data as skdata
 
 import neardup
 from neardup.engines import local
-from neardup.groups import build_groups, keeper_rank
+from neardup.groups import (
+    CENTRAL_FROM,
+    CENTRAL_SHARE,
+    LARGER_ORIGINAL,
+    SAME_PICTURE,
+    build_groups,
+    keeper_rank,
+)
 from neardup.records import Features, Group, Pair
 from neardup.scoring import score_pair
 
@@ -71,6 +80,16 @@ def test_chain_of_three_is_one_group_around_its_middle() -> None:
     [group] = build_groups(images, pairs, THRESHOLD)
     assert as_names(images, [group]) == {"A": [("B", 0.9), ("C", 0.85)]}
     assert group.via == {2: 1}
+
+
+def test_a_member_not_matching_the_keeper_names_the_image_it_matched() -> None:
+    """K matches A and B; C matches only A: C is listed with its similarity to A."""
+    images = [image("K", 300, 300), image("A"), image("B"), image("C")]
+    pairs = [pair(0, 1, 0.95), pair(0, 2, 0.9), pair(1, 2, 0.9), pair(1, 3, 0.85)]
+    [group] = build_groups(images, pairs, THRESHOLD)
+    assert images[group.keeper].path in ("K", "A")
+    named = {images[m].path: images[group.via.get(m, group.keeper)].path for m, _ in group.members}
+    assert named["C"] == "A"
 
 
 def test_copy_matching_the_original_but_not_the_keeper_stays_grouped() -> None:
@@ -175,8 +194,26 @@ def test_group_invariants_on_random_graphs() -> None:
                 other = g.via.get(m, g.keeper)
                 assert other in ids and other != m
                 assert score[frozenset((other, m))] == s >= THRESHOLD
-            # the keeper is the best copy in its group
-            assert min(ids, key=lambda i: keeper_rank(images[i])) == g.keeper
+            # the keeper is central (rule 5), and no central image has more resolution
+            inside = set(ids)
+            central = {
+                i: sum(v for k, v in score.items() if i in k and k <= inside and v >= THRESHOLD)
+                for i in ids
+            }
+            if len(ids) < CENTRAL_FROM:
+                central = dict.fromkeys(ids, 0.0)
+            floor = (1 - CENTRAL_SHARE) * max(central.values()) - 1e-9
+            tops = [i for i in ids if central[i] >= floor]
+            best = min(keeper_rank(images[i])[:2] for i in tops)
+            if keeper_rank(images[g.keeper])[:2] != best or central[g.keeper] < floor:
+                # or the same picture, much larger, as a central image of the best resolution
+                assert any(
+                    keeper_rank(images[k])[:2] == best
+                    and score.get(frozenset((k, g.keeper)), 0.0) >= SAME_PICTURE
+                    and images[g.keeper].content_pixels
+                    >= LARGER_ORIGINAL * images[k].content_pixels
+                    for k in tops
+                )
             assert [s for _, s in g.members] == sorted((s for _, s in g.members), reverse=True)
             # no chains: two images of a group are at most four passing pairs apart
             for a, b in itertools.combinations(ids, 2):
@@ -285,3 +322,30 @@ def test_a_trim_a_row_off_does_not_make_the_bordered_copy_the_keeper() -> None:
     images = [boxed, plain]
     [group] = build_groups(images, [pair(0, 1, 0.95)], THRESHOLD)
     assert images[group.keeper].path == "plain.jpg"
+
+
+def test_the_original_is_kept_over_a_noisier_larger_file_and_smaller_copies(
+    tmp_path: Path,
+) -> None:
+    """A real scan of a 512 px original with five copies: two half-size JPEGs, a quarter-size
+    one, a blurred one and a noisy one at full size whose PNG is the largest file. Every copy
+    is less like the others than the original is, or has less resolution: the original is
+    kept. (By resolution, then file size alone, the noisy copy was kept.)"""
+    original = Image.fromarray(skdata.astronaut()).resize((512, 512))
+    original.save(tmp_path / "original.png")
+    half = original.resize((256, 256), Image.Resampling.LANCZOS)
+    half.save(tmp_path / "half_q90.jpg", quality=90)
+    half.save(tmp_path / "half_q75.jpg", quality=75)
+    original.resize((128, 128), Image.Resampling.LANCZOS).save(tmp_path / "quarter.jpg")
+    original.filter(ImageFilter.GaussianBlur(3)).save(tmp_path / "blurred.jpg", quality=90)
+    grain = np.random.default_rng(0).normal(0, 15, (512, 512, 3))
+    noisy = np.clip(np.asarray(original, dtype=float) + grain, 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(tmp_path / "noisy.png")
+    assert (tmp_path / "noisy.png").stat().st_size > (tmp_path / "original.png").stat().st_size
+    result = neardup.scan([str(tmp_path)], cache=False, workers=1, differences="none")
+    [group] = result.groups
+    assert len(group.members) == 5
+    assert Path(result.images[group.keeper].path).name == "original.png"
+    ids = [group.keeper, *(m for m, _ in group.members)]
+    by_size = min(ids, key=lambda i: keeper_rank(result.images[i]))
+    assert Path(result.images[by_size].path).name == "noisy.png"

@@ -14,10 +14,20 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    matches) joins the group of the image it matches best, through that image: one hop past a
    star, never more, so two images in a group are at most four matched pairs apart, and every
    image is in a group with an image it matches directly.
-5. The keeper of a group is its best image by `keeper_rank` (highest resolution without
-   borders, then no added borders, then largest file), whatever the centre was. Each member
-   is listed with its similarity to the keeper when that pair was found, else to the image
-   that brought it in (`Group.via`).
+5. The keeper of a group is the image to keep (`choose_keeper`): among its central images
+   (the sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of
+   the group's highest), the highest resolution without borders, then no added borders, then
+   a lossless file over a lossy one, then the most central, then the largest file. An
+   original is more like each of its copies than they are like one another, so a same-size
+   copy with noise, other colours or a blur (often the larger file), or a copy on a larger
+   canvas (a turn without crop, a banner, a screenshot) is not kept over it; a downscaled
+   copy is central too, but has less resolution. Downscaled copies can be more like one
+   another than their larger original is like them: an image with `LARGER_ORIGINAL` times
+   the keeper's pixels that is the same picture (`similarity` >= `SAME_PICTURE`) is kept
+   instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
+   original with two JPEG copies can be the least central of the three): there every image
+   is central. Each member is listed with its similarity to the keeper when that pair was
+   found, else to the image that brought it in (`Group.via`).
 So every image with a passing pair ends in a group together with an image it matches.
 """
 
@@ -33,6 +43,62 @@ from neardup.records import Features, Group, Pair
 BORDER_HANDICAP = 0.9
 """A copy with added borders (a tenth of its frame or more) must hold over 1/0.9 as many
 picture pixels to be kept over one without: a trim a row or two off must not decide."""
+
+
+CENTRAL_SHARE = 0.01
+"""How far below the most central image's (a share of it) an image's centrality may be for it
+to be kept: chosen on the evaluation sets' calibration halves (benchmarks/RESULTS.md)."""
+
+
+CENTRAL_FROM = 4
+LARGER_ORIGINAL = 1.5
+SAME_PICTURE = 0.98
+"""An image with `LARGER_ORIGINAL` times the central keeper's pixels whose `similarity` to it is
+at least `SAME_PICTURE` (a larger original of a downscaled copy, not a larger canvas around it)
+is kept instead; chosen on the calibration halves (benchmarks/RESULTS.md)."""
+
+
+def choose_keeper(
+    images: Sequence[Features],
+    nodes: list[int],
+    matches: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+) -> int:
+    """The group's image to keep (rule 5 above), from each node's matches (`matches[i]`: the
+    images i matches) and the matched pairs' similarity; the work grows with the group's pairs."""
+    inside = set(nodes)
+    central = {
+        i: sum(similarity[_key(i, j)] for j in matches.get(i, {}) if j in inside) for i in nodes
+    }
+    if len(nodes) < CENTRAL_FROM:  # too few pairs to tell the original by them
+        central = dict.fromkeys(nodes, 0.0)
+    floor = (1 - CENTRAL_SHARE) * max(central.values()) - 1e-9
+    candidates = [i for i in nodes if central[i] >= floor]
+
+    def rank(i: int) -> tuple[int, bool, bool, float, int, str, int]:
+        steps, bordered, size, path, frame = keeper_rank(images[i])
+        return (steps, bordered, _lossy(images[i]), -central[i], size, path, frame)
+
+    keeper = min(candidates, key=rank)
+    # A larger original of downscaled copies is less like them than they are like one
+    # another: an image with much more resolution that is the same picture is kept instead.
+    larger = [
+        i
+        for i in matches.get(keeper, {})
+        if i in inside
+        and images[i].content_pixels >= LARGER_ORIGINAL * images[keeper].content_pixels
+        and similarity[_key(i, keeper)] >= SAME_PICTURE
+    ]
+    return min(larger, key=rank) if larger else keeper
+
+
+LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
+
+
+def _lossy(image: Features) -> bool:
+    """Stored in a lossy format (a re-encode of a lossless original, as a rule, not the other
+    way round); WebP may be either and counts as lossless."""
+    return image.format.split(" ")[0] in LOSSY_FORMATS
 
 
 def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
@@ -74,7 +140,7 @@ def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float
     members: dict[int, list[int]] = defaultdict(list)
     for node, centre in home.items():
         members[centre].append(node)
-    groups = [_group(images, nodes, via, similarity) for nodes in members.values()]
+    groups = [_group(images, nodes, via, confidence, similarity) for nodes in members.values()]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
 
@@ -119,9 +185,10 @@ def _group(
     images: Sequence[Features],
     nodes: list[int],
     via: dict[int, int],
+    matches: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
 ) -> Group:
-    keeper = min(nodes, key=lambda i: keeper_rank(images[i]))
+    keeper = choose_keeper(images, nodes, matches, similarity)
     members: list[tuple[int, float]] = []
     links: dict[int, int] = {}
     for node in nodes:
