@@ -324,6 +324,48 @@ def test_a_trim_a_row_off_does_not_make_the_bordered_copy_the_keeper() -> None:
     assert images[group.keeper].path == "plain.jpg"
 
 
+def similar(a: int, b: int, similarity: float) -> Pair:
+    """A pair passing the threshold with the given similarity."""
+    return Pair(a, b, similarity, 0.99, {"pdq": similarity}, "pdq")
+
+
+def test_keeper_among_central_images_lossless_then_most_central_then_file() -> None:
+    """Rule 5, a part at a time, in groups of four (A, B, C, D all match one another)."""
+    sims = {(0, 1): 0.95, (0, 2): 0.95, (0, 3): 0.95, (1, 2): 0.95, (1, 3): 0.95, (2, 3): 0.95}
+
+    def keeper(images: list[Features], changed: dict[tuple[int, int], float]) -> str:
+        pairs = [similar(a, b, changed.get((a, b), s)) for (a, b), s in sims.items()]
+        [group] = build_groups(images, pairs, THRESHOLD)
+        return images[group.keeper].path
+
+    # All equally central, same size: the lossless file wins over larger lossy ones.
+    png = image("png", 100, 100, 10)
+    jpegs = [image(f"jpeg{k}", 100, 100, 50) for k in range(3)]
+    for j in jpegs:
+        j.format = "JPEG"
+    assert keeper([*jpegs, png], {}) == "png"
+    # All lossless: the more central wins over the larger file.
+    files = [image("a", 100, 100, 10), image("b", 100, 100, 99), image("c"), image("d")]
+    assert keeper(files, {(0, 2): 0.96, (0, 3): 0.96}) == "a"
+    # Larger resolution wins among the central images, but not from outside the band: b is
+    # 2 % less central than the others, a is 1 % less (inside).
+    big_b = [image("a", 100, 100), image("b", 300, 300), image("c"), image("d")]
+    lower_b = {(0, 1): 0.93, (1, 2): 0.93, (1, 3): 0.93}
+    assert keeper(big_b, {}) == "b"
+    assert keeper(big_b, lower_b) == "a"  # b left the central images; a, c, d tie: path
+    big_a = [image("a", 300, 300), image("b"), image("c"), image("d")]
+    assert keeper(big_a, {(0, 1): 0.94, (0, 2): 0.94, (0, 3): 0.94}) == "a"  # within 1 %
+
+
+def test_a_pair_listed_twice_counts_once_whatever_the_order() -> None:
+    images = [image("a", 200, 200), image("b"), image("c"), image("d")]
+    base = [similar(0, 2, 0.95), similar(0, 3, 0.95), similar(1, 2, 0.95), similar(1, 3, 0.95)]
+    strong, weak = Pair(0, 1, 0.99, 0.99, {}, "pdq"), Pair(0, 1, 0.5, 0.9, {}, "pdq")
+    first = build_groups(images, [*base, strong, weak], THRESHOLD)
+    second = build_groups(images, [*base, weak, strong], THRESHOLD)
+    assert first == second
+
+
 def test_the_original_is_kept_over_a_noisier_larger_file_and_smaller_copies(
     tmp_path: Path,
 ) -> None:

@@ -240,6 +240,34 @@ def test_compare_view_full_pictures_flicker_and_keys(browser: Any, tmp_path: Pat
         context.close()
 
 
+def test_compare_view_falls_back_to_the_thumbnail(browser: Any, tmp_path: Path) -> None:
+    """A file moved away after the report was made: its pane shows the thumbnail and says so."""
+    result = write_review_result(tmp_path / "set", 2)
+    page_file = tmp_path / "report.html"
+    build_report(result, page_file, thumbs="embed", thumb_side=48, workers=1)
+    for copy in (tmp_path / "set").glob("g*/copy1.jpg"):
+        copy.unlink()
+    context, page, _, errors = open_page(browser, page_file)
+    try:
+        for key in ["l", "c"]:
+            page.keyboard.press(key)
+        page.wait_for_function(
+            "() => document.querySelector('#cmp-panes .pane:nth-child(2) img')"
+            "?.dataset.full === '0'"
+        )
+        copy = page.locator("#cmp-panes .pane").nth(1)
+        assert "could not be read" in copy.inner_text()
+        page.wait_for_function(
+            "() => document.querySelector('#cmp-panes .pane:nth-child(2) img').naturalWidth > 0"
+        )
+        assert (copy.locator("img").get_attribute("src") or "").startswith("data:image/jpeg")
+        keeper = page.locator("#cmp-panes img").nth(0)
+        assert (keeper.get_attribute("src") or "").startswith("file:///")
+        assert not errors
+    finally:
+        context.close()
+
+
 def test_ten_thousand_groups_stay_quick(browser: Any, tmp_path: Path) -> None:
     result = write_review_result(tmp_path / "big", 10_000, files=False)
     page_file = tmp_path / "big.html"

@@ -117,8 +117,10 @@ def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
         if pair.confidence >= threshold and pair.a != pair.b:
-            confidence[pair.a][pair.b] = max(pair.confidence, confidence[pair.a].get(pair.b, 0))
-            confidence[pair.b][pair.a] = confidence[pair.a][pair.b]
+            known = confidence[pair.a].get(pair.b)
+            if known is not None and known >= pair.confidence:
+                continue  # a pair listed twice: the more confident record counts, in any order
+            confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[_key(pair.a, pair.b)] = pair.similarity
     centres = _centres(images, confidence)
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)

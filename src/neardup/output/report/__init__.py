@@ -27,7 +27,7 @@ from neardup.output.report.thumbs import make_thumbs
 EMBED_UP_TO = 3000
 """--thumbs auto embeds thumbnails up to this many images, else writes the folder."""
 THUMB_MODES = ("auto", "embed", "folder", "none")
-SHOWN_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP", "AVIF"})
+SHOWN_FORMATS = frozenset({"JPEG", "MPO", "PNG", "GIF", "WEBP", "BMP", "AVIF"})
 """Formats a browser shows itself: the compare view loads these files at full size."""
 
 

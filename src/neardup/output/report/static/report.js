@@ -333,31 +333,47 @@
     box.append(el("div", { class: "pane-label",
       text: `${label}: ${img.p} · ${img.w}×${img.h} · ${bytes(img.b)} · ${img.f || "?"}` }));
     const frame = el("div", { class: "pane-image" });
-    if (src) frame.append(el("img", { src, alt: img.p, "data-full": FULL[i] ? "1" : "0" }));
-    else frame.append(el("div", { class: "missing", text: "no picture" }));
+    const note = (text) => box.append(el("div", { class: "pane-note", text }));
+    if (src) {
+      const picture = el("img", { src, alt: img.p, "data-full": FULL[i] ? "1" : "0" });
+      if (FULL[i]) {
+        // Moved or deleted since the report was made, or the page opened elsewhere.
+        picture.addEventListener("error", () => {
+          picture.dataset.full = "0";
+          if (THUMBS[i]) picture.src = THUMBS[i];
+          note("thumbnail only: the file could not be read from this page");
+        }, { once: true });
+      }
+      frame.append(picture);
+    } else frame.append(el("div", { class: "missing", text: "no picture" }));
     box.append(frame);
     if (!FULL[i]) {
-      box.append(el("div", { class: "pane-note", text: img.fr !== undefined && img.fr !== null
+      note(img.fr !== undefined && img.fr !== null
         ? "a video frame: its thumbnail only"
-        : "thumbnail only: the file is remote, not found here, or in a format browsers do not show" }));
+        : "thumbnail only: the file is remote, not found here, or in a format browsers do not show");
     }
     return box;
   }
   function syncScroll(frames) {
-    // At actual size both panes scroll together (to the same share of each picture).
-    let busy = false;
+    // At actual size both panes scroll together (to the same share of each picture). A pane
+    // moved here fires its own scroll event later: it is told from the user's by the
+    // position it was given, so the panes do not set each other back and forth.
+    const given = new Map();
     for (const from of frames) {
       from.addEventListener("scroll", () => {
-        if (busy) return;
-        busy = true;
+        const mine = given.get(from);
+        if (mine && Math.abs(mine[0] - from.scrollLeft) < 1 && Math.abs(mine[1] - from.scrollTop) < 1) {
+          given.delete(from);
+          return;
+        }
         const x = from.scrollLeft / Math.max(1, from.scrollWidth - from.clientWidth);
         const y = from.scrollTop / Math.max(1, from.scrollHeight - from.clientHeight);
         for (const to of frames) {
           if (to === from) continue;
           to.scrollLeft = x * (to.scrollWidth - to.clientWidth);
           to.scrollTop = y * (to.scrollHeight - to.clientHeight);
+          given.set(to, [to.scrollLeft, to.scrollTop]);
         }
-        busy = false;
       });
     }
   }
@@ -467,7 +483,9 @@
   });
   document.addEventListener("keydown", (event) => {
     if ($("compare").open) {
-      // Esc is the dialog's own (it closes it); these are the view's keys.
+      // Esc is the dialog's own (it closes it); these are the view's keys. With a modifier
+      // the key is the browser's (copy, find).
+      if (event.ctrlKey || event.metaKey || event.altKey) return;
       if (event.key === "f") toggleFlicker();
       else if (event.key === "z") $("compare").classList.toggle("actual");
       else if (event.key === "c") $("compare").close();
