@@ -51,6 +51,11 @@ to be kept: chosen on the evaluation sets' calibration halves (benchmarks/RESULT
 
 
 CENTRAL_FROM = 4
+"""Groups of fewer images keep by resolution, lossless file and file size alone (rule 5)."""
+
+LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
+"""Formats re-encoded with loss; WebP may be either and counts as lossless."""
+
 LARGER_ORIGINAL = 1.5
 SAME_PICTURE = 0.98
 """An image with `LARGER_ORIGINAL` times the central keeper's pixels whose `similarity` to it is
@@ -92,12 +97,9 @@ def choose_keeper(
     return min(larger, key=rank) if larger else keeper
 
 
-LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
-
-
 def _lossy(image: Features) -> bool:
     """Stored in a lossy format (a re-encode of a lossless original, as a rule, not the other
-    way round); WebP may be either and counts as lossless."""
+    way round)."""
     return image.format.split(" ")[0] in LOSSY_FORMATS
 
 
@@ -117,11 +119,11 @@ def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
         if pair.confidence >= threshold and pair.a != pair.b:
-            known = confidence[pair.a].get(pair.b)
-            if known is not None and known >= pair.confidence:
-                continue  # a pair listed twice: the more confident record counts, in any order
+            key, known = _key(pair.a, pair.b), confidence[pair.a].get(pair.b)
+            if known is not None and (known, similarity[key]) >= (pair.confidence, pair.similarity):
+                continue  # a pair listed twice: its strongest record counts, in any order
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
-            similarity[_key(pair.a, pair.b)] = pair.similarity
+            similarity[key] = pair.similarity
     centres = _centres(images, confidence)
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     home: dict[int, int] = {c: c for c in centres}
