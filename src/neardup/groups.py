@@ -106,7 +106,8 @@ def _lossy(image: Features) -> bool:
 def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
     """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
     by `BORDER_HANDICAP`), then no added borders, then largest file, then path, then the
-    earliest frame (a run of near-identical video frames keeps its first)."""
+    earliest frame. `choose_keeper` puts centrality before file size, so a run of
+    near-identical video frames keeps its most central frame, the earliest on a tie."""
     bordered = image.content_pixels < 0.9 * image.pixels
     effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
     steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
