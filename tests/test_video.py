@@ -15,6 +15,7 @@ from PIL import Image
 
 import neardup
 from neardup.cli import main
+from neardup.differences import FRAMES_NOT_MEASURED
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table
@@ -113,6 +114,13 @@ def test_scan_collapses_runs_of_near_identical_frames(videos: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(csv_out.dumps(result))))
     assert rows and rows[0]["a_frame"].isdigit() and float(rows[0]["b_time"]) >= 0
     assert "[frame " in table.render(result)
+    # Frames are not read back from their video: no geometric check, and what differs is
+    # said to be unmeasured (it once decoded the video as an image and blamed its name).
+    framed = [p for p in result.pairs if result.images[p.a].frame is not None]
+    assert framed and all("geometry" not in p.scores for p in framed)
+    noted = [p.differences for p in framed if p.differences is not None]
+    assert noted and all(d == FRAMES_NOT_MEASURED for d in noted)
+    assert "video frame" in (member["differences"] or {}).get("note", "")
 
 
 def _members(group: neardup.records.Group) -> list[int]:
@@ -162,6 +170,7 @@ def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
     frame, when = result.b_frame
     assert frame is not None and frame >= 20 and when == frame / 10  # a coffee frame
     assert result.verdicts["default"]
+    assert result.differences == FRAMES_NOT_MEASURED
     both = neardup.compare(videos / "clip.mp4", videos / "clip.mkv")
     assert both.a_frame[0] is not None and both.b_frame[0] is not None
     assert both.similarity is not None and both.similarity > 0.95

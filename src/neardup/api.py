@@ -13,7 +13,7 @@ from pathlib import Path
 
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.differences import measure_pairs, measure_reported
+from neardup.differences import FRAMES_NOT_MEASURED, measure_pairs, measure_reported
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
@@ -164,7 +164,10 @@ def measure_differences(
             for m, _ in g.members
         }
         chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
-    measured = measure_reported([f.path for f in result.images], chosen, cut, engine)
+    images = result.images
+    measured = measure_reported(
+        [f.path for f in images], chosen, cut, engine, [f.frame for f in images]
+    )
     by_pair = {(p.a, p.b): p for p in measured}
     return [by_pair.get((p.a, p.b), p) for p in result.pairs]
 
@@ -213,7 +216,8 @@ def compare(
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
     quality = min(fa.pdq_quality, fb.pdq_quality)
-    if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
+    stills = fa.frame is None and fb.frame is None  # the check and the measures read files
+    if stills and any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
         geometry = check_pairs([(fa.path, fb.path)])[0]
         if geometry is not None:
             check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
@@ -237,7 +241,7 @@ def compare(
         False,
         (fa.frame, fa.time),
         (fb.frame, fb.time),
-        measure_pairs([(fa.path, fb.path)])[0],
+        measure_pairs([(fa.path, fb.path)])[0] if stills else FRAMES_NOT_MEASURED,
     )
 
 

@@ -237,14 +237,38 @@ def measure_pairs(pairs: list[tuple[str, str]]) -> list[Differences]:
     return _measure_chunk(Differ(), pairs)
 
 
+FRAMES_NOT_MEASURED = Differences(
+    (), note="a video frame: what differs is measured between image files only"
+)
+"""What a pair with a video frame gets: the measures read pictures from files, and a frame's
+pixels are inside its video (its scores and confidence are measured as any pair's)."""
+
+
 def measure_reported(
-    paths: Sequence[str], pairs: list[Pair], cut: float, engine: Engine
+    paths: Sequence[str],
+    pairs: list[Pair],
+    cut: float,
+    engine: Engine,
+    frames: Sequence[int | None] | None = None,
 ) -> list[Pair]:
     """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
     scan for evaluation keeps lower pairs too, and they are not measured). Pairs are sorted
-    by path so that a worker's chunk shares pictures and its cache decodes each once."""
-    todo = sorted({(paths[p.a], paths[p.b]) for p in pairs if p.confidence >= cut})
+    by path so that a worker's chunk shares pictures and its cache decodes each once. With
+    `frames` (each item's video frame, None for a still), a pair with a frame is not read
+    from its file but noted (`FRAMES_NOT_MEASURED`)."""
+
+    def still(p: Pair) -> bool:
+        return frames is None or (frames[p.a] is None and frames[p.b] is None)
+
+    reported = [p for p in pairs if p.confidence >= cut]
+    todo = sorted({(paths[p.a], paths[p.b]) for p in reported if still(p)})
     found: dict[tuple[str, str], Differences] = {}
     for chunk, results in engine.map(DIFFERENCES, todo):
         found.update(zip(chunk, results, strict=True))
-    return [replace(p, differences=found.get((paths[p.a], paths[p.b]))) for p in pairs]
+
+    def measured(p: Pair) -> Differences | None:
+        if not still(p):
+            return FRAMES_NOT_MEASURED if p.confidence >= cut else None
+        return found.get((paths[p.a], paths[p.b]))
+
+    return [replace(p, differences=measured(p)) for p in pairs]

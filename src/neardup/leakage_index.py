@@ -73,7 +73,9 @@ def scan_against_index(
     kept = sorted((p for p in pairs if p.confidence >= cut), key=lambda p: -p.confidence)
     later.pairs = len(kept)
     if differences:
-        kept = measure_reported([f.path for f in images], kept, cut, engine)
+        kept = measure_reported(
+            [f.path for f in images], kept, cut, engine, [f.frame for f in images]
+        )
     reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)
     labels = [0] * offset + [1] * len(new)
     groups = build_groups(images, kept, cut)

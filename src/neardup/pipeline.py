@@ -248,10 +248,14 @@ def verify_pairs(
     engine: Engine,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
+    # The check reads pictures from files: a video frame's pixels are inside its video, so a
+    # pair with a frame keeps its scores without the check.
     borderline = sorted(
         (a, b)
         for (a, b), s in scored.items()
-        if needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
+        if images[a].frame is None
+        and images[b].frame is None
+        and needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
     )
     by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
     # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
