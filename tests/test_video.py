@@ -7,6 +7,8 @@ import csv
 import io
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,6 @@ from PIL import Image
 
 import neardup
 from neardup.cli import main
-from neardup.differences import FRAMES_NOT_MEASURED
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
 from neardup.output import table
@@ -114,13 +115,13 @@ def test_scan_collapses_runs_of_near_identical_frames(videos: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(csv_out.dumps(result))))
     assert rows and rows[0]["a_frame"].isdigit() and float(rows[0]["b_time"]) >= 0
     assert "[frame " in table.render(result)
-    # Frames are not read back from their video: no geometric check, and what differs is
-    # said to be unmeasured (it once decoded the video as an image and blamed its name).
+    # What differs is measured on the frames themselves, decoded from their video (it once
+    # decoded the video as an image, blamed its name, and gave every pair one result).
     framed = [p for p in result.pairs if result.images[p.a].frame is not None]
-    assert framed and all("geometry" not in p.scores for p in framed)
-    noted = [p.differences for p in framed if p.differences is not None]
-    assert noted and all(d == FRAMES_NOT_MEASURED for d in noted)
-    assert "video frame" in (member["differences"] or {}).get("note", "")
+    measured = [p.differences for p in framed if p.differences is not None]
+    assert measured and all(d.note == "" for d in measured), measured
+    assert all(d.identical == "pixels" or d.aligned_by is not None for d in measured)
+    assert member["differences"]["note"] == ""
 
 
 def _members(group: neardup.records.Group) -> list[int]:
@@ -170,7 +171,8 @@ def test_compare_finds_the_matching_frame(videos: Path, tmp_path: Path) -> None:
     frame, when = result.b_frame
     assert frame is not None and frame >= 20 and when == frame / 10  # a coffee frame
     assert result.verdicts["default"]
-    assert result.differences == FRAMES_NOT_MEASURED
+    assert result.differences is not None and result.differences.note == ""
+    assert result.differences.aligned_by is not None  # the still against the frame's pixels
     both = neardup.compare(videos / "clip.mp4", videos / "clip.mkv")
     assert both.a_frame[0] is not None and both.b_frame[0] is not None
     assert both.similarity is not None and both.similarity > 0.95
@@ -193,3 +195,47 @@ def test_frames_are_cached_by_path_and_frame(videos: Path, tmp_path: Path) -> No
     moved = tmp_path / "clip.mp4"
     moved.write_bytes((videos / "clip.mp4").read_bytes())
     assert neardup.scan([moved], cache=cache, workers=1).stats.from_cache == 0
+
+
+def test_check_and_differences_read_frames_from_their_video(videos: Path, tmp_path: Path) -> None:
+    """The per-pair stages take (video, frame) items: the frame is decoded from the video."""
+    from neardup.differences import measure_pairs
+    from neardup.verify import check_pairs
+
+    clip = str(videos / "clip.mp4")
+    still = tmp_path / "coffee.png"
+    Image.fromarray(scene_pictures(["coffee"])[0]).save(still)
+    same_scene, other_scene, with_still = check_pairs(
+        [((clip, 0), (clip, 10)), ((clip, 0), (clip, 20)), ((clip, 30), str(still))]
+    )
+    assert same_scene is not None and same_scene.score > 0.9
+    assert other_scene is None or other_scene.score < 0.5
+    assert with_still is not None and with_still.score > 0.5
+    frames, unrelated, gone = measure_pairs(
+        [((clip, 20), (clip, 30)), ((clip, 0), (clip, 20)), ((clip, 0), (clip, 10_000))]
+    )
+    assert frames.note == "" and (frames.identical == "pixels" or frames.aligned_by)
+    assert unrelated.note == "" or "align" in unrelated.note
+    assert "cannot decode frame 10000" in gone.note
+
+
+def test_frames_decoded_again_in_forked_workers(videos: Path, tmp_path: Path) -> None:
+    """Frames are decoded in the parent for the features and again in forked workers for the
+    per-pair stages: this once deadlocked (swscale's threads do not survive a fork). Run in a
+    child process with a time limit, so a deadlock fails instead of hanging the suite."""
+    out = tmp_path / "result.json"
+    command = [
+        sys.executable,
+        "-m",
+        "neardup",
+        "scan",
+        str(videos / "clip.mp4"),
+        str(videos / "clip.mkv"),
+        *("--fps", "10", "--workers", "2", "--no-cache", "-q", "--json", str(out)),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    doc = json.loads(out.read_text())
+    members = [m for g in doc["groups"] for m in g["members"]]
+    assert len(members) >= 24  # enough pairs for the stages to run in the worker pool
+    assert all(m["differences"]["note"] == "" for m in members)

@@ -13,11 +13,12 @@ from pathlib import Path
 
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.differences import FRAMES_NOT_MEASURED, measure_pairs, measure_reported
+from neardup.differences import measure_pairs, measure_reported
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
+from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
 from neardup.pipeline import (
     CacheSetting,
@@ -216,9 +217,9 @@ def compare(
     scored = score_pair(fa, fb, every)
     fused = score_pair(fa, fb, fused_methods)
     quality = min(fa.pdq_quality, fb.pdq_quality)
-    stills = fa.frame is None and fb.frame is None  # the check and the measures read files
-    if stills and any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
-        geometry = check_pairs([(fa.path, fb.path)])[0]
+    items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
+    if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
+        geometry = check_pairs([items])[0]
         if geometry is not None:
             check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
             fused = add_geometry(fused, check, fused_methods, fa, fb)
@@ -241,7 +242,7 @@ def compare(
         False,
         (fa.frame, fa.time),
         (fb.frame, fb.time),
-        measure_pairs([(fa.path, fb.path)])[0] if stills else FRAMES_NOT_MEASURED,
+        measure_pairs([items])[0],
     )
 
 

@@ -16,6 +16,7 @@ from PIL import Image
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import colour_spread, jpeg_quality
 from neardup.features.exact import bytes_hash
+from neardup.item_pixels import FramePictures, Ref
 
 WORK_SIDE = 384
 """Decode side for measuring: enough keypoints and detail for blur, a few ms a picture."""
@@ -39,7 +40,10 @@ class Picture:
     full: bool = True
     """Decoded from all its full-resolution pixels (`neardup.decode.Decoded.full`)."""
     pixel_hash: str | None = None
-    """Hash of the full-resolution pixels, made when a pair first needs it (then kept)."""
+    """Hash of the full-resolution pixels, made when a pair first needs it (then kept); a
+    video frame's is made with its working picture."""
+    frame: int | None = None
+    """The frame's index when the picture is a video frame (`path` is then the video's)."""
     keypoints: dict[bool, tuple[Any, Any] | None] = field(default_factory=dict)
     """ORB points and descriptors of the grey picture, by mirrored, found when an alignment
     first needs them (then kept; None: too few)."""
@@ -62,15 +66,19 @@ class PictureCache:
 
     def __init__(self, cv2: Any, size: int = 128) -> None:
         self._cv2 = cv2
-        self._cache: OrderedDict[str, Picture | str] = OrderedDict()
+        self._cache: OrderedDict[Ref, Picture | str] = OrderedDict()
         self._size = size
+        self.frames = FramePictures(DecodeSpec(min_side=WORK_SIDE))
         self._read: tuple[str, bytes, str] | None = None
         """(path, bytes, digest) of the file `copy_of` read last, for `load` to decode."""
 
-    def copy_of(self, path: str, picture: Picture) -> bool:
+    def copy_of(self, path: Ref, picture: Picture) -> bool:
         """Whether the file at `path` holds `picture`'s very bytes, told without decoding it
         (a byte copy needs no decode: it would decode to `picture`). Its bytes are kept for
-        `load`; a file that cannot be read is not a copy (`load` says why)."""
+        `load`; a file that cannot be read is not a copy (`load` says why). A video frame is
+        never a byte copy (other frames share its file's bytes)."""
+        if not isinstance(path, str) or picture.frame is not None:
+            return False
         cached = self._cache.get(path)
         if cached is not None:
             return isinstance(cached, Picture) and cached.digest == picture.digest
@@ -81,10 +89,18 @@ class PictureCache:
         self._read = (path, data, bytes_hash(data))
         return self._read[2] == picture.digest
 
-    def load(self, path: str) -> Picture | str:
+    def load(self, path: Ref) -> Picture | str:
         if path in self._cache:
             self._cache.move_to_end(path)
             return self._cache[path]
+        if not isinstance(path, str):
+            frame = self.frames.get(path)
+            found_frame: Picture | str = (
+                f"cannot decode frame {path[1]} of {path[0]}"
+                if not isinstance(frame, Decoded)
+                else self._picture(path[0], "", "", frame, path[1])
+            )
+            return self._keep(path, found_frame)
         read, self._read = self._read, None
         try:
             data, digest = (read[1], read[2]) if read and read[0] == path else _read(path)
@@ -97,20 +113,30 @@ class PictureCache:
                 found = self._picture(path, data, digest, decoded)
             else:
                 found = f"cannot decode {path}: {decoded.reason}"
-        self._cache[path] = found
+        return self._keep(path, found)
+
+    def _keep(self, ref: Ref, found: Picture | str) -> Picture | str:
+        self._cache[ref] = found
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
         return found
 
-    def _picture(self, path: str, data: bytes, digest: str, decoded: Decoded) -> Picture:
+    def _picture(
+        self,
+        path: str,
+        data: bytes | str,
+        digest: str,
+        decoded: Decoded,
+        frame: int | None = None,
+    ) -> Picture:
         quality = None
-        if decoded.format == "JPEG":
+        if decoded.format == "JPEG" and isinstance(data, bytes):
             with Image.open(io.BytesIO(data)) as image:
                 quality = jpeg_quality(getattr(image, "quantization", None))
         grey = np.asarray(self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY), np.uint8)
         return Picture(
             path,
-            digest,
+            digest if frame is None else f"{path}#{frame}",
             decoded.width,
             decoded.height,
             decoded.trimmed or (0, 0, 0, 0),
@@ -120,6 +146,8 @@ class PictureCache:
             grey,
             colour_spread(decoded.rgb),
             decoded.full,
+            decoded.pixel_hash if frame is not None else None,
+            frame,
         )
 
 

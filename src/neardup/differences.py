@@ -32,7 +32,7 @@ quality 75-95, same size) reports no kind; tests check both the edits and that s
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -49,6 +49,7 @@ from neardup.difference_measures import (
 from neardup.difference_pictures import Picture, PictureCache, same_pixels
 from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
+from neardup.item_pixels import Ref, ref_of, ref_order
 from neardup.records import Differences, Pair
 
 COMPARE_SIDE = 96
@@ -87,7 +88,11 @@ class Differ:
         self._pictures = PictureCache(cv2, cache_size)
         self._reductions = Reductions(cv2)
 
-    def measure(self, path_a: str, path_b: str) -> Differences:
+    def fetch_frames(self, refs: Iterable[Ref]) -> None:
+        """Decode the video frames among `refs` ahead, each video once."""
+        self._pictures.frames.fetch(refs)
+
+    def measure(self, path_a: Ref, path_b: Ref) -> Differences:
         """How b differs from a; never raises (an unreadable file gives a note)."""
         a = self._pictures.load(path_a)
         if isinstance(a, str):
@@ -221,27 +226,21 @@ def _worse_quality(sharp: float | None, quality: tuple[int | None, int | None]) 
     return min(qa, qb) < LOW_JPEG_QUALITY and abs(qa - qb) >= JPEG_GAP
 
 
-def _measure_chunk(differ: Differ, pairs: list[tuple[str, str]]) -> list[Differences]:
+def _measure_chunk(differ: Differ, pairs: list[tuple[Ref, Ref]]) -> list[Differences]:
+    differ.fetch_frames(ref for pair in pairs for ref in pair)  # each video once a chunk
     return [differ.measure(a, b) for a, b in pairs]
 
 
-DIFFERENCES: Stage[tuple[str, str], Differ, Differences] = Stage(
+DIFFERENCES: Stage[tuple[Ref, Ref], Differ, Differences] = Stage(
     "differences", Differ, _measure_chunk, chunk=16
 )
-"""The measurement as an engine stage: (path a, path b) in, `Differences` out; one `Differ`
-(and its picture cache) per worker."""
+"""The measurement as an engine stage: pairs of items (paths, or (video path, frame)) in,
+`Differences` out; one `Differ` (and its picture cache) per worker."""
 
 
-def measure_pairs(pairs: list[tuple[str, str]]) -> list[Differences]:
-    """Differences for each (path a, path b), in this process."""
+def measure_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Differences]:
+    """Differences for each pair of items (a, b), in this process."""
     return _measure_chunk(Differ(), pairs)
-
-
-FRAMES_NOT_MEASURED = Differences(
-    (), note="a video frame: what differs is measured between image files only"
-)
-"""What a pair with a video frame gets: the measures read pictures from files, and a frame's
-pixels are inside its video (its scores and confidence are measured as any pair's)."""
 
 
 def measure_reported(
@@ -252,23 +251,18 @@ def measure_reported(
     frames: Sequence[int | None] | None = None,
 ) -> list[Pair]:
     """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
-    scan for evaluation keeps lower pairs too, and they are not measured). Pairs are sorted
-    by path so that a worker's chunk shares pictures and its cache decodes each once. With
-    `frames` (each item's video frame, None for a still), a pair with a frame is not read
-    from its file but noted (`FRAMES_NOT_MEASURED`)."""
+    scan for evaluation keeps lower pairs too, and they are not measured). `frames` gives each
+    item's video frame (None for a still). Pairs are sorted by item so that a worker's chunk
+    shares pictures and its cache decodes each once."""
 
-    def still(p: Pair) -> bool:
-        return frames is None or (frames[p.a] is None and frames[p.b] is None)
+    def ref(i: int) -> Ref:
+        return ref_of(paths[i], None if frames is None else frames[i])
 
-    reported = [p for p in pairs if p.confidence >= cut]
-    todo = sorted({(paths[p.a], paths[p.b]) for p in reported if still(p)})
-    found: dict[tuple[str, str], Differences] = {}
+    todo = sorted(
+        {(ref(p.a), ref(p.b)) for p in pairs if p.confidence >= cut},
+        key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
+    )
+    found: dict[tuple[Ref, Ref], Differences] = {}
     for chunk, results in engine.map(DIFFERENCES, todo):
         found.update(zip(chunk, results, strict=True))
-
-    def measured(p: Pair) -> Differences | None:
-        if not still(p):
-            return FRAMES_NOT_MEASURED if p.confidence >= cut else None
-        return found.get((paths[p.a], paths[p.b]))
-
-    return [replace(p, differences=measured(p)) for p in pairs]
+    return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]

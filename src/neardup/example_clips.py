@@ -48,7 +48,7 @@ def cut(source: Path, target: Path, start: float, end: float, width: int | None 
             when = float(frame.time or 0.0)
             first = when if first is None else first
             if start <= when - first < end:
-                picture = frame.reformat(w, h, "yuv420p")
+                picture = frame.reformat(w, h, "yuv420p", threads=1)  # fork-safe (video.py)
                 picture.pts = written  # the encoder's time base is one frame
                 picture.time_base = encoder.codec_context.time_base
                 for packet in encoder.encode(picture):

@@ -27,6 +27,7 @@ from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
+from neardup.item_pixels import ref_of
 from neardup.records import Features, FileRef, Pair, Skipped
 from neardup.scoring import (
     ALL_METHODS,
@@ -248,16 +249,15 @@ def verify_pairs(
     engine: Engine,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
-    # The check reads pictures from files: a video frame's pixels are inside its video, so a
-    # pair with a frame keeps its scores without the check.
     borderline = sorted(
         (a, b)
         for (a, b), s in scored.items()
-        if images[a].frame is None
-        and images[b].frame is None
-        and needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
+        if needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
     )
-    by_paths = {(images[a].path, images[b].path): (a, b) for a, b in borderline}
+    by_paths = {
+        (ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)): (a, b)
+        for a, b in borderline
+    }
     # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
     jobs = by_image(list(by_paths), VERIFY.chunk)
     checked = []

@@ -20,6 +20,8 @@ import numpy as np
 
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
+from neardup.item_pixels import FramePictures, Ref, ref_order
+from neardup.records import Skipped
 from neardup.sources.remote import read_bytes
 
 VERIFY_SIDE = 256
@@ -90,25 +92,30 @@ class Verifier:
             cv2.ORB_create(nfeatures=400, fastThreshold=t)  # type: ignore[attr-defined]
             for t in FAST_THRESHOLDS
         ]
-        self._cache: OrderedDict[str, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
+        self._cache: OrderedDict[Any, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
         self._cache_size = cache_size
+        self.frames = FramePictures(DecodeSpec(min_side=VERIFY_SIDE))
 
-    def _keypoints(self, path: str) -> tuple[Any, Any, tuple[int, int]] | None:
-        if path in self._cache:
-            self._cache.move_to_end(path)
-            return self._cache[path]
+    def _keypoints(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
+        if ref in self._cache:
+            self._cache.move_to_end(ref)
+            return self._cache[ref]
         result = None
-        try:
-            data = read_bytes(path)
-            decoded = decode(data, path, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
-        except OSError:
-            decoded = None
+        decoded: Decoded | Skipped | None
+        if isinstance(ref, tuple):  # a video frame
+            decoded = self.frames.get(ref)
+        else:
+            try:
+                data = read_bytes(ref)
+                decoded = decode(data, ref, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
+            except OSError:
+                decoded = None
         if isinstance(decoded, Decoded):
             grey = self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY)
             result = self._describe(grey)
             if result is not None:
                 result = (*result, grey)  # type: ignore[assignment]
-        self._cache[path] = result
+        self._cache[ref] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
         return result
@@ -123,7 +130,7 @@ class Verifier:
         xy = np.array([p.pt for p in points], dtype=np.float32)
         return xy, descriptors, (grey.shape[1], grey.shape[0])
 
-    def check(self, path_a: str, path_b: str) -> Geometry | None:
+    def check(self, path_a: Ref, path_b: Ref) -> Geometry | None:
         """The geometry two pictures share, as is or mirrored; None when it cannot tell.
 
         A shared frame found with weak support (fewer than `WEAK_SUPPORT` inliers) is checked
@@ -145,11 +152,11 @@ class Verifier:
                     found = flipped
         return found
 
-    def _mirror(self, path: str) -> tuple[Any, Any, tuple[int, int]] | None:
+    def _mirror(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
         """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""
-        key = path + "\0mirror"
+        key = (ref, "mirror")
         if key not in self._cache:
-            found = self._keypoints(path)
+            found = self._keypoints(ref)
             grey = found[3] if found is not None else None  # type: ignore[misc]
             mirrored = None if grey is None else grey[:, ::-1].copy()
             described = None if mirrored is None else self._describe(mirrored)
@@ -264,7 +271,7 @@ def _agreeing(x: Any, y: Any) -> float:
     return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
 
 
-def by_image(pairs: list[tuple[str, str]], chunk: int = 64) -> list[tuple[str, str]]:
+def by_image(pairs: list[tuple[Ref, Ref]], chunk: int = 64) -> list[tuple[Ref, Ref]]:
     """The pairs reordered so that each run of `chunk` (the engine's unit of work) holds
     whole groups of pictures that share pairs, as far as the sizes allow.
 
@@ -274,9 +281,9 @@ def by_image(pairs: list[tuple[str, str]], chunk: int = 64) -> list[tuple[str, s
     the rest are packed best-fit into the remaining chunks (a piece is split only when none
     fits). The order changes no result: each check is deterministic.
     """
-    parent: dict[str, str] = {}
+    parent: dict[Ref, Ref] = {}
 
-    def root(path: str) -> str:
+    def root(path: Ref) -> Ref:
         while parent.setdefault(path, path) != path:
             parent[path] = parent[parent[path]]
             path = parent[path]
@@ -285,12 +292,12 @@ def by_image(pairs: list[tuple[str, str]], chunk: int = 64) -> list[tuple[str, s
     for a, b in pairs:
         ra, rb = root(a), root(b)
         if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    groups: dict[str, list[tuple[str, str]]] = {}
+            parent[max(ra, rb, key=ref_order)] = min(ra, rb, key=ref_order)
+    groups: dict[Ref, list[tuple[Ref, Ref]]] = {}
     for pair in pairs:
         groups.setdefault(root(pair[0]), []).append(pair)
-    out: list[tuple[str, str]] = []
-    pieces: list[list[list[tuple[str, str]]]] = [[] for _ in range(chunk)]  # by size
+    out: list[tuple[Ref, Ref]] = []
+    pieces: list[list[list[tuple[Ref, Ref]]]] = [[] for _ in range(chunk)]  # by size
     for group in groups.values():
         whole = len(group) - len(group) % chunk
         out += group[:whole]
@@ -337,17 +344,18 @@ def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
     return out[0], out[1], out[2]
 
 
-def _check_chunk(verifier: Verifier, pairs: list[tuple[str, str]]) -> list[Geometry | None]:
+def _check_chunk(verifier: Verifier, pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+    verifier.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
     return [verifier.check(a, b) for a, b in pairs]
 
 
-VERIFY: Stage[tuple[str, str], Verifier, Geometry | None] = Stage(
+VERIFY: Stage[tuple[Ref, Ref], Verifier, Geometry | None] = Stage(
     "verify", Verifier, _check_chunk, chunk=64
 )
-"""The check as an engine stage: (path, path) pairs in, geometry out; one verifier (and its
-keypoint cache) per worker."""
+"""The check as an engine stage: pairs of items (paths, or (video path, frame)) in, geometry
+out; one verifier (and its keypoint cache) per worker."""
 
 
-def check_pairs(pairs: list[tuple[str, str]]) -> list[Geometry | None]:
-    """The geometric check for each (path, path), in this process."""
+def check_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+    """The geometric check for each pair of items, in this process."""
     return _check_chunk(Verifier(), pairs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -127,7 +128,7 @@ class FrameReader:
                 when = max(0.0, when - start)
                 last_time = max(last_time, when)
                 if self.sampling.scenes:
-                    grey = frame.reformat(SCENE_SIDE, SCENE_SIDE, "gray").to_ndarray()
+                    grey = frame.reformat(SCENE_SIDE, SCENE_SIDE, "gray", threads=1).to_ndarray()
                     grey = grey.astype(np.float32)
                     cut = previous is None or np.abs(grey - previous).mean() > SCENE_CHANGE
                     previous = grey
@@ -148,7 +149,7 @@ class FrameReader:
                     time=round(when, 3),
                 )
                 self.kept += 1
-                yield Frame(ref, frame.to_ndarray(format="rgb24"), codec)
+                yield Frame(ref, _rgb(frame), codec)
         except Exception as error:  # a corrupt packet: keep what decoded, say where it broke
             self.problem = (
                 f"video corrupt or truncated after frame {self.decoded} "
@@ -176,6 +177,12 @@ class FrameReader:
         return None if self.problem is None else Skipped(self.video.path, self.problem)
 
 
+def _rgb(frame: Any) -> npt.NDArray[np.uint8]:
+    """The frame as RGB, converted on this thread: swscale's own threads, once started in a
+    process, deadlock a worker forked from it that converts frames too (the same pixels)."""
+    return np.asarray(frame.reformat(format="rgb24", threads=1).to_ndarray(), dtype=np.uint8)
+
+
 def _length(container: object) -> float | None:
     """The container's stated duration in seconds, or None when it states none."""
     duration = getattr(container, "duration", None)
@@ -187,9 +194,12 @@ def _message(error: BaseException) -> str:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def frames_at(path: str, wanted: set[int], width: int = 160) -> dict[int, npt.NDArray[np.uint8]]:
-    """The frames of `path` at the given indices (decoding order), scaled to `width` pixels
-    wide, for pictures of the items (plots); frames that cannot be read are left out."""
+def frames_at(
+    path: str, wanted: set[int], width: int | None = 160
+) -> dict[int, npt.NDArray[np.uint8]]:
+    """The frames of `path` at the given indices (decoding order, as `FrameReader` numbers
+    them), scaled to `width` pixels wide (None: full size), in one pass from the start; frames
+    that cannot be read are left out."""
     out: dict[int, npt.NDArray[np.uint8]] = {}
     if not wanted:
         return out
@@ -200,11 +210,14 @@ def frames_at(path: str, wanted: set[int], width: int = 160) -> dict[int, npt.ND
             stream = container.streams.video[0]
             for index, frame in enumerate(container.decode(stream)):
                 if index in wanted:
-                    height = max(1, round(frame.height * width / max(1, frame.width)))
-                    rgb = frame.reformat(width, height, "rgb24").to_ndarray()
-                    out[index] = np.asarray(rgb, dtype=np.uint8)
+                    if width is None:
+                        out[index] = _rgb(frame)
+                    else:
+                        height = max(1, round(frame.height * width / max(1, frame.width)))
+                        small = frame.reformat(width, height, "rgb24", threads=1).to_ndarray()
+                        out[index] = np.asarray(small, dtype=np.uint8)
                 if index >= max(wanted):
                     break
-    except Exception:  # a picture for a plot: what could not be read is simply not drawn
+    except Exception:  # what could not be read is left out; the caller says so
         return out
     return out
