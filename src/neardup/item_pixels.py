@@ -25,10 +25,6 @@ def ref_of(path: str, frame: int | None) -> Ref:
     return path if frame is None else (path, frame)
 
 
-def path_of(ref: Ref) -> str:
-    return ref if isinstance(ref, str) else ref[0]
-
-
 def ref_order(ref: Ref) -> tuple[str, int]:
     """A sort key for a mix of stills and frames."""
     return (ref, -1) if isinstance(ref, str) else ref
