@@ -22,9 +22,11 @@ def write_video(
     rate: int = 10,
     container: str = "mp4",
     seed: int = 0,
+    keyint: int | None = None,
 ) -> Path:
     """A video showing each scene for `frames_per_scene` frames (each frame with a little
-    noise, as a camera gives), H.264 at `rate` frames per second."""
+    noise, as a camera gives), H.264 at `rate` frames per second, a keyframe at least every
+    `keyint` frames (None: x264's default, 250)."""
     import av
 
     rng = np.random.default_rng(seed)
@@ -33,6 +35,8 @@ def write_video(
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.options = {"crf": "20"}
+        if keyint is not None:
+            stream.gop_size = keyint
         for scene in scenes:
             for _ in range(frames_per_scene):
                 noisy = scene.astype(np.int16) + rng.integers(-3, 4, scene.shape)

@@ -3,8 +3,8 @@
 An item is a still image, named by its path, or a frame of a video, named by (the video's
 path, the frame's index in decoding order). A still is read from its file when a stage needs
 it; frames are decoded from their video a chunk of work at a time (`FramePictures.fetch`):
-each video once per chunk, from its start to the last frame the chunk wants, and kept at the
-stage's working size.
+each video once per chunk (`sources/video_frames.py` seeks to the keyframe before each wanted
+frame), and kept at the stage's working size.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from neardup.decode import Decoded, DecodeSpec, decode_array
 from neardup.records import Skipped
-from neardup.sources.video import frames_at
+from neardup.sources.video_frames import frames_at
 
 Ref = str | tuple[str, int]
 """A still image's path, or (a video's path, a frame index)."""

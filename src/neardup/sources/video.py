@@ -149,7 +149,7 @@ class FrameReader:
                     time=round(when, 3),
                 )
                 self.kept += 1
-                yield Frame(ref, _rgb(frame), codec)
+                yield Frame(ref, frame_rgb(frame), codec)
         except Exception as error:  # a corrupt packet: keep what decoded, say where it broke
             self.problem = (
                 f"video corrupt or truncated after frame {self.decoded} "
@@ -177,7 +177,7 @@ class FrameReader:
         return None if self.problem is None else Skipped(self.video.path, self.problem)
 
 
-def _rgb(frame: Any) -> npt.NDArray[np.uint8]:
+def frame_rgb(frame: Any) -> npt.NDArray[np.uint8]:
     """The frame as RGB, converted on this thread: swscale's own threads, once started in a
     process, deadlock a worker forked from it that converts frames too (the same pixels)."""
     return np.asarray(frame.reformat(format="rgb24", threads=1).to_ndarray(), dtype=np.uint8)
@@ -192,32 +192,3 @@ def _length(container: object) -> float | None:
 def _message(error: BaseException) -> str:
     text = str(error).strip() or type(error).__name__
     return text if len(text) <= 200 else text[:197] + "..."
-
-
-def frames_at(
-    path: str, wanted: set[int], width: int | None = 160
-) -> dict[int, npt.NDArray[np.uint8]]:
-    """The frames of `path` at the given indices (decoding order, as `FrameReader` numbers
-    them), scaled to `width` pixels wide (None: full size), in one pass from the start; frames
-    that cannot be read are left out."""
-    out: dict[int, npt.NDArray[np.uint8]] = {}
-    if not wanted:
-        return out
-    try:
-        import av
-
-        with av.open(path) as container:
-            stream = container.streams.video[0]
-            for index, frame in enumerate(container.decode(stream)):
-                if index in wanted:
-                    if width is None:
-                        out[index] = _rgb(frame)
-                    else:
-                        height = max(1, round(frame.height * width / max(1, frame.width)))
-                        small = frame.reformat(width, height, "rgb24", threads=1).to_ndarray()
-                        out[index] = np.asarray(small, dtype=np.uint8)
-                if index >= max(wanted):
-                    break
-    except Exception:  # what could not be read is left out; the caller says so
-        return out
-    return out
