@@ -48,8 +48,8 @@ HELD_OUT := eval-games
 
 eval: $(STAMP)
 	PYTHON=$(BIN)/python sh benchmarks/fetch_wallpapers.sh || echo "wallpapers not fetched: the set uses the bundled photos only"
-	sh benchmarks/fetch_graphics_sources.sh || echo "graphics sources not fetched"
-	sh benchmarks/fetch_photo_sources.sh || echo "photo sources not fetched"
+	bash benchmarks/fetch_graphics_sources.sh || echo "graphics sources not fetched"
+	bash benchmarks/fetch_photo_sources.sh || echo "photo sources not fetched"
 	bash benchmarks/fetch_mixed_sources.sh || echo "mixed sources not fetched"
 	bash benchmarks/fetch_games_sources.sh || echo "games sources not fetched"
 	$(BIN)/python benchmarks/make_eval_set.py eval-data
