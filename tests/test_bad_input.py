@@ -247,3 +247,36 @@ def test_nothing_readable_gives_only_skips(tmp_path: Path, make: FileMaker) -> N
     assert result.images == [] and result.pairs == [] and result.groups == []
     assert len(result.skipped) == 3
     assert os.path.basename(result.skipped[0].path) == "bomb.png"  # sorted by path
+
+
+def test_names_that_are_not_utf8_are_skipped_and_the_run_goes_on(
+    tmp_path: Path, make: FileMaker, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Linux names are bytes: a Latin-1 name (an old archive's) cannot be held by the stores
+    or the UTF-8 outputs. It is skipped with its name escaped, as is a folder named so, and
+    the scan, its cache and its JSON and CSV go on with the rest."""
+    import csv
+    import json
+
+    from neardup.cli import main
+
+    make.image(tmp_path / "good.png", "astronaut", 200)
+    make.image(tmp_path / "copy.jpg", "astronaut", 120)
+    root = os.fsencode(tmp_path)
+    make.image(Path(os.fsdecode(root + b"/caf\xe9.png")), "astronaut", 150)
+    os.mkdir(root + b"/d\xfcr")
+    make.image(Path(os.fsdecode(root + b"/d\xfcr/inner.png")), "coffee", 150)
+    out, table = tmp_path / "out", tmp_path / "out.csv"
+    cache = tmp_path / "cache.sqlite"
+    args = [str(tmp_path), "--json", str(out), "--csv", str(table), "--cache", str(cache)]
+    assert main(["scan", *args]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    reasons = {os.path.basename(s["path"]): s["reason"] for s in doc["skipped"]}
+    assert set(reasons) == {"caf\\xe9.png", "d\\xfcr"}
+    assert all("not valid UTF-8" in r for r in reasons.values())
+    assert [sorted(os.path.basename(p[k]) for k in "ab") for p in doc["pairs"]] == [
+        ["copy.jpg", "good.png"]
+    ]
+    assert len(list(csv.DictReader(table.open(encoding="utf-8")))) == 1
+    assert "caf\\xe9.png" in capsys.readouterr().out
+    assert main(["scan", *args]) == 0  # again, from the cache

@@ -158,6 +158,9 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
         result.files.append(ref)
 
     def visit(path: str, named: bool) -> None:
+        if not utf8_name(path):
+            result.skipped.append(Skipped(printable(path), _NOT_UTF8))
+            return
         try:
             lst = os.lstat(path)
         except FileNotFoundError:
@@ -205,7 +208,26 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
     return result
 
 
+_NOT_UTF8 = (
+    "name is not valid UTF-8 (shown with \\x escapes): not read; rename it to UTF-8 "
+    "(convmv does it for a whole folder)"
+)
 _NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
+
+
+def utf8_name(path: str) -> bool:
+    """Whether the path is valid UTF-8. Python keeps a name's undecodable bytes as lone
+    surrogates, which neither the stores (SQLite) nor the UTF-8 outputs can hold."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def printable(path: str) -> str:
+    """The path with bytes that are not UTF-8 written as \\xNN escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _why(error: OSError) -> str:
