@@ -280,3 +280,30 @@ def test_names_that_are_not_utf8_are_skipped_and_the_run_goes_on(
     assert len(list(csv.DictReader(table.open(encoding="utf-8")))) == 1
     assert "caf\\xe9.png" in capsys.readouterr().out
     assert main(["scan", *args]) == 0  # again, from the cache
+
+
+def test_pictures_one_pixel_thin_are_read_and_checked(tmp_path: Path) -> None:
+    """A 1 x 1 or 5000 x 1 picture once stopped the scan inside OpenCV's ORB (its pyramid
+    scales a side of one pixel to zero). Such pictures are scanned, paired by what they show,
+    and the check and the differences say they cannot align them."""
+    Image.new("RGB", (1, 1), "red").save(tmp_path / "dot.png")
+    Image.new("RGB", (5000, 1), "red").save(tmp_path / "line.png")
+    Image.new("RGB", (1, 300), "red").save(tmp_path / "column.png")
+    Image.new("RGB", (300, 300), "red").save(tmp_path / "square.png")
+    result = neardup.scan([tmp_path], cache=False, workers=1)
+    assert result.skipped == [] and len(result.images) == 4
+    assert result.pairs  # solid red everywhere: they pair up
+
+
+def test_a_failing_check_leaves_its_pair_undecided(
+    tmp_path: Path, make: FileMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from neardup import verify
+
+    def broken(self: verify.Verifier, a: object, b: object) -> None:
+        raise RuntimeError("an OpenCV assertion")
+
+    make.image(tmp_path / "a.png", "astronaut", 256)
+    make.image(tmp_path / "b.jpg", "astronaut", 200)
+    monkeypatch.setattr(verify.Verifier, "check", broken)
+    assert verify.check_pairs([(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"))]) == [None]

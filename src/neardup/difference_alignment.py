@@ -10,7 +10,7 @@ import numpy as np
 
 from neardup.difference_measures import dihedral_view, frame_matrix
 from neardup.difference_pictures import Picture
-from neardup.verify import ratio_matches
+from neardup.verify import MIN_SIDE, ratio_matches
 
 MIN_INLIERS = 12
 STRONG_INLIERS = 40
@@ -50,7 +50,8 @@ class Aligner:
         if mirror not in picture.keypoints:
             grey = picture.grey[:, ::-1].copy() if mirror else picture.grey
             found = None
-            for orb in self._orbs:
+            descriptors = None
+            for orb in self._orbs if min(grey.shape[:2]) >= MIN_SIDE else ():
                 points, descriptors = orb.detectAndCompute(grey, None)
                 if descriptors is not None and len(points) >= 150:
                     break

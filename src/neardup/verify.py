@@ -40,6 +40,9 @@ FAST_THRESHOLDS = (7, 2)
 wallpapers) where the first finds too few corners; RANSAC and the aligned pixels then tell
 whether the faint corners agree."""
 ENOUGH_KEYPOINTS = 150
+MIN_SIDE = 16
+"""A picture with a shorter side has no room for ORB's 31-pixel patches: the check cannot
+decide."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +124,8 @@ class Verifier:
         return result
 
     def _describe(self, grey: Any) -> tuple[Any, Any, tuple[int, int]] | None:
+        if min(grey.shape[:2]) < MIN_SIDE:  # OpenCV's ORB fails on a side of one pixel
+            return None
         for orb in self._orbs:
             points, descriptors = orb.detectAndCompute(grey, None)
             if descriptors is not None and len(points) >= ENOUGH_KEYPOINTS:
@@ -346,7 +351,16 @@ def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
 
 def _check_chunk(verifier: Verifier, pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
     verifier.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
-    return [verifier.check(a, b) for a, b in pairs]
+    return [_check_or_none(verifier, a, b) for a, b in pairs]
+
+
+def _check_or_none(verifier: Verifier, a: Ref, b: Ref) -> Geometry | None:
+    """The check of one pair; a failure inside OpenCV leaves that pair undecided instead of
+    stopping the scan."""
+    try:
+        return verifier.check(a, b)
+    except Exception:
+        return None
 
 
 VERIFY: Stage[tuple[Ref, Ref], Verifier, Geometry | None] = Stage(
