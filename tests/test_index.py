@@ -342,9 +342,12 @@ def test_exact_copies_are_stored_once_reported_in_groups_and_survive_removal(
     assert str(copy) in {f.path for f in reopened.images} and reopened.aliases == {}
 
 
-def test_neighbour_search_widens_to_find_every_copy_exactly_once() -> None:
-    """100 identical vectors (ties) among noise: k=8 must widen; each pair reported once."""
-    from neardup.index import FlatIndex, neighbour_pairs
+def test_neighbour_search_widens_to_find_every_copy_exactly_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """100 identical vectors (ties) among noise: k=8 must widen (the bound raised past them);
+    each pair reported once. At the bound, each finds its nearest 32 (+ itself)."""
+    from neardup.index import FlatIndex, nearest, neighbour_pairs
 
     rng = np.random.default_rng(0)
     base = rng.standard_normal(64).astype(np.float32)
@@ -353,6 +356,10 @@ def test_neighbour_search_widens_to_find_every_copy_exactly_once() -> None:
     data /= np.linalg.norm(data, axis=1, keepdims=True)
     index = FlatIndex(64)
     index.add(data)
+    bounded = [(a, b) for a, b, _ in neighbour_pairs(index, data[:100], k=8, min_similarity=0.9)]
+    per_query = np.bincount([a for a, _ in bounded])
+    assert set(per_query.tolist()) <= {32, 33} and all(b < 100 for _, b in bounded)
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 1000)
     found = [(a, b) for a, b, _ in neighbour_pairs(index, data[:100], k=8, min_similarity=0.9)]
     assert len(found) == len(set(found)) == 100 * 99
     assert all(b < 100 for _, b in found)

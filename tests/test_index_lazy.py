@@ -11,11 +11,12 @@ import numpy as np
 import pytest
 
 from neardup.examples import EDITS, bundled_photo
-from neardup.index import handle, neighbours, storing
+from neardup.index import handle, hash_search, storing
 from neardup.index.catalog import ImageIndex
+from neardup.index.hash_search import PDQ_MULTI_RADIUS, HashSearch
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE, IVFIndex, train_centroids
 from neardup.index.lazy import ProbedVectors, hash_codes
-from neardup.index.neighbours import PDQ_MULTI_RADIUS, HashSearch, pairs_of
+from neardup.index.neighbours import pairs_of
 from neardup.index.report import IndexReport
 
 PHOTOS = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "camera.png", "coins.png"]
@@ -82,7 +83,7 @@ def test_lazy_open_answers_as_a_fully_loaded_index(
     # The same index loaded whole, as before: every row decoded, the vector index and the
     # multi-index hash built, the loaded paths taken for any number of queries.
     monkeypatch.setattr(handle, "FEW_QUERIES", 0)
-    monkeypatch.setattr(neighbours, "FEW_QUERIES", 0)
+    monkeypatch.setattr(hash_search, "FEW_QUERIES", 0)
     loaded = ImageIndex.open(tmp_path / "idx")
     assert len(list(loaded.images)) == len(stored) and loaded.ivf is not None
     assert loaded.ivf.nlist > 1 if large else loaded.ivf.nlist == 1
@@ -124,8 +125,8 @@ def test_hash_scan_finds_what_the_multi_index_finds() -> None:
     for search in (scanned, hashed):
         search.add_codes(codes[:2500], np.arange(2500))
         search.add_codes(codes[2500:], np.arange(2500, 5000))
-    hits_scan = set(pairs_of(scanned._multi_scan(near)))
-    hits_hash = set(pairs_of(hashed._multi(near)))
+    hits_scan = set(pairs_of((q, s) for q, s, _ in scanned._multi_scan(near)))
+    hits_hash = set(pairs_of((q, s) for q, s, _ in hashed._multi(near)))
     assert hits_scan == hits_hash and len(hits_scan) >= 20
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+import pytest
 
 from neardup.engines.local import LocalEngine
 from neardup.features.thumbnail import _ORBITS, OrbitThumbs
@@ -161,7 +162,12 @@ def test_orbit_layout_sums_equal_float_sums() -> None:
     assert np.array_equal(laid.square, (shifted * shifted).sum(axis=1))
 
 
-def test_cluster_blocks_find_every_probed_neighbour() -> None:
+def test_cluster_blocks_find_every_probed_neighbour(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every probed member above the floor (the bound on each image's neighbours raised past
+    them), or each image's nearest `MAX_NEIGHBOURS` of them in each cluster."""
+    from neardup.index import nearest
+
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 10_000)
     rng = np.random.default_rng(7)
     centres = unit(rng.normal(size=(10, 16)))
     vectors = unit(centres[rng.integers(0, 10, 300)] + 0.5 * rng.normal(size=(300, 16)))
@@ -183,6 +189,14 @@ def test_cluster_blocks_find_every_probed_neighbour() -> None:
     }
     assert len(truth) > 1000
     assert found == truth
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 3)
+    bounded = [
+        (int(a), int(b), int(home[b]))
+        for x, y in cluster_blocks(coarse, vectors, home, flips, mirrored)
+        for a, b in zip(x, y, strict=True)
+    ]
+    per_cluster = np.unique([(a, c) for a, _, c in bounded], axis=0, return_counts=True)[1]
+    assert per_cluster.max() == 3 and {(a, b) for a, b, _ in bounded} <= truth
 
 
 def test_followed_reads_the_head_then_the_tail() -> None:

@@ -1,9 +1,10 @@
 """The nearest-neighbour interface every search backend implements.
 
 `scan` asks one question of an index: for each image, which others are within reach (the
-k most similar above a floor). Answers stream in query chunks, so memory grows with N x k,
-never N x N. The exact flat search serves tests and small sets; the IVF index (saved k-means
-centroids, probing `nprobe` clusters) implements the same protocol for large ones.
+most similar above a floor, at most `neardup.index.nearest.MAX_NEIGHBOURS`). Answers stream
+in query chunks, so memory grows with N x k, never N x N. The exact flat search serves tests
+and small sets; the IVF index (saved k-means centroids, probing `nprobe` clusters) implements
+the same protocol for large ones.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any, Protocol, cast
 
 import numpy as np
 import numpy.typing as npt
+
+from neardup.index.nearest import most, nearest_per_query
 
 Neighbours = tuple[npt.NDArray[np.float32], npt.NDArray[np.int64]]
 """(similarities, ids), each queries x k; missing neighbours have id -1."""
@@ -115,6 +118,7 @@ def neighbour_blocks(
     k = min(k, len(index))
     if k <= 0:
         return
+    k_most = max(k, most())
     ids = np.arange(len(queries)) if query_ids is None else query_ids
 
     def search(block: npt.NDArray[np.float32], start: int, rows: Any, width: int) -> Neighbours:
@@ -130,21 +134,23 @@ def neighbour_blocks(
         if within is not None:  # an IVF index: one range search finds what widening would
             lims, sims_in, found_in = within(block, min_similarity)
             owner = np.repeat(np.asarray(block_ids, dtype=np.int64), np.diff(lims))
-            other = (found_in >= 0) & (owner != found_in)
+            other = np.flatnonzero((found_in >= 0) & (owner != found_in))
+            other = other[nearest_per_query(owner[other], sims_in[other], k_most)]
             yield owner[other], found_in[other], sims_in[other]
             continue
         sims, found = search(block, start, slice(None), k)
         # Queries whose k-th neighbour is still above the floor may have more: search them
-        # again with a wider k (x4) until the last one falls below it, then answer from that
-        # single widest search, so 100 copies of one picture are all found, each pair once.
+        # again with a wider k (x4) until the last one falls below it, or `MAX_NEIGHBOURS`
+        # are found, then answer from that single widest search, so 100 copies of one
+        # picture are all found, each pair once, and 10,000 copies do not bring 10^8 pairs.
         more = sims[:, -1] >= min_similarity
         done = ~more
         yield _above(sims[done], found[done], block_ids[done], min_similarity)
         rows, wide = np.flatnonzero(more), k
         while rows.size:
-            wide = min(len(index), wide * 4)
+            wide = min(len(index), wide * 4, k_most + 1)  # + 1: the query itself
             sims, found = search(block, start, rows, wide)
-            finished = (sims[:, -1] < min_similarity) | (wide >= len(index))
+            finished = (sims[:, -1] < min_similarity) | (wide >= min(len(index), k_most + 1))
             yield _above(sims[finished], found[finished], block_ids[rows[finished]], min_similarity)
             rows = rows[~finished]
 

@@ -5,9 +5,10 @@ vector index built) or as an engine stage (a shuffle by cluster id) on a distrib
 Every stored image is a member of its stored (home) cluster; each image's vector and its
 mirrored view are queries to their `nprobe` nearest clusters, the clusters an IVF search
 probes. A cluster's task compares its queries with its members in one matrix product and keeps
-the pairs at or above the floor. IVF search answers the same question (`neighbour_pairs`
-widens k until the k-th neighbour falls below the floor, so it returns every probed member
-above it), so the candidates are the same, found where the engine puts each cluster. Tasks
+the pairs at or above the floor, each query's nearest `MAX_NEIGHBOURS` of them. IVF search
+answers the same question (`neighbour_pairs` widens k until the k-th neighbour falls below
+the floor or `MAX_NEIGHBOURS` are found), so the candidates are the same, found where the
+engine puts each cluster. Tasks
 are built a batch of clusters at a time: the driver holds one batch of vectors, not a copy
 of all of them per probe.
 """
@@ -22,6 +23,7 @@ import numpy.typing as npt
 
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.index.base import ClusteredIndex
+from neardup.index.nearest import nearest_per_query
 from neardup.index.neighbours import FLOOR
 
 IntArray = npt.NDArray[np.int64]
@@ -55,9 +57,12 @@ def _search(task: ClusterTask) -> tuple[IntArray, IntArray]:
     found_a, found_b = [], []
     for start in range(0, len(task.queries), QUERY_ROWS):
         block = task.query_vectors[start : start + QUERY_ROWS]
-        rows, cols = np.nonzero(block @ task.member_vectors.T >= FLOOR)
+        sims = block @ task.member_vectors.T
+        rows, cols = np.nonzero(sims >= FLOOR)
         a, b = task.queries[start + rows], task.members[cols]
-        keep = a != b
+        other = np.flatnonzero(a != b)
+        # Each image's nearest, its mirrored view's neighbours counted with its own.
+        keep = other[nearest_per_query(a[other], sims[rows[other], cols[other]])]
         found_a.append(a[keep])
         found_b.append(b[keep])
     if len(found_a) == 1:

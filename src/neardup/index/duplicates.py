@@ -17,6 +17,7 @@ from neardup.engines.local import LocalEngine
 from neardup.groups import build_groups
 from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
+from neardup.index.nearest import most
 from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
@@ -104,9 +105,10 @@ def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:
 def with_aliases(
     index: IndexView, images: Sequence[Features], pairs: list[Pair]
 ) -> tuple[Sequence[Features], list[Pair]]:
-    """Add each exact copy: paired with its image and its other copies (exact), and with all
-    of its image's matches. A list of images is extended; other sequences (an index's
-    stored images, decoded where read) are not copied: the copies follow them."""
+    """Add each exact copy: paired with its image and its other copies (exact; at most
+    `MAX_NEIGHBOURS` of them), and with all of its image's matches. A list of images is
+    extended; other sequences (an index's stored images, decoded where read) are not copied:
+    the copies follow them."""
     if not index.aliases:
         return images, pairs
     extra: list[Features] = []
@@ -126,8 +128,10 @@ def with_aliases(
         )
         extra.append(copy)
         me = len(images) + len(extra) - 1
-        # Copies of one image are copies of each other too.
-        for other in [source, *copies_of.get(source, [])]:
+        # Copies of one image are copies of each other too: each is listed with its image
+        # and its first earlier copies, `MAX_NEIGHBOURS` in all, as the searches bound each
+        # image's candidates (thousands of copies would list millions of pairs).
+        for other in [source, *copies_of.get(source, [])[: most() - 1]]:
             out.append(Pair(other, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
         copies_of.setdefault(source, []).append(me)
         for pair in by_position.get(source, []):

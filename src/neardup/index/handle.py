@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from neardup.index.base import ClusteredIndex, Searchable
 from neardup.index.columns import Columns, removed_slots
+from neardup.index.hash_search import FEW_QUERIES
 from neardup.index.lazy import (
     Positions,
     ProbedVectors,
@@ -26,7 +27,6 @@ from neardup.index.lazy import (
 )
 from neardup.index.neighbours import (
     EXACT_BELOW,
-    FEW_QUERIES,
     CandidateSearch,
     Identity,
     embedding_matrix,

@@ -22,26 +22,18 @@ import numpy.typing as npt
 
 from neardup.features.exact import IDENTITY_KEYS
 from neardup.index.base import ClusteredIndex, Searchable, neighbour_blocks
-from neardup.index.exact import ExactIndex, HammingIndex
+from neardup.index.exact import ExactIndex
+from neardup.index.hash_search import HashSearch, alive_mask
 from neardup.index.ivf import IVFIndex
-from neardup.index.subhash import SubHashIndex
+from neardup.index.nearest import K_NEIGHBOURS
 from neardup.method_scores import HASH_METHODS, Stacks
 from neardup.records import Features
 
 I64 = npt.NDArray[np.int64]
-K_NEIGHBOURS = 16
 FLOOR = 0.3
 """Cosine below which an embedding neighbour is not worth scoring."""
-PDQ_RADIUS = 96
-"""Bits: a PDQ similarity of 0.25; presets start far above."""
-PDQ_MULTI_RADIUS = 40
-"""Bits, for the multi-index hash of large collections (similarity ~0.69)."""
-HASH64_RADIUS = 20
 QUERY_BLOCK = 65_536
 """Query vectors stacked at a time (all of a million would be another 2 GiB)."""
-FEW_QUERIES = 64
-"""Up to this many query hashes are compared with every stored code rather than hashed into
-the multi-index (building it for 10^6 codes costs more than a few scans)."""
 EXACT_BELOW = 8_192
 """Collections smaller than this are searched exactly (one cluster, every PDQ hash): below
 it IVF's training and probing cost about as much as comparing everything
@@ -115,147 +107,6 @@ def pairs_of(blocks: Iterable[tuple[I64, I64]]) -> Iterator[tuple[int, int]]:
     """The pairs of array blocks (positions, ids), one tuple each (for a few queries)."""
     for positions, row_ids in blocks:
         yield from zip(positions.tolist(), row_ids.tolist(), strict=True)
-
-
-class HashSearch:
-    """Stored hashes of one method, searched by Hamming distance from any number of views.
-
-    Exhaustive: the k nearest, widened while the k-th is within the radius (so a hundred
-    copies of one picture are all found). Multi-index (`multi=True`, 256-bit PDQ only): hashes
-    sharing an exact 32-bit sub-hash, within `PDQ_MULTI_RADIUS`. Removed ids linger and are
-    skipped through `alive`.
-    """
-
-    def __init__(self, method: str, *, multi: bool = False) -> None:
-        self.method = method
-        self.bits = 256 if method == "pdq" else 64
-        self.multi = multi and method == "pdq"
-        self.radius = (
-            PDQ_MULTI_RADIUS if self.multi else PDQ_RADIUS if method == "pdq" else HASH64_RADIUS
-        )
-        self._flat = HammingIndex(self.bits)
-        self._index: SubHashIndex | None = None
-        self._codes: list[npt.NDArray[np.uint8]] = []
-        """Multi-index mode: the stored codes, hashed into `_index` only when many images
-        are searched (a few queries compare with every code: the same hits, no build)."""
-        self._ids: list[npt.NDArray[np.int64]] = []
-        """The stored ids, in the order their codes were added (one array per add)."""
-        self._count = 0
-
-    def _views(self, f: Features) -> npt.NDArray[np.uint8] | None:
-        if self.method == "pdq":
-            return f.pdq
-        code = f.hashes.get(self.method)
-        return None if code is None else code[None, :]
-
-    def add(self, images: Sequence[Features], ids: Sequence[int]) -> None:
-        rows = [
-            (i, v[0]) for i, f in zip(ids, images, strict=True) if (v := self._views(f)) is not None
-        ]
-        if not rows:
-            return
-        codes = np.ascontiguousarray(np.stack([code for _, code in rows]))
-        self.add_codes(codes, np.array([i for i, _ in rows], dtype=np.int64))
-
-    def add_codes(self, codes: npt.NDArray[np.uint8], ids: npt.NDArray[np.int64]) -> None:
-        """Add stored hashes (one row each) with their ids."""
-        if not len(ids):
-            return
-        if not self.multi:
-            self._flat.add(codes)
-        elif self._index is not None:
-            self._index.add(np.ascontiguousarray(codes))
-        else:
-            self._codes.append(np.ascontiguousarray(codes))
-        self._ids.append(np.asarray(ids, dtype=np.int64))
-        self._count += len(ids)
-
-    def _id_array(self) -> npt.NDArray[np.int64]:
-        if len(self._ids) > 1:
-            self._ids = [np.concatenate(self._ids)]
-        return self._ids[0]
-
-    def __len__(self) -> int:
-        return self._count
-
-    def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[I64, I64]]:
-        """Arrays (positions in `images`, stored ids) of every view within the radius."""
-        which = np.array(
-            [n for n, f in enumerate(images) if self._views(f) is not None], dtype=np.int64
-        )
-        if not self._count or not which.size:
-            return
-        views = np.stack([self._views(images[n]) for n in which.tolist()])  # type: ignore[misc]
-        yield from self.near_views(which, views, alive)
-
-    def near_views(
-        self, which: I64, views: npt.NDArray[np.uint8], alive: Container[int]
-    ) -> Iterator[tuple[I64, I64]]:
-        """`near` for hashes already stacked: `views[i]` (views x bytes) are the hashes of
-        query `which[i]`; arrays (which, stored ids) of every view within the radius."""
-        if not self._count or not len(which):
-            return
-        stored_ids = self._id_array()
-        for view in range(views.shape[1]):
-            queries = np.ascontiguousarray(views[:, view])
-            if not self.multi:
-                hits = self._exhaustive(queries)
-            elif self._index is None and len(queries) <= FEW_QUERIES:
-                hits = self._multi_scan(queries)
-            else:
-                hits = self._multi(queries)
-            for q, hit in hits:
-                row_ids = stored_ids[hit]
-                live = alive_mask(alive, row_ids)
-                yield which[q[live]], row_ids[live]
-
-    def _multi(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
-        if self._index is None:
-            self._index = SubHashIndex()
-            for codes in self._codes:
-                self._index.add(codes)
-            self._codes = []
-        yield self._index.range_search(queries, self.radius)
-
-    def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
-        """What the multi-index hash answers (a stored code sharing one of the 8 32-bit
-        sub-hashes, within the radius), by comparing each query with every stored code."""
-        stored = np.concatenate(self._codes) if len(self._codes) > 1 else self._codes[0]
-        self._codes = [stored]
-        words = stored.view(np.uint32)
-        for q, query in enumerate(queries):
-            # Eight equality bytes per code read as one uint64: nonzero = a shared sub-hash
-            # (numpy's any() along a short axis is ten times slower).
-            equal = words == query.view(np.uint32)
-            shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
-            close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
-            hits = shared[np.bitwise_count(close).sum(axis=1) <= self.radius].astype(np.int64)
-            yield np.full(len(hits), q, dtype=np.int64), hits
-
-    def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[tuple[I64, I64]]:
-        rows_left = np.arange(len(queries))
-        total = self._count
-        k = min(K_NEIGHBOURS + 1, total)
-        while rows_left.size:
-            distances, found = self._flat.search(queries[rows_left], k)
-            hit_r, hit_c = np.nonzero((distances <= self.radius) & (found >= 0))
-            yield rows_left[hit_r].astype(np.int64), found[hit_r, hit_c].astype(np.int64)
-            if k >= total:
-                break
-            rows_left = rows_left[distances[:, -1] <= self.radius]
-            k = min(total, k * 4)
-
-
-def alive_mask(alive: Container[int], row_ids: I64) -> npt.NDArray[np.bool_]:
-    """Which of `row_ids` are in `alive`: a range or an index's `Positions` in one array
-    operation, anything else id by id."""
-    many = getattr(alive, "contains_many", None)
-    if many is not None:
-        found: npt.NDArray[np.bool_] = many(row_ids)
-        return found
-    if isinstance(alive, range) and alive.step == 1:
-        return (row_ids >= alive.start) & (row_ids < alive.stop)
-    return np.fromiter((int(i) in alive for i in row_ids), dtype=bool, count=len(row_ids))
 
 
 class Identity(Protocol):

@@ -49,26 +49,41 @@ class SubHashIndex:
     def range_search(self, queries: U8, radius: int) -> tuple[I64, I64]:
         """(query row, stored number) of every stored code sharing a word with the query and
         within `radius` bits of it, each pair once."""
+        q, s, _ = self.range_search_distances(queries, radius)
+        return q, s
+
+    def range_search_distances(
+        self, queries: U8, radius: int, bucket: int | None = None
+    ) -> tuple[I64, I64, I64]:
+        """`range_search` with each pair's distance in bits. `bucket` bounds the stored codes
+        read per query and word (the first of them): thousands of copies of one picture share
+        their words, and every pair of them would be read."""
         self._build()
         queries = np.ascontiguousarray(queries, dtype=np.uint8).reshape(-1, 32)
         if not len(self._codes) or not len(queries):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, empty
         words = queries.view(np.uint32)
         stored = self._codes.view(np.uint32)
-        found_q, found_s = [], []
+        found_q, found_s, found_d = [], [], []
         for j in range(WORDS):
-            q, s = self._shared(j, words[:, j])
+            q, s = self._shared(j, words[:, j], bucket)
             if j:  # found already through an earlier word: each pair once, no sort
                 fresh = ~(words[q, :j] == stored[s, :j]).any(axis=1)
                 q, s = q[fresh], s[fresh]
             close = self._codes[s].view(np.uint64) ^ queries[q].view(np.uint64)
-            keep = np.bitwise_count(close).sum(axis=1) <= radius
+            bits = np.bitwise_count(close).sum(axis=1, dtype=np.int64)
+            keep = bits <= radius
             found_q.append(q[keep])
             found_s.append(s[keep])
-        return np.concatenate(found_q), np.concatenate(found_s)
+            found_d.append(bits[keep])
+        return np.concatenate(found_q), np.concatenate(found_s), np.concatenate(found_d)
 
-    def _shared(self, j: int, wanted: npt.NDArray[np.uint32]) -> tuple[I64, I64]:
-        """(query row, stored number) of the stored codes whose word j equals the query's."""
+    def _shared(
+        self, j: int, wanted: npt.NDArray[np.uint32], bucket: int | None = None
+    ) -> tuple[I64, I64]:
+        """(query row, stored number) of the stored codes whose word j equals the query's
+        (at most `bucket` of them per query)."""
         column, order = self._sorted[j], self._order[j]
         low = np.searchsorted(column, wanted, side="left")
         hit = low < len(column)
@@ -76,7 +91,7 @@ class SubHashIndex:
         rows = np.flatnonzero(hit)
         low = low[rows]
         high = np.searchsorted(column, wanted[rows], side="right")
-        counts = high - low
+        counts = high - low if bucket is None else np.minimum(high - low, bucket)
         query_rows = np.repeat(rows.astype(np.int64), counts)
         starts = np.repeat(low - np.cumsum(counts) + counts, counts)
         at = starts + np.arange(len(query_rows), dtype=np.int64)

@@ -159,7 +159,7 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
 
     def visit(path: str, named: bool) -> None:
         if not utf8_name(path):
-            result.skipped.append(Skipped(printable(path), _NOT_UTF8))
+            result.skipped.append(Skipped(printable(os.fspath(path)), _NOT_UTF8))
             return
         try:
             lst = os.lstat(path)
@@ -215,11 +215,11 @@ _NOT_UTF8 = (
 _NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
 
 
-def utf8_name(path: str) -> bool:
+def utf8_name(path: str | os.PathLike[str]) -> bool:
     """Whether the path is valid UTF-8. Python keeps a name's undecodable bytes as lone
     surrogates, which neither the stores (SQLite) nor the UTF-8 outputs can hold."""
     try:
-        path.encode("utf-8")
+        os.fspath(path).encode("utf-8")
     except UnicodeEncodeError:
         return False
     return True
