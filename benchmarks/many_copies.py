@@ -3,9 +3,11 @@ peak memory of a default scan, which grow with the copies, not their square.
 
     python benchmarks/many_copies.py [--bytes 1500] [--near 800] [--out many_copies.json]
 
-Two folders are made from a bundled photograph: byte-identical copies, and re-encodes (other
-sizes and JPEG qualities, no two alike). Each is scanned in a child process (`neardup scan
---no-cache`), whose peak resident memory is read from the OS.
+Three folders are made from a bundled photograph: byte-identical copies, re-encodes (other
+sizes and JPEG qualities, no two alike), and both together (the copies' image then matches
+every re-encode, and each copy inherits its matches). Each is scanned in a child process
+(`neardup scan --no-cache`); peak memory is the largest resident size of that process or
+any of its workers, as the OS reports it.
 """
 
 from __future__ import annotations
@@ -54,20 +56,23 @@ def main() -> None:
     photo = photo.convert("RGB")
     result: dict[str, object] = {"machine": f"{platform.machine()}, {platform.python_version()}"}
     with tempfile.TemporaryDirectory() as tmp:
-        same, near = Path(tmp) / "bytes", Path(tmp) / "near"
-        same.mkdir()
-        near.mkdir()
+        same, near, both = Path(tmp) / "bytes", Path(tmp) / "near", Path(tmp) / "both"
+        for folder in (same, near, both):
+            folder.mkdir()
         buffer = io.BytesIO()
         photo.save(buffer, "JPEG", quality=90)
         for i in range(args.bytes):
             (same / f"c{i:05d}.jpg").write_bytes(buffer.getvalue())
+            (both / f"c{i:05d}.jpg").write_bytes(buffer.getvalue())
         for i in range(args.near):
             side = 400 + (i // 40) * 3
             copy = io.BytesIO()
             photo.resize((side, side)).save(copy, "JPEG", quality=60 + i % 40)
             (near / f"n{i:05d}.jpg").write_bytes(copy.getvalue())
+            (both / f"n{i:05d}.jpg").write_bytes(copy.getvalue())
         result["byte_copies"] = scan(same)
         result["re_encodes"] = scan(near)
+        result["both"] = scan(both)
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")

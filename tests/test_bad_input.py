@@ -264,6 +264,7 @@ def test_names_that_are_not_utf8_are_skipped_and_the_run_goes_on(
     make.image(tmp_path / "copy.jpg", "astronaut", 120)
     root = os.fsencode(tmp_path)
     make.image(Path(os.fsdecode(root + b"/caf\xe9.png")), "astronaut", 150)
+    (Path(os.fsdecode(root + b"/notes\xe9.txt"))).write_text("a note, not a picture")
     os.mkdir(root + b"/d\xfcr")
     make.image(Path(os.fsdecode(root + b"/d\xfcr/inner.png")), "coffee", 150)
     out, table = tmp_path / "out", tmp_path / "out.csv"
@@ -272,7 +273,7 @@ def test_names_that_are_not_utf8_are_skipped_and_the_run_goes_on(
     assert main(["scan", *args]) == 0
     doc = json.loads(out.read_text(encoding="utf-8"))
     reasons = {os.path.basename(s["path"]): s["reason"] for s in doc["skipped"]}
-    assert set(reasons) == {"caf\\xe9.png", "d\\xfcr"}
+    assert set(reasons) == {"caf\\xe9.png", "d\\xfcr"}  # the note is ignored, as notes.txt
     assert all("not valid UTF-8" in r for r in reasons.values())
     assert [sorted(os.path.basename(p[k]) for k in "ab") for p in doc["pairs"]] == [
         ["copy.jpg", "good.png"]
@@ -284,8 +285,11 @@ def test_names_that_are_not_utf8_are_skipped_and_the_run_goes_on(
 
 def test_pictures_one_pixel_thin_are_read_and_checked(tmp_path: Path) -> None:
     """A 1 x 1 or 5000 x 1 picture once stopped the scan inside OpenCV's ORB (its pyramid
-    scales a side of one pixel to zero). Such pictures are scanned, paired by what they show,
-    and the check and the differences say they cannot align them."""
+    scales a side of one pixel to zero). Such pictures are scanned and paired by what they
+    show; the check and the differences say they cannot use them."""
+    from neardup import verify
+    from neardup.differences import measure_pairs
+
     Image.new("RGB", (1, 1), "red").save(tmp_path / "dot.png")
     Image.new("RGB", (5000, 1), "red").save(tmp_path / "line.png")
     Image.new("RGB", (1, 300), "red").save(tmp_path / "column.png")
@@ -293,6 +297,11 @@ def test_pictures_one_pixel_thin_are_read_and_checked(tmp_path: Path) -> None:
     result = neardup.scan([tmp_path], cache=False, workers=1)
     assert result.skipped == [] and len(result.images) == 4
     assert result.pairs  # solid red everywhere: they pair up
+    assert verify.Verifier()._describe(np.zeros((1, 300), dtype=np.uint8)) is None
+    thin = [str(tmp_path / "line.png"), str(tmp_path / "column.png")]
+    assert verify.check_pairs([(thin[0], thin[1])]) == [None]
+    (measured,) = measure_pairs([(thin[0], thin[1])])
+    assert "could not align" in measured.note
 
 
 def test_a_failing_check_leaves_its_pair_undecided(
@@ -301,7 +310,7 @@ def test_a_failing_check_leaves_its_pair_undecided(
     from neardup import verify
 
     def broken(self: verify.Verifier, a: object, b: object) -> None:
-        raise RuntimeError("an OpenCV assertion")
+        raise self.cv2_error("an OpenCV assertion")
 
     make.image(tmp_path / "a.png", "astronaut", 256)
     make.image(tmp_path / "b.jpg", "astronaut", 200)

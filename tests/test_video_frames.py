@@ -123,3 +123,26 @@ def test_truncated_video_gives_the_frames_before_the_cut(clips: list[Path], tmp_
     got = frames_at(str(cut), {3, last - 1, FRAMES - 1}, None)
     assert got.keys() == {3, last - 1}
     assert np.array_equal(got[last - 1], every[last - 1])
+
+
+def test_a_failed_seek_keeps_what_it_found_and_the_pass_finds_the_rest(
+    clips: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clip = tmp_path / "again.mp4"
+    clip.write_bytes(clips[0].read_bytes())  # a file of its own: its seeking is forgotten
+    every = _every_frame(clip, None)
+    seeking = video_frames._by_seeking
+    calls: list[set[int]] = []
+
+    def one_then_fail(container: Any, index: Any, wanted: set[int], width: Any, out: Any) -> None:
+        calls.append(wanted)
+        seeking(container, index, {min(wanted)}, width, out)
+        raise ValueError("a seek that failed")
+
+    monkeypatch.setattr(video_frames, "_by_seeking", one_then_fail)
+    wanted = {130, 190, FRAMES - 1}
+    got = frames_at(str(clip), wanted, None)
+    assert got.keys() == wanted and len(calls) == 1
+    assert all(np.array_equal(got[i], every[i]) for i in wanted)
+    assert frames_at(str(clip), {200}, None).keys() == {200}
+    assert len(calls) == 1  # the file is read in one pass from then on

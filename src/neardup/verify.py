@@ -41,8 +41,8 @@ wallpapers) where the first finds too few corners; RANSAC and the aligned pixels
 whether the faint corners agree."""
 ENOUGH_KEYPOINTS = 150
 MIN_SIDE = 16
-"""A picture with a shorter side has no room for ORB's 31-pixel patches: the check cannot
-decide."""
+"""Pictures with a shorter side are not searched for keypoints: ORB's pyramid scales a side
+of one pixel to nothing and fails, and one this small holds too few to decide anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,7 @@ class Verifier:
 
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
         self._cv2 = cv2
+        self.cv2_error: type[Exception] = cv2.error
         self._orbs = [
             cv2.ORB_create(nfeatures=400, fastThreshold=t)  # type: ignore[attr-defined]
             for t in FAST_THRESHOLDS
@@ -355,11 +356,11 @@ def _check_chunk(verifier: Verifier, pairs: list[tuple[Ref, Ref]]) -> list[Geome
 
 
 def _check_or_none(verifier: Verifier, a: Ref, b: Ref) -> Geometry | None:
-    """The check of one pair; a failure inside OpenCV leaves that pair undecided instead of
-    stopping the scan."""
+    """The check of one pair; an assertion OpenCV fails on a picture it cannot take leaves
+    that pair undecided instead of stopping the scan."""
     try:
         return verifier.check(a, b)
-    except Exception:
+    except verifier.cv2_error:
         return None
 
 

@@ -134,8 +134,10 @@ def neighbour_blocks(
         if within is not None:  # an IVF index: one range search finds what widening would
             lims, sims_in, found_in = within(block, min_similarity)
             owner = np.repeat(np.asarray(block_ids, dtype=np.int64), np.diff(lims))
-            other = np.flatnonzero((found_in >= 0) & (owner != found_in))
-            other = other[nearest_per_query(owner[other], sims_in[other], k_most)]
+            # The nearest k_most + 1 (the query itself among them), as the widening keeps.
+            valid = np.flatnonzero(found_in >= 0)
+            valid = valid[nearest_per_query(owner[valid], sims_in[valid], k_most + 1)]
+            other = valid[owner[valid] != found_in[valid]]
             yield owner[other], found_in[other], sims_in[other]
             continue
         sims, found = search(block, start, slice(None), k)

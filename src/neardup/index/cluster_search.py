@@ -5,10 +5,11 @@ vector index built) or as an engine stage (a shuffle by cluster id) on a distrib
 Every stored image is a member of its stored (home) cluster; each image's vector and its
 mirrored view are queries to their `nprobe` nearest clusters, the clusters an IVF search
 probes. A cluster's task compares its queries with its members in one matrix product and keeps
-the pairs at or above the floor, each query's nearest `MAX_NEIGHBOURS` of them. IVF search
-answers the same question (`neighbour_pairs` widens k until the k-th neighbour falls below
-the floor or `MAX_NEIGHBOURS` are found), so the candidates are the same, found where the
-engine puts each cluster. Tasks
+the pairs at or above the floor, each image's nearest `MAX_NEIGHBOURS` of them in that
+cluster. IVF search answers the same question (`neighbour_pairs` widens k until the k-th
+neighbour falls below the floor), so the candidates are the same, found where the engine puts
+each cluster, as long as no image has more than `MAX_NEIGHBOURS` neighbours in a cluster (a
+one-image query keeps its nearest over all its probed clusters). Tasks
 are built a batch of clusters at a time: the driver holds one batch of vectors, not a copy
 of all of them per probe.
 """
@@ -61,7 +62,8 @@ def _search(task: ClusterTask) -> tuple[IntArray, IntArray]:
         rows, cols = np.nonzero(sims >= FLOOR)
         a, b = task.queries[start + rows], task.members[cols]
         other = np.flatnonzero(a != b)
-        # Each image's nearest, its mirrored view's neighbours counted with its own.
+        # Each image's nearest, its mirrored view's neighbours counted with its own (when
+        # both fall in one block of `QUERY_ROWS` queries).
         keep = other[nearest_per_query(a[other], sims[rows[other], cols[other]])]
         found_a.append(a[keep])
         found_b.append(b[keep])

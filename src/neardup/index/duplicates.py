@@ -106,9 +106,9 @@ def with_aliases(
     index: IndexView, images: Sequence[Features], pairs: list[Pair]
 ) -> tuple[Sequence[Features], list[Pair]]:
     """Add each exact copy: paired with its image and its other copies (exact; at most
-    `MAX_NEIGHBOURS` of them), and with all of its image's matches. A list of images is
-    extended; other sequences (an index's stored images, decoded where read) are not copied:
-    the copies follow them."""
+    `MAX_NEIGHBOURS` of them), and with its image's strongest `MAX_NEIGHBOURS` matches. A
+    list of images is extended; other sequences (an index's stored images, decoded where
+    read) are not copied: the copies follow them."""
     if not index.aliases:
         return images, pairs
     extra: list[Features] = []
@@ -118,6 +118,7 @@ def with_aliases(
         by_position.setdefault(pair.b, []).append(pair)
     out = list(pairs)
     copies_of: dict[int, list[int]] = {}
+    strongest: dict[int, list[Pair]] = {}
     for path, row_id in sorted(index.aliases.items()):
         if row_id not in index.positions:
             continue
@@ -134,7 +135,13 @@ def with_aliases(
         for other in [source, *copies_of.get(source, [])[: most() - 1]]:
             out.append(Pair(other, me, 1.0, 1.0, {"exact": 1.0}, "exact"))
         copies_of.setdefault(source, []).append(me)
-        for pair in by_position.get(source, []):
+        # And with its image's matches: the strongest `MAX_NEIGHBOURS` of them (an image
+        # many others found can hold hundreds, and each copy would repeat them all).
+        if source not in strongest:
+            found = by_position.get(source, [])
+            found.sort(key=lambda p: (-p.confidence, -p.similarity))
+            strongest[source] = found[: most()]
+        for pair in strongest[source]:
             other = pair.b if pair.a == source else pair.a
             out.append(
                 Pair(other, me, pair.similarity, pair.confidence, pair.scores, pair.evidence)

@@ -140,23 +140,29 @@ class HashSearch:
 
     def _multi_scan(self, queries: npt.NDArray[np.uint8]) -> Iterator[Hits]:
         """What the multi-index hash answers (a stored code sharing one of the 8 32-bit
-        sub-hashes, within the radius), by comparing each query with every stored code."""
+        sub-hashes, within the radius; per word the first `BUCKET` x `MAX_NEIGHBOURS` codes
+        sharing it, in the order stored), by comparing each query with every stored code."""
         stored = np.concatenate(self._codes) if len(self._codes) > 1 else self._codes[0]
         self._codes = [stored]
         words = stored.view(np.uint32)
+        bucket = BUCKET * most()
         for q, query in enumerate(queries):
-            # Eight equality bytes per code read as one uint64: nonzero = a shared sub-hash
-            # (numpy's any() along a short axis is ten times slower).
             equal = words == query.view(np.uint32)
-            shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
+            if equal.sum(axis=0).max() > bucket:  # as the multi-index reads a crowded word
+                rows, columns = np.nonzero(equal)
+                first = np.zeros_like(rows, dtype=bool)
+                for j in range(equal.shape[1]):
+                    first[np.flatnonzero(columns == j)[:bucket]] = True
+                shared = np.unique(rows[first])
+            else:
+                # Eight equality bytes per code read as one uint64: nonzero = a shared
+                # sub-hash (numpy's any() along a short axis is ten times slower).
+                shared = np.flatnonzero(equal.view(np.uint64)[:, 0])
             close = stored[shared].view(np.uint64) ^ query.view(np.uint64)
             bits = np.bitwise_count(close).sum(axis=1, dtype=np.int64)
             within = np.flatnonzero(bits <= self.radius)
-            yield (
-                np.full(len(within), q, dtype=np.int64),
-                shared[within].astype(np.int64),
-                bits[within],
-            )
+            found = shared[within].astype(np.int64)
+            yield np.full(len(within), q, dtype=np.int64), found, bits[within]
 
     def _exhaustive(self, queries: npt.NDArray[np.uint8]) -> Iterator[Hits]:
         rows_left = np.arange(len(queries))

@@ -1,15 +1,16 @@
 """The bound on each image's candidates: its nearest `MAX_NEIGHBOURS` from each search.
 
 The searches return every neighbour above a floor (a cosine, a Hamming radius), which is a
-handful for most pictures. A picture copied thousands of times (a placeholder in scraped
-data, a logo, a frame of a static shot) would bring every pair of its copies, a number that
-grows with the square of the copies: 800 re-encodes of one photo gave all 319,600 pairs,
-1,500 byte copies 1,124,250 pairs and 2.2 GiB. Each search keeps the nearest `MAX_NEIGHBOURS`
-of each image instead (the embedding search per probed cluster, the hash search over all
-views, the byte copies' listing), so memory grows with the images: 40,757 and 47,472 pairs,
-0.19 GiB (`benchmarks/many_copies.py`). The copies still all land in groups, each with copies
-it matches, but hundreds of near-identical copies may form several groups (the 800: four),
-as each is paired with its nearest only and groups never chain.
+handful for most pictures. A picture copied thousands of times (a placeholder in scraped data,
+a logo, a frame of a static shot) would bring every pair of its copies, a number that grows
+with the square of the copies: 800 re-encodes of one photo gave all 319,600 pairs, 1,500 byte
+copies 1,124,250 pairs and 2.2 GiB. Each search keeps the nearest `MAX_NEIGHBOURS` of each
+image instead (the embedding search per probed cluster, the hash search over all views, the
+byte copies' listing and what each copy inherits from its image), so memory grows with the
+images: 40,757 and 47,472 pairs, 0.18 GiB (`benchmarks/many_copies.py`). The copies still all
+land in groups, each with copies it matches, but hundreds of near-identical copies may form
+several groups (the 800: four), as each is paired with its nearest only and groups never
+chain.
 """
 
 from __future__ import annotations

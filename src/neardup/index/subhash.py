@@ -68,7 +68,7 @@ class SubHashIndex:
         found_q, found_s, found_d = [], [], []
         for j in range(WORDS):
             q, s = self._shared(j, words[:, j], bucket)
-            if j:  # found already through an earlier word: each pair once, no sort
+            if j and bucket is None:  # found already through an earlier word: each pair once
                 fresh = ~(words[q, :j] == stored[s, :j]).any(axis=1)
                 q, s = q[fresh], s[fresh]
             close = self._codes[s].view(np.uint64) ^ queries[q].view(np.uint64)
@@ -77,7 +77,11 @@ class SubHashIndex:
             found_q.append(q[keep])
             found_s.append(s[keep])
             found_d.append(bits[keep])
-        return np.concatenate(found_q), np.concatenate(found_s), np.concatenate(found_d)
+        q, s, d = np.concatenate(found_q), np.concatenate(found_s), np.concatenate(found_d)
+        if bucket is not None:  # an earlier word's bucket may have been cut: each pair once
+            _, first = np.unique(q * len(self._codes) + s, return_index=True)
+            q, s, d = q[first], s[first], d[first]
+        return q, s, d
 
     def _shared(
         self, j: int, wanted: npt.NDArray[np.uint32], bucket: int | None = None

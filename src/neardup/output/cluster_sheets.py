@@ -110,7 +110,7 @@ def _short(item: ItemRef) -> str:
 
 
 def _pictures(items: list[ItemRef]) -> dict[ItemRef, npt.NDArray[np.uint8]]:
-    """Small RGB pictures of the items: one pass over each video for its frames."""
+    """Small RGB pictures of the items: each video opened once for its frames."""
     from neardup.decode import Decoded, DecodeSpec, decode
     from neardup.sources.video_frames import frames_at
 

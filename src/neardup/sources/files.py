@@ -159,7 +159,7 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
 
     def visit(path: str, named: bool) -> None:
         if not utf8_name(path):
-            result.skipped.append(Skipped(printable(os.fspath(path)), _NOT_UTF8))
+            not_utf8(os.fspath(path), named)
             return
         try:
             lst = os.lstat(path)
@@ -186,6 +186,15 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
             add_file(path, st, named)
         elif named:
             result.skipped.append(Skipped(path, "not a regular file"))
+
+    def not_utf8(path: str, named: bool) -> None:
+        """A folder, or a file named or named as a picture or video, whose name is not
+        UTF-8: listed as skipped. Other files so named are ignored, as they would be."""
+        ext = os.path.splitext(path)[1].lower()
+        if named or ext in IMAGE_EXTENSIONS or ext in VIDEO_EXTENSIONS or os.path.isdir(path):
+            result.skipped.append(Skipped(printable(path), _NOT_UTF8))
+        else:
+            result.ignored += 1
 
     def walk_dir(path: str, st: os.stat_result) -> None:
         key = (st.st_dev, st.st_ino)

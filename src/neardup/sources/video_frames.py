@@ -1,14 +1,18 @@
 """Chosen frames of a video, decoded again after the scan (for the check, the differences and
 the cluster sheets), without decoding the whole video each time.
 
-Frames are named by their index in decoding order, as `FrameReader` numbers them. A short
+Frames are named by their index in the order the decoder gives them (presentation order), as
+`FrameReader` numbers them. A short
 video, or frames near its start, are decoded in one pass from the start. Otherwise the
 video's packets are read once (without decoding) to list each frame's presentation time and
 the keyframes; the decoder then seeks to the keyframe at or before each wanted frame and
 decodes forward from there, continuing instead when the next wanted frame's keyframe is one
-it has already passed. A video whose packets do not map one to one onto decoded frames (no
-timestamps, packets the decoder discards, a count that disagrees with the stream's) is read
-in one pass as before, and a frame that seeking did not reach is looked for that way too.
+it has already passed. A video whose packets may not map one to one onto frames (a packet
+without a time, packets marked to be discarded, a count that disagrees with the count the
+container states) is read in one pass as before; a frame that seeking did not reach is looked
+for that way too, and that file is not sought in again (AVI indexes keyframes by decoding
+time, and seeking there can land past a frame). The mapping assumes the decoder gives one
+frame per packet; a decoder that silently drops a frame mid-stream would shift it.
 """
 
 from __future__ import annotations
@@ -58,17 +62,24 @@ def frames_at(
     out: dict[int, npt.NDArray[np.uint8]] = {}
     try:
         import av
-
+    except ModuleNotFoundError:
+        return out
+    try:
         index = _packet_index(path) if max(wanted) >= SEEK_FROM else None
         if index is not None and _seek_cost(index, wanted) <= SEEK_PAYS * (max(wanted) + 1):
             with av.open(path) as container:
-                out = _by_seeking(container, index, wanted, width)
-        missing = wanted - out.keys()
-        if missing:
+                _by_seeking(container, index, wanted, width, out)
+            if wanted - out.keys():  # seeking missed (an index by decoding time): not again
+                _forget_seeking(path)
+    except (av.FFmpegError, OSError, ValueError):  # seeking failed: the one pass decides
+        _forget_seeking(path)
+    missing = wanted - out.keys()
+    if missing:
+        try:
             with av.open(path) as container:
                 out.update(_one_pass(container, missing, width))
-    except Exception:  # what could not be read is left out; the caller says so
-        return out
+        except (av.FFmpegError, OSError, ValueError):  # left out; the caller says so
+            pass
     return out
 
 
@@ -86,11 +97,15 @@ def _one_pass(
 
 
 def _by_seeking(
-    container: Any, index: _PacketIndex, wanted: set[int], width: int | None
-) -> dict[int, npt.NDArray[np.uint8]]:
+    container: Any,
+    index: _PacketIndex,
+    wanted: set[int],
+    width: int | None,
+    out: dict[int, npt.NDArray[np.uint8]],
+) -> None:
+    """Put the wanted frames seeking reaches into `out` (kept if a later seek fails)."""
     stream = container.streams.video[0]
     by_time = {index.times[i]: i for i in wanted if i < len(index.times)}
-    out: dict[int, npt.NDArray[np.uint8]] = {}
     frames: Iterator[Any] | None = None
     position: int | None = None  # the presentation time of the last frame decoded
     for target in sorted(by_time):
@@ -111,7 +126,6 @@ def _by_seeking(
                 break
         else:
             frames = None
-    return out
 
 
 def _seek_cost(index: _PacketIndex, wanted: Iterable[int]) -> int:
@@ -139,12 +153,25 @@ def _packet_index(path: str) -> _PacketIndex | None:
         if key in _INDEXES:
             _INDEXES.move_to_end(key)
             return _INDEXES[key]
-    index = _read_packet_index(path)
+    try:
+        index = _read_packet_index(path)
+    except Exception:  # PyAV raises many kinds: the file is read in one pass instead
+        index = None
     with _INDEXES_LOCK:
         _INDEXES[key] = index
         while len(_INDEXES) > _INDEXES_KEPT:
             _INDEXES.popitem(last=False)
     return index
+
+
+def _forget_seeking(path: str) -> None:
+    """Read this version of the file in one pass from now on."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return
+    with _INDEXES_LOCK:
+        _INDEXES[(path, status.st_size, status.st_mtime_ns)] = None
 
 
 def _read_packet_index(path: str) -> _PacketIndex | None:
