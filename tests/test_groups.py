@@ -391,3 +391,53 @@ def test_the_original_is_kept_over_a_noisier_larger_file_and_smaller_copies(
     ids = [group.keeper, *(m for m, _ in group.members)]
     by_size = min(ids, key=lambda i: keeper_rank(result.images[i]))
     assert Path(result.images[by_size].path).name == "noisy.png"
+
+
+def test_groups_of_one_picture_join_when_their_keepers_score_as_it() -> None:
+    """Step 6. A long chain splits into short groups (as above). When the keepers of linked
+    groups score as the same picture now, a smaller group joins a larger one linked to it:
+    one level only, so a group that took others in is never taken in (no chain), and
+    nothing but keeper pairs is scored."""
+    images = [image(f"img{i}", 1000 - 10 * i, 100) for i in range(10)]
+    pairs = [pair(i, i + 1, 0.85) for i in range(9)]
+    plain = build_groups(images, pairs, THRESHOLD)
+    asked: list[list[tuple[int, int]]] = []
+
+    def same(found: list[tuple[int, int]]) -> list[Pair]:
+        asked.append(found)
+        return [Pair(a, b, 0.99, 0.97, {"pdq": 0.99}, "pdq") for a, b in found]
+
+    joined = build_groups(images, pairs, THRESHOLD, score_pairs=same)
+    keepers = {g.keeper for g in plain}
+    assert len(asked) == 1 and all(a in keepers and b in keepers for a, b in asked[0])
+    # The largest group (6-9) takes in the one linked to it (3-5); 0-2, linked only to that
+    # one, is not taken through it.
+    assert len(plain) == 3
+    assert sorted(sorted([g.keeper, *(m for m, _ in g.members)]) for g in joined) == [
+        [0, 1, 2],
+        [3, 4, 5, 6, 7, 8, 9],
+    ]
+    # Every member is listed with an image of its group that it matches.
+    assert all(s > 0 for g in joined for _, s in g.members)
+
+    def alike(found: list[tuple[int, int]]) -> list[Pair]:  # look-alikes: not the same picture
+        return [Pair(a, b, 0.95, 0.97, {"pdq": 0.95}, "pdq") for a, b in found]
+
+    assert as_names(images, build_groups(images, pairs, THRESHOLD, score_pairs=alike)) == (
+        as_names(images, plain)
+    )
+
+    # Groups A - B - C linked in a row, each keeper pair the same picture: A takes B, and
+    # C, linked to B only, stays on its own (no chain through B).
+    row = [image(f"row{i}", 1000 - 10 * i, 100) for i in range(9)]
+    stars = [pair(0, 1, 0.9), pair(0, 2, 0.9), pair(0, 3, 0.9)]  # A: 0 with 1, 2, 3
+    stars += [pair(4, 5, 0.9), pair(4, 6, 0.9)]  # B: 4 with 5, 6
+    stars += [pair(7, 8, 0.9)]  # C: 7 with 8
+    stars += [pair(3, 5, 0.85), pair(6, 8, 0.85)]  # A ~ B and B ~ C through members
+    three = build_groups(row, stars, THRESHOLD)
+    assert len(three) == 3
+    two = build_groups(row, stars, THRESHOLD, score_pairs=same)
+    assert sorted(sorted([g.keeper, *(m for m, _ in g.members)]) for g in two) == [
+        [0, 1, 2, 3, 4, 5, 6],
+        [7, 8],
+    ]

@@ -28,6 +28,11 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    original with two JPEG copies can be the least central of the three): there every image
    is central. Each member is listed with its similarity to the keeper when that pair was
    found, else to the image that brought it in (`Group.via`).
+6. Where the caller can score pairs on demand (`score_pairs`: `scan`, `index duplicates`),
+   groups linked by a pair whose keepers are the same picture (scored now: confidence at the
+   cut and `similarity` >= `SAME_PICTURE`) join, the smaller into the larger, one level only.
+   Each image is paired with its nearest few, so hundreds of near-identical items (a static
+   shot's frames) would otherwise come out as several groups of one picture.
 So every image with a passing pair ends in a group together with an image it matches.
 """
 
@@ -36,7 +41,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from neardup.records import Features, Group, Pair
 
@@ -114,8 +119,19 @@ def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
     return (-steps, bordered, -image.size, image.path, image.frame or 0)
 
 
-def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float) -> list[Group]:
-    """Groups from the pairs whose confidence is at or above `threshold` (rule above)."""
+ScorePairs = Callable[[list[tuple[int, int]]], list[Pair]]
+"""Scores pairs of images on demand (positions a < b): the pairs at or above the cut."""
+
+
+def build_groups(
+    images: Sequence[Features],
+    pairs: list[Pair],
+    threshold: float,
+    *,
+    score_pairs: ScorePairs | None = None,
+) -> list[Group]:
+    """Groups from the pairs whose confidence is at or above `threshold` (rule above; step 6
+    when `score_pairs` is given)."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
@@ -145,9 +161,56 @@ def build_groups(images: Sequence[Features], pairs: list[Pair], threshold: float
     members: dict[int, list[int]] = defaultdict(list)
     for node, centre in home.items():
         members[centre].append(node)
+    if score_pairs is not None:
+        _merge_same_picture(images, members, home, via, confidence, similarity, score_pairs)
     groups = [_group(images, nodes, via, confidence, similarity) for nodes in members.values()]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
+
+
+def _merge_same_picture(
+    images: Sequence[Features],
+    members: dict[int, list[int]],
+    home: dict[int, int],
+    via: dict[int, int],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    score_pairs: ScorePairs,
+) -> None:
+    """Step 6: groups of one picture split by the bound on each image's neighbours join.
+
+    Each image is paired with its nearest few (`neardup.index.nearest`), so hundreds of
+    near-identical items (a static shot's frames, a placeholder's re-encodes) are covered by
+    several stars. Groups linked by a pair whose keepers, scored now, are the same picture
+    (confidence at the cut, `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
+    one level only: a group that took others in is not taken in, so no chain forms."""
+    keeper = {
+        c: choose_keeper(images, nodes, confidence, similarity) for c, nodes in members.items()
+    }
+    linked: dict[int, set[int]] = defaultdict(set)
+    for node, centre in home.items():
+        for other in confidence[node]:
+            if home.get(other, centre) != centre:
+                linked[centre].add(home[other])
+    asked = sorted({_key(keeper[c], keeper[d]) for c in linked for d in linked[c]})
+    if not asked:
+        return
+    same = {_key(p.a, p.b): p for p in score_pairs(asked) if p.similarity >= SAME_PICTURE}
+    taken: set[int] = set()
+    for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
+        if centre in taken:
+            continue
+        for other in sorted(linked[centre] - taken, key=lambda c: (-len(members[c]), c)):
+            pair = same.get(_key(keeper[centre], keeper[other]))
+            if pair is None or other not in members:
+                continue
+            a, b = keeper[centre], keeper[other]
+            confidence[a][b] = confidence[b][a] = pair.confidence
+            similarity[_key(a, b)] = pair.similarity
+            via[b] = a
+            members[centre].extend(members.pop(other))
+            taken.add(other)
+        taken.add(centre)
 
 
 def _key(a: int, b: int) -> tuple[int, int]:
@@ -196,16 +259,19 @@ def _group(
     keeper = choose_keeper(images, nodes, matches, similarity)
     members: list[tuple[int, float]] = []
     links: dict[int, int] = {}
+    inside = set(nodes)
     for node in nodes:
         if node == keeper:
             continue
         if _key(node, keeper) in similarity:
             members.append((node, similarity[_key(node, keeper)]))
             continue
-        # Matched to the centre or to a member, not to the keeper: name that image.
+        # Matched to the centre or to a member, not to the keeper: name that image (the one
+        # it joined through, else the member it matches best).
         other = via.get(node, keeper)
-        if other == keeper or _key(node, other) not in similarity:
-            other = via.get(keeper, other)  # the keeper joined through the centre
+        if other == keeper or other not in inside or _key(node, other) not in similarity:
+            near = [m for m in matches[node] if m in inside and m != node]
+            other = max(near, key=lambda m: (matches[node][m], -m)) if near else keeper
         links[node] = other
         members.append((node, similarity.get(_key(node, other), 0.0)))
     members.sort(key=lambda ms: (-ms[1], keeper_rank(images[ms[0]])))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -64,9 +65,13 @@ def all_duplicates(
     del stacks, candidates
     confirm_pixels(images, pairs, methods, cache)
     images, pairs = with_aliases(index, images, pairs)
-    pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     scored = time.perf_counter()
-    groups = build_groups(images, pairs, cut)
+    keepers: list[Pair] = []
+    score = partial(_score_now, images, methods, cut, verify, engine, keepers)
+    groups = build_groups(images, pairs, cut, score_pairs=score)
+    listed = {(p.a, p.b) for p in pairs}  # the keeper pairs step 6 scored are found pairs too
+    pairs.extend(p for p in keepers if (p.a, p.b) not in listed and (p.b, p.a) not in listed)
+    pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     done = time.perf_counter()
     seconds = {
         "candidates": round(found - start, 3),
@@ -88,6 +93,26 @@ def all_duplicates(
         "clusters": 0 if index.centroids is None else len(index.centroids),
     }
     return ScanResult(images, pairs, groups, [], stats, settings)
+
+
+def _score_now(
+    images: Sequence[Features],
+    methods: tuple[str, ...],
+    cut: float,
+    verify: bool,
+    engine: Engine,
+    found: list[Pair],
+    asked: list[tuple[int, int]],
+) -> list[Pair]:
+    """The asked pairs (positions a < b) scored as any candidate is, those at or above the
+    cut kept in `found` too: the grouping's keeper pairs, a few, among only their images."""
+    wanted = sorted({i for pair in asked for i in pair})
+    local = {position: n for n, position in enumerate(wanted)}
+    rows = np.array([[local[a], local[b]] for a, b in asked], dtype=np.int64).reshape(-1, 2)
+    scored = score_candidates([images[i] for i in wanted], rows, methods, cut, verify, engine)
+    out = [dataclasses.replace(p, a=wanted[p.a], b=wanted[p.b]) for p in scored]
+    found.extend(out)
+    return out
 
 
 def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:

@@ -9,8 +9,8 @@ image instead (the embedding search per probed cluster, the hash search over all
 byte copies' listing and what each copy inherits from its image), so memory grows with the
 images: 40,757 and 47,472 pairs, 0.18 GiB (`benchmarks/many_copies.py`). The copies still all
 land in groups, each with copies it matches, but hundreds of near-identical copies may form
-several groups (the 800: four), as each is paired with its nearest only and groups never
-chain.
+more than one group (the 800: two; `neardup.groups` joins groups whose keepers are the same
+picture, one level only, so groups never chain).
 """
 
 from __future__ import annotations
