@@ -407,7 +407,7 @@ def test_groups_of_one_picture_join_when_their_keepers_score_as_it() -> None:
         asked.append(found)
         return [Pair(a, b, 0.99, 0.97, {"pdq": 0.99}, "pdq") for a, b in found]
 
-    joined = build_groups(images, pairs, THRESHOLD, score_pairs=same)
+    joined = build_groups(images, pairs, THRESHOLD, score_now=same)
     keepers = {g.keeper for g in plain}
     assert len(asked) == 1 and all(a in keepers and b in keepers for a, b in asked[0])
     # The largest group (6-9) takes in the one linked to it (3-5); 0-2, linked only to that
@@ -423,7 +423,7 @@ def test_groups_of_one_picture_join_when_their_keepers_score_as_it() -> None:
     def alike(found: list[tuple[int, int]]) -> list[Pair]:  # look-alikes: not the same picture
         return [Pair(a, b, 0.95, 0.97, {"pdq": 0.95}, "pdq") for a, b in found]
 
-    assert as_names(images, build_groups(images, pairs, THRESHOLD, score_pairs=alike)) == (
+    assert as_names(images, build_groups(images, pairs, THRESHOLD, score_now=alike)) == (
         as_names(images, plain)
     )
 
@@ -436,7 +436,7 @@ def test_groups_of_one_picture_join_when_their_keepers_score_as_it() -> None:
     stars += [pair(3, 5, 0.85), pair(6, 8, 0.85)]  # A ~ B and B ~ C through members
     three = build_groups(row, stars, THRESHOLD)
     assert len(three) == 3
-    two = build_groups(row, stars, THRESHOLD, score_pairs=same)
+    two = build_groups(row, stars, THRESHOLD, score_now=same)
     assert sorted(sorted([g.keeper, *(m for m, _ in g.members)]) for g in two) == [
         [0, 1, 2, 3, 4, 5, 6],
         [7, 8],

@@ -13,8 +13,12 @@ import pytest
 import neardup
 from neardup.index import nearest
 from neardup.index.nearest import nearest_per_query
+from neardup.output.json import to_dict
+from neardup.scoring import score_pair
 
 COPIES = 40
+GROUPS_AT_3 = 2
+"""Groups of the 40 copies with a bound of 3: four stars, two after step 6 (measured)."""
 
 
 def test_nearest_per_query_keeps_the_closest_of_each_query() -> None:
@@ -54,8 +58,18 @@ def test_copies_of_one_picture_bring_pairs_in_proportion(
     bounded = _scan(copies)
     # Each image's nearest 3 by embedding and by hash (itself aside): at most 6 pairs each.
     assert bounded.stats.candidates <= COPIES * 3 * 2
-    members = {m for g in bounded.groups for m in (g.keeper, *g.members)}
+    members = {i for g in bounded.groups for i in (g.keeper, *(m for m, _ in g.members))}
     assert len(members) == COPIES  # every copy is still grouped
+    # Step 6 of the grouping joins the stars of one picture (four without it).
+    assert len(bounded.groups) == GROUPS_AT_3
+    to_dict(bounded)  # every member's pair is listed, the keeper pairs step 6 scored too
+    methods = tuple(bounded.settings["methods"])
+    for pair in bounded.pairs:  # positions mapped back from the scored sub-list
+        again = score_pair(bounded.images[pair.a], bounded.images[pair.b], methods)
+        assert again.scores["pdq"] == pytest.approx(pair.scores["pdq"], abs=1e-6)
+        assert again.scores["sscd_distilled"] == pytest.approx(
+            pair.scores["sscd_distilled"], abs=1e-6
+        )
 
 
 def test_byte_copies_bring_pairs_in_proportion(
@@ -126,3 +140,59 @@ def test_hash_search_with_nothing_near(multi: bool) -> None:
     far[1] = 255
     found = list(search.near_views(np.arange(2, dtype=np.int64), far, range(5)))
     assert sum(len(a) for a, _ in found) == 0
+
+
+def test_a_close_code_cut_from_a_crowded_word_is_still_found(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The multi-index reads a bounded number of codes per shared 32-bit word. A close code
+    cut from a crowded first word is found through its second; the scan of every code (few
+    queries) answers the same, each pair once."""
+    from neardup.index.hash_search import BUCKET, HashSearch
+    from neardup.index.subhash import SubHashIndex
+
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 2)  # 16 codes read per word
+    rng = np.random.default_rng(0)
+    query = rng.integers(0, 256, 32, dtype=np.uint8)
+    far = rng.integers(0, 256, (40, 32), dtype=np.uint8)
+    far[:, :4] = query[:4]  # 40 codes share word 0 with the query, nothing else
+    close = query.copy()
+    close[31] ^= 1
+    codes = np.vstack([far, close[None]])
+    index = SubHashIndex()
+    index.add(codes)
+    _, stored, _ = index.range_search_distances(query[None], 40, BUCKET * 2)
+    assert 40 in stored.tolist() and len(set(stored.tolist())) == len(stored)
+    scanned, hashed = HashSearch("pdq", multi=True), HashSearch("pdq", multi=True)
+    for search in (scanned, hashed):
+        search.add_codes(codes, np.arange(41, dtype=np.int64))
+    found = [
+        {(int(q), int(s)) for qs, ss, _ in hits for q, s in zip(qs, ss, strict=True)}
+        for hits in (scanned._multi_scan(query[None]), hashed._multi(query[None]))
+    ]
+    assert found[0] == found[1] and (0, 40) in found[0]
+
+
+def test_exact_and_ivf_keep_the_same_number_of_neighbours() -> None:
+    """The widening (exact search) and the IVF range search both keep each query's nearest
+    `MAX_NEIGHBOURS` + 1, the query itself among them when it is stored."""
+    from neardup.index.exact import ExactIndex
+    from neardup.index.ivf import IVFIndex, train_centroids
+    from neardup.index.neighbours import _owned_neighbours
+
+    rng = np.random.default_rng(0)
+    base = rng.standard_normal(64).astype(np.float32)
+    copies = base + 0.05 * rng.standard_normal((300, 64)).astype(np.float32)
+    data = np.concatenate([copies, rng.standard_normal((2700, 64)).astype(np.float32)])
+    data /= np.linalg.norm(data, axis=1, keepdims=True)
+    ids = np.arange(3000, dtype=np.int64)
+    ivf = IVFIndex(train_centroids(data, 8), nprobe=3)
+    ivf.add(data, ids)
+    exact = ExactIndex(64)
+    exact.add(data, ids)
+    for index in (exact, ivf):
+        blocks = list(_owned_neighbours(index, data[:10], np.arange(10, dtype=np.int64)))
+        owners = np.concatenate([a for a, _ in blocks])
+        found = np.concatenate([b for _, b in blocks])
+        others = owners != found
+        assert np.bincount(owners[others], minlength=10).tolist() == [nearest.MAX_NEIGHBOURS] * 10

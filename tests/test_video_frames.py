@@ -70,7 +70,9 @@ def test_seeking_gives_the_frames_of_one_pass(
     passes: list[set[int]] = []
     one_pass = video_frames._one_pass
     monkeypatch.setattr(
-        video_frames, "_one_pass", lambda c, w, x: passes.append(w) or one_pass(c, w, x)
+        video_frames,
+        "_one_pass",
+        lambda c, w, x, out: passes.append(w) or one_pass(c, w, x, out),
     )
     rng = random.Random(0)
     for path in clips:
@@ -140,9 +142,17 @@ def test_a_failed_seek_keeps_what_it_found_and_the_pass_finds_the_rest(
         raise ValueError("a seek that failed")
 
     monkeypatch.setattr(video_frames, "_by_seeking", one_then_fail)
+    passes: list[set[int]] = []
+    one_pass = video_frames._one_pass
+    monkeypatch.setattr(
+        video_frames,
+        "_one_pass",
+        lambda c, w, x, out: passes.append(set(w)) or one_pass(c, w, x, out),
+    )
     wanted = {130, 190, FRAMES - 1}
     got = frames_at(str(clip), wanted, None)
     assert got.keys() == wanted and len(calls) == 1
+    assert passes == [{190, FRAMES - 1}]  # frame 130, found by seeking, is not decoded again
     assert all(np.array_equal(got[i], every[i]) for i in wanted)
     assert frames_at(str(clip), {200}, None).keys() == {200}
-    assert len(calls) == 1  # the file is read in one pass from then on
+    assert len(calls) == 1 and passes[-1] == {200}  # read in one pass from then on

@@ -1,4 +1,5 @@
-"""Groups that keep every found pair and never chain: stars around centres, one hop more at most.
+"""Groups that keep every found pair and never chain: stars around centres, one hop more at most,
+and stars of one picture joined one level.
 
 Linking pairs transitively (union-find, connected components) lets a long path of small edits
 join unrelated images: A~B, B~C, ..., Y~Z puts A and Z in one group. Keeping only a star around
@@ -27,12 +28,17 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
    original with two JPEG copies can be the least central of the three): there every image
    is central. Each member is listed with its similarity to the keeper when that pair was
-   found, else to the image that brought it in (`Group.via`).
-6. Where the caller can score pairs on demand (`score_pairs`: `scan`, `index duplicates`),
-   groups linked by a pair whose keepers are the same picture (scored now: confidence at the
-   cut and `similarity` >= `SAME_PICTURE`) join, the smaller into the larger, one level only.
-   Each image is paired with its nearest few, so hundreds of near-identical items (a static
-   shot's frames) would otherwise come out as several groups of one picture.
+   found, else to the image that brought it in, else to the member it matches best
+   (`Group.via`).
+6. Where the caller can score pairs on demand (`score_now`: `scan`, `index duplicates`),
+   groups linked by a pair whose keepers are the same picture (their pair, listed or scored
+   now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
+   one level only. Each image is paired with its nearest few, so hundreds of near-identical
+   items (a static shot's frames) would otherwise come out as several groups of one picture.
+   Two images of a joined group are at most ten matched pairs apart, at most two of them
+   pairs of same-picture keepers (four within each star group, as in step 4); the groups a
+   group took in are never taken in again, so nothing chains further. `scan --against`
+   regroups the pairs across sets without this step.
 So every image with a passing pair ends in a group together with an image it matches.
 """
 
@@ -119,8 +125,9 @@ def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
     return (-steps, bordered, -image.size, image.path, image.frame or 0)
 
 
-ScorePairs = Callable[[list[tuple[int, int]]], list[Pair]]
-"""Scores pairs of images on demand (positions a < b): the pairs at or above the cut."""
+ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
+"""Scores pairs of images on demand (positions a < b, none of them listed): the pairs at or
+above the cut."""
 
 
 def build_groups(
@@ -128,10 +135,11 @@ def build_groups(
     pairs: list[Pair],
     threshold: float,
     *,
-    score_pairs: ScorePairs | None = None,
+    score_now: ScoreNow | None = None,
 ) -> list[Group]:
     """Groups from the pairs whose confidence is at or above `threshold` (rule above; step 6
-    when `score_pairs` is given)."""
+    when `score_now` is given). The keeper pairs step 6 scored and kept are in the groups;
+    `score_now` is how the caller learns of them, to list them."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
@@ -161,8 +169,10 @@ def build_groups(
     members: dict[int, list[int]] = defaultdict(list)
     for node, centre in home.items():
         members[centre].append(node)
-    if score_pairs is not None:
-        _merge_same_picture(images, members, home, via, confidence, similarity, score_pairs)
+    if score_now is not None:
+        _merge_same_picture(
+            images, members, home, via, confidence, similarity, threshold, score_now
+        )
     groups = [_group(images, nodes, via, confidence, similarity) for nodes in members.values()]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
@@ -175,15 +185,17 @@ def _merge_same_picture(
     via: dict[int, int],
     confidence: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
-    score_pairs: ScorePairs,
+    threshold: float,
+    score_now: ScoreNow,
 ) -> None:
     """Step 6: groups of one picture split by the bound on each image's neighbours join.
 
     Each image is paired with its nearest few (`neardup.index.nearest`), so hundreds of
     near-identical items (a static shot's frames, a placeholder's re-encodes) are covered by
-    several stars. Groups linked by a pair whose keepers, scored now, are the same picture
-    (confidence at the cut, `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
-    one level only: a group that took others in is not taken in, so no chain forms."""
+    several stars. Groups linked by a pair whose keepers are the same picture (their pair,
+    listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
+    into the larger, one level only: a group that took others in is not taken in, so no chain
+    forms."""
     keeper = {
         c: choose_keeper(images, nodes, confidence, similarity) for c, nodes in members.items()
     }
@@ -192,21 +204,23 @@ def _merge_same_picture(
         for other in confidence[node]:
             if home.get(other, centre) != centre:
                 linked[centre].add(home[other])
-    asked = sorted({_key(keeper[c], keeper[d]) for c in linked for d in linked[c]})
-    if not asked:
+    wanted = {_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
+    if not wanted:
         return
-    same = {_key(p.a, p.b): p for p in score_pairs(asked) if p.similarity >= SAME_PICTURE}
+    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
+    for p in score_now(sorted(wanted - same.keys())):
+        key = _key(p.a, p.b)
+        if key in wanted and key not in same and p.confidence >= threshold:
+            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
+            similarity[key] = same[key] = p.similarity
     taken: set[int] = set()
     for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
         if centre in taken:
             continue
         for other in sorted(linked[centre] - taken, key=lambda c: (-len(members[c]), c)):
-            pair = same.get(_key(keeper[centre], keeper[other]))
-            if pair is None or other not in members:
-                continue
             a, b = keeper[centre], keeper[other]
-            confidence[a][b] = confidence[b][a] = pair.confidence
-            similarity[_key(a, b)] = pair.similarity
+            if same.get(_key(a, b), 0.0) < SAME_PICTURE or other not in members:
+                continue
             via[b] = a
             members[centre].extend(members.pop(other))
             taken.add(other)

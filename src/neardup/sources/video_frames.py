@@ -71,29 +71,28 @@ def frames_at(
                 _by_seeking(container, index, wanted, width, out)
             if wanted - out.keys():  # seeking missed (an index by decoding time): not again
                 _forget_seeking(path)
-    except (av.FFmpegError, OSError, ValueError):  # seeking failed: the one pass decides
+    except Exception:  # seeking failed (PyAV raises many kinds): the one pass decides
         _forget_seeking(path)
     missing = wanted - out.keys()
     if missing:
         try:
             with av.open(path) as container:
-                out.update(_one_pass(container, missing, width))
-        except (av.FFmpegError, OSError, ValueError):  # left out; the caller says so
+                _one_pass(container, missing, width, out)
+        except Exception:  # what could not be read is left out; the caller says so
             pass
     return out
 
 
 def _one_pass(
-    container: Any, wanted: set[int], width: int | None
-) -> dict[int, npt.NDArray[np.uint8]]:
-    out: dict[int, npt.NDArray[np.uint8]] = {}
+    container: Any, wanted: set[int], width: int | None, out: dict[int, npt.NDArray[np.uint8]]
+) -> None:
+    """Put the wanted frames into `out`, decoding from the start (kept if decoding fails)."""
     last = max(wanted)
     for index, frame in enumerate(container.decode(container.streams.video[0])):
         if index in wanted:
             out[index] = _pixels(frame, width)
         if index >= last:
             break
-    return out
 
 
 def _by_seeking(
