@@ -196,3 +196,21 @@ def test_exact_and_ivf_keep_the_same_number_of_neighbours() -> None:
         found = np.concatenate([b for _, b in blocks])
         others = owners != found
         assert np.bincount(owners[others], minlength=10).tolist() == [nearest.MAX_NEIGHBOURS] * 10
+
+
+def test_byte_copies_inherit_only_their_images_strongest_matches(
+    copies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Byte copies of an image that many re-encodes match: each copy is listed with its image,
+    a few other copies and its image's strongest matches, not all of them."""
+    for path in copies.iterdir():
+        shutil.copy(path, tmp_path / path.name)
+    for i in range(20):
+        shutil.copy(copies / "c20.jpg", tmp_path / f"same{i:02d}.jpg")
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 3)
+    result = _scan(tmp_path)
+    paths = [f.path for f in result.images]
+    aliases = {n for n, p in enumerate(paths) if Path(p).name.startswith("same")}
+    listed = [p for p in result.pairs if p.a in aliases or p.b in aliases]
+    # Each copy of c20.jpg brings its image, 2 earlier copies and 3 inherited matches.
+    assert len(aliases) == 20 and 20 <= len(listed) <= 20 * 6
