@@ -94,7 +94,8 @@ class HashSearch:
         return self._count
 
     def near(self, images: Sequence[Features], alive: Container[int]) -> Iterator[tuple[I64, I64]]:
-        """Arrays (positions in `images`, stored ids) of every view within the radius."""
+        """Arrays (positions in `images`, stored ids): each image's nearest stored hashes
+        within the radius of any of its views (`near_views`)."""
         which = np.array(
             [n for n, f in enumerate(images) if self._views(f) is not None], dtype=np.int64
         )

@@ -9,7 +9,9 @@ persistent index alike.
   within `PDQ_RADIUS`, widened the same way) below `EXACT_BELOW`, a multi-index hash (exact
   32-bit sub-hash buckets, `PDQ_MULTI_RADIUS`) above, where scanning every hash does not pay;
 - the imagehash family (phash, dhash, ahash, whash), when asked for: exhaustive Hamming.
-Memory is N x k, never N x N. Only the pairs this proposes are scored.
+Each search keeps each image's nearest `neardup.index.nearest.MAX_NEIGHBOURS`, so memory is
+N x k, never N x N, even for thousands of copies of one picture. Only the pairs this proposes
+are scored.
 """
 
 from __future__ import annotations
