@@ -441,3 +441,51 @@ def test_groups_of_one_picture_join_when_their_keepers_score_as_it() -> None:
         [0, 1, 2, 3, 4, 5, 6],
         [7, 8],
     ]
+
+
+def test_large_groups_that_no_pair_links_join_when_their_keepers_are_one_picture() -> None:
+    """Step 6 for parts no pair links: with each image's neighbours bounded, a run of copies
+    can split into parts whose members find all their neighbours inside their own part (each
+    part then larger than the bound). The keepers of groups larger than the bound are searched
+    among themselves and join as linked groups do; smaller groups are not searched, nor a
+    group that took others in taken in."""
+    stars = [image(f"a{i}", 1000 - i, 100) for i in range(5)]
+    stars += [image(f"b{i}", 900 - i, 100) for i in range(4)]
+    stars += [image(f"c{i}", 800 - i, 100) for i in range(3)]
+    pairs = [pair(0, i, 0.9) for i in range(1, 5)]  # A: 0 with 1-4
+    pairs += [pair(5, i, 0.9) for i in range(6, 9)]  # B: 5 with 6-8
+    pairs += [pair(9, 10, 0.9), pair(9, 11, 0.9)]  # C: 9 with 10, 11; no pair across
+    searched: list[list[int]] = []
+
+    def near(keepers: list[int]) -> list[tuple[int, int]]:
+        searched.append(keepers)
+        return [(a, b) for a in keepers for b in keepers if a < b]
+
+    def same(found: list[tuple[int, int]]) -> list[Pair]:
+        return [Pair(a, b, 0.99, 0.97, {"pdq": 0.99}, "pdq") for a, b in found]
+
+    def members(groups: list[Group]) -> list[list[int]]:
+        return sorted(sorted([g.keeper, *(m for m, _ in g.members)]) for g in groups)
+
+    assert len(build_groups(stars, pairs, THRESHOLD, score_now=same)) == 3
+    joined = build_groups(stars, pairs, THRESHOLD, score_now=same, near_keepers=near, bound=3)
+    # A (5) and B (4) are larger than the bound and join; C (3) is not searched.
+    assert searched == [[0, 5]]
+    assert members(joined) == [list(range(9)), [9, 10, 11]]
+    assert build_groups(stars, pairs, THRESHOLD, score_now=same, near_keepers=near, bound=5) == (
+        build_groups(stars, pairs, THRESHOLD, score_now=same)
+    )
+
+    def alike(found: list[tuple[int, int]]) -> list[Pair]:  # look-alikes: not one picture
+        return [Pair(a, b, 0.95, 0.97, {"pdq": 0.95}, "pdq") for a, b in found]
+
+    assert (
+        len(build_groups(stars, pairs, THRESHOLD, score_now=alike, near_keepers=near, bound=3)) == 3
+    )
+
+    # A took D in (linked, one picture) and B took E: neither is taken in by the other.
+    more = stars + [image(f"d{i}", 700 - i, 100) for i in range(2)]
+    more += [image(f"e{i}", 600 - i, 100) for i in range(2)]
+    linked = [*pairs, pair(12, 13, 0.9), pair(14, 15, 0.9), pair(1, 12, 0.85), pair(6, 14, 0.85)]
+    two = build_groups(more, linked, THRESHOLD, score_now=same, near_keepers=near, bound=3)
+    assert members(two) == [[0, 1, 2, 3, 4, 12, 13], [5, 6, 7, 8, 14, 15], [9, 10, 11]]

@@ -37,7 +37,10 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    items (a static shot's frames) would otherwise come out as several groups of one picture.
    Two images of a joined group are at most ten matched pairs apart, at most two of them
    pairs of same-picture keepers (four within each star group, as in step 4); the groups a
-   group took in are never taken in again, so nothing chains further. `scan --against`
+   group took in are never taken in again, so nothing chains further. Parts of one picture
+   that no pair links (each member's bounded neighbours all inside its own part, so each
+   part is larger than the bound) are found by searching the keepers of groups larger than
+   the bound among themselves (`near_keepers`), and join by the same rule. `scan --against`
    regroups the pairs across sets without this step.
 So every image with a passing pair ends in a group together with an image it matches.
 """
@@ -129,6 +132,9 @@ ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
 """Scores pairs of images on demand (positions a < b, none of them listed): the pairs at or
 above the cut."""
 
+NearKeepers = Callable[[list[int]], list[tuple[int, int]]]
+"""Candidate pairs among the given images (positions), found by the caller's candidate search."""
+
 
 def build_groups(
     images: Sequence[Features],
@@ -136,10 +142,13 @@ def build_groups(
     threshold: float,
     *,
     score_now: ScoreNow | None = None,
+    near_keepers: NearKeepers | None = None,
+    bound: int = 0,
 ) -> list[Group]:
     """Groups from the pairs whose confidence is at or above `threshold` (rule above; step 6
-    when `score_now` is given). The keeper pairs step 6 scored and kept are in the groups;
-    `score_now` is how the caller learns of them, to list them."""
+    when `score_now` is given, with its search among large groups when `near_keepers` and the
+    caller's bound on each image's neighbours are given too). The keeper pairs step 6 scored
+    and kept are in the groups; `score_now` is how the caller learns of them, to list them."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
@@ -170,9 +179,25 @@ def build_groups(
     for node, centre in home.items():
         members[centre].append(node)
     if score_now is not None:
-        _merge_same_picture(
-            images, members, home, via, confidence, similarity, threshold, score_now
+        keeper = {
+            c: choose_keeper(images, nodes, confidence, similarity) for c, nodes in members.items()
+        }
+        took = _merge_same_picture(
+            images, members, home, via, keeper, confidence, similarity, threshold, score_now
         )
+        if near_keepers is not None and bound > 0:
+            _merge_large(
+                images,
+                members,
+                via,
+                keeper,
+                confidence,
+                similarity,
+                threshold,
+                score_now,
+                took,
+                (near_keepers, bound),
+            )
     groups = [_group(images, nodes, via, confidence, similarity) for nodes in members.values()]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
@@ -183,11 +208,12 @@ def _merge_same_picture(
     members: dict[int, list[int]],
     home: dict[int, int],
     via: dict[int, int],
+    keeper: dict[int, int],
     confidence: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
     threshold: float,
     score_now: ScoreNow,
-) -> None:
+) -> set[int]:
     """Step 6: groups of one picture split by the bound on each image's neighbours join.
 
     Each image is paired with its nearest few (`neardup.index.nearest`), so hundreds of
@@ -195,10 +221,8 @@ def _merge_same_picture(
     several stars. Groups linked by a pair whose keepers are the same picture (their pair,
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
-    forms."""
-    keeper = {
-        c: choose_keeper(images, nodes, confidence, similarity) for c, nodes in members.items()
-    }
+    forms. `keeper`: each star's keeper, on which the groups it takes in hang. Returns the
+    groups (by centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
     for node, centre in home.items():
         for other in confidence[node]:
@@ -206,7 +230,7 @@ def _merge_same_picture(
                 linked[centre].add(home[other])
     wanted = {_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
     if not wanted:
-        return
+        return set()
     same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
     for p in score_now(sorted(wanted - same.keys())):
         key = _key(p.a, p.b)
@@ -214,6 +238,7 @@ def _merge_same_picture(
             confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
             similarity[key] = same[key] = p.similarity
     taken: set[int] = set()
+    took: set[int] = set()
     for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
         if centre in taken:
             continue
@@ -224,7 +249,56 @@ def _merge_same_picture(
             via[b] = a
             members[centre].extend(members.pop(other))
             taken.add(other)
+            took.add(centre)
         taken.add(centre)
+    return took
+
+
+def _merge_large(
+    images: Sequence[Features],
+    members: dict[int, list[int]],
+    via: dict[int, int],
+    keeper: dict[int, int],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    threshold: float,
+    score_now: ScoreNow,
+    took: set[int],
+    search: tuple[NearKeepers, int],
+) -> None:
+    """Step 6, for parts of one picture that no pair links: each image's neighbours are
+    bounded (`bound` of them), so a run of near-identical copies can split into parts whose
+    members all find their neighbours inside their own part, each part then holding more than
+    `bound` images. The keepers of such large groups are searched among themselves
+    (`near_keepers`, the caller's candidate search) and their pairs scored; a group that took
+    none in joins the larger group whose keeper is the same picture, as in step 6."""
+    near_keepers, bound = search
+    large = [c for c in members if len(members[c]) > bound]
+    if len(large) < 2:
+        return
+    group_of = {keeper[c]: c for c in large}
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b in near_keepers(sorted(group_of)):
+        if a in group_of and b in group_of and a != b:
+            partners[group_of[a]].add(group_of[b])
+            partners[group_of[b]].add(group_of[a])
+    wanted = {_key(keeper[c], keeper[d]) for c in partners for d in partners[c]}
+    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
+    for p in score_now(sorted(wanted - same.keys())) if wanted - same.keys() else ():
+        key = _key(p.a, p.b)
+        if key in wanted and key not in same and p.confidence >= threshold:
+            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
+            similarity[key] = same[key] = p.similarity
+    for centre in sorted(large, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
+        if centre not in members:  # taken in already
+            continue
+        for other in sorted(partners[centre], key=lambda c: (-len(members.get(c, ())), c)):
+            a, b = keeper[centre], keeper[other]
+            if other in took or other not in members or same.get(_key(a, b), 0.0) < SAME_PICTURE:
+                continue
+            via[b] = a
+            members[centre].extend(members.pop(other))
+            took.add(centre)
 
 
 def _key(a: int, b: int) -> tuple[int, int]:

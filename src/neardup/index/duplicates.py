@@ -19,6 +19,7 @@ from neardup.groups import build_groups
 from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
 from neardup.index.nearest import most
+from neardup.index.neighbours import pairs_within
 from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
 from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
@@ -68,7 +69,8 @@ def all_duplicates(
     scored = time.perf_counter()
     keepers: list[Pair] = []  # keeper pairs step 6 scored at the cut: found pairs too
     score = partial(_score_now, images, methods, cut, verify, engine, keepers)
-    groups = build_groups(images, pairs, cut, score_now=score)
+    near = partial(_near_keepers, images, methods, index.settings.model)
+    groups = build_groups(images, pairs, cut, score_now=score, near_keepers=near, bound=most())
     pairs.extend(keepers)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     done = time.perf_counter()
@@ -119,6 +121,15 @@ def _score_now(
     out = [dataclasses.replace(p, a=wanted[p.a], b=wanted[p.b]) for p in scored]
     found.extend(out)
     return out
+
+
+def _near_keepers(
+    images: Sequence[Features], methods: tuple[str, ...], model: str, keepers: list[int]
+) -> list[tuple[int, int]]:
+    """Candidate pairs among the keepers of large groups (step 6 of the grouping), by the same
+    search as any candidates, among those images alone."""
+    found = pairs_within([images[k] for k in keepers], methods, model)
+    return [(keepers[a], keepers[b]) for a, b in sorted(found)]
 
 
 def candidate_pairs(blocks: Iterable[tuple[I64, I64]], n: int) -> I64:
