@@ -456,3 +456,91 @@ def test_trash_folder_is_not_scanned(
     rescan = neardup.scan([photos], methods="pdq", cache=False, workers=1)
     assert not rescan.groups
     assert all(".neardup-trash" not in f.path for f in rescan.images)
+
+
+def test_groups_with_video_frames_are_left_alone(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A frame that matches a still (or a frame of another video) does not make either file a
+    copy: such groups are left alone, from a result and from a decisions file alike, and the
+    other groups are acted on."""
+    _, result = folder()
+    doc = json.loads(result.read_text())
+    doc["groups"][0]["members"][0]["frame"] = 12  # as a video's frame is listed
+    result.write_text(json.dumps(doc))
+    plan = load_plan(result)
+    framed = doc["groups"][0]["members"][0]["path"]
+    assert ("group 1", "holds video frames") in [(g, r[:18]) for g, r in plan.left]
+    acted = {Path(item.path).name for item in plan.items}
+    assert Path(framed).name not in acted and len({item.group for item in plan.items}) == 2
+    decisions = json.loads(_decisions(result, [{"keep": [framed], "remove": []}]).read_text())
+    decisions["groups"][0]["remove"] = [{"path": doc["groups"][0]["keeper"]["path"], "frame": 3}]
+    path = tmp_path / "framed-decisions.json"
+    path.write_text(json.dumps(decisions))
+    assert load_plan(path).items == []
+    assert act(path, "--trash") == 0
+    assert "holds video frames" in capsys.readouterr().out
+
+
+def test_a_move_that_cannot_remove_the_original_leaves_no_second_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The original is linked at its new place, then unlinked; where that fails (a read-only
+    folder) the new name goes again, so the trash holds nothing the run says it left."""
+    from neardup.actions import fileops
+
+    src, dst = tmp_path / "a.jpg", tmp_path / "held" / "a.jpg"
+    dst.parent.mkdir()
+    src.write_bytes(b"picture")
+    real_unlink = os.unlink
+
+    def refuse(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> None:
+        if Path(path) == src:
+            raise PermissionError(13, "Permission denied", str(path))
+        real_unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(fileops.os, "unlink", refuse)
+    with pytest.raises(PermissionError):
+        fileops.move_no_clobber(str(src), str(dst))
+    assert src.read_bytes() == b"picture" and not dst.exists()
+    assert os.stat(src).st_nlink == 1
+
+
+def test_ctrl_c_says_where_the_journal_is(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """Interrupted (Ctrl-C), act names its journal (the only way back) and does not claim
+    that anything was cached; undo from that journal restores the folder."""
+    photos, result = folder()
+    before = snapshot(photos)
+    journal = tmp_path / "journal.jsonl"
+    env = os.environ | {"NEARDUP_ACT_PAUSE": "3", "PYTHONPATH": str(SRC)}
+    command = [sys.executable, "-m", "neardup", "act", str(result), "--trash", "--yes"]
+    process = subprocess.Popen(
+        [*command, "--journal", str(journal)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # Ctrl-C as at a terminal, even where this test runs with SIGINT ignored (a
+        # background job): Python turns SIGINT into KeyboardInterrupt only if not ignored.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if journal.exists() and '"seq": 2, "op"' in journal.read_text():
+                break
+            time.sleep(0.02)
+        else:
+            pytest.fail("act never journalled its second file")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, (out, err)
+    assert f"journal: {journal}" in out and "interrupted after 1 files" in out
+    assert "cached" not in err and "interrupted" in err
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert snapshot(photos) == before

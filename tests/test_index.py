@@ -297,6 +297,36 @@ def test_cli_index_commands(tmp_path: Path, collection: tuple[list[Path], list[P
     assert missing.returncode == 2 and "no neardup index" in err
 
 
+def test_an_index_built_from_relative_paths_works_from_any_folder(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paths are stored absolute: `duplicates` names files that exist from wherever it runs
+    (so `act` and `report` find them) and says what differs, `remove` takes paths relative
+    to the folder it runs in, and a path that names nothing in the index is an error, not
+    "removed 0"."""
+    from neardup.cli import main
+
+    first, _ = collection
+    work = tmp_path / "work"
+    (work / "photos").mkdir(parents=True)
+    for path in first[:6]:
+        (work / "photos" / path.name).write_bytes(path.read_bytes())
+    monkeypatch.chdir(work)
+    assert main(["index", "build", "photos", "--index", "idx", "--no-cache"]) == 0
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "dups.json"
+    assert main(["index", "duplicates", "--index", "work/idx", "--json", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    named = [e["path"] for g in doc["groups"] for e in [g["keeper"], *g["members"]]]
+    assert named and all(Path(p).is_absolute() and Path(p).exists() for p in named)
+    assert any(p.get("differences") for p in doc["pairs"])  # measured, as scan measures them
+    gone = f"work/photos/{first[1].name}"
+    assert main(["index", "remove", gone, "--index", "work/idx"]) == 0
+    assert main(["index", "remove", gone, "--index", "work/idx"]) == 1  # nothing there now
+    with ImageIndex.open(work / "idx") as index:
+        assert index.info()["images"] == 5
+
+
 def test_ivf_probes_only_nearest_clusters_and_survives_save_load(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     centres = rng.standard_normal((20, 32)).astype(np.float32)

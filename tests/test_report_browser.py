@@ -218,8 +218,12 @@ def test_compare_view_full_pictures_flicker_and_keys(browser: Any, tmp_path: Pat
         page.keyboard.press("z")
         assert "actual" in (page.get_attribute("#compare", "class") or "")
         page.keyboard.press("Escape")
-        page.wait_for_function("() => !document.getElementById('compare').open")
-        assert "flicker" not in (page.get_attribute("#compare", "class") or "")
+        # The dialog's close event (which stops the flicker) fires after `open` turns false.
+        page.wait_for_function(
+            "() => { const d = document.getElementById('compare');"
+            " return !d.open && !d.classList.contains('flicker'); }",
+            timeout=5_000,
+        )
 
         # The mouse: the second copy's compare button in the second group.
         second = page.locator("section.group").nth(1)

@@ -241,6 +241,11 @@ def test_raising_max_pixels_rereads_a_refused_image(folder: Path, tmp_path: Path
     allowed = run(folder, cache)
     assert allowed.skipped == []
     assert len(allowed.images) == len(PHOTOS)
+    # And lowering it refuses cached images as a decode would: the guard holds on a rescan.
+    again = run(folder, cache, max_pixels=200 * 200)
+    assert again.stats.from_cache == len(PHOTOS)
+    assert {Path(s.path).name for s in again.skipped} == {"astro.png", "coffee.png"}
+    assert all("decompression bomb" in s.reason for s in again.skipped)
 
 
 def test_jpeg_differing_only_in_metadata_is_exact_without_a_full_decode(

@@ -197,6 +197,23 @@ def test_frames_are_cached_by_path_and_frame(videos: Path, tmp_path: Path) -> No
     assert neardup.scan([moved], cache=cache, workers=1).stats.from_cache == 0
 
 
+def test_max_pixels_holds_for_cached_frames_and_a_refusal_is_not_cached(
+    videos: Path, tmp_path: Path
+) -> None:
+    """A video refused under a low --max-pixels is read when the limit is raised, and frames
+    from the cache are refused (once per video) when it is lowered again."""
+    cache = tmp_path / "features.sqlite"
+    paths = [videos / "clip.mp4"]
+    low = 1000
+    refused = neardup.scan(paths, cache=cache, workers=1, max_pixels=low)
+    assert refused.images == [] and "--max-pixels" in refused.skipped[0].reason
+    read = neardup.scan(paths, cache=cache, workers=1)
+    assert read.images and read.skipped == []
+    again = neardup.scan(paths, cache=cache, workers=1, max_pixels=low)
+    assert again.images == [] and again.stats.from_cache == len(read.images)
+    assert [s.reason for s in again.skipped] == [s.reason for s in refused.skipped]
+
+
 def test_check_and_differences_read_frames_from_their_video(videos: Path, tmp_path: Path) -> None:
     """The per-pair stages take (video, frame) items: the frame is decoded from the video."""
     from neardup.differences import measure_pairs

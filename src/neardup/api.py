@@ -13,7 +13,7 @@ from pathlib import Path
 
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.differences import measure_pairs, measure_reported
+from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
@@ -28,7 +28,7 @@ from neardup.pipeline import (
     local_engine,
     parse_methods,
 )
-from neardup.records import Differences, Pair, ScanResult, Skipped, Stats
+from neardup.records import Differences, ScanResult, Skipped, Stats
 from neardup.scoring import (
     ALL_METHODS,
     EMBEDDING_METHODS,
@@ -148,29 +148,6 @@ def scan(
     return ScanResult(
         found_pairs.images, found_pairs.pairs, found_pairs.groups, skipped, stats, settings, leaks
     )
-
-
-def measure_differences(
-    result: ScanResult, cut: float, engine: Engine, *, every: bool
-) -> list[Pair]:
-    """The result's pairs with `differences` measured on every reported pair (`every`), or on
-    the pairs that put each member in its group (what the report and `act` show; on a
-    copy-dense set that is far fewer than all pairs: N - 1 per group, not N (N - 1) / 2)."""
-    if every:
-        chosen = result.pairs
-    else:
-        wanted = {
-            (min(m, g.via.get(m, g.keeper)), max(m, g.via.get(m, g.keeper)))
-            for g in result.groups
-            for m, _ in g.members
-        }
-        chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
-    images = result.images
-    measured = measure_reported(
-        [f.path for f in images], chosen, cut, engine, [f.frame for f in images]
-    )
-    by_pair = {(p.a, p.b): p for p in measured}
-    return [by_pair.get((p.a, p.b), p) for p in result.pairs]
 
 
 class _Clock:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -47,10 +48,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-pixels",
-        type=int,
+        type=_at_least_one,
         default=DEFAULT_MAX_PIXELS,
         help="refuse images claiming more pixels (decompression bombs); default %(default)s",
     )
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} refuses every picture; give at least 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,14 +190,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        print(
-            "\nneardup: interrupted; finished images are cached, run again to resume",
-            file=sys.stderr,
-        )
+        print(f"\nneardup: interrupted{_resume_hint(args)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, ModelMissing, StoreError, IndexError_) as error:
         print(f"neardup: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """What an interrupted command kept: features are cached unless --no-cache; `act` says
+    its journal itself; the others keep nothing to resume from."""
+    if args.command in ("report", "act", "undo", "purge", "plot", "compare"):
+        return ""
+    if getattr(args, "no_cache", False):
+        return "; nothing was cached (--no-cache): a rerun starts again"
+    return "; finished images are cached, run again to resume"
 
 
 class _Bar:
@@ -264,6 +279,10 @@ def _scan(args: argparse.Namespace) -> int:
         print("\n".join(table.leakage_lines(result)).lstrip("\n"))
     if not result.images and result.skipped:
         return EXIT_NOTHING
+    empty = [s.name for s in result.leakage.sets if not s.images] if result.leakage else []
+    if empty:  # a mistyped split must not pass a leakage check as "no leak"
+        print(f"neardup: error: no images in {', '.join(empty)}", file=sys.stderr)
+        return EXIT_NOTHING
     if args.fail_on_duplicates and result.groups:
         return EXIT_DUPLICATES
     return EXIT_OK
@@ -334,7 +353,9 @@ def _compare(args: argparse.Namespace) -> int:
                     )
             print(
                 f"similarity {result.similarity:.3f}, confidence it is a copy "
-                f"{result.confidence or 0.0:.3f}  (decided by {result.evidence})"
+                # Floored, not rounded: 0.9905 must not read as the strict cut 0.991.
+                f"{math.floor((result.confidence or 0.0) * 1000) / 1000:.3f}  "
+                f"(decided by {result.evidence})"
             )
             for method, score in result.scores.items():
                 print(f"  {method:15s} {score:.3f}")

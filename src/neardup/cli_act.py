@@ -101,6 +101,8 @@ def run(args: argparse.Namespace) -> int:
     commands = {"report": _report, "act": _act, "undo": _undo, "purge": _purge}
     try:
         return commands[args.command](args)
+    except BrokenPipeError:
+        raise  # the reader stopped reading (`| head`): `neardup.cli.main` ends quietly
     except OSError as error:  # an unreadable result or journal, an unwritable output
         print(f"neardup: error: {error}", file=sys.stderr)
         return 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -64,6 +65,14 @@ def add_parser(commands: Any) -> None:
     dup.add_argument("--json", metavar="FILE")
     dup.add_argument("--csv", metavar="FILE")
     dup.add_argument("--workers", type=int)
+    dup.add_argument(
+        "--differences",
+        choices=["auto", "groups", "all", "none"],
+        default="auto",
+        help="measure what differs, as scan does: on the pair that puts each group member in "
+        "its group, on every reported pair, or on none; auto (default): groups, or none when "
+        "the index's methods are hashes alone",
+    )
     add_engine_args(dup)
     save = sub.add_parser("save", help="write a consistent copy of the index to a new folder")
     folder(save)
@@ -117,9 +126,23 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
         elif command == "remove":
             removed = index.remove(args.paths)
             print(f"removed {len(removed)} images")
+            if not removed:
+                print(
+                    "neardup: no image of the index is at or under "
+                    + ", ".join(os.path.abspath(p) for p in args.paths),
+                    file=sys.stderr,
+                )
+                return 1
         elif command == "duplicates":
+            differences = args.differences
+            if differences == "auto":
+                differences = "groups" if index.settings.model else "none"
             result = index.duplicates(
-                threshold=args.threshold, preset=args.preset, workers=args.workers, **options
+                threshold=args.threshold,
+                preset=args.preset,
+                workers=args.workers,
+                differences=False if differences == "none" else differences,
+                **options,
             )
             if args.json:
                 write(args.json, json_out.dumps(result))

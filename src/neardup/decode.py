@@ -105,6 +105,11 @@ class _Refused(Exception):
     """A file we decline to decode, with the reason as its message."""
 
 
+def too_many_pixels(w: int, h: int, most: int) -> str:
+    """Why a picture claiming `w` x `h` is refused (a decompression bomb)."""
+    return f"decompression bomb: claims {w} x {h} = {w * h:,} pixels, over the limit of {most:,} (raise it with --max-pixels)"  # noqa: E501
+
+
 def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Decoded:
     image: Image.Image = Image.open(io.BytesIO(data))
     fmt = image.format or "unknown"
@@ -112,10 +117,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     if width <= 0 or height <= 0:
         raise _Refused(f"image has no pixels ({width} x {height})")
     if width * height > spec.max_pixels:
-        raise _Refused(
-            f"decompression bomb: claims {width} x {height} = {width * height:,} pixels, "
-            f"over the limit of {spec.max_pixels:,} (raise it with --max-pixels)"
-        )
+        raise _Refused(too_many_pixels(width, height, spec.max_pixels))
     if getattr(image, "n_frames", 1) > 1:
         fmt += " (animated: first frame)"
         image.seek(0)

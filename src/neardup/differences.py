@@ -50,7 +50,7 @@ from neardup.difference_pictures import Picture, PictureCache, same_pixels
 from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of, ref_order
-from neardup.records import Differences, Pair
+from neardup.records import Differences, Pair, ScanResult
 
 COMPARE_SIDE = 96
 """Longer side at which aligned colours are compared: JPEG noise and mild blur vanish,
@@ -266,3 +266,26 @@ def measure_reported(
     for chunk, results in engine.map(DIFFERENCES, todo):
         found.update(zip(chunk, results, strict=True))
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
+
+
+def measure_differences(
+    result: ScanResult, cut: float, engine: Engine, *, every: bool
+) -> list[Pair]:
+    """The result's pairs with `differences` measured on every reported pair (`every`), or on
+    the pairs that put each member in its group (what the report and `act` show; on a
+    copy-dense set that is far fewer than all pairs: N - 1 per group, not N (N - 1) / 2)."""
+    if every:
+        chosen = result.pairs
+    else:
+        wanted = {
+            (min(m, g.via.get(m, g.keeper)), max(m, g.via.get(m, g.keeper)))
+            for g in result.groups
+            for m, _ in g.members
+        }
+        chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
+    images = result.images
+    measured = measure_reported(
+        [f.path for f in images], chosen, cut, engine, [f.frame for f in images]
+    )
+    by_pair = {(p.a, p.b): p for p in measured}
+    return [by_pair.get((p.a, p.b), p) for p in result.pairs]

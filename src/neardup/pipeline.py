@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup import fusion
-from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of
+from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of, too_many_pixels
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.engines.local import LocalEngine
 from neardup.features import FeatureConfig, extract_batch
@@ -169,7 +169,26 @@ def compute_features(
         images += frames
         skipped += broken
         from_cache += stored
-    return images, skipped, from_cache
+    return *_within_limit(images, skipped, config.decode.max_pixels), from_cache
+
+
+def _within_limit(
+    images: list[Features], skipped: list[Skipped], max_pixels: int
+) -> tuple[list[Features], list[Skipped]]:
+    """Images from the store were decoded under another `--max-pixels`: those over this run's
+    limit are refused as a decode would refuse them (a video once, not per frame)."""
+    over = [f for f in images if f.width * f.height > max_pixels]
+    if not over:
+        return images, skipped
+    refused: dict[str, Skipped] = {}
+    for f in over:
+        reason = (
+            too_many_pixels(f.width, f.height, max_pixels)
+            if f.frame is None
+            else f"video frames of {f.width} x {f.height} exceed --max-pixels"
+        )
+        refused.setdefault(f.path, Skipped(f.path, reason))
+    return [f for f in images if f.path not in refused], skipped + list(refused.values())
 
 
 def score_candidates(

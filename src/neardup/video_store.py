@@ -23,7 +23,8 @@ _TABLE = """CREATE TABLE IF NOT EXISTS videos (
     path TEXT, sampling TEXT, size INTEGER, mtime_ns INTEGER, frames TEXT, problem TEXT,
     PRIMARY KEY (path, sampling))"""
 _NOT_CACHED = ("video needs PyAV",)
-"""Problems of this machine, not of the file: never remembered."""
+"""Problems of this machine, not of the file: never remembered (nor a refusal under this run's
+--max-pixels, which the next run may raise)."""
 
 
 def _sampling_key(sampling: Sampling) -> str:
@@ -68,7 +69,7 @@ def remember(
     """Store the frames (one transaction), then the row that lists them."""
     frames = [f for f in items if isinstance(f, Features)]
     problem = next((s.reason for s in items if isinstance(s, Skipped)), None)
-    if problem is not None and problem.startswith(_NOT_CACHED):
+    if problem is not None and (problem.startswith(_NOT_CACHED) or "--max-pixels" in problem):
         return
     store.put(((_frame_ref(video, f.frame, f.time), f) for f in frames), needed)
     store.db.execute(_TABLE)

@@ -158,6 +158,10 @@ def apply_plan(
         raise ValueError(f"unknown action {action!r}; choose from {', '.join(ACTIONS)}")
     if (action == "move") != (dest is not None):
         raise ValueError("--move needs a destination folder; the other actions take none")
+    if yes and journal is not None and os.path.lexists(journal):
+        raise ValueError(
+            f"the journal {journal} exists: give a new file (journals are never reused)"
+        )
     real_root = os.path.realpath(root or default_root(plan))
     if not os.path.isdir(real_root):
         raise ValueError(f"the root {real_root} is not a folder")
@@ -231,6 +235,13 @@ def apply_plan(
             except OSError as error:
                 outcome.refused.append((item.path, f"failed: {error}"))
                 out(f"failed      {item.path}: {error}")
+    except KeyboardInterrupt:
+        if writer is not None:  # what was done so far is journalled: say where
+            out(
+                f"interrupted after {outcome.done} files; journal: {writer.path}  "
+                f"(undo: neardup undo {writer.path} --yes)"
+            )
+        raise
         if writer is not None:
             writer.write(
                 {"end": time.time(), "done": outcome.done, "refused": len(outcome.refused)}

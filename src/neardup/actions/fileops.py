@@ -51,8 +51,19 @@ def move_no_clobber(src: str, dst: str, sha256: str | None = None) -> None:
             raise
     else:
         fsync_dir(os.path.dirname(dst))
-        os.unlink(src)
+        _unlink_or_undo(src, dst)
     fsync_dir(os.path.dirname(src))
+
+
+def _unlink_or_undo(src: str, dst: str) -> None:
+    """Remove `src`, now also at `dst`; if it cannot go (a read-only folder), remove `dst`
+    instead, so a failed move leaves no second name behind."""
+    try:
+        os.unlink(src)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(dst)
+        raise
 
 
 def _copy_across(src: str, dst: str, sha256: str | None) -> None:
@@ -78,7 +89,7 @@ def _copy_across(src: str, dst: str, sha256: str | None) -> None:
         if os.path.lexists(tmp):
             os.unlink(tmp)
     fsync_dir(os.path.dirname(dst))
-    os.unlink(src)
+    _unlink_or_undo(src, dst)
 
 
 def make_dirs(folder: str, top: str) -> None:

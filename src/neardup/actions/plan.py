@@ -4,7 +4,9 @@ report: the reviewer's keep / remove marks).
 
 A plan never removes every copy: a group with nothing to keep is left alone, a file kept in
 any group is never removed, and files under a `--reference` folder are never touched (and are
-the copies kept when a group has one). Paths are made absolute against the folder the scan
+the copies kept when a group has one). A group that holds video frames is left alone: act
+works on whole files, and a frame that matches does not make its video (or a still that
+matches it) a copy of the other file. Paths are made absolute against the folder the scan
 ran in (the result's `cwd`), unless `base` is given.
 """
 
@@ -73,6 +75,16 @@ class Plan:
     matches the keep PATTERN."""
     paths: list[str] = field(default_factory=list)
     """Every path the source names, absolute (for the default root)."""
+
+
+VIDEO_LEFT = (
+    "holds video frames: act works on whole files, and a matching frame does not make a file"
+    " a copy; left alone"
+)
+
+
+def _is_frame(entry: dict[str, Any]) -> bool:
+    return entry.get("frame") is not None
 
 
 def _abs(path: str, base: str) -> str:
@@ -176,6 +188,9 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
     rank = _split_ranks(doc)
     for number, group in enumerate(raw_groups, 1):
         raw = [group["keeper"], *group.get("members", [])]
+        if any(_is_frame(e) for e in raw):
+            plan.left.append((f"group {number}", VIDEO_LEFT))
+            continue
         raw_paths = [str(e["path"]) for e in raw]
         entries = [(_abs(p, base), e) for p, e in zip(raw_paths, raw, strict=True)]
         plan.paths.extend(p for p, _ in entries)
@@ -243,6 +258,9 @@ def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str
     chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
     for position, group in enumerate(raw_groups, 1):
         number = int(group.get("group", position))
+        if any(_is_frame(e) for e in [*group.get("keep", []), *group.get("remove", [])]):
+            plan.left.append((f"group {number}", VIDEO_LEFT))
+            continue
         keep = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("keep", [])]
         remove = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("remove", [])]
         plan.paths.extend(p for p, _ in keep + remove)

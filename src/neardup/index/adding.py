@@ -20,6 +20,7 @@ from neardup.index.storing import StoringIndex
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
 from neardup.records import Features
 from neardup.sources import collect_sources
+from neardup.sources.remote import is_url
 
 
 class AddingIndex(StoringIndex):
@@ -96,7 +97,12 @@ class AddingIndex(StoringIndex):
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> IndexReport:
         start = time.perf_counter()
-        found = collect_sources([str(p) for p in paths])
+        listed = [str(p) for p in paths]
+        if self.folder != Path(":memory:"):
+            # A stored index is used from any folder: its paths must not depend on the one
+            # it was built in (a scan's in-memory index keeps them as typed, beside its cwd).
+            listed = [p if is_url(p) else os.path.abspath(p) for p in listed]
+        found = collect_sources(listed)
         config = feature_config(self.settings.methods, max_pixels)
         run_on = local_engine(engine, workers)
         new, skipped, _ = compute_features(found.files, config, cache, run_on, progress)

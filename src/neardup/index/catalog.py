@@ -59,13 +59,18 @@ class ImageIndex(AddingIndex, RemovingIndex):
         engine: Engine | None = None,
         floor: float | None = None,
         cache: Any = False,
+        differences: str | bool = False,
     ) -> ScanResult:
-        """Every duplicate group in the index, found cluster by cluster, in scan's schema."""
+        """Every duplicate group in the index, found cluster by cluster, in scan's schema.
+        `differences`: "groups" measures what differs on the pair that puts each member in its
+        group, "all" on every reported pair, as `scan` does (`neardup.differences`)."""
+        from neardup.differences import measure_differences
         from neardup.index.duplicates import all_duplicates
 
+        run_on = local_engine(engine, workers)
         result = all_duplicates(
             self,
-            local_engine(engine, workers),
+            run_on,
             threshold=threshold,
             preset=preset,
             verify=verify,
@@ -73,6 +78,10 @@ class ImageIndex(AddingIndex, RemovingIndex):
             cache=cache,
         )
         result.settings["index"] = str(self.folder)
+        if differences:
+            cut = float(str(result.settings["threshold"]))
+            result.pairs = measure_differences(result, cut, run_on, every=differences == "all")
+        result.settings["differences"] = differences
         return result
 
     def info(self) -> dict[str, Any]:

@@ -43,7 +43,7 @@ def classify(
                 same = seen[(key, value)]
                 break
         if same is not None:
-            entries.append(Entry(f.path, "already indexed", same_as=same))
+            entries.append(Entry(f.key, "already indexed", same_as=same))
             continue
         if f.key in paths:
             replaced.append(paths[f.key])
@@ -51,7 +51,7 @@ def classify(
             value = getattr(f, key)
             if value is not None:
                 seen[(key, value)] = f.key
-        entries.append(Entry(f.path, "new"))
+        entries.append(Entry(f.key, "new"))
         fresh.append(f)
     return entries, fresh, replaced
 

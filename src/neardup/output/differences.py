@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from neardup.differences import SHARPNESS_BAND
 from neardup.records import Differences
 
 
@@ -64,9 +65,11 @@ def swapped(d: Differences) -> Differences:
 
 def _quality(d: Differences, a: str, b: str) -> str:
     parts = []
-    if d.sharpness is not None and d.sharpness < 1:
+    # Sharpness is named only outside the band of equal sharpness (a JPEG-quality gap alone
+    # also reports "quality"; "x1.00" would say nothing, and would read the same both ways).
+    if d.sharpness is not None and d.sharpness < SHARPNESS_BAND[0]:
         parts.append(f"{b} blurrier (sharpness ×{d.sharpness:.2f})")
-    elif d.sharpness is not None:
+    elif d.sharpness is not None and d.sharpness > SHARPNESS_BAND[1]:
         parts.append(f"{b} sharper or noisier (×{d.sharpness:.2f})")
     if d.grain is not None and abs(d.grain) >= 1:
         parts.append(f"{b if d.grain > 0 else a} grainier (+{abs(d.grain):.0f} levels)")

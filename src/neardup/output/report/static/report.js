@@ -421,6 +421,7 @@
         const entry = { path: img.p, bytes: img.b };
         if (img.t !== undefined && img.t !== null) entry.mtime_ns = "#int:" + img.t;
         if (img.x) entry.blake2b = img.x;
+        if (img.fr !== undefined && img.fr !== null) entry.frame = img.fr;
         (mark === "keep" ? keep : remove).push(entry);
       }
       out.push({ group: key + 1, keep, remove });
