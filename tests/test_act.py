@@ -124,6 +124,7 @@ def test_act_then_undo_is_byte_identical(
         assert after[original] == before[original]
     records = read_journal(journal)
     assert [e.done for e in records.entries] == [True] * 6
+    assert records.ended is not None  # a finished run says so (absent: a crash or a kill)
     assert all(len(e.record["sha256"]) == 64 for e in records.entries)
     assert undo(journal, yes=True).restored == 6
     assert snapshot(photos) == before
@@ -542,5 +543,6 @@ def test_ctrl_c_says_where_the_journal_is(
     assert process.returncode == 130, (out, err)
     assert f"journal: {journal}" in out and "interrupted after 1 files" in out
     assert "cached" not in err and "interrupted" in err
+    assert read_journal(journal).ended is None  # cut short: no end record
     assert main(["undo", str(journal), "--yes"]) == 0
     assert snapshot(photos) == before

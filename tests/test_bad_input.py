@@ -316,3 +316,24 @@ def test_a_failing_check_leaves_its_pair_undecided(
     make.image(tmp_path / "b.jpg", "astronaut", 200)
     monkeypatch.setattr(verify.Verifier, "check", broken)
     assert verify.check_pairs([(str(tmp_path / "a.png"), str(tmp_path / "b.jpg"))]) == [None]
+
+
+def test_usage_traps_get_a_clear_answer(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One path given as a string is that path, not its letters; an unknown `differences`,
+    a `--max-pixels` that refuses everything and a missing truth file are usage errors;
+    `stats.pairs` counts the pairs at the cut, not those `--keep-below` keeps too."""
+    from neardup.cli import main
+
+    for i, side in enumerate((120, 96, 64)):
+        Image.new("RGB", (side, side), (40 * i, 90, 160)).save(tmp_path / f"p{i}.png")
+    one = neardup.scan(str(tmp_path), cache=False, workers=1, differences="none")
+    assert len(one.images) == 3 and one.skipped == []
+    with pytest.raises(ValueError, match="differences"):
+        neardup.scan([tmp_path], cache=False, workers=1, differences="weird")
+    with pytest.raises(SystemExit):
+        main(["scan", str(tmp_path), "--max-pixels", "0"])
+    assert main(["eval", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+    low = neardup.scan([tmp_path], cache=False, workers=1, floor=0.0, differences="none")
+    at_cut = [p for p in low.pairs if p.confidence >= low.settings["threshold"]]  # type: ignore[operator]
+    assert len(low.pairs) > len(at_cut) and low.stats.pairs == len(at_cut)

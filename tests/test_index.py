@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import signal
 import sqlite3
 import subprocess
@@ -325,6 +326,20 @@ def test_an_index_built_from_relative_paths_works_from_any_folder(
     assert main(["index", "remove", gone, "--index", "work/idx"]) == 1  # nothing there now
     with ImageIndex.open(work / "idx") as index:
         assert index.info()["images"] == 5
+        found = index.duplicates(differences=False)
+        again = pickle.loads(pickle.dumps(found))  # joblib, multiprocessing: no database inside
+        assert [f.path for f in again.images] == [f.path for f in found.images]
+    # An index from before (paths as typed) keeps taking them as typed: a file added again
+    # from the folder it was built in is already indexed, not stored under a second name.
+    with sqlite3.connect(work / "idx" / "index.sqlite") as db:
+        db.execute("UPDATE images SET path = substr(path, ?)", (len(str(work)) + 2,))
+    db.close()
+    monkeypatch.chdir(work)
+    with ImageIndex.open("idx") as index:
+        report = index.add(["photos"], cache=False)
+        assert {e.status for e in report.entries} == {"already indexed", "added"}
+        assert sum(e.status == "added" for e in report.entries) == 1  # the one removed above
+        assert all(not Path(p).is_absolute() for p in [*index.by_path, *index.aliases])
 
 
 def test_ivf_probes_only_nearest_clusters_and_survives_save_load(tmp_path: Path) -> None:

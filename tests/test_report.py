@@ -106,3 +106,29 @@ def test_report_rejects_other_files(tmp_path: Path, capsys: Any) -> None:
     other.write_text(json.dumps({"schema": "neardup.index-report/2"}))
     assert main(["report", str(other), "-o", str(tmp_path / "r.html")]) == 2
     assert "not a scan result" in capsys.readouterr().err
+
+
+def test_a_video_scan_lists_each_frame_with_its_thumbnail(tmp_path: Path) -> None:
+    """A video's frames are items of their own on the page (not one per file), each with a
+    thumbnail decoded from the video, matched to the frame it matched, and no file bytes
+    counted as freed by a frame."""
+    from media import scene_pictures, write_video
+
+    import neardup
+    from neardup.output import json as json_out
+
+    clip = write_video(tmp_path / "clip.mp4", scene_pictures(["astronaut", "coffee"]))
+    result = neardup.scan([clip], cache=False, workers=1, differences="none")
+    frames = {(f.path, f.frame) for g in result.groups for f in [result.images[g.keeper]]}
+    assert result.groups and all(frame is not None for _, frame in frames)
+    doc = tmp_path / "result.json"
+    doc.write_text(json_out.dumps(result))
+    page = tmp_path / "report.html"
+    assert main(["report", str(doc), "-o", str(page), "--thumb-size", "48"]) == 0
+    data = page_data(page)
+    listed = sum(1 + len(g.members) for g in result.groups)
+    assert len(data["images"]) == listed  # every frame once, none folded into its file
+    assert len({(i["p"], i["fr"]) for i in data["images"]}) == listed
+    assert all(url and url.startswith("data:image/jpeg;base64,") for url in data["thumbs"])
+    for group in data["groups"]:
+        assert all(m["i"] != group["k"] for m in group["m"])  # no member is its keeper

@@ -45,7 +45,7 @@ from neardup.verify import check_pairs
 
 
 def scan(
-    paths: Iterable[str | Path],
+    paths: str | Path | Iterable[str | Path],
     *,
     methods: str | Sequence[str] | None = None,
     preset: str | None = None,
@@ -59,9 +59,10 @@ def scan(
     engine: Engine | None = None,
     video: Sampling = DEFAULT_SAMPLING,
     differences: bool | str = "auto",
-    against: Sequence[str | Path] | None = None,
+    against: str | Path | Sequence[str | Path] | None = None,
 ) -> ScanResult:
-    """Find exact and near-duplicate images under `paths` (files or folders, recursively).
+    """Find exact and near-duplicate images under `paths` (files or folders, recursively; one
+    path may be given as it is).
 
     The images are put in an index held in memory and asked for their duplicate groups:
     the very stages `neardup index build` + `index duplicates` run, so both give the same
@@ -75,12 +76,20 @@ def scan(
     frames `video` samples, so runs of near-identical frames come out as groups.
     `differences` measures how the two pictures of a pair differ (`neardup.differences`):
     "groups" (or True) on the pair that puts each member in its group, "all" on every
-    reported pair, False on none; "auto" (the default) is "groups" unless the methods are
-    hashes alone (`--method pdq`: the fast pass finds, it does not describe). `against`:
+    reported pair, "none" (or False) on none; "auto" (the default) is "groups" unless the
+    methods are hashes alone (`--method pdq`: the fast pass finds, it does not describe).
+    `against`:
     later sets (splits) whose near-copies of `paths` (the reference set) are leakage; only
     pairs across sets are kept, and `result.leakage` counts the leaking images
     (`neardup.leakage`).
     """
+    if isinstance(paths, (str, Path)):  # one folder or file, not the letters of its name
+        paths = [paths]
+    if isinstance(against, (str, Path)):
+        against = [against]
+    if differences not in (True, False, "auto", "groups", "all", "none"):
+        raise ValueError(f"differences={differences!r}: choose auto, groups, all or none")
+    differences = False if differences == "none" else differences
     method_names = parse_methods(methods)
     if differences == "auto":
         differences = "groups" if any(m in EMBEDDING_METHODS for m in method_names) else False
@@ -127,7 +136,7 @@ def scan(
         ignored=found.ignored,
         from_cache=from_cache,
         candidates=found_pairs.stats.candidates,
-        pairs=len(found_pairs.pairs),
+        pairs=sum(p.confidence >= cut for p in found_pairs.pairs),  # not those kept below
         groups=len(found_pairs.groups),
         seconds=clock.laps,
     )

@@ -63,6 +63,8 @@ def run(args: argparse.Namespace, write: Writer) -> int:
             k = int(args.k)
         except ValueError:
             raise ValueError(f"--k must be a number or auto, got {args.k!r}") from None
+        if k < 1:
+            raise ValueError(f"--k must be at least 1 (or auto), got {k}")
     result = cluster(
         paths,
         k=k,

@@ -271,7 +271,8 @@ def _merge_large(
     members all find their neighbours inside their own part, each part then holding more than
     `bound` images. The keepers of such large groups are searched among themselves
     (`near_keepers`, the caller's candidate search) and their pairs scored; a group that took
-    none in joins the larger group whose keeper is the same picture, as in step 6."""
+    none in joins a group whose keeper is the same picture (the larger one where both could
+    take the other), as in step 6. Two parts that have each taken others in never join."""
     near_keepers, bound = search
     large = [c for c in members if len(members[c]) > bound]
     if len(large) < 2:

@@ -27,6 +27,7 @@ import numpy as np
 
 from neardup.features.extract import FEATURES_VERSION
 from neardup.records import Features, FileRef, Skipped
+from neardup.sources.remote import is_url
 
 SCHEMA_VERSION = 1
 WAIT_SECONDS = 120.0
@@ -136,7 +137,7 @@ class FeatureStore:
             for ref in files:
                 row = cursor.execute(
                     "SELECT size, mtime_ns, names, meta, data, skip FROM items WHERE path=?",
-                    (ref.key,),  # the path, or path#frame for a video frame
+                    (row_key(ref.key),),  # the path, or path#frame for a video frame
                 ).fetchone()
                 if row is None or row[0] != ref.size or row[1] != ref.mtime_ns:
                     yield ref, None
@@ -154,11 +155,21 @@ class FeatureStore:
             if isinstance(item, Skipped):
                 if item.reason.startswith("unreadable") or "--max-pixels" in item.reason:
                     continue  # permissions and --max-pixels may change; try again next time
-                rows.append((ref.key, ref.size, ref.mtime_ns, "[]", None, None, item.reason))
+                rows.append(
+                    (row_key(ref.key), ref.size, ref.mtime_ns, "[]", None, None, item.reason)
+                )
             else:
                 meta, data = encode_features(item)
                 rows.append(
-                    (ref.key, ref.size, ref.mtime_ns, json.dumps(sorted(names)), meta, data, None)
+                    (
+                        row_key(ref.key),
+                        ref.size,
+                        ref.mtime_ns,
+                        json.dumps(sorted(names)),
+                        meta,
+                        data,
+                        None,
+                    )
                 )
         if not rows:
             return
@@ -171,6 +182,7 @@ class FeatureStore:
             raise
 
     def update_pixel_hash(self, path: str, pixel_hash: str) -> None:
+        path = row_key(path)
         row = self.db.execute("SELECT meta FROM items WHERE path=?", (path,)).fetchone()
         if row is None or row[0] is None:
             return
@@ -180,6 +192,12 @@ class FeatureStore:
 
 
 _LITTLE = sys.byteorder == "little"
+
+
+def row_key(key: str) -> str:
+    """A cache row's key: a local path made absolute (one file, whichever folder a command
+    runs in: `scan photos/` and `index build /home/me/photos` share rows), a URL as given."""
+    return key if is_url(key) else os.path.abspath(key)
 
 
 def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, bytes]:

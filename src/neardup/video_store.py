@@ -17,7 +17,7 @@ from neardup.features.extract import FeatureConfig
 from neardup.features.frames import video_items
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.video import Sampling
-from neardup.store import FeatureStore
+from neardup.store import FeatureStore, row_key
 
 _TABLE = """CREATE TABLE IF NOT EXISTS videos (
     path TEXT, sampling TEXT, size INTEGER, mtime_ns INTEGER, frames TEXT, problem TEXT,
@@ -44,9 +44,11 @@ def cached(
     store.db.execute(_TABLE)
     row = store.db.execute(
         "SELECT size, mtime_ns, frames, problem FROM videos WHERE path=? AND sampling=?",
-        (video.path, _sampling_key(sampling)),
+        (row_key(video.path), _sampling_key(sampling)),
     ).fetchone()
     if row is None or row[0] != video.size or row[1] != video.mtime_ns:
+        return None
+    if row[3] is not None and "--max-pixels" in row[3]:  # stored by an older version
         return None
     refs = [_frame_ref(video, int(i), float(t)) for i, t in json.loads(row[2])]
     out: list[Features | Skipped] = []
@@ -76,7 +78,7 @@ def remember(
     store.db.execute(
         "INSERT OR REPLACE INTO videos VALUES (?, ?, ?, ?, ?, ?)",
         (
-            video.path,
+            row_key(video.path),
             _sampling_key(sampling),
             video.size,
             video.mtime_ns,

@@ -235,6 +235,10 @@ def apply_plan(
             except OSError as error:
                 outcome.refused.append((item.path, f"failed: {error}"))
                 out(f"failed      {item.path}: {error}")
+        if writer is not None:
+            writer.write(
+                {"end": time.time(), "done": outcome.done, "refused": len(outcome.refused)}
+            )
     except KeyboardInterrupt:
         if writer is not None:  # what was done so far is journalled: say where
             out(
@@ -242,10 +246,6 @@ def apply_plan(
                 f"(undo: neardup undo {writer.path} --yes)"
             )
         raise
-        if writer is not None:
-            writer.write(
-                {"end": time.time(), "done": outcome.done, "refused": len(outcome.refused)}
-            )
     finally:
         if writer is not None:
             writer.close()

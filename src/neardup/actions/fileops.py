@@ -56,13 +56,14 @@ def move_no_clobber(src: str, dst: str, sha256: str | None = None) -> None:
 
 
 def _unlink_or_undo(src: str, dst: str) -> None:
-    """Remove `src`, now also at `dst`; if it cannot go (a read-only folder), remove `dst`
-    instead, so a failed move leaves no second name behind."""
+    """Remove `src`, now also at `dst`; if it cannot go (a read-only folder) but is still
+    there, remove `dst` instead, so a failed move leaves no second name behind."""
     try:
         os.unlink(src)
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(dst)
+        if os.path.lexists(src):  # gone meanwhile (another process): `dst` is the only copy
+            with contextlib.suppress(OSError):
+                os.unlink(dst)
         raise
 
 

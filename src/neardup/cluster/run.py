@@ -91,16 +91,19 @@ def cluster(
     refs = [ItemRef(f.path, f.frame, f.time) for f in images]
     k_scores: dict[int, float] = {}
     if saved is None:
+        why = "" if images or not skipped else f" ({skipped[0].path}: {skipped[0].reason})"
         if k == "auto":
             if len(images) < 2:
-                raise ValueError(f"--k auto needs at least 2 readable items, found {len(images)}")
+                raise ValueError(
+                    f"--k auto needs at least 2 readable items, found {len(images)}{why}"
+                )
             fit, k_scores = choose_k(vectors, seed)
             criterion = "silhouette"
         else:
             count = int(k)
             if not 1 <= count <= len(images):
                 raise ValueError(
-                    f"--k {count} needs at least {count} readable items, found {len(images)}"
+                    f"--k {count} needs at least {count} readable items, found {len(images)}{why}"
                 )
             fit = kmeans(vectors, count, seed)
             criterion = "given"

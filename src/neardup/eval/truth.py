@@ -43,8 +43,13 @@ class Truth:
 
 def load_truth(path: str) -> Truth:
     """Read a truth file; image paths become absolute real paths."""
-    with open(path, encoding="utf-8") as file:
-        data = json.load(file)
+    try:
+        with open(path, encoding="utf-8") as file:
+            data = json.load(file)
+    except OSError as error:
+        raise ValueError(f"cannot read {path}: {error.strerror or error}") from error
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not JSON: {error}") from error
     if not isinstance(data, dict) or data.get("version") != TRUTH_VERSION:
         raise ValueError(f"{path}: not a version {TRUTH_VERSION} truth file")
     folder = os.path.dirname(os.path.abspath(path))

@@ -98,7 +98,7 @@ class AddingIndex(StoringIndex):
     ) -> IndexReport:
         start = time.perf_counter()
         listed = [str(p) for p in paths]
-        if self.folder != Path(":memory:"):
+        if self.folder != Path(":memory:") and not self._typed_paths():
             # A stored index is used from any folder: its paths must not depend on the one
             # it was built in (a scan's in-memory index keeps them as typed, beside its cwd).
             listed = [p if is_url(p) else os.path.abspath(p) for p in listed]
@@ -110,6 +110,16 @@ class AddingIndex(StoringIndex):
         report.skipped = found.skipped + skipped
         report.seconds = time.perf_counter() - start
         return report
+
+    def _typed_paths(self) -> bool:
+        """Whether the index holds a relative path (built before paths were stored absolute):
+        it then keeps taking paths as typed, or one file would be stored under two names."""
+        found = self.db.execute(
+            "SELECT 1 FROM images WHERE substr(path, 1, 1) != '/' AND instr(path, '://') = 0"
+            " UNION ALL SELECT 1 FROM aliases WHERE substr(path, 1, 1) != '/'"
+            " AND instr(path, '://') = 0 LIMIT 1"
+        ).fetchone()
+        return os.name == "posix" and found is not None
 
     def take(
         self,

@@ -83,7 +83,7 @@ def all_duplicates(
         files_found=len(images),
         images=len(images),
         candidates=count,
-        pairs=len(pairs),
+        pairs=sum(p.confidence >= cut for p in pairs),  # not those kept below (`floor`)
         groups=len(groups),
         seconds=seconds | {"total": round(done - start, 3)},
     )

@@ -58,6 +58,10 @@ class StoredImages(Sequence[Features]):
         """Rows keep no copy of the embedding the vector column holds (format 3): it is a
         view of that column, read where decoded."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled (joblib, multiprocessing) as a plain list: every row decoded, no database."""
+        return (list, (list(self),))
+
     def _row(self, row: tuple[Any, ...]) -> Features:
         found = _decode(row)
         if self._model and self._vectors is not None and self._model not in found.embeddings:
@@ -340,6 +344,10 @@ class Followed(Sequence[Features]):
     def __init__(self, head: Sequence[Features], tail: list[Features]) -> None:
         self.head = head
         self.tail = tail
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as a plain list, as `StoredImages` is."""
+        return (list, (list(self),))
 
     def __len__(self) -> int:
         return len(self.head) + len(self.tail)

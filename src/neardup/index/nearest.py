@@ -7,10 +7,10 @@ with the square of the copies: 800 re-encodes of one photo gave all 319,600 pair
 copies 1,124,250 pairs and 2.2 GiB. Each search keeps the nearest `MAX_NEIGHBOURS` of each
 image instead (the embedding search per probed cluster, the hash search over all views, the
 byte copies' listing and what each copy inherits from its image), so memory grows with the
-images: 40,757 and 47,472 pairs, 0.18 GiB (`benchmarks/many_copies.py`). The copies still all
-land in groups, each with copies it matches, but hundreds of near-identical copies may form
-more than one group (the 800: two; `neardup.groups` joins groups whose keepers are the same
-picture, one level only, so groups never chain).
+images: 40,761 and 47,472 pairs, 0.18 GiB (`benchmarks/many_copies.py`). The copies still all
+land in groups, each with copies it matches; step 6 of `neardup.groups` joins the groups
+whose keepers are the same picture, linked by a pair or, for large groups the bound split
+off, found near each other (the 800: one group), without chains.
 """
 
 from __future__ import annotations

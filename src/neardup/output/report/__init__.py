@@ -44,21 +44,30 @@ def _static(name: str) -> str:
     return resources.files("neardup.output.report").joinpath("static", name).read_text("utf-8")
 
 
-def _pair_key(a: str, b: str) -> tuple[str, str]:
-    return (a, b) if a <= b else (b, a)
+ItemKey = tuple[str, int | None]
+"""An image of the result: its path, and its frame for a video's frame."""
+
+
+def _pair_key(a: ItemKey, b: ItemKey) -> tuple[ItemKey, ItemKey]:
+    return (a, b) if (a[0], a[1] or 0) <= (b[0], b[1] or 0) else (b, a)
+
+
+def _frame(value: Any) -> int | None:
+    return value if isinstance(value, int) else None
 
 
 def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
-    """The page's data: images once each (short keys), groups as indices, differences."""
+    """The page's data: images once each (short keys; a video's frames each one), groups as
+    indices, differences."""
     images: list[dict[str, Any]] = []
-    index: dict[str, int] = {}
+    index: dict[ItemKey, int] = {}
 
     def image(entry: dict[str, Any]) -> int:
-        path = str(entry["path"])
-        if path not in index:
-            index[path] = len(images)
+        key = (str(entry["path"]), _frame(entry.get("frame")))
+        if key not in index:
+            index[key] = len(images)
             item: dict[str, Any] = {
-                "p": path,
+                "p": key[0],
                 "w": entry.get("width"),
                 "h": entry.get("height"),
                 "b": entry.get("bytes"),
@@ -68,25 +77,35 @@ def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
                 item["t"] = str(entry["mtime_ns"])  # 64-bit: kept exact as digits
             if entry.get("blake2b"):
                 item["x"] = entry["blake2b"]
-            if entry.get("frame") is not None:
-                item["fr"] = entry["frame"]  # a video frame: no file shows it at full size
+            if key[1] is not None:
+                item["fr"] = key[1]  # a video frame: no file shows it at full size
+                if isinstance(entry.get("time"), (int, float)):
+                    item["tm"] = round(float(entry["time"]), 2)
             images.append(item)
-        return index[path]
+        return index[key]
 
-    differences: dict[tuple[str, str], Any] = {}
+    differences: dict[tuple[ItemKey, ItemKey], Any] = {}
     for pair in doc.get("pairs", []):
         if isinstance(pair, dict) and pair.get("differences") is not None:
-            differences[_pair_key(str(pair["a"]), str(pair["b"]))] = pair["differences"]
+            a = (str(pair["a"]), _frame(pair.get("a_frame")))
+            b = (str(pair["b"]), _frame(pair.get("b_frame")))
+            differences[_pair_key(a, b)] = pair["differences"]
     groups = []
     for group in doc.get("groups", []):
         keeper = image(group["keeper"])
+        keeper_key = (str(group["keeper"]["path"]), _frame(group["keeper"].get("frame")))
         members = []
         for member in group.get("members", []):
             i = image(member)
-            matched = str(member.get("matched") or group["keeper"]["path"])
+            me = (str(member["path"]), _frame(member.get("frame")))
+            matched = (
+                (str(member["matched"]), _frame(member.get("matched_frame")))
+                if member.get("matched")
+                else keeper_key
+            )
             found = member.get("differences")
             if found is None:
-                found = differences.get(_pair_key(str(member["path"]), matched))
+                found = differences.get(_pair_key(me, matched))
             members.append(
                 {
                     "i": i,
@@ -155,15 +174,17 @@ def build_report(
     made = 0
     if mode != "none" and images:
         root = base or _root(doc)
-        paths = [os.path.join(root, str(item["p"])) for item in images]
+        items = [(os.path.join(root, str(item["p"])), item.get("fr")) for item in images]
         if folder is not None:
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir()
-        position = {path: n for n, path in enumerate(paths)}
-        for chunk, results in map_batches(make_thumbs, paths, thumb_side, workers=workers):
-            for path, jpeg in zip(chunk, results, strict=True):
-                n = position[path]
+        position = {item: n for n, item in enumerate(items)}
+        # Sorted, so a video's frames go to one batch and the video is opened once there.
+        todo = sorted(items, key=lambda item: (item[0], item[1] or 0))
+        for chunk, results in map_batches(make_thumbs, todo, thumb_side, workers=workers):
+            for item, jpeg in zip(chunk, results, strict=True):
+                n = position[item]
                 if jpeg is None:
                     continue
                 made += 1

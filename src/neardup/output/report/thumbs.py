@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from typing import Any
 
 from PIL import Image, ImageOps
 
@@ -29,14 +30,40 @@ def _thumb(path: str, side: int) -> bytes | None:
                     picture = flat
                 else:
                     picture = picture.convert("RGB")
-                picture.thumbnail((side, side), Image.Resampling.LANCZOS)
-                out = io.BytesIO()
-                picture.save(out, "JPEG", quality=QUALITY, optimize=True)
-                return out.getvalue()
+                return _jpeg(picture, side)
         except Exception:  # a file unreadable now (gone, truncated): the page says so
             return None
 
 
-def make_thumbs(paths: list[str], side: int) -> list[bytes | None]:
-    """One JPEG (longer side at most `side`) per path, or None where it cannot be read."""
-    return [_thumb(path, side) for path in paths]
+def make_thumbs(items: list[tuple[str, int | None]], side: int) -> list[bytes | None]:
+    """One JPEG (longer side at most `side`) per (path, frame), frame None for a still, or
+    None where it cannot be read. Each video is opened once for all its frames asked."""
+    frames: dict[str, set[int]] = {}
+    for path, frame in items:
+        if frame is not None:
+            frames.setdefault(path, set()).add(frame)
+    decoded = {path: _frames(path, wanted) for path, wanted in frames.items()}
+    out: list[bytes | None] = []
+    for path, frame in items:
+        if frame is None:
+            out.append(_thumb(path, side))
+            continue
+        rgb = decoded[path].get(frame)
+        out.append(None if rgb is None else _jpeg(Image.fromarray(rgb), side))
+    return out
+
+
+def _frames(path: str, wanted: set[int]) -> dict[int, Any]:
+    from neardup.sources.video_frames import frames_at
+
+    try:
+        return frames_at(path, wanted, width=None)
+    except Exception:  # a video unreadable now: those cards say "no thumbnail"
+        return {}
+
+
+def _jpeg(picture: Image.Image, side: int) -> bytes:
+    picture.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    picture.save(out, "JPEG", quality=QUALITY, optimize=True)
+    return out.getvalue()

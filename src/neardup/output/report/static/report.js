@@ -32,13 +32,13 @@
     let minC = 1, maxC = 0, minS = 1;
     const kinds = new Set();
     let free = 0;
-    const paths = [IMAGES[g.k].p];
+    const paths = [named(IMAGES[g.k])];
     for (const m of g.m) {
       minC = Math.min(minC, m.c);
       maxC = Math.max(maxC, m.c);
       minS = Math.min(minS, m.s);
-      free += IMAGES[m.i].b || 0;
-      paths.push(IMAGES[m.i].p);
+      if (!isFrame(IMAGES[m.i])) free += IMAGES[m.i].b || 0;  // a frame frees no file
+      paths.push(named(IMAGES[m.i]));
       for (const kind of kindsOf(m.d)) {
         kinds.add(kind);
         KINDS.add(kind);
@@ -60,6 +60,17 @@
   }
   function fmt(x, digits) {
     return typeof x === "number" ? x.toFixed(digits === undefined ? 3 : digits) : String(x);
+  }
+  // A video's frame is one item of the result, not a file: named by its frame and time.
+  function isFrame(img) {
+    return img.fr !== undefined && img.fr !== null;
+  }
+  function named(img) {
+    if (!isFrame(img)) return img.p;
+    return `${img.p} [frame ${img.fr}` + (img.tm !== undefined ? `, ${img.tm} s]` : "]");
+  }
+  function facts(img) {
+    return `${img.w}×${img.h} · ${isFrame(img) ? "video frame" : bytes(img.b)} · ${img.f || "?"}`;
   }
   function bytes(n) {
     if (n === undefined || n === null) return "?";
@@ -198,7 +209,7 @@
     });
     const thumb = el("div", { class: "thumb" });
     const src = THUMBS[m.i];
-    if (src) thumb.append(el("img", { src, alt: img.p, loading: "lazy", title: img.p }));
+    if (src) thumb.append(el("img", { src, alt: named(img), loading: "lazy", title: named(img) }));
     else thumb.append(el("div", { class: "missing", text: "no thumbnail" }));
     figure.append(thumb);
     const badges = el("div", {});
@@ -206,13 +217,12 @@
     if (mark) badges.append(el("span", { class: "badge " + mark, text: mark.toUpperCase() }));
     figure.append(badges);
     const caption = el("figcaption", {});
-    caption.append(el("div", { class: "path", text: img.p, title: img.p }));
-    caption.append(el("div", { class: "facts",
-      text: `${img.w}×${img.h} · ${bytes(img.b)} · ${img.f || "?"}` }));
+    caption.append(el("div", { class: "path", text: named(img), title: named(img) }));
+    caption.append(el("div", { class: "facts", text: facts(img) }));
     if (!m.keeper) {
       caption.append(el("div", { class: "scores",
         text: `similarity ${fmt(m.s)} · confidence ${fmt(m.c)}` + (m.e ? ` · ${m.e}` : "") }));
-      if (m.v !== GROUPS[n].k) caption.append(el("div", { class: "scores", text: "matched " + IMAGES[m.v].p }));
+      if (m.v !== GROUPS[n].k) caption.append(el("div", { class: "scores", text: "matched " + named(IMAGES[m.v]) }));
       const diffs = el("div", { class: "diffs" });
       if (m.d && Array.isArray(m.d.kinds)) {
         for (const kind of m.d.kinds) diffs.append(el("span", { class: "chip diff", "data-kind": kind, text: kind }));
@@ -331,11 +341,11 @@
     const src = FULL[i] || THUMBS[i];
     const box = el("div", { class: "pane", "data-i": String(i) });
     box.append(el("div", { class: "pane-label",
-      text: `${label}: ${img.p} · ${img.w}×${img.h} · ${bytes(img.b)} · ${img.f || "?"}` }));
+      text: `${label}: ${named(img)} · ${facts(img)}` }));
     const frame = el("div", { class: "pane-image" });
     const note = (text) => box.append(el("div", { class: "pane-note", text }));
     if (src) {
-      const picture = el("img", { src, alt: img.p, "data-full": FULL[i] ? "1" : "0" });
+      const picture = el("img", { src, alt: named(img), "data-full": FULL[i] ? "1" : "0" });
       if (FULL[i]) {
         // Moved or deleted since the report was made, or the page opened elsewhere.
         picture.addEventListener("error", () => {
@@ -348,7 +358,7 @@
     } else frame.append(el("div", { class: "missing", text: "no picture" }));
     box.append(frame);
     if (!FULL[i]) {
-      note(img.fr !== undefined && img.fr !== null
+      note(isFrame(img)
         ? "a video frame: its thumbnail only"
         : "thumbnail only: the file is remote, not found here, or in a format browsers do not show");
     }
@@ -421,7 +431,7 @@
         const entry = { path: img.p, bytes: img.b };
         if (img.t !== undefined && img.t !== null) entry.mtime_ns = "#int:" + img.t;
         if (img.x) entry.blake2b = img.x;
-        if (img.fr !== undefined && img.fr !== null) entry.frame = img.fr;
+        if (isFrame(img)) entry.frame = img.fr;
         (mark === "keep" ? keep : remove).push(entry);
       }
       out.push({ group: key + 1, keep, remove });
