@@ -12,7 +12,8 @@ import pytest
 from PIL import Image
 
 import neardup
-from neardup.decode import Decoded, DecodeSpec, decode, find_borders, pixel_hash_of
+from neardup.borders import find_borders
+from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.records import Skipped
 
 if TYPE_CHECKING:
@@ -286,3 +287,36 @@ def test_bad_bytes_give_a_reason(data: bytes, words: str) -> None:
     result = decode(data, "x.png")
     assert isinstance(result, Skipped)
     assert words in result.reason
+
+
+def test_small_pictures_are_not_trimmed_so_their_copies_match(tmp_path: Path) -> None:
+    """An icon on a flat background: its flat rows end at a shape's sharp edge, like a border.
+    A JPEG copy softens that edge over a block, so the two would be trimmed differently (the
+    PNG at the edge, the JPEG not at all) and the copy missed. Originals under
+    `MIN_TRIM_SIDE` are not trimmed; larger ones still are."""
+    import io
+
+    from PIL import ImageDraw
+
+    import neardup
+    from neardup.decode import MIN_TRIM_SIDE
+
+    def drawing(side: int) -> Image.Image:
+        icon = Image.new("RGB", (64, 64), (30, 60, 200))
+        draw = ImageDraw.Draw(icon)
+        draw.ellipse((6, 26, 40, 60), fill=(220, 40, 40))
+        draw.rectangle((30, 24, 62, 44), fill=(250, 220, 0))
+        return icon.resize((side, side), Image.Resampling.NEAREST)
+
+    icon = drawing(64)
+    icon.save(tmp_path / "icon.png")
+    buffer = io.BytesIO()
+    icon.save(buffer, "JPEG", quality=90)
+    (tmp_path / "icon_q90.jpg").write_bytes(buffer.getvalue())
+    for name in ("icon.png", "icon_q90.jpg"):
+        found = decode((tmp_path / name).read_bytes(), name)
+        assert isinstance(found, Decoded) and found.trimmed is None
+    big = drawing(4 * MIN_TRIM_SIDE)
+    assert find_borders(np.asarray(big)) is not None  # the rule, not the finder, spares icons
+    result = neardup.scan([tmp_path], cache=False, workers=1, differences="none")
+    assert len(result.groups) == 1 and len(result.pairs) == 1

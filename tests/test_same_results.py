@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from neardup.decode import (
+from neardup.borders import (
     BORDER_FLAT,
     BORDER_TOLERANCE,
     EDGE_CONTRAST,

@@ -7,8 +7,8 @@ draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
 - turned upright by its EXIF orientation;
 - brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
   of an animation);
-- stripped of uniform borders of any colour (letterbox, pillarbox, padding, frames), so a
-  bordered copy matches its source.
+- stripped of uniform borders of any colour (letterbox, padding, frames; originals of 128 px
+  and more), so a bordered copy matches its source.
 Bad input never raises: `decode` returns a `Skipped` with a reason a person can act on.
 """
 
@@ -24,6 +24,7 @@ import numpy.typing as npt
 import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
+from neardup.borders import find_borders
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 
@@ -107,7 +108,8 @@ class _Refused(Exception):
 
 def too_many_pixels(w: int, h: int, most: int) -> str:
     """Why a picture claiming `w` x `h` is refused (a decompression bomb)."""
-    return f"decompression bomb: claims {w} x {h} = {w * h:,} pixels, over the limit of {most:,} (raise it with --max-pixels)"  # noqa: E501
+    claim = f"claims {w} x {h} = {w * h:,} pixels, over the limit of {most:,}"
+    return f"decompression bomb: {claim} (raise it with --max-pixels)"
 
 
 def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Decoded:
@@ -147,7 +149,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
     picture = rgb_image
-    if spec.trim:
+    if spec.trim and min(width, height) >= MIN_TRIM_SIDE:
         box = find_borders(rgb)
         if box is not None:
             left, top, right, bottom = box
@@ -179,7 +181,7 @@ def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> De
     pixel_hash = _pixel_hash(image)
     small = _reduce(image, spec.min_side)
     work = np.asarray(small, dtype=np.uint8)
-    box = find_borders(work) if spec.trim else None
+    box = find_borders(work) if spec.trim and min(width, height) >= MIN_TRIM_SIDE else None
     if box is not None:
         left, top, right, bottom = box
         work = work[top : work.shape[0] - bottom, left : work.shape[1] - right]
@@ -253,120 +255,9 @@ def _reduce(image: Image.Image, min_side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
 
 
-BORDER_TOLERANCE = 12
-"""How far (0-255, any channel) a pixel may stray from the border colour and still be border."""
-MIN_CONTENT = 0.25
-"""Trimming keeps at least this share of each side: a flat picture is never trimmed to nothing."""
-
-
-def find_borders(rgb: RGBArray) -> tuple[int, int, int, int] | None:
-    """Widths of uniform borders of any colour as (left, top, right, bottom), or None if none.
-
-    A row or column counts as border when at least 99 % of its pixels are within
-    `BORDER_TOLERANCE` of that edge's colour: black bars, white padding, a red or grey frame,
-    on one side or all four, of any width; flat (`BORDER_FLAT`) and ending at a sharp edge
-    (`EDGE_SHARE`). Each axis keeps at least `MIN_CONTENT` of its size.
-    """
-    h, w = rgb.shape[:2]
-    if h < 16 or w < 16:
-        return None
-    # Most pictures have no border: when no edge line is uniform, no border run can start.
-    edges = (rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1])
-    if not any(_uniform_line(edge.astype(np.int16) * 2) for edge in edges):
-        return None
-    # Doubled levels: a median of an even count is then a whole number, so every test below
-    # is exact integer arithmetic (the same verdicts as in float, at a fraction of the cost).
-    img = rgb.astype(np.int16)
-    img *= 2
-    top = _border_run(img)
-    bottom = _border_run(img[::-1])
-    left = _border_run(img.transpose(1, 0, 2))
-    right = _border_run(img.transpose(1, 0, 2)[::-1])
-    if top + bottom > h * (1 - MIN_CONTENT):
-        top = bottom = 0
-    if left + right > w * (1 - MIN_CONTENT):
-        left = right = 0
-    # Only trim borders that mean something: at least 1 % of the side.
-    top, bottom = (v if v >= max(2, h // 100) else 0 for v in (top, bottom))
-    left, right = (v if v >= max(2, w // 100) else 0 for v in (left, right))
-    if not (top or bottom or left or right):
-        return None
-    return left, top, right, bottom
-
-
-BORDER_FLAT = 1.5
-"""Mean deviation (0-255) from the border colour inside a border: an added border is flat
-(a few levels of JPEG noise at most); a noisy uniform region of the picture is not."""
-EDGE_CONTRAST = 3 * BORDER_TOLERANCE
-EDGE_SHARE = 0.2
-"""An added border ends at an edge: within 3 lines of it, at least this share of a line's
-pixels differs from the border colour by more than `EDGE_CONTRAST`. A uniform strip of the
-picture itself (a sky, a microscope slide's background) fades into the content instead; not
-trimming it keeps a picture and its copies trimmed alike."""
-
-
-Lines = npt.NDArray[np.int16]
-"""Lines of doubled levels (axis 0: line, then pixel, channel), as `find_borders` walks them."""
-
-
-def _deviation(lines: Lines, colour: tuple[int, int, int]) -> npt.NDArray[np.int16]:
-    """Per pixel, the largest channel difference from `colour` (all doubled levels)."""
-    out = np.abs(lines[..., 0] - colour[0])
-    np.maximum(out, np.abs(lines[..., 1] - colour[1]), out=out)
-    np.maximum(out, np.abs(lines[..., 2] - colour[2]), out=out)
-    return out
-
-
-def _median_colour(line: Lines) -> tuple[int, int, int]:
-    """The per-channel median of one line of doubled levels (a whole number: see above)."""
-    ordered = np.sort(line, axis=0)
-    n = len(ordered)
-    middle = ordered[n // 2].astype(np.int64)
-    if n % 2 == 0:
-        middle = (middle + ordered[n // 2 - 1]) // 2
-    red, green, blue = (int(v) for v in middle)
-    return red, green, blue
-
-
-def _share_at_least(mask: npt.NDArray[np.bool_], share: float) -> npt.NDArray[np.bool_]:
-    """Per line (axis 0), whether at least `share` of its pixels are set."""
-    found: npt.NDArray[np.bool_] = np.count_nonzero(mask, axis=1) / mask.shape[1] >= share
-    return found
-
-
-def _border_run(lines: Lines) -> int:
-    """How many leading lines (doubled levels) are a flat border ending at a sharp edge."""
-    colour = _median_colour(lines[0])
-    limit = int(len(lines) * (1 - MIN_CONTENT)) + 1
-    step = 8
-    count = 0
-    while count < limit:  # a few lines at a time: most pictures stop at the first
-        block = lines[count : min(count + step, limit)]
-        uniform = _share_at_least(_deviation(block, colour) <= 2 * BORDER_TOLERANCE, 0.99)
-        bad = np.flatnonzero(~uniform)
-        if bad.size:
-            count += int(bad[0])
-            break
-        count += len(block)
-        step *= 2
-    if not count or not _sharp(lines[count : count + 3], colour):
-        return 0
-    flat = lines[: max(1, count - 2)]  # the last lines may ring at the edge (JPEG)
-    spread = int(np.abs(flat - np.array(colour, dtype=np.int16)).sum(dtype=np.int64))
-    return count if spread <= 2 * BORDER_FLAT * flat.size else 0
-
-
-def _uniform_line(line: Lines) -> bool:
-    """Whether one line (doubled levels) is uniform as `_border_run` tests its first line."""
-    near = _deviation(line[None], _median_colour(line)) <= 2 * BORDER_TOLERANCE
-    return bool(_share_at_least(near, 0.99)[0])
-
-
-def _sharp(lines: Lines, colour: tuple[int, int, int]) -> bool:
-    if len(lines) == 0:
-        return False
-    far = _deviation(lines, colour) > 2 * EDGE_CONTRAST
-    return bool(_share_at_least(far, EDGE_SHARE).any())
+MIN_TRIM_SIDE = 128
+"""Originals with a shorter side are not trimmed: JPEG softens an edge over up to 16 px, on an
+icon or a sprite enough that a copy and its original would be trimmed differently."""
 
 
 def _scale_box(
