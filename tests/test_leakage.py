@@ -7,7 +7,9 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PIL import Image, ImageOps
 
 from neardup.cli import main
@@ -128,3 +130,38 @@ def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path
     assert copy["differences"]["kinds"] == ["identical file"]
     argv += ["--against", str(train)]
     assert main(argv) == 2  # one reference only
+
+
+def test_leakage_counts_do_not_depend_on_the_preset_given(
+    photo: Callable[..., Image.Image], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each preset's count needs the geometric check wherever it could change that preset's
+    verdict: the check runs at the loosest preset's cut, whichever preset the scan was given."""
+    import neardup
+    from neardup import pipeline
+    from neardup.scoring import PRESETS
+
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    coffee = photo("coffee", 200)
+    coffee.save(train / "coffee.png")
+    coffee.crop((0, 0, 170, 170)).save(test / "coffee_crop.jpg", quality=90)
+    photo("moon", 200).save(test / "moon.png")
+    cuts: list[float] = []
+    real = pipeline.verify_pairs
+
+    def spy(images: Any, scored: Any, methods: Any, cut: float, engine: Any) -> None:
+        cuts.append(cut)
+        real(images, scored, methods, cut, engine)
+
+    monkeypatch.setattr(pipeline, "verify_pairs", spy)
+    counts = []
+    for preset in PRESETS:
+        result = neardup.scan(
+            [train], against=[test], preset=preset, cache=False, workers=1, differences="none"
+        )
+        assert result.leakage is not None
+        counts.append(result.leakage.sets[1].leaking)
+    assert cuts == [min(PRESETS.values())] * len(PRESETS)
+    assert counts[0] == counts[1] == counts[2]

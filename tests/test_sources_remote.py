@@ -130,6 +130,16 @@ def test_file_urls_read_like_paths(make: FileMaker, tmp_path: Path) -> None:
     result = neardup.scan([url], cache=False, workers=1)
     assert len(result.groups) == 1
     assert read_bytes(f"{url}/a.png") == (folder / "a.png").read_bytes()
+    # What differs is measured on URLs too (it read them as local files, and failed).
+    [pair] = [p for p in result.pairs if p.differences is not None]
+    assert pair.differences is not None and "scaled" in pair.differences.kinds
+    # A leakage scan tells URL sets apart (a store has no inodes: each set held everything).
+    test = tmp_path / "test"
+    make.image(test / "c.jpg", "astronaut", 200)
+    leak = neardup.scan([url], against=[f"file://{test}"], cache=False, workers=1)
+    assert leak.leakage is not None
+    assert [s.images for s in leak.leakage.sets] == [2, 1]
+    assert leak.leakage.sets[1].leaking["default"] == 1
 
 
 def test_version_key_follows_the_etag() -> None:

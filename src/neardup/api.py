@@ -110,7 +110,11 @@ def scan(
         clock.lap("index")
         keep = cut if floor is None else min(cut, floor)
         low = min(keep, *PRESETS.values()) if sets else floor  # each preset's count needs it
-        found_pairs = index.duplicates(engine=run_on, verify=verify, floor=low, cache=cache)
+        # A leakage scan counts at every preset: the check runs where it can change the
+        # verdict at the loosest, so the counts do not depend on the preset given.
+        found_pairs = index.duplicates(
+            engine=run_on, verify=verify, floor=low, cache=cache, check_at=low if sets else None
+        )
     finally:
         index.close()
     # The duplicates call's own split: candidates, scoring (with the check), groups.

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,6 +16,7 @@ from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import colour_spread, jpeg_quality
 from neardup.features.exact import bytes_hash
 from neardup.item_pixels import FramePictures, Ref
+from neardup.sources.remote import read_bytes
 
 WORK_SIDE = 384
 """Decode side for measuring: enough keypoints and detail for blur, a few ms a picture."""
@@ -83,7 +83,7 @@ class PictureCache:
         if cached is not None:
             return isinstance(cached, Picture) and cached.digest == picture.digest
         try:
-            data = Path(path).read_bytes()
+            data = read_bytes(path)
         except OSError:
             return False
         self._read = (path, data, bytes_hash(data))
@@ -152,7 +152,7 @@ class PictureCache:
 
 
 def _read(path: str) -> tuple[bytes, str]:
-    data = Path(path).read_bytes()
+    data = read_bytes(path)  # a file, or a URL through fsspec, as the features read it
     return data, bytes_hash(data)
 
 
@@ -174,7 +174,7 @@ def same_pixels(a: Picture, b: Picture) -> bool:
     for picture in (a, b):
         if picture.pixel_hash is None:
             try:
-                found = pixel_hash_of(Path(picture.path).read_bytes())
+                found = pixel_hash_of(read_bytes(picture.path))
             except OSError:
                 found = None
             picture.pixel_hash = found or ""  # "" : tried, cannot tell

@@ -18,16 +18,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from neardup.records import Features, FileRef, Leakage, Pair, SetLeakage
-from neardup.sources import collect
+from neardup.sources import collect_sources
 
 
 @dataclass(frozen=True, slots=True)
 class SetPlan:
-    """The sets as given: names, paths and which files (device, inode) each holds."""
+    """The sets as given: names, paths and which files (`file_key`) each holds."""
 
     names: list[str]
     paths: list[list[str]]
-    files: list[set[tuple[int, int]]]
+    files: list[set[tuple[int, int] | str]]
 
     @property
     def every_path(self) -> list[str]:
@@ -47,8 +47,14 @@ def plan_sets(reference: Sequence[str], against: Sequence[str]) -> SetPlan:
     for number, group in enumerate(paths, 1):
         name = _name(group)
         names.append(name if name not in names else f"{name}#{number}")
-    files = [{(f.dev, f.inode) for f in collect(group).files} for group in paths]
+    files = [{file_key(f) for f in collect_sources(group).files} for group in paths]
     return SetPlan(names, paths, files)
+
+
+def file_key(ref: FileRef) -> tuple[int, int] | str:
+    """What tells one file from another: its device and inode on a local disk (a link or an
+    overlapping folder is the same file), its URL elsewhere (a store has no inodes)."""
+    return (ref.dev, ref.inode) if ref.dev or ref.inode else ref.path
 
 
 def split_pairs(
@@ -62,7 +68,7 @@ def split_pairs(
     """The pairs across sets at or above `keep` (a in the earlier set), and the summary.
 
     `pairs` must hold every scored pair down to the loosest preset's cut."""
-    key_of = {f.path: (f.dev, f.inode) for f in files}
+    key_of = {f.path: file_key(f) for f in files}
     labels = []
     for image in images:
         key = key_of.get(image.path)

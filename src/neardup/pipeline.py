@@ -201,11 +201,13 @@ def score_candidates(
     *,
     floor: float | None = None,
     stacks: Stacks | None = None,
+    check_at: float | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
-    `cut`. Candidates are position pairs: a set, or an array of rows (a, b), a < b, each
-    once. Returns the pairs at or above `cut` (or above `floor`, when given lower).
-    `stacks`: features already stacked for all `images` (`neardup.scoring.prepare_stacks`)."""
+    `cut` (and at `check_at` when lower: a leakage scan counts at every preset). Candidates
+    are position pairs: a set, or an array of rows (a, b), a < b, each once. Returns the
+    pairs at or above `cut` (or above `floor`, when given lower). `stacks`: features already
+    stacked for all `images` (`neardup.scoring.prepare_stacks`)."""
     ordered = (
         candidates
         if isinstance(candidates, np.ndarray)
@@ -215,7 +217,8 @@ def score_candidates(
     scored: dict[tuple[int, int], Scored] = {}
     # In blocks, keeping only the pairs that can end above `keep`: memory grows with the
     # pairs kept, not with the candidates (some 8 million at a million images).
-    band = fusion.fitted().verify_band(cut) if verify else None
+    check_cut = cut if check_at is None else min(cut, check_at)
+    band = fusion.fitted().verify_band(check_cut) if verify else None
     # The images' stacked features are made once, here, and shared with the workers
     # (inherited by forked processes; shipped once per worker by other engines).
     stacks = prepare_stacks(images, methods, stacks)
@@ -230,7 +233,7 @@ def score_candidates(
         for at, s in kept:
             scored[int(block[at, 0]), int(block[at, 1])] = s
     if verify:
-        verify_pairs(images, scored, methods, cut, engine)
+        verify_pairs(images, scored, methods, check_cut, engine)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()

@@ -60,6 +60,7 @@ class ImageIndex(AddingIndex, RemovingIndex):
         floor: float | None = None,
         cache: Any = False,
         differences: str | bool = False,
+        check_at: float | None = None,
     ) -> ScanResult:
         """Every duplicate group in the index, found cluster by cluster, in scan's schema.
         `differences`: "groups" measures what differs on the pair that puts each member in its
@@ -76,6 +77,7 @@ class ImageIndex(AddingIndex, RemovingIndex):
             verify=verify,
             floor=floor,
             cache=cache,
+            check_at=check_at,
         )
         result.settings["index"] = str(self.folder)
         if differences:

@@ -38,8 +38,10 @@ def all_duplicates(
     verify: bool = True,
     floor: float | None = None,
     cache: CacheSetting = False,
+    check_at: float | None = None,
 ) -> ScanResult:
     """Every duplicate group in the index, found cluster by cluster, in scan's schema.
+    `check_at`: a lower cut at which the geometric check's verdicts matter too.
 
     `floor` (for evaluation) also returns scored pairs below the cut, down to that
     confidence; groups are made from pairs at or above the cut only."""
@@ -61,7 +63,15 @@ def all_duplicates(
     count = len(candidates)
     found = time.perf_counter()
     pairs: list[Pair] = score_candidates(
-        images, candidates, methods, cut, verify, engine, floor=floor, stacks=stacks
+        images,
+        candidates,
+        methods,
+        cut,
+        verify,
+        engine,
+        floor=floor,
+        stacks=stacks,
+        check_at=check_at,
     )
     del stacks, candidates
     confirm_pixels(images, pairs, methods, cache)

@@ -75,7 +75,7 @@ def _quality(d: Differences, a: str, b: str) -> str:
         parts.append(f"{b if d.grain > 0 else a} grainier (+{abs(d.grain):.0f} levels)")
     qa, qb = d.jpeg_quality
     if qa is not None or qb is not None:
-        parts.append(f"JPEG quality {qa or '-'} vs {qb or '-'}")
+        parts.append(f"JPEG quality {qa or 'none (not JPEG)'} vs {qb or 'none (not JPEG)'}")
     return ", ".join(parts)
 
 
