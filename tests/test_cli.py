@@ -265,3 +265,30 @@ def test_empty_stdin_is_a_usage_error() -> None:
     done = run_module("scan", "-", "--no-cache", stdin="")
     assert done.returncode == 2
     assert "no paths given" in done.stderr
+
+
+def test_progress_is_told_of_every_stage(dup_dir: Path, capsys: Capture) -> None:
+    """A progress callable taking (done, total, stage) hears of the pairs' stages after the
+    features, in order and ending complete; one taking (done, total) hears of the features
+    only, as before; the command line's bar draws one bar per stage."""
+    import neardup
+    from neardup.output.progress import ProgressBar
+
+    heard: list[tuple[int, int, str]] = []
+    neardup.scan(
+        [dup_dir], cache=False, workers=1, progress=lambda d, t, s: heard.append((d, t, s))
+    )
+    stages = [s for n, (_, _, s) in enumerate(heard) if n == 0 or heard[n - 1][2] != s]
+    order = ["features", "scoring", "check", "differences"]  # the check only where needed
+    assert stages == [s for s in order if s in stages] and len(stages) >= 3
+    for stage in stages:
+        done, total, _ = [h for h in heard if h[2] == stage][-1]
+        assert done == total > 0
+    plain: list[tuple[int, int]] = []
+    neardup.scan([dup_dir], cache=False, workers=1, progress=lambda d, t: plain.append((d, t)))
+    assert plain and plain[-1][0] == plain[-1][1]
+    bar = ProgressBar(True)
+    neardup.scan([dup_dir], cache=False, workers=1, progress=bar)
+    bar.close()
+    drawn = capsys.readouterr().err
+    assert all(f"{stage}:" in drawn for stage in stages)

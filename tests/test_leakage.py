@@ -151,9 +151,9 @@ def test_leakage_counts_do_not_depend_on_the_preset_given(
     cuts: list[float] = []
     real = pipeline.verify_pairs
 
-    def spy(images: Any, scored: Any, methods: Any, cut: float, engine: Any) -> None:
+    def spy(images: Any, scored: Any, methods: Any, cut: float, engine: Any, **kw: Any) -> None:
         cuts.append(cut)
-        real(images, scored, methods, cut, engine)
+        real(images, scored, methods, cut, engine, **kw)
 
     monkeypatch.setattr(pipeline, "verify_pairs", spy)
     counts = []

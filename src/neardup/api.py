@@ -27,6 +27,7 @@ from neardup.pipeline import (
     feature_config,
     local_engine,
     parse_methods,
+    stage_progress,
 )
 from neardup.records import Differences, ScanResult, Skipped, Stats
 from neardup.scoring import (
@@ -113,7 +114,12 @@ def scan(
         # A leakage scan counts at every preset: the check runs where it can change the
         # verdict at the loosest, so the counts do not depend on the preset given.
         found_pairs = index.duplicates(
-            engine=run_on, verify=verify, floor=low, cache=cache, check_at=low if sets else None
+            engine=run_on,
+            verify=verify,
+            floor=low,
+            cache=cache,
+            check_at=low if sets else None,
+            progress=progress,
         )
     finally:
         index.close()
@@ -129,7 +135,11 @@ def scan(
     if differences:
         start = time.perf_counter()
         found_pairs.pairs = measure_differences(
-            found_pairs, cut, run_on, every=differences == "all"
+            found_pairs,
+            cut,
+            run_on,
+            every=differences == "all",
+            progress=stage_progress(progress, "differences"),
         )
         clock.laps["differences"] = round(time.perf_counter() - start, 3)
     clock.laps["total"] = round(time.perf_counter() - clock.start, 3)

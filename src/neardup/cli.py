@@ -27,6 +27,7 @@ from neardup.output import json as json_out
 from neardup.output import table
 from neardup.output.differences import summary as differences_summary
 from neardup.output.differences import to_dict as differences_dict
+from neardup.output.progress import ProgressBar
 from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
@@ -207,29 +208,6 @@ def _resume_hint(args: argparse.Namespace) -> str:
     return "; finished images are cached, run again to resume"
 
 
-class _Bar:
-    """A tqdm progress bar on stderr, made on the first call (so nothing shows for cache hits)."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.enabled = enabled
-        self.bar: object | None = None
-
-    def __call__(self, done: int, total: int) -> None:
-        if not self.enabled:
-            return
-        from tqdm import tqdm
-
-        if self.bar is None:
-            self.bar = tqdm(total=total, unit="img", file=sys.stderr, dynamic_ncols=True)
-        bar = self.bar
-        assert isinstance(bar, tqdm)
-        bar.update(done - bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()  # type: ignore[attr-defined]
-
-
 def _write(target: str, text: str) -> None:
     if target == "-":
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
@@ -245,7 +223,7 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.against_index and args.against:
         raise ValueError("give --against or --against-index, not both")
-    bar = _Bar(not args.quiet and sys.stderr.isatty())
+    bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         with engine_from(args) as engine:
             result = (

@@ -32,7 +32,7 @@ quality 75-95, same size) reports no kind; tests check both the edits and that s
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -249,6 +249,7 @@ def measure_reported(
     cut: float,
     engine: Engine,
     frames: Sequence[int | None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Pair]:
     """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
     scan for evaluation keeps lower pairs too, and they are not measured). `frames` gives each
@@ -265,11 +266,18 @@ def measure_reported(
     found: dict[tuple[Ref, Ref], Differences] = {}
     for chunk, results in engine.map(DIFFERENCES, todo):
         found.update(zip(chunk, results, strict=True))
+        if progress:
+            progress(len(found), len(todo))
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
 def measure_differences(
-    result: ScanResult, cut: float, engine: Engine, *, every: bool
+    result: ScanResult,
+    cut: float,
+    engine: Engine,
+    *,
+    every: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[Pair]:
     """The result's pairs with `differences` measured on every reported pair (`every`), or on
     the pairs that put each member in its group (what the report and `act` show; on a
@@ -285,7 +293,7 @@ def measure_differences(
         chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
     images = result.images
     measured = measure_reported(
-        [f.path for f in images], chosen, cut, engine, [f.frame for f in images]
+        [f.path for f in images], chosen, cut, engine, [f.frame for f in images], progress
     )
     by_pair = {(p.a, p.b): p for p in measured}
     return [by_pair.get((p.a, p.b), p) for p in result.pairs]

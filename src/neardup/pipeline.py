@@ -12,6 +12,7 @@ from `neardup.index.neighbours` (the one candidate search), groups from `neardup
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -48,8 +49,26 @@ from neardup.video_store import video_features
 SCORE_BLOCK = 8_192
 """Candidate pairs per scoring call: the engine spreads the blocks over its workers once there
 are enough of them (a local engine from 24 blocks, about 200,000 pairs, on)."""
-Progress = Callable[[int, int], None]
-"""Called as progress(done, total) while images are being read."""
+Progress = Callable[..., None]
+"""Called as progress(done, total) while images are being read; one that takes a third
+argument is called as progress(done, total, stage) instead, for every stage: "features"
+(images), then "scoring", "check" and "differences" (pairs)."""
+
+
+def stage_progress(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
+    """`progress` told of `stage`, or None where it takes only (done, total)."""
+    if progress is None:
+        return None
+    try:
+        inspect.signature(progress).bind(0, 0, stage)
+    except (TypeError, ValueError):
+        return None
+    return partial(_tell, progress, stage)
+
+
+def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
+    progress(done, total, stage)
+
 
 CacheSetting = str | Path | bool | None
 """A cache file path, True/None for the default cache, False for no cache."""
@@ -127,8 +146,9 @@ def compute_features(
                     results[ref.path] = cached
         from_cache = len(results)
         total = len(files)
-        if progress:
-            progress(from_cache, total)
+        tell = stage_progress(progress, "features") or progress
+        if tell:
+            tell(from_cache, total)
         # One onnxruntime thread per worker where the work is spread over workers (a local
         # engine runs small jobs in this process; other engines always spread them).
         spread = not isinstance(engine, LocalEngine) or len(todo) >= 24
@@ -149,8 +169,8 @@ def compute_features(
                 results[ref.path] = item
             if store is not None:
                 store.put(zip(chunk, out, strict=True), needed)
-            if progress:
-                progress(len(results), total)
+            if tell:
+                tell(len(results), total)
     finally:
         if store is not None:
             store.close()
@@ -202,6 +222,7 @@ def score_candidates(
     floor: float | None = None,
     stacks: Stacks | None = None,
     check_at: float | None = None,
+    progress: Progress | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
     `cut` (and at `check_at` when lower: a leakage scan counts at every preset). Candidates
@@ -229,11 +250,18 @@ def score_candidates(
         chunk=1,
     )
     blocks = [ordered[s : s + SCORE_BLOCK] for s in range(0, len(ordered), SCORE_BLOCK)]
+    tell = stage_progress(progress, "scoring")
+    done = 0
     for (block,), (kept,) in engine.map(stage, blocks):
         for at, s in kept:
             scored[int(block[at, 0]), int(block[at, 1])] = s
+        done += len(block)
+        if tell:
+            tell(done, len(ordered))
     if verify:
-        verify_pairs(images, scored, methods, check_cut, engine)
+        verify_pairs(
+            images, scored, methods, check_cut, engine, progress=stage_progress(progress, "check")
+        )
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
@@ -269,6 +297,8 @@ def verify_pairs(
     methods: tuple[str, ...],
     cut: float,
     engine: Engine,
+    *,
+    progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at `cut`."""
     borderline = sorted(
@@ -283,7 +313,11 @@ def verify_pairs(
     # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
     jobs = by_image(list(by_paths), VERIFY.chunk)
     checked = []
+    done = 0
     for chunk, found in engine.map(VERIFY, jobs):
+        done += len(chunk)
+        if progress:
+            progress(done, len(jobs))
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 pair = by_paths[paths]

@@ -42,7 +42,7 @@ from typing import Any
 from neardup.engines.base import Engine
 from neardup.index.adding import AddingIndex
 from neardup.index.removing import RemovingIndex
-from neardup.pipeline import local_engine
+from neardup.pipeline import local_engine, stage_progress
 from neardup.records import ScanResult
 
 
@@ -61,6 +61,7 @@ class ImageIndex(AddingIndex, RemovingIndex):
         cache: Any = False,
         differences: str | bool = False,
         check_at: float | None = None,
+        progress: Any = None,
     ) -> ScanResult:
         """Every duplicate group in the index, found cluster by cluster, in scan's schema.
         `differences`: "groups" measures what differs on the pair that puts each member in its
@@ -78,11 +79,15 @@ class ImageIndex(AddingIndex, RemovingIndex):
             floor=floor,
             cache=cache,
             check_at=check_at,
+            progress=progress,
         )
         result.settings["index"] = str(self.folder)
         if differences:
             cut = float(str(result.settings["threshold"]))
-            result.pairs = measure_differences(result, cut, run_on, every=differences == "all")
+            tell = stage_progress(progress, "differences")
+            result.pairs = measure_differences(
+                result, cut, run_on, every=differences == "all", progress=tell
+            )
         result.settings["differences"] = differences
         return result
 

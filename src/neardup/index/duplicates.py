@@ -22,7 +22,7 @@ from neardup.index.nearest import most
 from neardup.index.neighbours import pairs_within
 from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
-from neardup.pipeline import CacheSetting, confirm_pixels, score_candidates
+from neardup.pipeline import CacheSetting, Progress, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
 from neardup.scoring import threshold_for
 
@@ -39,6 +39,7 @@ def all_duplicates(
     floor: float | None = None,
     cache: CacheSetting = False,
     check_at: float | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """Every duplicate group in the index, found cluster by cluster, in scan's schema.
     `check_at`: a lower cut at which the geometric check's verdicts matter too.
@@ -72,6 +73,7 @@ def all_duplicates(
         floor=floor,
         stacks=stacks,
         check_at=check_at,
+        progress=progress,
     )
     del stacks, candidates
     confirm_pixels(images, pairs, methods, cache)
