@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 import neardup
-from neardup.borders import find_borders
+from neardup.borders import find_borders, symmetric_only
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.records import Skipped
 
@@ -320,3 +320,17 @@ def test_small_pictures_are_not_trimmed_so_their_copies_match(tmp_path: Path) ->
     assert find_borders(np.asarray(big)) is not None  # the rule, not the finder, spares icons
     result = neardup.scan([tmp_path], cache=False, workers=1, differences="none")
     assert len(result.groups) == 1 and len(result.pairs) == 1
+    # A small thumbnail of a pillarboxed frame keeps its matching bars trimmed, as its
+    # large original is: the two still compare by the picture inside.
+    from conftest import encode, make_photo
+
+    photo = make_photo("rocket").convert("RGB").resize((240, 180))
+    frame = Image.new("RGB", (320, 180))
+    frame.paste(photo, (40, 0))
+    thumb = frame.resize((96, 54), Image.Resampling.LANCZOS)
+    found = decode(encode(thumb, "JPEG", quality=85), "thumb.jpg")
+    assert isinstance(found, Decoded) and found.trimmed is not None
+    left, top, right, bottom = found.trimmed
+    assert top == bottom == 0 and abs(left - right) <= 2 and left >= 10
+    assert symmetric_only((12, 0, 11, 0)) == (12, 0, 11, 0)
+    assert symmetric_only((0, 24, 5, 0)) is None and symmetric_only((13, 0, 18, 0)) is None

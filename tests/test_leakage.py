@@ -148,12 +148,12 @@ def test_leakage_counts_do_not_depend_on_the_preset_given(
     coffee.save(train / "coffee.png")
     coffee.crop((0, 0, 170, 170)).save(test / "coffee_crop.jpg", quality=90)
     photo("moon", 200).save(test / "moon.png")
-    cuts: list[float] = []
+    cuts: list[tuple[float, ...]] = []
     real = pipeline.verify_pairs
 
-    def spy(images: Any, scored: Any, methods: Any, cut: float, engine: Any, **kw: Any) -> None:
-        cuts.append(cut)
-        real(images, scored, methods, cut, engine, **kw)
+    def spy(images: Any, scored: Any, methods: Any, at: Any, engine: Any, **kw: Any) -> None:
+        cuts.append(at if isinstance(at, tuple) else (at,))
+        real(images, scored, methods, at, engine, **kw)
 
     monkeypatch.setattr(pipeline, "verify_pairs", spy)
     counts = []
@@ -163,5 +163,6 @@ def test_leakage_counts_do_not_depend_on_the_preset_given(
         )
         assert result.leakage is not None
         counts.append(result.leakage.sets[1].leaking)
-    assert cuts == [min(PRESETS.values())] * len(PRESETS)
+    loosest = min(PRESETS.values())  # the check runs where it matters there, too
+    assert len(cuts) == len(PRESETS) and all(loosest in c for c in cuts)
     assert counts[0] == counts[1] == counts[2]

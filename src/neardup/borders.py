@@ -127,3 +127,19 @@ def _sharp(lines: Lines, colour: tuple[int, int, int]) -> bool:
         return False
     far = _deviation(lines, colour) > 2 * EDGE_CONTRAST
     return bool(_share_at_least(far, EDGE_SHARE).any())
+
+
+def symmetric_only(box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
+    """The opposite borders of `box` that match each other (within a tenth, or 2 px): the shape
+    of a letterbox, a pillarbox or padding. An icon's flat background, which a JPEG copy
+    trims otherwise, is trimmed on one side or unevenly (`neardup.decode.MIN_TRIM_SIDE`)."""
+    if box is None:
+        return None
+    left, top, right, bottom = box
+
+    def matched(a: int, b: int) -> tuple[int, int]:
+        return (a, b) if a and b and abs(a - b) <= max(2, 0.1 * (a + b)) else (0, 0)
+
+    left, right = matched(left, right)
+    top, bottom = matched(top, bottom)
+    return (left, top, right, bottom) if left or top or right or bottom else None

@@ -7,8 +7,8 @@ draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
 - turned upright by its EXIF orientation;
 - brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
   of an animation);
-- stripped of uniform borders of any colour (letterbox, padding, frames; originals of 128 px
-  and more), so a bordered copy matches its source.
+- stripped of uniform borders of any colour (letterbox, padding, frames; under 128 px only
+  matching opposite ones), so a bordered copy matches its source.
 Bad input never raises: `decode` returns a `Skipped` with a reason a person can act on.
 """
 
@@ -24,7 +24,7 @@ import numpy.typing as npt
 import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from neardup.borders import find_borders
+from neardup.borders import find_borders, symmetric_only
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 
@@ -149,8 +149,8 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
     picture = rgb_image
-    if spec.trim and min(width, height) >= MIN_TRIM_SIDE:
-        box = find_borders(rgb)
+    if spec.trim:
+        box = _borders(rgb, width, height)
         if box is not None:
             left, top, right, bottom = box
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
@@ -181,7 +181,7 @@ def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> De
     pixel_hash = _pixel_hash(image)
     small = _reduce(image, spec.min_side)
     work = np.asarray(small, dtype=np.uint8)
-    box = find_borders(work) if spec.trim and min(width, height) >= MIN_TRIM_SIDE else None
+    box = _borders(work, width, height) if spec.trim else None
     if box is not None:
         left, top, right, bottom = box
         work = work[top : work.shape[0] - bottom, left : work.shape[1] - right]
@@ -256,8 +256,13 @@ def _reduce(image: Image.Image, min_side: int) -> Image.Image:
 
 
 MIN_TRIM_SIDE = 128
-"""Originals with a shorter side are not trimmed: JPEG softens an edge over up to 16 px, on an
-icon or a sprite enough that a copy and its original would be trimmed differently."""
+"""On originals with a shorter side only matching opposite borders are trimmed: JPEG softens
+an edge over up to 16 px, on an icon enough that its copy would be trimmed otherwise."""
+
+
+def _borders(rgb: RGBArray, width: int, height: int) -> tuple[int, int, int, int] | None:
+    box = find_borders(rgb)
+    return box if min(width, height) >= MIN_TRIM_SIDE else symmetric_only(box)
 
 
 def _scale_box(

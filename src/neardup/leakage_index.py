@@ -58,7 +58,9 @@ def scan_against_index(
             for n, row in pairs_of(index.indexed_neighbours(fresh))
         }
         low = min(cut, *PRESETS.values())  # every preset's count needs its pairs
-        pairs = score_candidates(images, candidates, methods, cut, verify, engine, floor=low)
+        pairs = score_candidates(
+            images, candidates, methods, cut, verify, engine, floor=low, check_at=low
+        )
         for entry, f in zip(entries, new, strict=True):  # exact copies of stored images
             if entry.same_as is not None and entry.same_as in index.by_path:
                 stored = index.positions[index.by_path[entry.same_as]]

@@ -238,8 +238,12 @@ def score_candidates(
     scored: dict[tuple[int, int], Scored] = {}
     # In blocks, keeping only the pairs that can end above `keep`: memory grows with the
     # pairs kept, not with the candidates (some 8 million at a million images).
-    check_cut = cut if check_at is None else min(cut, check_at)
-    band = fusion.fitted().verify_band(check_cut) if verify else None
+    # The check's verdict matters at `cut`, and at `check_at` too where given: it runs where
+    # it could change either (`needs_geometry` is not monotone in the cut: a pair its hashes
+    # settle above a low cut may still need the check below a higher one).
+    cuts = (cut,) if check_at is None or check_at == cut else (cut, check_at)
+    bands = [fusion.fitted().verify_band(c) for c in cuts]
+    band = (min(b[0] for b in bands), max(b[1] for b in bands)) if verify else None
     # The images' stacked features are made once, here, and shared with the workers
     # (inherited by forked processes; shipped once per worker by other engines).
     stacks = prepare_stacks(images, methods, stacks)
@@ -260,7 +264,7 @@ def score_candidates(
             tell(done, len(ordered))
     if verify:
         verify_pairs(
-            images, scored, methods, check_cut, engine, progress=stage_progress(progress, "check")
+            images, scored, methods, cuts, engine, progress=stage_progress(progress, "check")
         )
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
@@ -295,16 +299,17 @@ def verify_pairs(
     images: Sequence[Features],
     scored: dict[tuple[int, int], Scored],
     methods: tuple[str, ...],
-    cut: float,
+    cuts: float | tuple[float, ...],
     engine: Engine,
     *,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Run the geometric check on the pairs where it can change the verdict at `cut`."""
+    """Run the geometric check on the pairs where it can change the verdict at a cut."""
+    at = cuts if isinstance(cuts, tuple) else (cuts,)
     borderline = sorted(
         (a, b)
         for (a, b), s in scored.items()
-        if needs_geometry(s, cut, min(images[a].pdq_quality, images[b].pdq_quality))
+        if any(needs_geometry(s, c, min(images[a].pdq_quality, images[b].pdq_quality)) for c in at)
     )
     by_paths = {
         (ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)): (a, b)

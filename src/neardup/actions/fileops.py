@@ -55,16 +55,30 @@ def move_no_clobber(src: str, dst: str, sha256: str | None = None) -> None:
     fsync_dir(os.path.dirname(src))
 
 
-def _unlink_or_undo(src: str, dst: str) -> None:
-    """Remove `src`, now also at `dst`; if it cannot go (a read-only folder) but is still
-    there, remove `dst` instead, so a failed move leaves no second name behind."""
+def _unlink_or_undo(src: str, dst: str, sha256: str | None = None) -> None:
+    """Remove `src`, now also at `dst`; if it cannot go (a read-only folder) but still holds
+    the same file, remove `dst` instead, so a failed move leaves no second name behind."""
     try:
         os.unlink(src)
     except OSError:
-        if os.path.lexists(src):  # gone meanwhile (another process): `dst` is the only copy
+        if _same_file(src, dst, sha256):  # else `src` went or changed: `dst` may be the only copy
             with contextlib.suppress(OSError):
                 os.unlink(dst)
         raise
+
+
+def _same_file(src: str, dst: str, sha256: str | None) -> bool:
+    """Whether `src` still holds what was moved to `dst`: the same inode (a hard link), or
+    for a copy across file systems the same content (by `sha256` where given, else size)."""
+    try:
+        a, b = os.lstat(src), os.lstat(dst)
+    except OSError:
+        return False
+    if os.path.samestat(a, b):
+        return True
+    if a.st_size != b.st_size:
+        return False
+    return sha256 is None or sha256_of(src) == sha256
 
 
 def _copy_across(src: str, dst: str, sha256: str | None) -> None:
@@ -90,7 +104,7 @@ def _copy_across(src: str, dst: str, sha256: str | None) -> None:
         if os.path.lexists(tmp):
             os.unlink(tmp)
     fsync_dir(os.path.dirname(dst))
-    _unlink_or_undo(src, dst)
+    _unlink_or_undo(src, dst, sha256)
 
 
 def make_dirs(folder: str, top: str) -> None:

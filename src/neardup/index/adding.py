@@ -114,12 +114,14 @@ class AddingIndex(StoringIndex):
     def _typed_paths(self) -> bool:
         """Whether the index holds a relative path (built before paths were stored absolute):
         it then keeps taking paths as typed, or one file would be stored under two names."""
-        found = self.db.execute(
+        if os.name != "posix":  # drive letters: ask the paths themselves
+            return any(not is_url(p) and not os.path.isabs(p) for p in self.by_path)
+        found = self.db.execute(  # one pass over the table, in SQLite, on a POSIX system
             "SELECT 1 FROM images WHERE substr(path, 1, 1) != '/' AND instr(path, '://') = 0"
             " UNION ALL SELECT 1 FROM aliases WHERE substr(path, 1, 1) != '/'"
             " AND instr(path, '://') = 0 LIMIT 1"
         ).fetchone()
-        return os.name == "posix" and found is not None
+        return found is not None
 
     def take(
         self,

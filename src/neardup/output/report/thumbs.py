@@ -42,7 +42,7 @@ def make_thumbs(items: list[tuple[str, int | None]], side: int) -> list[bytes | 
     for path, frame in items:
         if frame is not None:
             frames.setdefault(path, set()).add(frame)
-    decoded = {path: _frames(path, wanted) for path, wanted in frames.items()}
+    decoded = {path: _frames(path, wanted, 2 * side) for path, wanted in frames.items()}
     out: list[bytes | None] = []
     for path, frame in items:
         if frame is None:
@@ -53,11 +53,12 @@ def make_thumbs(items: list[tuple[str, int | None]], side: int) -> list[bytes | 
     return out
 
 
-def _frames(path: str, wanted: set[int]) -> dict[int, Any]:
+def _frames(path: str, wanted: set[int], width: int) -> dict[int, Any]:
+    """The wanted frames, scaled to `width` as decoded (a 4K frame would be 25 MB each)."""
     from neardup.sources.video_frames import frames_at
 
     try:
-        return frames_at(path, wanted, width=None)
+        return frames_at(path, wanted, width=width)
     except Exception:  # a video unreadable now: those cards say "no thumbnail"
         return {}
 
