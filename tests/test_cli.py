@@ -292,3 +292,16 @@ def test_progress_is_told_of_every_stage(dup_dir: Path, capsys: Capture) -> None
     bar.close()
     drawn = capsys.readouterr().err
     assert all(f"{stage}:" in drawn for stage in stages)
+
+
+def test_a_missing_path_fails_a_check_and_stdout_takes_one_format(
+    dup_dir: Path, tmp_path: Path, capsys: Capture
+) -> None:
+    """A mistyped folder beside a good one must not pass a CI check silently, not even with
+    --quiet; JSON and CSV cannot both go to stdout."""
+    typo = tmp_path / "no-such-split"
+    assert main(["scan", str(dup_dir), str(typo), "--no-cache", "-q", "--workers", "1"]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["scan", str(typo), "--no-cache", "-q"]) == 3
+    assert "no such file or folder" in capsys.readouterr().err
+    assert main(["scan", str(dup_dir), "--json", "-", "--csv", "-", "--no-cache"]) == 2

@@ -1,8 +1,9 @@
 """The `neardup` command: argument parsing and printing only; the work is in `neardup.api`.
 
 Exit codes: 0 done; 1 duplicates found with --fail-on-duplicates (for CI checks such as
-train/test leakage), or a problem found by `index check`; 2 bad usage or an unusable setting
-or index; 3 no image could be read; 130 interrupted (cached work is kept: run the same command
+train/test leakage), or a problem found by `index check`; 2 bad usage, an unusable setting
+or index, or a path given that is not there (a typo must not pass a check); 3 no image could
+be read; 130 interrupted (cached work is kept: run the same command
 again to resume); 141 the output pipe was closed.
 """
 
@@ -31,6 +32,7 @@ from neardup.output.progress import ProgressBar
 from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
+from neardup.sources.files import MISSING
 from neardup.store import StoreError
 from neardup.version import __version__
 from neardup.video_args import add_video_arguments, sampling
@@ -223,6 +225,8 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.against_index and args.against:
         raise ValueError("give --against or --against-index, not both")
+    if args.json == "-" and args.csv == "-":
+        raise ValueError("--json - and --csv - would both write to stdout: give one a file")
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         with engine_from(args) as engine:
@@ -256,7 +260,11 @@ def _scan(args: argparse.Namespace) -> int:
     elif result.leakage is not None and "-" not in (args.json, args.csv):
         print("\n".join(table.leakage_lines(result)).lstrip("\n"))
     if not result.images and result.skipped:
+        _missing(args.paths, result, always=True)
         return EXIT_NOTHING
+    # A mistyped argument must not pass a check (a path listed on stdin may have gone since).
+    if _missing(args.paths, result, always=args.quiet):
+        return EXIT_USAGE
     empty = [s.name for s in result.leakage.sets if not s.images] if result.leakage else []
     if empty:  # a mistyped split must not pass a leakage check as "no leak"
         print(f"neardup: error: no images in {', '.join(empty)}", file=sys.stderr)
@@ -264,6 +272,16 @@ def _scan(args: argparse.Namespace) -> int:
     if args.fail_on_duplicates and result.groups:
         return EXIT_DUPLICATES
     return EXIT_OK
+
+
+def _missing(paths: Sequence[str], result: ScanResult, *, always: bool) -> bool:
+    """Whether a path given as an argument is not there; said on stderr (the table says it
+    too, unless quiet)."""
+    given = set(paths)
+    gone = [s.path for s in result.skipped if s.path in given and s.reason == MISSING]
+    if gone and always:
+        print(f"neardup: error: no such file or folder: {', '.join(gone)}", file=sys.stderr)
+    return bool(gone)
 
 
 def _differences(args: argparse.Namespace) -> bool | str:

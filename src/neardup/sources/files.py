@@ -50,6 +50,8 @@ IMAGE_EXTENSIONS = frozenset(
 )
 
 TRASH_FOLDER = ".neardup-trash"
+MISSING = "no such file or folder"
+"""Why a path given is skipped when nothing is there (a typo: `scan` then exits 2)."""
 """The folder `neardup act` holds removed files in (`neardup.actions`); scans skip it."""
 
 _SIGNATURES: tuple[tuple[int, bytes], ...] = (
@@ -164,7 +166,7 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
         try:
             lst = os.lstat(path)
         except FileNotFoundError:
-            result.skipped.append(Skipped(path, "no such file or folder"))
+            result.skipped.append(Skipped(path, MISSING))
             return
         except OSError as error:
             result.skipped.append(Skipped(path, f"cannot stat: {_why(error)}"))
