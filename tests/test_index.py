@@ -428,6 +428,9 @@ def test_save_writes_a_snapshot_that_loads_as_the_same_index(
         assert _pairs(copy.duplicates()) == groups and copy.ivf is not None
         assert copy.ivf.nlist == before["clusters"] > 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("snap.")]  # no staging left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (snapshot.stat().st_mode & 0o777) == 0o777 & ~umask  # readable as the index is
 
 
 def test_drift_of_new_images_retrains_and_the_fit_survives_reopening(
@@ -502,3 +505,18 @@ def test_three_exact_copies_make_three_pairs(
     assert names == {
         frozenset(p) for p in (("a.jpg", "b.jpg"), ("a.jpg", "c.jpg"), ("b.jpg", "c.jpg"))
     }
+
+
+def test_index_add_quiet_prints_no_line_per_image(
+    tmp_path: Path, collection: tuple[list[Path], list[Path]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from neardup.cli import main
+
+    first, second = collection
+    folder = str(tmp_path / "idx")
+    assert main(["index", "build", *map(str, first[:4]), "--index", folder, "--no-cache"]) == 0
+    capsys.readouterr()
+    assert main(["index", "add", *map(str, second[:3]), "--index", folder, "--no-cache", "-q"]) == 0
+    assert capsys.readouterr().out == ""
+    assert main(["index", "add", str(second[3]), "--index", folder, "--no-cache"]) == 0
+    assert "added" in capsys.readouterr().out

@@ -40,6 +40,9 @@ def add_parser(commands: Any) -> None:
         p.add_argument("--workers", type=int)
         add_engine_args(p)
         p.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
+        p.add_argument(
+            "--quiet", "-q", action="store_true", help="no line per image (skips still shown)"
+        )
 
     build = sub.add_parser("build", help="index images: features, k-means, every image assigned")
     reading(build)
@@ -201,7 +204,7 @@ def _report(args: argparse.Namespace, report: IndexReport, write: Any) -> None:
         write(args.json, json.dumps(report_dict(report), indent=2))
         if args.json == "-":
             return
-    for entry in report.entries:
+    for entry in [] if args.quiet else report.entries:
         note = f" (same as {entry.same_as})" if entry.same_as else ""
         print(f"{entry.status:16s} {entry.path}{note}")
         for match in entry.duplicates:

@@ -198,6 +198,9 @@ def snapshot(db: sqlite3.Connection, columns: Columns, target: Path) -> Path:
         columns.copy_to(staging, int(meta["slots"]), meta.get("clusters_file"))
         if target.exists():
             target.rmdir()  # empty (checked above)
+        umask = os.umask(0)
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)  # mkdtemp's 0700: the copy reads like any new folder
         os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
