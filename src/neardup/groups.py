@@ -231,12 +231,7 @@ def _merge_same_picture(
     wanted = {_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
     if not wanted:
         return set()
-    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
-    for p in score_now(sorted(wanted - same.keys())):
-        key = _key(p.a, p.b)
-        if key in wanted and key not in same and p.confidence >= threshold:
-            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
-            similarity[key] = same[key] = p.similarity
+    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
     taken: set[int] = set()
     took: set[int] = set()
     for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
@@ -284,12 +279,7 @@ def _merge_large(
             partners[group_of[a]].add(group_of[b])
             partners[group_of[b]].add(group_of[a])
     wanted = {_key(keeper[c], keeper[d]) for c in partners for d in partners[c]}
-    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
-    for p in score_now(sorted(wanted - same.keys())) if wanted - same.keys() else ():
-        key = _key(p.a, p.b)
-        if key in wanted and key not in same and p.confidence >= threshold:
-            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
-            similarity[key] = same[key] = p.similarity
+    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
     for centre in sorted(large, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
         if centre not in members:  # taken in already
             continue
@@ -300,6 +290,24 @@ def _merge_large(
             via[b] = a
             members[centre].extend(members.pop(other))
             took.add(centre)
+
+
+def _same_picture(
+    wanted: set[tuple[int, int]],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    threshold: float,
+    score_now: ScoreNow,
+) -> dict[tuple[int, int], float]:
+    """The similarity of each `wanted` keeper pair at the cut: listed, or scored now (and then
+    added to the match graph, so the group lists it)."""
+    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
+    for p in score_now(sorted(wanted - same.keys())) if wanted - same.keys() else ():
+        key = _key(p.a, p.b)
+        if key in wanted and key not in same and p.confidence >= threshold:
+            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
+            similarity[key] = same[key] = p.similarity
+    return same
 
 
 def _key(a: int, b: int) -> tuple[int, int]:
