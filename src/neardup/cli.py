@@ -21,6 +21,7 @@ from neardup import cli_act, cli_cluster, cli_index
 from neardup.api import compare, scan
 from neardup.cli_engine import add_engine_args, engine_from
 from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.features.embed import ModelMissing
 from neardup.index.storage import IndexError_
 from neardup.output import csv as csv_out
@@ -97,14 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )
     add_video_arguments(s)
-    s.add_argument(
-        "--differences",
-        choices=["auto", "groups", "all", "none"],
-        default="auto",
-        help="measure what differs on the pair that puts each group member in its group, on "
-        "every reported pair, or on none; auto (default): groups, or none when the methods "
-        "are hashes alone (the fast pass, e.g. --method pdq)",
-    )
+    add_differences_argument(s)
     s.add_argument(
         "--no-differences",
         action="store_true",
@@ -244,7 +238,7 @@ def _scan(args: argparse.Namespace) -> int:
                     progress=bar,
                     against=args.against,
                     floor=args.keep_below,
-                    differences=_differences(args),
+                    differences=differences_setting(args),
                     video=sampling(args),
                     engine=engine,
                 )
@@ -284,13 +278,6 @@ def _missing(paths: Sequence[str], result: ScanResult, *, always: bool) -> bool:
     return bool(gone)
 
 
-def _differences(args: argparse.Namespace) -> bool | str:
-    """What `--differences` / `--no-differences` ask of scan."""
-    if args.no_differences or args.differences == "none":
-        return False
-    return str(args.differences)
-
-
 def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResult:
     from neardup.leakage_index import scan_against_index
 
@@ -301,7 +288,7 @@ def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResul
         threshold=args.threshold,
         cache=False if args.no_cache else args.cache,
         workers=args.workers,
-        differences=bool(_differences(args)),
+        differences=bool(differences_setting(args)),
     )
 
 

@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 from neardup.cli_engine import add_engine_args, engine_from
+from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.report import IndexReport
@@ -68,14 +69,7 @@ def add_parser(commands: Any) -> None:
     dup.add_argument("--json", metavar="FILE")
     dup.add_argument("--csv", metavar="FILE")
     dup.add_argument("--workers", type=int)
-    dup.add_argument(
-        "--differences",
-        choices=["auto", "groups", "all", "none"],
-        default="auto",
-        help="measure what differs, as scan does: on the pair that puts each group member in "
-        "its group, on every reported pair, or on none; auto (default): groups, or none when "
-        "the index's methods are hashes alone",
-    )
+    add_differences_argument(dup)
     add_engine_args(dup)
     save = sub.add_parser("save", help="write a consistent copy of the index to a new folder")
     folder(save)
@@ -137,14 +131,14 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
                 )
                 return 1
         elif command == "duplicates":
-            differences = args.differences
-            if differences == "auto":
-                differences = "groups" if index.settings.model else "none"
+            differences = differences_setting(args)
+            if differences == "auto":  # as scan: an embedding describes, hashes alone do not
+                differences = "groups" if index.settings.model else False
             result = index.duplicates(
                 threshold=args.threshold,
                 preset=args.preset,
                 workers=args.workers,
-                differences=False if differences == "none" else differences,
+                differences=differences,
                 **options,
             )
             if args.json:
