@@ -20,9 +20,10 @@ from neardup.borders import (
     find_borders,
 )
 from neardup.features.thumbnail import thumb_similarity, thumb_similarity_of
+from neardup.pair_order import by_image
 from neardup.records import Features
 from neardup.scoring import DEFAULT_METHODS, add_geometry, add_geometry_many, score_pairs
-from neardup.verify import _quartiles, by_image, ratio_matches
+from neardup.verify import _quartiles, ratio_matches
 
 cv2 = pytest.importorskip("cv2")
 

@@ -21,7 +21,6 @@ from neardup.index.storage import Settings
 from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
 from neardup.pipeline import (
-    CacheSetting,
     Progress,
     compute_features,
     feature_config,
@@ -42,6 +41,7 @@ from neardup.scoring import (
 )
 from neardup.sources import collect_sources
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
+from neardup.store import CacheSetting
 from neardup.verify import check_pairs
 
 
@@ -140,6 +140,7 @@ def scan(
             run_on,
             every=differences == "all",
             progress=stage_progress(progress, "differences"),
+            cache=cache,
         )
         clock.laps["differences"] = round(time.perf_counter() - start, 3)
     clock.laps["total"] = round(time.perf_counter() - clock.start, 3)

@@ -31,9 +31,11 @@ quality 75-95, same size) reports no kind; tests check both the edits and that s
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
@@ -50,7 +52,9 @@ from neardup.difference_pictures import Picture, PictureCache, same_pixels
 from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of, ref_order
+from neardup.pair_store import content_key, pair_store
 from neardup.records import Differences, Pair, ScanResult
+from neardup.store import CacheSetting
 
 COMPARE_SIDE = 96
 """Longer side at which aligned colours are compared: JPEG noise and mild blur vanish,
@@ -250,25 +254,77 @@ def measure_reported(
     engine: Engine,
     frames: Sequence[int | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    hashes: Sequence[str] | None = None,
+    cache: CacheSetting = False,
 ) -> list[Pair]:
     """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
     scan for evaluation keeps lower pairs too, and they are not measured). `frames` gives each
     item's video frame (None for a still). Pairs are sorted by item so that a worker's chunk
-    shares pictures and its cache decodes each once."""
+    shares pictures and its cache decodes each once. With each item's content hash
+    (`hashes`), pairs measured before are read from `cache`'s store, new ones kept there."""
 
     def ref(i: int) -> Ref:
         return ref_of(paths[i], None if frames is None else frames[i])
 
-    todo = sorted(
-        {(ref(p.a), ref(p.b)) for p in pairs if p.confidence >= cut},
-        key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
-    )
+    wanted = {(ref(p.a), ref(p.b)): (p.a, p.b) for p in pairs if p.confidence >= cut}
+    keys = {
+        refs: None if hashes is None else content_key(hashes[a], hashes[b])
+        for refs, (a, b) in wanted.items()
+    }
     found: dict[tuple[Ref, Ref], Differences] = {}
-    for chunk, results in engine.map(DIFFERENCES, todo):
-        found.update(zip(chunk, results, strict=True))
-        if progress:
-            progress(len(found), len(todo))
+    with pair_store(cache if hashes is not None else False, "differences", _version) as known:
+        stored = {} if known is None else known.get(k for k in keys.values() if k)
+        found = {refs: differences_of(stored[k]) for refs, k in keys.items() if k in stored}
+        todo = sorted(
+            (refs for refs in wanted if refs not in found),
+            key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
+        )
+        for chunk, results in engine.map(DIFFERENCES, todo):
+            found.update(zip(chunk, results, strict=True))
+            if known is not None:  # kept chunk by chunk: an interrupted run resumes
+                measured = zip((keys[refs] for refs in chunk), results, strict=True)
+                known.put((k, differences_value(d)) for k, d in measured if k and _lasting(d))
+            if progress:
+                progress(len(found), len(wanted))
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
+
+
+DIFFERENCES_VERSION = 1
+"""Bumped whenever a change would make the measures of the same two pictures differ: stored
+measures of another version are not read (`neardup.pair_store`)."""
+
+
+def _version() -> str:
+    import cv2
+
+    return f"{DIFFERENCES_VERSION}-opencv-{cv2.__version__}"
+
+
+def _lasting(found: Differences) -> bool:
+    """Whether a measure holds for as long as the two files' contents do: not when a file
+    could not be read or a measure failed (the next run tries again)."""
+    return not found.note.startswith(("cannot ", "not measured"))
+
+
+def differences_value(found: Differences) -> dict[str, object]:
+    """`found` as the JSON value the cache keeps."""
+    return dataclasses.asdict(found)
+
+
+def differences_of(value: dict[str, Any]) -> Differences:
+    """The `Differences` that `differences_value` gave (JSON lists back to tuples)."""
+    common, jpeg, orientation = value["common"], value["jpeg_quality"], value["orientation"]
+    return Differences(
+        **value
+        | {
+            "kinds": tuple(value["kinds"]),
+            "common": None if common is None else (common[0], common[1]),
+            "borders": tuple((who, tuple(sides), share) for who, sides, share in value["borders"]),
+            "jpeg_quality": (jpeg[0], jpeg[1]),
+            "orientation": (orientation[0], orientation[1]),
+        }
+    )
 
 
 def measure_differences(
@@ -278,6 +334,7 @@ def measure_differences(
     *,
     every: bool,
     progress: Callable[[int, int], None] | None = None,
+    cache: CacheSetting = False,
 ) -> list[Pair]:
     """The result's pairs with `differences` measured on every reported pair (`every`), or on
     the pairs that put each member in its group (what the report and `act` show; on a
@@ -293,7 +350,14 @@ def measure_differences(
         chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
     images = result.images
     measured = measure_reported(
-        [f.path for f in images], chosen, cut, engine, [f.frame for f in images], progress
+        [f.path for f in images],
+        chosen,
+        cut,
+        engine,
+        [f.frame for f in images],
+        progress,
+        hashes=[f.bytes_hash for f in images],
+        cache=cache,
     )
     by_pair = {(p.a, p.b): p for p in measured}
     return [by_pair.get((p.a, p.b), p) for p in result.pairs]

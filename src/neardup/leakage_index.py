@@ -59,7 +59,7 @@ def scan_against_index(
         }
         low = min(cut, *PRESETS.values())  # every preset's count needs its pairs
         pairs = score_candidates(
-            images, candidates, methods, cut, verify, engine, floor=low, check_at=low
+            images, candidates, methods, cut, verify, engine, floor=low, check_at=low, cache=cache
         )
         for entry, f in zip(entries, new, strict=True):  # exact copies of stored images
             if entry.same_as is not None and entry.same_as in index.by_path:
@@ -76,7 +76,13 @@ def scan_against_index(
     later.pairs = len(kept)
     if differences:
         kept = measure_reported(
-            [f.path for f in images], kept, cut, engine, [f.frame for f in images]
+            [f.path for f in images],
+            kept,
+            cut,
+            engine,
+            [f.frame for f in images],
+            hashes=[f.bytes_hash for f in images],
+            cache=cache,
         )
     reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)
     labels = [0] * offset + [1] * len(new)

@@ -15,7 +15,6 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Sequence
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
@@ -28,7 +27,9 @@ from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
-from neardup.item_pixels import ref_of
+from neardup.item_pixels import Ref, ref_of
+from neardup.pair_order import by_image
+from neardup.pair_store import content_key, pair_store
 from neardup.records import Features, FileRef, Pair, Skipped
 from neardup.scoring import (
     ALL_METHODS,
@@ -42,8 +43,8 @@ from neardup.scoring import (
     score_kept,
 )
 from neardup.sources.remote import read_bytes
-from neardup.store import FeatureStore, default_cache_path
-from neardup.verify import VERIFY, by_image
+from neardup.store import CacheSetting, open_store
+from neardup.verify import VERIFY, Geometry, check_version, geometry_of, geometry_value
 from neardup.video_store import video_features
 
 SCORE_BLOCK = 8_192
@@ -70,7 +71,6 @@ def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
     progress(done, total, stage)
 
 
-CacheSetting = str | Path | bool | None
 """A cache file path, True/None for the default cache, False for no cache."""
 
 
@@ -104,14 +104,6 @@ def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXEL
         models=models,
         decode=DecodeSpec(max_pixels=max_pixels, min_side=EMBED_SIDE if models else HASH_MIN_SIDE),
     )
-
-
-def open_store(cache: CacheSetting) -> FeatureStore | None:
-    """The feature store a run reads and writes, or None for no cache."""
-    if cache is False:
-        return None
-    path = default_cache_path() if cache is None or cache is True else Path(cache)
-    return FeatureStore(path)
 
 
 def _extract(config: FeatureConfig, _state: None, files: list[FileRef]) -> list[Features | Skipped]:
@@ -222,10 +214,12 @@ def score_candidates(
     floor: float | None = None,
     stacks: Stacks | None = None,
     check_at: float | None = None,
+    cache: CacheSetting = False,
     progress: Progress | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
-    `cut` (and at `check_at` when lower: a leakage scan counts at every preset). Candidates
+    `cut` (and at `check_at` when lower: a leakage scan counts at every preset), its findings
+    kept in and read from `cache`'s store (`neardup.pair_store`). Candidates
     are position pairs: a set, or an array of rows (a, b), a < b, each once. Returns the
     pairs at or above `cut` (or above `floor`, when given lower). `stacks`: features already
     stacked for all `images` (`neardup.scoring.prepare_stacks`)."""
@@ -263,9 +257,8 @@ def score_candidates(
         if tell:
             tell(done, len(ordered))
     if verify:
-        verify_pairs(
-            images, scored, methods, cuts, engine, progress=stage_progress(progress, "check")
-        )
+        tell_check = stage_progress(progress, "check")
+        verify_pairs(images, scored, methods, cuts, engine, cache=cache, progress=tell_check)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
@@ -302,9 +295,11 @@ def verify_pairs(
     cuts: float | tuple[float, ...],
     engine: Engine,
     *,
+    cache: CacheSetting = False,
     progress: Callable[[int, int], None] | None = None,
 ) -> None:
-    """Run the geometric check on the pairs where it can change the verdict at a cut."""
+    """Run the geometric check on the pairs where it can change the verdict at a cut; a
+    pair checked before (same contents, same code) is read from the cache instead."""
     at = cuts if isinstance(cuts, tuple) else (cuts,)
     borderline = sorted(
         (a, b)
@@ -315,19 +310,34 @@ def verify_pairs(
         (ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)): (a, b)
         for a, b in borderline
     }
-    # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
-    jobs = by_image(list(by_paths), VERIFY.chunk)
-    checked = []
-    done = 0
-    for chunk, found in engine.map(VERIFY, jobs):
-        done += len(chunk)
-        if progress:
-            progress(done, len(jobs))
+    keys = {
+        paths: content_key(images[a].bytes_hash, images[b].bytes_hash)
+        for paths, (a, b) in by_paths.items()
+    }
+    checked: list[tuple[tuple[int, int], Scored, tuple[float, float, float, int]]] = []
+
+    def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | None]) -> None:
         for paths, geometry in zip(chunk, found, strict=True):
             if geometry is not None:
                 pair = by_paths[paths]
                 check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
                 checked.append((pair, scored[pair], check))
+
+    with pair_store(cache, "check", check_version) as known:
+        stored = {} if known is None else known.get(k for k in keys.values() if k)
+        before = {p: geometry_of(stored[k]) for p, k in keys.items() if k in stored}
+        take(list(before), list(before.values()))
+        # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
+        jobs = by_image([p for p in by_paths if p not in before], VERIFY.chunk)
+        done = len(before)
+        for chunk, found in engine.map(VERIFY, jobs):
+            if known is not None:  # kept chunk by chunk: an interrupted run resumes
+                found_keys = zip((keys[p] for p in chunk), found, strict=True)
+                known.put((k, geometry_value(g)) for k, g in found_keys if k)
+            done += len(chunk)
+            if progress:
+                progress(done, len(by_paths))
+            take(chunk, found)
     for (pair, _, _), rescored in zip(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):

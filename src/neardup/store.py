@@ -1,11 +1,11 @@
 """The feature store: one SQLite file caching every image's features and every skip.
 
 Rows are keyed by path and checked against the file's size and mtime, so an unchanged file is
-never decoded twice: a second scan of a folder is near-instant, and a scan that was
-interrupted resumes where it stopped (results are committed batch by batch, each batch in one
-transaction, so a kill leaves whole batches or nothing). Arrays are stored as raw
-little-endian bytes described by a small JSON header, never pickled: opening a cache file can
-not run code.
+never decoded twice, and a scan that was interrupted resumes where it stopped (results are
+committed batch by batch, each batch in one transaction, so a kill leaves whole batches or
+nothing). The geometric check's findings and the measured differences are kept in the same
+file (`neardup.pair_store`). Arrays are stored as raw little-endian bytes described by a small
+JSON header, never pickled: opening a cache file can not run code.
 """
 
 from __future__ import annotations
@@ -37,6 +37,18 @@ WAIT_SECONDS = 120.0
 def default_cache_path() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "neardup" / "features.sqlite"
+
+
+CacheSetting = str | Path | bool | None
+"""Where a run keeps its cache: a file, True or None for the default one, False for none."""
+
+
+def open_store(cache: CacheSetting) -> FeatureStore | None:
+    """The feature store a run reads and writes, or None for no cache."""
+    if cache is False:
+        return None
+    path = default_cache_path() if cache is None or cache is True else Path(cache)
+    return FeatureStore(path)
 
 
 class StoreError(RuntimeError):

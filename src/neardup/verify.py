@@ -20,7 +20,7 @@ import numpy as np
 
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
-from neardup.item_pixels import FramePictures, Ref, ref_order
+from neardup.item_pixels import FramePictures, Ref
 from neardup.records import Skipped
 from neardup.sources.remote import read_bytes
 
@@ -77,6 +77,40 @@ class Geometry:
         if self.inliers < MIN_INLIERS:
             return 0.0
         return min(self.overlap_a, self.overlap_b)
+
+
+CHECK_VERSION = 1
+"""Bumped whenever a change would make the check's findings on the same pixels differ: cached
+findings of another version are not read (`neardup.pair_store`)."""
+
+
+def check_version() -> str:
+    """This code's version of the check, with OpenCV's (its keypoints and RANSAC)."""
+    import cv2
+
+    return f"{CHECK_VERSION}-opencv-{cv2.__version__}"
+
+
+def geometry_value(found: Geometry | None) -> list[float] | None:
+    """A finding as the JSON value the cache keeps (None: the check could not tell)."""
+    if found is None:
+        return None
+    return [
+        found.matches,
+        found.inliers,
+        found.overlap_a,
+        found.overlap_b,
+        found.aligned,
+        found.agree,
+    ]
+
+
+def geometry_of(value: list[float] | None) -> Geometry | None:
+    """The finding `geometry_value` gave."""
+    if value is None:
+        return None
+    matches, inliers, overlap_a, overlap_b, aligned, agree = value
+    return Geometry(int(matches), int(inliers), overlap_a, overlap_b, aligned, agree)
 
 
 def _support(geometry: Geometry) -> int:
@@ -275,57 +309,6 @@ def _agreeing(x: Any, y: Any) -> float:
         return (v - mid) / max(float(high - low), 1.0)
 
     return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
-
-
-def by_image(pairs: list[tuple[Ref, Ref]], chunk: int = 64) -> list[tuple[Ref, Ref]]:
-    """The pairs reordered so that each run of `chunk` (the engine's unit of work) holds
-    whole groups of pictures that share pairs, as far as the sizes allow.
-
-    Each worker keeps the keypoints of the pictures it has read (`Verifier`'s cache), so a
-    group of copies checked within one chunk is read once; split over chunks on two workers
-    it is read twice. Groups (connected pairs) of `chunk` pairs or more fill whole chunks,
-    the rest are packed best-fit into the remaining chunks (a piece is split only when none
-    fits). The order changes no result: each check is deterministic.
-    """
-    parent: dict[Ref, Ref] = {}
-
-    def root(path: Ref) -> Ref:
-        while parent.setdefault(path, path) != path:
-            parent[path] = parent[parent[path]]
-            path = parent[path]
-        return path
-
-    for a, b in pairs:
-        ra, rb = root(a), root(b)
-        if ra != rb:
-            parent[max(ra, rb, key=ref_order)] = min(ra, rb, key=ref_order)
-    groups: dict[Ref, list[tuple[Ref, Ref]]] = {}
-    for pair in pairs:
-        groups.setdefault(root(pair[0]), []).append(pair)
-    out: list[tuple[Ref, Ref]] = []
-    pieces: list[list[list[tuple[Ref, Ref]]]] = [[] for _ in range(chunk)]  # by size
-    for group in groups.values():
-        whole = len(group) - len(group) % chunk
-        out += group[:whole]
-        if whole < len(group):
-            pieces[len(group) - whole].append(group[whole:])
-    free = chunk
-    while True:
-        fits = next((n for n in range(min(free, chunk - 1), 0, -1) if pieces[n]), 0)
-        if fits:
-            out += pieces[fits].pop()
-            free -= fits
-        else:
-            largest = next((n for n in range(chunk - 1, 0, -1) if pieces[n]), 0)
-            if not largest:
-                break
-            piece = pieces[largest].pop()
-            out += piece[:free]
-            pieces[largest - free].append(piece[free:])
-            free = 0
-        if free == 0:
-            free = chunk
-    return out
 
 
 def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:

@@ -18,10 +18,11 @@ import numpy.typing as npt
 from neardup.cluster.kmeans import Matrix, choose_k, kmeans, pca_2d, squared_distances
 from neardup.cluster.saved import ItemRef, SceneModel, load
 from neardup.cluster.scene import DEFAULT_SCENE_MODEL, scene_matrix
-from neardup.pipeline import CacheSetting, compute_features, feature_config, local_engine
+from neardup.pipeline import compute_features, feature_config, local_engine
 from neardup.records import Features, Skipped
 from neardup.sources import collect
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
+from neardup.store import CacheSetting
 
 DEFAULT_SIMILAR = 5
 

@@ -86,7 +86,7 @@ class ImageIndex(AddingIndex, RemovingIndex):
             cut = float(str(result.settings["threshold"]))
             tell = stage_progress(progress, "differences")
             result.pairs = measure_differences(
-                result, cut, run_on, every=differences == "all", progress=tell
+                result, cut, run_on, every=differences == "all", progress=tell, cache=cache
             )
         result.settings["differences"] = differences
         return result

@@ -22,9 +22,10 @@ from neardup.index.nearest import most
 from neardup.index.neighbours import pairs_within
 from neardup.index.stored_search import all_pairs_probes, stored_candidates, stored_stacks
 from neardup.index.view import IndexView
-from neardup.pipeline import CacheSetting, Progress, confirm_pixels, score_candidates
+from neardup.pipeline import Progress, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
 from neardup.scoring import threshold_for
+from neardup.store import CacheSetting
 
 I64 = npt.NDArray[np.int64]
 
@@ -73,6 +74,7 @@ def all_duplicates(
         floor=floor,
         stacks=stacks,
         check_at=check_at,
+        cache=cache,
         progress=progress,
     )
     del stacks, candidates
@@ -80,7 +82,7 @@ def all_duplicates(
     images, pairs = with_aliases(index, images, pairs)
     scored = time.perf_counter()
     keepers: list[Pair] = []  # keeper pairs step 6 scored at the cut: found pairs too
-    score = partial(_score_now, images, methods, cut, verify, engine, keepers)
+    score = partial(_score_now, images, methods, cut, verify, engine, cache, keepers)
     near = partial(_near_keepers, images, methods, index.settings.model)
     groups = build_groups(images, pairs, cut, score_now=score, near_keepers=near, bound=most())
     pairs.extend(keepers)
@@ -120,6 +122,7 @@ def _score_now(
     cut: float,
     verify: bool,
     engine: Engine,
+    cache: CacheSetting,
     found: list[Pair],
     asked: list[tuple[int, int]],
 ) -> list[Pair]:
@@ -129,7 +132,8 @@ def _score_now(
     wanted = sorted({i for pair in asked for i in pair})
     local = {position: n for n, position in enumerate(wanted)}
     rows = np.array([[local[a], local[b]] for a, b in asked], dtype=np.int64).reshape(-1, 2)
-    scored = score_candidates([images[i] for i in wanted], rows, methods, cut, verify, engine)
+    chosen = [images[i] for i in wanted]
+    scored = score_candidates(chosen, rows, methods, cut, verify, engine, cache=cache)
     out = [dataclasses.replace(p, a=wanted[p.a], b=wanted[p.b]) for p in scored]
     found.extend(out)
     return out
