@@ -121,6 +121,10 @@ def test_fit_save_assign_and_json(
         assert len(item["similar"]) == 2
         assert all(_scene_of(s["path"], s["frame"]) == scene for s in item["similar"])
     assert [s["path"].endswith("notes.png") for s in assigned["skipped"]] == [True]
+    quiet = ["cluster", str(scenes.parent / "new"), "--centroids", str(saved), "--quiet"]
+    assert main([*quiet, "--cache", str(cache), "--workers", "1"]) == 0
+    said = capsys.readouterr()
+    assert (said.out, said.err) == ("", "")  # nothing printed, the exit status says it
 
 
 def test_plots_are_written(scenes: Path, cache: Path, tmp_path: Path) -> None:

@@ -166,3 +166,42 @@ def test_leakage_counts_do_not_depend_on_the_preset_given(
     loosest = min(PRESETS.values())  # the check runs where it matters there, too
     assert len(cuts) == len(PRESETS) and all(loosest in c for c in cuts)
     assert counts[0] == counts[1] == counts[2]
+
+
+def test_scan_against_an_index_takes_scans_options(
+    photo: Callable[..., Image.Image], tmp_path: Path
+) -> None:
+    """--keep-below lists pairs under the cut (not counted as pairs, never grouped),
+    --max-pixels refuses bigger pictures, as in a scan of folders."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    for name in ("coffee", "astronaut", "chelsea", "rocket"):
+        photo(name, 320).save(train / f"{name}.png")
+    ImageOps.mirror(photo("astronaut", 320)).save(test / "astro_mirror.jpg", quality=90)
+    coffee = photo("coffee", 320)
+    w, h = coffee.size
+    edited = ImageOps.grayscale(coffee.crop((0, 0, int(w * 0.7), int(h * 0.75)))).rotate(6)
+    edited.save(test / "coffee_edited.jpg", quality=50)  # a copy only the loose preset finds
+    photo("camera", 600).save(test / "camera_big.png")
+    index = tmp_path / "idx"
+    assert main(["index", "build", str(train), "--index", str(index), "--no-cache", "-q"]) == 0
+    out, default = tmp_path / "out.json", tmp_path / "default.json"
+    argv = ["scan", str(test), "--against-index", str(index), "--no-cache", "-q"]
+    assert main([*argv, "--json", str(out), "--keep-below", "0", "--max-pixels", "200000"]) == 0
+    doc = json.loads(out.read_text())
+    cut = doc["settings"]["threshold"]
+    assert doc["settings"]["keep_below"] == 0 and doc["settings"]["max_pixels"] == 200_000
+    listed = {Path(p["b"]).name: p["confidence"] for p in doc["pairs"]}
+    assert listed["astro_mirror.jpg"] >= cut > listed["coffee_edited.jpg"]
+    assert doc["stats"]["pairs"] == sum(c >= cut for c in listed.values()) == 1
+    grouped = {Path(m["path"]).name for g in doc["groups"] for m in g["members"]}
+    assert grouped == {"astro_mirror.jpg"}
+    assert doc["leakage"]["sets"][1]["leaking"]["loose"] == 2
+    [skipped] = doc["skipped"]
+    assert skipped["path"].endswith("camera_big.png") and "--max-pixels" in skipped["reason"]
+    assert main([*argv, "--json", str(default)]) == 0
+    plain = json.loads(default.read_text())
+    assert {Path(p["b"]).name for p in plain["pairs"]} == {"astro_mirror.jpg"}
+    assert plain["leakage"]["sets"][1]["leaking"] == doc["leakage"]["sets"][1]["leaking"]
+    assert plain["skipped"] == []

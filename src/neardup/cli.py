@@ -22,6 +22,7 @@ from neardup.api import compare, scan
 from neardup.cli_engine import add_engine_args, engine_from
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences_args import add_differences_argument, differences_setting
+from neardup.engines.base import Engine
 from neardup.features.embed import ModelMissing
 from neardup.index.storage import IndexError_
 from neardup.output import csv as csv_out
@@ -225,7 +226,7 @@ def _scan(args: argparse.Namespace) -> int:
     try:
         with engine_from(args) as engine:
             result = (
-                _scan_against_index(args, paths)
+                _scan_against_index(args, paths, engine, bar)
                 if args.against_index
                 else scan(
                     paths,
@@ -278,7 +279,9 @@ def _missing(paths: Sequence[str], result: ScanResult, *, always: bool) -> bool:
     return bool(gone)
 
 
-def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResult:
+def _scan_against_index(
+    args: argparse.Namespace, paths: list[str], engine: Engine | None, progress: ProgressBar
+) -> ScanResult:
     from neardup.leakage_index import scan_against_index
 
     return scan_against_index(
@@ -289,6 +292,11 @@ def _scan_against_index(args: argparse.Namespace, paths: list[str]) -> ScanResul
         cache=False if args.no_cache else args.cache,
         workers=args.workers,
         differences=bool(differences_setting(args)),
+        floor=args.keep_below,
+        max_pixels=args.max_pixels,
+        video=sampling(args),
+        engine=engine,
+        progress=progress,
     )
 
 

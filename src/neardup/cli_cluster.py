@@ -10,6 +10,7 @@ from collections.abc import Callable
 from neardup.cluster.run import DEFAULT_SIMILAR, ClusterResult, cluster
 from neardup.cluster.saved import ItemRef, save
 from neardup.output import cluster_json
+from neardup.output.progress import ProgressBar
 from neardup.sources import expand_stdin
 from neardup.video_args import add_video_arguments, sampling
 
@@ -47,6 +48,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
     c.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     c.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     c.add_argument("--seed", type=int, default=0, help="k-means seed (default %(default)s)")
+    c.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     add_video_arguments(c)
 
 
@@ -65,27 +67,32 @@ def run(args: argparse.Namespace, write: Writer) -> int:
             raise ValueError(f"--k must be a number or auto, got {args.k!r}") from None
         if k < 1:
             raise ValueError(f"--k must be at least 1 (or auto), got {k}")
-    result = cluster(
-        paths,
-        k=k,
-        centroids=args.centroids,
-        video=sampling(args),
-        similar=args.similar,
-        cache=False if args.no_cache else args.cache,
-        workers=args.workers,
-        seed=args.seed,
-    )
+    bar = ProgressBar(not args.quiet and sys.stderr.isatty())
+    try:
+        result = cluster(
+            paths,
+            k=k,
+            centroids=args.centroids,
+            video=sampling(args),
+            similar=args.similar,
+            cache=False if args.no_cache else args.cache,
+            workers=args.workers,
+            seed=args.seed,
+            progress=bar,
+        )
+    finally:
+        bar.close()
     if args.save:
         save(result.model, args.save)
     if args.plot:
         from neardup.output.cluster_plots import plot
 
         written = plot(result, args.plot)
-        if args.json != "-":
+        if args.json != "-" and not args.quiet:
             print(f"plots: {', '.join(written)}", file=sys.stderr)
     if args.json:
         write(args.json, cluster_json.dumps(result))
-    if args.json != "-":
+    if args.json != "-" and not args.quiet:
         print(render(result))
     return 0 if result.items else 3
 

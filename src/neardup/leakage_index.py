@@ -15,15 +15,25 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_reported
+from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.matching import classify
 from neardup.index.neighbours import pairs_of
-from neardup.pipeline import compute_features, feature_config, local_engine, score_candidates
+from neardup.pipeline import (
+    Progress,
+    compute_features,
+    feature_config,
+    local_engine,
+    score_candidates,
+    stage_progress,
+)
 from neardup.records import Leakage, Pair, ScanResult, SetLeakage, Stats
 from neardup.scoring import PRESETS, threshold_for
 from neardup.sources import collect
+from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 
 
 def scan_against_index(
@@ -36,19 +46,25 @@ def scan_against_index(
     workers: int | None = None,
     verify: bool = True,
     differences: bool = True,
+    floor: float | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    video: Sampling = DEFAULT_SAMPLING,
+    engine: Engine | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """The pairs (stored image, new image) at or above the cut and the leakage summary, in
-    `scan`'s result shape (`result.leakage`: the index, then the scanned set)."""
+    `scan`'s result shape (`result.leakage`: the index, then the scanned set). As in `scan`,
+    `floor` also lists the pairs below the cut down to it (groups use the cut only),
+    `max_pixels` refuses bigger pictures and `video` samples the frames of videos."""
     start = time.perf_counter()
     cut = threshold_for(preset, threshold)
     index = ImageIndex.open(index_folder)
     try:
         methods = index.settings.methods
         found = collect([str(p) for p in paths])
-        engine = local_engine(None, workers)
-        new, skipped, from_cache = compute_features(
-            found.files, feature_config(methods), cache, engine
-        )
+        engine = local_engine(engine, workers)
+        config = dataclasses.replace(feature_config(methods, max_pixels), video=video)
+        new, skipped, from_cache = compute_features(found.files, config, cache, engine, progress)
         entries, fresh, _ = classify(index, new)
         images = [*index.images, *new]
         offset = len(index.images)
@@ -57,9 +73,19 @@ def scan_against_index(
             (index.positions[row], where[fresh[n].key])
             for n, row in pairs_of(index.indexed_neighbours(fresh))
         }
-        low = min(cut, *PRESETS.values())  # every preset's count needs its pairs
+        keep = cut if floor is None else min(cut, floor)
+        low = min(keep, *PRESETS.values())  # every preset's count needs its pairs
         pairs = score_candidates(
-            images, candidates, methods, cut, verify, engine, floor=low, check_at=low, cache=cache
+            images,
+            candidates,
+            methods,
+            cut,
+            verify,
+            engine,
+            floor=low,
+            check_at=min(cut, *PRESETS.values()),
+            cache=cache,
+            progress=progress,
         )
         for entry, f in zip(entries, new, strict=True):  # exact copies of stored images
             if entry.same_as is not None and entry.same_as in index.by_path:
@@ -72,8 +98,8 @@ def scan_against_index(
     later = SetLeakage(Path(str(paths[0])).name or str(paths[0]), [str(p) for p in paths], len(new))
     for name, value in PRESETS.items():
         later.leaking[name] = len({p.b for p in pairs if p.confidence >= value})
-    kept = sorted((p for p in pairs if p.confidence >= cut), key=lambda p: -p.confidence)
-    later.pairs = len(kept)
+    kept = sorted((p for p in pairs if p.confidence >= keep), key=lambda p: -p.confidence)
+    later.pairs = sum(p.confidence >= cut for p in kept)
     if differences:
         kept = measure_reported(
             [f.path for f in images],
@@ -81,6 +107,7 @@ def scan_against_index(
             cut,
             engine,
             [f.frame for f in images],
+            stage_progress(progress, "differences"),
             hashes=[f.bytes_hash for f in images],
             cache=cache,
         )
@@ -94,7 +121,7 @@ def scan_against_index(
         ignored=found.ignored,
         from_cache=from_cache,
         candidates=len(candidates),
-        pairs=len(kept),
+        pairs=later.pairs,
         groups=len(groups),
         seconds={"total": round(time.perf_counter() - start, 3)},
     )
@@ -106,6 +133,9 @@ def scan_against_index(
         "index": str(index_folder),
         "verify": verify,
         "differences": differences,
+        "max_pixels": max_pixels,
+        "video": dataclasses.asdict(video),
+        "keep_below": floor,
     }
     leakage = Leakage([reference, later], labels)
     return ScanResult(images, kept, groups, found.skipped + skipped, stats, settings, leakage)

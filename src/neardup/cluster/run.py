@@ -18,7 +18,7 @@ import numpy.typing as npt
 from neardup.cluster.kmeans import Matrix, choose_k, kmeans, pca_2d, squared_distances
 from neardup.cluster.saved import ItemRef, SceneModel, load
 from neardup.cluster.scene import DEFAULT_SCENE_MODEL, scene_matrix
-from neardup.pipeline import compute_features, feature_config, local_engine
+from neardup.pipeline import Progress, compute_features, feature_config, local_engine
 from neardup.records import Features, Skipped
 from neardup.sources import collect
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
@@ -77,16 +77,19 @@ def cluster(
     cache: CacheSetting = None,
     workers: int | None = None,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> ClusterResult:
     """Cluster the items under `paths` into `k` scenes (an int, or "auto": the k from 2 to 10
     with the best silhouette), or, with `centroids` (a file saved from an earlier result),
-    assign them to those scenes. Items that cannot be read are listed in `skipped`."""
+    assign them to those scenes. Items that cannot be read are listed in `skipped`;
+    `progress` is told of the items read, as in `scan`."""
     saved = load(centroids) if centroids is not None else None
     if saved is not None:
         model = saved.model
     found = collect([str(p) for p in paths])
     config = replace(feature_config(("exact", "sscd_distilled")), video=video)
-    images, skipped, _ = compute_features(found.files, config, cache, local_engine(None, workers))
+    engine = local_engine(None, workers)
+    images, skipped, _ = compute_features(found.files, config, cache, engine, progress)
     skipped = sorted(found.skipped + skipped, key=lambda s: s.path)
     vectors = scene_matrix(images, model)
     refs = [ItemRef(f.path, f.frame, f.time) for f in images]
