@@ -2,12 +2,13 @@
 
     python benchmarks/rescan.py SET [SET ...] --out benchmarks/rescan.json
 
-For each folder, default `neardup scan` runs in its own process three times on one new cache
-file: cold (nothing cached); warm; then warm again after the per-pair rows (the geometric
-check's findings and the differences, `neardup/pair_store.py`) are deleted, which is what a
-rescan cost before those were kept. Wall time and peak memory from `os.wait4`, the stage
-times from the scan's own `stats.seconds`, and whether each warm run's groups and pairs are
-identical to the cold run's.
+For each folder, default `neardup scan` runs in its own process: once with `--no-cache`, then
+three times on one new cache file: cold (nothing cached, so it also writes the cache); warm;
+then warm again after the per-pair rows (the geometric check's findings and the differences,
+`neardup/pair_store.py`) are deleted, which is what a rescan cost before those were kept.
+Wall time and peak memory from `os.wait4`, the stage times from the scan's own
+`stats.seconds`, and whether each other run's groups and pairs are identical to the cold
+run's.
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 
-def run_scan(folder: str, cache: Path, out: Path) -> dict[str, Any]:
-    command = [sys.executable, "-m", "neardup", "scan", folder, "-q"]
-    command += ["--cache", str(cache), "--json", str(out)]
+def run_scan(folder: str, cache: Path | None, out: Path) -> dict[str, Any]:
+    command = [sys.executable, "-m", "neardup", "scan", folder, "-q", "--json", str(out)]
+    command += ["--no-cache"] if cache is None else ["--cache", str(cache)]
     start = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
@@ -45,6 +46,7 @@ def run_scan(folder: str, cache: Path, out: Path) -> dict[str, Any]:
 def measure(folder: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         cache, out = Path(tmp) / "cache.sqlite", Path(tmp) / "out.json"
+        uncached = run_scan(folder, None, out)
         cold = run_scan(folder, cache, out)
         warm = run_scan(folder, cache, out)
         with sqlite3.connect(cache) as db:
@@ -52,9 +54,9 @@ def measure(folder: str) -> dict[str, Any]:
             db.execute("DELETE FROM pairs")
         features_only = run_scan(folder, cache, out)
         size = cache.stat().st_size
-    runs = {"cold": cold, "warm, features only": features_only, "warm": warm}
+    runs = {"no cache": uncached, "cold": cold, "warm, features only": features_only, "warm": warm}
     expected = cold.pop("result")
-    for name in ("warm", "warm, features only"):
+    for name in ("no cache", "warm", "warm, features only"):
         runs[name]["identical_to_cold"] = runs[name].pop("result") == expected
     return {"folder": folder, "pair_rows": rows, "cache_bytes": size, "runs": runs}
 

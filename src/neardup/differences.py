@@ -52,8 +52,8 @@ from neardup.difference_pictures import Picture, PictureCache, same_pixels
 from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of, ref_order
-from neardup.pair_store import content_key, pair_store
-from neardup.records import Differences, Pair, ScanResult
+from neardup.pair_store import PairKeys, pair_store
+from neardup.records import Differences, Features, Pair, ScanResult
 from neardup.store import CacheSetting
 
 COMPARE_SIDE = 96
@@ -255,36 +255,40 @@ def measure_reported(
     frames: Sequence[int | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     *,
-    hashes: Sequence[str] | None = None,
+    items: Sequence[Features] | None = None,
     cache: CacheSetting = False,
 ) -> list[Pair]:
     """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
     scan for evaluation keeps lower pairs too, and they are not measured). `frames` gives each
     item's video frame (None for a still). Pairs are sorted by item so that a worker's chunk
-    shares pictures and its cache decodes each once. With each item's content hash
-    (`hashes`), pairs measured before are read from `cache`'s store, new ones kept there."""
+    shares pictures and its cache decodes each once. Given the items' features (`items`, for
+    their content hashes), pairs measured before are read from `cache`'s store, new ones
+    kept there."""
 
     def ref(i: int) -> Ref:
         return ref_of(paths[i], None if frames is None else frames[i])
 
     wanted = {(ref(p.a), ref(p.b)): (p.a, p.b) for p in pairs if p.confidence >= cut}
-    keys = {
-        refs: None if hashes is None else content_key(hashes[a], hashes[b])
-        for refs, (a, b) in wanted.items()
-    }
+    key = None if items is None else PairKeys(items)
+    keys = {refs: None if key is None else key(a, b) for refs, (a, b) in wanted.items()}
     found: dict[tuple[Ref, Ref], Differences] = {}
-    with pair_store(cache if hashes is not None else False, "differences", _version) as known:
+    with pair_store(False if key is None else cache, "differences", _version) as known:
         stored = {} if known is None else known.get(k for k in keys.values() if k)
         found = {refs: differences_of(stored[k]) for refs, k in keys.items() if k in stored}
         todo = sorted(
             (refs for refs in wanted if refs not in found),
             key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
         )
+        if progress and found:
+            progress(len(found), len(wanted))
         for chunk, results in engine.map(DIFFERENCES, todo):
             found.update(zip(chunk, results, strict=True))
-            if known is not None:  # kept chunk by chunk: an interrupted run resumes
-                measured = zip((keys[refs] for refs in chunk), results, strict=True)
-                known.put((k, differences_value(d)) for k, d in measured if k and _lasting(d))
+            if known is not None and key is not None:  # kept chunk by chunk: a run resumes
+                known.put(
+                    (k, differences_value(d))
+                    for refs, d in zip(chunk, results, strict=True)
+                    if (k := keys[refs]) and _lasting(d) and key.still(*wanted[refs], k)
+                )
             if progress:
                 progress(len(found), len(wanted))
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
@@ -356,7 +360,7 @@ def measure_differences(
         engine,
         [f.frame for f in images],
         progress,
-        hashes=[f.bytes_hash for f in images],
+        items=images,
         cache=cache,
     )
     by_pair = {(p.a, p.b): p for p in measured}

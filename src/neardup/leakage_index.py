@@ -108,7 +108,7 @@ def scan_against_index(
             engine,
             [f.frame for f in images],
             stage_progress(progress, "differences"),
-            hashes=[f.bytes_hash for f in images],
+            items=images,
             cache=cache,
         )
     reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)

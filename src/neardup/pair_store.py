@@ -13,15 +13,20 @@ instead of measuring again. Values are JSON, never pickles.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from neardup.features.extract import FEATURES_VERSION
+from neardup.records import Features
+from neardup.sources.remote import is_url
 from neardup.store import CacheSetting, FeatureStore, open_store
 
 Key = tuple[str, str]
 """(content hash of a, content hash of b), in the order the pair was measured."""
+GET_BATCH = 400
+"""Keys looked up per query (SQLite allows 32,766 parameters a statement)."""
 
 
 class PairStore:
@@ -45,12 +50,16 @@ class PairStore:
     def get(self, keys: Iterable[Key]) -> dict[Key, Any]:
         """The stored value (decoded JSON) of each key that has one."""
         found: dict[Key, Any] = {}
-        for a, b in set(keys):
-            row = self._db.execute(
-                "SELECT value FROM pairs WHERE kind=? AND a=? AND b=?", (self.kind, a, b)
-            ).fetchone()
-            if row is not None:
-                found[a, b] = json.loads(row[0])
+        wanted = sorted(set(keys))
+        for start in range(0, len(wanted), GET_BATCH):  # one query a batch, not one a key
+            batch = wanted[start : start + GET_BATCH]
+            rows = self._db.execute(
+                "SELECT a, b, value FROM pairs WHERE kind=? AND (a, b) IN (VALUES "
+                + ",".join(["(?,?)"] * len(batch))
+                + ")",
+                [self.kind, *(h for key in batch for h in key)],
+            )
+            found.update(((a, b), json.loads(value)) for a, b, value in rows)
         return found
 
     def put(self, items: Iterable[tuple[Key, Any]]) -> None:
@@ -88,6 +97,47 @@ def pair_store(
             store.close()
 
 
-def content_key(a: str | None, b: str | None) -> Key | None:
-    """The key of a pair of items with these content hashes; None when one has none."""
-    return (a, b) if a and b else None
+class PairKeys:
+    """Keys of pairs of positions in `items`, each item's hash looked at once (`item_hash`)."""
+
+    def __init__(self, items: Sequence[Features]) -> None:
+        self._items = items
+        self._hashes: dict[int, str | None] = {}
+
+    def __call__(self, a: int, b: int) -> Key | None:
+        for i in (a, b):
+            if i not in self._hashes:
+                self._hashes[i] = item_hash(self._items[i])
+        ha, hb = self._hashes[a], self._hashes[b]
+        return (ha, hb) if ha and hb else None
+
+    def still(self, a: int, b: int, key: Key) -> bool:
+        """Whether both files are still what `key` names, looked at again after measuring:
+        a file changed while the run measured it is not kept under its old hash."""
+        return content_key(self._items[a], self._items[b]) == key
+
+
+def content_key(a: Features, b: Features) -> Key | None:
+    """The key of a pair of items, or None when one's content hash cannot be trusted to
+    name what a measure would read now (`item_hash`)."""
+    ha, hb = item_hash(a), item_hash(b)
+    return (ha, hb) if ha and hb else None
+
+
+def item_hash(item: Features) -> str | None:
+    """The item's content hash, where it names what a measure reads now: a local file (or
+    video) still of the size and modification time its features were made from. A file
+    changed since, a URL (no cheap way to tell) or an item without a hash of its own (an
+    index's exact copy, `neardup.index.duplicates.with_aliases`) gives None: its pairs are
+    measured, never read from or written to the store."""
+    if not item.bytes_hash or is_url(item.path):
+        return None
+    try:
+        found = os.stat(item.path)
+    except OSError:
+        return None
+    return (
+        item.bytes_hash
+        if (found.st_size, found.st_mtime_ns) == (item.size, item.mtime_ns)
+        else None
+    )

@@ -20,6 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup import fusion
+from neardup.checking import verify_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of, too_many_pixels
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.engines.local import LocalEngine
@@ -27,9 +28,6 @@ from neardup.features import FeatureConfig, extract_batch
 from neardup.features.embed import EMBED_SIDE, MODELS
 from neardup.features.exact import could_be_identical
 from neardup.features.hashes import HASH_MIN_SIDE
-from neardup.item_pixels import Ref, ref_of
-from neardup.pair_order import by_image
-from neardup.pair_store import content_key, pair_store
 from neardup.records import Features, FileRef, Pair, Skipped
 from neardup.scoring import (
     ALL_METHODS,
@@ -37,14 +35,11 @@ from neardup.scoring import (
     HASH_METHODS,
     Scored,
     Stacks,
-    add_geometry_many,
-    needs_geometry,
     prepare_stacks,
     score_kept,
 )
 from neardup.sources.remote import read_bytes
 from neardup.store import CacheSetting, open_store
-from neardup.verify import VERIFY, Geometry, check_version, geometry_of, geometry_value
 from neardup.video_store import video_features
 
 SCORE_BLOCK = 8_192
@@ -69,9 +64,6 @@ def stage_progress(progress: Progress | None, stage: str) -> Callable[[int, int]
 
 def _tell(progress: Progress, stage: str, done: int, total: int) -> None:
     progress(done, total, stage)
-
-
-"""A cache file path, True/None for the default cache, False for no cache."""
 
 
 def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -286,62 +278,6 @@ def _score_blocks(
     return [
         score_kept(images, block, methods, keep=keep, band=band, stacks=stacks) for block in blocks
     ]
-
-
-def verify_pairs(
-    images: Sequence[Features],
-    scored: dict[tuple[int, int], Scored],
-    methods: tuple[str, ...],
-    cuts: float | tuple[float, ...],
-    engine: Engine,
-    *,
-    cache: CacheSetting = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> None:
-    """Run the geometric check on the pairs where it can change the verdict at a cut; a
-    pair checked before (same contents, same code) is read from the cache instead."""
-    at = cuts if isinstance(cuts, tuple) else (cuts,)
-    borderline = sorted(
-        (a, b)
-        for (a, b), s in scored.items()
-        if any(needs_geometry(s, c, min(images[a].pdq_quality, images[b].pdq_quality)) for c in at)
-    )
-    by_paths = {
-        (ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)): (a, b)
-        for a, b in borderline
-    }
-    keys = {
-        paths: content_key(images[a].bytes_hash, images[b].bytes_hash)
-        for paths, (a, b) in by_paths.items()
-    }
-    checked: list[tuple[tuple[int, int], Scored, tuple[float, float, float, int]]] = []
-
-    def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | None]) -> None:
-        for paths, geometry in zip(chunk, found, strict=True):
-            if geometry is not None:
-                pair = by_paths[paths]
-                check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
-                checked.append((pair, scored[pair], check))
-
-    with pair_store(cache, "check", check_version) as known:
-        stored = {} if known is None else known.get(k for k in keys.values() if k)
-        before = {p: geometry_of(stored[k]) for p, k in keys.items() if k in stored}
-        take(list(before), list(before.values()))
-        # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
-        jobs = by_image([p for p in by_paths if p not in before], VERIFY.chunk)
-        done = len(before)
-        for chunk, found in engine.map(VERIFY, jobs):
-            if known is not None:  # kept chunk by chunk: an interrupted run resumes
-                found_keys = zip((keys[p] for p in chunk), found, strict=True)
-                known.put((k, geometry_value(g)) for k, g in found_keys if k)
-            done += len(chunk)
-            if progress:
-                progress(done, len(by_paths))
-            take(chunk, found)
-    for (pair, _, _), rescored in zip(
-        checked, add_geometry_many(images, checked, methods), strict=True
-    ):
-        scored[pair] = rescored
 
 
 def confirm_pixels(

@@ -113,6 +113,12 @@ def geometry_of(value: list[float] | None) -> Geometry | None:
     return Geometry(int(matches), int(inliers), overlap_a, overlap_b, aligned, agree)
 
 
+@dataclass(frozen=True, slots=True)
+class Unread:
+    """A pair the check could not read (a file gone, unreadable or a video that fails for
+    now): undecided like None, but never kept in the pair store, so a later run checks it."""
+
+
 def _support(geometry: Geometry) -> int:
     return geometry.inliers
 
@@ -133,6 +139,8 @@ class Verifier:
         self._cache: OrderedDict[Any, tuple[Any, Any, tuple[int, int]] | None] = OrderedDict()
         self._cache_size = cache_size
         self.frames = FramePictures(DecodeSpec(min_side=VERIFY_SIDE))
+        self.unread: set[Ref] = set()
+        """Pictures that could not be read, as opposed to read and found wanting."""
 
     def _keypoints(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
         if ref in self._cache:
@@ -142,12 +150,15 @@ class Verifier:
         decoded: Decoded | Skipped | None
         if isinstance(ref, tuple):  # a video frame
             decoded = self.frames.get(ref)
+            if not isinstance(decoded, Decoded):  # a video that fails to seek may not later
+                self.unread.add(ref)
         else:
             try:
                 data = read_bytes(ref)
                 decoded = decode(data, ref, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
             except OSError:
                 decoded = None
+                self.unread.add(ref)
         if isinstance(decoded, Decoded):
             grey = self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY)
             result = self._describe(grey)
@@ -333,21 +344,24 @@ def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
     return out[0], out[1], out[2]
 
 
-def _check_chunk(verifier: Verifier, pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+def _check_chunk(
+    verifier: Verifier, pairs: list[tuple[Ref, Ref]]
+) -> list[Geometry | Unread | None]:
     verifier.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
     return [_check_or_none(verifier, a, b) for a, b in pairs]
 
 
-def _check_or_none(verifier: Verifier, a: Ref, b: Ref) -> Geometry | None:
+def _check_or_none(verifier: Verifier, a: Ref, b: Ref) -> Geometry | Unread | None:
     """The check of one pair; an assertion OpenCV fails on a picture it cannot take leaves
     that pair undecided instead of stopping the scan."""
     try:
-        return verifier.check(a, b)
+        found = verifier.check(a, b)
     except verifier.cv2_error:
         return None
+    return Unread() if found is None and {a, b} & verifier.unread else found
 
 
-VERIFY: Stage[tuple[Ref, Ref], Verifier, Geometry | None] = Stage(
+VERIFY: Stage[tuple[Ref, Ref], Verifier, Geometry | Unread | None] = Stage(
     "verify", Verifier, _check_chunk, chunk=64
 )
 """The check as an engine stage: pairs of items (paths, or (video path, frame)) in, geometry
@@ -356,4 +370,4 @@ out; one verifier (and its keypoint cache) per worker."""
 
 def check_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
     """The geometric check for each pair of items, in this process."""
-    return _check_chunk(Verifier(), pairs)
+    return [None if isinstance(g, Unread) else g for g in _check_chunk(Verifier(), pairs)]
