@@ -169,6 +169,19 @@ class FileMaker:
         return path
 
 
+@pytest.fixture(autouse=True, scope="session")
+def own_cache_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Commands run without --cache write the default cache: under the tests' own folder,
+    never the user's ~/.cache (subprocesses inherit it)."""
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache-home"))
+    yield
+    if before is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
 @pytest.fixture(scope="session")
 def make() -> FileMaker:
     """Writers for good and bad image files."""

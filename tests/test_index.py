@@ -284,6 +284,9 @@ def test_cli_index_commands(tmp_path: Path, collection: tuple[list[Path], list[P
     dup = _cli("index", "duplicates", "--index", folder, "--json", "-")
     out, _ = dup.communicate()
     assert json.loads(out)["schema"] == "neardup.scan/2"
+    cache = tmp_path / "pairs.sqlite"
+    quiet = _cli("index", "duplicates", "--index", folder, "-q", "--cache", str(cache))
+    assert quiet.communicate() == ("", "") and quiet.returncode == 0 and cache.exists()
     info = _cli("index", "info", "--index", folder)
     out, _ = info.communicate()
     assert json.loads(out)["images"] == 12

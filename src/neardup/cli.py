@@ -202,7 +202,7 @@ def _resume_hint(args: argparse.Namespace) -> str:
         return ""
     if getattr(args, "no_cache", False):
         return "; nothing was cached (--no-cache): a rerun starts again"
-    return "; finished images are cached, run again to resume"
+    return "; finished images and checked pairs are cached, run again to resume"
 
 
 def _write(target: str, text: str) -> None:

@@ -16,6 +16,7 @@ from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.report import IndexReport
 from neardup.output import json as json_out
 from neardup.output import table
+from neardup.output.progress import ProgressBar
 from neardup.scoring import PRESETS
 from neardup.sources import expand_stdin
 
@@ -69,6 +70,11 @@ def add_parser(commands: Any) -> None:
     dup.add_argument("--json", metavar="FILE")
     dup.add_argument("--csv", metavar="FILE")
     dup.add_argument("--workers", type=int)
+    dup.add_argument(
+        "--cache", metavar="FILE", help="cache of checked pairs (default ~/.cache/neardup)"
+    )
+    dup.add_argument("--no-cache", action="store_true")
+    dup.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
     add_differences_argument(dup)
     add_engine_args(dup)
     save = sub.add_parser("save", help="write a consistent copy of the index to a new folder")
@@ -134,20 +140,26 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
             differences = differences_setting(args)
             if differences == "auto":  # as scan: an embedding describes, hashes alone do not
                 differences = "groups" if index.settings.model else False
-            result = index.duplicates(
-                threshold=args.threshold,
-                preset=args.preset,
-                workers=args.workers,
-                differences=differences,
-                **options,
-            )
+            bar = ProgressBar(not args.quiet and sys.stderr.isatty())
+            try:
+                result = index.duplicates(
+                    threshold=args.threshold,
+                    preset=args.preset,
+                    workers=args.workers,
+                    differences=differences,
+                    cache=False if args.no_cache else args.cache,
+                    progress=bar,
+                    **options,
+                )
+            finally:
+                bar.close()
             if args.json:
                 write(args.json, json_out.dumps(result))
             if args.csv:
                 from neardup.output import csv as csv_out
 
                 write(args.csv, csv_out.dumps(result))
-            if "-" not in (args.json, args.csv):
+            if "-" not in (args.json, args.csv) and not args.quiet:
                 print(table.render(result))
         elif command == "save":
             print(f"saved a copy of {args.index} to {index.save(args.target)}")

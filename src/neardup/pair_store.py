@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from neardup.features.extract import FEATURES_VERSION
 from neardup.records import Features
 from neardup.sources.remote import is_url
-from neardup.store import CacheSetting, FeatureStore, open_store
+from neardup.store import CacheSetting, FeatureStore, open_store, read_only, write_rows
 
 Key = tuple[str, str]
 """(content hash of a, content hash of b), in the order the pair was measured."""
@@ -37,20 +38,28 @@ class PairStore:
         # Decoding makes the pixels both results are measured on: a new features version
         # makes them stale as well.
         self.kind = f"{family}/{version}/features-{FEATURES_VERSION}"
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS pairs (kind TEXT, a TEXT, b TEXT, value TEXT, "
-            "PRIMARY KEY (kind, a, b)) WITHOUT ROWID"
-        )
-        # Rows an older version of this code made are never read again: drop them.
-        self._db.execute(
-            "DELETE FROM pairs WHERE kind >= ? AND kind < ? AND kind != ?",
-            (f"{family}/", f"{family}0", self.kind),
-        )
+        self.writable = True
+        try:
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS pairs (kind TEXT, a TEXT, b TEXT, value TEXT, "
+                "PRIMARY KEY (kind, a, b)) WITHOUT ROWID"
+            )
+            # Rows an older version of this code made are never read again: drop them.
+            self._db.execute(
+                "DELETE FROM pairs WHERE kind >= ? AND kind < ? AND kind != ?",
+                (f"{family}/", f"{family}0", self.kind),
+            )
+        except sqlite3.OperationalError as error:
+            if not read_only(error):
+                raise
+            self.writable = False  # a read-only cache is read, as the features are
+        found = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='pairs'"
+        self._readable = self._db.execute(found).fetchone() is not None
 
     def get(self, keys: Iterable[Key]) -> dict[Key, Any]:
         """The stored value (decoded JSON) of each key that has one."""
         found: dict[Key, Any] = {}
-        wanted = sorted(set(keys))
+        wanted = sorted(set(keys)) if self._readable else []
         for start in range(0, len(wanted), GET_BATCH):  # one query a batch, not one a key
             batch = wanted[start : start + GET_BATCH]
             rows = self._db.execute(
@@ -65,15 +74,10 @@ class PairStore:
     def put(self, items: Iterable[tuple[Key, Any]]) -> None:
         """Store a batch in one transaction (all of it or, after a crash, none)."""
         rows = [(self.kind, a, b, json.dumps(value, default=_plain)) for (a, b), value in items]
-        if not rows:
-            return
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            self._db.executemany("INSERT OR REPLACE INTO pairs VALUES (?,?,?,?)", rows)
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
+        if rows and self.writable:
+            self.writable = write_rows(
+                self._db, "INSERT OR REPLACE INTO pairs VALUES (?,?,?,?)", rows
+            )
 
 
 def _plain(value: Any) -> Any:

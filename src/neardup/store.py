@@ -18,7 +18,7 @@ import random
 import sqlite3
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -74,7 +74,12 @@ class FeatureStore:
                 # answers "locked" at once there, without waiting. Wait for it, bounded.
                 if db is not None:
                     db.close()
-                if "locked" not in str(error) or time.monotonic() > deadline:
+                if "locked" not in str(error):
+                    raise StoreError(
+                        f"cannot use feature cache {path}: {error} (pass another --cache, "
+                        "or --no-cache)"
+                    ) from error
+                if time.monotonic() > deadline:
                     raise StoreError(
                         f"cannot use feature cache {path}: {error} (other neardup processes "
                         f"held it for over {wait:.0f} s; pass another --cache)"
@@ -83,7 +88,10 @@ class FeatureStore:
             except sqlite3.DatabaseError as error:
                 if db is not None:
                     db.close()
-                raise StoreError(f"cannot use feature cache {path}: {error}") from error
+                raise StoreError(
+                    f"cannot use feature cache {path}: {error} (it only caches: delete it, or "
+                    "pass another --cache or --no-cache)"
+                ) from error
 
     def _init_schema(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -183,15 +191,8 @@ class FeatureStore:
                         None,
                     )
                 )
-        if not rows:
-            return
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            self.db.executemany("INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
+        if rows:
+            write_rows(self.db, "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
 
     def update_pixel_hash(self, path: str, pixel_hash: str) -> None:
         path = row_key(path)
@@ -200,7 +201,31 @@ class FeatureStore:
             return
         meta = json.loads(row[0])
         meta["pixel_hash"] = pixel_hash
-        self.db.execute("UPDATE items SET meta=? WHERE path=?", (json.dumps(meta), path))
+        write_rows(self.db, "UPDATE items SET meta=? WHERE path=?", [(json.dumps(meta), path)])
+
+
+def write_rows(db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[Any]]) -> bool:
+    """Write `rows` in one transaction (all of them or, after a crash, none). A read-only
+    store (a cache on a read-only mount, shared from CI) writes nothing and says False: it is
+    still read, and the run goes on without keeping what it computed."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.executemany(statement, rows)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+    except sqlite3.OperationalError as error:
+        if read_only(error):
+            return False
+        raise
+    return True
+
+
+def read_only(error: sqlite3.OperationalError) -> bool:
+    """Whether SQLite refused a write because the store cannot be written."""
+    return "readonly" in str(error) or "read-only" in str(error)
 
 
 _LITTLE = sys.byteorder == "little"

@@ -37,8 +37,11 @@ class FeatureConfig:
     """Which frames of a video become items (`neardup.sources.video`)."""
 
     def names(self) -> set[str]:
-        """Feature names this config produces (what a cached record must hold)."""
-        out = {"exact"}
+        """Feature names this config produces (what a cached record must hold). The decode
+        side is one: features made from another size differ (a PDQ hash from a 224-px
+        decode is not the one a hash-only pass makes), so a record made at another is
+        recomputed, and a scan gives what it would with no cache."""
+        out = {"exact", f"side:{self.decode.min_side}"}
         if self.pdq:
             out.add("pdq")
         out.update(self.imagehashes)
