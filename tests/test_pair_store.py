@@ -20,6 +20,7 @@ import neardup.checking
 from neardup.differences import differences_of, differences_value
 from neardup.engines.base import Stage
 from neardup.engines.local import LocalEngine
+from neardup.features.exact import bytes_hash
 from neardup.records import Differences, ScanResult
 from neardup.verify import geometry_of, geometry_value
 
@@ -219,12 +220,17 @@ def test_an_index_out_of_date_or_its_copies_never_reach_the_store(tmp_path: Path
     photo = make_photo("astronaut", 320)
     exif = Image.Exif()
     exif[0x0112] = 6  # stored sideways, the tag turns it upright
+    exif[0x0132] = "2020:01:01 10:00:00"
     photo.transpose(Image.Transpose.ROTATE_90).save(root / "a.jpg", quality=92, exif=exif)
     (root / "d_bytecopy.jpg").write_bytes((root / "a.jpg").read_bytes())
     upright = ImageOps.exif_transpose(Image.open(root / "a.jpg")).convert("RGB")
     upright.save(root / "b_upright.png")  # the same pixels displayed, other bytes and tag
     w, h = photo.size
     photo.crop((0, 0, int(w * 0.8), int(h * 0.85))).save(root / "c_crop.jpg", quality=90)
+    dated = (root / "a.jpg").read_bytes()
+    assert dated.count(b"2020:01:01 10:00:00") == 1
+    # Another date of the same length: other bytes, the same size and picture data.
+    (root / "e_same_size.jpg").write_bytes(dated.replace(b"2020:01:01", b"2021:02:03"))
     built, _ = ImageIndex.build(tmp_path / "idx", sorted(map(str, root.iterdir())), cache=False)
     built.close()
     cache = tmp_path / "cache.sqlite"
@@ -239,8 +245,16 @@ def test_an_index_out_of_date_or_its_copies_never_reach_the_store(tmp_path: Path
         return {(found.path(p.a), found.path(p.b)): p.differences for p in found.pairs}
 
     copies = ImageIndex.open(tmp_path / "idx")
-    assert len(copies.aliases) == 2  # the byte copy and the upright one
+    assert len(copies.aliases) == 3  # the byte copy, the upright one, the other metadata
     copies.close()
+    index, engine = ImageIndex.open(tmp_path / "idx"), LocalEngine(1)
+    try:
+        images = index.duplicates(engine=engine, cache=False).images
+    finally:
+        engine.close()
+        index.close()
+    for item in images:  # a hash given is the file's own, or none is claimed
+        assert item.bytes_hash in ("", bytes_hash(Path(item.path).read_bytes()))
     assert duplicates(cache) == duplicates(cache) == duplicates(False)
     kept = (root / "c_crop.jpg").read_bytes()
     turned = Image.open(root / "c_crop.jpg").transpose(Image.Transpose.FLIP_LEFT_RIGHT)

@@ -164,14 +164,7 @@ def test_a_read_only_cache_is_read_and_the_scan_goes_on(
     cache = tmp_path / "cache.sqlite"
     run(folder, cache)
     (folder / "extra.png").write_bytes((folder / "moon.png").read_bytes())  # new: computed
-    real = sqlite3.connect
-
-    def read_only(path: str, **kwargs: Any) -> sqlite3.Connection:
-        return real(f"file:{path}?mode=ro", uri=True, **kwargs)
-
-    # The store's own module handle only: an index held in memory still writes its tables.
-    opened = types.SimpleNamespace(**vars(sqlite3) | {"connect": read_only})
-    monkeypatch.setattr(neardup.store, "sqlite3", opened)
+    _open_read_only(monkeypatch)
     again = run(folder, cache)
     assert again.stats.from_cache == len(PHOTOS) and again.stats.images == len(PHOTOS) + 1
     assert run(folder, cache).stats.from_cache == len(PHOTOS)  # the new file was not kept
@@ -229,6 +222,72 @@ def test_garbage_cache_file_via_cli(
     code = main(["scan", str(folder), "--cache", str(cache), "--workers", "1", "-q"])
     assert code == 2
     assert "cannot use feature cache" in capsys.readouterr().err
+
+
+def _open_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The store's connections open read-only (a read-only mount); other SQLite use, such as
+    an index held in memory, is untouched."""
+    real = sqlite3.connect
+
+    def read_only(path: str, **kwargs: Any) -> sqlite3.Connection:
+        return real(f"file:{path}?mode=ro", uri=True, **kwargs)
+
+    opened = types.SimpleNamespace(**vars(sqlite3) | {"connect": read_only})
+    monkeypatch.setattr(neardup.store, "sqlite3", opened)
+
+
+def test_a_read_only_cache_takes_a_new_video_and_an_older_version(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A video where the cache never held one, and a cache of an older features version,
+    on a read-only store: read what can be, compute the rest, fail nothing."""
+    from media import scene_pictures, write_video
+
+    cache = tmp_path / "cache.sqlite"
+    expected = run(folder, cache)
+    write_video(folder / "clip.mp4", scene_pictures(["coffee", "astronaut"]), frames_per_scene=5)
+    with_video = run(folder, tmp_path / "new.sqlite")
+    with monkeypatch.context() as patched:
+        _open_read_only(patched)
+        assert summary(run(folder, cache)) == summary(with_video)
+    (folder / "clip.mp4").unlink()
+    with sqlite3.connect(cache) as db:
+        db.execute("UPDATE meta SET value='1' WHERE key='features'")
+    computed: list[str] = []
+    real = neardup.pipeline.extract_batch
+
+    def counting(files: list[FileRef], config: Any) -> Any:
+        computed.extend(Path(ref.path).name for ref in files)
+        return real(files, config)
+
+    monkeypatch.setattr(neardup.pipeline, "extract_batch", counting)
+    _open_read_only(monkeypatch)
+    older = run(folder, cache)
+    assert older.stats.from_cache == 0 and sorted(computed) == sorted(PHOTOS)
+    assert summary(older) == summary(expected)
+
+
+def test_rows_stored_before_decode_sizes_were_named_are_still_read(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    """An older row lists no decode size; the one it was made at follows from what it holds
+    (embeddings: the default size; hashes alone: the hash pass's), so it is not recomputed."""
+    for methods in ("default", "pdq"):
+        cache = tmp_path / f"{methods}.sqlite"
+        expected = run(folder, cache, methods=methods)
+        with sqlite3.connect(cache) as db:
+            rows = db.execute("SELECT path, names FROM items").fetchall()
+            db.executemany(
+                "UPDATE items SET names=? WHERE path=?",
+                [(json.dumps([n for n in json.loads(names) if not n.startswith("side:")]), path)
+                 for path, names in rows],
+            )  # fmt: skip
+        computed.clear()
+        again = run(folder, cache, methods=methods)
+        assert computed == [] and summary(again) == summary(expected)
+    computed.clear()
+    run(folder, tmp_path / "pdq.sqlite")  # an old hash-pass row is not taken for a default scan
+    assert sorted(computed) == sorted(PHOTOS)
 
 
 def test_cache_path_that_is_a_folder_is_a_clear_error(folder: Path, tmp_path: Path) -> None:

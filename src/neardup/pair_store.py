@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -22,7 +21,7 @@ from typing import Any
 from neardup.features.extract import FEATURES_VERSION
 from neardup.records import Features
 from neardup.sources.remote import is_url
-from neardup.store import CacheSetting, FeatureStore, open_store, read_only, write_rows
+from neardup.store import CacheSetting, FeatureStore, open_store, write_rows
 
 Key = tuple[str, str]
 """(content hash of a, content hash of b), in the order the pair was measured."""
@@ -38,23 +37,17 @@ class PairStore:
         # Decoding makes the pixels both results are measured on: a new features version
         # makes them stale as well.
         self.kind = f"{family}/{version}/features-{FEATURES_VERSION}"
-        self.writable = True
-        try:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS pairs (kind TEXT, a TEXT, b TEXT, value TEXT, "
-                "PRIMARY KEY (kind, a, b)) WITHOUT ROWID"
-            )
-            # Rows an older version of this code made are never read again: drop them.
-            self._db.execute(
-                "DELETE FROM pairs WHERE kind >= ? AND kind < ? AND kind != ?",
-                (f"{family}/", f"{family}0", self.kind),
-            )
-        except sqlite3.OperationalError as error:
-            if not read_only(error):
-                raise
-            self.writable = False  # a read-only cache is read, as the features are
-        found = "SELECT 1 FROM sqlite_master WHERE type='table' AND name='pairs'"
-        self._readable = self._db.execute(found).fetchone() is not None
+        made = store.ensure(
+            "CREATE TABLE IF NOT EXISTS pairs (kind TEXT, a TEXT, b TEXT, value TEXT, "
+            "PRIMARY KEY (kind, a, b)) WITHOUT ROWID"
+        )
+        # Rows an older version of this code made are never read again: drop them. A store
+        # that cannot be written (a read-only cache) is read, as the features are.
+        self.writable = made and store.ensure(
+            "DELETE FROM pairs WHERE kind >= ? AND kind < ? AND kind != ?",
+            (f"{family}/", f"{family}0", self.kind),
+        )
+        self._readable = store.has_table("pairs")
 
     def get(self, keys: Iterable[Key]) -> dict[Key, Any]:
         """The stored value (decoded JSON) of each key that has one."""

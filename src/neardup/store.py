@@ -25,7 +25,9 @@ from typing import Any
 
 import numpy as np
 
+from neardup.features.embed import EMBED_SIDE
 from neardup.features.extract import FEATURES_VERSION
+from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import is_url
 
@@ -60,6 +62,8 @@ class FeatureStore:
 
     def __init__(self, path: str | os.PathLike[str], *, wait: float = WAIT_SECONDS) -> None:
         self.path = Path(path)
+        self.stale = False
+        """Rows of another features version that could not be dropped (read-only): unused."""
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + wait
@@ -134,11 +138,25 @@ class FeatureStore:
         )
         features = self.db.execute("SELECT value FROM meta WHERE key='features'").fetchone()
         if features is not None and features[0] != str(FEATURES_VERSION):
-            # Features computed differently: drop them rather than mix old and new.
-            self.db.execute("DELETE FROM items")
-            self.db.execute(
-                "UPDATE meta SET value=? WHERE key='features'", (str(FEATURES_VERSION),)
-            )
+            # Features computed differently: drop them rather than mix old and new (a store
+            # that cannot be written keeps them, and none of them is read).
+            self.stale = not self.ensure("DELETE FROM items")
+            self.ensure(f"UPDATE meta SET value='{FEATURES_VERSION}' WHERE key='features'")
+
+    def ensure(self, statement: str, params: Sequence[Any] = ()) -> bool:
+        """Run a statement that writes (a table made, old rows dropped); False where the
+        store cannot be written, which is no error: a read-only cache is still read."""
+        try:
+            self.db.execute(statement, params)
+        except sqlite3.OperationalError as error:
+            if not read_only(error):
+                raise
+            return False
+        return True
+
+    def has_table(self, name: str) -> bool:
+        found = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
+        return self.db.execute(found, (name,)).fetchone() is not None
 
     def close(self) -> None:
         self.db.close()
@@ -159,11 +177,11 @@ class FeatureStore:
                     "SELECT size, mtime_ns, names, meta, data, skip FROM items WHERE path=?",
                     (row_key(ref.key),),  # the path, or path#frame for a video frame
                 ).fetchone()
-                if row is None or row[0] != ref.size or row[1] != ref.mtime_ns:
+                if self.stale or row is None or (row[0], row[1]) != (ref.size, ref.mtime_ns):
                     yield ref, None
                 elif row[5] is not None:
                     yield ref, Skipped(ref.path, row[5])
-                elif not needed <= set(json.loads(row[2])):
+                elif not needed <= _with_side(set(json.loads(row[2]))):
                     yield ref, None
                 else:
                     yield ref, decode_features(ref, json.loads(row[3]), row[4])
@@ -214,13 +232,23 @@ def write_rows(db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[A
             db.executemany(statement, rows)
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # SQLite ends it itself on some errors (a full disk)
+                db.execute("ROLLBACK")
             raise
     except sqlite3.OperationalError as error:
         if read_only(error):
             return False
         raise
     return True
+
+
+def _with_side(names: set[str]) -> set[str]:
+    """A row's feature names, with the decode side a row stored before sides were named
+    was made at: the embeddings' where it holds one, the hash-only pass's otherwise."""
+    if not any(name.startswith("side:") for name in names):
+        legacy = EMBED_SIDE if any(name.startswith("emb:") for name in names) else HASH_MIN_SIDE
+        names.add(f"side:{legacy}")
+    return names
 
 
 def read_only(error: sqlite3.OperationalError) -> bool:

@@ -17,7 +17,7 @@ from neardup.features.extract import FeatureConfig
 from neardup.features.frames import video_items
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.video import Sampling
-from neardup.store import FeatureStore, row_key
+from neardup.store import FeatureStore, row_key, write_rows
 
 _TABLE = """CREATE TABLE IF NOT EXISTS videos (
     path TEXT, sampling TEXT, size INTEGER, mtime_ns INTEGER, frames TEXT, problem TEXT,
@@ -41,7 +41,8 @@ def cached(
     store: FeatureStore, video: FileRef, sampling: Sampling, needed: set[str]
 ) -> list[Features | Skipped] | None:
     """The video's stored frames (and skip), or None when it must be read again."""
-    store.db.execute(_TABLE)
+    if store.stale or not store.has_table("videos"):
+        return None
     row = store.db.execute(
         "SELECT size, mtime_ns, frames, problem FROM videos WHERE path=? AND sampling=?",
         (row_key(video.path), _sampling_key(sampling)),
@@ -74,18 +75,17 @@ def remember(
     if problem is not None and (problem.startswith(_NOT_CACHED) or "--max-pixels" in problem):
         return
     store.put(((_frame_ref(video, f.frame, f.time), f) for f in frames), needed)
-    store.db.execute(_TABLE)
-    store.db.execute(
-        "INSERT OR REPLACE INTO videos VALUES (?, ?, ?, ?, ?, ?)",
-        (
-            row_key(video.path),
-            _sampling_key(sampling),
-            video.size,
-            video.mtime_ns,
-            json.dumps([[f.frame, f.time] for f in frames]),
-            problem,
-        ),
+    if not store.ensure(_TABLE):
+        return  # a read-only store: read, never written
+    row = (
+        row_key(video.path),
+        _sampling_key(sampling),
+        video.size,
+        video.mtime_ns,
+        json.dumps([[f.frame, f.time] for f in frames]),
+        problem,
     )
+    write_rows(store.db, "INSERT OR REPLACE INTO videos VALUES (?, ?, ?, ?, ?, ?)", [row])
 
 
 def video_features(

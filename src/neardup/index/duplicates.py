@@ -183,16 +183,11 @@ def with_aliases(
         source = index.positions[row_id]
         size, mtime = index.alias_files.get(path, (images[source].size, images[source].mtime_ns))
         # A stored index keeps no hash of a copy's own: it holds the same bytes, or only the
-        # same pixels (other metadata, another orientation tag). Of another size it cannot
-        # be a byte copy, so no hash is claimed for it (`act` then refuses it, and its pairs
-        # are measured afresh rather than read from the pair store under its image's hash).
-        same_size = size == images[source].size
+        # same pixels or JPEG picture data (other metadata, another orientation tag, even of
+        # the same length). No hash is claimed for it: `act` checks its size and time, and
+        # its pairs are measured afresh, never read from the pair store under another's.
         copy = index.copies.get(path) or dataclasses.replace(
-            images[source],
-            path=path,
-            size=size,
-            mtime_ns=mtime,
-            bytes_hash=images[source].bytes_hash if same_size else "",
+            images[source], path=path, size=size, mtime_ns=mtime, bytes_hash=""
         )
         extra.append(copy)
         me = len(images) + len(extra) - 1

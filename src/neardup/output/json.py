@@ -27,7 +27,7 @@ def _image(f: Features) -> dict[str, Any]:
         "bytes": f.size,
         "format": f.format,
         "mtime_ns": f.mtime_ns,
-        "blake2b": f.bytes_hash or None,  # None: not known (an index's copy of another size)
+        "blake2b": f.bytes_hash or None,  # None: not known (an exact copy an index recorded)
     }
 
 
