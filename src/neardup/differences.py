@@ -248,31 +248,28 @@ def measure_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Differences]:
 
 
 def measure_reported(
-    paths: Sequence[str],
+    images: Sequence[Features],
     pairs: list[Pair],
     cut: float,
     engine: Engine,
-    frames: Sequence[int | None] | None = None,
     progress: Callable[[int, int], None] | None = None,
     *,
-    items: Sequence[Features] | None = None,
     cache: CacheSetting = False,
 ) -> list[Pair]:
-    """`pairs` with `differences` measured on those at or above `cut` (the reported ones; a
-    scan for evaluation keeps lower pairs too, and they are not measured). `frames` gives each
-    item's video frame (None for a still). Pairs are sorted by item so that a worker's chunk
-    shares pictures and its cache decodes each once. Given the items' features (`items`, for
-    their content hashes), pairs measured before are read from `cache`'s store, new ones
-    kept there."""
+    """`pairs` (positions in `images`) with `differences` measured on those at or above `cut`
+    (the reported ones; a scan for evaluation keeps lower pairs too, and they are not
+    measured). Pairs are sorted by item so that a worker's chunk shares pictures and its cache
+    decodes each once. Pairs measured before are read from `cache`'s store by the items'
+    content hashes, new ones kept there."""
 
     def ref(i: int) -> Ref:
-        return ref_of(paths[i], None if frames is None else frames[i])
+        return ref_of(images[i].path, images[i].frame)
 
     wanted = {(ref(p.a), ref(p.b)): (p.a, p.b) for p in pairs if p.confidence >= cut}
-    key = None if items is None else PairKeys(items)
-    keys = {refs: None if key is None else key(a, b) for refs, (a, b) in wanted.items()}
+    key = PairKeys(images)
+    keys = {refs: key(a, b) for refs, (a, b) in wanted.items()}
     found: dict[tuple[Ref, Ref], Differences] = {}
-    with pair_store(False if key is None else cache, "differences", _version) as known:
+    with pair_store(cache, "differences", _version) as known:
         stored = {} if known is None else known.get(k for k in keys.values() if k)
         found = {refs: differences_of(stored[k]) for refs, k in keys.items() if k in stored}
         todo = sorted(
@@ -283,7 +280,7 @@ def measure_reported(
             progress(len(found), len(wanted))
         for chunk, results in engine.map(DIFFERENCES, todo):
             found.update(zip(chunk, results, strict=True))
-            if known is not None and key is not None:  # kept chunk by chunk: a run resumes
+            if known is not None:  # kept chunk by chunk: an interrupted run resumes
                 known.put(
                     (k, differences_value(d))
                     for refs, d in zip(chunk, results, strict=True)
@@ -352,16 +349,6 @@ def measure_differences(
             for m, _ in g.members
         }
         chosen = [p for p in result.pairs if (min(p.a, p.b), max(p.a, p.b)) in wanted]
-    images = result.images
-    measured = measure_reported(
-        [f.path for f in images],
-        chosen,
-        cut,
-        engine,
-        [f.frame for f in images],
-        progress,
-        items=images,
-        cache=cache,
-    )
+    measured = measure_reported(result.images, chosen, cut, engine, progress, cache=cache)
     by_pair = {(p.a, p.b): p for p in measured}
     return [by_pair.get((p.a, p.b), p) for p in result.pairs]

@@ -101,16 +101,8 @@ def scan_against_index(
     kept = sorted((p for p in pairs if p.confidence >= keep), key=lambda p: -p.confidence)
     later.pairs = sum(p.confidence >= cut for p in kept)
     if differences:
-        kept = measure_reported(
-            [f.path for f in images],
-            kept,
-            cut,
-            engine,
-            [f.frame for f in images],
-            stage_progress(progress, "differences"),
-            items=images,
-            cache=cache,
-        )
+        tell = stage_progress(progress, "differences")
+        kept = measure_reported(images, kept, cut, engine, tell, cache=cache)
     reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)
     labels = [0] * offset + [1] * len(new)
     groups = build_groups(images, kept, cut)
