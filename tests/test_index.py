@@ -128,6 +128,42 @@ def test_remove_and_info_and_check(
     assert str(first[0]) not in {f.path for f in reopened.images}
 
 
+def test_an_image_edited_in_place_keeps_its_exact_copies_indexed(tmp_path: Path) -> None:
+    """Re-adding an image whose file now holds other content must not lose the copies of
+    its old content: the old image lives on under a copy's path, the copies stay a group
+    (a black-box review found them dropped, and `index check` saying "consistent")."""
+    photo, other = (bundled_photo("skimage", n) for n in ("coffee.png", "astronaut.png"))
+    assert photo is not None and other is not None
+    root = tmp_path / "p"
+    (root / "copies").mkdir(parents=True)
+    photo.save(root / "coffee.jpg", quality=92)
+    other.save(root / "astro.jpg", quality=92)
+    for name in ("c1.jpg", "c2.jpg"):
+        (root / "copies" / name).write_bytes((root / "coffee.jpg").read_bytes())
+    paths = [str(p) for p in sorted(root.rglob("*.jpg"))]
+    index, _ = ImageIndex.build(tmp_path / "idx", paths, cache=False, workers=1)
+    index.close()
+    other.resize((300, 300)).save(root / "coffee.jpg", quality=80)  # other content now
+    with ImageIndex.open(tmp_path / "idx") as index:
+        index.add([str(root / "coffee.jpg")], cache=False, workers=1)
+        assert index.check() == []
+        assert index.info()["images"] == 3 and len(index.aliases) == 1
+        found = index.duplicates(workers=1, cache=False, differences="groups")
+    groups = {
+        frozenset(Path(found.path(i)).name for i in (g.keeper, *(m for m, _ in g.members)))
+        for g in found.groups
+    }
+    assert groups == {frozenset({"c1.jpg", "c2.jpg"}), frozenset({"astro.jpg", "coffee.jpg"})}
+    c1 = next(f for f in found.images if f.path.endswith("c1.jpg"))
+    assert (c1.size, c1.mtime_ns) == (
+        (root / "copies" / "c1.jpg").stat().st_size,
+        (root / "copies" / "c1.jpg").stat().st_mtime_ns,
+    )  # its own file's, so a later `index add` sees it unchanged
+    with ImageIndex.open(tmp_path / "idx") as index:
+        again = index.add([str(root / "copies" / "c1.jpg")], cache=False, workers=1)
+        assert again.entries[0].status == "already indexed"
+
+
 def test_two_images_make_a_valid_index(tmp_path: Path, make: object) -> None:
     bundled = bundled_photo("skimage", "astronaut.png")
     assert bundled is not None

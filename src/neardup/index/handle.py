@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -196,6 +196,36 @@ class IndexHandle:
         self.db.execute(
             "INSERT OR REPLACE INTO meta VALUES ('generation', ?)", (str(self.generation),)
         )
+
+    def _copies_living_on(self, ids: Iterable[int], leaving: Container[str] = ()) -> dict[int, str]:
+        """For each of these images with an exact copy that stays (its path not in `leaving`):
+        that copy's path. The image lives on under it when its own file goes or changes, so
+        its copies stay in the index."""
+        wanted, found = set(ids), {}
+        for path, row_id in sorted(self.aliases.items()):
+            if row_id in wanted and path not in leaving and row_id not in found:
+                found[row_id] = path
+        return found
+
+    def _live_on(self, promoted: dict[int, str]) -> None:
+        """Inside a write transaction: each image takes its copy's path, size and time (the
+        copy is no longer an alias). The copy may hold only the same pixels, not the same
+        bytes: its bytes hash is not claimed (the pixel and picture-data hashes hold)."""
+        for row_id, path in promoted.items():
+            size, mtime = self.alias_files.get(path, (None, None))
+            self.db.execute(
+                "UPDATE images SET path=?, size=coalesce(?, size), mtime_ns=coalesce(?, mtime_ns),"
+                " bytes_hash=NULL, meta=json_set(meta, '$.bytes_hash', '') WHERE id=?",
+                (path, size, mtime, row_id),
+            )
+            self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
+
+    def _lived_on(self, promoted: dict[int, str]) -> None:
+        """After `_live_on` committed: the copies are images now, decoded under their path."""
+        for path in promoted.values():
+            self.aliases.pop(path, None)
+            self.alias_files.pop(path, None)
+        self.images.forget(list(promoted))
 
     def _forget(self, ids: list[int]) -> None:
         if not ids:

@@ -31,27 +31,20 @@ class RemovingIndex(IndexHandle):
                 return []
             ids = [self.by_path[p] for p in doomed]
             # A removed image with a surviving exact copy lives on under the copy's path.
-            promoted: dict[int, str] = {}
-            for path, row_id in self.aliases.items():
-                if row_id in ids and path not in doomed_aliases and row_id not in promoted:
-                    promoted[row_id] = path
+            promoted = self._copies_living_on(ids, set(doomed_aliases))
             with transaction(self.db):
                 self._bump()
                 self.db.executemany(
                     "DELETE FROM aliases WHERE path=?", [(p,) for p in doomed_aliases]
                 )
-                for row_id, path in promoted.items():
-                    self.db.execute("UPDATE images SET path=? WHERE id=?", (path, row_id))
-                    self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
+                self._live_on(promoted)
                 gone = [i for i in ids if i not in promoted]
                 self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
                 self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
                 self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
             for path in doomed_aliases:
                 self.aliases.pop(path, None)
-            for path in promoted.values():
-                self.aliases.pop(path, None)
-            self.images.forget(list(promoted))  # decoded again under the surviving path
+            self._lived_on(promoted)
             self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
             self._forget(gone)
             return doomed + doomed_aliases

@@ -67,7 +67,12 @@ class StoringIndex(IndexHandle):
             meta, data = encode_features(f, leave_out=leave_out)
             identity = (f.bytes_hash, f.pixel_hash, f.jpeg_hash)
             rows.append((row_id, f.key, f.size, f.mtime_ns, meta, data, *identity))
+        # A replaced image whose exact copies stay lives on under a copy's path: the copies
+        # are not lost with the file that changed.
+        promoted = self._copies_living_on(replaced)
+        replaced = [i for i in replaced if i not in promoted]
         with transaction(self.db):
+            self._live_on(promoted)
             self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
             self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
             self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
@@ -84,6 +89,7 @@ class StoringIndex(IndexHandle):
             failpoint("index-write")
         self.columns.committed()
         self.fit_added = (fit_sum, fit_n)
+        self._lived_on(promoted)
         if replaced:
             self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
             self._forget(replaced)
