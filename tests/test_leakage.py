@@ -130,6 +130,8 @@ def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path
     assert copy["differences"]["kinds"] == ["identical file"]
     argv += ["--against", str(train)]
     assert main(argv) == 2  # one reference only
+    hashes = ["scan", str(test), "--against-index", str(index), "--method", "pdq", "-q"]
+    assert main(hashes) == 2  # the index's methods are used: an ignored option is refused
 
 
 def test_leakage_counts_do_not_depend_on_the_preset_given(

@@ -220,6 +220,8 @@ def _scan(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     if args.against_index and args.against:
         raise ValueError("give --against or --against-index, not both")
+    if args.against_index and args.method != "default":
+        raise ValueError("--against-index compares with the index's own methods: drop --method")
     if args.json == "-" and args.csv == "-":
         raise ValueError("--json - and --csv - would both write to stdout: give one a file")
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())

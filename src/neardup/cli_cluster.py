@@ -59,6 +59,8 @@ def run(args: argparse.Namespace, write: Writer) -> int:
         raise ValueError("--plot needs matplotlib: pip install 'neardup[plots]'")
     if args.centroids and args.save:
         raise ValueError("--save writes new centroids; it cannot be used with --centroids")
+    if args.centroids and args.k != "auto":
+        raise ValueError("--k chooses new centroids; it cannot be used with --centroids")
     k: int | str = args.k
     if args.k != "auto":
         try:

@@ -7,6 +7,7 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from neardup.cli_engine import add_engine_args, engine_from
@@ -17,8 +18,11 @@ from neardup.index.report import IndexReport
 from neardup.output import json as json_out
 from neardup.output import table
 from neardup.output.progress import ProgressBar
+from neardup.records import Features
 from neardup.scoring import PRESETS
 from neardup.sources import expand_stdin
+from neardup.sources.files import unchanged
+from neardup.sources.remote import is_url
 
 
 def add_parser(commands: Any) -> None:
@@ -86,6 +90,21 @@ def add_parser(commands: Any) -> None:
         ("check", "full consistency check (exit 1 if a problem is found)"),
     ):
         folder(sub.add_parser(name, help=text))
+
+
+def _warn_changed(images: Sequence[Features]) -> None:
+    """Say which indexed files changed or went since they were indexed: their scores are of
+    what the index read, while what differs is measured on the file as it is now."""
+    changed = sorted(
+        {f.path for f in images if not is_url(f.path) and not unchanged(f.path, f.size, f.mtime_ns)}
+    )
+    if changed:
+        print(
+            f"neardup: {len(changed)} indexed files changed or went since they were indexed "
+            f"(first: {changed[0]}); their pairs are of what was indexed: `neardup index add` "
+            "them again, or `index remove` them",
+            file=sys.stderr,
+        )
 
 
 def run(args: argparse.Namespace, write: Any) -> int:
@@ -161,6 +180,7 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
                 write(args.csv, csv_out.dumps(result))
             if "-" not in (args.json, args.csv) and not args.quiet:
                 print(table.render(result))
+            _warn_changed(result.images)
         elif command == "save":
             print(f"saved a copy of {args.index} to {index.save(args.target)}")
         elif command == "info":

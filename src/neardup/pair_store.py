@@ -13,13 +13,13 @@ instead of measuring again. Values are JSON, never pickles.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from neardup.features.extract import FEATURES_VERSION
 from neardup.records import Features
+from neardup.sources.files import unchanged
 from neardup.sources.remote import is_url
 from neardup.store import CacheSetting, FeatureStore, open_store, write_rows
 
@@ -129,12 +129,4 @@ def item_hash(item: Features) -> str | None:
     measured, never read from or written to the store."""
     if not item.bytes_hash or is_url(item.path):
         return None
-    try:
-        found = os.stat(item.path)
-    except OSError:
-        return None
-    return (
-        item.bytes_hash
-        if (found.st_size, found.st_mtime_ns) == (item.size, item.mtime_ns)
-        else None
-    )
+    return item.bytes_hash if unchanged(item.path, item.size, item.mtime_ns) else None

@@ -5,6 +5,7 @@ stages, exact copies (aliases) added back. `scan` is this, on an index of the sc
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -110,6 +111,12 @@ def all_duplicates(
     return ScanResult(images, pairs, groups, [], stats, settings)
 
 
+def _frame_of(key: str, frame: int | None) -> tuple[str, int | None]:
+    """An alias key as (file, frame): path#N is frame N of a video (its time is not kept)."""
+    found = re.fullmatch(r"(.*)#(\d+)", key) if frame is not None else None
+    return (key, frame) if found is None else (found[1], int(found[2]))
+
+
 def _partner(images: Sequence[Features], pair: Pair, me: int) -> tuple[str, int]:
     """The other image of `pair`, as a sort key that does not depend on the pairs' order."""
     other = images[pair.b if pair.a == me else pair.a]
@@ -186,8 +193,16 @@ def with_aliases(
         # same pixels or JPEG picture data (other metadata, another orientation tag, even of
         # the same length). No hash is claimed for it: `act` checks its size and time, and
         # its pairs are measured afresh, never read from the pair store under another's.
+        # A video frame's copy is keyed path#frame: its file is the video, its frame its own.
+        file, frame = _frame_of(path, images[source].frame)
         copy = index.copies.get(path) or dataclasses.replace(
-            images[source], path=path, size=size, mtime_ns=mtime, bytes_hash=""
+            images[source],
+            path=file,
+            size=size,
+            mtime_ns=mtime,
+            bytes_hash="",
+            frame=frame,
+            time=None if frame != images[source].frame else images[source].time,
         )
         extra.append(copy)
         me = len(images) + len(extra) - 1

@@ -226,6 +226,16 @@ _NOT_UTF8 = (
 _NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
 
 
+def unchanged(path: str, size: int, mtime_ns: int) -> bool:
+    """Whether the local file at `path` still has this size and modification time (what
+    the caches trust: a file that fails it, or is gone, was changed since)."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    return (found.st_size, found.st_mtime_ns) == (size, mtime_ns)
+
+
 def utf8_name(path: str | os.PathLike[str]) -> bool:
     """Whether the path is valid UTF-8. Python keeps a name's undecodable bytes as lone
     surrogates, which neither the stores (SQLite) nor the UTF-8 outputs can hold."""
