@@ -8,7 +8,9 @@ draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
 - brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
   of an animation);
 - stripped of uniform borders of any colour (letterbox, padding, frames; under 128 px only
-  matching opposite ones), so a bordered copy matches its source.
+  matching opposite ones), so a bordered copy matches its source;
+- for the features only, turned back where it was turned by a small angle on a flat canvas
+  (`neardup.straighten`), so a rotate-and-fill copy matches its source too.
 Bad input never raises: `decode` returns a `Skipped` with a reason a person can act on.
 """
 
@@ -27,6 +29,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from neardup.borders import find_borders, symmetric_only
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
+from neardup.straighten import Turn, straighten
 
 RGBArray = npt.NDArray[np.uint8]
 
@@ -53,6 +56,9 @@ class DecodeSpec:
     trim: bool = True
     full_pixels: bool = False
     """Decode at full resolution (no DCT scaling) so the pixel hash is always computed."""
+    straighten: bool = False
+    """Turn back a picture turned by a small angle on a flat canvas (`neardup.straighten`):
+    for the features; the check and the differences measure the turn instead."""
 
 
 @dataclass(slots=True)
@@ -148,6 +154,9 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     rgb_image = _reduce(rgb_image, spec.min_side)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
+    turned = straighten(rgb) if spec.straighten else None
+    if turned is not None:
+        return _straightened(turned, width, height, rgb.shape, fmt, pixel_hash, orientation, full)
     picture = rgb_image
     if spec.trim:
         box = _borders(rgb, width, height)
@@ -157,6 +166,37 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
             w, h = rgb_image.size
             picture = rgb_image.crop((left, top, w - right, h - bottom))
             box = _scale_box(box, rgb_image.size, (width, height))
+    rgb = np.ascontiguousarray(rgb)
+    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
+
+
+def _straightened(
+    turned: Turn,
+    width: int,
+    height: int,
+    shape: tuple[int, ...],
+    fmt: str,
+    pixel_hash: str | None,
+    orientation: int,
+    full: bool,
+) -> Decoded:
+    """The decode of a picture turned on a flat canvas: the picture turned back, with its
+    place on the canvas as the trimmed box (centred: its size is what groups and the aspect
+    fact read; the turn is not a border, and the differences measure it themselves)."""
+    picture = turned.picture
+    box = None
+    if turned.expanded:
+        scale_w, scale_h = width / shape[1], height / shape[0]
+        inner_w = min(width, round(picture.width * scale_w))
+        inner_h = min(height, round(picture.height * scale_h))
+        left, top = (width - inner_w) // 2, (height - inner_h) // 2
+        box = (left, top, width - inner_w - left, height - inner_h - top)
+    rgb = np.asarray(picture, dtype=np.uint8)
+    inside = find_borders(rgb)  # the picture's own borders, trimmed as its source's are
+    if inside is not None:
+        left, top, right, bottom = inside
+        rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
+        picture = picture.crop((left, top, picture.width - right, picture.height - bottom))
     rgb = np.ascontiguousarray(rgb)
     return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
 

@@ -94,7 +94,11 @@ def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXEL
         pdq="pdq" in methods,
         imagehashes=tuple(m for m in methods if m in HASH_METHODS),
         models=models,
-        decode=DecodeSpec(max_pixels=max_pixels, min_side=EMBED_SIDE if models else HASH_MIN_SIDE),
+        decode=DecodeSpec(
+            max_pixels=max_pixels,
+            min_side=EMBED_SIDE if models else HASH_MIN_SIDE,
+            straighten=True,
+        ),
     )
 
 
