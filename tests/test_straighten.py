@@ -114,15 +114,34 @@ def test_decode_turns_back_for_the_features_only(photo: Photo, make: FileMaker) 
     assert isinstance(plain, Decoded) and plain.rgb.shape[1] > w
 
 
-def test_a_turned_copy_of_a_smooth_picture_is_found(tmp_path: Path, make: FileMaker) -> None:
-    # A sky-like gradient with one soft cloud: too few corners for the check to see the turn.
+def sky() -> Image.Image:
+    """A sky-like gradient with one soft cloud: too few corners for the check to see a turn."""
     yy, xx = np.mgrid[0:360, 0:480].astype(np.float64)
-    sky = np.dstack([60 + 0.2 * yy, 110 + 0.25 * yy + 0.05 * xx, 200 + 0.1 * yy])
+    blue = np.dstack([60 + 0.2 * yy, 110 + 0.25 * yy + 0.05 * xx, 200 + 0.1 * yy])
     cloud = 70 * np.exp(-(((xx - 300) / 70) ** 2 + ((yy - 120) / 40) ** 2))
-    original = Image.fromarray(np.clip(sky + cloud[..., None], 0, 255).astype(np.uint8))
+    return Image.fromarray(np.clip(blue + cloud[..., None], 0, 255).astype(np.uint8))
+
+
+def test_a_turned_copy_of_a_smooth_picture_is_found(tmp_path: Path, make: FileMaker) -> None:
+    original = sky()
     make.image(tmp_path / "sky.png", original)
     make.image(tmp_path / "sky_turned.jpg", turned(original, 11.0, (255, 255, 255), expand=True))
     result = neardup.compare(tmp_path / "sky.png", tmp_path / "sky_turned.jpg")
     # Measured: 0.49 and confidence 0.03 without turning back; 0.88 and 1.0 with it.
     assert result.scores["sscd_distilled"] >= 0.8
     assert result.verdicts["default"]
+
+
+def test_the_turn_of_a_smooth_picture_is_said(tmp_path: Path, make: FileMaker) -> None:
+    # Too few keypoints to align; the canvas gives the turn, in either order.
+    make.image(tmp_path / "sky.png", sky())
+    make.image(tmp_path / "turned.jpg", turned(sky(), 11.0, (255, 255, 255), expand=True))
+    forward = neardup.compare(tmp_path / "sky.png", tmp_path / "turned.jpg").differences
+    assert forward is not None and forward.aligned_by == "canvas"
+    assert forward.turned == pytest.approx(11.0, abs=0.6)
+    assert "turned" in forward.kinds and "cropped" in forward.kinds
+    assert forward.common is not None and forward.common[0] > 0.95 > forward.common[1]
+    back = neardup.compare(tmp_path / "turned.jpg", tmp_path / "sky.png").differences
+    assert back is not None and back.aligned_by == "canvas"
+    assert back.turned == pytest.approx(-11.0, abs=0.6)
+    assert back.scale == pytest.approx(1 / forward.scale, rel=0.05)  # type: ignore[operator]

@@ -1,5 +1,7 @@
 """Where picture a lands on picture b for `neardup.differences`: ORB keypoints and a RANSAC
-similarity transform (also against b mirrored), else the best dihedral view of whole frames."""
+similarity transform (also against b mirrored); where keypoints are too few (a sky, a
+gradient), one picture found turned on a flat canvas (`neardup.straighten`) gives the
+transform; else the best dihedral view of whole frames."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import numpy as np
 
 from neardup.difference_measures import dihedral_view, frame_matrix
 from neardup.difference_pictures import Picture
+from neardup.straighten import straighten
 from neardup.verify import MIN_SIDE, ratio_matches
 
 MIN_INLIERS = 12
@@ -40,6 +43,9 @@ class Aligner:
                 return flipped, True, "keypoints"
             if plain_n >= MIN_INLIERS:
                 return plain, False, "keypoints"
+        canvas = turned_canvas(a, b)
+        if canvas is not None:
+            return canvas, False, "canvas"
         view = dihedral_view(a.grey, b.grey)
         if view is None:
             return None, False, None
@@ -85,3 +91,29 @@ class Aligner:
         if not 0.1 < math.hypot(matrix[0, 0], matrix[1, 0]) < 10:  # a degenerate fit
             return None, 0
         return matrix, int(mask.sum())
+
+
+def turned_canvas(a: Picture, b: Picture) -> Any:
+    """The similarity transform from a's working frame to b's where one of them is the other
+    turned on a flat canvas (the other not), or None. The turned picture's own frame, turned
+    back, is scaled onto the other's whole frame about the centres."""
+    turn_a, turn_b = straighten(a.rgb), straighten(b.rgb)
+    if (turn_a is None) == (turn_b is None):
+        return None
+    plain, turned, turn = (a, b, turn_b) if turn_b is not None else (b, a, turn_a)
+    assert turn is not None
+    ph, pw = plain.grey.shape[:2]
+    th, tw = turned.grey.shape[:2]
+    scale = math.sqrt((turn.picture.width * turn.picture.height) / (pw * ph))
+    if not turn.expanded:  # turned within its old frame: that frame is the canvas
+        scale = math.sqrt((tw * th) / (pw * ph))
+    t = math.radians(turn.degrees)
+    # Counter-clockwise on screen, with y pointing down.
+    rotate = np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]]) * scale
+    centre_plain = np.array([pw / 2, ph / 2])
+    centre_turned = np.array([tw / 2, th / 2])
+    forward = np.hstack([rotate, (centre_turned - rotate @ centre_plain)[:, None]])
+    if plain is a:
+        return forward
+    back = np.linalg.inv(np.vstack([forward, [0.0, 0.0, 1.0]]))
+    return back[:2]

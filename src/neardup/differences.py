@@ -138,7 +138,7 @@ class Differ:
             turned = _snap(-angle if mirrored else angle)
             scale = factor * b.per_work_pixel / a.per_work_pixel
             target_rgb = b.rgb[:, ::-1] if mirrored else b.rgb
-            if aligned_by == "keypoints":
+            if aligned_by in ("keypoints", "canvas"):
                 canvas = canvas_matrix(m, a, b, mirrored)
                 borders = excess_borders(a, b, canvas)
                 common = shared_boxes(
@@ -291,7 +291,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 1
+DIFFERENCES_VERSION = 2
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 

@@ -192,8 +192,10 @@ class Differences:
     identical: str | None = None
     """"file" (same bytes) or "pixels" (same decoded pixels, as displayed), else None."""
     aligned_by: str | None = None
-    """"keypoints" (a fitted transform), "frame" (whole frames, dihedral turns only: crop and
-    small turns not measured), or None when the pictures could not be aligned."""
+    """"keypoints" (a fitted transform), "canvas" (one picture is the other turned on a flat
+    canvas, `neardup.straighten`: the turn it was made with), "frame" (whole frames, dihedral
+    turns only: crop and small turns not measured), or None when the pictures could not be
+    aligned."""
     mirrored: bool = False
     turned: float | None = None
     """Degrees b is turned from a, anticlockwise positive, in (-180, 180]."""
