@@ -3,6 +3,7 @@ else is."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -71,6 +72,8 @@ def clip_art(shape: str) -> Image.Image:
             10, expand=True, fillcolor=(255,) * 3
         )
         image.paste(card, (100, 70))
+    elif shape == "rounded":  # a photo-like fill in a frame with round corners
+        draw.rounded_rectangle((0, 0, 319, 239), radius=40, fill=(90, 60, 30))
     elif shape == "vignette":  # a photo darkened towards round corners
         yy, xx = np.mgrid[0:240, 0:320]
         r = np.hypot((xx - 160) / 160, (yy - 120) / 120)
@@ -79,7 +82,7 @@ def clip_art(shape: str) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(1))
 
 
-@pytest.mark.parametrize("shape", ["circle", "diamond", "card", "vignette"])
+@pytest.mark.parametrize("shape", ["circle", "diamond", "card", "vignette", "rounded"])
 def test_flat_corners_alone_are_not_a_turn(shape: str) -> None:
     assert straighten(np.asarray(clip_art(shape))) is None
 
@@ -100,7 +103,7 @@ def test_a_tiny_turn_or_a_letterbox_is_left_alone(photo: Photo) -> None:
 def test_decode_turns_back_for_the_features_only(photo: Photo, make: FileMaker) -> None:
     picture = photo("chelsea", 400)
     data = make.encode(turned(picture, -9.0, (40, 170, 90), expand=True), "JPEG", quality=92)
-    canvas = Image.open(__import__("io").BytesIO(data)).size
+    canvas = Image.open(io.BytesIO(data)).size
     features = decode(data, "t.jpg", DecodeSpec(min_side=224, straighten=True))
     assert isinstance(features, Decoded)
     assert (features.width, features.height) == canvas  # the file's size, as for borders
@@ -110,8 +113,27 @@ def test_decode_turns_back_for_the_features_only(photo: Photo, make: FileMaker) 
     left, top, right, bottom = features.trimmed
     assert canvas[0] - left - right == pytest.approx(picture.width, rel=0.03)
     assert canvas[1] - top - bottom == pytest.approx(picture.height, rel=0.03)
+    assert min(h, w) >= 224  # cut out of a canvas reduced less, not smaller than asked
     plain = decode(data, "t.jpg", DecodeSpec(min_side=224))  # the check's and differences'
-    assert isinstance(plain, Decoded) and plain.rgb.shape[1] > w
+    assert isinstance(plain, Decoded) and plain.trimmed is None
+    assert plain.rgb.shape[1] / plain.rgb.shape[0] == pytest.approx(canvas[0] / canvas[1], rel=0.02)
+
+
+def test_a_turned_letterboxed_picture_is_measured_inside_its_bars(
+    photo: Photo, make: FileMaker
+) -> None:
+    picture = photo("chelsea", 400)  # 400 x 264
+    boxed = Image.new("RGB", (400, 330), (0, 0, 0))
+    boxed.paste(picture, (0, 33))
+    data = make.encode(turned(boxed, 10.0, (255, 255, 255), expand=True), "PNG")
+    result = decode(data, "t.png", DecodeSpec(min_side=224, straighten=True))
+    assert isinstance(result, Decoded) and result.trimmed is not None
+    left, top, right, bottom = result.trimmed
+    inner = (result.width - left - right, result.height - top - bottom)
+    assert inner[0] / inner[1] == pytest.approx(400 / 264, rel=0.04)
+    assert inner[0] * inner[1] == pytest.approx(400 * 264, rel=0.08)
+    h, w = result.rgb.shape[:2]
+    assert w / h == pytest.approx(400 / 264, rel=0.04)
 
 
 def sky() -> Image.Image:
@@ -145,3 +167,28 @@ def test_the_turn_of_a_smooth_picture_is_said(tmp_path: Path, make: FileMaker) -
     assert back is not None and back.aligned_by == "canvas"
     assert back.turned == pytest.approx(-11.0, abs=0.6)
     assert back.scale == pytest.approx(1 / forward.scale, rel=0.05)  # type: ignore[operator]
+
+
+def test_a_canvas_is_no_alignment_for_another_picture(tmp_path: Path, make: FileMaker) -> None:
+    # Another smooth picture turned on a canvas: the turn says nothing about the first one.
+    yy, xx = np.mgrid[0:360, 0:480].astype(np.float64)
+    other = Image.fromarray(
+        np.dstack([40 + 0.5 * xx, 200 - 0.3 * yy, 90 + 0 * xx]).astype(np.uint8)
+    )
+    make.image(tmp_path / "sky.png", sky())
+    make.image(tmp_path / "other.jpg", turned(other, 11.0, (255, 255, 255), expand=True))
+    found = neardup.compare(tmp_path / "sky.png", tmp_path / "other.jpg").differences
+    assert found is not None and found.aligned_by != "canvas" and "turned" not in found.kinds
+
+
+def test_a_mirrored_turned_copy_is_said_mirrored(tmp_path: Path, make: FileMaker) -> None:
+    mirrored = sky().transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    make.image(tmp_path / "sky.png", sky())
+    make.image(tmp_path / "turned.jpg", turned(mirrored, 11.0, (255, 255, 255), expand=True))
+    # Mirrored then turned anticlockwise is turned clockwise then mirrored: in either order
+    # the second is the first mirrored, then turned 11 degrees anticlockwise.
+    for first, second in (("sky.png", "turned.jpg"), ("turned.jpg", "sky.png")):
+        found = neardup.compare(tmp_path / first, tmp_path / second).differences
+        assert found is not None and found.aligned_by == "canvas", found
+        assert found.mirrored and "mirrored" in found.kinds
+        assert found.turned == pytest.approx(11.0, abs=0.6)

@@ -29,7 +29,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from neardup.borders import find_borders, symmetric_only
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
-from neardup.straighten import Turn, straighten
+from neardup.straighten import EDGE, straighten
 
 RGBArray = npt.NDArray[np.uint8]
 
@@ -151,12 +151,14 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     if full and hash_pixels:  # the decoder's own array when it holds these very pixels
         upright_rgb = pixels is not None and turn is None and image.mode == "RGB"
         pixel_hash = _pixel_hash(rgb_image, pixels if upright_rgb else None)
+    upright = rgb_image
     rgb_image = _reduce(rgb_image, spec.min_side)
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
-    turned = straighten(rgb) if spec.straighten else None
+    turned = _turned_back(upright, rgb, spec, width, height) if spec.straighten else None
     if turned is not None:
-        return _straightened(turned, width, height, rgb.shape, fmt, pixel_hash, orientation, full)
+        rgb, picture, box = turned
+        return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
     picture = rgb_image
     if spec.trim:
         box = _borders(rgb, width, height)
@@ -170,35 +172,50 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
 
 
-def _straightened(
-    turned: Turn,
-    width: int,
-    height: int,
-    shape: tuple[int, ...],
-    fmt: str,
-    pixel_hash: str | None,
-    orientation: int,
-    full: bool,
-) -> Decoded:
-    """The decode of a picture turned on a flat canvas: the picture turned back, with its
-    place on the canvas as the trimmed box (centred: its size is what groups and the aspect
-    fact read; the turn is not a border, and the differences measure it themselves)."""
-    picture = turned.picture
-    box = None
-    if turned.expanded:
-        scale_w, scale_h = width / shape[1], height / shape[0]
+def _turned_back(
+    upright: Image.Image, rgb: RGBArray, spec: DecodeSpec, width: int, height: int
+) -> tuple[RGBArray, Image.Image, tuple[int, int, int, int] | None] | None:
+    """(pixels, picture, box) of a picture found turned on a flat canvas (`rgb`, reduced from
+    `upright`), turned back and then trimmed of its own borders; None if it is not one.
+
+    The box is the picture's place on the canvas, centred, in the file's pixels: its size is
+    what groups (`content_pixels`) and the aspect fact read; the turn itself is not a border,
+    and the differences measure it themselves. Cut out of a canvas reduced to `min_side`, the
+    picture is smaller than that; the canvas is then reduced less and turned back again."""
+    turn = straighten(rgb)
+    if turn is None:
+        return None
+    short = min(turn.picture.size)
+    if turn.expanded and short < spec.min_side and min(upright.size) > min(rgb.shape[:2]):
+        # The cut-out loses `EDGE` pixels a side at any scale.
+        side = -(-(spec.min_side + 2 * EDGE) * min(rgb.shape[:2]) // (short + 2 * EDGE))
+        larger = np.asarray(_reduce(upright, side))
+        again = straighten(larger)
+        if again is not None and again.expanded:
+            turn, rgb = again, larger
+    picture = turn.picture
+    scale_w, scale_h = width / rgb.shape[1], height / rgb.shape[0]
+    outer = (0, 0, 0, 0)
+    if turn.expanded:
         inner_w = min(width, round(picture.width * scale_w))
         inner_h = min(height, round(picture.height * scale_h))
         left, top = (width - inner_w) // 2, (height - inner_h) // 2
-        box = (left, top, width - inner_w - left, height - inner_h - top)
-    rgb = np.asarray(picture, dtype=np.uint8)
-    inside = find_borders(rgb)  # the picture's own borders, trimmed as its source's are
-    if inside is not None:
+        outer = (left, top, width - inner_w - left, height - inner_h - top)
+    pixels = np.asarray(picture, dtype=np.uint8)
+    inside = _borders(pixels, *_full_size(picture.size, scale_w, scale_h)) if spec.trim else None
+    if inside is not None:  # the picture's own borders, trimmed as its source's are
         left, top, right, bottom = inside
-        rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
+        pixels = pixels[top : pixels.shape[0] - bottom, left : pixels.shape[1] - right]
         picture = picture.crop((left, top, picture.width - right, picture.height - bottom))
-    rgb = np.ascontiguousarray(rgb)
-    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
+        scaled = (left * scale_w, top * scale_h, right * scale_w, bottom * scale_h)
+        outer = tuple(o + round(v) for o, v in zip(outer, scaled, strict=True))  # type: ignore[assignment]
+    box = outer if any(outer) else None
+    return np.ascontiguousarray(pixels), picture, box
+
+
+def _full_size(size: tuple[int, int], scale_w: float, scale_h: float) -> tuple[int, int]:
+    """A working size in the file's pixels."""
+    return round(size[0] * scale_w), round(size[1] * scale_h)
 
 
 _TRANSPOSE = {

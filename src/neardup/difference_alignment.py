@@ -9,6 +9,8 @@ import math
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
+from PIL import Image
 
 from neardup.difference_measures import dihedral_view, frame_matrix
 from neardup.difference_pictures import Picture
@@ -16,6 +18,8 @@ from neardup.straighten import straighten
 from neardup.verify import MIN_SIDE, ratio_matches
 
 MIN_INLIERS = 12
+Matrix = npt.NDArray[np.float64]
+"""A 2 x 3 similarity transform."""
 STRONG_INLIERS = 40
 """A plain match with this many inliers is not checked against the mirrored picture."""
 
@@ -45,7 +49,7 @@ class Aligner:
                 return plain, False, "keypoints"
         canvas = turned_canvas(a, b)
         if canvas is not None:
-            return canvas, False, "canvas"
+            return canvas[0], canvas[1], "canvas"
         view = dihedral_view(a.grey, b.grey)
         if view is None:
             return None, False, None
@@ -93,27 +97,61 @@ class Aligner:
         return matrix, int(mask.sum())
 
 
-def turned_canvas(a: Picture, b: Picture) -> Any:
-    """The similarity transform from a's working frame to b's where one of them is the other
-    turned on a flat canvas (the other not), or None. The turned picture's own frame, turned
-    back, is scaled onto the other's whole frame about the centres."""
+def turned_canvas(a: Picture, b: Picture) -> tuple[Matrix, bool] | None:
+    """(transform from a's working frame to b's or b mirrored's, mirrored) where one picture
+    is the other turned on a flat canvas and the other is not; None otherwise. The turned
+    picture, turned back, must have the other's shape (within 5 %) and look like it or its
+    mirror image (`MATCH`): a turned canvas alone says nothing about the other picture."""
     turn_a, turn_b = straighten(a.rgb), straighten(b.rgb)
-    if (turn_a is None) == (turn_b is None):
+    if turn_a is not None and turn_b is None:
+        plain, turned, turn = b, a, turn_a
+    elif turn_b is not None and turn_a is None:
+        plain, turned, turn = a, b, turn_b
+    else:
         return None
-    plain, turned, turn = (a, b, turn_b) if turn_b is not None else (b, a, turn_a)
-    assert turn is not None
     ph, pw = plain.grey.shape[:2]
-    th, tw = turned.grey.shape[:2]
-    scale = math.sqrt((turn.picture.width * turn.picture.height) / (pw * ph))
-    if not turn.expanded:  # turned within its old frame: that frame is the canvas
-        scale = math.sqrt((tw * th) / (pw * ph))
-    t = math.radians(turn.degrees)
-    # Counter-clockwise on screen, with y pointing down.
+    back = turn.picture if turn.expanded else None
+    frame = back.size if back is not None else (turned.grey.shape[1], turned.grey.shape[0])
+    if abs(math.log((frame[0] / frame[1]) / (pw / ph))) > 0.05:
+        return None
+    mirrored = _view(turn.picture, plain.grey)
+    if mirrored is None:
+        return None
+    degrees = turn.degrees
+    if mirrored and turned is b:  # b mirrored is a canvas turned the other way
+        degrees = -degrees
+    scale = math.sqrt((frame[0] * frame[1]) / (pw * ph))
+    t = math.radians(degrees)
+    # Counter-clockwise on screen, with y pointing down, about the two centres.
     rotate = np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]]) * scale
-    centre_plain = np.array([pw / 2, ph / 2])
-    centre_turned = np.array([tw / 2, th / 2])
-    forward = np.hstack([rotate, (centre_turned - rotate @ centre_plain)[:, None]])
+    th, tw = turned.grey.shape[:2]
+    shift = np.array([tw / 2, th / 2]) - rotate @ np.array([pw / 2, ph / 2])
+    forward: Matrix = np.hstack([rotate, shift[:, None]])
     if plain is a:
-        return forward
-    back = np.linalg.inv(np.vstack([forward, [0.0, 0.0, 1.0]]))
-    return back[:2]
+        return forward, mirrored
+    inverse: Matrix = np.linalg.inv(np.vstack([forward, [0.0, 0.0, 1.0]]))[:2]
+    return inverse, mirrored
+
+
+MATCH = 0.9
+"""Correlation of 32 x 32 grey thumbnails (zero mean, unit norm) a picture turned back must
+reach with the other picture, as is or mirrored. Copies with a colour change stay above it;
+two skies or gradients of the same kind may too, but only a reported pair or `compare` is
+described, and the transform is then the turn the canvas shows."""
+
+
+def _view(picture: Image.Image, grey: npt.NDArray[np.uint8]) -> bool | None:
+    """Whether `picture` matches `grey` mirrored (True), as is (False), or neither (None)."""
+
+    def small(image: Image.Image) -> npt.NDArray[np.float64]:
+        out = np.asarray(image.convert("L").resize((32, 32), Image.Resampling.BOX), np.float64)
+        out -= out.mean()
+        return out / max(float(np.sqrt((out * out).sum())), 1e-6)
+
+    mine = small(picture)
+    other = Image.fromarray(np.ascontiguousarray(grey))
+    plain = float((mine * small(other)).sum())
+    mirror = float((mine * small(other.transpose(Image.Transpose.FLIP_LEFT_RIGHT))).sum())
+    if max(plain, mirror) < MATCH:
+        return None
+    return mirror > plain + 0.05

@@ -165,7 +165,7 @@ def _triangle(view: npt.NDArray[np.bool_]) -> tuple[float, float] | None:
 
 def _cut_out(back: Image.Image, w: int, h: int, degrees: float) -> Image.Image | None:
     """The turned-back picture of an expanded canvas: the rectangle whose turn by `degrees`
-    just fits a `w` x `h` canvas, centred, less a pixel of resampled edge."""
+    just fits a `w` x `h` canvas, centred, less its resampled edge (`EDGE`)."""
     t = math.radians(abs(degrees))
     cos, sin = math.cos(t), math.sin(t)
     cos2 = cos * cos - sin * sin
@@ -175,9 +175,15 @@ def _cut_out(back: Image.Image, w: int, h: int, degrees: float) -> Image.Image |
         return None
     cx, cy = back.width / 2, back.height / 2
     box = (
-        round(cx - inner_w / 2) + 1,
-        round(cy - inner_h / 2) + 1,
-        round(cx + inner_w / 2) - 1,
-        round(cy + inner_h / 2) - 1,
+        round(cx - inner_w / 2) + EDGE,
+        round(cy - inner_h / 2) + EDGE,
+        round(cx + inner_w / 2) - EDGE,
+        round(cy + inner_h / 2) - EDGE,
     )
     return back.crop(box)
+
+
+EDGE = 2
+"""Pixels cut from each side of a picture turned back: its edge was resampled three times
+(turned, reduced, turned back) and blends with the fill there, which would also hide a
+border of its own from `neardup.borders`."""
