@@ -192,3 +192,20 @@ def test_a_mirrored_turned_copy_is_said_mirrored(tmp_path: Path, make: FileMaker
         assert found is not None and found.aligned_by == "canvas", found
         assert found.mirrored and "mirrored" in found.kinds
         assert found.turned == pytest.approx(11.0, abs=0.6)
+
+
+def test_an_index_finds_a_turned_copy_too(tmp_path: Path, make: FileMaker, photo: Photo) -> None:
+    # The index computes its features through the same stage as scan: the turn is undone there.
+    from neardup.index.catalog import ImageIndex
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    make.image(folder / "sky.png", sky())
+    for name in ("astronaut", "coffee", "rocket"):
+        make.image(folder / f"{name}.png", photo(name, 300))
+    make.image(tmp_path / "turned.jpg", turned(sky(), 11.0, (255, 255, 255), expand=True))
+    index, _ = ImageIndex.build(tmp_path / "idx", [str(folder)], cache=False, workers=1)
+    with index:
+        report = index.query([str(tmp_path / "turned.jpg")], cache=False, workers=1)
+    found = [match.path for match in report.entries[0].duplicates]
+    assert found == [str(folder / "sky.png")]
