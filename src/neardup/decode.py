@@ -207,8 +207,12 @@ def _turned_back(
         left, top, right, bottom = inside
         pixels = pixels[top : pixels.shape[0] - bottom, left : pixels.shape[1] - right]
         picture = picture.crop((left, top, picture.width - right, picture.height - bottom))
-        scaled = (left * scale_w, top * scale_h, right * scale_w, bottom * scale_h)
-        outer = tuple(o + round(v) for o, v in zip(outer, scaled, strict=True))  # type: ignore[assignment]
+        outer = (
+            outer[0] + round(left * scale_w),
+            outer[1] + round(top * scale_h),
+            outer[2] + round(right * scale_w),
+            outer[3] + round(bottom * scale_h),
+        )
     box = outer if any(outer) else None
     return np.ascontiguousarray(pixels), picture, box
 
