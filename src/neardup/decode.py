@@ -178,28 +178,29 @@ def _turned_back(
     """(pixels, picture, box) of a picture found turned on a flat canvas (`rgb`, reduced from
     `upright`), turned back and then trimmed of its own borders; None if it is not one.
 
-    The box is the place on the canvas of what is kept, centred, in the file's pixels: its
-    size is what groups (`content_pixels`) and the aspect fact read; the turn itself is not a
-    border, and the differences measure it themselves. Cut out of a canvas reduced to
-    `min_side`, the picture is smaller than that; the canvas is then reduced less and turned
-    back again."""
+    The box is the picture's place on the canvas, centred, in the file's pixels: its size is
+    what groups (`content_pixels`) and the aspect fact read; the turn itself is not a border,
+    and the differences measure it themselves. Cut out of a canvas reduced to `min_side`, the
+    picture is smaller than that; the canvas is then reduced less and turned back again."""
     turn = straighten(rgb)
     if turn is None:
         return None
     short = min(turn.picture.size)
-    if short < spec.min_side and min(upright.size) > min(rgb.shape[:2]):
+    if turn.expanded and short < spec.min_side and min(upright.size) > min(rgb.shape[:2]):
         # The cut-out loses `EDGE` pixels a side at any scale.
         side = -(-(spec.min_side + 2 * EDGE) * min(rgb.shape[:2]) // (short + 2 * EDGE))
         larger = np.asarray(_reduce(upright, side))
         again = straighten(larger)
-        if again is not None and again.expanded == turn.expanded:
+        if again is not None and again.expanded:
             turn, rgb = again, larger
     picture = turn.picture
     scale_w, scale_h = width / rgb.shape[1], height / rgb.shape[0]
-    inner_w = min(width, round(picture.width * scale_w))
-    inner_h = min(height, round(picture.height * scale_h))
-    left, top = (width - inner_w) // 2, (height - inner_h) // 2
-    outer = (left, top, width - inner_w - left, height - inner_h - top)
+    outer = (0, 0, 0, 0)
+    if turn.expanded:
+        inner_w = min(width, round(picture.width * scale_w))
+        inner_h = min(height, round(picture.height * scale_h))
+        left, top = (width - inner_w) // 2, (height - inner_h) // 2
+        outer = (left, top, width - inner_w - left, height - inner_h - top)
     pixels = np.asarray(picture, dtype=np.uint8)
     inside = _borders(pixels, *_full_size(picture.size, scale_w, scale_h)) if spec.trim else None
     if inside is not None:  # the picture's own borders, trimmed as its source's are

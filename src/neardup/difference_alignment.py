@@ -114,13 +114,7 @@ def turned_canvas(a: Picture, b: Picture) -> tuple[Matrix, bool] | None:
     frame = back.size if back is not None else (turned.grey.shape[1], turned.grey.shape[0])
     if abs(math.log((frame[0] / frame[1]) / (pw / ph))) > 0.05:
         return None
-    target = plain.grey
-    if not turn.expanded:  # what the turn kept of the frame: the same part of the other
-        keep_w = turn.picture.width / turned.grey.shape[1]
-        keep_h = turn.picture.height / turned.grey.shape[0]
-        cut_w, cut_h = round(pw * (1 - keep_w) / 2), round(ph * (1 - keep_h) / 2)
-        target = plain.grey[cut_h : ph - cut_h, cut_w : pw - cut_w]
-    mirrored = _view(turn.picture, target)
+    mirrored = _view(turn.picture, plain.grey)
     if mirrored is None:
         return None
     degrees = turn.degrees

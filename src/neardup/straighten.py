@@ -8,9 +8,8 @@ direction, and their hypotenuses must be straight lines of one rectangle; only t
 picture turned back. Two shapes are recognised:
 - expanded: the turned picture touches all four sides (the canvas grew to hold it); turned
   back, the picture inside is cut out whole;
-- same size: the turned picture was cut to its old frame; turned back, it is cut to the
-  largest upright rectangle the turn kept (four corners of fill would otherwise weigh on a
-  smooth picture's features).
+- same size: the turned picture was cut to its old frame; turned back, it fills that frame
+  with four corners of fill colour, and is kept so.
 A picture that merely has flat corners (clip art on white, a vignette) fails the straight-line
 or one-angle tests and is left alone. Video frames and the check's pictures are not turned.
 """
@@ -47,8 +46,7 @@ class Turn:
     degrees: float
     """Counter-clockwise, as `PIL.Image.rotate` takes it: the turn that made the canvas."""
     picture: Image.Image
-    """The picture turned back (expanded: cut out whole; same size: its largest upright
-    rectangle without fill)."""
+    """The picture turned back (expanded: cut out; same size: in its old frame)."""
     expanded: bool
 
 
@@ -71,11 +69,9 @@ def straighten(rgb: RGBArray) -> Turn | None:
     fill_rgb = tuple(int(v) for v in colour)
     image = Image.fromarray(rgb)
     back = image.rotate(-degrees, Image.Resampling.BILINEAR, expand=expanded, fillcolor=fill_rgb)
-    if expanded:
-        inner_w, inner_h = _unturned(w, h, degrees)
-    else:  # the largest upright rectangle inside the picture's turned frame: no fill corners
-        inner_w, inner_h = _inner(w, h, degrees)
-    inner = _cut_out(back, inner_w, inner_h)
+    if not expanded:
+        return Turn(degrees, back, expanded)
+    inner = _cut_out(back, w, h, degrees)
     return None if inner is None else Turn(degrees, inner, expanded)
 
 
@@ -167,29 +163,14 @@ def _triangle(view: npt.NDArray[np.bool_]) -> tuple[float, float] | None:
     return (long, short) if along >= down else (short, long)
 
 
-def _unturned(w: int, h: int, degrees: float) -> tuple[float, float]:
-    """The size of the rectangle whose turn by `degrees` just fits a `w` x `h` canvas."""
+def _cut_out(back: Image.Image, w: int, h: int, degrees: float) -> Image.Image | None:
+    """The turned-back picture of an expanded canvas: the rectangle whose turn by `degrees`
+    just fits a `w` x `h` canvas, centred, less its resampled edge (`EDGE`)."""
     t = math.radians(abs(degrees))
     cos, sin = math.cos(t), math.sin(t)
     cos2 = cos * cos - sin * sin
-    return (w * cos - h * sin) / cos2, (h * cos - w * sin) / cos2
-
-
-def _inner(w: int, h: int, degrees: float) -> tuple[float, float]:
-    """The largest upright rectangle, centred, inside a `w` x `h` rectangle turned by
-    `degrees` (the part of a picture turned within its frame that the turn kept)."""
-    t = math.radians(abs(degrees))
-    sin, cos = math.sin(t), math.cos(t)
-    long, short = max(w, h), min(w, h)
-    if short <= 2 * sin * cos * long:  # a thin picture: the corners touch its long sides
-        half = 0.5 * short
-        return (half / sin, half / cos) if w >= h else (half / cos, half / sin)
-    return _unturned(w, h, degrees)
-
-
-def _cut_out(back: Image.Image, inner_w: float, inner_h: float) -> Image.Image | None:
-    """The centred `inner_w` x `inner_h` rectangle of the picture turned back, less its
-    resampled edge (`EDGE`); None if too small to compare."""
+    inner_w = (w * cos - h * sin) / cos2
+    inner_h = (h * cos - w * sin) / cos2
     if inner_w < MIN_SIDE / 2 or inner_h < MIN_SIDE / 2:
         return None
     cx, cy = back.width / 2, back.height / 2
