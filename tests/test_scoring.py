@@ -439,6 +439,14 @@ SERIES: dict[str, list[Callable[[Image.Image], Image.Image]]] = {
         lambda im, a=a: im.rotate(a, resample=Image.Resampling.BICUBIC)  # type: ignore[misc]
         for a in (2, 5, 10, 20, 45)
     ],
+    # Turned on a canvas that grows to hold it: from 2 degrees on, the features see the
+    # picture turned back (`neardup.straighten`), but `similarity` still falls with the turn.
+    "turn on a white canvas 1 -> 30 degrees": [
+        lambda im, a=a: im.rotate(  # type: ignore[misc]
+            a, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(255, 255, 255)
+        )
+        for a in (1, 2, 5, 10, 20, 30)
+    ],
 }
 
 

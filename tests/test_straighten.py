@@ -209,3 +209,15 @@ def test_an_index_finds_a_turned_copy_too(tmp_path: Path, make: FileMaker, photo
         report = index.query([str(tmp_path / "turned.jpg")], cache=False, workers=1)
     found = [match.path for match in report.entries[0].duplicates]
     assert found == [str(folder / "sky.png")]
+    # Its similarity is the files' (the turn counts), as scan and compare give it.
+    compared = neardup.compare(folder / "sky.png", tmp_path / "turned.jpg")
+    match = report.entries[0].duplicates[0]
+    assert match.similarity == pytest.approx(compared.similarity, abs=0.002)
+    assert match.similarity < 0.7 < compared.scores["sscd_distilled"]
+    # Stored, then searched among the stored rows: the same similarity.
+    with ImageIndex.open(tmp_path / "idx") as index:
+        index.add([str(tmp_path / "turned.jpg")], cache=False, workers=1)
+        stored = index.duplicates(workers=1)
+    pairs = [p for p in stored.pairs if "turned" in stored.path(p.a) + stored.path(p.b)]
+    assert len(pairs) == 1
+    assert pairs[0].similarity == pytest.approx(compared.similarity, abs=0.002)

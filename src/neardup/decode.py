@@ -79,6 +79,9 @@ class Decoded:
     full: bool = True
     """Decoded from every full-resolution pixel (not DCT-scaled): `rgb` is then a function of
     the upright RGB pixels alone, so two pictures with different `rgb` have different pixels."""
+    unturned: RGBArray | None = None
+    """For a picture turned back: the canvas as it is, at the working size (what `similarity`
+    is measured against, `Features.turned_back`)."""
 
 
 def decode(
@@ -157,8 +160,9 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     box = None
     turned = _turned_back(upright, rgb, spec, width, height) if spec.straighten else None
     if turned is not None:
+        canvas = rgb
         rgb, picture, box = turned
-        return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
+        return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full, canvas)
     picture = rgb_image
     if spec.trim:
         box = _borders(rgb, width, height)

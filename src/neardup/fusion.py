@@ -54,6 +54,9 @@ class PairFacts:
     """|log| of the ratio of the two pictures' aspect ratios (borders trimmed)."""
     inliers: FloatArray
     """RANSAC inliers of the geometric check (NaN where it did not run or could not decide)."""
+    kept: FloatArray | None = None
+    """The product of the two pictures' `Features.turned_back` (None: 1 for every pair): not a
+    model input; it scales `similarity` only."""
 
 
 def feature_names(key: str) -> list[str]:

@@ -245,16 +245,17 @@ def facts(
     cache = {} if stacks is None else stacks
     if "facts" not in cache:
         per_image = np.array(
-            [(f.pdq_quality, aspect_ratio(f)) for f in images], dtype=np.float64
-        ).reshape(-1, 2)
+            [(f.pdq_quality, aspect_ratio(f), f.turned_back) for f in images], dtype=np.float64
+        ).reshape(-1, 3)
         cache["facts"] = (per_image, np.ones(len(images), dtype=bool))
     per_image = cache["facts"][0]
     a, b = ends(pairs)
     quality = np.minimum(per_image[a, 0], per_image[b, 0])
     aspect = np.abs(np.log(per_image[a, 1] / per_image[b, 1]))
+    kept = per_image[a, 2] * per_image[b, 2]
     if inliers is None:
         inliers = np.full(len(pairs), np.nan)
-    return PairFacts(quality, aspect, inliers)
+    return PairFacts(quality, aspect, inliers, kept)
 
 
 def aspect_ratio(image: Features) -> float:

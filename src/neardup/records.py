@@ -80,6 +80,11 @@ class Features:
     """8 x 32 bytes: the PDQ hash of the image and of its 7 other dihedral views
     (rotations by 90 degrees and flips); row 0 is the image as displayed."""
     pdq_quality: int = 0
+    turned_back: float = 1.0
+    """For a picture found turned on a flat canvas and turned back (`neardup.straighten`): how
+    alike the picture as it is and turned back are (the similarity model's cosine, or PDQ's
+    agreement without one); 1.0 otherwise. A pair's `similarity` is scaled by it, so it says
+    how alike the files are, and falls as a turn grows."""
     hashes: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict)
     """Optional imagehash-family hashes (phash, dhash, ahash, whash), 8 bytes each."""
     embeddings: dict[str, Vector] = field(default_factory=dict)

@@ -140,6 +140,8 @@ def _fuse(raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[s
             )
             confidence[rows] = model.predict(part, part_facts)
     similarity = graded(raw, fused, n)
+    if pair_facts.kept is not None:  # a picture turned back: measured as the files are
+        similarity = similarity * pair_facts.kept
     exact = np.nan_to_num(raw["exact"], nan=0.0) >= 1.0 if "exact" in raw else np.zeros(n, bool)
     final = np.where(exact, 1.0, confidence)
     similarity = np.where(exact, IDENTICAL, similarity)
@@ -200,10 +202,13 @@ def fuse(
     pdq_quality: float = 100,
     aspect: float = 0.0,
     inliers: float = float("nan"),
+    kept: float = 1.0,
 ) -> Scored:
     """Similarity and confidence of one pair from its per-method scores and facts."""
     raw = {m: np.array([v], dtype=np.float64) for m, v in scores.items()}
-    pair_facts = PairFacts(np.array([pdq_quality]), np.array([aspect]), np.array([inliers]))
+    pair_facts = PairFacts(
+        np.array([pdq_quality]), np.array([aspect]), np.array([inliers]), np.array([kept])
+    )
     similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods)
     return Scored(float(similarity[0]), float(confidence[0]), scores, labels[0], inliers)
 
@@ -289,6 +294,7 @@ def add_geometry(
         pdq_quality=float(pair_facts.quality[0]),
         aspect=float(pair_facts.aspect[0]),
         inliers=float(inliers),
+        kept=1.0 if pair_facts.kept is None else float(pair_facts.kept[0]),
     )
 
 
@@ -318,7 +324,7 @@ def add_geometry_many(
         raw = {m: np.array([rows[n][m] for n in members], dtype=np.float64) for m in keys}
         part = facts(images, [checked[n][0] for n in members])
         inliers = np.array([float(checked[n][2][3]) for n in members], dtype=np.float64)
-        pair_facts = PairFacts(part.quality, part.aspect, inliers)
+        pair_facts = PairFacts(part.quality, part.aspect, inliers, part.kept)
         similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods)
         for i, n in enumerate(members):
             out[n] = Scored(

@@ -288,6 +288,7 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
         "jpeg_hash": f.jpeg_hash,
         "trimmed": f.trimmed,
         "pdq_quality": f.pdq_quality,
+        "turned_back": f.turned_back,
         "arrays": layout,
     }
     if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
@@ -331,6 +332,7 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         jpeg_hash=meta["jpeg_hash"] if isinstance(meta.get("jpeg_hash"), str) else None,  # type: ignore[arg-type]
         trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
         pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
+        turned_back=float(meta.get("turned_back", 1.0)),  # type: ignore[arg-type]
         frame=ref.frame,
         time=ref.time,
     )

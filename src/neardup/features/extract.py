@@ -8,16 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from neardup.decode import Decoded, DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
-from neardup.features.hashes import imagehashes, pdq_dihedral
+from neardup.features.hashes import hamming, hash_similarity, imagehashes, pdq_dihedral
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
-FEATURES_VERSION = 10
+FEATURES_VERSION = 11
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -54,16 +56,40 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
     """Features for each file, in order; a file that cannot be used becomes a `Skipped`."""
     results: list[Features | Skipped] = []
     pictures = []
+    turned = []
     for ref in files:
         item = _extract_one(ref, config)
         if isinstance(item, Skipped):
             results.append(item)
         else:
-            features, rgb = item
+            features, decoded = item
             results.append(features)
-            pictures.append((features, rgb))
+            pictures.append((features, decoded.rgb))
+            if decoded.unturned is not None:
+                turned.append((features, decoded.unturned))
     embed_pictures(pictures, config)
+    measure_turned_back(turned, config)
     return results
+
+
+def measure_turned_back(turned: list[tuple[Features, RGBArray]], config: FeatureConfig) -> None:
+    """`Features.turned_back` of pictures turned back: their cosine with the canvas as it is,
+    with the first model (the one `similarity` reads), else PDQ's agreement."""
+    if not turned:
+        return
+    if config.models:
+        model = config.models[0]
+        vectors = embed(model, [rgb for _, rgb in turned], threads=config.threads)
+        for (features, _), vector in zip(turned, vectors, strict=True):
+            cosine = float(np.dot(vector, features.embeddings[model]))
+            features.turned_back = round(min(1.0, max(0.0, cosine)), 4)
+    elif config.pdq:
+        for features, rgb in turned:
+            if features.pdq is None:
+                continue
+            hashes, _ = pdq_dihedral(rgb)
+            distance = hamming(hashes[0], features.pdq[0])
+            features.turned_back = round(float(hash_similarity(distance, 256)), 4)
 
 
 def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureConfig) -> None:
@@ -78,7 +104,7 @@ def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureCon
             features.embeddings_flip[model] = vector
 
 
-def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, RGBArray]:
+def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, Decoded]:
     try:
         data = read_bytes(ref.path)  # a file, or a URL through fsspec
     except OSError as error:
@@ -88,7 +114,7 @@ def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Feature
     if isinstance(decoded, Skipped):
         return decoded
     jpeg = jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None
-    return features_of(ref, decoded, config, len(data), bytes_hash(data), jpeg), decoded.rgb
+    return features_of(ref, decoded, config, len(data), bytes_hash(data), jpeg), decoded
 
 
 def features_of(

@@ -62,7 +62,7 @@ class _Reader:
         self.stacks: Stacks = dict(given)
         if "thumb:orbits" not in self.stacks:
             self.stacks.update(empty_thumb_stacks(n))
-        self.facts = np.zeros((n, 2), dtype=np.float64)
+        self.facts = np.zeros((n, 3), dtype=np.float64)
         self.numbers: dict[str, dict[str, int]] = {key: {} for key in IDENTITY_KEYS}
         self.codes = {key: np.full(n, -1, dtype=np.int64) for key in IDENTITY_KEYS}
         self.wanted = _wanted_arrays(methods) - set(self.stacks)
@@ -83,7 +83,11 @@ class _Reader:
                 continue
             facts = json.loads(meta)
             position = positions[n]
-            self.facts[position] = facts["pdq_quality"], _aspect(facts)
+            self.facts[position] = (
+                facts["pdq_quality"],
+                _aspect(facts),
+                facts.get("turned_back", 1.0),
+            )
             for key in IDENTITY_KEYS:
                 value = facts.get(key)
                 if isinstance(value, str):
