@@ -419,3 +419,33 @@ def test_a_byte_copy_is_told_without_decoding_it(
     assert other.kinds == ("quality",)
     assert "cannot decode" in bad.note
     assert copy not in decoded and decoded.count(original) == 1
+
+
+def _half_turn_symmetric() -> Image.Image:
+    """Lines, a disc and two boxes that a half turn leaves in place: keypoints match either
+    way round."""
+    image = Image.new("RGB", (400, 300), (240, 240, 240))
+    draw = ImageDraw.Draw(image)
+    for x in range(0, 401, 25):
+        draw.line((x, 0, 400 - x, 300), fill=(30, 30, 30), width=3)
+    draw.ellipse((150, 100, 250, 200), fill=(200, 40, 40))
+    draw.rectangle((20, 20, 80, 60), fill=(20, 120, 200))
+    draw.rectangle((320, 240, 380, 280), fill=(20, 120, 200))
+    return image
+
+
+@pytest.mark.parametrize("degrees", [15, -25])
+def test_a_symmetric_picture_is_named_by_its_smaller_turn(tmp_path: Path, degrees: int) -> None:
+    """Turned 15 degrees, a picture a half turn leaves alike was read as turned 165 degrees
+    the other way: keypoints match either way round; the smaller turn is the edit."""
+    image = _half_turn_symmetric()
+    a = _save(image, tmp_path / "a.png")
+    turned = image.rotate(degrees, Image.Resampling.BICUBIC, expand=True, fillcolor=(0, 0, 0))
+    b = _save(turned, tmp_path / "b.png")
+    d = measure_pairs([(str(a), str(b))])[0]
+    assert d.aligned_by == "keypoints" and d.turned is not None
+    assert abs(abs(d.turned) - abs(degrees)) < 2, d.turned
+    half = _save(
+        image.rotate(180 + degrees, Image.Resampling.BICUBIC, expand=True), tmp_path / "c.png"
+    )
+    assert abs(abs(measure_pairs([(str(a), str(half))])[0].turned or 0) - abs(degrees)) < 2

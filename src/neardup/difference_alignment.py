@@ -20,6 +20,7 @@ from neardup.verify import MIN_SIDE, ratio_matches
 MIN_INLIERS = 12
 Matrix = npt.NDArray[np.float64]
 """A 2 x 3 similarity transform."""
+Grey = npt.NDArray[np.uint8]
 STRONG_INLIERS = 40
 """A plain match with this many inliers is not checked against the mirrored picture."""
 
@@ -44,9 +45,9 @@ class Aligner:
             flipped, flipped_n = self._transform(a, b, True)
         if max(plain_n, flipped_n) >= MIN_INLIERS:
             if flipped_n > 1.2 * plain_n + 4:
-                return flipped, True, "keypoints"
+                return least_turn(self._cv2, flipped, a.grey, b.grey[:, ::-1]), True, "keypoints"
             if plain_n >= MIN_INLIERS:
-                return plain, False, "keypoints"
+                return least_turn(self._cv2, plain, a.grey, b.grey), False, "keypoints"
         canvas = turned_canvas(a, b)
         if canvas is not None:
             return canvas[0], canvas[1], "canvas"
@@ -95,6 +96,56 @@ class Aligner:
         if not 0.1 < math.hypot(matrix[0, 0], matrix[1, 0]) < 10:  # a degenerate fit
             return None, 0
         return matrix, int(mask.sum())
+
+
+SAME_AGREEMENT = 0.03
+"""How much less the pixels may correlate under a smaller turn that is still taken."""
+
+
+def least_turn(cv2: Any, matrix: Matrix, grey_a: Grey, grey_b: Grey) -> Matrix:
+    """`matrix`, or it followed by a half turn about b's centre (a quarter turn too, on a
+    square frame) where that turns a less and the pixels agree as well (`SAME_AGREEMENT`).
+
+    On a picture that a half turn leaves alike (a tiling, a symmetric emblem), keypoints match
+    either way round and RANSAC may settle on the larger turn: a copy turned 15 degrees read
+    as turned 165 degrees the other way. The smaller turn is the edit a person made."""
+    m = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+    if abs(_degrees(m)) <= 45:
+        return matrix
+    h, w = grey_b.shape[:2]
+    quarter = abs(w - h) <= 0.02 * max(w, h)
+    cx, cy = (w - 1) / 2, (h - 1) / 2  # pixel centres, as OpenCV and ORB place them
+    agreement = _agreement(cv2, m, grey_a, grey_b)
+    best, best_turn = matrix, abs(_degrees(m))
+    for turn in (90, 180, 270) if quarter else (180,):
+        t = math.radians(turn)
+        c, s = math.cos(t), math.sin(t)
+        about = np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy]])
+        other = np.vstack([about, [0.0, 0.0, 1.0]]) @ m
+        if abs(_degrees(other)) < best_turn and (
+            _agreement(cv2, other, grey_a, grey_b) >= agreement - SAME_AGREEMENT
+        ):
+            best, best_turn = other[:2], abs(_degrees(other))
+    return best
+
+
+def _degrees(m: npt.NDArray[np.float64]) -> float:
+    return math.degrees(math.atan2(m[1, 0], m[0, 0]))
+
+
+def _agreement(cv2: Any, m: npt.NDArray[np.float64], grey_a: Grey, grey_b: Grey) -> float:
+    """Correlation of a's grey levels warped by `m` with b's, over the pixels a covers."""
+    h, w = grey_b.shape[:2]
+    warped = cv2.warpAffine(np.ascontiguousarray(grey_a), m[:2], (w, h), flags=cv2.INTER_AREA)
+    cover = cv2.warpAffine(np.full(grey_a.shape[:2], 255, np.uint8), m[:2], (w, h)) >= 250
+    if cover.sum() < 64:
+        return -1.0
+    x = warped[cover].astype(np.float64)
+    y = np.asarray(grey_b)[cover].astype(np.float64)
+    x -= x.mean()
+    y -= y.mean()
+    norm = math.sqrt(float((x * x).sum()) * float((y * y).sum()))
+    return float((x * y).sum()) / norm if norm > 1e-6 else -1.0
 
 
 def turned_canvas(a: Picture, b: Picture) -> tuple[Matrix, bool] | None:

@@ -56,7 +56,8 @@ def straighten(rgb: RGBArray) -> Turn | None:
     if min(h, w) < MIN_SIDE:
         return None
     corners = np.array([rgb[0, 0], rgb[0, -1], rgb[-1, 0], rgb[-1, -1]], dtype=np.int16)
-    colour = np.median(corners, axis=0).astype(np.int16)
+    ordered = np.sort(corners, axis=0)  # the median of four, as np.median (at a tenth the cost)
+    colour = (ordered[1] + ordered[2]) // 2
     if int(np.abs(corners - colour).max()) > FILL_TOLERANCE:
         return None
     if not _corner_runs(rgb, colour):  # most flat-cornered pictures (clip art) end here
