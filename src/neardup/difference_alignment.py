@@ -102,7 +102,7 @@ SAME_AGREEMENT = 0.03
 """How much less the pixels may correlate under a smaller turn that is still taken."""
 
 
-def least_turn(cv2: Any, matrix: Matrix, grey_a: Grey, grey_b: Grey) -> Matrix:
+def least_turn(cv2: Any, matrix: Any, grey_a: Grey, grey_b: Grey) -> Any:
     """`matrix`, or it followed by a half turn about b's centre (a quarter turn too, on a
     square frame) where that turns a less and the pixels agree as well (`SAME_AGREEMENT`).
 
