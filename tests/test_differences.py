@@ -70,6 +70,9 @@ EDITS: dict[str, tuple[Edit, set[str]]] = {
     "rot10": (_rotate10, {"turned", "cropped"}),
     "crop70": (_crop70, {"cropped"}),
     "scale50": (lambda im: im.resize((im.width // 2, im.height // 2)), {"scaled"}),
+    # Resized to a shape of other proportions, as for a model's fixed input.
+    "wider": (lambda im: im.resize((im.width * 5 // 4, im.height)), {"scaled", "stretched"}),
+    "square": (lambda im: im.resize((224, 224)), {"scaled", "stretched"}),
     "borders": (_borders, {"borders"}),
     "grey": (lambda im: im.convert("L"), {"greyscale"}),
     "colour": (_colour, {"colour"}),
@@ -107,13 +110,18 @@ def test_each_edit_is_found_and_nothing_else(found: dict[str, Differences], name
     assert set(found[name].kinds) <= set(DIFFERENCE_KINDS)
 
 
-def test_measures_match_the_edits(found: dict[str, Differences]) -> None:
+def test_measures_match_the_edits(found: dict[str, Differences], edited: Path) -> None:
     assert found["mirror"].mirrored and found["mirror"].turned == 0
     assert [found[n].turned for n in ("rot90", "rot180", "rot270")] == [90, 180, -90]
     assert found["rot10"].turned == pytest.approx(10, abs=0.5)
     crop = found["crop70"].common
     assert crop is not None and crop[0] == pytest.approx(0.49, abs=0.02) and crop[1] > 0.98
     assert found["scale50"].scale == pytest.approx(0.5, abs=0.01)
+    assert found["scale50"].stretch == pytest.approx(1.0, abs=0.01)
+    assert found["wider"].stretch == pytest.approx(1.25, abs=0.02) and found["wider"].turned == 0
+    assert found["wider"].scale == pytest.approx(1.25**0.5, abs=0.02)
+    w, h = Image.open(edited / "orig.jpg").size
+    assert found["square"].stretch == pytest.approx(h / w, rel=0.02)
     assert found["borders"].borders == (("b", ("top", "bottom"), pytest.approx(0.19, abs=0.01)),)
     assert found["grey"].greyscale == "b"
     assert (found["colour"].colour or 0) > 15
@@ -225,6 +233,9 @@ def test_swapped_tells_it_the_other_way(found: dict[str, Differences]) -> None:
     back = swapped(found["borders"])
     assert back.borders[0][0] == "a" and swapped(found["grey"]).greyscale == "a"
     assert swapped(found["jpeg10"]).jpeg_quality == (10, 92)
+    assert swapped(found["wider"]).stretch == pytest.approx(0.8, abs=0.02)
+    assert "stretched ×1.25 wider" in summary(found["wider"])
+    assert "stretched ×1.25 taller" in summary(swapped(found["wider"]))
     assert "borders on this copy" in summary(found["borders"], ("the other", "this copy"))
 
 

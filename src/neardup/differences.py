@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.difference_alignment import Aligner
+from neardup.difference_alignment import STRETCH_BAND, Aligner, in_band, stretch_of
 from neardup.difference_frames import canvas_matrix, excess_borders, picture_frame
 from neardup.difference_measures import (
     COLOUR_SPREAD,
@@ -125,14 +125,15 @@ class Differ:
         matrix, mirrored, aligned_by = self._aligner.align(a, b)
         grey_flag = _greyscale(a, b)
         borders = excess_borders(a, b, None)
-        turned = scale = None
+        turned = scale = stretch = None
         common: tuple[float, float] | None = None
         colour = overlay = sharp = grain = None
         if matrix is None:
             notes.append("could not align the two pictures (too few keypoints)")
         else:
             m = np.asarray(matrix, dtype=np.float64)
-            factor = math.hypot(m[0, 0], m[1, 0])
+            factor = math.sqrt(abs(float(np.linalg.det(m[:, :2]))))  # a stretch's mean scale
+            stretch = stretch_of(m)[0]
             # Image y points down: a positive matrix angle is a clockwise turn on screen.
             angle = -math.degrees(math.atan2(m[1, 0], m[0, 0]))
             turned = _snap(-angle if mirrored else angle)
@@ -167,6 +168,8 @@ class Differ:
             kinds.append("cropped")
         if scale is not None and not SCALE_BAND[0] <= scale <= SCALE_BAND[1]:
             kinds.append("scaled")
+        if stretch is not None and not in_band(stretch, STRETCH_BAND):
+            kinds.append("stretched")
         if borders:
             kinds.append("borders")
         if grey_flag:
@@ -190,6 +193,7 @@ class Differ:
             _round(turned, 1),
             None if common is None else (round(common[0], 3), round(common[1], 3)),
             _round(scale, 3),
+            _round(stretch, 3),
             borders,
             grey_flag,
             _round(colour, 1),
@@ -291,7 +295,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 3
+DIFFERENCES_VERSION = 4
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 

@@ -207,7 +207,11 @@ class Differences:
     common: tuple[float, float] | None = None
     """Share of a's and of b's picture (inside borders) that the two have in common."""
     scale: float | None = None
-    """b's picture size over a's, linear (0.5: half the width and height)."""
+    """b's picture size over a's, linear (0.5: half the width and height; for a stretched
+    picture the mean of its two axes, the square root of the area ratio)."""
+    stretch: float | None = None
+    """b's width-to-height proportion over a's under the fitted transform (1.25: b was
+    stretched a quarter wider, or squeezed in height; a copy resized to a fixed shape)."""
     borders: tuple[tuple[str, tuple[str, ...], float], ...] = ()
     """(image "a" or "b", sides, share of that image's canvas) for borders one has in excess."""
     greyscale: str | None = None
@@ -236,6 +240,7 @@ DIFFERENCE_KINDS = (
     "turned",
     "cropped",
     "scaled",
+    "stretched",
     "borders",
     "greyscale",
     "colour",

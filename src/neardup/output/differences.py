@@ -20,6 +20,7 @@ def to_dict(d: Differences) -> dict[str, Any]:
         "turned": d.turned,
         "common": None if d.common is None else {"a": d.common[0], "b": d.common[1]},
         "scale": d.scale,
+        "stretch": d.stretch,
         "borders": [
             {"image": image, "sides": list(sides), "share": share}
             for image, sides, share in d.borders
@@ -54,6 +55,7 @@ def swapped(d: Differences) -> Differences:
         turned=180.0 if turned == -180.0 else turned,
         common=None if d.common is None else (d.common[1], d.common[0]),
         scale=None if not d.scale else round(1 / d.scale, 3),
+        stretch=None if not d.stretch else round(1 / d.stretch, 3),
         borders=tuple((other(i) or i, sides, share) for i, sides, share in d.borders),
         greyscale=other(d.greyscale),
         sharpness=None if not d.sharpness else round(1 / d.sharpness, 3),
@@ -94,6 +96,11 @@ def summary(d: Differences, names: tuple[str, str] = ("a", "b")) -> str:
             )
         elif kind == "scaled" and d.scale is not None:
             parts.append(f"scaled ×{d.scale:.2f}")
+        elif kind == "stretched" and d.stretch:
+            wider = d.stretch >= 1
+            parts.append(
+                f"stretched ×{max(d.stretch, 1 / d.stretch):.2f} {'wider' if wider else 'taller'}"
+            )
         elif kind == "borders":
             parts += [
                 f"borders on {label[image]} ({', '.join(sides) or 'thin'}; {share:.0%})"
