@@ -15,6 +15,7 @@ from PIL import Image
 from neardup.difference_measures import dihedral_view, frame_matrix
 from neardup.difference_pictures import Picture
 from neardup.straighten import straighten
+from neardup.stretch import stretch_fit
 from neardup.verify import MIN_SIDE, ratio_matches
 
 MIN_INLIERS = 12
@@ -95,49 +96,7 @@ class Aligner:
         if not 0.1 < math.hypot(matrix[0, 0], matrix[1, 0]) < 10:  # a degenerate fit
             return None, 0
         inliers = int(mask.sum())
-        return self._stretched(src, dst, fit, inliers) or (matrix, inliers)
-
-    def _stretched(self, src: Any, dst: Any, fit: dict[str, Any], inliers: int) -> Any:
-        """(affine transform, inliers) where b is a stretched a: a full affine fit that explains
-        clearly more matches than the similarity (`STRETCH_GAIN`), whose axes scale unequally
-        (outside `STRETCH_BAND`) and stay square (`MAX_SHEAR`); else None. A copy resized to a
-        fixed shape (224 x 224 for a model) is stretched; a similarity fits only a band of it,
-        and read as turned, cropped and overlaid."""
-        matrix, mask = self._cv2.estimateAffine2D(src, dst, **fit)
-        if matrix is None or mask is None:
-            return None
-        found = int(mask.sum())
-        if found < STRETCH_GAIN * inliers + 4:
-            return None
-        ratio, shear = stretch_of(matrix)
-        if abs(shear) > MAX_SHEAR or not 1 / 3 < ratio < 3 or in_band(ratio, STRETCH_BAND):
-            return None
-        return matrix, found
-
-
-STRETCH_GAIN = 1.2
-"""How many times the similarity's inliers (plus 4) a stretch must explain."""
-STRETCH_BAND = (0.95, 1.05)
-"""Width-to-height proportions of b over a's within which b is not called stretched."""
-MAX_SHEAR = 0.05
-"""Cosine of the angle between the transformed axes above which the fit is a shear, which no
-edit a person makes gives: RANSAC fitting noise, not a stretch."""
-
-
-def stretch_of(matrix: Any) -> tuple[float, float]:
-    """(b's width-to-height proportion over a's, shear) of a 2 x 3 transform: how much more
-    it scales a's x axis than its y axis, and the cosine between the two axes after it."""
-    m = np.asarray(matrix, dtype=np.float64)[:, :2]
-    along_x = float(np.hypot(m[0, 0], m[1, 0]))
-    along_y = float(np.hypot(m[0, 1], m[1, 1]))
-    if along_x <= 0 or along_y <= 0:
-        return 1.0, 0.0
-    shear = float(m[0, 0] * m[0, 1] + m[1, 0] * m[1, 1]) / (along_x * along_y)
-    return along_x / along_y, shear
-
-
-def in_band(value: float, band: tuple[float, float]) -> bool:
-    return band[0] <= value <= band[1]
+        return stretch_fit(self._cv2, src, dst, fit, inliers) or (matrix, inliers)
 
 
 SAME_AGREEMENT = 0.03

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.difference_alignment import STRETCH_BAND, Aligner, in_band, stretch_of
+from neardup.difference_alignment import Aligner
 from neardup.difference_frames import canvas_matrix, excess_borders, picture_frame
 from neardup.difference_measures import (
     COLOUR_SPREAD,
@@ -55,6 +55,7 @@ from neardup.item_pixels import Ref, ref_of, ref_order
 from neardup.pair_store import PairKeys, pair_store
 from neardup.records import Differences, Features, Pair, ScanResult
 from neardup.store import CacheSetting
+from neardup.stretch import STRETCH_BAND, in_band, stretch_of
 
 COMPARE_SIDE = 96
 """Longer side at which aligned colours are compared: JPEG noise and mild blur vanish,
