@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+import neardup
 from neardup.cli import main
 from neardup.output.json import lines as json_lines
 from neardup.scoring import ALL_METHODS, PRESETS
@@ -229,6 +230,17 @@ def test_compare_same_file(dup_dir: Path, capsys: Capture) -> None:
     link.symlink_to(dup_dir / "astro.png")
     assert main(["compare", str(dup_dir / "astro.png"), str(link)]) == 0
     assert "same file" in capsys.readouterr().out
+
+
+def test_compare_refuses_a_folder(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
+    """A folder is not one side of a pair: it once read as "the same file (a link)" when it
+    held one of the images, and exited 3 in silence otherwise."""
+    for folder in (dup_dir, tmp_path):
+        assert main(["compare", str(folder), str(dup_dir / "astro.png")]) == 2
+        assert "not a file" in capsys.readouterr().err
+    found = neardup.compare(dup_dir, dup_dir / "astro.png")
+    assert found.similarity is None and not found.same_file
+    assert [s.path for s in found.skipped] == [str(dup_dir)]
 
 
 def run_module(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

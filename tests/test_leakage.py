@@ -100,6 +100,23 @@ def test_scan_against_cli(photo: Callable[..., Image.Image], tmp_path: Path) -> 
     assert main([*typo, "--fail-on-duplicates"]) == 3
 
 
+def test_the_very_same_file_in_two_sets_fails_a_leakage_check(
+    photo: Callable[..., Image.Image], tmp_path: Path
+) -> None:
+    """A file in both sets (a link, or folders that overlap) is in no pair, but it leaks:
+    the check must fail, as it does against an index."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    photo("coffee", 200).save(train / "coffee.png")
+    photo("moon", 200).save(test / "moon.png")
+    check = ["--no-cache", "-q", "--fail-on-duplicates"]
+    assert main(["scan", str(train), "--against", str(test), *check]) == 0
+    os.link(train / "coffee.png", test / "coffee_link.png")
+    assert main(["scan", str(train), "--against", str(test), *check]) == 1
+    assert main(["scan", str(tmp_path), "--against", str(test), *check]) == 1
+
+
 def test_scan_against_an_index(photo: Callable[..., Image.Image], tmp_path: Path) -> None:
     """The index is the reference: only (stored, new) pairs, an exact copy leaks too."""
     train, test = tmp_path / "train", tmp_path / "test"
@@ -207,3 +224,23 @@ def test_scan_against_an_index_takes_scans_options(
     assert {Path(p["b"]).name for p in plain["pairs"]} == {"astro_mirror.jpg"}
     assert plain["leakage"]["sets"][1]["leaking"] == doc["leakage"]["sets"][1]["leaking"]
     assert plain["skipped"] == []
+
+
+def test_the_keeper_of_a_leaking_group_is_the_reference_s(
+    photo: Callable[..., Image.Image], tmp_path: Path
+) -> None:
+    """A larger, lossless copy in the later set used to be the keeper, the training image a
+    member: a report's suggestion would have removed the training image."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    coffee = photo("coffee", 480)
+    coffee.resize((240, 160)).save(train / "coffee.jpg", quality=80)
+    coffee.save(test / "coffee_big.png")
+    coffee.resize((360, 240)).save(test / "coffee_mid.jpg", quality=90)
+    out = tmp_path / "out.json"
+    argv = ["scan", str(train), "--against", str(test), "--no-cache", "-q", "--json", str(out)]
+    assert main(argv) == 0
+    (group,) = json.loads(out.read_text())["groups"]
+    assert Path(group["keeper"]["path"]).parent == train
+    assert {Path(m["path"]).name for m in group["members"]} == {"coffee_big.png", "coffee_mid.jpg"}

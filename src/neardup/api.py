@@ -131,7 +131,7 @@ def scan(
             sets, found.files, found_pairs.images, found_pairs.pairs, PRESETS, keep
         )
         found_pairs.pairs = pairs
-        found_pairs.groups = build_groups(found_pairs.images, pairs, cut)
+        found_pairs.groups = build_groups(found_pairs.images, pairs, cut, sets=leaks.labels)
     if differences:
         start = time.perf_counter()
         found_pairs.pairs = measure_differences(
@@ -186,6 +186,9 @@ class _Clock:
         self.last = now
 
 
+FOLDER_GIVEN = "a folder, not a file: compare takes two files (scan takes folders)"
+
+
 def compare(
     a: str | Path,
     b: str | Path,
@@ -203,6 +206,9 @@ def compare(
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
+    folders = [Skipped(str(p), FOLDER_GIVEN) for p in (a, b) if Path(p).is_dir()]
+    if folders:  # collecting would read the folder's files as if they were the two sides
+        return Comparison(str(a), str(b), None, None, {}, "", {}, folders, False)
     found = collect_sources([str(a), str(b)])
     config = replace(feature_config(every, max_pixels), video=video)
     images, skipped, _ = compute_features(found.files, config, cache, local_engine(None, 1))

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from neardup import cli_act, cli_cluster, cli_index
-from neardup.api import compare, scan
+from neardup.api import FOLDER_GIVEN, compare, scan
 from neardup.cli_engine import add_engine_args, engine_from
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences_args import add_differences_argument, differences_setting
@@ -266,7 +266,9 @@ def _scan(args: argparse.Namespace) -> int:
     if empty:  # a mistyped split must not pass a leakage check as "no leak"
         print(f"neardup: error: no images in {', '.join(empty)}", file=sys.stderr)
         return EXIT_NOTHING
-    if args.fail_on_duplicates and result.groups:
+    # A file in two sets (a link, or folders that overlap) is in no pair, yet it leaks.
+    same_file = result.leakage is not None and any(s.same_file for s in result.leakage.sets)
+    if args.fail_on_duplicates and (result.groups or same_file):
         return EXIT_DUPLICATES
     return EXIT_OK
 
@@ -303,6 +305,10 @@ def _scan_against_index(
 
 
 def _compare(args: argparse.Namespace) -> int:
+    folders = [p for p in (args.a, args.b) if os.path.isdir(p)]
+    if folders:
+        print(f"neardup: error: {', '.join(folders)}: {FOLDER_GIVEN}", file=sys.stderr)
+        return EXIT_USAGE
     result = compare(
         args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=sampling(args)
     )

@@ -27,7 +27,9 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    the keeper's pixels that is the same picture (`similarity` >= `SAME_PICTURE`) is kept
    instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
    original with two JPEG copies can be the least central of the three): there every image
-   is central. Each member is listed with its similarity to the keeper when that pair was
+   is central. In a leakage scan (`scan --against`, `--against-index`) only the images of
+   the earliest set a group holds can be its keeper: the reference's image is kept, and the
+   copies that leaked into later sets are the members. Each member is listed with its similarity to the keeper when that pair was
    found, else to the image that brought it in, else to the member it matches best
    (`Group.via`).
 6. Where the caller can score pairs on demand (`score_now`: `scan`, `index duplicates`),
@@ -82,17 +84,22 @@ def choose_keeper(
     nodes: list[int],
     matches: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
+    sets: Sequence[int] | None = None,
 ) -> int:
     """The group's image to keep (rule 5 above), from each node's matches (`matches[i]`: the
-    images i matches) and the matched pairs' similarity; the work grows with the group's pairs."""
+    images i matches) and the matched pairs' similarity; the work grows with the group's pairs.
+    With `sets` (each image's set in a leakage scan) only images of the earliest set held."""
     inside = set(nodes)
+    first = None if sets is None else min(sets[i] for i in nodes)
     central = {
         i: sum(similarity[_key(i, j)] for j in matches.get(i, {}) if j in inside) for i in nodes
     }
     if len(nodes) < CENTRAL_FROM:  # too few pairs to tell the original by them
         central = dict.fromkeys(nodes, 0.0)
-    floor = (1 - CENTRAL_SHARE) * max(central.values()) - 1e-9
-    candidates = [i for i in nodes if central[i] >= floor]
+    # In a leakage scan the reference's image is kept, however central a leaked copy is.
+    pool = nodes if sets is None else [i for i in nodes if sets[i] == first]
+    floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
+    candidates = [i for i in pool if central[i] >= floor]
 
     def rank(i: int) -> tuple[int, bool, bool, float, int, str, int]:
         steps, bordered, size, path, frame = keeper_rank(images[i])
@@ -105,6 +112,7 @@ def choose_keeper(
         i
         for i in matches.get(keeper, {})
         if i in inside
+        and (sets is None or sets[i] == first)
         and images[i].content_pixels >= LARGER_ORIGINAL * images[keeper].content_pixels
         and similarity[_key(i, keeper)] >= SAME_PICTURE
     ]
@@ -144,11 +152,14 @@ def build_groups(
     score_now: ScoreNow | None = None,
     near_keepers: NearKeepers | None = None,
     bound: int = 0,
+    sets: Sequence[int] | None = None,
 ) -> list[Group]:
     """Groups from the pairs whose confidence is at or above `threshold` (rule above; step 6
     when `score_now` is given, with its search among large groups when `near_keepers` and the
     caller's bound on each image's neighbours are given too). The keeper pairs step 6 scored
-    and kept are in the groups; `score_now` is how the caller learns of them, to list them."""
+    and kept are in the groups; `score_now` is how the caller learns of them, to list them.
+    `sets` (a leakage scan: each image's set, 0 the reference) keeps a group's image of the
+    earliest set it holds, so the copy that leaked into a later set is never its keeper."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
@@ -198,7 +209,9 @@ def build_groups(
                 took,
                 (near_keepers, bound),
             )
-    groups = [_group(images, nodes, via, confidence, similarity) for nodes in members.values()]
+    groups = [
+        _group(images, nodes, via, confidence, similarity, sets) for nodes in members.values()
+    ]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
 
@@ -352,8 +365,9 @@ def _group(
     via: dict[int, int],
     matches: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
+    sets: Sequence[int] | None = None,
 ) -> Group:
-    keeper = choose_keeper(images, nodes, matches, similarity)
+    keeper = choose_keeper(images, nodes, matches, similarity, sets)
     members: list[tuple[int, float]] = []
     links: dict[int, int] = {}
     inside = set(nodes)

@@ -105,7 +105,7 @@ def scan_against_index(
         kept = measure_reported(images, kept, cut, engine, tell, cache=cache)
     reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)
     labels = [0] * offset + [1] * len(new)
-    groups = build_groups(images, kept, cut)
+    groups = build_groups(images, kept, cut, sets=labels)
     stats = Stats(
         files_found=len(found.files) + len(found.skipped),
         images=len(new),
