@@ -3,8 +3,7 @@
 Embeddings say two pictures look alike; they cannot tell a cropped or slightly rotated copy
 from another picture of the same texture or scene (two tiles of one brick wall score as high
 as a crop). Local features can: ORB keypoints matched between the two, a similarity transform
-(rotation, scale, shift) fitted with RANSAC (an affine stretch where a copy was resized to other
-proportions, `neardup.stretch`), then the overlap of the two frames under that
+(rotation, scale, shift) fitted with RANSAC, then the overlap of the two frames under that
 transform. A copy shares most of its frame with the source (a 75 % crop: >= 0.56 of the larger
 picture); a neighbouring tile or another frame of a scene shares little or no consistent
 geometry. Runs only on the few pairs whose evidence is embeddings alone, near the threshold.
@@ -24,7 +23,6 @@ from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.records import Skipped
 from neardup.sources.remote import read_bytes
-from neardup.stretch import stretch_fit
 
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
@@ -42,8 +40,6 @@ FAST_THRESHOLDS = (7, 2)
 wallpapers) where the first finds too few corners; RANSAC and the aligned pixels then tell
 whether the faint corners agree."""
 ENOUGH_KEYPOINTS = 150
-STRETCH_ROOM = 0.7
-"""Share of the matches under which a similarity's inliers leave room for a stretch fit."""
 MIN_SIDE = 16
 """Pictures with a shorter side are not searched for keypoints: ORB's pyramid scales a side
 of one pixel to nothing and fails, and one this small holds too few to decide anyway."""
@@ -83,7 +79,7 @@ class Geometry:
         return min(self.overlap_a, self.overlap_b)
 
 
-CHECK_VERSION = 2
+CHECK_VERSION = 1
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`)."""
 
@@ -228,20 +224,17 @@ class Verifier:
         src = xy_a[query]
         dst = xy_b[train]
         diagonal = float(np.hypot(*size_b))
-        fit: dict[str, Any] = {
-            "method": self._cv2.RANSAC,
-            "ransacReprojThreshold": max(2.0, 0.01 * diagonal),
-            "maxIters": 2000,
-            "confidence": 0.995,
-        }
-        matrix, mask = self._cv2.estimateAffinePartial2D(src, dst, **fit)
+        matrix, mask = self._cv2.estimateAffinePartial2D(
+            src,
+            dst,
+            method=self._cv2.RANSAC,
+            ransacReprojThreshold=max(2.0, 0.01 * diagonal),
+            maxIters=2000,
+            confidence=0.995,
+        )
         if matrix is None or mask is None:
             return Geometry(len(query), 0, 0.0, 0.0)
         inliers = int(mask.sum())
-        # A transform with support that leaves many matches out may be fitting a band of a
-        # stretched copy (resized to other proportions): a stretch fit may take them in.
-        if MIN_INLIERS <= inliers < STRETCH_ROOM * len(query):
-            matrix, inliers = stretch_fit(self._cv2, src, dst, fit, inliers) or (matrix, inliers)
         overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
         # A transform with fewer inliers is chance (most pairs checked are not copies): its
         # frames are not compared. That skips the comparison on ~85 % of the pairs checked in
