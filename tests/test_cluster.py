@@ -40,6 +40,17 @@ def test_kmeans_is_seeded_and_separates_blobs() -> None:
         kmeans(x[:2], 3)
 
 
+def test_auto_k_on_identical_items_is_one_cluster() -> None:
+    """Identical items (copies of one picture) once crashed `--k auto`: every k's fit put them
+    in one cluster, and the silhouette had no other cluster to measure against."""
+    x = np.tile(np.arange(16, dtype=np.float32), (5, 1))
+    best, scores = choose_k(x)
+    assert len(best.centroids) == 1 and set(best.labels.tolist()) == {0}
+    assert all(v == -1.0 for v in scores.values())
+    noise = np.random.default_rng(0).normal(size=(40, 16)).astype(np.float32)
+    assert len(choose_k(noise)[0].centroids) == 1  # no structure: not split in two
+
+
 @pytest.fixture(scope="module")
 def scenes(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Three scenes as stills (edited views of three photos) and a video of the first two,

@@ -18,6 +18,9 @@ RESTARTS = 5
 ITERATIONS = 100
 K_MAX = 10
 """`--k auto` tries 2..K_MAX clusters (fewer when there are few items)."""
+MIN_SILHOUETTE = 0.25
+"""Below this best silhouette the items hold no substantial structure (Kaufman and Rousseeuw's
+reading): one cluster, not noise split in two (the frames of a static shot)."""
 SILHOUETTE_SAMPLE = 2000
 
 
@@ -91,6 +94,8 @@ def silhouette(x: Matrix, labels: npt.NDArray[np.int64], seed: int = 0) -> float
     if len(x) > SILHOUETTE_SAMPLE:
         pick = np.random.default_rng(seed).choice(len(x), SILHOUETTE_SAMPLE, replace=False)
         x, labels = x[pick], labels[pick]
+    if len(set(labels.tolist())) < 2:  # one cluster (identical items): nothing separated
+        return -1.0
     distances = np.sqrt(squared_distances(x, x))
     scores = []
     for i in range(len(x)):
@@ -113,8 +118,8 @@ def choose_k(x: Matrix, seed: int = 0) -> tuple[Fit, dict[int, float]]:
         tried[k] = round(silhouette(x, fit.labels, seed), 4)
         if best is None or tried[k] > tried[len(best.centroids)]:
             best = fit
-    if best is None:  # two or three items: one cluster
-        return kmeans(x, 1, seed), tried
+    if best is None or tried[len(best.centroids)] < MIN_SILHOUETTE:
+        return kmeans(x, 1, seed), tried  # two or three items, or no structure: one cluster
     return best, tried
 
 
