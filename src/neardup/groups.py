@@ -29,9 +29,9 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    original with two JPEG copies can be the least central of the three): there every image
    is central. In a leakage scan (`scan --against`, `--against-index`) only the images of
    the earliest set a group holds can be its keeper: the reference's image is kept, and the
-   copies that leaked into later sets are the members. Each member is listed with its similarity to the keeper when that pair was
-   found, else to the image that brought it in, else to the member it matches best
-   (`Group.via`).
+   copies that leaked into later sets are the members. Each member is listed with its
+   similarity to the keeper when that pair was found, else to the image that brought it in,
+   else to the member it matches best (`Group.via`).
 6. Where the caller can score pairs on demand (`score_now`: `scan`, `index duplicates`),
    groups linked by a pair whose keepers are the same picture (their pair, listed or scored
    now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
