@@ -232,6 +232,13 @@ def test_compare_same_file(dup_dir: Path, capsys: Capture) -> None:
     assert "same file" in capsys.readouterr().out
 
 
+def test_a_newline_in_a_file_name_is_escaped_in_the_table(dup_dir: Path, capsys: Capture) -> None:
+    (dup_dir / "astro.png").rename(dup_dir / "astro\nsecond line.png")
+    assert scan(dup_dir, "--no-cache") == 0
+    out = capsys.readouterr().out
+    assert "astro\\nsecond line.png" in out and "\nsecond line.png" not in out
+
+
 def test_compare_refuses_a_folder(dup_dir: Path, tmp_path: Path, capsys: Capture) -> None:
     """A folder is not one side of a pair: it once read as "the same file (a link)" when it
     held one of the images, and exited 3 in silence otherwise."""

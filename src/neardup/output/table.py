@@ -6,6 +6,13 @@ from neardup.output.differences import summary, swapped
 from neardup.records import ScanResult
 
 MAX_GROUPS = 50
+_CONTROL = {c: f"\\x{c:02x}" for c in range(32)} | {10: "\\n", 13: "\\r", 9: "\\t", 127: "\\x7f"}
+
+
+def shown(path: str) -> str:
+    """A path as one line of the table: a newline or other control character in a file name
+    is written as an escape (\\n), so it cannot split a line or move the cursor."""
+    return path.translate(_CONTROL)
 
 
 def _size(width: int, height: int) -> str:
@@ -27,13 +34,15 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
     for n, group in enumerate(result.groups[:max_groups], 1):
         keeper = result.images[group.keeper]
         lines.append("")
-        lines.append(f"group {n}: keep {keeper.label}  ({_size(keeper.width, keeper.height)})")
+        lines.append(
+            f"group {n}: keep {shown(keeper.label)}  ({_size(keeper.width, keeper.height)})"
+        )
         for index, similarity in group.members:
             member = result.images[index]
             link = group.via.get(index)
-            through = f"  (matches {result.images[link].label})" if link is not None else ""
+            through = f"  (matches {shown(result.images[link].label)})" if link is not None else ""
             lines.append(
-                f"  {similarity:6.3f}  {member.label}  ({_size(member.width, member.height)})"
+                f"  {similarity:6.3f}  {shown(member.label)}  ({_size(member.width, member.height)})"
                 + through
             )
             other = group.via.get(index, group.keeper)
@@ -48,7 +57,7 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
         lines.append("")
         lines.append(f"skipped {len(result.skipped)}:")
         for item in result.skipped[:max_groups]:
-            lines.append(f"  {item.path}: {item.reason}")
+            lines.append(f"  {shown(item.path)}: {item.reason}")
         if len(result.skipped) > max_groups:
             lines.append(f"  ... {len(result.skipped) - max_groups} more (see --json)")
     return "\n".join(lines)
