@@ -41,10 +41,8 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
             member = result.images[index]
             link = group.via.get(index)
             through = f"  (matches {shown(result.images[link].label)})" if link is not None else ""
-            lines.append(
-                f"  {similarity:6.3f}  {shown(member.label)}  ({_size(member.width, member.height)})"
-                + through
-            )
+            size = _size(member.width, member.height)
+            lines.append(f"  {similarity:6.3f}  {shown(member.label)}  ({size})" + through)
             other = group.via.get(index, group.keeper)
             pair = by_pair.get((min(index, other), max(index, other)))
             if pair is not None and pair.differences is not None:
