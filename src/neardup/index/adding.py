@@ -147,15 +147,39 @@ class AddingIndex(StoringIndex):
                 entry.duplicates = matches.get(features.key, [])
                 entry.status = "added" if store else "new"
         reason = None
+        # A file recorded as an exact copy that is no longer that copy loses the record: it
+        # is stored as what it is now (an image, or a copy of what it now equals).
+        stale = [
+            f.key
+            for e, f in zip(entries, new, strict=True)
+            if f.key in self.aliases and not self._recorded_copy(f, e.same_as)
+        ]
         copies = {
             f.key: e.same_as
             for e, f in zip(entries, new, strict=True)
-            if e.same_as is not None and e.same_as != f.key and f.key not in self.aliases
+            if e.same_as is not None
+            and e.same_as != f.key
+            and (f.key not in self.aliases or f.key in stale)
         }
         sizes = {f.key: (f.size, f.mtime_ns) for f in new}
-        if store:
-            self.copies.update((f.key, f) for f in new if f.key in copies)
-        if store and (fresh or copies):
-            self._store(fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()})
+        if store and (fresh or copies or stale or replaced):
+            self._store(
+                fresh, replaced, {p: (same, *sizes[p]) for p, same in copies.items()}, stale
+            )
             reason = self._maybe_rebalance()
+        if store:  # after `_store`, which forgets the features of the stale copies
+            self.copies.update((f.key, f) for f in new if f.key in copies)
         return IndexReport(entries, [], 0.0, reason is not None, reason)
+
+    def _recorded_copy(self, features: Features, same_as: str | None) -> bool:
+        """Whether the index records this file as it is now: an exact copy of the stored
+        image `same_as`, with the file's size and time. A copy edited in place (or made a
+        copy of another image) fails it, and is recorded afresh rather than kept as
+        identical to what it no longer is."""
+        if same_as is None or same_as == features.key:
+            return False
+        recorded = self.alias_files.get(features.key)
+        return self.aliases.get(features.key) == self.by_path.get(same_as) and recorded == (
+            features.size,
+            features.mtime_ns,
+        )

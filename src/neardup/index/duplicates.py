@@ -25,7 +25,7 @@ from neardup.index.stored_search import all_pairs_probes, stored_candidates, sto
 from neardup.index.view import IndexView
 from neardup.pipeline import Progress, confirm_pixels, score_candidates
 from neardup.records import Features, Pair, ScanResult, Stats
-from neardup.scoring import threshold_for
+from neardup.scoring import PRESETS, threshold_for
 from neardup.store import CacheSetting
 
 I64 = npt.NDArray[np.int64]
@@ -105,10 +105,22 @@ def all_duplicates(
     settings: dict[str, object] = {
         "methods": list(methods),
         "threshold": cut,
+        "preset": preset_named(preset, threshold, cut),
+        "presets": dict(PRESETS),
         "nprobe": all_pairs_probes(index.settings.nprobe),
         "clusters": 0 if index.centroids is None else len(index.centroids),
     }
     return ScanResult(images, pairs, groups, [], stats, settings)
+
+
+def preset_named(preset: str | None, threshold: float | None, cut: float) -> str | None:
+    """The preset the cut came from, as `scan --json` records it (docs/schema.md): none when
+    a threshold was given; the index's own cut is named by the preset it equals, if any."""
+    if threshold is not None:
+        return None
+    if preset is not None:
+        return preset
+    return next((name for name, value in PRESETS.items() if value == cut), None)
 
 
 def _frame_of(key: str, frame: int | None) -> tuple[str, int | None]:

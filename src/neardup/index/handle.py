@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Container, Iterable, Iterator, Sequence
+from collections.abc import Collection, Container, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -219,6 +219,39 @@ class IndexHandle:
                 (path, size, mtime, row_id),
             )
             self.db.execute("DELETE FROM aliases WHERE path=?", (path,))
+
+    def _drop_aliases(self, paths: Collection[str]) -> None:
+        """Inside a write transaction: these exact-copy records go, from the database and
+        from memory (the copy was removed, or its file changed and is stored as what it is
+        now). Memory is changed before the commit so that aliases recorded later in the same
+        transaction stay; if it rolls back, `_bump` left the generations apart and the next
+        write loads the index again."""
+        self.db.executemany("DELETE FROM aliases WHERE path=?", [(p,) for p in paths])
+        for path in paths:
+            self.aliases.pop(path, None)
+            self.alias_files.pop(path, None)
+            self.copies.pop(path, None)
+
+    def _drop_rows(self, ids: Iterable[int], promoted: dict[int, str]) -> list[int]:
+        """Inside a write transaction: these images go (removed, or their file changed), with
+        their exact-copy records, except those in `promoted`, which live on under a copy's
+        path (`_live_on`). Returns the rows that went."""
+        self._live_on(promoted)
+        gone = [i for i in ids if i not in promoted]
+        self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
+        self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
+        self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
+        return gone
+
+    def _dropped_rows(self, gone: list[int], promoted: dict[int, str]) -> None:
+        """After `_drop_rows` committed: the same change in memory."""
+        self._lived_on(promoted)
+        if not gone:
+            return
+        dropped = set(gone)
+        self.aliases = {p: i for p, i in self.aliases.items() if i not in dropped}
+        self.alias_files = {p: f for p, f in self.alias_files.items() if p in self.aliases}
+        self._forget(gone)
 
     def _lived_on(self, promoted: dict[int, str]) -> None:
         """After `_live_on` committed: the copies are images now, decoded under their path."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import numpy as np
@@ -91,6 +92,7 @@ def check(index: IndexView) -> list[str]:
     ).fetchone()[0]
     if orphans:
         problems.append(f"{orphans} exact copies point to images that are not stored")
+    problems += stale_copies(index)
     past = index.db.execute(
         "SELECT COUNT(*) FROM images WHERE id >= ?", (index.columns.count,)
     ).fetchone()[0]
@@ -99,3 +101,46 @@ def check(index: IndexView) -> list[str]:
     if len(index.images) != count:
         problems.append(f"{count} rows but {len(index.images)} images loaded")
     return problems
+
+
+def stale_copies(index: IndexView) -> list[str]:
+    """Exact-copy records that no longer hold: the path is stored as an image too, or its
+    file changed since it was recorded. Such a record reports the file as identical to an
+    image it may no longer be (`index add` of the file records it afresh)."""
+    problems: list[str] = []
+    both = [
+        path
+        for (path,) in index.db.execute(
+            "SELECT path FROM aliases WHERE path IN (SELECT path FROM images) ORDER BY path"
+        )
+    ]
+    if both:
+        problems.append(
+            f"{len(both)} exact copies are stored as images too (first: {both[0]}): "
+            "`neardup index add` them again"
+        )
+    stored_too = set(both)
+    changed = sorted(
+        path
+        for path, size, mtime in index.db.execute("SELECT path, size, mtime_ns FROM aliases")
+        if path not in stored_too and _changed_file(path, size, mtime)
+    )
+    if changed:
+        problems.append(
+            f"{len(changed)} exact copies changed since they were recorded (first: "
+            f"{changed[0]}): `neardup index add` them again, or `index remove` them"
+        )
+    return problems
+
+
+def _changed_file(path: str, size: int | None, mtime_ns: int | None) -> bool:
+    """Whether a local file at this absolute path is there with another size or time than
+    recorded. A file that went, a URL, a relative path (relative to a folder unknown here),
+    a video frame's key (path#frame) or a record without size and time is not judged."""
+    if size is None or mtime_ns is None or not os.path.isabs(path):
+        return False
+    try:
+        found = os.stat(path)
+    except OSError:
+        return False
+    return (found.st_size, found.st_mtime_ns) != (size, mtime_ns)

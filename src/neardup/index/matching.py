@@ -19,7 +19,8 @@ def classify(
     index: IndexView, new: list[Features]
 ) -> tuple[list[Entry], list[Features], list[int]]:
     """Entries for every new image, the images to match and store (not already indexed by
-    bytes or pixels), and the rows they replace (an indexed path whose file changed)."""
+    bytes or pixels), and the rows they replace (an indexed path whose file changed: to new
+    content, or to an exact copy of another image, which it is then recorded as)."""
     entries: list[Entry] = []
     fresh: list[Features] = []
     replaced: list[int] = []
@@ -43,6 +44,8 @@ def classify(
                 same = seen[(key, value)]
                 break
         if same is not None:
+            if same != f.key and f.key in paths:  # its file now holds another's content
+                replaced.append(paths[f.key])
             entries.append(Entry(f.key, "already indexed", same_as=same))
             continue
         if f.key in paths:

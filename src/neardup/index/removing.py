@@ -34,19 +34,9 @@ class RemovingIndex(IndexHandle):
             promoted = self._copies_living_on(ids, set(doomed_aliases))
             with transaction(self.db):
                 self._bump()
-                self.db.executemany(
-                    "DELETE FROM aliases WHERE path=?", [(p,) for p in doomed_aliases]
-                )
-                self._live_on(promoted)
-                gone = [i for i in ids if i not in promoted]
-                self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in gone])
-                self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in gone])
-                self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in gone])
-            for path in doomed_aliases:
-                self.aliases.pop(path, None)
-            self._lived_on(promoted)
-            self.aliases = {p: i for p, i in self.aliases.items() if i not in gone}
-            self._forget(gone)
+                self._drop_aliases(doomed_aliases)
+                gone = self._drop_rows(ids, promoted)
+            self._dropped_rows(gone, promoted)
             return doomed + doomed_aliases
 
 

@@ -4,6 +4,7 @@ image in its nearest cluster; the centroids trained on the first batch and retra
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -34,14 +35,21 @@ class StoringIndex(IndexHandle):
         fresh: list[Features],
         replaced: list[int],
         copies: dict[str, tuple[str, int, int]] | None = None,
+        stale: Collection[str] = (),
     ) -> None:
         """Insert a batch (deleting the rows it replaces, recording exact copies as aliases of
-        their stored image) in one transaction; centroids are trained first if there are none."""
+        their stored image) in one transaction; centroids are trained first if there are none.
+        `stale`: exact-copy records of batch files that changed, dropped in that transaction
+        (a file recorded as a copy that now holds other content is stored as what it is)."""
         copies = copies or {}
-        if not fresh:
+        if not fresh:  # copies only (of a file that changed, with its row, or not)
+            promoted = self._copies_living_on(replaced, set(stale))
             with transaction(self.db):
                 self._bump()
+                self._drop_aliases(stale)
+                gone = self._drop_rows(replaced, promoted)
                 self._insert_aliases(copies, {})
+            self._dropped_rows(gone, promoted)
             return
         vectors = self._vectors(fresh) if self.settings.model else None
         clusters = np.zeros(len(fresh), dtype=np.int64)
@@ -69,14 +77,12 @@ class StoringIndex(IndexHandle):
             rows.append((row_id, f.key, f.size, f.mtime_ns, meta, data, *identity))
         # A replaced image whose exact copies stay lives on under a copy's path: the copies
         # are not lost with the file that changed.
-        promoted = self._copies_living_on(replaced)
-        replaced = [i for i in replaced if i not in promoted]
+        # A copy in the batch that changed is not one any more: it cannot take the image on.
+        promoted = self._copies_living_on(replaced, set(stale))
         with transaction(self.db):
-            self._live_on(promoted)
-            self.db.executemany("DELETE FROM images WHERE id=?", [(i,) for i in replaced])
-            self.db.executemany("INSERT INTO removed VALUES (?)", [(i,) for i in replaced])
-            self.db.executemany("DELETE FROM aliases WHERE image_id=?", [(i,) for i in replaced])
+            gone = self._drop_rows(replaced, promoted)
             self._bump()
+            self._drop_aliases(stale)
             self.db.execute("UPDATE meta SET value=? WHERE key='format'", (FORMAT,))
             self.db.executemany(
                 "INSERT INTO images (id, path, size, mtime_ns, meta, data, bytes_hash, "
@@ -89,10 +95,7 @@ class StoringIndex(IndexHandle):
             failpoint("index-write")
         self.columns.committed()
         self.fit_added = (fit_sum, fit_n)
-        self._lived_on(promoted)
-        if replaced:
-            self.aliases = {p: i for p, i in self.aliases.items() if i not in set(replaced)}
-            self._forget(replaced)
+        self._dropped_rows(gone, promoted)
         self._set_ids(np.concatenate([self.ids, np.array(ids, dtype=np.int64)]))
         if self.folder == Path(":memory:"):  # nowhere to decode them from more cheaply
             self.images.keep(dict(zip(ids, fresh, strict=True)))
@@ -118,6 +121,7 @@ class StoringIndex(IndexHandle):
                 rows.append((path, row_id, size, mtime))
         self.db.executemany("INSERT OR REPLACE INTO aliases VALUES (?, ?, ?, ?)", rows)
         self.aliases.update({path: row_id for path, row_id, _, _ in rows})
+        self.alias_files.update({path: (size, mtime) for path, _, size, mtime in rows})
 
     def _train(self, vectors: npt.NDArray[np.float32]) -> None:
         """Train centroids on `vectors` and save them."""
