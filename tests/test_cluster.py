@@ -49,6 +49,11 @@ def test_auto_k_on_identical_items_is_one_cluster() -> None:
     assert all(v == -1.0 for v in scores.values())
     noise = np.random.default_rng(0).normal(size=(40, 16)).astype(np.float32)
     assert len(choose_k(noise)[0].centroids) == 1  # no structure: not split in two
+    # One still shot's frames: unit vectors a little apart, which the silhouette would split.
+    shot = np.ones((6, 16), np.float32) + np.random.default_rng(1).normal(0, 0.05, (6, 16))
+    shot /= np.linalg.norm(shot, axis=1, keepdims=True)
+    best, scores = choose_k(shot.astype(np.float32))
+    assert len(best.centroids) == 1 and not scores
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,10 @@ K_MAX = 10
 MIN_SILHOUETTE = 0.25
 """Below this best silhouette the items hold no substantial structure (Kaufman and Rousseeuw's
 reading): one cluster, not noise split in two (the frames of a static shot)."""
+ONE_SCENE = 0.95
+"""Cosine to the items' mean direction that every item reaches when they are one scene seen
+again (a static shot's frames reach 0.99; frames of a moving clip fall to 0 and below): the
+silhouette, blind to scale, would split their noise in two."""
 SILHOUETTE_SAMPLE = 2000
 
 
@@ -110,8 +114,15 @@ def silhouette(x: Matrix, labels: npt.NDArray[np.int64], seed: int = 0) -> float
 
 
 def choose_k(x: Matrix, seed: int = 0) -> tuple[Fit, dict[int, float]]:
-    """k from 2 to `K_MAX` with the highest silhouette, its fit, and every k's silhouette."""
+    """k from 2 to `K_MAX` with the highest silhouette, its fit, and every k's silhouette;
+    one cluster where every item's cosine to the items' mean direction reaches `ONE_SCENE`."""
     tried: dict[int, float] = {}
+    lengths = np.linalg.norm(x, axis=1)
+    mean = x.mean(0)
+    norm = float(np.linalg.norm(mean))
+    cosines = (x @ mean) / np.maximum(lengths * norm, 1e-12)
+    if norm > 0 and float(cosines.min()) >= ONE_SCENE:
+        return kmeans(x, 1, seed), tried  # the frames of one still shot: noise, not scenes
     best: Fit | None = None
     for k in range(2, min(K_MAX, len(x) - 1) + 1):
         fit = kmeans(x, k, seed)
