@@ -390,7 +390,7 @@ def test_delete_holds_until_purge(
     assert f"held until: neardup purge {journal} --yes" in capsys.readouterr().out
     held = [e.record["to"] for e in read_journal(journal).entries]
     assert all(Path(p).is_file() for p in held)
-    assert purge(journal, out=lambda _: None) == 6  # a dry run
+    assert purge(journal, out=lambda _: None).purged == 6  # a dry run
     assert all(Path(p).is_file() for p in held)
     assert main(["purge", str(journal), "--yes"]) == 0
     assert not any(Path(p).exists() for p in held)
@@ -416,6 +416,7 @@ def test_keep_rules(tmp_path: Path) -> None:
     }
     result = tmp_path / "r.json"
     result.write_text(json.dumps(doc))
+    (tmp_path / "b").mkdir()  # a --reference folder must be there
 
     def kept(keep: str, refs: tuple[str, ...] = ()) -> list[str]:
         plan = load_plan(result, keep=keep, references=[str(tmp_path / r) for r in refs])

@@ -1,7 +1,8 @@
 """`neardup report`, `act`, `undo` and `purge`: review a result, act on it, take it back.
 
 Exit codes: 0 done (or a dry run that found nothing to refuse); 1 some files were refused or
-could not be restored (the rest was done); 2 bad usage or an unreadable result or journal.
+could not be restored or purged (the rest was done); 2 bad usage (a --reference folder that
+is not there, --root needed) or an unreadable result or journal.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def add_parsers(commands: Any) -> None:
         default="keeper",
         metavar="RULE",
         help=f"which copy stays: {', '.join(KEEP_RULES)} or a PATTERN (shell glob on the "
-        "path: every match stays, groups without one are left alone); default %(default)s",
+        "path: every match stays, groups without one are left alone); default %(default)s; "
+        "not for a decisions file or a leakage result, which say what stays",
     )
     a.add_argument(
         "--reference",
@@ -79,7 +81,11 @@ def add_parsers(commands: Any) -> None:
         metavar="DIR",
         help="files under DIR are never touched and are kept first (repeatable)",
     )
-    a.add_argument("--root", help="the folder acted in; nothing outside it is touched")
+    a.add_argument(
+        "--root",
+        help="the folder acted in; nothing outside it is touched (default: the folder holding "
+        "every file; needed to hold files when that is none of the folders scanned)",
+    )
     a.add_argument("--journal", metavar="FILE", help="where the journal goes (a new file)")
     a.add_argument("--base", help="folder relative paths are relative to (default: the scan's)")
     a.add_argument("--yes", action="store_true", help="do it (without it: a dry run)")
@@ -162,6 +168,7 @@ def _undo(args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     from neardup.actions import purge
 
-    count = purge(args.journal, yes=args.yes)
-    print(f"{count} files {'purged' if args.yes else 'would be purged'}")
-    return 0
+    outcome = purge(args.journal, yes=args.yes)
+    verb = "purged" if args.yes else "would be purged"
+    print(f"{outcome.purged} files {verb}, {len(outcome.problems)} problems")
+    return 1 if outcome.problems else 0

@@ -6,6 +6,16 @@ Docs: docs/act.md (the decisions and journal schemas, what each action does, wha
 
 from neardup.actions.apply import ACTIONS, Outcome, apply_plan
 from neardup.actions.plan import Item, Plan, load_plan
-from neardup.actions.undo import purge, undo
+from neardup.actions.undo import PurgeOutcome, purge, undo
 
-__all__ = ["ACTIONS", "Item", "Outcome", "Plan", "apply_plan", "load_plan", "purge", "undo"]
+__all__ = [
+    "ACTIONS",
+    "Item",
+    "Outcome",
+    "Plan",
+    "PurgeOutcome",
+    "apply_plan",
+    "load_plan",
+    "purge",
+    "undo",
+]

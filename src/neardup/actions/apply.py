@@ -6,7 +6,8 @@ a symlink), inside the root once every link is resolved, unchanged since the sca
 mtime and, where the result has it, the BLAKE2b of its bytes), its kept copy still there and
 unchanged, its destination free. Then its intent is journalled and fsynced, then it is moved.
 
-Where files go (ROOT is --root, by default the folder holding every file of the result):
+Where files go (ROOT is --root, by default the folder holding every file of the result; for
+the actions that hold files there, that folder must be one the scan was given or inside one):
   move      DEST/<path under ROOT>
   trash     ROOT/.neardup-trash/<run>/<path under ROOT> (kept until you empty it or purge)
   delete    the same holding folder, until `neardup purge JOURNAL --yes` deletes them for good
@@ -56,13 +57,42 @@ class Outcome:
     dry_run: bool = True
 
 
-def default_root(plan: Plan) -> str:
-    """The folder holding every file the source names."""
+def default_root(plan: Plan, action: str = "move") -> str:
+    """The folder holding every file the source names. For an action that writes into it (the
+    holding folder ROOT/.neardup-trash), that folder must be one the scan was given or inside
+    one: two folders scanned together (`scan ~/photos /mnt/usb`) share only a parent nobody
+    named, and the trash must not be made there."""
     folders = {os.path.dirname(p) for p in plan.paths} or {os.getcwd()}
     root = os.path.commonpath(sorted(folders))
     if root == os.path.dirname(root):  # "/" (or a drive): far too wide to hold a trash in
         raise ValueError("the files have no common folder below the file system root; give --root")
+    if action in HOLDS and not _root_was_scanned(plan, root, folders):
+        raise ValueError(
+            f"the files lie in folders scanned separately; their common folder {root} is none "
+            f"of them, and the {TRASH_FOLDER} folder would be made there: give --root DIR "
+            "(the folder acted in, where the trash goes)"
+        )
     return root
+
+
+def _root_was_scanned(plan: Plan, root: str, folders: set[str]) -> bool:
+    """Whether `root` is a folder the scan was given or inside one. Where the source records
+    the scanned folders (a leakage result), by them; else by what the paths tell: a folder
+    holding one of the files directly was scanned (or a file in it was given), and relative
+    paths as written begin with the path the scan was given, so when they share no first
+    part, their common folder (the scan's working folder) was not given."""
+    if root in folders:
+        return True
+    if plan.scanned:
+        real = os.path.realpath(root)
+        return any(
+            under(root, os.path.normpath(s)) or under(real, os.path.realpath(s))
+            for s in plan.scanned
+        )
+    written = [os.path.expanduser(p).replace(os.sep, "/") for p in plan.written]
+    if not written or any(os.path.isabs(p) for p in written):
+        return True  # absolute paths do not tell which part was given
+    return len({p.split("/", 1)[0] for p in written}) == 1
 
 
 def _when(ns: int) -> str:
@@ -162,7 +192,7 @@ def apply_plan(
         raise ValueError(
             f"the journal {journal} exists: give a new file (journals are never reused)"
         )
-    real_root = os.path.realpath(root or default_root(plan))
+    real_root = os.path.realpath(root or default_root(plan, action))
     if not os.path.isdir(real_root):
         raise ValueError(f"the root {real_root} is not a folder")
     run = jr.run_id()

@@ -75,6 +75,12 @@ class Plan:
     matches the keep PATTERN."""
     paths: list[str] = field(default_factory=list)
     """Every path the source names, absolute (for the default root)."""
+    written: list[str] = field(default_factory=list)
+    """Every path the source names, as written there (relative ones begin with the path the
+    scan was given, which tells whether the files share a folder the scan was given)."""
+    scanned: list[str] = field(default_factory=list)
+    """The folders the scan was given, absolute, where the source records them (a leakage
+    result's `leakage.sets[].paths`); empty where it does not."""
 
 
 VIDEO_LEFT = (
@@ -97,8 +103,12 @@ def under(path: str, folder: str) -> bool:
 
 
 def _references(folders: Iterable[str]) -> list[str]:
+    """Each --reference folder as given (absolute) and with its links resolved; a folder that
+    is not there is an error: a typo would leave the real reference folder unprotected."""
     out = []
     for folder in folders:
+        if not os.path.exists(folder):
+            raise ValueError(f"--reference {folder}: no such file or folder")
         out.append(os.path.normpath(os.path.abspath(folder)))
         out.append(os.path.realpath(folder))
     return out
@@ -134,6 +144,11 @@ def load_plan(
     base_dir = base or (doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd())
     refs = _references(references)
     if schema.startswith("neardup.scan/"):
+        if keep != "keeper" and isinstance(doc.get("leakage"), dict):
+            raise ValueError(
+                "--keep does not apply to a leakage result: each group keeps the files of its "
+                "earliest split; give --reference DIR to keep more"
+            )
         return _from_result(str(source), doc, keep, refs, base_dir)
     if schema == DECISIONS_SCHEMA:
         if keep != "keeper":
@@ -186,6 +201,7 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         raise ValueError(f"{source}: no `groups` list")
     chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
     rank = _split_ranks(doc)
+    plan.scanned = _scanned_folders(doc, base)
     for number, group in enumerate(raw_groups, 1):
         raw = [group["keeper"], *group.get("members", [])]
         if any(_is_frame(e) for e in raw):
@@ -194,6 +210,7 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         raw_paths = [str(e["path"]) for e in raw]
         entries = [(_abs(p, base), e) for p, e in zip(raw_paths, raw, strict=True)]
         plan.paths.extend(p for p, _ in entries)
+        plan.written.extend(raw_paths)
         refs_here = [i for i, (p, _) in enumerate(entries) if _is_reference(p, refs)]
         if refs_here:
             keep_idx: list[int] | None = refs_here
@@ -231,16 +248,37 @@ def _split_ranks(doc: dict[str, Any]) -> dict[str, int]:
     return rank
 
 
+def _scanned_folders(doc: dict[str, Any], base: str) -> list[str]:
+    """The folders the scan was given, absolute, where the result records them: a leakage
+    result lists each split's paths; other results do not say (empty)."""
+    leakage = doc.get("leakage")
+    if not isinstance(leakage, dict):
+        return []
+    sets = leakage.get("sets")
+    if not isinstance(sets, list):
+        return []
+    return [
+        _abs(str(path), base)
+        for split in sets
+        if isinstance(split, dict) and isinstance(split.get("paths"), list)
+        for path in split["paths"]
+    ]
+
+
 def _assemble(
     plan: Plan, chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]]
 ) -> Plan:
+    """The items to act on. A file kept in any group is told by its real path (every link
+    resolved), so that named another way in another group (`p/self/a.jpg` where `self`
+    links to `.`) it is still never removed."""
     kept = {p for _, keepers, _ in chosen for p, _ in keepers}
     plan.kept = sorted(kept)
+    kept_real = {os.path.realpath(p) for p in kept}
     done: set[str] = set()
     for number, keepers, removes in chosen:
         keeper, keeper_seen = keepers[0]
         for path, seen in removes:
-            if path in kept:
+            if os.path.realpath(path) in kept_real:
                 plan.left.append((path, "kept in another group"))
                 continue
             if path in done:
@@ -264,6 +302,9 @@ def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str
         keep = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("keep", [])]
         remove = [(_abs(str(e["path"]), base), Seen.of(e)) for e in group.get("remove", [])]
         plan.paths.extend(p for p, _ in keep + remove)
+        plan.written.extend(
+            str(e["path"]) for e in [*group.get("keep", []), *group.get("remove", [])]
+        )
         reference_removes = [p for p, _ in remove if _is_reference(p, refs)]
         for path in reference_removes:
             plan.left.append((path, "under a --reference folder: never touched"))

@@ -3,8 +3,10 @@
 Undo reads every intent, done or not (a run killed mid-way leaves the last one without its
 `done`), newest first, looks at what is on disk now and puts each file back where it was,
 checking it against the sha256 journalled before it was touched. It never overwrites: a path
-that holds something else now is reported and left alone. Running undo again is harmless
-(what is back is left as it is), so a killed undo is simply run again.
+that holds something else now is reported and left alone. It never writes outside the run's
+root: a file whose folder now leads out of it (a folder replaced by a link) is refused, and
+folders removed since the run are made again, inside the root only. Running undo again is
+harmless (what is back is left as it is), so a killed undo is simply run again.
 """
 
 from __future__ import annotations
@@ -16,13 +18,31 @@ from dataclasses import dataclass, field
 
 import neardup.actions.journal as jr
 from neardup.actions.apply import HOLDS, Printer
-from neardup.actions.fileops import Refused, move_no_clobber, prune_empty, tmp_name
+from neardup.actions.fileops import (
+    Refused,
+    check_inside,
+    make_dirs,
+    move_no_clobber,
+    prune_empty,
+    tmp_name,
+)
+from neardup.actions.plan import under
 
 
 @dataclass(slots=True)
 class UndoOutcome:
     restored: int = 0
     in_place: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    dry_run: bool = True
+
+
+@dataclass(slots=True)
+class PurgeOutcome:
+    """What purge did: how many held files went (or would go) for good, and the files it left
+    alone and why (not there, or changed: exit code 1)."""
+
+    purged: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
     dry_run: bool = True
 
@@ -45,10 +65,37 @@ def _regular_sha(path: str) -> str | None:
     return jr.sha256_of(path)
 
 
-def _restore_one(record: dict[str, object], yes: bool) -> str:
-    """Put one file back. Returns "restored", "in place"; raises Refused for a conflict."""
+def _existing_folder(path: str) -> str:
+    """The nearest folder of `path` (its own folder or above) that is there now."""
+    current = os.path.dirname(path)
+    while not os.path.lexists(current) and current != os.path.dirname(current):
+        current = os.path.dirname(current)
+    return current
+
+
+def _restore_folder(path: str, root: str, yes: bool) -> str:
+    """Check that the folder `path` goes back into is inside `root` once its links are
+    resolved (else Refused: a folder replaced by a link must not carry the file out of the
+    root), and with `yes` make the levels removed since the run. Returns the nearest level
+    that was there, where a failed restore stops removing what was made."""
+    folder = os.path.dirname(path)
+    if not os.path.isdir(root):
+        raise Refused(f"the run's root {root} is not there any more: not made again")
+    existing = _existing_folder(path)
+    check_inside(existing, root)
+    if existing != folder and not under(folder, root):
+        raise Refused(f"{folder} is outside {root}: refused")
+    if yes and existing != folder:
+        make_dirs(folder, root)
+    return existing
+
+
+def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
+    """Put one file back (inside `root`, the run's real root). Returns "restored",
+    "in place"; raises Refused for a conflict."""
     op = str(record["op"])
     path = str(record["path"])
+    _restore_folder(path, root, yes=False)
     want = str(record["sha256"])
     aside = str(record["held"] if op in ("hardlink", "symlink") else record["to"])
     leftover = tmp_name(aside)
@@ -81,7 +128,12 @@ def _restore_one(record: dict[str, object], yes: bool) -> str:
     if yes:
         if path_there:
             os.unlink(path)  # our hard link or symlink to the keeper
-        move_no_clobber(source, path, want)
+        existing = _restore_folder(path, root, yes=True)
+        try:
+            move_no_clobber(source, path, want)
+        except (OSError, Refused):
+            prune_empty(os.path.dirname(path), existing)  # the folders just made, if empty
+            raise
         mtime = int(str(record["mtime_ns"]))
         if os.lstat(path).st_mtime_ns != mtime:
             os.utime(path, ns=(time.time_ns(), mtime), follow_symlinks=False)
@@ -126,7 +178,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
                 out(f"purged      {target}: deleted for good by purge, cannot restore")
                 continue
             try:
-                state = _restore_one(record, yes)
+                state = _restore_one(record, yes, str(journal.header["root"]))
             except Refused as why:
                 outcome.problems.append((target, str(why)))
                 out(f"problem     {target}: {why}")
@@ -166,15 +218,16 @@ def _prune(header: dict[str, object], folders: set[str]) -> None:
         prune_empty(folder, stop)
 
 
-def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> int:
-    """Delete for good the files a trash, delete, hardlink or symlink run holds; returns how
-    many (would be) deleted. A moved file is where the user asked for it, and stays."""
+def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> PurgeOutcome:
+    """Delete for good the files a trash, delete, hardlink or symlink run holds (or, without
+    `yes`, say which). A moved file is where the user asked for it, and stays. A held file
+    that is gone or changed is left alone and counted as a problem (exit code 1)."""
     journal = jr.read(path)
     if journal.header.get("action") not in HOLDS:
         raise ValueError(f"{path}: a {journal.header.get('action')} run holds nothing to purge")
     if not yes:
         out("dry run: nothing is deleted; add --yes to do it")
-    count = 0
+    outcome = PurgeOutcome(dry_run=not yes)
     writer = jr.Writer(journal.path, new=False) if yes else None
     folders: set[str] = set()
     try:
@@ -183,17 +236,18 @@ def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = pri
                 continue
             held = str(entry.record.get("held") or entry.record.get("to"))
             if _regular_sha(held) != entry.record["sha256"]:
+                outcome.problems.append((held, "not there or changed; left alone"))
                 out(f"problem     {held}: not there or changed; left alone")
                 continue
             if writer is not None:
                 writer.write({"purged": entry.seq, "time": time.time()})
                 os.unlink(held)
             folders.add(os.path.dirname(held))
-            count += 1
+            outcome.purged += 1
             out(f"{'purged' if yes else 'would purge':11s} {held}")
         if yes:
             _prune(journal.header, folders)
     finally:
         if writer is not None:
             writer.close()
-    return count
+    return outcome

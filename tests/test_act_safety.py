@@ -1,0 +1,199 @@
+"""`act`, `undo` and `purge` stay inside the folders the user gave and say what they refuse:
+undo never restores through a folder link leading out of the root and makes a removed folder
+again inside it; the trash is never made above folders scanned separately; a file kept in
+one group is not removed when another group names it through a linked folder; a missing
+--reference folder, --keep on a leakage result and a purge that left a file alone are said,
+with their exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FileMaker
+
+from neardup.actions import apply_plan, load_plan, undo
+from neardup.actions.journal import read as read_journal
+from neardup.actions.plan import DECISIONS_SCHEMA
+from neardup.cli import main
+
+
+def _photos(folder: Path, *names: str) -> list[Path]:
+    """The same photo (byte copies) at each of `names` under `folder`."""
+    first = FileMaker.image(folder / names[0], "coffee", 120)
+    for name in names[1:]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(first, folder / name)
+    return [folder / name for name in names]
+
+
+def _result(cwd: Path, groups: list[list[str]], **extra: Any) -> Path:
+    """A scan result naming `groups` (the first path of each is the keeper), relative to
+    `cwd`, with each file's size as the scan saw it."""
+
+    def entry(path: str) -> dict[str, Any]:
+        return {"path": path, "bytes": (cwd / path).stat().st_size}
+
+    doc = {
+        "schema": "neardup.scan/2",
+        "cwd": str(cwd),
+        "groups": [{"keeper": entry(g[0]), "members": [entry(p) for p in g[1:]]} for g in groups],
+    } | extra
+    path = cwd / "result.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _trash_then_remove_folder(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """photos/a.jpg kept, photos/sub/b.jpg trashed (journal j.jsonl), then photos/sub
+    removed: (photos, the trashed file's old path, the journal)."""
+    photos = tmp_path / "photos"
+    _photos(photos, "a.jpg", "sub/b.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/sub/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--trash", "--yes", "--journal", str(journal)]) == 0
+    (photos / "sub").rmdir()
+    return photos, photos / "sub" / "b.jpg", journal
+
+
+def test_undo_refuses_a_folder_that_now_leads_out_of_the_root(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos, gone, journal = _trash_then_remove_folder(tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (photos / "sub").symlink_to(elsewhere)  # the folder replaced by a link out of the root
+    held = read_journal(journal).entries[0].record["to"]
+    capsys.readouterr()
+    assert main(["undo", str(journal), "--yes"]) == 1
+    out = capsys.readouterr().out
+    assert f"problem     {gone}: {photos / 'sub'} leads out of {photos}" in out
+    assert list(elsewhere.iterdir()) == []  # nothing written outside the root
+    assert Path(held).is_file()  # the file stays held, undo can be run again
+    assert read_journal(journal).entries[0].undone is False
+
+
+def test_undo_makes_a_removed_folder_again_inside_the_root(tmp_path: Path) -> None:
+    photos, gone, journal = _trash_then_remove_folder(tmp_path)
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert gone.read_bytes() == (photos / "a.jpg").read_bytes()
+    assert not (photos / ".neardup-trash").exists()  # the trash folders undo removes as before
+    assert sorted(p.name for p in photos.iterdir()) == ["a.jpg", "sub"]
+
+
+def test_trash_is_not_made_above_folders_scanned_separately(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scan home/me/photos mnt/usb`: their common folder is neither; --root says where."""
+    _photos(tmp_path, "home/me/photos/a.jpg", "mnt/usb/b.jpg")
+    monkeypatch.chdir(tmp_path)
+    scan = ["scan", "home/me/photos", "mnt/usb", "--json", "r.json", "-q", "--no-cache"]
+    assert main([*scan, "--method", "pdq", "--workers", "1"]) == 0
+    assert main(["act", "r.json", "--trash"]) == 2
+    err = capsys.readouterr().err
+    assert f"their common folder {tmp_path} is none of them" in err and "--root" in err
+    assert main(["act", "r.json", "--trash", "--root", "."]) == 0  # --root: as asked
+    assert main(["act", "r.json", "--move", "dups"]) == 0  # a move writes under DIR only
+    assert not (tmp_path / ".neardup-trash").exists()
+
+
+def test_one_scanned_folder_still_holds_the_trash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scan photos` (or `scan .`) where the copies lie only in subfolders: the trash goes
+    into the scanned folder, as before."""
+    photos = tmp_path / "photos"
+    _photos(photos, "2019/a.jpg", "2020/b.jpg")
+    for written in ("photos/2019/a.jpg", "./photos/2019/a.jpg"):
+        other = written.replace("2019/a", "2020/b")
+        result = _result(tmp_path, [[written, other]])
+        plan = load_plan(result)
+        outcome = apply_plan(plan, "trash", out=lambda _: None)
+        assert outcome.done == 1 and not outcome.refused
+
+
+def test_trash_of_a_leakage_result_stays_in_a_scanned_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A leakage result records its splits' folders: data/ holds both and is neither."""
+    _photos(tmp_path, "data/train/a.jpg", "data/test/b.jpg")
+    sets = [{"name": "train", "paths": ["data/train"]}, {"name": "test", "paths": ["data/test"]}]
+    pairs = [{"a": "data/train/a.jpg", "b": "data/test/b.jpg", "sets": ["train", "test"]}]
+    groups = [["data/train/a.jpg", "data/test/b.jpg"]]
+    result = _result(tmp_path, groups, leakage={"sets": sets}, pairs=pairs)
+    assert main(["act", str(result), "--trash"]) == 2
+    assert f"their common folder {tmp_path / 'data'} is none" in capsys.readouterr().err
+    assert main(["act", str(result), "--trash", "--root", str(tmp_path / "data/test")]) == 0
+
+
+def test_a_file_kept_elsewhere_is_kept_when_named_through_a_linked_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "p"
+    a, b = _photos(p, "a.jpg", "b.jpg")
+    (p / "self").symlink_to(".")
+    decisions = tmp_path / "dec.json"
+    groups = [
+        {"group": 1, "keep": [{"path": "p/a.jpg"}], "remove": [{"path": "p/b.jpg"}]},
+        {"group": 2, "keep": [{"path": "p/b.jpg"}], "remove": [{"path": "p/self/a.jpg"}]},
+    ]
+    decisions.write_text(
+        json.dumps({"schema": DECISIONS_SCHEMA, "cwd": str(tmp_path), "groups": groups})
+    )
+    plan = load_plan(decisions)
+    assert plan.items == []
+    assert (str(p / "self" / "a.jpg"), "kept in another group") in plan.left
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(decisions), "--trash", "--yes", "--journal", str(journal)]) == 0
+    assert a.is_file() and b.is_file()
+    assert "would trash" not in capsys.readouterr().out
+
+
+def test_a_missing_reference_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _photos(tmp_path, "lib/originals/a.jpg", "lib/b.jpg")
+    result = _result(tmp_path, [["lib/b.jpg", "lib/originals/a.jpg"]])
+    typo = str(tmp_path / "lib" / "orignals")
+    assert main(["act", str(result), "--trash", "--reference", typo]) == 2
+    assert f"--reference {typo}: no such file or folder" in capsys.readouterr().err
+    reference = str(tmp_path / "lib" / "originals")
+    assert main(["act", str(result), "--trash", "--reference", reference]) == 0
+
+
+def test_keep_on_a_leakage_result_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A leakage result keeps each group's earliest split; --keep there is said, not
+    silently dropped."""
+    _photos(tmp_path, "train/a.jpg", "test/b.jpg")
+    sets = [{"name": "train", "paths": ["train"]}, {"name": "test", "paths": ["test"]}]
+    pairs = [{"a": "train/a.jpg", "b": "test/b.jpg", "sets": ["train", "test"]}]
+    result = _result(tmp_path, [["train/a.jpg", "test/b.jpg"]], leakage={"sets": sets}, pairs=pairs)
+    dest = str(tmp_path / "held")
+    assert main(["act", str(result), "--move", dest, "--keep", "*/test/*"]) == 2
+    assert "--keep does not apply to a leakage result" in capsys.readouterr().err
+    assert main(["act", str(result), "--move", dest]) == 0
+
+
+def test_purge_that_leaves_a_file_alone_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _photos(tmp_path, "photos/a.jpg", "photos/b.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--delete", "--yes", "--journal", str(journal)]) == 0
+    held = Path(read_journal(journal).entries[0].record["to"])
+    with held.open("ab") as handle:
+        handle.write(b"changed")
+    capsys.readouterr()
+    assert main(["purge", str(journal), "--yes"]) == 1
+    out = capsys.readouterr().out
+    assert "not there or changed; left alone" in out and "0 files purged, 1 problems" in out
+    assert held.is_file()
+    assert undo(journal, yes=True, out=lambda _: None).problems  # changed: not restored either
+    assert os.path.exists(tmp_path / "photos" / "a.jpg")
