@@ -101,6 +101,25 @@ def test_trash_is_not_made_above_folders_scanned_separately(
     assert not (tmp_path / ".neardup-trash").exists()
 
 
+def test_a_scan_records_its_folders_and_act_keeps_its_trash_inside_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`scan photos/2019 photos/2020`: the paths share a first part, so only the folders the
+    result records (`settings.folders`) tell that `photos` itself was not given."""
+    _photos(tmp_path, "photos/2019/a.jpg", "photos/2020/b.jpg")
+    monkeypatch.chdir(tmp_path)
+    scan = ["scan", "photos/2019", "photos/2020", "--json", "r.json", "-q", "--no-cache"]
+    assert main([*scan, "--method", "pdq", "--workers", "1"]) == 0
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert doc["settings"]["folders"] == ["photos/2019", "photos/2020"]
+    assert main(["act", "r.json", "--trash"]) == 2
+    assert "--root" in capsys.readouterr().err
+    assert (
+        main(["scan", "photos", "--json", "one.json", "-q", "--no-cache", "--method", "pdq"]) == 0
+    )
+    assert main(["act", "one.json", "--trash"]) == 0  # the folder given holds the trash
+
+
 def test_one_scanned_folder_still_holds_the_trash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ sources -> (feature store | decode + features) -> candidates -> scoring -> group
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -40,6 +41,7 @@ from neardup.scoring import (
     threshold_for,
 )
 from neardup.sources import collect_sources
+from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import CacheSetting
 from neardup.verify import check_pairs
@@ -167,6 +169,7 @@ def scan(
         "differences": "all" if differences == "all" else "groups" if differences else False,
         "keep_below": floor,
         "clusters": found_pairs.settings.get("clusters", 0),
+        "folders": scanned_folders([*map(str, paths), *map(str, against or [])]),
     }
     skipped.sort(key=lambda s: s.path)
     return ScanResult(
@@ -184,6 +187,16 @@ class _Clock:
         self.laps[name] = round(now - self.last, 3)
         self.laps["total"] = round(now - self.start, 3)
         self.last = now
+
+
+def scanned_folders(given: Sequence[str]) -> list[str]:
+    """The folders a scan was given, as given (a file given counts by its folder; a URL as
+    is): where `act` may make its holding folder (`settings.folders`)."""
+    out = []
+    for path in given:
+        folder = path if is_url(path) or os.path.isdir(path) else os.path.dirname(path) or "."
+        out.append(folder)
+    return list(dict.fromkeys(out))
 
 
 FOLDER_GIVEN = "a folder, not a file: compare takes two files (scan takes folders)"

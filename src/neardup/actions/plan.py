@@ -249,8 +249,13 @@ def _split_ranks(doc: dict[str, Any]) -> dict[str, int]:
 
 
 def _scanned_folders(doc: dict[str, Any], base: str) -> list[str]:
-    """The folders the scan was given, absolute, where the result records them: a leakage
-    result lists each split's paths; other results do not say (empty)."""
+    """The folders the scan was given, absolute, where the result records them: a scan's
+    `settings.folders`, a leakage result's splits' paths; older results and an index's
+    duplicates do not say (empty)."""
+    settings = doc.get("settings")
+    folders = settings.get("folders") if isinstance(settings, dict) else None
+    if isinstance(folders, list) and folders:
+        return [_abs(str(path), base) for path in folders]
     leakage = doc.get("leakage")
     if not isinstance(leakage, dict):
         return []
