@@ -40,7 +40,7 @@ from neardup.scoring import (
     score_pair,
     threshold_for,
 )
-from neardup.sources import collect_sources
+from neardup.sources import collect_sources, one_or_many
 from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import CacheSetting
@@ -86,10 +86,10 @@ def scan(
     pairs across sets are kept, and `result.leakage` counts the leaking images
     (`neardup.leakage`).
     """
-    if isinstance(paths, (str, Path)):  # one folder or file, not the letters of its name
-        paths = [paths]
-    if isinstance(against, (str, Path)):
-        against = [against]
+    paths = one_or_many(paths)  # one folder or file, not the letters of its name
+    against = one_or_many(against) if against is not None else None
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise ValueError(f"workers must be at least 1, got {workers}")
     if differences not in (True, False, "auto", "groups", "all", "none"):
         raise ValueError(f"differences={differences!r}: choose auto, groups, all or none")
     differences = False if differences == "none" else differences

@@ -20,6 +20,7 @@ from pathlib import Path
 from neardup import cli_act, cli_cluster, cli_index
 from neardup.api import FOLDER_GIVEN, compare, scan
 from neardup.cli_engine import add_engine_args, engine_from
+from neardup.cli_types import at_least_one, confidence
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.engines.base import Engine
@@ -53,17 +54,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-pixels",
-        type=_at_least_one,
+        type=at_least_one,
         default=DEFAULT_MAX_PIXELS,
         help="refuse images claiming more pixels (decompression bombs); default %(default)s",
     )
-
-
-def _at_least_one(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} refuses every picture; give at least 1")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -107,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument(
         "--keep-below",
-        type=float,
+        type=confidence,
         metavar="F",
         help="also keep scored pairs below the cut down to confidence F (for `neardup plot "
         "--scores`); groups and leakage use the cut",

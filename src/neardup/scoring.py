@@ -361,7 +361,9 @@ def score_pair(a: Features, b: Features, methods: tuple[str, ...]) -> Scored:
 def threshold_for(preset: str | None, threshold: float | None) -> float:
     """The fused threshold: an explicit number wins over a named preset."""
     if threshold is not None:
-        if not 0.0 <= threshold <= 1.0:
+        if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):
+            raise TypeError(f"threshold must be a number in [0, 1], got {threshold!r}")
+        if not 0.0 <= threshold <= 1.0:  # NaN fails this too
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
         return threshold
     name = preset or "default"

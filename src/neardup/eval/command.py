@@ -36,6 +36,8 @@ def run_eval(
     truth = load_truth(truth_path)
     cut = threshold_for(preset, threshold)
     paths = sorted(truth.subset(split))
+    if not paths:  # a mistyped split must not pass as an evaluation
+        raise ValueError(f"no image of the truth file is in split {split!r}")
     # Scanned at the real cut (the geometric check runs where it can change that verdict);
     # every scored pair comes back too, for the sweep and the reliability table.
     result = scan(
@@ -50,6 +52,8 @@ def run_eval(
     if json_path:
         with open(json_path, "w", encoding="utf-8") as file:
             file.write(json_out.dumps(result))
+    if not result.images:
+        raise ValueError(f"none of the truth file's {len(paths)} images could be read")
     pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
     groups = [
         [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -19,7 +19,7 @@ from neardup.index.storage import IndexError_, Settings, write_lock
 from neardup.index.storing import StoringIndex
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
 from neardup.records import Features
-from neardup.sources import collect_sources
+from neardup.sources import Paths, collect_sources, one_or_many
 from neardup.sources.remote import is_url
 
 
@@ -30,7 +30,7 @@ class AddingIndex(StoringIndex):
     def build(
         cls,
         folder: str | os.PathLike[str],
-        paths: Iterable[str],
+        paths: Paths,
         *,
         methods: str | Sequence[str] | None = None,
         nprobe: int = DEFAULT_NPROBE,
@@ -50,6 +50,8 @@ class AddingIndex(StoringIndex):
         from neardup.features.embed import MODELS
         from neardup.scoring import threshold_for
 
+        if nprobe < 1 or cluster_size < 1:
+            raise ValueError(f"nprobe and cluster_size must be >= 1, got {nprobe}, {cluster_size}")
         method_names = parse_methods(methods)
         models = [m for m in method_names if m in MODELS]
         settings = Settings(
@@ -73,19 +75,19 @@ class AddingIndex(StoringIndex):
             )
         return index, found
 
-    def add(self, paths: Iterable[str], **options: Any) -> IndexReport:
+    def add(self, paths: Paths, **options: Any) -> IndexReport:
         """Report each new image's duplicates in the index, then store the new images."""
         with write_lock(self.folder):
             self._reload_if_changed()
             return self._add(paths, store=True, **options)
 
-    def query(self, paths: Iterable[str], **options: Any) -> IndexReport:
+    def query(self, paths: Paths, **options: Any) -> IndexReport:
         """Each image's duplicates in the index; nothing is stored."""
         return self._add(paths, store=False, **options)
 
     def _add(
         self,
-        paths: Iterable[str],
+        paths: Paths,
         *,
         store: bool,
         cache: Any = None,
@@ -97,7 +99,7 @@ class AddingIndex(StoringIndex):
         max_pixels: int = DEFAULT_MAX_PIXELS,
     ) -> IndexReport:
         start = time.perf_counter()
-        listed = [str(p) for p in paths]
+        listed = one_or_many(paths)
         if self.folder != Path(":memory:") and not self._typed_paths():
             # A stored index is used from any folder: its paths must not depend on the one
             # it was built in (a scan's in-memory index keeps them as typed, beside its cwd).

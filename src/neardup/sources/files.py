@@ -99,6 +99,26 @@ class Collected:
     already listed."""
 
 
+Paths = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+"""Path arguments of the API: one path, or several."""
+
+
+def one_or_many(paths: Paths) -> list[str]:
+    """Path arguments as strings: one path (a str or a Path) is one path, not the letters of
+    its name (`index.add("photos/")` once walked `/`); bytes are refused, not read byte by
+    byte."""
+    if isinstance(paths, (bytes, bytearray)):
+        raise TypeError("paths must be str or os.PathLike, or a list of them, not bytes")
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    out = []
+    for path in paths:
+        if isinstance(path, (bytes, bytearray)) or not isinstance(path, (str, os.PathLike)):
+            raise TypeError(f"a path must be str or os.PathLike, got {path!r}")
+        out.append(os.fspath(path))
+    return out
+
+
 def read_path_list(stream: Iterable[str]) -> Iterator[str]:
     """Paths from a stream, one per line (as `find` prints them); blank lines ignored."""
     for line in stream:
