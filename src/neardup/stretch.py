@@ -1,7 +1,8 @@
 """A copy resized to other proportions (to 224 x 224 for a model, or given a border and resized
 back) is stretched: a similarity transform fits only a band of it. Where a full affine fit on
 the same matches explains clearly more of them, with unequal axes and no shear, that fit is
-the transform: for the geometric check (`neardup.verify`) and the differences alike."""
+the transform the differences describe. The geometric check does not use it: there it also
+aligned look-alikes, and a test half lost precision (benchmarks/RESULTS.md, session 17)."""
 
 from __future__ import annotations
 
