@@ -380,6 +380,39 @@ def test_pixel_hash_found_later_is_stored(tmp_path: Path, make: FileMaker) -> No
         assert result.images[0].pixel_hash == result.images[1].pixel_hash
 
 
+def test_rescan_finds_what_the_first_scan_found_where_a_png_holds_a_jpegs_pixels(
+    tmp_path: Path, make: FileMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large JPEG, a PNG of its pixels, a byte copy of each and an unrelated picture. The
+    JPEG's pixel hash is made during the first scan; kept as its own pixel hash it made the
+    rescan alias the PNG to the JPEG and report other pairs (a tester: 117 pairs cold, 118
+    warm). The rescan reads it back for the same step instead, and decodes nothing again."""
+    from PIL import Image
+
+    import neardup.pipeline
+
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    data = make.encode(make.photo("astronaut", 512), "JPEG")
+    for name in ("a.jpg", "c.jpg"):
+        (folder / name).write_bytes(data)
+    with Image.open(folder / "a.jpg") as image:
+        image.convert("RGB").save(folder / "b.png")
+    (folder / "d.png").write_bytes((folder / "b.png").read_bytes())
+    make.image(folder / "e.png", "coffee", 300)
+    cache = tmp_path / "cache.sqlite"
+    first = run(folder, cache, methods="pdq")
+    hashed: list[int] = []
+    full_hash = neardup.pipeline.pixel_hash_of
+    monkeypatch.setattr(
+        neardup.pipeline, "pixel_hash_of", lambda data: hashed.append(1) or full_hash(data)
+    )
+    again = run(folder, cache, methods="pdq")
+    assert again.stats.from_cache == 5 and not hashed
+    assert summary(again) == summary(first)
+    assert [len(g.members) for g in again.groups] == [len(g.members) for g in first.groups] == [3]
+
+
 def test_encode_decode_round_trip(tmp_path: Path, make: FileMaker) -> None:
     make.image(tmp_path / "a.png", "rocket", 200)
     result = neardup.scan(

@@ -294,6 +294,8 @@ def confirm_pixels(
 
     Only pairs of equal size, near-equal PDQ and near-equal thumbnails can be pixel-identical
     (`could_be_identical`), so the full-resolution decode happens for a few images, not all.
+    The store keeps each hash made here for the next scan's same step, not as the image's
+    own pixel hash: a rescan then finds the same pairs the first scan found.
     """
     if "exact" not in methods:
         return
@@ -309,13 +311,22 @@ def confirm_pixels(
     store = open_store(cache)
     try:
         for i in sorted(need):
+            image = images[i]
+            kept = (
+                store.confirmed_pixel_hash(image.path, image.size, image.mtime_ns)
+                if store is not None and image.frame is None
+                else None
+            )
+            if kept is not None:
+                image.pixel_hash = kept
+                continue
             try:
-                data = read_bytes(images[i].path)
+                data = read_bytes(image.path)
             except OSError:
                 continue
-            images[i].pixel_hash = pixel_hash_of(data)
-            if store is not None and images[i].pixel_hash:
-                store.update_pixel_hash(images[i].path, images[i].pixel_hash or "")
+            image.pixel_hash = pixel_hash_of(data)
+            if store is not None and image.pixel_hash:
+                store.keep_confirmed_pixel_hash(image.path, image.pixel_hash)
     finally:
         if store is not None:
             store.close()

@@ -33,6 +33,8 @@ from neardup.sources.remote import is_url
 
 SCHEMA_VERSION = 1
 WAIT_SECONDS = 120.0
+CONFIRMED = "confirmed_pixel_hash"
+"""A row's meta key for a pixel hash made after its features (`keep_confirmed_pixel_hash`)."""
 """How long a process waits for others holding the store before it gives up."""
 
 
@@ -212,14 +214,29 @@ class FeatureStore:
         if rows:
             write_rows(self.db, "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
 
-    def update_pixel_hash(self, path: str, pixel_hash: str) -> None:
+    def keep_confirmed_pixel_hash(self, path: str, pixel_hash: str) -> None:
+        """Keep a pixel hash made after the features (`pipeline.confirm_pixels`), beside them.
+
+        Not as the row's `pixel_hash`: that one makes exact copies found before scoring (an
+        index aliases them), and a rescan must find what the first scan found, not more.
+        """
         path = row_key(path)
         row = self.db.execute("SELECT meta FROM items WHERE path=?", (path,)).fetchone()
         if row is None or row[0] is None:
             return
         meta = json.loads(row[0])
-        meta["pixel_hash"] = pixel_hash
+        meta[CONFIRMED] = pixel_hash
         write_rows(self.db, "UPDATE items SET meta=? WHERE path=?", [(json.dumps(meta), path)])
+
+    def confirmed_pixel_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
+        """The pixel hash `keep_confirmed_pixel_hash` kept for this file, if it is unchanged."""
+        row = self.db.execute(
+            "SELECT size, mtime_ns, meta FROM items WHERE path=?", (row_key(path),)
+        ).fetchone()
+        if row is None or (row[0], row[1]) != (size, mtime_ns) or row[2] is None:
+            return None
+        found = json.loads(row[2]).get(CONFIRMED)
+        return found if isinstance(found, str) and found else None
 
 
 def write_rows(db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[Any]]) -> bool:
