@@ -75,6 +75,45 @@ def test_a_changed_exact_copy_is_stored_as_what_it_is_now(
         assert again.entries[0].status == "already indexed" and index.check() == []
 
 
+def test_a_copy_of_an_images_old_content_added_with_that_image_changed(
+    tmp_path: Path, photos: tuple[Path, Path, Path]
+) -> None:
+    """One `add` call: a.png now holds another picture, and c.png is a copy of what a.png
+    held. c was recorded as a copy of a's path, so of a's new content (a tester's helper
+    found it): it is an image of its own, or a copy of the image a's old row lives on as."""
+    a, b, other = photos
+    _build(tmp_path, a, other)
+    old = a.read_bytes()
+    c = a.parent / "c.png"
+    c.write_bytes(old)
+    b.unlink()
+    a.write_bytes(other.read_bytes())
+    with ImageIndex.open(tmp_path / "idx") as index:
+        report = index.add([str(a), str(c)], cache=False, workers=1)
+        by_path = {e.path: (e.status, e.same_as) for e in report.entries}
+        assert by_path[str(c)][1] != str(a), by_path
+        assert index.check() == []
+        found = index.duplicates(workers=1, cache=False)
+    paths = [{found.path(g.keeper)} | {found.path(m) for m, _ in g.members} for g in found.groups]
+    assert {str(a), str(other)} in paths and not any(str(c) in g for g in paths), paths
+    images, aliases = _rows(tmp_path / "idx")
+    assert str(c) in images and aliases == [str(a)]  # a holds other.png's bytes
+    # With an older copy of a's content recorded (b), c joins it: the row lives on as b.
+    a.write_bytes(old)
+    b.write_bytes(old)
+    c.unlink()
+    _build(tmp_path / "second", a, b, other)
+    c.write_bytes(old)
+    a.write_bytes(other.read_bytes())
+    with ImageIndex.open(tmp_path / "second" / "idx") as index:
+        index.add([str(a), str(c)], cache=False, workers=1)
+        assert index.check() == []
+        assert index.aliases.get(str(c)) == index.by_path.get(str(b)) is not None
+        found = index.duplicates(workers=1, cache=False)
+    paths = [{found.path(g.keeper)} | {found.path(m) for m, _ in g.members} for g in found.groups]
+    assert {str(b), str(c)} in paths and {str(a), str(other)} in paths, paths
+
+
 def test_check_flags_an_exact_copy_record_that_no_longer_holds(
     tmp_path: Path, photos: tuple[Path, Path, Path]
 ) -> None:

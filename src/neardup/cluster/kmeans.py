@@ -1,12 +1,15 @@
 """Seeded k-means on unit vectors, the choice of k, and the 2-D PCA basis used for plots.
 
-Plain numpy: k-means++ seeding, Lloyd iterations, the best of `RESTARTS` runs by inertia, so
-the same items and seed always give the same centroids. Memory is N x k distances, never
-N x N: `choose_k` scores each k by the silhouette of at most `SILHOUETTE_SAMPLE` items.
+Plain numpy: greedy k-means++ seeding (as scikit-learn's: each new centre the best of a few
+drawn), Lloyd iterations, the best of `RESTARTS` runs by inertia. The items are put in an
+order of their own values first, so the same items and seed give the same centroids in
+whatever order they come. Memory is N x k distances, never N x N: `choose_k` scores each k by
+the silhouette of at most `SILHOUETTE_SAMPLE` items.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +17,15 @@ import numpy.typing as npt
 
 Matrix = npt.NDArray[np.float32]
 
-RESTARTS = 5
+RESTARTS = 20
+"""Seeded runs, the lowest inertia kept. Three clips' 20 frames, k = 3, 10 input orders x 12
+seeds: plain k-means++ reached the lowest-inertia split in 62 of 120 with 5 runs, 113 with 20;
+greedy seeding in 95 with 5, 115 with 10, 120 with 20."""
 ITERATIONS = 100
+SCREEN_ITERATIONS = 10
+"""Lloyd iterations of each restart before the best is chosen and run to `ITERATIONS`, so 20
+starts cost about what 5 full runs did (10,000 unstructured 512-d items: k = 10 in 16 s
+against 11 s, `choose_k` 140 s against 151 s, on a busy 2-core machine)."""
 K_MAX = 10
 """`--k auto` tries 2..K_MAX clusters (fewer when there are few items)."""
 MIN_SILHOUETTE = 0.25
@@ -45,35 +55,55 @@ def squared_distances(x: Matrix, centroids: Matrix) -> npt.NDArray[np.float64]:
 
 
 def kmeans(x: Matrix, k: int, seed: int = 0) -> Fit:
-    """The best of `RESTARTS` seeded k-means runs (lowest inertia)."""
+    """The best of `RESTARTS` seeded k-means runs (lowest inertia), whatever the items' order."""
     if not 1 <= k <= len(x):
         raise ValueError(f"cannot make {k} clusters of {len(x)} items")
+    order = canonical_order(x)
+    ordered = np.ascontiguousarray(x[order])
     rng = np.random.default_rng(seed)
     best: Fit | None = None
-    for _ in range(RESTARTS):
-        fit = _lloyd(x, _plus_plus(x, k, rng))
+    for _ in range(RESTARTS):  # short runs to find the best start, then that one finished
+        fit = _lloyd(ordered, _plus_plus(ordered, k, rng), SCREEN_ITERATIONS)
         if best is None or fit.inertia < best.inertia - 1e-12:
             best = fit
     assert best is not None
-    return best
+    best = _lloyd(ordered, best.centroids.copy(), ITERATIONS)
+    labels = np.empty_like(best.labels)
+    labels[order] = best.labels
+    return Fit(best.centroids, labels, best.inertia)
+
+
+def canonical_order(x: Matrix) -> npt.NDArray[np.int64]:
+    """The items sorted by their values (first column first): the seeding's random draws
+    pick by position, so without it the input order would choose the clusters."""
+    return np.lexsort(x.T[::-1]).astype(np.int64)
 
 
 def _plus_plus(x: Matrix, k: int, rng: np.random.Generator) -> Matrix:
-    centres = [x[rng.integers(len(x))]]
-    nearest = squared_distances(x, np.stack(centres))[:, 0]
+    """Greedy k-means++: each next centre is, of `2 + log k` items drawn in proportion to
+    their squared distance from the centres so far, the one leaving the least inertia."""
+    trials = 2 + int(math.log(k))
+    first = int(rng.integers(len(x)))
+    centres = [x[first]]
+    nearest = squared_distances(x, x[first : first + 1])[:, 0]
     for _ in range(1, k):
         total = nearest.sum()
-        index = (
-            int(rng.choice(len(x), p=nearest / total)) if total > 0 else int(rng.integers(len(x)))
+        drawn = (
+            rng.choice(len(x), size=trials, p=nearest / total)
+            if total > 0
+            else rng.integers(len(x), size=trials)
         )
-        centres.append(x[index])
-        nearest = np.minimum(nearest, squared_distances(x, x[index : index + 1])[:, 0])
+        distances = squared_distances(x, x[drawn])
+        after = np.minimum(nearest[:, None], distances)
+        pick = int(after.sum(0).argmin())
+        centres.append(x[drawn[pick]])
+        nearest = after[:, pick]
     return np.stack(centres).astype(np.float32)
 
 
-def _lloyd(x: Matrix, centroids: Matrix) -> Fit:
+def _lloyd(x: Matrix, centroids: Matrix, iterations: int) -> Fit:
     labels = np.full(len(x), -1, dtype=np.int64)
-    for _ in range(ITERATIONS):
+    for _ in range(iterations):
         distances = squared_distances(x, centroids)
         new = distances.argmin(1)
         if np.array_equal(new, labels):

@@ -30,6 +30,7 @@ def classify(
         key: first_ids(index.identity, key, [getattr(f, key) for f in new]) for key in IDENTITY_KEYS
     }
     paths = _stored_paths(index.by_path, [f.key for f in new])
+    going = _changed_rows(new, stored, paths, index.aliases)
     for n, f in enumerate(new):
         same = None
         for key in IDENTITY_KEYS:
@@ -37,6 +38,13 @@ def classify(
             if value is None:
                 continue
             row = stored[key][n]
+            if row is not None and row in going:
+                # The row's file changed in this batch: the content lives on only under a
+                # recorded copy of it (which the row then takes on), else not at all.
+                same = going[row]
+                if same is not None:
+                    break
+                row = None
             if row is not None:
                 same = index.images[index.positions[row]].key
                 break
@@ -57,6 +65,30 @@ def classify(
         entries.append(Entry(f.key, "new"))
         fresh.append(f)
     return entries, fresh, replaced
+
+
+def _changed_rows(
+    new: list[Features],
+    stored: dict[str, list[int | None]],
+    paths: Mapping[str, int],
+    aliases: Mapping[str, int],
+) -> dict[int, str | None]:
+    """The stored rows whose file is in the batch with other content now, each with the
+    path of a recorded exact copy of it that stays (the row lives on under it when stored,
+    `StoringIndex._copies_living_on`), or None."""
+    changed: set[int] = set()
+    for n, f in enumerate(new):
+        own = paths.get(f.key)
+        if own is not None and not any(stored[key][n] == own for key in IDENTITY_KEYS):
+            changed.add(own)
+    if not changed:
+        return {}
+    given = {f.key for f in new}  # a copy given again is classified afresh, not kept as one
+    going: dict[int, str | None] = dict.fromkeys(changed)
+    for path, row in sorted(aliases.items()):
+        if row in changed and going[row] is None and path not in given:
+            going[row] = path
+    return going
 
 
 def _stored_paths(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
