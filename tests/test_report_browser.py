@@ -301,3 +301,20 @@ def test_ten_thousand_groups_stay_quick(browser: Any, tmp_path: Path) -> None:
         assert not errors
     finally:
         context.close()
+
+
+def test_a_name_with_runs_of_spaces_reads_as_it_is(browser: Any, tmp_path: Path) -> None:
+    """A tester: captions collapsed "a  b.jpg" to "a b.jpg", a name no file has."""
+    result = write_review_result(tmp_path / "set", 1)
+    named, spaced = "g00001/copy2.jpg", "g00001/copy   of  it.jpg"
+    os.rename(tmp_path / "set" / named, tmp_path / "set" / spaced)
+    result.write_text(result.read_text().replace(f'"{named}"', f'"{spaced}"'))
+    page_file = tmp_path / "report.html"
+    build_report(result, page_file, thumbs="embed", thumb_side=48, workers=1)
+    context, page, _, errors = open_page(browser, page_file)
+    try:
+        names = page.locator("figcaption .path").all_inner_texts()
+        assert any(name.endswith("copy   of  it.jpg") for name in names), names
+        assert not errors
+    finally:
+        context.close()
