@@ -239,6 +239,14 @@ def test_swapped_tells_it_the_other_way(found: dict[str, Differences]) -> None:
     assert "borders on this copy" in summary(found["borders"], ("the other", "this copy"))
 
 
+def test_quality_names_the_jpeg_gap_only_where_it_is_one(found: dict[str, Differences]) -> None:
+    """A tester: a blurred copy saved at the original's quality read "blurrier, JPEG
+    quality 92 vs 90", as if the JPEG were the cause; a quality-10 copy names its gap."""
+    assert "JPEG quality 92 vs 10" in summary(found["jpeg10"])
+    blurred = summary(found["blur"])
+    assert "blurrier" in blurred and "JPEG quality" not in blurred, blurred
+
+
 def test_json_shape(found: dict[str, Differences]) -> None:
     data = to_dict(found["crop70"])
     assert data["kinds"] == ["cropped"] and data["common"]["b"] > 0.98

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from neardup.differences import SHARPNESS_BAND
+from neardup.differences import JPEG_GAP, LOW_JPEG_QUALITY, SHARPNESS_BAND
 from neardup.records import Differences
 
 
@@ -76,7 +76,11 @@ def _quality(d: Differences, a: str, b: str) -> str:
     if d.grain is not None and abs(d.grain) >= 1:
         parts.append(f"{b if d.grain > 0 else a} grainier (+{abs(d.grain):.0f} levels)")
     qa, qb = d.jpeg_quality
-    if qa is not None or qb is not None:
+    low, high = sorted(100 if q is None else q for q in (qa, qb))
+    gap = low < LOW_JPEG_QUALITY and high - low >= JPEG_GAP
+    # The JPEG qualities are named where their gap is what reported "quality", or where
+    # nothing else did; beside a blur of two near-equal qualities they would read as its cause.
+    if (qa is not None or qb is not None) and (gap or not parts):
         parts.append(f"JPEG quality {qa or 'none (not JPEG)'} vs {qb or 'none (not JPEG)'}")
     return ", ".join(parts)
 
