@@ -468,3 +468,29 @@ def test_a_symmetric_picture_is_named_by_its_smaller_turn(tmp_path: Path, degree
         image.rotate(180 + degrees, Image.Resampling.BICUBIC, expand=True), tmp_path / "c.png"
     )
     assert abs(abs(measure_pairs([(str(a), str(half))])[0].turned or 0) - abs(degrees)) < 2
+
+
+def test_a_smooth_picture_resized_to_a_square_is_stretched_not_shifted(tmp_path: Path) -> None:
+    """Too few keypoints on a smooth gradient: the whole frames are aligned. A copy resized
+    to 224 x 224 was laid on at the area ratio (and read as "colour changed"); it is now
+    stretched onto the whole frame. A crop to a square keeps the area ratio."""
+    h, w = 480, 640
+    y, x = np.mgrid[0:h, 0:w]
+    rgb = np.stack(
+        [120 + 60 * np.sin(x / w * 3) + 30 * y / h, 140 + 40 * np.cos(y / h * 2), 200 - 50 * y / h],
+        -1,
+    )
+    rgb += np.random.default_rng(0).normal(0, 2, rgb.shape)
+    picture = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8)).filter(
+        ImageFilter.GaussianBlur(2)
+    )
+    picture.save(tmp_path / "a.jpg", quality=90)
+    picture.resize((224, 224), Image.BICUBIC).save(tmp_path / "square.jpg", quality=90)
+    picture.crop((0, 0, h, h)).save(tmp_path / "cropped.jpg", quality=90)
+    squared, cropped = measure_pairs(
+        [(str(tmp_path / "a.jpg"), str(tmp_path / n)) for n in ("square.jpg", "cropped.jpg")]
+    )
+    assert squared.aligned_by == cropped.aligned_by == "frame"
+    assert "stretched" in squared.kinds and squared.stretch == pytest.approx(0.75, abs=0.01)
+    assert "colour" not in squared.kinds, summary(squared)
+    assert "stretched" not in cropped.kinds and cropped.stretch == pytest.approx(1.0)

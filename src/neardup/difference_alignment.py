@@ -12,16 +12,21 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from neardup.difference_measures import dihedral_view, frame_matrix
+from neardup.difference_measures import dihedral_view, frame_matrix, full_frame_matrix
 from neardup.difference_pictures import Picture
 from neardup.straighten import straighten
-from neardup.stretch import stretch_fit
+from neardup.stretch import STRETCH_BAND, in_band, stretch_fit, stretch_of
 from neardup.verify import MIN_SIDE, ratio_matches
 
 MIN_INLIERS = 12
 Matrix = npt.NDArray[np.float64]
 """A 2 x 3 similarity transform."""
 Grey = npt.NDArray[np.uint8]
+WHOLE_FRAME_GAIN = 0.05
+WHOLE_FRAME_SHARE = 0.5
+"""Whole frame onto whole frame must beat the area-ratio mapping's correlation by
+`WHOLE_FRAME_GAIN`, or leave at most this share of its disagreement (1 - correlation): on a
+smooth picture both correlate above 0.98."""
 STRONG_INLIERS = 40
 """A plain match with this many inliers is not checked against the mirrored picture."""
 
@@ -56,7 +61,26 @@ class Aligner:
         if view is None:
             return None, False, None
         turns, mirror = view
-        return frame_matrix(a.grey.shape, b.grey.shape, turns), mirror, "frame"
+        return (
+            self._whole_frames(a.grey, b.grey[:, ::-1] if mirror else b.grey, turns),
+            mirror,
+            "frame",
+        )
+
+    def _whole_frames(self, grey_a: Grey, grey_b: Grey, turns: int) -> Matrix:
+        """a's frame on b's at the area ratio, or, where the proportions differ, a's whole
+        frame stretched onto b's whole frame if the pixels agree clearly better so (a copy
+        resized to a square); a crop to other proportions keeps the area ratio."""
+        same = frame_matrix(grey_a.shape, grey_b.shape, turns)
+        full = full_frame_matrix(grey_a.shape, grey_b.shape, turns)
+        if in_band(stretch_of(full)[0], STRETCH_BAND):
+            return np.asarray(same, dtype=np.float64)
+        agree_same = _agreement(self._cv2, same, grey_a, grey_b)
+        agree_full = _agreement(self._cv2, full, grey_a, grey_b)
+        better = agree_full >= agree_same + WHOLE_FRAME_GAIN or (
+            1.0 - agree_full <= WHOLE_FRAME_SHARE * (1.0 - agree_same)
+        )
+        return np.asarray(full if better else same, np.float64)
 
     def _keypoints(self, picture: Picture, mirror: bool) -> tuple[Any, Any] | None:
         if mirror not in picture.keypoints:

@@ -348,6 +348,19 @@ def frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int)
     return np.hstack([rotation, offset[:, None]])
 
 
+def full_frame_matrix(shape_a: tuple[int, ...], shape_b: tuple[int, ...], turns: int) -> Any:
+    """As `frame_matrix`, but a's whole frame onto b's whole frame, each axis scaled on its
+    own: the frame fallback's transform for a copy resized to other proportions."""
+    ha, wa = shape_a[:2]
+    hb, wb = shape_b[:2]
+    turned_w, turned_h = (wa, ha) if turns % 2 == 0 else (ha, wa)
+    theta = -math.radians(90 * turns)
+    rotation = np.array([[math.cos(theta), -math.sin(theta)], [math.sin(theta), math.cos(theta)]])
+    linear = np.diag([wb / turned_w, hb / turned_h]) @ rotation
+    offset = np.array([wb / 2, hb / 2]) - linear @ np.array([wa / 2, ha / 2])
+    return np.hstack([linear, offset[:, None]])
+
+
 Box = tuple[float, float, float, float]
 """(left, top, right, bottom) in a picture's pixels."""
 
