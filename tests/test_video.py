@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from media import scene_pictures, truncate, write_video
 from PIL import Image
@@ -256,3 +257,73 @@ def test_frames_decoded_again_in_forked_workers(videos: Path, tmp_path: Path) ->
     members = [m for g in doc["groups"] for m in g["members"]]
     assert len(members) >= 24  # enough pairs for the stages to run in the worker pool
     assert all(m["differences"]["note"] == "" for m in members)
+
+
+def test_a_damaged_stretch_loses_its_frames_not_the_rest(tmp_path: Path) -> None:
+    """A tester: bytes zeroed a tenth into a 5-minute clip kept 26 of its 300 sampled frames;
+    decoding stopped at the first packet that failed. The packets after it decode, and the
+    frames kept are the ones decoded again later (by one pass or by seeking)."""
+    from neardup.sources.video_frames import frames_at
+
+    clip = write_video(
+        tmp_path / "clip.mp4",
+        scene_pictures(["astronaut", "coffee", "chelsea"]),
+        frames_per_scene=50,
+        keyint=10,
+    )
+    # Where damage makes packets fail depends on the encoder's bytes: try a few places.
+    for share in (0.4, 0.3, 0.5, 0.6):
+        data = bytearray(clip.read_bytes())
+        start = int(len(data) * share)
+        data[start : start + 4000] = bytes(4000)
+        damaged = tmp_path / "damaged.mp4"
+        damaged.write_bytes(bytes(data))
+        reader = FrameReader(_ref(damaged), Sampling(fps=10.0))
+        kept = {f.ref.frame: f.rgb for f in reader}
+        if reader.problem is not None:
+            break
+    assert reader.problem is not None and "damaged" in reader.problem, reader.problem
+    assert len(kept) >= 120 and max(kept) == 149, sorted(set(range(150)) - set(kept))
+    late = {i for i in kept if i >= 130}
+    again = frames_at(str(damaged), late, None) | frames_at(str(damaged), {3, 140}, None)
+    assert all(np.array_equal(again[i], kept[i]) for i in late | {3, 140})
+
+
+def _turned_in_its_header(clip: Path, out: Path) -> Path:
+    """The clip with its track's display matrix set to a quarter turn (a phone's portrait
+    clip: stored sideways, shown upright): the tkhd box's 3 x 3 matrix, patched."""
+    import struct
+
+    data = bytearray(clip.read_bytes())
+    box = data.find(b"tkhd")
+    version = data[box + 4]
+    matrix = box + 8 + (20 if version == 0 else 32) + 8 + 8
+    data[matrix : matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)
+    out.write_bytes(bytes(data))
+    return out
+
+
+def test_a_clip_stored_sideways_is_read_as_it_is_shown(tmp_path: Path) -> None:
+    """A tester: a clip whose display matrix turns it (every portrait phone video) was read
+    as stored, sideways: 160 x 120 where it shows 120 x 160, and "identical pixels" with the
+    unturned clip. Its frames are now turned as shown, here and when decoded again."""
+    from neardup.sources.video_frames import frames_at
+
+    clip = write_video(tmp_path / "clip.mp4", scene_pictures(["astronaut"]), frames_per_scene=10)
+    turned = _turned_in_its_header(clip, tmp_path / "portrait.mp4")
+    [plain] = [f.rgb for f in FrameReader(_ref(clip), Sampling(fps=1.0))]
+    reader = FrameReader(_ref(turned), Sampling(fps=1.0))
+    [shown] = [f.rgb for f in reader]
+    assert reader.problem is None
+    assert shown.shape == (plain.shape[1], plain.shape[0], 3)
+    assert np.array_equal(shown, np.rot90(plain, -1))  # a quarter turn clockwise, as players do
+    again = frames_at(str(turned), {0}, None)[0]
+    small = frames_at(str(turned), {0}, 40)[0]
+    assert np.array_equal(again, shown) and small.shape[1] == 40 and small.shape[0] > 40
+    result = neardup.scan([clip, turned], cache=False, workers=1)
+    sizes = {(Path(f.path).name, f.width, f.height) for f in result.images}
+    assert ("portrait.mp4", plain.shape[0], plain.shape[1]) in sizes
+    assert all(
+        "identical pixels" not in (p.differences.kinds if p.differences else ())
+        for p in result.pairs
+    )

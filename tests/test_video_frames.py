@@ -14,6 +14,7 @@ import pytest
 from media import scene_pictures, truncate, write_video
 
 from neardup.sources import video_frames
+from neardup.sources.video import frame_rgb
 from neardup.sources.video_frames import frames_at
 
 FRAMES = 240
@@ -37,7 +38,7 @@ def _every_frame(path: Path, width: int | None) -> list[np.ndarray]:
     import av
 
     with av.open(str(path)) as container:
-        return [video_frames._pixels(f, width) for f in container.decode(video=0)]
+        return [frame_rgb(f, width) for f in container.decode(video=0)]
 
 
 class _Counting:
@@ -61,6 +62,25 @@ class _Counting:
         for frame in self._container.decode(*args, **kwargs):
             _Counting.decoded += 1
             yield frame
+
+    def demux(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for packet in self._container.demux(*args, **kwargs):
+            yield _CountingPacket(packet)
+
+
+class _CountingPacket:
+    """A demuxed packet whose decoded frames `_Counting` counts."""
+
+    def __init__(self, packet: Any) -> None:
+        self._packet = packet
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._packet, name)
+
+    def decode(self) -> list[Any]:
+        frames = list(self._packet.decode())
+        _Counting.decoded += len(frames)
+        return frames
 
 
 @pytest.mark.parametrize("width", [None, 48])

