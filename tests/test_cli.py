@@ -72,7 +72,7 @@ def test_nothing_readable_exits_three(tmp_path: Path, make: FileMaker, capsys: C
     make.text(tmp_path / "notes.png")
     (tmp_path / "empty.jpg").write_bytes(b"")
     assert scan(tmp_path, "-q") == 3
-    assert scan(tmp_path / "does-not-exist", "-q") == 3
+    assert scan(tmp_path / "does-not-exist", "-q") == 2  # a usage error, before any work
 
 
 @pytest.mark.parametrize("command", ["scan", "compare"])
@@ -321,6 +321,6 @@ def test_a_missing_path_fails_a_check_and_stdout_takes_one_format(
     typo = tmp_path / "no-such-split"
     assert main(["scan", str(dup_dir), str(typo), "--no-cache", "-q", "--workers", "1"]) == 2
     assert "no such file or folder" in capsys.readouterr().err
-    assert main(["scan", str(typo), "--no-cache", "-q"]) == 3
+    assert main(["scan", str(typo), "--no-cache", "-q"]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["scan", str(dup_dir), "--json", "-", "--csv", "-", "--no-cache"]) == 2

@@ -95,8 +95,10 @@ def test_scan_against_cli(photo: Callable[..., Image.Image], tmp_path: Path) -> 
     moved = {p.name for p in held.rglob("*") if p.is_file()}
     assert {"coffee_mirror.jpg", "astro_small.jpg"} <= moved
     assert not moved & {p.name for p in train.iterdir()} - {"astro_link.png"}
-    # A mistyped split must not pass as "no leak".
+    # A mistyped split must not pass as "no leak": a usage error; a split with no image, 3.
     typo = ["scan", str(train), "--against", str(tmp_path / "tset"), "--no-cache", "-q"]
+    assert main([*typo, "--fail-on-duplicates"]) == 2
+    (tmp_path / "tset").mkdir()
     assert main([*typo, "--fail-on-duplicates"]) == 3
 
 

@@ -75,6 +75,8 @@ def test_sampling_by_time_and_at_cuts(videos: Path) -> None:
     assert cuts == [0, 20]
     with pytest.raises(ValueError, match="fps"):
         Sampling(fps=0)
+    with pytest.raises(ValueError, match="fps"):
+        Sampling(fps=float("inf"))  # every video would be skipped as broken
 
 
 def test_truncated_video_keeps_good_frames(videos: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from neardup import cli_act, cli_cluster, cli_index
 from neardup.api import FOLDER_GIVEN, compare, scan
 from neardup.cli_engine import add_engine_args, engine_from
-from neardup.cli_types import at_least_one, confidence
+from neardup.cli_types import at_least_one, confidence, require_paths
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.engines.base import Engine
@@ -35,7 +35,6 @@ from neardup.output.progress import ProgressBar
 from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
-from neardup.sources.files import MISSING
 from neardup.store import StoreError
 from neardup.version import __version__
 from neardup.video_args import add_video_arguments, sampling
@@ -126,13 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print JSON")
     add_video_arguments(c)
 
-    e = commands.add_parser("eval", help="precision / recall against a truth file")
+    e = commands.add_parser(
+        "eval",
+        help="precision / recall against a truth file",
+        description="Scan the truth file's images and score the pairs found against it. "
+        "Precision: the share of reported pairs whose two images share a group. Recall: the "
+        "share of each group's (original, edited copy) pairs reported; copy-to-copy pairs "
+        "are not required, so groups with no image of edit 'original' require nothing.",
+    )
     e.add_argument("truth", help="truth.json from benchmarks/make_eval_set.py")
     _common(e)
     e.add_argument("--split", help="only images of this split (calib or test)")
     e.add_argument("--preset", choices=list(PRESETS), default="default")
     e.add_argument("--threshold", type=float)
-    e.add_argument("--cache", metavar="FILE")
+    e.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
+    e.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     e.add_argument("--workers", type=int)
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
     e.add_argument(
@@ -218,6 +225,9 @@ def _scan(args: argparse.Namespace) -> int:
         raise ValueError("--against-index compares with the index's own methods: drop --method")
     if args.json == "-" and args.csv == "-":
         raise ValueError("--json - and --csv - would both write to stdout: give one a file")
+    require_paths(args.paths)
+    require_paths(args.against or (), "--against")
+    video = sampling(args)  # a bad --fps is refused before any work too
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         with engine_from(args) as engine:
@@ -236,7 +246,7 @@ def _scan(args: argparse.Namespace) -> int:
                     against=args.against,
                     floor=args.keep_below,
                     differences=differences_setting(args),
-                    video=sampling(args),
+                    video=video,
                     engine=engine,
                 )
             )
@@ -251,11 +261,7 @@ def _scan(args: argparse.Namespace) -> int:
     elif result.leakage is not None and "-" not in (args.json, args.csv):
         print("\n".join(table.leakage_lines(result)).lstrip("\n"))
     if not result.images and result.skipped:
-        _missing(args.paths, result, always=True)
         return EXIT_NOTHING
-    # A mistyped argument must not pass a check (a path listed on stdin may have gone since).
-    if _missing(args.paths, result, always=args.quiet):
-        return EXIT_USAGE
     empty = [s.name for s in result.leakage.sets if not s.images] if result.leakage else []
     if empty:  # a mistyped split must not pass a leakage check as "no leak"
         print(f"neardup: error: no images in {', '.join(empty)}", file=sys.stderr)
@@ -265,16 +271,6 @@ def _scan(args: argparse.Namespace) -> int:
     if args.fail_on_duplicates and (result.groups or same_file):
         return EXIT_DUPLICATES
     return EXIT_OK
-
-
-def _missing(paths: Sequence[str], result: ScanResult, *, always: bool) -> bool:
-    """Whether a path given as an argument is not there; said on stderr (the table says it
-    too, unless quiet)."""
-    given = set(paths)
-    gone = [s.path for s in result.skipped if s.path in given and s.reason == MISSING]
-    if gone and always:
-        print(f"neardup: error: no such file or folder: {', '.join(gone)}", file=sys.stderr)
-    return bool(gone)
 
 
 def _scan_against_index(
@@ -303,9 +299,9 @@ def _compare(args: argparse.Namespace) -> int:
     if folders:
         print(f"neardup: error: {', '.join(folders)}: {FOLDER_GIVEN}", file=sys.stderr)
         return EXIT_USAGE
-    result = compare(
-        args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=sampling(args)
-    )
+    require_paths((args.a, args.b))
+    video = sampling(args)
+    result = compare(args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=video)
     if args.json:
         print(
             json.dumps(
@@ -369,7 +365,7 @@ def _eval(args: argparse.Namespace) -> int:
         preset=args.preset,
         threshold=args.threshold,
         split=args.split,
-        cache=args.cache,
+        cache=False if args.no_cache else args.cache,
         workers=args.workers,
         json_path=args.json,
         plot_dir=args.plot,

@@ -8,7 +8,14 @@ print, plot). Every public name is importable from here.
 
 from neardup.eval.calibration import Bin, reliability
 from neardup.eval.command import PLOT_THRESHOLDS, SWEEP, run_eval, write_plots
-from neardup.eval.metrics import EvalReport, KindScore, Pair, evaluate, required_pairs
+from neardup.eval.metrics import (
+    EvalReport,
+    KindScore,
+    Pair,
+    evaluate,
+    no_original_note,
+    required_pairs,
+)
 from neardup.eval.table import format_report
 from neardup.eval.truth import ORIGINAL, TRUTH_VERSION, Truth, TruthEntry, load_truth
 
@@ -26,6 +33,7 @@ __all__ = [
     "evaluate",
     "format_report",
     "load_truth",
+    "no_original_note",
     "reliability",
     "required_pairs",
     "run_eval",

@@ -4,13 +4,18 @@ truth, return the table (and write the precision / recall and reliability plots)
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from neardup.eval.metrics import evaluate
+from neardup.eval.metrics import evaluate, no_original_note, required_pairs
 from neardup.eval.table import format_report
 from neardup.eval.truth import Truth, load_truth
+
+if TYPE_CHECKING:
+    from neardup.store import CacheSetting
 
 SWEEP = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 
@@ -22,13 +27,16 @@ def run_eval(
     preset: str | None = None,
     threshold: float | None = None,
     split: str | None = None,
-    cache: str | None = None,
+    cache: CacheSetting = None,
     workers: int | None = None,
     json_path: str | None = None,
     plot_dir: str | None = None,
 ) -> str:
     """`neardup eval`: scan the truth file's images, then report precision and recall;
-    with `plot_dir`, also the precision / recall and reliability plots there."""
+    with `plot_dir`, also the precision / recall and reliability plots there. `cache` is
+    the feature cache as `neardup.scan` takes it (False: none). A truth that requires no
+    pair (no group holds an `original`) is evaluated, precision being still measured, with
+    a warning on stderr."""
     from neardup.api import scan
     from neardup.output import json as json_out
     from neardup.scoring import threshold_for
@@ -38,6 +46,10 @@ def run_eval(
     paths = sorted(truth.subset(split))
     if not paths:  # a mistyped split must not pass as an evaluation
         raise ValueError(f"no image of the truth file is in split {split!r}")
+    if not required_pairs(truth.subset(split)):
+        # Said on stderr before the scan, as well as in the table: precision still means
+        # something, but a report saved from stdout would hide that recall measured nothing.
+        print(f"neardup: warning: {no_original_note(split)}", file=sys.stderr)
     # Scanned at the real cut (the geometric check runs where it can change that verdict);
     # every scored pair comes back too, for the sweep and the reliability table.
     result = scan(

@@ -28,6 +28,8 @@ Definitions:
   has the two close in every bin.
 - Precision is NaN when nothing is predicted, recall NaN when nothing is required; f1 is 0
   when either is 0, otherwise NaN when either is NaN. The report prints NaN as ``-``.
+- Notes: `EvalReport.notes` says why a score cannot be measured: no truth image in the split,
+  or images but no required pair (no group holds an ``original``), where every recall is NaN.
 """
 
 from __future__ import annotations
@@ -71,6 +73,16 @@ class EvalReport:
     """Scores of the pairs the groups imply (None when no groups were given)."""
     groups_per_kind: list[KindScore] = field(default_factory=list)
     reliability: list[Bin] = field(default_factory=list)
+
+
+def no_original_note(split: str | None) -> str:
+    """The note for images that require no pair: recall cannot be measured, which a column
+    of '-' alone would not say."""
+    where = "the truth" if split is None else f"split {split}"
+    return (
+        f"no group in {where} has an image with edit 'original': recall counts only "
+        "(original, edited copy) pairs, so none is required and every recall is '-'"
+    )
 
 
 def _key(a: str, b: str) -> Pair:
@@ -206,6 +218,8 @@ def evaluate(
     found = sum(pair in predicted for pair in required)
     overall = _score("overall", len(required), found, len(predicted), len(correct))
     notes = [] if images else [f"no truth images in split {split!r}"]
+    if images and not required:
+        notes.append(no_original_note(split))
     report = EvalReport(
         overall=overall,
         per_kind=_per_kind(images, required, predicted, correct),

@@ -97,6 +97,8 @@ def _bars(axis: Any, histogram: Histogram, label: str) -> None:
     axis.set_ylabel("pairs")
     if (histogram.above + histogram.below).max(initial=0) > 0:
         axis.set_yscale("log")
+    else:  # no pair: matplotlib would centre the empty axis on 0, down to negative counts
+        axis.set_ylim(0, 1)
 
 
 def write_score_histogram(doc: Mapping[str, Any], path: str | Path) -> Path:

@@ -11,6 +11,7 @@ decode loses its frame, not the rest of the video (`Decoding`); nothing raises.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -62,8 +63,8 @@ class Sampling:
     """Keep the first frame and the first frame after each cut instead of sampling by time."""
 
     def __post_init__(self) -> None:
-        if not self.scenes and not self.fps > 0:
-            raise ValueError(f"--fps must be above 0, got {self.fps}")
+        if not self.scenes and not (0 < self.fps < math.inf):
+            raise ValueError(f"--fps must be a finite rate above 0, got {self.fps}")
 
 
 DEFAULT_SAMPLING = Sampling()
