@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from neardup.cli_engine import add_engine_args, engine_from
+from neardup.cli_types import require_paths
 from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.index.catalog import ImageIndex
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
@@ -118,6 +119,7 @@ def run(args: argparse.Namespace, write: Any) -> int:
 def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
     command = args.index_command
     if command in ("build", "add", "query"):
+        require_paths(args.paths)  # a mistyped folder: exit 2 before an index is made or read
         options |= {
             "cache": False if args.no_cache else args.cache,
             "workers": args.workers,
