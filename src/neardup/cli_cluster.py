@@ -69,6 +69,8 @@ def run(args: argparse.Namespace, write: Writer) -> int:
             raise ValueError(f"--k must be a number or auto, got {args.k!r}") from None
         if k < 1:
             raise ValueError(f"--k must be at least 1 (or auto), got {k}")
+    if args.similar < 0:  # checked before the work, not after it
+        raise ValueError(f"--similar must be 0 or more, got {args.similar}")
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         result = cluster(

@@ -8,6 +8,7 @@ folder scanned once clusters without decoding again.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -83,6 +84,8 @@ def cluster(
     with the best silhouette), or, with `centroids` (a file saved from an earlier result),
     assign them to those scenes. Items that cannot be read are listed in `skipped`;
     `progress` is told of the items read, as in `scan`."""
+    if similar < 0:
+        raise ValueError(f"similar must be 0 or more, got {similar}")
     saved = load(centroids) if centroids is not None else None
     if saved is not None:
         model = saved.model
@@ -113,7 +116,14 @@ def cluster(
             criterion = "given"
         labels = fit.labels
         saved = SceneModel(
-            model, fit.centroids, pca_2d(vectors), refs, labels.tolist(), vectors, criterion
+            model,
+            fit.centroids,
+            pca_2d(vectors),
+            refs,
+            labels.tolist(),
+            vectors,
+            criterion,
+            cwd=os.getcwd(),  # the folder `refs` are relative to, for a later load elsewhere
         )
         reference, reference_labels, reference_refs = vectors, labels, refs
     else:

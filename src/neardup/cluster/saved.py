@@ -3,13 +3,16 @@ and the clustered items with their vectors, so new items can be assigned later a
 with the items of their own cluster.
 
 One JSON file, schema `neardup.centroids/1` (docs/schema.md): readable, diffable, and safe to
-open (no pickle). Vectors are base64 of little-endian float32.
+open (no pickle). Vectors are base64 of little-endian float32. Item paths are stored as given,
+with `cwd`, the folder they are relative to (as a scan's JSON records it), so a file loaded
+from another folder still names files that can be opened.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,6 +45,8 @@ class SceneModel:
     vectors: Matrix
     """The clustered items' scene vectors (N x D), in `items` order."""
     criterion: str = "given"
+    cwd: str | None = None
+    """The folder relative item paths are relative to; None: the current one."""
 
 
 def _pack(array: Matrix) -> dict[str, Any]:
@@ -59,6 +64,7 @@ def save(model: SceneModel, path: str | Path) -> None:
         "schema": SCHEMA,
         "model": model.model,
         "k": len(model.centroids),
+        "cwd": model.cwd or os.getcwd(),
         "criterion": model.criterion,
         "centroids": _pack(model.centroids),
         "pca": {
@@ -87,7 +93,10 @@ def load(path: str | Path) -> SceneModel:
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA:
         raise ValueError(f"{path} is not a neardup centroids file (schema {SCHEMA})")
     try:
-        items = [ItemRef(i["path"], i["frame"], i["time"]) for i in doc["items"]]
+        base = doc.get("cwd")
+        if base is not None and not isinstance(base, str):
+            raise TypeError(f"cwd is {base!r}, not a folder")
+        items = [ItemRef(_resolve(i["path"], base), i["frame"], i["time"]) for i in doc["items"]]
         model = SceneModel(
             model=str(doc["model"]),
             centroids=_unpack(doc["centroids"]),
@@ -96,9 +105,37 @@ def load(path: str | Path) -> SceneModel:
             labels=[int(i["cluster"]) for i in doc["items"]],
             vectors=_unpack(doc["vectors"]),
             criterion=str(doc.get("criterion", "given")),
+            cwd=os.getcwd() if base is not None else None,
         )
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"centroids file {path} is damaged: {error!r}") from error
     if len(model.vectors) != len(items) or model.vectors.shape[1:] != model.centroids.shape[1:]:
         raise ValueError(f"centroids file {path} is damaged: vectors do not match centroids")
+    arrays = {
+        "centroids": model.centroids,
+        "vectors": model.vectors,
+        "pca": np.concatenate([model.projection.mean.ravel(), model.projection.components.ravel()]),
+    }
+    for name, array in arrays.items():
+        # NaN or infinite values would send every new item to cluster 0 with NaN similarities.
+        if not np.isfinite(array).all():
+            raise ValueError(f"centroids file {path} is damaged: {name} hold NaN or infinity")
     return model
+
+
+def _resolve(path: str, base: str | None) -> str:
+    """`path` as the current folder can open it: a relative path saved in another folder
+    (`base`) is joined to that folder; one saved here, or in an older file without `cwd`
+    (read relative to the current folder, as before), is kept as given."""
+    if not isinstance(path, str):
+        raise TypeError(f"item path {path!r} is not a string")
+    if base is None or os.path.isabs(path) or _same_folder(base, os.getcwd()):
+        return path
+    return os.path.join(base, path)
+
+
+def _same_folder(a: str, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # the saving folder is gone: compare the names
+        return os.path.normpath(a) == os.path.normpath(b)

@@ -16,7 +16,8 @@ def make_engine(
 ) -> Engine:
     """An engine by name; `address` is a Ray cluster's ("auto", "ray://host:10001"), or None
     to start a local one. Raises ValueError with what to do when ray is not installed or no
-    cluster answers at `address` (a wrong host:port waits out Ray's own connection retries)."""
+    cluster answers at `address` (tried with a TCP connect first: Ray's own retries took
+    minutes on a wrong host:port)."""
     if name == "local":
         if address:
             raise ValueError("--ray-address needs --engine ray")
@@ -31,5 +32,5 @@ def make_engine(
         try:
             return RayEngine(workers, address)
         except ConnectionError as error:  # no cluster at that address
-            raise ValueError(f"--ray-address {address}: {error}") from error
+            raise ValueError(f"--ray-address {address or 'RAY_ADDRESS'}: {error}") from error
     raise ValueError(f"unknown engine {name!r}; choose from {', '.join(ENGINES)}")

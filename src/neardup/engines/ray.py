@@ -12,12 +12,20 @@ Why actors and not Ray Data's `map_batches`: the stages take and return plain Py
 finishes; an actor pool does that with Ray core alone (no pyarrow/pandas), and the feature
 store, not Ray's object store, holds the results.
 
+Before connecting to a running cluster, the address Ray would use is tried with a plain TCP
+connect (`CONNECT_TIMEOUT`): Ray itself retries an address where nobody listens for minutes,
+printing warnings, and a wrong host:port must be a quick error instead.
+
 Importing this module imports ray: only `neardup.engines.factory.make_engine("ray")` does.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import socket
 from collections.abc import Iterator, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import ray
@@ -30,6 +38,70 @@ MAX_TASK_RETRIES = 4
 """Times a chunk whose worker died is run again."""
 IN_FLIGHT = 2
 """Chunks queued per worker: one running, one ready, so no worker waits on the driver."""
+CONNECT_TIMEOUT = 5.0
+"""Seconds a cluster's address has to accept a TCP connection before the run gives up."""
+CLIENT_PORT = 10001
+"""Ray Client's port, when a ray:// address names none."""
+QUIET: ContextVar[bool] = ContextVar("neardup_ray_quiet", default=False)
+"""True while the caller (`--quiet`) wants Ray's start-up notes off stderr: Ray's driver logger
+is then set to ERROR at init, so its warnings and notes are dropped and its errors still shown."""
+
+
+def _host_port(address: str, default_port: int | None) -> tuple[str, int]:
+    """("host", port) of "host:port" or "[v6]:port"; ValueError for anything else."""
+    host, colon, port = address.rpartition(":")
+    if not colon and default_port is not None:
+        host, port = address, str(default_port)
+    host = host.strip("[]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"Ray address {address!r} is not host:port (auto, or ray://host:10001)")
+    return host, int(port)
+
+
+def _bootstrap(address: str | None) -> str | None:
+    """The host:port Ray's driver will connect to for `address` (None or "auto": the last
+    `ray start` cluster on this machine), or None where it will start a local cluster;
+    ConnectionError where "auto" finds none. Ray's own resolution, so the check tries the
+    address Ray uses (it rewrites 127.0.0.1 to this node's IP); a private Ray function, so
+    where it is missing the address is taken as given."""
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:
+        return None if address in (None, "auto", "local") else address
+    # Typed as taking str, but None is its documented "no address given" case.
+    resolved: str | None = canonicalize_bootstrap_address(address)  # type: ignore[arg-type]
+    return resolved
+
+
+def check_reachable(address: str | None, timeout: float = CONNECT_TIMEOUT) -> None:
+    """Raise ConnectionError unless the Ray cluster `ray.init(address)` would connect to
+    accepts a TCP connection within `timeout` seconds; nothing to check where Ray will start
+    a local cluster. ValueError for an address that is not host:port."""
+    origin = ""
+    given = os.environ.get("RAY_ADDRESS")
+    if given and address in (None, "auto"):  # ray.init lets RAY_ADDRESS override these
+        address, origin = given, f" (from RAY_ADDRESS={given})"
+    if address not in (None, "auto", "local") and "://" not in address:
+        _host_port(address, None)  # a malformed address is named as given, before Ray reads it
+    if address is not None and "://" in address:
+        scheme, _, rest = address.partition("://")
+        if scheme != "ray":
+            raise ValueError(f"Ray address {address!r}: only ray:// (Ray Client) is understood")
+        host, port = _host_port(rest.rstrip("/"), CLIENT_PORT)
+    else:
+        target = _bootstrap(address)
+        if target is None:
+            return
+        host, port = _host_port(target, None)
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__  # a timeout has no strerror
+        raise ConnectionError(
+            f"no Ray cluster answers at {host}:{port}{origin} within {timeout:g} s ({reason}): "
+            "start one there (ray start --head) or give the address of a running one"
+        ) from None
 
 
 class _StageWorker:
@@ -64,11 +136,13 @@ class RayEngine:
     ) -> None:
         self._owns = False
         if not ray.is_initialized():
+            check_reachable(address)
             ray.init(
                 address=address,
                 num_cpus=workers if address is None else None,
                 include_dashboard=False,
                 log_to_driver=False,
+                logging_level=logging.ERROR if QUIET.get() else logging.INFO,
             )
             self._owns = True
         resources: dict[str, float] = ray.cluster_resources()  # type: ignore[no-untyped-call]

@@ -11,19 +11,32 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from neardup.cluster.run import ClusterResult
+from neardup.cluster.saved import ItemRef
 from neardup.output import cluster_sheets
 
 MESH = 300
+NAMED = 5
+"""Unreadable items named in the warning; the rest are counted."""
 
 
-def plot(result: ClusterResult, path: str | Path) -> list[str]:
-    """Write the scatter to `path` and the two contact sheets beside it; returns the paths."""
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def plot(
+    result: ClusterResult, path: str | Path, warn: Callable[[str], None] = _stderr
+) -> list[str]:
+    """Write the scatter to `path` and the two contact sheets beside it; returns the paths.
+    Items whose picture could not be read for a sheet (drawn crossed out) are told to `warn`
+    (default: stderr), so a moved clip is not mistaken for a black frame."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,9 +45,20 @@ def plot(result: ClusterResult, path: str | Path) -> list[str]:
     strip = target.with_name(target.stem + "-frames" + (target.suffix or ".png"))
     similar = target.with_name(target.stem + "-similar" + (target.suffix or ".png"))
     _scatter(result, target)
-    cluster_sheets.strip(result, strip)
-    cluster_sheets.similar(result, similar)
+    missing = cluster_sheets.strip(result, strip)
+    missing += [m for m in cluster_sheets.similar(result, similar) if m not in missing]
+    if missing:
+        warn(_unreadable(missing))
     return [str(target), str(strip), str(similar)]
+
+
+def _unreadable(missing: list[ItemRef]) -> str:
+    named = [m.path if m.frame is None else f"{m.path} [frame {m.frame}]" for m in missing]
+    more = f" and {len(named) - NAMED} more" if len(named) > NAMED else ""
+    return (
+        f"neardup: warning: {len(named)} pictures could not be read for the contact sheets "
+        f"(crossed out there): {', '.join(named[:NAMED])}{more}"
+    )
 
 
 def _colours(k: int) -> npt.NDArray[np.float64]:

@@ -6,7 +6,9 @@
 
 Drawn with PIL rather than matplotlib: a grid of 48 small axes costs seconds to lay out, a
 pasted mosaic milliseconds. Cells are framed in their cluster's colour (`PALETTE`, the colours
-the scatter uses).
+the scatter uses). A picture that cannot be read (a saved item's file moved or deleted) is a
+cell crossed out and marked "cannot read", and the sheet functions return such items so the
+caller can say so: an empty frame alone would pass for a black picture.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ PALETTE = (
     (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
 )  # fmt: skip
 """matplotlib's tab10, cycled for more than ten clusters."""
+UNREADABLE = (200, 0, 0)
+"""The cross and note over a cell whose picture could not be read."""
 
 Cell = tuple[ItemRef, str]
 
@@ -42,8 +46,9 @@ def colour(cluster: int) -> tuple[int, int, int]:
     return PALETTE[cluster % len(PALETTE)]
 
 
-def strip(result: ClusterResult, target: Path) -> None:
-    """A row of sample pictures per cluster (an empty cluster says so)."""
+def strip(result: ClusterResult, target: Path) -> list[ItemRef]:
+    """A row of sample pictures per cluster (an empty cluster says so); returns the items
+    whose picture could not be read."""
     by_cluster: dict[int, list[ItemRef]] = defaultdict(list)
     for c in result.items:
         by_cluster[c.cluster].append(c.item)
@@ -52,20 +57,25 @@ def strip(result: ClusterResult, target: Path) -> None:
         items = spread(by_cluster.get(j, []), STRIP)
         name = f"cluster {j}" if items else f"cluster {j}: no items"
         rows.append((name, j, [(item, "") for item in items]))
-    _sheet(rows, STRIP, target)
+    return _sheet(rows, STRIP, target)
 
 
-def similar(result: ClusterResult, target: Path) -> None:
-    """Up to `ROWS` items, each followed by its most similar items of its own cluster."""
+def similar(result: ClusterResult, target: Path) -> list[ItemRef]:
+    """Up to `ROWS` items, each followed by its most similar items of its own cluster; returns
+    the items whose picture could not be read."""
     rows: list[tuple[str, int, list[Cell]]] = []
     first = "new" if result.assigned else "item"
     for c in spread(result.items, ROWS):
         cells = [(c.item, first)] + [(s.item, f"{s.similarity:.3f}") for s in c.similar]
         rows.append((f"cluster {c.cluster}", c.cluster, cells))
-    _sheet(rows, max((len(cells) for _, _, cells in rows), default=1), target)
+    return _sheet(rows, max((len(cells) for _, _, cells in rows), default=1), target)
 
 
-def _sheet(rows: Sequence[tuple[str, int, list[Cell]]], columns: int, target: Path) -> None:
+def _sheet(
+    rows: Sequence[tuple[str, int, list[Cell]]], columns: int, target: Path
+) -> list[ItemRef]:
+    """Draw the rows into `target`; returns the items without a picture, each once."""
+    missing: dict[ItemRef, None] = {}  # ordered and unique
     pictures = _pictures([item for _, _, cells in rows for item, _ in cells])
     width, height = CELL
     sheet = Image.new(
@@ -89,10 +99,16 @@ def _sheet(rows: Sequence[tuple[str, int, list[Cell]]], columns: int, target: Pa
                     thumb,
                     (left + (width - thumb.width) // 2, top + LABEL + (height - thumb.height) // 2),
                 )
+            else:
+                missing[item] = None
+                draw.line(box, fill=UNREADABLE, width=1)
+                draw.line((box[0], box[3], box[2], box[1]), fill=UNREADABLE, width=1)
+                draw.text((left + 8, top + LABEL + height // 2 - 6), "cannot read", fill=UNREADABLE)
             wide = 4 if n == 0 and note in ("new", "item") else 2
             draw.rectangle(box, outline=colour(cluster), width=wide)
     target.parent.mkdir(parents=True, exist_ok=True)
     sheet.save(target, format="PNG")
+    return list(missing)
 
 
 def spread[T](items: Sequence[T], count: int) -> list[T]:
