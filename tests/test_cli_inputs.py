@@ -133,8 +133,9 @@ def test_missing_paths_elsewhere_keep_their_meaning(
 def test_index_commands_refuse_a_missing_path_before_any_work(
     splits: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
 ) -> None:
-    """`index build` of a mistyped folder made an empty index; add and query read nothing.
-    Each now exits 2 first (no index folder is made)."""
+    """`index build` of a mistyped folder made an empty index; add and query read nothing;
+    `cluster` of a good folder and a mistyped one clustered the good one. Each now exits 2
+    first (no index folder is made)."""
     monkeypatch.chdir(splits)
     assert main(["index", "build", "--index", "idx", "nope", "--no-cache", "-q"]) == 2
     assert "no such file or folder: nope" in capsys.readouterr().err
@@ -143,6 +144,8 @@ def test_index_commands_refuse_a_missing_path_before_any_work(
     for command in ("add", "query"):
         assert main(["index", command, "--index", "idx", "train/gone.png", "--no-cache"]) == 2
         assert "no such file or folder: train/gone.png" in capsys.readouterr().err
+    assert main(["cluster", "train", "nope", "--k", "2", "--no-cache", "-q"]) == 2
+    assert "no such file or folder: nope" in capsys.readouterr().err
 
 
 def _truth(folder: Path, edits: dict[str, tuple[str | None, str]]) -> Path:

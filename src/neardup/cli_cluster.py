@@ -7,6 +7,7 @@ import importlib.util
 import sys
 from collections.abc import Callable
 
+from neardup.cli_types import require_paths
 from neardup.cluster.run import DEFAULT_SIMILAR, ClusterResult, cluster
 from neardup.cluster.saved import ItemRef, save
 from neardup.output import cluster_json
@@ -54,6 +55,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 def run(args: argparse.Namespace, write: Writer) -> int:
     """Run `neardup cluster`; exit 0, 2 for bad usage, 3 when no item could be read."""
+    require_paths(args.paths)  # a mistyped folder: exit 2 before any work
     paths = expand_stdin(args.paths)
     if args.plot and importlib.util.find_spec("matplotlib") is None:  # before the work, not after
         raise ValueError("--plot needs matplotlib: pip install 'neardup[plots]'")
