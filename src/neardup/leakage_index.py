@@ -1,27 +1,44 @@
-"""Leakage against a saved index: `neardup scan TEST --against-index IDX`.
+"""Leakage against a saved index: `neardup scan TEST [VAL ...] --against-index IDX`.
 
-The index is the reference set (a training set indexed once), the scanned paths the later
-set. Each new image is compared with the stored images its nearest clusters propose (as
-`index query` does, nothing stored), pairs within the new set are not leakage and are not
-kept, and the summary counts the new images with a near-copy in the index at each preset
-(an exact copy of a stored image, found by its bytes or pixels, is a pair of confidence 1, so
-it leaks at every preset; `same_file` stays 0: the index holds no files of its own).
+The index is the reference set (a training set indexed once); each scanned path is a later
+set of its own, named and ordered as `--against` makes its later sets. Each new image is
+compared with the stored images its nearest clusters propose (as `index query` does, nothing
+stored) and, with more than one later set, with the other sets' new images; pairs within one
+set are not leakage and are not kept. The summary counts, per later set and preset, its images
+with a near-copy in an earlier set (an exact copy of a stored image, found by its bytes or
+pixels, is a pair of confidence 1, so it leaks at every preset).
+
+A scanned file that is a file the index holds (the same path written another way, a link to
+it, a hard link) is the index's own image, as `--against` reads a file two sets hold once: it
+is in no pair (whose `b` one would drop, removing the indexed file), it is counted in
+`same_file` and named in `same_files`, and it leaks at every preset.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from neardup.api import scanned_folders
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_reported
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.matching import classify
-from neardup.index.neighbours import pairs_of
+from neardup.index.neighbours import pairs_of, pairs_within
+from neardup.index.report import Entry
+from neardup.leakage import (
+    across_sets,
+    file_key,
+    label_images,
+    plan_index_sets,
+    same_files,
+    summarise,
+)
 from neardup.pipeline import (
     Progress,
     compute_features,
@@ -30,9 +47,18 @@ from neardup.pipeline import (
     score_candidates,
     stage_progress,
 )
-from neardup.records import Leakage, Pair, ScanResult, SetLeakage, Stats
+from neardup.records import (
+    Features,
+    FileRef,
+    Leakage,
+    Pair,
+    ScanResult,
+    SetLeakage,
+    Stats,
+    item_key,
+)
 from neardup.scoring import PRESETS, threshold_for
-from neardup.sources import collect
+from neardup.sources import collect, is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 
 
@@ -52,27 +78,42 @@ def scan_against_index(
     engine: Engine | None = None,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """The pairs (stored image, new image) at or above the cut and the leakage summary, in
-    `scan`'s result shape (`result.leakage`: the index, then the scanned set). As in `scan`,
-    `floor` also lists the pairs below the cut down to it (groups use the cut only),
+    """The pairs (earlier image, later image) at or above the cut and the leakage summary, in
+    `scan`'s result shape (`result.leakage`: the index, then one set per scanned path). As in
+    `scan`, `floor` also lists the pairs below the cut down to it (groups use the cut only),
     `max_pixels` refuses bigger pictures and `video` samples the frames of videos."""
     start = time.perf_counter()
     cut = threshold_for(preset, threshold)
+    given = [str(p) for p in paths]
+    sets = plan_index_sets(str(index_folder), given)
     index = ImageIndex.open(index_folder)
     try:
         methods = index.settings.methods
-        found = collect([str(p) for p in paths])
+        found = collect(given)
         engine = local_engine(engine, workers)
         config = dataclasses.replace(feature_config(methods, max_pixels), video=video)
         new, skipped, from_cache = compute_features(found.files, config, cache, engine, progress)
         entries, fresh, _ = classify(index, new)
         images = [*index.images, *new]
         offset = len(index.images)
+        key_of = {f.path: file_key(f) for f in found.files}
+        labels = [0] * offset + label_images(sets, key_of, new, default=1)
+        indexed = _indexed_files(index, images, new, entries, found.files)
+        for n in indexed:  # the index's own file is in the index's set, as in --against
+            labels[offset + n] = 0  # a file two sets hold is in the first
         where = {f.key: offset + n for n, f in enumerate(new)}
         candidates = {
             (index.positions[row], where[fresh[n].key])
             for n, row in pairs_of(index.indexed_neighbours(fresh))
         }
+        if len(sets.names) > 2:  # a later set's copies of an earlier scanned set's images
+            candidates |= {
+                (offset + i, offset + j)
+                for i, j in pairs_within(new, methods, index.settings.model)
+                if labels[offset + i]
+                and labels[offset + j]  # not the index's own files
+                and labels[offset + i] != labels[offset + j]
+            }
         keep = cut if floor is None else min(cut, floor)
         low = min(keep, *PRESETS.values())  # every preset's count needs its pairs
         pairs = score_candidates(
@@ -93,18 +134,21 @@ def scan_against_index(
                 pairs.append(Pair(stored, where[f.key], 1.0, 1.0, {"exact": 1.0}, "exact"))
     finally:
         index.close()
-    pairs = [p if p.a < offset else dataclasses.replace(p, a=p.b, b=p.a) for p in pairs]
-    pairs = [p for p in pairs if p.a < offset <= p.b]
-    later = SetLeakage(Path(str(paths[0])).name or str(paths[0]), [str(p) for p in paths], len(new))
-    for name, value in PRESETS.items():
-        later.leaking[name] = len({p.b for p in pairs if p.confidence >= value})
-    kept = sorted((p for p in pairs if p.confidence >= keep), key=lambda p: -p.confidence)
-    later.pairs = sum(p.confidence >= cut for p in kept)
+    across = across_sets(pairs, labels)
+    summary = [
+        SetLeakage(name, folders, 0) for name, folders in zip(sets.names, sets.paths, strict=True)
+    ]
+    summary[0].images = offset
+    for label in labels[offset:]:
+        if label:
+            summary[label].images += 1
+    names = [indexed.get(n, f.path) for n, f in enumerate(new)]
+    same = same_files(sets, key_of, new, labels[offset:], names)
+    summarise(summary, across, labels, images, same, PRESETS, cut)
+    kept = sorted((p for p in across if p.confidence >= keep), key=lambda p: -p.confidence)
     if differences:
         tell = stage_progress(progress, "differences")
         kept = measure_reported(images, kept, cut, engine, tell, cache=cache)
-    reference = SetLeakage(Path(index_folder).name, [str(index_folder)], offset)
-    labels = [0] * offset + [1] * len(new)
     groups = build_groups(images, kept, cut, sets=labels)
     stats = Stats(
         files_found=len(found.files) + len(found.skipped),
@@ -113,7 +157,7 @@ def scan_against_index(
         ignored=found.ignored,
         from_cache=from_cache,
         candidates=len(candidates),
-        pairs=later.pairs,
+        pairs=sum(p.confidence >= cut for p in kept),
         groups=len(groups),
         seconds={"total": round(time.perf_counter() - start, 3)},
     )
@@ -128,6 +172,70 @@ def scan_against_index(
         "max_pixels": max_pixels,
         "video": dataclasses.asdict(video),
         "keep_below": floor,
+        "folders": scanned_folders(given),
     }
-    leakage = Leakage([reference, later], labels)
+    leakage = Leakage(summary, labels)
     return ScanResult(images, kept, groups, found.skipped + skipped, stats, settings, leakage)
+
+
+def _indexed_files(
+    index: ImageIndex,
+    images: Sequence[Features],
+    new: Sequence[Features],
+    entries: Sequence[Entry],
+    files: Sequence[FileRef],
+) -> dict[int, str]:
+    """New image (position in `new`) -> the index's path for it, for each new image whose
+    file the index holds: stored under the path as given, absolute or with links resolved,
+    or under another name of the same file (a link, a hard link), which only an exact copy
+    of a stored image can be, so only those are looked at (a stat each, not one per stored
+    image)."""
+    by_path = {f.path: f for f in files}
+    copies: dict[int, list[str]] = {}  # row -> the exact copies the index recorded for it
+    for path, row in index.aliases.items():
+        copies.setdefault(row, []).append(path)
+    asked = {n: [item_key(name, f.frame) for name in _spellings(f.path)] for n, f in enumerate(new)}
+    stored = _stored(index.by_path, [k for keys in asked.values() for k in keys])
+    out: dict[int, str] = {}
+    for n, (f, entry) in enumerate(zip(new, entries, strict=True)):
+        ref = by_path.get(f.path)
+        if ref is None:
+            continue
+        names = [images[index.positions[stored[k]]].path for k in asked[n] if k in stored]
+        names += [k for k in asked[n] if k in index.aliases]
+        if entry.same_as is not None and entry.same_as in index.by_path:
+            row = index.by_path[entry.same_as]
+            names += [images[index.positions[row]].path, *copies.get(row, [])]
+        hit = next((name for name in names if _is_file(name, ref)), None)
+        if hit is not None:
+            out[n] = hit
+    return out
+
+
+def _spellings(path: str) -> list[str]:
+    """The ways an index may have stored `path`: as given, absolute (`index build` stores
+    absolute paths), with every link resolved."""
+    if is_url(path):
+        return [path]
+    return list(dict.fromkeys([path, os.path.abspath(path), os.path.realpath(path)]))
+
+
+def _stored(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
+    """The row id of each of `keys` that is stored (in a few queries where the mapping is an
+    open index's rows, not one per key)."""
+    many = getattr(by_path, "many", None)
+    if many is not None:
+        found: dict[str, int] = many(keys)
+        return found
+    return {k: by_path[k] for k in keys if k in by_path}
+
+
+def _is_file(stored: str, ref: FileRef) -> bool:
+    """Whether the stored path names the very file `ref` is (its device and inode now)."""
+    if is_url(stored) or is_url(ref.path):
+        return stored == ref.path
+    try:
+        st = os.stat(stored)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (ref.dev, ref.inode)

@@ -265,6 +265,25 @@ class SetLeakage:
     """Images of this set that are the very file (a link) of an image in an earlier set."""
     pairs: int = 0
     """Reported pairs (at the scan's cut) between this set and an earlier one."""
+    same_files: list[SameFile] = field(default_factory=list)
+    """Each of the `same_file` images, named: they are in no pair (a file is one image), so
+    without this list a leak counted here could not be found."""
+
+
+@dataclass(frozen=True, slots=True)
+class SameFile:
+    """A file of a later set that is the very file (a link, overlapping folders, the indexed
+    file itself) of an image of an earlier set: it leaks at every preset.
+
+    Not a pair to drop `b` from: `path` may name the reference's own file (the same path
+    through overlapping folders, or spelt another way), so it is listed apart from pairs."""
+
+    reference: str
+    """The earlier set's path for the file (the image scanned, or the index's stored path)."""
+    path: str
+    """This set's path for the file."""
+    earlier: int
+    """The set `reference` is in (index into `Leakage.sets`)."""
 
 
 @dataclass(slots=True)

@@ -76,6 +76,11 @@ def _leakage(result: ScanResult) -> dict[str, Any] | None:
                     },
                     "same_file": s.same_file,
                     "pairs": s.pairs,
+                    # Named here, not in pairs[]: `b` may be the reference's own file.
+                    "same_files": [
+                        {"a": f.reference, "b": f.path, "sets": [sets[f.earlier].name, s.name]}
+                        for f in s.same_files
+                    ],
                 }
             )
             for n, s in enumerate(sets)

@@ -62,7 +62,8 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
 
 
 def leakage_lines(result: ScanResult) -> list[str]:
-    """Per later set: how many of its images have a near-copy in an earlier set, per preset."""
+    """Per later set: how many of its images have a near-copy in an earlier set, per preset,
+    and its files that are the very file of an earlier set's image, named (in no pair)."""
     assert result.leakage is not None
     sets = result.leakage.sets
     lines = ["", f"leakage (reference {sets[0].name}, {sets[0].images} images):"]
@@ -75,4 +76,12 @@ def leakage_lines(result: ScanResult) -> list[str]:
         lines.append(
             f"  {later.name}: {later.images} images, with a near-copy earlier: {counts}{same}"
         )
+        # In no pair (a file is one image), so named here or nowhere in the table.
+        for found in later.same_files[:MAX_GROUPS]:
+            earlier = sets[found.earlier].name
+            lines.append(
+                f"    {shown(found.path)}: the very file of {earlier}'s {shown(found.reference)}"
+            )
+        if len(later.same_files) > MAX_GROUPS:
+            lines.append(f"    ... {len(later.same_files) - MAX_GROUPS} more (see --json)")
     return lines
