@@ -228,6 +228,30 @@ def test_scan_against_an_index_takes_scans_options(
     assert plain["skipped"] == []
 
 
+def test_keep_below_lists_pairs_but_does_not_count_them_against_folders(
+    photo: Callable[..., Image.Image], tmp_path: Path
+) -> None:
+    """A set's `pairs` count those at the cut: with --keep-below, `--against` counted the
+    pairs kept below it too (`--against-index` did not)."""
+    train, test = tmp_path / "train", tmp_path / "test"
+    train.mkdir()
+    test.mkdir()
+    for name in ("coffee", "astronaut", "chelsea", "rocket"):
+        photo(name, 320).save(train / f"{name}.png")
+    ImageOps.mirror(photo("astronaut", 320)).save(test / "astro_mirror.jpg", quality=90)
+    coffee = photo("coffee", 320)
+    w, h = coffee.size
+    edited = ImageOps.grayscale(coffee.crop((0, 0, int(w * 0.7), int(h * 0.75)))).rotate(6)
+    edited.save(test / "coffee_edited.jpg", quality=50)  # a copy only the loose preset finds
+    argv = ["scan", str(train), "--against", str(test), "--no-cache", "-q", "--json"]
+    assert main([*argv, str(tmp_path / "plain.json")]) == 0
+    assert main([*argv, str(tmp_path / "low.json"), "--keep-below", "0"]) == 0
+    plain, low = (json.loads((tmp_path / f"{n}.json").read_text()) for n in ("plain", "low"))
+    cut = low["settings"]["threshold"]
+    assert len(low["pairs"]) > sum(p["confidence"] >= cut for p in low["pairs"]) == 1
+    assert low["leakage"]["sets"][1]["pairs"] == plain["leakage"]["sets"][1]["pairs"] == 1
+
+
 def test_the_keeper_of_a_leaking_group_is_the_reference_s(
     photo: Callable[..., Image.Image], tmp_path: Path
 ) -> None:

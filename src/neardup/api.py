@@ -129,8 +129,8 @@ def scan(
     clock.laps.update({k: v for k, v in found_pairs.stats.seconds.items() if k != "total"})
     leaks = None
     if sets:  # only pairs across sets, grouped again
-        pairs, leaks = split_pairs(
-            sets, found.files, found_pairs.images, found_pairs.pairs, PRESETS, keep
+        pairs, leaks = split_pairs(  # counted at the cut: --keep-below keeps, not counts
+            sets, found.files, found_pairs.images, found_pairs.pairs, PRESETS, keep, count_at=cut
         )
         found_pairs.pairs = pairs
         found_pairs.groups = build_groups(found_pairs.images, pairs, cut, sets=leaks.labels)

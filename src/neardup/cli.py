@@ -115,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--against-index",
         metavar="IDX",
-        help="leakage: PATHS checked against a saved index (the reference set, e.g. train)",
+        help="leakage: PATHS (each a later set of its own) checked against a saved index "
+        "(the reference set, e.g. train)",
     )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
