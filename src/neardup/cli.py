@@ -137,11 +137,13 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("truth", help="truth.json from benchmarks/make_eval_set.py")
     _common(e)
     e.add_argument("--split", help="only images of this split (calib or test)")
-    e.add_argument("--preset", choices=list(PRESETS), default="default")
-    e.add_argument("--threshold", type=float)
+    e.add_argument(
+        "--preset", choices=list(PRESETS), default="default", help="cut (default %(default)s)"
+    )
+    e.add_argument("--threshold", type=float, help="confidence cut (overrides --preset)")
     e.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
     e.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
-    e.add_argument("--workers", type=int)
+    e.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     e.add_argument("--json", metavar="FILE", help="also write the scan result here")
     e.add_argument(
         "--plot",

@@ -38,7 +38,9 @@ def add_parsers(commands: Any) -> None:
         help="thumbnails in the page, in a folder beside it (OUTPUT.files/), or none; "
         "auto (the default) embeds them up to 3,000 images, else uses the folder",
     )
-    r.add_argument("--thumb-size", type=int, default=160, help="longer side, pixels")
+    r.add_argument(
+        "--thumb-size", type=int, default=160, help="longer side, pixels (default %(default)s)"
+    )
     r.add_argument("--workers", type=int, help="processes making thumbnails (default: all)")
     r.add_argument("--base", help="folder relative paths are relative to (default: the scan's)")
 

@@ -44,7 +44,7 @@ def add_parser(commands: Any) -> None:
         folder(p)
         p.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
         p.add_argument("--no-cache", action="store_true")
-        p.add_argument("--workers", type=int)
+        p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
         add_engine_args(p)
         p.add_argument("--json", metavar="FILE", help="write the report as JSON ('-' for stdout)")
         p.add_argument(
@@ -54,15 +54,19 @@ def add_parser(commands: Any) -> None:
     build = sub.add_parser("build", help="index images: features, k-means, every image assigned")
     reading(build)
     build.add_argument("--method", default="default", help="as for scan; needs an embedding")
-    build.add_argument("--nprobe", type=int, default=DEFAULT_NPROBE, help="clusters probed")
+    build.add_argument(
+        "--nprobe", type=int, default=DEFAULT_NPROBE, help="clusters probed (default %(default)s)"
+    )
     build.add_argument(
         "--cluster-size",
         type=int,
         default=CLUSTER_SIZE,
         help="target images per cluster (clusters = images / this); default %(default)s",
     )
-    build.add_argument("--preset", choices=list(PRESETS), default="default")
-    build.add_argument("--threshold", type=float)
+    build.add_argument(
+        "--preset", choices=list(PRESETS), default="default", help="cut (default %(default)s)"
+    )
+    build.add_argument("--threshold", type=float, help="confidence cut (overrides --preset)")
     reading(sub.add_parser("add", help="report each new image's duplicates, then store it"))
     reading(sub.add_parser("query", help="report each image's duplicates; store nothing"))
     remove = sub.add_parser("remove", help="remove images (a folder removes all under it)")
@@ -70,11 +74,11 @@ def add_parser(commands: Any) -> None:
     folder(remove)
     dup = sub.add_parser("duplicates", help="every duplicate group in the index (scan's JSON)")
     folder(dup)
-    dup.add_argument("--preset", choices=list(PRESETS))
-    dup.add_argument("--threshold", type=float)
-    dup.add_argument("--json", metavar="FILE")
-    dup.add_argument("--csv", metavar="FILE")
-    dup.add_argument("--workers", type=int)
+    dup.add_argument("--preset", choices=list(PRESETS), help="cut (default: the index's own)")
+    dup.add_argument("--threshold", type=float, help="confidence cut (overrides --preset)")
+    dup.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' for stdout)")
+    dup.add_argument("--csv", metavar="FILE", help="write the pairs as CSV ('-' for stdout)")
+    dup.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     dup.add_argument(
         "--cache", metavar="FILE", help="cache of checked pairs (default ~/.cache/neardup)"
     )
