@@ -183,8 +183,8 @@ def test_rows_keep_no_second_copy_of_the_embedding_and_format_2_still_opens(
     import json
     import sqlite3
 
+    from neardup.feature_rows import encode_features
     from neardup.index.storage import FORMAT
-    from neardup.store import encode_features
 
     stored, asked = photos
     folder = tmp_path / "idx"

@@ -4,27 +4,25 @@ Rows are keyed by path and checked against the file's size and mtime, so an unch
 never decoded twice, and a scan that was interrupted resumes where it stopped (results are
 committed batch by batch, each batch in one transaction, so a kill leaves whole batches or
 nothing). The geometric check's findings and the measured differences are kept in the same
-file (`neardup.pair_store`). Arrays are stored as raw little-endian bytes described by a small
-JSON header, never pickled: opening a cache file can not run code.
+file (`neardup.pair_store`). Rows hold arrays as `neardup.feature_rows` writes them, never
+pickled: opening a cache file can not run code. A row holds the features of one decode size;
+the hash-only pass's rows are keyed apart from a default scan's (`side_key`), so running one
+and then the other keeps both.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import math
 import os
 import random
 import sqlite3
-import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from neardup.feature_rows import decode_features, encode_features
 from neardup.features.embed import EMBED_SIDE
 from neardup.features.extract import FEATURES_VERSION
 from neardup.features.hashes import HASH_MIN_SIDE
@@ -33,9 +31,9 @@ from neardup.sources.remote import is_url
 
 SCHEMA_VERSION = 1
 WAIT_SECONDS = 120.0
+"""How long a process waits for others holding the store before it gives up."""
 CONFIRMED = "confirmed_pixel_hash"
 """A row's meta key for a pixel hash made after its features (`keep_confirmed_pixel_hash`)."""
-"""How long a process waits for others holding the store before it gives up."""
 
 
 def default_cache_path() -> Path:
@@ -177,7 +175,7 @@ class FeatureStore:
             for ref in files:
                 row = cursor.execute(
                     "SELECT size, mtime_ns, names, meta, data, skip FROM items WHERE path=?",
-                    (row_key(ref.key),),  # the path, or path#frame for a video frame
+                    (side_key(ref.key, needed),),  # the path, or path#frame for a frame
                 ).fetchone()
                 if self.stale or row is None or (row[0], row[1]) != (ref.size, ref.mtime_ns):
                     yield ref, None
@@ -196,13 +194,21 @@ class FeatureStore:
                 if item.reason.startswith("unreadable") or "--max-pixels" in item.reason:
                     continue  # permissions and --max-pixels may change; try again next time
                 rows.append(
-                    (row_key(ref.key), ref.size, ref.mtime_ns, "[]", None, None, item.reason)
+                    (
+                        side_key(ref.key, names),
+                        ref.size,
+                        ref.mtime_ns,
+                        "[]",
+                        None,
+                        None,
+                        item.reason,
+                    )
                 )
             else:
                 meta, data = encode_features(item)
                 rows.append(
                     (
-                        row_key(ref.key),
+                        side_key(ref.key, names),
                         ref.size,
                         ref.mtime_ns,
                         json.dumps(sorted(names)),
@@ -215,28 +221,32 @@ class FeatureStore:
             write_rows(self.db, "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
 
     def keep_confirmed_pixel_hash(self, path: str, pixel_hash: str) -> None:
-        """Keep a pixel hash made after the features (`pipeline.confirm_pixels`), beside them.
+        """Keep a pixel hash made after the features (`pipeline.confirm_pixels`), beside them
+        (in the row of each decode size held).
 
         Not as the row's `pixel_hash`: that one makes exact copies found before scoring (an
         index aliases them), and a rescan must find what the first scan found, not more.
         """
-        path = row_key(path)
-        row = self.db.execute("SELECT meta FROM items WHERE path=?", (path,)).fetchone()
-        if row is None or row[0] is None:
-            return
-        meta = json.loads(row[0])
-        meta[CONFIRMED] = pixel_hash
-        write_rows(self.db, "UPDATE items SET meta=? WHERE path=?", [(json.dumps(meta), path)])
+        for key in _side_keys(path):
+            row = self.db.execute("SELECT meta FROM items WHERE path=?", (key,)).fetchone()
+            if row is None or row[0] is None:
+                continue
+            meta = json.loads(row[0])
+            meta[CONFIRMED] = pixel_hash
+            write_rows(self.db, "UPDATE items SET meta=? WHERE path=?", [(json.dumps(meta), key)])
 
     def confirmed_pixel_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The pixel hash `keep_confirmed_pixel_hash` kept for this file, if it is unchanged."""
-        row = self.db.execute(
-            "SELECT size, mtime_ns, meta FROM items WHERE path=?", (row_key(path),)
-        ).fetchone()
-        if row is None or (row[0], row[1]) != (size, mtime_ns) or row[2] is None:
-            return None
-        found = json.loads(row[2]).get(CONFIRMED)
-        return found if isinstance(found, str) and found else None
+        for key in _side_keys(path):
+            row = self.db.execute(
+                "SELECT size, mtime_ns, meta FROM items WHERE path=?", (key,)
+            ).fetchone()
+            if row is None or (row[0], row[1]) != (size, mtime_ns) or row[2] is None:
+                continue
+            found = json.loads(row[2]).get(CONFIRMED)
+            if isinstance(found, str) and found:
+                return found
+        return None
 
 
 def write_rows(db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[Any]]) -> bool:
@@ -273,108 +283,22 @@ def read_only(error: sqlite3.OperationalError) -> bool:
     return "readonly" in str(error) or "read-only" in str(error)
 
 
-_LITTLE = sys.byteorder == "little"
+def side_key(key: str, names: set[str]) -> str:
+    """A row's key: `row_key`, led by the decode size where that is not the embeddings' (the
+    hash-only pass decodes smaller: its rows sit beside a default scan's, not in their place,
+    so running one and then the other keeps both)."""
+    side = next((n for n in names if n.startswith("side:")), None)
+    if side is None or side == f"side:{EMBED_SIDE}":
+        return row_key(key)
+    return f"@{side.removeprefix('side:')}|{row_key(key)}"
+
+
+def _side_keys(path: str) -> tuple[str, str]:
+    """The keys a file's rows may have: the embeddings' decode size and the hash-only pass's."""
+    return row_key(path), side_key(path, {f"side:{HASH_MIN_SIDE}"})
 
 
 def row_key(key: str) -> str:
     """A cache row's key: a local path made absolute (one file, whichever folder a command
     runs in: `scan photos/` and `index build /home/me/photos` share rows), a URL as given."""
     return key if is_url(key) else os.path.abspath(key)
-
-
-def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, bytes]:
-    """A JSON header and one blob holding every array, in header order (all but the
-    `leave_out` model's embedding, which an index keeps in its vector column)."""
-    arrays: list[tuple[str, np.ndarray]] = []
-    if f.pdq is not None:
-        arrays.append(("pdq", f.pdq))
-    if f.thumb is not None:
-        arrays.append(("thumb", f.thumb))
-    if f.small is not None:
-        arrays.append(("small", f.small))
-    arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
-    arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items() if k != leave_out]
-    arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
-    layout = [(name, _dtype_name(a.dtype), list(a.shape)) for name, a in arrays]
-    meta = {
-        "width": f.width,
-        "height": f.height,
-        "format": f.format,
-        "bytes_hash": f.bytes_hash,
-        "pixel_hash": f.pixel_hash,
-        "jpeg_hash": f.jpeg_hash,
-        "trimmed": f.trimmed,
-        "pdq_quality": f.pdq_quality,
-        "turned_back": f.turned_back,
-        "arrays": layout,
-    }
-    if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
-        meta["frame"], meta["time"] = f.frame, f.time
-    blob = b"".join(
-        (
-            a
-            if a.dtype.byteorder in "<|" or (_LITTLE and a.dtype.byteorder == "=")
-            else a.astype(a.dtype.newbyteorder("<"))
-        ).tobytes()
-        for _, a in arrays
-    )
-    return json.dumps(meta), blob
-
-
-@functools.cache
-def _dtype_name(dtype: np.dtype[Any]) -> str:
-    """`str(dtype)`, made once per dtype (numpy builds the name anew on every call: at a
-    million rows that cost seconds)."""
-    return str(dtype)
-
-
-@functools.cache
-def _dtypes(name: str) -> tuple[np.dtype[Any], np.dtype[Any]]:
-    """(as stored: little-endian, as used) for a dtype name; parsing one per array per row cost
-    more than the rest of decoding."""
-    native = np.dtype(name)
-    return native.newbyteorder("<"), native
-
-
-def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Features:
-    f = Features(
-        path=ref.path,
-        size=ref.size,
-        mtime_ns=ref.mtime_ns,
-        width=int(meta["width"]),  # type: ignore[call-overload]
-        height=int(meta["height"]),  # type: ignore[call-overload]
-        format=str(meta["format"]),
-        bytes_hash=str(meta["bytes_hash"]),
-        pixel_hash=meta["pixel_hash"] if isinstance(meta["pixel_hash"], str) else None,
-        jpeg_hash=meta["jpeg_hash"] if isinstance(meta.get("jpeg_hash"), str) else None,  # type: ignore[arg-type]
-        trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
-        pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
-        turned_back=float(meta.get("turned_back", 1.0)),  # type: ignore[arg-type]
-        frame=ref.frame,
-        time=ref.time,
-    )
-    offset = 0
-    layout = meta["arrays"]
-    assert isinstance(layout, list)
-    for name, dtype, shape in layout:
-        stored, native = _dtypes(dtype)
-        count = math.prod(shape)
-        array = np.frombuffer(blob, dtype=stored, count=count, offset=offset).reshape(shape)
-        # A read-only view of the blob where the byte order already matches (no copy: at a
-        # million rows the copies cost as much as the rest of decoding).
-        array = array.astype(native, copy=False)
-        offset += count * stored.itemsize
-        kind, _, key = name.partition(":")
-        if kind == "pdq":
-            f.pdq = array
-        elif kind == "thumb":
-            f.thumb = array
-        elif kind == "small":
-            f.small = array
-        elif kind == "hash":
-            f.hashes[key] = array
-        elif kind == "emb":
-            f.embeddings[key] = array
-        elif kind == "flip":
-            f.embeddings_flip[key] = array
-    return f

@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 
+from neardup.feature_rows import decode_features
 from neardup.index.storage import read_meta
 from neardup.index.view import IndexView
 from neardup.records import FileRef
-from neardup.store import decode_features
 
 
 def info(index: IndexView) -> dict[str, Any]:

@@ -18,12 +18,12 @@ from typing import Any, overload
 import numpy as np
 import numpy.typing as npt
 
+from neardup.feature_rows import decode_features
 from neardup.index.base import ClusteredIndex, Neighbours
 from neardup.index.columns import Columns, hash_width
 from neardup.index.neighbours import CandidateSearch
 from neardup.method_scores import HASH_METHODS
 from neardup.records import Features, FileRef
-from neardup.store import decode_features
 
 I64 = npt.NDArray[np.int64]
 SELECT = "SELECT id, path, size, mtime_ns, meta, data FROM images"

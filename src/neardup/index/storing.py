@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
+from neardup.feature_rows import encode_features
 from neardup.index.growth import fit_centroids, rebalance_reason
 from neardup.index.handle import IndexHandle
 from neardup.index.ivf import CLUSTER_SIZE
@@ -24,7 +25,6 @@ from neardup.index.storage import (
     write_lock,
 )
 from neardup.records import Features
-from neardup.store import encode_features
 
 
 class StoringIndex(IndexHandle):

@@ -1,0 +1,114 @@
+"""Features as a cache or index row: a small JSON header describing every array, and one
+blob of the arrays' raw little-endian bytes. Never pickled: reading a row can not run code."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import sys
+from typing import Any
+
+import numpy as np
+
+from neardup.records import Features, FileRef
+
+_LITTLE = sys.byteorder == "little"
+
+
+def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, bytes]:
+    """A JSON header and one blob holding every array, in header order (all but the
+    `leave_out` model's embedding, which an index keeps in its vector column)."""
+    arrays: list[tuple[str, np.ndarray]] = []
+    if f.pdq is not None:
+        arrays.append(("pdq", f.pdq))
+    if f.thumb is not None:
+        arrays.append(("thumb", f.thumb))
+    if f.small is not None:
+        arrays.append(("small", f.small))
+    arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
+    arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items() if k != leave_out]
+    arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
+    layout = [(name, _dtype_name(a.dtype), list(a.shape)) for name, a in arrays]
+    meta = {
+        "width": f.width,
+        "height": f.height,
+        "format": f.format,
+        "bytes_hash": f.bytes_hash,
+        "pixel_hash": f.pixel_hash,
+        "jpeg_hash": f.jpeg_hash,
+        "trimmed": f.trimmed,
+        "pdq_quality": f.pdq_quality,
+        "turned_back": f.turned_back,
+        "arrays": layout,
+    }
+    if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
+        meta["frame"], meta["time"] = f.frame, f.time
+    blob = b"".join(
+        (
+            a
+            if a.dtype.byteorder in "<|" or (_LITTLE and a.dtype.byteorder == "=")
+            else a.astype(a.dtype.newbyteorder("<"))
+        ).tobytes()
+        for _, a in arrays
+    )
+    return json.dumps(meta), blob
+
+
+@functools.cache
+def _dtype_name(dtype: np.dtype[Any]) -> str:
+    """`str(dtype)`, made once per dtype (numpy builds the name anew on every call: at a
+    million rows that cost seconds)."""
+    return str(dtype)
+
+
+@functools.cache
+def _dtypes(name: str) -> tuple[np.dtype[Any], np.dtype[Any]]:
+    """(as stored: little-endian, as used) for a dtype name; parsing one per array per row cost
+    more than the rest of decoding."""
+    native = np.dtype(name)
+    return native.newbyteorder("<"), native
+
+
+def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Features:
+    f = Features(
+        path=ref.path,
+        size=ref.size,
+        mtime_ns=ref.mtime_ns,
+        width=int(meta["width"]),  # type: ignore[call-overload]
+        height=int(meta["height"]),  # type: ignore[call-overload]
+        format=str(meta["format"]),
+        bytes_hash=str(meta["bytes_hash"]),
+        pixel_hash=meta["pixel_hash"] if isinstance(meta["pixel_hash"], str) else None,
+        jpeg_hash=meta["jpeg_hash"] if isinstance(meta.get("jpeg_hash"), str) else None,  # type: ignore[arg-type]
+        trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
+        pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
+        turned_back=float(meta.get("turned_back", 1.0)),  # type: ignore[arg-type]
+        frame=ref.frame,
+        time=ref.time,
+    )
+    offset = 0
+    layout = meta["arrays"]
+    assert isinstance(layout, list)
+    for name, dtype, shape in layout:
+        stored, native = _dtypes(dtype)
+        count = math.prod(shape)
+        array = np.frombuffer(blob, dtype=stored, count=count, offset=offset).reshape(shape)
+        # A read-only view of the blob where the byte order already matches (no copy: at a
+        # million rows the copies cost as much as the rest of decoding).
+        array = array.astype(native, copy=False)
+        offset += count * stored.itemsize
+        kind, _, key = name.partition(":")
+        if kind == "pdq":
+            f.pdq = array
+        elif kind == "thumb":
+            f.thumb = array
+        elif kind == "small":
+            f.small = array
+        elif kind == "hash":
+            f.hashes[key] = array
+        elif kind == "emb":
+            f.embeddings[key] = array
+        elif kind == "flip":
+            f.embeddings_flip[key] = array
+    return f
