@@ -73,6 +73,12 @@ def test_saved_relative_paths_resolve_from_another_folder(
 
     monkeypatch.chdir(saved.parent.parent)  # in the saving folder: as given, as before
     assert [i.path for i in load(saved).items] == [i["path"] for i in doc["items"]]
+    # A URL is a URL from any folder (a review: it was joined to the saving folder).
+    doc["items"][0]["path"] = "https://example.com/x.jpg"
+    moved = tmp_path / "url.json"
+    moved.write_text(json.dumps(doc))
+    monkeypatch.chdir(tmp_path)
+    assert load(moved).items[0].path == "https://example.com/x.jpg"
 
 
 def test_a_file_without_cwd_reads_paths_from_the_current_folder(

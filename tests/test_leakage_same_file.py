@@ -174,6 +174,31 @@ def test_against_index_makes_each_path_a_set(
     assert [s["name"] for s in doc["leakage"]["sets"]] == ["idx", "test", "test#3"]
 
 
+def test_against_index_takes_files_given_one_by_one_as_one_set(
+    splits: tuple[Path, Path, Path], photo: Photo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: files listed on stdin (or a glob) became a set each, so a copy within the
+    scanned files counted as a leak between "sets" and --fail-on-duplicates failed. Files
+    given one by one are one set; each folder is still its own."""
+    import io
+    import sys
+
+    train, _, test = splits
+    photo("rocket", 300).save(test / "rocket.png")
+    photo("rocket", 200).save(test / "rocket_small.jpg", quality=90)
+    index = tmp_path / "idx"
+    assert main(["index", "build", str(train), "--index", str(index), *QUIET]) == 0
+    files = sorted(str(p) for p in test.iterdir())
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(files) + "\n"))
+    doc = _scan(["scan", "-", "--against-index", str(index)], tmp_path / "stdin.json")
+    assert [s["name"] for s in doc["leakage"]["sets"]] == ["idx", "test"]
+    assert {Path(p["b"]).name for p in doc["pairs"]} == {"astro_mirror.jpg"}
+    check = ["--against-index", str(index), "--fail-on-duplicates", *QUIET]
+    assert main(["scan", *files, *check]) == 1  # the one real leak
+    rockets = [f for f in files if "rocket" in f]
+    assert main(["scan", *rockets, *check]) == 0  # a copy within the set is no leak
+
+
 def test_against_index_records_the_scanned_folders(
     splits: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:

@@ -445,3 +445,36 @@ def test_in_memory_store(tmp_path: Path) -> None:
         assert cached == Skipped(ref.path, "corrupt or truncated image: x")
         moved = FileRef(ref.path, 10, 2)  # new mtime
         assert list(store.lookup([moved], {"exact"})) == [(moved, None)]
+
+
+def test_a_kept_pixel_hash_is_never_given_to_other_content(tmp_path: Path, make: FileMaker) -> None:
+    """A review: the pixel hash made for a file's new content was written into its row of
+    the other decode size too, which still described the old content; with the old content
+    put back under its old time (cp -p, rsync -a), the file read as pixel-identical to a
+    PNG of the new content. The hash goes only to rows of the file as it is now."""
+    import io as bytes_io
+
+    from PIL import Image
+
+    folder = tmp_path / "f"
+    folder.mkdir()
+    x, y = folder / "x.jpg", folder / "y.png"
+    picture = make.photo("astronaut", 512).resize((1200, 1200))
+    old = make.encode(picture, "JPEG")
+    changed = np.asarray(picture).copy()
+    changed[100:110, 100:110] = 0
+    new = make.encode(Image.fromarray(changed), "JPEG")
+    when = (1_600_000_000_000_000_000,) * 2
+    x.write_bytes(old)
+    os.utime(x, ns=when)
+    cache = tmp_path / "cache.sqlite"
+    neardup.scan([x], cache=cache, workers=1, methods="pdq")  # the old content's pdq row
+    x.write_bytes(new)
+    Image.open(bytes_io.BytesIO(new)).save(y)
+    [pair] = neardup.scan([folder], cache=cache, workers=1).pairs
+    assert pair.evidence == "exact"  # the PNG holds the new content's pixels
+    x.write_bytes(old)
+    os.utime(x, ns=when)
+    for methods in ("pdq", None):
+        for found in neardup.scan([folder], cache=cache, workers=1, methods=methods).pairs:
+            assert found.evidence != "exact" and found.scores.get("exact", 0.0) < 1.0

@@ -291,7 +291,11 @@ def test_a_damaged_stretch_loses_its_frames_not_the_rest(tmp_path: Path) -> None
     assert all(np.array_equal(again[i], kept[i]) for i in late | {3, 140})
 
 
-def _turned_in_its_header(clip: Path, out: Path) -> Path:
+QUARTER_TURN = (0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)
+MIRROR = (-65536, 0, 0, 0, 65536, 0, 0, 0, 1 << 30)
+
+
+def _turned_in_its_header(clip: Path, out: Path, matrix: tuple[int, ...] = QUARTER_TURN) -> Path:
     """The clip with its track's display matrix set to a quarter turn (a phone's portrait
     clip: stored sideways, shown upright): the tkhd box's 3 x 3 matrix, patched."""
     import struct
@@ -299,8 +303,8 @@ def _turned_in_its_header(clip: Path, out: Path) -> Path:
     data = bytearray(clip.read_bytes())
     box = data.find(b"tkhd")
     version = data[box + 4]
-    matrix = box + 8 + (20 if version == 0 else 32) + 8 + 8
-    data[matrix : matrix + 36] = struct.pack(">9i", 0, 65536, 0, -65536, 0, 0, 0, 0, 1 << 30)
+    at = box + 8 + (20 if version == 0 else 32) + 8 + 8
+    data[at : at + 36] = struct.pack(">9i", *matrix)
     out.write_bytes(bytes(data))
     return out
 
@@ -329,3 +333,7 @@ def test_a_clip_stored_sideways_is_read_as_it_is_shown(tmp_path: Path) -> None:
         "identical pixels" not in (p.differences.kinds if p.differences else ())
         for p in result.pairs
     )
+    # A mirroring matrix (PyAV's rotation reads it as a half turn): mirrored, not turned.
+    mirrored = _turned_in_its_header(clip, tmp_path / "mirrored.mp4", MIRROR)
+    [flipped] = [f.rgb for f in FrameReader(_ref(mirrored), Sampling(fps=1.0))]
+    assert np.array_equal(flipped, plain[:, ::-1])

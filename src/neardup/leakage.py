@@ -65,13 +65,34 @@ def plan_sets(reference: Sequence[str], against: Sequence[str]) -> SetPlan:
 
 
 def plan_index_sets(index_folder: str, paths: Sequence[str]) -> SetPlan:
-    """A saved index as the reference, then one later set per scanned path, named as
-    `plan_sets` names them. The index's files are not walked (its stored paths are matched
+    """A saved index as the reference, then one later set per scanned folder, and one for
+    the files given one by one (a glob, a list on stdin: one set, not a set per file), named
+    as `plan_sets` names them. The index's files are not walked (its stored paths are matched
     to the scanned files one by one, `neardup.leakage_index`), so its `files` is empty."""
-    return _plan([[index_folder], *([p] for p in paths)], reference_files=False)
+    groups: list[list[str]] = [[index_folder]]
+    naming: list[list[str]] = [[index_folder]]
+    loose: list[str] | None = None
+    for path in paths:
+        if _is_folder(path):
+            groups.append([path])
+            naming.append([path])
+        elif loose is None:
+            loose = [path]
+            groups.append(loose)
+            naming.append([os.path.dirname(os.path.normpath(path)) or "."])  # its folder's name
+        else:
+            loose.append(path)
+    return _plan(groups, reference_files=False, naming=naming)
 
 
-def _plan(groups: list[list[str]], *, reference_files: bool) -> SetPlan:
+def _is_folder(path: str) -> bool:
+    """A local folder, or a URL naming a prefix (ending in '/')."""
+    return path.endswith("/") if "://" in path else os.path.isdir(path)
+
+
+def _plan(
+    groups: list[list[str]], *, reference_files: bool, naming: list[list[str]] | None = None
+) -> SetPlan:
     files: list[set[FileKey]] = []
     named: list[dict[FileKey, str]] = []
     for number, group in enumerate(groups):
@@ -81,7 +102,7 @@ def _plan(groups: list[list[str]], *, reference_files: bool) -> SetPlan:
             paths.setdefault(file_key(ref), ref.path)
         files.append(set(paths))
         named.append(paths)
-    return SetPlan(set_names(groups), groups, files, named)
+    return SetPlan(set_names(groups if naming is None else naming), groups, files, named)
 
 
 def file_key(ref: FileRef) -> FileKey:
@@ -94,11 +115,17 @@ def label_images(
     sets: SetPlan, key_of: dict[str, FileKey], images: Sequence[Features], default: int = 0
 ) -> list[int]:
     """Each image's set: the first that holds its file (`default` where none does)."""
-    labels = []
-    for image in images:
-        key = key_of.get(image.path)
-        labels.append(next((n for n, held in enumerate(sets.files) if key in held), default))
-    return labels
+    holders = _holders(sets)
+    return [holders.get(key_of.get(image.path), [default])[0] for image in images]
+
+
+def _holders(sets: SetPlan) -> dict[FileKey | None, list[int]]:
+    """Each file's sets, in order (one pass over the sets, not one per image)."""
+    out: dict[FileKey | None, list[int]] = {}
+    for number, held in enumerate(sets.files):
+        for key in held:
+            out.setdefault(key, []).append(number)
+    return out
 
 
 def same_files(
@@ -112,6 +139,7 @@ def same_files(
     each named by this set's path for it and by the earlier set's (`references`, one per
     image; the image's path where not given); a video once, not once per frame."""
     out: list[list[SameFile]] = [[] for _ in sets.names]
+    holders = _holders(sets)
     seen: set[str] = set()
     for n, (image, label) in enumerate(zip(images, labels, strict=True)):
         key = key_of.get(image.path)
@@ -119,8 +147,8 @@ def same_files(
             continue
         seen.add(image.path)
         reference = image.path if references is None else references[n]
-        for number in range(label + 1, len(sets.files)):
-            if key in sets.files[number]:
+        for number in holders.get(key, []):
+            if number > label:
                 named = sets.named[number] if sets.named else {}
                 out[number].append(SameFile(reference, named.get(key, image.path), label))
     return out

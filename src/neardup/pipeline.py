@@ -326,7 +326,9 @@ def confirm_pixels(
                 continue
             image.pixel_hash = pixel_hash_of(data)
             if store is not None and image.pixel_hash:
-                store.keep_confirmed_pixel_hash(image.path, image.pixel_hash)
+                store.keep_confirmed_pixel_hash(
+                    image.path, image.size, image.mtime_ns, image.pixel_hash
+                )
     finally:
         if store is not None:
             store.close()

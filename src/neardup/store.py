@@ -220,23 +220,28 @@ class FeatureStore:
         if rows:
             write_rows(self.db, "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
 
-    def keep_confirmed_pixel_hash(self, path: str, pixel_hash: str) -> None:
-        """Keep a pixel hash made after the features (`pipeline.confirm_pixels`), beside them
-        (in the row of each decode size held).
+    def keep_confirmed_pixel_hash(
+        self, path: str, size: int, mtime_ns: int, pixel_hash: str
+    ) -> None:
+        """Keep a pixel hash made after the features (`pipeline.confirm_pixels`), beside them,
+        in each row of this file as it is now (size and time: a row of another decode size
+        left from older content must not take it), in one statement (a row another process
+        replaces meanwhile keeps its own header).
 
         Not as the row's `pixel_hash`: that one makes exact copies found before scoring (an
         index aliases them), and a rescan must find what the first scan found, not more.
         """
-        for key in _side_keys(path):
-            row = self.db.execute("SELECT meta FROM items WHERE path=?", (key,)).fetchone()
-            if row is None or row[0] is None:
-                continue
-            meta = json.loads(row[0])
-            meta[CONFIRMED] = pixel_hash
-            write_rows(self.db, "UPDATE items SET meta=? WHERE path=?", [(json.dumps(meta), key)])
+        write_rows(
+            self.db,
+            "UPDATE items SET meta=json_set(meta, '$." + CONFIRMED + "', ?) "
+            "WHERE path IN (?, ?) AND size=? AND mtime_ns=? AND meta IS NOT NULL",
+            [(pixel_hash, *_side_keys(path), size, mtime_ns)],
+        )
 
     def confirmed_pixel_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The pixel hash `keep_confirmed_pixel_hash` kept for this file, if it is unchanged."""
+        if self.stale:  # rows of another features version are never read
+            return None
         for key in _side_keys(path):
             row = self.db.execute(
                 "SELECT size, mtime_ns, meta FROM items WHERE path=?", (key,)

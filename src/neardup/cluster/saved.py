@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from neardup.cluster.kmeans import Matrix, Projection
+from neardup.sources.remote import is_url
 
 SCHEMA = "neardup.centroids/1"
 
@@ -129,7 +130,7 @@ def _resolve(path: str, base: str | None) -> str:
     (read relative to the current folder, as before), is kept as given."""
     if not isinstance(path, str):
         raise TypeError(f"item path {path!r} is not a string")
-    if base is None or os.path.isabs(path) or _same_folder(base, os.getcwd()):
+    if base is None or is_url(path) or os.path.isabs(path) or _same_folder(base, os.getcwd()):
         return path
     return os.path.join(base, path)
 

@@ -218,11 +218,11 @@ class FrameReader:
 
 
 def frame_rgb(frame: Any, width: int | None = None) -> npt.NDArray[np.uint8]:
-    """The frame as RGB as it is displayed (turned as its display matrix says: a phone's
-    portrait clip is stored sideways), `width` pixels wide if given. Converted on this
-    thread: swscale's own threads, once started in a process, deadlock a worker forked from
-    it that converts frames too (the same pixels)."""
-    turns = quarter_turns(frame)
+    """The frame as RGB as it is displayed (turned, or mirrored, as its display matrix says:
+    a phone's portrait clip is stored sideways), `width` pixels wide if given. Converted on
+    this thread: swscale's own threads, once started in a process, deadlock a worker forked
+    from it that converts frames too (the same pixels)."""
+    turns, mirror = shown(frame)
     if width is None:
         rgb = frame.reformat(format="rgb24", threads=1).to_ndarray()
     else:
@@ -230,14 +230,57 @@ def frame_rgb(frame: Any, width: int | None = None) -> npt.NDArray[np.uint8]:
         height = max(1, round(shown_h * width / max(1, shown_w)))
         size = (height, width) if turns % 2 else (width, height)
         rgb = frame.reformat(*size, "rgb24", threads=1).to_ndarray()
+    if mirror:
+        rgb = rgb[:, ::-1]
     return np.ascontiguousarray(np.rot90(rgb, turns) if turns else rgb, dtype=np.uint8)
 
 
-def quarter_turns(frame: Any) -> int:
-    """Quarter turns anticlockwise (0-3) that show the frame upright: its display matrix's
-    rotation (PyAV's `VideoFrame.rotation`, degrees anticlockwise), to the nearest quarter."""
+def shown(frame: Any) -> tuple[int, bool]:
+    """(quarter turns anticlockwise, mirrored first) that show the frame as its display
+    matrix says: the view of the 8 whose steps along x and y go where the matrix sends them
+    (a mirror reads as a half turn in the rotation angle alone). Without a matrix, or with one
+    that is not a quarter turn, PyAV's `VideoFrame.rotation` to the nearest quarter."""
+    steps = _matrix_steps(frame)
+    if steps is not None and steps in _VIEWS:
+        return _VIEWS[steps]
     degrees = getattr(frame, "rotation", 0) or 0
-    return round(float(degrees) / 90.0) % 4
+    return round(float(degrees) / 90.0) % 4, False
+
+
+def _matrix_steps(frame: Any) -> tuple[int, int, int, int] | None:
+    """Where the display matrix sends a step along x and one along y, as signs (a, b, c, d):
+    x' = a x + c y, y' = b x + d y (FFmpeg's 16.16 matrix); None where there is none."""
+    try:
+        from av.sidedata.sidedata import Type
+
+        data = frame.side_data.get(Type.DISPLAYMATRIX)
+        if data is None:
+            return None
+        m = np.frombuffer(bytes(data), dtype="<i4", count=9)
+    except Exception:  # another PyAV: its rotation alone is used
+        return None
+    a, b, _, c, d = (int(np.sign(v)) if abs(v) >= 1 << 15 else 0 for v in m[:5])
+    return a, b, c, d
+
+
+def _view_steps(turns: int, mirror: bool) -> tuple[int, int, int, int]:
+    """The (a, b, c, d) of a view made by mirroring (optional) then `np.rot90(turns)`."""
+    probe = np.arange(6).reshape(2, 3)
+    view = np.rot90(probe[:, ::-1] if mirror else probe, turns)
+
+    def at(value: int) -> npt.NDArray[np.int64]:
+        row, col = np.argwhere(view == value)[0]
+        return np.array([col, row])
+
+    step_x, step_y = (
+        at(int(probe[0, 1])) - at(int(probe[0, 0])),
+        at(int(probe[1, 0])) - at(int(probe[0, 0])),
+    )
+    return int(step_x[0]), int(step_x[1]), int(step_y[0]), int(step_y[1])
+
+
+_VIEWS = {_view_steps(t, m): (t, m) for t in range(4) for m in (False, True)}
+"""The 8 views by where they send x and y steps."""
 
 
 def _length(container: object) -> float | None:
