@@ -115,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--against-index",
         metavar="IDX",
-        help="leakage: PATHS (each a later set of its own) checked against a saved index "
+        help="leakage: PATHS (each folder a later set; files given one by one, one set) checked against a saved index "
         "(the reference set, e.g. train)",
     )
 

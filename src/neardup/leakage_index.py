@@ -1,7 +1,8 @@
 """Leakage against a saved index: `neardup scan TEST [VAL ...] --against-index IDX`.
 
-The index is the reference set (a training set indexed once); each scanned path is a later
-set of its own, named and ordered as `--against` makes its later sets. Each new image is
+The index is the reference set (a training set indexed once); each scanned folder is a later
+set of its own, named and ordered as `--against` makes its later sets, and the files given
+one by one (a glob, a list on stdin) are one set. Each new image is
 compared with the stored images its nearest clusters propose (as `index query` does, nothing
 stored) and, with more than one later set, with the other sets' new images; pairs within one
 set are not leakage and are not kept. The summary counts, per later set and preset, its images
