@@ -115,8 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--against-index",
         metavar="IDX",
-        help="leakage: PATHS (each folder a later set; files given one by one, one set) checked against a saved index "
-        "(the reference set, e.g. train)",
+        help="leakage: PATHS (each folder a later set; files given one by one, one set) "
+        "checked against a saved index (the reference set, e.g. train)",
     )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
