@@ -217,6 +217,20 @@ def test_index_from_another_version_is_refused(
         ImageIndex.open(tmp_path / "idx")
     with pytest.raises(IndexError_, match="no neardup index"):
         ImageIndex.open(tmp_path / "nothing")
+    # Frames read by another video reader (portrait clips sideways, damaged ones cut short)
+    # are refused; an index from before the reader was recorded opens as it did.
+    ImageIndex.build(tmp_path / "v", map(str, first[:3]), cache=False, workers=1)[0].close()
+    db = sqlite3.connect(tmp_path / "v" / "index.sqlite")
+    db.execute("UPDATE meta SET value='1' WHERE key='video_reader'")
+    db.commit()
+    db.close()
+    with pytest.raises(IndexError_, match="video reader 1"):
+        ImageIndex.open(tmp_path / "v")
+    db = sqlite3.connect(tmp_path / "v" / "index.sqlite")
+    db.execute("DELETE FROM meta WHERE key='video_reader'")
+    db.commit()
+    db.close()
+    ImageIndex.open(tmp_path / "v").close()
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:

@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from neardup.features.extract import FEATURES_VERSION
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
+from neardup.sources.video import READER_VERSION
 from neardup.version import __version__
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
         rows = {
             "format": FORMAT,
             "features_version": str(FEATURES_VERSION),
+            "video_reader": str(READER_VERSION),
             "neardup": __version__,
             "trained_on": "0",
             "generation": "0",
@@ -171,6 +173,12 @@ def check_compatible(folder: Path, meta: dict[str, str]) -> None:
         raise IndexError_(
             f"{folder} was built with features version {meta.get('features_version')}; this "
             f"neardup computes version {FEATURES_VERSION}: rebuild it (neardup index build)"
+        )
+    reader = meta.get("video_reader")
+    if reader is not None and reader != str(READER_VERSION):  # absent: built before it was kept
+        raise IndexError_(
+            f"{folder} holds video frames read by video reader {reader}; this neardup reads "
+            f"them with version {READER_VERSION}: rebuild it (neardup index build)"
         )
     from neardup.features.embed import MODELS
 
