@@ -197,22 +197,23 @@ def test_growth_rebalances_without_losing_an_image(
     assert len(ImageIndex.open(tmp_path / "idx").images) == 4 + len(second)
 
 
+def _meta(folder: Path, *statements: tuple[str, tuple[str, ...]]) -> None:
+    """Run these statements on an index's meta table (what another version would have left)."""
+    with sqlite3.connect(folder / "index.sqlite") as db:
+        for statement, params in statements:
+            db.execute(statement, params)
+
+
 def test_index_from_another_version_is_refused(
     tmp_path: Path, collection: tuple[list[Path], list[Path]]
 ) -> None:
     first, _ = collection
     ImageIndex.build(tmp_path / "idx", map(str, first[:3]), cache=False, workers=1)[0].close()
-    db = sqlite3.connect(tmp_path / "idx" / "index.sqlite")
-    db.execute("UPDATE meta SET value='neardup.index/0' WHERE key='format'")
-    db.commit()
-    db.close()
+    set_value = "UPDATE meta SET value=? WHERE key=?"
+    _meta(tmp_path / "idx", (set_value, ("neardup.index/0", "format")))
     with pytest.raises(IndexError_, match="format"):
         ImageIndex.open(tmp_path / "idx")
-    db = sqlite3.connect(tmp_path / "idx" / "index.sqlite")
-    db.execute("UPDATE meta SET value=? WHERE key='format'", (FORMAT,))
-    db.execute("UPDATE meta SET value='some_other_model' WHERE key='model'")
-    db.commit()
-    db.close()
+    _meta(tmp_path / "idx", (set_value, (FORMAT, "format")), (set_value, ("other", "model")))
     with pytest.raises(IndexError_, match="model"):
         ImageIndex.open(tmp_path / "idx")
     with pytest.raises(IndexError_, match="no neardup index"):
@@ -220,16 +221,10 @@ def test_index_from_another_version_is_refused(
     # Frames read by another video reader (portrait clips sideways, damaged ones cut short)
     # are refused; an index from before the reader was recorded opens as it did.
     ImageIndex.build(tmp_path / "v", map(str, first[:3]), cache=False, workers=1)[0].close()
-    db = sqlite3.connect(tmp_path / "v" / "index.sqlite")
-    db.execute("UPDATE meta SET value='1' WHERE key='video_reader'")
-    db.commit()
-    db.close()
+    _meta(tmp_path / "v", (set_value, ("1", "video_reader")))
     with pytest.raises(IndexError_, match="video reader 1"):
         ImageIndex.open(tmp_path / "v")
-    db = sqlite3.connect(tmp_path / "v" / "index.sqlite")
-    db.execute("DELETE FROM meta WHERE key='video_reader'")
-    db.commit()
-    db.close()
+    _meta(tmp_path / "v", ("DELETE FROM meta WHERE key=?", ("video_reader",)))
     ImageIndex.open(tmp_path / "v").close()
 
 

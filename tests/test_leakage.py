@@ -189,11 +189,9 @@ def test_leakage_counts_do_not_depend_on_the_preset_given(
     assert counts[0] == counts[1] == counts[2]
 
 
-def test_scan_against_an_index_takes_scans_options(
-    photo: Callable[..., Image.Image], tmp_path: Path
-) -> None:
-    """--keep-below lists pairs under the cut (not counted as pairs, never grouped),
-    --max-pixels refuses bigger pictures, as in a scan of folders."""
+def _train_and_test(photo: Callable[..., Image.Image], tmp_path: Path) -> tuple[Path, Path]:
+    """train/ (four photos) and test/ (a mirrored astronaut, and a cropped, grey, turned
+    coffee at JPEG quality 50: a copy only the loose preset finds)."""
     train, test = tmp_path / "train", tmp_path / "test"
     train.mkdir()
     test.mkdir()
@@ -203,7 +201,16 @@ def test_scan_against_an_index_takes_scans_options(
     coffee = photo("coffee", 320)
     w, h = coffee.size
     edited = ImageOps.grayscale(coffee.crop((0, 0, int(w * 0.7), int(h * 0.75)))).rotate(6)
-    edited.save(test / "coffee_edited.jpg", quality=50)  # a copy only the loose preset finds
+    edited.save(test / "coffee_edited.jpg", quality=50)
+    return train, test
+
+
+def test_scan_against_an_index_takes_scans_options(
+    photo: Callable[..., Image.Image], tmp_path: Path
+) -> None:
+    """--keep-below lists pairs under the cut (not counted as pairs, never grouped),
+    --max-pixels refuses bigger pictures, as in a scan of folders."""
+    train, test = _train_and_test(photo, tmp_path)
     photo("camera", 600).save(test / "camera_big.png")
     index = tmp_path / "idx"
     assert main(["index", "build", str(train), "--index", str(index), "--no-cache", "-q"]) == 0
@@ -233,16 +240,7 @@ def test_keep_below_lists_pairs_but_does_not_count_them_against_folders(
 ) -> None:
     """A set's `pairs` count those at the cut: with --keep-below, `--against` counted the
     pairs kept below it too (`--against-index` did not)."""
-    train, test = tmp_path / "train", tmp_path / "test"
-    train.mkdir()
-    test.mkdir()
-    for name in ("coffee", "astronaut", "chelsea", "rocket"):
-        photo(name, 320).save(train / f"{name}.png")
-    ImageOps.mirror(photo("astronaut", 320)).save(test / "astro_mirror.jpg", quality=90)
-    coffee = photo("coffee", 320)
-    w, h = coffee.size
-    edited = ImageOps.grayscale(coffee.crop((0, 0, int(w * 0.7), int(h * 0.75)))).rotate(6)
-    edited.save(test / "coffee_edited.jpg", quality=50)  # a copy only the loose preset finds
+    train, test = _train_and_test(photo, tmp_path)
     argv = ["scan", str(train), "--against", str(test), "--no-cache", "-q", "--json"]
     assert main([*argv, str(tmp_path / "plain.json")]) == 0
     assert main([*argv, str(tmp_path / "low.json"), "--keep-below", "0"]) == 0
