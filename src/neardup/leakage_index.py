@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from neardup.api import scanned_folders
@@ -29,7 +29,7 @@ from neardup.differences import measure_reported
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
-from neardup.index.matching import classify
+from neardup.index.matching import classify, stored_rows
 from neardup.index.neighbours import pairs_of, pairs_within
 from neardup.index.report import Entry
 from neardup.leakage import (
@@ -196,7 +196,7 @@ def _indexed_files(
     for path, row in index.aliases.items():
         copies.setdefault(row, []).append(path)
     asked = {n: [item_key(name, f.frame) for name in _spellings(f.path)] for n, f in enumerate(new)}
-    stored = _stored(index.by_path, [k for keys in asked.values() for k in keys])
+    stored = stored_rows(index.by_path, [k for keys in asked.values() for k in keys])
     out: dict[int, str] = {}
     for n, (f, entry) in enumerate(zip(new, entries, strict=True)):
         ref = by_path.get(f.path)
@@ -219,16 +219,6 @@ def _spellings(path: str) -> list[str]:
     if is_url(path):
         return [path]
     return list(dict.fromkeys([path, os.path.abspath(path), os.path.realpath(path)]))
-
-
-def _stored(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
-    """The row id of each of `keys` that is stored (in a few queries where the mapping is an
-    open index's rows, not one per key)."""
-    many = getattr(by_path, "many", None)
-    if many is not None:
-        found: dict[str, int] = many(keys)
-        return found
-    return {k: by_path[k] for k in keys if k in by_path}
 
 
 def _is_file(stored: str, ref: FileRef) -> bool:

@@ -29,7 +29,7 @@ def classify(
     stored = {
         key: first_ids(index.identity, key, [getattr(f, key) for f in new]) for key in IDENTITY_KEYS
     }
-    paths = _stored_paths(index.by_path, [f.key for f in new])
+    paths = stored_rows(index.by_path, [f.key for f in new])
     going = _changed_rows(new, stored, paths, index.aliases)
     for n, f in enumerate(new):
         same = None
@@ -91,7 +91,7 @@ def _changed_rows(
     return going
 
 
-def _stored_paths(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
+def stored_rows(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
     """The row id of each of `keys` that is stored (one query per few hundred keys where the
     mapping is an index's rows)."""
     many = getattr(by_path, "many", None)
