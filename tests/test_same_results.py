@@ -191,3 +191,47 @@ def test_leaf_masks_give_the_sums_of_walking_every_tree() -> None:
         for row, node in enumerate(rng.choice(inner, 500)):
             x[row, trees.feature[node]] = trees.threshold[node]
         assert np.array_equal(trees.raw(x), trees.walk(x)), key
+
+
+def test_differences_chunks_hold_whole_groups() -> None:
+    """A keeper's pairs (keeper sorted after some members) go to one worker's chunk, so its
+    picture is decoded and described once, not once per chunk it appears in."""
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from neardup.differences import DIFFERENCES, measure_reported
+    from neardup.records import Differences, Pair
+
+    names = [f"{n:02d}.png" for n in range(40)]
+    images = [Features(p, 100, 0, 64, 64, "PNG", f"b{p}", None) for p in names]
+    # Keepers 10, 20, 30 with members on both sides of them in path order, and pairs of
+    # unrelated pictures between: sorted by path, each group spans chunks.
+    pairs = [
+        Pair(min(k, m), max(k, m), 0.9, 0.99, {}, "sscd")
+        for k in (10, 20, 30)
+        for m in range(k - 4, k + 5)
+        if m != k
+    ]
+    pairs += [Pair(n, n + 1, 0.9, 0.99, {}, "sscd") for n in (0, 2, 36, 38)]
+    seen: list[list[Any]] = []
+
+    class Recording:
+        workers = 2
+
+        def map(self, stage: Any, items: Sequence[Any]) -> Iterator[tuple[list[Any], list[Any]]]:
+            for start in range(0, len(items), stage.chunk):
+                chunk = list(items[start : start + stage.chunk])
+                seen.append(chunk)
+                yield chunk, [Differences(()) for _ in chunk]
+
+        def close(self) -> None:
+            pass
+
+    out = measure_reported(images, pairs, 0.5, Recording())  # type: ignore[arg-type]
+    assert all(p.differences is not None for p in out)
+    assert sorted(pair for chunk in seen for pair in chunk) == sorted(
+        (names[p.a], names[p.b]) for p in pairs
+    )
+    assert DIFFERENCES.chunk == 16
+    for keeper in (10, 20, 30):  # 8 pairs each: one chunk holds them all
+        assert sum(any(names[keeper] in pair for pair in chunk) for chunk in seen) == 1

@@ -52,6 +52,7 @@ from neardup.difference_pictures import Picture, PictureCache, same_pixels
 from neardup.difference_resample import Reductions
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of, ref_order
+from neardup.pair_order import by_image
 from neardup.pair_store import PairKeys, pair_store
 from neardup.records import Differences, Features, Pair, ScanResult
 from neardup.store import CacheSetting
@@ -263,9 +264,9 @@ def measure_reported(
 ) -> list[Pair]:
     """`pairs` (positions in `images`) with `differences` measured on those at or above `cut`
     (the reported ones; a scan for evaluation keeps lower pairs too, and they are not
-    measured). Pairs are sorted by item so that a worker's chunk shares pictures and its cache
-    decodes each once. Pairs measured before are read from `cache`'s store by the items'
-    content hashes, new ones kept there."""
+    measured). Pairs are packed so that a worker's chunk holds whole groups of pairs that
+    share pictures (`pair_order.by_image`) and its cache decodes each once. Pairs measured
+    before are read from `cache`'s store by the items' content hashes, new ones kept there."""
 
     def ref(i: int) -> Ref:
         return ref_of(images[i].path, images[i].frame)
@@ -277,9 +278,13 @@ def measure_reported(
     with pair_store(cache, "differences", _version) as known:
         stored = {} if known is None else known.get(k for k in keys.values() if k)
         found = {refs: differences_of(stored[k]) for refs, k in keys.items() if k in stored}
-        todo = sorted(
-            (refs for refs in wanted if refs not in found),
-            key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
+        # Each chunk holds whole groups of pairs that share pictures, as the check's do.
+        todo = by_image(
+            sorted(
+                (refs for refs in wanted if refs not in found),
+                key=lambda pair: (ref_order(pair[0]), ref_order(pair[1])),
+            ),
+            DIFFERENCES.chunk,
         )
         if progress and found:
             progress(len(found), len(wanted))
