@@ -221,3 +221,59 @@ def test_an_index_finds_a_turned_copy_too(tmp_path: Path, make: FileMaker, photo
     pairs = [p for p in stored.pairs if "turned" in stored.path(p.a) + stored.path(p.b)]
     assert len(pairs) == 1
     assert pairs[0].similarity == pytest.approx(compared.similarity, abs=0.002)
+
+
+def padded(
+    canvas: Image.Image, margins: tuple[int, int, int, int], fill: tuple[int, int, int]
+) -> Image.Image:
+    """`canvas` with margins (left, top, right, bottom) of `fill` added: saved on a page."""
+    from PIL import ImageOps
+
+    return ImageOps.expand(canvas, border=margins, fill=fill)
+
+
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 0, 0), (40, 170, 90)])
+def test_a_turned_canvas_padded_with_margins_is_turned_back(
+    photo: Photo, fill: tuple[int, int, int]
+) -> None:
+    picture = photo("chelsea", 300)
+    canvas = turned(picture, -12.0, fill, expand=True)
+    page = padded(canvas, (40, 10, 8, 25), fill)
+    turn = straighten(np.asarray(page))
+    assert turn is not None and turn.expanded
+    assert turn.degrees == pytest.approx(-12.0, abs=0.4)
+    # Its centre is the turned canvas's, off the page's by the unequal margins.
+    assert turn.centre[0] == pytest.approx(40 + canvas.width / 2, abs=2)
+    assert turn.centre[1] == pytest.approx(10 + canvas.height / 2, abs=2)
+    assert mean_difference(turn.picture, picture) < 10  # measured 8.3 on white
+    assert mean_difference(page, picture) > 20
+
+
+def test_a_padded_turned_canvas_is_placed_where_it_lies(photo: Photo, make: FileMaker) -> None:
+    picture = photo("chelsea", 400)
+    canvas = turned(picture, 9.0, (255, 255, 255), expand=True)
+    page = padded(canvas, (60, 20, 0, 0), (255, 255, 255))
+    data = make.encode(page, "JPEG", quality=92)
+    result = decode(data, "t.jpg", DecodeSpec(min_side=224, straighten=True))
+    assert isinstance(result, Decoded) and result.unturned is not None
+    assert result.trimmed is not None
+    left, top, right, bottom = result.trimmed
+    # The picture sits in the canvas's middle, 60 px right of and 20 px below the page's.
+    assert (left - right) / 2 == pytest.approx(30, abs=4)
+    assert (top - bottom) / 2 == pytest.approx(10, abs=4)
+    h, w = result.rgb.shape[:2]
+    assert w / h == pytest.approx(picture.width / picture.height, rel=0.04)
+
+
+def test_a_turned_padded_smooth_picture_is_found_and_its_turn_said(
+    tmp_path: Path, make: FileMaker
+) -> None:
+    canvas = turned(sky(), 11.0, (255, 255, 255), expand=True)
+    make.image(tmp_path / "sky.png", sky())
+    make.image(tmp_path / "page.jpg", padded(canvas, (50, 12, 6, 30), (255, 255, 255)))
+    found = neardup.compare(tmp_path / "sky.png", tmp_path / "page.jpg")
+    assert found.verdicts["default"]
+    described = found.differences
+    assert described is not None and described.aligned_by == "canvas"
+    assert described.turned == pytest.approx(11.0, abs=0.6)
+    assert described.common is not None and described.common[0] > 0.95

@@ -182,7 +182,7 @@ def _turned_back(
     """(pixels, picture, box) of a picture found turned on a flat canvas (`rgb`, reduced from
     `upright`), turned back and then trimmed of its own borders; None if it is not one.
 
-    The box is the picture's place on the canvas, centred, in the file's pixels: its size is
+    The box is the picture's place on the canvas, in the file's pixels: its size is
     what groups (`content_pixels`) and the aspect fact read; the turn itself is not a border,
     and the differences measure it themselves. Cut out of a canvas reduced to `min_side`, the
     picture is smaller than that; the canvas is then reduced less and turned back again."""
@@ -203,7 +203,11 @@ def _turned_back(
     if turn.expanded:
         inner_w = min(width, round(picture.width * scale_w))
         inner_h = min(height, round(picture.height * scale_h))
-        left, top = (width - inner_w) // 2, (height - inner_h) // 2
+        # Centred, unless margins of fill were added around the turned picture.
+        dx = round((turn.centre[0] - rgb.shape[1] / 2) * scale_w)
+        dy = round((turn.centre[1] - rgb.shape[0] / 2) * scale_h)
+        left = min(max(0, (width - inner_w) // 2 + dx), width - inner_w)
+        top = min(max(0, (height - inner_h) // 2 + dy), height - inner_h)
         outer = (left, top, width - inner_w - left, height - inner_h - top)
     pixels = np.asarray(picture, dtype=np.uint8)
     inside = _borders(pixels, *_full_size(picture.size, scale_w, scale_h)) if spec.trim else None

@@ -200,8 +200,7 @@ def turned_canvas(a: Picture, b: Picture) -> tuple[Matrix, bool] | None:
     t = math.radians(degrees)
     # Counter-clockwise on screen, with y pointing down, about the two centres.
     rotate = np.array([[math.cos(t), math.sin(t)], [-math.sin(t), math.cos(t)]]) * scale
-    th, tw = turned.grey.shape[:2]
-    shift = np.array([tw / 2, th / 2]) - rotate @ np.array([pw / 2, ph / 2])
+    shift = np.array(turn.centre) - rotate @ np.array([pw / 2, ph / 2])
     forward: Matrix = np.hstack([rotate, shift[:, None]])
     if plain is a:
         return forward, mirrored

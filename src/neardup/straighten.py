@@ -10,6 +10,9 @@ picture turned back. Two shapes are recognised:
   back, the picture inside is cut out whole;
 - same size: the turned picture was cut to its old frame; turned back, it fills that frame
   with four corners of fill colour, and is kept so.
+A turned-and-expanded canvas may then have been padded with margins of its fill (saved onto a
+larger page, or padded to a square): the turned picture then touches the four sides of a box
+inside the canvas, and that box is read as an expanded canvas.
 A picture that merely has flat corners (clip art on white, a vignette) fails the straight-line
 or one-angle tests and is left alone. Video frames and the check's pictures are not turned.
 """
@@ -17,7 +20,7 @@ or one-angle tests and is left alone. Video frames and the check's pictures are 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -48,6 +51,9 @@ class Turn:
     picture: Image.Image
     """The picture turned back (expanded: cut out; same size: in its old frame)."""
     expanded: bool
+    centre: tuple[float, float]
+    """(x, y) of the turned picture's centre on the canvas given, in its pixels: the canvas's
+    centre, unless margins of fill were added around the turned picture."""
 
 
 def straighten(rgb: RGBArray) -> Turn | None:
@@ -60,8 +66,57 @@ def straighten(rgb: RGBArray) -> Turn | None:
     colour = (ordered[1] + ordered[2]) // 2
     if int(np.abs(corners - colour).max()) > FILL_TOLERANCE:
         return None
-    if not _corner_runs(rgb, colour):  # most flat-cornered pictures (clip art) end here
+    if _corner_runs(rgb, colour):
+        return _turned(rgb, colour)
+    # Most flat-cornered pictures (clip art) end here; a padded turned canvas is read inside
+    # its margins, where it must have the expanded shape.
+    box = _inside_margins(rgb, colour)
+    if box is None:
         return None
+    left, top, right, bottom = box
+    inner = rgb[top:bottom, left:right]
+    if not _corner_runs(inner, colour):
+        return None
+    turn = _turned(inner, colour)
+    if turn is None or not turn.expanded:
+        return None
+    return replace(turn, centre=(turn.centre[0] + left, turn.centre[1] + top))
+
+
+def _inside_margins(
+    rgb: RGBArray, colour: npt.NDArray[np.int16]
+) -> tuple[int, int, int, int] | None:
+    """(left, top, right, bottom) slice bounds of what lies inside margins of fill (rows and
+    columns with at most `STRAY` other pixels: JPEG noise), or None without such margins or
+    when too little is left inside (`MIN_SIDE`, `MIN_INSIDE`)."""
+    h, w = rgb.shape[:2]
+    other = ~_fill(rgb, colour)
+    rows = np.flatnonzero(np.count_nonzero(other, axis=1) > STRAY)
+    cols = np.flatnonzero(np.count_nonzero(other, axis=0) > STRAY)
+    if rows.size == 0 or cols.size == 0:
+        return None
+    left, top, right, bottom = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    if max(left, top, w - right, h - bottom) < MIN_MARGIN:
+        return None
+    if min(right - left, bottom - top) < MIN_SIDE:
+        return None
+    if (right - left) * (bottom - top) < MIN_INSIDE * w * h:
+        return None
+    return left, top, right, bottom
+
+
+STRAY = 1
+"""Pixels of a margin's row or column that may stray from the fill (JPEG rings)."""
+MIN_MARGIN = 2
+"""Pixels: a canvas with no margin this wide is read as it is."""
+MIN_INSIDE = 0.5
+"""Share of the canvas's area the box inside the margins must hold: a small turned picture
+placed on a page (a card, a photo in a layout) is a picture on a page, not a padded copy."""
+
+
+def _turned(rgb: RGBArray, colour: npt.NDArray[np.int16]) -> Turn | None:
+    """The picture turned back, `rgb` being a canvas whose corners are fill runs."""
+    h, w = rgb.shape[:2]
     fill = _fill(rgb, colour)
     found = _legs(fill)
     if found is None:
@@ -70,10 +125,11 @@ def straighten(rgb: RGBArray) -> Turn | None:
     fill_rgb = tuple(int(v) for v in colour)
     image = Image.fromarray(rgb)
     back = image.rotate(-degrees, Image.Resampling.BILINEAR, expand=expanded, fillcolor=fill_rgb)
+    centre = (w / 2, h / 2)
     if not expanded:
-        return Turn(degrees, back, expanded)
+        return Turn(degrees, back, expanded, centre)
     inner = _cut_out(back, w, h, degrees)
-    return None if inner is None else Turn(degrees, inner, expanded)
+    return None if inner is None else Turn(degrees, inner, expanded, centre)
 
 
 def _fill(rgb: RGBArray, colour: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:

@@ -19,7 +19,7 @@ from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
-FEATURES_VERSION = 11
+FEATURES_VERSION = 12
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
