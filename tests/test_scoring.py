@@ -479,3 +479,20 @@ def test_only_identical_pixels_score_one(tmp_path: Path, make: FileMaker) -> Non
     assert result.similarity == 1.0
     near = neardup.compare(tmp_path / "a.png", tmp_path / "c.jpg")
     assert near.similarity is not None and 0.95 < near.similarity < 1.0
+
+
+def test_a_flat_picture_is_no_copy_of_one_of_another_colour(tmp_path: Path) -> None:
+    # A tester: a 1 x 50 green strip scored confidence 1.000 against a red page (SSCD 0.92,
+    # and the shapes' difference read as a crop), and joined a yellow page into its group.
+    Image.new("RGB", (640, 480), (220, 30, 30)).save(tmp_path / "red.png")
+    Image.new("RGB", (640, 480), (230, 220, 40)).save(tmp_path / "yellow.png")
+    Image.new("RGB", (1, 50), (30, 200, 60)).save(tmp_path / "green_strip.png")
+    Image.new("RGB", (640, 480), (220, 30, 30)).save(tmp_path / "red_again.png")
+    strip = neardup.compare(tmp_path / "red.png", tmp_path / "green_strip.png")
+    assert strip.confidence == 0.0 and not strip.verdicts["loose"]
+    result = neardup.scan([tmp_path])
+    # Only the identical pixels are a copy; nothing joins the other colours.
+    groups = [[g.keeper, *(m for m, _ in g.members)] for g in result.groups]
+    names = [sorted(Path(result.path(i)).name for i in group) for group in groups]
+    assert names == [["red.png", "red_again.png"]]
+    assert len(result.pairs) == 1

@@ -40,6 +40,7 @@ from neardup.records import Features
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 Pairs = Sequence[tuple[int, int]] | IntArray
 """Pairs of positions: tuples, or an array with one row (a, b) per pair."""
 Stacks = dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
@@ -264,3 +265,36 @@ def aspect_ratio(image: Features) -> float:
     width = max(1, image.width - left - right)
     height = max(1, image.height - top - bottom)
     return width / height
+
+
+FLAT_SPAN = 2
+"""Grey levels a flat picture's 32 x 32 thumbnail spans at most (one colour, as JPEG keeps it)."""
+FLAT_THUMB_SPAN = 3
+"""Levels per channel its 4 x 4 colour thumbnail spans at most."""
+SAME_FLAT = 12
+"""Levels by which two flat pictures' colours may differ in every channel and still be one."""
+
+
+def flat_apart(images: Sequence[Features], pairs: Pairs, stacks: Stacks | None = None) -> BoolArray:
+    """Pairs of two flat pictures (one colour each: nothing in them to copy) of different
+    colours. No score of content can call them copies: SSCD scores any two flat pictures
+    alike, and a strip's shape then read as a crop (a 1 x 50 green strip scored 1.0 against a
+    red page). A flat picture facing one that is not flat keeps its score: a caption or a
+    border added to a near-flat texture is a copy."""
+    cache = {} if stacks is None else stacks
+    if "flat" not in cache:
+        flat = np.zeros(len(images), dtype=bool)
+        colour = np.zeros((len(images), 3))
+        for n, image in enumerate(images):
+            if image.small is None or image.thumb is None:
+                continue
+            thumb = image.thumb.reshape(-1, 3).astype(np.int16)
+            span = int(image.small.max()) - int(image.small.min())
+            flat[n] = span <= FLAT_SPAN and int(np.ptp(thumb, axis=0).max()) <= FLAT_THUMB_SPAN
+            colour[n] = thumb.mean(axis=0)
+        cache["flat"] = (colour, flat)
+    colour, flat = cache["flat"]
+    a, b = ends(pairs)
+    other = np.abs(colour[a] - colour[b]).max(axis=1) > SAME_FLAT
+    apart: BoolArray = flat[a] & flat[b] & other
+    return apart

@@ -28,6 +28,7 @@ from neardup.method_scores import (
     Pairs,
     Stacks,
     facts,
+    flat_apart,
     prepare_stacks,
     raw_scores,
 )
@@ -68,13 +69,17 @@ class Scored:
 
 
 def fuse_arrays(
-    raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[str]
+    raw: dict[str, FloatArray],
+    pair_facts: PairFacts,
+    methods: Sequence[str],
+    apart: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[FloatArray, FloatArray, list[str]]:
     """Similarity, confidence and deciding method for many pairs (fusing `methods` only).
 
-    Pairs whose geometric check decided (a `geometry` score) use the geometry-aware model.
+    Pairs whose geometric check decided (a `geometry` score) use the geometry-aware model;
+    pairs `apart` (`method_scores.flat_apart`) are no copies unless exact.
     """
-    fused = _fuse(raw, pair_facts, methods)
+    fused = _fuse(raw, pair_facts, methods, apart)
     return fused.similarity, fused.confidence, fused.evidence(raw, pair_facts)
 
 
@@ -117,7 +122,12 @@ class _Fused:
         return [str(e) for e in evidence]
 
 
-def _fuse(raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[str]) -> _Fused:
+def _fuse(
+    raw: dict[str, FloatArray],
+    pair_facts: PairFacts,
+    methods: Sequence[str],
+    apart: npt.NDArray[np.bool_] | None = None,
+) -> _Fused:
     n = len(pair_facts.quality)
     key = fusion.model_key(methods)
     confidence = np.zeros(n)
@@ -139,6 +149,8 @@ def _fuse(raw: dict[str, FloatArray], pair_facts: PairFacts, methods: Sequence[s
                 pair_facts.quality[rows], pair_facts.aspect[rows], pair_facts.inliers[rows]
             )
             confidence[rows] = model.predict(part, part_facts)
+    if apart is not None:
+        confidence = np.where(apart, 0.0, confidence)
     similarity = graded(raw, fused, n)
     if pair_facts.kept is not None:  # a picture turned back: measured as the files are
         similarity = similarity * pair_facts.kept
@@ -203,13 +215,14 @@ def fuse(
     aspect: float = 0.0,
     inliers: float = float("nan"),
     kept: float = 1.0,
+    apart: bool = False,
 ) -> Scored:
     """Similarity and confidence of one pair from its per-method scores and facts."""
     raw = {m: np.array([v], dtype=np.float64) for m, v in scores.items()}
     pair_facts = PairFacts(
         np.array([pdq_quality]), np.array([aspect]), np.array([inliers]), np.array([kept])
     )
-    similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods)
+    similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods, np.array([apart]))
     return Scored(float(similarity[0]), float(confidence[0]), scores, labels[0], inliers)
 
 
@@ -247,7 +260,7 @@ def score_kept(
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)
         part_facts = facts(images, part, stacks=stacks)
-        fused = _fuse(raw, part_facts, methods)
+        fused = _fuse(raw, part_facts, methods, flat_apart(images, part, stacks))
         if keep is None:
             rows = np.arange(len(part))
         else:
@@ -295,6 +308,7 @@ def add_geometry(
         aspect=float(pair_facts.aspect[0]),
         inliers=float(inliers),
         kept=1.0 if pair_facts.kept is None else float(pair_facts.kept[0]),
+        apart=bool(flat_apart([a, b], [(0, 1)])[0]),
     )
 
 
@@ -325,7 +339,8 @@ def add_geometry_many(
         part = facts(images, [checked[n][0] for n in members])
         inliers = np.array([float(checked[n][2][3]) for n in members], dtype=np.float64)
         pair_facts = PairFacts(part.quality, part.aspect, inliers, part.kept)
-        similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods)
+        apart = flat_apart(images, [checked[n][0] for n in members])
+        similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods, apart)
         for i, n in enumerate(members):
             out[n] = Scored(
                 float(similarity[i]), float(confidence[i]), rows[n], labels[i], float(inliers[i])
