@@ -96,7 +96,14 @@ def test_trash_is_not_made_above_folders_scanned_separately(
     assert main(["act", "r.json", "--trash"]) == 2
     err = capsys.readouterr().err
     assert f"their common folder {tmp_path} is none of them" in err and "--root" in err
-    assert main(["act", "r.json", "--trash", "--root", "."]) == 0  # --root: as asked
+    assert main(["act", "r.json", "--trash", "--root", "."]) == 2  # nor their parent, given
+    assert "--root . is none of the folders scanned" in capsys.readouterr().err
+    # --root one of them: the copy in the other is refused ("outside the target folder").
+    in_each = [
+        main(["act", "r.json", "--trash", "--root", d]) for d in ("home/me/photos", "mnt/usb")
+    ]
+    assert sorted(in_each) == [0, 1]
+    assert "outside the target folder" in capsys.readouterr().out
     assert main(["act", "r.json", "--move", "dups"]) == 0  # a move writes under DIR only
     assert not (tmp_path / ".neardup-trash").exists()
 
@@ -216,3 +223,49 @@ def test_purge_that_leaves_a_file_alone_exits_1(
     assert held.is_file()
     assert undo(journal, yes=True, out=lambda _: None).problems  # changed: not restored either
     assert os.path.exists(tmp_path / "photos" / "a.jpg")
+
+
+def test_a_move_into_an_existing_file_is_an_error_in_the_dry_run_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dry run must say what the real run meets: every move into a file would fail."""
+    a, _ = _photos(tmp_path, "photos/a.jpg", "photos/b.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    for extra in ([], ["--yes", "--journal", str(journal)]):
+        assert main(["act", str(result), "--move", str(a), *extra]) == 2
+        assert f"--move {a} exists and is not a folder" in capsys.readouterr().err
+    assert not journal.exists() and (tmp_path / "photos" / "b.jpg").is_file()
+
+
+@pytest.mark.parametrize(
+    ("group", "said"),
+    [
+        ({"members": []}, "group 1 has no `keeper`"),
+        ({"keeper": {"path": "a.jpg", "bytes": "9163"}}, "`bytes` is '9163', not an integer"),
+        ({"keeper": {"path": "a.jpg"}, "members": [{"path": "b.jpg", "bytes": True}]}, "`bytes`"),
+        ({"keeper": {"bytes": 1}}, "group 1 keeper has no `path` string"),
+        ({"keeper": {"path": "a.jpg"}, "members": {"path": "b.jpg"}}, "`members` is not a list"),
+    ],
+)
+def test_a_malformed_result_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], group: dict[str, Any], said: str
+) -> None:
+    result = tmp_path / "bad.json"
+    result.write_text(json.dumps({"schema": "neardup.scan/2", "cwd": "/tmp", "groups": [group]}))
+    assert main(["act", str(result), "--trash"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"neardup: error: {result}: malformed result: ") and said in err
+    assert err.count("\n") == 1
+
+
+def test_a_malformed_decisions_file_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    decisions = tmp_path / "dec.json"
+    group = {"group": 1, "keep": [{"path": "a.jpg"}], "remove": [{"path": "b.jpg", "bytes": 1.5}]}
+    doc = {"schema": DECISIONS_SCHEMA, "cwd": str(tmp_path), "groups": [group]}
+    decisions.write_text(json.dumps(doc))
+    assert main(["act", str(decisions), "--trash"]) == 2
+    err = capsys.readouterr().err
+    assert "malformed decisions file: group 1 remove[1] (b.jpg): `bytes` is 1.5" in err

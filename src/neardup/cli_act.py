@@ -2,7 +2,8 @@
 
 Exit codes: 0 done (or a dry run that found nothing to refuse); 1 some files were refused or
 could not be restored or purged (the rest was done); 2 bad usage (a --reference folder that
-is not there, --root needed) or an unreadable result or journal.
+is not there, --root needed or outside the folders scanned, a --move DIR that is a file) or an
+unreadable or malformed result, decisions file or journal.
 """
 
 from __future__ import annotations
@@ -85,8 +86,9 @@ def add_parsers(commands: Any) -> None:
     )
     a.add_argument(
         "--root",
-        help="the folder acted in; nothing outside it is touched (default: the folder holding "
-        "every file; needed to hold files when that is none of the folders scanned)",
+        help="the folder acted in, one of the folders scanned or inside one; nothing outside it "
+        "is touched (default: the folder holding every file; needed to hold files when that is "
+        "none of the folders scanned)",
     )
     a.add_argument("--journal", metavar="FILE", help="where the journal goes (a new file)")
     a.add_argument("--base", help="folder relative paths are relative to (default: the scan's)")

@@ -1,10 +1,9 @@
 """Doing a plan: move, trash, delete (held until purged), hard-link or symlink each file.
 
 Dry run unless `yes`: every check runs and every line is printed, nothing is touched (not
-even the journal). Each file is checked just before it is touched: still a regular file (not
-a symlink), inside the root once every link is resolved, unchanged since the scan (size,
-mtime and, where the result has it, the BLAKE2b of its bytes), its kept copy still there and
-unchanged, its destination free. Then its intent is journalled and fsynced, then it is moved.
+even the journal). Each file is checked just before it is touched (`checks`), its destination
+must be free; then its intent (with the folders about to be made for it) is journalled and
+fsynced, then the folders are made and it is moved.
 
 Where files go (ROOT is --root, by default the folder holding every file of the result; for
 the actions that hold files there, that folder must be one the scan was given or inside one):
@@ -19,19 +18,26 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import neardup.actions.journal as jr
-from neardup.actions.fileops import Refused, check_inside, make_dirs, move_no_clobber
-from neardup.actions.plan import Item, Plan, Seen, under
+from neardup.actions.checks import Checker
+from neardup.actions.fileops import (
+    Refused,
+    check_inside,
+    make_dirs,
+    missing_dirs,
+    move_no_clobber,
+)
+from neardup.actions.plan import Item, Plan, under
+from neardup.actions.roots import Bounds, check_given_root, default_root
 from neardup.sources.files import TRASH_FOLDER
 
 ACTIONS = ("move", "trash", "delete", "hardlink", "symlink")
-HOLDS = ("trash", "delete", "hardlink", "symlink")
-"""Actions whose files go to the holding folder ROOT/.neardup-trash/<run>/."""
 PAUSE_ENV = "NEARDUP_ACT_PAUSE"
 """Seconds to wait after journalling each intent and before touching the file (tests use it
 to kill a run at a known point)."""
@@ -57,122 +63,6 @@ class Outcome:
     dry_run: bool = True
 
 
-def default_root(plan: Plan, action: str = "move") -> str:
-    """The folder holding every file the source names. For an action that writes into it (the
-    holding folder ROOT/.neardup-trash), that folder must be one the scan was given or inside
-    one: two folders scanned together (`scan ~/photos /mnt/usb`) share only a parent nobody
-    named, and the trash must not be made there."""
-    folders = {os.path.dirname(p) for p in plan.paths} or {os.getcwd()}
-    root = os.path.commonpath(sorted(folders))
-    if root == os.path.dirname(root):  # "/" (or a drive): far too wide to hold a trash in
-        raise ValueError("the files have no common folder below the file system root; give --root")
-    if action in HOLDS and not _root_was_scanned(plan, root, folders):
-        raise ValueError(
-            f"the files lie in folders scanned separately; their common folder {root} is none "
-            f"of them, and the {TRASH_FOLDER} folder would be made there: give --root DIR "
-            "(the folder acted in, where the trash goes)"
-        )
-    return root
-
-
-def _root_was_scanned(plan: Plan, root: str, folders: set[str]) -> bool:
-    """Whether `root` is a folder the scan was given or inside one. Where the source records
-    the scanned folders (a leakage result), by them; else by what the paths tell: a folder
-    holding one of the files directly was scanned (or a file in it was given), and relative
-    paths as written begin with the path the scan was given, so when they share no first
-    part, their common folder (the scan's working folder) was not given."""
-    if root in folders:
-        return True
-    if plan.scanned:
-        real = os.path.realpath(root)
-        return any(
-            under(root, os.path.normpath(s)) or under(real, os.path.realpath(s))
-            for s in plan.scanned
-        )
-    written = [os.path.expanduser(p).replace(os.sep, "/") for p in plan.written]
-    if not written or any(os.path.isabs(p) for p in written):
-        return True  # absolute paths do not tell which part was given
-    return len({p.split("/", 1)[0] for p in written}) == 1
-
-
-def _when(ns: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ns / 1e9))
-
-
-class _Checker:
-    """The checks made on every file before it is touched."""
-
-    def __init__(self, root: str, action: str) -> None:
-        self.root = root
-        self.action = action
-        self._keepers: dict[str, tuple[os.stat_result, str | None]] = {}
-
-    def changed(self, path: str, st: os.stat_result, seen: Seen, blake: str | None) -> str | None:
-        if seen.bytes is not None and st.st_size != seen.bytes:
-            return f"changed since the scan: {st.st_size} bytes, the scan saw {seen.bytes}"
-        if seen.mtime_ns is not None and st.st_mtime_ns != seen.mtime_ns:
-            return (
-                f"changed since the scan: modified {_when(st.st_mtime_ns)}, "
-                f"the scan saw {_when(seen.mtime_ns)}"
-            )
-        if seen.blake2b is not None and blake is not None and blake != seen.blake2b:
-            return "changed since the scan: its content differs (same size and time)"
-        return None
-
-    def keeper(self, item: Item) -> tuple[os.stat_result, str]:
-        if item.keeper not in self._keepers:
-            try:
-                st = os.stat(item.keeper)
-            except OSError as error:
-                raise Refused(f"the copy kept for it, {item.keeper}, is not there") from error
-            sha = None
-            reason = self.changed(item.keeper, st, item.keeper_seen, None)
-            if reason is None:
-                try:
-                    sha, blake, _ = jr.digests(os.path.realpath(item.keeper))
-                except OSError as error:
-                    raise Refused(f"the copy kept for it, {item.keeper}, cannot be read") from error
-                reason = self.changed(item.keeper, st, item.keeper_seen, blake)
-            if reason is not None:
-                raise Refused(f"the copy kept for it, {item.keeper}, {reason}")
-            self._keepers[item.keeper] = (st, sha)
-        st, sha = self._keepers[item.keeper]
-        assert sha is not None
-        return st, sha
-
-    def file(self, item: Item) -> tuple[str, os.stat_result, str]:
-        """(real path, its stat, sha256) of a file that may be touched, or Refused."""
-        try:
-            st = os.lstat(item.path)
-        except FileNotFoundError as error:
-            raise Refused("not there any more") from error
-        if stat.S_ISLNK(st.st_mode):
-            raise Refused("is a symbolic link: not touched")
-        if not stat.S_ISREG(st.st_mode):
-            raise Refused("not a regular file")
-        real = os.path.realpath(item.path)
-        if not under(real, self.root):
-            raise Refused(f"outside the target folder {self.root} (at {real}): refused")
-        if TRASH_FOLDER in Path(real).relative_to(self.root).parts:
-            raise Refused(f"inside a {TRASH_FOLDER} folder: not touched")
-        reason = self.changed(real, st, item.seen, None)
-        if reason is not None:
-            raise Refused(reason)
-        try:
-            sha, blake, _ = jr.digests(real)
-        except OSError as error:
-            raise Refused(f"cannot be read: {error.strerror or error}") from error
-        reason = self.changed(real, st, item.seen, blake)
-        if reason is not None:
-            raise Refused(reason)
-        keeper_st, _ = self.keeper(item)
-        if (keeper_st.st_dev, keeper_st.st_ino) == (st.st_dev, st.st_ino):
-            raise Refused(f"is the same file as its keeper {item.keeper} (a hard link)")
-        if self.action == "hardlink" and keeper_st.st_dev != st.st_dev:
-            raise Refused(f"on another file system than its keeper {item.keeper}: no hard link")
-        return real, st, sha
-
-
 def apply_plan(
     plan: Plan,
     action: str,
@@ -192,19 +82,25 @@ def apply_plan(
         raise ValueError(
             f"the journal {journal} exists: give a new file (journals are never reused)"
         )
+    if root is not None:
+        check_given_root(plan, root)
     real_root = os.path.realpath(root or default_root(plan, action))
     if not os.path.isdir(real_root):
         raise ValueError(f"the root {real_root} is not a folder")
     run = jr.run_id()
     if action == "move":
         assert dest is not None
+        if os.path.lexists(dest) and not os.path.isdir(dest):
+            # Said up front, so the dry run tells what the real run would meet: every move
+            # into a file fails.
+            raise ValueError(f"--move {dest} exists and is not a folder: give a folder")
         top = os.path.realpath(dest)
         if under(top, real_root) and TRASH_FOLDER in Path(top).relative_to(real_root).parts:
             raise ValueError(f"the destination is inside a {TRASH_FOLDER} folder")
     else:
         top = os.path.join(real_root, TRASH_FOLDER, run)
     outcome = Outcome(dry_run=not yes)
-    checker = _Checker(real_root, action)
+    checker = Checker(Bounds.of(plan, real_root), action)
     writer: jr.Writer | None = None
     pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
     if not yes:
@@ -227,12 +123,11 @@ def apply_plan(
                     outcome.bytes += st.st_size
                     continue
                 if writer is None:
-                    writer = _open_journal(journal, run, plan, action, real_root, top)
+                    writer = _open_journal(journal, run, plan, action, real_root, top, out)
                     outcome.journal = writer.path
                 if action == "move":
                     os.makedirs(top, exist_ok=True)
-                make_dirs(os.path.dirname(place), top if action == "move" else real_root)
-                check_inside(os.path.dirname(place), top)
+                folder = os.path.dirname(place)
                 seq += 1
                 keeper_real = os.path.realpath(item.keeper)
                 record: dict[str, object] = {
@@ -247,11 +142,14 @@ def apply_plan(
                     "keeper": keeper_real,
                     "keeper_sha256": checker.keeper(item)[1],
                     "group": item.group,
+                    "made": missing_dirs(folder),
                     "time": time.time(),
                 }
                 if action == "symlink":
                     record["link"] = os.path.relpath(keeper_real, os.path.dirname(real))
-                writer.write(record)
+                writer.write(record)  # before the folders are made: undo removes them if empty
+                make_dirs(folder, top if action == "move" else real_root)
+                check_inside(folder, top)
                 if pause:
                     time.sleep(pause)
                 _touch(real, st, place, record, action)
@@ -291,9 +189,19 @@ def _say(out: Printer, verb: str, item: Item, real: str, place: str, action: str
 
 
 def _open_journal(
-    path: str | os.PathLike[str] | None, run: str, plan: Plan, action: str, root: str, top: str
+    path: str | os.PathLike[str] | None,
+    run: str,
+    plan: Plan,
+    action: str,
+    root: str,
+    top: str,
+    out: Printer,
 ) -> jr.Writer:
     target = Path(path) if path is not None else jr.default_path(run)
+    # Said before the file is made, and flushed: a run killed from here on leaves a journal
+    # that the user must be able to find.
+    out(f"journal: {target}")
+    sys.stdout.flush()
     writer = jr.Writer(target, new=True)
     writer.write(
         {

@@ -107,18 +107,25 @@ def _copy_across(src: str, dst: str, sha256: str | None) -> None:
     _unlink_or_undo(src, dst, sha256)
 
 
-def make_dirs(folder: str, top: str) -> None:
-    """Create `folder` (inside `top`, both real absolute paths) level by level, and refuse when
-    an existing level is a link leading out of `top`."""
-    if not under(folder, top):
-        raise Refused(f"{folder} is outside {top}")
+def missing_dirs(folder: str) -> list[str]:
+    """The levels of `folder` that are not there now, outermost first: those `make_dirs`
+    creates, journalled before it does so that undo removes exactly these once empty."""
     missing: list[str] = []
     current = folder
     while not os.path.isdir(current):
         missing.append(current)
         current = os.path.dirname(current)
-    check_inside(current, top)
-    for level in reversed(missing):
+    return missing[::-1]
+
+
+def make_dirs(folder: str, top: str) -> None:
+    """Create `folder` (inside `top`, both real absolute paths) level by level, and refuse when
+    an existing level is a link leading out of `top`."""
+    if not under(folder, top):
+        raise Refused(f"{folder} is outside {top}")
+    missing = missing_dirs(folder)
+    check_inside(os.path.dirname(missing[0]) if missing else folder, top)
+    for level in missing:
         with contextlib.suppress(FileExistsError):
             os.mkdir(level, 0o755)
         check_inside(level, top)
@@ -131,13 +138,24 @@ def check_inside(path: str, top: str) -> None:
         raise Refused(f"{path} leads out of {top} (to {real}): refused")
 
 
+def remove_if_empty(folder: str, stop: str) -> bool:
+    """Remove `folder` if it is an empty folder strictly inside `stop`, also once links are
+    resolved: a level replaced by a link must not lead the removal out."""
+    folder, stop = os.path.normpath(folder), os.path.normpath(stop)
+    real, real_stop = os.path.realpath(folder), os.path.realpath(stop)
+    if not (under(folder, stop) and folder != stop and under(real, real_stop)):
+        return False
+    if real == real_stop:
+        return False
+    try:
+        os.rmdir(folder)
+    except OSError:  # not empty, not a folder, or gone: it stays as it is
+        return False
+    return True
+
+
 def prune_empty(folder: str, stop: str) -> None:
     """Remove `folder` and its parents while they are empty, never `stop` or above it."""
     current = os.path.normpath(folder)
-    stop = os.path.normpath(stop)
-    while under(current, stop) and current != stop:
-        try:
-            os.rmdir(current)
-        except OSError:
-            return
+    while remove_if_empty(current, stop):
         current = os.path.dirname(current)

@@ -123,9 +123,27 @@ class Journal:
     """Lines that could not be read (a last line cut short by a crash)."""
 
 
+class CutShort(Exception):
+    """A journal with no header: its run was killed after making the file and before the
+    header was written in full, so before any file was touched."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        super().__init__(f"{path}: the run was cut short before anything was journalled")
+
+
+def _cut_short(text: str) -> bool:
+    """Whether `text` is what a run killed while writing its header leaves: nothing, or a
+    first part of the header line (written as one `{"schema": ...` line)."""
+    start = '{"schema": "' + SCHEMA + '"'
+    text = text.strip()
+    return "\n" not in text and (start.startswith(text) or text.startswith(start))
+
+
 def read(path: str | os.PathLike[str]) -> Journal:
-    """Read a journal; a last line torn by a crash is counted, not fatal."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    """Read a journal; a last line torn by a crash is counted, not fatal; a journal cut short
+    before its header was written in full raises CutShort (there is nothing to undo)."""
+    text = Path(path).read_text(encoding="utf-8")
+    lines = text.splitlines()
     records: list[dict[str, Any]] = []
     torn = 0
     for line in lines:
@@ -135,7 +153,9 @@ def read(path: str | os.PathLike[str]) -> Journal:
             records.append(json.loads(line))
         except json.JSONDecodeError:
             torn += 1
-    if not records or records[0].get("schema") != SCHEMA:
+    if not records and _cut_short(text):
+        raise CutShort(path)
+    if not records or not isinstance(records[0], dict) or records[0].get("schema") != SCHEMA:
         raise ValueError(f"{path} is not a neardup journal (schema {SCHEMA})")
     journal = Journal(Path(path), records[0], torn=torn)
     by_seq: dict[int, Entry] = {}

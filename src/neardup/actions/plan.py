@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neardup.actions.validate import Malformed, check_decisions, check_result
+
 KEEP_RULES = ("keeper", "largest", "oldest", "newest")
 """Named keep rules; anything else given to --keep is a PATTERN (shell glob on the path)."""
 
@@ -81,6 +83,9 @@ class Plan:
     scanned: list[str] = field(default_factory=list)
     """The folders the scan was given, absolute, where the source records them (a leakage
     result's `leakage.sets[].paths`); empty where it does not."""
+    index_keepers: bool = False
+    """A leakage result against a saved index: the copies kept are the index's images, which
+    lie outside the scanned folders by design."""
 
 
 VIDEO_LEFT = (
@@ -138,7 +143,8 @@ def load_plan(
     references: Sequence[str] = (),
     base: str | None = None,
 ) -> Plan:
-    """The plan for a scan result or a decisions file (told apart by its `schema`)."""
+    """The plan for a scan result or a decisions file (told apart by its `schema`); a
+    malformed one is a ValueError naming what is wrong, never a half-made plan."""
     doc = load_document(source)
     schema = doc["schema"]
     base_dir = base or (doc["cwd"] if isinstance(doc.get("cwd"), str) else os.getcwd())
@@ -149,14 +155,25 @@ def load_plan(
                 "--keep does not apply to a leakage result: each group keeps the files of its "
                 "earliest split; give --reference DIR to keep more"
             )
-        return _from_result(str(source), doc, keep, refs, base_dir)
-    if schema == DECISIONS_SCHEMA:
+        kind = "result"
+    elif schema == DECISIONS_SCHEMA:
         if keep != "keeper":
             raise ValueError("--keep applies to a scan result; a decisions file says what to keep")
+        kind = "decisions file"
+    else:
+        raise ValueError(
+            f"{source}: schema {schema!r} is neither neardup.scan/* nor {DECISIONS_SCHEMA}"
+        )
+    try:
+        if kind == "result":
+            check_result(doc)
+            return _from_result(str(source), doc, keep, refs, base_dir)
+        check_decisions(doc)
         return _from_decisions(str(source), doc, refs, base_dir)
-    raise ValueError(
-        f"{source}: schema {schema!r} is neither neardup.scan/* nor {DECISIONS_SCHEMA}"
-    )
+    except Malformed as error:
+        raise ValueError(f"{source}: malformed {kind}: {error}") from error
+    except (KeyError, TypeError, AttributeError) as error:  # a shape the checks did not foresee
+        raise ValueError(f"{source}: malformed {kind}: {type(error).__name__}: {error}") from error
 
 
 def _mtime(entry: dict[str, Any], path: str) -> int:
@@ -178,7 +195,7 @@ def _choose(
         return [0]
     if keep == "largest":
         sizes = [
-            (int(e.get("width", 0)) * int(e.get("height", 0)), int(e.get("bytes", 0)), -i)
+            (int(e.get("width") or 0) * int(e.get("height") or 0), int(e.get("bytes") or 0), -i)
             for i, (_, e) in enumerate(entries)
         ]
         return [-max(sizes)[2]]
@@ -202,6 +219,8 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
     chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
     rank = _split_ranks(doc)
     plan.scanned = _scanned_folders(doc, base)
+    settings = doc.get("settings")
+    plan.index_keepers = bool(rank) and isinstance(settings, dict) and bool(settings.get("index"))
     for number, group in enumerate(raw_groups, 1):
         raw = [group["keeper"], *group.get("members", [])]
         if any(_is_frame(e) for e in raw):
@@ -212,11 +231,15 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         plan.paths.extend(p for p, _ in entries)
         plan.written.extend(raw_paths)
         refs_here = [i for i, (p, _) in enumerate(entries) if _is_reference(p, refs)]
-        if refs_here:
-            keep_idx: list[int] | None = refs_here
-        elif rank:  # a leakage scan: keep the earliest split's files, drop later copies
+        if rank:
+            # A leakage scan: the earliest split's files always stay (a --reference in a later
+            # split must not turn the training set into the copies dropped), and reference
+            # files stay too; the earliest split's file comes first, the target of any link.
             first = min(rank.get(p, 0) for p in raw_paths)
-            keep_idx = [i for i, p in enumerate(raw_paths) if rank.get(p, 0) == first]
+            earliest = [i for i, p in enumerate(raw_paths) if rank.get(p, 0) == first]
+            keep_idx: list[int] | None = earliest + [i for i in refs_here if i not in earliest]
+        elif refs_here:
+            keep_idx = refs_here
         else:
             keep_idx = _choose(entries, keep, raw_paths)
         if keep_idx is None:

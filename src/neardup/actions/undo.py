@@ -6,7 +6,9 @@ checking it against the sha256 journalled before it was touched. It never overwr
 that holds something else now is reported and left alone. It never writes outside the run's
 root: a file whose folder now leads out of it (a folder replaced by a link) is refused, and
 folders removed since the run are made again, inside the root only. Running undo again is
-harmless (what is back is left as it is), so a killed undo is simply run again.
+harmless (what is back is left as it is), so a killed undo is simply run again: every run
+removes the empty folders the act run could have made, whichever entries it restored itself.
+A journal cut short before its header was written (a run killed at once) has nothing to undo.
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ import time
 from dataclasses import dataclass, field
 
 import neardup.actions.journal as jr
-from neardup.actions.apply import HOLDS, Printer
+from neardup.actions.apply import Printer
 from neardup.actions.fileops import (
     Refused,
     check_inside,
     make_dirs,
     move_no_clobber,
     prune_empty,
+    remove_if_empty,
     tmp_name,
 )
 from neardup.actions.plan import under
+from neardup.actions.roots import HOLDS
+
+CUT_SHORT = "the run was cut short before anything was journalled; nothing to {}"
 
 
 @dataclass(slots=True)
@@ -159,14 +165,17 @@ def _ours(record: dict[str, object], path: str) -> bool:
 
 def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> UndoOutcome:
     """Restore every file a run touched (or, without `yes`, say what would be restored)."""
-    journal = jr.read(path)
     outcome = UndoOutcome(dry_run=not yes)
+    try:
+        journal = jr.read(path)
+    except jr.CutShort:
+        out(f"{path}: {CUT_SHORT.format('undo')}")
+        return outcome
     if not yes:
         out("dry run: nothing is touched; add --yes to do it")
     if journal.torn:
         out(f"note: {journal.torn} journal line(s) cut short by a crash were skipped")
     writer = jr.Writer(journal.path, new=False) if yes else None
-    folders: set[str] = set()
     try:
         for entry in reversed(journal.entries):
             record = entry.record
@@ -188,7 +197,6 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
                 out(f"failed      {target}: {error}")
                 continue
             aside = str(record.get("held") or record.get("to"))
-            folders.add(os.path.dirname(aside))
             if state == "restored":
                 outcome.restored += 1
                 out(f"{'restored' if yes else 'would restore':11s} {target}  (from {aside})")
@@ -198,7 +206,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
             if writer is not None:
                 writer.write({"undone": entry.seq, "time": time.time()})
         if yes:
-            _prune(journal.header, folders)
+            _prune(journal)
             if writer is not None:
                 writer.write({"undo_end": time.time(), "restored": outcome.restored})
     finally:
@@ -207,29 +215,49 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
     return outcome
 
 
-def _prune(header: dict[str, object], folders: set[str]) -> None:
-    """Remove the folders the run made that are empty now."""
+def _prune(journal: jr.Journal) -> None:
+    """Remove the folders the run made that are empty now, whichever entries this undo or purge
+    handled (a killed undo run again skips those already back): the levels each intent says
+    were made for it (`made`), the run's own folder `top` when it made it and, for the
+    holding actions, every folder under it (all made by the run: its name is the run's)."""
+    header = journal.header
     top = str(header["top"])
-    if header.get("action") in HOLDS:
-        stop = str(header["root"])  # the run's folder and an emptied .neardup-trash go too
-    else:
-        stop = os.path.dirname(top) if header.get("made_top") else top
-    for folder in sorted(folders, key=len, reverse=True):
-        prune_empty(folder, stop)
+    root = str(header["root"])
+    made_top = bool(header.get("made_top"))
+    holds = header.get("action") in HOLDS
+    made: set[str] = {top} if made_top else set()
+    guessed: set[str] = set()
+    for entry in journal.entries:
+        levels = entry.record.get("made")
+        if isinstance(levels, list):
+            made.update(str(level) for level in levels)
+        else:  # written before `made` was journalled: the folder the file went to, as before
+            guessed.add(os.path.dirname(str(entry.record.get("held") or entry.record.get("to"))))
+    if holds and made_top and os.path.isdir(top) and not os.path.islink(top):
+        made.update(folder for folder, _, _ in os.walk(top))
+    stop = root if holds else (os.path.dirname(top) if made_top else top)
+    for folder in sorted(made | guessed, key=len, reverse=True):
+        if folder in guessed:
+            prune_empty(folder, stop)
+        else:
+            remove_if_empty(folder, stop)
 
 
 def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> PurgeOutcome:
     """Delete for good the files a trash, delete, hardlink or symlink run holds (or, without
     `yes`, say which). A moved file is where the user asked for it, and stays. A held file
     that is gone or changed is left alone and counted as a problem (exit code 1)."""
-    journal = jr.read(path)
+    try:
+        journal = jr.read(path)
+    except jr.CutShort:
+        out(f"{path}: {CUT_SHORT.format('purge')}")
+        return PurgeOutcome(dry_run=not yes)
     if journal.header.get("action") not in HOLDS:
         raise ValueError(f"{path}: a {journal.header.get('action')} run holds nothing to purge")
     if not yes:
         out("dry run: nothing is deleted; add --yes to do it")
     outcome = PurgeOutcome(dry_run=not yes)
     writer = jr.Writer(journal.path, new=False) if yes else None
-    folders: set[str] = set()
     try:
         for entry in journal.entries:
             if not entry.done or entry.undone or entry.purged:
@@ -242,11 +270,10 @@ def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = pri
             if writer is not None:
                 writer.write({"purged": entry.seq, "time": time.time()})
                 os.unlink(held)
-            folders.add(os.path.dirname(held))
             outcome.purged += 1
             out(f"{'purged' if yes else 'would purge':11s} {held}")
         if yes:
-            _prune(journal.header, folders)
+            _prune(journal)
     finally:
         if writer is not None:
             writer.close()
