@@ -108,6 +108,14 @@ def test_report_rejects_other_files(tmp_path: Path, capsys: Any) -> None:
     assert "not a scan result" in capsys.readouterr().err
 
 
+def test_report_into_a_folder_is_refused_before_any_work(tmp_path: Path, capsys: Any) -> None:
+    result = tmp_path / "result.json"
+    result.write_text(json.dumps({"schema": "neardup.scan/2", "groups": [], "pairs": []}))
+    (tmp_path / "out").mkdir()
+    assert main(["report", str(result), "-o", str(tmp_path / "out")]) == 2
+    assert "is a folder" in capsys.readouterr().err
+
+
 def test_a_video_scan_lists_each_frame_with_its_thumbnail(tmp_path: Path) -> None:
     """A video's frames are items of their own on the page (not one per file), each with a
     thumbnail decoded from the video, matched to the frame it matched, and no file bytes

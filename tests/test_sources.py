@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from conftest import make_photo
 
 import neardup
 from neardup.sources import collect, expand_stdin
@@ -109,8 +110,32 @@ def test_named_pipe_is_not_read(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
     assert [s.reason for s in collect([str(fifo)]).skipped] == ["not a regular file"]
-    inside = collect([str(tmp_path)])  # found while walking: quietly passed over
-    assert inside.files == [] and inside.skipped == []
+    inside = collect([str(tmp_path)])  # found while walking: skipped the same, never opened
+    assert inside.files == [] and [(s.path, s.reason) for s in inside.skipped] == [
+        (str(fifo), "not a regular file")
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_special_files_in_a_folder_are_skipped_not_lost(
+    tmp_path: Path, scan_view: Callable[..., ScanView]
+) -> None:
+    """A FIFO and a link to a device named as pictures vanished from a folder's report (not
+    skipped, not counted); a special file not named as one is ignored, as a README is."""
+    make_photo("astronaut", 120).save(tmp_path / "good.jpg")
+    os.mkfifo(tmp_path / "fifo.jpg")
+    os.mkfifo(tmp_path / "control")
+    (tmp_path / "zero.jpg").symlink_to("/dev/zero")
+    found = collect([str(tmp_path)])
+    assert [Path(f.path).name for f in found.files] == ["good.jpg"]
+    assert {Path(s.path).name: s.reason for s in found.skipped} == {
+        "fifo.jpg": "not a regular file",
+        "zero.jpg": "not a regular file",
+    }
+    assert found.ignored == 1
+    view = scan_view(tmp_path)
+    assert view.skipped == {"fifo.jpg": "not a regular file", "zero.jpg": "not a regular file"}
+    assert view.result.stats.files_found == 3
 
 
 def test_symlink_loop_and_repeated_folders_are_walked_once(

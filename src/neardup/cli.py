@@ -2,8 +2,9 @@
 
 Exit codes: 0 done; 1 duplicates found with --fail-on-duplicates (for CI checks such as
 train/test leakage), or a problem found by `index check`; 2 bad usage, an unusable setting
-or index, or a path given that is not there (a typo must not pass a check); 3 no image could
-be read; 130 interrupted (cached work is kept: run the same command
+or index, a path given that is not there (a typo must not pass a check), or an output file
+that cannot be written (checked before any work); 3 no image could be read (scan, compare,
+index build / add / query); 130 interrupted (cached work is kept: run the same command
 again to resume); 141 the output pipe was closed.
 """
 
@@ -13,6 +14,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,6 +34,7 @@ from neardup.output import table
 from neardup.output.differences import summary as differences_summary
 from neardup.output.differences import to_dict as differences_dict
 from neardup.output.progress import ProgressBar
+from neardup.output.targets import check_file, check_folder, write_output
 from neardup.records import ScanResult
 from neardup.scoring import ALL_METHODS, PRESETS
 from neardup.sources import expand_stdin
@@ -171,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     try:
         if args.command == "scan":
@@ -178,11 +182,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args)
         if args.command == "index":
-            return cli_index.run(args, _write)
+            return cli_index.run(args, write_output)
         if args.command in ("report", "act", "undo", "purge"):
             return cli_act.run(args)
         if args.command == "cluster":
-            return cli_cluster.run(args, _write)
+            return cli_cluster.run(args, write_output)
         if args.command == "plot":
             return _plot(args)
         return _eval(args)
@@ -192,29 +196,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        print(f"\nneardup: interrupted{_resume_hint(args)}", file=sys.stderr)
+        print(f"\nneardup: interrupted{_resume_hint(args, argv)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except (ValueError, ModelMissing, StoreError, IndexError_) as error:
         print(f"neardup: error: {error}", file=sys.stderr)
         return EXIT_USAGE
 
 
-def _resume_hint(args: argparse.Namespace) -> str:
+def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str:
     """What an interrupted command kept: features are cached unless --no-cache; `act` says
-    its journal itself; the others keep nothing to resume from."""
+    its journal itself; the others keep nothing to resume from. An interrupted `index build`
+    leaves an unfinished index, which the same command resumes: it is named in full."""
     if args.command in ("report", "act", "undo", "purge", "plot", "compare"):
         return ""
+    if args.command == "index" and args.index_command == "build":
+        kept = "" if args.no_cache else "finished images are cached; "
+        again = shlex.join(["neardup", *argv])
+        return f"; the index at {args.index} is unfinished: {kept}run `{again}` to resume it"
     if getattr(args, "no_cache", False):
         return "; nothing was cached (--no-cache): a rerun starts again"
     return "; finished images and checked pairs are cached, run again to resume"
-
-
-def _write(target: str, text: str) -> None:
-    if target == "-":
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(text, encoding="utf-8")
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -230,6 +231,8 @@ def _scan(args: argparse.Namespace) -> int:
         raise ValueError("--json - and --csv - would both write to stdout: give one a file")
     require_paths(args.paths)
     require_paths(args.against or (), "--against")
+    check_file(args.json, "--json")  # before the scan, which may take hours, not after it
+    check_file(args.csv, "--csv")
     video = sampling(args)  # a bad --fps is refused before any work too
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
@@ -256,9 +259,9 @@ def _scan(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     if args.json:
-        _write(args.json, json_out.dumps(result))
+        write_output(args.json, json_out.dumps(result))
     if args.csv:
-        _write(args.csv, csv_out.dumps(result))
+        write_output(args.csv, csv_out.dumps(result))
     if not args.quiet and "-" not in (args.json, args.csv):
         print(table.render(result))
     elif result.leakage is not None and "-" not in (args.json, args.csv):
@@ -362,6 +365,8 @@ def _compare(args: argparse.Namespace) -> int:
 def _eval(args: argparse.Namespace) -> int:
     from neardup.eval import run_eval
 
+    check_file(args.json, "--json")  # before the scan, not after it
+    check_folder(args.plot, "--plot")
     report_text = run_eval(
         args.truth,
         methods=args.method,
@@ -380,6 +385,7 @@ def _eval(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from neardup.output.plots import write_score_histogram
 
+    check_file(args.scores, "--scores")
     try:
         doc = json.loads(Path(args.result).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:

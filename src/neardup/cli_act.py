@@ -120,7 +120,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from neardup.output.report import build_report
+    from neardup.output.targets import check_file
 
+    try:
+        check_file(args.output, "-o")  # before the thumbnails are made, not after
+    except ValueError as error:
+        print(f"neardup: error: {error}", file=sys.stderr)
+        return 2
     written = build_report(
         args.result,
         args.output,

@@ -12,6 +12,7 @@ from neardup.cluster.run import DEFAULT_SIMILAR, ClusterResult, cluster
 from neardup.cluster.saved import ItemRef, save
 from neardup.output import cluster_json
 from neardup.output.progress import ProgressBar
+from neardup.output.targets import check_file, writing
 from neardup.sources import expand_stdin
 from neardup.video_args import add_video_arguments, sampling
 
@@ -73,6 +74,8 @@ def run(args: argparse.Namespace, write: Writer) -> int:
             raise ValueError(f"--k must be at least 1 (or auto), got {k}")
     if args.similar < 0:  # checked before the work, not after it
         raise ValueError(f"--similar must be 0 or more, got {args.similar}")
+    for option in ("--save", "--plot", "--json"):  # the output paths, before the work too
+        check_file(getattr(args, option[2:]), option)
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         result = cluster(
@@ -93,7 +96,8 @@ def run(args: argparse.Namespace, write: Writer) -> int:
     if args.plot:
         from neardup.output.cluster_plots import plot
 
-        written = plot(result, args.plot)
+        with writing(args.plot):
+            written = plot(result, args.plot)
         if args.json != "-" and not args.quiet:
             print(f"plots: {', '.join(written)}", file=sys.stderr)
     if args.json:

@@ -6,19 +6,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from neardup.cli_engine import add_engine_args, engine_from
 from neardup.cli_types import require_paths
 from neardup.differences_args import add_differences_argument, differences_setting
 from neardup.index.catalog import ImageIndex
+from neardup.index.health import UNFINISHED
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.report import IndexReport
+from neardup.index.storage import IndexDamaged, build_unfinished, read_meta
 from neardup.output import json as json_out
 from neardup.output import table
 from neardup.output.progress import ProgressBar
+from neardup.output.targets import check_file, check_folder
 from neardup.records import Features
 from neardup.scoring import PRESETS
 from neardup.sources import expand_stdin
@@ -113,15 +118,33 @@ def _warn_changed(images: Sequence[Features]) -> None:
 
 
 def run(args: argparse.Namespace, write: Any) -> int:
-    """Carry out `neardup index ...`; `write(target, text)` writes a file or stdout."""
-    if getattr(args, "engine", None) is None:  # a command without stages to place
-        return _run(args, write, {})
-    with engine_from(args) as engine:
-        return _run(args, write, {"engine": engine})
+    """Carry out `neardup index ...`; `write(target, text)` writes a file or stdout. A
+    damaged index is named in one line: exit 1 for `check` (a problem found), 2 otherwise."""
+    try:
+        if getattr(args, "engine", None) is None:  # a command without stages to place
+            return _run(args, write, {})
+        with engine_from(args) as engine:
+            return _run(args, write, {"engine": engine})
+    except IndexDamaged as error:
+        damage = error
+    except sqlite3.DatabaseError as error:
+        if isinstance(error, sqlite3.OperationalError):  # locked, disk I/O: not damage
+            raise
+        # Damage past the pages read at open, met while reading rows (the feature cache
+        # says its own errors as StoreError).
+        damage = IndexDamaged(Path(args.index) / "index.sqlite", str(error))
+    if args.index_command != "check":
+        raise damage
+    print(f"problem: {damage}\n1 problems")
+    return 1
 
 
 def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
     command = args.index_command
+    check_file(getattr(args, "json", None), "--json")  # output paths, before any work
+    check_file(getattr(args, "csv", None), "--csv")
+    if command == "save":
+        check_folder(args.target, "NEW_DIR")
     if command in ("build", "add", "query"):
         require_paths(args.paths)  # a mistyped folder: exit 2 before an index is made or read
         options |= {
@@ -146,11 +169,15 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
                 f"index {args.index}: {info['images']} images in {info['clusters']} clusters",
                 file=sys.stderr,
             )
-        return 0
+        return _status(report)
     with ImageIndex.open(args.index) as index:
+        if command not in ("info", "check") and build_unfinished(read_meta(index.db)):
+            print(f"neardup: warning: {args.index}: {UNFINISHED}", file=sys.stderr)
         if command in ("add", "query"):
             method = index.add if command == "add" else index.query
-            _report(args, method(expand_stdin(args.paths), **options), write)
+            report = method(expand_stdin(args.paths), **options)
+            _report(args, report, write)
+            return _status(report)
         elif command == "remove":
             removed = index.remove(args.paths)
             print(f"removed {len(removed)} images")
@@ -201,6 +228,12 @@ def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:
             print("consistent" if not problems else f"{len(problems)} problems")
             return 1 if problems else 0
     return 0
+
+
+def _status(report: IndexReport) -> int:
+    """Exit status of build, add and query: 3 when files were given and none could be read,
+    as `scan` (a check must not pass on a folder of unreadable files), else 0."""
+    return 3 if report.skipped and not report.entries else 0
 
 
 def report_dict(report: IndexReport) -> dict[str, Any]:

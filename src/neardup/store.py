@@ -181,10 +181,8 @@ class FeatureStore:
                     yield ref, None
                 elif row[5] is not None:
                     yield ref, Skipped(ref.path, row[5])
-                elif not needed <= _with_side(set(json.loads(row[2]))):
-                    yield ref, None
                 else:
-                    yield ref, decode_features(ref, json.loads(row[3]), row[4])
+                    yield ref, _decode_row(ref, row[2], row[3], row[4], needed)
 
     def put(self, items: Iterable[tuple[FileRef, Features | Skipped]], names: set[str]) -> None:
         """Store a batch in one transaction (all of it or, after a crash, none)."""
@@ -248,9 +246,31 @@ class FeatureStore:
             ).fetchone()
             if row is None or (row[0], row[1]) != (size, mtime_ns) or row[2] is None:
                 continue
-            found = json.loads(row[2]).get(CONFIRMED)
+            try:
+                found = json.loads(row[2]).get(CONFIRMED)
+            except UNDECODABLE:  # a damaged row: no hash kept
+                continue
             if isinstance(found, str) and found:
                 return found
+        return None
+
+
+UNDECODABLE = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+"""What decoding a damaged row raises (bad JSON, a header without a field, a blob of the
+wrong size or NULL)."""
+
+
+def _decode_row(
+    ref: FileRef, names: Any, meta: Any, data: Any, needed: set[str]
+) -> Features | None:
+    """A cached row's features, or None (computed again, and the row rewritten) when it lacks
+    some of `needed` or cannot be decoded: one damaged row (a disk error, a hand edit) costs
+    its file a decode, never the scan."""
+    try:
+        if not needed <= _with_side(set(json.loads(names))):
+            return None
+        return decode_features(ref, json.loads(meta), data)
+    except UNDECODABLE:
         return None
 
 

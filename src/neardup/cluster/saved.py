@@ -11,6 +11,7 @@ from another folder still names files that can be opened.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ def _unpack(value: Any) -> Matrix:
 
 
 def save(model: SceneModel, path: str | Path) -> None:
+    """Write the model to `path` through a temporary file beside it (ValueError, with the
+    temporary file removed, when it cannot be written)."""
     doc = {
         "schema": SCHEMA,
         "model": model.model,
@@ -79,10 +82,15 @@ def save(model: SceneModel, path: str | Path) -> None:
         "vectors": _pack(model.vectors),
     }
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
     temporary = target.with_name(target.name + ".tmp")
-    temporary.write_text(json.dumps(doc), encoding="utf-8")
-    temporary.replace(target)  # a reader never sees half a file
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(doc), encoding="utf-8")
+        temporary.replace(target)  # a reader never sees half a file
+    except OSError as error:
+        with contextlib.suppress(OSError):
+            temporary.unlink()  # a failed save leaves nothing behind
+        raise ValueError(f"cannot write {path}: {error.strerror or error}") from error
 
 
 def load(path: str | Path) -> SceneModel:

@@ -62,8 +62,9 @@ def run_eval(
         differences=False,  # not scored here (benchmarks/differences_eval.py scores them)
     )
     if json_path:
-        with open(json_path, "w", encoding="utf-8") as file:
-            file.write(json_out.dumps(result))
+        from neardup.output.targets import write_text
+
+        write_text(json_path, json_out.dumps(result))
     if not result.images:
         raise ValueError(f"none of the truth file's {len(paths)} images could be read")
     pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Self
 
@@ -15,7 +16,14 @@ from neardup.engines.base import Engine
 from neardup.index.ivf import CLUSTER_SIZE, DEFAULT_NPROBE
 from neardup.index.matching import classify, match
 from neardup.index.report import IndexReport
-from neardup.index.storage import IndexError_, Settings, write_lock
+from neardup.index.storage import (
+    IndexError_,
+    Settings,
+    build_unfinished,
+    mark_built,
+    read_meta,
+    write_lock,
+)
 from neardup.index.storing import StoringIndex
 from neardup.pipeline import compute_features, feature_config, local_engine, parse_methods
 from neardup.records import Features
@@ -62,7 +70,7 @@ class AddingIndex(StoringIndex):
             threshold=threshold_for(preset, threshold),
         )
         with write_lock(Path(folder)):
-            index = cls.create(folder, settings)
+            index = cls._unfinished(folder, settings) or cls.create(folder, settings, True)
             found = index._add(
                 paths,
                 store=True,
@@ -73,7 +81,36 @@ class AddingIndex(StoringIndex):
                 match_batch=report,
                 max_pixels=max_pixels,
             )
+            mark_built(index.db)
         return index, found
+
+    @classmethod
+    def _unfinished(cls, folder: str | os.PathLike[str], settings: Settings) -> Self | None:
+        """The index at `folder` when a build of these settings was interrupted there, to be
+        resumed (the images it holds are found already indexed, the rest added); None when
+        there is no index. IndexError_ for a finished index, or an unfinished one of other
+        settings (resuming it with these would mix two kinds of features)."""
+        path = Path(folder)
+        if not (path / "index.sqlite").exists():
+            return None
+        index = cls.open(path)
+        if not build_unfinished(read_meta(index.db)):
+            index.close()
+            raise IndexError_(
+                f"an index already exists at {path} (grow it with: neardup index add)"
+            )
+        if index.settings != settings:
+            other = [
+                f"{field.name} {getattr(index.settings, field.name)!r}"
+                for field in fields(Settings)
+                if getattr(index.settings, field.name) != getattr(settings, field.name)
+            ]
+            index.close()
+            raise IndexError_(
+                f"the unfinished build at {path} has other settings ({', '.join(other)}): "
+                "build again with those to resume it, or remove the folder to start anew"
+            )
+        return index
 
     def add(self, paths: Paths, **options: Any) -> IndexReport:
         """Report each new image's duplicates in the index, then store the new images."""

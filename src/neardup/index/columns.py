@@ -221,9 +221,14 @@ class Columns:
                 os.fsync(out.fileno())
 
     def problems(self) -> list[str]:
-        """Column files holding fewer rows than the committed count (an index damaged by
-        hand: the write protocol never commits rows it has not made durable)."""
-        if self.folder is None:
+        """Column files holding fewer rows than the committed count, as sentences."""
+        return [f"{name} {detail}" for name, detail in self.damaged()]
+
+    def damaged(self) -> list[tuple[str, str]]:
+        """(file name, what is wrong) for each column file holding fewer rows than the
+        committed count (damaged: the write protocol never commits rows it has not made
+        durable). A stat per file: cheap enough to run at every open."""
+        if self.folder is None or not self.count:
             return []
         wanted = ["vectors.f32", self.clusters_name] if self.dim else []
         wanted += [f"codes.{m}.u8" for m in self.methods if m == "pdq" or m in HASH_NAMES]
@@ -232,7 +237,7 @@ class Columns:
             path = self._path(name)
             size = path.stat().st_size if path.exists() else 0
             if size < self.count * self._row_bytes(name):
-                out.append(f"{name} holds {size} bytes, fewer than {self.count} slots need")
+                out.append((name, f"holds {size} bytes, fewer than {self.count} slots need"))
         return out
 
     def _row_bytes(self, name: str) -> int:

@@ -33,6 +33,7 @@ from neardup.index.neighbours import (
     vector_index,
 )
 from neardup.index.storage import (
+    IndexDamaged,
     IndexError_,
     Settings,
     check_compatible,
@@ -99,8 +100,11 @@ class IndexHandle:
         db_path = path / "index.sqlite"
         if not db_path.is_file():
             raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
-        db = connect(db_path)
-        meta = read_meta(db)
+        try:
+            db = connect(db_path)
+            meta = read_meta(db)
+        except sqlite3.DatabaseError as error:  # not a database, or cut short
+            raise IndexDamaged(db_path, str(error)) from error
         check_compatible(path, meta)
         settings = Settings.from_meta(meta)
         index = cls(path, db, settings, Columns.open(path, meta, settings.methods))
@@ -109,14 +113,17 @@ class IndexHandle:
         return index
 
     @classmethod
-    def create(cls, folder: str | os.PathLike[str], settings: Settings) -> Self:
-        """An empty index with these settings (fails if one exists)."""
+    def create(
+        cls, folder: str | os.PathLike[str], settings: Settings, building: bool = False
+    ) -> Self:
+        """An empty index with these settings (fails if one exists); `building`: marked
+        unfinished until `mark_built` (an interrupted build is then resumed, not refused)."""
         path = Path(folder)
         path.mkdir(parents=True, exist_ok=True)
         if (path / "index.sqlite").exists():
             raise IndexError_(f"an index already exists at {path}")
         db = connect(path / "index.sqlite")
-        create_schema(db, settings.to_meta())
+        create_schema(db, settings.to_meta(), building)
         return cls(path, db, settings, Columns(path, settings.methods))
 
     @classmethod
@@ -148,6 +155,8 @@ class IndexHandle:
     def _load(self) -> None:
         """Read the counts, centroids and hashes; no image row is decoded."""
         self.columns = Columns.open(self.folder, read_meta(self.db), self.settings.methods)
+        for name, detail in self.columns.damaged()[:1]:  # cut short: refused, never misread
+            raise IndexDamaged(self.folder / name, detail)
         self.columns.clusters()  # read now: a rebalance elsewhere replaces the file
         self.centroids = self.saved_centroids()
         self._ivf = self._coarse = None

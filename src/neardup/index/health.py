@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from typing import Any
 
 import numpy as np
 
 from neardup.feature_rows import decode_features
-from neardup.index.storage import read_meta
+from neardup.index.storage import build_unfinished, read_meta
 from neardup.index.view import IndexView
 from neardup.records import FileRef
+
+UNFINISHED = (
+    "the build did not finish (interrupted): run the same `neardup index build` again to resume it"
+)
 
 
 def info(index: IndexView) -> dict[str, Any]:
@@ -27,6 +32,8 @@ def info(index: IndexView) -> dict[str, Any]:
     return {
         "format": meta.get("format"),
         "neardup": meta.get("neardup"),
+        # An interrupted build: the images it had not stored yet are missing.
+        "build": "incomplete" if build_unfinished(meta) else "complete",
         "images": len(index.images),
         "exact_copies": len(index.aliases),
         "clusters": int(sizes.size),
@@ -57,8 +64,18 @@ def info(index: IndexView) -> dict[str, Any]:
 
 
 def check(index: IndexView) -> list[str]:
-    """Problems found by a full consistency check (an empty list means consistent)."""
+    """Problems found by a full consistency check (an empty list means consistent). A
+    database too damaged to read on is one problem naming it, not a traceback."""
+    try:
+        return _check(index)
+    except sqlite3.DatabaseError as error:
+        return [f"index.sqlite is damaged: {error}"]
+
+
+def _check(index: IndexView) -> list[str]:
     problems: list[str] = []
+    if build_unfinished(read_meta(index.db)):
+        problems.append(UNFINISHED)
     status = index.db.execute("PRAGMA integrity_check").fetchone()[0]
     if status != "ok":
         problems.append(f"sqlite integrity: {status}")

@@ -75,6 +75,35 @@ class IndexError_(RuntimeError):
     """The index folder cannot be used as asked (missing, other version, other model, busy)."""
 
 
+class IndexDamaged(IndexError_):
+    """A file of the index is damaged (truncated or overwritten: a full disk, a copy cut
+    short): named, so the index is restored or rebuilt rather than misread."""
+
+    def __init__(self, file: Path, detail: str) -> None:
+        self.file = file
+        super().__init__(
+            f"index {file.parent} is damaged: {file.name}: {detail} (restore a copy made by "
+            "`neardup index save`, or build the index again)"
+        )
+
+
+BUILDING = "build"
+"""Meta key present, valued "incomplete", from the moment `index build` creates an index until
+it has stored every image: an interrupted build is told apart from a finished one (and is
+resumed by building again with the same settings, not refused as an existing index)."""
+
+
+def build_unfinished(meta: dict[str, str]) -> bool:
+    """Whether the index's build was interrupted before it stored every image."""
+    return meta.get(BUILDING) == "incomplete"
+
+
+def mark_built(db: sqlite3.Connection) -> None:
+    """The build stored every image: it is finished (one transaction)."""
+    with transaction(db):
+        db.execute("DELETE FROM meta WHERE key=?", (BUILDING,))
+
+
 @contextmanager
 def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
     """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
@@ -97,8 +126,11 @@ def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None:
-    """The tables of a new index, and its settings, in one transaction."""
+def create_schema(
+    db: sqlite3.Connection, settings_meta: dict[str, str], building: bool = False
+) -> None:
+    """The tables of a new index, and its settings, in one transaction; `building` marks it
+    unfinished in that same transaction (`BUILDING`), so no moment shows it finished."""
     with transaction(db):
         db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
         db.execute("CREATE TABLE blobs (key TEXT PRIMARY KEY, value BLOB)")
@@ -126,6 +158,7 @@ def create_schema(db: sqlite3.Connection, settings_meta: dict[str, str]) -> None
             "generation": "0",
             "slots": "0",
             **settings_meta,
+            **({BUILDING: "incomplete"} if building else {}),
         }
         db.executemany("INSERT INTO meta VALUES (?, ?)", rows.items())
 
@@ -158,9 +191,11 @@ def transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 
 def read_meta(db: sqlite3.Connection) -> dict[str, str]:
+    """The meta table; IndexError_ for a database without one. A damaged file's
+    sqlite3.DatabaseError passes: the caller knows which file to name (`IndexDamaged`)."""
     try:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.DatabaseError as error:
+    except sqlite3.OperationalError as error:  # no such table: some other database
         raise IndexError_(f"not a neardup index: {error}") from error
 
 

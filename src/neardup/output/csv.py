@@ -1,11 +1,15 @@
 """Pairs as CSV: one row per pair, similarity, confidence, evidence, then each method's score,
 then what differs (one line of text, empty where not measured); when the scan holds video
-frames, then each side's frame index and time (seconds)."""
+frames, then each side's frame index and time (seconds).
+
+Rows end in "\n"; a field holding a carriage return or a newline (a file name may) is quoted,
+so every CSV reader reads the row back whole."""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from neardup.output.differences import summary
 from neardup.records import ScanResult
@@ -15,7 +19,7 @@ from neardup.scoring import ALL_METHODS
 def dumps(result: ScanResult) -> str:
     methods = [m for m in ALL_METHODS if any(m in p.scores for p in result.pairs)]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = RowWriter(out)
     frames = any(image.frame is not None for image in result.images)
     extra = ["a_frame", "a_time", "b_frame", "b_time"] if frames else []
     writer.writerow(
@@ -41,3 +45,23 @@ def dumps(result: ScanResult) -> str:
 
 def _or_empty(value: float | None) -> str:
     return "" if value is None else str(value)
+
+
+class RowWriter:
+    """`csv.writer` rows ended by "\n", with every field holding "\r" or "\n" quoted.
+
+    The csv module quotes only the characters of its own line terminator: with "\n" it left
+    a "\r" bare, which readers take for a line end (a row read as 9, 1 and 9 fields). So
+    each row is written with "\r\n" (both characters quoted), and that ending made "\n".
+    """
+
+    def __init__(self, out: io.StringIO) -> None:
+        self._out = out
+        self._row = io.StringIO()
+        self._writer = csv.writer(self._row, lineterminator="\r\n")
+
+    def writerow(self, fields: Iterable[object]) -> None:
+        self._row.seek(0)
+        self._row.truncate()
+        self._writer.writerow(fields)
+        self._out.write(self._row.getvalue().removesuffix("\r\n") + "\n")

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup.output.targets import writing
+
 SIZE = (8.0, 4.5)
 DPI = 100
 BINS = 50
@@ -73,10 +75,13 @@ def _save(figure: Any, path: str | Path) -> Path:
     from matplotlib import pyplot as plt
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    figure.tight_layout()
-    figure.savefig(target, format="png", dpi=DPI)
-    plt.close(figure)
+    try:
+        with writing(target):  # a full disk or a folder gone: one line, not a traceback
+            target.parent.mkdir(parents=True, exist_ok=True)
+            figure.tight_layout()
+            figure.savefig(target, format="png", dpi=DPI)
+    finally:
+        plt.close(figure)
     return target
 
 

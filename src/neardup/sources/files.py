@@ -206,8 +206,18 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
             return
         if stat.S_ISREG(st.st_mode):
             add_file(path, st, named)
-        elif named:
+        else:  # a FIFO, a device, a socket (or a link to one): never opened, a FIFO would hang
+            special(path, named)
+
+    def special(path: str, named: bool) -> None:
+        """A file that is not a regular file, given or named as a picture or video: listed
+        as skipped (a `fifo.jpg` in a folder must not vanish from the report). Other such
+        files in a folder are ignored, as a README is."""
+        ext = os.path.splitext(path)[1].lower()
+        if named or ext in IMAGE_EXTENSIONS or ext in VIDEO_EXTENSIONS:
             result.skipped.append(Skipped(path, "not a regular file"))
+        else:
+            result.ignored += 1
 
     def not_utf8(path: str, named: bool) -> None:
         """A folder, or a file named or named as a picture or video, whose name is not

@@ -1,0 +1,157 @@
+"""The index command when things go wrong: an interrupted build is marked unfinished and
+resumed by building again; a damaged file is named (exit 1 from `check`, 2 elsewhere, never a
+traceback); files none of which could be read exit 3, as `scan` does."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import make_photo
+
+import neardup.index.adding
+from neardup.cli import main
+from neardup.index.catalog import ImageIndex
+from neardup.index.storage import IndexError_
+
+Capture = pytest.CaptureFixture[str]
+PHOTOS = {"astro.jpg": "astronaut", "coffee.jpg": "coffee", "moon.jpg": "moon"}
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, source in PHOTOS.items():
+        make_photo(source, 160).save(folder / name, quality=90)
+    return folder
+
+
+def _interrupt(*args: object, **kwargs: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _info(folder: Path, capsys: Capture) -> dict[str, object]:
+    assert main(["index", "info", "--index", str(folder)]) == 0
+    info: dict[str, object] = json.loads(capsys.readouterr().out)
+    return info
+
+
+def test_an_interrupted_build_says_how_to_resume_and_building_again_resumes_it(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    """The rerun the message advised used to fail with "an index already exists", while
+    `info` showed 0 images and `check` said consistent."""
+    folder = tmp_path / "idx"
+    argv = ["index", "build", str(photos), "--index", str(folder), "--no-cache", "-q"]
+    with monkeypatch.context() as patch:
+        patch.setattr(neardup.index.adding, "compute_features", _interrupt)
+        assert main(argv) == 130
+    err = capsys.readouterr().err
+    assert f"the index at {folder} is unfinished" in err
+    assert f"run `neardup {' '.join(argv)}` to resume it" in err
+    assert _info(folder, capsys)["build"] == "incomplete"
+    assert main(["index", "check", "--index", str(folder)]) == 1
+    assert "the build did not finish (interrupted)" in capsys.readouterr().out
+    assert main(["index", "query", str(photos / "astro.jpg"), "--index", str(folder)]) == 0
+    assert "the build did not finish" in capsys.readouterr().err  # a warning, on the side
+    assert main(argv) == 0  # resumed
+    info = _info(folder, capsys)
+    assert info["build"] == "complete" and info["images"] == 3
+    assert main(["index", "check", "--index", str(folder)]) == 0
+    assert main(argv) == 2  # a finished index is still refused
+    assert "an index already exists" in capsys.readouterr().err
+
+
+def test_a_resumed_build_adds_only_what_is_missing_and_keeps_its_settings(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "idx"
+    first = [str(photos / "astro.jpg"), str(photos / "coffee.jpg")]
+    with monkeypatch.context() as patch:  # stored, then stopped before it was marked done
+        patch.setattr(neardup.index.adding, "mark_built", _interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            ImageIndex.build(folder, first, cache=False, workers=1)
+    with pytest.raises(IndexError_, match=r"other settings \(nprobe 4\)"):
+        ImageIndex.build(folder, [str(photos)], cache=False, workers=1, nprobe=2)
+    index, report = ImageIndex.build(folder, [str(photos)], cache=False, workers=1)
+    with index:
+        status = {Path(e.path).name: e.status for e in report.entries}
+        assert status == {"astro.jpg": "already indexed", "coffee.jpg": "already indexed"} | {
+            "moon.jpg": "added"
+        }
+        assert index.info()["build"] == "complete" and index.info()["images"] == 3
+        assert index.check() == []
+
+
+@pytest.fixture
+def built(photos: Path, tmp_path: Path) -> Path:
+    folder = tmp_path / "built"
+    index, _ = ImageIndex.build(folder, [str(photos)], cache=False, workers=1)
+    index.close()
+    return folder
+
+
+def _cut(path: Path, size: int) -> None:
+    os.truncate(path, size)
+
+
+def _scribble(path: Path, offset: int) -> None:
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        file.write(os.urandom(8192))
+
+
+@pytest.mark.parametrize(
+    ("name", "damage"),
+    [
+        ("vectors.f32", lambda p: _cut(p, 1000)),  # "mmap length is greater than file size"
+        ("clusters.0.i32", lambda p: _cut(p, 10)),  # "cannot reshape array of size 2"
+        ("codes.pdq.u8", lambda p: _cut(p, 5)),
+        ("index.sqlite", lambda p: _cut(p, p.stat().st_size // 2)),  # traceback
+        ("index.sqlite", lambda p: _scribble(p, 0)),  # "file is not a database": traceback
+        ("index.sqlite", lambda p: _scribble(p, 4096)),  # pages past the header
+    ],
+)
+def test_a_damaged_index_file_is_named_check_exits_one_others_two(
+    built: Path, tmp_path: Path, name: str, damage: object, capsys: Capture
+) -> None:
+    folder = tmp_path / "damaged"
+    shutil.copytree(built, folder)
+    damage(folder / name)  # type: ignore[operator]
+    assert main(["index", "check", "--index", str(folder)]) == 1
+    out = capsys.readouterr().out
+    assert f"{name} " in out or f"{name}:" in out, out
+    assert out.splitlines()[-1].endswith("problems")
+    for argv in (
+        ["index", "info", "--index", str(folder)],
+        ["index", "query", str(built.parent / "photos" / "astro.jpg"), "--index", str(folder)],
+        ["index", "duplicates", "--index", str(folder), "-q", "--no-cache"],
+        ["index", "build", str(built), "--index", str(folder), "--no-cache", "-q"],
+    ):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2, argv
+        assert err.startswith(f"neardup: error: index {folder} is damaged: {name}: "), err
+        assert len(err.splitlines()) == 1
+
+
+def test_files_none_of_which_could_be_read_exit_three(
+    photos: Path, tmp_path: Path, capsys: Capture
+) -> None:
+    """build, add and query exited 0 where scan exits 3."""
+    junk = tmp_path / "junk"
+    junk.mkdir()
+    (junk / "notes.jpg").write_text("not a picture\n")
+    folder = str(tmp_path / "idx")
+    common = ["--index", folder, "--no-cache", "-q", "--workers", "1"]
+    assert main(["index", "build", str(junk), *common]) == 3
+    assert main(["index", "add", str(photos), *common]) == 0
+    assert main(["index", "add", str(junk), *common]) == 3
+    assert main(["index", "query", str(junk / "notes.jpg"), *common]) == 3
+    assert main(["index", "query", str(photos / "astro.jpg"), *common]) == 0
+    assert main(["index", "query", str(photos), str(junk), *common]) == 0  # some were read
+    assert "notes.jpg" in capsys.readouterr().out  # the skip is still said, even with -q
