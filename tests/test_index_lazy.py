@@ -6,9 +6,11 @@ commit leaves the index as it was."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from neardup.examples import EDITS, bundled_photo
 from neardup.index import handle, hash_search, storing
@@ -218,3 +220,34 @@ def test_rows_keep_no_second_copy_of_the_embedding_and_format_2_still_opens(
     db = sqlite3.connect(folder / "index.sqlite")
     assert db.execute("SELECT value FROM meta WHERE key='format'").fetchone()[0] == FORMAT
     db.close()
+
+
+def test_scoring_reads_no_stored_row_it_does_not_keep(tmp_path: Path) -> None:
+    """`index duplicates` scores from the stacked arrays: no stored row is decoded before a
+    pair is kept (a per-image veto once read every row; a reviewer caught it)."""
+    import neardup.pipeline as pipeline
+
+    rng = np.random.default_rng(0)
+    paths = []
+    for n in range(60):  # unrelated noise: no pair is kept
+        path = tmp_path / f"{n:03d}.png"
+        Image.fromarray(rng.integers(0, 256, (40, 40, 3), dtype=np.uint8)).save(path)
+        paths.append(str(path))
+    built, _ = ImageIndex.build(tmp_path / "idx", paths, cache=False, workers=1)
+    built.close()
+    lazy = ImageIndex.open(tmp_path / "idx")
+    seen: list[tuple[int, int]] = []
+    score_blocks = pipeline._score_blocks
+
+    def counting(keep: Any, band: Any, state: Any, blocks: Any) -> Any:
+        before = state[0].decoded
+        out = score_blocks(keep, band, state, blocks)
+        seen.append((before, state[0].decoded))
+        return out
+
+    pipeline._score_blocks = counting  # type: ignore[assignment]
+    try:
+        lazy.duplicates(workers=1)
+    finally:
+        pipeline._score_blocks = score_blocks  # type: ignore[assignment]
+    assert seen and all(after == before for before, after in seen)

@@ -273,28 +273,43 @@ FLAT_THUMB_SPAN = 3
 """Levels per channel its 4 x 4 colour thumbnail spans at most."""
 SAME_FLAT = 12
 """Levels by which two flat pictures' colours may differ in every channel and still be one."""
+FAR_SHAPES = 0.5
+"""|log| of the ratio of two pictures' shapes beyond which a pair of flat pictures is vetoed."""
 
 
-def flat_apart(images: Sequence[Features], pairs: Pairs, stacks: Stacks | None = None) -> BoolArray:
-    """Pairs of two flat pictures (one colour each: nothing in them to copy) of different
-    colours. No score of content can call them copies: SSCD scores any two flat pictures
-    alike, and a strip's shape then read as a crop (a 1 x 50 green strip scored 1.0 against a
-    red page). A flat picture facing one that is not flat keeps its score: a caption or a
-    border added to a near-flat texture is a copy."""
-    cache = {} if stacks is None else stacks
-    if "flat" not in cache:
-        flat = np.zeros(len(images), dtype=bool)
-        colour = np.zeros((len(images), 3))
-        for n, image in enumerate(images):
-            if image.small is None or image.thumb is None:
-                continue
-            thumb = image.thumb.reshape(-1, 3).astype(np.int16)
-            span = int(image.small.max()) - int(image.small.min())
-            flat[n] = span <= FLAT_SPAN and int(np.ptp(thumb, axis=0).max()) <= FLAT_THUMB_SPAN
-            colour[n] = thumb.mean(axis=0)
-        cache["flat"] = (colour, flat)
-    colour, flat = cache["flat"]
+def flat_apart(images: Sequence[Features], pairs: Pairs, aspect: FloatArray) -> BoolArray:
+    """Pairs of two flat-looking pictures of different colours and very different shapes
+    (`aspect`, the fusion's fact, beyond `FAR_SHAPES`): a spacer strip against a page. The
+    trees read "other shape, high SSCD" as a crop, and SSCD scores any two flat pictures
+    alike: a 1 x 50 green strip scored 1.0 against a red page. Of one shape the trees already
+    tell such pictures apart (red against yellow: 0.05), and a fine texture, which the
+    thumbnails also see as one colour, keeps its copies. Only those pairs' images are read
+    (an index's stored rows stay unread)."""
+    apart = np.zeros(len(aspect), dtype=bool)
+    far = np.flatnonzero(np.nan_to_num(aspect, nan=0.0) > FAR_SHAPES)
+    if far.size == 0:
+        return apart
     a, b = ends(pairs)
-    other = np.abs(colour[a] - colour[b]).max(axis=1) > SAME_FLAT
-    apart: BoolArray = flat[a] & flat[b] & other
+    looks: dict[int, tuple[float, float, float] | None] = {}
+    for row in far.tolist():
+        ends_ = [int(a[row]), int(b[row])]
+        for n in ends_:
+            if n not in looks:
+                looks[n] = _flat_colour(images[n])
+        ca, cb = looks[ends_[0]], looks[ends_[1]]
+        if ca is not None and cb is not None:
+            apart[row] = max(abs(x - y) for x, y in zip(ca, cb, strict=True)) > SAME_FLAT
     return apart
+
+
+def _flat_colour(image: Features) -> tuple[float, float, float] | None:
+    """The picture's one colour if its thumbnails show one (`FLAT_SPAN`, `FLAT_THUMB_SPAN`)."""
+    if image.small is None or image.thumb is None:
+        return None
+    thumb = image.thumb.reshape(-1, 3).astype(np.int16)
+    if int(image.small.max()) - int(image.small.min()) > FLAT_SPAN:
+        return None
+    if int(np.ptp(thumb, axis=0).max()) > FLAT_THUMB_SPAN:
+        return None
+    r, g, b = (float(v) for v in thumb.mean(axis=0))
+    return r, g, b

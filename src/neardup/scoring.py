@@ -260,7 +260,8 @@ def score_kept(
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)
         part_facts = facts(images, part, stacks=stacks)
-        fused = _fuse(raw, part_facts, methods, flat_apart(images, part, stacks))
+        apart = flat_apart(images, part, part_facts.aspect)
+        fused = _fuse(raw, part_facts, methods, apart)
         if keep is None:
             rows = np.arange(len(part))
         else:
@@ -308,7 +309,7 @@ def add_geometry(
         aspect=float(pair_facts.aspect[0]),
         inliers=float(inliers),
         kept=1.0 if pair_facts.kept is None else float(pair_facts.kept[0]),
-        apart=bool(flat_apart([a, b], [(0, 1)])[0]),
+        apart=bool(flat_apart([a, b], [(0, 1)], pair_facts.aspect)[0]),
     )
 
 
@@ -339,7 +340,7 @@ def add_geometry_many(
         part = facts(images, [checked[n][0] for n in members])
         inliers = np.array([float(checked[n][2][3]) for n in members], dtype=np.float64)
         pair_facts = PairFacts(part.quality, part.aspect, inliers, part.kept)
-        apart = flat_apart(images, [checked[n][0] for n in members])
+        apart = flat_apart(images, [checked[n][0] for n in members], part.aspect)
         similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods, apart)
         for i, n in enumerate(members):
             out[n] = Scored(
