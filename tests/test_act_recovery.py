@@ -117,6 +117,17 @@ def test_undo_of_a_move_removes_only_the_folders_it_made(tmp_path: Path) -> None
     assert _folders(dest) == ["y"]
 
 
+def test_undo_of_a_move_removes_every_level_it_made(tmp_path: Path) -> None:
+    """`--move new1/new2`, neither there before: undo leaves neither (a reviewer found new1)."""
+    _, result = _folder(tmp_path)
+    dest = tmp_path / "new1" / "new2"
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--move", str(dest), "--yes", "--journal", str(journal)]) == 0
+    assert any(dest.rglob("*.jpg"))
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert not (tmp_path / "new1").exists()
+
+
 @pytest.mark.parametrize(
     "text", ["", "\n", '{"schema": "neardup.jou'], ids=["empty", "blank", "torn"]
 )

@@ -211,6 +211,7 @@ def _open_journal(
             "root": root,
             "top": top,
             "made_top": not os.path.exists(top),
+            "made_levels": missing_dirs(top),  # every level makedirs(top) creates, outermost first
             "source": os.path.abspath(plan.source),
             "started": time.time(),
             "pid": os.getpid(),

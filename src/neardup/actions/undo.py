@@ -219,13 +219,15 @@ def _prune(journal: jr.Journal) -> None:
     """Remove the folders the run made that are empty now, whichever entries this undo or purge
     handled (a killed undo run again skips those already back): the levels each intent says
     were made for it (`made`), the run's own folder `top` when it made it and, for the
-    holding actions, every folder under it (all made by the run: its name is the run's)."""
+    holding actions, every folder under it (all made by the run: its name is the run's); the
+    levels above `top` that the run made for it (`made_levels`: `--move new1/new2`)."""
     header = journal.header
     top = str(header["top"])
     root = str(header["root"])
     made_top = bool(header.get("made_top"))
     holds = header.get("action") in HOLDS
-    made: set[str] = {top} if made_top else set()
+    above = [str(level) for level in header.get("made_levels") or []]
+    made: set[str] = ({top} if made_top else set()) | set(above)
     guessed: set[str] = set()
     for entry in journal.entries:
         levels = entry.record.get("made")
@@ -235,7 +237,8 @@ def _prune(journal: jr.Journal) -> None:
             guessed.add(os.path.dirname(str(entry.record.get("held") or entry.record.get("to"))))
     if holds and made_top and os.path.isdir(top) and not os.path.islink(top):
         made.update(folder for folder, _, _ in os.walk(top))
-    stop = root if holds else (os.path.dirname(top) if made_top else top)
+    outermost = above[0] if above else (top if made_top else None)
+    stop = root if holds else (os.path.dirname(outermost) if outermost else top)
     for folder in sorted(made | guessed, key=len, reverse=True):
         if folder in guessed:
             prune_empty(folder, stop)
