@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
 from conftest import make_photo
 
 import neardup.index.adding
+import neardup.index.handle
 from neardup.cli import main
 from neardup.index.catalog import ImageIndex
-from neardup.index.storage import IndexError_
+from neardup.index.storage import IndexError_, read_meta
 
 Capture = pytest.CaptureFixture[str]
 PHOTOS = {"astro.jpg": "astronaut", "coffee.jpg": "coffee", "moon.jpg": "moon"}
@@ -85,6 +87,100 @@ def test_a_resumed_build_adds_only_what_is_missing_and_keeps_its_settings(
         }
         assert index.info()["build"] == "complete" and index.info()["images"] == 3
         assert index.check() == []
+
+
+def test_scan_against_an_unfinished_index_warns_as_the_index_commands_do(
+    photos: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    """`scan --against-index` used an unfinished reference index without a word."""
+    folder = tmp_path / "idx"
+    with monkeypatch.context() as patch:  # an image stored, then stopped
+        patch.setattr(neardup.index.adding, "mark_built", _interrupt)
+        with pytest.raises(KeyboardInterrupt):
+            ImageIndex.build(folder, [str(photos / "astro.jpg")], cache=False, workers=1)
+    warning = f"neardup: warning: {folder}: the build did not finish (interrupted)"
+    for quiet in ([], ["-q"]):  # as the index commands: said with -q too
+        argv = ["scan", str(photos), "--against-index", str(folder), "--no-cache", *quiet]
+        assert main([*argv, "--json", os.devnull]) == 0
+        assert warning in capsys.readouterr().err
+        assert main(["index", "query", str(photos), "--index", str(folder), *quiet]) == 0
+        assert warning in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("where", ["connect", "read_meta"])
+@pytest.mark.parametrize(
+    "reason", ["unable to open database file", "database is locked", "disk I/O error"]
+)
+def test_an_index_that_cannot_be_opened_is_not_called_damaged(
+    built: Path,
+    where: str,
+    reason: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Capture,
+) -> None:
+    """SQLite's OperationalError at open (a folder it cannot write its log in, as a read-only
+    mount; a lock; a disk error) was said as "index ... is damaged", and `check` exited 1."""
+
+    def failing(*args: object) -> None:
+        raise sqlite3.OperationalError(reason)
+
+    monkeypatch.setattr(neardup.index.handle, where, failing)
+    photo = str(built.parent / "photos" / "astro.jpg")
+    for argv in (
+        ["index", "check", "--index", str(built)],
+        ["index", "info", "--index", str(built)],
+        ["index", "query", photo, "--index", str(built), "--no-cache"],
+        ["scan", photo, "--against-index", str(built), "--no-cache", "-q"],
+    ):
+        assert main(argv) == 2, argv
+        captured = capsys.readouterr()
+        assert captured.err == f"neardup: error: cannot open index {built}: {reason}\n", argv
+        assert "problem" not in captured.out
+
+
+def test_an_index_in_a_folder_that_cannot_be_written_says_so(
+    built: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    def failing(*args: object) -> None:
+        raise sqlite3.OperationalError("unable to open database file")
+
+    monkeypatch.setattr(neardup.index.handle, "connect", failing)
+    monkeypatch.setattr(neardup.index.handle.os, "access", lambda *args: False)
+    assert main(["index", "check", "--index", str(built)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"neardup: error: cannot open index {built}: unable to open")
+    assert "its folder is not writable" in err
+
+
+def test_sqlite_damage_outside_the_index_is_not_called_index_damage(
+    built: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any sqlite3.DatabaseError met while an index command ran was said as damage of its
+    index.sqlite, whichever file SQLite was reading."""
+
+    def elsewhere(*args: object) -> None:
+        raise sqlite3.DatabaseError("database disk image is malformed")
+
+    monkeypatch.setattr(neardup.index.adding, "compute_features", elsewhere)
+    photo = str(built.parent / "photos" / "astro.jpg")
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        main(["index", "query", photo, "--index", str(built), "--no-cache"])
+
+
+def test_only_a_missing_meta_table_is_not_an_index() -> None:
+    """read_meta said "not a neardup index" for a locked or unreadable database too."""
+
+    class Failing:
+        def __init__(self, reason: str) -> None:
+            self.reason = reason
+
+        def execute(self, *args: object) -> None:
+            raise sqlite3.OperationalError(self.reason)
+
+    with pytest.raises(IndexError_, match="not a neardup index"):
+        read_meta(Failing("no such table: meta"))  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        read_meta(Failing("database is locked"))  # type: ignore[arg-type]
 
 
 @pytest.fixture

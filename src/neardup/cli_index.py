@@ -128,15 +128,25 @@ def run(args: argparse.Namespace, write: Any) -> int:
     except IndexDamaged as error:
         damage = error
     except sqlite3.DatabaseError as error:
-        if isinstance(error, sqlite3.OperationalError):  # locked, disk I/O: not damage
-            raise
-        # Damage past the pages read at open, met while reading rows (the feature cache
-        # says its own errors as StoreError).
+        if isinstance(error, sqlite3.OperationalError) or not _raised_by_index(error):
+            raise  # locked, disk I/O: not damage; nor is damage of a file not the index's
+        # Damage past the pages read at open, met while reading rows.
         damage = IndexDamaged(Path(args.index) / "index.sqlite", str(error))
     if args.index_command != "check":
         raise damage
     print(f"problem: {damage}\n1 problems")
     return 1
+
+
+def _raised_by_index(error: BaseException) -> bool:
+    """Whether SQLite raised `error` in the index's own code (`neardup.index`), which reads
+    and writes only the index's database: damage of any other file is not the index's (the
+    feature cache, the pair store in its file, say theirs as StoreError, naming it)."""
+    frame, module = error.__traceback__, ""
+    while frame is not None:  # to the innermost frame: the call SQLite failed in
+        module = str(frame.tb_frame.f_globals.get("__name__", ""))
+        frame = frame.tb_next
+    return module.startswith("neardup.index.")
 
 
 def _run(args: argparse.Namespace, write: Any, options: dict[str, Any]) -> int:

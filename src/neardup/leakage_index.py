@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,9 +30,11 @@ from neardup.differences import measure_reported
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
+from neardup.index.health import UNFINISHED
 from neardup.index.matching import classify, stored_rows
 from neardup.index.neighbours import pairs_of, pairs_within
 from neardup.index.report import Entry
+from neardup.index.storage import build_unfinished, read_meta
 from neardup.leakage import (
     across_sets,
     file_key,
@@ -89,6 +92,8 @@ def scan_against_index(
     sets = plan_index_sets(str(index_folder), given)
     index = ImageIndex.open(index_folder)
     try:
+        if build_unfinished(read_meta(index.db)):  # said as the index commands say it
+            print(f"neardup: warning: {index_folder}: {UNFINISHED}", file=sys.stderr)
         methods = index.settings.methods
         found = collect(given)
         engine = local_engine(engine, workers)

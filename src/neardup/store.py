@@ -17,10 +17,10 @@ import os
 import random
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from neardup.feature_rows import decode_features, encode_features
 from neardup.features.embed import EMBED_SIDE
@@ -54,7 +54,67 @@ def open_store(cache: CacheSetting) -> FeatureStore | None:
 
 
 class StoreError(RuntimeError):
-    """The store cannot be used (wrong version, not a neardup store, unwritable)."""
+    """The store cannot be used (wrong version, not a neardup store, unwritable, damaged)."""
+
+
+def _unusable(path: object, error: sqlite3.DatabaseError) -> StoreError:
+    return StoreError(
+        f"cannot use feature cache {path}: {error} (it only caches: delete it, or pass another "
+        "--cache or --no-cache)"
+    )
+
+
+def _damage(error: sqlite3.DatabaseError) -> bool:
+    """Whether SQLite found the file itself bad (not a database, a page overwritten): not
+    OperationalError (locked, read-only: the callers act on those) nor a misuse."""
+    return not isinstance(error, sqlite3.OperationalError | sqlite3.ProgrammingError)
+
+
+class _CacheCursor(sqlite3.Cursor):
+    """A cursor of the store's file: a damaged file is a StoreError naming the cache, also
+    where the pair and video stores read and write through `FeatureStore.db`, so that no
+    caller takes it for damage of its own files (an index's)."""
+
+    def _named(self, method: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return method(*args)
+        except sqlite3.DatabaseError as error:
+            if not _damage(error):
+                raise
+            raise _unusable(getattr(self.connection, "path", "?"), error) from error
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Self:
+        return self._named(super().execute, sql, parameters)  # type: ignore[no-any-return]
+
+    def executemany(self, sql: str, seq_of_parameters: Any, /) -> Self:
+        return self._named(super().executemany, sql, seq_of_parameters)  # type: ignore[no-any-return]
+
+    def fetchone(self) -> Any:
+        return self._named(super().fetchone)
+
+    def fetchmany(self, size: int | None = 1) -> list[Any]:
+        return self._named(super().fetchmany, size)  # type: ignore[no-any-return]
+
+    def fetchall(self) -> list[Any]:
+        return self._named(super().fetchall)  # type: ignore[no-any-return]
+
+    def __next__(self) -> Any:
+        return self._named(super().__next__)
+
+
+class _CacheConnection(sqlite3.Connection):
+    """The store's connection: every statement through a `_CacheCursor`."""
+
+    path = "?"
+
+    def cursor(self, factory: Any = _CacheCursor) -> Any:
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters: Any = (), /) -> Any:
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters: Any, /) -> Any:
+        return self.cursor().executemany(sql, parameters)
 
 
 class FeatureStore:
@@ -70,9 +130,16 @@ class FeatureStore:
         while True:
             db: sqlite3.Connection | None = None
             try:
-                db = self.db = sqlite3.connect(str(path), timeout=wait, isolation_level=None)
+                db = self.db = sqlite3.connect(
+                    str(path), timeout=wait, isolation_level=None, factory=_CacheConnection
+                )
+                db.path = str(path)
                 self._init_schema()
                 return
+            except StoreError:
+                if db is not None:
+                    db.close()
+                raise
             except sqlite3.OperationalError as error:
                 # Another process is creating the store or switching it to WAL: SQLite
                 # answers "locked" at once there, without waiting. Wait for it, bounded.
@@ -92,10 +159,7 @@ class FeatureStore:
             except sqlite3.DatabaseError as error:
                 if db is not None:
                     db.close()
-                raise StoreError(
-                    f"cannot use feature cache {path}: {error} (it only caches: delete it, or "
-                    "pass another --cache or --no-cache)"
-                ) from error
+                raise _unusable(path, error) from error
 
     def _init_schema(self) -> None:
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -48,6 +48,16 @@ from neardup.records import Features
 I64 = npt.NDArray[np.int64]
 
 
+def _hint(folder: Path) -> str:
+    """Why an index in a folder this process cannot write to does not open."""
+    if os.access(folder, os.W_OK):
+        return ""
+    return (
+        " (its folder is not writable: SQLite keeps its write-ahead log beside index.sqlite, "
+        "even to read it; copy the index to a folder you can write to)"
+    )
+
+
 class IndexHandle:
     """An open on-disk (or in-memory) index: its state, loaded lazily, and its candidates."""
 
@@ -100,11 +110,16 @@ class IndexHandle:
         db_path = path / "index.sqlite"
         if not db_path.is_file():
             raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
+        db: sqlite3.Connection | None = None
         try:
             db = connect(db_path)
             meta = read_meta(db)
-        except sqlite3.DatabaseError as error:  # not a database, or cut short
-            raise IndexDamaged(db_path, str(error)) from error
+        except sqlite3.DatabaseError as error:
+            if db is not None:
+                db.close()
+            if isinstance(error, sqlite3.OperationalError):  # unwritable, locked, I/O: not damage
+                raise IndexError_(f"cannot open index {path}: {error}{_hint(path)}") from error
+            raise IndexDamaged(db_path, str(error)) from error  # not a database, or cut short
         check_compatible(path, meta)
         settings = Settings.from_meta(meta)
         index = cls(path, db, settings, Columns.open(path, meta, settings.methods))

@@ -192,11 +192,14 @@ def transaction(db: sqlite3.Connection) -> Iterator[None]:
 
 def read_meta(db: sqlite3.Connection) -> dict[str, str]:
     """The meta table; IndexError_ for a database without one. A damaged file's
-    sqlite3.DatabaseError passes: the caller knows which file to name (`IndexDamaged`)."""
+    sqlite3.DatabaseError passes: the caller knows which file to name (`IndexDamaged`), as
+    does any other OperationalError (locked, disk I/O), which is no sign of another database."""
     try:
         return dict(db.execute("SELECT key, value FROM meta").fetchall())
-    except sqlite3.OperationalError as error:  # no such table: some other database
-        raise IndexError_(f"not a neardup index: {error}") from error
+    except sqlite3.OperationalError as error:
+        if "no such table" not in str(error):
+            raise
+        raise IndexError_(f"not a neardup index: {error}") from error  # some other database
 
 
 def check_compatible(folder: Path, meta: dict[str, str]) -> None:
