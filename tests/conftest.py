@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import struct
 import tempfile
 import zlib
@@ -422,3 +423,29 @@ def write_review_result(folder: Path, groups: int, *, files: bool = True) -> Pat
     folder.mkdir(parents=True, exist_ok=True)
     result.write_text(json.dumps(doc), encoding="utf-8")
     return result
+
+
+def byte_copies(folder: Path, *names: str) -> list[Path]:
+    """The same photo (byte copies) at each of `names` under `folder`."""
+    first = FileMaker.image(folder / names[0], "coffee", 120)
+    for name in names[1:]:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(first, folder / name)
+    return [folder / name for name in names]
+
+
+def hand_result(cwd: Path, groups: list[list[str]], **extra: Any) -> Path:
+    """A scan result naming `groups` (the first path of each is the keeper), relative to
+    `cwd`, with each file's size as the scan saw it."""
+
+    def entry(path: str) -> dict[str, Any]:
+        return {"path": path, "bytes": (cwd / path).stat().st_size}
+
+    doc = {
+        "schema": "neardup.scan/2",
+        "cwd": str(cwd),
+        "groups": [{"keeper": entry(g[0]), "members": [entry(p) for p in g[1:]]} for g in groups],
+    } | extra
+    path = cwd / "result.json"
+    path.write_text(json.dumps(doc))
+    return path

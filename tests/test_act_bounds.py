@@ -6,42 +6,16 @@ outside the scanned folders is an error."""
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FileMaker
+from conftest import byte_copies as _photos
+from conftest import hand_result as _result
 
 from neardup.actions import apply_plan, load_plan
 from neardup.cli import main
-
-
-def _photos(folder: Path, *names: str) -> list[Path]:
-    """The same photo (byte copies) at each of `names` under `folder`."""
-    first = FileMaker.image(folder / names[0], "coffee", 120)
-    for name in names[1:]:
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(first, folder / name)
-    return [folder / name for name in names]
-
-
-def _result(cwd: Path, groups: list[list[str]], **extra: Any) -> Path:
-    """A scan result naming `groups` (the first path of each is the keeper), relative to
-    `cwd`, with each file's size as the scan saw it."""
-
-    def entry(path: str) -> dict[str, Any]:
-        return {"path": path, "bytes": (cwd / path).stat().st_size}
-
-    doc = {
-        "schema": "neardup.scan/2",
-        "cwd": str(cwd),
-        "groups": [{"keeper": entry(g[0]), "members": [entry(p) for p in g[1:]]} for g in groups],
-    } | extra
-    path = cwd / "result.json"
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def _leakage(cwd: Path, splits: dict[str, list[str]], **extra: Any) -> Path:
