@@ -29,8 +29,9 @@ from PIL import Image
 from skimage import data as skdata
 
 import neardup
+import neardup.pipeline
 from neardup.output.differences import to_dict as differences_dict
-from neardup.records import Differences, Features, ScanResult
+from neardup.records import Differences, Features, FileRef, ScanResult
 
 
 @functools.cache
@@ -449,3 +450,17 @@ def hand_result(cwd: Path, groups: list[list[str]], **extra: Any) -> Path:
     path = cwd / "result.json"
     path.write_text(json.dumps(doc))
     return path
+
+
+@pytest.fixture
+def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the files whose features are computed (not taken from the cache)."""
+    names: list[str] = []
+    real = neardup.pipeline.extract_batch
+
+    def counting(files: list[FileRef], config: Any) -> Any:
+        names.extend(Path(ref.path).name for ref in files)
+        return real(files, config)
+
+    monkeypatch.setattr(neardup.pipeline, "extract_batch", counting)
+    return names

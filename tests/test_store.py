@@ -38,20 +38,6 @@ def folder(photo_dir: Callable[..., Path]) -> Path:
     return photo_dir(PHOTOS)
 
 
-@pytest.fixture
-def computed(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The names of the files whose features are computed (not taken from the cache)."""
-    names: list[str] = []
-    real = neardup.pipeline.extract_batch
-
-    def counting(files: list[FileRef], config: Any) -> Any:
-        names.extend(Path(ref.path).name for ref in files)
-        return real(files, config)
-
-    monkeypatch.setattr(neardup.pipeline, "extract_batch", counting)
-    return names
-
-
 def summary(result: ScanResult) -> list[tuple[str, str, float, dict[str, float], str]]:
     return [
         (result.path(p.a), result.path(p.b), p.similarity, p.scores, p.evidence)

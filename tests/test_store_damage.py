@@ -7,7 +7,6 @@ import sqlite3
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -36,21 +35,14 @@ def test_a_damaged_cache_row_is_computed_again_and_rewritten(
     damage: str,
     photo_dir: Callable[..., Path],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    computed: list[str],
 ) -> None:
     folder = photo_dir(PHOTOS)
     cache = tmp_path / "cache.sqlite"
     first = neardup.scan([folder], cache=cache, workers=1, methods="pdq")
     with sqlite3.connect(cache) as db:
         db.execute(f"UPDATE items SET {damage} WHERE path LIKE '%astro_copy.jpg'")
-    computed: list[str] = []
-    real = neardup.pipeline.extract_batch
-
-    def counting(files: list[FileRef], config: Any) -> Any:
-        computed.extend(Path(ref.path).name for ref in files)
-        return real(files, config)
-
-    monkeypatch.setattr(neardup.pipeline, "extract_batch", counting)
+    computed.clear()  # counted from here: the rescan
     again = neardup.scan([folder], cache=cache, workers=1, methods="pdq")
     assert computed == ["astro_copy.jpg"]  # only the damaged row's file
     assert not again.skipped and len(again.pairs) == len(first.pairs) == 1
