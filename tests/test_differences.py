@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
 from neardup.difference_measures import jpeg_quality, percentile
 from neardup.difference_resample import Reductions
-from neardup.differences import Differ, measure_pairs
+from neardup.differences import Differ, _worse_quality, measure_pairs
 from neardup.output.differences import summary, swapped, to_dict
 from neardup.records import DIFFERENCE_KINDS, Differences
 
@@ -49,6 +49,24 @@ def _borders(image: Image.Image) -> Image.Image:
     return out
 
 
+def _bar15(image: Image.Image) -> Image.Image:
+    """A black bar painted over the bottom 15 % of the same canvas: the picture under it is
+    lost (cropped) and the bar is a border, not a flat background trimmed differently."""
+    w, h = image.size
+    out = image.copy()
+    ImageDraw.Draw(out).rectangle((0, h - round(h * 0.15), w - 1, h - 1), fill=(0, 0, 0))
+    return out
+
+
+def _crop_padded(image: Image.Image) -> Image.Image:
+    """The middle 80 % of each side, padded back to the full width with white bars."""
+    w, h = image.size
+    inner = image.crop((round(w * 0.1), round(h * 0.1), round(w * 0.9), round(h * 0.9)))
+    out = Image.new("RGB", (w, inner.height), (255, 255, 255))
+    out.paste(inner, ((w - inner.width) // 2, 0))
+    return out
+
+
 def _overlay15(image: Image.Image) -> Image.Image:
     w, h = image.size
     side = round(math.sqrt(0.15 * w * h))
@@ -74,6 +92,8 @@ EDITS: dict[str, tuple[Edit, set[str]]] = {
     "wider": (lambda im: im.resize((im.width * 5 // 4, im.height)), {"scaled", "stretched"}),
     "square": (lambda im: im.resize((224, 224)), {"scaled", "stretched"}),
     "borders": (_borders, {"borders"}),
+    "bar15": (_bar15, {"borders", "cropped"}),
+    "croppad": (_crop_padded, {"borders", "cropped"}),
     "grey": (lambda im: im.convert("L"), {"greyscale"}),
     "colour": (_colour, {"colour"}),
     "overlay15": (_overlay15, {"overlay"}),
@@ -123,6 +143,11 @@ def test_measures_match_the_edits(found: dict[str, Differences], edited: Path) -
     w, h = Image.open(edited / "orig.jpg").size
     assert found["square"].stretch == pytest.approx(h / w, rel=0.02)
     assert found["borders"].borders == (("b", ("top", "bottom"), pytest.approx(0.19, abs=0.01)),)
+    bar, pad = found["bar15"], found["croppad"]
+    assert bar.borders == (("b", ("bottom",), pytest.approx(0.15, abs=0.01)),)
+    assert bar.common == (pytest.approx(0.85, abs=0.01), pytest.approx(1, abs=0.01))
+    assert pad.borders == (("b", ("left", "right"), pytest.approx(0.2, abs=0.01)),)
+    assert pad.common == (pytest.approx(0.64, abs=0.02), pytest.approx(1, abs=0.01))
     assert found["grey"].greyscale == "b"
     assert (found["colour"].colour or 0) > 15
     # The overlay covers 15 % of the picture.
@@ -494,3 +519,38 @@ def test_a_smooth_picture_resized_to_a_square_is_stretched_not_shifted(tmp_path:
     assert "stretched" in squared.kinds and squared.stretch == pytest.approx(0.75, abs=0.01)
     assert "colour" not in squared.kinds, summary(squared)
     assert "stretched" not in cropped.kinds and cropped.stretch == pytest.approx(1.0)
+
+
+def test_unaligned_pictures_are_not_read_as_a_plain_reencode() -> None:
+    """Pictures that could not be aligned were not compared: `mirrored` is null, not false,
+    and the line says nothing was measured (an empty `kinds` alone reads as a re-encode)."""
+    d = Differences((), note="could not align the two pictures (too few keypoints)")
+    data = to_dict(d)
+    assert data["mirrored"] is None and data["aligned_by"] is None
+    assert summary(d).startswith("not measured")
+    assert to_dict(Differences((), aligned_by="keypoints"))["mirrored"] is False
+    assert to_dict(Differences(("identical file",), "file"))["mirrored"] is False
+
+
+@pytest.mark.parametrize("ratio", [1.1, 1.5, 1.65, 1.69, 1.72, 2.5, 10.0])
+def test_sharpness_reads_the_same_both_ways(ratio: float) -> None:
+    """A pair and the same pair told the other way round (ratio and its inverse) are both
+    "quality" or neither."""
+    assert _worse_quality(ratio, (None, None)) == _worse_quality(1 / ratio, (None, None))
+
+
+def test_a_darkened_background_trimmed_in_one_copy_is_no_border(
+    tmp_path: Path, photo: Callable[..., Image.Image]
+) -> None:
+    """A photo on a gentle gradient, darkened: the dark copy's background is flat enough to
+    trim, the original's is not. Under that trimmed strip the original has its own flat
+    background (of another colour, the darkening's): no border, nothing cropped."""
+    w, h = 600, 400
+    x = np.linspace(0, 1, w)[None, :, None]
+    ramp = np.array([40, 60, 140]) * (1 - x) + np.array([80, 70, 190]) * x
+    original = Image.fromarray((ramp * np.ones((h, 1, 1))).astype(np.uint8))
+    original.paste(photo("coffee", 300).resize((300, 300)), (250, 50))
+    dark = ImageEnhance.Brightness(original).enhance(0.3)
+    a, b = _save(original, tmp_path / "a.png"), _save(dark, tmp_path / "b.jpg", quality=90)
+    d = Differ().measure(str(a), str(b))
+    assert set(d.kinds) == {"colour"}, summary(d)

@@ -129,6 +129,27 @@ def _sharp(lines: Lines, colour: tuple[int, int, int]) -> bool:
     return bool(_share_at_least(far, EDGE_SHARE).any())
 
 
+Colour = tuple[int, int, int]
+SideColours = tuple[Colour | None, Colour | None, Colour | None, Colour | None]
+"""A colour per side (left, top, right, bottom), None where that side has no border."""
+
+
+def side_colours(rgb: RGBArray, box: tuple[int, int, int, int]) -> SideColours:
+    """The median colour of each trimmed strip of `box` (left, top, right, bottom; None where
+    that side has none): what the differences compare the other picture's content with."""
+    h, w = rgb.shape[:2]
+    left, top, right, bottom = box
+    strips = (rgb[:, :left], rgb[:top], rgb[:, w - right :], rgb[h - bottom :])
+    out: list[Colour | None] = []
+    for width, strip in zip(box, strips, strict=True):
+        if not width or not strip.size:
+            out.append(None)
+            continue
+        red, green, blue = (int(v) for v in np.median(strip.reshape(-1, 3), axis=0))
+        out.append((red, green, blue))
+    return out[0], out[1], out[2], out[3]
+
+
 def symmetric_only(box: tuple[int, int, int, int] | None) -> tuple[int, int, int, int] | None:
     """The opposite borders of `box` that match each other (within a tenth, or 2 px): the shape
     of a letterbox, a pillarbox or padding. An icon's flat background, which a JPEG copy

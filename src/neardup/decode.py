@@ -26,7 +26,7 @@ import numpy.typing as npt
 import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
-from neardup.borders import find_borders, symmetric_only
+from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
@@ -82,6 +82,8 @@ class Decoded:
     unturned: RGBArray | None = None
     """For a picture turned back: the canvas as it is, at the working size (what `similarity`
     is measured against, `Features.turned_back`)."""
+    border_colours: SideColours | None = None
+    """The trimmed borders' colours by side (`neardup.borders.side_colours`), None if none."""
 
 
 def decode(
@@ -164,16 +166,20 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
         rgb, picture, box = turned
         return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full, canvas)
     picture = rgb_image
+    colours = None
     if spec.trim:
         box = _borders(rgb, width, height)
         if box is not None:
             left, top, right, bottom = box
+            colours = side_colours(rgb, box)
             rgb = rgb[top : rgb.shape[0] - bottom, left : rgb.shape[1] - right]
             w, h = rgb_image.size
             picture = rgb_image.crop((left, top, w - right, h - bottom))
             box = _scale_box(box, rgb_image.size, (width, height))
     rgb = np.ascontiguousarray(rgb)
-    return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full)
+    return Decoded(
+        rgb, width, height, fmt, pixel_hash, box, orientation, picture, full, None, colours
+    )
 
 
 def _turned_back(
@@ -251,11 +257,14 @@ def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> De
     small = _reduce(image, spec.min_side)
     work = np.asarray(small, dtype=np.uint8)
     box = _borders(work, width, height) if spec.trim else None
+    colours = None
     if box is not None:
         left, top, right, bottom = box
+        colours = side_colours(work, box)
         work = work[top : work.shape[0] - bottom, left : work.shape[1] - right]
         box = _scale_box(box, small.size, (width, height))
-    return Decoded(np.ascontiguousarray(work), width, height, fmt, pixel_hash, box)
+    out = np.ascontiguousarray(work)
+    return Decoded(out, width, height, fmt, pixel_hash, box, border_colours=colours)
 
 
 def to_rgb(image: Image.Image) -> Image.Image:

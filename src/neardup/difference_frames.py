@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup.borders import BORDER_TOLERANCE
 from neardup.difference_measures import Box, shared_boxes
 from neardup.difference_pictures import Picture
 
@@ -49,8 +50,10 @@ def excess_borders(
     """The borders one picture has in excess of the other, as a share of its canvas.
 
     With the canvas transform, a border counts only where that picture's canvas reaches
-    past the other's whole canvas: decoding trims a flat background too, and a blurred,
-    noisy or cropped copy of a graphic on a plain background is trimmed differently."""
+    past the other's whole canvas, or where it lies over the other's content of other colours
+    (a bar painted over an edge, a crop padded back to the canvas): decoding trims a flat
+    background too, and a blurred, noisy or cropped copy of a graphic on a plain background
+    is trimmed differently; the other's pixels there are then the background's colour."""
 
     def share(p: Picture) -> float:
         width, height = p.content
@@ -65,7 +68,7 @@ def excess_borders(
             _, covered = shared_boxes(
                 to_own, whole, (0.0, 0.0, float(own.width), float(own.height))
             )
-            if 1.0 - covered < excess / 2:
+            if 1.0 - covered < excess / 2 and _painted_share(own, other, to_own) < excess / 2:
                 continue
         if excess >= BORDER_MIN:
             sides = tuple(
@@ -77,6 +80,55 @@ def excess_borders(
             )
             out.append((name, sides, round(excess, 3)))
     return tuple(out)
+
+
+PAINTED_LEVELS = 36
+"""How far (0-255, any channel) the other picture's pixel must be from the border's colour for
+the border to cover it (the edge contrast `neardup.borders` asks of a border's inner edge)."""
+SAMPLES = 96
+"""Samples along the other picture's longer side for `_painted_share`."""
+
+
+def _painted_share(own: Picture, other: Picture, to_own: Any) -> float:
+    """Share of `own`'s canvas that its borders paint over `other`'s content of another colour,
+    `to_own` taking `other`'s canvas into `own`'s (full-resolution pixels)."""
+    colours = own.border_colours
+    if colours is None:
+        return 0.0
+    rows, cols = other.rgb.shape[:2]
+    step = max(1, max(rows, cols) // SAMPLES)
+    ys, xs = np.mgrid[step // 2 : rows : step, step // 2 : cols : step]
+    width, height = other.content
+    fx, fy = width / cols, height / rows
+    points = np.stack(
+        [other.trimmed[0] + (xs.ravel() + 0.5) * fx, other.trimmed[1] + (ys.ravel() + 0.5) * fy]
+    )
+    u, v = np.asarray(to_own, dtype=np.float64)[:, :2] @ points + np.asarray(to_own)[:, 2:]
+    left, top, right, bottom = own.trimmed
+    inside = (u >= 0) & (u < own.width) & (v >= 0) & (v < own.height)
+    sides = (u < left, v < top, u >= own.width - right, v >= own.height - bottom)
+    pixels = other.rgb[ys.ravel(), xs.ravel()].astype(np.int16)
+    painted = np.zeros(u.shape, dtype=bool)
+    for side, colour in zip(sides, colours, strict=True):
+        under = inside & side
+        if colour is None or not under.any() or _flat(pixels[under]):
+            continue  # a flat background there, whatever colour a colour change made it
+        far = np.abs(pixels - np.array(colour, dtype=np.int16)).max(axis=1) > PAINTED_LEVELS
+        painted |= under & far
+    scale = abs(float(np.linalg.det(np.asarray(to_own, dtype=np.float64)[:, :2])))
+    per_sample: float = fx * fy * step * step * scale
+    return int(np.count_nonzero(painted)) * per_sample / max(1, own.width * own.height)
+
+
+FLAT_SHARE = 0.9
+"""Share of the pixels under a border within `BORDER_TOLERANCE` (twice, for resampling) of
+their median colour from which they are a flat background, not content painted over."""
+
+
+def _flat(pixels: Any) -> bool:
+    median = np.median(pixels, axis=0)
+    near = np.abs(pixels - median).max(axis=1) <= 2 * BORDER_TOLERANCE
+    return bool(np.count_nonzero(near) >= FLAT_SHARE * len(pixels))
 
 
 def _inverse(matrix: Any) -> Any:

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from neardup.borders import SideColours
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import colour_spread, jpeg_quality
 from neardup.features.exact import bytes_hash
@@ -44,6 +45,8 @@ class Picture:
     video frame's is made with its working picture."""
     frame: int | None = None
     """The frame's index when the picture is a video frame (`path` is then the video's)."""
+    border_colours: SideColours | None = None
+    """The colours of the borders decoding trimmed, by side (None: none trimmed)."""
     keypoints: dict[bool, tuple[Any, Any] | None] = field(default_factory=dict)
     """ORB points and descriptors of the grey picture, by mirrored, found when an alignment
     first needs them (then kept; None: too few)."""
@@ -148,6 +151,7 @@ class PictureCache:
             decoded.full,
             decoded.pixel_hash if frame is not None else None,
             frame,
+            decoded.border_colours,
         )
 
 

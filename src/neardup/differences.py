@@ -73,8 +73,9 @@ COLOUR_LEVELS = 6.0
 re-encode moves about 0.1, a blur about 1."""
 OVERLAY_SHARE = 0.03
 """Share of the common area that must disagree for "overlay"."""
-SHARPNESS_BAND = (0.6, 1.7)
-"""Laplacian-variance ratio inside which the two count as equally sharp."""
+SHARPNESS_BAND = (1 / 1.7, 1.7)
+"""Laplacian-variance ratio inside which the two count as equally sharp: the same factor each
+way, so a pair reads the same told either way round."""
 GRAIN_LEVELS = 1.0
 """Grain (`difference_measures.sharpness`) from which b counts as noisier (negative: a)."""
 LOW_JPEG_QUALITY = 50
@@ -301,7 +302,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 5
+DIFFERENCES_VERSION = 6
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 

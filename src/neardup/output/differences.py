@@ -16,7 +16,8 @@ def to_dict(d: Differences) -> dict[str, Any]:
         "summary": summary(d),
         "identical": d.identical,
         "aligned_by": d.aligned_by,
-        "mirrored": d.mirrored,
+        # Unaligned pictures were not compared for a mirror: null, not "not mirrored".
+        "mirrored": d.mirrored if d.aligned_by or d.identical else None,
         "turned": d.turned,
         "common": None if d.common is None else {"a": d.common[0], "b": d.common[1]},
         "scale": d.scale,
