@@ -138,18 +138,68 @@ def test_an_index_that_cannot_be_opened_is_not_called_damaged(
         assert "problem" not in captured.out
 
 
-def test_an_index_in_a_folder_that_cannot_be_written_says_so(
-    built: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
-) -> None:
+def _timeless(output: str) -> object:
+    """A JSON report without the times it took (all else must be equal)."""
+
+    def strip(value: object) -> object:
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items() if "seconds" not in k}
+        return [strip(v) for v in value] if isinstance(value, list) else value
+
+    return strip(json.loads(output))
+
+
+def _unwritable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on a read-only mount: the folder cannot be written, so SQLite's usual open (which
+    makes the log's shared-memory file beside the index) fails."""
+
     def failing(*args: object) -> None:
         raise sqlite3.OperationalError("unable to open database file")
 
     monkeypatch.setattr(neardup.index.handle, "connect", failing)
-    monkeypatch.setattr(neardup.index.handle.os, "access", lambda *args: False)
-    assert main(["index", "check", "--index", str(built)]) == 2
+    monkeypatch.setattr(neardup.index.handle, "writable", lambda folder: False)
+
+
+def test_an_index_in_a_folder_that_cannot_be_written_is_read_and_searched(
+    built: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    """An index on a read-only mount could not be opened at all (SQLite keeps its log beside
+    the file, even to read it); it is now opened read-only, and a change is refused in one
+    line (here the writer lock cannot be made, as on such a mount)."""
+    photo = str(built.parent / "photos" / "astro.jpg")
+    query = ["index", "query", photo, "--index", str(built), "--no-cache", "--json", "-"]
+    assert main(query) == 0
+    expected = _timeless(capsys.readouterr().out)
+    _unwritable(monkeypatch)
+    assert _info(built, capsys)["images"] == len(PHOTOS)
+    assert main(["index", "check", "--index", str(built)]) == 0
+    assert "consistent" in capsys.readouterr().out
+    assert main(query) == 0
+    assert _timeless(capsys.readouterr().out) == expected
+    (built / "lock").unlink()
+    (built / "lock").mkdir()
+    assert main(["index", "remove", photo, "--index", str(built)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"neardup: error: cannot open index {built}: unable to open")
-    assert "its folder is not writable" in err
+    assert err.startswith(f"neardup: error: cannot write index {built}: ")
+    assert "it can be read and searched; copy it" in err
+
+
+def test_a_read_only_index_whose_log_holds_commits_is_refused(
+    built: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    """Read-only, SQLite cannot read the write-ahead log: commits still in it would be
+    missed, so such an index is refused with the way out rather than read stale."""
+    writer = sqlite3.connect(built / "index.sqlite", isolation_level=None)
+    try:
+        writer.execute("PRAGMA wal_autocheckpoint=0")
+        writer.execute("CREATE TABLE pending (x)")  # a commit left in the log
+        assert (built / "index.sqlite-wal").stat().st_size > 0
+        _unwritable(monkeypatch)
+        assert main(["index", "info", "--index", str(built)]) == 2
+        err = capsys.readouterr().err
+        assert "its write-ahead log (index.sqlite-wal) holds changes" in err
+    finally:
+        writer.close()
 
 
 def test_sqlite_damage_outside_the_index_is_not_called_index_damage(

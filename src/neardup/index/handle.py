@@ -38,24 +38,16 @@ from neardup.index.storage import (
     Settings,
     check_compatible,
     connect,
+    connect_read_only,
     create_schema,
     read_centroids,
     read_meta,
     snapshot,
+    writable,
 )
 from neardup.records import Features
 
 I64 = npt.NDArray[np.int64]
-
-
-def _hint(folder: Path) -> str:
-    """Why an index in a folder this process cannot write to does not open."""
-    if os.access(folder, os.W_OK):
-        return ""
-    return (
-        " (its folder is not writable: SQLite keeps its write-ahead log beside index.sqlite, "
-        "even to read it; copy the index to a folder you can write to)"
-    )
 
 
 class IndexHandle:
@@ -112,13 +104,13 @@ class IndexHandle:
             raise IndexError_(f"no neardup index at {path} (build one with: neardup index build)")
         db: sqlite3.Connection | None = None
         try:
-            db = connect(db_path)
+            db = connect(db_path) if writable(path) else connect_read_only(db_path)
             meta = read_meta(db)
         except sqlite3.DatabaseError as error:
             if db is not None:
                 db.close()
             if isinstance(error, sqlite3.OperationalError):  # unwritable, locked, I/O: not damage
-                raise IndexError_(f"cannot open index {path}: {error}{_hint(path)}") from error
+                raise IndexError_(f"cannot open index {path}: {error}") from error
             raise IndexDamaged(db_path, str(error)) from error  # not a database, or cut short
         check_compatible(path, meta)
         settings = Settings.from_meta(meta)

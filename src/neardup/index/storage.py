@@ -107,8 +107,19 @@ def mark_built(db: sqlite3.Connection) -> None:
 @contextmanager
 def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
     """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / "lock", "a+") as handle:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / "lock", "a+")  # noqa: SIM115 (closed below, after the lock)
+    except OSError as error:
+        hint = (
+            "it can be read and searched; copy it to a folder you can write to, to change it"
+            if (folder / "index.sqlite").is_file()
+            else "choose a folder you can write to"
+        )
+        raise IndexError_(
+            f"cannot write index {folder}: {error.strerror or error} ({hint})"
+        ) from error
+    with handle:
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -177,6 +188,27 @@ def connect(path: Path) -> sqlite3.Connection:
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     return db
+
+
+def connect_read_only(path: Path) -> sqlite3.Connection:
+    """The index file in a folder this process cannot write (a read-only mount, a shared
+    volume): opened immutable, since SQLite cannot make its write-ahead log's shared-memory
+    file there. Refused while that log holds commits not yet in the file (they would be
+    missed); a closed index has none, its last writer folded them in."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise IndexError_(
+            f"cannot open index {path.parent}: its folder is not writable and its write-ahead "
+            f"log ({wal.name}) holds changes not yet in {path.name}; open it once where it can "
+            "be written, or copy the folder to one you can write to"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    return sqlite3.connect(uri, uri=True, isolation_level=None)
+
+
+def writable(folder: Path) -> bool:
+    """Whether this process may write in `folder` (false on a read-only mount, even for root)."""
+    return os.access(folder, os.W_OK)
 
 
 @contextmanager
