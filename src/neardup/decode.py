@@ -3,7 +3,8 @@
 Each file is decoded once, to the size the features need (JPEG DCT scaling through Pillow's
 draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
 - refused if it claims more pixels than `max_pixels` (decompression bombs) or is truncated
-  (Pillow raises instead of padding grey);
+  (Pillow raises instead of padding grey; a JPEG that lacks only its end marker is read,
+  `neardup.jpeg_end`);
 - turned upright by its EXIF orientation;
 - brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
   of an animation);
@@ -27,6 +28,7 @@ import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
+from neardup.jpeg_end import missing_tail, with_end
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
@@ -98,7 +100,13 @@ def decode(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return _decode(data, path, spec, hash_pixels)
+            try:
+                return _decode(data, path, spec, hash_pixels)
+            except OSError as error:
+                ended = with_end(data) if "truncated" in str(error) else None
+                if ended is None:
+                    raise
+                return _decode(ended, path, spec, hash_pixels, cut=error)
     except _Refused as refused:
         return Skipped(path, str(refused))
     except UnidentifiedImageError:
@@ -123,7 +131,11 @@ def too_many_pixels(w: int, h: int, most: int) -> str:
     return f"decompression bomb: {claim} (raise it with --max-pixels)"
 
 
-def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Decoded:
+def _decode(
+    data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool, cut: OSError | None = None
+) -> Decoded:
+    """`decode`'s work; `cut`: `data` had no end marker and one was appended
+    (`neardup.jpeg_end`), and this is the error to raise if data was truly missing."""
     image: Image.Image = Image.open(io.BytesIO(data))
     fmt = image.format or "unknown"
     width, height = image.size
@@ -142,6 +154,8 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     pixels = fast_pixels(image, data) if full else None
     if pixels is None:
         image.load()
+        if cut is not None and (image.mode not in ("L", "RGB") or missing_tail(image, width)):
+            raise cut  # data is missing (or a CMYK fill we cannot tell): truncated after all
         orientation = _orientation(image)
     else:  # a PNG it decodes has no EXIF (see `fast_pixels`); a WebP's is read at open
         orientation = _orientation(image) if fmt == "WEBP" else 1

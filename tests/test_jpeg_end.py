@@ -1,0 +1,73 @@
+"""A JPEG that lacks only its end marker is read as the complete file it is; one whose data is
+cut short is still skipped as truncated (`neardup.jpeg_end`)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from neardup.api import scan
+from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.records import Skipped
+
+
+def _jpeg(image: Image.Image, **options: object) -> bytes:
+    out = io.BytesIO()
+    image.save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def coffee(photo: Callable[..., Image.Image]) -> Image.Image:
+    return photo("coffee", 517).convert("RGB")  # sides that are no multiple of a block
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])
+@pytest.mark.parametrize("spec", [DecodeSpec(), DecodeSpec(full_pixels=True)])
+def test_without_only_its_end_marker_a_jpeg_reads_as_the_whole_file(
+    coffee: Image.Image, subsampling: int, spec: DecodeSpec
+) -> None:
+    data = _jpeg(coffee, quality=90, subsampling=subsampling)
+    whole = decode(data, "whole.jpg", spec)
+    ended = decode(data[:-2], "no-end.jpg", spec)
+    assert isinstance(whole, Decoded) and isinstance(ended, Decoded), ended
+    assert np.array_equal(whole.rgb, ended.rgb) and whole.pixel_hash == ended.pixel_hash
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])
+@pytest.mark.parametrize("missing", [200, 1_000, 10_000])
+@pytest.mark.parametrize("spec", [DecodeSpec(), DecodeSpec(full_pixels=True)])
+def test_a_jpeg_cut_short_is_still_skipped_as_truncated(
+    coffee: Image.Image, subsampling: int, missing: int, spec: DecodeSpec
+) -> None:
+    """With its end marker appended, such a file decodes without a word, the missing blocks
+    a flat grey (129 levels off measured); the grey in its last block refuses it."""
+    data = _jpeg(coffee, quality=90, subsampling=subsampling)
+    found = decode(data[: -missing - 2], "cut.jpg", spec)
+    assert isinstance(found, Skipped) and "truncated" in found.reason, found
+
+
+def test_a_progressive_jpeg_without_its_end_marker_stays_skipped(coffee: Image.Image) -> None:
+    """Its last scans may be what is missing, which only blurs it: nothing tells, so it is
+    refused as before."""
+    data = _jpeg(coffee, quality=90, progressive=True)
+    found = decode(data[:-2], "progressive.jpg")
+    assert isinstance(found, Skipped) and "truncated" in found.reason
+
+
+def test_a_scan_finds_the_unended_copy_of_a_picture(tmp_path: Path, coffee: Image.Image) -> None:
+    data = _jpeg(coffee, quality=90)
+    (tmp_path / "whole.jpg").write_bytes(data)
+    (tmp_path / "no-end.jpg").write_bytes(data[:-2])
+    (tmp_path / "cut.jpg").write_bytes(data[:-5_000])
+    result = scan([tmp_path], cache=False)
+    assert [Path(s.path).name for s in result.skipped] == ["cut.jpg"]
+    assert len(result.groups) == 1
+    group = result.groups[0]
+    members = [group.keeper, *(index for index, _ in group.members)]
+    assert {Path(result.images[i].path).name for i in members} == {"whole.jpg", "no-end.jpg"}
