@@ -15,7 +15,10 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -76,6 +79,70 @@ def test_check_reachable_names_a_malformed_address_as_given() -> None:
         check_reachable("127.0.0.1:x")
     with pytest.raises(ConnectionError, match="no Ray cluster answers"):
         check_reachable(f"127.0.0.1:{free_port()}", timeout=2)
+
+
+@contextmanager
+def serving(answer: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A server on every interface of this machine (Ray rewrites 127.0.0.1 to this node's
+    address) that treats each connection with `answer`; its port."""
+    server = socket.create_server(("", 0))
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                answer(connection)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        server.close()
+
+
+def _web(connection: socket.socket) -> None:
+    connection.recv(1024)
+    connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+
+
+def _silent(connection: socket.socket) -> None:
+    time.sleep(1.5)
+
+
+def _grpc(connection: socket.socket) -> None:
+    connection.recv(1024)
+    connection.sendall(bytes([0, 0, 6, 4, 0, 0, 0, 0, 0]) + bytes([0, 3, 0, 0, 0, 100]))
+
+
+@pytest.mark.parametrize(("answer", "scheme"), [(_web, ""), (_silent, "ray://")])
+def test_a_port_that_is_not_ray_fails_fast(
+    answer: Callable[[socket.socket], None], scheme: str
+) -> None:
+    """A tester's address of another service (a web server) was waited on by Ray for over
+    5 minutes, printing warnings; a port that answers nothing too."""
+    from neardup.engines.ray import check_reachable
+
+    with serving(answer) as port:
+        start = time.monotonic()
+        with pytest.raises(ConnectionError, match="does not answer as a Ray cluster"):
+            check_reachable(f"{scheme}127.0.0.1:{port}", timeout=1)
+        assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("scheme", ["", "ray://"])
+def test_a_port_that_answers_as_grpc_passes(scheme: str) -> None:
+    from neardup.engines.ray import check_reachable
+
+    with serving(_grpc) as port:
+        check_reachable(f"{scheme}127.0.0.1:{port}", timeout=2)
 
 
 def test_quiet_keeps_ray_start_up_notes_off_stderr(photos: Path, tmp_path: Path) -> None:

@@ -12,9 +12,10 @@ Why actors and not Ray Data's `map_batches`: the stages take and return plain Py
 finishes; an actor pool does that with Ray core alone (no pyarrow/pandas), and the feature
 store, not Ray's object store, holds the results.
 
-Before connecting to a running cluster, the address Ray would use is tried with a plain TCP
-connect (`CONNECT_TIMEOUT`): Ray itself retries an address where nobody listens for minutes,
-printing warnings, and a wrong host:port must be a quick error instead.
+Before connecting to a running cluster, the address Ray would use is tried with a TCP connect
+and a gRPC hello (`CONNECT_TIMEOUT`): Ray itself retries an address where nobody listens, or
+where another service does, for minutes, printing warnings; a wrong host:port must be a quick
+error instead.
 
 Importing this module imports ray: only `neardup.engines.factory.make_engine("ray")` does.
 """
@@ -94,14 +95,45 @@ def check_reachable(address: str | None, timeout: float = CONNECT_TIMEOUT) -> No
             return
         host, port = _host_port(target, None)
     try:
-        with socket.create_connection((host, port), timeout=timeout):
-            pass
+        with socket.create_connection((host, port), timeout=timeout) as connection:
+            speaks = _answers_grpc(connection)
     except OSError as error:
         reason = error.strerror or type(error).__name__  # a timeout has no strerror
         raise ConnectionError(
             f"no Ray cluster answers at {host}:{port}{origin} within {timeout:g} s ({reason}): "
             "start one there (ray start --head) or give the address of a running one"
         ) from None
+    if not speaks:
+        raise ConnectionError(
+            f"{host}:{port}{origin} accepts connections but does not answer as a Ray cluster "
+            f"(no gRPC reply within {timeout:g} s): another service's port? A cluster listens "
+            f"on host:6379, or ray://host:{CLIENT_PORT} for Ray Client"
+        )
+
+
+_HTTP2_HELLO = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+"""HTTP/2's client preface and an empty SETTINGS frame: what a gRPC client sends first."""
+_SETTINGS = 4
+
+
+def _answers_grpc(connection: socket.socket) -> bool:
+    """Whether the server on `connection` answers as gRPC (HTTP/2) servers do, with a SETTINGS
+    frame: Ray's GCS and Ray Client both are. A web dashboard, a database or a silent port does
+    not, where Ray itself would retry for minutes (5.5 measured, still waiting). With TLS on
+    (`RAY_USE_TLS`) the clear-text hello cannot be answered, so it is not asked."""
+    if os.environ.get("RAY_USE_TLS", "0").lower() in ("1", "true"):
+        return True
+    try:
+        connection.sendall(_HTTP2_HELLO)
+        head = b""
+        while len(head) < 9:  # a frame header: length (3), type, flags, stream (4)
+            chunk = connection.recv(9 - len(head))
+            if not chunk:
+                return False
+            head += chunk
+    except OSError:  # reset, or silent until the timeout
+        return False
+    return head[3] == _SETTINGS
 
 
 class _StageWorker:
