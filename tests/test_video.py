@@ -337,3 +337,35 @@ def test_a_clip_stored_sideways_is_read_as_it_is_shown(tmp_path: Path) -> None:
     mirrored = _turned_in_its_header(clip, tmp_path / "mirrored.mp4", MIRROR)
     [flipped] = [f.rgb for f in FrameReader(_ref(mirrored), Sampling(fps=1.0))]
     assert np.array_equal(flipped, plain[:, ::-1])
+
+
+def test_frames_predicted_from_a_lost_keyframe_are_dropped_and_numbers_stay_true(
+    tmp_path: Path,
+) -> None:
+    """A tester zeroed the packets around a scene's first keyframe: the frames after it, up to
+    the next keyframe, were decoded against the scene before and kept (one scene's frames in
+    another's cluster), and every frame after the loss was numbered 30 too high (frame 60 at
+    3.0 s, at 10 frames a second)."""
+    import av
+
+    pictures = scene_pictures(["astronaut", "coffee", "chelsea"])
+    clip = write_video(tmp_path / "clip.mp4", pictures, frames_per_scene=50, keyint=10)
+    with av.open(str(clip)) as container:
+        stream = container.streams.video[0]
+        packets = [(p.pts, p.pos, p.size, p.is_keyframe) for p in container.demux(stream) if p.size]
+    order = sorted(packets)  # presentation order: frame i is order[i]
+    assert order[50][3], "the coffee scene must start with a keyframe"
+    data = bytearray(clip.read_bytes())
+    for _, pos, size, _ in order[49:52]:  # the keyframe and its neighbours, zeroed
+        data[pos : pos + size] = bytes(size)
+    damaged = tmp_path / "damaged.mp4"
+    damaged.write_bytes(bytes(data))
+    reader = FrameReader(_ref(damaged), Sampling(fps=10.0))
+    kept = {f.ref.frame: (f.ref.time, f.rgb) for f in reader}
+    assert reader.problem is not None and "frames dropped" in reader.problem, reader.problem
+    assert all(frame == round(time * 10) for frame, (time, _) in kept.items())
+    assert not set(kept) & set(range(50, 60)), sorted(kept)  # up to the next keyframe
+    assert {*range(0, 49), *range(60, 150)} <= set(kept), sorted(kept)
+    for frame, (_, rgb) in kept.items():  # each shows its own scene
+        error = np.abs(rgb.astype(np.int16) - pictures[frame // 50].astype(np.int16)).mean()
+        assert error < 12, (frame, error)

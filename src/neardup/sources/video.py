@@ -12,6 +12,8 @@ decode loses its frame, not the rest of the video (`Decoding`); nothing raises.
 from __future__ import annotations
 
 import math
+import re
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,27 +85,53 @@ class Frame:
 class Decoding:
     """A video stream's frames in the order the decoder gives them, each with its index, read
     past packets that fail to decode (a damaged stretch loses its frames, not the rest of the
-    video). Each failed packet still takes an index, as the frame it held would have: frames
-    are numbered by packet order (`neardup.sources.video_frames` finds them again so). An
-    error reading the container itself (a truncated file) ends the frames."""
+    video). Frames are numbered in presentation order, each failed packet taking the place of
+    the frame it held, by its time (`neardup.sources.video_frames` finds them again so). An
+    error reading the container itself (a truncated file) ends the frames.
+
+    The damaged stretch runs to the next keyframe: frames after a lost packet are predicted
+    from what it held, so until a keyframe they show another scene's pixels (a tester's lost
+    keyframe put three frames of one scene into the cluster of the scene before). Those frames,
+    and any the decoder marks corrupt, are dropped (each keeps its index)."""
 
     lost: int = 0
     """Packets that failed to decode."""
+    dropped: int = 0
+    """Frames decoded after a lost packet before the next keyframe, or marked corrupt."""
     first_error: str | None = None
 
     def frames(self, container: Any, stream: Any) -> Iterator[tuple[int, Any]]:
-        index = 0
+        emitted = 0  # frames the decoder gave, kept or dropped
+        times: list[float] = []  # every frame packet's time so far, sorted
+        untimed = False  # a packet without a time: frames are counted as they come
+        damaged_at: float | None = None  # the earliest lost packet's time since a keyframe
         for packet in container.demux(stream):
+            if packet.size and not packet.is_discard:
+                if packet.pts is None:
+                    untimed = True
+                else:
+                    insort(times, float(packet.pts * packet.time_base))
             try:
                 decoded = packet.decode()
             except Exception as error:  # PyAV raises many kinds; the packet is lost, not all
                 self.lost += 1
                 self.first_error = self.first_error or _message(error)
-                index += 1
+                lost_at = -math.inf if packet.pts is None else float(packet.pts * packet.time_base)
+                damaged_at = lost_at if damaged_at is None else min(damaged_at, lost_at)
                 continue
             for frame in decoded:
+                when = frame.time
+                # Its place in presentation order, lost frames and frames the decoder drops
+                # (their references lost) counted: the packets shown before it.
+                index = emitted + self.lost if untimed or when is None else bisect_left(times, when)
+                emitted += 1
+                after = damaged_at is not None and (when is None or when >= damaged_at)
+                if after and frame.key_frame:
+                    damaged_at = None
+                elif after or frame.is_corrupt:
+                    self.dropped += 1
+                    continue
                 yield index, frame
-                index += 1
 
 
 @dataclass(slots=True)
@@ -183,8 +211,9 @@ class FrameReader:
                 self.kept += 1
                 yield Frame(ref, frame_rgb(frame), codec)
         except Exception as error:  # the container broke: keep what decoded, say where
+            read = self.decoded + decoding.lost + decoding.dropped
             self.problem = (
-                f"video corrupt or truncated after frame {self.decoded + decoding.lost} "
+                f"video corrupt or truncated after frame {read} "
                 f"({_message(error)}); {self.kept} frames kept"
             )
             return
@@ -192,11 +221,16 @@ class FrameReader:
             self.problem = "no frame of the video could be decoded" + (
                 f" ({decoding.first_error})" if decoding.first_error else ""
             )
-        elif decoding.lost:
+        elif decoding.lost or decoding.dropped:
+            lost = (
+                f"{decoding.lost} packets could not be decoded ({decoding.first_error}); "
+                if decoding.lost
+                else ""
+            )
             self.problem = (
-                f"video damaged: {decoding.lost} packets could not be decoded "
-                f"({decoding.first_error}); the other {self.decoded} frames read, "
-                f"{self.kept} kept"
+                f"video damaged: {lost}{decoding.dropped} frames dropped (decoded from lost "
+                f"data, before the next keyframe, or marked corrupt); the other {self.decoded} "
+                f"frames read, {self.kept} kept"
             )
         elif declared and self.decoded < declared - 1:
             self.problem = (
@@ -290,5 +324,6 @@ def _length(container: object) -> float | None:
 
 
 def _message(error: BaseException) -> str:
-    text = str(error).strip() or type(error).__name__
+    # FFmpeg's error codes are tags, not errnos: "[Errno 1094995529]" tells a person nothing.
+    text = re.sub(r"^\[Errno -?\d+\] ", "", str(error).strip()) or type(error).__name__
     return text if len(text) <= 200 else text[:197] + "..."
