@@ -228,8 +228,16 @@ def test_compare_unreadable_exits_three(dup_dir: Path, capsys: Capture) -> None:
 def test_compare_same_file(dup_dir: Path, capsys: Capture) -> None:
     link = dup_dir / "link.png"
     link.symlink_to(dup_dir / "astro.png")
-    assert main(["compare", str(dup_dir / "astro.png"), str(link)]) == 0
-    assert "same file" in capsys.readouterr().out
+    astro = str(dup_dir / "astro.png")
+    assert main(["compare", astro, str(link)]) == 0
+    assert "both paths name the same file (a link)" in capsys.readouterr().out
+    assert main(["compare", astro, astro]) == 0
+    assert "both paths name the same file, so" in capsys.readouterr().out
+    # A tester: the JSON said no verdict at any preset and "differences": null (unread).
+    assert main(["compare", astro, str(link), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["same_file"] and doc["verdicts"] == {"strict": True, "default": True, "loose": True}
+    assert doc["differences"]["kinds"] == ["identical file"]
 
 
 def test_a_newline_in_a_file_name_is_escaped_in_the_table(dup_dir: Path, capsys: Capture) -> None:

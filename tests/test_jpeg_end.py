@@ -71,3 +71,53 @@ def test_a_scan_finds_the_unended_copy_of_a_picture(tmp_path: Path, coffee: Imag
     group = result.groups[0]
     members = [group.keeper, *(index for index, _ in group.members)]
     assert {Path(result.images[i].path).name for i in members} == {"whole.jpg", "no-end.jpg"}
+
+
+def test_an_unended_or_trailed_copy_is_an_exact_copy(
+    tmp_path: Path, photo: Callable[..., Image.Image]
+) -> None:
+    """A tester: a large JPEG without its end marker, or with bytes after it, scored exact 0
+    against the same picture (similarity 0.999): their picture data hashed differently, and
+    DCT-scaled decodes carry no pixel hash to tell them alike."""
+    data = _jpeg(photo("astronaut", 512).convert("RGB"), quality=90)
+    (tmp_path / "whole.jpg").write_bytes(data)
+    (tmp_path / "no-end.jpg").write_bytes(data[:-2])
+    (tmp_path / "trailed.jpg").write_bytes(data + bytes(100))
+    result = scan([tmp_path], cache=False)
+    assert len(result.pairs) == 3 and not result.skipped
+    assert all(p.scores["exact"] == 1.0 and p.similarity == 1.0 for p in result.pairs)
+
+
+def test_the_report_shows_an_unended_jpeg(coffee: Image.Image, tmp_path: Path) -> None:
+    from neardup.output.report.thumbs import make_thumbs
+
+    data = _jpeg(coffee, quality=90)
+    (tmp_path / "no-end.jpg").write_bytes(data[:-2])
+    (tmp_path / "cut.jpg").write_bytes(data[:-5_000])
+    thumbs = make_thumbs(
+        [(str(tmp_path / "no-end.jpg"), None), (str(tmp_path / "cut.jpg"), None)], 96
+    )
+    assert thumbs[0] is not None and Image.open(io.BytesIO(thumbs[0])).size == (96, 64)
+    assert thumbs[1] is None  # the page says "no thumbnail" for a file scan skips
+
+
+def test_a_skip_cached_before_is_tried_again(tmp_path: Path, coffee: Image.Image) -> None:
+    """A tester: a cache filled before this change kept skipping the files now read (skips
+    are cached by path, size and time, and the features version did not change)."""
+    import sqlite3
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    data = _jpeg(coffee, quality=90)
+    (folder / "whole.jpg").write_bytes(data)
+    (folder / "no-end.jpg").write_bytes(data[:-2])
+    cache = tmp_path / "cache.sqlite"
+    assert not scan([folder], cache=cache).skipped
+    old = "corrupt or truncated image: image file is truncated (11 bytes not processed)"
+    with sqlite3.connect(cache) as db:  # as an older neardup stored it
+        changed = db.execute(
+            "UPDATE items SET skip=?, data=NULL WHERE path LIKE ?", (old, "%no-end.jpg%")
+        ).rowcount
+    assert changed
+    again = scan([folder], cache=cache)
+    assert not again.skipped and len(again.groups) == 1

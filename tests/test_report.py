@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from conftest import write_review_result
+import numpy as np
+from conftest import make_photo, write_review_result
 from PIL import Image
 
 from neardup.cli import main
 from neardup.output.report import build_report
+from neardup.output.report.thumbs import make_thumbs
 
 
 def page_data(page: Path) -> dict[str, Any]:
@@ -140,3 +142,16 @@ def test_a_video_scan_lists_each_frame_with_its_thumbnail(tmp_path: Path) -> Non
     assert all(url and url.startswith("data:image/jpeg;base64,") for url in data["thumbs"])
     for group in data["groups"]:
         assert all(m["i"] != group["k"] for m in group["m"])  # no member is its keeper
+
+
+def test_thumbnails_of_16_bit_and_float_pictures_show_the_picture(tmp_path: Path) -> None:
+    """A tester: the cards of 16-bit grey PNGs were solid white and of float TIFFs solid black
+    (Pillow's convert clips them), while the scan read both right."""
+    grey = np.asarray(make_photo("coffee", 200).convert("L"), dtype=np.float64)
+    Image.fromarray((grey * 257).astype(np.uint16)).save(tmp_path / "grey16.png")
+    Image.fromarray((grey / 255).astype(np.float32), "F").save(tmp_path / "float.tif")
+    items = [(str(tmp_path / name), None) for name in ("grey16.png", "float.tif")]
+    for thumb in make_thumbs(items, 64):
+        assert thumb is not None
+        shown = np.asarray(Image.open(io.BytesIO(thumb)).convert("L"), dtype=np.float64)
+        assert abs(shown.mean() - grey.mean()) < 12 and shown.std() > 20

@@ -227,8 +227,12 @@ def compare(
     images, skipped, _ = compute_features(found.files, config, cache, local_engine(None, 1))
     skipped = found.skipped + skipped
     if len(found.files) == 1 and found.aliases and images:
-        same = {"exact": 1.0}
-        return Comparison(str(a), str(b), 1.0, 1.0, same, "same file", {}, skipped, True)
+        same, verdicts = {"exact": 1.0}, dict.fromkeys(PRESETS, True)
+        identical = Differences(("identical file",), "file")
+        return Comparison(
+            str(a), str(b), 1.0, 1.0, same, "same file", verdicts, skipped, True,
+            differences=identical,
+        )  # fmt: skip
     sides = [[f for f in images if f.path == ref.path] for ref in found.files]
     picked = pick_pair(*sides) if len(sides) == 2 else None  # a video: its best frame
     if picked is None:

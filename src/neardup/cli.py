@@ -336,7 +336,8 @@ def _compare(args: argparse.Namespace) -> int:
         for item in result.skipped:
             print(f"skipped {item.path}: {item.reason}")
         if result.same_file:
-            print("both paths name the same file (a link), so they are identical")
+            link = " (a link)" if result.a != result.b else ""
+            print(f"both paths name the same file{link}, so they are identical")
         elif result.similarity is not None:
             for side, path, (frame, when) in (
                 ("a", result.a, result.a_frame),

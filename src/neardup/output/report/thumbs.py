@@ -4,35 +4,29 @@
 from __future__ import annotations
 
 import io
-import warnings
 from typing import Any
 
-from PIL import Image, ImageOps
+from PIL import Image
 
-from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.decode import Decoded, DecodeSpec, decode
 
 QUALITY = 70
 
 
 def _thumb(path: str, side: int) -> bytes | None:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            with Image.open(path) as image:
-                if image.width * image.height > DEFAULT_MAX_PIXELS:
-                    return None  # a decompression bomb: no thumbnail, as scan skips it
-                image.draft("RGB", (side, side))  # JPEG: decode at a reduced scale
-                picture = ImageOps.exif_transpose(image)
-                if picture.mode in ("RGBA", "LA", "PA") or "transparency" in picture.info:
-                    rgba = picture.convert("RGBA")
-                    flat = Image.new("RGB", rgba.size, (255, 255, 255))
-                    flat.paste(rgba, mask=rgba.getchannel("A"))
-                    picture = flat
-                else:
-                    picture = picture.convert("RGB")
-                return _jpeg(picture, side)
-        except Exception:  # a file unreadable now (gone, truncated): the page says so
-            return None
+    """A still's thumbnail, decoded as the scan decoded it (upright; 16-bit, float, CMYK and
+    alpha brought to RGB as the features see them; a JPEG missing only its end marker read),
+    not trimmed: the card shows the whole file."""
+    try:
+        with open(path, "rb") as file:
+            data = file.read()
+    except OSError:  # a file unreadable now (gone, moved): the page says so
+        return None
+    found = decode(data, path, DecodeSpec(min_side=side, trim=False), hash_pixels=False)
+    if not isinstance(found, Decoded):  # truncated now, or a decompression bomb
+        return None
+    picture = found.picture if found.picture is not None else Image.fromarray(found.rgb)
+    return _jpeg(picture.copy(), side)
 
 
 def make_thumbs(items: list[tuple[str, int | None]], side: int) -> list[bytes | None]:
