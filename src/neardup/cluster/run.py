@@ -22,6 +22,7 @@ from neardup.cluster.scene import DEFAULT_SCENE_MODEL, scene_matrix
 from neardup.pipeline import Progress, compute_features, feature_config, local_engine
 from neardup.records import Features, Skipped
 from neardup.sources import collect
+from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import CacheSetting
 
@@ -67,6 +68,14 @@ class ClusterResult:
         return self.model.projection.apply(self.vectors)
 
 
+class NothingRead(ValueError):
+    """No item could be read: the caller lists every reason (exit 3, as `scan`)."""
+
+    def __init__(self, skipped: list[Skipped]) -> None:
+        super().__init__(f"no item could be read ({len(skipped)} skipped)")
+        self.skipped = skipped
+
+
 def cluster(
     paths: Iterable[str | Path],
     *,
@@ -98,19 +107,18 @@ def cluster(
     refs = [ItemRef(f.path, f.frame, f.time) for f in images]
     k_scores: dict[int, float] = {}
     if saved is None:
-        why = "" if images or not skipped else f" ({skipped[0].path}: {skipped[0].reason})"
+        if not images and skipped:
+            raise NothingRead(skipped)
         if k == "auto":
             if len(images) < 2:
-                raise ValueError(
-                    f"--k auto needs at least 2 readable items, found {len(images)}{why}"
-                )
+                raise ValueError(f"--k auto needs at least 2 readable items, found {len(images)}")
             fit, k_scores = choose_k(vectors, seed)
             criterion = "silhouette"
         else:
             count = int(k)
             if not 1 <= count <= len(images):
                 raise ValueError(
-                    f"--k {count} needs at least {count} readable items, found {len(images)}{why}"
+                    f"--k {count} needs at least {count} readable items, found {len(images)}"
                 )
             fit = kmeans(vectors, count, seed)
             criterion = "given"
@@ -175,6 +183,17 @@ def _add_similar(
                 if position < 0:
                     continue
                 other = reference_refs[int(members[position])]
-                if other == item.item or len(item.similar) >= count:
+                if _same_item(other, item.item) or len(item.similar) >= count:
                     continue
                 item.similar.append(Similar(other, round(float(score), 4)))
+
+
+def _same_item(a: ItemRef, b: ItemRef) -> bool:
+    """One file's same frame, however its path was spelled (a saved item is stored as the
+    fit run named it: `../clips/a.mp4` given from another folder is the same file)."""
+    if a.frame != b.frame:
+        return False
+    if a.path == b.path:
+        return True
+    local = not is_url(a.path) and not is_url(b.path)
+    return local and os.path.realpath(a.path) == os.path.realpath(b.path)
