@@ -130,6 +130,23 @@ def test_nan_centroids_are_refused(
     assert "NaN" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("edit", ["k", "cluster"])
+def test_a_centroids_file_that_contradicts_itself_is_refused(
+    saved: Path, tmp_path: Path, edit: str
+) -> None:
+    """A tester's file said k 7 beside 4 centroids, or put an item in cluster 9 of 4: both
+    were taken (the item then dropped out of every similar list)."""
+    doc = json.loads(saved.read_text())
+    if edit == "k":
+        doc["k"] += 5
+    else:
+        doc["items"][0]["cluster"] = 9
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(doc))
+    with pytest.raises(ValueError, match="k or a cluster does not match"):
+        load(broken)
+
+
 def test_negative_similar_is_refused(
     saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

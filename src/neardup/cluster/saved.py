@@ -120,6 +120,10 @@ def load(path: str | Path) -> SceneModel:
         raise ValueError(f"centroids file {path} is damaged: {error!r}") from error
     if len(model.vectors) != len(items) or model.vectors.shape[1:] != model.centroids.shape[1:]:
         raise ValueError(f"centroids file {path} is damaged: vectors do not match centroids")
+    k = len(model.centroids)
+    if doc.get("k", k) != k or not all(0 <= label < k for label in model.labels):
+        # A saved item of no cluster would drop out of every `similar` list without a word.
+        raise ValueError(f"centroids file {path} is damaged: k or a cluster does not match")
     arrays = {
         "centroids": model.centroids,
         "vectors": model.vectors,
