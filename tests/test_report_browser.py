@@ -318,3 +318,27 @@ def test_a_name_with_runs_of_spaces_reads_as_it_is(browser: Any, tmp_path: Path)
         assert not errors
     finally:
         context.close()
+
+
+def test_the_page_lists_what_the_scan_skipped(browser: Any, tmp_path: Path) -> None:
+    """A tester: the page said neither which files the scan could not read nor how many (a
+    file in no group may be a duplicate nobody saw)."""
+    result = write_review_result(tmp_path / "set", 1)
+    doc = json.loads(result.read_text())
+    doc["skipped"] = [
+        {"path": "broken.jpg", "reason": "truncated JPEG: data is missing before its end"},
+        {"path": "<b>odd</b>.png", "reason": "not an image: the file holds text"},
+    ]
+    result.write_text(json.dumps(doc))
+    page_file = tmp_path / "report.html"
+    build_report(result, page_file, thumbs="none")
+    context, page, _, errors = open_page(browser, page_file)
+    try:
+        assert page.inner_text("#skipped-count") == "2 files skipped (not read)"
+        assert "· 2 skipped" in page.inner_text("#summary")
+        page.click("#skipped-count")
+        body = page.inner_text("#skipped-body")
+        assert "broken.jpg" in body and "data is missing" in body and "<b>odd</b>.png" in body
+        assert not errors
+    finally:
+        context.close()

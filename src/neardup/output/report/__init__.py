@@ -127,6 +127,11 @@ def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
         "images": images,
         "groups": groups,
         "leakage": doc.get("leakage"),
+        "skipped": [
+            {"path": str(s.get("path")), "reason": str(s.get("reason"))}
+            for s in doc.get("skipped") or []
+            if isinstance(s, dict)
+        ],
     }
 
 

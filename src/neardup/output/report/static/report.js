@@ -139,6 +139,15 @@
     $("leakage").hidden = false;
     $("leakage-body").append(renderValue(DATA.leakage));
   }
+  const skipped = DATA.skipped || [];
+  if (skipped.length) {
+    // What the scan could not read is part of the review: a file missing from every group
+    // may be a duplicate nobody saw.
+    $("skipped").hidden = false;
+    $("skipped-count").textContent = `${skipped.length} file${skipped.length === 1 ? "" : "s"} skipped (not read)`;
+    $("skipped-body").append(renderValue(skipped));
+    $("summary").textContent += ` · ${skipped.length} skipped`;
+  }
 
   // ---- view: filter, sort, page ----
   let view = [];
