@@ -88,7 +88,7 @@ def test_scan_of_an_s3_bucket(s3: str, make: FileMaker, tmp_path: Path) -> None:
         "s3://photos/set/rocket.png",
     ]
     assert [(s.path, s.reason.split(":")[0]) for s in result.skipped] == [
-        ("s3://photos/set/broken.jpg", "corrupt or truncated image")
+        ("s3://photos/set/broken.jpg", "truncated JPEG")
     ]
     assert result.stats.ignored == 1  # notes.txt
     groups = [
