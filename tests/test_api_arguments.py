@@ -50,6 +50,11 @@ def test_scan_refuses_arguments_it_would_misread(tmp_path: Path) -> None:
         neardup.scan(tmp_path, workers=-1)
     with pytest.raises(ValueError, match="nprobe"):
         neardup.ImageIndex.build(tmp_path / "idx", str(tmp_path), nprobe=0)
+    for pixels in (0, -1):  # a tester: every file was then skipped as "over the limit of -1"
+        with pytest.raises(ValueError, match="max_pixels must be a positive"):
+            neardup.scan(tmp_path, max_pixels=pixels)
+        with pytest.raises(ValueError, match="max_pixels must be a positive"):
+            neardup.compare(tmp_path / "a.png", tmp_path / "b.png", max_pixels=pixels)
 
 
 def test_keep_below_must_be_a_confidence(tmp_path: Path) -> None:

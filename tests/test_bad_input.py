@@ -32,6 +32,8 @@ BAD = {
     "bomb.png": ("decompression bomb", "60000 x 60000", "--max-pixels"),
     "bomb.gif": ("decompression bomb", "60000 x 60000"),
     "broken_link.jpg": ("broken symbolic link", "gone.jpg"),
+    "loop_a.jpg": ("symbolic link loop", "loop_b.jpg"),  # a tester's was "broken"
+    "loop_b.jpg": ("symbolic link loop", "loop_a.jpg"),
     "unreadable.jpg": ("unreadable file", "permission denied"),
     "unreadable_blob": ("unreadable file", "permission denied"),
     "unreadable_dir": ("unreadable folder", "permission denied"),
@@ -105,6 +107,8 @@ def build_mixed(root: Path, make: FileMaker) -> Path:
     make.bomb_png(folder / "bomb.png")
     make.bomb_gif(folder / "bomb.gif")
     (folder / "broken_link.jpg").symlink_to(folder / "gone.jpg")
+    (folder / "loop_a.jpg").symlink_to(folder / "loop_b.jpg")
+    (folder / "loop_b.jpg").symlink_to(folder / "loop_a.jpg")
     make.image(folder / "unreadable.jpg", "retina", 200)
     # No image extension: the content sniffing while listing is what meets the refusal.
     (folder / "unreadable_blob").write_bytes(make.encode(make.photo("retina", 200), "PNG"))

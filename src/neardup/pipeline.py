@@ -89,6 +89,8 @@ def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
 
 def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXELS) -> FeatureConfig:
     """What to compute for `methods`; hashes alone need a smaller decode than the models."""
+    if max_pixels <= 0:  # every file would be skipped as over the limit
+        raise ValueError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
     models = tuple(m for m in methods if m in MODELS)
     return FeatureConfig(
         pdq="pdq" in methods,

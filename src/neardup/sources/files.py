@@ -11,6 +11,7 @@ per sampled frame.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import sys
@@ -194,9 +195,11 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
         if stat.S_ISLNK(lst.st_mode):
             try:
                 st = os.stat(path)
-            except OSError:
+            except OSError as error:
                 target = _readlink(path)
-                result.skipped.append(Skipped(path, f"broken symbolic link (to {target!r})"))
+                loop = error.errno == errno.ELOOP
+                kind = "symbolic link loop" if loop else "broken symbolic link"
+                result.skipped.append(Skipped(path, f"{kind} (to {target!r})"))
                 return
         else:
             st = lst
