@@ -127,6 +127,23 @@ def test_more_methods_recompute_fewer_reuse(
     assert all(set(p.scores) <= {"exact", "pdq", "thumb", "sscd_distilled"} for p in fewer.pairs)
 
 
+def test_a_run_of_other_methods_keeps_the_methods_it_did_not_compute(
+    folder: Path, tmp_path: Path, computed: list[str]
+) -> None:
+    """A tester ran `scan`, then `cluster` (no PDQ), then `scan` again: the second scan
+    decoded every file anew, the cluster run's rows having replaced the scan's. A row now
+    keeps what the file's earlier row held, so each command reads what the other made."""
+    cache = tmp_path / "cache.sqlite"
+    first = run(folder, cache)
+    run(folder, cache, methods="exact,sscd_distilled,phash")  # what cluster computes, and more
+    computed.clear()
+    again = run(folder, cache)
+    assert again.stats.from_cache == len(PHOTOS) and computed == []
+    assert summary(again) == summary(first)
+    both = run(folder, cache, methods="pdq,sscd_distilled,phash")
+    assert both.stats.from_cache == len(PHOTOS) and computed == []
+
+
 def test_features_made_at_another_decode_size_are_made_again(
     folder: Path, tmp_path: Path, computed: list[str]
 ) -> None:

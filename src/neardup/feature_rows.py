@@ -7,6 +7,7 @@ import functools
 import json
 import math
 import sys
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -112,3 +113,21 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         elif kind == "flip":
             f.embeddings_flip[key] = array
     return f
+
+
+def merged(new: Features, old: Features) -> Features:
+    """`new` with what a row of the same file version and decode size already held that
+    `new` lacks (a `cluster` run's row, without PDQ, replaced a scan's, so each of the two
+    commands decoded every file again after the other). Both come from one decode, so what
+    both hold is equal; the turned-back factor is the model's where either has a model."""
+    out = replace(
+        new,
+        hashes=old.hashes | new.hashes,
+        embeddings=old.embeddings | new.embeddings,
+        embeddings_flip=old.embeddings_flip | new.embeddings_flip,
+    )
+    if new.pdq is None and old.pdq is not None:
+        out.pdq, out.pdq_quality = old.pdq, old.pdq_quality
+    if old.embeddings and not new.embeddings:  # the model's cosine, not PDQ's agreement
+        out.turned_back = old.turned_back
+    return out

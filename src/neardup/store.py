@@ -22,12 +22,10 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Self
 
-from neardup.feature_rows import decode_features, encode_features
-from neardup.features.embed import EMBED_SIDE
+from neardup.feature_rows import decode_features, encode_features, merged
 from neardup.features.extract import FEATURES_VERSION
-from neardup.features.hashes import HASH_MIN_SIDE
 from neardup.records import Features, FileRef, Skipped
-from neardup.sources.remote import is_url
+from neardup.store_keys import side_key, side_keys, with_side
 
 SCHEMA_VERSION = 1
 WAIT_SECONDS = 120.0
@@ -274,20 +272,34 @@ class FeatureStore:
                     )
                 )
             else:
+                key = side_key(ref.key, names)
+                item, held = self._with_held(key, ref, item, names)
                 meta, data = encode_features(item)
                 rows.append(
-                    (
-                        side_key(ref.key, names),
-                        ref.size,
-                        ref.mtime_ns,
-                        json.dumps(sorted(names)),
-                        meta,
-                        data,
-                        None,
-                    )
+                    (key, ref.size, ref.mtime_ns, json.dumps(sorted(held)), meta, data, None)
                 )
         if rows:
             write_rows(self.db, "INSERT OR REPLACE INTO items VALUES (?,?,?,?,?,?,?)", rows)
+
+    def _with_held(
+        self, key: str, ref: FileRef, item: Features, names: set[str]
+    ) -> tuple[Features, set[str]]:
+        """`item` joined with what this file's row already holds of other methods (as it is
+        now: same size and time), and the names of both: a command that computes fewer
+        methods keeps the others' (`feature_rows.merged`)."""
+        row = self.db.execute(
+            "SELECT size, mtime_ns, names, meta, data FROM items WHERE path=?", (key,)
+        ).fetchone()
+        if row is None or (row[0], row[1]) != (ref.size, ref.mtime_ns) or row[4] is None:
+            return item, names
+        try:
+            held = with_side(set(json.loads(row[2])))
+            if held <= names:
+                return item, names
+            old = decode_features(ref, json.loads(row[3]), row[4])
+        except UNDECODABLE:  # a damaged row: replaced by this one alone
+            return item, names
+        return merged(item, old), names | held
 
     def keep_confirmed_pixel_hash(
         self, path: str, size: int, mtime_ns: int, pixel_hash: str
@@ -304,14 +316,14 @@ class FeatureStore:
             self.db,
             "UPDATE items SET meta=json_set(meta, '$." + CONFIRMED + "', ?) "
             "WHERE path IN (?, ?) AND size=? AND mtime_ns=? AND meta IS NOT NULL",
-            [(pixel_hash, *_side_keys(path), size, mtime_ns)],
+            [(pixel_hash, *side_keys(path), size, mtime_ns)],
         )
 
     def confirmed_pixel_hash(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The pixel hash `keep_confirmed_pixel_hash` kept for this file, if it is unchanged."""
         if self.stale:  # rows of another features version are never read
             return None
-        for key in _side_keys(path):
+        for key in side_keys(path):
             row = self.db.execute(
                 "SELECT size, mtime_ns, meta FROM items WHERE path=?", (key,)
             ).fetchone()
@@ -338,7 +350,7 @@ def _decode_row(
     some of `needed` or cannot be decoded: one damaged row (a disk error, a hand edit) costs
     its file a decode, never the scan."""
     try:
-        if not needed <= _with_side(set(json.loads(names))):
+        if not needed <= with_side(set(json.loads(names))):
             return None
         return decode_features(ref, json.loads(meta), data)
     except UNDECODABLE:
@@ -365,36 +377,6 @@ def write_rows(db: sqlite3.Connection, statement: str, rows: Sequence[Sequence[A
     return True
 
 
-def _with_side(names: set[str]) -> set[str]:
-    """A row's feature names, with the decode side a row stored before sides were named
-    was made at: the embeddings' where it holds one, the hash-only pass's otherwise."""
-    if not any(name.startswith("side:") for name in names):
-        legacy = EMBED_SIDE if any(name.startswith("emb:") for name in names) else HASH_MIN_SIDE
-        names.add(f"side:{legacy}")
-    return names
-
-
 def read_only(error: sqlite3.OperationalError) -> bool:
     """Whether SQLite refused a write because the store cannot be written."""
     return "readonly" in str(error) or "read-only" in str(error)
-
-
-def side_key(key: str, names: set[str]) -> str:
-    """A row's key: `row_key`, led by the decode size where that is not the embeddings' (the
-    hash-only pass decodes smaller: its rows sit beside a default scan's, not in their place,
-    so running one and then the other keeps both)."""
-    side = next((n for n in names if n.startswith("side:")), None)
-    if side is None or side == f"side:{EMBED_SIDE}":
-        return row_key(key)
-    return f"@{side.removeprefix('side:')}|{row_key(key)}"
-
-
-def _side_keys(path: str) -> tuple[str, str]:
-    """The keys a file's rows may have: the embeddings' decode size and the hash-only pass's."""
-    return row_key(path), side_key(path, {f"side:{HASH_MIN_SIDE}"})
-
-
-def row_key(key: str) -> str:
-    """A cache row's key: a local path made absolute (one file, whichever folder a command
-    runs in: `scan photos/` and `index build /home/me/photos` share rows), a URL as given."""
-    return key if is_url(key) else os.path.abspath(key)

@@ -17,7 +17,8 @@ from neardup.features.extract import FeatureConfig
 from neardup.features.frames import video_items
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.video import READER_VERSION, Sampling
-from neardup.store import FeatureStore, row_key, write_rows
+from neardup.store import FeatureStore, write_rows
+from neardup.store_keys import row_key
 
 _TABLE = """CREATE TABLE IF NOT EXISTS videos (
     path TEXT, sampling TEXT, size INTEGER, mtime_ns INTEGER, frames TEXT, problem TEXT,
