@@ -90,10 +90,13 @@ class Decoding:
     the frame it held, by its time (`neardup.sources.video_frames` finds them again so). An
     error reading the container itself (a truncated file) ends the frames.
 
-    The damaged stretch runs to the next keyframe: frames after a lost packet are predicted
-    from what it held, so until a keyframe they show another scene's pixels (a tester's lost
-    keyframe put three frames of one scene into the cluster of the scene before). Those frames,
-    and any the decoder marks corrupt, are dropped (each keeps its index)."""
+    A lost packet takes the frames up to the next keyframe with it: they may be predicted from
+    it, and the decoder, saying nothing, predicts them from an older frame instead, another
+    scene's where a lost keyframe began a scene (a tester's three frames of one scene went
+    into the cluster of the scene before). Which packet held a keyframe cannot be told once
+    its data is damaged (the demuxer reads the flag from the data), nor which frames are
+    references, so every loss counts; a frame the decoder marks corrupt too. Those frames are
+    dropped (each keeps its index); a long keyframe interval loses more."""
 
     lost: int = 0
     """Packets that failed to decode."""
@@ -117,8 +120,8 @@ class Decoding:
             except Exception as error:  # PyAV raises many kinds; the packet is lost, not all
                 self.lost += 1
                 self.first_error = self.first_error or _message(error)
-                lost_at = -math.inf if packet.pts is None else float(packet.pts * packet.time_base)
-                damaged_at = lost_at if damaged_at is None else min(damaged_at, lost_at)
+                at = -math.inf if packet.pts is None else float(packet.pts * packet.time_base)
+                damaged_at = at if damaged_at is None else min(damaged_at, at)
                 continue
             for frame in decoded:
                 when = frame.time
@@ -127,9 +130,11 @@ class Decoding:
                 index = emitted + self.lost if untimed or when is None else bisect_left(times, when)
                 emitted += 1
                 after = damaged_at is not None and (when is None or when >= damaged_at)
-                if after and frame.key_frame:
+                if after and frame.key_frame and not frame.is_corrupt:
                     damaged_at = None
                 elif after or frame.is_corrupt:
+                    if damaged_at is None:  # what is predicted from a corrupt frame is too
+                        damaged_at = -math.inf if when is None else when
                     self.dropped += 1
                     continue
                 yield index, frame
@@ -158,10 +163,25 @@ class FrameReader:
         except Exception as error:  # PyAV raises many kinds; the reason is what matters
             self.problem = f"cannot open video (damaged or truncated?): {_message(error)}"
             return
+        import av.logging
+
+        # FFmpeg conceals a damaged slice and says so only in its log: listen to it (from
+        # every thread: frame threads decode) while this video decodes.
+        level = av.logging.get_level()
+        av.logging.set_level(av.logging.ERROR)
         try:
-            yield from self._frames(container)
+            with av.logging.Capture(local=False) as logs:
+                yield from self._frames(container)
         finally:
+            av.logging.set_level(level)
             container.close()
+        errors = [message.strip() for at, _, message in logs if at <= av.logging.ERROR]
+        if errors and self.problem is None:
+            self.problem = (
+                f"video damaged: the decoder met {len(errors)} errors and concealed them "
+                f"(first: {errors[0][:120]}); frames may show patches of other frames; "
+                f"all {self.decoded} frames read, {self.kept} kept"
+            )
 
     def _frames(self, container: object) -> Iterator[Frame]:
         streams = container.streams.video  # type: ignore[attr-defined]
