@@ -23,10 +23,11 @@ def write_video(
     container: str = "mp4",
     seed: int = 0,
     keyint: int | None = None,
+    x264: str | None = None,
 ) -> Path:
     """A video showing each scene for `frames_per_scene` frames (each frame with a little
     noise, as a camera gives), H.264 at `rate` frames per second, a keyframe at least every
-    `keyint` frames (None: x264's default, 250)."""
+    `keyint` frames (None: x264's default, 250); `x264`: more x264 parameters."""
     import av
 
     rng = np.random.default_rng(seed)
@@ -34,7 +35,7 @@ def write_video(
     with av.open(str(path), "w", format=container) as out:
         stream = out.add_stream("libx264", rate=rate)
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
-        stream.options = {"crf": "20"}
+        stream.options = {"crf": "20"} | ({"x264-params": x264} if x264 else {})
         if keyint is not None:
             stream.gop_size = keyint
         for scene in scenes:

@@ -339,8 +339,17 @@ def test_a_clip_stored_sideways_is_read_as_it_is_shown(tmp_path: Path) -> None:
     assert np.array_equal(flipped, plain[:, ::-1])
 
 
-def test_frames_predicted_from_a_lost_keyframe_are_dropped_and_numbers_stay_true(
-    tmp_path: Path,
+LOSSES = {
+    "keyframe": None,  # a scene's keyframe and its neighbours, x264's defaults
+    # A P-frame the B-frames decoded after it lean on (a reviewer: those B-frames, shown
+    # before it, were kept, showing the scene before).
+    "p_frame": "keyint=10:min-keyint=10:scenecut=0:bframes=3:b-pyramid=none:b-adapt=0",
+}
+
+
+@pytest.mark.parametrize("loss", sorted(LOSSES))
+def test_frames_predicted_from_lost_data_are_dropped_and_numbers_stay_true(
+    tmp_path: Path, loss: str
 ) -> None:
     """A tester zeroed the packets around a scene's first keyframe: the frames after it, up to
     the next keyframe, were decoded against the scene before and kept (one scene's frames in
@@ -348,15 +357,24 @@ def test_frames_predicted_from_a_lost_keyframe_are_dropped_and_numbers_stay_true
     3.0 s, at 10 frames a second)."""
     import av
 
+    params = LOSSES[loss]
     pictures = scene_pictures(["astronaut", "coffee", "chelsea"])
-    clip = write_video(tmp_path / "clip.mp4", pictures, frames_per_scene=50, keyint=10)
+    per = 50 if loss == "keyframe" else 55  # a cut between keyframes 50 and 60
+    clip = write_video(tmp_path / "clip.mp4", pictures, per, keyint=10, x264=params)
     with av.open(str(clip)) as container:
         stream = container.streams.video[0]
         packets = [(p.pts, p.pos, p.size, p.is_keyframe) for p in container.demux(stream) if p.size]
     order = sorted(packets)  # presentation order: frame i is order[i]
-    assert order[50][3], "the coffee scene must start with a keyframe"
+    if loss == "keyframe":
+        assert order[50][3], "the coffee scene must start with a keyframe"
+        lost = [order[i] for i in range(49, 52)]
+    else:  # the P-frame after the cut that the B-frames of the cut, decoded next, lean on
+        shown = {pts: i for i, (pts, *_) in enumerate(order)}
+        rank = [shown[p[0]] for p in packets]
+        at = next(j for j in range(len(packets) - 1) if 55 < rank[j] < 60 and rank[j + 1] < 56)
+        lost = [packets[at]]
     data = bytearray(clip.read_bytes())
-    for _, pos, size, _ in order[49:52]:  # the keyframe and its neighbours, zeroed
+    for _, pos, size, _ in lost:
         data[pos : pos + size] = bytes(size)
     damaged = tmp_path / "damaged.mp4"
     damaged.write_bytes(bytes(data))
@@ -364,10 +382,10 @@ def test_frames_predicted_from_a_lost_keyframe_are_dropped_and_numbers_stay_true
     kept = {f.ref.frame: (f.ref.time, f.rgb) for f in reader}
     assert reader.problem is not None and "frames dropped" in reader.problem, reader.problem
     assert all(frame == round(time * 10) for frame, (time, _) in kept.items())
-    assert not set(kept) & set(range(50, 60)), sorted(kept)  # up to the next keyframe
-    assert {*range(0, 49), *range(60, 150)} <= set(kept), sorted(kept)
+    # A frame or two the decoder held back at the loss may go with it.
+    assert {*range(0, 45), *range(60, 3 * per)} <= set(kept), sorted(kept)
     for frame, (_, rgb) in kept.items():  # each shows its own scene
-        error = np.abs(rgb.astype(np.int16) - pictures[frame // 50].astype(np.int16)).mean()
+        error = np.abs(rgb.astype(np.int16) - pictures[frame // per].astype(np.int16)).mean()
         assert error < 12, (frame, error)
 
 

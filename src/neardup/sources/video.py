@@ -108,20 +108,27 @@ class Decoding:
         emitted = 0  # frames the decoder gave, kept or dropped
         times: list[float] = []  # every frame packet's time so far, sorted
         untimed = False  # a packet without a time: frames are counted as they come
-        damaged_at: float | None = None  # the earliest lost packet's time since a keyframe
+        shown = -math.inf  # the latest time of a frame the decoder gave
+        # Damage is told in decoding order: a frame the decoder gives after a loss and shown
+        # later than every frame it gave before may be predicted from the lost data (a
+        # B-frame is decoded after, and shown before, the frame it leans on), until a
+        # keyframe shown after every lost packet.
+        damaged_after: float | None = None
+        lost_until = -math.inf
         for packet in container.demux(stream):
+            at = None if packet.pts is None else float(packet.pts * packet.time_base)
             if packet.size and not packet.is_discard:
-                if packet.pts is None:
+                if at is None:
                     untimed = True
                 else:
-                    insort(times, float(packet.pts * packet.time_base))
+                    insort(times, at)
             try:
                 decoded = packet.decode()
             except Exception as error:  # PyAV raises many kinds; the packet is lost, not all
                 self.lost += 1
                 self.first_error = self.first_error or _message(error)
-                at = -math.inf if packet.pts is None else float(packet.pts * packet.time_base)
-                damaged_at = at if damaged_at is None else min(damaged_at, at)
+                damaged_after = shown if damaged_after is None else min(damaged_after, shown)
+                lost_until = max(lost_until, math.inf if at is None else at)
                 continue
             for frame in decoded:
                 when = frame.time
@@ -129,12 +136,18 @@ class Decoding:
                 # (their references lost) counted: the packets shown before it.
                 index = emitted + self.lost if untimed or when is None else bisect_left(times, when)
                 emitted += 1
-                after = damaged_at is not None and (when is None or when >= damaged_at)
-                if after and frame.key_frame and not frame.is_corrupt:
-                    damaged_at = None
-                elif after or frame.is_corrupt:
-                    if damaged_at is None:  # what is predicted from a corrupt frame is too
-                        damaged_at = -math.inf if when is None else when
+                before, shown = shown, max(shown, math.inf if when is None else when)
+                fresh = frame.key_frame and not frame.is_corrupt
+                if damaged_after is not None and fresh and (when is None or when > lost_until):
+                    damaged_after, lost_until = None, -math.inf
+                elif frame.is_corrupt and damaged_after is None:
+                    # What is predicted from a corrupt frame is decoded after it.
+                    damaged_after, lost_until = before, shown
+                    self.dropped += 1
+                    continue
+                elif damaged_after is not None and (
+                    when is None or when > damaged_after or frame.is_corrupt
+                ):
                     self.dropped += 1
                     continue
                 yield index, frame
