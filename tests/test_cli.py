@@ -233,6 +233,8 @@ def test_compare_same_file(dup_dir: Path, capsys: Capture) -> None:
     assert "both paths name the same file (a link)" in capsys.readouterr().out
     assert main(["compare", astro, astro]) == 0
     assert "both paths name the same file, so" in capsys.readouterr().out
+    assert main(["compare", astro, str(dup_dir / "." / "astro.png")]) == 0  # no link
+    assert "both paths name the same file, so" in capsys.readouterr().out
     # A tester: the JSON said no verdict at any preset and "differences": null (unread).
     assert main(["compare", astro, str(link), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)

@@ -15,6 +15,7 @@ from conftest import make_photo
 
 import neardup.index.adding
 import neardup.index.handle
+import neardup.index.storage
 from neardup.cli import main
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import IndexError_, read_meta
@@ -301,3 +302,19 @@ def test_files_none_of_which_could_be_read_exit_three(
     assert main(["index", "query", str(photos / "astro.jpg"), *common]) == 0
     assert main(["index", "query", str(photos), str(junk), *common]) == 0  # some were read
     assert "notes.jpg" in capsys.readouterr().out  # the skip is still said, even with -q
+
+
+def test_a_read_only_index_whose_lock_file_is_writable_changes_nothing(
+    built: Path, monkeypatch: pytest.MonkeyPatch, capsys: Capture
+) -> None:
+    """A reviewer: a folder made read-only (chmod 555) after a build keeps its lock file
+    writable; `add` took the lock, grew the column files, then SQLite refused the commit (a
+    traceback, and files longer than the index says)."""
+    sizes = {p.name: p.stat().st_size for p in built.iterdir() if p.is_file()}
+    _unwritable(monkeypatch)
+    monkeypatch.setattr(neardup.index.storage, "writable", lambda folder: False)
+    photo = built.parent / "photos" / "new.jpg"
+    make_photo("rocket", 160).save(photo, quality=90)
+    assert main(["index", "add", str(photo), "--index", str(built), "--no-cache", "-q"]) == 2
+    assert "cannot write index" in capsys.readouterr().err
+    assert {p.name: p.stat().st_size for p in built.iterdir() if p.is_file()} == sizes

@@ -121,3 +121,57 @@ def test_a_skip_cached_before_is_tried_again(tmp_path: Path, coffee: Image.Image
     assert changed
     again = scan([folder], cache=cache)
     assert not again.skipped and len(again.groups) == 1
+
+
+def test_a_picture_hash_kept_by_an_older_neardup_still_finds_the_exact_copy(
+    tmp_path: Path, photo: Callable[..., Image.Image]
+) -> None:
+    """A reviewer: a cache filled before the picture data was hashed to its end marker kept
+    the old hash for a file with bytes after it; the new hash of its whole copy differs, and
+    "two JPEGs of different picture data" skipped the pixel check: exact 0, similarity 0.999.
+    Hashes of two makes no longer rule a pair out."""
+    import sqlite3
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    data = _jpeg(photo("astronaut", 512).convert("RGB"), quality=90)
+    (folder / "whole.jpg").write_bytes(data)
+    (folder / "trailed.jpg").write_bytes(data + bytes(64))
+    cache = tmp_path / "cache.sqlite"
+    scan([folder], cache=cache)
+    with sqlite3.connect(cache) as db:  # the hash as an older neardup made it (no tag)
+        db.execute(
+            "UPDATE items SET meta=json_set(meta, '$.jpeg_hash', 'c0ffee') WHERE path LIKE ?",
+            ("%trailed.jpg",),
+        )
+    result = scan([folder], cache=cache)
+    assert [(p.scores["exact"], p.similarity) for p in result.pairs] == [(1.0, 1.0)]
+
+
+def test_a_corner_of_mid_grey_luma_and_another_colour_is_no_fill(coffee: Image.Image) -> None:
+    """A reviewer: a complete file without its end marker whose last block was green
+    (80, 160, 80), as light as mid-grey, was refused as cut short: only the luma was read."""
+    picture = coffee.copy()
+    picture.paste((80, 160, 80), (picture.width - 24, picture.height - 24, *picture.size))
+    data = _jpeg(picture, quality=90)
+    found = decode(data[:-2], "green-corner.jpg", DecodeSpec(full_pixels=True))
+    whole = decode(data, "whole.jpg", DecodeSpec(full_pixels=True))
+    assert isinstance(found, Decoded) and isinstance(whole, Decoded)
+    assert found.pixel_hash is not None and found.pixel_hash == whole.pixel_hash
+
+
+def test_a_truncated_file_is_not_tried_again_on_every_scan(
+    tmp_path: Path, coffee: Image.Image
+) -> None:
+    """A reviewer: a truncated PNG named .jpg kept the wording older skips had, so each
+    scan decoded it again."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    png = io.BytesIO()
+    coffee.save(png, "PNG")
+    (folder / "cut.jpg").write_bytes(png.getvalue()[:5_000])
+    (folder / "fine.jpg").write_bytes(_jpeg(coffee, quality=90))
+    cache = tmp_path / "cache.sqlite"
+    first = scan([folder], cache=cache)
+    assert [Path(s.path).name for s in first.skipped] == ["cut.jpg"]
+    assert scan([folder], cache=cache).stats.from_cache == 2

@@ -336,7 +336,7 @@ def _compare(args: argparse.Namespace) -> int:
         for item in result.skipped:
             print(f"skipped {item.path}: {item.reason}")
         if result.same_file:
-            link = " (a link)" if result.a != result.b else ""
+            link = " (a link)" if any(os.path.islink(p) for p in (args.a, args.b)) else ""
             print(f"both paths name the same file{link}, so they are identical")
         elif result.similarity is not None:
             for side, path, (frame, when) in (

@@ -28,7 +28,7 @@ import xxhash
 from PIL import Image, ImageFile, UnidentifiedImageError
 
 from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
-from neardup.jpeg_end import MISSING, cut_short, missing_tail, with_end
+from neardup.jpeg_end import cut_short, refusal, with_end
 from neardup.pixel_decoders import fast_pixels
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
@@ -106,9 +106,13 @@ def decode(
                 if "truncated" not in str(error) or not data.startswith(b"\xff\xd8"):
                     raise
                 ended = with_end(data)
-                if ended is not None:
-                    return _decode(ended, path, spec, hash_pixels, ended=True)
-                raise _Refused(cut_short(error if data.endswith(b"\xff\xd9") else None)) from None
+                if ended is None:
+                    ends = data.endswith(b"\xff\xd9")
+                    raise _Refused(cut_short(error if ends else None)) from None
+                refused = refusal(ended, spec.max_pixels)
+                if refused is not None:
+                    raise _Refused(refused) from None
+                return _decode(ended, path, spec, hash_pixels)
     except _Refused as refused:
         return Skipped(path, str(refused))
     except UnidentifiedImageError:
@@ -116,7 +120,10 @@ def decode(
     except Image.DecompressionBombError as error:
         return Skipped(path, f"decompression bomb: {error}")
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, KeyError) as error:
-        return Skipped(path, f"corrupt or truncated image: {_message(error)}")
+        message = _message(error)
+        if message.startswith("image file is truncated"):  # worded apart from older runs'
+            message = f"its data ends early ({message})"  # cached skips (`neardup.store`)
+        return Skipped(path, f"corrupt or truncated image: {message}")
     except MemoryError:
         return Skipped(path, "out of memory while decoding")
     except Exception as error:  # a decoder bug must not stop the scan
@@ -133,11 +140,7 @@ def too_many_pixels(w: int, h: int, most: int) -> str:
     return f"decompression bomb: {claim} (raise it with --max-pixels)"
 
 
-def _decode(
-    data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool, ended: bool = False
-) -> Decoded:
-    """`decode`'s work; `ended`: `data` is a JPEG that had no end marker, one appended
-    (`neardup.jpeg_end`): refused if data was truly missing."""
+def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Decoded:
     image: Image.Image = Image.open(io.BytesIO(data))
     fmt = image.format or "unknown"
     width, height = image.size
@@ -156,10 +159,6 @@ def _decode(
     pixels = fast_pixels(image, data) if full else None
     if pixels is None:
         image.load()
-        if ended and image.mode not in ("L", "RGB"):
-            raise _Refused(cut_short(None, image.mode))
-        if ended and missing_tail(image, width):
-            raise _Refused(MISSING)
         orientation = _orientation(image)
     else:  # a PNG it decodes has no EXIF (see `fast_pixels`); a WebP's is read at open
         orientation = _orientation(image) if fmt == "WEBP" else 1

@@ -11,6 +11,8 @@ refused: a missing refinement scan would only blur it, and nothing in its pixels
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from PIL import Image
 
@@ -25,6 +27,9 @@ FILL = 128
 FILL_SPREAD = 3
 """How far (0-255) from mid-grey the luma of a pixel of the fill may be (rounding in the
 colour conversion)."""
+GREY_SPREAD = 6
+"""Spread between a pixel's channels under which it is grey: the fill's are 0 but at its
+edge, which chroma upsampling tints with its neighbours' colour."""
 
 
 MISSING = "truncated JPEG: data is missing before its end (its last block is the decoder's fill)"
@@ -73,6 +78,19 @@ def _first_scan(data: bytes) -> int | None:
     return None
 
 
+def refusal(ended: bytes, max_pixels: int) -> str | None:
+    """Why `ended` (`with_end`'s bytes) is refused, or None: read whole, so every decode size
+    (DCT-scaled for the features, whole for a pixel hash) decides alike. A picture over
+    `max_pixels` is left to the caller's decompression-bomb refusal, unread."""
+    with Image.open(io.BytesIO(ended)) as image:
+        if image.width * image.height > max_pixels:
+            return None
+        if image.mode not in ("L", "RGB"):
+            return cut_short(None, image.mode)
+        image.load()
+        return MISSING if missing_tail(image, image.width) else None
+
+
 def missing_tail(image: Image.Image, full_width: int) -> bool:
     """Whether the last block of a decoded JPEG (`image`, loaded, maybe DCT-scaled from a
     frame `full_width` wide) is libjpeg's flat mid-grey fill for missing data."""
@@ -82,6 +100,12 @@ def missing_tail(image: Image.Image, full_width: int) -> bool:
     # Blocks tile the frame from its top left: the last one may show only in part.
     top, left = (image.height - 1) // side * side, (image.width - 1) // side * side
     tail = pixels[top:, left:].astype(np.float32)
-    if tail.ndim == 3:  # luma: the fill's chroma blends with its neighbours' when upsampled
-        tail = tail[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return bool(np.abs(tail - FILL).max() <= FILL_SPREAD)
+    if tail.ndim == 2:
+        return bool(np.abs(tail - FILL).max() <= FILL_SPREAD)
+    tail = tail[..., :3]
+    # Mid-grey in luma everywhere (chroma upsampling blends the fill's edge with decoded
+    # neighbours' colour, never its luma), and grey for most of the block: a green or a
+    # blue of a mid-grey's luma is a picture's, not the fill.
+    luma = tail @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    spread = tail.max(axis=-1) - tail.min(axis=-1)
+    return bool(np.abs(luma - FILL).max() <= FILL_SPREAD and np.median(spread) <= GREY_SPREAD)

@@ -115,11 +115,10 @@ class _CacheConnection(sqlite3.Connection):
         return self.cursor().executemany(sql, parameters)
 
 
-def _read_now(path: str, reason: str) -> bool:
-    """A JPEG refused as truncated by a neardup that did not read one lacking only its end
-    marker (`neardup.jpeg_end`; such refusals are worded otherwise now): tried once again."""
-    old = reason.startswith("corrupt or truncated image: image file is truncated")
-    return old and path.lower().endswith((".jpg", ".jpeg", ".jpe", ".jfif"))
+def _read_now(reason: str) -> bool:
+    """A file refused as truncated by a neardup that did not read a JPEG lacking only its end
+    marker (`neardup.jpeg_end`): such refusals are worded otherwise now, so tried once again."""
+    return reason.startswith("corrupt or truncated image: image file is truncated")
 
 
 class FeatureStore:
@@ -249,7 +248,7 @@ class FeatureStore:
                 if self.stale or row is None or (row[0], row[1]) != (ref.size, ref.mtime_ns):
                     yield ref, None
                 elif row[5] is not None:
-                    yield ref, None if _read_now(ref.path, row[5]) else Skipped(ref.path, row[5])
+                    yield ref, None if _read_now(row[5]) else Skipped(ref.path, row[5])
                 else:
                     yield ref, _decode_row(ref, row[2], row[3], row[4], needed)
 

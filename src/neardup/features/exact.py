@@ -37,6 +37,12 @@ def identical(a: Features, b: Features) -> bool:
     return False
 
 
+JPEG_HASH_TAG = "2:"
+"""Leads a `jpeg_hash` made as now (to the end marker). One without it, kept by an older
+neardup in a cache or an index, hashed bytes after the marker too: equal hashes still mean
+the same picture, but two of different makes can differ for one picture."""
+
+
 def jpeg_hash(data: bytes, orientation: int) -> str | None:
     """Hash of a JPEG's picture data without its APPn / COM (metadata) segments, or None.
 
@@ -62,7 +68,7 @@ def jpeg_hash(data: bytes, orientation: int) -> str | None:
             stop = data.find(b"\xff\xd9", i)
             digest.update(memoryview(data)[i : len(data) if stop < 0 else stop])
             digest.update(b"\xff\xd9")
-            return digest.hexdigest()
+            return JPEG_HASH_TAG + digest.hexdigest()
         end = i + 2 + int.from_bytes(data[i + 2 : i + 4], "big")
         if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
             digest.update(data[i:end])
@@ -80,7 +86,7 @@ def could_be_identical(a: Features, b: Features, pdq_score: float | None) -> boo
     """Whether two images may decode to identical pixels (so a full decode is worth it)."""
     if (a.width, a.height) != (b.width, b.height) or a.trimmed != b.trimmed:
         return False
-    if a.jpeg_hash is not None and b.jpeg_hash is not None:
+    if all(h is not None and h.startswith(JPEG_HASH_TAG) for h in (a.jpeg_hash, b.jpeg_hash)):
         return False  # two JPEGs: different picture data (equal data was caught already)
     if pdq_score is not None and pdq_score < 0.98:
         return False

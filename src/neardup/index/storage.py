@@ -8,6 +8,7 @@ also hold an advisory lock on the folder's `lock` file, so two of them are seria
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -109,6 +110,9 @@ def write_lock(folder: Path, timeout: float = 600.0) -> Iterator[None]:
     """Hold the folder's writer lock; wait for another writer up to `timeout` seconds."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        if not writable(folder):  # opened read-only: a lock file left writable must not
+            # let a change grow the column files that SQLite then refuses to count
+            raise PermissionError(errno.EACCES, "its folder cannot be written")
         handle = open(folder / "lock", "a+")  # noqa: SIM115 (closed below, after the lock)
     except OSError as error:
         hint = (
