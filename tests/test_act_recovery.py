@@ -72,12 +72,16 @@ def _folders(root: Path) -> list[str]:
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_dir())
 
 
+def _with_journal(tmp_path: Path) -> tuple[Path, Path, list[str], Path]:
+    """The photos, their scan result, their folders before any act, and a journal path."""
+    photos, result = _folder(tmp_path)
+    return photos, result, _folders(photos), tmp_path / "j.jsonl"
+
+
 def test_act_killed_just_after_making_a_holding_folder_leaves_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    photos, result = _folder(tmp_path)
-    before = _folders(photos)
-    journal = tmp_path / "j.jsonl"
+    photos, result, before, journal = _with_journal(tmp_path)
     with monkeypatch.context() as patch:
         _kill_after(3, patch, "mkdir")  # .neardup-trash, RUN, RUN/x: then killed
         with pytest.raises(Killed):
@@ -90,9 +94,7 @@ def test_act_killed_just_after_making_a_holding_folder_leaves_none(
 def test_a_killed_undo_run_again_removes_the_run_folders(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    photos, result = _folder(tmp_path)
-    before = _folders(photos)
-    journal = tmp_path / "j.jsonl"
+    photos, result, before, journal = _with_journal(tmp_path)
     assert main(["act", str(result), "--trash", "--yes", "--journal", str(journal)]) == 0
     undo_module = importlib.import_module("neardup.actions.undo")  # `undo` is also a function
     with monkeypatch.context() as patch:  # undo killed after putting every file back
