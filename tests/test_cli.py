@@ -179,6 +179,14 @@ def test_csv_to_stdout(distinct_dir: Path, capsys: Capture) -> None:
     assert capsys.readouterr().out == "a,b,similarity,confidence,evidence,differences\n"
 
 
+def test_compare_json_to_a_file_as_scan_writes_it(dup_dir: Path, tmp_path: Path) -> None:
+    a, b = dup_dir / "astro.png", dup_dir / "astro_copy.jpg"
+    out = tmp_path / "pair.json"
+    assert main(["compare", str(a), str(b), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["verdicts"]["default"] is True
+    assert main(["compare", str(a), str(b), "--json", str(tmp_path)]) == 2  # a folder
+
+
 def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
     a, b = dup_dir / "astro.png", dup_dir / "astro_copy.jpg"
     assert main(["compare", str(a), str(b), "--json"]) == 0

@@ -28,11 +28,10 @@ from neardup.differences_args import add_differences_argument, differences_setti
 from neardup.engines.base import Engine
 from neardup.features.embed import ModelMissing
 from neardup.index.storage import IndexError_
+from neardup.output import compare_json, table
 from neardup.output import csv as csv_out
 from neardup.output import json as json_out
-from neardup.output import table
 from neardup.output.differences import summary as differences_summary
-from neardup.output.differences import to_dict as differences_dict
 from neardup.output.progress import ProgressBar
 from neardup.output.targets import check_file, check_folder, write_output
 from neardup.records import ScanResult
@@ -126,7 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("a")
     c.add_argument("b")
     _common(c)
-    c.add_argument("--json", action="store_true", help="print JSON")
+    c.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="write the result as JSON to FILE ('-' or nothing: stdout), as scan does",
+    )
     add_video_arguments(c)
 
     e = commands.add_parser(
@@ -306,32 +311,11 @@ def _compare(args: argparse.Namespace) -> int:
         print(f"neardup: error: {', '.join(folders)}: {FOLDER_GIVEN}", file=sys.stderr)
         return EXIT_USAGE
     require_paths((args.a, args.b))
+    check_file(args.json, "--json")
     video = sampling(args)
     result = compare(args.a, args.b, methods=args.method, max_pixels=args.max_pixels, video=video)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "a": result.a,
-                    "a_frame": result.a_frame[0],
-                    "a_time": result.a_frame[1],
-                    "b": result.b,
-                    "b_frame": result.b_frame[0],
-                    "b_time": result.b_frame[1],
-                    "similarity": result.similarity,
-                    "confidence": result.confidence,
-                    "evidence": result.evidence,
-                    "scores": {k: round(v, 4) for k, v in result.scores.items()},
-                    "verdicts": result.verdicts,
-                    "same_file": result.same_file,
-                    "differences": None
-                    if result.differences is None
-                    else differences_dict(result.differences),
-                    "skipped": [{"path": s.path, "reason": s.reason} for s in result.skipped],
-                },
-                indent=2,
-            )
-        )
+        write_output(args.json, compare_json.dumps(result))
     else:
         for item in result.skipped:
             print(f"skipped {item.path}: {item.reason}")
