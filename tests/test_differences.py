@@ -554,3 +554,21 @@ def test_a_darkened_background_trimmed_in_one_copy_is_no_border(
     a, b = _save(original, tmp_path / "a.png"), _save(dark, tmp_path / "b.jpg", quality=90)
     d = Differ().measure(str(a), str(b))
     assert set(d.kinds) == {"colour"}, summary(d)
+
+
+@pytest.mark.parametrize("fill", [(255, 255, 255), (0, 0, 0), (128, 128, 128)])
+def test_a_bar_painted_over_a_flat_sky_is_a_border(
+    tmp_path: Path, photo: Callable[..., Image.Image], fill: tuple[int, int, int]
+) -> None:
+    """A bar over the top 12 % of a photo whose top is a smooth sky (a tester's find): the sky
+    is content the bar hides (no colour change takes it to the bar's colour), so b has a
+    border there and shares 88 % of a, as when those rows are cut off (it read "no
+    difference above tolerance" before)."""
+    original = photo("rocket", 512)
+    w, h = original.size
+    barred = original.copy()
+    ImageDraw.Draw(barred).rectangle((0, 0, w - 1, round(0.12 * h) - 1), fill=fill)
+    a, b = _save(original, tmp_path / "a.png"), _save(barred, tmp_path / "b.png")
+    d = Differ().measure(str(a), str(b))
+    assert "borders" in d.kinds and d.borders[0][:2] == ("b", ("top",)), summary(d)
+    assert d.common is not None and d.common[0] == pytest.approx(0.88, abs=0.02)

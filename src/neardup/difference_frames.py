@@ -108,10 +108,12 @@ def _painted_share(own: Picture, other: Picture, to_own: Any) -> float:
     inside = (u >= 0) & (u < own.width) & (v >= 0) & (v < own.height)
     sides = (u < left, v < top, u >= own.width - right, v >= own.height - bottom)
     pixels = other.rgb[ys.ravel(), xs.ravel()].astype(np.int16)
+    content = inside & ~np.logical_or.reduce(sides)
+    colour_map = _colour_map(pixels[content], _own_pixels(own, u[content], v[content]))
     painted = np.zeros(u.shape, dtype=bool)
     for side, colour in zip(sides, colours, strict=True):
         under = inside & side
-        if colour is None or not under.any() or _flat(pixels[under]):
+        if colour is None or not under.any() or _background(pixels[under], colour, colour_map):
             continue  # a flat background there, whatever colour a colour change made it
         far = np.abs(pixels - np.array(colour, dtype=np.int16)).max(axis=1) > PAINTED_LEVELS
         painted |= under & far
@@ -125,10 +127,46 @@ FLAT_SHARE = 0.9
 their median colour from which they are a flat background, not content painted over."""
 
 
-def _flat(pixels: Any) -> bool:
+MAP_SAMPLES = 32
+"""Shared samples below which no colour map is fitted (every flat area is then background)."""
+
+
+def _background(pixels: Any, colour: tuple[int, int, int], colour_map: Any | None) -> bool:
+    """Whether the other picture's pixels under a border are a flat background: flat, and (where
+    the two pictures' colours could be related) of a colour that the change between the two
+    takes to the border's own (a darkened copy's background is trimmed at another colour).
+    Flat content of another colour (a sky, a wall under a bar painted over it) is not."""
     median = np.median(pixels, axis=0)
     near = np.abs(pixels - median).max(axis=1) <= 2 * BORDER_TOLERANCE
-    return bool(np.count_nonzero(near) >= FLAT_SHARE * len(pixels))
+    if np.count_nonzero(near) < FLAT_SHARE * len(pixels):
+        return False
+    if colour_map is None:
+        return True
+    gain, offset = colour_map
+    predicted = gain * median + offset
+    return bool(np.abs(predicted - np.array(colour, dtype=np.float64)).max() <= PAINTED_LEVELS)
+
+
+def _own_pixels(own: Picture, u: Any, v: Any) -> Any:
+    """`own`'s working pixels at canvas points (full-resolution) inside its content."""
+    rows, cols = own.rgb.shape[:2]
+    width, height = own.content
+    col = np.clip(((u - own.trimmed[0]) * cols / width).astype(int), 0, cols - 1)
+    row = np.clip(((v - own.trimmed[1]) * rows / height).astype(int), 0, rows - 1)
+    return own.rgb[row, col].astype(np.int16)
+
+
+def _colour_map(source: Any, target: Any) -> tuple[Any, Any] | None:
+    """Per-channel gain and offset taking `source` colours to `target` (least squares over
+    shared samples), None with too few samples or no spread to fit on."""
+    if len(source) < MAP_SAMPLES:
+        return None
+    x, y = source.astype(np.float64), target.astype(np.float64)
+    spread = x.std(axis=0)
+    if (spread < 1.0).any():
+        return None
+    gain = ((x - x.mean(axis=0)) * (y - y.mean(axis=0))).mean(axis=0) / spread**2
+    return gain, y.mean(axis=0) - gain * x.mean(axis=0)
 
 
 def _inverse(matrix: Any) -> Any:

@@ -302,7 +302,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 6
+DIFFERENCES_VERSION = 7
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 
