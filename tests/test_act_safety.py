@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FileMaker
 from conftest import byte_copies as _photos
 from conftest import hand_result as _result
 
@@ -243,3 +244,43 @@ def test_a_malformed_decisions_file_is_one_line_and_exit_2(
     assert main(["act", str(decisions), "--trash"]) == 2
     err = capsys.readouterr().err
     assert "malformed decisions file: group 1 remove[1] (b.jpg): `bytes` is 1.5" in err
+
+
+def test_undo_of_a_hardlink_puts_back_a_keeper_the_user_deleted(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After --hardlink the two names show one picture; a user who deletes the keeper's name
+    leaves our link the only name of its content. Undo put the old copy back and unlinked
+    that last name (a tester: the keeper's content was lost, exit 0). It now moves it back
+    to the keeper's path first; with that path taken by another file it is left alone."""
+    photos = tmp_path / "photos"
+    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
+    FileMaker.image(member, "coffee", 100)
+    kept, old = keeper.read_bytes(), member.read_bytes()
+    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    keeper.unlink()
+    capsys.readouterr()
+    assert main(["undo", str(journal)]) == 0  # the dry run says so and touches nothing
+    assert f"would put back {keeper}" in capsys.readouterr().out
+    assert member.read_bytes() == kept and not keeper.exists()
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert keeper.read_bytes() == kept and member.read_bytes() == old
+
+
+def test_undo_leaves_a_hardlink_alone_when_it_is_the_last_copy_and_the_keeper_path_is_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
+    FileMaker.image(member, "coffee", 100)
+    kept = keeper.read_bytes()
+    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    keeper.unlink()
+    keeper.write_bytes(b"something else")
+    assert main(["undo", str(journal), "--yes"]) == 1
+    assert "last copy of its keeper's content" in capsys.readouterr().out
+    assert member.read_bytes() == kept  # the only copy stays

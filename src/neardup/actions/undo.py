@@ -131,8 +131,14 @@ def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
     if source is None:
         where = "not at " + aside if aside_sha is None else f"{aside} changed"
         raise Refused(f"cannot restore {path}: {where}")
+    # Our hard link may be the keeper's last name (the user deleted the keeper, seeing two
+    # equal files): it goes back to the keeper's path, never unlinked.
+    keeper = _keeper_to_put_back(record, path, root) if ours and op == "hardlink" else None
     if yes:
-        if path_there:
+        if keeper is not None:
+            _restore_folder(keeper, root, yes=True)
+            move_no_clobber(path, keeper)
+        elif path_there:
             os.unlink(path)  # our hard link or symlink to the keeper
         existing = _restore_folder(path, root, yes=True)
         try:
@@ -143,7 +149,28 @@ def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
         mtime = int(str(record["mtime_ns"]))
         if os.lstat(path).st_mtime_ns != mtime:
             os.utime(path, ns=(time.time_ns(), mtime), follow_symlinks=False)
-    return "restored"
+    return "restored" if keeper is None else KEEPER_BACK
+
+
+KEEPER_BACK = "restored, keeper back"
+"""`_restore_one`'s answer when the keeper's content, found only under our link, went back to
+the keeper's path too."""
+
+
+def _keeper_to_put_back(record: dict[str, object], path: str, root: str) -> str | None:
+    """The keeper's path when our hard link at `path` is the only name left of the keeper's
+    content (removing it would lose that content), else None; Refused when that path holds
+    something else now or leads out of the root."""
+    if os.lstat(path).st_nlink > 1:
+        return None
+    keeper = str(record["keeper"])
+    if os.path.lexists(keeper):
+        raise Refused(
+            f"{path} is the last copy of its keeper's content and {keeper} holds something "
+            "else now: left alone"
+        )
+    _restore_folder(keeper, root, yes=False)
+    return keeper
 
 
 def _ours(record: dict[str, object], path: str) -> bool:
@@ -197,7 +224,10 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
                 out(f"failed      {target}: {error}")
                 continue
             aside = str(record.get("held") or record.get("to"))
-            if state == "restored":
+            if state == KEEPER_BACK:
+                said = "put back" if yes else "would put back"
+                out(f"{said:11s} {record['keeper']}  (its content's last name was {target})")
+            if state in ("restored", KEEPER_BACK):
                 outcome.restored += 1
                 out(f"{'restored' if yes else 'would restore':11s} {target}  (from {aside})")
             else:
