@@ -6,6 +6,7 @@ outside the scanned folders is an error."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -147,3 +148,49 @@ def test_an_explicit_root_outside_the_scanned_folders_is_an_error(
     assert main(["act", str(result), "--trash", "--root", str(tmp_path / "photos")]) == 0
     older = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg"]])  # no settings.folders
     assert main(["act", str(older), "--trash", "--root", str(tmp_path)]) == 0  # as documented
+
+
+def _decisions(cwd: Path, keep: str, remove: list[str], **extra: Any) -> Path:
+    doc = {
+        "schema": "neardup.decisions/1",
+        "cwd": str(cwd),
+        "groups": [{"group": 1, "keep": [{"path": keep}], "remove": [{"path": p} for p in remove]}],
+    } | extra
+    path = cwd / "decisions.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+@pytest.mark.parametrize("told", ["result", "folders"])
+def test_a_decisions_file_keeps_to_the_folders_scanned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], told: str
+) -> None:
+    """A decisions file naming a file outside the folders scanned (a tester: it was trashed,
+    and `lib/..` put the trash above the folder scanned): the scan's folders come from the
+    decisions file's `folders` (the report writes them) or from the result it names."""
+    _photos(tmp_path, "photos/a.jpg", "photos/b.jpg")
+    (victim,) = _photos(tmp_path, "outside/victim.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg"]], settings={"folders": ["photos"]})
+    extra = {"result": result.name} if told == "result" else {"folders": ["photos"]}
+    remove = ["photos/b.jpg", "photos/../outside/victim.jpg"]
+    decisions = _decisions(tmp_path, "photos/a.jpg", remove, **extra)
+    dups = tmp_path / "dups"
+    assert main(["act", str(decisions), "--move", str(dups), "--yes"]) == 1
+    assert f"refused     {victim}: outside the folders scanned" in capsys.readouterr().out
+    assert victim.is_file() and (dups / "photos" / "b.jpg").is_file()
+    assert main(["act", str(decisions), "--trash", "--root", str(tmp_path)]) == 2
+    assert not (tmp_path / ".neardup-trash").exists()
+
+
+def test_a_hand_written_decisions_file_does_not_put_the_trash_above_the_folder_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without `folders` or a result, the paths as written tell what was given, `..` resolved:
+    `photos/../outside/victim.jpg` lies outside `photos`."""
+    _photos(tmp_path, "photos/a.jpg", "photos/b.jpg")
+    (victim,) = _photos(tmp_path, "outside/victim.jpg")
+    remove = ["photos/b.jpg", "photos/../outside/victim.jpg"]
+    decisions = _decisions(tmp_path, "photos/a.jpg", remove)
+    assert main(["act", str(decisions), "--trash", "--yes"]) == 2
+    assert "--root" in capsys.readouterr().err
+    assert victim.is_file() and not (tmp_path / ".neardup-trash").exists()

@@ -80,6 +80,9 @@ def near(pixel: tuple[int, ...], colour: tuple[int, int, int], tolerance: int = 
 def test_review_filter_mark_export_and_act(browser: Any, tmp_path: Path) -> None:
     groups = 60
     result = write_review_result(tmp_path / "set", groups)
+    scanned = ["."]  # `scan .` in the set's folder: act's default root is that folder
+    doc = json.loads(result.read_text())
+    result.write_text(json.dumps(doc | {"settings": doc["settings"] | {"folders": scanned}}))
     page_file = tmp_path / "report.html"
     build_report(result, page_file, thumbs="embed", thumb_side=96, workers=2)
     context, page, requests, errors = open_page(browser, page_file)
@@ -157,6 +160,7 @@ def test_review_filter_mark_export_and_act(browser: Any, tmp_path: Path) -> None
 
     doc = json.loads(decisions.read_text())
     assert doc["schema"] == "neardup.decisions/1" and doc["cwd"] == str(tmp_path / "set")
+    assert doc["folders"] == scanned  # act keeps to them
     by_group = {g["group"]: g for g in doc["groups"]}
     assert sorted(by_group) == [1, 2, 3]
     assert [e["path"] for e in by_group[1]["keep"]] == ["g00001/keep.png"]
@@ -173,11 +177,8 @@ def test_review_filter_mark_export_and_act(browser: Any, tmp_path: Path) -> None
     folder = tmp_path / "set"
     before = {p: p.read_bytes() for p in folder.rglob("*.jpg")}
     journal = tmp_path / "journal.jsonl"
-    # Paths as `scan g00001 g00002 g00003` writes them: folders given separately, so act asks
-    # where its trash may go rather than make it above them.
     act = ["act", str(decisions), "--trash", "--yes", "--journal", str(journal)]
-    assert main(act) == 2
-    assert main([*act, "--root", str(folder)]) == 0
+    assert main(act) == 0
     assert not (folder / "g00001" / "copy1.jpg").exists()
     assert (folder / "g00003" / "copy1.jpg").exists() and (folder / "g00003" / "copy2.jpg").exists()
     assert undo(journal, yes=True, out=lambda _: None).restored == 4

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from neardup.actions.validate import Malformed, check_decisions, check_result
+from neardup.result_folders import recorded_folders
 
 KEEP_RULES = ("keeper", "largest", "oldest", "newest")
 """Named keep rules; anything else given to --keep is a PATTERN (shell glob on the path)."""
@@ -272,25 +273,8 @@ def _split_ranks(doc: dict[str, Any]) -> dict[str, int]:
 
 
 def _scanned_folders(doc: dict[str, Any], base: str) -> list[str]:
-    """The folders the scan was given, absolute, where the result records them: a scan's
-    `settings.folders`, a leakage result's splits' paths; older results and an index's
-    duplicates do not say (empty)."""
-    settings = doc.get("settings")
-    folders = settings.get("folders") if isinstance(settings, dict) else None
-    if isinstance(folders, list) and folders:
-        return [_abs(str(path), base) for path in folders]
-    leakage = doc.get("leakage")
-    if not isinstance(leakage, dict):
-        return []
-    sets = leakage.get("sets")
-    if not isinstance(sets, list):
-        return []
-    return [
-        _abs(str(path), base)
-        for split in sets
-        if isinstance(split, dict) and isinstance(split.get("paths"), list)
-        for path in split["paths"]
-    ]
+    """The folders the scan was given, absolute, where the result records them."""
+    return [_abs(path, base) for path in recorded_folders(doc)]
 
 
 def _assemble(
@@ -316,8 +300,29 @@ def _assemble(
     return plan
 
 
+def _decided_folders(doc: dict[str, Any], base: str) -> list[str]:
+    """The folders the scan behind a decisions file was given: its `folders` (the report
+    writes them), else those of the result it names where that file is still there; empty
+    where neither tells (a file written by hand: its paths are judged as written)."""
+    folders = doc.get("folders")
+    if isinstance(folders, list) and folders:
+        return [_abs(str(path), base) for path in folders]
+    result = doc.get("result")
+    if not isinstance(result, str) or not result:
+        return []
+    try:
+        scanned = load_document(_abs(result, base))
+    except ValueError:
+        return []
+    if not str(scanned["schema"]).startswith("neardup.scan/"):
+        return []
+    cwd = scanned.get("cwd")
+    return _scanned_folders(scanned, cwd if isinstance(cwd, str) else base)
+
+
 def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str) -> Plan:
     plan = Plan(source, "decisions")
+    plan.scanned = _decided_folders(doc, base)
     raw_groups = doc.get("groups")
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")

@@ -63,7 +63,8 @@ def _root_was_scanned(plan: Plan, root: str, folders: set[str]) -> bool:
         return True
     if plan.scanned:
         return _inside_scanned(plan, root)
-    written = [os.path.expanduser(p).replace(os.sep, "/") for p in plan.written]
+    # Normalised: `lib/../outside/x.jpg` begins with `outside`, not with the folder given.
+    written = [os.path.normpath(os.path.expanduser(p)).replace(os.sep, "/") for p in plan.written]
     if not written or any(os.path.isabs(p) for p in written):
         return True  # absolute paths do not tell which part was given
     return len({p.split("/", 1)[0] for p in written}) == 1

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from neardup import __version__
 from neardup.engines.local import map_batches
 from neardup.output.report.thumbs import make_thumbs
+from neardup.result_folders import recorded_folders
 
 EMBED_UP_TO = 3000
 """--thumbs auto embeds thumbnails up to this many images, else writes the folder."""
@@ -122,6 +123,7 @@ def report_data(doc: dict[str, Any], result: str) -> dict[str, Any]:
         "neardup": __version__,
         "result": result,
         "cwd": doc.get("cwd"),
+        "folders": recorded_folders(doc),
         "stats": doc.get("stats") or {},
         "settings": {k: settings.get(k) for k in ("threshold", "preset", "methods")},
         "images": images,

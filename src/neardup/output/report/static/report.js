@@ -450,6 +450,7 @@
       neardup: DATA.neardup,
       result: DATA.result,
       cwd: DATA.cwd,
+      folders: DATA.folders,
       made: new Date().toISOString(),
       groups: out,
     };
