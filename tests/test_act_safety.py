@@ -284,3 +284,69 @@ def test_undo_leaves_a_hardlink_alone_when_it_is_the_last_copy_and_the_keeper_pa
     assert main(["undo", str(journal), "--yes"]) == 1
     assert "last copy of its keeper's content" in capsys.readouterr().out
     assert member.read_bytes() == kept  # the only copy stays
+
+
+def _deny_writing(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """`folder` read-only to this process, as for a user without rights there (the tests may
+    run as root, whom file modes do not bind)."""
+    real_access = os.access
+
+    def access(path: Any, mode: int, **kw: Any) -> bool:
+        if mode & os.W_OK and os.path.realpath(path) == os.path.realpath(folder):
+            return False
+        return real_access(path, mode, **kw)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+@pytest.mark.parametrize("readonly", ["photos/sub", "photos"])
+def test_the_dry_run_foresees_a_folder_it_cannot_write(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    readonly: str,
+) -> None:
+    """A file in a read-only folder, or a read-only scanned folder where the trash would go: the
+    dry run said every file would be trashed and the real run then failed them, leaving empty
+    trash folders (a tester). Both now refuse it up front, touching nothing."""
+    photos = tmp_path / "photos"
+    _photos(photos, "a.jpg", "sub/b.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/sub/b.jpg"]])
+    _deny_writing(monkeypatch, tmp_path / readonly)
+    act = ["act", str(result), "--trash", "--journal", str(tmp_path / "j.jsonl")]
+    assert main(act) == 1
+    dry = capsys.readouterr().out
+    assert f"cannot write in {tmp_path / readonly} (permission denied)" in dry
+    assert main([*act, "--yes"]) == 1
+    assert "0 files done" in capsys.readouterr().out
+    assert (photos / "sub" / "b.jpg").is_file() and not (photos / ".neardup-trash").exists()
+
+
+def test_the_undo_dry_run_foresees_a_folder_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos, gone, journal = _trash_then_remove_folder(tmp_path)
+    (photos / "sub").mkdir()
+    _deny_writing(monkeypatch, photos / "sub")
+    capsys.readouterr()
+    assert main(["undo", str(journal)]) == 1
+    assert f"cannot restore {gone}: cannot write in {photos / 'sub'}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("then", ["undo", "purge"])
+def test_a_purge_killed_before_its_unlink_leaves_the_file_restorable_and_purgeable(
+    tmp_path: Path, then: str
+) -> None:
+    """Purge journals a file, then unlinks it; killed in between, the file is still held but
+    undo called it deleted for good and purge never took it again (it stayed in the trash).
+    Both now look at what is there."""
+    photos = tmp_path / "photos"
+    _, member = _photos(photos, "a.jpg", "b.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--delete", "--yes", "--journal", str(journal)]) == 0
+    with journal.open("a") as lines:  # the state a kill right after the purge record leaves
+        lines.write(json.dumps({"purged": 1, "time": 1.0}) + "\n")
+    assert main([then, str(journal), "--yes"]) == 0
+    held = list((photos / ".neardup-trash").rglob("*.jpg")) if then == "purge" else []
+    assert member.is_file() == (then == "undo") and held == []

@@ -28,6 +28,7 @@ import neardup.actions.journal as jr
 from neardup.actions.checks import Checker
 from neardup.actions.fileops import (
     Refused,
+    cannot_write,
     check_inside,
     make_dirs,
     missing_dirs,
@@ -117,6 +118,9 @@ def apply_plan(
                     raise Refused(f"already inside the destination {top}")
                 if os.path.lexists(place):
                     raise Refused(f"{place} exists: never overwritten")
+                for folder in (os.path.dirname(real), os.path.dirname(place)):
+                    if (why := cannot_write(folder)) is not None:
+                        raise Refused(f"{why}: not touched")
                 if not yes:
                     _say(out, "would " + VERBS[action][0], item, real, place, action)
                     outcome.done += 1

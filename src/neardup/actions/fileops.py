@@ -107,6 +107,18 @@ def _copy_across(src: str, dst: str, sha256: str | None) -> None:
     _unlink_or_undo(src, dst, sha256)
 
 
+def cannot_write(folder: str) -> str | None:
+    """Why no file can be added to or removed from `folder` (its nearest level that is there,
+    where a missing one would be made), or None: said before anything is touched, so that a
+    dry run tells what the real run would meet."""
+    existing = folder
+    while not os.path.isdir(existing) and existing != os.path.dirname(existing):
+        existing = os.path.dirname(existing)
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    return f"cannot write in {existing} (permission denied)"
+
+
 def missing_dirs(folder: str) -> list[str]:
     """The levels of `folder` that are not there now, outermost first: those `make_dirs`
     creates, journalled before it does so that undo removes exactly these once empty."""

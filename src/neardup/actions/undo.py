@@ -22,6 +22,7 @@ import neardup.actions.journal as jr
 from neardup.actions.apply import Printer
 from neardup.actions.fileops import (
     Refused,
+    cannot_write,
     check_inside,
     make_dirs,
     move_no_clobber,
@@ -131,6 +132,9 @@ def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
     if source is None:
         where = "not at " + aside if aside_sha is None else f"{aside} changed"
         raise Refused(f"cannot restore {path}: {where}")
+    for folder in (os.path.dirname(source), os.path.dirname(path)):
+        if (why := cannot_write(folder)) is not None:
+            raise Refused(f"cannot restore {path}: {why}")
     # Our hard link may be the keeper's last name (the user deleted the keeper, seeing two
     # equal files): it goes back to the keeper's path, never unlinked.
     keeper = _keeper_to_put_back(record, path, root) if ours and op == "hardlink" else None
@@ -209,7 +213,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
             target = str(record["path"])
             if entry.undone:
                 continue
-            if entry.purged:
+            if entry.purged and not _still_held(record):
                 outcome.problems.append((target, "purged for good: cannot restore"))
                 out(f"purged      {target}: deleted for good by purge, cannot restore")
                 continue
@@ -243,6 +247,13 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
         if writer is not None:
             writer.close()
     return outcome
+
+
+def _still_held(record: dict[str, object]) -> bool:
+    """Whether the file a run holds for `record` is still there as it was (a purge journals
+    each file before it unlinks it, so one killed in between leaves it held)."""
+    held = str(record.get("held") or record.get("to"))
+    return _regular_sha(held) == record["sha256"]
 
 
 def _prune(journal: jr.Journal) -> None:
@@ -293,7 +304,8 @@ def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = pri
     writer = jr.Writer(journal.path, new=False) if yes else None
     try:
         for entry in journal.entries:
-            if not entry.done or entry.undone or entry.purged:
+            # A purge killed between its record and the unlink left the file held: again.
+            if not entry.done or entry.undone or (entry.purged and not _still_held(entry.record)):
                 continue
             held = str(entry.record.get("held") or entry.record.get("to"))
             if _regular_sha(held) != entry.record["sha256"]:
@@ -301,7 +313,8 @@ def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = pri
                 out(f"problem     {held}: not there or changed; left alone")
                 continue
             if writer is not None:
-                writer.write({"purged": entry.seq, "time": time.time()})
+                if not entry.purged:
+                    writer.write({"purged": entry.seq, "time": time.time()})
                 os.unlink(held)
             outcome.purged += 1
             out(f"{'purged' if yes else 'would purge':11s} {held}")
