@@ -49,9 +49,7 @@ def test_scan_exit_zero_and_table(dup_dir: Path, capsys: Capture) -> None:
     assert scan(dup_dir) == 0
     out = capsys.readouterr().out
     cut = PRESETS["default"]
-    assert out.startswith(
-        f"3 images, 1 duplicate groups, 1 pairs at confidence >= {cut}; 1 skipped"
-    )
+    assert out.startswith(f"3 images, 1 duplicate group, 1 pair at confidence >= {cut}; 1 skipped")
     assert f"group 1: keep {dup_dir / 'astro.png'}  (300x300)" in out
     assert f"{dup_dir / 'astro_copy.jpg'}  (180x180)" in out
     assert f"{dup_dir / 'notes.png'}: not an image: the file holds text" in out

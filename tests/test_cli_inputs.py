@@ -214,3 +214,22 @@ def test_a_plot_of_no_pairs_counts_from_zero(
     assert main(["plot", str(result), "--scores", str(tmp_path / "hist.png")]) == 0
     assert len(limits) == 2 and all(low == 0 < high for low, high in limits), limits
     capsys.readouterr()
+
+
+def test_eval_names_a_truth_path_that_is_not_there_and_an_image_it_skipped(
+    tmp_path: Path, capsys: Capture
+) -> None:
+    """A truth file naming a file that is not there was evaluated (exit 0, "1 skipped", its
+    copy counted as missed): a typo passed as a measured miss (a tester). It is now an error
+    naming the path; an image that is there but cannot be read is named with its reason."""
+    truth = _truth(tmp_path, {"a1.png": ("a", "original"), "a2.png": ("a", "resize")})
+    doc = json.loads(truth.read_text())
+    ghost = {"path": "images/ghost.png", "group": "a", "edit": "crop", "source": "a"}
+    ghost["split"] = "test"
+    truth.write_text(json.dumps(doc | {"images": [*doc["images"], ghost]}))
+    assert main(["eval", str(truth), "--method", "pdq", "--no-cache"]) == 2
+    ghost_path = tmp_path / "images" / "ghost.png"
+    assert f"1 image not there: {ghost_path}" in capsys.readouterr().err
+    ghost_path.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    assert main(["eval", str(truth), "--method", "pdq", "--no-cache"]) == 0
+    assert f"skipped {ghost_path}: " in capsys.readouterr().out

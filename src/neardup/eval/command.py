@@ -39,6 +39,7 @@ def run_eval(
     a warning on stderr."""
     from neardup.api import scan
     from neardup.output import json as json_out
+    from neardup.output.table import count
     from neardup.scoring import threshold_for
 
     truth = load_truth(truth_path)
@@ -46,6 +47,13 @@ def run_eval(
     paths = sorted(truth.subset(split))
     if not paths:  # a mistyped split must not pass as an evaluation
         raise ValueError(f"no image of the truth file is in split {split!r}")
+    missing = [path for path in paths if not os.path.lexists(path)]
+    if missing:  # a typo must not pass as a measured miss, as a missing path fails a scan
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        names = count(len(missing), "image")
+        raise ValueError(f"{truth_path}: {names} not there: {shown}")
     if not required_pairs(truth.subset(split)):
         # Said on stderr before the scan, as well as in the table: precision still means
         # something, but a report saved from stdout would hide that recall measured nothing.
@@ -74,6 +82,8 @@ def run_eval(
     report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP, groups=groups)
     seconds = result.stats.seconds.get("total", 0.0)
     head = f"{len(result.images)} images, {len(result.skipped)} skipped, {seconds:.1f} s"
+    # Each skipped image is named: its pairs count as missed.
+    head += "".join(f"\nskipped {s.path}: {s.reason}" for s in result.skipped)
     text = head + "\n" + format_report(report)
     if plot_dir:
         text += "\n" + write_plots(truth, pairs, cut, split, plot_dir)

@@ -61,7 +61,8 @@ def load_truth(path: str) -> Truth:
                 record["group"], record["edit"], record["source"], record.get("split")
             )
         except (KeyError, TypeError) as error:
-            raise ValueError(f"{path}: bad image record {record!r}") from error
+            what = f"no {error}" if isinstance(error, KeyError) else str(error)
+            raise ValueError(f"{path}: bad image record {record!r} ({what})") from error
         if real in images:
             raise ValueError(f"{path}: {record['path']} is listed twice")
         images[real] = entry

@@ -15,6 +15,11 @@ def shown(path: str) -> str:
     return path.translate(_CONTROL)
 
 
+def count(n: int, noun: str) -> str:
+    """`n` and the noun, plural unless one: "1 pair", "3 pairs"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def _size(width: int, height: int) -> str:
     return f"{width}x{height}"
 
@@ -23,7 +28,8 @@ def render(result: ScanResult, *, max_groups: int = MAX_GROUPS) -> str:
     lines: list[str] = []
     s = result.stats
     lines.append(
-        f"{s.images} images, {s.groups} duplicate groups, {s.pairs} pairs "
+        f"{count(s.images, 'image')}, {count(s.groups, 'duplicate group')}, "
+        f"{count(s.pairs, 'pair')} "
         f"at confidence >= {result.settings.get('threshold')}; {s.skipped} skipped"
         + (f", {s.from_cache} from cache" if s.from_cache else "")
         + f" ({s.seconds.get('total', 0):.1f} s)"
