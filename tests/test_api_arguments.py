@@ -71,3 +71,15 @@ def test_eval_with_nothing_to_evaluate_fails(tmp_path: Path) -> None:
     truth.write_text(json.dumps({"version": 1, "images": [{**record, "split": "test"}]}))
     assert main(["eval", str(truth)]) == 2  # no image could be read
     assert main(["eval", str(truth), "--split", "calib"]) == 2  # a split that holds nothing
+
+
+def test_the_api_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
+    """A tester: floor=2.0 was recorded as `keep_below`, methods=[] ran exact copies alone and
+    preset="" ran the default preset under the name ""."""
+    for floor in (2.0, -1.0, float("nan")):
+        with pytest.raises(ValueError, match="floor must be a confidence"):
+            neardup.scan(tmp_path, floor=floor)
+    with pytest.raises(ValueError, match="no method given"):
+        neardup.scan(tmp_path, methods=[])
+    with pytest.raises(ValueError, match="unknown preset ''"):
+        neardup.scan(tmp_path, preset="")

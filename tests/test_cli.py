@@ -18,6 +18,7 @@ import neardup
 from neardup.cli import main
 from neardup.output.json import lines as json_lines
 from neardup.scoring import ALL_METHODS, PRESETS
+from neardup.sources.files import expand_stdin
 
 if TYPE_CHECKING:
     from conftest import FileMaker
@@ -294,6 +295,17 @@ def test_paths_from_stdin(dup_dir: Path, tmp_path: Path, make: FileMaker) -> Non
     assert [m["path"] for m in group["members"]] == [str(spaced)]
     gone = {"path": str(tmp_path / "gone.png"), "reason": "no such file or folder"}
     assert doc["skipped"] == [gone]
+
+
+def test_paths_from_stdin_separated_by_nul(
+    dup_dir: Path, tmp_path: Path, make: FileMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`find ... -print0 | neardup scan -`: NUL-separated paths, a name with a newline too
+    (was "embedded null byte", exit 2)."""
+    odd = make.image(tmp_path / "two\nlines.jpg", "astronaut", 150)
+    listing = "\0".join([str(dup_dir / "astro.png"), str(odd)]) + "\0"
+    monkeypatch.setattr("sys.stdin", io.StringIO(listing))
+    assert expand_stdin(["-", "x.png"]) == [str(dup_dir / "astro.png"), str(odd), "x.png"]
 
 
 def test_empty_stdin_is_a_usage_error() -> None:

@@ -128,6 +128,8 @@ def test_pairs_below_the_threshold_are_ignored() -> None:
         ([("a", 100, 100, 9000), ("b", 200, 100, 10)], "b"),  # resolution first
         ([("a", 100, 100, 10), ("b", 100, 100, 11)], "b"),  # then file size
         ([("b", 100, 100, 10), ("a", 100, 100, 10)], "a"),  # then path
+        # a byte copy in a hidden folder (`.ipynb_checkpoints`) is not kept over the file
+        ([("j/.hidden/c.jpg", 100, 100, 10), ("j/coffee.jpg", 100, 100, 10)], "j/coffee.jpg"),
         ([("a", 50, 400, 10), ("b", 100, 100, 10)], "a"),  # pixels, not the longer side
     ],
 )

@@ -97,6 +97,8 @@ def scan(
     if differences == "auto":
         differences = "groups" if any(m in EMBEDDING_METHODS for m in method_names) else False
     cut = threshold_for(preset, threshold)
+    if floor is not None and not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
+        raise ValueError(f"floor must be a confidence in [0, 1], got {floor!r}")  # NaN too
     run_on = local_engine(engine, workers)
     clock = _Clock()
     sets = plan_sets([str(p) for p in paths], [str(p) for p in against]) if against else None

@@ -89,7 +89,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
     s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     add_engine_args(s)
-    s.add_argument("--quiet", "-q", action="store_true", help="no progress bar or table")
+    s.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress bar or table (a leakage scan still prints its counts)",
+    )
     s.add_argument(
         "--fail-on-duplicates", action="store_true", help="exit 1 when any group is found"
     )

@@ -18,11 +18,12 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 5. The keeper of a group is the image to keep (`choose_keeper`): among its central images
    (the sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of
    the group's highest), the highest resolution without borders, then no added borders, then
-   a lossless file over a lossy one, then the most central, then the largest file. An
-   original is more like each of its copies than they are like one another, so a same-size
-   copy with noise, other colours or a blur (often the larger file), or a copy on a larger
-   canvas (a turn without crop, a banner, a screenshot) is not kept over it; a downscaled
-   copy is central too, but has less resolution. Downscaled copies can be more like one
+   a lossless file over a lossy one, then the most central, then the largest file (then one
+   outside hidden folders, then the path). An original is more like each of its copies than
+   they are like one another, so a same-size copy with noise, other colours or a blur (often
+   the larger file), or a copy on a larger canvas (a turn without crop, a banner, a
+   screenshot) is not kept over it; a downscaled copy is central too, but has less
+   resolution. Downscaled copies can be more like one
    another than their larger original is like them: an image with `LARGER_ORIGINAL` times
    the keeper's pixels that is the same picture (`similarity` >= `SAME_PICTURE`) is kept
    instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
@@ -102,8 +103,8 @@ def choose_keeper(
     candidates = [i for i in pool if central[i] >= floor]
 
     def rank(i: int) -> tuple[int, bool, bool, float, int, str, int]:
-        steps, bordered, size, path, frame = keeper_rank(images[i])
-        return (steps, bordered, _lossy(images[i]), -central[i], size, path, frame)
+        steps, bordered, size, hidden, path, frame = keeper_rank(images[i])
+        return (steps, bordered, _lossy(images[i]), -central[i], size, hidden, path, frame)
 
     keeper = min(candidates, key=rank)
     # A larger original of downscaled copies is less like them than they are like one
@@ -125,15 +126,23 @@ def _lossy(image: Features) -> bool:
     return image.format.split(" ")[0] in LOSSY_FORMATS
 
 
-def keeper_rank(image: Features) -> tuple[int, bool, int, str, int]:
+def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
     """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
-    by `BORDER_HANDICAP`), then no added borders, then largest file, then path, then the
-    earliest frame. `choose_keeper` puts centrality before file size, so a run of
-    near-identical video frames keeps its most central frame, the earliest on a tie."""
+    by `BORDER_HANDICAP`), then no added borders, then largest file, then a path outside
+    hidden folders (`.ipynb_checkpoints`, `.thumbnails`), then path, then the earliest frame.
+    `choose_keeper` puts centrality before file size, so a run of near-identical video frames
+    keeps its most central frame, the earliest on a tie."""
     bordered = image.content_pixels < 0.9 * image.pixels
     effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
     steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
-    return (-steps, bordered, -image.size, image.path, image.frame or 0)
+    return (-steps, bordered, -image.size, _hidden(image.path), image.path, image.frame or 0)
+
+
+def _hidden(path: str) -> bool:
+    """Whether a folder or the file on `path` is hidden (its name begins with a dot)."""
+    return any(
+        p.startswith(".") and p not in (".", "..") for p in path.replace("\\", "/").split("/")
+    )
 
 
 ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]

@@ -71,6 +71,8 @@ def parse_methods(methods: str | Sequence[str] | None) -> tuple[str, ...]:
     if methods is None:
         return DEFAULT_METHODS
     names = methods.split(",") if isinstance(methods, str) else list(methods)
+    if not names:  # an empty list would leave exact copies alone, silently
+        raise ValueError(f"no method given; choose from default, {', '.join(ALL_METHODS)}")
     out: list[str] = []
     for raw in names:
         name = raw.strip().lower()

@@ -382,7 +382,7 @@ def threshold_for(preset: str | None, threshold: float | None) -> float:
         if not 0.0 <= threshold <= 1.0:  # NaN fails this too
             raise ValueError(f"threshold must be in [0, 1], got {threshold}")
         return threshold
-    name = preset or "default"
+    name = "default" if preset is None else preset  # "" is no preset name
     if name not in PRESETS:
         raise ValueError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
     return PRESETS[name]

@@ -128,12 +128,21 @@ def read_path_list(stream: Iterable[str]) -> Iterator[str]:
             yield path
 
 
+def split_path_list(text: str) -> list[str]:
+    """Paths from a list, NUL-separated where it holds a NUL (`find -print0`, which passes
+    names with newlines), else one per line; empty entries ignored."""
+    if "\0" in text:
+        return [path for path in text.split("\0") if path]
+    return list(read_path_list(text.splitlines(keepends=True)))
+
+
 def expand_stdin(paths: Iterable[str]) -> list[str]:
-    """Replace a `-` argument with the paths read from standard input."""
+    """Replace a `-` argument with the paths read from standard input (one per line, or
+    NUL-separated)."""
     out: list[str] = []
     for path in paths:
         if path == "-":
-            out.extend(read_path_list(sys.stdin))
+            out.extend(split_path_list(sys.stdin.read()))
         else:
             out.append(path)
     return out
