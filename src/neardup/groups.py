@@ -102,7 +102,7 @@ def choose_keeper(
     floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
     candidates = [i for i in pool if central[i] >= floor]
 
-    def rank(i: int) -> tuple[int, bool, bool, float, int, str, int]:
+    def rank(i: int) -> tuple[int, bool, bool, float, int, bool, str, int]:
         steps, bordered, size, hidden, path, frame = keeper_rank(images[i])
         return (steps, bordered, _lossy(images[i]), -central[i], size, hidden, path, frame)
 
