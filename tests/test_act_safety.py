@@ -350,3 +350,37 @@ def test_a_purge_killed_before_its_unlink_leaves_the_file_restorable_and_purgeab
     assert main([then, str(journal), "--yes"]) == 0
     held = list((photos / ".neardup-trash").rglob("*.jpg")) if then == "purge" else []
     assert member.is_file() == (then == "undo") and held == []
+
+
+def test_a_journal_that_cannot_be_written_is_one_error_and_nothing_is_touched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was one "failed ... No such file" line per file and exit 1."""
+    photos = tmp_path / "photos"
+    _photos(photos, "a.jpg", "b.jpg", "c.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg", "photos/c.jpg"]])
+    (tmp_path / "file").write_text("not a folder")
+    journal = tmp_path / "file" / "j.jsonl"
+    assert main(["act", str(result), "--trash", "--yes", "--journal", str(journal)]) == 2
+    captured = capsys.readouterr()
+    assert f"cannot write the journal {journal}" in captured.err and "failed" not in captured.out
+    assert sorted(p.name for p in photos.iterdir()) == ["a.jpg", "b.jpg", "c.jpg"]
+
+
+def test_act_output_keeps_a_file_with_a_newline_on_one_line_and_a_second_undo_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    photos = tmp_path / "photos"
+    _photos(photos, "a.jpg", "two\nlines.jpg")
+    result = _result(tmp_path, [["photos/a.jpg", "photos/two\nlines.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--trash", "--yes", "--journal", str(journal)]) == 0
+    out = capsys.readouterr().out
+    assert "two\\nlines.jpg" in out and not any(
+        line.startswith("lines.jpg") for line in out.split("\n")
+    )
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert (photos / "two\nlines.jpg").is_file()
+    capsys.readouterr()
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert "already undone" in capsys.readouterr().out

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from neardup.actions.plan import KEEP_RULES
+from neardup.output.table import shown
 
 
 def _size(n: int) -> str:
@@ -139,6 +140,12 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _line(text: str) -> None:
+    """One line of act's, undo's or purge's output: a newline or other control character in
+    a file name is written as an escape, so each file stays on one line."""
+    print(shown(text))
+
+
 def _act(args: argparse.Namespace) -> int:
     from neardup.actions import apply_plan, load_plan
 
@@ -149,7 +156,7 @@ def _act(args: argparse.Namespace) -> int:
     )
     plan = load_plan(args.source, keep=args.keep, references=args.reference, base=args.base)
     outcome = apply_plan(
-        plan, action, dest=args.move, root=args.root, journal=args.journal, yes=args.yes
+        plan, action, dest=args.move, root=args.root, journal=args.journal, yes=args.yes, out=_line
     )
     verb = "would be acted on" if outcome.dry_run else "done"
     print(
@@ -166,7 +173,7 @@ def _act(args: argparse.Namespace) -> int:
 def _undo(args: argparse.Namespace) -> int:
     from neardup.actions import undo
 
-    outcome = undo(args.journal, yes=args.yes)
+    outcome = undo(args.journal, yes=args.yes, out=_line)
     verb = "would be restored" if outcome.dry_run else "restored"
     print(
         f"{outcome.restored} files {verb}, {outcome.in_place} in place, "
@@ -178,7 +185,7 @@ def _undo(args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     from neardup.actions import purge
 
-    outcome = purge(args.journal, yes=args.yes)
+    outcome = purge(args.journal, yes=args.yes, out=_line)
     verb = "purged" if args.yes else "would be purged"
     print(f"{outcome.purged} files {verb}, {len(outcome.problems)} problems")
     return 1 if outcome.problems else 0

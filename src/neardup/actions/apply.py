@@ -206,7 +206,10 @@ def _open_journal(
     # that the user must be able to find.
     out(f"journal: {target}")
     sys.stdout.flush()
-    writer = jr.Writer(target, new=True)
+    try:
+        writer = jr.Writer(target, new=True)
+    except OSError as error:  # nothing is touched without a journal: one error, not one a file
+        raise ValueError(f"cannot write the journal {target}: {error.strerror or error}") from None
     writer.write(
         {
             "schema": jr.SCHEMA,

@@ -206,6 +206,8 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
         out("dry run: nothing is touched; add --yes to do it")
     if journal.torn:
         out(f"note: {journal.torn} journal line(s) cut short by a crash were skipped")
+    if journal.entries and all(entry.undone for entry in journal.entries):
+        out("already undone: every file of this run was put back by an earlier undo")
     writer = jr.Writer(journal.path, new=False) if yes else None
     try:
         for entry in reversed(journal.entries):
