@@ -44,7 +44,7 @@ test: lint typecheck unit
 # HELD_OUT sets are generated, scanned and benchmarked but never fitted on (`make fit` skips
 # them): evidence from collections no number was chosen on.
 SETS := eval-data eval-graphics eval-photos eval-mixed
-HELD_OUT := eval-games
+HELD_OUT := eval-games eval-held
 
 eval: $(STAMP)
 	PYTHON=$(BIN)/python sh benchmarks/fetch_wallpapers.sh || echo "wallpapers not fetched: the set uses the bundled photos only"
@@ -52,11 +52,13 @@ eval: $(STAMP)
 	bash benchmarks/fetch_photo_sources.sh || echo "photo sources not fetched"
 	bash benchmarks/fetch_mixed_sources.sh || echo "mixed sources not fetched"
 	bash benchmarks/fetch_games_sources.sh || echo "games sources not fetched"
+	bash benchmarks/fetch_held_sources.sh || echo "held-out sources not fetched"
 	$(BIN)/python benchmarks/make_eval_set.py eval-data
 	$(BIN)/python benchmarks/make_set_graphics.py eval-graphics
 	$(BIN)/python benchmarks/make_set_photos.py eval-photos
 	$(BIN)/python benchmarks/make_set_mixed.py eval-mixed
 	$(BIN)/python benchmarks/make_set_games.py eval-games
+	$(BIN)/python benchmarks/make_set_held.py eval-held --sources benchmarks/work/held
 	for set in $(SETS) $(HELD_OUT); do $(BIN)/neardup eval $$set/truth.json --split test; done
 
 fit: $(STAMP)
