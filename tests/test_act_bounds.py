@@ -194,3 +194,17 @@ def test_a_hand_written_decisions_file_does_not_put_the_trash_above_the_folder_n
     assert main(["act", str(decisions), "--trash", "--yes"]) == 2
     assert "--root" in capsys.readouterr().err
     assert victim.is_file() and not (tmp_path / ".neardup-trash").exists()
+
+
+def test_a_decisions_file_naming_its_result_follows_base_when_the_tree_moved(
+    tmp_path: Path,
+) -> None:
+    """The result's folders are read against the decisions' base (--base), as their paths
+    are (a review: they were read against the result's old `cwd`, refusing every file)."""
+    old = tmp_path / "old"
+    _photos(old, "photos/a.jpg", "photos/b.jpg")
+    result = _result(old, [["photos/a.jpg", "photos/b.jpg"]], settings={"folders": ["photos"]})
+    decisions = _decisions(old, "photos/a.jpg", ["photos/b.jpg"], result=str(result))
+    new = tmp_path / "new"
+    shutil.copytree(old, new)
+    assert main(["act", str(decisions), "--move", str(tmp_path / "dups"), "--base", str(new)]) == 0

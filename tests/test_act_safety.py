@@ -355,15 +355,17 @@ def test_a_purge_killed_before_its_unlink_leaves_the_file_restorable_and_purgeab
 def test_a_journal_that_cannot_be_written_is_one_error_and_nothing_is_touched(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Was one "failed ... No such file" line per file and exit 1."""
+    """Was one "failed ... No such file" line per file and exit 1; the dry run said nothing."""
     photos = tmp_path / "photos"
     _photos(photos, "a.jpg", "b.jpg", "c.jpg")
     result = _result(tmp_path, [["photos/a.jpg", "photos/b.jpg", "photos/c.jpg"]])
     (tmp_path / "file").write_text("not a folder")
     journal = tmp_path / "file" / "j.jsonl"
-    assert main(["act", str(result), "--trash", "--yes", "--journal", str(journal)]) == 2
-    captured = capsys.readouterr()
-    assert f"cannot write the journal {journal}" in captured.err and "failed" not in captured.out
+    for sure in ([], ["--yes"]):
+        assert main(["act", str(result), "--trash", "--journal", str(journal), *sure]) == 2
+        captured = capsys.readouterr()
+        assert f"the journal {journal}: cannot create it" in captured.err
+        assert "failed" not in captured.out
     assert sorted(p.name for p in photos.iterdir()) == ["a.jpg", "b.jpg", "c.jpg"]
 
 
@@ -384,3 +386,45 @@ def test_act_output_keeps_a_file_with_a_newline_on_one_line_and_a_second_undo_sa
     capsys.readouterr()
     assert main(["undo", str(journal), "--yes"]) == 0
     assert "already undone" in capsys.readouterr().out
+
+
+def test_undo_of_a_hardlink_restores_when_the_keeper_was_rewritten_with_its_content(
+    tmp_path: Path,
+) -> None:
+    """A sync tool rewrites the keeper as a new file with the same bytes: our link is then its
+    content's only name at that inode, but the content is still at the keeper's path, so the
+    link goes and the original comes back (a review: the first form refused it)."""
+    photos = tmp_path / "photos"
+    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
+    FileMaker.image(member, "coffee", 100)
+    kept, old = keeper.read_bytes(), member.read_bytes()
+    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    rewritten = photos / ".a.tmp"
+    rewritten.write_bytes(kept)
+    os.replace(rewritten, keeper)
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert keeper.read_bytes() == kept and member.read_bytes() == old
+
+
+def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two members hard-linked to a keeper the user then deleted: the real run unlinks one
+    link, then puts the other back as the keeper; the dry run says the same."""
+    photos = tmp_path / "photos"
+    keeper = FileMaker.image(photos / "a.png", "coffee", 160)
+    for name, side in (("b.jpg", 100), ("c.jpg", 90)):
+        FileMaker.image(photos / name, "coffee", side)
+    result = _result(tmp_path, [["photos/a.png", "photos/b.jpg", "photos/c.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    keeper.unlink()
+    capsys.readouterr()
+    assert main(["undo", str(journal)]) == 0
+    dry = [line.split()[:3] for line in capsys.readouterr().out.splitlines()]
+    assert main(["undo", str(journal), "--yes"]) == 0
+    done = [line.split()[:2] for line in capsys.readouterr().out.splitlines()]
+    assert ["would", "put", "back"] in dry and ["put", "back"] in done
+    assert keeper.is_file() and len(list(photos.glob("*.jpg"))) == 2

@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -79,6 +80,9 @@ def test_the_api_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
     for floor in (2.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="floor must be a confidence"):
             neardup.scan(tmp_path, floor=floor)
+    neardup.scan(tmp_path, floor=np.float32(0.5))  # a numpy number is a number
+    with pytest.raises(ValueError, match="floor must be a confidence"):
+        neardup.scan(tmp_path, floor=True)
     with pytest.raises(ValueError, match="no method given"):
         neardup.scan(tmp_path, methods=[])
     with pytest.raises(ValueError, match="unknown preset ''"):

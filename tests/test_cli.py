@@ -184,6 +184,8 @@ def test_compare_json_to_a_file_as_scan_writes_it(dup_dir: Path, tmp_path: Path)
     assert main(["compare", str(a), str(b), "--json", str(out)]) == 0
     assert json.loads(out.read_text())["verdicts"]["default"] is True
     assert main(["compare", str(a), str(b), "--json", str(tmp_path)]) == 2  # a folder
+    assert main(["compare", "--json", str(a), str(b)]) == 0  # no FILE: stdout, as before
+    assert main(["compare", str(a)]) == 2
 
 
 def test_compare_json(dup_dir: Path, capsys: Capture) -> None:
@@ -306,6 +308,9 @@ def test_paths_from_stdin_separated_by_nul(
     listing = "\0".join([str(dup_dir / "astro.png"), str(odd)]) + "\0"
     monkeypatch.setattr("sys.stdin", io.StringIO(listing))
     assert expand_stdin(["-", "x.png"]) == [str(dup_dir / "astro.png"), str(odd), "x.png"]
+    # One per line splits at newlines only: a form feed or U+2028 is part of a name.
+    monkeypatch.setattr("sys.stdin", io.StringIO("a\x0cb.png\r\nc\u2028d.png\n\n"))
+    assert expand_stdin(["-"]) == ["a\x0cb.png", "c\u2028d.png"]
 
 
 def test_empty_stdin_is_a_usage_error() -> None:

@@ -6,6 +6,7 @@ sources -> (feature store | decode + features) -> candidates -> scoring -> group
 
 from __future__ import annotations
 
+import numbers
 import os
 import time
 from collections.abc import Iterable, Sequence
@@ -97,7 +98,9 @@ def scan(
     if differences == "auto":
         differences = "groups" if any(m in EMBEDDING_METHODS for m in method_names) else False
     cut = threshold_for(preset, threshold)
-    if floor is not None and not (isinstance(floor, (int, float)) and 0.0 <= floor <= 1.0):
+    if floor is not None and (
+        isinstance(floor, bool) or not isinstance(floor, numbers.Real) or not 0.0 <= floor <= 1.0
+    ):
         raise ValueError(f"floor must be a confidence in [0, 1], got {floor!r}")  # NaN too
     run_on = local_engine(engine, workers)
     clock = _Clock()

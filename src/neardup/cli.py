@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
-    c.add_argument("a")
-    c.add_argument("b")
+    c.add_argument("a", help="an image or video")
+    # Optional to argparse only: `compare --json A B` gives --json A (read back in `_compare`).
+    c.add_argument("b", nargs="?", help="another image or video (required)")
     _common(c)
     c.add_argument(
         "--json",
@@ -311,6 +312,10 @@ def _scan_against_index(
 
 
 def _compare(args: argparse.Namespace) -> int:
+    if args.b is None:
+        if args.json in (None, "-"):
+            raise ValueError("compare needs two images or videos: neardup compare A B")
+        args.a, args.b, args.json = args.json, args.a, "-"  # `--json A B`: no FILE was given
     folders = [p for p in (args.a, args.b) if os.path.isdir(p)]
     if folders:
         print(f"neardup: error: {', '.join(folders)}: {FOLDER_GIVEN}", file=sys.stderr)

@@ -36,6 +36,7 @@ from neardup.actions.fileops import (
 )
 from neardup.actions.plan import Item, Plan, under
 from neardup.actions.roots import Bounds, check_given_root, default_root
+from neardup.output.targets import check_file
 from neardup.sources.files import TRASH_FOLDER
 
 ACTIONS = ("move", "trash", "delete", "hardlink", "symlink")
@@ -79,7 +80,8 @@ def apply_plan(
         raise ValueError(f"unknown action {action!r}; choose from {', '.join(ACTIONS)}")
     if (action == "move") != (dest is not None):
         raise ValueError("--move needs a destination folder; the other actions take none")
-    if yes and journal is not None and os.path.lexists(journal):
+    # Said in the dry run too: the real run would stop there.
+    if journal is not None and os.path.lexists(journal):
         raise ValueError(
             f"the journal {journal} exists: give a new file (journals are never reused)"
         )
@@ -89,6 +91,7 @@ def apply_plan(
     if not os.path.isdir(real_root):
         raise ValueError(f"the root {real_root} is not a folder")
     run = jr.run_id()
+    check_file(str(journal if journal is not None else jr.default_path(run)), "the journal")
     if action == "move":
         assert dest is not None
         if os.path.lexists(dest) and not os.path.isdir(dest):

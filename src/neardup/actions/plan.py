@@ -316,8 +316,8 @@ def _decided_folders(doc: dict[str, Any], base: str) -> list[str]:
         return []
     if not str(scanned["schema"]).startswith("neardup.scan/"):
         return []
-    cwd = scanned.get("cwd")
-    return _scanned_folders(scanned, cwd if isinstance(cwd, str) else base)
+    # Against the decisions' own base (their `cwd`, the scan's, or --base), as their paths.
+    return _scanned_folders(scanned, base)
 
 
 def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str) -> Plan:

@@ -97,9 +97,12 @@ def _restore_folder(path: str, root: str, yes: bool) -> str:
     return existing
 
 
-def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
+def _restore_one(
+    record: dict[str, object], yes: bool, root: str, unlinked: dict[tuple[int, int], int]
+) -> str:
     """Put one file back (inside `root`, the run's real root). Returns "restored",
-    "in place"; raises Refused for a conflict."""
+    "in place"; raises Refused for a conflict. `unlinked` counts, per file (device, inode),
+    the names a dry run would have removed so far (a real run sees them gone)."""
     op = str(record["op"])
     path = str(record["path"])
     _restore_folder(path, root, yes=False)
@@ -137,7 +140,12 @@ def _restore_one(record: dict[str, object], yes: bool, root: str) -> str:
             raise Refused(f"cannot restore {path}: {why}")
     # Our hard link may be the keeper's last name (the user deleted the keeper, seeing two
     # equal files): it goes back to the keeper's path, never unlinked.
-    keeper = _keeper_to_put_back(record, path, root) if ours and op == "hardlink" else None
+    keeper = (
+        _keeper_to_put_back(record, path, root, unlinked) if ours and op == "hardlink" else None
+    )
+    if ours and keeper is None and not yes:
+        st = os.lstat(path)
+        unlinked[(st.st_dev, st.st_ino)] = unlinked.get((st.st_dev, st.st_ino), 0) + 1
     if yes:
         if keeper is not None:
             _restore_folder(keeper, root, yes=True)
@@ -161,19 +169,26 @@ KEEPER_BACK = "restored, keeper back"
 the keeper's path too."""
 
 
-def _keeper_to_put_back(record: dict[str, object], path: str, root: str) -> str | None:
+def _keeper_to_put_back(
+    record: dict[str, object], path: str, root: str, unlinked: dict[tuple[int, int], int]
+) -> str | None:
     """The keeper's path when our hard link at `path` is the only name left of the keeper's
     content (removing it would lose that content), else None; Refused when that path holds
-    something else now or leads out of the root."""
-    if os.lstat(path).st_nlink > 1:
-        return None
+    other content now, leads out of the root or cannot be written."""
     keeper = str(record["keeper"])
+    st = os.lstat(path)
+    if _same_file(path, keeper) or st.st_nlink - unlinked.get((st.st_dev, st.st_ino), 0) > 1:
+        return None
     if os.path.lexists(keeper):
+        if _regular_sha(keeper) == jr.sha256_of(path):
+            return None  # the keeper rewritten with the same content (a sync tool): kept there
         raise Refused(
             f"{path} is the last copy of its keeper's content and {keeper} holds something "
             "else now: left alone"
         )
     _restore_folder(keeper, root, yes=False)
+    if (why := cannot_write(os.path.dirname(keeper))) is not None:
+        raise Refused(f"{path} is the last copy of its keeper's content: {why}")
     return keeper
 
 
@@ -209,6 +224,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
     if journal.entries and all(entry.undone for entry in journal.entries):
         out("already undone: every file of this run was put back by an earlier undo")
     writer = jr.Writer(journal.path, new=False) if yes else None
+    unlinked: dict[tuple[int, int], int] = {}
     try:
         for entry in reversed(journal.entries):
             record = entry.record
@@ -220,7 +236,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
                 out(f"purged      {target}: deleted for good by purge, cannot restore")
                 continue
             try:
-                state = _restore_one(record, yes, str(journal.header["root"]))
+                state = _restore_one(record, yes, str(journal.header["root"]), unlinked)
             except Refused as why:
                 outcome.problems.append((target, str(why)))
                 out(f"problem     {target}: {why}")

@@ -133,7 +133,7 @@ def split_path_list(text: str) -> list[str]:
     names with newlines), else one per line; empty entries ignored."""
     if "\0" in text:
         return [path for path in text.split("\0") if path]
-    return list(read_path_list(text.splitlines(keepends=True)))
+    return list(read_path_list(text.split("\n")))  # not splitlines: \x0c, U+2028 are name
 
 
 def expand_stdin(paths: Iterable[str]) -> list[str]:
