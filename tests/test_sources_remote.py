@@ -7,9 +7,12 @@ Skipped only where moto or s3fs is not installed, never in CI (CI=true).
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+import threading
 from collections.abc import Iterator
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -140,6 +143,29 @@ def test_file_urls_read_like_paths(make: FileMaker, tmp_path: Path) -> None:
     assert leak.leakage is not None
     assert [s.images for s in leak.leakage.sets] == [2, 1]
     assert leak.leakage.sets[1].leaking["default"] == 1
+
+
+def test_a_folder_served_over_http_is_read(make: FileMaker, tmp_path: Path) -> None:
+    """An HTTP index lists names without sizes: every file was skipped as "empty file (0
+    bytes)" and nothing fetched (a tester). Each size now comes from a HEAD request, and its
+    Last-Modified keys the cache."""
+    folder = tmp_path / "web"
+    make.image(folder / "a.png", "astronaut")
+    make.image(folder / "b.jpg", "astronaut", 180)
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        found = collect_sources([url])
+        assert sorted(ref.size for ref in found.files) == sorted(
+            p.stat().st_size for p in folder.iterdir()
+        )
+        assert found.skipped == [] and all(ref.mtime_ns > 0 for ref in found.files)
+        assert len(neardup.scan([url], cache=False, workers=1).groups) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def test_version_key_follows_the_etag() -> None:

@@ -81,7 +81,8 @@ def list_url(url: str) -> Iterator[FileRef | Skipped | None]:
         for info in walk:
             yield _ref(fs, info, named=info["name"].rstrip("/") == root.rstrip("/"))
     except ImportError as error:
-        yield Skipped(url, f"cannot read URLs: {error} (pip install 'neardup[s3]' for s3://)")
+        extra = "http" if url.startswith(("http://", "https://")) else "s3"
+        yield Skipped(url, f"cannot read URLs: {error} (pip install 'neardup[{extra}]')")
     except FileNotFoundError:
         yield Skipped(url, "no such object or prefix")
     except Exception as error:  # a store's own errors: credentials, a refused request
@@ -96,6 +97,13 @@ def _walk(fs: Any, root: str) -> Iterator[dict[str, Any]]:
 
 def _ref(fs: Any, info: dict[str, Any], named: bool) -> FileRef | Skipped | None:
     url = fs.unstrip_protocol(info["name"])
+    if info.get("size") is None:  # an HTTP index lists names only: the size takes a HEAD
+        try:
+            info = info | fs.info(info["name"])
+        except Exception as error:
+            return Skipped(url, f"cannot read: {type(error).__name__}: {error}")
+        if info.get("size") is None:
+            return Skipped(url, "the server does not give its size: cannot cache it")
     size = int(info.get("size") or 0)
     image_name = os.path.splitext(info["name"])[1].lower() in IMAGE_EXTENSIONS
     if size == 0:
@@ -115,7 +123,7 @@ def version_key(info: dict[str, Any]) -> int:
     else its modification time (what `mtime_ns` holds for a local file)."""
     tag = info.get("ETag") or info.get("etag") or info.get("e_tag")
     if tag is None:
-        for key in ("mtime", "LastModified", "last_modified", "created"):
+        for key in ("mtime", "LastModified", "last_modified", "Last-Modified", "created"):
             if info.get(key) is not None:
                 tag = f"{key}:{info[key]}"
                 break
