@@ -346,6 +346,12 @@ def test_keeper_among_central_images_lossless_then_most_central_then_file() -> N
     for j in jpegs:
         j.format = "JPEG"
     assert keeper([*jpegs, png], {}) == "png"
+    # A WebP (lossy or not, the features do not say) is kept over JPEGs, a PNG over it, even
+    # when the WebP is the more central (a tester: the WebP was kept, the PNG trashed).
+    webp = image("webp", 100, 100, 20)
+    webp.format = "WEBP"
+    assert keeper([*jpegs[:2], webp, png], {(0, 3): 0.945, (1, 3): 0.945, (2, 3): 0.945}) == "png"
+    assert keeper([*jpegs, webp], {}) == "webp"
     # All lossless: the more central wins over the larger file.
     files = [image("a", 100, 100, 10), image("b", 100, 100, 99), image("c"), image("d")]
     assert keeper(files, {(0, 2): 0.96, (0, 3): 0.96}) == "a"

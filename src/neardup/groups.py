@@ -71,7 +71,8 @@ CENTRAL_FROM = 4
 """Groups of fewer images keep by resolution, lossless file and file size alone (rule 5)."""
 
 LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
-"""Formats re-encoded with loss; WebP may be either and counts as lossless."""
+"""Formats re-encoded with loss. WebP may be either (the features do not say which): it ranks
+between these and the lossless ones, so a PNG original is kept over its WebP copy."""
 
 LARGER_ORIGINAL = 1.5
 SAME_PICTURE = 0.98
@@ -102,7 +103,7 @@ def choose_keeper(
     floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
     candidates = [i for i in pool if central[i] >= floor]
 
-    def rank(i: int) -> tuple[int, bool, bool, float, int, bool, str, int]:
+    def rank(i: int) -> tuple[int, bool, int, float, int, bool, str, int]:
         steps, bordered, size, hidden, path, frame = keeper_rank(images[i])
         return (steps, bordered, _lossy(images[i]), -central[i], size, hidden, path, frame)
 
@@ -120,10 +121,11 @@ def choose_keeper(
     return min(larger, key=rank) if larger else keeper
 
 
-def _lossy(image: Features) -> bool:
-    """Stored in a lossy format (a re-encode of a lossless original, as a rule, not the other
-    way round)."""
-    return image.format.split(" ")[0] in LOSSY_FORMATS
+def _lossy(image: Features) -> int:
+    """2 for a lossy format (a re-encode of a lossless original, as a rule, not the other way
+    round), 1 for WebP (either), 0 for a lossless one."""
+    name = image.format.split(" ")[0]
+    return 2 if name in LOSSY_FORMATS else 1 if name == "WEBP" else 0
 
 
 def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
