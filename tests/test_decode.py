@@ -334,3 +334,15 @@ def test_small_pictures_are_not_trimmed_so_their_copies_match(tmp_path: Path) ->
     assert top == bottom == 0 and abs(left - right) <= 2 and left >= 10
     assert symmetric_only((12, 0, 11, 0)) == (12, 0, 11, 0)
     assert symmetric_only((0, 24, 5, 0)) is None and symmetric_only((13, 0, 18, 0)) is None
+
+
+def test_a_lossless_jpeg_is_read_though_it_cannot_be_dct_scaled(photo: Photo) -> None:
+    """A lossless JPEG (SOF3) has no DCT to scale: read at a reduced size it failed with
+    "broken data stream" and was skipped as corrupt (a tester). It is read whole instead."""
+    import imagecodecs
+
+    pixels = np.asarray(photo("astronaut", 512))
+    data = imagecodecs.jpeg8_encode(pixels, lossless=True)
+    result = decode(data, "lossless.jpg", DecodeSpec(min_side=128))
+    assert isinstance(result, Decoded), result
+    assert result.full and (result.width, result.height) == (512, 512)

@@ -158,7 +158,13 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
         full = image.size == (width, height)
     pixels = fast_pixels(image, data) if full else None
     if pixels is None:
-        image.load()
+        try:
+            image.load()
+        except OSError:
+            if full:
+                raise
+            image, full = Image.open(io.BytesIO(data)), True  # lossless JPEG: no DCT scaling
+            image.load()
         orientation = _orientation(image)
     else:  # a PNG it decodes has no EXIF (see `fast_pixels`); a WebP's is read at open
         orientation = _orientation(image) if fmt == "WEBP" else 1
