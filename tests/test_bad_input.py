@@ -341,3 +341,12 @@ def test_usage_traps_get_a_clear_answer(tmp_path: Path, capsys: pytest.CaptureFi
     low = neardup.scan([tmp_path], cache=False, workers=1, floor=0.0, differences="none")
     at_cut = [p for p in low.pairs if p.confidence >= low.settings["threshold"]]  # type: ignore[operator]
     assert len(low.pairs) > len(at_cut) and low.stats.pairs == len(at_cut)
+
+
+def test_svg_files_are_listed_as_skipped(tmp_path: Path) -> None:
+    """A folder of SVGs read "0 images, 0 skipped" (a tester): they are named with a reason."""
+    (tmp_path / "logo.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9"/>')
+    result = neardup.scan(tmp_path, cache=False, workers=1)
+    assert [(Path(s.path).name, "SVG (vector)" in s.reason) for s in result.skipped] == [
+        ("logo.svg", True)
+    ]

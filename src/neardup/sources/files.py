@@ -47,13 +47,15 @@ IMAGE_EXTENSIONS = frozenset(
         ".tga",
         ".psd",
         ".qoi",
+        ".svg",  # not read (vector): listed as skipped with that reason, not left unsaid
+        ".svgz",
     ]
 )
 
 TRASH_FOLDER = ".neardup-trash"
+"""The folder `neardup act` holds removed files in (`neardup.actions`); scans skip it."""
 MISSING = "no such file or folder"
 """Why a path given is skipped when nothing is there (a typo: `scan` then exits 2)."""
-"""The folder `neardup act` holds removed files in (`neardup.actions`); scans skip it."""
 
 _SIGNATURES: tuple[tuple[int, bytes], ...] = (
     (0, b"\xff\xd8\xff"),  # JPEG
