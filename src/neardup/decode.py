@@ -376,7 +376,7 @@ def _scale_box(
 
 def _unrecognised(data: bytes) -> str:
     head = data[:512]
-    if b"<svg" in data[:4096].lower() or data.startswith(b"\x1f\x8b") and b".svg" in head:
+    if b"<svg" in data[:4096].lower() or (data.startswith(b"\x1f\x8b") and b".svg" in head):
         return "an SVG (vector) image: not supported; convert it to PNG to compare it"
     printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
     if printable >= 0.95 * len(head):
