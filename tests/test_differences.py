@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
+import neardup
 from neardup.difference_measures import jpeg_quality, percentile
 from neardup.difference_resample import Reductions
 from neardup.differences import Differ, _worse_quality, measure_pairs
@@ -572,3 +573,30 @@ def test_a_bar_painted_over_a_flat_sky_is_a_border(
     d = Differ().measure(str(a), str(b))
     assert "borders" in d.kinds and d.borders[0][:2] == ("b", ("top",)), summary(d)
     assert d.common is not None and d.common[0] == pytest.approx(0.88, abs=0.02)
+
+
+def test_a_transparent_picture_and_its_flattening_differ_by_transparency(
+    tmp_path: Path, photo: Callable[..., Image.Image]
+) -> None:
+    """A PNG with see-through parts and the same picture flattened on white show the same
+    pixels over white: "identical pixels" alone hid the alpha (a tester). The one with it is
+    named, and kept as the group's keeper (the flattened file is larger here)."""
+    picture = photo("coffee", 300).convert("RGBA")
+    mask = Image.new("L", picture.size, 0)
+    ImageDraw.Draw(mask).ellipse((40, 20, 260, 180), fill=255)
+    picture.putalpha(mask)
+    picture.save(tmp_path / "cut.png", compress_level=9)
+    flat = Image.new("RGB", picture.size, (255, 255, 255))
+    flat.paste(picture, mask=mask)
+    flat.save(tmp_path / "flat.png", compress_level=0)
+    d = Differ().measure(str(tmp_path / "cut.png"), str(tmp_path / "flat.png"))
+    assert d.kinds == ("identical pixels", "transparency") and d.transparent == "a", summary(d)
+    assert "a has transparent parts" in summary(d)
+    assert Differ().measure(str(tmp_path / "flat.png"), str(tmp_path / "flat.png")).kinds == (
+        "identical file",
+    )
+    for cache in (tmp_path / "cache.db", tmp_path / "cache.db"):  # computed, then from the cache
+        [group] = neardup.scan(tmp_path, cache=cache, workers=1).groups
+        result = neardup.scan(tmp_path, cache=cache, workers=1)
+        assert Path(result.images[result.groups[0].keeper].path).name == "cut.png"
+        assert group.keeper == result.groups[0].keeper

@@ -18,7 +18,6 @@ Bad input never raises: `decode` returns a `Skipped` with a reason a person can 
 from __future__ import annotations
 
 import io
-import numbers
 import warnings
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
 from neardup.jpeg_end import cut_short, refusal, with_end
 from neardup.pixel_decoders import fast_pixels
+from neardup.pixel_modes import TRANSPOSE, exif_orientation, flatten
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
 
@@ -86,6 +86,8 @@ class Decoded:
     is measured against, `Features.turned_back`)."""
     border_colours: SideColours | None = None
     """The trimmed borders' colours by side (`neardup.borders.side_colours`), None if none."""
+    transparent: bool = False
+    """Some pixels were see-through (shown, and compared, over white)."""
 
 
 def decode(
@@ -165,16 +167,17 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
                 raise
             image, full = Image.open(io.BytesIO(data)), True  # lossless JPEG: no DCT scaling
             image.load()
-        orientation = _orientation(image)
+        orientation = exif_orientation(image)
     else:  # a PNG it decodes has no EXIF (see `fast_pixels`); a WebP's is read at open
-        orientation = _orientation(image) if fmt == "WEBP" else 1
+        orientation = exif_orientation(image) if fmt == "WEBP" else 1
         image = Image.fromarray(pixels)
-    turn = _TRANSPOSE.get(orientation)
+    turn = TRANSPOSE.get(orientation)
     if turn is not None:
         image = image.transpose(turn)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    rgb_image = to_rgb(image)
+    flat = flatten(image)
+    rgb_image = flat.image
     pixel_hash = None
     if full and hash_pixels:  # the decoder's own array when it holds these very pixels
         upright_rgb = pixels is not None and turn is None and image.mode == "RGB"
@@ -187,7 +190,19 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     if turned is not None:
         canvas = rgb
         rgb, picture, box = turned
-        return Decoded(rgb, width, height, fmt, pixel_hash, box, orientation, picture, full, canvas)
+        return Decoded(
+            rgb,
+            width,
+            height,
+            fmt,
+            pixel_hash,
+            box,
+            orientation,
+            picture,
+            full,
+            canvas,
+            transparent=flat.transparent,
+        )
     picture = rgb_image
     colours = None
     if spec.trim:
@@ -201,7 +216,18 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
             box = _scale_box(box, rgb_image.size, (width, height))
     rgb = np.ascontiguousarray(rgb)
     return Decoded(
-        rgb, width, height, fmt, pixel_hash, box, orientation, picture, full, None, colours
+        rgb,
+        width,
+        height,
+        fmt,
+        pixel_hash,
+        box,
+        orientation,
+        picture,
+        full,
+        None,
+        colours,
+        flat.transparent,
     )
 
 
@@ -259,18 +285,6 @@ def _full_size(size: tuple[int, int], scale_w: float, scale_h: float) -> tuple[i
     return round(size[0] * scale_w), round(size[1] * scale_h)
 
 
-_TRANSPOSE = {
-    2: Image.Transpose.FLIP_LEFT_RIGHT,
-    3: Image.Transpose.ROTATE_180,
-    4: Image.Transpose.FLIP_TOP_BOTTOM,
-    5: Image.Transpose.TRANSPOSE,
-    6: Image.Transpose.ROTATE_270,
-    7: Image.Transpose.TRANSVERSE,
-    8: Image.Transpose.ROTATE_90,
-}
-"""How each EXIF orientation is turned upright (as `PIL.ImageOps.exif_transpose` does)."""
-
-
 def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> Decoded:
     """The working picture of an already decoded H x W x 3 uint8 frame (a video frame), made
     as `decode` makes it for a file: pixel hash at full size, reduced, borders trimmed."""
@@ -288,43 +302,6 @@ def decode_array(rgb: RGBArray, fmt: str, spec: DecodeSpec = DecodeSpec()) -> De
         box = _scale_box(box, small.size, (width, height))
     out = np.ascontiguousarray(work)
     return Decoded(out, width, height, fmt, pixel_hash, box, border_colours=colours)
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """8-bit RGB from any mode: 16-bit scaled (not clipped), alpha composited over white."""
-    mode = image.mode
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
-        values = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or values.max(initial=0) > 255 else 255.0
-        if mode == "F" and values.max(initial=0) <= 1.0:
-            top = 1.0
-        grey = np.clip(values * (255.0 / top), 0, 255).astype(np.uint8)
-        return Image.fromarray(grey, "L").convert("RGB")
-    if mode == "P":
-        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-        mode = image.mode
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
-        mode == "RGB" and "transparency" in image.info
-    ):
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
-    if mode == "RGB":
-        return image
-    return image.convert("RGB")
-
-
-def _orientation(image: Image.Image) -> int:
-    """The EXIF orientation (1-8; 1 where absent or unreadable), also when stored as a
-    rational or a float (6/1 is 6, as `PIL.ImageOps.exif_transpose` reads it)."""
-    try:
-        value = image.getexif().get(0x0112, 1)
-    except Exception:
-        return 1
-    if not isinstance(value, numbers.Real):  # text ("6") never matched exif_transpose either
-        return 1
-    number = float(value)
-    return int(number) if number.is_integer() and 1 <= number <= 8 else 1
 
 
 def _pixel_hash(image: Image.Image, pixels: RGBArray | None = None) -> str:

@@ -47,6 +47,8 @@ class Picture:
     """The frame's index when the picture is a video frame (`path` is then the video's)."""
     border_colours: SideColours | None = None
     """The colours of the borders decoding trimmed, by side (None: none trimmed)."""
+    transparent: bool = False
+    """Some pixels were see-through (`neardup.decode.Decoded.transparent`)."""
     keypoints: dict[bool, tuple[Any, Any] | None] = field(default_factory=dict)
     """ORB points and descriptors of the grey picture, by mirrored, found when an alignment
     first needs them (then kept; None: too few)."""
@@ -152,6 +154,7 @@ class PictureCache:
             decoded.pixel_hash if frame is not None else None,
             frame,
             decoded.border_colours,
+            transparent=decoded.transparent,
         )
 
 

@@ -112,11 +112,20 @@ class Differ:
             return Differences((), note=b)
         orientation = (a.orientation, b.orientation)
         quality = (a.quality, b.quality)
+        see_through = _transparent(a, b)
         if same_pixels(a, b):
-            kinds = ("identical pixels",) + (
-                ("orientation tag",) if len(set(orientation)) > 1 else ()
+            kinds = (
+                ("identical pixels",)
+                + (("transparency",) if see_through else ())
+                + (("orientation tag",) if len(set(orientation)) > 1 else ())
             )
-            return Differences(kinds, "pixels", jpeg_quality=quality, orientation=orientation)
+            return Differences(
+                kinds,
+                "pixels",
+                jpeg_quality=quality,
+                orientation=orientation,
+                transparent=see_through,
+            )
         try:
             return self._compare(a, b)
         except Exception as error:  # a measuring failure must not stop the scan
@@ -177,7 +186,10 @@ class Differ:
             kinds.append("borders")
         if grey_flag:
             kinds.append("greyscale")
-        elif colour is not None and colour > COLOUR_LEVELS:
+        see_through = _transparent(a, b)
+        if see_through:
+            kinds.append("transparency")
+        if not grey_flag and colour is not None and colour > COLOUR_LEVELS:
             kinds.append("colour")
         if overlay is not None and overlay >= OVERLAY_SHARE:
             kinds.append("overlay")
@@ -206,6 +218,7 @@ class Differ:
             quality,
             (a.orientation, b.orientation),
             "; ".join(notes),
+            see_through,
         )
 
 
@@ -221,6 +234,11 @@ def _snap(angle: float) -> float:
         if abs(angle - right) < TURN_SNAP:
             return abs(right) if right in (-180.0, 180.0) else right
     return angle
+
+
+def _transparent(a: Picture, b: Picture) -> str | None:
+    """ "a" or "b": the picture with see-through pixels while the other has none."""
+    return None if a.transparent == b.transparent else "a" if a.transparent else "b"
 
 
 def _greyscale(a: Picture, b: Picture) -> str | None:
@@ -302,7 +320,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 7
+DIFFERENCES_VERSION = 8
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 

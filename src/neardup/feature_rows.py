@@ -41,6 +41,7 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
         "trimmed": f.trimmed,
         "pdq_quality": f.pdq_quality,
         "turned_back": f.turned_back,
+        "transparent": f.transparent,
         "arrays": layout,
     }
     if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
@@ -85,6 +86,7 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         trimmed=tuple(meta["trimmed"]) if isinstance(meta["trimmed"], list) else None,  # type: ignore[arg-type]
         pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
         turned_back=float(meta.get("turned_back", 1.0)),  # type: ignore[arg-type]
+        transparent=meta.get("transparent") is True,  # absent from rows of older versions
         frame=ref.frame,
         time=ref.time,
     )

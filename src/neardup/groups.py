@@ -18,13 +18,13 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 5. The keeper of a group is the image to keep (`choose_keeper`): among its central images
    (the sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of
    the group's highest), the highest resolution without borders, then no added borders, then
-   a lossless file over a lossy one, then the most central, then the largest file (then one
-   outside hidden folders, then the path). An original is more like each of its copies than
-   they are like one another, so a same-size copy with noise, other colours or a blur (often
-   the larger file), or a copy on a larger canvas (a turn without crop, a banner, a
-   screenshot) is not kept over it; a downscaled copy is central too, but has less
-   resolution. Downscaled copies can be more like one
-   another than their larger original is like them: an image with `LARGER_ORIGINAL` times
+   a lossless file over a lossy one, then one with transparent parts, then the most central,
+   then the largest file (then one outside hidden folders, then the path). An original is
+   more like each of its copies than they are like one another, so a same-size copy with
+   noise, other colours or a blur (often the larger file), or a copy on a larger canvas (a
+   turn without crop, a banner, a screenshot) is not kept over it; a downscaled copy is
+   central too, but has less resolution. Downscaled copies can be more like one another
+   than their larger original is like them: an image with `LARGER_ORIGINAL` times
    the keeper's pixels that is the same picture (`similarity` >= `SAME_PICTURE`) is kept
    instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
    original with two JPEG copies can be the least central of the three): there every image
@@ -103,9 +103,10 @@ def choose_keeper(
     floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
     candidates = [i for i in pool if central[i] >= floor]
 
-    def rank(i: int) -> tuple[int, bool, int, float, int, bool, str, int]:
+    def rank(i: int) -> tuple[int, bool, int, bool, float, int, bool, str, int]:
         steps, bordered, size, hidden, path, frame = keeper_rank(images[i])
-        return (steps, bordered, _lossy(images[i]), -central[i], size, hidden, path, frame)
+        flat = not images[i].transparent  # the same picture without its see-through parts
+        return (steps, bordered, _lossy(images[i]), flat, -central[i], size, hidden, path, frame)
 
     keeper = min(candidates, key=rank)
     # A larger original of downscaled copies is less like them than they are like one
@@ -142,9 +143,8 @@ def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
 
 def _hidden(path: str) -> bool:
     """Whether a folder or the file on `path` is hidden (its name begins with a dot)."""
-    return any(
-        p.startswith(".") and p not in (".", "..") for p in path.replace("\\", "/").split("/")
-    )
+    parts = path.replace("\\", "/").split("/")
+    return any(p.startswith(".") and p not in (".", "..") for p in parts)
 
 
 ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]

@@ -85,6 +85,9 @@ class Features:
     alike the picture as it is and turned back are (the similarity model's cosine, or PDQ's
     agreement without one); 1.0 otherwise. A pair's `similarity` is scaled by it, so it says
     how alike the files are, and falls as a turn grows."""
+    transparent: bool = False
+    """Some pixels are see-through (the picture is compared as shown over white): kept over
+    its flattened copy (`neardup.groups`)."""
     hashes: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict)
     """Optional imagehash-family hashes (phash, dhash, ahash, whash), 8 bytes each."""
     embeddings: dict[str, Vector] = field(default_factory=dict)
@@ -231,6 +234,9 @@ class Differences:
     """EXIF orientation tags (1: stored upright)."""
     note: str = ""
     """Why something could not be measured (an unreadable file, too few keypoints)."""
+    transparent: str | None = None
+    """"a" or "b": the one with see-through pixels while the other has none (both are
+    compared as shown over white)."""
 
 
 DIFFERENCE_KINDS = (
@@ -243,6 +249,7 @@ DIFFERENCE_KINDS = (
     "stretched",
     "borders",
     "greyscale",
+    "transparency",
     "colour",
     "overlay",
     "quality",

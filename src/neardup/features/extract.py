@@ -140,6 +140,7 @@ def features_of(
         thumb=thumb(picture),
         small=small_grey(picture),
         jpeg_hash=jpeg,
+        transparent=decoded.transparent,
         frame=ref.frame,
         time=ref.time,
     )

@@ -27,6 +27,7 @@ def to_dict(d: Differences) -> dict[str, Any]:
             for image, sides, share in d.borders
         ],
         "greyscale": d.greyscale,
+        "transparent": d.transparent,
         "colour": d.colour,
         "overlay": d.overlay,
         "sharpness": d.sharpness,
@@ -59,6 +60,7 @@ def swapped(d: Differences) -> Differences:
         stretch=None if not d.stretch else round(1 / d.stretch, 3),
         borders=tuple((other(i) or i, sides, share) for i, sides, share in d.borders),
         greyscale=other(d.greyscale),
+        transparent=other(d.transparent),
         sharpness=None if not d.sharpness else round(1 / d.sharpness, 3),
         grain=None if d.grain is None else -d.grain,
         jpeg_quality=(d.jpeg_quality[1], d.jpeg_quality[0]),
@@ -113,6 +115,8 @@ def summary(d: Differences, names: tuple[str, str] = ("a", "b")) -> str:
             ]
         elif kind == "greyscale":
             parts.append(f"{label.get(d.greyscale or '', '?')} greyscale")
+        elif kind == "transparency":
+            parts.append(f"{label.get(d.transparent or '', '?')} has transparent parts")
         elif kind == "colour" and d.colour is not None:
             parts.append(f"colour changed ({d.colour:.0f} levels)")
         elif kind == "overlay" and d.overlay is not None:
