@@ -208,3 +208,31 @@ def test_a_decisions_file_naming_its_result_follows_base_when_the_tree_moved(
     new = tmp_path / "new"
     shutil.copytree(old, new)
     assert main(["act", str(decisions), "--move", str(tmp_path / "dups"), "--base", str(new)]) == 0
+
+
+def test_a_decisions_file_without_a_base_reads_its_result_folders_where_the_scan_ran(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No `cwd` and no --base: the result's folders are its own (relative to its `cwd`), not
+    relative to wherever act runs, which would widen them (a review: a file in a sibling
+    folder was trashed)."""
+    home = tmp_path / "home"
+    _photos(home, "photos/a.jpg", "photos/b.jpg")
+    (other,) = _photos(home, "other/x.jpg")
+    result = _result(home / "photos", [["a.jpg", "b.jpg"]], settings={"folders": ["."]})
+    doc = {
+        "schema": "neardup.decisions/1",
+        "result": str(result),
+        "groups": [
+            {
+                "group": 1,
+                "keep": [{"path": "photos/a.jpg"}],
+                "remove": [{"path": "photos/b.jpg"}, {"path": "other/x.jpg"}],
+            }
+        ],
+    }
+    decisions = home / "decisions.json"
+    decisions.write_text(json.dumps(doc))
+    monkeypatch.chdir(home)
+    assert main(["act", str(decisions), "--move", str(tmp_path / "dups"), "--yes"]) == 1
+    assert other.is_file() and (tmp_path / "dups").exists()

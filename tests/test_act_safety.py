@@ -428,3 +428,24 @@ def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
     done = [line.split()[:2] for line in capsys.readouterr().out.splitlines()]
     assert ["would", "put", "back"] in dry and ["put", "back"] in done
     assert keeper.is_file() and len(list(photos.glob("*.jpg"))) == 2
+
+
+def test_the_undo_dry_run_puts_a_keeper_back_once(tmp_path: Path) -> None:
+    """The keeper deleted and one of its two links rewritten by a sync tool: the dry run said
+    it would put the keeper back twice (a review); once, as the real run does."""
+    photos = tmp_path / "photos"
+    keeper = FileMaker.image(photos / "a.png", "coffee", 160)
+    for name, side in (("b.jpg", 100), ("c.jpg", 90)):
+        FileMaker.image(photos / name, "coffee", side)
+    result = _result(tmp_path, [["photos/a.png", "photos/b.jpg", "photos/c.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    keeper.unlink()
+    rewritten = photos / ".c.tmp"
+    rewritten.write_bytes((photos / "c.jpg").read_bytes())
+    os.replace(rewritten, photos / "c.jpg")
+    said: list[str] = []
+    undo(journal, out=said.append)
+    done: list[str] = []
+    undo(journal, yes=True, out=done.append)
+    assert sum("put back" in line for line in said) == 1 == sum("put back" in x for x in done)

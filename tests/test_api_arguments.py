@@ -13,6 +13,7 @@ from PIL import Image
 
 import neardup
 from neardup.cli import main
+from neardup.output import json as json_out
 from neardup.sources import one_or_many
 
 
@@ -80,7 +81,8 @@ def test_the_api_refuses_what_the_cli_refuses(tmp_path: Path) -> None:
     for floor in (2.0, -1.0, float("nan")):
         with pytest.raises(ValueError, match="floor must be a confidence"):
             neardup.scan(tmp_path, floor=floor)
-    neardup.scan(tmp_path, floor=np.float32(0.5))  # a numpy number is a number
+    found = neardup.scan(tmp_path, floor=np.float32(0.5))  # a numpy number is a number
+    assert json.loads(json_out.dumps(found))["settings"]["keep_below"] == 0.5
     with pytest.raises(ValueError, match="floor must be a confidence"):
         neardup.scan(tmp_path, floor=True)
     with pytest.raises(ValueError, match="no method given"):

@@ -185,7 +185,11 @@ def test_compare_json_to_a_file_as_scan_writes_it(dup_dir: Path, tmp_path: Path)
     assert json.loads(out.read_text())["verdicts"]["default"] is True
     assert main(["compare", str(a), str(b), "--json", str(tmp_path)]) == 2  # a folder
     assert main(["compare", "--json", str(a), str(b)]) == 0  # no FILE: stdout, as before
-    assert main(["compare", str(a)]) == 2
+    with pytest.raises(SystemExit):  # B forgotten: not A against the output file (a review)
+        main(["compare", str(a), "--json", str(out)])
+    out.unlink()
+    assert main(["compare", str(a), "--json", str(out), str(b)]) == 0 and out.is_file()
+    assert main(["compare", "--json", str(out), str(a), str(b)]) == 0
 
 
 def test_compare_json(dup_dir: Path, capsys: Capture) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
@@ -283,6 +284,9 @@ def test_decode_never_raises_on_damaged_files(photo: Photo, make: FileMaker) -> 
         (bytes(range(256)) * 4, "unrecognised"),
         # Vector art, not "text" (a tester); `scan` lists .svg files as skipped with it.
         (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"/>', "SVG (vector)"),
+        (gzip.compress(b'<svg xmlns="http://www.w3.org/2000/svg"/>', mtime=0), "SVG (vector)"),
+        # A web page with an inline icon is not one (a review).
+        (b"<!DOCTYPE html><html><body><svg></svg>" + b"<p>text</p>" * 40, "holds text"),
     ],
 )
 def test_bad_bytes_give_a_reason(data: bytes, words: str) -> None:
@@ -348,3 +352,21 @@ def test_a_lossless_jpeg_is_read_though_it_cannot_be_dct_scaled(photo: Photo) ->
     result = decode(data, "lossless.jpg", DecodeSpec(min_side=128))
     assert isinstance(result, Decoded), result
     assert result.full and (result.width, result.height) == (512, 512)
+
+
+def test_a_truncated_jpeg_is_not_decoded_again_whole(
+    photo: Photo, make: FileMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lossless-JPEG fallback reads a file whole when a reduced read fails; a file cut
+    short fails whole too, so it is not tried (it cost a second full decode)."""
+    data = make.encode(photo("astronaut", 512), "JPEG")[:-3000]
+    opened: list[int] = []
+    real_open = Image.open
+
+    def counting(*args: Any, **kw: Any) -> Any:
+        opened.append(1)
+        return real_open(*args, **kw)
+
+    monkeypatch.setattr("neardup.decode.Image.open", counting)
+    assert isinstance(decode(data, "cut.jpg", DecodeSpec(min_side=128)), Skipped)
+    assert len(opened) == 2  # the file, then its last block (`jpeg_end.refusal`); not a third

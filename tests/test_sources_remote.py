@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import pytest
 
@@ -163,6 +163,54 @@ def test_a_folder_served_over_http_is_read(make: FileMaker, tmp_path: Path) -> N
         )
         assert found.skipped == [] and all(ref.mtime_ns > 0 for ref in found.files)
         assert len(neardup.scan([url], cache=False, workers=1).groups) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Plain(SimpleHTTPRequestHandler):
+    """A server that sends no Last-Modified (nor ETag), and counts the requests for sizes."""
+
+    heads: ClassVar[list[str]] = []
+
+    def do_HEAD(self) -> None:
+        _Plain.heads.append(self.path)
+        super().do_HEAD()
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword != "Last-Modified":
+            super().send_header(keyword, value)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_objects_without_a_version_are_never_taken_from_the_cache(
+    make: FileMaker, tmp_path: Path
+) -> None:
+    """No ETag, no date: a file rewritten with other bytes of the same size kept its cached
+    features (a review); such objects are read every time. Names that are no image names are
+    not asked for their size (a web page links to anything)."""
+    folder = tmp_path / "web"
+    make.image(folder / "a.bmp", "astronaut", 64)
+    (folder / "b.bmp").write_bytes((folder / "a.bmp").read_bytes())
+    for n in range(5):
+        (folder / f"notes{n}.txt").write_text("not a picture")
+    handler = functools.partial(_Plain, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cache = tmp_path / "cache.db"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        _Plain.heads.clear()
+        assert len(neardup.scan([url], cache=cache, workers=1).groups) == 1
+        assert not any(h.endswith(".txt") for h in _Plain.heads)
+        make.image(folder / "moon.bmp", "moon", 64)
+        other = (folder / "moon.bmp").read_bytes()
+        assert len(other) == (folder / "b.bmp").stat().st_size
+        (folder / "moon.bmp").unlink()
+        (folder / "b.bmp").write_bytes(other)
+        assert neardup.scan([url], cache=cache, workers=1).groups == []
     finally:
         server.shutdown()
         server.server_close()

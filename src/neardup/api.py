@@ -102,6 +102,7 @@ def scan(
         isinstance(floor, bool) or not isinstance(floor, numbers.Real) or not 0.0 <= floor <= 1.0
     ):
         raise ValueError(f"floor must be a confidence in [0, 1], got {floor!r}")  # NaN too
+    floor = None if floor is None else float(floor)  # written into the JSON settings
     run_on = local_engine(engine, workers)
     clock = _Clock()
     sets = plan_sets([str(p) for p in paths], [str(p) for p in against]) if against else None

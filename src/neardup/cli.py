@@ -127,9 +127,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     c = commands.add_parser("compare", help="similarity of two images by every method")
-    c.add_argument("a", help="an image or video")
-    # Optional to argparse only: `compare --json A B` gives --json A (read back in `_compare`).
-    c.add_argument("b", nargs="?", help="another image or video (required)")
+    c.add_argument("a")
+    c.add_argument("b")
     _common(c)
     c.add_argument(
         "--json",
@@ -186,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(_json_alone(argv))
     try:
         if args.command == "scan":
             return _scan(args)
@@ -212,6 +211,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, ModelMissing, StoreError, IndexError_) as error:
         print(f"neardup: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _json_alone(argv: list[str]) -> list[str]:
+    """`compare --json A B` as `compare --json=- A B`: --json takes an optional FILE (as scan's
+    does), and before the two images alone it would take the first for it (`--json F A B`
+    still writes F)."""
+    if not argv or argv[0] != "compare" or "--json" not in argv:
+        return argv
+    at = argv.index("--json")
+    after = [word for word in argv[at + 1 :] if not word.startswith("-")]
+    if all(word.startswith("-") for word in argv[1:at]) and len(after) == 2:
+        return [*argv[:at], "--json=-", *argv[at + 1 :]]
+    return argv
 
 
 def _resume_hint(args: argparse.Namespace, argv: Sequence[str]) -> str:
@@ -312,10 +324,6 @@ def _scan_against_index(
 
 
 def _compare(args: argparse.Namespace) -> int:
-    if args.b is None:
-        if args.json in (None, "-"):
-            raise ValueError("compare needs two images or videos: neardup compare A B")
-        args.a, args.b, args.json = args.json, args.a, "-"  # `--json A B`: no FILE was given
     folders = [p for p in (args.a, args.b) if os.path.isdir(p)]
     if folders:
         print(f"neardup: error: {', '.join(folders)}: {FOLDER_GIVEN}", file=sys.stderr)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import io
 import warnings
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -162,8 +163,8 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     if pixels is None:
         try:
             image.load()
-        except OSError:
-            if full:
+        except OSError as error:
+            if full or "truncated" in str(error):  # a cut file fails whole too, slower
                 raise
             image, full = Image.open(io.BytesIO(data)), True  # lossless JPEG: no DCT scaling
             image.load()
@@ -353,7 +354,7 @@ def _scale_box(
 
 def _unrecognised(data: bytes) -> str:
     head = data[:512]
-    if b"<svg" in data[:4096].lower() or (data.startswith(b"\x1f\x8b") and b".svg" in head):
+    if _svg(data):
         return "an SVG (vector) image: not supported; convert it to PNG to compare it"
     printable = sum(32 <= b < 127 or b in (9, 10, 13) for b in head)
     if printable >= 0.95 * len(head):
@@ -367,6 +368,18 @@ def _unrecognised(data: bytes) -> str:
     if looks_like_video(data[:32]):
         return "a video file with an image's name: rename it (.mp4, .mkv, ...) to read its frames"
     return "not an image: unrecognised content (the name does not decide the format)"
+
+
+def _svg(data: bytes) -> bool:
+    """An SVG document (or gzipped, .svgz): it begins as XML or an <svg> and holds <svg> (an
+    HTML page with an inline icon is not one)."""
+    if data.startswith(b"\x1f\x8b"):
+        try:
+            data = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data[:65536], 4096)
+        except zlib.error:
+            return False
+    text = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return text.startswith((b"<?xml", b"<svg", b"<!--", b"<!doctype svg")) and b"<svg" in text
 
 
 def _message(error: BaseException) -> str:

@@ -170,7 +170,10 @@ def load_plan(
             check_result(doc)
             return _from_result(str(source), doc, keep, refs, base_dir)
         check_decisions(doc)
-        return _from_decisions(str(source), doc, refs, base_dir)
+        # The result's folders are read against the decisions' base only where one was said
+        # (--base, or their `cwd`), never against wherever act happens to run.
+        said = base is not None or isinstance(doc.get("cwd"), str)
+        return _from_decisions(str(source), doc, refs, base_dir, said)
     except Malformed as error:
         raise ValueError(f"{source}: malformed {kind}: {error}") from error
     except (KeyError, TypeError, AttributeError) as error:  # a shape the checks did not foresee
@@ -300,7 +303,7 @@ def _assemble(
     return plan
 
 
-def _decided_folders(doc: dict[str, Any], base: str) -> list[str]:
+def _decided_folders(doc: dict[str, Any], base: str, said: bool) -> list[str]:
     """The folders the scan behind a decisions file was given: its `folders` (the report
     writes them), else those of the result it names where that file is still there; empty
     where neither tells (a file written by hand: its paths are judged as written)."""
@@ -316,13 +319,18 @@ def _decided_folders(doc: dict[str, Any], base: str) -> list[str]:
         return []
     if not str(scanned["schema"]).startswith("neardup.scan/"):
         return []
-    # Against the decisions' own base (their `cwd`, the scan's, or --base), as their paths.
-    return _scanned_folders(scanned, base)
+    cwd = scanned.get("cwd")
+    if not said and not isinstance(cwd, str):
+        return []
+    # Against the decisions' own base (--base or their `cwd`) where said, as their paths.
+    return _scanned_folders(scanned, base if said else str(cwd))
 
 
-def _from_decisions(source: str, doc: dict[str, Any], refs: list[str], base: str) -> Plan:
+def _from_decisions(
+    source: str, doc: dict[str, Any], refs: list[str], base: str, said: bool
+) -> Plan:
     plan = Plan(source, "decisions")
-    plan.scanned = _decided_folders(doc, base)
+    plan.scanned = _decided_folders(doc, base, said)
     raw_groups = doc.get("groups")
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")

@@ -102,7 +102,8 @@ def _restore_one(
 ) -> str:
     """Put one file back (inside `root`, the run's real root). Returns "restored",
     "in place"; raises Refused for a conflict. `unlinked` counts, per file (device, inode),
-    the names a dry run would have removed so far (a real run sees them gone)."""
+    the names a dry run would have removed so far (a real run sees them gone), and notes
+    the keepers it would have put back (as (-1, hash of the path))."""
     op = str(record["op"])
     path = str(record["path"])
     _restore_folder(path, root, yes=False)
@@ -143,9 +144,10 @@ def _restore_one(
     keeper = (
         _keeper_to_put_back(record, path, root, unlinked) if ours and op == "hardlink" else None
     )
-    if ours and keeper is None and not yes:
+    if ours and not yes:
         st = os.lstat(path)
-        unlinked[(st.st_dev, st.st_ino)] = unlinked.get((st.st_dev, st.st_ino), 0) + 1
+        key = (st.st_dev, st.st_ino) if keeper is None else (-1, hash(keeper))  # put back there
+        unlinked[key] = unlinked.get(key, 0) + 1
     if yes:
         if keeper is not None:
             _restore_folder(keeper, root, yes=True)
@@ -178,6 +180,8 @@ def _keeper_to_put_back(
     keeper = str(record["keeper"])
     st = os.lstat(path)
     if _same_file(path, keeper) or st.st_nlink - unlinked.get((st.st_dev, st.st_ino), 0) > 1:
+        return None
+    if (-1, hash(keeper)) in unlinked:  # a dry run put the keeper's content back already
         return None
     if os.path.lexists(keeper):
         if _regular_sha(keeper) == jr.sha256_of(path):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -97,15 +98,19 @@ def _walk(fs: Any, root: str) -> Iterator[dict[str, Any]]:
 
 def _ref(fs: Any, info: dict[str, Any], named: bool) -> FileRef | Skipped | None:
     url = fs.unstrip_protocol(info["name"])
+    image_name = os.path.splitext(info["name"])[1].lower() in IMAGE_EXTENSIONS
     if info.get("size") is None:  # an HTTP index lists names only: the size takes a HEAD
+        if not (named or image_name):
+            return None  # not probed: a web page lists links to anything
         try:
             info = info | fs.info(info["name"])
         except Exception as error:
             return Skipped(url, f"cannot read: {type(error).__name__}: {error}")
         if info.get("size") is None:
             return Skipped(url, "the server does not give its size: cannot cache it")
+        if version_key(info) == 0:  # no ETag nor date: nothing tells a rewrite, never reused
+            info = info | {"unversioned": time.time_ns()}
     size = int(info.get("size") or 0)
-    image_name = os.path.splitext(info["name"])[1].lower() in IMAGE_EXTENSIONS
     if size == 0:
         return Skipped(url, "empty file (0 bytes)") if named or image_name else None
     if not (named or image_name):
@@ -123,7 +128,14 @@ def version_key(info: dict[str, Any]) -> int:
     else its modification time (what `mtime_ns` holds for a local file)."""
     tag = info.get("ETag") or info.get("etag") or info.get("e_tag")
     if tag is None:
-        for key in ("mtime", "LastModified", "last_modified", "Last-Modified", "created"):
+        for key in (
+            "mtime",
+            "LastModified",
+            "last_modified",
+            "Last-Modified",
+            "created",
+            "unversioned",
+        ):
             if info.get(key) is not None:
                 tag = f"{key}:{info[key]}"
                 break
