@@ -15,6 +15,7 @@ from PIL.PngImagePlugin import PngInfo
 import neardup.decode as decoding
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.pixel_decoders import fast_pixels
+from neardup.pixel_modes import exif_orientation
 from neardup.records import Skipped
 
 
@@ -190,7 +191,7 @@ def test_orientation_read_as_exif_transpose_reads_it(stored: object, read: int) 
         def getexif(self) -> dict[int, object]:
             return {0x0112: stored}
 
-    assert decoding._orientation(Tagged()) == read  # type: ignore[arg-type]
+    assert exif_orientation(Tagged()) == read  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
