@@ -140,6 +140,15 @@ def test_keeper_is_the_copy_to_keep(specs: list[tuple[str, int, int, int]], keep
     assert min(images, key=keeper_rank).path == keeper
 
 
+def test_a_copy_turned_on_a_canvas_is_not_kept_over_its_original() -> None:
+    """A turned copy's canvas (its corners fill) is larger than the picture: it was kept over
+    its original (a tester). Found turned back, it ranks as a bordered copy."""
+    turned, original = image("turned", 104, 104), image("original", 100, 100)
+    turned.turned_back = 0.87
+    [group] = build_groups([turned, original], [pair(0, 1, 1.0)], THRESHOLD)
+    assert group.keeper == 1
+
+
 def test_keeper_rank_excludes_trimmed_borders() -> None:
     """A letterboxed 300 x 300 copy holds a 300 x 100 picture: the plain 200 x 200 wins."""
     boxed, plain = image("boxed", 300, 300), image("plain", 200, 200)

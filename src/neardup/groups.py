@@ -58,8 +58,8 @@ from collections.abc import Callable, Sequence
 from neardup.records import Features, Group, Pair
 
 BORDER_HANDICAP = 0.9
-"""A copy with added borders (a tenth of its frame or more) must hold over 1/0.9 as many
-picture pixels to be kept over one without: a trim a row or two off must not decide."""
+"""A copy with added borders (a tenth of its frame or more, or turned on a canvas) must hold
+over 1/0.9 as many picture pixels to be kept over one without."""
 
 
 CENTRAL_SHARE = 0.01
@@ -135,7 +135,7 @@ def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
     hidden folders (`.ipynb_checkpoints`, `.thumbnails`), then path, then the earliest frame.
     `choose_keeper` puts centrality before file size, so a run of near-identical video frames
     keeps its most central frame, the earliest on a tie."""
-    bordered = image.content_pixels < 0.9 * image.pixels
+    bordered = image.content_pixels < 0.9 * image.pixels or image.turned_back < 1.0
     effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
     steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
     return (-steps, bordered, -image.size, _hidden(image.path), image.path, image.frame or 0)
