@@ -350,6 +350,27 @@ def test_progress_is_told_of_every_stage(dup_dir: Path, capsys: Capture) -> None
     assert all(f"{stage}:" in drawn for stage in stages)
 
 
+def test_the_progress_bar_draws_on_a_terminal_that_reports_no_width(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pty never sized reports 0 columns: tqdm drew only blank lines (a tester saw 138 s of
+    them); the bar then takes 80 columns."""
+    import pty
+
+    from neardup.output.progress import ProgressBar
+
+    master, slave = pty.openpty()  # a new pty's window is 0 x 0
+    with os.fdopen(slave, "w") as terminal:
+        monkeypatch.setattr(sys, "stderr", terminal)
+        bar = ProgressBar(True)
+        bar(5, 10, "features")
+        bar.close()
+        terminal.flush()
+        drawn = os.read(master, 65536).decode()
+    os.close(master)
+    assert "features:" in drawn and "5/10" in drawn
+
+
 def test_a_missing_path_fails_a_check_and_stdout_takes_one_format(
     dup_dir: Path, tmp_path: Path, capsys: Capture
 ) -> None:

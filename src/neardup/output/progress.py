@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -22,7 +23,18 @@ class ProgressBar:
         if self.bar is None or stage != self.stage:
             self.close()
             unit = "img" if stage == "features" else "pair"
-            self.bar = tqdm(total=total, unit=unit, desc=stage, file=sys.stderr, dynamic_ncols=True)
+            # A terminal that reports no size (a pty never sized) gets a fixed one: in 0 rows
+            # tqdm draws nothing, in 0 columns blank lines.
+            columns, lines = _size()
+            self.bar = tqdm(
+                total=total,
+                unit=unit,
+                desc=stage,
+                file=sys.stderr,
+                dynamic_ncols=columns > 0,
+                ncols=None if columns > 0 else 80,
+                nrows=None if lines > 0 else 24,
+            )
             self.stage = stage
         bar = self.bar
         assert isinstance(bar, tqdm)
@@ -32,3 +44,12 @@ class ProgressBar:
         if self.bar is not None:
             self.bar.close()  # type: ignore[attr-defined]
             self.bar = None
+
+
+def _size() -> tuple[int, int]:
+    """(columns, lines) of the terminal stderr writes to; 0 where it is none, or says none."""
+    try:
+        size = os.get_terminal_size(sys.stderr.fileno())
+    except (OSError, ValueError, AttributeError):
+        return 0, 0
+    return size.columns, size.lines
