@@ -232,6 +232,16 @@ def test_animated_gif_first_frame(photo: Photo) -> None:
     assert np.abs(got - expected).mean() < 12
 
 
+def test_a_multi_page_tiff_is_read_by_its_first_page(photo: Photo) -> None:
+    """Not "animated: first frame" (a tester): a TIFF's frames are pages."""
+    first, second = photo("coins", 120).convert("RGB"), photo("clock", 120).convert("RGB")
+    buffer = io.BytesIO()
+    first.save(buffer, "TIFF", save_all=True, append_images=[second.resize(first.size)])
+    result = decoded(buffer.getvalue())
+    assert result.format == "TIFF (multi-page: first page)"
+    assert (result.width, result.height) == first.size
+
+
 # --- pixel hash and JPEG DCT scaling ---------------------------------------------------------
 
 

@@ -152,7 +152,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     if width * height > spec.max_pixels:
         raise _Refused(too_many_pixels(width, height, spec.max_pixels))
     if getattr(image, "n_frames", 1) > 1:
-        fmt += " (animated: first frame)"
+        fmt += " (multi-page: first page)" if fmt == "TIFF" else " (animated: first frame)"
         image.seek(0)
     full = True
     if fmt == "JPEG" and not spec.full_pixels:
