@@ -600,3 +600,15 @@ def test_a_transparent_picture_and_its_flattening_differ_by_transparency(
         result = neardup.scan(tmp_path, cache=cache, workers=1)
         assert Path(result.images[result.groups[0].keeper].path).name == "cut.png"
         assert group.keeper == result.groups[0].keeper
+
+
+def test_a_turn_under_two_degrees_is_named(
+    tmp_path: Path, photo: Callable[..., Image.Image]
+) -> None:
+    """A page turned 1.2° (expanded onto white) read "overlay on 4 %" with no turn (a tester):
+    turns were snapped to 0 within 2°. The snap is now 1°."""
+    original = photo("coffee", 600)
+    turned = original.rotate(1.5, Image.Resampling.BICUBIC, expand=True, fillcolor="white")
+    a, b = _save(original, tmp_path / "a.png"), _save(turned, tmp_path / "b.png")
+    d = Differ().measure(str(a), str(b))
+    assert "turned" in d.kinds and d.turned == pytest.approx(1.5, abs=0.3), summary(d)

@@ -61,7 +61,7 @@ from neardup.stretch import STRETCH_BAND, in_band, stretch_of
 COMPARE_SIDE = 96
 """Longer side at which aligned colours are compared: JPEG noise and mild blur vanish,
 an overlay of a few per cent of the area still covers many pixels."""
-TURN_SNAP = 2.0
+TURN_SNAP = 1.0
 """A turn within this many degrees of 0, 90, 180 or 270 is that turn."""
 COMMON_FULL = 0.95
 """Each picture sharing at least this much counts as not cropped (keypoint frames are
@@ -320,7 +320,7 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 8
+DIFFERENCES_VERSION = 9
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
 measures of another version are not read (`neardup.pair_store`)."""
 
