@@ -11,30 +11,4 @@ PACKAGES=(
     kicad-doc-en      # documentation screenshots of dialogs and editors
     openshot-qt-doc   # documentation screenshots of a video editor
 )
-mkdir -p "$DEST/debs"
-failed=()
-for pkg in "${PACKAGES[@]}"; do
-    if [ -e "$DEST/$pkg/.unpacked" ]; then
-        echo "skip $pkg (already unpacked)"
-        continue
-    fi
-    deb=$(ls "$DEST/debs/${pkg}"_*.deb 2>/dev/null | head -n 1)
-    if [ -z "$deb" ]; then
-        if ! (cd "$DEST/debs" && apt-get download "$pkg"); then
-            failed+=("$pkg (download)")
-            continue
-        fi
-        deb=$(ls "$DEST/debs/${pkg}"_*.deb 2>/dev/null | head -n 1)
-    fi
-    if [ -z "$deb" ] || ! dpkg -x "$deb" "$DEST/$pkg"; then
-        failed+=("$pkg (unpack)")
-        continue
-    fi
-    touch "$DEST/$pkg/.unpacked"
-    echo "unpacked $pkg"
-done
-if [ ${#failed[@]} -gt 0 ]; then
-    echo "FAILED: ${failed[*]}" >&2
-    exit 1
-fi
-echo "all packages in $DEST"
+exec bash "$(dirname "$0")/fetch_debs.sh" "$DEST" "${PACKAGES[@]}"

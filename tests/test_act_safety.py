@@ -408,11 +408,9 @@ def test_undo_of_a_hardlink_restores_when_the_keeper_was_rewritten_with_its_cont
     assert keeper.read_bytes() == kept and member.read_bytes() == old
 
 
-def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Two members hard-linked to a keeper the user then deleted: the real run unlinks one
-    link, then puts the other back as the keeper; the dry run says the same."""
+def _hardlinked_three(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """photos/a.png kept, photos/b.jpg and c.jpg (other sizes) replaced by hard links to it:
+    (photos, the keeper, the journal)."""
     photos = tmp_path / "photos"
     keeper = FileMaker.image(photos / "a.png", "coffee", 160)
     for name, side in (("b.jpg", 100), ("c.jpg", 90)):
@@ -420,6 +418,15 @@ def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
     result = _result(tmp_path, [["photos/a.png", "photos/b.jpg", "photos/c.jpg"]])
     journal = tmp_path / "j.jsonl"
     assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    return photos, keeper, journal
+
+
+def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two members hard-linked to a keeper the user then deleted: the real run unlinks one
+    link, then puts the other back as the keeper; the dry run says the same."""
+    photos, keeper, journal = _hardlinked_three(tmp_path)
     keeper.unlink()
     capsys.readouterr()
     assert main(["undo", str(journal)]) == 0
@@ -433,13 +440,7 @@ def test_the_undo_dry_run_says_a_keeper_goes_back_in_a_group_of_three(
 def test_the_undo_dry_run_puts_a_keeper_back_once(tmp_path: Path) -> None:
     """The keeper deleted and one of its two links rewritten by a sync tool: the dry run said
     it would put the keeper back twice (a review); once, as the real run does."""
-    photos = tmp_path / "photos"
-    keeper = FileMaker.image(photos / "a.png", "coffee", 160)
-    for name, side in (("b.jpg", 100), ("c.jpg", 90)):
-        FileMaker.image(photos / name, "coffee", side)
-    result = _result(tmp_path, [["photos/a.png", "photos/b.jpg", "photos/c.jpg"]])
-    journal = tmp_path / "j.jsonl"
-    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    photos, keeper, journal = _hardlinked_three(tmp_path)
     keeper.unlink()
     rewritten = photos / ".c.tmp"
     rewritten.write_bytes((photos / "c.jpg").read_bytes())
