@@ -246,6 +246,19 @@ def test_a_malformed_decisions_file_is_one_line_and_exit_2(
     assert "malformed decisions file: group 1 remove[1] (b.jpg): `bytes` is 1.5" in err
 
 
+def _hardlinked_pair(tmp_path: Path) -> tuple[Path, Path, bytes, Path]:
+    """photos/a.png kept, photos/sub/b.jpg (smaller) replaced by a hard link to it: (the
+    keeper, the member, the member's bytes before, the journal)."""
+    photos = tmp_path / "photos"
+    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
+    FileMaker.image(member, "coffee", 100)
+    old = member.read_bytes()
+    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
+    journal = tmp_path / "j.jsonl"
+    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    return keeper, member, old, journal
+
+
 def test_undo_of_a_hardlink_puts_back_a_keeper_the_user_deleted(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -253,13 +266,8 @@ def test_undo_of_a_hardlink_puts_back_a_keeper_the_user_deleted(
     leaves our link the only name of its content. Undo put the old copy back and unlinked
     that last name (a tester: the keeper's content was lost, exit 0). It now moves it back
     to the keeper's path first; with that path taken by another file it is left alone."""
-    photos = tmp_path / "photos"
-    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
-    FileMaker.image(member, "coffee", 100)
-    kept, old = keeper.read_bytes(), member.read_bytes()
-    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
-    journal = tmp_path / "j.jsonl"
-    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
+    keeper, member, old, journal = _hardlinked_pair(tmp_path)
+    kept = keeper.read_bytes()
     keeper.unlink()
     capsys.readouterr()
     assert main(["undo", str(journal)]) == 0  # the dry run says so and touches nothing
@@ -272,13 +280,8 @@ def test_undo_of_a_hardlink_puts_back_a_keeper_the_user_deleted(
 def test_undo_leaves_a_hardlink_alone_when_it_is_the_last_copy_and_the_keeper_path_is_taken(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    photos = tmp_path / "photos"
-    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
-    FileMaker.image(member, "coffee", 100)
+    keeper, member, _, journal = _hardlinked_pair(tmp_path)
     kept = keeper.read_bytes()
-    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
-    journal = tmp_path / "j.jsonl"
-    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
     keeper.unlink()
     keeper.write_bytes(b"something else")
     assert main(["undo", str(journal), "--yes"]) == 1
@@ -394,14 +397,9 @@ def test_undo_of_a_hardlink_restores_when_the_keeper_was_rewritten_with_its_cont
     """A sync tool rewrites the keeper as a new file with the same bytes: our link is then its
     content's only name at that inode, but the content is still at the keeper's path, so the
     link goes and the original comes back (a review: the first form refused it)."""
-    photos = tmp_path / "photos"
-    keeper, member = FileMaker.image(photos / "a.png", "coffee", 160), photos / "sub" / "b.jpg"
-    FileMaker.image(member, "coffee", 100)
-    kept, old = keeper.read_bytes(), member.read_bytes()
-    result = _result(tmp_path, [["photos/a.png", "photos/sub/b.jpg"]])
-    journal = tmp_path / "j.jsonl"
-    assert main(["act", str(result), "--hardlink", "--yes", "--journal", str(journal)]) == 0
-    rewritten = photos / ".a.tmp"
+    keeper, member, old, journal = _hardlinked_pair(tmp_path)
+    kept = keeper.read_bytes()
+    rewritten = keeper.parent / ".a.tmp"
     rewritten.write_bytes(kept)
     os.replace(rewritten, keeper)
     assert main(["undo", str(journal), "--yes"]) == 0

@@ -188,25 +188,11 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
     rgb = np.asarray(rgb_image, dtype=np.uint8)
     box = None
     turned = _turned_back(upright, rgb, spec, width, height) if spec.straighten else None
+    picture, colours, unturned = rgb_image, None, None
     if turned is not None:
-        canvas = rgb
+        unturned = rgb
         rgb, picture, box = turned
-        return Decoded(
-            rgb,
-            width,
-            height,
-            fmt,
-            pixel_hash,
-            box,
-            orientation,
-            picture,
-            full,
-            canvas,
-            transparent=flat.transparent,
-        )
-    picture = rgb_image
-    colours = None
-    if spec.trim:
+    elif spec.trim:
         box = _borders(rgb, width, height)
         if box is not None:
             left, top, right, bottom = box
@@ -215,9 +201,8 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
             w, h = rgb_image.size
             picture = rgb_image.crop((left, top, w - right, h - bottom))
             box = _scale_box(box, rgb_image.size, (width, height))
-    rgb = np.ascontiguousarray(rgb)
     return Decoded(
-        rgb,
+        np.ascontiguousarray(rgb) if turned is None else rgb,
         width,
         height,
         fmt,
@@ -226,7 +211,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
         orientation,
         picture,
         full,
-        None,
+        unturned,
         colours,
         flat.transparent,
     )
