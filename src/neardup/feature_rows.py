@@ -30,6 +30,7 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
     arrays += [(f"hash:{k}", v) for k, v in f.hashes.items()]
     arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items() if k != leave_out]
     arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
+    arrays += [(f"inset:{k}", v) for k, v in f.embeddings_inset.items()]
     layout = [(name, _dtype_name(a.dtype), list(a.shape)) for name, a in arrays]
     meta = {
         "width": f.width,
@@ -114,6 +115,8 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
             f.embeddings[key] = array
         elif kind == "flip":
             f.embeddings_flip[key] = array
+        elif kind == "inset":
+            f.embeddings_inset[key] = array
     return f
 
 
@@ -127,6 +130,7 @@ def merged(new: Features, old: Features) -> Features:
         hashes=old.hashes | new.hashes,
         embeddings=old.embeddings | new.embeddings,
         embeddings_flip=old.embeddings_flip | new.embeddings_flip,
+        embeddings_inset=old.embeddings_inset | new.embeddings_inset,
     )
     if new.pdq is None and old.pdq is not None:
         out.pdq, out.pdq_quality = old.pdq, old.pdq_quality

@@ -8,6 +8,10 @@ What each per-method score means:
 - `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
   0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
   views were embedded.
+- `inset`: where either picture holds a picture inside a frame (`neardup.features.inset`),
+  the larger cosine of that inset's embedding with the other whole picture's (NaN where
+  neither has one): high for a screenshot of the other. Not fused: it sends the pair to the
+  geometric check, which decides.
 - `thumb`: for every pair, the correlation of the two 32 x 32 grey thumbnails in the best of
   the 8 dihedral views (`neardup.features.thumbnail`): high for a recoloured, blurred or
   re-encoded copy, low for a look-alike (two pages of one template, two frames of a scene).
@@ -48,6 +52,9 @@ Stacks = dict[str, tuple[npt.NDArray[Any], npt.NDArray[np.bool_]]]
 of images and kept between scoring calls on them."""
 
 EMBEDDING_METHODS = methods.EMBEDDINGS
+INSET = "inset"
+"""The score of the picture inside a frame against the other whole picture (the first
+embedding method's); it sends a pair to the geometric check, the fusion does not read it."""
 HASH_METHODS = methods.IMAGEHASHES
 
 
@@ -135,7 +142,35 @@ def raw_scores(
                     cos, np.where(has_flip[b[rows]], np.einsum("ij,ij->i", flips[b[rows]], va), -1)
                 )
             out[method] = _fill(len(pairs), rows, np.clip(cos, 0.0, 1.0))
+            if INSET not in out:
+                insets = _stack(
+                    "inset:" + method,
+                    lambda: [f.embeddings_inset.get(method) for f in images],  # noqa: B023
+                    vectors.shape[1:],
+                    np.float32,
+                )
+                out[INSET] = _inset(a[rows], b[rows], vectors, insets, len(pairs), rows)
     return out
+
+
+def _inset(
+    a: IntArray,
+    b: IntArray,
+    vectors: npt.NDArray[np.float32],
+    insets: tuple[npt.NDArray[Any], BoolArray],
+    n: int,
+    rows: IntArray,
+) -> FloatArray:
+    """The `inset` score of pairs (a, b) at `rows` of `n`: the larger cosine of either
+    picture's inset with the other whole picture; NaN where neither has an inset."""
+    views, has = insets
+    cos = np.full(len(a), np.nan)
+    for one, other in ((a, b), (b, a)):
+        at = np.flatnonzero(has[one])
+        if len(at):
+            found = np.einsum("ij,ij->i", views[one[at]], vectors[other[at]])
+            cos[at] = np.fmax(cos[at], np.clip(found, 0.0, 1.0))
+    return _fill(n, rows, cos)
 
 
 def _orbit_thumbs(images: Sequence[Features], cache: Stacks) -> OrbitThumbs:

@@ -98,6 +98,7 @@ def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXEL
         pdq="pdq" in methods,
         imagehashes=tuple(m for m in methods if m in HASH_METHODS),
         models=models,
+        inset_views=models,
         decode=DecodeSpec(
             max_pixels=max_pixels,
             min_side=EMBED_SIDE if models else HASH_MIN_SIDE,
@@ -150,6 +151,7 @@ def compute_features(
             imagehashes=config.imagehashes,
             models=config.models,
             flip_views=config.flip_views,
+            inset_views=config.inset_views,
             decode=config.decode,
             threads=threads,
         )

@@ -13,6 +13,9 @@ import numpy as np
 import numpy.typing as npt
 
 Vector = npt.NDArray[np.float32]
+VIEWS = ("flip", "inset")
+"""An image's other embedding views (`Features.embeddings_flip`, `.embeddings_inset`), stacked
+as `<view>:<model>`: more queries for the candidate search, owned by their image."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,8 @@ class Features:
     """Unit-length copy-detection embeddings keyed by model name (sscd, sscd_distilled)."""
     embeddings_flip: dict[str, Vector] = field(default_factory=dict)
     """Embeddings of the horizontally flipped view, where the method asks for them."""
+    embeddings_inset: dict[str, Vector] = field(default_factory=dict)
+    """Embeddings of the picture inside a frame (`neardup.features.inset`), where one is."""
     frame: int | None = None
     """For a frame of a video: its index in decoding order; None for a still image."""
     time: float | None = None

@@ -25,6 +25,7 @@ from neardup.fusion import PairFacts
 from neardup.method_scores import (
     EMBEDDING_METHODS,
     HASH_METHODS,
+    INSET,
     Pairs,
     Stacks,
     facts,
@@ -56,6 +57,10 @@ recall per edit kind)."""
 IDENTICAL = 1.0
 NEAR_IDENTICAL = 0.999
 """The highest similarity of two pictures whose pixels differ."""
+INSET_CHECK = 0.8
+"""The `inset` score from which a pair goes to the geometric check. From 0.5 to 0.8 the
+calibration halves' pairs and groups were identical; at 0.8 the check runs on 8x fewer pairs
+of the mixed set's pages (RESULTS.md, session 22)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +275,9 @@ def score_kept(
                 low, high = band
                 in_band = (fused.confidence >= low) & (fused.confidence <= high)
                 wanted |= in_band & _checkable(raw, fused)
+                # A pair whose inset matches the other picture: the check decides it.
+                inset = np.nan_to_num(raw.get(INSET, np.zeros(len(part))), nan=0.0)
+                wanted |= (inset >= INSET_CHECK) & (fused.confidence < keep) & ~fused.exact
             rows = np.flatnonzero(wanted)
         labels = fused.evidence(raw, part_facts, rows)
         columns = [(m, raw[m][rows].tolist()) for m in raw]
@@ -355,10 +363,14 @@ def needs_geometry(scored: Scored, cut: float, pdq_quality: float = 0.0) -> bool
     Fitted with the fusion: outside the band, the check changed almost no verdict at that
     cut on the calibration halves, so it is not worth its decode and matching there; nor
     for a pair already above the cut that its hashes settle (`fusion.Settled`; `pdq_quality`
-    is the lower of the pair's two PDQ qualities).
+    is the lower of the pair's two PDQ qualities). A pair below the cut whose inset matches
+    the other picture (`INSET_CHECK`) is checked wherever its confidence lies: the fusion
+    reads the whole pictures, which a screenshot's frame makes unlike.
     """
     if scored.evidence == "exact" or not any(m in scored.scores for m in EMBEDDING_METHODS):
         return False
+    if scored.confidence < cut and scored.scores.get(INSET, 0.0) >= INSET_CHECK:
+        return True
     fitted = fusion.fitted()
     low, high = fitted.verify_band(cut)
     if not low <= scored.confidence <= high:

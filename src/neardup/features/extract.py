@@ -14,12 +14,13 @@ from neardup.decode import Decoded, DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import hamming, hash_similarity, imagehashes, pdq_dihedral
+from neardup.features.inset import find_inset
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
-FEATURES_VERSION = 12
+FEATURES_VERSION = 13
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -32,6 +33,9 @@ class FeatureConfig:
     models: tuple[str, ...] = ("sscd_distilled",)
     flip_views: tuple[str, ...] = ()
     """Models whose embedding is also taken of the mirrored picture."""
+    inset_views: tuple[str, ...] = ()
+    """Models whose embedding is also taken of the picture inside a frame, where there is one
+    (`neardup.features.inset`)."""
     decode: DecodeSpec = field(default_factory=DecodeSpec)
     threads: int = 1
     """onnxruntime threads per worker process."""
@@ -102,6 +106,18 @@ def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureCon
         vectors = embed(model, [rgb[:, ::-1] for _, rgb in pictures], threads=config.threads)
         for (features, _), vector in zip(pictures, vectors, strict=True):
             features.embeddings_flip[model] = vector
+    if not config.inset_views:
+        return
+    insets = []
+    for features, rgb in pictures:
+        box = find_inset(rgb)
+        if box is not None:
+            left, top, right, bottom = box
+            insets.append((features, rgb[top:bottom, left:right]))
+    for model in config.inset_views:
+        vectors = embed(model, [rgb for _, rgb in insets], threads=config.threads)
+        for (features, _), vector in zip(insets, vectors, strict=True):
+            features.embeddings_inset[model] = vector
 
 
 def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, Decoded]:

@@ -26,6 +26,7 @@ from neardup.method_scores import (
     empty_thumb_stacks,
     fill_thumb_stacks,
 )
+from neardup.records import VIEWS
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -147,8 +148,8 @@ class _Reader:
         for key in sorted(self.wanted - set(self.stacks)):
             shape = (8, 32) if key == "pdq" else (8,)
             dtype: type = np.uint8
-            if key.startswith("flip:") or key in EMBEDDING_METHODS:
-                given = self.stacks.get(key.removeprefix("flip:"))
+            if key.partition(":")[0] in VIEWS or key in EMBEDDING_METHODS:
+                given = self.stacks.get(key.partition(":")[2] or key)
                 shape = given[0].shape[1:] if given is not None else (0,)
                 dtype = np.float32
             self.stacks[key] = (
@@ -165,18 +166,19 @@ def _wanted_arrays(methods: tuple[str, ...]) -> set[str]:
         if method == "pdq" or method in HASH_METHODS:
             wanted.add(method)
         elif method in EMBEDDING_METHODS:
-            wanted.update((method, "flip:" + method))
+            wanted.update([method, *(f"{kind}:{method}" for kind in VIEWS)])
     return wanted
 
 
 def _stack_key(name: str) -> str | None:
-    """The stack a blob array goes to: `pdq`, `hash:<m>` -> m, `emb:<m>` -> m, `flip:<m>`."""
+    """The stack a blob array goes to: `pdq`, `hash:<m>` -> m, `emb:<m>` -> m, `flip:<m>` and
+    `inset:<m>` as they are."""
     kind, _, key = name.partition(":")
     if kind == "pdq":
         return "pdq"
     if kind in ("hash", "emb"):
         return key
-    if kind == "flip":
+    if kind in VIEWS:
         return name
     return None
 

@@ -27,6 +27,7 @@ from neardup.index.neighbours import identity_pairs, stacked_views, vector_index
 from neardup.index.stored_arrays import read_stacks
 from neardup.index.view import IndexView
 from neardup.method_scores import Stacks
+from neardup.records import VIEWS
 
 I64 = npt.NDArray[np.int64]
 F32 = npt.NDArray[np.float32]
@@ -95,11 +96,16 @@ def _vector_candidates(
     assert index.centroids is not None
     model = index.settings.model
     vectors = stacks[model][0]
-    mirrored_all, has_flip = stacks.get("flip:" + model, (None, np.zeros(len(vectors), bool)))
-    flips = np.flatnonzero(has_flip).astype(np.int64)
+    owners, views = [], []
+    for kind in VIEWS:  # mirrored and inset views: more queries, owned by their image
+        all_views, present = stacks.get(f"{kind}:{model}", (None, np.zeros(len(vectors), bool)))
+        if all_views is not None and present.any():
+            owners.append(np.flatnonzero(present).astype(np.int64))
+            views.append(np.asarray(all_views[owners[-1]], dtype=np.float32))
+    flips = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     mirrored = (
-        np.ascontiguousarray(mirrored_all[flips], dtype=np.float32)
-        if mirrored_all is not None and len(flips)
+        np.ascontiguousarray(np.concatenate(views))
+        if views
         else np.zeros((0, vectors.shape[1]), dtype=np.float32)
     )
     coarse = vector_index(index.centroids, all_pairs_probes(index.settings.nprobe))
