@@ -140,3 +140,27 @@ def test_the_index_finds_the_screenshot_as_scan_does(tmp_path: Path, make: FileM
         pair = pairs[frozenset({"chelsea.png", "shot.jpg"})]
         assert pair.scores["sscd_distilled"] < neardup.index.neighbours.FLOOR
         assert pair.scores["inset"] >= 0.9
+
+
+def test_a_screenshot_sharing_a_fifth_of_its_frame_is_judged_by_its_inset(
+    tmp_path: Path, make: FileMaker
+) -> None:
+    """The check finds the photograph whole inside the screenshot but sharing 27 % of its
+    frame; the fitted model, reading that frame and the whole screenshot's cosine (0.23),
+    said 0.84 (not a copy at default). Judged as the inset and the photograph it is one; the
+    pair's similarity stays what the two files share, and the photograph is kept although
+    the screenshot has more pixels."""
+    original = make_photo("chelsea", 512)
+    make.image(tmp_path / "chelsea.png", original)
+    make.image(tmp_path / "shot.jpg", phone(original)[0], quality=85)
+    make.image(tmp_path / "coffee.jpg", "coffee", side=400)
+    result = neardup.scan([tmp_path], cache=False)
+    view = ScanView(result, tmp_path)
+    pair = view.pairs[frozenset({"chelsea.png", "shot.jpg"})]
+    assert pair.scores["geometry"] < 0.35 and pair.scores["aligned"] >= 0.95
+    assert pair.confidence >= scoring.PRESETS["default"]
+    assert pair.similarity == pytest.approx(pair.scores["sscd_distilled"], abs=1e-3)
+    assert pair.similarity < 0.35
+    assert [view.name(result.images[g.keeper].path) for g in result.groups] == ["chelsea.png"]
+    compared = neardup.compare(tmp_path / "chelsea.png", tmp_path / "shot.jpg")
+    assert compared.confidence == pair.confidence

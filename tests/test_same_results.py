@@ -19,10 +19,12 @@ from neardup.borders import (
     MIN_CONTENT,
     find_borders,
 )
+from neardup.checked_scores import add_geometry, add_geometry_many
 from neardup.features.thumbnail import thumb_similarity, thumb_similarity_of
+from neardup.method_scores import facts, flat_apart
 from neardup.pair_order import by_image
 from neardup.records import Features
-from neardup.scoring import DEFAULT_METHODS, add_geometry, add_geometry_many, score_pairs
+from neardup.scoring import DEFAULT_METHODS, fuse, score_pairs
 from neardup.verify import _quartiles, ratio_matches
 
 cv2 = pytest.importorskip("cv2")
@@ -136,6 +138,7 @@ def test_find_borders_equals_the_float_rule() -> None:
 
 
 def test_rescoring_many_equals_rescoring_each() -> None:
+    """Rescoring checked pairs in arrays gives what fusing each pair's scores alone gives."""
     rng = np.random.default_rng(2)
     images = []
     for n in range(12):
@@ -150,12 +153,33 @@ def test_rescoring_many_equals_rescoring_each() -> None:
     pairs = [(a, b) for a in range(12) for b in range(a + 1, 12)][:40]
     scored = score_pairs(images, pairs, DEFAULT_METHODS)
     checks = [
-        (float(rng.random()), float(rng.random()), float(rng.random()), int(rng.integers(0, 200)))
+        (
+            float(rng.random()),
+            float(rng.random()),
+            float(rng.random()),
+            int(rng.integers(0, 200)),
+            float(rng.random()),
+        )
         for _ in pairs
     ]
     many = add_geometry_many(images, list(zip(pairs, scored, checks, strict=True)), DEFAULT_METHODS)
-    for (a, b), s, check, got in zip(pairs, scored, checks, many, strict=True):
-        assert got == add_geometry(s, check, DEFAULT_METHODS, images[a], images[b])
+    for (a, b), s, (geometry, aligned, agree, inliers, _), got in zip(
+        pairs, scored, checks, many, strict=True
+    ):
+        pair_facts = facts([images[a], images[b]], [(0, 1)])
+        each = fuse(
+            s.scores
+            | {"geometry": round(geometry, 4), "aligned": round(aligned, 4)}
+            | {"agree": round(agree, 4)},
+            DEFAULT_METHODS,
+            pdq_quality=float(pair_facts.quality[0]),
+            aspect=float(pair_facts.aspect[0]),
+            inliers=float(inliers),
+            apart=bool(flat_apart([images[a], images[b]], [(0, 1)], pair_facts.aspect)[0]),
+        )
+        assert got == each
+        check = checks[pairs.index((a, b))]
+        assert add_geometry(s, check, DEFAULT_METHODS, images[a], images[b]) == got
 
 
 def test_checks_ordered_by_image_keep_every_pair_and_group_copies() -> None:

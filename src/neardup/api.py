@@ -13,6 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
+from neardup.checked_scores import add_geometry
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_differences, measure_pairs
@@ -36,7 +37,6 @@ from neardup.scoring import (
     EMBEDDING_METHODS,
     PRESETS,
     Scored,
-    add_geometry,
     needs_geometry,
     score_pair,
     threshold_for,
@@ -251,8 +251,7 @@ def compare(
     if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
         geometry = check_pairs([items])[0]
         if geometry is not None:
-            check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
-            fused = add_geometry(fused, check, fused_methods, fa, fb)
+            fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             scored = Scored(
                 scored.similarity,
                 scored.confidence,

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
+from neardup.checked_scores import Check, add_geometry_many
 from neardup.engines.base import Engine
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
 from neardup.records import Features
-from neardup.scoring import Scored, add_geometry_many, needs_geometry
+from neardup.scoring import Scored, needs_geometry
 from neardup.store import CacheSetting
 from neardup.verify import (
     VERIFY,
@@ -51,14 +52,13 @@ def verify_pairs(
     }
     key = PairKeys(images)
     keys = {paths: key(a, b) for paths, (a, b) in by_paths.items()}
-    checked: list[tuple[tuple[int, int], Scored, tuple[float, float, float, int]]] = []
+    checked: list[tuple[tuple[int, int], Scored, Check]] = []
 
     def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | Unread | None]) -> None:
         for paths, geometry in zip(chunk, found, strict=True):
             if isinstance(geometry, Geometry):
                 pair = by_paths[paths]
-                check = (geometry.score, geometry.aligned, geometry.agree, geometry.inliers)
-                checked.append((pair, scored[pair], check))
+                checked.append((pair, scored[pair], geometry.evidence()))
 
     with pair_store(cache, "check", check_version) as known:
         stored = {} if known is None else known.get(k for k in keys.values() if k)

@@ -15,24 +15,24 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    matches) joins the group of the image it matches best, through that image: one hop past a
    star, never more, so two images in a group are at most four matched pairs apart, and every
    image is in a group with an image it matches directly.
-5. The keeper of a group is the image to keep (`choose_keeper`): among its central images
-   (the sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of
-   the group's highest), the highest resolution without borders, then no added borders, then
-   a lossless file over a lossy one, then one with transparent parts, then the most central,
-   then the largest file (then one outside hidden folders, then the path). An original is
-   more like each of its copies than they are like one another, so a same-size copy with
-   noise, other colours or a blur (often the larger file), or a copy on a larger canvas (a
-   turn without crop, a banner, a screenshot) is not kept over it; a downscaled copy is
-   central too, but has less resolution. Downscaled copies can be more like one another
-   than their larger original is like them: an image with `LARGER_ORIGINAL` times
-   the keeper's pixels that is the same picture (`similarity` >= `SAME_PICTURE`) is kept
-   instead. A group of fewer than `CENTRAL_FROM` images has too few pairs for this (a PNG
-   original with two JPEG copies can be the least central of the three): there every image
-   is central. In a leakage scan (`scan --against`, `--against-index`) only the images of
-   the earliest set a group holds can be its keeper: the reference's image is kept, and the
-   copies that leaked into later sets are the members. Each member is listed with its
-   similarity to the keeper when that pair was found, else to the image that brought it in,
-   else to the member it matches best (`Group.via`).
+5. The keeper of a group is the image to keep (`choose_keeper`): among its central images (the
+   sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of the
+   group's highest), the highest resolution without borders, then no added borders, then a
+   lossless file over a lossy one, then one with transparent parts, then the most central, then
+   the largest file (then one outside hidden folders, then the path); an image showing another
+   of the group inside a frame (a screenshot of it, `keeper_rank.framed`) comes last. An
+   original is more like each of its copies than they are like one another, so a same-size copy
+   with noise, other colours or a blur (often the larger file), or a copy on a larger canvas (a
+   turn without crop, a banner, a screenshot) is not kept over it; a downscaled copy is central
+   too, but has less resolution. Downscaled copies can be more like one another than their
+   larger original is like them: an image with `LARGER_ORIGINAL` times the keeper's pixels that
+   is the same picture (`similarity` >= `SAME_PICTURE`) is kept instead. A group of fewer than
+   `CENTRAL_FROM` images has too few pairs for this (a PNG original with two JPEG copies can be
+   the least central of the three): there every image is central. In a leakage scan (`scan
+   --against`, `--against-index`) only the images of the earliest set a group holds can be its
+   keeper: the reference's image is kept, and the copies that leaked into later sets are the
+   members. Each member is listed with its similarity to the keeper when that pair was found,
+   else to the image that brought it in, else to the member it matches best (`Group.via`).
 6. Where the caller can score pairs on demand (`score_now`: `scan`, `index duplicates`),
    groups linked by a pair whose keepers are the same picture (their pair, listed or scored
    now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
@@ -51,16 +51,13 @@ So every image with a passing pair ends in a group together with an image it mat
 from __future__ import annotations
 
 import heapq
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
+from neardup.keeper_rank import framed, keeper_rank, lossy
 from neardup.records import Features, Group, Pair
 
-BORDER_HANDICAP = 0.9
-"""A copy with added borders (a tenth of its frame or more, or turned on a canvas) must hold
-over 1/0.9 as many picture pixels to be kept over one without."""
-
+__all__ = ["build_groups", "choose_keeper", "keeper_rank"]
 
 CENTRAL_SHARE = 0.01
 """How far below the most central image's (a share of it) an image's centrality may be for it
@@ -69,10 +66,6 @@ to be kept: chosen on the evaluation sets' calibration halves (benchmarks/RESULT
 
 CENTRAL_FROM = 4
 """Groups of fewer images keep by resolution, lossless file and file size alone (rule 5)."""
-
-LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
-"""Formats re-encoded with loss. WebP may be either (the features do not say which): it ranks
-between these and the lossless ones, so a PNG original is kept over its WebP copy."""
 
 LARGER_ORIGINAL = 1.5
 SAME_PICTURE = 0.98
@@ -87,10 +80,12 @@ def choose_keeper(
     matches: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
     sets: Sequence[int] | None = None,
+    frames: set[int] | frozenset[int] = frozenset(),
 ) -> int:
     """The group's image to keep (rule 5 above), from each node's matches (`matches[i]`: the
     images i matches) and the matched pairs' similarity; the work grows with the group's pairs.
-    With `sets` (each image's set in a leakage scan) only images of the earliest set held."""
+    With `sets` (each image's set in a leakage scan) only images of the earliest set held;
+    images in `frames` (`keeper_rank.framed`) only where every image is."""
     inside = set(nodes)
     first = None if sets is None else min(sets[i] for i in nodes)
     central = {
@@ -103,10 +98,22 @@ def choose_keeper(
     floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
     candidates = [i for i in pool if central[i] >= floor]
 
-    def rank(i: int) -> tuple[int, bool, int, bool, float, int, bool, str, int]:
+    def rank(i: int) -> tuple[bool, int, bool, int, bool, float, int, bool, str, int]:
         steps, bordered, size, hidden, path, frame = keeper_rank(images[i])
         flat = not images[i].transparent  # the same picture without its see-through parts
-        return (steps, bordered, _lossy(images[i]), flat, -central[i], size, hidden, path, frame)
+        shows = i in frames  # a screenshot of another member
+        return (
+            shows,
+            steps,
+            bordered,
+            lossy(images[i]),
+            flat,
+            -central[i],
+            size,
+            hidden,
+            path,
+            frame,
+        )
 
     keeper = min(candidates, key=rank)
     # A larger original of downscaled copies is less like them than they are like one
@@ -120,31 +127,6 @@ def choose_keeper(
         and similarity[_key(i, keeper)] >= SAME_PICTURE
     ]
     return min(larger, key=rank) if larger else keeper
-
-
-def _lossy(image: Features) -> int:
-    """2 for a lossy format (a re-encode of a lossless original, as a rule, not the other way
-    round), 1 for WebP (either), 0 for a lossless one."""
-    name = image.format.split(" ")[0]
-    return 2 if name in LOSSY_FORMATS else 1 if name == "WEBP" else 0
-
-
-def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
-    """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
-    by `BORDER_HANDICAP`), then no added borders, then largest file, then a path outside
-    hidden folders (`.ipynb_checkpoints`, `.thumbnails`), then path, then the earliest frame.
-    `choose_keeper` puts centrality before file size, so a run of near-identical video frames
-    keeps its most central frame, the earliest on a tie."""
-    bordered = image.content_pixels < 0.9 * image.pixels or image.turned_back < 1.0
-    effective = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
-    steps = int(math.log(max(effective, 1.0)) / math.log(1.02))
-    return (-steps, bordered, -image.size, _hidden(image.path), image.path, image.frame or 0)
-
-
-def _hidden(path: str) -> bool:
-    """Whether a folder or the file on `path` is hidden (its name begins with a dot)."""
-    parts = path.replace("\\", "/").split("/")
-    return any(p.startswith(".") and p not in (".", "..") for p in parts)
 
 
 ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
@@ -181,6 +163,7 @@ def build_groups(
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[key] = pair.similarity
     centres = _centres(images, confidence)
+    frames = framed(images, pairs, threshold)
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     home: dict[int, int] = {c: c for c in centres}
     via: dict[int, int] = {}
@@ -202,7 +185,8 @@ def build_groups(
         members[centre].append(node)
     if score_now is not None:
         keeper = {
-            c: choose_keeper(images, nodes, confidence, similarity) for c, nodes in members.items()
+            c: choose_keeper(images, nodes, confidence, similarity, frames=frames)
+            for c, nodes in members.items()
         }
         took = _merge_same_picture(
             images, members, home, via, keeper, confidence, similarity, threshold, score_now
@@ -221,7 +205,8 @@ def build_groups(
                 (near_keepers, bound),
             )
     groups = [
-        _group(images, nodes, via, confidence, similarity, sets) for nodes in members.values()
+        _group(images, nodes, via, confidence, similarity, sets, frames)
+        for nodes in members.values()
     ]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
     return groups
@@ -377,8 +362,9 @@ def _group(
     matches: dict[int, dict[int, float]],
     similarity: dict[tuple[int, int], float],
     sets: Sequence[int] | None = None,
+    frames: set[int] | frozenset[int] = frozenset(),
 ) -> Group:
-    keeper = choose_keeper(images, nodes, matches, similarity, sets)
+    keeper = choose_keeper(images, nodes, matches, similarity, sets, frames)
     members: list[tuple[int, float]] = []
     links: dict[int, int] = {}
     inside = set(nodes)

@@ -298,65 +298,6 @@ def _checkable(raw: dict[str, FloatArray], fused: _Fused) -> npt.NDArray[np.bool
     return has_embedding & ~fused.exact
 
 
-def add_geometry(
-    scored: Scored,
-    check: tuple[float, float, float, int],
-    methods: Sequence[str],
-    a: Features,
-    b: Features,
-) -> Scored:
-    """A pair rescored once its geometric check decided: (shared frame, aligned, agree,
-    inliers)."""
-    geometry, aligned, agree, inliers = check
-    pair_facts = facts([a, b], [(0, 1)])
-    return fuse(
-        scored.scores
-        | {"geometry": round(geometry, 4), "aligned": round(aligned, 4), "agree": round(agree, 4)},
-        methods,
-        pdq_quality=float(pair_facts.quality[0]),
-        aspect=float(pair_facts.aspect[0]),
-        inliers=float(inliers),
-        kept=1.0 if pair_facts.kept is None else float(pair_facts.kept[0]),
-        apart=bool(flat_apart([a, b], [(0, 1)], pair_facts.aspect)[0]),
-    )
-
-
-def add_geometry_many(
-    images: Sequence[Features],
-    checked: Sequence[tuple[tuple[int, int], Scored, tuple[float, float, float, int]]],
-    methods: Sequence[str],
-) -> list[Scored]:
-    """`add_geometry` for many pairs ((a, b), scored, check) at once, with the same results.
-
-    Rescoring pair by pair cost ~3 ms each in the parent process (the fusion's array set-up
-    per call), as much as the check itself; one `fuse_arrays` per set of present scores gives
-    the same numbers for every pair (each pair's row is computed alone within the arrays).
-    """
-    out: list[Scored | None] = [None] * len(checked)
-    by_keys: dict[tuple[str, ...], list[int]] = {}
-    rows: list[dict[str, float]] = []
-    for n, (_, scored, (geometry, aligned, agree, _inliers)) in enumerate(checked):
-        row = scored.scores | {
-            "geometry": round(geometry, 4),
-            "aligned": round(aligned, 4),
-            "agree": round(agree, 4),
-        }
-        rows.append(row)
-        by_keys.setdefault(tuple(row), []).append(n)
-    for keys, members in by_keys.items():
-        raw = {m: np.array([rows[n][m] for n in members], dtype=np.float64) for m in keys}
-        part = facts(images, [checked[n][0] for n in members])
-        inliers = np.array([float(checked[n][2][3]) for n in members], dtype=np.float64)
-        pair_facts = PairFacts(part.quality, part.aspect, inliers, part.kept)
-        apart = flat_apart(images, [checked[n][0] for n in members], part.aspect)
-        similarity, confidence, labels = fuse_arrays(raw, pair_facts, methods, apart)
-        for i, n in enumerate(members):
-            out[n] = Scored(
-                float(similarity[i]), float(confidence[i]), rows[n], labels[i], float(inliers[i])
-            )
-    return [s for s in out if s is not None]
-
-
 def needs_geometry(scored: Scored, cut: float, pdq_quality: float = 0.0) -> bool:
     """Whether the geometric check could change this pair's verdict at `cut`.
 

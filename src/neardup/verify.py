@@ -78,6 +78,18 @@ class Geometry:
             return 0.0
         return min(self.overlap_a, self.overlap_b)
 
+    @property
+    def contained(self) -> float:
+        """The larger shared fraction, if the geometry is consistent: 1 where one picture is
+        found whole inside the other (a screenshot of it, or a crop of it)."""
+        if self.inliers < MIN_INLIERS:
+            return 0.0
+        return max(self.overlap_a, self.overlap_b)
+
+    def evidence(self) -> tuple[float, float, float, int, float]:
+        """What rescoring reads (`neardup.checked_scores.Check`)."""
+        return self.score, self.aligned, self.agree, self.inliers, self.contained
+
 
 CHECK_VERSION = 1
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached

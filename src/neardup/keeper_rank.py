@@ -1,0 +1,60 @@
+"""Which copy of a picture to keep, by each image's own facts (`neardup.groups` rule 5): its
+resolution without borders, its format, its file, and whether it shows another picture of
+its group inside a frame (a screenshot of it, found through its inset)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+from neardup.method_scores import INSET
+from neardup.records import Features, Pair
+from neardup.scoring import INSET_CHECK
+
+BORDER_HANDICAP = 0.9
+"""A copy with added borders (a tenth of its frame or more, or turned on a canvas) must hold
+over 1/0.9 as many picture pixels to be kept over one without."""
+
+LOSSY_FORMATS = ("JPEG", "MPO", "HEIF", "HEIC", "AVIF")
+"""Formats re-encoded with loss. WebP may be either (the features do not say which): it ranks
+between these and the lossless ones, so a PNG original is kept over its WebP copy."""
+
+
+def framed(images: Sequence[Features], pairs: Iterable[Pair], cut: float) -> set[int]:
+    """Images that show the other image of a pair at `cut` inside a frame: the pair's inset
+    matched (`neardup.scoring.INSET_CHECK`) and only this one of the two has an inset. A
+    phone screenshot of a photograph may have more pixels than it; it is still the copy, and
+    never kept over an image of its group that is not framed."""
+    out: set[int] = set()
+    for pair in pairs:
+        if pair.confidence < cut or pair.scores.get(INSET, 0.0) < INSET_CHECK:
+            continue
+        holds = [i for i in (pair.a, pair.b) if images[i].embeddings_inset]
+        if len(holds) == 1:
+            out.add(holds[0])
+    return out
+
+
+def lossy(image: Features) -> int:
+    """2 for a lossy format (a re-encode of a lossless original, as a rule, not the other way
+    round), 1 for WebP (either), 0 for a lossless one."""
+    name = image.format.split(" ")[0]
+    return 2 if name in LOSSY_FORMATS else 1 if name == "WEBP" else 0
+
+
+def keeper_rank(image: Features) -> tuple[int, bool, int, bool, str, int]:
+    """Sort key: highest resolution (borders excluded, within 2 %; bordered copies handicapped
+    by `BORDER_HANDICAP`), then no added borders, then largest file, then a path outside
+    hidden folders (`.ipynb_checkpoints`, `.thumbnails`), then path, then the earliest frame.
+    `neardup.groups.choose_keeper` puts centrality before file size, so a run of
+    near-identical video frames keeps its most central frame, the earliest on a tie."""
+    bordered = image.content_pixels < 0.9 * image.pixels or image.turned_back < 1.0
+    pixels = image.content_pixels * (BORDER_HANDICAP if bordered else 1.0)
+    steps = int(math.log(max(pixels, 1.0)) / math.log(1.02))
+    return (-steps, bordered, -image.size, hidden(image.path), image.path, image.frame or 0)
+
+
+def hidden(path: str) -> bool:
+    """Whether a folder or the file on `path` is hidden (its name begins with a dot)."""
+    parts = path.replace("\\", "/").split("/")
+    return any(p.startswith(".") and p not in (".", "..") for p in parts)
