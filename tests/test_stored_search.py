@@ -17,6 +17,7 @@ from neardup.engines.local import LocalEngine
 from neardup.features.thumbnail import _ORBITS, OrbitThumbs
 from neardup.index.catalog import ImageIndex
 from neardup.index.cluster_search import cluster_blocks
+from neardup.index.exact import ExactIndex
 from neardup.index.ivf import IVFIndex, nearest_centroids
 from neardup.index.lazy import Followed
 from neardup.index.neighbours import identity_pairs
@@ -207,3 +208,35 @@ def test_followed_reads_the_head_then_the_tail() -> None:
     assert both[4].path == "/copy.jpg" and both[-1].path == "/copy.jpg"
     assert [f.path for f in both[1:3]] == ["/x/1.jpg", "/x/2.jpg"]
     assert [f.path for f in both][:2] == ["/x/0.jpg", "/x/1.jpg"]
+
+
+def test_an_inset_view_keeps_its_own_nearest(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A screenshot's whole picture is near its many re-encodes; its inset is near the
+    picture it shows. Counted with the whole picture's (as a mirrored view's are), the
+    inset's match fell out of the image's nearest `MAX_NEIGHBOURS` (a reviewer's 40 copies
+    of a phone screenshot: the photograph in no group); counted apart, it stays."""
+    from neardup.index import nearest
+
+    monkeypatch.setattr(nearest, "MAX_NEIGHBOURS", 3)
+    rng = np.random.default_rng(5)
+    picture = unit(rng.normal(size=(1, 16)))[0]
+    frame = unit(rng.normal(size=(1, 16)))[0]
+    shots = unit(frame + 0.05 * rng.normal(size=(6, 16)))  # 6 copies of one screenshot
+    vectors = np.vstack([picture[None], shots]).astype(np.float32)
+    insets = np.arange(1, 7, dtype=np.int64)
+    inset_vectors = unit(picture + 0.1 * rng.normal(size=(6, 16))).astype(np.float32)
+    coarse = ExactIndex(16)
+    home = np.zeros(len(vectors), dtype=np.int64)
+    apart = insets + len(vectors)
+    found = {
+        (int(a), int(b))
+        for x, y in cluster_blocks(coarse, vectors, home, insets, inset_vectors, apart)
+        for a, b in zip(x, y, strict=True)
+    }
+    assert {(i, 0) for i in range(1, 7)} <= found
+    pooled = {
+        (int(a), int(b))
+        for x, y in cluster_blocks(coarse, vectors, home, insets, inset_vectors)
+        for a, b in zip(x, y, strict=True)
+    }
+    assert not {(i, 0) for i in range(1, 7)} & pooled  # what happened before

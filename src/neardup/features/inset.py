@@ -2,9 +2,12 @@
 
 A copy shown at 10-50 % of a screenshot has an embedding far from its original's (the frame is
 most of the picture), so it is never a candidate. Such a picture is pasted as a rectangle: four
-straight edges where the pixels change along almost every pixel of each side. `find_inset`
-finds the largest such rectangle (not the whole picture); its embedding is a second view, used
-to propose candidates and to send a pair to the geometric check, which decides.
+straight edges where the pixels change along most of each side. `find_inset` finds, among such
+rectangles (not the whole picture) that hold no other, the one with the most detail inside (a
+phone's body holds the picture and the flat strip above it); its embedding is a second view,
+used to propose candidates and to send a pair to the geometric check, which decides. It misses
+pictures whose sides match the frame's colour, and can pick a part of a picture a straight
+line crosses (a wall's mortar): a reviewer's 30 framed test photographs gave 18 found.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ Box = tuple[int, int, int, int]
 
 
 def find_inset(rgb: RGBArray) -> Box | None:
-    """(left, top, right, bottom) of the largest rectangle inside `rgb` bounded on all four
-    sides by edges, in pixels (right and bottom exclusive), or None."""
+    """(left, top, right, bottom) of the rectangle inside `rgb` bounded on all four sides by
+    edges that holds no other such rectangle and has the most detail inside, in pixels (right
+    and bottom exclusive), or None."""
     height, width = rgb.shape[:2]
     if min(height, width) < MIN_PIXELS:
         return None
@@ -44,8 +48,8 @@ def find_inset(rgb: RGBArray) -> Box | None:
     # Edge across row y + 1 (`across_rows[y]`: rows y and y + 2 differ), and across column
     # x + 1: a picture pasted at a scale the decode then reduced has a side that falls
     # between two pixels, its step split over two rows.
-    across_rows = np.abs(pixels[2:] - pixels[:-2]).max(axis=2) >= STEP
-    across_columns = np.abs(pixels[:, 2:] - pixels[:, :-2]).max(axis=2) >= STEP
+    across_rows = _steps(pixels[2:], pixels[:-2])
+    across_columns = _steps(pixels[:, 2:], pixels[:, :-2])
     rows = _lines(across_rows, width)
     columns = _lines(across_columns.T, height)
     if len(rows) < 2 or len(columns) < 2:
@@ -96,6 +100,15 @@ def _inside(detail: npt.NDArray[np.bool_], boxes: npt.NDArray[np.int64]) -> npt.
     lo, t, hi, b = (boxes[:, k] for k in range(4))
     lo, t, hi, b = lo + 2, t + 2, np.maximum(hi - 2, lo + 2), np.maximum(b - 2, t + 2)
     return table[b, hi] - table[t, hi] - table[b, lo] + table[t, lo]  # type: ignore[no-any-return]
+
+
+def _steps(one: npt.NDArray[np.int16], other: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]:
+    """Where any channel changes by `STEP` or more between two pictures (channel by channel:
+    a reduction over the last axis costs 5x more)."""
+    out = np.abs(one[..., 0] - other[..., 0]) >= STEP
+    for channel in (1, 2):
+        out |= np.abs(one[..., channel] - other[..., channel]) >= STEP
+    return out
 
 
 def _innermost(boxes: npt.NDArray[np.int64], detail: npt.NDArray[np.int64]) -> Box:

@@ -42,6 +42,9 @@ class ClusterTask:
     member_vectors: FloatArray
     queries: IntArray
     query_vectors: FloatArray
+    query_keys: IntArray
+    """Whose nearest `MAX_NEIGHBOURS` each query's pairs count among: its image's (an image
+    and its mirrored view share them), or its own (an inset view: `cluster_tasks`)."""
 
     @property
     def nbytes(self) -> int:
@@ -63,8 +66,9 @@ def _search(task: ClusterTask) -> tuple[IntArray, IntArray]:
         a, b = task.queries[start + rows], task.members[cols]
         other = np.flatnonzero(a != b)
         # Each image's nearest, its mirrored view's neighbours counted with its own (when
-        # both fall in one block of `QUERY_ROWS` queries).
-        keep = other[nearest_per_query(a[other], sims[rows[other], cols[other]])]
+        # both fall in one block of `QUERY_ROWS` queries), an inset view's apart.
+        keys = task.query_keys[start + rows]
+        keep = other[nearest_per_query(keys[other], sims[rows[other], cols[other]])]
         found_a.append(a[keep])
         found_b.append(b[keep])
     if len(found_a) == 1:
@@ -99,6 +103,7 @@ def cluster_blocks(
     home: IntArray,
     flips: IntArray,
     mirrored: FloatArray,
+    caps: IntArray | None = None,
 ) -> Iterator[tuple[IntArray, IntArray]]:
     """Every vector neighbour above the floor, each image's vector and mirrored view probing
     its clusters, in this process, as arrays (positions, positions) a cluster at a time, from
@@ -106,7 +111,7 @@ def cluster_blocks(
     cluster is one matrix product of its queries with its members, so no vector index (a
     second copy of every vector) is built, and the products run at BLAS speed (faiss's range
     search compares a query with one member at a time)."""
-    for task in cluster_tasks(coarse, vectors, home, flips, mirrored):
+    for task in cluster_tasks(coarse, vectors, home, flips, mirrored, caps):
         yield _search(task)
 
 
@@ -121,12 +126,16 @@ def cluster_tasks(
     home: IntArray,
     flips: IntArray,
     mirrored: FloatArray,
+    caps: IntArray | None = None,
 ) -> Iterator[ClusterTask]:
     """One task per cluster: its members (`home[i]` is image i's cluster) and the queries
     probing it, each image's vector and the mirrored views `mirrored` of images `flips`
     probing their `coarse.nprobe` nearest clusters."""
     n = len(vectors)
     owners = np.concatenate([np.arange(n, dtype=np.int64), flips.astype(np.int64)])
+    # The other views' cap keys (`caps`, by default their owners): an inset view's own key,
+    # so a screenshot's many whole-picture look-alikes cannot crowd out its picture.
+    keys = np.concatenate([owners[:n], flips if caps is None else caps.astype(np.int64)])
     probes = np.concatenate(
         [_assign(coarse, vectors), _assign(coarse, mirrored)]
         if len(flips)
@@ -148,7 +157,8 @@ def cluster_tasks(
         if not len(members):
             continue
         rows = query_rows[by_query[q_start[c] : q_end[c]]]
-        yield ClusterTask(members, vectors[members], owners[rows], _gather(vectors, mirrored, rows))
+        query = _gather(vectors, mirrored, rows)
+        yield ClusterTask(members, vectors[members], owners[rows], query, keys[rows])
 
 
 def _assign(coarse: ClusteredIndex, queries: FloatArray, block: int = 65_536) -> IntArray:

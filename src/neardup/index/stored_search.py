@@ -96,13 +96,16 @@ def _vector_candidates(
     assert index.centroids is not None
     model = index.settings.model
     vectors = stacks[model][0]
-    owners, views = [], []
+    owners, views, caps = [], [], []
     for kind in VIEWS:  # mirrored and inset views: more queries, owned by their image
         all_views, present = stacks.get(f"{kind}:{model}", (None, np.zeros(len(vectors), bool)))
         if all_views is not None and present.any():
             owners.append(np.flatnonzero(present).astype(np.int64))
             views.append(np.asarray(all_views[owners[-1]], dtype=np.float32))
+            # A mirrored view's neighbours count with its image's, an inset's apart.
+            caps.append(owners[-1] + (len(vectors) if kind == "inset" else 0))
     flips = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    own = np.concatenate(caps) if caps else flips
     mirrored = (
         np.ascontiguousarray(np.concatenate(views))
         if views
@@ -113,6 +116,7 @@ def _vector_candidates(
     if len(home) and not 0 <= home.min() <= home.max() < coarse.nlist:
         home = coarse.assign(np.asarray(vectors))[:, 0]  # not assigned to these centroids
     if isinstance(engine, LocalEngine):
-        yield from cluster_blocks(coarse, vectors, home, flips, mirrored)
+        yield from cluster_blocks(coarse, vectors, home, flips, mirrored, own)
     else:
-        yield from engine_blocks(cluster_tasks(coarse, vectors, home, flips, mirrored), engine)
+        tasks = cluster_tasks(coarse, vectors, home, flips, mirrored, own)
+        yield from engine_blocks(tasks, engine)
