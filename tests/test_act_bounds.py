@@ -54,7 +54,7 @@ def test_leakage_with_a_reference_in_a_later_split_keeps_the_training_set(
     argv = ["act", str(result), "--move", str(tmp_path / "held"), "--yes", "--journal"]
     assert main([*argv, str(journal), "--reference", str(tmp_path / "val")]) == 0
     assert train_a.is_file() and train_b.is_file() and val.is_file() and not test.exists()
-    assert "1 files done" in capsys.readouterr().out
+    assert "1 file done" in capsys.readouterr().out
 
 
 def _linked_keeper(tmp_path: Path) -> tuple[Path, list[Path]]:

@@ -194,7 +194,7 @@ def test_purge_that_leaves_a_file_alone_exits_1(
     capsys.readouterr()
     assert main(["purge", str(journal), "--yes"]) == 1
     out = capsys.readouterr().out
-    assert "not there or changed; left alone" in out and "0 files purged, 1 problems" in out
+    assert "not there or changed; left alone" in out and "0 files purged, 1 problem" in out
     assert held.is_file()
     assert undo(journal, yes=True, out=lambda _: None).problems  # changed: not restored either
     assert os.path.exists(tmp_path / "photos" / "a.jpg")

@@ -13,7 +13,7 @@ import sys
 from typing import Any
 
 from neardup.actions.plan import KEEP_RULES
-from neardup.output.table import shown
+from neardup.output.table import count, shown
 
 
 def _size(n: int) -> str:
@@ -160,7 +160,7 @@ def _act(args: argparse.Namespace) -> int:
     )
     verb = "would be acted on" if outcome.dry_run else "done"
     print(
-        f"{outcome.done} files {verb} ({_size(outcome.bytes)}), {len(plan.kept)} kept, "
+        f"{count(outcome.done, 'file')} {verb} ({_size(outcome.bytes)}), {len(plan.kept)} kept, "
         f"{len(outcome.refused)} refused"
     )
     if outcome.journal is not None:
@@ -176,8 +176,8 @@ def _undo(args: argparse.Namespace) -> int:
     outcome = undo(args.journal, yes=args.yes, out=_line)
     verb = "would be restored" if outcome.dry_run else "restored"
     print(
-        f"{outcome.restored} files {verb}, {outcome.in_place} in place, "
-        f"{len(outcome.problems)} problems"
+        f"{count(outcome.restored, 'file')} {verb}, {outcome.in_place} in place, "
+        f"{count(len(outcome.problems), 'problem')}"
     )
     return 1 if outcome.problems else 0
 
@@ -187,5 +187,5 @@ def _purge(args: argparse.Namespace) -> int:
 
     outcome = purge(args.journal, yes=args.yes, out=_line)
     verb = "purged" if args.yes else "would be purged"
-    print(f"{outcome.purged} files {verb}, {len(outcome.problems)} problems")
+    print(f"{count(outcome.purged, 'file')} {verb}, {count(len(outcome.problems), 'problem')}")
     return 1 if outcome.problems else 0
