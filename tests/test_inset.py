@@ -164,3 +164,35 @@ def test_a_screenshot_sharing_a_fifth_of_its_frame_is_judged_by_its_inset(
     assert [view.name(result.images[g.keeper].path) for g in result.groups] == ["chelsea.png"]
     compared = neardup.compare(tmp_path / "chelsea.png", tmp_path / "shot.jpg")
     assert compared.confidence == pair.confidence
+
+
+def slide(picture: Image.Image, share: float = 0.1) -> Image.Image:
+    """`picture` on a presentation slide: a title, the picture centred at `share` of its area."""
+    canvas = Image.new("RGB", (1280, 720), (250, 250, 250))
+    draw = ImageDraw.Draw(canvas)
+    draw.text((80, 40), "Quarterly results: field photographs", fill=(20, 20, 20))
+    draw.rectangle((0, 690, 1279, 719), fill=(30, 60, 120))
+    side = (share * 1280 * 720 / (picture.width * picture.height)) ** 0.5
+    shown = picture.resize((round(picture.width * side), round(picture.height * side)))
+    canvas.paste(shown, ((1280 - shown.width) // 2, (720 - shown.height) // 2))
+    return canvas
+
+
+def test_compare_gives_one_verdict_whichever_file_comes_first(
+    tmp_path: Path, make: FileMaker
+) -> None:
+    """A tester's cat on a slide: checked from the slide's corners into the cat the check found
+    nothing (0.14), the other way the cat (0.99); so the verdict, and a scan's, followed the
+    order of the files. The picture is now matched into its screenshot either way."""
+    make.image(tmp_path / "chelsea.jpg", make_photo("chelsea", 512), quality=92)
+    make.image(tmp_path / "slide.png", slide(make_photo("chelsea", 512)))
+    ab = neardup.compare(tmp_path / "chelsea.jpg", tmp_path / "slide.png")
+    ba = neardup.compare(tmp_path / "slide.png", tmp_path / "chelsea.jpg")
+    assert ab.confidence == ba.confidence >= scoring.PRESETS["default"]
+    for name in ("a_slide.png", "z_slide.png"):  # the screenshot before, then after, by name
+        folder = tmp_path / name.removesuffix(".png")
+        folder.mkdir()
+        (folder / "chelsea.jpg").write_bytes((tmp_path / "chelsea.jpg").read_bytes())
+        (folder / name).write_bytes((tmp_path / "slide.png").read_bytes())
+        found = neardup.scan([folder], cache=False).pairs
+        assert [p.confidence for p in found] == [ab.confidence]

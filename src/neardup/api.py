@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import add_geometry
+from neardup.checked_scores import add_geometry, picture_first
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_differences, measure_pairs
@@ -249,7 +249,8 @@ def compare(
     quality = min(fa.pdq_quality, fb.pdq_quality)
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
-        geometry = check_pairs([items])[0]
+        # A screenshot after the picture it frames, as scan checks it.
+        geometry = check_pairs([items[::-1] if picture_first(fused.scores, fa, fb) else items])[0]
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             scored = Scored(

@@ -65,6 +65,18 @@ def add_geometry_many(
     return [s for s in out if s is not None]
 
 
+def picture_first(scores: dict[str, float], a: Features, b: Features) -> bool:
+    """Whether to check (b, a) rather than (a, b): `a` frames `b`'s picture (the pair's inset
+    matched; only `a` has an inset). ORB matches from the picture into its screenshot find it;
+    the other way the frame's own corners crowd out the matches (a tester's cat on a slide:
+    0.99 one way, 0.14 the other), so the verdict would follow file names."""
+    return (
+        scores.get(INSET, 0.0) >= INSET_CHECK
+        and bool(a.embeddings_inset)
+        and not b.embeddings_inset
+    )
+
+
 def _checked_scores(
     scores: dict[str, float], check: Check, methods: Sequence[str]
 ) -> tuple[dict[str, float], dict[str, float]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 
-from neardup.checked_scores import Check, add_geometry_many
+from neardup.checked_scores import Check, add_geometry_many, picture_first
 from neardup.engines.base import Engine
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
@@ -46,10 +46,7 @@ def verify_pairs(
         for (a, b), s in scored.items()
         if any(needs_geometry(s, c, min(images[a].pdq_quality, images[b].pdq_quality)) for c in at)
     )
-    by_paths = {
-        (ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)): (a, b)
-        for a, b in borderline
-    }
+    by_paths = {_refs(images, a, b, scored[a, b]): (a, b) for a, b in borderline}
     key = PairKeys(images)
     keys = {paths: key(a, b) for paths, (a, b) in by_paths.items()}
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
@@ -80,6 +77,13 @@ def verify_pairs(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
+
+
+def _refs(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[Ref, Ref]:
+    """The pair as the check takes it: a screenshot after the picture it frames."""
+    if picture_first(scored.scores, images[a], images[b]):
+        a, b = b, a
+    return ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)
 
 
 def _lasting_checks(

@@ -91,9 +91,10 @@ class Geometry:
         return self.score, self.aligned, self.agree, self.inliers, self.contained
 
 
-CHECK_VERSION = 1
+CHECK_VERSION = 2
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
-findings of another version are not read (`neardup.pair_store`)."""
+findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
+after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first."""
 
 
 def check_version() -> str:
