@@ -155,3 +155,9 @@ def test_thumbnails_of_16_bit_and_float_pictures_show_the_picture(tmp_path: Path
         assert thumb is not None
         shown = np.asarray(Image.open(io.BytesIO(thumb)).convert("L"), dtype=np.float64)
         assert abs(shown.mean() - grey.mean()) < 12 and shown.std() > 20
+
+
+def test_report_says_one_group_in_the_singular(tmp_path: Path, capsys: Any) -> None:
+    result = write_review_result(tmp_path / "set", 1)
+    assert main(["report", str(result), "-o", str(tmp_path / "r.html")]) == 0
+    assert "(1 group, 3 thumbnails)" in capsys.readouterr().out

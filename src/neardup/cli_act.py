@@ -136,7 +136,8 @@ def _report(args: argparse.Namespace) -> int:
         workers=args.workers,
         base=args.base,
     )
-    print(f"wrote {written.page} ({written.groups} groups, {written.thumbs} thumbnails)")
+    groups, thumbs = count(written.groups, "group"), count(written.thumbs, "thumbnail")
+    print(f"wrote {written.page} ({groups}, {thumbs})")
     return 0
 
 
