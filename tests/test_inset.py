@@ -4,6 +4,7 @@ screenshot of a picture that fills a third of it."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +197,32 @@ def test_compare_gives_one_verdict_whichever_file_comes_first(
         (folder / name).write_bytes((tmp_path / "slide.png").read_bytes())
         found = neardup.scan([folder], cache=False).pairs
         assert [p.confidence for p in found] == [ab.confidence]
+
+
+def test_a_check_is_stored_in_the_order_it_ran(tmp_path: Path, make: FileMaker) -> None:
+    """A reviewer: the check ran picture first but its finding was stored under the pair's
+    file order, so a later run that checked the other way read this one's finding."""
+    folder = tmp_path / "pictures"
+    make.image(folder / "chelsea.jpg", make_photo("chelsea", 512), quality=92)
+    make.image(folder / "a_slide.png", slide(make_photo("chelsea", 512)))  # first by name
+    cache = tmp_path / "cache.sqlite"
+    result = neardup.scan([folder], cache=cache)
+    hashes = {Path(f.path).name: f.bytes_hash for f in result.images}
+    with sqlite3.connect(cache) as db:
+        rows = db.execute("SELECT a, b FROM pairs WHERE kind LIKE 'check/%'").fetchall()
+    assert rows == [(hashes["chelsea.jpg"], hashes["a_slide.png"])]
+
+
+def test_copies_of_a_screenshot_do_not_make_it_the_keeper(tmp_path: Path, make: FileMaker) -> None:
+    """A reviewer: three copies of a screenshot are more like one another than the picture
+    they show is like them, so the picture was the least central image of its group and a
+    screenshot was kept: `act` would have trashed the picture."""
+    original = make_photo("chelsea", 512)
+    make.image(tmp_path / "chelsea.png", original)
+    shot = phone(original)[0]
+    for quality in (95, 85, 75):
+        make.image(tmp_path / f"shot_q{quality}.jpg", shot, quality=quality)
+    result = neardup.scan([tmp_path], cache=False)
+    view = ScanView(result, tmp_path)
+    assert [len(g.members) for g in result.groups] == [3]
+    assert view.name(result.images[result.groups[0].keeper].path) == "chelsea.png"

@@ -46,9 +46,13 @@ def verify_pairs(
         for (a, b), s in scored.items()
         if any(needs_geometry(s, c, min(images[a].pdq_quality, images[b].pdq_quality)) for c in at)
     )
-    by_paths = {_refs(images, a, b, scored[a, b]): (a, b) for a, b in borderline}
+    # In the order the check takes each pair, and stored under that order's key: the check
+    # is not symmetric, so a finding made the other way is not this one.
+    ordered = {(a, b): _check_order(images, a, b, scored[a, b]) for a, b in borderline}
+    by_paths = {_refs(images, *ordered[pair]): pair for pair in borderline}
     key = PairKeys(images)
-    keys = {paths: key(a, b) for paths, (a, b) in by_paths.items()}
+    keys = {paths: key(*ordered[pair]) for paths, pair in by_paths.items()}
+    order = {paths: ordered[pair] for paths, pair in by_paths.items()}
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
 
     def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | Unread | None]) -> None:
@@ -68,7 +72,7 @@ def verify_pairs(
             progress(done, len(by_paths))
         for chunk, found in engine.map(VERIFY, jobs):
             if known is not None:  # kept chunk by chunk: an interrupted run resumes
-                known.put(_lasting_checks(key, by_paths, keys, chunk, found))
+                known.put(_lasting_checks(key, order, keys, chunk, found))
             done += len(chunk)
             if progress:
                 progress(done, len(by_paths))
@@ -79,16 +83,18 @@ def verify_pairs(
         scored[pair] = rescored
 
 
-def _refs(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[Ref, Ref]:
+def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:
     """The pair as the check takes it: a screenshot after the picture it frames."""
-    if picture_first(scored.scores, images[a], images[b]):
-        a, b = b, a
+    return (b, a) if picture_first(scored.scores, images[a], images[b]) else (a, b)
+
+
+def _refs(images: Sequence[Features], a: int, b: int) -> tuple[Ref, Ref]:
     return ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)
 
 
 def _lasting_checks(
     key: PairKeys,
-    by_paths: dict[tuple[Ref, Ref], tuple[int, int]],
+    order: dict[tuple[Ref, Ref], tuple[int, int]],
     keys: dict[tuple[Ref, Ref], Key | None],
     chunk: Sequence[tuple[Ref, Ref]],
     found: Sequence[Geometry | Unread | None],
@@ -99,5 +105,5 @@ def _lasting_checks(
         k = keys[paths]
         if k is None or isinstance(geometry, Unread):
             continue
-        if key.still(*by_paths[paths], k):
+        if key.still(*order[paths], k):
             yield k, geometry_value(geometry)

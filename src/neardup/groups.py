@@ -95,6 +95,9 @@ def choose_keeper(
         central = dict.fromkeys(nodes, 0.0)
     # In a leakage scan the reference's image is kept, however central a leaked copy is.
     pool = nodes if sets is None else [i for i in nodes if sets[i] == first]
+    # A screenshot of a member is never kept over an image that is not one: its copies are
+    # alike, so the picture they show would be the least central.
+    pool = [i for i in pool if i not in frames] or pool
     floor = (1 - CENTRAL_SHARE) * max(central[i] for i in pool) - 1e-9
     candidates = [i for i in pool if central[i] >= floor]
 
@@ -122,6 +125,7 @@ def choose_keeper(
         i
         for i in matches.get(keeper, {})
         if i in inside
+        and i not in frames
         and (sets is None or sets[i] == first)
         and images[i].content_pixels >= LARGER_ORIGINAL * images[keeper].content_pixels
         and similarity[_key(i, keeper)] >= SAME_PICTURE

@@ -91,10 +91,11 @@ class Geometry:
         return self.score, self.aligned, self.agree, self.inliers, self.contained
 
 
-CHECK_VERSION = 2
+CHECK_VERSION = 3
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
-after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first."""
+after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
+3: its finding is stored under that order (2 stored it under the files' order)."""
 
 
 def check_version() -> str:
