@@ -7,9 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
-from neardup.method_scores import INSET
+from neardup.checked_scores import picture_first
 from neardup.records import Features, Pair
-from neardup.scoring import INSET_CHECK
 
 BORDER_HANDICAP = 0.9
 """A copy with added borders (a tenth of its frame or more, or turned on a canvas) must hold
@@ -21,17 +20,19 @@ between these and the lossless ones, so a PNG original is kept over its WebP cop
 
 
 def framed(images: Sequence[Features], pairs: Iterable[Pair], cut: float) -> set[int]:
-    """Images that show the other image of a pair at `cut` inside a frame: the pair's inset
-    matched (`neardup.scoring.INSET_CHECK`) and only this one of the two has an inset. A
-    phone screenshot of a photograph may have more pixels than it; it is still the copy, and
-    never kept over an image of its group that is not framed."""
+    """Images that show the other image of a pair at `cut` inside a frame (the frame the
+    check takes second: `neardup.checked_scores.picture_first`). A phone screenshot of a
+    photograph may have more pixels than it; it is still the copy, and never kept over an
+    image of its group that is not framed."""
     out: set[int] = set()
     for pair in pairs:
-        if pair.confidence < cut or pair.scores.get(INSET, 0.0) < INSET_CHECK:
+        if pair.confidence < cut:
             continue
-        holds = [i for i in (pair.a, pair.b) if images[i].embeddings_inset]
-        if len(holds) == 1:
-            out.add(holds[0])
+        a, b = images[pair.a], images[pair.b]
+        if picture_first(pair.scores, a, b):
+            out.add(pair.a)
+        elif picture_first(pair.scores, b, a):
+            out.add(pair.b)
     return out
 
 
