@@ -612,3 +612,21 @@ def test_a_turn_under_two_degrees_is_named(
     a, b = _save(original, tmp_path / "a.png"), _save(turned, tmp_path / "b.png")
     d = Differ().measure(str(a), str(b))
     assert "turned" in d.kinds and d.turned == pytest.approx(1.5, abs=0.3), summary(d)
+
+
+def test_sharpness_of_a_picture_with_no_curvature_warns_nothing() -> None:
+    # A linear ramp has contrast but a zero Laplacian: its tiles' detail is 0, and the ratio
+    # of b's detail to it must be dropped quietly, not printed to the user as a RuntimeWarning.
+    import warnings
+
+    import cv2
+
+    from neardup.difference_measures import sharpness
+
+    ramp = np.tile(np.arange(0, 256, 2, dtype=np.uint8), (128, 1))
+    noisy = np.clip(ramp + np.random.default_rng(0).normal(0, 9, ramp.shape), 0, 255)
+    matrix = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sharp, _ = sharpness(cv2, matrix, ramp, noisy.astype(np.uint8))
+    assert sharp is None or math.isfinite(sharp)

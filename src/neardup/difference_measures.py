@@ -326,7 +326,8 @@ def sharpness(
     flat = spread_a < FLAT_TILE
     relative = spread_b / boxes_b.contrast - spread_a / boxes_a.contrast
     grain = float(np.median(relative[flat])) * GRAIN_CONTRAST if flat.sum() >= 4 else None
-    ratios = boxes_b.detail(xb, yb) / boxes_a.detail(xa, ya)
+    with np.errstate(divide="ignore", invalid="ignore"):  # a tile with no curvature (a ramp)
+        ratios = boxes_b.detail(xb, yb) / boxes_a.detail(xa, ya)
     ratios = ratios[np.isfinite(ratios) & (ratios > 0)]
     if len(ratios) < 4:
         return None, grain
