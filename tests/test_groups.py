@@ -506,17 +506,3 @@ def test_large_groups_that_no_pair_links_join_when_their_keepers_are_one_picture
     linked = [*pairs, pair(12, 13, 0.9), pair(14, 15, 0.9), pair(1, 12, 0.85), pair(6, 14, 0.85)]
     two = build_groups(more, linked, THRESHOLD, score_now=same, near_keepers=near, bound=3)
     assert members(two) == [[0, 1, 2, 3, 4, 12, 13], [5, 6, 7, 8, 14, 15], [9, 10, 11]]
-
-
-def test_an_original_a_copy_s_star_holds_stays_with_its_copies() -> None:
-    """Photos calibration, group g036: a darkened copy's star covered the original and five
-    other copies; once its screenshot was found, the original also matched two images no
-    star held, became a centre of its own and left its six copies' group. An image most of
-    whose matches a star already holds stays in it; its two new matches join through it."""
-    names = ["darkened", "original", "c1", "c2", "c3", "c4", "c5", "screenshot", "banner"]
-    images = [image(n) for n in names]
-    star = [pair(0, k, 0.99) for k in range(1, 7)]
-    original = [pair(1, k, 0.96) for k in (2, 3, 4)] + [pair(1, 7, 0.97), pair(1, 8, 0.97)]
-    [group] = build_groups(images, star + original, THRESHOLD)
-    assert {group.keeper, *(m for m, _ in group.members)} == set(range(len(names)))
-    assert group.via.get(7) == group.via.get(8) == 1  # brought in by the original

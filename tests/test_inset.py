@@ -17,9 +17,7 @@ import neardup.index.neighbours
 from neardup import scoring
 from neardup.decode import DecodeSpec, decode
 from neardup.features.inset import find_inset
-from neardup.framed_check import FramedVerifier
 from neardup.index.catalog import ImageIndex
-from neardup.verify import Verifier
 
 
 def phone(picture: Image.Image, width: int = 300, height: int = 620, top: int = 190) -> tuple:
@@ -228,29 +226,3 @@ def test_copies_of_a_screenshot_do_not_make_it_the_keeper(tmp_path: Path, make: 
     view = ScanView(result, tmp_path)
     assert [len(g.members) for g in result.groups] == [3]
     assert view.name(result.images[result.groups[0].keeper].path) == "chelsea.png"
-
-
-@pytest.mark.parametrize(("name", "share"), [("chelsea", 0.06), ("astronaut", 0.08)])
-def test_a_picture_on_a_tenth_of_a_slide_is_checked_in_the_inset(
-    tmp_path: Path, make: FileMaker, name: str, share: float
-) -> None:
-    """At 6-8 % of a slide the picture is about 80 pixels across in the check's decode of the
-    whole slide: 10-16 inliers, aligned pixels at 0.84 (measured: 0.48 and 0.90, not a copy
-    at default). Matched into the inset cut from a larger decode: 100-300 inliers, aligned
-    at 0.99 or more."""
-    picture = make_photo(name, 512)
-    make.image(tmp_path / "picture.png", picture)
-    make.image(tmp_path / "slide.jpg", slide(picture, share), quality=85)
-    found = FramedVerifier().check_framed(
-        str(tmp_path / "picture.png"), str(tmp_path / "slide.jpg")
-    )
-    whole = Verifier().check(str(tmp_path / "picture.png"), str(tmp_path / "slide.jpg"))
-    assert found is not None and whole is not None
-    assert found.inliers >= 5 * whole.inliers and found.aligned >= 0.99
-    assert found.score == pytest.approx(share, abs=0.02)  # the slide's frame it shares
-    assert found.contained >= 0.95  # the picture found whole
-    compared = neardup.compare(tmp_path / "picture.png", tmp_path / "slide.jpg")
-    assert compared.scores["inset"] >= scoring.INSET_CHECK
-    assert compared.confidence >= scoring.PRESETS["default"]
-    result = neardup.scan([tmp_path], cache=False)
-    assert [p.confidence for p in result.pairs] == [compared.confidence]

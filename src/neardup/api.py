@@ -18,7 +18,6 @@ from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
-from neardup.framed_check import check_framed_pairs
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
@@ -250,13 +249,8 @@ def compare(
     quality = min(fa.pdq_quality, fb.pdq_quality)
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
-        # A screenshot after the picture it frames, read in its inset too, as scan checks it.
-        if picture_first(fused.scores, fa, fb):
-            geometry = check_framed_pairs([items[::-1]])[0]
-        elif picture_first(fused.scores, fb, fa):
-            geometry = check_framed_pairs([items])[0]
-        else:
-            geometry = check_pairs([items])[0]
+        # A screenshot after the picture it frames, as scan checks it.
+        geometry = check_pairs([items[::-1] if picture_first(fused.scores, fa, fb) else items])[0]
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             scored = Scored(

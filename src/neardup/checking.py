@@ -2,19 +2,16 @@
 from and kept in the pair store (`neardup.pair_store`) so a rescan or a resumed scan checks
 only what it has not checked before.
 
-    scored pairs --needs_geometry--> borderline pairs --store, VERIFY or VERIFY_FRAMED
-                 (a picture and the screenshot framing it)--> Geometry
+    scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
                  --add_geometry_many--> rescored pairs
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from itertools import chain
 
 from neardup.checked_scores import Check, add_geometry_many, picture_first
 from neardup.engines.base import Engine
-from neardup.framed_check import VERIFY_FRAMED
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
@@ -56,11 +53,6 @@ def verify_pairs(
     key = PairKeys(images)
     keys = {paths: key(*ordered[pair]) for paths, pair in by_paths.items()}
     order = {paths: ordered[pair] for paths, pair in by_paths.items()}
-    framed = {
-        paths
-        for paths, (a, b) in order.items()
-        if picture_first(scored[by_paths[paths]].scores, images[b], images[a])
-    }
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
 
     def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | Unread | None]) -> None:
@@ -73,15 +65,12 @@ def verify_pairs(
         stored = {} if known is None else known.get(k for k in keys.values() if k)
         before = {p: geometry_of(stored[k]) for p, k in keys.items() if k in stored}
         take(list(before), list(before.values()))
+        # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
+        jobs = by_image([p for p in by_paths if p not in before], VERIFY.chunk)
         done = len(before)
         if progress and done:
             progress(done, len(by_paths))
-        todo = [p for p in by_paths if p not in before]
-        # A picture and the screenshot framing it are also read in the inset (few pairs);
-        # chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
-        plain = by_image([p for p in todo if p not in framed], VERIFY.chunk)
-        inset = by_image([p for p in todo if p in framed], VERIFY_FRAMED.chunk)
-        for chunk, found in chain(engine.map(VERIFY, plain), engine.map(VERIFY_FRAMED, inset)):
+        for chunk, found in engine.map(VERIFY, jobs):
             if known is not None:  # kept chunk by chunk: an interrupted run resumes
                 known.put(_lasting_checks(key, order, keys, chunk, found))
             done += len(chunk)

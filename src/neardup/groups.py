@@ -9,10 +9,7 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 1. The match graph holds the pairs at or above the threshold.
 2. Centres are chosen greedily: the image whose matches cover the most images not yet covered
    (itself included; ties: more confidence, then keeper rank). An original with many copies is
-   the natural centre. An image already covered becomes a centre only where most of its
-   matches are not yet covered: one that a copy's star holds with most of its copies stays
-   there (its own few new matches join through it, step 4) instead of leaving them. Choosing
-   stops when no image would cover two or more new ones.
+   the natural centre. Choosing stops when no image would cover two or more new ones.
 3. Every other covered image joins the centre it matches with the highest confidence.
 4. An image left over (each image it matches is already in a group, none of them a centre it
    matches) joins the group of the image it matches best, through that image: one hop past a
@@ -343,8 +340,6 @@ def _centres(images: Sequence[Features], confidence: dict[int, dict[int, float]]
 
     def gain(node: int) -> tuple[int, float]:
         new = [m for m in confidence[node] if m not in covered]
-        if node in covered and 2 * len(new) <= len(confidence[node]):
-            return 0, 0.0  # it stays in the star that holds most of its matches
         return len(new) + (node not in covered), sum(confidence[node][m] for m in new)
 
     heap = [(-g[0], -g[1], rank[n], n) for n in order for g in [gain(n)]]

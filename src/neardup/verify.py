@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,12 +91,11 @@ class Geometry:
         return self.score, self.aligned, self.agree, self.inliers, self.contained
 
 
-CHECK_VERSION = 4
+CHECK_VERSION = 3
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
-3: its finding is stored under that order (2 stored it under the files' order); 4: it is
-also read in the screenshot's inset (`neardup.framed_check`)."""
+3: its finding is stored under that order (2 stored it under the files' order)."""
 
 
 def check_version() -> str:
@@ -233,42 +231,34 @@ class Verifier:
     def _match(
         self, ka: tuple[Any, Any, tuple[int, int]], kb: tuple[Any, Any, tuple[int, int]]
     ) -> Geometry:
-        matches, matrix, inliers = self._fit(ka, kb)
-        if matrix is None:
-            return Geometry(matches, 0, 0.0, 0.0)
-        overlap_a, overlap_b = self._overlap(matrix, ka[2], kb[2])
-        return Geometry(
-            matches, inliers, overlap_a, overlap_b, *self._compared(matrix, inliers, ka, kb)
-        )
-
-    def _fit(self, ka: tuple[Any, ...], kb: tuple[Any, ...]) -> tuple[int, Any, int]:
-        """(ratio-test matches, RANSAC similarity transform a -> b or None, its inliers)."""
-        (xy_a, des_a, _), (xy_b, des_b, size_b) = ka[:3], kb[:3]
+        (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
         query, train = ratio_matches(des_a, des_b)
         if len(query) < MIN_INLIERS:
-            return len(query), None, 0
+            return Geometry(len(query), 0, 0.0, 0.0)
+        src = xy_a[query]
+        dst = xy_b[train]
         diagonal = float(np.hypot(*size_b))
         matrix, mask = self._cv2.estimateAffinePartial2D(
-            xy_a[query],
-            xy_b[train],
+            src,
+            dst,
             method=self._cv2.RANSAC,
             ransacReprojThreshold=max(2.0, 0.01 * diagonal),
             maxIters=2000,
             confidence=0.995,
         )
         if matrix is None or mask is None:
-            return len(query), None, 0
-        return len(query), matrix, int(mask.sum())
-
-    def _compared(
-        self, matrix: Any, inliers: int, ka: tuple[Any, ...], kb: tuple[Any, ...]
-    ) -> tuple[float, float]:
-        """(aligned, agree) of a found transform's pixels (`ka`, `kb` with their grey). With
-        fewer inliers it is chance (most pairs checked are not copies): not compared, which
-        skipped ~85 % of calibration's checked pairs (refitted, precision held, recall rose)."""
-        if inliers < MIN_INLIERS or len(ka) < 4 or len(kb) < 4:
-            return 0.0, 0.0
-        return self._aligned(matrix, ka[3], kb[3])
+            return Geometry(len(query), 0, 0.0, 0.0)
+        inliers = int(mask.sum())
+        overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
+        # A transform with fewer inliers is chance (most pairs checked are not copies): its
+        # frames are not compared. That skips the comparison on ~85 % of the pairs checked in
+        # calibration; refitted without it, out-of-fold precision held and recall rose.
+        aligned, agree = (
+            self._aligned(matrix, ka[3], kb[3])
+            if inliers >= MIN_INLIERS and len(ka) > 3 and len(kb) > 3
+            else (0.0, 0.0)
+        )
+        return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree)
 
     def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
         """Correlation of B with A warped into B's frame, over the pixels both cover, and the
@@ -372,16 +362,14 @@ def _check_chunk(
     verifier: Verifier, pairs: list[tuple[Ref, Ref]]
 ) -> list[Geometry | Unread | None]:
     verifier.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
-    return [decided(verifier, verifier.check, a, b) for a, b in pairs]
+    return [_check_or_none(verifier, a, b) for a, b in pairs]
 
 
-def decided(
-    verifier: Verifier, check: Callable[[Ref, Ref], Geometry | None], a: Ref, b: Ref
-) -> Geometry | Unread | None:
-    """`check` (a method of `verifier`) of one pair; an assertion OpenCV fails on a picture
-    it cannot take leaves that pair undecided instead of stopping the scan."""
+def _check_or_none(verifier: Verifier, a: Ref, b: Ref) -> Geometry | Unread | None:
+    """The check of one pair; an assertion OpenCV fails on a picture it cannot take leaves
+    that pair undecided instead of stopping the scan."""
     try:
-        found = check(a, b)
+        found = verifier.check(a, b)
     except verifier.cv2_error:
         return None
     return Unread() if found is None and {a, b} & verifier.unread else found
