@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from neardup.aligned_pixels import _quartiles
 from neardup.borders import (
     BORDER_FLAT,
     BORDER_TOLERANCE,
@@ -25,7 +26,7 @@ from neardup.method_scores import facts, flat_apart
 from neardup.pair_order import by_image
 from neardup.records import Features
 from neardup.scoring import DEFAULT_METHODS, fuse, score_pairs
-from neardup.verify import _quartiles, ratio_matches
+from neardup.verify import ratio_matches
 
 cv2 = pytest.importorskip("cv2")
 

@@ -11,13 +11,13 @@ geometry. Runs only on the few pairs whose evidence is embeddings alone, near th
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from neardup.aligned_pixels import agreeing, correlation, tone_matched
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
@@ -56,10 +56,11 @@ class Geometry:
     overlap_b: float
     aligned: float = 0.0
     """Correlation (floored at 0) of the two pictures' grey levels over the shared frame, one
-    warped onto the other by the fitted transform, at `ALIGNED_SIDE` pixels: near 1 for a
-    copy (colour, blur, compression and noise edits keep it high, an overlay lowers it by
-    its share), low for look-alikes whose layout or background matched but whose content
-    differs (two pages of one template, two frames of one scene)."""
+    warped onto the other by the fitted transform and its levels mapped onto the other's, at
+    `ALIGNED_SIDE` pixels: near 1 for a copy (colour, tone, blur, compression and noise
+    edits keep it high, an overlay lowers it by its share), low for look-alikes whose layout
+    or background matched but whose content differs (two pages of one template, two frames
+    of one scene)."""
 
     agree: float = 0.0
     """Share of the shared frame's pixels (at `ALIGNED_SIDE`) whose robustly normalised grey
@@ -91,11 +92,12 @@ class Geometry:
         return self.score, self.aligned, self.agree, self.inliers, self.contained
 
 
-CHECK_VERSION = 3
+CHECK_VERSION = 4
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
-3: its finding is stored under that order (2 stored it under the files' order)."""
+3: its finding is stored under that order (2 stored it under the files' order); 4: aligned
+pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`)."""
 
 
 def check_version() -> str:
@@ -262,7 +264,8 @@ class Verifier:
 
     def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
         """Correlation of B with A warped into B's frame, over the pixels both cover, and the
-        share of those pixels that agree (robust to an overlay, which lowers the first)."""
+        share of those pixels that agree (robust to an overlay, which lowers the first), A's
+        grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
         cv2 = self._cv2
         hb, wb = grey_b.shape
         warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
@@ -276,11 +279,8 @@ class Verifier:
         inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
         if inside.sum() < 16:
             return 0.0, 0.0
-        x, y = small_a[inside], small_b[inside]
-        xc, yc = x - x.mean(), y - y.mean()
-        norm = float(np.sqrt((xc * xc).sum() * (yc * yc).sum()))
-        correlation = 0.0 if norm < 1e-6 else max(0.0, float((xc * yc).sum()) / norm)
-        return correlation, _agreeing(x, y)
+        x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
+        return correlation(x, y), agreeing(x, y)
 
     def _overlap(
         self, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
@@ -320,42 +320,6 @@ def ratio_matches(des_a: Any, des_b: Any) -> tuple[Any, Any]:
         faiss.omp_set_num_threads(threads)
     query = np.flatnonzero((index[:, 1] >= 0) & (distance[:, 0] < RATIO * distance[:, 1]))
     return query, index[query, 0]
-
-
-AGREE_WITHIN = 0.5
-"""Robust z-scores (median, interquartile range) closer than this count as agreeing."""
-
-
-def _agreeing(x: Any, y: Any) -> float:
-    """Share of positions where two aligned grey samples agree after robust normalisation."""
-
-    def robust(v: Any) -> Any:
-        low, mid, high = _quartiles(v)
-        return (v - mid) / max(float(high - low), 1.0)
-
-    return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
-
-
-def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
-    """`np.percentile(v, (25, 50, 75))` of a 1-D float32 sample, to the last bit, for a tenth
-    of its cost (numpy's general quantile machinery dominated the aligned comparison).
-
-    The same steps as numpy's default ("linear") method: virtual index (n - 1) q, the two
-    order statistics around it, and numpy's `_lerp` (difference in the sample's float32, the
-    interpolation in float64, from the upper neighbour when the weight is >= 0.5).
-    """
-    n = len(v)
-    places = [(n - 1) * q for q in (0.25, 0.5, 0.75)]
-    below = [math.floor(p) for p in places]
-    above = [min(b + 1, n - 1) for b in below]
-    ordered = np.partition(v, sorted(set(below + above)))
-    out = []
-    for place, lo, hi in zip(places, below, above, strict=True):
-        a, b = ordered[lo], ordered[hi]
-        t = place - lo
-        step = float(b - a)  # float32 difference, as numpy's _lerp takes it
-        out.append(np.float64(float(b) - step * (1 - t) if t >= 0.5 else float(a) + step * t))
-    return out[0], out[1], out[2]
 
 
 def _check_chunk(
