@@ -251,3 +251,20 @@ def _fps(rate: float) -> object:
     from neardup.sources.video import Sampling
 
     return Sampling(fps=rate)
+
+
+def test_plot_names_are_the_files_written(
+    scenes: Path, cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester: `--plot out/p` was reported as `out/p` while `out/p.png` was written, and
+    `--plot p.jpg` gave PNG sheets named `.jpg`. A name without a suffix gets `.png`, where
+    the report says so; another suffix is bad usage, before any work."""
+    pytest.importorskip("matplotlib")
+    argv = ["cluster", str(scenes), "--k", "3", "--cache", str(cache), "--workers", "1"]
+    assert main([*argv, "--plot", str(tmp_path / "out" / "p")]) == 0
+    reported = capsys.readouterr().err.split("plots: ")[1].split("\n")[0].split(", ")
+    assert sorted(Path(p).name for p in reported) == ["p-frames.png", "p-similar.png", "p.png"]
+    assert all(Path(p).is_file() for p in reported)
+    assert main([*argv, "--plot", str(tmp_path / "p.jpg")]) == 2
+    assert "name a .png file" in capsys.readouterr().err
+    assert not list(tmp_path.glob("p*.jpg"))

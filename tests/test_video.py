@@ -422,3 +422,30 @@ def test_damage_the_decoder_conceals_is_named(tmp_path: Path) -> None:
         assert sum(1 for _ in reader) > 0
         problems.append(reader.problem)
     assert sum("concealed" in p for p in problems if p) >= 2, problems
+    # A tester's MKV lost a second and was told "all 80 frames read": the count is never
+    # called all; an MP4 says of how many its container states.
+    assert all(" of 40 frames read" in p for p in problems if p and "concealed" in p), problems
+
+
+def test_a_cut_between_scenes_of_one_brightness_is_a_cut(tmp_path: Path) -> None:
+    """A tester's clip: a cut between two scenes of about equal brightness and other colours
+    (29 grey levels apart at 32 x 32, under `SCENE_CHANGE`; 82 in colour) was not a scene."""
+    red = np.zeros((120, 160, 3), np.uint8)
+    red[...] = (200, 60, 60)
+    red[30:90, 40:120] = (40, 160, 40)
+    green = np.zeros_like(red)
+    green[...] = (40, 120, 150)  # about red's grey level, other colours
+    green[30:90, 40:120] = (190, 90, 120)
+    clip = write_video(tmp_path / "two.mp4", [red, green])
+    grey = [scene.astype(np.float32) @ np.float32([0.299, 0.587, 0.114]) for scene in (red, green)]
+    assert np.abs(grey[0] - grey[1]).mean() < 30  # no cut in grey
+    cuts = [f.ref.frame for f in FrameReader(_ref(clip), Sampling(scenes=True))]
+    assert cuts == [0, 20]
+
+
+def test_an_audio_file_named_mp4_is_said_to_be_audio(tmp_path: Path) -> None:
+    """A tester's AAC file named `.mp4` was skipped as "unrecognised content"."""
+    head = b"\x00\x00\x00\x1cftypM4A \x00\x00\x02\x00isomiso2\x00\x00\x00\x08free"
+    (tmp_path / "song.mp4").write_bytes(head + bytes(200))
+    [skip] = collect([tmp_path / "song.mp4"]).skipped
+    assert skip.reason.startswith("an audio file")

@@ -30,14 +30,16 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
         ),
     )
     c.add_argument("paths", nargs="+", help="folders, files, or - for paths on stdin")
-    c.add_argument("--k", default="auto", help="number of clusters, or auto (best silhouette)")
+    c.add_argument(
+        "--k", default="auto", help="number of clusters, or auto (best silhouette; the default)"
+    )
     c.add_argument("--centroids", metavar="FILE", help="assign to centroids saved by --save")
     c.add_argument("--save", metavar="FILE", help="write centroids, PCA basis and items here")
     c.add_argument(
         "--plot",
         metavar="FILE.png",
         help="draw the items in 2-D with each centroid's region (and FILE-frames.png, "
-        "FILE-similar.png)",
+        "FILE-similar.png); .png is added to a name without one",
     )
     c.add_argument("--json", metavar="FILE", help="write the result as JSON ('-' for stdout)")
     c.add_argument(
@@ -76,6 +78,11 @@ def run(args: argparse.Namespace, write: Writer) -> int:
         raise ValueError(f"--similar must be 0 or more, got {args.similar}")
     for option in ("--save", "--plot", "--json"):  # the output paths, before the work too
         check_file(getattr(args, option[2:]), option)
+    if args.plot:  # the file the scatter is written to, checked as given and as written
+        from neardup.output.cluster_plots import png_path
+
+        args.plot = str(png_path(args.plot))
+        check_file(args.plot, "--plot")
     bar = ProgressBar(not args.quiet and sys.stderr.isatty())
     try:
         result = cluster(

@@ -31,6 +31,18 @@ def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+def png_path(path: str | Path) -> Path:
+    """The scatter's file: `path`, `.png` added where it has no suffix. Another suffix is
+    refused: the three pictures are PNG (a tester's `p.jpg` got PNG sheets named `.jpg`, and
+    a name without a suffix was reported while matplotlib wrote it with `.png` added)."""
+    target = Path(path)
+    if not target.suffix:
+        return target.with_name(target.name + ".png")
+    if target.suffix.lower() != ".png":
+        raise ValueError(f"--plot writes PNG pictures: name a .png file, not {target.name!r}")
+    return target
+
+
 def plot(
     result: ClusterResult, path: str | Path, warn: Callable[[str], None] = _stderr
 ) -> list[str]:
@@ -40,10 +52,10 @@ def plot(
     import matplotlib
 
     matplotlib.use("Agg")
-    target = Path(path)
+    target = png_path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    strip = target.with_name(target.stem + "-frames" + (target.suffix or ".png"))
-    similar = target.with_name(target.stem + "-similar" + (target.suffix or ".png"))
+    strip = target.with_name(target.stem + "-frames.png")
+    similar = target.with_name(target.stem + "-similar.png")
     _scatter(result, target)
     missing = cluster_sheets.strip(result, strip)
     missing += [m for m in cluster_sheets.similar(result, similar) if m not in missing]

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from neardup.records import FileRef, Skipped
-from neardup.sources.video import VIDEO_EXTENSIONS, looks_like_video
+from neardup.sources.video import VIDEO_EXTENSIONS, is_audio, looks_like_video
 
 IMAGE_EXTENSIONS = frozenset(
     [
@@ -182,7 +182,8 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
             if not (video or looks_like_image(head)):
                 if ext in VIDEO_EXTENSIONS:
                     seen_files.add(key)
-                    result.skipped.append(Skipped(path, _NOT_VIDEO))
+                    reason = _AUDIO if is_audio(head) else _NOT_VIDEO
+                    result.skipped.append(Skipped(path, reason))
                     return
                 if not named:  # a named file goes to the decoder, which says what it is
                     result.ignored += 1
@@ -268,6 +269,7 @@ _NOT_UTF8 = (
     "(convmv does it for a whole folder)"
 )
 _NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
+_AUDIO = "an audio file (no video stream): not read"
 
 
 def unchanged(path: str, size: int, mtime_ns: int) -> bool:
