@@ -506,3 +506,27 @@ def test_large_groups_that_no_pair_links_join_when_their_keepers_are_one_picture
     linked = [*pairs, pair(12, 13, 0.9), pair(14, 15, 0.9), pair(1, 12, 0.85), pair(6, 14, 0.85)]
     two = build_groups(more, linked, THRESHOLD, score_now=same, near_keepers=near, bound=3)
     assert members(two) == [[0, 1, 2, 3, 4, 12, 13], [5, 6, 7, 8, 14, 15], [9, 10, 11]]
+
+
+def test_a_grainy_original_is_kept_over_its_thumbnails(tmp_path: Path) -> None:
+    """A tester: a grainy 320 x 240 PNG and three 160 x 120 JPEG thumbnails of it. The
+    thumbnails (the grain smoothed away) are more like one another (0.99) than like it (0.91-
+    0.93, under `SAME_PICTURE`), so a thumbnail was kept and `act` would trash the original.
+    Their whole frames' hashes agree as closely as a settled pair's: one picture, kept at
+    its largest."""
+    rng = np.random.default_rng(100)
+    y, x = np.mgrid[0:240, 0:320]
+    planes = [128 + 60 * np.sin(x / (17 + 3 * c) + rng.random() * 6) for c in range(3)]
+    picture = np.stack(planes, axis=-1) + 50 * np.cos(y / 11)[..., None]
+    for _ in range(12):
+        cx, cy, r = rng.integers(0, 320), rng.integers(0, 240), rng.integers(8, 40)
+        picture[(x - cx) ** 2 + (y - cy) ** 2 < r**2] = rng.integers(0, 255, 3)
+    grainy = np.clip(picture + rng.normal(0, 6, picture.shape), 0, 255).astype(np.uint8)
+    original = Image.fromarray(grainy)
+    original.save(tmp_path / "original.png")
+    for k in range(3):
+        original.resize((160, 120)).save(tmp_path / f"thumb{k}.jpg", quality=75 + 4 * k)
+    result = neardup.scan([str(tmp_path)], cache=False, workers=1, differences="none")
+    [group] = result.groups
+    assert Path(result.images[group.keeper].path).name == "original.png"
+    assert max(s for _, s in group.members) < SAME_PICTURE  # not the similarity rule's doing

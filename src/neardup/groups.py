@@ -26,7 +26,8 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    turn without crop, a banner, a screenshot) is not kept over it; a downscaled copy is central
    too, but has less resolution. Downscaled copies can be more like one another than their
    larger original is like them: an image with `LARGER_ORIGINAL` times the keeper's pixels that
-   is the same picture (`similarity` >= `SAME_PICTURE`) is kept instead. A group of fewer than
+   is the same picture (`similarity` >= `SAME_PICTURE`, or whole frames whose hashes agree:
+   `keeper_rank.same_frame`) is kept instead. A group of fewer than
    `CENTRAL_FROM` images has too few pairs for this (a PNG original with two JPEG copies can be
    the least central of the three): there every image is central. In a leakage scan (`scan
    --against`, `--against-index`) only the images of the earliest set a group holds can be its
@@ -54,7 +55,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from neardup.keeper_rank import framed, keeper_rank, lossy
+from neardup.keeper_rank import framed, keeper_rank, lossy, same_frame
 from neardup.records import Features, Group, Pair
 
 __all__ = ["build_groups", "choose_keeper", "keeper_rank"]
@@ -81,11 +82,13 @@ def choose_keeper(
     similarity: dict[tuple[int, int], float],
     sets: Sequence[int] | None = None,
     frames: set[int] | frozenset[int] = frozenset(),
+    same: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
 ) -> int:
     """The group's image to keep (rule 5 above), from each node's matches (`matches[i]`: the
     images i matches) and the matched pairs' similarity; the work grows with the group's pairs.
     With `sets` (each image's set in a leakage scan) only images of the earliest set held;
-    images in `frames` (`keeper_rank.framed`) only where every image is."""
+    images in `frames` (`keeper_rank.framed`) only where every image is. Pairs in `same`
+    (`keeper_rank.same_frame`) are the same picture whatever their similarity."""
     inside = set(nodes)
     first = None if sets is None else min(sets[i] for i in nodes)
     central = {
@@ -128,7 +131,7 @@ def choose_keeper(
         and i not in frames
         and (sets is None or sets[i] == first)
         and images[i].content_pixels >= LARGER_ORIGINAL * images[keeper].content_pixels
-        and similarity[_key(i, keeper)] >= SAME_PICTURE
+        and (similarity[_key(i, keeper)] >= SAME_PICTURE or _key(i, keeper) in same)
     ]
     return min(larger, key=rank) if larger else keeper
 
@@ -167,7 +170,7 @@ def build_groups(
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[key] = pair.similarity
     centres = _centres(images, confidence)
-    frames = framed(images, pairs, threshold)
+    frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     home: dict[int, int] = {c: c for c in centres}
     via: dict[int, int] = {}
@@ -189,7 +192,7 @@ def build_groups(
         members[centre].append(node)
     if score_now is not None:
         keeper = {
-            c: choose_keeper(images, nodes, confidence, similarity, frames=frames)
+            c: choose_keeper(images, nodes, confidence, similarity, frames=frames, same=same)
             for c, nodes in members.items()
         }
         took = _merge_same_picture(
@@ -209,7 +212,7 @@ def build_groups(
                 (near_keepers, bound),
             )
     groups = [
-        _group(images, nodes, via, confidence, similarity, sets, frames)
+        _group(images, nodes, via, confidence, similarity, sets, frames, same)
         for nodes in members.values()
     ]
     groups.sort(key=lambda g: (-len(g.members), images[g.keeper].path))
@@ -367,8 +370,9 @@ def _group(
     similarity: dict[tuple[int, int], float],
     sets: Sequence[int] | None = None,
     frames: set[int] | frozenset[int] = frozenset(),
+    same: set[tuple[int, int]] | frozenset[tuple[int, int]] = frozenset(),
 ) -> Group:
-    keeper = choose_keeper(images, nodes, matches, similarity, sets, frames)
+    keeper = choose_keeper(images, nodes, matches, similarity, sets, frames, same)
     members: list[tuple[int, float]] = []
     links: dict[int, int] = {}
     inside = set(nodes)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+from neardup import fusion
 from neardup.checked_scores import picture_first
 from neardup.records import Features, Pair
 
@@ -33,6 +34,29 @@ def framed(images: Sequence[Features], pairs: Iterable[Pair], cut: float) -> set
             out.add(pair.a)
         elif picture_first(pair.scores, b, a):
             out.add(pair.b)
+    return out
+
+
+def same_frame(
+    images: Sequence[Features], pairs: Iterable[Pair], cut: float
+) -> set[tuple[int, int]]:
+    """Pairs at `cut` (positions, smaller first) whose whole frames agree by their PDQ hashes
+    and thumbnails as closely as the fitted rule that settles a pair without the check
+    (`neardup.fusion.Settled`): one picture at two sizes, not a picture and a larger canvas
+    around it (a banner or a turn on a canvas changes the whole frame's hash). A tester's
+    three 160-px thumbnails of a 320-px PNG were more like one another (0.99) than like it
+    (0.91-0.93, noise the downscale smoothed away), so a thumbnail was kept."""
+    settled = fusion.fitted().settled
+    if settled is None:
+        return set()
+    out: set[tuple[int, int]] = set()
+    for pair in pairs:
+        if pair.confidence < cut:
+            continue
+        pdq, thumb = pair.scores.get("pdq", math.nan), pair.scores.get("thumb", math.nan)
+        quality = min(images[pair.a].pdq_quality, images[pair.b].pdq_quality)
+        if settled.holds(pdq, thumb, quality):
+            out.add((min(pair.a, pair.b), max(pair.a, pair.b)))
     return out
 
 
