@@ -83,12 +83,15 @@ def _same_file(src: str, dst: str, sha256: str | None) -> bool:
 
 def _copy_across(src: str, dst: str, sha256: str | None) -> None:
     tmp = tmp_name(dst)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    fd = _locked_tmp(tmp)
     try:
-        with os.fdopen(fd, "wb") as out, open(src, "rb") as source:
+        # The lock is held until the copy is linked into place or gone: a later run that
+        # finds the temporary name unlocked knows it is a killed run's partial copy.
+        with open(src, "rb") as source, os.fdopen(os.dup(fd), "wb") as out:
             shutil.copyfileobj(source, out, 1 << 20)
             out.flush()
             os.fsync(out.fileno())
+        _copy_owner(src, tmp)  # before the mode: a change of owner clears set-id bits
         shutil.copystat(src, tmp, follow_symlinks=False)
         if sha256 is not None and sha256_of(tmp) != sha256:
             raise Refused(f"the copy of {src} on the other file system does not match it")
@@ -103,8 +106,42 @@ def _copy_across(src: str, dst: str, sha256: str | None) -> None:
     finally:
         if os.path.lexists(tmp):
             os.unlink(tmp)
+        os.close(fd)
     fsync_dir(os.path.dirname(dst))
     _unlink_or_undo(src, dst, sha256)
+
+
+def _locked_tmp(tmp: str) -> int:
+    """A new file at `tmp`, open for writing and locked. One there already is a killed run's
+    partial copy when no process holds its lock (never the only copy of anything: the file
+    is still at its source, or already linked at its destination): it is removed. One that is
+    locked is another run's copy in progress: refused."""
+    import fcntl
+
+    for _ in range(2):
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            stale = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise Refused(f"{tmp} is being written by another neardup run") from None
+            finally:
+                os.close(stale)  # the lock goes with it; the name is removed just after
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            continue
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        return fd
+    raise Refused(f"{tmp} keeps being made by another process")
+
+
+def _copy_owner(src: str, dst: str) -> None:
+    """Give `dst` the owner and group of `src`, as `mv` does (where this user may)."""
+    st = os.lstat(src)
+    with contextlib.suppress(PermissionError):
+        os.chown(dst, st.st_uid, st.st_gid, follow_symlinks=False)
 
 
 def cannot_write(folder: str) -> str | None:
