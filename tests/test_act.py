@@ -547,3 +547,32 @@ def test_ctrl_c_says_where_the_journal_is(
     assert read_journal(journal).ended is None  # cut short: no end record
     assert main(["undo", str(journal), "--yes"]) == 0
     assert snapshot(photos) == before
+
+
+def test_decisions_are_held_to_the_groups_of_the_scan_they_name(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester edited a decisions file so that a group kept one picture and removed another
+    (another scan group's file): `act --symlink` replaced it with a link to the kept one.
+    Where the decisions name their scan result, a removed file must share a scan group with a
+    file kept; else it is left alone, with the reason."""
+    photos, result = folder()
+    before = snapshot(photos)
+    decisions = _decisions(
+        result,
+        [
+            {"keep": ["photos/chelsea.png"], "remove": ["photos/coffee.png"]},  # not copies
+            {"keep": ["photos/astronaut.png"], "remove": ["photos/copies/astronaut_small.jpg"]},
+        ],
+    )
+    doc = json.loads(decisions.read_text())
+    decisions.write_text(json.dumps(doc | {"result": str(result)}))
+    journal = tmp_path / "journal.jsonl"
+    assert act(decisions, "--symlink", "--yes", "--journal", journal) == 0
+    out = capsys.readouterr().out
+    assert "coffee.png: not in one scan group with a file kept" in out
+    after = snapshot(photos)
+    assert after["coffee.png"] == before["coffee.png"]
+    assert after["copies/astronaut_small.jpg"] != before["copies/astronaut_small.jpg"]  # a link
+    undo(journal, yes=True, out=lambda _: None)
+    assert snapshot(photos) == before

@@ -310,20 +310,51 @@ def _decided_folders(doc: dict[str, Any], base: str, said: bool) -> list[str]:
     folders = doc.get("folders")
     if isinstance(folders, list) and folders:
         return [_abs(str(path), base) for path in folders]
+    scanned = _scan_behind(doc, base, said)
+    return [] if scanned is None else _scanned_folders(*scanned)
+
+
+def _scan_behind(doc: dict[str, Any], base: str, said: bool) -> tuple[dict[str, Any], str] | None:
+    """The scan result a decisions file names, with the folder its paths are read against,
+    where that file is still there and tells."""
     result = doc.get("result")
     if not isinstance(result, str) or not result:
-        return []
+        return None
     try:
         scanned = load_document(_abs(result, base))
     except ValueError:
-        return []
+        return None
     if not str(scanned["schema"]).startswith("neardup.scan/"):
-        return []
+        return None
     cwd = scanned.get("cwd")
     if not said and not isinstance(cwd, str):
-        return []
+        return None
     # Against the decisions' own base (--base or their `cwd`) where said, as their paths.
-    return _scanned_folders(scanned, base if said else str(cwd))
+    return scanned, base if said else str(cwd)
+
+
+def _scanned_groups(doc: dict[str, Any], base: str, said: bool) -> dict[str, int] | None:
+    """Each file of the scan behind a decisions file (absolute path) -> its group's number;
+    None where that scan cannot be read (a file written by hand is judged as written)."""
+    scanned = _scan_behind(doc, base, said)
+    if scanned is None or not isinstance(scanned[0].get("groups"), list):
+        return None
+    result, at = scanned
+    found: dict[str, int] = {}
+    for number, group in enumerate(result["groups"], 1):
+        for entry in [group.get("keeper", {}), *group.get("members", [])]:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                found[_abs(entry["path"], at)] = number
+    return found
+
+
+def _inside(path: str, plan: Plan) -> bool:
+    return not plan.scanned or any(under(path, folder) for folder in plan.scanned)
+
+
+NOT_GROUPED = (
+    "not in one scan group with a file kept: left alone (the decisions do not match their scan)"
+)
 
 
 def _from_decisions(
@@ -331,6 +362,7 @@ def _from_decisions(
 ) -> Plan:
     plan = Plan(source, "decisions")
     plan.scanned = _decided_folders(doc, base, said)
+    grouped = _scanned_groups(doc, base, said)
     raw_groups = doc.get("groups")
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")
@@ -350,6 +382,12 @@ def _from_decisions(
         for path in reference_removes:
             plan.left.append((path, "under a --reference folder: never touched"))
         remove = [(p, s) for p, s in remove if p not in reference_removes]
+        if grouped is not None and keep:  # edited or stale decisions: only its scan's copies go
+            homes = {grouped.get(p) for p, _ in keep} - {None}
+            # A file outside the folders scanned is refused as such, later.
+            stray = {p for p, _ in remove if grouped.get(p) not in homes and _inside(p, plan)}
+            plan.left.extend((p, NOT_GROUPED) for p in sorted(stray))
+            remove = [(p, s) for p, s in remove if p not in stray]
         if not keep:
             if remove:
                 plan.left.append(
