@@ -576,3 +576,34 @@ def test_decisions_are_held_to_the_groups_of_the_scan_they_name(
     assert after["copies/astronaut_small.jpg"] != before["copies/astronaut_small.jpg"]  # a link
     undo(journal, yes=True, out=lambda _: None)
     assert snapshot(photos) == before
+
+
+def test_one_run_at_a_time_changes_files_in_a_folder(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tester ran two `act --trash --yes` on one result at once: each failed on files the
+    other had moved, and left hard-linked copies in the trash. A run holds its root's lock;
+    a second act or undo there is refused before it touches anything."""
+    import fcntl
+
+    photos, result = folder()
+    before = snapshot(photos)
+    journal = tmp_path / "journal.jsonl"
+    fd = os.open(photos, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # another run, working in the folder
+        assert act(result, "--trash", "--yes", "--journal", journal) == 2
+        assert "another neardup act or undo is changing files in" in capsys.readouterr().err
+        assert snapshot(photos) == before and not journal.exists()
+        assert act(result, "--trash") == 0  # a dry run touches nothing: it needs no lock
+    finally:
+        os.close(fd)
+    assert act(result, "--trash", "--yes", "--journal", journal) == 0
+    fd = os.open(photos, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert main(["undo", str(journal), "--yes"]) == 2
+    finally:
+        os.close(fd)
+    assert main(["undo", str(journal), "--yes"]) == 0
+    assert snapshot(photos) == before

@@ -16,6 +16,7 @@ the actions that hold files there, that folder must be one the scan was given or
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
@@ -33,6 +34,7 @@ from neardup.actions.fileops import (
     make_dirs,
     missing_dirs,
     move_no_clobber,
+    working_in,
 )
 from neardup.actions.plan import Item, Plan, under
 from neardup.actions.roots import Bounds, check_given_root, default_root
@@ -103,6 +105,9 @@ def apply_plan(
             raise ValueError(f"the destination is inside a {TRASH_FOLDER} folder")
     else:
         top = os.path.join(real_root, TRASH_FOLDER, run)
+    held = contextlib.ExitStack()  # the root's lock, for a real run: one run at a time there
+    if yes:
+        held.enter_context(working_in(real_root))
     outcome = Outcome(dry_run=not yes)
     checker = Checker(Bounds.of(plan, real_root), action)
     writer: jr.Writer | None = None
@@ -184,6 +189,7 @@ def apply_plan(
     finally:
         if writer is not None:
             writer.close()
+        held.close()
     return outcome
 
 

@@ -12,6 +12,7 @@ import contextlib
 import errno
 import os
 import shutil
+from collections.abc import Iterator
 
 from neardup.actions.journal import fsync_dir, sha256_of
 from neardup.actions.plan import under
@@ -21,6 +22,26 @@ NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
 
 class Refused(Exception):
     """A file the action will not touch, and why (printed, never a crash)."""
+
+
+@contextlib.contextmanager
+def working_in(folder: str) -> Iterator[None]:
+    """Hold `folder`'s lock while a run changes files under it. A second `act` or `undo` in the
+    same folder is refused at once (a tester's two runs at once each failed on the other's
+    moved files and left hard-linked copies in the trash)."""
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ValueError(
+                f"another neardup act or undo is changing files in {folder}: let it finish"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def tmp_name(dst: str) -> str:

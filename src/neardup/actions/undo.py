@@ -13,6 +13,7 @@ A journal cut short before its header was written (a run killed at once) has not
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -29,6 +30,7 @@ from neardup.actions.fileops import (
     prune_empty,
     remove_if_empty,
     tmp_name,
+    working_in,
 )
 from neardup.actions.plan import under
 from neardup.actions.roots import HOLDS
@@ -227,6 +229,10 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
         out(f"note: {journal.torn} journal line(s) cut short by a crash were skipped")
     if journal.entries and all(entry.undone for entry in journal.entries):
         out("already undone: every file of this run was put back by an earlier undo")
+    root = str(journal.header["root"])
+    held = contextlib.ExitStack()  # the run's root, locked as act locks it
+    if yes and os.path.isdir(root):
+        held.enter_context(working_in(root))
     writer = jr.Writer(journal.path, new=False) if yes else None
     unlinked: dict[tuple[int, int], int] = {}
     try:
@@ -240,7 +246,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
                 out(f"purged      {target}: deleted for good by purge, cannot restore")
                 continue
             try:
-                state = _restore_one(record, yes, str(journal.header["root"]), unlinked)
+                state = _restore_one(record, yes, root, unlinked)
             except Refused as why:
                 outcome.problems.append((target, str(why)))
                 out(f"problem     {target}: {why}")
@@ -268,6 +274,7 @@ def undo(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = prin
     finally:
         if writer is not None:
             writer.close()
+        held.close()
     return outcome
 
 
