@@ -607,3 +607,23 @@ def test_one_run_at_a_time_changes_files_in_a_folder(
         os.close(fd)
     assert main(["undo", str(journal), "--yes"]) == 0
     assert snapshot(photos) == before
+
+
+def test_two_runs_undone_oldest_first_leave_no_trash_folder(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path
+) -> None:
+    """A tester: the first run made `.neardup-trash` and could not remove it while the second
+    run's folder was in it; the second had not made it, so it stayed, empty."""
+    photos, result = folder()
+    before = snapshot(photos)
+    journals = []
+    for n, name in enumerate(("astronaut", "coffee")):
+        decisions = _decisions(
+            result,
+            [{"keep": [f"photos/{name}.png"], "remove": [f"photos/copies/{name}_small.jpg"]}],
+        )
+        journals.append(tmp_path / f"run{n}.jsonl")
+        assert act(decisions, "--trash", "--yes", "--journal", journals[-1]) == 0
+    for journal in journals:  # oldest first
+        assert main(["undo", str(journal), "--yes"]) == 0
+    assert snapshot(photos) == before  # no `.neardup-trash` either

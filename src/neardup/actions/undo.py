@@ -34,6 +34,7 @@ from neardup.actions.fileops import (
 )
 from neardup.actions.plan import under
 from neardup.actions.roots import HOLDS
+from neardup.sources.files import TRASH_FOLDER
 
 CUT_SHORT = "the run was cut short before anything was journalled; nothing to {}"
 
@@ -314,6 +315,11 @@ def _prune(journal: jr.Journal) -> None:
             prune_empty(folder, stop)
         else:
             remove_if_empty(folder, stop)
+    trash = os.path.join(root, TRASH_FOLDER)
+    if holds and os.path.dirname(top) == trash:
+        # It holds only runs' folders: empty, it goes, whichever run made it (two runs undone
+        # oldest first left it: the first could not remove it, the second had not made it).
+        remove_if_empty(trash, root)
 
 
 def purge(path: str | os.PathLike[str], *, yes: bool = False, out: Printer = print) -> PurgeOutcome:
