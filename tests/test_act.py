@@ -627,3 +627,24 @@ def test_two_runs_undone_oldest_first_leave_no_trash_folder(
     for journal in journals:  # oldest first
         assert main(["undo", str(journal), "--yes"]) == 0
     assert snapshot(photos) == before  # no `.neardup-trash` either
+
+
+def test_a_removal_spelled_through_a_linked_folder_is_held_to_its_group(
+    folder: Callable[..., tuple[Path, Path]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A review: `alias/coffee.png` (alias -> photos) is outside the folders scanned as
+    written, so the group check let it pass, and the bounds check, which resolves links,
+    accepted it: another group's picture was replaced by a link."""
+    photos, result = folder()
+    before = snapshot(photos)
+    os.symlink("photos", photos.parent / "alias")
+    decisions = _decisions(
+        result, [{"keep": ["photos/chelsea.png"], "remove": ["photos/coffee.png"]}]
+    )
+    doc = json.loads(decisions.read_text())
+    doc["groups"][0]["remove"][0]["path"] = "alias/coffee.png"
+    decisions.write_text(json.dumps(doc | {"result": str(result)}))
+    journal = tmp_path / "journal.jsonl"
+    act(decisions, "--symlink", "--root", photos, "--yes", "--journal", journal)
+    assert "not in one scan group with a file kept" in capsys.readouterr().out
+    assert snapshot(photos) == before

@@ -70,3 +70,13 @@ def test_a_move_across_keeps_the_owner(across: tuple[Path, Path]) -> None:
     move_no_clobber(str(source / "b.png"), str(target / "b.png"))
     st = os.lstat(target / "b.png")
     assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (65534, 65534, 0o640)
+
+
+def test_something_else_at_the_temporary_name_is_left_alone(across: tuple[Path, Path]) -> None:
+    """A review: a FIFO there made the run wait forever; a folder crashed it."""
+    source, target = across
+    (source / "b.png").write_bytes(os.urandom(1000))
+    os.mkfifo(tmp_name(str(target / "b.png")))
+    with pytest.raises(Refused, match="not a copy neardup left"):
+        move_no_clobber(str(source / "b.png"), str(target / "b.png"))
+    assert (source / "b.png").exists() and not (target / "b.png").exists()

@@ -22,7 +22,8 @@ AGREE_WITHIN = 0.5
 
 
 def tone_matched(x: Any, y: Any) -> Any:
-    """`x` (float32 grey levels) mapped onto `y`'s distribution by rank: the k-th smallest of
+    """`x` (float32 grey levels) mapped onto `y`'s distribution by rank (two 1-D samples of one
+    length, without NaN: the aligned pixels both pictures cover): the k-th smallest of
     x takes the k-th smallest of y; equal levels of x take the mean of their ranks' values,
     so the map is a function of the level (float32, x's order)."""
     _, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)

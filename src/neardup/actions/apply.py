@@ -27,6 +27,7 @@ from pathlib import Path
 
 import neardup.actions.journal as jr
 from neardup.actions.checks import Checker
+from neardup.actions.documents import under
 from neardup.actions.fileops import (
     Refused,
     cannot_write,
@@ -36,7 +37,7 @@ from neardup.actions.fileops import (
     move_no_clobber,
     working_in,
 )
-from neardup.actions.plan import Item, Plan, under
+from neardup.actions.plan import Item, Plan
 from neardup.actions.roots import Bounds, check_given_root, default_root
 from neardup.output.targets import check_file
 from neardup.sources.files import TRASH_FOLDER

@@ -14,8 +14,8 @@ import os
 import shutil
 from collections.abc import Iterator
 
+from neardup.actions.documents import under
 from neardup.actions.journal import fsync_dir, sha256_of
-from neardup.actions.plan import under
 
 NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK}
 
@@ -136,26 +136,56 @@ def _locked_tmp(tmp: str) -> int:
     """A new file at `tmp`, open for writing and locked. One there already is a killed run's
     partial copy when no process holds its lock (never the only copy of anything: the file
     is still at its source, or already linked at its destination): it is removed. One that is
-    locked is another run's copy in progress: refused."""
+    locked is another run's copy in progress: refused. Where the file system has no locks a
+    new copy goes unlocked, as before, and a leftover is refused with what to do."""
     import fcntl
 
-    for _ in range(2):
+    for _ in range(3):
         try:
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            stale = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW)
-            try:
-                fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise Refused(f"{tmp} is being written by another neardup run") from None
-            finally:
-                os.close(stale)  # the lock goes with it; the name is removed just after
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
+            _remove_leftover(tmp)
             continue
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        return fd
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another run took it between its making and this lock
+            os.close(fd)
+            continue
+        except OSError:  # no locks here (some network file systems)
+            return fd
+        if os.path.samestat(os.fstat(fd), os.lstat(tmp)):
+            return fd
+        os.close(fd)  # replaced before the lock was taken: try again
     raise Refused(f"{tmp} keeps being made by another process")
+
+
+def _remove_leftover(tmp: str) -> None:
+    """Remove a killed run's partial copy at `tmp`; refuse one that is not that."""
+    import fcntl
+    import stat
+
+    try:
+        fd = os.open(tmp, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return  # gone meanwhile
+    except OSError as error:  # a link or something else neardup never makes there
+        raise Refused(f"{tmp} is in the way and is not a copy neardup left: not touched") from error
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused(f"{tmp} is in the way and is not a copy neardup left: not touched")
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Refused(f"{tmp} is being written by another neardup run") from None
+        except OSError:
+            raise Refused(
+                f"{tmp} is left from an interrupted run and cannot be checked here (no file "
+                "locks): remove it, then run again"
+            ) from None
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+    finally:
+        os.close(fd)  # the lock goes with it
 
 
 def _copy_owner(src: str, dst: str) -> None:

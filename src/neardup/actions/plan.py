@@ -13,15 +13,22 @@ ran in (the result's `cwd`), unless `base` is given.
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from neardup.actions.documents import absolute as _abs
+from neardup.actions.documents import load_document, scanned_folders, under
+from neardup.actions.scan_behind import (
+    NOT_GROUPED,
+    decided_folders,
+    group_of,
+    inside,
+    scanned_groups,
+)
 from neardup.actions.validate import Malformed, check_decisions, check_result
-from neardup.result_folders import recorded_folders
 
 KEEP_RULES = ("keeper", "largest", "oldest", "newest")
 """Named keep rules; anything else given to --keep is a PATTERN (shell glob on the path)."""
@@ -99,15 +106,6 @@ def _is_frame(entry: dict[str, Any]) -> bool:
     return entry.get("frame") is not None
 
 
-def _abs(path: str, base: str) -> str:
-    return os.path.normpath(os.path.join(base, os.path.expanduser(path)))
-
-
-def under(path: str, folder: str) -> bool:
-    """Whether `path` is `folder` or inside it (both absolute and normalised)."""
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
-
-
 def _references(folders: Iterable[str]) -> list[str]:
     """Each --reference folder as given (absolute) and with its links resolved; a folder that
     is not there is an error: a typo would leave the real reference folder unprotected."""
@@ -123,18 +121,6 @@ def _references(folders: Iterable[str]) -> list[str]:
 def _is_reference(path: str, refs: Sequence[str]) -> bool:
     real = os.path.realpath(path)
     return any(under(path, r) or under(real, r) for r in refs)
-
-
-def load_document(source: str | Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(Path(source).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ValueError(f"cannot read {source}: {error.strerror or error}") from error
-    except json.JSONDecodeError as error:
-        raise ValueError(f"{source} is not JSON: {error}") from error
-    if not isinstance(doc, dict) or not isinstance(doc.get("schema"), str):
-        raise ValueError(f"{source} has no `schema`: not a neardup result or decisions file")
-    return doc
 
 
 def load_plan(
@@ -222,7 +208,7 @@ def _from_result(source: str, doc: dict[str, Any], keep: str, refs: list[str], b
         raise ValueError(f"{source}: no `groups` list")
     chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]] = []
     rank = _split_ranks(doc)
-    plan.scanned = _scanned_folders(doc, base)
+    plan.scanned = scanned_folders(doc, base)
     settings = doc.get("settings")
     plan.index_keepers = bool(rank) and isinstance(settings, dict) and bool(settings.get("index"))
     for number, group in enumerate(raw_groups, 1):
@@ -275,11 +261,6 @@ def _split_ranks(doc: dict[str, Any]) -> dict[str, int]:
     return rank
 
 
-def _scanned_folders(doc: dict[str, Any], base: str) -> list[str]:
-    """The folders the scan was given, absolute, where the result records them."""
-    return [_abs(path, base) for path in recorded_folders(doc)]
-
-
 def _assemble(
     plan: Plan, chosen: list[tuple[int, list[tuple[str, Seen]], list[tuple[str, Seen]]]]
 ) -> Plan:
@@ -303,66 +284,12 @@ def _assemble(
     return plan
 
 
-def _decided_folders(doc: dict[str, Any], base: str, said: bool) -> list[str]:
-    """The folders the scan behind a decisions file was given: its `folders` (the report
-    writes them), else those of the result it names where that file is still there; empty
-    where neither tells (a file written by hand: its paths are judged as written)."""
-    folders = doc.get("folders")
-    if isinstance(folders, list) and folders:
-        return [_abs(str(path), base) for path in folders]
-    scanned = _scan_behind(doc, base, said)
-    return [] if scanned is None else _scanned_folders(*scanned)
-
-
-def _scan_behind(doc: dict[str, Any], base: str, said: bool) -> tuple[dict[str, Any], str] | None:
-    """The scan result a decisions file names, with the folder its paths are read against,
-    where that file is still there and tells."""
-    result = doc.get("result")
-    if not isinstance(result, str) or not result:
-        return None
-    try:
-        scanned = load_document(_abs(result, base))
-    except ValueError:
-        return None
-    if not str(scanned["schema"]).startswith("neardup.scan/"):
-        return None
-    cwd = scanned.get("cwd")
-    if not said and not isinstance(cwd, str):
-        return None
-    # Against the decisions' own base (--base or their `cwd`) where said, as their paths.
-    return scanned, base if said else str(cwd)
-
-
-def _scanned_groups(doc: dict[str, Any], base: str, said: bool) -> dict[str, int] | None:
-    """Each file of the scan behind a decisions file (absolute path) -> its group's number;
-    None where that scan cannot be read (a file written by hand is judged as written)."""
-    scanned = _scan_behind(doc, base, said)
-    if scanned is None or not isinstance(scanned[0].get("groups"), list):
-        return None
-    result, at = scanned
-    found: dict[str, int] = {}
-    for number, group in enumerate(result["groups"], 1):
-        for entry in [group.get("keeper", {}), *group.get("members", [])]:
-            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
-                found[_abs(entry["path"], at)] = number
-    return found
-
-
-def _inside(path: str, plan: Plan) -> bool:
-    return not plan.scanned or any(under(path, folder) for folder in plan.scanned)
-
-
-NOT_GROUPED = (
-    "not in one scan group with a file kept: left alone (the decisions do not match their scan)"
-)
-
-
 def _from_decisions(
     source: str, doc: dict[str, Any], refs: list[str], base: str, said: bool
 ) -> Plan:
     plan = Plan(source, "decisions")
-    plan.scanned = _decided_folders(doc, base, said)
-    grouped = _scanned_groups(doc, base, said)
+    plan.scanned = decided_folders(doc, base, said)
+    grouped = scanned_groups(doc, base, said)
     raw_groups = doc.get("groups")
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")
@@ -383,9 +310,13 @@ def _from_decisions(
             plan.left.append((path, "under a --reference folder: never touched"))
         remove = [(p, s) for p, s in remove if p not in reference_removes]
         if grouped is not None and keep:  # edited or stale decisions: only its scan's copies go
-            homes = {grouped.get(p) for p, _ in keep} - {None}
+            homes = {group_of(grouped, p) for p, _ in keep} - {None}
             # A file outside the folders scanned is refused as such, later.
-            stray = {p for p, _ in remove if grouped.get(p) not in homes and _inside(p, plan)}
+            stray = {
+                p
+                for p, _ in remove
+                if group_of(grouped, p) not in homes and inside(p, plan.scanned)
+            }
             plan.left.extend((p, NOT_GROUPED) for p in sorted(stray))
             remove = [(p, s) for p, s in remove if p not in stray]
         if not keep:

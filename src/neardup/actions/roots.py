@@ -14,7 +14,8 @@ import os
 import stat
 from dataclasses import dataclass
 
-from neardup.actions.plan import Plan, under
+from neardup.actions.documents import under
+from neardup.actions.plan import Plan
 from neardup.sources.files import TRASH_FOLDER
 
 HOLDS = ("trash", "delete", "hardlink", "symlink")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import neardup.actions.journal as jr
 from neardup.actions.apply import Printer
+from neardup.actions.documents import under
 from neardup.actions.fileops import (
     Refused,
     cannot_write,
@@ -32,7 +33,6 @@ from neardup.actions.fileops import (
     tmp_name,
     working_in,
 )
-from neardup.actions.plan import under
 from neardup.actions.roots import HOLDS
 from neardup.sources.files import TRASH_FOLDER
 

@@ -203,7 +203,8 @@ class FrameReader:
             self.problem = (
                 f"video damaged: the decoder met {len(errors)} errors and concealed them "
                 f"(first: {errors[0][:120]}); frames may show patches of other frames; "
-                f"{self.decoded}{f' of {self.declared}' if self.declared else ''} frames "
+                f"{self.decoded}{f' of {self.declared}' if self.decoded <= self.declared else ''} "
+                "frames "
                 f"read, {self.kept} kept"
             )
 

@@ -168,7 +168,9 @@ def build_report(
         raise ValueError(f"{result} is not JSON: {error}") from error
     if not isinstance(doc, dict) or not str(doc.get("schema", "")).startswith("neardup.scan/"):
         raise ValueError(f"{result} is not a scan result (schema neardup.scan/*)")
-    data = report_data(doc, str(result))
+    data = report_data(
+        doc, os.path.abspath(result)
+    )  # a decisions file names it wherever it is read
     data["id"] = hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()
     images = data["images"]
     mode = thumbs
