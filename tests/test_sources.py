@@ -32,13 +32,26 @@ def test_links_to_one_file_are_one_image_never_a_pair(
     linked: Path, scan_view: Callable[..., ScanView]
 ) -> None:
     view = scan_view(linked)
-    # Names are visited in sorted order: the symlink comes first and stands for the file.
-    assert set(view.images) == {"a_symlink.png", "smaller.jpg"}
+    # Names that are not symbolic links are visited first, each in sorted order: the hard
+    # link (another real name) stands for the file, the symlink sorting first does not.
+    assert set(view.images) == {"b_hardlink.png", "smaller.jpg"}
     assert view.skipped == {}
     assert len(view.result.pairs) == 1
-    assert view.groups == {"a_symlink.png": {"smaller.jpg"}}
+    assert view.groups == {"b_hardlink.png": {"smaller.jpg"}}
     found = collect([str(linked)])
     assert len(found.files) == 2 and found.aliases == 2
+
+
+def test_a_linked_folder_does_not_stand_for_the_real_one(tmp_path: Path, make: FileMaker) -> None:
+    """A tester: with `album -> photos` beside `photos`, every photo was reported as
+    `album/...` (sorted first), which act then refused to touch as a link."""
+    make.image(tmp_path / "photos" / "real.png", "coffee", 300)
+    make.image(tmp_path / "photos" / "small.jpg", "coffee", 150)
+    (tmp_path / "album").symlink_to("photos")
+    (tmp_path / "photos" / "a_link.png").symlink_to("real.png")
+    result = neardup.scan([tmp_path], cache=False, workers=1, differences="none")
+    names = sorted(str(Path(f.path).relative_to(tmp_path)) for f in result.images)
+    assert names == ["photos/real.png", "photos/small.jpg"]
 
 
 def test_file_and_its_links_named_explicitly_are_one_image(linked: Path) -> None:

@@ -250,7 +250,11 @@ def collect(paths: Iterable[str], *, recursive: bool = True) -> Collected:
         seen_dirs.add(key)
         try:
             with os.scandir(path) as entries:
-                names = sorted(entry.name for entry in entries)
+                # Names that are not links first: a file (or folder) reached both ways is
+                # reported under its own name, which `act` can then act on (a tester's
+                # `album -> photos` put every photo under the link's name, refused by act).
+                listed = sorted((_is_link(entry), entry.name) for entry in entries)
+            names = [name for _, name in listed]
         except OSError as error:
             result.skipped.append(Skipped(path, f"unreadable folder: {_why(error)}"))
             return
@@ -270,6 +274,13 @@ _NOT_UTF8 = (
 )
 _NOT_VIDEO = "not a video we read: unrecognised content (mp4, mov, m4v, mkv, webm, avi are)"
 _AUDIO = "an audio file (no video stream): not read"
+
+
+def _is_link(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_symlink()
+    except OSError:
+        return False
 
 
 def unchanged(path: str, size: int, mtime_ns: int) -> bool:
