@@ -159,6 +159,9 @@ def _locked_tmp(tmp: str) -> int:
     raise Refused(f"{tmp} keeps being made by another process")
 
 
+IN_THE_WAY = "is in the way and is not a copy neardup left: not touched"
+
+
 def _remove_leftover(tmp: str) -> None:
     """Remove a killed run's partial copy at `tmp`; refuse one that is not that."""
     import fcntl
@@ -169,10 +172,10 @@ def _remove_leftover(tmp: str) -> None:
     except FileNotFoundError:
         return  # gone meanwhile
     except OSError as error:  # a link or something else neardup never makes there
-        raise Refused(f"{tmp} is in the way and is not a copy neardup left: not touched") from error
+        raise Refused(f"{tmp} {IN_THE_WAY}") from error
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise Refused(f"{tmp} is in the way and is not a copy neardup left: not touched")
+            raise Refused(f"{tmp} {IN_THE_WAY}")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

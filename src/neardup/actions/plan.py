@@ -26,6 +26,7 @@ from neardup.actions.scan_behind import (
     decided_folders,
     group_of,
     inside,
+    scan_behind,
     scanned_groups,
 )
 from neardup.actions.validate import Malformed, check_decisions, check_result
@@ -288,8 +289,9 @@ def _from_decisions(
     source: str, doc: dict[str, Any], refs: list[str], base: str, said: bool
 ) -> Plan:
     plan = Plan(source, "decisions")
-    plan.scanned = decided_folders(doc, base, said)
-    grouped = scanned_groups(doc, base, said)
+    behind = scan_behind(doc, base, said)  # read once: a result can be large
+    plan.scanned = decided_folders(doc, base, behind)
+    grouped = scanned_groups(behind)
     raw_groups = doc.get("groups")
     if not isinstance(raw_groups, list):
         raise ValueError(f"{source}: no `groups` list")

@@ -9,19 +9,21 @@ from typing import Any
 
 from neardup.actions.documents import absolute, load_document, scanned_folders, under
 
+Scan = tuple[dict[str, Any], str]
+"""A scan result, with the folder its paths are read against."""
 
-def decided_folders(doc: dict[str, Any], base: str, said: bool) -> list[str]:
+
+def decided_folders(doc: dict[str, Any], base: str, scanned: Scan | None) -> list[str]:
     """The folders the scan behind a decisions file was given: its `folders` (the report
     writes them), else those of the result it names where that file is still there; empty
     where neither tells (a file written by hand: its paths are judged as written)."""
     folders = doc.get("folders")
     if isinstance(folders, list) and folders:
         return [absolute(str(path), base) for path in folders]
-    scanned = _scan_behind(doc, base, said)
     return [] if scanned is None else scanned_folders(*scanned)
 
 
-def _scan_behind(doc: dict[str, Any], base: str, said: bool) -> tuple[dict[str, Any], str] | None:
+def scan_behind(doc: dict[str, Any], base: str, said: bool) -> Scan | None:
     """The scan result a decisions file names, with the folder its paths are read against,
     where that file is still there and tells."""
     result = doc.get("result")
@@ -40,10 +42,9 @@ def _scan_behind(doc: dict[str, Any], base: str, said: bool) -> tuple[dict[str, 
     return scanned, base if said else str(cwd)
 
 
-def scanned_groups(doc: dict[str, Any], base: str, said: bool) -> dict[str, int] | None:
+def scanned_groups(scanned: Scan | None) -> dict[str, int] | None:
     """Each file of the scan behind a decisions file (absolute path) -> its group's number;
     None where that scan cannot be read (a file written by hand is judged as written)."""
-    scanned = _scan_behind(doc, base, said)
     if scanned is None or not isinstance(scanned[0].get("groups"), list):
         return None
     result, at = scanned
