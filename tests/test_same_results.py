@@ -160,11 +160,13 @@ def test_rescoring_many_equals_rescoring_each() -> None:
             float(rng.random()),
             int(rng.integers(0, 200)),
             float(rng.random()),
+            False,
+            0.0,
         )
         for _ in pairs
     ]
     many = add_geometry_many(images, list(zip(pairs, scored, checks, strict=True)), DEFAULT_METHODS)
-    for (a, b), s, (geometry, aligned, agree, inliers, _), got in zip(
+    for (a, b), s, (geometry, aligned, agree, inliers, *_), got in zip(
         pairs, scored, checks, many, strict=True
     ):
         pair_facts = facts([images[a], images[b]], [(0, 1)])

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import add_geometry, picture_first
+from neardup.checked_scores import CHECK_SCORES, add_geometry, picture_first
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.differences import measure_differences, measure_pairs
@@ -256,7 +256,7 @@ def compare(
             scored = Scored(
                 scored.similarity,
                 scored.confidence,
-                scored.scores | {m: fused.scores[m] for m in ("geometry", "aligned", "agree")},
+                scored.scores | {m: v for m, v in fused.scores.items() if m in CHECK_SCORES},
                 scored.evidence,
             )
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}

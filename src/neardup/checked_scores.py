@@ -19,9 +19,24 @@ from neardup.method_scores import EMBEDDING_METHODS, INSET, facts, flat_apart
 from neardup.records import Features
 from neardup.scoring import INSET_CHECK, Scored, fuse_arrays
 
-Check = tuple[float, float, float, int, float]
+Check = tuple[float, float, float, int, float, bool, float]
 """What the check found: the shared frame (the smaller of the two pictures' shares), aligned,
-agree, RANSAC inliers, and the containment (the larger share; `neardup.verify.Geometry`)."""
+agree, RANSAC inliers, the containment (the larger share), whether the pictures were
+aligned densely for want of keypoints, and then how well their edges agree
+(`neardup.verify.Geometry`)."""
+
+CHECK_SCORES = ("geometry", "aligned", "agree", "dense", "edges")
+"""The scores the check adds to a pair's."""
+DENSE_GATE = (0.6, 0.95, 0.95, 0.8)
+"""Shared frame, aligned, agree and edges (`neardup.verify.Geometry`) a dense alignment must
+all reach to count. Chosen on the calibration halves (benchmarks/fit_dense.py, RESULTS.md,
+session 24): the highest recall at which no half's group precision fell. Grey levels alone
+passed look-alike ramps (similar gradients line up under many crops and scales); their edges
+do not agree. Below the gate the pair keeps the verdict of its scores."""
+DENSE_CONFIDENCE = 0.99
+"""The confidence of a pair whose dense alignment passed `DENSE_GATE`, measured on the
+calibration halves (benchmarks/fit_dense.py): 232 of 232 such pairs were duplicates; by
+Laplace's rule (233 / 234) 0.996, rounded down, since no finite count shows certainty."""
 
 
 def add_geometry(
@@ -44,6 +59,9 @@ def add_geometry_many(
     rows: list[tuple[dict[str, float], dict[str, float]]] = []
     for n, (_, scored, check) in enumerate(checked):
         rows.append(_checked_scores(scored.scores, check, methods))
+        if check[5]:  # a dense alignment: the fitted model never saw one
+            out[n] = dense_rescored(scored, check, rows[-1][0])
+            continue
         by_keys.setdefault(tuple(rows[-1][0]), []).append(n)
     for keys, members in by_keys.items():
         pairs = [checked[n][0] for n in members]
@@ -65,6 +83,18 @@ def add_geometry_many(
     return [s for s in out if s is not None]
 
 
+def dense_rescored(scored: Scored, check: Check, shown: dict[str, float]) -> Scored:
+    """A pair whose pictures were aligned densely: raised to `DENSE_CONFIDENCE` where the
+    alignment passed `DENSE_GATE`, else as its scores left it (the check could not tell)."""
+    frame, aligned, agree, edges = (*check[:3], check[6])
+    shown = shown | {"dense": 1.0, "edges": round(edges, 4)}
+    measured = (frame, aligned, agree, edges)
+    passed = all(value >= gate for value, gate in zip(measured, DENSE_GATE, strict=True))
+    if not passed or scored.confidence >= DENSE_CONFIDENCE:
+        return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
+    return Scored(scored.similarity, DENSE_CONFIDENCE, shown, "geometry", scored.inliers)
+
+
 def picture_first(scores: dict[str, float], a: Features, b: Features) -> bool:
     """Whether to check (b, a) rather than (a, b): `a` frames `b`'s picture (the pair's inset
     matched; only `a` has an inset). ORB matches from the picture into its screenshot find it;
@@ -81,7 +111,7 @@ def _checked_scores(
     scores: dict[str, float], check: Check, methods: Sequence[str]
 ) -> tuple[dict[str, float], dict[str, float]]:
     """(the scores reported, the scores the model reads) of a checked pair."""
-    geometry, aligned, agree, _, contained = check
+    geometry, aligned, agree, _, contained, _, _ = check
     shown = scores | {
         "geometry": round(geometry, 4),
         "aligned": round(aligned, 4),

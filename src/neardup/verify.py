@@ -7,6 +7,8 @@ as a crop). Local features can: ORB keypoints matched between the two, a similar
 transform. A copy shares most of its frame with the source (a 75 % crop: >= 0.56 of the larger
 picture); a neighbouring tile or another frame of a scene shares little or no consistent
 geometry. Runs only on the few pairs whose evidence is embeddings alone, near the threshold.
+A picture too smooth for keypoints (a sky, a gradient wallpaper) is aligned by its grey levels
+instead (`neardup.dense_alignment`), and the same frame and pixel measures are taken.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import numpy as np
 
 from neardup.aligned_pixels import agreeing, correlation, tone_matched
 from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.dense_alignment import align, edges_agree
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.records import Skipped
@@ -40,6 +43,8 @@ FAST_THRESHOLDS = (7, 2)
 wallpapers) where the first finds too few corners; RANSAC and the aligned pixels then tell
 whether the faint corners agree."""
 ENOUGH_KEYPOINTS = 150
+NO_POINTS = np.zeros((0, 2), dtype=np.float32)
+"""The keypoints of a picture too smooth (or small) for them."""
 MIN_SIDE = 16
 """Pictures with a shorter side are not searched for keypoints: ORB's pyramid scales a side
 of one pixel to nothing and fails, and one this small holds too few to decide anyway."""
@@ -66,16 +71,31 @@ class Geometry:
     """Share of the shared frame's pixels (at `ALIGNED_SIDE`) whose robustly normalised grey
     levels agree: an overlay on a tenth of a copy leaves about 0.9, other content far less."""
 
+    dense: bool = False
+    """Found by aligning grey levels (`neardup.dense_alignment`), the pictures being too smooth
+    for keypoints: no inliers; the fitted model does not read it (`DENSE_GATE` does)."""
+
+    edges: float = 0.0
+    """For a dense finding: how well the aligned pictures' edges agree
+    (`neardup.dense_alignment.edges_agree`)."""
+
     def swapped(self) -> Geometry:
         """The same finding with the two pictures' roles exchanged."""
         return Geometry(
-            self.matches, self.inliers, self.overlap_b, self.overlap_a, self.aligned, self.agree
+            self.matches,
+            self.inliers,
+            self.overlap_b,
+            self.overlap_a,
+            self.aligned,
+            self.agree,
+            self.dense,
+            self.edges,
         )
 
     @property
     def score(self) -> float:
         """Similarity in [0, 1]: the smaller shared fraction, if the geometry is consistent."""
-        if self.inliers < MIN_INLIERS:
+        if self.inliers < MIN_INLIERS and not self.dense:
             return 0.0
         return min(self.overlap_a, self.overlap_b)
 
@@ -87,17 +107,26 @@ class Geometry:
             return 0.0
         return max(self.overlap_a, self.overlap_b)
 
-    def evidence(self) -> tuple[float, float, float, int, float]:
+    def evidence(self) -> tuple[float, float, float, int, float, bool, float]:
         """What rescoring reads (`neardup.checked_scores.Check`)."""
-        return self.score, self.aligned, self.agree, self.inliers, self.contained
+        return (
+            self.score,
+            self.aligned,
+            self.agree,
+            self.inliers,
+            self.contained,
+            self.dense,
+            self.edges,
+        )
 
 
-CHECK_VERSION = 4
+CHECK_VERSION = 5
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
 3: its finding is stored under that order (2 stored it under the files' order); 4: aligned
-pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`)."""
+pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`); 5: pictures
+too smooth for keypoints aligned densely (`neardup.dense_alignment`)."""
 
 
 def check_version() -> str:
@@ -118,6 +147,8 @@ def geometry_value(found: Geometry | None) -> list[float] | None:
         found.overlap_b,
         found.aligned,
         found.agree,
+        float(found.dense),
+        found.edges,
     ]
 
 
@@ -125,8 +156,10 @@ def geometry_of(value: list[float] | None) -> Geometry | None:
     """The finding `geometry_value` gave."""
     if value is None:
         return None
-    matches, inliers, overlap_a, overlap_b, aligned, agree = value
-    return Geometry(int(matches), int(inliers), overlap_a, overlap_b, aligned, agree)
+    matches, inliers, overlap_a, overlap_b, aligned, agree, dense, edges = value
+    return Geometry(
+        int(matches), int(inliers), overlap_a, overlap_b, aligned, agree, bool(dense), edges
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,9 +210,10 @@ class Verifier:
                 self.unread.add(ref)
         if isinstance(decoded, Decoded):
             grey = self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY)
-            result = self._describe(grey)
-            if result is not None:
-                result = (*result, grey)  # type: ignore[assignment]
+            described = self._describe(grey)
+            # Too few keypoints: the grey picture is kept for the dense alignment.
+            shape = (grey.shape[1], grey.shape[0])
+            result = (*(described or (NO_POINTS, None, shape)), grey)  # type: ignore[assignment]
         self._cache[ref] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -206,8 +240,10 @@ class Verifier:
         while the other finds the true one. A mirrored estimate wins only with more inliers.
         """
         ka, kb = self._keypoints(path_a), self._keypoints(path_b)
-        if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
+        if ka is None or kb is None:
             return None
+        if min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
+            return self._dense(ka[3], kb[3])  # type: ignore[misc]
         found = self._match(ka, kb)
         if found.score >= 0.5 and found.inliers < WEAK_SUPPORT:
             found = max(found, self._match(kb, ka).swapped(), key=_support)
@@ -218,6 +254,19 @@ class Verifier:
                 if _support(flipped) > _support(found):
                     found = flipped
         return found
+
+    def _dense(self, grey_a: Any, grey_b: Any) -> Geometry | None:
+        """The finding of a dense alignment (`neardup.dense_alignment`); None where the
+        pictures are too small or flat for one."""
+        found = align(self._cv2, grey_a, grey_b)
+        if found is None:
+            return None
+        view = found.view
+        size_a, size_b = (grey_a.shape[1], grey_a.shape[0]), (view.shape[1], view.shape[0])
+        overlap_a, overlap_b = self._overlap(found.matrix, size_a, size_b)
+        aligned, agree = self._aligned(found.matrix, grey_a, view)
+        edges = edges_agree(self._cv2, found, grey_a)
+        return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
 
     def _mirror(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
         """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""

@@ -1,0 +1,242 @@
+"""Alignment of two pictures too smooth for keypoints (skies, gradients, flat wallpapers).
+
+ORB finds corners; a smooth wallpaper tile has a few dozen at best, so the geometric check
+(`neardup.verify`) could not decide its crops, turns and banners, and they stayed at the
+embedding's verdict, where a neighbouring tile of the same wallpaper scores as high. Here the
+pictures' grey levels themselves are aligned: one picture, scaled, turned and cut to the
+largest upright rectangle inside it, is slid over the other (normalised cross-correlation,
+OpenCV's `matchTemplate`), in each of the other's 8 dihedral views and both ways round (a
+crop lies inside its source; a source lies inside a copy turned without crop or padded).
+
+    grey a, grey b --coarse grid at COARSE_SIDE px--> best few (view, way, scale, turn)
+                   --finer grid at FINE_SIDE px around them--> transform a -> b's view
+
+The caller (`neardup.verify`) measures the shared frame and compares the aligned pixels, as
+for a keypoint transform; what the correlation itself found is not a verdict.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+COARSE_SIDE = 32
+"""Longer side of the picture slid over at the coarse step: smooth pictures keep their
+shapes at this size, and the grid's ~900 correlations cost a few milliseconds."""
+FINE_SIDE = 64
+BASE_SIDE = 256
+"""Longer side of the one reduction of each picture the searched sizes are taken from (the
+check decodes at a shorter side of 256; a reduction to 128 moved the calibration halves'
+verdicts near the gate, this one none)."""
+COARSE_TURNS = tuple(range(-20, 21, 4))
+"""Small turns searched (degrees): the copies' 3-20 degrees either way and none."""
+COARSE_SCALES = tuple(float(s) for s in np.geomspace(0.55, 1.0, 5))
+"""Longer side of the slid picture as a share of the other's: down to a crop of about 30 %
+of the area (a side of 0.55)."""
+KEEP = 3
+"""Coarse candidates refined."""
+VIEWS_TURNED = 2
+"""Views (with the way round) searched for small turns, the best at no turn."""
+MIN_TEMPLATE = 8
+"""Pixels a side the slid rectangle needs at the coarse size to mean anything."""
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The best alignment: correlation, the 2 x 3 matrix from a's pixels to the chosen view
+    of b, and that view (b's grey turned `turns` quarter turns after an optional mirror)."""
+
+    correlation: float
+    matrix: Any
+    view: Any
+
+
+Small = tuple[Any, float]
+"""A grey picture reduced (float32), with its factor from the full picture."""
+Pictures = tuple[Small, list[Small]]
+"""Picture a and the 8 views of picture b, each reduced once to `BASE_SIDE`."""
+Candidate = tuple[float, int, int, float, float]
+"""(correlation, view, way round, scale, turn) of a coarse match."""
+
+
+def align(cv2: Any, grey_a: Any, grey_b: Any) -> Found | None:
+    """The transform under which `grey_a` best matches a dihedral view of `grey_b` (both uint8
+    at the check's working size); None where either is too small or flat."""
+    if min(*grey_a.shape, *grey_b.shape) < MIN_TEMPLATE * 2:
+        return None
+    views = [_view(grey_b, turns, mirror) for mirror in (False, True) for turns in range(4)]
+    # Every size searched is reduced from these (one area reduction of each full picture).
+    base_b, factor_b = _small(cv2, (grey_b, 1.0), BASE_SIDE)
+    bases = [
+        (_view(base_b, turns, mirror), factor_b) for mirror in (False, True) for turns in range(4)
+    ]
+    pictures = (_small(cv2, (grey_a, 1.0), BASE_SIDE), bases)
+    coarse = _coarse(cv2, pictures)
+    if not coarse:
+        return None
+    best = _refined(cv2, pictures, sorted(coarse, reverse=True)[:KEEP])
+    return None if best is None else Found(best[0], best[1], views[best[2]])
+
+
+def _ways(pictures: Pictures, v: int, way: int) -> tuple[Small, Small]:
+    """(the picture slid, the picture it is slid over) for view `v`, one way round or the
+    other."""
+    base_a, bases = pictures
+    return (base_a, bases[v]) if way == 0 else (bases[v], base_a)
+
+
+def _coarse(cv2: Any, pictures: Pictures) -> list[Candidate]:
+    """Coarse matches at `COARSE_SIDE`. Every view, both ways round, at every scale, untilted
+    first: the right view and way stand out already (a turn of up to 20 degrees blurs a smooth
+    picture's match, it does not move it to another view); only the best `VIEWS_TURNED` are
+    searched for turns."""
+    smalls: dict[tuple[int, int], tuple[Small, list[Small]]] = {}
+    upright: list[tuple[float, int, int]] = []
+    best_of: dict[tuple[int, int], float] = {}
+    for v in range(len(pictures[1])):
+        for way in (0, 1):
+            src, dst = _ways(pictures, v, way)
+            small_dst = _small(cv2, dst, COARSE_SIDE)
+            small_srcs = [_small(cv2, src, COARSE_SIDE * scale) for scale in COARSE_SCALES]
+            smalls[v, way] = (small_dst, small_srcs)
+            for small_src in small_srcs:
+                slid = _slide(cv2, small_src, small_dst, 0.0)
+                if slid is not None:
+                    upright.append((slid[0], v, way))
+                    best_of[v, way] = max(best_of.get((v, way), -1.0), slid[0])
+    ranked = {(v, way) for _, v, way in sorted(upright, reverse=True)}
+    chosen = sorted(ranked, key=lambda key: -best_of[key])[:VIEWS_TURNED]
+    coarse: list[Candidate] = []
+    for v, way in chosen:
+        small_dst, small_srcs = smalls[v, way]
+        for scale, small_src in zip(COARSE_SCALES, small_srcs, strict=True):
+            for turn in COARSE_TURNS:
+                slid = _slide(cv2, small_src, small_dst, float(turn))
+                if slid is not None:
+                    coarse.append((slid[0], v, way, scale, float(turn)))
+    return coarse
+
+
+def _refined(
+    cv2: Any, pictures: Pictures, candidates: list[Candidate]
+) -> tuple[float, Any, int] | None:
+    """The best of the candidates searched again at `FINE_SIDE`, half a scale step and 2
+    degrees around each: (correlation, matrix from a's pixels to the view's, view)."""
+    best: tuple[float, Any, int] | None = None
+    step = COARSE_SCALES[1] / COARSE_SCALES[0]
+    for _, v, way, scale, turn in candidates:
+        src, dst = _ways(pictures, v, way)
+        small_dst = _small(cv2, dst, FINE_SIDE)
+        for fine_scale in (scale / step**0.5, scale, min(1.0, scale * step**0.5)):
+            small_src = _small(cv2, src, FINE_SIDE * fine_scale)
+            for fine_turn in np.arange(turn - 2.0, turn + 2.01, 1.0):
+                slid = _slide(cv2, small_src, small_dst, float(fine_turn))
+                if slid is None or (best is not None and slid[0] <= best[0]):
+                    continue
+                matrix = slid[1] if way == 0 else cv2.invertAffineTransform(slid[1])
+                best = (slid[0], matrix, v)
+    return best
+
+
+def _view(grey: Any, turns: int, mirror: bool) -> Any:
+    return np.ascontiguousarray(np.rot90(grey[:, ::-1] if mirror else grey, turns))
+
+
+def _slide(cv2: Any, src: Small, dst: Small, turn: float) -> tuple[float, Any] | None:
+    """`src` turned by `turn` degrees and cut to its largest upright rectangle, slid over
+    `dst`: the best correlation and the matrix from the full-size source's pixels to the
+    full-size destination's (None where it does not fit)."""
+    (small_src, to_src), (small_dst, to_dst) = src, dst
+    h, w = small_src.shape
+    rotation = cv2.getRotationMatrix2D((w / 2, h / 2), turn, 1.0)
+    angle = math.radians(turn)
+    cos, sin = abs(math.cos(angle)), abs(math.sin(angle))
+    canvas_w, canvas_h = math.ceil(w * cos + h * sin), math.ceil(w * sin + h * cos)
+    rotation[0, 2] += canvas_w / 2 - w / 2
+    rotation[1, 2] += canvas_h / 2 - h / 2
+    inner_w, inner_h = _upright_inside(w, h, angle)
+    tw, th = int(inner_w) - 1, int(inner_h) - 1
+    if min(tw, th) < MIN_TEMPLATE or th > small_dst.shape[0] or tw > small_dst.shape[1]:
+        return None
+    canvas = cv2.warpAffine(small_src, rotation, (canvas_w, canvas_h), flags=cv2.INTER_LINEAR)
+    ox, oy = (canvas_w - tw) // 2, (canvas_h - th) // 2
+    template = canvas[oy : oy + th, ox : ox + tw]
+    if (
+        float(cv2.meanStdDev(template)[1][0, 0]) < 0.5
+    ):  # flat: every place correlates equally (or not at all)
+        return None
+    scores = cv2.matchTemplate(small_dst, template, cv2.TM_CCOEFF_NORMED)
+    _, peak, _, at = cv2.minMaxLoc(scores)
+    if not math.isfinite(peak):
+        return None
+    # src pixels -> small src (to_src) -> canvas (rotation) -> template (-offset) -> small dst
+    # (+ where it matched) -> dst pixels (/ to_dst)
+    matrix = np.empty((2, 3), dtype=np.float64)
+    matrix[:, :2] = rotation[:, :2] * to_src / to_dst
+    matrix[:, 2] = (rotation[:, 2] - (ox, oy) + at) / to_dst
+    return float(peak), matrix
+
+
+def _small(cv2: Any, picture: Small, side: float) -> Small:
+    """A reduced picture reduced further, so its longer side is `side` pixels (float32), with
+    its factor from the full picture."""
+    grey, done = picture
+    h, w = grey.shape
+    factor = min(1.0, side / max(h, w))
+    size = (max(1, round(w * factor)), max(1, round(h * factor)))
+    small = cv2.resize(grey, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    return small, done * factor
+
+
+def _upright_inside(w: float, h: float, angle: float) -> tuple[float, float]:
+    """Width and height of the largest upright rectangle inside a w x h rectangle turned by
+    `angle` (radians)."""
+    sin, cos = abs(math.sin(angle)), abs(math.cos(angle))
+    if sin < 1e-9:
+        return w, h
+    long_side, short_side = max(w, h), min(w, h)
+    if short_side <= 2 * sin * cos * long_side or abs(sin - cos) < 1e-9:
+        half = 0.5 * short_side
+        return (half / sin, half / cos) if w >= h else (half / cos, half / sin)
+    cos2 = cos * cos - sin * sin
+    return (w * cos - h * sin) / cos2, (h * cos - w * sin) / cos2
+
+
+EDGE_SIDE = 64
+"""Side at which the aligned pictures' edges are compared (the check's `ALIGNED_SIDE`)."""
+
+
+def edges_agree(cv2: Any, found: Found, grey_a: Any) -> float:
+    """Correlation (floored at 0) of the two pictures' gradient magnitudes, mean removed, over
+    the frame they share once aligned: near 1 where the alignment puts shapes and their edges
+    in register; low for two ramps, which match in grey levels under many crops and scales
+    (a ramp's edge strength is nearly constant), so look-alike gradients are not taken for
+    copies."""
+    view = found.view
+    hb, wb = view.shape
+    warped = cv2.warpAffine(grey_a, found.matrix, (wb, hb), flags=cv2.INTER_AREA)
+    cover = cv2.warpAffine(
+        np.full(grey_a.shape, 255, np.uint8), found.matrix, (wb, hb), flags=cv2.INTER_NEAREST
+    )
+    factor = EDGE_SIDE / max(hb, wb)
+    size = (max(8, round(wb * factor)), max(8, round(hb * factor)))
+    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_b = cv2.resize(view, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    # Eroded: the frame's own border would be an edge in one picture only.
+    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    inside = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    if inside.sum() < 16:
+        return 0.0
+    x, y = _edge_strength(cv2, small_a)[inside], _edge_strength(cv2, small_b)[inside]
+    x, y = x - x.mean(), y - y.mean()
+    norm = float(np.sqrt((x * x).sum() * (y * y).sum()))
+    return 0.0 if norm < 1e-6 else max(0.0, float((x * y).sum()) / norm)
+
+
+def _edge_strength(cv2: Any, grey: Any) -> Any:
+    dx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    dy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    return np.sqrt(dx * dx + dy * dy)

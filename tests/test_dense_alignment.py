@@ -1,0 +1,100 @@
+"""The check's dense alignment (`neardup.dense_alignment`) for pictures too smooth for ORB: a
+turned crop or a quarter-turned copy of a soft wallpaper is found and passes the gate; two
+look-alike ramps and a neighbouring tile of one wallpaper do not; a pair it lifts is rescored
+to the measured confidence, one it does not keeps its scores' verdict."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter
+
+from neardup.checked_scores import DENSE_CONFIDENCE, DENSE_GATE, dense_rescored
+from neardup.scoring import Scored
+from neardup.verify import MIN_KEYPOINTS, Geometry, Verifier, geometry_of, geometry_value
+
+
+def wallpaper(width: int = 480, height: int = 320) -> Image.Image:
+    """A soft wallpaper: a colour ramp, a round shape and a hill, blurred (ORB finds a few
+    dozen corners at most)."""
+    y, x = np.mgrid[0:height, 0:width] / max(width, height)
+    ramp = np.stack([60 + 80 * y + 20 * x, 120 + 60 * x, 140 + 40 * y], -1)
+    picture = Image.fromarray(ramp.clip(0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    w, h = width, height
+    draw.ellipse((w * 0.55, h * 0.5, w * 1.3, h * 1.4), fill=(240, 180, 70))
+    draw.polygon([(0, h * 0.85), (w * 0.6, h * 0.62), (w * 0.7, h), (0, h)], fill=(20, 80, 90))
+    return picture.filter(ImageFilter.GaussianBlur(4))
+
+
+def ramp(start: tuple[int, int, int], end: tuple[int, int, int]) -> Image.Image:
+    y, x = np.mgrid[0:320, 0:480] / 480
+    along = 0.7 * x + 0.3 * y
+    channels = [start[i] + (end[i] - start[i]) * along for i in range(3)]
+    return Image.fromarray(np.stack(channels, -1).clip(0, 255).astype(np.uint8))
+
+
+def passes(found: Geometry) -> bool:
+    measured = (found.score, found.aligned, found.agree, found.edges)
+    return all(value >= gate for value, gate in zip(measured, DENSE_GATE, strict=True))
+
+
+@pytest.fixture
+def smooth(tmp_path: Path) -> Path:
+    original = wallpaper()
+    original.save(tmp_path / "original.png")
+    w, h = original.size
+    turned = original.rotate(8, resample=Image.Resampling.BICUBIC)
+    turned.crop((40, 30, w - 30, h - 20)).save(tmp_path / "turned_crop.jpg", quality=85)
+    quarter = original.transpose(Image.Transpose.ROTATE_90)
+    quarter.crop((20, 30, 300, 440)).save(tmp_path / "quarter.jpg", quality=90)
+    ramp((20, 40, 120), (200, 120, 60)).save(tmp_path / "ramp.png")
+    other = ramp((30, 60, 110), (220, 100, 40)).crop((20, 10, 460, 310))
+    other.save(tmp_path / "other_ramp.jpg", quality=90)
+    wide = wallpaper(960, 320)
+    wide.crop((0, 0, 480, 320)).save(tmp_path / "left_tile.png")
+    wide.crop((480, 0, 960, 320)).save(tmp_path / "right_tile.png")
+    return tmp_path
+
+
+def test_a_smooth_pictures_copies_are_aligned_densely(smooth: Path) -> None:
+    """ORB alone could not decide these pairs: too few corners in the original."""
+    verifier = Verifier()
+    keypoints = verifier._keypoints(str(smooth / "original.png"))
+    assert keypoints is not None and len(keypoints[0]) < MIN_KEYPOINTS
+    for copy in ("turned_crop.jpg", "quarter.jpg"):
+        found = verifier.check(str(smooth / "original.png"), str(smooth / copy))
+        assert found is not None and found.dense and found.inliers == 0
+        assert passes(found), (copy, found)
+
+
+def test_look_alike_ramps_and_neighbouring_tiles_fail_the_gate(smooth: Path) -> None:
+    """Two ramps match in grey levels under many crops and scales; their edge strength is
+    nearly constant, so their edges do not agree. A neighbouring tile shares no frame."""
+    verifier = Verifier()
+    ramps = verifier.check(str(smooth / "ramp.png"), str(smooth / "other_ramp.jpg"))
+    assert ramps is not None and ramps.dense
+    assert ramps.aligned >= 0.95 and ramps.agree >= 0.95  # grey levels alone would pass
+    assert ramps.edges < DENSE_GATE[3] and not passes(ramps)
+    tiles = verifier.check(str(smooth / "left_tile.png"), str(smooth / "right_tile.png"))
+    assert tiles is not None and tiles.dense and not passes(tiles)
+
+
+def test_a_dense_finding_survives_the_pair_store() -> None:
+    found = Geometry(0, 0, 0.7, 1.0, 0.99, 0.98, True, 0.93)
+    assert geometry_of(geometry_value(found)) == found
+    assert found.swapped().dense and found.swapped().edges == found.edges
+
+
+def test_a_pair_the_gate_passes_is_raised_to_the_measured_confidence() -> None:
+    scored = Scored(0.81, 0.48, {"sscd_distilled": 0.81}, "sscd_distilled")
+    lifted = dense_rescored(scored, (0.72, 0.99, 0.99, 0, 1.0, True, 0.95), {})
+    assert lifted.confidence == DENSE_CONFIDENCE and lifted.evidence == "geometry"
+    assert lifted.similarity == scored.similarity  # how alike is not what the check says
+    assert lifted.scores["dense"] == 1.0 and lifted.scores["edges"] == 0.95
+    failed = dense_rescored(scored, (0.72, 0.99, 0.99, 0, 1.0, True, 0.3), {})
+    assert failed.confidence == scored.confidence and failed.evidence == scored.evidence
+    higher = Scored(0.95, 0.999, {}, "pdq")
+    assert dense_rescored(higher, (0.9, 1.0, 1.0, 0, 1.0, True, 1.0), {}).confidence == 0.999
