@@ -61,7 +61,7 @@ def collect_pairs(set_dir: Path, work: Path, split: str) -> dict[str, np.ndarray
     row = {job: n for n, job in enumerate(jobs)}
     for chunk, out in LocalEngine().map(VERIFY, jobs):  # in completion order
         for job, found_geometry in zip(chunk, out, strict=True):
-            if found_geometry is not None and not found_geometry.dense:  # not fitted
+            if found_geometry is not None:
                 n = row[job]
                 geometry[n] = found_geometry.score
                 aligned[n] = found_geometry.aligned

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter
 
 from neardup.checked_scores import DENSE_CONFIDENCE, DENSE_GATE, dense_rescored
+from neardup.dense_check import DENSE_FLOOR, dense_pairs, dense_wanted
 from neardup.scoring import Scored
 from neardup.verify import MIN_KEYPOINTS, Geometry, Verifier, geometry_of, geometry_value
 
@@ -60,12 +61,15 @@ def smooth(tmp_path: Path) -> Path:
 
 
 def test_a_smooth_pictures_copies_are_aligned_densely(smooth: Path) -> None:
-    """ORB alone could not decide these pairs: too few corners in the original."""
+    """ORB alone cannot decide these pairs: too few corners in the original."""
+    original = str(smooth / "original.png")
+    copies = [str(smooth / name) for name in ("turned_crop.jpg", "quarter.jpg")]
     verifier = Verifier()
-    keypoints = verifier._keypoints(str(smooth / "original.png"))
-    assert keypoints is not None and len(keypoints[0]) < MIN_KEYPOINTS
-    for copy in ("turned_crop.jpg", "quarter.jpg"):
-        found = verifier.check(str(smooth / "original.png"), str(smooth / copy))
+    keypoints = verifier._keypoints(original)  # fewer corners than the check can use
+    assert keypoints is None or len(keypoints[0]) < MIN_KEYPOINTS
+    assert all(verifier.check(original, copy) is None for copy in copies)
+    found_all = dense_pairs([(original, copy) for copy in copies])
+    for copy, found in zip(copies, found_all, strict=True):
         assert found is not None and found.dense and found.inliers == 0
         assert passes(found), (copy, found)
 
@@ -73,13 +77,45 @@ def test_a_smooth_pictures_copies_are_aligned_densely(smooth: Path) -> None:
 def test_look_alike_ramps_and_neighbouring_tiles_fail_the_gate(smooth: Path) -> None:
     """Two ramps match in grey levels under many crops and scales; their edge strength is
     nearly constant, so their edges do not agree. A neighbouring tile shares no frame."""
-    verifier = Verifier()
-    ramps = verifier.check(str(smooth / "ramp.png"), str(smooth / "other_ramp.jpg"))
+    ramps, tiles = dense_pairs(
+        [
+            (str(smooth / "ramp.png"), str(smooth / "other_ramp.jpg")),
+            (str(smooth / "left_tile.png"), str(smooth / "right_tile.png")),
+        ]
+    )
     assert ramps is not None and ramps.dense
     assert ramps.aligned >= 0.95 and ramps.agree >= 0.95  # grey levels alone would pass
     assert ramps.edges < DENSE_GATE[3] and not passes(ramps)
-    tiles = verifier.check(str(smooth / "left_tile.png"), str(smooth / "right_tile.png"))
     assert tiles is not None and tiles.dense and not passes(tiles)
+
+
+def test_dense_alignment_runs_only_where_it_could_lift_the_verdict() -> None:
+    """It only raises a pair, to `DENSE_CONFIDENCE`: not above a cut already, nor above
+    `DENSE_CONFIDENCE`'s reach, nor far below (look-alikes)."""
+    assert dense_wanted(0.5, (0.952,))
+    assert not dense_wanted(0.96, (0.952,))  # decided already
+    assert not dense_wanted(0.5, (0.995,))  # a cut it cannot lift a pair to
+    assert dense_wanted(0.5, (0.995, 0.952))
+    assert not dense_wanted(DENSE_FLOOR / 2, (0.952,))
+
+
+def test_a_scan_groups_a_smooth_pictures_turned_copy(smooth: Path, tmp_path: Path) -> None:
+    """End to end: the turned crop, which its scores alone leave below the cut, is grouped
+    with the original by its dense finding; neighbouring tiles stay apart. (The two ramps
+    are grouped by their scores alone, whatever the check: README, "Smooth gradients look
+    alike".)"""
+    from neardup import scan
+
+    result = scan([str(smooth)], cache=False)
+    names = [Path(image.path).name for image in result.images]
+    groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
+    group = next(g for g in groups if "original.png" in g)
+    assert {"turned_crop.jpg", "quarter.jpg"} <= group
+    crop = next(
+        p for p in result.pairs if {names[p.a], names[p.b]} == {"original.png", "turned_crop.jpg"}
+    )
+    assert crop.scores["dense"] == 1.0 and crop.confidence == DENSE_CONFIDENCE
+    assert not any({"left_tile.png", "right_tile.png"} <= g for g in groups)
 
 
 def test_a_dense_finding_survives_the_pair_store() -> None:

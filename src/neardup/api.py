@@ -16,6 +16,7 @@ from pathlib import Path
 from neardup.checked_scores import CHECK_SCORES, add_geometry, picture_first
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
+from neardup.dense_check import dense_pairs, dense_wanted
 from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
@@ -250,7 +251,10 @@ def compare(
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
         # A screenshot after the picture it frames, as scan checks it.
-        geometry = check_pairs([items[::-1] if picture_first(fused.scores, fa, fb) else items])[0]
+        ordered = items[::-1] if picture_first(fused.scores, fa, fb) else items
+        geometry = check_pairs([ordered])[0]
+        if geometry is None and dense_wanted(fused.confidence, tuple(PRESETS.values())):
+            geometry = dense_pairs([ordered])[0]  # too smooth for keypoints, as scan does
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             scored = Scored(

@@ -3,15 +3,18 @@ from and kept in the pair store (`neardup.pair_store`) so a rescan or a resumed 
 only what it has not checked before.
 
     scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
+                 (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
                  --add_geometry_many--> rescored pairs
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from neardup.checked_scores import Check, add_geometry_many, picture_first
-from neardup.engines.base import Engine
+from neardup.dense_check import DENSE, dense_version, dense_wanted
+from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
@@ -50,37 +53,91 @@ def verify_pairs(
     # is not symmetric, so a finding made the other way is not this one.
     ordered = {(a, b): _check_order(images, a, b, scored[a, b]) for a, b in borderline}
     by_paths = {_refs(images, *ordered[pair]): pair for pair in borderline}
-    key = PairKeys(images)
-    keys = {paths: key(*ordered[pair]) for paths, pair in by_paths.items()}
-    order = {paths: ordered[pair] for paths, pair in by_paths.items()}
+    stored = _Stored(PairKeys(images), by_paths, ordered)
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
-
-    def take(chunk: Sequence[tuple[Ref, Ref]], found: Sequence[Geometry | Unread | None]) -> None:
-        for paths, geometry in zip(chunk, found, strict=True):
-            if isinstance(geometry, Geometry):
-                pair = by_paths[paths]
-                checked.append((pair, scored[pair], geometry.evidence()))
-
-    with pair_store(cache, "check", check_version) as known:
-        stored = {} if known is None else known.get(k for k in keys.values() if k)
-        before = {p: geometry_of(stored[k]) for p, k in keys.items() if k in stored}
-        take(list(before), list(before.values()))
-        # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
-        jobs = by_image([p for p in by_paths if p not in before], VERIFY.chunk)
-        done = len(before)
-        if progress and done:
-            progress(done, len(by_paths))
-        for chunk, found in engine.map(VERIFY, jobs):
-            if known is not None:  # kept chunk by chunk: an interrupted run resumes
-                known.put(_lasting_checks(key, order, keys, chunk, found))
-            done += len(chunk)
-            if progress:
-                progress(done, len(by_paths))
-            take(chunk, found)
+    undecided: list[tuple[Ref, Ref]] = []
+    check = _findings(engine, VERIFY, stored, list(by_paths), cache, progress)
+    for paths, geometry in check:
+        if isinstance(geometry, Geometry):
+            checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
+        elif geometry is None:
+            undecided.append(paths)
+    # Pictures too smooth for keypoints: aligned densely where that could lift the verdict.
+    wanted = [p for p in undecided if dense_wanted(scored[by_paths[p]].confidence, at)]
+    for paths, geometry in _findings(engine, DENSE, stored, wanted, cache, None):
+        if isinstance(geometry, Geometry):
+            checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
     for (pair, _, _), rescored in zip(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
+
+
+Finding = Geometry | Unread | None
+Paths = tuple[Ref, Ref]
+STORE_KINDS: dict[str, tuple[str, Callable[[], str]]] = {
+    VERIFY.name: ("check", check_version),
+    DENSE.name: ("dense", dense_version),
+}
+"""The pair store's kind and code version for each stage's findings."""
+
+
+class _Stored:
+    """Each pair's key in the pair store, under the order the check takes it."""
+
+    def __init__(
+        self,
+        key: PairKeys,
+        by_paths: dict[Paths, tuple[int, int]],
+        ordered: dict[tuple[int, int], tuple[int, int]],
+    ) -> None:
+        self.key = key
+        self.order = {paths: ordered[pair] for paths, pair in by_paths.items()}
+        self.keys = {paths: key(*self.order[paths]) for paths in by_paths}
+
+    def lasting(
+        self, chunk: Sequence[Paths], found: Sequence[Finding]
+    ) -> Iterator[tuple[Key, Any]]:
+        """The findings of a chunk the pair store may keep: not a pair the check could not
+        read, nor one whose files changed while it ran (their hashes would name other
+        contents)."""
+        for paths, geometry in zip(chunk, found, strict=True):
+            k = self.keys[paths]
+            if k is None or isinstance(geometry, Unread):
+                continue
+            if self.key.still(*self.order[paths], k):
+                yield k, geometry_value(geometry)
+
+
+def _findings(
+    engine: Engine,
+    stage: Stage[Paths, Any, Finding],
+    stored: _Stored,
+    todo: list[Paths],
+    cache: CacheSetting,
+    progress: Callable[[int, int], None] | None,
+) -> Iterator[tuple[Paths, Finding]]:
+    """Each pair's finding by `stage`: read from the pair store where the same contents were
+    checked by the same code, else found now and kept chunk by chunk (an interrupted run
+    resumes)."""
+    kind, version = STORE_KINDS[stage.name]
+    with pair_store(cache, kind, version) as known:
+        keys = {p: k for p in todo if (k := stored.keys[p]) is not None}
+        kept = {} if known is None else known.get(keys.values())
+        before = {p: geometry_of(kept[k]) for p, k in keys.items() if k in kept}
+        yield from before.items()
+        done = len(before)
+        if progress and done:
+            progress(done, len(todo))
+        # Chunks hold whole groups of connected pairs, so each worker reads a picture ~once.
+        jobs = by_image([p for p in todo if p not in before], stage.chunk)
+        for chunk, found in engine.map(stage, jobs):
+            if known is not None:
+                known.put(stored.lasting(chunk, found))
+            done += len(chunk)
+            if progress:
+                progress(done, len(todo))
+            yield from zip(chunk, found, strict=True)
 
 
 def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:
@@ -90,20 +147,3 @@ def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> 
 
 def _refs(images: Sequence[Features], a: int, b: int) -> tuple[Ref, Ref]:
     return ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)
-
-
-def _lasting_checks(
-    key: PairKeys,
-    order: dict[tuple[Ref, Ref], tuple[int, int]],
-    keys: dict[tuple[Ref, Ref], Key | None],
-    chunk: Sequence[tuple[Ref, Ref]],
-    found: Sequence[Geometry | Unread | None],
-) -> Iterator[tuple[Key, list[float] | None]]:
-    """The findings of a chunk the pair store may keep: not a pair the check could not read,
-    nor one whose files changed while it ran (their hashes would name other contents)."""
-    for paths, geometry in zip(chunk, found, strict=True):
-        k = keys[paths]
-        if k is None or isinstance(geometry, Unread):
-            continue
-        if key.still(*order[paths], k):
-            yield k, geometry_value(geometry)

@@ -7,8 +7,8 @@ as a crop). Local features can: ORB keypoints matched between the two, a similar
 transform. A copy shares most of its frame with the source (a 75 % crop: >= 0.56 of the larger
 picture); a neighbouring tile or another frame of a scene shares little or no consistent
 geometry. Runs only on the few pairs whose evidence is embeddings alone, near the threshold.
-A picture too smooth for keypoints (a sky, a gradient wallpaper) is aligned by its grey levels
-instead (`neardup.dense_alignment`), and the same frame and pixel measures are taken.
+A picture too smooth for keypoints (a sky, a gradient wallpaper) is left undecided here, for
+the dense alignment (`neardup.dense_check`), which takes the same frame and pixel measures.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import numpy as np
 
 from neardup.aligned_pixels import agreeing, correlation, tone_matched
 from neardup.decode import Decoded, DecodeSpec, decode
-from neardup.dense_alignment import align, edges_agree
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.records import Skipped
@@ -43,8 +42,6 @@ FAST_THRESHOLDS = (7, 2)
 wallpapers) where the first finds too few corners; RANSAC and the aligned pixels then tell
 whether the faint corners agree."""
 ENOUGH_KEYPOINTS = 150
-NO_POINTS = np.zeros((0, 2), dtype=np.float32)
-"""The keypoints of a picture too smooth (or small) for them."""
 MIN_SIDE = 16
 """Pictures with a shorter side are not searched for keypoints: ORB's pyramid scales a side
 of one pixel to nothing and fails, and one this small holds too few to decide anyway."""
@@ -125,8 +122,8 @@ CHECK_VERSION = 5
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
 3: its finding is stored under that order (2 stored it under the files' order); 4: aligned
-pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`); 5: pictures
-too smooth for keypoints aligned densely (`neardup.dense_alignment`)."""
+pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`); 5: a stored
+finding records whether it was found densely, and its edges (`neardup.dense_check`)."""
 
 
 def check_version() -> str:
@@ -196,24 +193,11 @@ class Verifier:
             self._cache.move_to_end(ref)
             return self._cache[ref]
         result = None
-        decoded: Decoded | Skipped | None
-        if isinstance(ref, tuple):  # a video frame
-            decoded = self.frames.get(ref)
-            if not isinstance(decoded, Decoded):  # a video that fails to seek may not later
-                self.unread.add(ref)
-        else:
-            try:
-                data = read_bytes(ref)
-                decoded = decode(data, ref, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
-            except OSError:
-                decoded = None
-                self.unread.add(ref)
-        if isinstance(decoded, Decoded):
-            grey = self._cv2.cvtColor(decoded.rgb, self._cv2.COLOR_RGB2GRAY)
-            described = self._describe(grey)
-            # Too few keypoints: the grey picture is kept for the dense alignment.
-            shape = (grey.shape[1], grey.shape[0])
-            result = (*(described or (NO_POINTS, None, shape)), grey)  # type: ignore[assignment]
+        grey = read_grey(self._cv2, ref, self.frames, self.unread)
+        if grey is not None:
+            result = self._describe(grey)
+            if result is not None:
+                result = (*result, grey)  # type: ignore[assignment]
         self._cache[ref] = result
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -240,10 +224,8 @@ class Verifier:
         while the other finds the true one. A mirrored estimate wins only with more inliers.
         """
         ka, kb = self._keypoints(path_a), self._keypoints(path_b)
-        if ka is None or kb is None:
-            return None
-        if min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
-            return self._dense(ka[3], kb[3])  # type: ignore[misc]
+        if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
+            return None  # the dense alignment may still decide (`neardup.dense_check`)
         found = self._match(ka, kb)
         if found.score >= 0.5 and found.inliers < WEAK_SUPPORT:
             found = max(found, self._match(kb, ka).swapped(), key=_support)
@@ -254,19 +236,6 @@ class Verifier:
                 if _support(flipped) > _support(found):
                     found = flipped
         return found
-
-    def _dense(self, grey_a: Any, grey_b: Any) -> Geometry | None:
-        """The finding of a dense alignment (`neardup.dense_alignment`); None where the
-        pictures are too small or flat for one."""
-        found = align(self._cv2, grey_a, grey_b)
-        if found is None:
-            return None
-        view = found.view
-        size_a, size_b = (grey_a.shape[1], grey_a.shape[0]), (view.shape[1], view.shape[0])
-        overlap_a, overlap_b = self._overlap(found.matrix, size_a, size_b)
-        aligned, agree = self._aligned(found.matrix, grey_a, view)
-        edges = edges_agree(self._cv2, found, grey_a)
-        return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
 
     def _mirror(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
         """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""
@@ -300,51 +269,72 @@ class Verifier:
         if matrix is None or mask is None:
             return Geometry(len(query), 0, 0.0, 0.0)
         inliers = int(mask.sum())
-        overlap_a, overlap_b = self._overlap(matrix, size_a, size_b)
+        overlap_a, overlap_b = frame_shares(self._cv2, matrix, size_a, size_b)
         # A transform with fewer inliers is chance (most pairs checked are not copies): its
         # frames are not compared. That skips the comparison on ~85 % of the pairs checked in
         # calibration; refitted without it, out-of-fold precision held and recall rose.
         aligned, agree = (
-            self._aligned(matrix, ka[3], kb[3])
+            pixels_agree(self._cv2, matrix, ka[3], kb[3])
             if inliers >= MIN_INLIERS and len(ka) > 3 and len(kb) > 3
             else (0.0, 0.0)
         )
         return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree)
 
-    def _aligned(self, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
-        """Correlation of B with A warped into B's frame, over the pixels both cover, and the
-        share of those pixels that agree (robust to an overlay, which lowers the first), A's
-        grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
-        cv2 = self._cv2
-        hb, wb = grey_b.shape
-        warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
-        cover = cv2.warpAffine(
-            np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
-        )
-        scale = ALIGNED_SIDE / max(hb, wb)
-        size = (max(8, round(wb * scale)), max(8, round(hb * scale)))
-        small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-        small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-        inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
-        if inside.sum() < 16:
-            return 0.0, 0.0
-        x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
-        return correlation(x, y), agreeing(x, y)
 
-    def _overlap(
-        self, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
-    ) -> tuple[float, float]:
-        """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
-        wa, ha = size_a
-        wb, hb = size_b
-        corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
-        mapped = corners @ matrix[:, :2].T + matrix[:, 2]
-        frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
-        area, _ = self._cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
-        scale2 = abs(float(np.linalg.det(matrix[:, :2])))
-        if area <= 0 or scale2 <= 0:
-            return 0.0, 0.0
-        return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
+    """Correlation of B with A warped into B's frame, over the pixels both cover, and the
+    share of those pixels that agree (robust to an overlay, which lowers the first), A's
+    grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
+    hb, wb = grey_b.shape
+    warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
+    cover = cv2.warpAffine(
+        np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
+    )
+    scale = ALIGNED_SIDE / max(hb, wb)
+    size = (max(8, round(wb * scale)), max(8, round(hb * scale)))
+    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    if inside.sum() < 16:
+        return 0.0, 0.0
+    x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
+    return correlation(x, y), agreeing(x, y)
+
+
+def frame_shares(
+    cv2: Any, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
+) -> tuple[float, float]:
+    """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
+    wa, ha = size_a
+    wb, hb = size_b
+    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
+    mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+    frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
+    area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
+    scale2 = abs(float(np.linalg.det(matrix[:, :2])))
+    if area <= 0 or scale2 <= 0:
+        return 0.0, 0.0
+    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+
+
+def read_grey(cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref]) -> Any:
+    """An item's grey picture at the check's working size (`VERIFY_SIDE`), or None where it
+    cannot be read (then added to `unread`) or decoded."""
+    decoded: Decoded | Skipped | None
+    if isinstance(ref, tuple):  # a video frame
+        decoded = frames.get(ref)
+        if not isinstance(decoded, Decoded):  # a video that fails to seek may not later
+            unread.add(ref)
+    else:
+        try:
+            data = read_bytes(ref)
+            decoded = decode(data, ref, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
+        except OSError:
+            decoded = None
+            unread.add(ref)
+    if not isinstance(decoded, Decoded):
+        return None
+    return cv2.cvtColor(decoded.rgb, cv2.COLOR_RGB2GRAY)
 
 
 RATIO = 0.8

@@ -1,0 +1,117 @@
+"""The dense alignment as an engine stage, for the pairs the keypoint check left undecided.
+
+    pairs ORB could not read (too few corners) --DENSE--> Geometry(dense=True) or None
+
+`neardup.checking` runs it after the keypoint check, on its undecided pairs whose confidence
+it could still lift over the cut (`dense_wanted`): it only ever raises a pair, to
+`checked_scores.DENSE_CONFIDENCE`, and the pairs far below the cut are neighbouring tiles
+and other look-alikes it would not pass (RESULTS.md, session 24). The measures are the
+check's (`neardup.verify`): the shared frame, aligned pixels and their agreement, and the
+aligned pictures' edges (`neardup.dense_alignment`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from neardup.checked_scores import DENSE_CONFIDENCE
+from neardup.decode import DecodeSpec
+from neardup.dense_alignment import align, edges_agree
+from neardup.engines.base import Stage
+from neardup.item_pixels import FramePictures, Ref
+from neardup.verify import (
+    VERIFY_SIDE,
+    Geometry,
+    Unread,
+    frame_shares,
+    pixels_agree,
+    read_grey,
+)
+
+DENSE_VERSION = 1
+"""Bumped whenever a change would make the dense findings on the same pixels differ (the pair
+store keeps them under kind "dense" with this version)."""
+DENSE_FLOOR = 0.1
+"""Undecided pairs below this confidence are not aligned densely: on the calibration halves
+they were nearly all neighbouring tiles and other look-alikes (of photos' 600 pairs aligned
+densely, 255 sat below 0.1, 4 of them copies passing the gate, already grouped through other
+pairs), and every half's groups were the same with this floor as with none (RESULTS.md,
+session 24)."""
+
+
+def dense_version() -> str:
+    """This code's version of the dense alignment, with OpenCV's."""
+    import cv2
+
+    return f"{DENSE_VERSION}-opencv-{cv2.__version__}"
+
+
+def dense_wanted(confidence: float, cuts: tuple[float, ...]) -> bool:
+    """Whether aligning a pair densely could change its verdict at one of `cuts`: it would
+    lift it to `DENSE_CONFIDENCE`, so only a pair below a cut that this reaches."""
+    return confidence >= DENSE_FLOOR and any(confidence < c <= DENSE_CONFIDENCE for c in cuts)
+
+
+class DenseChecker:
+    """Dense alignments with a small cache of grey pictures (one per worker)."""
+
+    def __init__(self, cache_size: int = 256) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)  # parallelism comes from the engine's processes
+        self._cv2 = cv2
+        self.cv2_error: type[Exception] = cv2.error
+        self._greys: OrderedDict[Ref, Any] = OrderedDict()
+        self._cache_size = cache_size
+        self.frames = FramePictures(DecodeSpec(min_side=VERIFY_SIDE))
+        self.unread: set[Ref] = set()
+
+    def _grey(self, ref: Ref) -> Any:
+        if ref not in self._greys:
+            self._greys[ref] = read_grey(self._cv2, ref, self.frames, self.unread)
+            if len(self._greys) > self._cache_size:
+                self._greys.popitem(last=False)
+        self._greys.move_to_end(ref)
+        return self._greys[ref]
+
+    def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
+        """The dense finding for a pair; None where a picture is unreadable, too small or
+        flat."""
+        grey_a, grey_b = self._grey(ref_a), self._grey(ref_b)
+        if grey_a is None or grey_b is None:
+            return None
+        found = align(self._cv2, grey_a, grey_b)
+        if found is None:
+            return None
+        view = found.view
+        size_a, size_b = (grey_a.shape[1], grey_a.shape[0]), (view.shape[1], view.shape[0])
+        overlap_a, overlap_b = frame_shares(self._cv2, found.matrix, size_a, size_b)
+        aligned, agree = pixels_agree(self._cv2, found.matrix, grey_a, view)
+        edges = edges_agree(self._cv2, found, grey_a)
+        return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
+
+
+def _dense_chunk(
+    checker: DenseChecker, pairs: list[tuple[Ref, Ref]]
+) -> list[Geometry | Unread | None]:
+    checker.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
+    out: list[Geometry | Unread | None] = []
+    for a, b in pairs:
+        try:
+            found = checker.check(a, b)
+        except checker.cv2_error:  # a picture OpenCV cannot take leaves the pair undecided
+            found = None
+        out.append(Unread() if found is None and {a, b} & checker.unread else found)
+    return out
+
+
+DENSE: Stage[tuple[Ref, Ref], DenseChecker, Geometry | Unread | None] = Stage(
+    "dense", DenseChecker, _dense_chunk, chunk=32
+)
+"""The dense alignment as an engine stage: pairs of items in, findings out."""
+
+
+def dense_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+    """The dense alignment of each pair of items, in this process."""
+    return [None if isinstance(g, Unread) else g for g in _dense_chunk(DenseChecker(), pairs)]
