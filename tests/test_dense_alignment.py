@@ -134,3 +134,27 @@ def test_a_pair_the_gate_passes_is_raised_to_the_measured_confidence() -> None:
     assert failed.confidence == scored.confidence and failed.evidence == scored.evidence
     higher = Scored(0.95, 0.999, {}, "pdq")
     assert dense_rescored(higher, (0.9, 1.0, 1.0, 0, 1.0, True, 1.0), {}).confidence == 0.999
+
+
+@pytest.mark.parametrize("turn", [-15, 18])
+def test_a_turn_of_15_to_20_degrees_is_found_in_the_right_view(turn: int) -> None:
+    """A reviewer's case: a smooth field with some texture, turned and cropped. Ranked
+    untilted only, the right view came third and was never searched for turns."""
+    import cv2
+
+    from neardup.dense_alignment import align
+
+    cells = np.random.default_rng(3).random((22, 32)).astype(np.float32)
+    field = cv2.GaussianBlur(
+        cv2.resize(cells, (480, 320), interpolation=cv2.INTER_CUBIC), (0, 0), 6
+    )
+    grey = ((field - field.min()) / (field.max() - field.min()) * 200 + 20).astype(np.uint8)
+    rotation = cv2.getRotationMatrix2D((240, 160), turn, 1.0)
+    copy = np.ascontiguousarray(cv2.warpAffine(grey, rotation, (480, 320))[50:275, 70:420])
+    found = align(cv2, grey, copy)
+    assert found is not None and np.array_equal(found.view, copy)  # the untouched view
+    truth = rotation.copy()
+    truth[:, 2] -= (70, 50)
+    points = np.array([[144, 96], [336, 96], [144, 224], [336, 224], [240, 160]], float)
+    placed = points @ found.matrix[:, :2].T + found.matrix[:, 2]
+    assert np.abs(placed - (points @ truth[:, :2].T + truth[:, 2])).max() < 8  # px at 256

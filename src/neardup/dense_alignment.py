@@ -39,7 +39,10 @@ of the area (a side of 0.55)."""
 KEEP = 3
 """Coarse candidates refined."""
 VIEWS_TURNED = 2
-"""Views (with the way round) searched for small turns, the best at no turn."""
+"""Views (with the way round) searched for every small turn: the best over `RANKING_TURNS`."""
+RANKING_TURNS = (-15.0, 0.0, 15.0)
+"""Turns every view is tried at first: untilted alone, a turn of 15-20 degrees of a picture
+with some texture ranked the right view third (a reviewer's case)."""
 MIN_TEMPLATE = 8
 """Pixels a side the slid rectangle needs at the coarse size to mean anything."""
 
@@ -89,10 +92,9 @@ def _ways(pictures: Pictures, v: int, way: int) -> tuple[Small, Small]:
 
 
 def _coarse(cv2: Any, pictures: Pictures) -> list[Candidate]:
-    """Coarse matches at `COARSE_SIDE`. Every view, both ways round, at every scale, untilted
-    first: the right view and way stand out already (a turn of up to 20 degrees blurs a smooth
-    picture's match, it does not move it to another view); only the best `VIEWS_TURNED` are
-    searched for turns."""
+    """Coarse matches at `COARSE_SIDE`. Every view, both ways round, at every scale, at the
+    `RANKING_TURNS` first: the right view and way stand out there; only the best
+    `VIEWS_TURNED` are searched at every turn."""
     smalls: dict[tuple[int, int], tuple[Small, list[Small]]] = {}
     upright: list[tuple[float, int, int]] = []
     best_of: dict[tuple[int, int], float] = {}
@@ -103,10 +105,11 @@ def _coarse(cv2: Any, pictures: Pictures) -> list[Candidate]:
             small_srcs = [_small(cv2, src, COARSE_SIDE * scale) for scale in COARSE_SCALES]
             smalls[v, way] = (small_dst, small_srcs)
             for small_src in small_srcs:
-                slid = _slide(cv2, small_src, small_dst, 0.0)
-                if slid is not None:
-                    upright.append((slid[0], v, way))
-                    best_of[v, way] = max(best_of.get((v, way), -1.0), slid[0])
+                for turn in RANKING_TURNS:
+                    slid = _slide(cv2, small_src, small_dst, turn)
+                    if slid is not None:
+                        upright.append((slid[0], v, way))
+                        best_of[v, way] = max(best_of.get((v, way), -1.0), slid[0])
     ranked = {(v, way) for _, v, way in sorted(upright, reverse=True)}
     chosen = sorted(ranked, key=lambda key: -best_of[key])[:VIEWS_TURNED]
     coarse: list[Candidate] = []

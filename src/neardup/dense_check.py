@@ -24,6 +24,7 @@ from neardup.verify import (
     VERIFY_SIDE,
     Geometry,
     Unread,
+    check_version,
     frame_shares,
     pixels_agree,
     read_grey,
@@ -41,10 +42,9 @@ session 24)."""
 
 
 def dense_version() -> str:
-    """This code's version of the dense alignment, with OpenCV's."""
-    import cv2
-
-    return f"{DENSE_VERSION}-opencv-{cv2.__version__}"
+    """This code's version of the dense alignment, with the check's (whose measures it
+    takes: `neardup.verify`) and OpenCV's."""
+    return f"{DENSE_VERSION}-{check_version()}"
 
 
 def dense_wanted(confidence: float, cuts: tuple[float, ...]) -> bool:
