@@ -335,7 +335,7 @@ def test_progress_is_told_of_every_stage(dup_dir: Path, capsys: Capture) -> None
         [dup_dir], cache=False, workers=1, progress=lambda d, t, s: heard.append((d, t, s))
     )
     stages = [s for n, (_, _, s) in enumerate(heard) if n == 0 or heard[n - 1][2] != s]
-    order = ["features", "scoring", "check", "differences"]  # the check only where needed
+    order = ["features", "scoring", "check", "dense", "differences"]  # checks only where needed
     assert stages == [s for s in order if s in stages] and len(stages) >= 3
     for stage in stages:
         done, total, _ = [h for h in heard if h[2] == stage][-1]

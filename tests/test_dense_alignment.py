@@ -106,7 +106,11 @@ def test_a_scan_groups_a_smooth_pictures_turned_copy(smooth: Path, tmp_path: Pat
     alike".)"""
     from neardup import scan
 
-    result = scan([str(smooth)], cache=False)
+    told: list[tuple[int, int, str]] = []
+    result = scan(
+        [str(smooth)], cache=False, progress=lambda d, t, stage: told.append((d, t, stage))
+    )
+    assert any(stage == "dense" and done == total for done, total, stage in told)
     names = [Path(image.path).name for image in result.images]
     groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
     group = next(g for g in groups if "original.png" in g)

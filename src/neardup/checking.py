@@ -40,6 +40,7 @@ def verify_pairs(
     *,
     cache: CacheSetting = False,
     progress: Callable[[int, int], None] | None = None,
+    dense_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at a cut; a
     pair checked before (same contents, same code) is read from the cache instead."""
@@ -64,7 +65,7 @@ def verify_pairs(
             undecided.append(paths)
     # Pictures too smooth for keypoints: aligned densely where that could lift the verdict.
     wanted = [p for p in undecided if dense_wanted(scored[by_paths[p]].confidence, at)]
-    for paths, geometry in _findings(engine, DENSE, stored, wanted, cache, None):
+    for paths, geometry in _findings(engine, DENSE, stored, wanted, cache, dense_progress):
         if isinstance(geometry, Geometry):
             checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
     for (pair, _, _), rescored in zip(

@@ -48,7 +48,8 @@ are enough of them (a local engine from 24 blocks, about 200,000 pairs, on)."""
 Progress = Callable[..., None]
 """Called as progress(done, total) while images are being read; one that takes a third
 argument is called as progress(done, total, stage) instead, for every stage: "features"
-(images), then "scoring", "check" and "differences" (pairs)."""
+(images), then "scoring", "check", "dense" (the check's pairs too smooth for keypoints) and
+"differences" (pairs)."""
 
 
 def stage_progress(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
@@ -260,7 +261,17 @@ def score_candidates(
             tell(done, len(ordered))
     if verify:
         tell_check = stage_progress(progress, "check")
-        verify_pairs(images, scored, methods, cuts, engine, cache=cache, progress=tell_check)
+        tell_dense = stage_progress(progress, "dense")
+        verify_pairs(
+            images,
+            scored,
+            methods,
+            cuts,
+            engine,
+            cache=cache,
+            progress=tell_check,
+            dense_progress=tell_dense,
+        )
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()
