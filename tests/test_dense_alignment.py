@@ -162,3 +162,16 @@ def test_a_turn_of_15_to_20_degrees_is_found_in_the_right_view(turn: int) -> Non
     points = np.array([[144, 96], [336, 96], [144, 224], [336, 224], [240, 160]], float)
     placed = points @ found.matrix[:, :2].T + found.matrix[:, 2]
     assert np.abs(placed - (points @ truth[:, :2].T + truth[:, 2])).max() < 8  # px at 256
+
+
+def test_differences_measure_a_smooth_copys_turn_and_crop(smooth: Path) -> None:
+    """Too few keypoints: the differences align the grey levels too (refined by ECC), so the
+    turn and the crop are measured rather than left out ("aligned by whole frames")."""
+    from neardup.differences import Differ
+
+    found = Differ().measure(str(smooth / "original.png"), str(smooth / "turned_crop.jpg"))
+    assert found.aligned_by == "dense" and not found.mirrored
+    assert found.turned is not None and abs(abs(found.turned) - 8) <= 1.5
+    assert "cropped" in found.kinds and "scaled" not in found.kinds
+    ramps = Differ().measure(str(smooth / "ramp.png"), str(smooth / "other_ramp.jpg"))
+    assert ramps.aligned_by != "dense"  # their edges do not agree: no crop made up

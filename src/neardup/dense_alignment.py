@@ -55,6 +55,19 @@ class Found:
     correlation: float
     matrix: Any
     view: Any
+    turns: int = 0
+    mirror: bool = False
+
+    def to_picture(self, grey_b: Any) -> Any:
+        """The matrix from a's pixels to b's own (mirrored where `mirror`), the view's quarter
+        turns undone: what `neardup.differences` measures a turn and a crop from."""
+        back = np.eye(3)
+        h, w = grey_b.shape[:2]
+        for _ in range(self.turns):
+            # np.rot90 once: the turned picture's (x, y) is the unturned's (w - 1 - y, x).
+            back = back @ np.array([[0.0, -1.0, w - 1.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+            h, w = w, h
+        return (back @ np.vstack([self.matrix, [0.0, 0.0, 1.0]]))[:2]
 
 
 Small = tuple[Any, float]
@@ -81,7 +94,10 @@ def align(cv2: Any, grey_a: Any, grey_b: Any) -> Found | None:
     if not coarse:
         return None
     best = _refined(cv2, pictures, sorted(coarse, reverse=True)[:KEEP])
-    return None if best is None else Found(best[0], best[1], views[best[2]])
+    if best is None:
+        return None
+    v = best[2]
+    return Found(best[0], best[1], views[v], turns=v % 4, mirror=v >= 4)
 
 
 def _ways(pictures: Pictures, v: int, way: int) -> tuple[Small, Small]:

@@ -1,7 +1,8 @@
 """Where picture a lands on picture b for `neardup.differences`: ORB keypoints and a RANSAC
 similarity transform (also against b mirrored); where keypoints are too few (a sky, a
 gradient), one picture found turned on a flat canvas (`neardup.straighten`) gives the
-transform; else the best dihedral view of whole frames."""
+transform, else their grey levels aligned (`neardup.dense_alignment`, refined by ECC) where
+their edges agree; else the best dihedral view of whole frames."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
+from neardup.checked_scores import DENSE_GATE
+from neardup.dense_alignment import align, edges_agree
 from neardup.difference_measures import dihedral_view, frame_matrix, full_frame_matrix
 from neardup.difference_pictures import Picture
 from neardup.straighten import straighten
@@ -57,15 +60,29 @@ class Aligner:
         canvas = turned_canvas(a, b)
         if canvas is not None:
             return canvas[0], canvas[1], "canvas"
+        dense = self._dense(a.grey, b.grey)
         view = dihedral_view(a.grey, b.grey)
         if view is None:
-            return None, False, None
+            return (None, False, None) if dense is None else (dense[0], dense[1], "dense")
         turns, mirror = view
-        return (
-            self._whole_frames(a.grey, b.grey[:, ::-1] if mirror else b.grey, turns),
-            mirror,
-            "frame",
-        )
+        target = b.grey[:, ::-1] if mirror else b.grey
+        frames = self._whole_frames(a.grey, target, turns)
+        if dense is not None and _clearly_better(self._cv2, dense, (frames, mirror), a, b):
+            return dense[0], dense[1], "dense"
+        return frames, mirror, "frame"
+
+    def _dense(self, grey_a: Grey, grey_b: Grey) -> tuple[Matrix, bool] | None:
+        """(transform from a's working frame to b's or b mirrored's, mirrored) by aligning
+        grey levels (`neardup.dense_alignment`), where the aligned pictures' edges agree as the
+        check requires (`checked_scores.DENSE_GATE`): two ramps line up under many crops, and
+        a crop or turn read from them would be made up. The coarse estimate (a scale within
+        about 4 %) is refined by OpenCV's ECC on the grey levels where that converges."""
+        found = align(self._cv2, grey_a, grey_b)
+        if found is None or edges_agree(self._cv2, found, grey_a) < DENSE_GATE[3]:
+            return None
+        matrix = np.asarray(found.to_picture(grey_b), dtype=np.float64)
+        target = grey_b[:, ::-1] if found.mirror else grey_b
+        return _refined(self._cv2, matrix, grey_a, target), found.mirror
 
     def _whole_frames(self, grey_a: Grey, grey_b: Grey, turns: int) -> Matrix:
         """a's frame on b's at the area ratio, or, where the proportions differ, a's whole
@@ -152,6 +169,69 @@ def least_turn(cv2: Any, matrix: Any, grey_a: Grey, grey_b: Grey) -> Any:
         ):
             best, best_turn = other[:2], abs(_degrees(other))
     return best
+
+
+def _nearest_similarity(linear: Matrix) -> Matrix:
+    """The rotation-and-scale closest to a 2 x 2 linear map (its mean of the two diagonal and
+    off-diagonal terms), so ECC's affine freedom does not read as a stretch."""
+    c = (linear[0, 0] + linear[1, 1]) / 2
+    s = (linear[1, 0] - linear[0, 1]) / 2
+    return np.array([[c, -s], [s, c]])
+
+
+ECC_SIDE = 128
+"""Longer side at which a dense alignment is refined (smooth pictures lose nothing there)."""
+
+
+def _refined(cv2: Any, matrix: Matrix, grey_a: Grey, grey_b: Grey) -> Matrix:
+    """`matrix` (a's working pixels to b's) refined by ECC on both pictures reduced to
+    `ECC_SIDE`, a similarity fitted to it; `matrix` itself where ECC fails or moves it far."""
+    fa = ECC_SIDE / max(grey_a.shape[:2])
+    fb = ECC_SIDE / max(grey_b.shape[:2])
+    small_a = cv2.resize(grey_a, None, fx=fa, fy=fa, interpolation=cv2.INTER_AREA)
+    small_b = cv2.resize(grey_b, None, fx=fb, fy=fb, interpolation=cv2.INTER_AREA)
+    # ECC warps the template's frame onto the input's: b's pixels to a's, at the small sizes.
+    forward = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    to_small = np.diag([fb, fb, 1.0]) @ forward @ np.diag([1 / fa, 1 / fa, 1.0])
+    start = np.linalg.inv(to_small)[:2].astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5)
+    try:
+        _, warp = cv2.findTransformECC(
+            small_b.astype(np.float32),
+            small_a.astype(np.float32),
+            start,
+            cv2.MOTION_AFFINE,
+            criteria,
+            None,
+            3,
+        )
+    except cv2.error:  # did not converge
+        return matrix
+    small = np.linalg.inv(np.vstack([warp.astype(np.float64), [0.0, 0.0, 1.0]]))
+    refined = np.diag([1 / fb, 1 / fb, 1.0]) @ small @ np.diag([fa, fa, 1.0])
+    refined[:2, :2] = _nearest_similarity(refined[:2, :2])  # the search's model: no stretch
+    corners = np.array([[0, 0, 1], [grey_a.shape[1], grey_a.shape[0], 1]], dtype=np.float64)
+    moved = np.abs(corners @ refined[:2].T - corners @ matrix.T).max()
+    if moved > 0.1 * max(grey_b.shape[:2]):  # ECC wandered off: keep the search's estimate
+        return matrix
+    return np.asarray(refined[:2], dtype=np.float64)
+
+
+def _clearly_better(
+    cv2: Any, dense: tuple[Matrix, bool], frames: tuple[Matrix, bool], a: Picture, b: Picture
+) -> bool:
+    """Whether the dense alignment's pixels agree clearly better than the whole frames' (at
+    most half their disagreement, as `Aligner._whole_frames` decides): an uncropped copy of
+    a smooth picture is its whole frame, and the search's coarse estimate would only add a
+    small crop or turn that is not there."""
+
+    def disagreement(aligned: tuple[Matrix, bool]) -> float:
+        matrix, mirror = aligned
+        target = b.grey[:, ::-1] if mirror else b.grey
+        m = np.vstack([np.asarray(matrix, dtype=np.float64), [0.0, 0.0, 1.0]])
+        return 1.0 - _agreement(cv2, m, a.grey, target)
+
+    return disagreement(dense) <= WHOLE_FRAME_SHARE * disagreement(frames)
 
 
 def _degrees(m: npt.NDArray[np.float64]) -> float:

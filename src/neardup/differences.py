@@ -151,7 +151,7 @@ class Differ:
             turned = _snap(-angle if mirrored else angle)
             scale = factor * b.per_work_pixel / a.per_work_pixel
             target_rgb = b.rgb[:, ::-1] if mirrored else b.rgb
-            if aligned_by in ("keypoints", "canvas"):
+            if aligned_by in ("keypoints", "canvas", "dense"):
                 canvas = canvas_matrix(m, a, b, mirrored)
                 borders = excess_borders(a, b, canvas)
                 common = shared_boxes(
