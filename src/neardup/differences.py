@@ -320,9 +320,10 @@ def measure_reported(
     return [replace(p, differences=found.get((ref(p.a), ref(p.b)))) for p in pairs]
 
 
-DIFFERENCES_VERSION = 9
+DIFFERENCES_VERSION = 10
 """Bumped whenever a change would make the measures of the same two pictures differ: stored
-measures of another version are not read (`neardup.pair_store`)."""
+measures of another version are not read (`neardup.pair_store`). 10: smooth pictures aligned
+by grey levels (`aligned_by: "dense"`)."""
 
 
 def _version() -> str:
