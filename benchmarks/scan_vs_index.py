@@ -40,6 +40,8 @@ def _run(*argv: str) -> float:
 
 
 def compare(images: Path, work: Path) -> dict[str, object]:
+    # Absolute: scan reports paths as given, the index as stored (absolute).
+    images = images.resolve()
     cache = str(work / "features.sqlite")
     scan_s = _run("scan", str(images), "-q", "--cache", cache, "--json", str(work / "scan.json"))
     build_s = _run("index", "build", str(images), "--index", str(work / "idx"), "--cache", cache)
