@@ -69,3 +69,20 @@ def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
         step = float(b - a)  # float32 difference, as numpy's _lerp takes it
         out.append(np.float64(float(b) - step * (1 - t) if t >= 0.5 else float(a) + step * t))
     return out[0], out[1], out[2]
+
+
+def aligned_samples(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, side: int) -> Any:
+    """(a warped by `matrix` into b's frame, b, where a covers b): both reduced so the longer
+    side is `side` pixels, as float32, and the covered mask (booleans). What the check's
+    aligned comparison and the dense alignment's edge comparison read."""
+    hb, wb = grey_b.shape
+    warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
+    cover = cv2.warpAffine(
+        np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
+    )
+    scale = side / max(hb, wb)
+    size = (max(8, round(wb * scale)), max(8, round(hb * scale)))
+    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    return small_a, small_b, inside

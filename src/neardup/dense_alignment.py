@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from neardup.aligned_pixels import aligned_samples
+
 COARSE_SIDE = 32
 """Longer side of the picture slid over at the coarse step: smooth pictures keep their
 shapes at this size, and the grid's ~900 correlations cost a few milliseconds."""
@@ -234,18 +236,8 @@ def edges_agree(cv2: Any, found: Found, grey_a: Any) -> float:
     in register; low for two ramps, which match in grey levels under many crops and scales
     (a ramp's edge strength is nearly constant), so look-alike gradients are not taken for
     copies."""
-    view = found.view
-    hb, wb = view.shape
-    warped = cv2.warpAffine(grey_a, found.matrix, (wb, hb), flags=cv2.INTER_AREA)
-    cover = cv2.warpAffine(
-        np.full(grey_a.shape, 255, np.uint8), found.matrix, (wb, hb), flags=cv2.INTER_NEAREST
-    )
-    factor = EDGE_SIDE / max(hb, wb)
-    size = (max(8, round(wb * factor)), max(8, round(hb * factor)))
-    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    small_b = cv2.resize(view, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    small_a, small_b, inside = aligned_samples(cv2, found.matrix, grey_a, found.view, EDGE_SIDE)
     # Eroded: the frame's own border would be an edge in one picture only.
-    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
     inside = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     if inside.sum() < 16:
         return 0.0

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.aligned_pixels import agreeing, correlation, tone_matched
+from neardup.aligned_pixels import agreeing, aligned_samples, correlation, tone_matched
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
@@ -285,16 +285,7 @@ def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float
     """Correlation of B with A warped into B's frame, over the pixels both cover, and the
     share of those pixels that agree (robust to an overlay, which lowers the first), A's
     grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
-    hb, wb = grey_b.shape
-    warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
-    cover = cv2.warpAffine(
-        np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
-    )
-    scale = ALIGNED_SIDE / max(hb, wb)
-    size = (max(8, round(wb * scale)), max(8, round(hb * scale)))
-    small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
-    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    small_a, small_b, inside = aligned_samples(cv2, matrix, grey_a, grey_b, ALIGNED_SIDE)
     if inside.sum() < 16:
         return 0.0, 0.0
     x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
