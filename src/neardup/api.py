@@ -17,6 +17,7 @@ from neardup.checked_scores import CHECK_SCORES, add_geometry, picture_first
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.dense_check import dense_pairs, dense_wanted
+from neardup.detail_check import detail_pairs, detail_rescored, detail_wanted
 from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
@@ -249,11 +250,12 @@ def compare(
     fused = score_pair(fa, fb, fused_methods)
     quality = min(fa.pdq_quality, fb.pdq_quality)
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
-    if any(needs_geometry(fused, cut, quality) for cut in PRESETS.values()):
+    cuts = tuple(PRESETS.values())
+    if any(needs_geometry(fused, cut, quality) for cut in cuts):
         # A screenshot after the picture it frames, as scan checks it.
         ordered = items[::-1] if picture_first(fused.scores, fa, fb) else items
         geometry = check_pairs([ordered])[0]
-        if geometry is None and dense_wanted(fused.confidence, tuple(PRESETS.values())):
+        if geometry is None and dense_wanted(fused.confidence, cuts):
             geometry = dense_pairs([ordered])[0]  # too smooth for keypoints, as scan does
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
@@ -263,6 +265,12 @@ def compare(
                 scored.scores | {m: v for m, v in fused.scores.items() if m in CHECK_SCORES},
                 scored.evidence,
             )
+    if fused.evidence != "exact" and detail_wanted(fa, fb, fused.confidence, cuts):
+        words = detail_pairs([items])[0]  # two pages of one template: their words, as scan
+        if words is not None:
+            fused = detail_rescored(fused, words)
+            if "detail" in fused.scores:
+                scored = replace(scored, scores=scored.scores | {"detail": fused.scores["detail"]})
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}
     return Comparison(
         fa.path,

@@ -5,6 +5,8 @@ only what it has not checked before.
     scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
                  --add_geometry_many--> rescored pairs
+                 (passing pairs of two pages --detail_wanted--> store or DETAIL
+                 --detail_rescored--> pairs whose words differ lowered)
 """
 
 from __future__ import annotations
@@ -14,6 +16,15 @@ from typing import Any
 
 from neardup.checked_scores import Check, add_geometry_many, picture_first
 from neardup.dense_check import DENSE, dense_version, dense_wanted
+from neardup.detail_check import (
+    DETAIL,
+    detail_of,
+    detail_rescored,
+    detail_value,
+    detail_version,
+    detail_wanted,
+)
+from neardup.detail_compare import Detail
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
@@ -41,6 +52,7 @@ def verify_pairs(
     cache: CacheSetting = False,
     progress: Callable[[int, int], None] | None = None,
     dense_progress: Callable[[int, int], None] | None = None,
+    detail_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at a cut; a
     pair checked before (same contents, same code) is read from the cache instead."""
@@ -72,15 +84,29 @@ def verify_pairs(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
+    # Two pages of one template pass on their shared layout: their words, compared last, on
+    # the pairs that pass (the comparison only lowers a pair).
+    pages = sorted(
+        (a, b)
+        for (a, b), s in scored.items()
+        if s.evidence != "exact" and detail_wanted(images[a], images[b], s.confidence, at)
+    )
+    by_refs = {_refs(images, *pair): pair for pair in pages}
+    compared = _Stored(stored.key, by_refs, {pair: pair for pair in pages})
+    for paths, found in _findings(engine, DETAIL, compared, list(by_refs), cache, detail_progress):
+        if isinstance(found, Detail):
+            scored[by_refs[paths]] = detail_rescored(scored[by_refs[paths]], found)
 
 
-Finding = Geometry | Unread | None
 Paths = tuple[Ref, Ref]
-STORE_KINDS: dict[str, tuple[str, Callable[[], str]]] = {
-    VERIFY.name: ("check", check_version),
-    DENSE.name: ("dense", dense_version),
+Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
+STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
+    VERIFY.name: ("check", check_version, (geometry_value, geometry_of)),
+    DENSE.name: ("dense", dense_version, (geometry_value, geometry_of)),
+    DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
 }
-"""The pair store's kind and code version for each stage's findings."""
+"""The pair store's kind and code version for each stage's findings, and how a finding
+becomes the JSON value kept (and back)."""
 
 
 class _Stored:
@@ -97,7 +123,7 @@ class _Stored:
         self.keys = {paths: key(*self.order[paths]) for paths in by_paths}
 
     def lasting(
-        self, chunk: Sequence[Paths], found: Sequence[Finding]
+        self, chunk: Sequence[Paths], found: Sequence[Any], value: Callable[[Any], Any]
     ) -> Iterator[tuple[Key, Any]]:
         """The findings of a chunk the pair store may keep: not a pair the check could not
         read, nor one whose files changed while it ran (their hashes would name other
@@ -107,25 +133,25 @@ class _Stored:
             if k is None or isinstance(geometry, Unread):
                 continue
             if self.key.still(*self.order[paths], k):
-                yield k, geometry_value(geometry)
+                yield k, value(geometry)
 
 
-def _findings(
+def _findings[F](
     engine: Engine,
-    stage: Stage[Paths, Any, Finding],
+    stage: Stage[Paths, Any, F],
     stored: _Stored,
     todo: list[Paths],
     cache: CacheSetting,
     progress: Callable[[int, int], None] | None,
-) -> Iterator[tuple[Paths, Finding]]:
+) -> Iterator[tuple[Paths, F]]:
     """Each pair's finding by `stage`: read from the pair store where the same contents were
     checked by the same code, else found now and kept chunk by chunk (an interrupted run
     resumes)."""
-    kind, version = STORE_KINDS[stage.name]
+    kind, version, (value, of) = STORE_KINDS[stage.name]
     with pair_store(cache, kind, version) as known:
         keys = {p: k for p in todo if (k := stored.keys[p]) is not None}
         kept = {} if known is None else known.get(keys.values())
-        before = {p: geometry_of(kept[k]) for p, k in keys.items() if k in kept}
+        before = {p: of(kept[k]) for p, k in keys.items() if k in kept}
         yield from before.items()
         done = len(before)
         if progress and done:
@@ -134,7 +160,7 @@ def _findings(
         jobs = by_image([p for p in todo if p not in before], stage.chunk)
         for chunk, found in engine.map(stage, jobs):
             if known is not None:
-                known.put(stored.lasting(chunk, found))
+                known.put(stored.lasting(chunk, found, value))
             done += len(chunk)
             if progress:
                 progress(done, len(todo))

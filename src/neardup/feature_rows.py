@@ -43,6 +43,7 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
         "pdq_quality": f.pdq_quality,
         "turned_back": f.turned_back,
         "transparent": f.transparent,
+        "page": list(f.page) if f.page is not None else None,
         "arrays": layout,
     }
     if f.frame is not None:  # a video frame: where in the video (the index keys path#frame)
@@ -73,6 +74,14 @@ def _dtypes(name: str) -> tuple[np.dtype[Any], np.dtype[Any]]:
     return native.newbyteorder("<"), native
 
 
+def _page(value: object) -> tuple[float, float] | None:
+    """A row's page facts (absent from rows made before them: the record then lacks the
+    feature name "page" and is made again)."""
+    if isinstance(value, list) and len(value) == 2:
+        return float(value[0]), float(value[1])
+    return None
+
+
 def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Features:
     f = Features(
         path=ref.path,
@@ -88,6 +97,7 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
         pdq_quality=int(meta["pdq_quality"]),  # type: ignore[call-overload]
         turned_back=float(meta.get("turned_back", 1.0)),  # type: ignore[arg-type]
         transparent=meta.get("transparent") is True,  # absent from rows of older versions
+        page=_page(meta.get("page")),
         frame=ref.frame,
         time=ref.time,
     )

@@ -48,8 +48,8 @@ are enough of them (a local engine from 24 blocks, about 200,000 pairs, on)."""
 Progress = Callable[..., None]
 """Called as progress(done, total) while images are being read; one that takes a third
 argument is called as progress(done, total, stage) instead, for every stage: "features"
-(images), then "scoring", "check", "dense" (the check's pairs too smooth for keypoints) and
-"differences" (pairs)."""
+(images), then "scoring", "check", "dense" (the check's pairs too smooth for keypoints),
+"detail" (passing pairs of two pages of text) and "differences" (pairs)."""
 
 
 def stage_progress(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
@@ -262,6 +262,7 @@ def score_candidates(
     if verify:
         tell_check = stage_progress(progress, "check")
         tell_dense = stage_progress(progress, "dense")
+        tell_detail = stage_progress(progress, "detail")
         verify_pairs(
             images,
             scored,
@@ -271,6 +272,7 @@ def score_candidates(
             cache=cache,
             progress=tell_check,
             dense_progress=tell_dense,
+            detail_progress=tell_detail,
         )
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)

@@ -88,6 +88,9 @@ class Features:
     alike the picture as it is and turned back are (the similarity model's cosine, or PDQ's
     agreement without one); 1.0 otherwise. A pair's `similarity` is scaled by it, so it says
     how alike the files are, and falls as a turn grows."""
+    page: tuple[float, float] | None = None
+    """(paper, strokes) of the working picture (`neardup.features.page`): whether it reads as
+    a page of text, whose words the fine comparison (`neardup.detail_check`) compares."""
     transparent: bool = False
     """Some pixels are see-through (the picture is compared as shown over white): kept over
     its flattened copy (`neardup.groups`)."""

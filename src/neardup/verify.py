@@ -308,9 +308,12 @@ def frame_shares(
     return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
 
 
-def read_grey(cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref]) -> Any:
-    """An item's grey picture at the check's working size (`VERIFY_SIDE`), or None where it
-    cannot be read (then added to `unread`) or decoded."""
+def read_grey(
+    cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref], side: int = VERIFY_SIDE
+) -> Any:
+    """An item's grey picture with its shorter side `side` (the check's working size; the
+    frames are decoded at the size `frames` was made for), or None where it cannot be read
+    (then added to `unread`) or decoded."""
     decoded: Decoded | Skipped | None
     if isinstance(ref, tuple):  # a video frame
         decoded = frames.get(ref)
@@ -319,7 +322,7 @@ def read_grey(cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref]) -> An
     else:
         try:
             data = read_bytes(ref)
-            decoded = decode(data, ref, DecodeSpec(min_side=VERIFY_SIDE), hash_pixels=False)
+            decoded = decode(data, ref, DecodeSpec(min_side=side), hash_pixels=False)
         except OSError:
             decoded = None
             unread.add(ref)

@@ -15,6 +15,7 @@ from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import hamming, hash_similarity, imagehashes, pdq_dihedral
 from neardup.features.inset import find_inset
+from neardup.features.page import page_facts
 from neardup.features.thumbnail import small_grey
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
@@ -47,7 +48,7 @@ class FeatureConfig:
         side is one: features made from another size differ (a PDQ hash from a 224-px
         decode is not the one a hash-only pass makes), so a record made at another is
         recomputed, and a scan gives what it would with no cache."""
-        out = {"exact", f"side:{self.decode.min_side}"}
+        out = {"exact", "page", f"side:{self.decode.min_side}"}
         if self.pdq:
             out.add("pdq")
         out.update(self.imagehashes)
@@ -155,6 +156,7 @@ def features_of(
         trimmed=decoded.trimmed,
         thumb=thumb(picture),
         small=small_grey(picture),
+        page=page_facts(picture),
         jpeg_hash=jpeg,
         transparent=decoded.transparent,
         frame=ref.frame,

@@ -8,8 +8,8 @@ import sys
 
 class ProgressBar:
     """A tqdm progress bar on stderr, one per stage (features, then the pairs' scoring, check,
-    dense alignment and differences), made on its first call (so nothing shows for cache
-    hits)."""
+    dense alignment, detail comparison and differences), made on its first call (so nothing
+    shows for cache hits)."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled

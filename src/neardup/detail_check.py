@@ -1,0 +1,166 @@
+"""The fine comparison of words as an engine stage, for passing pairs of pages of text.
+
+    passing pairs of two pages (`detail_wanted`) --DETAIL--> Detail or None
+    --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template)
+
+`neardup.checking` runs it last, on the pairs that pass a cut and whose pictures both read as
+pages of text (`neardup.features.page`): it only ever lowers a pair, and only where the
+pictures align (a template shares many keypoints) and then disagree in their strokes at every
+scale that holds enough of them (`neardup.detail_compare`). Photographs are not compared: their
+copies agree anyway, and their decode at `FINE_SIDE` would cost a scan of photos dearly.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from neardup.decode import DecodeSpec
+from neardup.detail_compare import FINE_SIDE, Detail, Page, compare
+from neardup.engines.base import Stage
+from neardup.item_pixels import FramePictures, Ref
+from neardup.records import Features
+from neardup.scoring import Scored
+from neardup.verify import Unread, read_grey
+
+DETAIL_VERSION = 1
+"""Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
+store keeps it under kind "detail" with this version)."""
+PAGES = ((0.3, 0.005), (0.7, 0.002))
+"""A pair is compared when, for one of these (paper, strokes), both pictures are at least
+that much paper and either has at least that share of strokes (`neardup.features.page`; a
+blurred copy has fewer strokes than its page, and small print on a plain page shows few at
+the working size). On the calibration halves: nearly all documents, most screenshots,
+charts and diagrams; 8 % of photos' passing pairs (RESULTS.md, session 25)."""
+VETO_INLIERS = 30
+"""Fewer inliers and the alignment is not trusted to say the words differ."""
+MIN_TILES = (8, 24)
+"""A scale counts with at least the first number of tiles; a veto needs two scales with at
+least the second."""
+VETO_SHARE = 0.17
+"""A pair is vetoed when at every scale that counts at least this share of tiles disagree.
+Chosen on the calibration halves (RESULTS.md, session 25): the share that kept the most
+documents of one template apart while every other half's groups stayed the same and at most
+1 % of the vetoed pairs were copies (7 of 1,478; 0.15 vetoed 17 of 1,507; 0.2 none of 1,311,
+but the documents' group precision was 0.793 against 0.873)."""
+DETAIL_CONFIDENCE = 0.005
+"""The confidence of a vetoed pair: of the 1,478 pairs vetoed on the calibration halves 7 were
+copies (by Laplace's rule 8 / 1,480)."""
+
+
+def detail_version() -> str:
+    """This code's version of the fine comparison, with OpenCV's (keypoints, RANSAC)."""
+    import cv2
+
+    return f"{DETAIL_VERSION}-opencv-{cv2.__version__}"
+
+
+def detail_wanted(a: Features, b: Features, confidence: float, cuts: tuple[float, ...]) -> bool:
+    """Whether comparing a pair's words could change its verdict: it passes a cut (the
+    comparison only lowers) and both pictures read as pages."""
+    if confidence < min(cuts) or a.page is None or b.page is None:
+        return False
+    paper, strokes = min(a.page[0], b.page[0]), max(a.page[1], b.page[1])
+    return any(paper >= p and strokes >= s for p, s in PAGES)
+
+
+def detail_score(found: Detail) -> float | None:
+    """How far the fine detail agrees (1 - the least disagreeing share over the scales that
+    count), None where no scale holds enough tiles."""
+    shares = [s for n, s in zip(found.tiles, found.disagree, strict=True) if n >= MIN_TILES[0]]
+    return None if not shares else round(1.0 - min(shares), 4)
+
+
+def detail_vetoes(found: Detail) -> bool:
+    """Whether the words differ: aligned on enough inliers, and at every scale that counts
+    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles."""
+    score = detail_score(found)
+    if found.inliers < VETO_INLIERS or score is None:
+        return False
+    many = sum(n >= MIN_TILES[1] for n in found.tiles)
+    return many >= 2 and 1.0 - score >= VETO_SHARE
+
+
+def detail_rescored(scored: Scored, found: Detail) -> Scored:
+    """A passing pair with its words compared: its `detail` score shown, and lowered to
+    `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays: the pages
+    do look alike."""
+    score = detail_score(found)
+    shown = scored.scores if score is None else scored.scores | {"detail": score}
+    if not detail_vetoes(found):
+        return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
+    return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, "detail", scored.inliers)
+
+
+def detail_value(found: Detail | None) -> list[float] | None:
+    """A comparison as the JSON value the pair store keeps."""
+    if found is None:
+        return None
+    return [found.inliers, *found.tiles, *found.disagree]
+
+
+def detail_of(value: list[float] | None) -> Detail | None:
+    """The comparison `detail_value` gave."""
+    if value is None:
+        return None
+    half = (len(value) - 1) // 2
+    return Detail(
+        int(value[0]),
+        tuple(int(v) for v in value[1 : 1 + half]),
+        tuple(float(v) for v in value[1 + half :]),
+    )
+
+
+class DetailChecker:
+    """Fine comparisons with a small cache of pages (one per worker)."""
+
+    def __init__(self, cache_size: int = 64) -> None:
+        import cv2
+
+        cv2.setNumThreads(1)  # parallelism comes from the engine's processes
+        self._cv2 = cv2
+        self.cv2_error: type[Exception] = cv2.error
+        self._pages: OrderedDict[Ref, Page | None] = OrderedDict()
+        self._cache_size = cache_size
+        self.frames = FramePictures(DecodeSpec(min_side=FINE_SIDE))
+        self.unread: set[Ref] = set()
+
+    def _page(self, ref: Ref) -> Page | None:
+        if ref not in self._pages:
+            grey = read_grey(self._cv2, ref, self.frames, self.unread, FINE_SIDE)
+            self._pages[ref] = None if grey is None else Page(self._cv2, grey)
+            if len(self._pages) > self._cache_size:
+                self._pages.popitem(last=False)
+        self._pages.move_to_end(ref)
+        return self._pages[ref]
+
+    def check(self, ref_a: Ref, ref_b: Ref) -> Detail | None:
+        """The fine comparison of a pair; None where a picture is unreadable or the two do
+        not align."""
+        page_a, page_b = self._page(ref_a), self._page(ref_b)
+        if page_a is None or page_b is None:
+            return None
+        return compare(self._cv2, page_a, page_b)
+
+
+def _detail_chunk(checker: DetailChecker, pairs: list[tuple[Ref, Ref]]) -> list[Any]:
+    checker.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
+    out: list[Detail | Unread | None] = []
+    for a, b in pairs:
+        try:
+            found = checker.check(a, b)
+        except checker.cv2_error:  # a picture OpenCV cannot take leaves the pair as it was
+            found = None
+        out.append(Unread() if found is None and {a, b} & checker.unread else found)
+    return out
+
+
+DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(
+    "detail", DetailChecker, _detail_chunk, chunk=32
+)
+"""The fine comparison as an engine stage: pairs of items in, comparisons out."""
+
+
+def detail_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Detail | None]:
+    """The fine comparison of each pair of items, in this process."""
+    return [None if isinstance(d, Unread) else d for d in _detail_chunk(DetailChecker(), pairs)]

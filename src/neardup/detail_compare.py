@@ -1,0 +1,192 @@
+"""Whether two pictures that share their layout also share their fine detail: the words.
+
+Two invoices, statements or forms made from one template, with other names and amounts, share
+their frame, rules, headings and logo: their embeddings are close, the check's keypoints (at
+`verify.VERIFY_SIDE`) find the shared frame, and at `verify.ALIGNED_SIDE` a line of text is a
+grey bar whatever its words. Only the letters tell them apart, so they are compared where the
+letters are drawn:
+
+1. each picture grey with its shorter side up to `FINE_SIDE` (the file's own pixels below it);
+   ORB keypoints, and of the second picture mirrored too;
+2. an affine transform by RANSAC (a copy may have been stretched: a border added and the
+   canvas resized back), the picture at the finer scale first reduced to the other's;
+3. horizontal gradients (a letter's strokes; a line of text has the same vertical profile
+   whatever its words) compared in `TILE`-pixel tiles, each at its best shift within `SHIFT`
+   pixels, at 1, 1/2 and 1/4 of that scale: per scale, the tiles with strokes in both pictures
+   and the share of them whose correlation is below `DISAGREE`.
+
+A copy agrees at some scale: a blurred, noisy or recompressed one at a coarser scale than a
+clean one. A document of the same template with other words disagrees at every scale where
+its letters are drawn. `detail_check` turns the shares into a verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neardup.verify import ratio_matches
+
+FINE_SIDE = 768
+"""Shorter side at which letters are compared: 9-12 px text on a 1,200 px page stays legible."""
+FEATURES = 1000
+"""ORB keypoints a picture: a page's letters give many; the template's share most matches."""
+TILE = 24
+SHIFT = 2
+"""Pixels a tile may move to find its best match: what an affine fit leaves unaligned."""
+SCALES = (1, 2, 4)
+"""Reductions of the compared scale at which the tiles are compared again."""
+STROKES = 20.0
+"""Standard deviation of a tile's horizontal gradient (Sobel, 0-255 grey levels) from which it
+holds strokes: paper and rules hold none."""
+DISAGREE = 0.5
+"""A tile whose best correlation is below this disagrees."""
+MIN_MATCHES = 10
+AGREEING = (8, 0.2)
+"""Tiles and disagreeing share at which a scale agrees: the coarser ones are not compared
+(`detail_check.VETO_SHARE`, `MIN_TILES` read the same numbers)."""
+MAX_TILES = 128
+"""Tiles compared at one scale, spread evenly over those with strokes: a share is known well
+enough from them, and a page holds thousands."""
+
+
+@dataclass(frozen=True, slots=True)
+class Detail:
+    """The fine comparison of a pair: RANSAC inliers of its alignment, then per scale of
+    `SCALES` the tiles with strokes in both pictures and the share of them that disagree (0
+    and 0.0 for the scales after one that agreed, which are not compared)."""
+
+    inliers: int
+    tiles: tuple[int, ...]
+    disagree: tuple[float, ...]
+
+
+class Page:
+    """A picture at the fine scale with its keypoints (and its mirror's, made when asked)."""
+
+    def __init__(self, cv2: Any, grey: Any) -> None:
+        self.grey = grey
+        self._cv2 = cv2
+        self._orb = cv2.ORB_create(nfeatures=FEATURES, fastThreshold=7)
+        self.keypoints = self._describe(grey)
+        self._mirrored: tuple[Any, tuple[Any, Any] | None] | None = None
+
+    def _describe(self, grey: Any) -> tuple[Any, Any] | None:
+        points, descriptors = self._orb.detectAndCompute(grey, None)
+        if descriptors is None or len(points) < MIN_MATCHES:
+            return None
+        return np.array([p.pt for p in points], dtype=np.float32), descriptors
+
+    def mirrored(self) -> tuple[Any, tuple[Any, Any] | None]:
+        """(grey, keypoints) of the picture mirrored, made on the first call."""
+        if self._mirrored is None:
+            flipped = np.ascontiguousarray(self.grey[:, ::-1])
+            self._mirrored = (flipped, self._describe(flipped))
+        return self._mirrored
+
+
+def compare(cv2: Any, a: Page, b: Page) -> Detail | None:
+    """How far a's fine detail agrees with b's once aligned; None where no transform is found."""
+    if a.keypoints is None:
+        return None
+    found = _aligned(cv2, a, b)
+    if found is None:
+        return None
+    inliers, matrix, grey_b = found
+    grey_a = a.grey
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 0.9:  # a is the finer: reduced first, so the warp does not alias its strokes
+        size = (max(8, round(grey_a.shape[1] * scale)), max(8, round(grey_a.shape[0] * scale)))
+        grey_a = cv2.resize(grey_a, size, interpolation=cv2.INTER_AREA)
+        matrix = matrix @ np.diag([1 / scale, 1 / scale, 1.0])
+    height, width = grey_b.shape
+    warped = cv2.warpAffine(grey_a, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    cover = cv2.warpAffine(
+        np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
+    )
+    tiles, shares = [], []
+    for reduction in SCALES:
+        pictures = [warped, grey_b, cover]
+        if reduction > 1:
+            size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
+            pictures = [cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in pictures]
+        count, share = _tiles(cv2, *pictures)
+        tiles.append(count)
+        shares.append(share)
+        if count >= AGREEING[0] and share < AGREEING[1]:
+            break  # agrees at this scale: a copy, whatever the coarser scales say
+    tiles += [0] * (len(SCALES) - len(tiles))
+    shares += [0.0] * (len(SCALES) - len(shares))
+    return Detail(inliers, tuple(tiles), tuple(shares))
+
+
+def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
+    """(inliers, 3 x 3 matrix from a to b's view, b's view) of the better of b as it is and
+    mirrored; the mirror is tried only when b as it is aligns poorly (few inliers, or fewer
+    than half its matches: a page's rules and repeated letters match a mirrored page a little)."""
+    best: tuple[int, Any, Any] | None = None
+    firm = False
+    xy_a, des_a = a.keypoints  # type: ignore[misc]
+    for mirror in (False, True):
+        if mirror and firm:
+            break
+        grey, keypoints = b.mirrored() if mirror else (b.grey, b.keypoints)
+        if keypoints is None:
+            continue
+        query, train = ratio_matches(des_a, keypoints[1])
+        if len(query) < MIN_MATCHES:
+            continue
+        matrix, mask = cv2.estimateAffine2D(
+            xy_a[query],
+            keypoints[0][train],
+            method=cv2.RANSAC,
+            ransacReprojThreshold=3.0,
+            maxIters=2000,
+            confidence=0.995,
+        )
+        if matrix is None or mask is None:
+            continue
+        inliers = int(mask.sum())
+        firm = inliers >= 3 * MIN_MATCHES and 2 * inliers >= len(query)
+        if best is None or inliers > best[0]:
+            best = (inliers, np.vstack([matrix, [0.0, 0.0, 1.0]]), grey)
+    if best is None or best[0] < MIN_MATCHES:
+        return None
+    return best[0], best[1][:2], best[2]
+
+
+def _tiles(cv2: Any, warped: Any, grey_b: Any, cover: Any) -> tuple[int, float]:
+    """(tiles with strokes in both, share of them disagreeing) at one scale."""
+    dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
+    dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
+    # Tiles start SHIFT pixels in, so each can move SHIFT pixels any way; a tile is kept
+    # where a covers it with that margin and both hold strokes (statistics of whole tiles at
+    # once: one call a tile cost more than the matching).
+    rows, cols = (grey_b.shape[0] - 2 * SHIFT) // TILE, (grey_b.shape[1] - 2 * SHIFT) // TILE
+    if rows < 1 or cols < 1:
+        return 0, 0.0
+    inside = cv2.erode(cover, np.ones((2 * SHIFT + 1, 2 * SHIFT + 1), np.uint8))
+    grid = (slice(SHIFT, SHIFT + rows * TILE), slice(SHIFT, SHIFT + cols * TILE))
+
+    def means(picture: Any) -> Any:  # each tile's mean: an exact area reduction
+        return cv2.resize(picture[grid], (cols, rows), interpolation=cv2.INTER_AREA)
+
+    kept = means(inside.astype(np.float32)) >= 254.5
+    for dx in (dx_a, dx_b):
+        spread = means(dx * dx) - means(dx) ** 2
+        kept &= spread >= STROKES * STROKES
+    best = []
+    places = np.argwhere(kept)
+    if len(places) > MAX_TILES:
+        places = places[np.linspace(0, len(places) - 1, MAX_TILES).round().astype(int)]
+    for i, j in places:
+        y, x = SHIFT + int(i) * TILE, SHIFT + int(j) * TILE
+        around = dx_a[y - SHIFT : y + TILE + SHIFT, x - SHIFT : x + TILE + SHIFT]
+        tile = dx_b[y : y + TILE, x : x + TILE]
+        found = cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED)
+        best.append(cv2.minMaxLoc(found)[1])  # a tenth of numpy's max on 25 numbers
+    if not best:
+        return 0, 0.0
+    return len(best), float(np.mean(np.array(best) < DISAGREE))

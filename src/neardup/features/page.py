@@ -1,0 +1,29 @@
+"""How much of a picture is paper and how much is strokes, at the working size.
+
+A page of text (a document, a form, a screenshot, a chart) is mostly one background level with
+many sharp steps across it (letters, rules); a photograph has neither. The two shares say
+which pictures the fine comparison of their words (`neardup.detail_check`) is worth its decode
+on, read from the picture the features are made of, at no cost worth naming.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neardup.features.hashes import Picture, pillow
+
+PAPER_LEVELS = 8
+"""Grey levels either side of the most common one that count as the same background."""
+STROKE_STEP = 48
+"""Grey-level step between horizontal neighbours that counts as a stroke's edge."""
+
+
+def page_facts(picture: Picture) -> tuple[float, float]:
+    """(paper, strokes): the share of the picture within `PAPER_LEVELS` of its most common grey
+    level, and the share of horizontal neighbours that step by `STROKE_STEP` or more."""
+    grey = np.asarray(pillow(picture).convert("L"), dtype=np.int16)
+    counts = np.bincount(grey.ravel(), minlength=256)
+    mode = int(counts.argmax())
+    paper = float(counts[max(0, mode - PAPER_LEVELS) : mode + PAPER_LEVELS + 1].sum()) / grey.size
+    steps = np.abs(np.diff(grey, axis=1)) >= STROKE_STEP if grey.shape[1] > 1 else np.zeros(1)
+    return round(paper, 4), round(float(steps.mean()), 4)

@@ -1,0 +1,176 @@
+"""The fine comparison of words (`neardup.detail_check`): two invoices of one template with other
+names and amounts are told apart, their copies (resized, recompressed, blurred, mirrored) are
+not; only pages of text are compared, only passing pairs, and a vetoed pair keeps its
+similarity."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from neardup.detail_check import (
+    DETAIL_CONFIDENCE,
+    detail_of,
+    detail_pairs,
+    detail_rescored,
+    detail_score,
+    detail_value,
+    detail_vetoes,
+    detail_wanted,
+)
+from neardup.detail_compare import Detail
+from neardup.features.page import page_facts
+from neardup.records import Features
+from neardup.scoring import Scored
+
+FONTS = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+WORDS = [
+    "valve",
+    "licence",
+    "adapter",
+    "bolt",
+    "charger",
+    "pump",
+    "subscription",
+    "service",
+    "kit",
+    "unit",
+    "cedar",
+    "maple",
+    "harbor",
+    "summit",
+    "vector",
+    "falcon",
+    "willow",
+    "orbit",
+    "copper",
+    "marble",
+    "river",
+    "delta",
+    "sierra",
+    "quartz",
+]
+
+
+def invoice(seed: int) -> Image.Image:
+    """A page of one invoice template (header, addresses, a table of items, totals), its
+    words and numbers drawn from `seed`."""
+    rng = random.Random(seed)
+    page = Image.new("RGB", (900, 1200), "white")
+    draw = ImageDraw.Draw(page)
+    bold = ImageFont.truetype(str(FONTS / "DejaVuSerif-Bold.ttf"), 30)
+    text = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 15)
+    draw.rectangle((0, 0, 900, 90), fill=(20, 60, 90))
+    draw.text((40, 25), "Harbor Pixel Ltd.", font=bold, fill="white")
+    draw.text((680, 30), "INVOICE", font=bold, fill=(240, 200, 60))
+    for line in range(4):
+        words = " ".join(rng.choice(WORDS).title() for _ in range(2))
+        draw.text((40, 130 + 22 * line), f"{words} {rng.randint(10, 999)}", font=text, fill="black")
+    draw.rectangle((40, 250, 860, 280), fill=(210, 225, 230))
+    for x, head in ((50, "Item"), (520, "Qty"), (620, "Price"), (750, "Amount")):
+        draw.text((x, 256), head, font=text, fill="black")
+    for row in range(14):
+        y = 295 + 30 * row
+        item = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.randint(1, 99)}"
+        qty, price = rng.randint(1, 40), rng.uniform(5, 400)
+        draw.text((50, y), item, font=text, fill="black")
+        draw.text((525, y), str(qty), font=text, fill="black")
+        draw.text((620, y), f"{price:8.2f}", font=text, fill="black")
+        draw.text((750, y), f"{qty * price:9.2f}", font=text, fill="black")
+        draw.line((40, y + 24, 860, y + 24), fill=(200, 200, 200))
+    draw.text((620, 740), f"Total {rng.uniform(1000, 9000):10.2f}", font=bold, fill="black")
+    return page
+
+
+@pytest.fixture
+def pages(tmp_path: Path) -> Path:
+    original = invoice(1)
+    original.save(tmp_path / "invoice.png")
+    original.resize((630, 840), Image.Resampling.LANCZOS).save(tmp_path / "resized.jpg", quality=80)
+    original.filter(ImageFilter.GaussianBlur(1.5)).save(tmp_path / "blurred.jpg", quality=90)
+    original.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "mirrored.png")
+    invoice(2).save(tmp_path / "other.png")
+    invoice(3).save(tmp_path / "third.jpg", quality=85)
+    return tmp_path
+
+
+def test_copies_agree_in_their_words_and_other_invoices_do_not(pages: Path) -> None:
+    original = str(pages / "invoice.png")
+    copies = ["resized.jpg", "blurred.jpg", "mirrored.png"]
+    others = ["other.png", "third.jpg"]
+    found = detail_pairs([(original, str(pages / name)) for name in copies + others])
+    for name, detail in zip(copies + others, found, strict=True):
+        assert detail is not None, name
+        assert detail.inliers >= 30, name  # one template: the alignment holds for both kinds
+        assert detail_vetoes(detail) == (name in others), (name, detail)
+    assert all(detail_score(d) > 0.9 for d in found[:3] if d is not None)  # type: ignore[operator]
+
+
+def test_only_passing_pairs_of_two_pages_are_compared(pages: Path) -> None:
+    page = page_facts(invoice(1))
+    assert page[0] > 0.6 and page[1] >= 0.005  # mostly paper, and letters
+    y, x = np.mgrid[0:400, 0:600]
+    photo = ((x * 0.3 + y * 0.2 + np.random.default_rng(0).normal(0, 20, (400, 600))) % 256).astype(
+        np.uint8
+    )
+    assert page_facts(Image.fromarray(photo).convert("RGB"))[0] < 0.3
+
+    def item(facts: tuple[float, float] | None) -> Features:
+        return Features("x", 1, 0, 900, 1200, "PNG", "h", None, page=facts)
+
+    two = (item(page), item(page))
+    assert detail_wanted(*two, 0.99, (0.952,))
+    assert not detail_wanted(*two, 0.9, (0.952,))  # below every cut: it could only lower it
+    assert detail_wanted(*two, 0.96, (0.991, 0.952))
+    assert not detail_wanted(item(page), item((0.1, 0.02)), 0.99, (0.952,))  # a photograph
+    assert not detail_wanted(item(page), item(None), 0.99, (0.952,))  # facts unknown
+    small_print = (0.85, 0.003)  # a plain page of small print shows few strokes at 224 px
+    assert detail_wanted(item(small_print), item(small_print), 0.99, (0.952,))
+
+
+def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
+    scored = Scored(0.97, 0.999, {"sscd_distilled": 0.97}, "sscd_distilled")
+    differ = Detail(200, (128, 128, 60), (0.45, 0.4, 0.3))
+    lowered = detail_rescored(scored, differ)
+    assert lowered.confidence == DETAIL_CONFIDENCE and lowered.evidence == "detail"
+    assert lowered.similarity == scored.similarity and lowered.scores["detail"] == 0.7
+    agree = Detail(200, (128, 0, 0), (0.02, 0.0, 0.0))  # agreed at the finest scale
+    kept = detail_rescored(scored, agree)
+    assert kept.confidence == scored.confidence and kept.scores["detail"] == 0.98
+    weak = Detail(12, (128, 128, 60), (0.45, 0.4, 0.3))  # an alignment not to be trusted
+    assert not detail_vetoes(weak)
+    coarse = Detail(200, (128, 20, 6), (0.45, 0.4, 0.0))  # one scale with many tiles only
+    assert not detail_vetoes(coarse)
+    assert detail_of(detail_value(differ)) == differ and detail_of(None) is None
+
+
+def test_a_scan_keeps_two_invoices_of_one_template_apart(pages: Path) -> None:
+    """End to end: the copies are grouped with the invoice; the other invoices, which their
+    scores alone pass, are not, and say why."""
+    from neardup import scan
+
+    told: list[str] = []
+    result = scan([str(pages)], cache=False, progress=lambda d, t, stage: told.append(stage))
+    names = [Path(image.path).name for image in result.images]
+    groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
+    group = next(g for g in groups if "invoice.png" in g)
+    assert {"resized.jpg", "blurred.jpg", "mirrored.png"} <= group
+    assert not group & {"other.png", "third.jpg"}
+    assert "detail" in told
+    compared = [p for p in result.pairs if "detail" in p.scores]
+    assert compared and all(p.confidence >= DETAIL_CONFIDENCE for p in compared)
+
+
+def test_compare_says_why_two_invoices_are_no_copies(pages: Path) -> None:
+    from neardup import compare
+
+    other = compare(pages / "invoice.png", pages / "other.png")
+    assert other.evidence == "detail" and not any(other.verdicts.values())
+    assert other.scores["detail"] < 0.8 and other.similarity is not None
+    copy = compare(pages / "invoice.png", pages / "resized.jpg")
+    assert copy.verdicts["default"] and copy.scores.get("detail", 1.0) > 0.9
