@@ -123,14 +123,20 @@ def test_only_passing_pairs_of_two_pages_are_compared(pages: Path) -> None:
     def item(facts: tuple[float, float] | None) -> Features:
         return Features("x", 1, 0, 900, 1200, "PNG", "h", None, page=facts)
 
+    def scored(confidence: float, evidence: str = "sscd_distilled") -> Scored:
+        return Scored(0.95, confidence, {"pdq": 0.9, "sscd_distilled": 0.95}, evidence)
+
     two = (item(page), item(page))
-    assert detail_wanted(*two, 0.99, (0.952,))
-    assert not detail_wanted(*two, 0.9, (0.952,))  # below every cut: it could only lower it
-    assert detail_wanted(*two, 0.96, (0.991, 0.952))
-    assert not detail_wanted(item(page), item((0.1, 0.02)), 0.99, (0.952,))  # a photograph
-    assert not detail_wanted(item(page), item(None), 0.99, (0.952,))  # facts unknown
+    assert detail_wanted(*two, scored(0.99), (0.952,))
+    assert not detail_wanted(*two, scored(0.9), (0.952,))  # below every cut: it only lowers
+    assert detail_wanted(*two, scored(0.96), (0.991, 0.952))
+    assert not detail_wanted(*two, scored(1.0, "exact"), (0.952,))
+    hashes_only = Scored(0.95, 0.99, {"pdq": 0.95}, "pdq")  # the fast pass runs no check
+    assert not detail_wanted(*two, hashes_only, (0.952,))
+    assert not detail_wanted(item(page), item((0.1, 0.02)), scored(0.99), (0.952,))  # a photo
+    assert not detail_wanted(item(page), item(None), scored(0.99), (0.952,))  # facts unknown
     small_print = (0.85, 0.003)  # a plain page of small print shows few strokes at 224 px
-    assert detail_wanted(item(small_print), item(small_print), 0.99, (0.952,))
+    assert detail_wanted(item(small_print), item(small_print), scored(0.99), (0.952,))
 
 
 def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
@@ -174,3 +180,36 @@ def test_compare_says_why_two_invoices_are_no_copies(pages: Path) -> None:
     assert other.scores["detail"] < 0.8 and other.similarity is not None
     copy = compare(pages / "invoice.png", pages / "resized.jpg")
     assert copy.verdicts["default"] and copy.scores.get("detail", 1.0) > 0.9
+
+
+def test_rounds_compare_a_forest_and_the_rest_inherit() -> None:
+    """Five copies of one page and two other pages, every pair passing: far fewer than the 21
+    pairs are compared, every pair with another page is vetoed (compared or inherited), no
+    pair of copies is; a copy that agrees only at a coarse scale (blurred) merges nothing."""
+    from itertools import combinations
+
+    from neardup.detail_rounds import WordRounds
+
+    copies, others, blurred = {0, 1, 2, 3, 4}, {5, 6}, 4
+    same = Detail(300, (128, 0, 0), (0.01, 0.0, 0.0))
+    coarse = Detail(300, (128, 90, 30), (0.4, 0.3, 0.05))  # agrees at 1/4 only
+    differ = Detail(300, (128, 90, 30), (0.5, 0.4, 0.3))
+
+    def words(a: int, b: int) -> Detail:
+        if {a, b} <= copies:
+            return coarse if blurred in (a, b) else same
+        return differ
+
+    pairs = list(combinations(range(7), 2))
+    rounds = WordRounds(pairs)
+    compared = 0
+    while batch := rounds.next_round():
+        compared += len(batch)
+        for a, b in batch:
+            rounds.record((a, b), words(a, b))
+    assert compared < 15
+    for pair in pairs:
+        outcome = rounds.found.get(pair) or rounds.inherited(pair)
+        vetoed = outcome is not None and detail_vetoes(outcome)
+        assert vetoed == (not set(pair) <= copies), (pair, outcome)
+    assert all(rounds.found.get((a, blurred)) == coarse for a in range(blurred))  # each compared

@@ -265,7 +265,7 @@ def compare(
                 scored.scores | {m: v for m, v in fused.scores.items() if m in CHECK_SCORES},
                 scored.evidence,
             )
-    if fused.evidence != "exact" and detail_wanted(fa, fb, fused.confidence, cuts):
+    if detail_wanted(fa, fb, fused, cuts):
         words = detail_pairs([items])[0]  # two pages of one template: their words, as scan
         if words is not None:
             fused = detail_rescored(fused, words)

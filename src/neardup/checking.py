@@ -25,6 +25,7 @@ from neardup.detail_check import (
     detail_wanted,
 )
 from neardup.detail_compare import Detail
+from neardup.detail_rounds import WordRounds
 from neardup.engines.base import Engine, Stage
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
@@ -85,17 +86,43 @@ def verify_pairs(
     ):
         scored[pair] = rescored
     # Two pages of one template pass on their shared layout: their words, compared last, on
-    # the pairs that pass (the comparison only lowers a pair).
+    # the pairs that pass (the comparison only lowers a pair), in rounds (`detail_rounds`).
     pages = sorted(
-        (a, b)
-        for (a, b), s in scored.items()
-        if s.evidence != "exact" and detail_wanted(images[a], images[b], s.confidence, at)
+        ((a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)),
+        key=lambda pair: (-scored[pair].confidence, pair),
     )
-    by_refs = {_refs(images, *pair): pair for pair in pages}
-    compared = _Stored(stored.key, by_refs, {pair: pair for pair in pages})
-    for paths, found in _findings(engine, DETAIL, compared, list(by_refs), cache, detail_progress):
-        if isinstance(found, Detail):
-            scored[by_refs[paths]] = detail_rescored(scored[by_refs[paths]], found)
+    rounds = WordRounds(pages)
+    told = _Told(detail_progress, len(pages))
+    while batch := rounds.next_round():
+        by_refs = {_refs(images, *pair): pair for pair in batch}
+        compared = _Stored(stored.key, by_refs, {pair: pair for pair in batch})
+        for paths, found in _findings(engine, DETAIL, compared, list(by_refs), cache, told):
+            rounds.record(by_refs[paths], found if isinstance(found, Detail) else None)
+        told.next(len(batch))
+    told.finish()
+    for pair in pages:
+        found = rounds.found.get(pair) or rounds.inherited(pair)
+        if found is not None:
+            scored[pair] = detail_rescored(scored[pair], found)
+
+
+class _Told:
+    """One progress count over the rounds of comparisons: done of the pairs wanted (a pair
+    that inherits its verdict counts when its round ends)."""
+
+    def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
+        self._progress, self._total, self._before = progress, total, 0
+
+    def __call__(self, done: int, _: int) -> None:
+        if self._progress:
+            self._progress(self._before + done, self._total)
+
+    def next(self, compared: int) -> None:
+        self._before += compared
+
+    def finish(self) -> None:
+        if self._progress and self._total:
+            self._progress(self._total, self._total)
 
 
 Paths = tuple[Ref, Ref]

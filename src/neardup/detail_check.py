@@ -16,9 +16,10 @@ from collections import OrderedDict
 from typing import Any
 
 from neardup.decode import DecodeSpec
-from neardup.detail_compare import FINE_SIDE, Detail, Page, compare
+from neardup.detail_compare import AGREEING, FINE_SIDE, Detail, Page, compare
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
+from neardup.method_scores import EMBEDDING_METHODS
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
@@ -43,6 +44,10 @@ Chosen on the calibration halves (RESULTS.md, session 25): the share that kept t
 documents of one template apart while every other half's groups stayed the same and at most
 1 % of the vetoed pairs were copies (7 of 1,478; 0.15 vetoed 17 of 1,507; 0.2 none of 1,311,
 but the documents' group precision was 0.793 against 0.873)."""
+SAME_SHARE = 0.05
+"""Disagreeing share at the finest scale up to which two pages show the same words, so that
+their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
+is 0, and look-alike pages that escape the veto sit at 0.1 or more."""
 DETAIL_CONFIDENCE = 0.005
 """The confidence of a vetoed pair: of the 1,478 pairs vetoed on the calibration halves 7 were
 copies (by Laplace's rule 8 / 1,480)."""
@@ -55,10 +60,13 @@ def detail_version() -> str:
     return f"{DETAIL_VERSION}-opencv-{cv2.__version__}"
 
 
-def detail_wanted(a: Features, b: Features, confidence: float, cuts: tuple[float, ...]) -> bool:
+def detail_wanted(a: Features, b: Features, scored: Scored, cuts: tuple[float, ...]) -> bool:
     """Whether comparing a pair's words could change its verdict: it passes a cut (the
-    comparison only lowers) and both pictures read as pages."""
-    if confidence < min(cuts) or a.page is None or b.page is None:
+    comparison only lowers), it is no exact copy, both pictures read as pages, and it was
+    scored by an embedding (the hash-only pass, made to be fast, runs no check at all)."""
+    if scored.confidence < min(cuts) or scored.evidence == "exact":
+        return False
+    if a.page is None or b.page is None or not any(m in scored.scores for m in EMBEDDING_METHODS):
         return False
     paper, strokes = min(a.page[0], b.page[0]), max(a.page[1], b.page[1])
     return any(paper >= p and strokes >= s for p, s in PAGES)
@@ -82,14 +90,23 @@ def detail_vetoes(found: Detail) -> bool:
 
 
 def detail_rescored(scored: Scored, found: Detail) -> Scored:
-    """A passing pair with its words compared: its `detail` score shown, and lowered to
-    `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays: the pages
-    do look alike."""
+    """A passing pair with its words compared (or with the comparison it inherits from a
+    copy of each of its pictures, `neardup.detail_rounds`): its `detail` score shown, and
+    lowered to `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays:
+    the pages do look alike."""
     score = detail_score(found)
     shown = scored.scores if score is None else scored.scores | {"detail": score}
     if not detail_vetoes(found):
         return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
     return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, "detail", scored.inliers)
+
+
+def detail_same(found: Detail) -> bool:
+    """Whether the two pictures show the same words: aligned on enough inliers, and at the
+    finest scale nearly every tile agreeing (a blurred page agrees at a coarser one with
+    other words too, and a form with other values in a few fields disagrees in few tiles)."""
+    count, share = found.tiles[0], found.disagree[0]
+    return found.inliers >= VETO_INLIERS and count >= AGREEING[0] and share <= SAME_SHARE
 
 
 def detail_value(found: Detail | None) -> list[float] | None:
