@@ -20,6 +20,7 @@ from neardup.decode import DecodeSpec
 from neardup.dense_alignment import align, edges_agree
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
+from neardup.pair_checks import checked_chunk
 from neardup.verify import (
     VERIFY_SIDE,
     Geometry,
@@ -95,15 +96,7 @@ class DenseChecker:
 def _dense_chunk(
     checker: DenseChecker, pairs: list[tuple[Ref, Ref]]
 ) -> list[Geometry | Unread | None]:
-    checker.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
-    out: list[Geometry | Unread | None] = []
-    for a, b in pairs:
-        try:
-            found = checker.check(a, b)
-        except checker.cv2_error:  # a picture OpenCV cannot take leaves the pair undecided
-            found = None
-        out.append(Unread() if found is None and {a, b} & checker.unread else found)
-    return out
+    return checked_chunk(checker, pairs)
 
 
 DENSE: Stage[tuple[Ref, Ref], DenseChecker, Geometry | Unread | None] = Stage(

@@ -13,13 +13,13 @@ copies agree anyway, and their decode at `FINE_SIDE` would cost a scan of photos
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Any
 
 from neardup.decode import DecodeSpec
 from neardup.detail_compare import AGREEING, FINE_SIDE, Detail, Page, compare
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.method_scores import EMBEDDING_METHODS
+from neardup.pair_checks import checked_chunk
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
@@ -160,16 +160,10 @@ class DetailChecker:
         return compare(self._cv2, page_a, page_b)
 
 
-def _detail_chunk(checker: DetailChecker, pairs: list[tuple[Ref, Ref]]) -> list[Any]:
-    checker.frames.fetch(ref for pair in pairs for ref in pair)  # each video once a chunk
-    out: list[Detail | Unread | None] = []
-    for a, b in pairs:
-        try:
-            found = checker.check(a, b)
-        except checker.cv2_error:  # a picture OpenCV cannot take leaves the pair as it was
-            found = None
-        out.append(Unread() if found is None and {a, b} & checker.unread else found)
-    return out
+def _detail_chunk(
+    checker: DetailChecker, pairs: list[tuple[Ref, Ref]]
+) -> list[Detail | Unread | None]:
+    return checked_chunk(checker, pairs)
 
 
 DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(
