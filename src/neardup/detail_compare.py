@@ -50,8 +50,9 @@ the documents' calibration half mirrored copies aligned unmirrored held at most 
 their matches, pages aligned as they are 0.32 or more in 95 % of pairs (0.2 saved a tenth of
 the stage's time on documents but moved which graphics pairs were compared mirrored)."""
 AGREEING = (8, 0.2)
-"""Tiles and disagreeing share at which a scale agrees: the coarser ones are not compared
-(`detail_check.VETO_SHARE`, `MIN_TILES` read the same numbers)."""
+"""Tiles and disagreeing share below which a scale agrees: the coarser ones are not compared.
+(`detail_check.VETO_SHARE` is lower: a pair that stops at a share of 0.17-0.2 with two scales
+compared is vetoed without its coarsest scale; so the veto was calibrated, RESULTS.md.)"""
 MAX_TILES = 128
 """Tiles compared at one scale, spread evenly over those with strokes: a share is known well
 enough from them, and a page holds thousands."""
@@ -102,7 +103,12 @@ def compare(cv2: Any, a: Page, b: Page) -> Detail | None:
     inliers, matrix, grey_b = found
     grey_a = a.grey
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if scale < 0.9:  # a is the finer: reduced first, so the warp does not alias its strokes
+    if scale < 1e-3:  # a degenerate fit
+        return None
+    # a, when the finer, is reduced to b's scale first (the warp would alias its strokes);
+    # b, when the finer, is compared at its own scale (a upsampled): so calibrated, though it
+    # makes `compare` A B and B A differ a little (RESULTS.md, session 25).
+    if scale < 0.9:
         size = (max(8, round(grey_a.shape[1] * scale)), max(8, round(grey_a.shape[0] * scale)))
         grey_a = cv2.resize(grey_a, size, interpolation=cv2.INTER_AREA)
         matrix = matrix @ np.diag([1 / scale, 1 / scale, 1.0])

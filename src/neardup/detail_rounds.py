@@ -1,16 +1,15 @@
-"""Which passing pairs of pages to compare word by word, in rounds, and what the rest inherit.
+"""Which passing pairs of pages to compare word by word, in two rounds.
 
 Ten copies of one invoice make 45 passing pairs; comparing the words of each cost a scan of
-documents three times its time. Words are shared the way copies are: where a and b show the
-same words at the finest scale, and b and c too, so do a and c; where a's words differ from
-d's, so do b's. Each round compares a spanning forest of the pairs still open (within one
-round no pair joins two pictures already linked by that round's picks); then pictures whose
-words agreed at the finest scale are merged, and a pair whose two pictures are merged
-inherits agreement, one whose two merged sets hold `CONFIRMED` vetoed pairs and no pair that
-was not vetoed inherits the veto (one wrong veto of a copy, inherited by every copy of both
-sets, split groups on the graphics set). Rounds repeat until no pair is open; the order (the
-given one: most confident first) makes it deterministic. A pair that agreed only at a coarser
-scale (a blurred copy) merges nothing: a blurred page agrees with other words too.
+documents three times its time. Where a and b show the same words at the finest scale, and b
+and c too, so do a and c. The first round compares a spanning forest of the pairs (no pair
+joins two pictures already linked by that round's picks); pictures whose words agreed at the
+finest scale are merged, and a pair inside one merged set is not compared: it agrees. The
+second round compares every other pair (each round starts the engine's workers, and their
+decoded pages, anew: more rounds cost more than they saved). A pair that agreed only at a
+coarser scale (a blurred copy) merges nothing: a blurred page agrees with other words too.
+Vetoes are not inherited: one wrong veto of a copy, inherited by every copy of both sets,
+split groups on the graphics set.
 """
 
 from __future__ import annotations
@@ -23,9 +22,6 @@ from neardup.detail_compare import Detail
 Pair = tuple[int, int]
 ROUNDS = 2
 """The round from which every open pair is compared."""
-CONFIRMED = 2
-"""Vetoed pairs between two sets of copies (and none not vetoed) from which the other pairs
-between them inherit the veto."""
 
 
 class _Sets:
@@ -51,28 +47,24 @@ class _Sets:
 
 
 class WordRounds:
-    """The comparisons to make, round by round, and each pair's outcome."""
+    """The comparisons to make, round by round, and the pairs they settle."""
 
     def __init__(self, pairs: Sequence[Pair]) -> None:
         self._open = list(pairs)
         self._same = _Sets()
-        self._between: list[tuple[Pair, Detail, bool]] = []
-        """Compared pairs that merged nothing: (pair, comparison, vetoed)."""
         self._round = 0
         self.found: dict[Pair, Detail | None] = {}
         """Each compared pair's comparison (None: the two did not align)."""
 
     def next_round(self) -> list[Pair]:
-        """Open pairs to compare now: a spanning forest of them (every open one from round
-        `ROUNDS` on: each round starts the engine's workers, and their pages, anew); empty
-        when none is open."""
+        """Open pairs to compare now: a spanning forest of them, then (from round `ROUNDS`)
+        every one left; empty when none is open. A pair inside one merged set is settled."""
         self._round += 1
-        apart = self._apart()
         still, picked, linked = [], [], _Sets()
         for a, b in self._open:
             ra, rb = self._same.find(a), self._same.find(b)
-            if (a, b) in self.found or ra == rb or (min(ra, rb), max(ra, rb)) in apart:
-                continue  # compared, or inherits
+            if (a, b) in self.found or ra == rb:
+                continue
             still.append((a, b))
             if self._round >= ROUNDS or linked.union(ra, rb):
                 picked.append((a, b))
@@ -83,27 +75,5 @@ class WordRounds:
         """A comparison made: merges the two pictures' sets where their words agreed at the
         finest scale."""
         self.found[pair] = found
-        if found is None:
-            return
-        if not detail_vetoes(found) and detail_same(found):
+        if found is not None and not detail_vetoes(found) and detail_same(found):
             self._same.union(*pair)
-        else:
-            self._between.append((pair, found, detail_vetoes(found)))
-
-    def inherited(self, pair: Pair) -> Detail | None:
-        """For a pair not compared: the vetoed comparison whose verdict it inherits (its
-        pictures' sets hold a vetoed pair), else None (it agrees, or nothing is known)."""
-        if pair in self.found:
-            return None
-        ra, rb = self._same.find(pair[0]), self._same.find(pair[1])
-        return self._apart().get((min(ra, rb), max(ra, rb)))
-
-    def _apart(self) -> dict[Pair, Detail]:
-        """Pairs of sets whose words differ: each with one of its vetoed comparisons."""
-        seen: dict[Pair, tuple[int, bool, Detail]] = {}
-        for (a, b), found, vetoed in self._between:
-            ra, rb = self._same.find(a), self._same.find(b)
-            key = (min(ra, rb), max(ra, rb))
-            count, clean, first = seen.get(key, (0, True, found))
-            seen[key] = (count + vetoed, clean and vetoed, first if count else found)
-        return {k: f for k, (n, clean, f) in seen.items() if clean and n >= CONFIRMED}
