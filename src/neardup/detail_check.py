@@ -1,7 +1,8 @@
 """The fine comparison of words as an engine stage, for passing pairs of pages of text.
 
     passing pairs of two pages (`detail_wanted`) --DETAIL--> Detail or None
-    --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template)
+    --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template: their
+                       words differ at every scale, or in many places where the rest agrees)
 
 `neardup.checking` runs it last, on the pairs that pass a cut and whose pictures both read as
 pages of text (`neardup.features.page`): it only ever lowers a pair, and only where the
@@ -15,7 +16,15 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from neardup.decode import DecodeSpec
-from neardup.detail_compare import AGREEING, FINE_SIDE, Detail, Page, compare
+from neardup.detail_compare import (
+    AGREEING,
+    FINE_SIDE,
+    SCALES,
+    Detail,
+    Page,
+    Scatter,
+    compare,
+)
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.method_scores import EMBEDDING_METHODS
@@ -24,7 +33,7 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 1
+DETAIL_VERSION = 2
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
@@ -44,6 +53,15 @@ Chosen on the calibration halves (RESULTS.md, session 25): the share that kept t
 documents of one template apart while every other half's groups stayed the same and at most
 1 % of the vetoed pairs were copies (7 of 1,478; 0.15 vetoed 17 of 1,507; 0.2 none of 1,311,
 but the documents' group precision was 0.793 against 0.873)."""
+SCATTERED = (0.15, 0.1, 0.1, 0.2)
+"""(finest, half, close, apart) from which a pair aligned on `VETO_INLIERS` whose finest scale
+holds `MIN_TILES[1]` tiles is vetoed (`detail_compare.Scatter`): its finest tiles disagree in
+that share or more, so do the tiles at half scale (not noise a reduction smooths away), that
+share of the finest agree closely (the template, as drawn: not a blurred or noisy copy), and
+that share of the disagreeing lie outside their largest patch (fields, not one banner). A
+form or a sheet with other values escapes `VETO_SHARE`: a number is a grey blob at a quarter
+scale. Chosen on the calibration halves' tile maps (RESULTS.md, session 26): the rule of a
+grid that kept the most look-alike pages apart with no copy vetoed on any half."""
 SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
@@ -81,12 +99,39 @@ def detail_score(found: Detail) -> float | None:
 
 def detail_vetoes(found: Detail) -> bool:
     """Whether the words differ: aligned on enough inliers, and at every scale that counts
-    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles."""
-    score = detail_score(found)
-    if found.inliers < VETO_INLIERS or score is None:
+    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or they
+    differ in many places where the rest agrees closely (`SCATTERED`)."""
+    if found.inliers < VETO_INLIERS:
         return False
+    return _every_scale(found) or _scattered(found.scatter)
+
+
+def _every_scale(found: Detail) -> bool:
+    """Whether at every scale that counts at least `VETO_SHARE` of the tiles disagree, two
+    scales holding many tiles."""
+    score = detail_score(found)
     many = sum(n >= MIN_TILES[1] for n in found.tiles)
-    return many >= 2 and 1.0 - score >= VETO_SHARE
+    return score is not None and many >= 2 and 1.0 - score >= VETO_SHARE
+
+
+def _scatter_wanted(found: Detail) -> bool:
+    """Whether reading where the pages disagree could change the verdict: the alignment is
+    trusted and the share at every scale has not vetoed the pair already (the maps cost as
+    much as the comparison itself)."""
+    return found.inliers >= VETO_INLIERS and not _every_scale(found)
+
+
+def _scattered(scatter: Scatter | None) -> bool:
+    """Whether the disagreement is that of other values in many fields (`SCATTERED`)."""
+    if scatter is None or scatter.tiles < MIN_TILES[1]:
+        return False
+    finest, half, close, apart = SCATTERED
+    return (
+        scatter.finest >= finest
+        and scatter.half >= half
+        and scatter.close >= close
+        and scatter.apart >= apart
+    )
 
 
 def detail_rescored(scored: Scored, found: Detail) -> Scored:
@@ -113,18 +158,24 @@ def detail_value(found: Detail | None) -> list[float] | None:
     """A comparison as the JSON value the pair store keeps."""
     if found is None:
         return None
-    return [found.inliers, *found.tiles, *found.disagree]
+    value: list[float] = [found.inliers, *found.tiles, *found.disagree]
+    where = found.scatter
+    if where is not None:
+        value += [where.tiles, where.finest, where.half, where.close, where.apart]
+    return value
 
 
 def detail_of(value: list[float] | None) -> Detail | None:
     """The comparison `detail_value` gave."""
     if value is None:
         return None
-    half = (len(value) - 1) // 2
+    scales = len(SCALES)
+    where = value[1 + 2 * scales :]
     return Detail(
         int(value[0]),
-        tuple(int(v) for v in value[1 : 1 + half]),
-        tuple(float(v) for v in value[1 + half :]),
+        tuple(int(v) for v in value[1 : 1 + scales]),
+        tuple(float(v) for v in value[1 + scales : 1 + 2 * scales]),
+        None if not where else Scatter(int(where[0]), *(float(v) for v in where[1:])),
     )
 
 
@@ -157,7 +208,7 @@ class DetailChecker:
         page_a, page_b = self._page(ref_a), self._page(ref_b)
         if page_a is None or page_b is None:
             return None
-        return compare(self._cv2, page_a, page_b)
+        return compare(self._cv2, page_a, page_b, _scatter_wanted)
 
 
 def _detail_chunk(

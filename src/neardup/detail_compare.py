@@ -17,11 +17,16 @@ letters are drawn:
 
 A copy agrees at some scale: a blurred, noisy or recompressed one at a coarser scale than a
 clean one. A document of the same template with other words disagrees at every scale where
-its letters are drawn. `detail_check` turns the shares into a verdict.
+its letters are drawn. A form or a sheet with other values in some fields may agree at a
+coarse scale (a number is a grey blob there), so where the finest scale disagrees the whole
+map of its tiles is read (`Scatter`): such pages disagree in several separate places while
+their template agrees closely, where a copy's edit disagrees in one place (a banner, a logo)
+or, blurred or noisy, nowhere closely. `detail_check` turns the shares into a verdict.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,17 +61,44 @@ compared is vetoed without its coarsest scale; so the veto was calibrated, RESUL
 MAX_TILES = 128
 """Tiles compared at one scale, spread evenly over those with strokes: a share is known well
 enough from them, and a page holds thousands."""
+SCATTER_FROM = 0.1
+"""Finest-scale share of disagreeing tiles from which the finest and the half scale are read
+whole (`Scatter`): under it the pages agree too well for the words to differ in many places
+(the veto, `detail_check.SCATTERED`, needs 0.15 of the whole map)."""
+MAP_TILES = 1024
+"""Tiles read of a whole map: a page at `FINE_SIDE` holds up to about 1,500 places."""
+CLOSE = 0.9
+"""A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scatter:
+    """Where two aligned pages disagree, from the whole map of tiles with strokes."""
+
+    tiles: int
+    """Tiles with strokes in both at the finest scale."""
+    finest: float
+    """Share of them that disagree."""
+    half: float
+    """Share of the tiles at half that scale that disagree."""
+    close: float
+    """Share of the finest tiles that agree closely (`CLOSE`): a blurred or noisy copy has few."""
+    apart: float
+    """Share of the disagreeing finest tiles outside their largest patch (tiles at most two
+    steps apart joined): a banner or a logo is one patch, a form's other values are many."""
 
 
 @dataclass(frozen=True, slots=True)
 class Detail:
     """The fine comparison of a pair: RANSAC inliers of its alignment, then per scale of
     `SCALES` the tiles with strokes in both pictures and the share of them that disagree (0
-    and 0.0 for the scales after one that agreed, which are not compared)."""
+    and 0.0 for the scales after one that agreed, which are not compared); and where the
+    finest scale disagrees in `SCATTER_FROM` of its tiles or more, where (`Scatter`)."""
 
     inliers: int
     tiles: tuple[int, ...]
     disagree: tuple[float, ...]
+    scatter: Scatter | None = None
 
 
 class Page:
@@ -93,8 +125,12 @@ class Page:
         return self._mirrored
 
 
-def compare(cv2: Any, a: Page, b: Page) -> Detail | None:
-    """How far a's fine detail agrees with b's once aligned; None where no transform is found."""
+def compare(
+    cv2: Any, a: Page, b: Page, scatter_wanted: Callable[[Detail], bool] = lambda _: True
+) -> Detail | None:
+    """How far a's fine detail agrees with b's once aligned; None where no transform is found.
+    Where the finest scale disagrees (`SCATTER_FROM`), the whole maps are read (`Scatter`) if
+    `scatter_wanted` says they could change the verdict."""
     if a.keypoints is None:
         return None
     found = _aligned(cv2, a, b)
@@ -117,20 +153,59 @@ def compare(cv2: Any, a: Page, b: Page) -> Detail | None:
     cover = cv2.warpAffine(
         np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
     )
+    views = _Views(cv2, [warped, grey_b, cover])
     tiles, shares = [], []
     for reduction in SCALES:
-        pictures = [warped, grey_b, cover]
-        if reduction > 1:
-            size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
-            pictures = [cv2.resize(p, size, interpolation=cv2.INTER_AREA) for p in pictures]
-        count, share = _tiles(cv2, *pictures)
+        count, share = _tiles(_correlations(cv2, views.at(reduction), MAX_TILES)[2])
         tiles.append(count)
         shares.append(share)
         if count >= AGREEING[0] and share < AGREEING[1]:
             break  # agrees at this scale: a copy, whatever the coarser scales say
     tiles += [0] * (len(SCALES) - len(tiles))
     shares += [0.0] * (len(SCALES) - len(shares))
-    return Detail(inliers, tuple(tiles), tuple(shares))
+    detail = Detail(inliers, tuple(tiles), tuple(shares))
+    if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
+        return detail
+    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views))
+
+
+class _Views:
+    """The aligned pictures (a warped, b, a's cover) at each reduction, each made once."""
+
+    def __init__(self, cv2: Any, pictures: list[Any]) -> None:
+        self._cv2, self._made = cv2, {1: pictures}
+
+    def at(self, reduction: int) -> list[Any]:
+        if reduction not in self._made:
+            height, width = self._made[1][1].shape
+            size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
+            self._made[reduction] = [
+                self._cv2.resize(p, size, interpolation=self._cv2.INTER_AREA) for p in self._made[1]
+            ]
+        return self._made[reduction]
+
+
+def _scatter(cv2: Any, views: _Views) -> Scatter | None:
+    """The finest and the half scale read whole: where the pages disagree (`Scatter`)."""
+    (rows, cols), places, best = _correlations(cv2, views.at(SCALES[0]), MAP_TILES)
+    if not len(best):
+        return None
+    half = _correlations(cv2, views.at(SCALES[1]), MAP_TILES)[2]
+    apart = places[best < DISAGREE]
+    outside = 0.0
+    if len(apart):
+        grid = np.zeros((rows, cols), np.uint8)
+        grid[apart[:, 0], apart[:, 1]] = 1
+        joined = cv2.dilate(grid, np.ones((3, 3), np.uint8))
+        labels = cv2.connectedComponents(joined, connectivity=4)[1]
+        outside = 1.0 - np.bincount(labels[apart[:, 0], apart[:, 1]]).max() / len(apart)
+    return Scatter(
+        len(best),
+        float(np.mean(best < DISAGREE)),
+        _tiles(half)[1],
+        float(np.mean(best > CLOSE)),
+        float(outside),
+    )
 
 
 def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
@@ -169,8 +244,16 @@ def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
     return best[0], best[1][:2], best[2]
 
 
-def _tiles(cv2: Any, warped: Any, grey_b: Any, cover: Any) -> tuple[int, float]:
-    """(tiles with strokes in both, share of them disagreeing) at one scale."""
+def _tiles(best: Any) -> tuple[int, float]:
+    """(tiles, share of them disagreeing) of tiles' best correlations."""
+    return (len(best), float(np.mean(best < DISAGREE))) if len(best) else (0, 0.0)
+
+
+def _correlations(cv2: Any, pictures: list[Any], most: int) -> tuple[tuple[int, int], Any, Any]:
+    """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
+    and a covering it, and its best correlation) at one scale of the aligned pictures (a
+    warped, b, a's cover), for at most `most` tiles spread evenly over those."""
+    warped, grey_b, cover = pictures
     dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
     dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
     # Tiles start SHIFT pixels in, so each can move SHIFT pixels any way; a tile is kept
@@ -178,7 +261,7 @@ def _tiles(cv2: Any, warped: Any, grey_b: Any, cover: Any) -> tuple[int, float]:
     # once: one call a tile cost more than the matching).
     rows, cols = (grey_b.shape[0] - 2 * SHIFT) // TILE, (grey_b.shape[1] - 2 * SHIFT) // TILE
     if rows < 1 or cols < 1:
-        return 0, 0.0
+        return (0, 0), np.zeros((0, 2), np.int64), np.zeros(0)
     inside = cv2.erode(cover, np.ones((2 * SHIFT + 1, 2 * SHIFT + 1), np.uint8))
     grid = (slice(SHIFT, SHIFT + rows * TILE), slice(SHIFT, SHIFT + cols * TILE))
 
@@ -190,14 +273,12 @@ def _tiles(cv2: Any, warped: Any, grey_b: Any, cover: Any) -> tuple[int, float]:
         kept &= means(dx * dx) - means(dx) ** 2 >= STROKES * STROKES
     best = []
     places = np.argwhere(kept)
-    if len(places) > MAX_TILES:
-        places = places[np.linspace(0, len(places) - 1, MAX_TILES).round().astype(int)]
+    if len(places) > most:
+        places = places[np.linspace(0, len(places) - 1, most).round().astype(int)]
     for i, j in places:
         y, x = SHIFT + int(i) * TILE, SHIFT + int(j) * TILE
         around = dx_a[y - SHIFT : y + TILE + SHIFT, x - SHIFT : x + TILE + SHIFT]
         tile = dx_b[y : y + TILE, x : x + TILE]
         found = cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED)
         best.append(cv2.minMaxLoc(found)[1])  # a tenth of numpy's max on 25 numbers
-    if not best:
-        return 0, 0.0
-    return len(best), float(np.mean(np.array(best) < DISAGREE))
+    return (rows, cols), places, np.array(best, dtype=np.float64)
