@@ -35,7 +35,8 @@ from neardup.verify import Unread, read_grey
 
 DETAIL_VERSION = 2
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
-store keeps it under kind "detail" with this version)."""
+store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
+or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a

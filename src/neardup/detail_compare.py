@@ -76,7 +76,7 @@ class Scatter:
     """Where two aligned pages disagree, from the whole map of tiles with strokes."""
 
     tiles: int
-    """Tiles with strokes in both at the finest scale."""
+    """Tiles with strokes in both and covered by a at the finest scale (at most `MAP_TILES`)."""
     finest: float
     """Share of them that disagree."""
     half: float
@@ -84,8 +84,9 @@ class Scatter:
     close: float
     """Share of the finest tiles that agree closely (`CLOSE`): a blurred or noisy copy has few."""
     apart: float
-    """Share of the disagreeing finest tiles outside their largest patch (tiles at most two
-    steps apart joined): a banner or a logo is one patch, a form's other values are many."""
+    """Share of the disagreeing finest tiles outside their largest patch (two tiles join when
+    the squares of one tile's margin around them share an edge: up to two tiles between them
+    in a row or column): a banner or a logo is one patch, a form's other values are many."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,8 @@ class Detail:
     """The fine comparison of a pair: RANSAC inliers of its alignment, then per scale of
     `SCALES` the tiles with strokes in both pictures and the share of them that disagree (0
     and 0.0 for the scales after one that agreed, which are not compared); and where the
-    finest scale disagrees in `SCATTER_FROM` of its tiles or more, where (`Scatter`)."""
+    finest scale disagrees in `SCATTER_FROM` of its tiles or more and the caller wants it
+    (`compare`'s `scatter_wanted`), where (`Scatter`); else None."""
 
     inliers: int
     tiles: tuple[int, ...]
@@ -176,6 +178,7 @@ class _Views:
         self._cv2, self._made = cv2, {1: pictures}
 
     def at(self, reduction: int) -> list[Any]:
+        """The pictures reduced `reduction` times (1: as aligned)."""
         if reduction not in self._made:
             height, width = self._made[1][1].shape
             size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
@@ -185,25 +188,25 @@ class _Views:
         return self._made[reduction]
 
 
-def _scatter(cv2: Any, views: _Views) -> Scatter | None:
-    """The finest and the half scale read whole: where the pages disagree (`Scatter`)."""
+def _scatter(cv2: Any, views: _Views) -> Scatter:
+    """The finest and the half scale read whole: where the pages disagree (`Scatter`; the
+    finest scale holds tiles, or `compare` would not ask)."""
     (rows, cols), places, best = _correlations(cv2, views.at(SCALES[0]), MAP_TILES)
-    if not len(best):
-        return None
     half = _correlations(cv2, views.at(SCALES[1]), MAP_TILES)[2]
-    apart = places[best < DISAGREE]
+    disagreeing = places[best < DISAGREE]
     outside = 0.0
-    if len(apart):
+    if len(disagreeing):
         grid = np.zeros((rows, cols), np.uint8)
-        grid[apart[:, 0], apart[:, 1]] = 1
+        grid[disagreeing[:, 0], disagreeing[:, 1]] = 1
         joined = cv2.dilate(grid, np.ones((3, 3), np.uint8))
         labels = cv2.connectedComponents(joined, connectivity=4)[1]
-        outside = 1.0 - np.bincount(labels[apart[:, 0], apart[:, 1]]).max() / len(apart)
+        largest = np.bincount(labels[disagreeing[:, 0], disagreeing[:, 1]]).max()
+        outside = 1.0 - largest / len(disagreeing)
     return Scatter(
         len(best),
-        float(np.mean(best < DISAGREE)),
+        float(np.mean(best < DISAGREE)) if len(best) else 0.0,
         _tiles(half)[1],
-        float(np.mean(best > CLOSE)),
+        float(np.mean(best > CLOSE)) if len(best) else 0.0,
         float(outside),
     )
 

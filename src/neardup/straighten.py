@@ -136,8 +136,9 @@ def _fill(rgb: RGBArray, colour: npt.NDArray[np.int16]) -> npt.NDArray[np.bool_]
     """Which pixels are within `FILL_TOLERANCE` of `colour` in every channel."""
     # Compared as bounds in uint8, channel by channel: a third of the cost of widening every
     # pixel to int16 (this runs on each flat-cornered picture of a scan).
-    low = np.clip(colour - FILL_TOLERANCE, 0, 255).astype(np.uint8)
-    high = np.clip(colour + FILL_TOLERANCE, 0, 255).astype(np.uint8)
+    wide = colour.astype(np.int16)  # so the bounds cannot wrap before they are clipped
+    low = np.clip(wide - FILL_TOLERANCE, 0, 255).astype(np.uint8)
+    high = np.clip(wide + FILL_TOLERANCE, 0, 255).astype(np.uint8)
     inside = (rgb >= low) & (rgb <= high)
     near: npt.NDArray[np.bool_] = inside[..., 0] & inside[..., 1] & inside[..., 2]
     return near
