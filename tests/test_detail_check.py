@@ -204,14 +204,24 @@ def test_a_scan_keeps_two_invoices_of_one_template_apart(pages: Path) -> None:
     assert compared and all(p.confidence >= DETAIL_CONFIDENCE for p in compared)
 
 
-def test_compare_says_why_two_invoices_are_no_copies(pages: Path) -> None:
+def test_compare_says_why_two_invoices_are_no_copies(
+    pages: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from neardup import compare
+    from neardup.cli import main
+    from neardup.output.differences import WORDS_DIFFER
 
     other = compare(pages / "invoice.png", pages / "other.png")
     assert other.evidence == "detail" and not any(other.verdicts.values())
     assert other.scores["detail"] < 0.8 and other.similarity is not None
     copy = compare(pages / "invoice.png", pages / "resized.jpg")
     assert copy.verdicts["default"] and copy.scores.get("detail", 1.0) > 0.9
+    # The command line says the words differ, where the pixels at the working size do not.
+    assert main(["compare", str(pages / "invoice.png"), str(pages / "other.png")]) == 0
+    said = capsys.readouterr().out
+    assert f"what differs (b against a): {WORDS_DIFFER}" in said
+    assert main(["compare", str(pages / "invoice.png"), str(pages / "resized.jpg")]) == 0
+    assert WORDS_DIFFER not in capsys.readouterr().out
 
 
 def test_rounds_compare_a_forest_and_the_rest_inherit() -> None:

@@ -361,7 +361,8 @@ def _compare(args: argparse.Namespace) -> int:
                 verdict = "duplicate" if result.verdicts[name] else "different"
                 print(f"  at {name:8s} (confidence >= {cut}): {verdict}")
             if result.differences is not None:
-                print(f"what differs (b against a): {differences_summary(result.differences)}")
+                said = differences_summary(result.differences, words=result.evidence == "detail")
+                print(f"what differs (b against a): {said}")
     return EXIT_OK if result.similarity is not None else EXIT_NOTHING
 
 

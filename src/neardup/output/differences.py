@@ -88,11 +88,16 @@ def _quality(d: Differences, a: str, b: str) -> str:
     return ", ".join(parts)
 
 
-def summary(d: Differences, names: tuple[str, str] = ("a", "b")) -> str:
+WORDS_DIFFER = "the words, where the layout agrees (two documents of one template, not a copy)"
+"""Said first of a pair its words decided (evidence `detail`): the differences are measured at
+the working size, where a line of text is a grey bar whatever its words."""
+
+
+def summary(d: Differences, names: tuple[str, str] = ("a", "b"), *, words: bool = False) -> str:
     """One line, kinds in their fixed order, each with its measure (b relative to a);
-    `names` says what to call a and b."""
+    `names` says what to call a and b; `words`: the pair's words were found to differ."""
     label = {"a": names[0], "b": names[1]}
-    parts: list[str] = []
+    parts: list[str] = [WORDS_DIFFER] if words else []
     for kind in d.kinds:
         if kind == "turned" and d.turned is not None:
             parts.append(_turn(d.turned))
@@ -127,7 +132,7 @@ def summary(d: Differences, names: tuple[str, str] = ("a", "b")) -> str:
             parts.append(f"EXIF orientation {d.orientation[0]} vs {d.orientation[1]}")
         else:
             parts.append(kind)
-    if not parts:
+    if len(parts) == words:  # nothing measured beyond what the words say
         parts.append("no difference above tolerance" if d.aligned_by else "not measured")
     if d.note:
         parts.append(f"({d.note})")
