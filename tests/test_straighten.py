@@ -277,3 +277,19 @@ def test_a_turned_padded_smooth_picture_is_found_and_its_turn_said(
     assert described is not None and described.aligned_by == "canvas"
     assert described.turned == pytest.approx(11.0, abs=0.6)
     assert described.common is not None and described.common[0] > 0.95
+
+
+def test_the_fill_test_is_within_tolerance_in_every_channel() -> None:
+    """`_fill` (bounds compared in uint8) says what widening to int16 says, at the ends of
+    the range too, on a picture and on one of its rows."""
+    from neardup.straighten import FILL_TOLERANCE, _fill
+
+    rng = np.random.default_rng(7)
+    picture = rng.integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    for colour in ([0, 0, 0], [255, 255, 255], [10, 250, 128], [16, 239, 17]):
+        fill = np.array(colour, dtype=np.int16)
+        picture[:5] = np.clip(fill + rng.integers(-20, 21, (5, 50, 3)), 0, 255)
+        expected = np.abs(picture.astype(np.int16) - fill).max(axis=-1) <= FILL_TOLERANCE
+        assert np.array_equal(_fill(picture, fill), expected)
+        assert np.array_equal(_fill(picture[2], fill), expected[2])
+        assert expected[:5].any() and not expected.all()
