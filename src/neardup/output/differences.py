@@ -132,7 +132,7 @@ def summary(d: Differences, names: tuple[str, str] = ("a", "b"), *, words: bool 
             parts.append(f"EXIF orientation {d.orientation[0]} vs {d.orientation[1]}")
         else:
             parts.append(kind)
-    if len(parts) == words:  # nothing measured beyond what the words say
+    if len(parts) == (1 if words else 0):  # nothing measured beyond what the words say
         parts.append("no difference above tolerance" if d.aligned_by else "not measured")
     if d.note:
         parts.append(f"({d.note})")
