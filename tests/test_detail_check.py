@@ -24,7 +24,7 @@ from neardup.detail_check import (
     detail_vetoes,
     detail_wanted,
 )
-from neardup.detail_compare import Detail
+from neardup.detail_compare import Detail, Scatter
 from neardup.features.page import page_facts
 from neardup.records import Features
 from neardup.scoring import Scored
@@ -185,6 +185,27 @@ def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
     coarse = Detail(200, (128, 20, 6), (0.45, 0.4, 0.0))  # one scale with many tiles only
     assert not detail_vetoes(coarse)
     assert detail_of(detail_value(differ)) == differ and detail_of(None) is None
+
+
+def test_the_scattered_veto_needs_every_sign_of_other_fields() -> None:
+    """Words differing in separate places at two scales while the template agrees closely
+    veto; a single patch (a banner), no close agreement (a blurred copy), agreement at half
+    scale (noise), too few tiles or a weak alignment do not."""
+    fields = Scatter(tiles=300, finest=0.2, half=0.15, close=0.5, apart=0.5)
+    agreed = (300, 80, 0), (0.18, 0.12, 0.0)  # the share veto alone does not fire
+
+    def vetoed(scatter: Scatter, inliers: int = 200) -> bool:
+        return detail_vetoes(Detail(inliers, *agreed, scatter))
+
+    assert vetoed(fields) and not vetoed(dataclasses.replace(fields, apart=0.0))
+    assert not vetoed(dataclasses.replace(fields, close=0.02))
+    assert not vetoed(dataclasses.replace(fields, half=0.03))
+    assert not vetoed(dataclasses.replace(fields, finest=0.12))
+    assert not vetoed(dataclasses.replace(fields, tiles=20))
+    assert not vetoed(fields, inliers=20)
+    assert not detail_vetoes(Detail(200, *agreed))  # no map read: the shares decide
+    found = Detail(200, *agreed, fields)
+    assert detail_of(detail_value(found)) == found
 
 
 def test_a_scan_keeps_two_invoices_of_one_template_apart(pages: Path) -> None:
