@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 import random
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -26,6 +28,7 @@ from neardup.detail_check import (
 )
 from neardup.detail_compare import Detail, Scatter
 from neardup.features.page import page_facts
+from neardup.groups import build_groups as group_pairs
 from neardup.records import Features
 from neardup.scoring import Scored
 
@@ -208,14 +211,28 @@ def test_the_scattered_veto_needs_every_sign_of_other_fields() -> None:
     assert detail_of(detail_value(found)) == found
 
 
-def test_a_scan_keeps_two_invoices_of_one_template_apart(pages: Path) -> None:
+def test_a_scan_keeps_two_invoices_of_one_template_apart(
+    pages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """End to end: the copies are grouped with the invoice; the other invoices, which their
-    scores alone pass, are not, and say why."""
+    scores alone pass, are not, and say why; the grouping is told which pairs were vetoed."""
     from neardup import scan
+    from neardup.index import duplicates
 
+    grouped: list[set[tuple[int, int]]] = []
+
+    def build_groups(*args: Any, apart: Iterable[tuple[int, int]] = (), **kwargs: Any) -> Any:
+        grouped.append(set(apart))
+        return group_pairs(*args, apart=apart, **kwargs)
+
+    monkeypatch.setattr(duplicates, "build_groups", build_groups)
     told: list[str] = []
     result = scan([str(pages)], cache=False, progress=lambda d, t, stage: told.append(stage))
     names = [Path(image.path).name for image in result.images]
+    [apart] = grouped
+    assert {frozenset(("invoice.png", "other.png")), frozenset(("invoice.png", "third.jpg"))} <= {
+        frozenset((names[a], names[b])) for a, b in apart
+    }
     groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
     group = next(g for g in groups if "invoice.png" in g)
     assert {"resized.jpg", "blurred.jpg", "mirrored.png"} <= group

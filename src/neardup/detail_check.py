@@ -67,6 +67,8 @@ SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
 is 0, and look-alike pages that escape the veto sit at 0.1 or more."""
+DETAIL_EVIDENCE = "detail"
+"""The evidence of a vetoed pair: two documents of one template."""
 DETAIL_CONFIDENCE = 0.005
 """The confidence of a vetoed pair: of the 1,478 pairs vetoed on the calibration halves 7 were
 copies (by Laplace's rule 8 / 1,480)."""
@@ -144,7 +146,7 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
     shown = scored.scores if score is None else scored.scores | {"detail": score}
     if not detail_vetoes(found):
         return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
-    return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, "detail", scored.inliers)
+    return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
 
 
 def detail_same(found: Detail) -> bool:

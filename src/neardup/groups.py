@@ -9,7 +9,8 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 1. The match graph holds the pairs at or above the threshold.
 2. Centres are chosen greedily: the image whose matches cover the most images not yet covered
    (itself included; ties: more confidence, then keeper rank). An original with many copies is
-   the natural centre. Choosing stops when no image would cover two or more new ones.
+   the natural centre. Choosing stops when no image would cover two or more new ones. Images
+   matching two images the words comparison told apart are chosen last (`neardup.group_stars`).
 3. Every other covered image joins the centre it matches with the highest confidence.
 4. An image left over (each image it matches is already in a group, none of them a centre it
    matches) joins the group of the image it matches best, through that image: one hop past a
@@ -46,15 +47,19 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    part is larger than the bound) are found by searching the keepers of groups larger than
    the bound among themselves (`near_keepers`), and join by the same rule. `scan --against`
    regroups the pairs across sets without this step.
-So every image with a passing pair ends in a group together with an image it matches.
+So every image with a passing pair ends in a group together with an image it matches, but one
+told apart from more of that group's images than it matches there (`apart`: a third document of
+one template matching only a copy of another too degraded to read; its pairs stay listed). A
+veto between two images others show to be one picture (two or more match both, more than match
+only one of them) does not count: the words comparison's rare wrong veto of a copy.
 """
 
 from __future__ import annotations
 
-import heapq
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
+from neardup.group_stars import place
 from neardup.keeper_rank import framed, keeper_rank, lossy, same_frame
 from neardup.records import Features, Group, Pair
 
@@ -153,13 +158,17 @@ def build_groups(
     near_keepers: NearKeepers | None = None,
     bound: int = 0,
     sets: Sequence[int] | None = None,
+    apart: Iterable[tuple[int, int]] = (),
 ) -> list[Group]:
     """Groups from the pairs whose confidence is at or above `threshold` (rule above; step 6
     when `score_now` is given, with its search among large groups when `near_keepers` and the
     caller's bound on each image's neighbours are given too). The keeper pairs step 6 scored
     and kept are in the groups; `score_now` is how the caller learns of them, to list them.
     `sets` (a leakage scan: each image's set, 0 the reference) keeps a group's image of the
-    earliest set it holds, so the copy that leaked into a later set is never its keeper."""
+    earliest set it holds, so the copy that leaked into a later set is never its keeper.
+    `apart`: pairs shown to be other pictures (the words comparison's vetoes), which keep an
+    image out of a star or two groups apart where they outweigh its matches there
+    (`neardup.group_stars`)."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     for pair in pairs:
@@ -169,24 +178,9 @@ def build_groups(
                 continue  # a pair listed twice: its strongest record counts, in any order
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[key] = pair.similarity
-    centres = _centres(images, confidence)
+    told = _told_apart_pairs(apart, confidence)
     frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
-    order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
-    home: dict[int, int] = {c: c for c in centres}
-    via: dict[int, int] = {}
-    for node in sorted(confidence):
-        if node in home:
-            continue
-        near = [c for c in confidence[node] if c in order]
-        if near:
-            best = max(near, key=lambda c: (confidence[node][c], -order[c]))
-            home[node], via[node] = best, best
-    for node in sorted(confidence):
-        if node in home:
-            continue
-        # Step 4: every image it matches is already placed; join through the best of them.
-        best = max(confidence[node], key=lambda m: (confidence[node][m], -m))
-        home[node], via[node] = home[best], best
+    home, via = place(images, confidence, told)  # steps 2-4
     members: dict[int, list[int]] = defaultdict(list)
     for node, centre in home.items():
         members[centre].append(node)
@@ -196,7 +190,7 @@ def build_groups(
             for c, nodes in members.items()
         }
         took = _merge_same_picture(
-            images, members, home, via, keeper, confidence, similarity, threshold, score_now
+            images, members, home, via, keeper, confidence, similarity, threshold, score_now, told
         )
         if near_keepers is not None and bound > 0:
             _merge_large(
@@ -210,6 +204,7 @@ def build_groups(
                 score_now,
                 took,
                 (near_keepers, bound),
+                told,
             )
     groups = [
         _group(images, nodes, via, confidence, similarity, sets, frames, same)
@@ -229,6 +224,7 @@ def _merge_same_picture(
     similarity: dict[tuple[int, int], float],
     threshold: float,
     score_now: ScoreNow,
+    told: dict[int, set[int]],
 ) -> set[int]:
     """Step 6: groups of one picture split by the bound on each image's neighbours join.
 
@@ -257,6 +253,8 @@ def _merge_same_picture(
             a, b = keeper[centre], keeper[other]
             if same.get(_key(a, b), 0.0) < SAME_PICTURE or other not in members:
                 continue
+            if _told_apart(members[centre], members[other], told, confidence):
+                continue
             via[b] = a
             members[centre].extend(members.pop(other))
             taken.add(other)
@@ -276,6 +274,7 @@ def _merge_large(
     score_now: ScoreNow,
     took: set[int],
     search: tuple[NearKeepers, int],
+    told: dict[int, set[int]],
 ) -> None:
     """Step 6, for parts of one picture that no pair links: each image's neighbours are
     bounded (`bound` of them), so a run of near-identical copies can split into parts whose
@@ -303,6 +302,8 @@ def _merge_large(
             a, b = keeper[centre], keeper[other]
             if other in took or other not in members or same.get(_key(a, b), 0.0) < SAME_PICTURE:
                 continue
+            if _told_apart(members[centre], members[other], told, confidence):
+                continue
             via[b] = a
             members[centre].extend(members.pop(other))
             took.add(centre)
@@ -326,40 +327,41 @@ def _same_picture(
     return same
 
 
+def _told_apart_pairs(
+    apart: Iterable[tuple[int, int]], confidence: dict[int, dict[int, float]]
+) -> dict[int, set[int]]:
+    """Each image's images told apart from it, but for pairs other images show to be one
+    picture: two or more images match both, more than match only one (a copy's rare wrong
+    veto; two documents share at most the copies too degraded to read). On the calibration
+    halves copies told apart share 67-83 % of their matches, other pictures at most 50 %."""
+    told: dict[int, set[int]] = defaultdict(set)
+    for a, b in apart:
+        ma, mb = set(confidence.get(a, ())), set(confidence.get(b, ()))
+        both = len(ma & mb)
+        if both >= 2 and both > len(ma ^ mb):
+            continue
+        told[a].add(b)
+        told[b].add(a)
+    return told
+
+
+def _told_apart(
+    group: list[int],
+    other: list[int],
+    told: dict[int, set[int]],
+    matches: dict[int, dict[int, float]],
+) -> bool:
+    """Whether the two groups' images were told apart in more pairs than they match: they stay
+    apart (`neardup.group_stars`)."""
+    if not told:
+        return False
+    inside = set(group)
+    apart = sum(len(told[node] & inside) for node in other if node in told)
+    return apart > 0 and apart > sum(m in inside for node in other for m in matches[node])
+
+
 def _key(a: int, b: int) -> tuple[int, int]:
     return (a, b) if a < b else (b, a)
-
-
-def _centres(images: Sequence[Features], confidence: dict[int, dict[int, float]]) -> list[int]:
-    """Greedy cover of the match graph by stars (step 2), in the order chosen.
-
-    Lazy greedy: an image's gain only shrinks as others are covered, so a stale gain popped
-    from the heap is recomputed and pushed back; the work grows with the pairs, not N^2.
-    """
-    covered: set[int] = set()
-    centres: list[int] = []
-    order = sorted(confidence, key=lambda i: keeper_rank(images[i]))
-    rank = {node: r for r, node in enumerate(order)}
-
-    def gain(node: int) -> tuple[int, float]:
-        new = [m for m in confidence[node] if m not in covered]
-        return len(new) + (node not in covered), sum(confidence[node][m] for m in new)
-
-    heap = [(-g[0], -g[1], rank[n], n) for n in order for g in [gain(n)]]
-    heapq.heapify(heap)
-    while heap:
-        count, total, r, node = heapq.heappop(heap)
-        now = gain(node)
-        if (-now[0], -now[1]) != (count, total):
-            if now[0] >= 2:
-                heapq.heappush(heap, (-now[0], -now[1], r, node))
-            continue
-        if now[0] < 2:
-            break
-        centres.append(node)
-        covered.add(node)
-        covered.update(confidence[node])
-    return centres
 
 
 def _group(

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from neardup import fusion
 from neardup.checking import verify_pairs
 from neardup.decode import DEFAULT_MAX_PIXELS, DecodeSpec, pixel_hash_of, too_many_pixels
+from neardup.detail_check import DETAIL_EVIDENCE
 from neardup.engines.base import Engine, Stage, no_state
 from neardup.engines.local import LocalEngine
 from neardup.features import FeatureConfig, extract_batch
@@ -219,13 +220,15 @@ def score_candidates(
     check_at: float | None = None,
     cache: CacheSetting = False,
     progress: Progress | None = None,
+    apart: list[tuple[int, int]] | None = None,
 ) -> list[Pair]:
     """Score every candidate; the geometric check runs where it can change the verdict at
     `cut` (and at `check_at` when lower: a leakage scan counts at every preset), its findings
     kept in and read from `cache`'s store (`neardup.pair_store`). Candidates
     are position pairs: a set, or an array of rows (a, b), a < b, each once. Returns the
     pairs at or above `cut` (or above `floor`, when given lower). `stacks`: features already
-    stacked for all `images` (`neardup.scoring.prepare_stacks`)."""
+    stacked for all `images` (`neardup.scoring.prepare_stacks`). `apart` is given the pairs
+    the words comparison showed to be two documents (for the grouping, `neardup.groups`)."""
     ordered = (
         candidates
         if isinstance(candidates, np.ndarray)
@@ -274,6 +277,8 @@ def score_candidates(
             dense_progress=tell_dense,
             detail_progress=tell_detail,
         )
+    if apart is not None:
+        apart.extend(pair for pair, s in scored.items() if s.evidence == DETAIL_EVIDENCE)
     return [
         Pair(a, b, s.similarity, s.confidence, s.scores, s.evidence)
         for (a, b), s in scored.items()

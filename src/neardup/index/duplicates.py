@@ -65,6 +65,7 @@ def all_duplicates(
     candidates = candidate_pairs(stored_candidates(index, stacks, engine), len(images))
     count = len(candidates)
     found = time.perf_counter()
+    apart: list[tuple[int, int]] = []  # told apart by their words (`neardup.group_stars`)
     pairs: list[Pair] = score_candidates(
         images,
         candidates,
@@ -77,6 +78,7 @@ def all_duplicates(
         check_at=check_at,
         cache=cache,
         progress=progress,
+        apart=apart,
     )
     del stacks, candidates
     confirm_pixels(images, pairs, methods, cache)
@@ -85,7 +87,9 @@ def all_duplicates(
     keepers: list[Pair] = []  # keeper pairs step 6 scored at the cut: found pairs too
     score = partial(_score_now, images, methods, cut, verify, engine, cache, keepers)
     near = partial(_near_keepers, images, methods, index.settings.model)
-    groups = build_groups(images, pairs, cut, score_now=score, near_keepers=near, bound=most())
+    groups = build_groups(
+        images, pairs, cut, score_now=score, near_keepers=near, bound=most(), apart=apart
+    )
     pairs.extend(keepers)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     done = time.perf_counter()

@@ -1,0 +1,124 @@
+"""Groups where the words comparison told images apart (`neardup.group_stars`): a copy too
+degraded to read, matching two documents, must not join them; a copy's rare wrong veto must
+not split its group."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from neardup.groups import build_groups
+from neardup.records import Features, Group, Pair
+
+THRESHOLD = 0.8
+
+
+def image(name: str, width: int = 100) -> Features:
+    return Features(
+        path=name,
+        size=1000,
+        mtime_ns=0,
+        width=width,
+        height=width,
+        format="PNG",
+        bytes_hash=f"bytes-{name}",
+        pixel_hash=None,
+    )
+
+
+def pair(a: int, b: int, confidence: float = 0.95) -> Pair:
+    return Pair(a, b, confidence, confidence, {"pdq": confidence}, "pdq")
+
+
+def named(images: list[Features], groups: list[Group]) -> list[set[str]]:
+    return [{images[g.keeper].path} | {images[m].path for m, _ in g.members} for g in groups]
+
+
+def two_documents() -> tuple[list[Features], list[Pair], list[tuple[int, int]]]:
+    """Documents A and B of one template, each with two copies (in turns, as a folder can list
+    them); H is a copy of A too blurred to read, matching every image of both, and L, a third
+    document of the template, matches only H. The words tell A's images from B's, and L from
+    all. Steps 2-4 used to take H as the centre and B's images joined it one by one, each told
+    apart from no more of the star than it matched."""
+    names = ["A copy", "B", "A", "B copy", "A copy 2", "B copy 2", "H", "L"]
+    images = [image(n, 300 if n in ("A", "B") else 200) for n in names]
+    a, b, hub, look_alike = [0, 2, 4], [1, 3, 5], 6, 7
+    pairs = [pair(x, y) for side in (a, b) for x, y in itertools.combinations(side, 2)]
+    pairs += [pair(hub, x, 0.97) for x in a + b] + [pair(hub, look_alike, 0.9)]
+    apart = [(x, y) for x in a for y in b] + [(look_alike, x) for x in a + b]
+    return images, pairs, apart
+
+
+def test_a_copy_too_degraded_to_read_does_not_join_two_documents() -> None:
+    images, pairs, apart = two_documents()
+    merged = named(images, build_groups(images, pairs, THRESHOLD))
+    assert merged == [{"A", "A copy", "A copy 2", "B", "B copy", "B copy 2", "H", "L"}]
+    groups = named(images, build_groups(images, pairs, THRESHOLD, apart=apart))
+    assert {"A", "A copy", "A copy 2"} in [g - {"H"} for g in groups]
+    assert {"B", "B copy", "B copy 2"} in [g - {"H"} for g in groups]
+    assert sum("H" in g for g in groups) == 1
+    # L's one match is the degraded copy, in a group of images L was told apart from: L's
+    # pair is listed, but L joins no group.
+    assert not any("L" in g for g in groups)
+
+
+def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
+    """Copies R and J of one picture, told apart by mistake: four images match both, one
+    matches only R and one only J. Other images show them to be one picture: one group, as
+    without the veto."""
+    names = ["O", "E", "G", "K", "R", "J", "S", "T"]
+    images = [image(n, 300 if n == "O" else 200) for n in names]
+    core, r, j, s, t = [0, 1, 2, 3], 4, 5, 6, 7
+    pairs = [pair(x, y) for x, y in itertools.combinations(core, 2)]
+    pairs += [pair(r, x, 0.9) for x in core] + [pair(j, x, 0.9) for x in core]
+    pairs += [pair(r, s, 0.85), pair(j, t, 0.85)]
+    plain = named(images, build_groups(images, pairs, THRESHOLD))
+    assert plain == [set(names)]
+    assert named(images, build_groups(images, pairs, THRESHOLD, apart=[(r, j)])) == plain
+
+
+def test_images_told_apart_keep_the_grouping_invariants() -> None:
+    """Random match graphs with random pairs told apart (never a passing pair): groups never
+    overlap, each member matches the image named for it, two images of a group are at most
+    four passing pairs apart, and an image with a passing pair left out of every group has
+    all its matches grouped."""
+    rng = np.random.default_rng(27)
+    for _ in range(300):
+        n = int(rng.integers(3, 16))
+        images = [image(f"p{i:02d}", int(rng.integers(1, 4)) * 100) for i in range(n)]
+        pairs, apart = [], []
+        for a, b in itertools.combinations(range(n), 2):
+            roll = rng.random()
+            if roll < 0.35:
+                pairs.append(pair(a, b, round(float(rng.uniform(0.8, 1.0)), 3)))
+            elif roll < 0.55:
+                apart.append((a, b))
+        matches: dict[int, set[int]] = {}
+        for p in pairs:
+            matches.setdefault(p.a, set()).add(p.b)
+            matches.setdefault(p.b, set()).add(p.a)
+        groups = build_groups(images, pairs, THRESHOLD, apart=apart)
+        home: dict[int, int] = {}
+        for number, g in enumerate(groups):
+            ids = [g.keeper, *(m for m, _ in g.members)]
+            assert not set(ids) & set(home), "groups overlap"
+            home.update(dict.fromkeys(ids, number))
+            for m, _ in g.members:
+                assert g.via.get(m, g.keeper) in matches[m]
+            for a, b in itertools.combinations(ids, 2):
+                assert _hops(matches, a, b) <= 4
+        for node, near in matches.items():
+            if node not in home:
+                assert near <= set(home), f"{node} left out while a match of it is too"
+
+
+def _hops(matches: dict[int, set[int]], start: int, end: int) -> int:
+    seen, frontier, step = {start}, {start}, 0
+    while end not in seen:
+        step += 1
+        frontier = {m for n in frontier for m in matches[n]} - seen
+        if not frontier:
+            return 10**6
+        seen |= frontier
+    return step
