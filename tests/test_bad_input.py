@@ -301,7 +301,7 @@ def test_pictures_one_pixel_thin_are_read_and_checked(tmp_path: Path) -> None:
     result = neardup.scan([tmp_path], cache=False, workers=1)
     assert result.skipped == [] and len(result.images) == 4
     assert result.pairs  # solid red everywhere: they pair up
-    assert verify.Verifier()._describe(np.zeros((1, 300), dtype=np.uint8)) is None
+    assert verify.Verifier().describe(np.zeros((1, 300), dtype=np.uint8)) is None
     thin = [str(tmp_path / "line.png"), str(tmp_path / "column.png")]
     assert verify.check_pairs([(thin[0], thin[1])]) == [None]
     (measured,) = measure_pairs([(thin[0], thin[1])])

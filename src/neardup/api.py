@@ -23,6 +23,7 @@ from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
+from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
 from neardup.pipeline import (
@@ -255,6 +256,10 @@ def compare(
         # A screenshot after the picture it frames, as scan checks it.
         ordered = items[::-1] if picture_first(fused.scores, fa, fb) else items
         geometry = check_pairs([ordered])[0]
+        framed = picture_first(fused.scores, fa, fb) or picture_first(fused.scores, fb, fa)
+        if framed and (geometry is None or geometry.score < 0.5):
+            inset = inset_pairs([ordered])[0]  # a picture small in a screenshot, as scan does
+            geometry = inset if inset_better(geometry, inset) else geometry
         if geometry is None and dense_wanted(fused.confidence, cuts):
             geometry = dense_pairs([ordered])[0]  # too smooth for keypoints, as scan does
         if geometry is not None:

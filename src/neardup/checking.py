@@ -3,6 +3,7 @@ from and kept in the pair store (`neardup.pair_store`) so a rescan or a resumed 
 only what it has not checked before.
 
     scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
+                 (a picture in a screenshot, no frame found --store or INSET--> Geometry)
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
                  --add_geometry_many--> rescored pairs
                  (passing pairs of two pages --detail_wanted--> store or DETAIL
@@ -27,6 +28,7 @@ from neardup.detail_check import (
 from neardup.detail_compare import Detail
 from neardup.detail_rounds import WordRounds
 from neardup.engines.base import Engine, Stage
+from neardup.inset_check import INSET, inset_better, inset_version
 from neardup.item_pixels import Ref, ref_of
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
@@ -68,14 +70,23 @@ def verify_pairs(
     ordered = {(a, b): _check_order(images, a, b, scored[a, b]) for a, b in borderline}
     by_paths = {_refs(images, *ordered[pair]): pair for pair in borderline}
     stored = _Stored(PairKeys(images), by_paths, ordered)
+    plain = {
+        paths: geometry
+        for paths, geometry in _findings(engine, VERIFY, stored, list(by_paths), cache, progress)
+        if not isinstance(geometry, Unread)
+    }
+    # A picture shown small in a screenshot: matched again against the inset cut out of it.
+    framed = [p for p, g in plain.items() if _framed(images, p, by_paths, scored, g)]
+    for paths, geometry in _findings(engine, INSET, stored, framed, cache, None):
+        if isinstance(geometry, Geometry) and inset_better(plain[paths], geometry):
+            plain[paths] = geometry
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
     undecided: list[tuple[Ref, Ref]] = []
-    check = _findings(engine, VERIFY, stored, list(by_paths), cache, progress)
-    for paths, geometry in check:
-        if isinstance(geometry, Geometry):
-            checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
-        elif geometry is None:
+    for paths, geometry in plain.items():
+        if geometry is None:
             undecided.append(paths)
+        else:
+            checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
     # Pictures too smooth for keypoints: aligned densely where that could lift the verdict.
     wanted = [p for p in undecided if dense_wanted(scored[by_paths[p]].confidence, at)]
     for paths, geometry in _findings(engine, DENSE, stored, wanted, cache, dense_progress):
@@ -131,6 +142,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     VERIFY.name: ("check", check_version, (geometry_value, geometry_of)),
     DENSE.name: ("dense", dense_version, (geometry_value, geometry_of)),
     DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
+    INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""
@@ -192,6 +204,22 @@ def _findings[F](
             if progress:
                 progress(done, len(todo))
             yield from zip(chunk, found, strict=True)
+
+
+def _framed(
+    images: Sequence[Features],
+    paths: Paths,
+    by_paths: dict[Paths, tuple[int, int]],
+    scored: dict[tuple[int, int], Scored],
+    plain: Geometry | None,
+) -> bool:
+    """Whether a pair the inset view sent to the check (a picture, then its screenshot) found
+    no shared frame there."""
+    a, b = by_paths[paths]
+    sent = picture_first(scored[a, b].scores, images[a], images[b]) or picture_first(
+        scored[a, b].scores, images[b], images[a]
+    )
+    return sent and (plain is None or plain.score < 0.5)
 
 
 def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:

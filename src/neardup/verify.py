@@ -188,14 +188,15 @@ class Verifier:
         self.unread: set[Ref] = set()
         """Pictures that could not be read, as opposed to read and found wanting."""
 
-    def _keypoints(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
+    def keypoints(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
+        """An item's keypoints, descriptors, size and grey picture at the check's size."""
         if ref in self._cache:
             self._cache.move_to_end(ref)
             return self._cache[ref]
         result = None
         grey = read_grey(self._cv2, ref, self.frames, self.unread)
         if grey is not None:
-            result = self._describe(grey)
+            result = self.describe(grey)
             if result is not None:
                 result = (*result, grey)  # type: ignore[assignment]
         self._cache[ref] = result
@@ -203,7 +204,8 @@ class Verifier:
             self._cache.popitem(last=False)
         return result
 
-    def _describe(self, grey: Any) -> tuple[Any, Any, tuple[int, int]] | None:
+    def describe(self, grey: Any) -> tuple[Any, Any, tuple[int, int]] | None:
+        """A grey picture's ORB keypoints, descriptors and size; None with too few."""
         if min(grey.shape[:2]) < MIN_SIDE:  # OpenCV's ORB fails on a side of one pixel
             return None
         for orb in self._orbs:
@@ -223,16 +225,16 @@ class Verifier:
         inliers wins: on repetitive textures one direction can settle on a spurious transform
         while the other finds the true one. A mirrored estimate wins only with more inliers.
         """
-        ka, kb = self._keypoints(path_a), self._keypoints(path_b)
+        ka, kb = self.keypoints(path_a), self.keypoints(path_b)
         if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
             return None  # the dense alignment may still decide (`neardup.dense_check`)
-        found = self._match(ka, kb)
+        found = self.match(ka, kb)
         if found.score >= 0.5 and found.inliers < WEAK_SUPPORT:
-            found = max(found, self._match(kb, ka).swapped(), key=_support)
+            found = max(found, self.match(kb, ka).swapped(), key=_support)
         if found.score < 0.5:
             mirrored = self._mirror(path_b)
             if mirrored is not None:
-                flipped = self._match(ka, mirrored)
+                flipped = self.match(ka, mirrored)
                 if _support(flipped) > _support(found):
                     found = flipped
         return found
@@ -241,16 +243,15 @@ class Verifier:
         """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""
         key = (ref, "mirror")
         if key not in self._cache:
-            found = self._keypoints(ref)
+            found = self.keypoints(ref)
             grey = found[3] if found is not None else None  # type: ignore[misc]
             mirrored = None if grey is None else grey[:, ::-1].copy()
-            described = None if mirrored is None else self._describe(mirrored)
+            described = None if mirrored is None else self.describe(mirrored)
             self._cache[key] = None if described is None else (*described, mirrored)  # type: ignore[assignment]
         return self._cache[key]
 
-    def _match(
-        self, ka: tuple[Any, Any, tuple[int, int]], kb: tuple[Any, Any, tuple[int, int]]
-    ) -> Geometry:
+    def match(self, ka: tuple[Any, ...], kb: tuple[Any, ...]) -> Geometry:
+        """The shared frame RANSAC finds from A's matched keypoints into B's."""
         (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
         query, train = ratio_matches(des_a, des_b)
         if len(query) < MIN_INLIERS:

@@ -1,0 +1,137 @@
+"""The geometric check of a picture shown small in a screenshot, against the inset cut out.
+
+A picture pasted at 10-40 % of a screenshot keeps few of its corners at the check's working
+size for the whole frame (`verify.VERIFY_SIDE` on its shorter side): a smooth wallpaper in a
+window found 4 inliers where 10 decide. So where the inset view sent a pair to the check
+(`checked_scores.picture_first`: the first picture, the second frames it) and the plain check
+found no shared frame, the frame is decoded at `INSET_SIDE`, its inset found again
+(`features.inset.find_inset`), cut out and matched at the check's size. The finding is told
+in the frame's terms (its share of the frame is the inset's share of it), as a plain check
+that found the picture would tell it.
+
+    picture + screenshot, no frame found --INSET--> frame at INSET_SIDE --find_inset--> inset
+        --ORB, RANSAC (`verify.Verifier`)--> Geometry, the frame's share scaled to the frame
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.engines.base import Stage
+from neardup.features.inset import find_inset
+from neardup.item_pixels import FramePictures, Ref
+from neardup.pair_checks import checked_chunk
+from neardup.sources.remote import read_bytes
+from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
+
+INSET_VERSION = 1
+"""Bumped whenever a change would make the inset findings on the same pixels differ (the pair
+store keeps them under kind "inset" with this version)."""
+INSET_SIDE = 768
+"""Decode side of the frame whose inset is cut out: an inset at a third of the frame's side
+keeps about the check's working size (on the calibration halves' example, 512 px gave 22
+inliers and 768 px 28, where the whole frame at 256 px gave 4)."""
+
+
+def inset_version() -> str:
+    """This code's version of the inset check, with the check's (whose matching it uses)."""
+    return f"{INSET_VERSION}-{check_version()}"
+
+
+def inset_better(plain: Geometry | None, found: Geometry | None) -> bool:
+    """Whether the inset's finding shows most of the picture in the frame, more of it than the
+    plain check's (RANSAC can settle on a degenerate transform that covers nothing)."""
+    if found is None or found.inliers < MIN_INLIERS or found.contained < 0.5:
+        return False
+    return plain is None or found.contained > plain.contained
+
+
+class InsetChecker:
+    """Checks against insets, with the plain check's keypoint cache for the pictures."""
+
+    def __init__(self) -> None:
+        import cv2
+
+        self._cv2 = cv2
+        self._verifier = Verifier(cache_size=256)
+        self.cv2_error = self._verifier.cv2_error
+        self.frames = FramePictures(DecodeSpec(min_side=INSET_SIDE))
+        self.unread: set[Ref] = self._verifier.unread
+
+    def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
+        """The finding of picture `ref_a` in the inset of frame `ref_b`; None where either
+        cannot be read, the frame holds no inset or the inset too few corners."""
+        picture = self._verifier.keypoints(ref_a)
+        framed = self._inset(ref_b)
+        if picture is None or framed is None:
+            return None
+        inset, share = framed
+        found = self._verifier.match(picture, inset)
+        return Geometry(
+            found.matches,
+            found.inliers,
+            found.overlap_a,
+            found.overlap_b * share,
+            found.aligned,
+            found.agree,
+        )
+
+    def _inset(self, ref: Ref) -> tuple[tuple[Any, Any, tuple[int, int], Any], float] | None:
+        """(the inset's keypoints, descriptors, size and grey picture at the check's size, its
+        share of the frame), or None."""
+        cv2 = self._cv2
+        decoded = self._decoded(ref)
+        if decoded is None:
+            return None
+        box = find_inset(decoded.rgb)
+        if box is None:
+            return None
+        left, top, right, bottom = box
+        cut = np.ascontiguousarray(decoded.rgb[top:bottom, left:right])
+        grey = cv2.cvtColor(cut, cv2.COLOR_RGB2GRAY)
+        scale = VERIFY_SIDE / min(grey.shape)
+        if scale < 1.0:  # never enlarged: an upsampled inset holds no more corners
+            size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        described = self._verifier.describe(grey)
+        if described is None:
+            return None
+        height, width = decoded.rgb.shape[:2]
+        share = (right - left) * (bottom - top) / (width * height)
+        return (*described, grey), share
+
+    def _decoded(self, ref: Ref) -> Decoded | None:
+        if isinstance(ref, tuple):  # a video frame
+            found = self.frames.get(ref)
+        else:
+            try:
+                found = decode(
+                    read_bytes(ref), ref, DecodeSpec(min_side=INSET_SIDE), hash_pixels=False
+                )
+            except OSError:
+                self.unread.add(ref)
+                return None
+        if not isinstance(found, Decoded):
+            self.unread.add(ref)
+            return None
+        return found
+
+
+def _inset_chunk(
+    checker: InsetChecker, pairs: list[tuple[Ref, Ref]]
+) -> list[Geometry | Unread | None]:
+    return checked_chunk(checker, pairs)
+
+
+INSET: Stage[tuple[Ref, Ref], InsetChecker, Geometry | Unread | None] = Stage(
+    "inset", InsetChecker, _inset_chunk, chunk=16
+)
+"""The inset check as an engine stage: (picture, frame) pairs in, findings out."""
+
+
+def inset_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+    """The inset check of each (picture, frame) pair, in this process."""
+    return [None if isinstance(g, Unread) else g for g in _inset_chunk(InsetChecker(), pairs)]

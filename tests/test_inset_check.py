@@ -1,0 +1,100 @@
+"""A picture shown small in a screenshot, checked against the inset cut out of the frame
+(`neardup.inset_check`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageDraw
+from skimage import data as skdata
+
+from neardup import api, checking, scan
+from neardup.engines.base import Stage
+from neardup.inset_check import inset_better, inset_pairs
+from neardup.item_pixels import Ref
+from neardup.verify import Geometry, Unread, Verifier, check_pairs
+
+
+def screenshot(picture: Image.Image, share: float) -> Image.Image:
+    """A window of text lines with `picture` pasted at `share` of its width."""
+    frame = Image.new("RGB", (1600, 1000), (236, 236, 236))
+    draw = ImageDraw.Draw(frame)
+    draw.rectangle((0, 0, 1600, 40), fill=(50, 60, 80))
+    for y in range(80, 1000, 28):
+        draw.text((40, y), f"Lorem ipsum dolor sit amet, menu item {y}", fill=(30, 30, 30))
+    width = int(1600 * share)
+    height = round(width * picture.height / picture.width)
+    frame.paste(picture.resize((width, height), Image.Resampling.LANCZOS), (700, 120))
+    return frame
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    rocket = Image.fromarray(skdata.rocket()).convert("RGB")
+    rocket.save(tmp_path / "rocket.png")
+    screenshot(rocket, 0.25).save(tmp_path / "window.jpg", quality=90)
+    astronaut = Image.fromarray(skdata.astronaut()).convert("RGB")
+    screenshot(astronaut, 0.25).save(tmp_path / "other.jpg", quality=90)
+    return tmp_path
+
+
+def test_the_inset_finds_a_picture_the_whole_frame_is_too_coarse_for(shots: Path) -> None:
+    pair = (str(shots / "rocket.png"), str(shots / "window.jpg"))
+    [plain] = check_pairs([pair])
+    assert plain is None or plain.score < 0.5  # the frame at 256 px: too few of its corners
+    [found] = inset_pairs([pair])
+    assert found is not None and found.inliers >= 50 and found.contained > 0.95
+    assert found.aligned > 0.95
+    # told in the frame's terms: the picture is a small part of the screenshot
+    assert 0.03 < found.overlap_b < 0.15
+    assert inset_better(plain, found)
+
+
+def test_another_picture_in_the_frame_is_not_found(shots: Path) -> None:
+    [found] = inset_pairs([(str(shots / "rocket.png"), str(shots / "other.jpg"))])
+    assert not inset_better(None, found)
+
+
+def test_inset_better_needs_inliers_and_more_of_the_picture() -> None:
+    weak = Geometry(40, 5, 1.0, 0.1)
+    strong = Geometry(60, 40, 1.0, 0.1)
+    assert not inset_better(None, weak)
+    assert inset_better(None, strong)
+    assert inset_better(weak, strong)
+    assert not inset_better(strong, Geometry(60, 40, 0.5, 0.05))
+
+
+def _blind(name: str) -> Stage[tuple[Ref, Ref], Verifier, Geometry | Unread | None]:
+    """A check stage that finds no shared frame for any pair (as on a frame too coarse for
+    the picture's corners)."""
+    return Stage(name, Verifier, lambda checker, pairs: [None for _ in pairs], chunk=32)
+
+
+@pytest.fixture
+def astronaut(tmp_path: Path) -> Path:
+    picture = Image.fromarray(skdata.astronaut()).convert("RGB")
+    picture.save(tmp_path / "astronaut.png")
+    screenshot(picture, 0.21).save(tmp_path / "window.jpg", quality=90)
+    return tmp_path
+
+
+def test_scan_and_compare_take_the_inset_where_the_plain_check_fails(
+    astronaut: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inset view sends the pair to the check (inset 0.86); with the plain check blind,
+    only the inset check can find the picture, and both front ends run it."""
+    monkeypatch.setattr(checking, "VERIFY", _blind(checking.VERIFY.name))
+    monkeypatch.setattr(api, "check_pairs", lambda pairs: [None for _ in pairs])
+    result = scan([str(astronaut)], cache=False)
+    assert [(p.evidence, p.scores["aligned"] > 0.9) for p in result.pairs] == [("geometry", True)]
+    assert len(result.groups) == 1
+    found = api.compare(astronaut / "astronaut.png", astronaut / "window.jpg")
+    assert found.verdicts["default"] and found.evidence == "geometry"
+    # without it the pair is not found
+    monkeypatch.setattr(checking, "INSET", _blind(checking.INSET.name))
+    assert not scan([str(astronaut)], cache=False).groups
+    monkeypatch.setattr(api, "inset_pairs", lambda pairs: [None for _ in pairs])
+    assert not api.compare(astronaut / "astronaut.png", astronaut / "window.jpg").verdicts[
+        "default"
+    ]
