@@ -15,6 +15,7 @@ that found the picture would tell it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -27,13 +28,17 @@ from neardup.pair_checks import checked_chunk
 from neardup.sources.remote import read_bytes
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
-INSET_VERSION = 1
+INSET_VERSION = 2
 """Bumped whenever a change would make the inset findings on the same pixels differ (the pair
 store keeps them under kind "inset" with this version)."""
 INSET_SIDE = 768
 """Decode side of the frame whose inset is cut out: an inset at a third of the frame's side
 keeps about the check's working size (on the calibration halves' example, 512 px gave 22
-inliers and 768 px 28, where the whole frame at 256 px gave 4)."""
+inliers and 768 px 28, where the whole frame at 256 px gave 4). The inset is looked for at
+half that side (the search costs with the pixels; a side's place is known to a pixel or
+two), and cut from the full one."""
+KEPT = 64
+"""Frames whose insets a worker keeps: a screenshot is often paired with several pictures."""
 
 
 def inset_version() -> str:
@@ -60,12 +65,18 @@ class InsetChecker:
         self.cv2_error = self._verifier.cv2_error
         self.frames = FramePictures(DecodeSpec(min_side=INSET_SIDE))
         self.unread: set[Ref] = self._verifier.unread
+        self._insets: OrderedDict[Ref, tuple[tuple[Any, ...], float] | None] = OrderedDict()
 
     def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
         """The finding of picture `ref_a` in the inset of frame `ref_b`; None where either
         cannot be read, the frame holds no inset or the inset too few corners."""
         picture = self._verifier.keypoints(ref_a)
-        framed = self._inset(ref_b)
+        if ref_b not in self._insets:
+            self._insets[ref_b] = self._inset(ref_b)
+            if len(self._insets) > KEPT:
+                self._insets.popitem(last=False)
+        self._insets.move_to_end(ref_b)
+        framed = self._insets[ref_b]
         if picture is None or framed is None:
             return None
         inset, share = framed
@@ -79,18 +90,24 @@ class InsetChecker:
             found.agree,
         )
 
-    def _inset(self, ref: Ref) -> tuple[tuple[Any, Any, tuple[int, int], Any], float] | None:
+    def _inset(self, ref: Ref) -> tuple[tuple[Any, ...], float] | None:
         """(the inset's keypoints, descriptors, size and grey picture at the check's size, its
         share of the frame), or None."""
         cv2 = self._cv2
         decoded = self._decoded(ref)
         if decoded is None:
             return None
-        box = find_inset(decoded.rgb)
+        rgb = decoded.rgb
+        height, width = rgb.shape[:2]
+        half = cv2.resize(
+            rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA
+        )
+        box = find_inset(half)
         if box is None:
             return None
-        left, top, right, bottom = box
-        cut = np.ascontiguousarray(decoded.rgb[top:bottom, left:right])
+        left, top = 2 * box[0], 2 * box[1]
+        right, bottom = min(2 * box[2], width), min(2 * box[3], height)
+        cut = np.ascontiguousarray(rgb[top:bottom, left:right])
         grey = cv2.cvtColor(cut, cv2.COLOR_RGB2GRAY)
         scale = VERIFY_SIDE / min(grey.shape)
         if scale < 1.0:  # never enlarged: an upsampled inset holds no more corners
@@ -99,7 +116,6 @@ class InsetChecker:
         described = self._verifier.describe(grey)
         if described is None:
             return None
-        height, width = decoded.rgb.shape[:2]
         share = (right - left) * (bottom - top) / (width * height)
         return (*described, grey), share
 
