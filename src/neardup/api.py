@@ -257,7 +257,7 @@ def compare(
         ordered = items[::-1] if picture_first(fused.scores, fa, fb) else items
         geometry = check_pairs([ordered])[0]
         framed = picture_first(fused.scores, fa, fb) or picture_first(fused.scores, fb, fa)
-        if framed and (geometry is None or geometry.score < 0.5):
+        if framed and (geometry is None or geometry.contained < 0.5):
             inset = inset_pairs([ordered])[0]  # a picture small in a screenshot, as scan does
             geometry = inset if inset_better(geometry, inset) else geometry
         if geometry is None and dense_wanted(fused.confidence, cuts):

@@ -214,12 +214,13 @@ def _framed(
     plain: Geometry | None,
 ) -> bool:
     """Whether a pair the inset view sent to the check (a picture, then its screenshot) found
-    no shared frame there."""
+    no frame there holding most of the picture (its score, the smaller shared share, is
+    small for a found screenshot too)."""
     a, b = by_paths[paths]
     sent = picture_first(scored[a, b].scores, images[a], images[b]) or picture_first(
         scored[a, b].scores, images[b], images[a]
     )
-    return sent and (plain is None or plain.score < 0.5)
+    return sent and (plain is None or plain.contained < 0.5)
 
 
 def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:
