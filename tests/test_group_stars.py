@@ -7,28 +7,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+from test_groups import THRESHOLD, image, pair
 
 from neardup.groups import build_groups
 from neardup.records import Features, Group, Pair
-
-THRESHOLD = 0.8
-
-
-def image(name: str, width: int = 100) -> Features:
-    return Features(
-        path=name,
-        size=1000,
-        mtime_ns=0,
-        width=width,
-        height=width,
-        format="PNG",
-        bytes_hash=f"bytes-{name}",
-        pixel_hash=None,
-    )
-
-
-def pair(a: int, b: int, confidence: float = 0.95) -> Pair:
-    return Pair(a, b, confidence, confidence, {"pdq": confidence}, "pdq")
 
 
 def named(images: list[Features], groups: list[Group]) -> list[set[str]]:
@@ -42,9 +24,9 @@ def two_documents() -> tuple[list[Features], list[Pair], list[tuple[int, int]]]:
     all. Steps 2-4 used to take H as the centre and B's images joined it one by one, each told
     apart from no more of the star than it matched."""
     names = ["A copy", "B", "A", "B copy", "A copy 2", "B copy 2", "H", "L"]
-    images = [image(n, 300 if n in ("A", "B") else 200) for n in names]
+    images = [image(n, 300, 300) if n in ("A", "B") else image(n, 200, 200) for n in names]
     a, b, hub, look_alike = [0, 2, 4], [1, 3, 5], 6, 7
-    pairs = [pair(x, y) for side in (a, b) for x, y in itertools.combinations(side, 2)]
+    pairs = [pair(x, y, 0.95) for side in (a, b) for x, y in itertools.combinations(side, 2)]
     pairs += [pair(hub, x, 0.97) for x in a + b] + [pair(hub, look_alike, 0.9)]
     apart = [(x, y) for x in a for y in b] + [(look_alike, x) for x in a + b]
     return images, pairs, apart
@@ -68,9 +50,9 @@ def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
     matches only R and one only J. Other images show them to be one picture: one group, as
     without the veto."""
     names = ["O", "E", "G", "K", "R", "J", "S", "T"]
-    images = [image(n, 300 if n == "O" else 200) for n in names]
+    images = [image(n, 300, 300) if n == "O" else image(n, 200, 200) for n in names]
     core, r, j, s, t = [0, 1, 2, 3], 4, 5, 6, 7
-    pairs = [pair(x, y) for x, y in itertools.combinations(core, 2)]
+    pairs = [pair(x, y, 0.95) for x, y in itertools.combinations(core, 2)]
     pairs += [pair(r, x, 0.9) for x in core] + [pair(j, x, 0.9) for x in core]
     pairs += [pair(r, s, 0.85), pair(j, t, 0.85)]
     plain = named(images, build_groups(images, pairs, THRESHOLD))
@@ -86,7 +68,7 @@ def test_images_told_apart_keep_the_grouping_invariants() -> None:
     rng = np.random.default_rng(27)
     for _ in range(300):
         n = int(rng.integers(3, 16))
-        images = [image(f"p{i:02d}", int(rng.integers(1, 4)) * 100) for i in range(n)]
+        images = [image(f"p{i:02d}", int(rng.integers(1, 4)) * 100, 100) for i in range(n)]
         pairs, apart = [], []
         for a, b in itertools.combinations(range(n), 2):
             roll = rng.random()
