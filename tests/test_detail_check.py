@@ -242,6 +242,36 @@ def test_a_scan_keeps_two_invoices_of_one_template_apart(
     assert compared and all(p.confidence >= DETAIL_CONFIDENCE for p in compared)
 
 
+def test_a_leakage_scan_regroups_with_the_vetoes(
+    pages: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`scan --against` regroups the pairs across sets with the words' vetoes, as a scan
+    groups them: the same pipeline, the same rule."""
+    from neardup import api
+
+    train, test = pages / "train", pages / "test"
+    train.mkdir(), test.mkdir()
+    for name in ("invoice.png", "other.png"):
+        (pages / name).rename(train / name)
+    for name in ("resized.jpg", "third.jpg"):
+        (pages / name).rename(test / name)
+    grouped: list[set[tuple[int, int]]] = []
+
+    def build_groups(*args: Any, apart: Iterable[tuple[int, int]] = (), **kwargs: Any) -> Any:
+        grouped.append(set(apart))
+        return group_pairs(*args, apart=apart, **kwargs)
+
+    monkeypatch.setattr(api, "build_groups", build_groups)
+    result = api.scan([str(train)], against=[str(test)], cache=False, differences="none")
+    names = [Path(image.path).name for image in result.images]
+    [apart] = grouped
+    assert frozenset(("invoice.png", "other.png")) in {
+        frozenset((names[a], names[b])) for a, b in apart
+    }
+    leaked = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
+    assert {"invoice.png", "resized.jpg"} in leaked
+
+
 def test_compare_says_why_two_invoices_are_no_copies(
     pages: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -142,7 +142,9 @@ def scan(
             sets, found.files, found_pairs.images, found_pairs.pairs, PRESETS, keep, count_at=cut
         )
         found_pairs.pairs = pairs
-        found_pairs.groups = build_groups(found_pairs.images, pairs, cut, sets=leaks.labels)
+        found_pairs.groups = build_groups(
+            found_pairs.images, pairs, cut, sets=leaks.labels, apart=found_pairs.apart
+        )
     if differences:
         start = time.perf_counter()
         found_pairs.pairs = measure_differences(

@@ -122,6 +122,7 @@ def scan_against_index(
             }
         keep = cut if floor is None else min(cut, floor)
         low = min(keep, *PRESETS.values())  # every preset's count needs its pairs
+        apart: list[tuple[int, int]] = []  # told apart by their words (`neardup.groups`)
         pairs = score_candidates(
             images,
             candidates,
@@ -133,6 +134,7 @@ def scan_against_index(
             check_at=min(cut, *PRESETS.values()),
             cache=cache,
             progress=progress,
+            apart=apart,
         )
         for entry, f in zip(entries, new, strict=True):  # exact copies of stored images
             if entry.same_as is not None and entry.same_as in index.by_path:
@@ -155,7 +157,7 @@ def scan_against_index(
     if differences:
         tell = stage_progress(progress, "differences")
         kept = measure_reported(images, kept, cut, engine, tell, cache=cache)
-    groups = build_groups(images, kept, cut, sets=labels)
+    groups = build_groups(images, kept, cut, sets=labels, apart=apart)
     stats = Stats(
         files_found=len(found.files) + len(found.skipped),
         images=len(new),

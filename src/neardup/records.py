@@ -191,6 +191,9 @@ class ScanResult:
     settings: dict[str, object]
     leakage: Leakage | None = None
     """With `scan(..., against=...)`: which set each image came from and how much leaks."""
+    apart: list[tuple[int, int]] = field(default_factory=list)
+    """Pairs (positions) the words comparison showed to be two documents: a regrouping keeps
+    them apart as the scan's grouping did (`neardup.groups`). Not written out."""
 
     def path(self, index: int) -> str:
         return self.images[index].path

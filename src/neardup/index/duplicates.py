@@ -114,7 +114,7 @@ def all_duplicates(
         "nprobe": all_pairs_probes(index.settings.nprobe),
         "clusters": 0 if index.centroids is None else len(index.centroids),
     }
-    return ScanResult(images, pairs, groups, [], stats, settings)
+    return ScanResult(images, pairs, groups, [], stats, settings, apart=apart)
 
 
 def preset_named(preset: str | None, threshold: float | None, cut: float) -> str | None:
