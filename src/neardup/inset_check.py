@@ -4,12 +4,12 @@ A picture pasted at 10-40 % of a screenshot keeps few of its corners at the chec
 size for the whole frame (`verify.VERIFY_SIDE` on its shorter side): a smooth wallpaper in a
 window found 4 inliers where 10 decide. So where the inset view sent a pair to the check
 (`checked_scores.picture_first`: the first picture, the second frames it) and the plain check
-found no shared frame, the frame is decoded at `INSET_SIDE`, its inset found again
-(`features.inset.find_inset`), cut out and matched at the check's size. The finding is told
-in the frame's terms (its share of the frame is the inset's share of it), as a plain check
-that found the picture would tell it.
+found no frame holding most of the picture, the frame is decoded at `INSET_SIDE`, its inset
+found again (`features.inset.find_inset`), cut out and matched at the check's size. The
+finding is told in the frame's terms (its share of the frame is the inset's share of it), as
+a plain check that found the picture would tell it.
 
-    picture + screenshot, no frame found --INSET--> frame at INSET_SIDE --find_inset--> inset
+    picture + screenshot, not found --INSET--> frame at INSET_SIDE --find_inset--> inset
         --ORB, RANSAC (`verify.Verifier`)--> Geometry, the frame's share scaled to the frame
 """
 
