@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from test_groups import THRESHOLD, image, pair
 
 from neardup.groups import build_groups
@@ -45,6 +46,16 @@ def test_a_copy_too_degraded_to_read_does_not_join_two_documents() -> None:
     assert not any("L" in g for g in groups)
 
 
+def test_a_copy_matching_two_documents_told_apart_joins_only_one() -> None:
+    """A and B told apart, H matching both and nothing else: H goes with one of them, the other
+    joins no group (a tie of one image told apart against one matched keeps it out)."""
+    images = [image("A", 300, 300), image("B", 300, 300), image("H", 200, 200)]
+    pairs = [pair(0, 2, 0.97), pair(1, 2, 0.97)]
+    assert named(images, build_groups(images, pairs, THRESHOLD)) == [{"A", "B", "H"}]
+    [group] = named(images, build_groups(images, pairs, THRESHOLD, apart=[(0, 1)]))
+    assert "H" in group and len(group) == 2
+
+
 def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
     """Copies R and J of one picture, told apart by mistake: four images match both, one
     matches only R and one only J. Other images show them to be one picture: one group, as
@@ -60,21 +71,28 @@ def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
     assert named(images, build_groups(images, pairs, THRESHOLD, apart=[(r, j)])) == plain
 
 
-def test_images_told_apart_keep_the_grouping_invariants() -> None:
+@pytest.mark.parametrize(
+    ("sizes", "matching", "told"),
+    [((3, 16), 0.35, 0.2), ((8, 31), 0.12, 0.1), ((8, 31), 0.06, 0.05)],
+    ids=["dense", "sparse", "sparser"],
+)
+def test_images_told_apart_keep_the_grouping_invariants(
+    sizes: tuple[int, int], matching: float, told: float
+) -> None:
     """Random match graphs with random pairs told apart (never a passing pair): groups never
-    overlap, each member matches the image named for it, two images of a group are at most
-    four passing pairs apart, and an image with a passing pair left out of every group has
-    all its matches grouped."""
+    overlap and never lack members, each member matches the image named for it, two images of
+    a group are at most four passing pairs apart (sparse graphs give the long paths), and an
+    image with a passing pair left out of every group has all its matches grouped."""
     rng = np.random.default_rng(27)
     for _ in range(300):
-        n = int(rng.integers(3, 16))
+        n = int(rng.integers(*sizes))
         images = [image(f"p{i:02d}", int(rng.integers(1, 4)) * 100, 100) for i in range(n)]
         pairs, apart = [], []
         for a, b in itertools.combinations(range(n), 2):
             roll = rng.random()
-            if roll < 0.35:
+            if roll < matching:
                 pairs.append(pair(a, b, round(float(rng.uniform(0.8, 1.0)), 3)))
-            elif roll < 0.55:
+            elif roll < matching + told:
                 apart.append((a, b))
         matches: dict[int, set[int]] = {}
         for p in pairs:
@@ -84,6 +102,7 @@ def test_images_told_apart_keep_the_grouping_invariants() -> None:
         home: dict[int, int] = {}
         for number, g in enumerate(groups):
             ids = [g.keeper, *(m for m, _ in g.members)]
+            assert g.members, "a group of one image"
             assert not set(ids) & set(home), "groups overlap"
             home.update(dict.fromkeys(ids, number))
             for m, _ in g.members:

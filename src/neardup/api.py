@@ -184,7 +184,14 @@ def scan(
     }
     skipped.sort(key=lambda s: s.path)
     return ScanResult(
-        found_pairs.images, found_pairs.pairs, found_pairs.groups, skipped, stats, settings, leaks
+        found_pairs.images,
+        found_pairs.pairs,
+        found_pairs.groups,
+        skipped,
+        stats,
+        settings,
+        leaks,
+        found_pairs.apart,
     )
 
 

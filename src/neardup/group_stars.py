@@ -4,13 +4,16 @@ more at most, kept out of a star whose images they were mostly told apart from.
 A pair the words comparison vetoed (`neardup.detail_check`: two documents of one template) is
 known to be two other pictures, yet a third image may match both (a copy too blurred to read):
 as a centre it would gather both documents' copies. So centres are chosen first among images
-whose matches hold no pair told apart, and an image joins the best centre whose star holds no
-more images it was told apart from than images it matches (a copy wrongly told apart from one
-of its own group's images still matches the rest); one that finds none is placed again with
-the other images left out, among themselves, by the same steps. An image left over then (all
-its matches in stars holding more images it was told apart from: a third document matching
-only such a copy) joins no group; its pairs are still listed. With nothing told apart, one
-pass places every image as before.
+whose matches hold no pair told apart (such a hub is no centre once another centre covers
+it), and an image joins the best centre whose star holds fewer images it was told apart from
+than images it matches (a copy wrongly told apart from one of its own group's images still
+matches the rest); one that finds none is placed again with the other images left out, among
+themselves, by the same steps. An image left over then (all its matches in stars holding as
+many images it was told apart from: a third document matching only such a copy) joins no
+group; its pairs are still listed. A centre whose star's images all went to other centres is
+no centre: it is placed as any other image, so no group lacks members. Step 4 joins through
+images step 3 placed only: one hop past a star, never two. With nothing told apart, one pass
+places every image.
 """
 
 from __future__ import annotations
@@ -25,21 +28,22 @@ Matches = dict[int, dict[int, float]]
 
 
 def place(
-    images: Sequence[Features], confidence: Matches, apart: dict[int, set[int]]
+    images: Sequence[Features], confidence: Matches, told: dict[int, set[int]]
 ) -> tuple[dict[int, int], dict[int, int]]:
     """(home: each matched image's centre, via: the image through which each non-centre
-    joined) of the match graph `confidence`, kept out of stars as above."""
+    joined) of the match graph `confidence`, kept out of stars as above (`told`: each image's
+    images told apart from it)."""
     home: dict[int, int] = {}
     via: dict[int, int] = {}
     stars: dict[int, set[int]] = {}
-    pending = set(confidence)
-    while pending:
+    graph, pending = confidence, set(confidence)
+    while graph:
+        placed = _place_once(images, graph, confidence, told, home, via, stars)
+        pending -= placed
+        if not placed or not pending:
+            break  # what is left matches only images of stars it was told apart from
         graph = {n: {m: c for m, c in confidence[n].items() if m in pending} for n in pending}
         graph = {n: matches for n, matches in graph.items() if matches}
-        placed = _place_once(images, graph, confidence, apart, home, via, stars)
-        if not placed:
-            break  # what is left matches only images of stars it was told apart from
-        pending -= placed
     return home, via
 
 
@@ -47,31 +51,35 @@ def _place_once(
     images: Sequence[Features],
     graph: Matches,
     confidence: Matches,
-    apart: dict[int, set[int]],
+    told: dict[int, set[int]],
     home: dict[int, int],
     via: dict[int, int],
     stars: dict[int, set[int]],
 ) -> set[int]:
-    """One pass of steps 2-4 over `graph`; returns the images it placed."""
-    centres = centres_of(images, graph, apart)
+    """One pass of steps 2-4 over `graph`; returns the images it placed. Stars' images are
+    kept only where images were told apart (the check reads them)."""
+    centres = _centres(images, graph, told)
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
-    placed: set[int] = set()
+    placed: set[int] = set(centres)
+    joined: dict[int, int] = dict.fromkeys(centres, 0)
     for centre in centres:
         home[centre] = centre
-        stars[centre] = {centre}
-        placed.add(centre)
+        if told:
+            stars[centre] = {centre}
 
     def fits(node: int, centre: int) -> bool:
-        told = apart.get(node)
-        if not told:
+        apart = told.get(node)
+        if not apart:
             return True
         star = stars[centre]
-        return len(told & star) <= sum(m in star for m in confidence[node])
+        return len(apart & star) < sum(m in star for m in confidence[node])
 
     def join(node: int, centre: int, through: int) -> None:
         home[node], via[node] = centre, through
-        stars[centre].add(node)
+        joined[centre] = joined.get(centre, 0) + 1
         placed.add(node)
+        if told:
+            stars[centre].add(node)
 
     for node in sorted(graph):  # step 3: the centre it matches best
         if node in placed:
@@ -82,47 +90,53 @@ def _place_once(
         best = next((c for c in near if fits(node, c)), None)
         if best is not None:
             join(node, best, best)
-    for node in sorted(graph):  # step 4: every image it matches is placed; through the best
+    for centre in centres:  # a centre every image of whose star went elsewhere is no centre
+        if not joined[centre]:
+            del home[centre], order[centre]
+            placed.discard(centre)
+            stars.pop(centre, None)
+    starred = set(placed)  # step 4 joins through these only: one hop past a star, never two
+    for node in sorted(graph):  # step 4: through the best image of a star it matches
         if node in placed:
             continue
-        near = sorted((m for m in graph[node] if m in placed), key=lambda m: (-graph[node][m], m))
+        near = sorted((m for m in graph[node] if m in starred), key=lambda m: (-graph[node][m], m))
         best = next((m for m in near if fits(node, home[m])), None)
         if best is not None:
             join(node, home[best], best)
     return placed
 
 
-def centres_of(
-    images: Sequence[Features], confidence: Matches, apart: dict[int, set[int]] | None = None
+def _centres(
+    images: Sequence[Features], confidence: Matches, told: dict[int, set[int]]
 ) -> list[int]:
     """Greedy cover of the match graph by stars (step 2), in the order chosen.
 
-    An image matching two images told apart (`apart`: a copy too degraded to read, matching
-    two documents) would gather both as a centre, so such images come after every other.
-    Lazy greedy: an image's gain only shrinks as others are covered, so a stale gain popped
-    from the heap is recomputed and pushed back; the work grows with the pairs, not N^2.
+    An image matching two images told apart (a copy too degraded to read, matching two
+    documents) would gather both as a centre, so such images come after every other, and not
+    at all once another centre covers them. Lazy greedy: an image's gain only shrinks as
+    others are covered, so a stale gain popped from the heap is recomputed and pushed back;
+    the work grows with the pairs, not N^2.
     """
     covered: set[int] = set()
     centres: list[int] = []
     order = sorted(confidence, key=lambda i: keeper_rank(images[i]))
     rank = {node: r for r, node in enumerate(order)}
-    told = apart or {}
-    hub = {n: _bridges(confidence[n], told) for n in order}
+    hubs = _hubs(confidence, told)
 
     def gain(node: int) -> tuple[int, float]:
         new = [m for m in confidence[node] if m not in covered]
         return len(new) + (node not in covered), sum(confidence[node][m] for m in new)
 
-    heap = [(hub[n], -g[0], -g[1], rank[n], n) for n in order for g in [gain(n)]]
+    heap = [(n in hubs, -g[0], -g[1], rank[n], n) for n in order for g in [gain(n)]]
     heapq.heapify(heap)
     while heap:
-        bridge, count, total, r, node = heapq.heappop(heap)
+        hub, count, total, r, node = heapq.heappop(heap)
         now = gain(node)
         if (-now[0], -now[1]) != (count, total):
             if now[0] >= 2:
-                heapq.heappush(heap, (bridge, -now[0], -now[1], r, node))
+                heapq.heappush(heap, (hub, -now[0], -now[1], r, node))
             continue
-        if now[0] < 2:
+        if now[0] < 2 or (hub and node in covered):
             continue  # a hub's turn may still come: the heap is ordered by that first
         centres.append(node)
         covered.add(node)
@@ -130,6 +144,13 @@ def centres_of(
     return centres
 
 
-def _bridges(matches: dict[int, float], told: dict[int, set[int]]) -> bool:
-    """Whether two of the images `matches` holds were told apart from each other."""
-    return any(not told.get(m, set()).isdisjoint(matches) for m in matches)
+def _hubs(confidence: Matches, told: dict[int, set[int]]) -> set[int]:
+    """The images matching both images of a pair told apart (read from the smaller of the
+    two's matches)."""
+    hubs: set[int] = set()
+    for a, others in told.items():
+        for b in others:
+            if a < b and a in confidence and b in confidence:
+                small, large = sorted((confidence[a], confidence[b]), key=len)
+                hubs.update(m for m in small if m in large)
+    return hubs

@@ -11,11 +11,14 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    (itself included; ties: more confidence, then keeper rank). An original with many copies is
    the natural centre. Choosing stops when no image would cover two or more new ones. Images
    matching two images the words comparison told apart are chosen last (`neardup.group_stars`).
-3. Every other covered image joins the centre it matches with the highest confidence.
+3. Every other covered image joins the centre it matches with the highest confidence (where
+   the words comparison told images apart: the best whose star it fits, `neardup.group_stars`;
+   an image that fits none is placed again among the others left, in a further pass). A
+   centre left without members is placed as any other image.
 4. An image left over (each image it matches is already in a group, none of them a centre it
-   matches) joins the group of the image it matches best, through that image: one hop past a
-   star, never more, so two images in a group are at most four matched pairs apart, and every
-   image is in a group with an image it matches directly.
+   matches) joins the group of the image step 3 placed that it matches best, through it: one
+   hop past a star, never more, so two images in a group are at most four matched pairs apart,
+   and every image is in a group with an image it matches directly.
 5. The keeper of a group is the image to keep (`choose_keeper`): among its central images (the
    sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of the
    group's highest), the highest resolution without borders, then no added borders, then a
@@ -45,10 +48,11 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    group took in are never taken in again, so nothing chains further. Parts of one picture
    that no pair links (each member's bounded neighbours all inside its own part, so each
    part is larger than the bound) are found by searching the keepers of groups larger than
-   the bound among themselves (`near_keepers`), and join by the same rule. `scan --against`
+   the bound among themselves (`near_keepers`), and join by the same rule. Two groups whose
+   images were told apart in more pairs than they match stay apart. `scan --against`
    regroups the pairs across sets without this step.
 So every image with a passing pair ends in a group together with an image it matches, but one
-told apart from more of that group's images than it matches there (`apart`: a third document of
+told apart from as many of that group's images as it matches there (`apart`: a third document of
 one template matching only a copy of another too degraded to read; its pairs stay listed). A
 veto between two images others show to be one picture (two or more match both, more than match
 only one of them) does not count: the words comparison's rare wrong veto of a copy.
@@ -353,7 +357,7 @@ def _told_apart(
 ) -> bool:
     """Whether the two groups' images were told apart in more pairs than they match: they stay
     apart (`neardup.group_stars`)."""
-    if not told:
+    if not any(node in told for node in other):
         return False
     inside = set(group)
     apart = sum(len(told[node] & inside) for node in other if node in told)
