@@ -145,6 +145,51 @@ def test_a_form_filled_in_otherwise_is_vetoed_and_a_bannered_copy_is_not(tmp_pat
     assert detail_of(detail_value(refilled)) == refilled
 
 
+def sheet(seed: int) -> Image.Image:
+    """A spreadsheet of one template (title, column heads, row labels, grid) with a number in
+    each cell of its seven columns, the numbers drawn from `seed`."""
+    rng = random.Random(seed)
+    page = Image.new("RGB", (1100, 800), "white")
+    draw = ImageDraw.Draw(page)
+    text = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 15)
+    bold = ImageFont.truetype(str(FONTS / "DejaVuSans-Bold.ttf"), 22)
+    draw.text((30, 20), "Quarterly figures, harbor depot", font=bold, fill="black")
+    for col in range(1, 8):
+        draw.text((40 + 130 * col, 70), WORDS[col].title(), font=text, fill=(20, 60, 90))
+    for row in range(24):
+        y = 100 + 28 * row
+        draw.line((30, y, 1070, y), fill=(170, 170, 170))
+        label = f"{WORDS[row].title()} {WORDS[-1 - row]}"
+        draw.text((40, y + 6), label, font=text, fill=(20, 60, 90))
+        for col in range(1, 8):
+            draw.text((40 + 130 * col, y + 6), f"{rng.uniform(0, 9999):,.2f}", font=text, fill=0)
+    for col in range(9):
+        draw.line((30 + 130 * col, 100, 30 + 130 * col, 772), fill=(170, 170, 170))
+    return page
+
+
+def test_a_sheet_with_other_numbers_is_vetoed_and_its_copies_are_not(tmp_path: Path) -> None:
+    """Two sheets of one template whose numbers differ in every cell disagree in one patch over
+    the page while the grid and heads agree closely (`OTHER_NUMBERS`); a recompressed and a
+    slightly blurred copy of one are not vetoed."""
+    sheet(1).save(tmp_path / "sheet.png")
+    sheet(2).save(tmp_path / "other.png")
+    sheet(1).save(tmp_path / "copy.jpg", quality=60)
+    sheet(1).filter(ImageFilter.GaussianBlur(0.6)).save(tmp_path / "soft.png")
+    found = detail_pairs(
+        [
+            (str(tmp_path / "sheet.png"), str(tmp_path / n))
+            for n in ("other.png", "copy.jpg", "soft.png")
+        ]
+    )
+    other, copy, soft = found
+    assert other is not None and other.scatter is not None, other
+    assert detail_vetoes(other), other
+    assert other.scatter.apart < 0.2 or not other.scatter.half >= 0.1  # not by `SCATTERED`
+    assert copy is not None and not detail_vetoes(copy), copy
+    assert soft is not None and not detail_vetoes(soft), soft
+
+
 def test_only_passing_pairs_of_two_pages_are_compared(pages: Path) -> None:
     page = page_facts(invoice(1))
     assert page[0] > 0.6 and page[1] >= 0.005  # mostly paper, and letters
@@ -192,9 +237,10 @@ def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
 
 def test_the_scattered_veto_needs_every_sign_of_other_fields() -> None:
     """Words differing in separate places at two scales while the template agrees closely
-    veto; a single patch (a banner), no close agreement (a blurred copy), agreement at half
-    scale (noise), too few tiles or a weak alignment do not."""
-    fields = Scatter(tiles=300, finest=0.2, half=0.15, close=0.5, apart=0.5)
+    veto; a small single patch (a banner), no close agreement (a blurred copy), agreement at
+    half scale (noise), too few tiles or a weak alignment do not. One patch over a fifth of
+    the page or more (a table of other numbers) vetoes with the same close agreement."""
+    fields = Scatter(tiles=300, finest=0.18, half=0.15, close=0.5, apart=0.5)
     agreed = (300, 80, 0), (0.18, 0.12, 0.0)  # the share veto alone does not fire
 
     def vetoed(scatter: Scatter, inliers: int = 200) -> bool:
@@ -206,6 +252,11 @@ def test_the_scattered_veto_needs_every_sign_of_other_fields() -> None:
     assert not vetoed(dataclasses.replace(fields, finest=0.12))
     assert not vetoed(dataclasses.replace(fields, tiles=20))
     assert not vetoed(fields, inliers=20)
+    table = Scatter(tiles=300, finest=0.3, half=0.08, close=0.4, apart=0.0)
+    assert vetoed(table)
+    assert not vetoed(dataclasses.replace(table, close=0.1))  # blurred: nothing agrees closely
+    assert not vetoed(dataclasses.replace(table, half=0.03))  # noise, smoothed away at half
+    assert not vetoed(dataclasses.replace(table, finest=0.18))  # a banner's patch
     assert not detail_vetoes(Detail(200, *agreed))  # no map read: the shares decide
     found = Detail(200, *agreed, fields)
     assert detail_of(detail_value(found)) == found
@@ -292,37 +343,84 @@ def test_compare_says_why_two_invoices_are_no_copies(
     assert WORDS_DIFFER not in capsys.readouterr().out
 
 
-def test_rounds_compare_a_forest_and_the_rest_inherit() -> None:
-    """Five copies of one page and two other pages, every pair passing: the sharp copies' pairs
-    are settled by a spanning forest (3 of their 6 compared), every pair with another page is
-    compared and vetoed, no pair of copies is; a copy that agrees only at a coarse scale
-    (blurred) merges nothing."""
-    from itertools import combinations
-
+def _run_rounds(pairs: list[tuple[int, int]], words: Any) -> tuple[Any, int]:
     from neardup.detail_rounds import WordRounds
 
-    copies, blurred = {0, 1, 2, 3, 4}, 4  # 5 and 6: the other pages
-    same = Detail(300, (128, 0, 0), (0.01, 0.0, 0.0))
-    coarse = Detail(300, (128, 90, 30), (0.4, 0.3, 0.05))  # agrees at 1/4 only
-    differ = Detail(300, (128, 90, 30), (0.5, 0.4, 0.3))
-
-    def words(a: int, b: int) -> Detail:
-        if {a, b} <= copies:
-            return coarse if blurred in (a, b) else same
-        return differ
-
-    pairs = list(combinations(range(7), 2))
     rounds = WordRounds(pairs)
     compared = 0
     while batch := rounds.next_round():
         compared += len(batch)
         for a, b in batch:
             rounds.record((a, b), words(a, b))
-    assert compared < len(pairs)
+    return rounds, compared
+
+
+_SAME = Detail(300, (128, 0, 0), (0.01, 0.0, 0.0))
+_COARSE = Detail(300, (128, 90, 30), (0.4, 0.3, 0.05))  # agrees at 1/4 only
+_DIFFER = Detail(300, (128, 90, 30), (0.5, 0.4, 0.3))
+
+
+def test_rounds_compare_a_forest_and_the_rest_inherit() -> None:
+    """Five copies of one page and two other pages, every pair passing: the sharp copies' pairs
+    are settled by a spanning forest (3 of their 6 compared); the pairs between the sharp
+    copies and each other page inherit the veto of two comparisons; a copy that agrees only
+    at a coarse scale (blurred) merges nothing, and each of its pairs is compared."""
+    from itertools import combinations
+
+    copies, blurred = {0, 1, 2, 3, 4}, 4  # 5 and 6: the other pages
+    sharp = copies - {blurred}
+
+    def words(a: int, b: int) -> Detail:
+        if {a, b} <= copies:
+            return _COARSE if blurred in (a, b) else _SAME
+        return _DIFFER
+
+    pairs = list(combinations(range(7), 2))
+    rounds, compared = _run_rounds(pairs, words)
+    # The forest links 0 to each; 3 pairs agree inside the sharp set; of each other page's 3
+    # pairs with the sharp set left, 2 are compared (vetoed) and 1 inherits.
+    assert len(rounds.inherited) == 2 and compared == len(pairs) - 3 - 2
     assert sum(pair in rounds.found for pair in combinations(range(4), 2)) == 3
+    assert {p for p in rounds.inherited} <= {(a, b) for a in sharp for b in (5, 6)}
     for pair in pairs:
-        outcome = rounds.found.get(pair)  # not compared: inside a set of the same words
-        assert outcome is not None or set(pair) <= copies - {blurred}, pair
-        vetoed = outcome is not None and detail_vetoes(outcome)
+        outcome = rounds.found.get(pair)  # not compared: agreeing, or inheriting a veto
+        assert outcome is not None or set(pair) <= sharp or pair in rounds.inherited, pair
+        vetoed = pair in rounds.inherited or (outcome is not None and detail_vetoes(outcome))
         assert vetoed == (not set(pair) <= copies), (pair, outcome)
-    assert all(rounds.found.get((a, blurred)) == coarse for a in range(blurred))  # each compared
+    assert all(rounds.found.get((a, blurred)) == _COARSE for a in range(blurred))  # each compared
+
+
+def test_rounds_inherit_no_veto_that_a_comparison_disputes() -> None:
+    """Two sets of four copies each, told apart: where one of the two probes between them
+    agrees instead, or a third picture's agreements join the two sets, nothing is inherited
+    and every pair between them is compared."""
+    from itertools import combinations
+
+    first, second = {0, 1, 2, 3}, {4, 5, 6, 7}
+    within = [p for p in combinations(range(8), 2) if set(p) <= first or set(p) <= second]
+    pairs = within + [p for p in combinations(range(8), 2) if p not in within]  # copies first
+
+    def told_apart(a: int, b: int) -> Detail:
+        return _SAME if {a, b} <= first or {a, b} <= second else _DIFFER
+
+    rounds, compared = _run_rounds(pairs, told_apart)  # the forest links the two sets once
+    assert len(rounds.inherited) == 16 - 1 - 2 and compared == 3 + 3 + 1 + 2
+
+    across: list[tuple[int, int]] = []
+
+    def one_probe_agrees(a: int, b: int) -> Detail:
+        if {a, b} <= first or {a, b} <= second:
+            return _SAME
+        across.append((a, b))
+        return _COARSE if len(across) == 2 else _DIFFER  # the first probe is not vetoed
+
+    rounds, compared = _run_rounds(pairs, one_probe_agrees)
+    assert not rounds.inherited and compared == 3 + 3 + 16
+
+    def joined(a: int, b: int) -> Detail:  # 8 shows the words of both sets
+        if (a, b) == (0, 8):
+            return _COARSE  # so the first round merges 8 into neither
+        return _SAME if 8 in (a, b) or {a, b} <= first or {a, b} <= second else _DIFFER
+
+    rounds, compared = _run_rounds(pairs + [(a, 8) for a in range(8)], joined)
+    assert not rounds.inherited and compared == 3 + 3 + 16 + 8

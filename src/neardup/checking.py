@@ -7,7 +7,8 @@ only what it has not checked before.
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
                  --add_geometry_many--> rescored pairs
                  (passing pairs of two pages --detail_wanted--> store or DETAIL
-                 --detail_rescored--> pairs whose words differ lowered)
+                 --detail_rescored--> pairs whose words differ lowered, in rounds
+                 that settle most pairs of sets of same-word pages uncompared)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from neardup.detail_check import (
     detail_value,
     detail_version,
     detail_wanted,
+    veto_inherited,
 )
 from neardup.detail_compare import Detail
 from neardup.detail_rounds import WordRounds
@@ -97,7 +99,8 @@ def verify_pairs(
     ):
         scored[pair] = rescored
     # Two pages of one template pass on their shared layout: their words, compared last, on
-    # the pairs that pass (the comparison only lowers a pair), in rounds (`detail_rounds`).
+    # the pairs that pass (the comparison only lowers a pair), in rounds (`detail_rounds`):
+    # a pair not compared agrees, or inherits the veto of its two sets of pages.
     pages = sorted(
         ((a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)),
         key=lambda pair: (-scored[pair].confidence, pair),
@@ -115,6 +118,8 @@ def verify_pairs(
         found = rounds.found.get(pair)  # a pair not compared has the same words
         if found is not None:
             scored[pair] = detail_rescored(scored[pair], found)
+        elif pair in rounds.inherited:
+            scored[pair] = veto_inherited(scored[pair])
 
 
 class _Told:

@@ -63,6 +63,14 @@ that share of the disagreeing lie outside their largest patch (fields, not one b
 form or a sheet with other values escapes `VETO_SHARE`: a number is a grey blob at a quarter
 scale. Chosen on the calibration halves' tile maps (RESULTS.md, session 26): the rule of a
 grid that kept the most look-alike pages apart with no copy vetoed on any half."""
+OTHER_NUMBERS = (0.2, 0.05, 0.15)
+"""(finest, half, close) from which a pair whose map was read (as for `SCATTERED`) is vetoed
+wherever its disagreeing tiles lie: a spreadsheet of one template with other numbers in every
+cell differs in one patch over the page, as a banner does, but far more at the finest scale
+than at half (numbers blur together; a banner or overlay disagrees at every scale), while its
+grid and labels agree closely, and noise that a reduction smooths away leaves half scale at
+0.03 or less. Chosen on the calibration halves' tile maps, a second documents set's with
+spreadsheets among them (RESULTS.md, session 27): the most look-alikes caught with no copy."""
 SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
@@ -71,7 +79,8 @@ DETAIL_EVIDENCE = "detail"
 """The evidence of a vetoed pair: two documents of one template."""
 DETAIL_CONFIDENCE = 0.005
 """The confidence of a vetoed pair: of the 1,478 pairs vetoed on the calibration halves 7 were
-copies (by Laplace's rule 8 / 1,480)."""
+copies (by Laplace's rule 8 / 1,480). With the sheets' rule and the inherited vetoes (session
+28): 8 of 4,116, so the value stays on the safe side."""
 
 
 def detail_version() -> str:
@@ -103,7 +112,8 @@ def detail_score(found: Detail) -> float | None:
 def detail_vetoes(found: Detail) -> bool:
     """Whether the words differ: aligned on enough inliers, and at every scale that counts
     at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or they
-    differ in many places where the rest agrees closely (`SCATTERED`)."""
+    differ in many places, or over a table, where the rest agrees closely (`SCATTERED`,
+    `OTHER_NUMBERS`)."""
     if found.inliers < VETO_INLIERS:
         return False
     return _every_scale(found) or _scattered(found.scatter)
@@ -125,16 +135,20 @@ def _scatter_wanted(found: Detail) -> bool:
 
 
 def _scattered(scatter: Scatter | None) -> bool:
-    """Whether the disagreement is that of other values in many fields (`SCATTERED`)."""
+    """Whether the disagreement is that of other values in many fields (`SCATTERED`) or in
+    every cell of one table (`OTHER_NUMBERS`)."""
     if scatter is None or scatter.tiles < MIN_TILES[1]:
         return False
     finest, half, close, apart = SCATTERED
-    return (
+    if (
         scatter.finest >= finest
         and scatter.half >= half
         and scatter.close >= close
         and scatter.apart >= apart
-    )
+    ):
+        return True
+    finest, half, close = OTHER_NUMBERS
+    return scatter.finest >= finest and scatter.half >= half and scatter.close >= close
 
 
 def detail_rescored(scored: Scored, found: Detail) -> Scored:
@@ -147,6 +161,15 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
     if not detail_vetoes(found):
         return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
     return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
+
+
+def veto_inherited(scored: Scored) -> Scored:
+    """A passing pair between two sets of pages whose words were told apart each time they
+    were compared (`neardup.detail_rounds.PROBES` times): lowered as a vetoed pair is, with
+    no `detail` score (none was measured on this pair)."""
+    return Scored(
+        scored.similarity, DETAIL_CONFIDENCE, scored.scores, DETAIL_EVIDENCE, scored.inliers
+    )
 
 
 def detail_same(found: Detail) -> bool:

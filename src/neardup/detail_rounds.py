@@ -1,15 +1,24 @@
-"""Which passing pairs of pages to compare word by word, in two rounds.
+"""Which passing pairs of pages to compare word by word, in three rounds.
 
 Ten copies of one invoice make 45 passing pairs; comparing the words of each cost a scan of
 documents three times its time. Where a and b show the same words at the finest scale, and b
 and c too, so do a and c. The first round compares a spanning forest of the pairs (no pair
 joins two pictures already linked by that round's picks); pictures whose words agreed at the
-finest scale are merged, and a pair inside one merged set is not compared: it agrees. The
-second round compares every other pair (each round starts the engine's workers, and their
-decoded pages, anew: more rounds cost more than they saved). A pair that agreed only at a
-coarser scale (a blurred copy) merges nothing: a blurred page agrees with other words too.
-Vetoes are not inherited: one wrong veto of a copy, inherited by every copy of both sets,
-split groups on the graphics set.
+finest scale are merged, and a pair inside one merged set is not compared: it agrees. A pair
+that agreed only at a coarser scale (a blurred copy) merges nothing: a blurred page agrees
+with other words too.
+
+Two documents of one template, each with its copies, still leave a pair for every copy of
+one and copy of the other. The second round compares `PROBES` of the pairs between each two
+merged sets (pictures not shared first); where each of them is vetoed, the other pairs of
+those two sets inherit the veto, unless the second round's agreements join the two sets
+(then the pictures contradict each other and every pair is compared). The third round
+compares every pair not settled. A single veto is not inherited: one wrong veto of a copy,
+inherited by every copy of both sets, split groups on the graphics set; and the second
+round's agreements merge nothing, as a look-alike form with few fields filled in agrees with
+a page of its template at the finest scale about as often as a copy does (measured:
+RESULTS.md, session 28). Each round starts the engine's workers, and their decoded pages,
+anew: more rounds cost more than they save.
 """
 
 from __future__ import annotations
@@ -20,8 +29,9 @@ from neardup.detail_check import detail_same, detail_vetoes
 from neardup.detail_compare import Detail
 
 Pair = tuple[int, int]
-ROUNDS = 2
-"""The round from which every open pair is compared."""
+PROBES = 2
+"""Comparisons between two sets of pages showing the same words that, each vetoed, settle
+their other pairs as vetoed."""
 
 
 class _Sets:
@@ -52,28 +62,69 @@ class WordRounds:
     def __init__(self, pairs: Sequence[Pair]) -> None:
         self._open = list(pairs)
         self._same = _Sets()
+        """Pictures merged by the first round's agreements: a pair inside one agrees."""
+        self._joined = _Sets()
+        """Pictures merged by any round's agreements: two sets it joins are not told apart."""
+        self._between: dict[Pair, list[Pair]] = {}
+        """The open pairs between each two merged sets (by their roots), from round 2."""
         self._round = 0
         self.found: dict[Pair, Detail | None] = {}
         """Each compared pair's comparison (None: the two did not align)."""
+        self.inherited: set[Pair] = set()
+        """Pairs not compared that inherit the veto of their sets' `PROBES` comparisons."""
 
     def next_round(self) -> list[Pair]:
-        """Open pairs to compare now: a spanning forest of them, then (from round `ROUNDS`)
-        every one left; empty when none is open. A pair inside one merged set is settled."""
+        """Open pairs to compare now; empty when none is left (a pair inside one merged set
+        agrees, and one between two sets told apart `PROBES` times is vetoed)."""
         self._round += 1
-        still, picked, linked = [], [], _Sets()
-        for a, b in self._open:
-            ra, rb = self._same.find(a), self._same.find(b)
-            if (a, b) in self.found or ra == rb:
+        if self._round == 1:
+            linked = _Sets()
+            return [(a, b) for a, b in self._open if linked.union(a, b)]
+        if self._round == 2:
+            for a, b in self._open:
+                ra, rb = self._same.find(a), self._same.find(b)
+                if (a, b) not in self.found and ra != rb:
+                    self._between.setdefault((min(ra, rb), max(ra, rb)), []).append((a, b))
+            self._open = []
+            return [pair for pairs in self._between.values() for pair in _probes(pairs)]
+        picked = []
+        for (ra, rb), pairs in self._between.items():
+            rest = [pair for pair in pairs if pair not in self.found]
+            if not rest:
                 continue
-            still.append((a, b))
-            if self._round >= ROUNDS or linked.union(ra, rb):
-                picked.append((a, b))
-        self._open = still
+            if self._told_apart(ra, rb, pairs):
+                self.inherited.update(rest)
+            else:
+                picked.extend(rest)
+        self._between = {}
         return picked
 
+    def _told_apart(self, ra: int, rb: int, pairs: list[Pair]) -> bool:
+        """Whether two sets' `PROBES` comparisons all vetoed and no agreement joins them."""
+        probed = [self.found[pair] for pair in pairs if pair in self.found]
+        if len(probed) < PROBES or self._joined.find(ra) == self._joined.find(rb):
+            return False
+        return all(found is not None and detail_vetoes(found) for found in probed)
+
     def record(self, pair: Pair, found: Detail | None) -> None:
-        """A comparison made: merges the two pictures' sets where their words agreed at the
-        finest scale."""
+        """A comparison made: in the first round, merges the two pictures' sets where their
+        words agreed at the finest scale (later rounds only keep the two sets joined)."""
         self.found[pair] = found
         if found is not None and not detail_vetoes(found) and detail_same(found):
-            self._same.union(*pair)
+            self._joined.union(*pair)
+            if self._round == 1:
+                self._same.union(*pair)
+
+
+def _probes(pairs: list[Pair]) -> list[Pair]:
+    """The first `PROBES` pairs, each next one sharing no picture with those before where
+    there is such a pair (two copies' comparisons are more independent than one copy's)."""
+    picked: list[Pair] = []
+    for distinct in (True, False):
+        for pair in pairs:
+            if len(picked) == PROBES:
+                return picked
+            if pair in picked or (distinct and any(set(pair) & set(p) for p in picked)):
+                continue
+            picked.append(pair)
+    return picked
