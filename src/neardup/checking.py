@@ -98,9 +98,10 @@ def verify_pairs(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
-    # Two pages of one template pass on their shared layout: their words, compared last, on
-    # the pairs that pass (the comparison only lowers a pair), in rounds (`detail_rounds`):
-    # a pair not compared agrees, or inherits the veto of its two sets of pages.
+    # Two pages of one template pass on their shared layout: their words, compared last (from
+    # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps the two apart in groups),
+    # in rounds (`detail_rounds`): a pair not compared agrees (inside a set of pages that
+    # showed the same words), or inherits the veto of its two sets of pages.
     pages = sorted(
         ((a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)),
         key=lambda pair: (-scored[pair].confidence, pair),

@@ -1,14 +1,16 @@
-"""The fine comparison of words as an engine stage, for passing pairs of pages of text.
+"""The fine comparison of words as an engine stage, for pairs of pages of text.
 
-    passing pairs of two pages (`detail_wanted`) --DETAIL--> Detail or None
+    pairs of two pages from `WORDS_FLOOR` (`detail_wanted`) --DETAIL--> Detail or None
     --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template: their
                        words differ at every scale, or in many places where the rest agrees)
 
-`neardup.checking` runs it last, on the pairs that pass a cut and whose pictures both read as
+`neardup.checking` runs it last, on the pairs from `WORDS_FLOOR` whose pictures both read as
 pages of text (`neardup.features.page`): it only ever lowers a pair, and only where the
 pictures align (a template shares many keypoints) and then disagree in their strokes at every
-scale that holds enough of them (`neardup.detail_compare`). Photographs are not compared: their
-copies agree anyway, and their decode at `FINE_SIDE` would cost a scan of photos dearly.
+scale that holds enough of them (`neardup.detail_compare`). A pair below the cut that it
+vetoes keeps its verdict, but the grouping keeps its pictures apart. Photographs are not
+compared: their copies agree anyway, and their decode at `FINE_SIDE` would cost a scan of
+photos dearly.
 """
 
 from __future__ import annotations
@@ -75,6 +77,12 @@ SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
 is 0, and look-alike pages that escape the veto sit at 0.1 or more."""
+WORDS_FLOOR = 0.2
+"""Confidence from which a pair of pages has its words compared (or the lowest cut, where a
+lower one is asked for): a pair below the cut is not lifted by its words (RESULTS.md, session
+28: that passed two different signs and two neighbouring tiles), but a veto keeps it apart in
+the grouping. On the calibration halves the page pairs from 0.2 up to the default cut that
+were vetoed were look-alikes (5 copies of some 3,000)."""
 DETAIL_EVIDENCE = "detail"
 """The evidence of a vetoed pair: two documents of one template."""
 DETAIL_CONFIDENCE = 0.005
@@ -91,10 +99,10 @@ def detail_version() -> str:
 
 
 def detail_wanted(a: Features, b: Features, scored: Scored, cuts: tuple[float, ...]) -> bool:
-    """Whether comparing a pair's words could change its verdict: it passes a cut (the
-    comparison only lowers), it is no exact copy, both pictures read as pages, and it was
-    scored by an embedding (the hash-only pass, made to be fast, runs no check at all)."""
-    if scored.confidence < min(cuts) or scored.evidence == "exact":
+    """Whether comparing a pair's words could change its verdict or its group: its confidence
+    is at least `WORDS_FLOOR` (or the lowest cut), it is no exact copy, both pictures read as
+    pages, and it was scored by an embedding (the hash-only pass runs no check)."""
+    if scored.confidence < min(WORDS_FLOOR, *cuts) or scored.evidence == "exact":
         return False
     if a.page is None or b.page is None or not any(m in scored.scores for m in EMBEDDING_METHODS):
         return False
@@ -152,10 +160,10 @@ def _scattered(scatter: Scatter | None) -> bool:
 
 
 def detail_rescored(scored: Scored, found: Detail) -> Scored:
-    """A passing pair with its words compared (or with the comparison it inherits from a
-    copy of each of its pictures, `neardup.detail_rounds`): its `detail` score shown, and
-    lowered to `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays:
-    the pages do look alike."""
+    """A pair with its words compared (or with the comparison it inherits from a copy of
+    each of its pictures, `neardup.detail_rounds`): its `detail` score shown, and lowered to
+    `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays: the pages
+    do look alike."""
     score = detail_score(found)
     shown = scored.scores if score is None else scored.scores | {"detail": score}
     if not detail_vetoes(found):
