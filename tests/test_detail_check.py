@@ -427,3 +427,14 @@ def test_rounds_inherit_no_veto_that_a_comparison_disputes() -> None:
 
     rounds, compared = _run_rounds(pairs + [(a, 8) for a in range(8)], joined)
     assert not rounds.inherited and compared == 3 + 3 + 16 + 8
+
+
+def test_pairs_below_the_cut_are_compared_only_where_passing_pairs_link_them() -> None:
+    """A veto changes a group only where passing pairs link its two pictures (groups form
+    along passing pairs): 0-1-2 and 3-4 are linked parts, so (0, 2) and (3, 4) are kept and
+    (2, 3), across the parts, is not."""
+    from neardup.detail_rounds import linked
+
+    passing = [(0, 1), (1, 2), (3, 4)]
+    assert linked([(0, 2), (2, 3), (3, 4), (0, 1)], passing) == [(0, 2), (3, 4), (0, 1)]
+    assert linked([(5, 6)], passing) == []  # pictures with no passing pair: no group to change

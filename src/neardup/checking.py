@@ -28,7 +28,7 @@ from neardup.detail_check import (
     veto_inherited,
 )
 from neardup.detail_compare import Detail
-from neardup.detail_rounds import WordRounds
+from neardup.detail_rounds import WordRounds, linked
 from neardup.engines.base import Engine, Stage
 from neardup.inset_check import INSET, inset_better, inset_version
 from neardup.item_pixels import Ref, ref_of
@@ -99,13 +99,15 @@ def verify_pairs(
     ):
         scored[pair] = rescored
     # Two pages of one template pass on their shared layout: their words, compared last (from
-    # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps the two apart in groups),
+    # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
+    # grouping, where passing pairs link them),
     # in rounds (`detail_rounds`): a pair not compared agrees (inside a set of pages that
     # showed the same words), or inherits the veto of its two sets of pages.
-    pages = sorted(
-        ((a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)),
-        key=lambda pair: (-scored[pair].confidence, pair),
-    )
+    of_pages = [
+        (a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)
+    ]
+    passing = [pair for pair, s in scored.items() if s.confidence >= min(at)]
+    pages = sorted(linked(of_pages, passing), key=lambda pair: (-scored[pair].confidence, pair))
     rounds = WordRounds(pages)
     told = _Told(detail_progress, len(pages))
     while batch := rounds.next_round():

@@ -23,7 +23,7 @@ anew: more rounds cost more than they save.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from neardup.detail_check import detail_same, detail_vetoes
 from neardup.detail_compare import Detail
@@ -78,8 +78,8 @@ class WordRounds:
         agrees, and one between two sets told apart `PROBES` times is vetoed)."""
         self._round += 1
         if self._round == 1:
-            linked = _Sets()
-            return [(a, b) for a, b in self._open if linked.union(a, b)]
+            forest = _Sets()
+            return [(a, b) for a, b in self._open if forest.union(a, b)]
         if self._round == 2:
             for a, b in self._open:
                 ra, rb = self._same.find(a), self._same.find(b)
@@ -114,6 +114,15 @@ class WordRounds:
             self._joined.union(*pair)
             if self._round == 1:
                 self._same.union(*pair)
+
+
+def linked(pairs: Sequence[Pair], passing: Iterable[Pair]) -> list[Pair]:
+    """Those of `pairs` whose two pictures the `passing` pairs link, directly or through
+    others: a group forms only along passing pairs, so only there can a veto change one."""
+    sets = _Sets()
+    for a, b in passing:
+        sets.union(a, b)
+    return [(a, b) for a, b in pairs if sets.find(a) == sets.find(b)]
 
 
 def _probes(pairs: list[Pair]) -> list[Pair]:
