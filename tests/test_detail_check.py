@@ -395,8 +395,9 @@ def test_rounds_compare_a_forest_and_the_rest_inherit() -> None:
 
 def test_rounds_inherit_no_veto_that_a_comparison_disputes() -> None:
     """Two sets of four copies each, told apart: where one of the two probes between them
-    agrees instead, or a third picture's agreements join the two sets, nothing is inherited
-    and every pair between them is compared."""
+    agrees instead, or the first round's pair between them does, or a third picture's
+    agreements join the two sets, nothing is inherited and every pair between them is
+    compared."""
     from itertools import combinations
 
     first, second = {0, 1, 2, 3}, {4, 5, 6, 7}
@@ -420,6 +421,14 @@ def test_rounds_inherit_no_veto_that_a_comparison_disputes() -> None:
     rounds, compared = _run_rounds(pairs, one_probe_agrees)
     assert not rounds.inherited and compared == 3 + 3 + 16
 
+    def first_link_agrees(a: int, b: int) -> Detail:  # the first round's link between them
+        if {a, b} <= first or {a, b} <= second:
+            return _SAME
+        return _COARSE if (a, b) == (0, 4) else _DIFFER
+
+    rounds, compared = _run_rounds(pairs, first_link_agrees)
+    assert not rounds.inherited and compared == 3 + 3 + 16
+
     def joined(a: int, b: int) -> Detail:  # 8 shows the words of both sets
         if (a, b) == (0, 8):
             return _COARSE  # so the first round merges 8 into neither
@@ -438,3 +447,52 @@ def test_pairs_below_the_cut_are_compared_only_where_passing_pairs_link_them() -
     passing = [(0, 1), (1, 2), (3, 4)]
     assert linked([(0, 2), (2, 3), (3, 4), (0, 1)], passing) == [(0, 2), (3, 4), (0, 1)]
     assert linked([(5, 6)], passing) == []  # pictures with no passing pair: no group to change
+
+
+def test_the_scan_inherits_vetoes_and_skips_pages_no_passing_pair_links(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`verify_pairs` with the words stage stubbed: two sets of four copies, every pair
+    passing, the sets' words different: the pairs between them not compared are vetoed
+    (0.005, evidence `detail`, no `detail` score of their own); two pages below the cut that
+    no passing pair links are never sent to the stage, and a pair below the cut between the
+    two sets is vetoed too."""
+    import neardup.checking as checking
+    from neardup.engines.local import LocalEngine
+
+    page = page_facts(invoice(1))
+    images = [
+        Features(f"p{n}.png", 1, 0, 900, 1200, "PNG", f"h{n}", None, page=page) for n in range(10)
+    ]
+    first, second = {0, 1, 2, 3}, {4, 5, 6, 7}
+    scores = {"pdq": 0.9, "sscd_distilled": 0.95}
+    scored = {
+        (a, b): Scored(0.95, 0.999, dict(scores), "sscd_distilled")
+        for a in range(8)
+        for b in range(a + 1, 8)
+    }
+    scored[0, 5] = Scored(0.9, 0.5, dict(scores), "sscd_distilled")  # below the cut, linked
+    scored[8, 9] = Scored(0.9, 0.5, dict(scores), "sscd_distilled")  # below the cut, alone
+    sent: list[tuple[int, int]] = []
+
+    def stubbed(engine: Any, stage: Any, stored: Any, todo: Any, cache: Any, progress: Any) -> Any:
+        if stage.name != "detail":
+            yield from ((paths, None) for paths in todo) if stage.name == "verify" else ()
+            return
+        for paths in todo:
+            a, b = (int(str(ref)[1:].split(".")[0]) for ref in paths)
+            sent.append((a, b))
+            same = {a, b} <= first or {a, b} <= second
+            yield paths, _SAME if same else _DIFFER
+
+    monkeypatch.setattr(checking, "_findings", stubbed)
+    checking.verify_pairs(images, scored, ("pdq", "sscd_distilled"), 0.952, LocalEngine(1))
+    assert (8, 9) not in sent and len(sent) < len(scored) - 1
+    across = [(a, b) for a in first for b in second]
+    assert all(scored[p].confidence == DETAIL_CONFIDENCE for p in across)
+    assert all(scored[p].evidence == "detail" for p in across)
+    inherited = [p for p in across if p not in sent]
+    assert inherited and all("detail" not in scored[p].scores for p in inherited)
+    assert all("detail" in scored[p].scores for p in across if p in sent)
+    assert all(scored[a, b].confidence == 0.999 for a in first for b in first if a < b)
+    assert scored[8, 9].confidence == 0.5 and "detail" not in scored[8, 9].scores

@@ -233,7 +233,11 @@ def compare(
     preset. A video on either side is compared by its frame most like the other side.
 
     Every method is computed and reported; similarity and confidence use `methods` (the scan
-    default unless given), so they are the numbers `scan` would report for this pair.
+    default unless given), so they are the numbers `scan` would report for this pair, but
+    for two pages: `scan` settles some pairs of pages from other pairs' comparison of their
+    words (`neardup.detail_rounds`: inside a set of pages showing the same words, or between
+    two sets told apart) and skips a pair below its cut that no passing pair links, where
+    this compares the two pages' words directly.
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))

@@ -6,9 +6,10 @@ only what it has not checked before.
                  (a picture in a screenshot, no frame found --store or INSET--> Geometry)
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
                  --add_geometry_many--> rescored pairs
-                 (passing pairs of two pages --detail_wanted--> store or DETAIL
-                 --detail_rescored--> pairs whose words differ lowered, in rounds
-                 that settle most pairs of sets of same-word pages uncompared)
+                 (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
+                 link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
+                 pairs whose words differ lowered, in rounds that settle most pairs of
+                 sets of same-word pages uncompared: agreeing, or inheriting a veto)
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def verify_pairs(
         told.next(len(batch))
     told.finish()
     for pair in pages:
-        found = rounds.found.get(pair)  # a pair not compared has the same words
+        found = rounds.found.get(pair)  # not compared: inside a set of the same words
         if found is not None:
             scored[pair] = detail_rescored(scored[pair], found)
         elif pair in rounds.inherited:
@@ -126,8 +127,8 @@ def verify_pairs(
 
 
 class _Told:
-    """One progress count over the rounds of comparisons: done of the pairs wanted (a pair
-    that inherits its verdict counts when its round ends)."""
+    """One progress count over the rounds of comparisons: done of the pairs wanted (the pairs
+    settled without a comparison count at the end)."""
 
     def __init__(self, progress: Callable[[int, int], None] | None, total: int) -> None:
         self._progress, self._total, self._before = progress, total, 0

@@ -68,11 +68,12 @@ grid that kept the most look-alike pages apart with no copy vetoed on any half."
 OTHER_NUMBERS = (0.2, 0.05, 0.15)
 """(finest, half, close) from which a pair whose map was read (as for `SCATTERED`) is vetoed
 wherever its disagreeing tiles lie: a spreadsheet of one template with other numbers in every
-cell differs in one patch over the page, as a banner does, but far more at the finest scale
-than at half (numbers blur together; a banner or overlay disagrees at every scale), while its
-grid and labels agree closely, and noise that a reduction smooths away leaves half scale at
-0.03 or less. Chosen on the calibration halves' tile maps, a second documents set's with
-spreadsheets among them (RESULTS.md, session 27): the most look-alikes caught with no copy."""
+cell differs in one patch over the page, as a banner does, but over a fifth of it or more (a
+banner or a logo on a copy covers less), while its grid and labels agree closely (a blurred
+copy has no tile that does), and at half scale too (noise that a reduction smooths away
+leaves 0.03 or less). Chosen on the calibration halves' tile maps, a second documents set's
+with spreadsheets among them (RESULTS.md, session 27: refused then for splitting groups;
+kept in session 28, where the vetoes between sets of pages are inherited: RESULTS.md)."""
 SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
@@ -160,8 +161,7 @@ def _scattered(scatter: Scatter | None) -> bool:
 
 
 def detail_rescored(scored: Scored, found: Detail) -> Scored:
-    """A pair with its words compared (or with the comparison it inherits from a copy of
-    each of its pictures, `neardup.detail_rounds`): its `detail` score shown, and lowered to
+    """A pair with its words compared: its `detail` score shown, and lowered to
     `DETAIL_CONFIDENCE` where they differ (`detail_vetoes`). Its similarity stays: the pages
     do look alike."""
     score = detail_score(found)
@@ -172,8 +172,8 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
 
 
 def veto_inherited(scored: Scored) -> Scored:
-    """A passing pair between two sets of pages whose words were told apart each time they
-    were compared (`neardup.detail_rounds.PROBES` times): lowered as a vetoed pair is, with
+    """A pair between two sets of pages whose words were told apart each time they were
+    compared (`neardup.detail_rounds.PROBES` times): lowered as a vetoed pair is, with
     no `detail` score (none was measured on this pair)."""
     return Scored(
         scored.similarity, DETAIL_CONFIDENCE, scored.scores, DETAIL_EVIDENCE, scored.inliers

@@ -1,4 +1,4 @@
-"""Which passing pairs of pages to compare word by word, in three rounds.
+"""Which pairs of pages to compare word by word, in three rounds.
 
 Ten copies of one invoice make 45 passing pairs; comparing the words of each cost a scan of
 documents three times its time. Where a and b show the same words at the finest scale, and b
@@ -66,7 +66,9 @@ class WordRounds:
         self._joined = _Sets()
         """Pictures merged by any round's agreements: two sets it joins are not told apart."""
         self._between: dict[Pair, list[Pair]] = {}
-        """The open pairs between each two merged sets (by their roots), from round 2."""
+        """The pairs between each two merged sets (by their roots), from round 2."""
+        self._probed: list[Pair] = []
+        """The pairs round 2 compares: `PROBES` between each two sets, where there are."""
         self._round = 0
         self.found: dict[Pair, Detail | None] = {}
         """Each compared pair's comparison (None: the two did not align)."""
@@ -81,30 +83,36 @@ class WordRounds:
             forest = _Sets()
             return [(a, b) for a, b in self._open if forest.union(a, b)]
         if self._round == 2:
-            for a, b in self._open:
+            for a, b in self._open:  # the first round's comparisons between two sets too
                 ra, rb = self._same.find(a), self._same.find(b)
-                if (a, b) not in self.found and ra != rb:
+                if ra != rb:
                     self._between.setdefault((min(ra, rb), max(ra, rb)), []).append((a, b))
             self._open = []
-            return [pair for pairs in self._between.values() for pair in _probes(pairs)]
+            for pairs in self._between.values():
+                self._probed.extend(_probes([pair for pair in pairs if pair not in self.found]))
+            return self._probed
         picked = []
+        probed = set(self._probed)
         for (ra, rb), pairs in self._between.items():
             rest = [pair for pair in pairs if pair not in self.found]
             if not rest:
                 continue
-            if self._told_apart(ra, rb, pairs):
+            if self._told_apart(ra, rb, pairs, probed):
                 self.inherited.update(rest)
             else:
                 picked.extend(rest)
         self._between = {}
         return picked
 
-    def _told_apart(self, ra: int, rb: int, pairs: list[Pair]) -> bool:
-        """Whether two sets' `PROBES` comparisons all vetoed and no agreement joins them."""
-        probed = [self.found[pair] for pair in pairs if pair in self.found]
-        if len(probed) < PROBES or self._joined.find(ra) == self._joined.find(rb):
+    def _told_apart(self, ra: int, rb: int, pairs: list[Pair], probed: set[Pair]) -> bool:
+        """Whether `PROBES` pairs between two sets were probed, every comparison between them
+        (the first round's too) vetoed, and no agreement joins the two sets."""
+        if sum(pair in probed for pair in pairs) < PROBES:
             return False
-        return all(found is not None and detail_vetoes(found) for found in probed)
+        if self._joined.find(ra) == self._joined.find(rb):
+            return False
+        compared = [self.found[pair] for pair in pairs if pair in self.found]
+        return all(found is not None and detail_vetoes(found) for found in compared)
 
     def record(self, pair: Pair, found: Detail | None) -> None:
         """A comparison made: in the first round, merges the two pictures' sets where their
@@ -118,7 +126,9 @@ class WordRounds:
 
 def linked(pairs: Sequence[Pair], passing: Iterable[Pair]) -> list[Pair]:
     """Those of `pairs` whose two pictures the `passing` pairs link, directly or through
-    others: a group forms only along passing pairs, so only there can a veto change one."""
+    others: a group forms along passing pairs, so a veto elsewhere changes no group (but
+    where the grouping joins two large groups found near each other, `groups._merge_large`,
+    which no calibration half showed)."""
     sets = _Sets()
     for a, b in passing:
         sets.union(a, b)

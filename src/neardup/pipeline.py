@@ -50,7 +50,7 @@ Progress = Callable[..., None]
 """Called as progress(done, total) while images are being read; one that takes a third
 argument is called as progress(done, total, stage) instead, for every stage: "features"
 (images), then "scoring", "check", "dense" (the check's pairs too smooth for keypoints),
-"detail" (passing pairs of two pages of text) and "differences" (pairs)."""
+"detail" (pairs of two pages of text) and "differences" (pairs)."""
 
 
 def stage_progress(progress: Progress | None, stage: str) -> Callable[[int, int], None] | None:
