@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from neardup.detail_check import (
     DETAIL_CONFIDENCE,
+    SCATTERED,
     detail_of,
     detail_pairs,
     detail_rescored,
@@ -185,7 +186,14 @@ def test_a_sheet_with_other_numbers_is_vetoed_and_its_copies_are_not(tmp_path: P
     other, copy, soft = found
     assert other is not None and other.scatter is not None, other
     assert detail_vetoes(other), other
-    assert other.scatter.apart < 0.2 or not other.scatter.half >= 0.1  # not by `SCATTERED`
+    finest, half, close, apart = SCATTERED  # vetoed by the table's rule, not the fields'
+    where = other.scatter
+    assert not (
+        where.finest >= finest
+        and where.half >= half
+        and where.close >= close
+        and where.apart >= apart
+    )
     assert copy is not None and not detail_vetoes(copy), copy
     assert soft is not None and not detail_vetoes(soft), soft
 

@@ -10,9 +10,10 @@ with other words too.
 
 Two documents of one template, each with its copies, still leave a pair for every copy of
 one and copy of the other. The second round compares `PROBES` of the pairs between each two
-merged sets (pictures not shared first); where each of them is vetoed, the other pairs of
-those two sets inherit the veto, unless the second round's agreements join the two sets
-(then the pictures contradict each other and every pair is compared). The third round
+merged sets (pictures not shared first); where each of them, and any first-round comparison
+between the two sets, is vetoed, the other pairs of those two sets inherit the veto, unless
+the second round's agreements join the two sets (then the pictures contradict each other
+and every pair is compared). The third round
 compares every pair not settled. A single veto is not inherited: one wrong veto of a copy,
 inherited by every copy of both sets, split groups on the graphics set; and the second
 round's agreements merge nothing, as a look-alike form with few fields filled in agrees with
