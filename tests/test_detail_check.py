@@ -504,3 +504,31 @@ def test_the_scan_inherits_vetoes_and_skips_pages_no_passing_pair_links(
     assert all("detail" in scored[p].scores for p in across if p in sent)
     assert all(scored[a, b].confidence == 0.999 for a in first for b in first if a < b)
     assert scored[8, 9].confidence == 0.5 and "detail" not in scored[8, 9].scores
+
+
+def test_the_words_lift_a_copy_below_the_cut_only_the_same_both_ways(pages: Path) -> None:
+    """A copy compared directly whose words agree along and across the rows, over a frame
+    the check found shared, is lifted to `LIFT_CONFIDENCE`; not where the vertical strokes
+    differ (two signs of one shape), nor over a small shared part (neighbouring tiles), nor a
+    pair already surer; another invoice is vetoed, never lifted."""
+    from neardup.detail_check import LIFT_CONFIDENCE, LIFT_FRAME, WORDS_EVIDENCE
+
+    copy, other = detail_pairs(
+        [(str(pages / "invoice.png"), str(pages / n)) for n in ("resized.jpg", "other.png")]
+    )
+    assert copy is not None and copy.across is not None and copy.across <= 0.05, copy
+    assert other is not None and other.across is None  # the finest scale disagreed
+    assert detail_of(detail_value(copy)) == copy
+
+    def below(geometry: float, confidence: float = 0.6) -> Scored:
+        scores = {"sscd_distilled": 0.7, "geometry": geometry}
+        return Scored(0.7, confidence, scores, "geometry")
+
+    lifted = detail_rescored(below(0.9), copy)
+    assert lifted.confidence == LIFT_CONFIDENCE and lifted.evidence == WORDS_EVIDENCE
+    assert lifted.similarity == 0.7  # how alike the pictures are stays
+    assert detail_rescored(below(LIFT_FRAME - 0.05), copy).confidence == 0.6
+    signs = dataclasses.replace(copy, across=0.065)
+    assert detail_rescored(below(0.9), signs).confidence == 0.6
+    assert detail_rescored(below(0.9, 0.999), copy).confidence == 0.999
+    assert detail_rescored(below(0.9), other).confidence == DETAIL_CONFIDENCE

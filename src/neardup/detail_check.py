@@ -3,14 +3,19 @@
     pairs of two pages from `WORDS_FLOOR` (`detail_wanted`) --DETAIL--> Detail or None
     --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template: their
                        words differ at every scale, or in many places where the rest agrees)
+    --words_lift--> confidence at least `LIFT_CONFIDENCE` (the same words in both directions
+                    of strokes, over a frame the check found shared)
 
 `neardup.checking` runs it last, on the pairs from `WORDS_FLOOR` whose pictures both read as
-pages of text (`neardup.features.page`): it only ever lowers a pair, and only where the
-pictures align (a template shares many keypoints) and then disagree in their strokes at every
-scale that holds enough of them (`neardup.detail_compare`). A pair below the cut that it
-vetoes keeps its verdict, but the grouping keeps its pictures apart. Photographs are not
-compared: their copies agree anyway, and their decode at `FINE_SIDE` would cost a scan of
-photos dearly.
+pages of text (`neardup.features.page`). It lowers a pair where the pictures align (a
+template shares many keypoints) and then disagree in their strokes at every scale that holds
+enough of them (`neardup.detail_compare`); a pair below the cut that it vetoes keeps its
+verdict, but the grouping keeps its pictures apart. It lifts a pair whose words read the same
+(a page under an overlay, a border or a turn that the whole picture's scores miss), only
+where compared directly: the horizontal strokes alone let two signs of one shape pass, and
+pages merely inside one set of agreeing pages let look-alikes pass (RESULTS.md, session 28).
+Photographs are not compared: their copies agree anyway, and their decode at `FINE_SIDE`
+would cost a scan of photos dearly.
 """
 
 from __future__ import annotations
@@ -35,10 +40,11 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 2
+DETAIL_VERSION = 3
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
-or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`."""
+or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
+that agree are compared in vertical strokes too (`Detail.across`)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -80,10 +86,20 @@ their other pairs inherit what one of them shows (`neardup.detail_rounds`): copi
 is 0, and look-alike pages that escape the veto sit at 0.1 or more."""
 WORDS_FLOOR = 0.2
 """Confidence from which a pair of pages has its words compared (or the lowest cut, where a
-lower one is asked for): a pair below the cut is not lifted by its words (RESULTS.md, session
-28: that passed two different signs and two neighbouring tiles), but a veto keeps it apart in
-the grouping. On the calibration halves, of the page pairs from 0.2 up to the default cut
-that were vetoed (compared or inherited), 6 of 3,067 were copies."""
+lower one is asked for): a pair below the cut whose words are the same in both directions is
+lifted (`words_lift`), and a veto keeps two pictures apart in the grouping. On the
+calibration halves, of the page pairs from 0.2 up to the default cut that were vetoed
+(compared or inherited), 6 of 3,067 were copies."""
+LIFT_FRAME = 0.3
+"""Share of each picture the geometric check found shared from which a pair whose words are
+the same in both directions is lifted: two neighbouring tiles of one texture agree over
+their small shared part."""
+LIFT_CONFIDENCE = 0.994
+"""The confidence a pair below it gets where its words are the same in both directions
+(`words_lift`): on the calibration halves all 157 pairs so lifted were copies (by Laplace's
+rule 158 / 159; RESULTS.md, session 28)."""
+WORDS_EVIDENCE = "words"
+"""The evidence of a pair lifted by its words."""
 DETAIL_EVIDENCE = "detail"
 """The evidence of a vetoed pair: two documents of one template."""
 DETAIL_CONFIDENCE = 0.005
@@ -166,9 +182,21 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
     do look alike."""
     score = detail_score(found)
     shown = scored.scores if score is None else scored.scores | {"detail": score}
-    if not detail_vetoes(found):
-        return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
-    return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
+    if detail_vetoes(found):
+        return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
+    if words_lift(found, scored) and scored.confidence < LIFT_CONFIDENCE:
+        return Scored(scored.similarity, LIFT_CONFIDENCE, shown, WORDS_EVIDENCE, scored.inliers)
+    return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
+
+
+def words_lift(found: Detail, scored: Scored) -> bool:
+    """Whether a compared pair's words are the same, in horizontal strokes (`detail_same`) and
+    in vertical ones (`Detail.across`), over a frame the check found shared (`LIFT_FRAME`): a
+    page under an overlay, a border or a turn that the whole picture's scores miss."""
+    across = found.across
+    if across is None or across > SAME_SHARE or not detail_same(found):
+        return False
+    return scored.scores.get("geometry", 0.0) >= LIFT_FRAME
 
 
 def veto_inherited(scored: Scored) -> Scored:
@@ -192,7 +220,8 @@ def detail_value(found: Detail | None) -> list[float] | None:
     """A comparison as the JSON value the pair store keeps."""
     if found is None:
         return None
-    value: list[float] = [found.inliers, *found.tiles, *found.disagree]
+    across = -1.0 if found.across is None else found.across
+    value: list[float] = [found.inliers, *found.tiles, *found.disagree, across]
     where = found.scatter
     if where is not None:
         value += [where.tiles, where.finest, where.half, where.close, where.apart]
@@ -204,12 +233,13 @@ def detail_of(value: list[float] | None) -> Detail | None:
     if value is None:
         return None
     scales = len(SCALES)
-    where = value[1 + 2 * scales :]
+    across, where = value[1 + 2 * scales], value[2 + 2 * scales :]
     return Detail(
         int(value[0]),
         tuple(int(v) for v in value[1 : 1 + scales]),
         tuple(float(v) for v in value[1 + scales : 1 + 2 * scales]),
         None if not where else Scatter(int(where[0]), *(float(v) for v in where[1:])),
+        None if across < 0 else float(across),
     )
 
 

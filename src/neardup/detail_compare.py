@@ -61,6 +61,10 @@ compared is vetoed without its coarsest scale; so the veto was calibrated, RESUL
 MAX_TILES = 128
 """Tiles compared at one scale, spread evenly over those with strokes: a share is known well
 enough from them, and a page holds thousands."""
+ACROSS_FROM = 0.05
+"""Finest-scale share of disagreeing tiles up to which the pages are compared in vertical
+strokes too (`Detail.across`): horizontal strokes alone miss a bar's edges, so two signs of
+one shape agree in them (RESULTS.md, session 28)."""
 SCATTER_FROM = 0.1
 """Finest-scale share of disagreeing tiles from which the finest and the half scale are read
 whole (`Scatter`): under it the pages agree too well for the words to differ in many places
@@ -101,6 +105,9 @@ class Detail:
     tiles: tuple[int, ...]
     disagree: tuple[float, ...]
     scatter: Scatter | None = None
+    across: float | None = None
+    """Where the finest scale agrees (`ACROSS_FROM`): the share of its tiles that disagree in
+    vertical strokes."""
 
 
 class Page:
@@ -165,10 +172,13 @@ def compare(
             break  # agrees at this scale: a copy, whatever the coarser scales say
     tiles += [0] * (len(SCALES) - len(tiles))
     shares += [0.0] * (len(SCALES) - len(shares))
-    detail = Detail(inliers, tuple(tiles), tuple(shares))
+    across = None
+    if tiles[0] >= AGREEING[0] and shares[0] <= ACROSS_FROM:
+        across = _tiles(_correlations(cv2, views.at(SCALES[0]), MAX_TILES, vertical=True)[2])[1]
+    detail = Detail(inliers, tuple(tiles), tuple(shares), None, across)
     if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
         return detail
-    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views))
+    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views), across)
 
 
 class _Views:
@@ -252,13 +262,16 @@ def _tiles(best: Any) -> tuple[int, float]:
     return (len(best), float(np.mean(best < DISAGREE))) if len(best) else (0, 0.0)
 
 
-def _correlations(cv2: Any, pictures: list[Any], most: int) -> tuple[tuple[int, int], Any, Any]:
+def _correlations(
+    cv2: Any, pictures: list[Any], most: int, *, vertical: bool = False
+) -> tuple[tuple[int, int], Any, Any]:
     """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
     and a covering it, and its best correlation) at one scale of the aligned pictures (a
     warped, b, a's cover), for at most `most` tiles spread evenly over those."""
     warped, grey_b, cover = pictures
-    dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
-    dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)
+    step = (0, 1) if vertical else (1, 0)  # strokes along rows (letters) or across them
+    dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, *step, ksize=3)
+    dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, *step, ksize=3)
     # Tiles start SHIFT pixels in, so each can move SHIFT pixels any way; a tile is kept
     # where a covers it with that margin and both hold strokes (statistics of whole tiles at
     # once: one call a tile cost more than the matching).
