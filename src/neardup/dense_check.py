@@ -20,7 +20,7 @@ from neardup.decode import DecodeSpec
 from neardup.dense_alignment import align, edges_agree
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
-from neardup.pair_checks import checked_chunk
+from neardup.pair_checks import checked_chunk, in_process
 from neardup.verify import (
     VERIFY_SIDE,
     Geometry,
@@ -93,18 +93,12 @@ class DenseChecker:
         return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
 
 
-def _dense_chunk(
-    checker: DenseChecker, pairs: list[tuple[Ref, Ref]]
-) -> list[Geometry | Unread | None]:
-    return checked_chunk(checker, pairs)
-
-
 DENSE: Stage[tuple[Ref, Ref], DenseChecker, Geometry | Unread | None] = Stage(
-    "dense", DenseChecker, _dense_chunk, chunk=32
+    "dense", DenseChecker, checked_chunk, chunk=32
 )
 """The dense alignment as an engine stage: pairs of items in, findings out."""
 
 
 def dense_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
     """The dense alignment of each pair of items, in this process."""
-    return [None if isinstance(g, Unread) else g for g in _dense_chunk(DenseChecker(), pairs)]
+    return in_process(DenseChecker(), pairs)

@@ -35,7 +35,7 @@ from neardup.detail_compare import (
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.method_scores import EMBEDDING_METHODS
-from neardup.pair_checks import checked_chunk
+from neardup.pair_checks import checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
@@ -275,18 +275,12 @@ class DetailChecker:
         return compare(self._cv2, page_a, page_b, _scatter_wanted)
 
 
-def _detail_chunk(
-    checker: DetailChecker, pairs: list[tuple[Ref, Ref]]
-) -> list[Detail | Unread | None]:
-    return checked_chunk(checker, pairs)
-
-
 DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(
-    "detail", DetailChecker, _detail_chunk, chunk=32
+    "detail", DetailChecker, checked_chunk, chunk=32
 )
 """The fine comparison as an engine stage: pairs of items in, comparisons out."""
 
 
 def detail_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Detail | None]:
     """The fine comparison of each pair of items, in this process."""
-    return [None if isinstance(d, Unread) else d for d in _detail_chunk(DetailChecker(), pairs)]
+    return in_process(DetailChecker(), pairs)

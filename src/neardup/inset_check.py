@@ -24,7 +24,7 @@ from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
 from neardup.features.inset import find_inset
 from neardup.item_pixels import FramePictures, Ref
-from neardup.pair_checks import checked_chunk
+from neardup.pair_checks import checked_chunk, in_process
 from neardup.sources.remote import read_bytes
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
@@ -136,18 +136,12 @@ class InsetChecker:
         return found
 
 
-def _inset_chunk(
-    checker: InsetChecker, pairs: list[tuple[Ref, Ref]]
-) -> list[Geometry | Unread | None]:
-    return checked_chunk(checker, pairs)
-
-
 INSET: Stage[tuple[Ref, Ref], InsetChecker, Geometry | Unread | None] = Stage(
-    "inset", InsetChecker, _inset_chunk, chunk=16
+    "inset", InsetChecker, checked_chunk, chunk=16
 )
 """The inset check as an engine stage: (picture, frame) pairs in, findings out."""
 
 
 def inset_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
     """The inset check of each (picture, frame) pair, in this process."""
-    return [None if isinstance(g, Unread) else g for g in _inset_chunk(InsetChecker(), pairs)]
+    return in_process(InsetChecker(), pairs)

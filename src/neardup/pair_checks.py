@@ -34,3 +34,9 @@ def checked_chunk[F](
             found = None
         out.append(Unread() if found is None and {a, b} & checker.unread else found)
     return out
+
+
+def in_process[F](checker: PairChecker[F], pairs: list[tuple[Ref, Ref]]) -> list[F | None]:
+    """Each pair's finding, here and now (`neardup compare`): None where the checker could not
+    tell or a picture could not be read."""
+    return [None if isinstance(f, Unread) else f for f in checked_chunk(checker, pairs)]
