@@ -19,6 +19,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from neardup.detail_check import (
     DETAIL_CONFIDENCE,
     SCATTERED,
+    VETO_SHARE,
     detail_of,
     detail_pairs,
     detail_rescored,
@@ -27,7 +28,7 @@ from neardup.detail_check import (
     detail_vetoes,
     detail_wanted,
 )
-from neardup.detail_compare import Detail, Scatter
+from neardup.detail_compare import Detail, Scatter, Vertical
 from neardup.features.page import page_facts
 from neardup.groups import build_groups as group_pairs
 from neardup.records import Features
@@ -146,9 +147,10 @@ def test_a_form_filled_in_otherwise_is_vetoed_and_a_bannered_copy_is_not(tmp_pat
     assert detail_of(detail_value(refilled)) == refilled
 
 
-def sheet(seed: int) -> Image.Image:
+def sheet(seed: int, filled: int = 24) -> Image.Image:
     """A spreadsheet of one template (title, column heads, row labels, grid) with a number in
-    each cell of its seven columns, the numbers drawn from `seed`."""
+    each cell of its seven columns in the first `filled` of its 24 rows, the numbers drawn
+    from `seed`."""
     rng = random.Random(seed)
     page = Image.new("RGB", (1100, 800), "white")
     draw = ImageDraw.Draw(page)
@@ -163,7 +165,9 @@ def sheet(seed: int) -> Image.Image:
         label = f"{WORDS[row].title()} {WORDS[-1 - row]}"
         draw.text((40, y + 6), label, font=text, fill=(20, 60, 90))
         for col in range(1, 8):
-            draw.text((40 + 130 * col, y + 6), f"{rng.uniform(0, 9999):,.2f}", font=text, fill=0)
+            number = f"{rng.uniform(0, 9999):,.2f}"
+            if row < filled:
+                draw.text((40 + 130 * col, y + 6), number, font=text, fill=0)
     for col in range(9):
         draw.line((30 + 130 * col, 100, 30 + 130 * col, 772), fill=(170, 170, 170))
     return page
@@ -196,6 +200,49 @@ def test_a_sheet_with_other_numbers_is_vetoed_and_its_copies_are_not(tmp_path: P
     )
     assert copy is not None and not detail_vetoes(copy), copy
     assert soft is not None and not detail_vetoes(soft), soft
+
+
+def test_a_sheet_filled_further_is_vetoed_by_its_vertical_strokes(tmp_path: Path) -> None:
+    """The same sheet with half its rows left empty: where both have strokes the numbers
+    agree, but the empty rows' grid lines disagree with the filled rows in vertical strokes
+    over much of the page (`ACROSS_VETO`); its JPEG and blurred copies are not vetoed."""
+    sheet(1).save(tmp_path / "sheet.png")
+    sheet(1, filled=12).save(tmp_path / "half.png")
+    sheet(1).save(tmp_path / "copy.jpg", quality=40)
+    sheet(1).filter(ImageFilter.GaussianBlur(1.2)).save(tmp_path / "soft.png")
+    half, copy, soft = detail_pairs(
+        [
+            (str(tmp_path / "sheet.png"), str(tmp_path / n))
+            for n in ("half.png", "copy.jpg", "soft.png")
+        ]
+    )
+    assert half is not None and half.across is not None and half.vertical is not None, half
+    assert half.disagree[0] < VETO_SHARE  # the rows both fill agree
+    assert detail_vetoes(half) and not detail_vetoes(dataclasses.replace(half, vertical=None))
+    assert detail_of(detail_value(half)) == half
+    assert copy is not None and not detail_vetoes(copy), copy
+    assert soft is not None and not detail_vetoes(soft), soft
+
+
+def test_the_vertical_veto_spares_a_blurred_copy_and_a_banner() -> None:
+    """Vertical strokes that disagree are not a veto where a blur explains them (they agree at
+    half the scale and one picture is fainter) or where they cover a small part of the page
+    (a banner on a copy)."""
+    agree = Detail(200, (128, 0, 0), (0.05, 0.0, 0.0), None, 0.3)
+
+    def vetoed(half: float, sharpness: float, area: float, across: float = 0.3) -> bool:
+        found = dataclasses.replace(agree, across=across, vertical=Vertical(half, sharpness, area))
+        return detail_vetoes(found)
+
+    assert vetoed(0.2, 0.9, 0.15)  # sharp, disagreeing at half the scale, over much of it
+    assert vetoed(0.02, 0.9, 0.15) and vetoed(0.2, 0.4, 0.15)  # either sign of no blur
+    assert not vetoed(0.02, 0.4, 0.15)  # a blurred copy
+    assert not vetoed(0.2, 0.9, 0.03)  # a banner
+    assert not vetoed(0.2, 0.9, 0.15, across=0.1)  # the vertical strokes mostly agree
+    assert not detail_vetoes(agree)  # not read: nothing to veto on
+    assert not detail_vetoes(
+        dataclasses.replace(agree, inliers=20, vertical=Vertical(0.2, 0.9, 0.15))
+    )
 
 
 def test_only_pairs_of_two_pages_are_compared(pages: Path) -> None:

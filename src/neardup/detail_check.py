@@ -2,7 +2,8 @@
 
     pairs of two pages from `WORDS_FLOOR` (`detail_wanted`) --DETAIL--> Detail or None
     --detail_vetoes--> confidence `DETAIL_CONFIDENCE` (two documents of one template: their
-                       words differ at every scale, or in many places where the rest agrees)
+                       words differ at every scale, or in many places where the rest agrees,
+                       or in vertical strokes over much of the page, not for a blur)
     --words_lift--> confidence at least `LIFT_CONFIDENCE` (the same words in both directions
                     of strokes, over a frame the check found shared)
 
@@ -30,6 +31,7 @@ from neardup.detail_compare import (
     Detail,
     Page,
     Scatter,
+    Vertical,
     compare,
 )
 from neardup.engines.base import Stage
@@ -40,11 +42,12 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 3
+DETAIL_VERSION = 4
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
-that agree are compared in vertical strokes too (`Detail.across`)."""
+that agree are compared in vertical strokes too (`Detail.across`); 4: so are pages that
+nearly agree, and where they differ there, what might explain it (`Detail.vertical`)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -90,6 +93,18 @@ lower one is asked for): a pair below the cut whose words are the same in both d
 lifted (`words_lift`), and a veto keeps two pictures apart in the grouping. On the
 calibration halves, of the page pairs from 0.2 up to the default cut that were vetoed
 (compared or inherited), 6 of 3,067 were copies."""
+ACROSS_VETO = (0.15, 0.1, 0.8, 0.07)
+"""(across, half, sharpness, area) of a pair vetoed for its vertical strokes: at least the
+first share of the finest tiles disagree in them (`Detail.across`; copies' median is 0); no
+blur explains it: they disagree at half that scale too, in the second share or more, or the
+two pictures are equally sharp, the fainter's strokes the third of the other's or more; and no
+banner does: the disagreeing tiles cover the fourth share of the page or more
+(`Detail.vertical`). Two sheets of one template with other numbers agree in most digits'
+horizontal strokes, not in their tops and bottoms. Chosen on the calibration halves
+(RESULTS.md, session 29): the second documents set's passing pairs that disagree so were 63
+look-alikes and 9 blurred copies (half 0.07 or less, sharpness 0.62 or less); without the
+area, 12 copies under a banner or a logo on the mixed set's were vetoed too (56 tiles or
+fewer, about 0.04 of a page; the sheets 0.09 or more)."""
 LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
 the same in both directions is lifted: two neighbouring tiles of one texture agree over
@@ -138,10 +153,22 @@ def detail_vetoes(found: Detail) -> bool:
     """Whether the words differ: aligned on enough inliers, and at every scale that counts
     at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or they
     differ in many places, or over a table, where the rest agrees closely (`SCATTERED`,
-    `OTHER_NUMBERS`)."""
+    `OTHER_NUMBERS`); or in vertical strokes over much of the page, where no blur
+    explains it (`ACROSS_VETO`)."""
     if found.inliers < VETO_INLIERS:
         return False
-    return _every_scale(found) or _scattered(found.scatter)
+    return _every_scale(found) or _scattered(found.scatter) or _across(found)
+
+
+def _across(found: Detail) -> bool:
+    """Whether the pages differ in vertical strokes over a large part of the page, where no
+    blur explains it (`ACROSS_VETO`)."""
+    across, half, sharpness, area = ACROSS_VETO
+    vertical = found.vertical
+    if found.across is None or found.across < across or vertical is None:
+        return False
+    unblurred = vertical.half >= half or vertical.sharpness >= sharpness
+    return unblurred and vertical.area >= area
 
 
 def _every_scale(found: Detail) -> bool:
@@ -221,7 +248,9 @@ def detail_value(found: Detail | None) -> list[float] | None:
     if found is None:
         return None
     across = -1.0 if found.across is None else found.across
-    value: list[float] = [found.inliers, *found.tiles, *found.disagree, across]
+    vertical = found.vertical
+    read = [-1.0] * 3 if vertical is None else [vertical.half, vertical.sharpness, vertical.area]
+    value: list[float] = [found.inliers, *found.tiles, *found.disagree, across, *read]
     where = found.scatter
     if where is not None:
         value += [where.tiles, where.finest, where.half, where.close, where.apart]
@@ -233,13 +262,15 @@ def detail_of(value: list[float] | None) -> Detail | None:
     if value is None:
         return None
     scales = len(SCALES)
-    across, where = value[1 + 2 * scales], value[2 + 2 * scales :]
+    across, half, sharpness, area = value[1 + 2 * scales : 5 + 2 * scales]
+    where = value[5 + 2 * scales :]
     return Detail(
         int(value[0]),
         tuple(int(v) for v in value[1 : 1 + scales]),
         tuple(float(v) for v in value[1 + scales : 1 + 2 * scales]),
         None if not where else Scatter(int(where[0]), *(float(v) for v in where[1:])),
         None if across < 0 else float(across),
+        None if half < 0 else Vertical(float(half), float(sharpness), float(area)),
     )
 
 

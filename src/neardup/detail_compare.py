@@ -61,10 +61,15 @@ compared is vetoed without its coarsest scale; so the veto was calibrated, RESUL
 MAX_TILES = 128
 """Tiles compared at one scale, spread evenly over those with strokes: a share is known well
 enough from them, and a page holds thousands."""
-ACROSS_FROM = 0.05
+ACROSS_FROM = 0.15
 """Finest-scale share of disagreeing tiles up to which the pages are compared in vertical
 strokes too (`Detail.across`): horizontal strokes alone miss a bar's edges, so two signs of
-one shape agree in them (RESULTS.md, session 28)."""
+one shape agree in them (RESULTS.md, session 28), and a form or a sheet with other values
+agrees in most letters' strokes but not in where its lines of text end (session 29)."""
+VERTICAL_FROM = 0.15
+"""Share of tiles disagreeing in vertical strokes from which `Detail.vertical` is read: a
+blurred copy disagrees there too (at the finest scale only), and so does a copy under a banner
+(in one place)."""
 SCATTER_FROM = 0.1
 """Finest-scale share of disagreeing tiles from which the finest and the half scale are read
 whole (`Scatter`): under it the pages agree too well for the words to differ in many places
@@ -94,6 +99,23 @@ class Scatter:
 
 
 @dataclass(frozen=True, slots=True)
+class Vertical:
+    """What explains two aligned pages' disagreeing vertical strokes. A blur loses the finest
+    strokes: they disagree at the finest scale but not at half of it, and the blurred page's
+    strokes are fainter. A banner or a logo on a copy covers a small part of the page; other
+    numbers in a sheet's cells a large one."""
+
+    half: float
+    """Share of the tiles at half the finest scale that disagree in vertical strokes."""
+    sharpness: float
+    """Mean horizontal-gradient magnitude of the fainter picture over that of the other, where
+    both are shown (1: equally sharp)."""
+    area: float
+    """Tiles of the finest scale's whole map that disagree, as a share of the grid's places
+    (the page's area, not only where it has strokes)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Detail:
     """The fine comparison of a pair: RANSAC inliers of its alignment, then per scale of
     `SCALES` the tiles with strokes in both pictures and the share of them that disagree (0
@@ -108,6 +130,8 @@ class Detail:
     across: float | None = None
     """Where the finest scale agrees (`ACROSS_FROM`): the share of its tiles that disagree in
     vertical strokes."""
+    vertical: Vertical | None = None
+    """Where `across` is `VERTICAL_FROM` or more: what might explain it."""
 
 
 class Page:
@@ -172,13 +196,32 @@ def compare(
             break  # agrees at this scale: a copy, whatever the coarser scales say
     tiles += [0] * (len(SCALES) - len(tiles))
     shares += [0.0] * (len(SCALES) - len(shares))
-    across = None
+    across, vertical = None, None
     if tiles[0] >= AGREEING[0] and shares[0] <= ACROSS_FROM:
         across = _tiles(_correlations(cv2, views.at(SCALES[0]), MAX_TILES, vertical=True)[2])[1]
-    detail = Detail(inliers, tuple(tiles), tuple(shares), None, across)
+        if across >= VERTICAL_FROM:
+            vertical = _vertical(cv2, views)
+    detail = Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical)
     if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
         return detail
-    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views), across)
+    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views), across, vertical)
+
+
+def _vertical(cv2: Any, views: _Views) -> Vertical:
+    """What might explain the aligned pictures' disagreeing vertical strokes (`Vertical`)."""
+    half = _tiles(_correlations(cv2, views.at(SCALES[1]), MAX_TILES, vertical=True)[2])[1]
+    (rows, cols), _, best = _correlations(cv2, views.at(SCALES[0]), None, vertical=True)
+    warped, grey_b, cover = views.at(SCALES[0])
+    shown = cover == 255
+    strength = [
+        float(np.abs(cv2.Sobel(p.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)[shown]).mean())
+        if shown.any()
+        else 0.0
+        for p in (warped, grey_b)
+    ]
+    sharpness = min(strength) / max(strength) if max(strength) > 0 else 1.0
+    area = float(np.sum(best < DISAGREE)) / max(1, rows * cols)
+    return Vertical(half, sharpness, area)
 
 
 class _Views:
@@ -263,11 +306,11 @@ def _tiles(best: Any) -> tuple[int, float]:
 
 
 def _correlations(
-    cv2: Any, pictures: list[Any], most: int, *, vertical: bool = False
+    cv2: Any, pictures: list[Any], most: int | None, *, vertical: bool = False
 ) -> tuple[tuple[int, int], Any, Any]:
     """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
     and a covering it, and its best correlation) at one scale of the aligned pictures (a
-    warped, b, a's cover), for at most `most` tiles spread evenly over those."""
+    warped, b, a's cover), for at most `most` tiles spread evenly over those (None: all)."""
     warped, grey_b, cover = pictures
     step = (0, 1) if vertical else (1, 0)  # strokes along rows (letters) or across them
     dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, *step, ksize=3)
@@ -289,7 +332,7 @@ def _correlations(
         kept &= means(dx * dx) - means(dx) ** 2 >= STROKES * STROKES
     best = []
     places = np.argwhere(kept)
-    if len(places) > most:
+    if most is not None and len(places) > most:
         places = places[np.linspace(0, len(places) - 1, most).round().astype(int)]
     for i, j in places:
         y, x = SHIFT + int(i) * TILE, SHIFT + int(j) * TILE
