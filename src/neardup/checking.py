@@ -26,6 +26,7 @@ from neardup.detail_check import (
     detail_value,
     detail_version,
     detail_wanted,
+    may_lift,
     veto_inherited,
 )
 from neardup.detail_compare import Detail
@@ -109,14 +110,24 @@ def verify_pairs(
     ]
     passing = [pair for pair, s in scored.items() if s.confidence >= min(at)]
     pages = sorted(linked(of_pages, passing), key=lambda pair: (-scored[pair].confidence, pair))
-    rounds = WordRounds(pages)
-    told = _Told(detail_progress, len(pages))
-    while batch := rounds.next_round():
+    # A copy none of whose pairs pass is linked to nothing: its pairs a lift could pass are
+    # compared too, directly, after the rounds (a veto there would change nothing).
+    apart = set(of_pages) - set(pages)
+    alone = sorted(p for p in apart if scored[p].confidence < min(at) and may_lift(scored[p]))
+    told = _Told(detail_progress, len(pages) + len(alone))
+
+    def words(batch: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], Detail | None]]:
         by_refs = {_refs(images, *pair): pair for pair in batch}
         compared = _Stored(stored.key, by_refs, {pair: pair for pair in batch})
         for paths, found in _findings(engine, DETAIL, compared, list(by_refs), cache, told):
-            rounds.record(by_refs[paths], found if isinstance(found, Detail) else None)
+            yield by_refs[paths], found if isinstance(found, Detail) else None
         told.next(len(batch))
+
+    rounds = WordRounds(pages)
+    while batch := rounds.next_round():
+        for pair, found in words(batch):
+            rounds.record(pair, found)
+    direct = dict(words(alone)) if alone else {}
     told.finish()
     for pair in pages:
         found = rounds.found.get(pair)  # not compared: inside a set of the same words
@@ -124,6 +135,9 @@ def verify_pairs(
             scored[pair] = detail_rescored(scored[pair], found)
         elif pair in rounds.inherited:
             scored[pair] = veto_inherited(scored[pair])
+    for pair, found in direct.items():
+        if found is not None:
+            scored[pair] = detail_rescored(scored[pair], found)
 
 
 class _Told:

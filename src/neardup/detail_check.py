@@ -211,7 +211,7 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
     shown = scored.scores if score is None else scored.scores | {"detail": score}
     if detail_vetoes(found):
         return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
-    if words_lift(found, scored) and scored.confidence < LIFT_CONFIDENCE:
+    if words_lift(found, scored):
         return Scored(scored.similarity, LIFT_CONFIDENCE, shown, WORDS_EVIDENCE, scored.inliers)
     return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
 
@@ -223,7 +223,13 @@ def words_lift(found: Detail, scored: Scored) -> bool:
     across = found.across
     if across is None or across > SAME_SHARE or not detail_same(found):
         return False
-    return scored.scores.get("geometry", 0.0) >= LIFT_FRAME
+    return may_lift(scored)
+
+
+def may_lift(scored: Scored) -> bool:
+    """Whether the words could lift this pair: it is below `LIFT_CONFIDENCE` and the check
+    found a shared frame of `LIFT_FRAME` or more."""
+    return scored.confidence < LIFT_CONFIDENCE and scored.scores.get("geometry", 0.0) >= LIFT_FRAME
 
 
 def veto_inherited(scored: Scored) -> Scored:
