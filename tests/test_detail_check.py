@@ -17,6 +17,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from neardup.detail_check import (
+    ACROSS_VETO,
     DETAIL_CONFIDENCE,
     SCATTERED,
     VETO_SHARE,
@@ -28,7 +29,7 @@ from neardup.detail_check import (
     detail_vetoes,
     detail_wanted,
 )
-from neardup.detail_compare import Detail, Scatter, Vertical
+from neardup.detail_compare import VERTICAL_FROM, Detail, Scatter, Vertical
 from neardup.features.page import page_facts
 from neardup.groups import build_groups as group_pairs
 from neardup.records import Features
@@ -240,6 +241,9 @@ def test_the_vertical_veto_spares_a_blurred_copy_and_a_banner() -> None:
     assert not vetoed(0.2, 0.9, 0.03)  # a banner
     assert not vetoed(0.2, 0.9, 0.15, across=0.1)  # the vertical strokes mostly agree
     assert not detail_vetoes(agree)  # not read: nothing to veto on
+    few = dataclasses.replace(agree, tiles=(20, 0, 0), vertical=Vertical(0.2, 0.9, 0.15))
+    assert not detail_vetoes(few)  # too few letters to tell
+    assert ACROSS_VETO[0] >= VERTICAL_FROM  # else `across` would not be read where it vetoes
     assert not detail_vetoes(
         dataclasses.replace(agree, inliers=20, vertical=Vertical(0.2, 0.9, 0.15))
     )
@@ -551,6 +555,43 @@ def test_the_scan_inherits_vetoes_and_skips_pages_no_passing_pair_links(
     assert all("detail" in scored[p].scores for p in across if p in sent)
     assert all(scored[a, b].confidence == 0.999 for a in first for b in first if a < b)
     assert scored[8, 9].confidence == 0.5 and "detail" not in scored[8, 9].scores
+
+
+def test_pages_no_passing_pair_links_are_compared_where_a_lift_could_pass_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`verify_pairs` with the words stubbed: of two pairs of pages below the cut that no
+    passing pair links, the one on a frame the check found shared is compared (and lifted,
+    its words the same both ways), the other, with no such frame, is not sent."""
+    import neardup.checking as checking
+    from neardup.detail_check import LIFT_CONFIDENCE, WORDS_EVIDENCE
+    from neardup.engines.local import LocalEngine
+
+    page = page_facts(invoice(1))
+    images = [
+        Features(f"p{n}.png", 1, 0, 900, 1200, "PNG", f"h{n}", None, page=page) for n in range(4)
+    ]
+    scores = {"pdq": 0.9, "sscd_distilled": 0.7}
+    scored = {
+        (0, 1): Scored(0.7, 0.5, scores | {"geometry": 0.9}, "geometry"),
+        (2, 3): Scored(0.7, 0.5, dict(scores), "sscd_distilled"),
+    }
+    sent: list[tuple[int, int]] = []
+
+    def stubbed(engine: Any, stage: Any, stored: Any, todo: Any, cache: Any, progress: Any) -> Any:
+        if stage.name != "detail":
+            yield from ((paths, None) for paths in todo) if stage.name == "verify" else ()
+            return
+        for paths in todo:
+            a, b = (int(str(ref)[1:].split(".")[0]) for ref in paths)
+            sent.append((a, b))
+            yield paths, dataclasses.replace(_SAME, across=0.0)
+
+    monkeypatch.setattr(checking, "_findings", stubbed)
+    checking.verify_pairs(images, scored, ("pdq", "sscd_distilled"), 0.952, LocalEngine(1))
+    assert sent == [(0, 1)]
+    assert scored[0, 1].confidence == LIFT_CONFIDENCE and scored[0, 1].evidence == WORDS_EVIDENCE
+    assert scored[2, 3].confidence == 0.5 and "detail" not in scored[2, 3].scores
 
 
 def test_the_words_lift_a_copy_below_the_cut_only_the_same_both_ways(pages: Path) -> None:

@@ -93,7 +93,7 @@ lower one is asked for): a pair below the cut whose words are the same in both d
 lifted (`words_lift`), and a veto keeps two pictures apart in the grouping. On the
 calibration halves, of the page pairs from 0.2 up to the default cut that were vetoed
 (compared or inherited), 6 of 3,067 were copies."""
-ACROSS_VETO = (0.15, 0.1, 0.8, 0.07)
+ACROSS_VETO = (0.15, 0.1, 0.5, 0.07)
 """(across, half, sharpness, area) of a pair vetoed for its vertical strokes: at least the
 first share of the finest tiles disagree in them (`Detail.across`; copies' median is 0); no
 blur explains it: they disagree at half that scale too, in the second share or more, or the
@@ -166,6 +166,8 @@ def _across(found: Detail) -> bool:
     across, half, sharpness, area = ACROSS_VETO
     vertical = found.vertical
     if found.across is None or found.across < across or vertical is None:
+        return False
+    if found.tiles[0] < MIN_TILES[1]:  # too few letters to tell
         return False
     unblurred = vertical.half >= half or vertical.sharpness >= sharpness
     return unblurred and vertical.area >= area

@@ -108,8 +108,8 @@ class Vertical:
     half: float
     """Share of the tiles at half the finest scale that disagree in vertical strokes."""
     sharpness: float
-    """Mean horizontal-gradient magnitude of the fainter picture over that of the other, where
-    both are shown (1: equally sharp)."""
+    """The fainter picture's strokes over the other's (the spread of their horizontal
+    gradients, summed over the tiles where either holds letters; 1: equally sharp)."""
     area: float
     """Tiles of the finest scale's whole map that disagree, as a share of the grid's places
     (the page's area, not only where it has strokes)."""
@@ -128,8 +128,8 @@ class Detail:
     disagree: tuple[float, ...]
     scatter: Scatter | None = None
     across: float | None = None
-    """Where the finest scale agrees (`ACROSS_FROM`): the share of its tiles that disagree in
-    vertical strokes."""
+    """Where the finest scale agrees, or nearly (`ACROSS_FROM`): the share of its tiles that
+    disagree in vertical strokes."""
     vertical: Vertical | None = None
     """Where `across` is `VERTICAL_FROM` or more: what might explain it."""
 
@@ -210,18 +210,18 @@ def compare(
 def _vertical(cv2: Any, views: _Views) -> Vertical:
     """What might explain the aligned pictures' disagreeing vertical strokes (`Vertical`)."""
     half = _tiles(_correlations(cv2, views.at(SCALES[1]), MAX_TILES, vertical=True)[2])[1]
-    (rows, cols), _, best = _correlations(cv2, views.at(SCALES[0]), None, vertical=True)
-    warped, grey_b, cover = views.at(SCALES[0])
-    shown = cover == 255
-    strength = [
-        float(np.abs(cv2.Sobel(p.astype(np.float32), cv2.CV_32F, 1, 0, ksize=3)[shown]).mean())
-        if shown.any()
-        else 0.0
-        for p in (warped, grey_b)
-    ]
+    across = _strokes(cv2, views.at(SCALES[0]), vertical=True)
+    rows, cols = across.grid
+    every = across.places()
+    sampled = _spread_evenly(every, MAP_TILES)
+    disagreeing = _tiles(_matched(across, sampled, cv2))[1] * len(every)
+    # Sharpness where either page holds letters: a page filled further has more of them,
+    # which the mean over the whole page would read as the other being blurred.
+    along = _strokes(cv2, views.at(SCALES[0]))
+    letters = along.covered & ((along.spread[0] >= STROKES) | (along.spread[1] >= STROKES))
+    strength = [float(spread[letters].sum()) for spread in along.spread]
     sharpness = min(strength) / max(strength) if max(strength) > 0 else 1.0
-    area = float(np.sum(best < DISAGREE)) / max(1, rows * cols)
-    return Vertical(half, sharpness, area)
+    return Vertical(half, sharpness, disagreeing / max(1, rows * cols))
 
 
 class _Views:
@@ -305,14 +305,29 @@ def _tiles(best: Any) -> tuple[int, float]:
     return (len(best), float(np.mean(best < DISAGREE))) if len(best) else (0, 0.0)
 
 
-def _correlations(
-    cv2: Any, pictures: list[Any], most: int | None, *, vertical: bool = False
-) -> tuple[tuple[int, int], Any, Any]:
-    """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
-    and a covering it, and its best correlation) at one scale of the aligned pictures (a
-    warped, b, a's cover), for at most `most` tiles spread evenly over those (None: all)."""
+@dataclass(frozen=True, slots=True)
+class _Strokes:
+    """One scale of the aligned pictures (a warped, b) cut into tiles: the gradients, each
+    tile's spread of them in a and in b, and which tiles a covers (with `SHIFT` to spare)."""
+
+    grid: tuple[int, int]
+    """(rows, columns) of tiles."""
+    gradients: tuple[Any, Any]
+    spread: tuple[Any, Any]
+    """Each tile's standard deviation of the gradient, in a and in b (rows x columns)."""
+    covered: Any
+
+    def places(self) -> Any:
+        """(row, column) of each covered tile with strokes in both pictures."""
+        both = self.covered & (self.spread[0] >= STROKES) & (self.spread[1] >= STROKES)
+        return np.argwhere(both)
+
+
+def _strokes(cv2: Any, pictures: list[Any], *, vertical: bool = False) -> _Strokes:
+    """The tiles of one scale of the aligned pictures (a warped, b, a's cover) and their
+    strokes along the rows (letters), or across them (`vertical`)."""
     warped, grey_b, cover = pictures
-    step = (0, 1) if vertical else (1, 0)  # strokes along rows (letters) or across them
+    step = (0, 1) if vertical else (1, 0)
     dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, *step, ksize=3)
     dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, *step, ksize=3)
     # Tiles start SHIFT pixels in, so each can move SHIFT pixels any way; a tile is kept
@@ -320,24 +335,45 @@ def _correlations(
     # once: one call a tile cost more than the matching).
     rows, cols = (grey_b.shape[0] - 2 * SHIFT) // TILE, (grey_b.shape[1] - 2 * SHIFT) // TILE
     if rows < 1 or cols < 1:
-        return (0, 0), np.zeros((0, 2), np.int64), np.zeros(0)
+        empty = np.zeros((0, 0))
+        return _Strokes((0, 0), (dx_a, dx_b), (empty, empty), empty.astype(bool))
     inside = cv2.erode(cover, np.ones((2 * SHIFT + 1, 2 * SHIFT + 1), np.uint8))
     grid = (slice(SHIFT, SHIFT + rows * TILE), slice(SHIFT, SHIFT + cols * TILE))
 
     def means(picture: Any) -> Any:  # each tile's mean: an exact area reduction
         return cv2.resize(picture[grid], (cols, rows), interpolation=cv2.INTER_AREA)
 
-    kept = means(inside.astype(np.float32)) >= 254.5
-    for dx in (dx_a, dx_b):
-        kept &= means(dx * dx) - means(dx) ** 2 >= STROKES * STROKES
+    spread = tuple(np.sqrt(np.maximum(means(dx * dx) - means(dx) ** 2, 0.0)) for dx in (dx_a, dx_b))
+    covered = means(inside.astype(np.float32)) >= 254.5
+    return _Strokes((rows, cols), (dx_a, dx_b), (spread[0], spread[1]), covered)
+
+
+def _matched(strokes: _Strokes, places: Any, cv2: Any) -> Any:
+    """Each tile's best correlation (b's tile within a's, moved up to `SHIFT` pixels)."""
+    dx_a, dx_b = strokes.gradients
     best = []
-    places = np.argwhere(kept)
-    if most is not None and len(places) > most:
-        places = places[np.linspace(0, len(places) - 1, most).round().astype(int)]
     for i, j in places:
         y, x = SHIFT + int(i) * TILE, SHIFT + int(j) * TILE
         around = dx_a[y - SHIFT : y + TILE + SHIFT, x - SHIFT : x + TILE + SHIFT]
         tile = dx_b[y : y + TILE, x : x + TILE]
         found = cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED)
         best.append(cv2.minMaxLoc(found)[1])  # a tenth of numpy's max on 25 numbers
-    return (rows, cols), places, np.array(best, dtype=np.float64)
+    return np.array(best, dtype=np.float64)
+
+
+def _spread_evenly(places: Any, most: int) -> Any:
+    """At most `most` of `places`, spread evenly over them."""
+    if len(places) <= most:
+        return places
+    return places[np.linspace(0, len(places) - 1, most).round().astype(int)]
+
+
+def _correlations(
+    cv2: Any, pictures: list[Any], most: int, *, vertical: bool = False
+) -> tuple[tuple[int, int], Any, Any]:
+    """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
+    and a covering it, and its best correlation) at one scale of the aligned pictures (a
+    warped, b, a's cover), for at most `most` tiles spread evenly over those."""
+    strokes = _strokes(cv2, pictures, vertical=vertical)
+    places = _spread_evenly(strokes.places(), most)
+    return strokes.grid, places, _matched(strokes, places, cv2)
