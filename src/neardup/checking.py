@@ -9,7 +9,9 @@ only what it has not checked before.
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of
-                 sets of same-word pages uncompared: agreeing, or inheriting a veto)
+                 sets of same-word pages uncompared: agreeing, or inheriting a veto;
+                 then those no passing pair links that a lift could pass, --may_lift-->
+                 compared directly: a copy none of whose pairs passed)
 """
 
 from __future__ import annotations

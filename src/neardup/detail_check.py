@@ -97,14 +97,15 @@ ACROSS_VETO = (0.15, 0.1, 0.5, 0.07)
 """(across, half, sharpness, area) of a pair vetoed for its vertical strokes: at least the
 first share of the finest tiles disagree in them (`Detail.across`; copies' median is 0); no
 blur explains it: they disagree at half that scale too, in the second share or more, or the
-two pictures are equally sharp, the fainter's strokes the third of the other's or more; and no
-banner does: the disagreeing tiles cover the fourth share of the page or more
-(`Detail.vertical`). Two sheets of one template with other numbers agree in most digits'
-horizontal strokes, not in their tops and bottoms. Chosen on the calibration halves
-(RESULTS.md, session 29): the second documents set's passing pairs that disagree so were 63
-look-alikes and 9 blurred copies (half 0.07 or less, sharpness 0.62 or less); without the
-area, 12 copies under a banner or a logo on the mixed set's were vetoed too (56 tiles or
-fewer, about 0.04 of a page; the sheets 0.09 or more)."""
+fainter picture's strokes are the third share of the other's or more; and no banner does: the
+disagreeing tiles cover the fourth share of the page or more (`Detail.vertical`); on
+`MIN_TILES[1]` tiles of letters or more. Two sheets of one template, one filled further, agree
+where both hold numbers, not where one holds none over the other's grid. Chosen on the
+calibration halves (RESULTS.md, session 29): the second documents set's passing pairs that
+disagree so were 63 look-alikes and 9 blurred copies (half 0.07 or less, sharpness 0.36 or
+less; the look-alike sheets 0.6 or more); without the area, 12 copies under a banner or a
+logo on the mixed set's were vetoed too (about 0.07 of a page or less; the sheets 0.08 or
+more)."""
 LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
 the same in both directions is lifted: two neighbouring tiles of one texture agree over
