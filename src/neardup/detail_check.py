@@ -110,10 +110,11 @@ LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
 the same in both directions is lifted: two neighbouring tiles of one texture agree over
 their small shared part."""
-LIFT_CONFIDENCE = 0.994
+LIFT_CONFIDENCE = 0.993
 """The confidence a pair below it gets where its words are the same in both directions
-(`words_lift`): on the calibration halves all 157 pairs so lifted were copies (by Laplace's
-rule 158 / 159; RESULTS.md, session 28)."""
+(`words_lift`): on the calibration halves 270 of the 271 pairs so lifted were copies (by
+Laplace's rule 271 / 273; RESULTS.md, sessions 28 and 29: the one not, two calendar pages of
+one template that no passing pair linked)."""
 WORDS_EVIDENCE = "words"
 """The evidence of a pair lifted by its words."""
 DETAIL_EVIDENCE = "detail"

@@ -218,8 +218,9 @@ def _vertical(cv2: Any, views: _Views) -> Vertical:
     # Sharpness where either page holds letters: a page filled further has more of them,
     # which the mean over the whole page would read as the other being blurred.
     along = _strokes(cv2, views.at(SCALES[0]))
-    letters = along.covered & ((along.spread[0] >= STROKES) | (along.spread[1] >= STROKES))
-    strength = [float(spread[letters].sum()) for spread in along.spread]
+    strokes = STROKES * STROKES
+    letters = along.covered & ((along.variance[0] >= strokes) | (along.variance[1] >= strokes))
+    strength = [float(np.sqrt(np.maximum(v[letters], 0.0)).sum()) for v in along.variance]
     sharpness = min(strength) / max(strength) if max(strength) > 0 else 1.0
     return Vertical(half, sharpness, disagreeing / max(1, rows * cols))
 
@@ -313,14 +314,16 @@ class _Strokes:
     grid: tuple[int, int]
     """(rows, columns) of tiles."""
     gradients: tuple[Any, Any]
-    spread: tuple[Any, Any]
-    """Each tile's standard deviation of the gradient, in a and in b (rows x columns)."""
+    variance: tuple[Any, Any]
+    """Each tile's variance of the gradient, in a and in b (rows x columns)."""
     covered: Any
 
     def places(self) -> Any:
         """(row, column) of each covered tile with strokes in both pictures."""
-        both = self.covered & (self.spread[0] >= STROKES) & (self.spread[1] >= STROKES)
-        return np.argwhere(both)
+        strokes = STROKES * STROKES
+        return np.argwhere(
+            self.covered & (self.variance[0] >= strokes) & (self.variance[1] >= strokes)
+        )
 
 
 def _strokes(cv2: Any, pictures: list[Any], *, vertical: bool = False) -> _Strokes:
@@ -343,9 +346,9 @@ def _strokes(cv2: Any, pictures: list[Any], *, vertical: bool = False) -> _Strok
     def means(picture: Any) -> Any:  # each tile's mean: an exact area reduction
         return cv2.resize(picture[grid], (cols, rows), interpolation=cv2.INTER_AREA)
 
-    spread = tuple(np.sqrt(np.maximum(means(dx * dx) - means(dx) ** 2, 0.0)) for dx in (dx_a, dx_b))
+    variance = [means(dx * dx) - means(dx) ** 2 for dx in (dx_a, dx_b)]
     covered = means(inside.astype(np.float32)) >= 254.5
-    return _Strokes((rows, cols), (dx_a, dx_b), (spread[0], spread[1]), covered)
+    return _Strokes((rows, cols), (dx_a, dx_b), (variance[0], variance[1]), covered)
 
 
 def _matched(strokes: _Strokes, places: Any, cv2: Any) -> Any:
