@@ -508,6 +508,26 @@ def test_pairs_below_the_cut_are_compared_only_where_passing_pairs_link_them() -
     assert linked([(5, 6)], passing) == []  # pictures with no passing pair: no group to change
 
 
+def _words_stubbed(monkeypatch: pytest.MonkeyPatch, words: Any) -> list[tuple[int, int]]:
+    """`neardup.checking` with the pair stages stubbed: the check finds nothing, and the words
+    of pages pN and pM are `words(N, M)`; returns the list the pairs sent to the words fill."""
+    import neardup.checking as checking
+
+    sent: list[tuple[int, int]] = []
+
+    def stubbed(engine: Any, stage: Any, stored: Any, todo: Any, cache: Any, progress: Any) -> Any:
+        if stage.name != "detail":
+            yield from ((paths, None) for paths in todo) if stage.name == "verify" else ()
+            return
+        for paths in todo:
+            a, b = (int(str(ref)[1:].split(".")[0]) for ref in paths)
+            sent.append((a, b))
+            yield paths, words(a, b)
+
+    monkeypatch.setattr(checking, "_findings", stubbed)
+    return sent
+
+
 def test_the_scan_inherits_vetoes_and_skips_pages_no_passing_pair_links(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -532,19 +552,11 @@ def test_the_scan_inherits_vetoes_and_skips_pages_no_passing_pair_links(
     }
     scored[0, 5] = Scored(0.9, 0.5, dict(scores), "sscd_distilled")  # below the cut, linked
     scored[8, 9] = Scored(0.9, 0.5, dict(scores), "sscd_distilled")  # below the cut, alone
-    sent: list[tuple[int, int]] = []
 
-    def stubbed(engine: Any, stage: Any, stored: Any, todo: Any, cache: Any, progress: Any) -> Any:
-        if stage.name != "detail":
-            yield from ((paths, None) for paths in todo) if stage.name == "verify" else ()
-            return
-        for paths in todo:
-            a, b = (int(str(ref)[1:].split(".")[0]) for ref in paths)
-            sent.append((a, b))
-            same = {a, b} <= first or {a, b} <= second
-            yield paths, _SAME if same else _DIFFER
+    def words(a: int, b: int) -> Detail:
+        return _SAME if {a, b} <= first or {a, b} <= second else _DIFFER
 
-    monkeypatch.setattr(checking, "_findings", stubbed)
+    sent = _words_stubbed(monkeypatch, words)
     checking.verify_pairs(images, scored, ("pdq", "sscd_distilled"), 0.952, LocalEngine(1))
     assert (8, 9) not in sent and len(sent) < len(scored) - 1
     across = [(a, b) for a in first for b in second]
@@ -576,18 +588,7 @@ def test_pages_no_passing_pair_links_are_compared_where_a_lift_could_pass_them(
         (0, 1): Scored(0.7, 0.5, scores | {"geometry": 0.9}, "geometry"),
         (2, 3): Scored(0.7, 0.5, dict(scores), "sscd_distilled"),
     }
-    sent: list[tuple[int, int]] = []
-
-    def stubbed(engine: Any, stage: Any, stored: Any, todo: Any, cache: Any, progress: Any) -> Any:
-        if stage.name != "detail":
-            yield from ((paths, None) for paths in todo) if stage.name == "verify" else ()
-            return
-        for paths in todo:
-            a, b = (int(str(ref)[1:].split(".")[0]) for ref in paths)
-            sent.append((a, b))
-            yield paths, dataclasses.replace(_SAME, across=0.0)
-
-    monkeypatch.setattr(checking, "_findings", stubbed)
+    sent = _words_stubbed(monkeypatch, lambda a, b: dataclasses.replace(_SAME, across=0.0))
     checking.verify_pairs(images, scored, ("pdq", "sscd_distilled"), 0.952, LocalEngine(1))
     assert sent == [(0, 1)]
     assert scored[0, 1].confidence == LIFT_CONFIDENCE and scored[0, 1].evidence == WORDS_EVIDENCE
