@@ -316,7 +316,8 @@ def test_the_scattered_veto_needs_every_sign_of_other_fields() -> None:
     assert not vetoed(fields, inliers=20)
     table = Scatter(tiles=300, finest=0.3, half=0.08, close=0.4, apart=0.0)
     assert vetoed(table)
-    assert not vetoed(dataclasses.replace(table, close=0.1))  # blurred: nothing agrees closely
+    assert vetoed(dataclasses.replace(table, close=0.12))  # a heavily compressed sheet
+    assert not vetoed(dataclasses.replace(table, close=0.05))  # blurred: little agrees closely
     assert not vetoed(dataclasses.replace(table, half=0.03))  # noise, smoothed away at half
     assert not vetoed(dataclasses.replace(table, finest=0.18))  # a banner's patch
     assert not detail_vetoes(Detail(200, *agreed))  # no map read: the shares decide

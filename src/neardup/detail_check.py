@@ -74,7 +74,7 @@ that share of the disagreeing lie outside their largest patch (fields, not one b
 form or a sheet with other values escapes `VETO_SHARE`: a number is a grey blob at a quarter
 scale. Chosen on the calibration halves' tile maps (RESULTS.md, session 26): the rule of a
 grid that kept the most look-alike pages apart with no copy vetoed on any half."""
-OTHER_NUMBERS = (0.2, 0.05, 0.15)
+OTHER_NUMBERS = (0.2, 0.05, 0.10)
 """(finest, half, close) from which a pair whose map was read (as for `SCATTERED`) is vetoed
 wherever its disagreeing tiles lie: a spreadsheet of one template with other numbers in every
 cell differs in one patch over the page, as a banner does, but over a fifth of it or more (a
@@ -82,7 +82,10 @@ banner or a logo on a copy covers less), while its grid and labels agree closely
 copy has no tile that does), and at half scale too (noise that a reduction smooths away
 leaves 0.03 or less). Chosen on the calibration halves' tile maps, a second documents set's
 with spreadsheets among them (RESULTS.md, session 27: refused then for splitting groups;
-kept in session 28, where the vetoes between sets of pages are inherited: RESULTS.md)."""
+kept in session 28, where the vetoes between sets of pages are inherited: RESULTS.md). The
+close share 0.15 -> 0.10 in session 29: a sheet of other numbers recompressed hard agrees
+closely in 0.08-0.15 of its tiles, a blurred copy in 0.07 or less (one copy, bordered,
+turned, noisy and blurred at once, 0.13: vetoed)."""
 SAME_SHARE = 0.05
 """Disagreeing share at the finest scale up to which two pages show the same words, so that
 their other pairs inherit what one of them shows (`neardup.detail_rounds`): copies' median
