@@ -596,6 +596,38 @@ def test_pages_no_passing_pair_links_are_compared_where_a_lift_could_pass_them(
     assert scored[2, 3].confidence == 0.5 and "detail" not in scored[2, 3].scores
 
 
+def test_a_lift_between_two_groups_has_the_pairs_it_links_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two groups of two pages each (passing pairs), and below the cut a pair between them on
+    a shared frame, whose words agree: it is lifted, and the other pair between the groups
+    it now links, with no frame found, is compared too (and vetoed, its words other), so no
+    look-alike joins the group uncompared."""
+    import neardup.checking as checking
+    from neardup.detail_check import LIFT_CONFIDENCE
+    from neardup.engines.local import LocalEngine
+
+    page = page_facts(invoice(1))
+    images = [
+        Features(f"p{n}.png", 1, 0, 900, 1200, "PNG", f"h{n}", None, page=page) for n in range(4)
+    ]
+    scores = {"pdq": 0.9, "sscd_distilled": 0.7}
+    scored = {
+        (0, 1): Scored(0.95, 0.999, dict(scores), "sscd_distilled"),
+        (2, 3): Scored(0.95, 0.999, dict(scores), "sscd_distilled"),
+        (1, 2): Scored(0.7, 0.5, scores | {"geometry": 0.9}, "geometry"),
+        (0, 3): Scored(0.7, 0.5, dict(scores), "sscd_distilled"),
+    }
+
+    def words(a: int, b: int) -> Detail:
+        return _DIFFER if (a, b) == (0, 3) else dataclasses.replace(_SAME, across=0.0)
+
+    sent = _words_stubbed(monkeypatch, words)
+    checking.verify_pairs(images, scored, ("pdq", "sscd_distilled"), 0.952, LocalEngine(1))
+    assert scored[1, 2].confidence == LIFT_CONFIDENCE
+    assert (0, 3) in sent and scored[0, 3].confidence == DETAIL_CONFIDENCE
+
+
 def test_the_words_lift_a_copy_below_the_cut_only_the_same_both_ways(pages: Path) -> None:
     """A copy compared directly whose words agree along and across the rows, over a frame
     the check found shared, is lifted to `LIFT_CONFIDENCE`; not where the vertical strokes

@@ -11,7 +11,8 @@ only what it has not checked before.
                  pairs whose words differ lowered, in rounds that settle most pairs of
                  sets of same-word pages uncompared: agreeing, or inheriting a veto;
                  then those no passing pair links that a lift could pass, --may_lift-->
-                 compared directly: a copy none of whose pairs passed)
+                 compared directly: a copy none of whose pairs passed; and in rounds the
+                 pairs the lifts newly link)
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from neardup.checked_scores import Check, add_geometry_many, picture_first
 from neardup.dense_check import DENSE, dense_version, dense_wanted
 from neardup.detail_check import (
     DETAIL,
+    LIFT_CONFIDENCE,
     detail_of,
     detail_rescored,
     detail_value,
@@ -111,11 +113,17 @@ def verify_pairs(
         (a, b) for (a, b), s in scored.items() if detail_wanted(images[a], images[b], s, at)
     ]
     passing = [pair for pair, s in scored.items() if s.confidence >= min(at)]
-    pages = sorted(linked(of_pages, passing), key=lambda pair: (-scored[pair].confidence, pair))
-    # A copy none of whose pairs pass is linked to nothing: its pairs a lift could pass are
-    # compared too, directly, after the rounds (a veto there would change nothing).
-    apart = set(of_pages) - set(pages)
-    alone = sorted(p for p in apart if scored[p].confidence < min(at) and may_lift(scored[p]))
+
+    def surest_first(pairs: set[tuple[int, int]]) -> list[tuple[int, int]]:
+        return sorted(pairs, key=lambda pair: (-scored[pair].confidence, pair))
+
+    pages = surest_first(set(linked(of_pages, passing)))
+    # A copy none of whose pairs pass, or whose group is not its original's, is linked to no
+    # passing pair: its pairs that a lift could pass are compared too, directly; the pairs the
+    # lifts then link are compared in rounds of their own (a look-alike joins no group
+    # uncompared).
+    lifts = min(at) <= LIFT_CONFIDENCE
+    alone = sorted(p for p in set(of_pages) - set(pages) if lifts and may_lift(scored[p]))
     told = _Told(detail_progress, len(pages) + len(alone))
 
     def words(batch: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], Detail | None]]:
@@ -125,21 +133,36 @@ def verify_pairs(
             yield by_refs[paths], found if isinstance(found, Detail) else None
         told.next(len(batch))
 
-    rounds = WordRounds(pages)
+    _in_rounds(pages, words, scored)
+    for pair, found in list(words(alone)):
+        if found is not None:
+            scored[pair] = detail_rescored(scored[pair], found)
+    lifted = [pair for pair in alone if scored[pair].confidence >= min(at)]
+    if lifted:
+        newly = set(linked(of_pages, passing + lifted)) - set(pages) - set(alone)
+        told.more(len(newly))
+        _in_rounds(surest_first(newly), words, scored)
+    told.finish()
+
+
+Words = Callable[[list[tuple[int, int]]], Iterator[tuple[tuple[int, int], Detail | None]]]
+
+
+def _in_rounds(
+    pairs: list[tuple[int, int]], words: Words, scored: dict[tuple[int, int], Scored]
+) -> None:
+    """The words of `pairs` compared in rounds (`detail_rounds`), and each pair rescored: by
+    its comparison, by the veto it inherits, or not at all (inside a set of the same words)."""
+    rounds = WordRounds(pairs)
     while batch := rounds.next_round():
         for pair, found in words(batch):
             rounds.record(pair, found)
-    direct = dict(words(alone)) if alone else {}
-    told.finish()
-    for pair in pages:
-        found = rounds.found.get(pair)  # not compared: inside a set of the same words
+    for pair in pairs:
+        found = rounds.found.get(pair)
         if found is not None:
             scored[pair] = detail_rescored(scored[pair], found)
         elif pair in rounds.inherited:
             scored[pair] = veto_inherited(scored[pair])
-    for pair, found in direct.items():
-        if found is not None:
-            scored[pair] = detail_rescored(scored[pair], found)
 
 
 class _Told:
@@ -155,6 +178,9 @@ class _Told:
 
     def next(self, compared: int) -> None:
         self._before += compared
+
+    def more(self, wanted: int) -> None:
+        self._total += wanted
 
     def finish(self) -> None:
         if self._progress and self._total:

@@ -42,12 +42,13 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 4
+DETAIL_VERSION = 5
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
 that agree are compared in vertical strokes too (`Detail.across`); 4: so are pages that
-nearly agree, and where they differ there, what might explain it (`Detail.vertical`)."""
+nearly agree, and where they differ there, what might explain it (`Detail.vertical`); 5: its
+sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a

@@ -111,8 +111,8 @@ class Vertical:
     """The fainter picture's strokes over the other's (the spread of their horizontal
     gradients, summed over the tiles where either holds letters; 1: equally sharp)."""
     area: float
-    """Tiles of the finest scale's whole map that disagree, as a share of the grid's places
-    (the page's area, not only where it has strokes)."""
+    """Tiles of the finest scale's whole map that disagree (estimated from up to `MAP_TILES`
+    of them), as a share of the grid's places (the page's area, not only its strokes)."""
 
 
 @dataclass(frozen=True, slots=True)
