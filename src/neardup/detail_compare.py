@@ -309,7 +309,7 @@ def _tiles(best: Any) -> tuple[int, float]:
 @dataclass(frozen=True, slots=True)
 class _Strokes:
     """One scale of the aligned pictures (a warped, b) cut into tiles: the gradients, each
-    tile's spread of them in a and in b, and which tiles a covers (with `SHIFT` to spare)."""
+    tile's variance of them in a and in b, and which tiles a covers (with `SHIFT` to spare)."""
 
     grid: tuple[int, int]
     """(rows, columns) of tiles."""
