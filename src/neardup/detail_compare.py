@@ -198,19 +198,21 @@ def compare(
     shares += [0.0] * (len(SCALES) - len(shares))
     across, vertical = None, None
     if tiles[0] >= AGREEING[0] and shares[0] <= ACROSS_FROM:
-        across = _tiles(_correlations(cv2, views.at(SCALES[0]), MAX_TILES, vertical=True)[2])[1]
+        strokes = _strokes(cv2, views.at(SCALES[0]), vertical=True)
+        sampled = _spread_evenly(strokes.places(), MAX_TILES)
+        across = _tiles(_matched(strokes, sampled, cv2))[1]
         if across >= VERTICAL_FROM:
-            vertical = _vertical(cv2, views)
+            vertical = _vertical(cv2, views, strokes)
     detail = Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical)
     if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
         return detail
     return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views), across, vertical)
 
 
-def _vertical(cv2: Any, views: _Views) -> Vertical:
-    """What might explain the aligned pictures' disagreeing vertical strokes (`Vertical`)."""
+def _vertical(cv2: Any, views: _Views, across: _Strokes) -> Vertical:
+    """What might explain the aligned pictures' disagreeing vertical strokes (`Vertical`), from
+    the finest scale's vertical strokes (`across`) and the views."""
     half = _tiles(_correlations(cv2, views.at(SCALES[1]), MAX_TILES, vertical=True)[2])[1]
-    across = _strokes(cv2, views.at(SCALES[0]), vertical=True)
     rows, cols = across.grid
     every = across.places()
     sampled = _spread_evenly(every, MAP_TILES)
