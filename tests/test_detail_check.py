@@ -20,6 +20,8 @@ from neardup.detail_check import (
     ACROSS_VETO,
     DETAIL_CONFIDENCE,
     SCATTERED,
+    SHARE_INLIERS,
+    VETO_INLIERS,
     VETO_SHARE,
     detail_of,
     detail_pairs,
@@ -292,6 +294,9 @@ def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
     assert kept.confidence == scored.confidence and kept.scores["detail"] == 0.98
     weak = Detail(12, (128, 128, 60), (0.45, 0.4, 0.3))  # an alignment not to be trusted
     assert not detail_vetoes(weak)
+    assert SHARE_INLIERS <= 20 < VETO_INLIERS
+    # Every scale disagreeing on 20 inliers: a template's other page, not a misalignment.
+    assert detail_vetoes(dataclasses.replace(weak, inliers=20))
     coarse = Detail(200, (128, 20, 6), (0.45, 0.4, 0.0))  # one scale with many tiles only
     assert not detail_vetoes(coarse)
     assert detail_of(detail_value(differ)) == differ and detail_of(None) is None

@@ -56,7 +56,13 @@ blurred copy has fewer strokes than its page, and small print on a plain page sh
 the working size). On the calibration halves: nearly all documents, most screenshots,
 charts and diagrams; 8 % of photos' passing pairs (RESULTS.md, session 25)."""
 VETO_INLIERS = 30
-"""Fewer inliers and the alignment is not trusted to say the words differ."""
+"""Fewer inliers and the alignment is not trusted to say where the words differ (`SCATTERED`,
+`OTHER_NUMBERS`, `ACROSS_VETO`) or that they are the same (`detail_same`)."""
+SHARE_INLIERS = 15
+"""Fewer inliers and the alignment is not trusted to say the words differ at every scale
+(`VETO_SHARE`). On the calibration halves' comparisons aligned on 15-29 inliers, 407 pairs so
+vetoed were look-alikes and 4 copies (blurred: their coarsest scale 0.18-0.33 disagreeing);
+RESULTS.md, session 30 (`VETO_INLIERS` had been set there before it was measured)."""
 MIN_TILES = (8, 24)
 """A scale counts with at least the first number of tiles; a veto needs two scales with at
 least the second."""
@@ -161,9 +167,11 @@ def detail_vetoes(found: Detail) -> bool:
     differ in many places, or over a table, where the rest agrees closely (`SCATTERED`,
     `OTHER_NUMBERS`); or in vertical strokes over much of the page, where no blur
     explains it (`ACROSS_VETO`)."""
+    if found.inliers >= SHARE_INLIERS and _every_scale(found):
+        return True
     if found.inliers < VETO_INLIERS:
         return False
-    return _every_scale(found) or _scattered(found.scatter) or _across(found)
+    return _scattered(found.scatter) or _across(found)
 
 
 def _across(found: Detail) -> bool:
