@@ -62,7 +62,10 @@ SHARE_INLIERS = 15
 """Fewer inliers and the alignment is not trusted to say the words differ at every scale
 (`VETO_SHARE`). On the calibration halves' comparisons aligned on 15-29 inliers, 407 pairs so
 vetoed were look-alikes and 4 copies (blurred: their coarsest scale 0.18-0.33 disagreeing);
-RESULTS.md, session 30 (`VETO_INLIERS` had been set there before it was measured)."""
+RESULTS.md, session 30 (`VETO_INLIERS` had been set in session 25 before it was measured).
+Such an alignment may be a mirrored fit (`detail_compare` tries the mirror under 30): the
+copies' share counts those too. Nothing stored depends on it (the store keeps the comparison,
+and `_scatter_wanted` reads `VETO_INLIERS`), so `DETAIL_VERSION` stays."""
 MIN_TILES = (8, 24)
 """A scale counts with at least the first number of tiles; a veto needs two scales with at
 least the second."""
@@ -132,7 +135,9 @@ DETAIL_EVIDENCE = "detail"
 DETAIL_CONFIDENCE = 0.005
 """The confidence of a vetoed pair: of the 1,478 pairs vetoed on the calibration halves 7 were
 copies (by Laplace's rule 8 / 1,480). With the sheets' rule and the inherited vetoes (session
-28): 8 of 4,116, so the value stays on the safe side."""
+28): 8 of 4,116, so the value stays on the safe side. Session 30 (alignments from
+`SHARE_INLIERS`): of the 7,895 pairs the calibration halves' scans show vetoed (compared or
+inherited, from any confidence), 26 were copies (Laplace 27 / 7,897: 0.0034)."""
 
 
 def detail_version() -> str:
@@ -162,11 +167,11 @@ def detail_score(found: Detail) -> float | None:
 
 
 def detail_vetoes(found: Detail) -> bool:
-    """Whether the words differ: aligned on enough inliers, and at every scale that counts
-    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or they
-    differ in many places, or over a table, where the rest agrees closely (`SCATTERED`,
-    `OTHER_NUMBERS`); or in vertical strokes over much of the page, where no blur
-    explains it (`ACROSS_VETO`)."""
+    """Whether the words differ: aligned on `SHARE_INLIERS`, at every scale that counts
+    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or, aligned
+    on `VETO_INLIERS`, they differ in many places, or over a table, where the rest agrees
+    closely (`SCATTERED`, `OTHER_NUMBERS`), or in vertical strokes over much of the page,
+    where no blur explains it (`ACROSS_VETO`)."""
     if found.inliers >= SHARE_INLIERS and _every_scale(found):
         return True
     if found.inliers < VETO_INLIERS:
