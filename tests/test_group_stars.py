@@ -4,6 +4,7 @@ not split its group."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -54,6 +55,26 @@ def test_a_copy_matching_two_documents_told_apart_joins_only_one() -> None:
     assert named(images, build_groups(images, pairs, THRESHOLD)) == [{"A", "B", "H"}]
     [group] = named(images, build_groups(images, pairs, THRESHOLD, apart=[(0, 1)]))
     assert "H" in group and len(group) == 2
+
+
+def test_a_copy_matching_two_centres_alike_joins_the_one_whose_words_it_shares() -> None:
+    """Pages A and B of one template, each a centre, both matched by X, a copy of A, at
+    confidence 1.0 (page pairs saturate there): X joins A, whose words agree with its own
+    (`detail` 1.0), not B (0.86), though B, covering more, was chosen first."""
+    names = ["A", "a1", "a2", "B", "b1", "b2", "b3", "X"]
+    images = [image(n, 300, 300) if n in ("A", "B") else image(n, 200, 200) for n in names]
+    a, b, x = [0, 1, 2], [3, 4, 5, 6], 7
+    pairs = [pair(a[0], y, 1.0) for y in a[1:]] + [pair(b[0], y, 1.0) for y in b[1:]]
+
+    def page(p: Pair, words: float) -> Pair:
+        return dataclasses.replace(p, scores=p.scores | {"detail": words})
+
+    pairs += [page(pair(a[0], x, 1.0), 1.0), page(pair(b[0], x, 1.0), 0.86)]
+    groups = named(images, build_groups(images, pairs, THRESHOLD))
+    assert {"A", "a1", "a2", "X"} in groups and {"B", "b1", "b2", "b3"} in groups
+    unread = [dataclasses.replace(p, scores={"pdq": 1.0}) for p in pairs]  # no words compared
+    plain = named(images, build_groups(images, unread, THRESHOLD))
+    assert {"B", "b1", "b2", "b3", "X"} in plain  # as before: the first centre chosen
 
 
 def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:

@@ -19,26 +19,35 @@ places every image.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from neardup.keeper_rank import keeper_rank
 from neardup.records import Features
 
 Matches = dict[int, dict[int, float]]
+Agreement = Mapping[tuple[int, int], float]
+"""Each matched pair's words agreement (`detail` score), keyed (smaller position, larger);
+a pair without one is taken to agree (1.0)."""
 
 
 def place(
-    images: Sequence[Features], confidence: Matches, told: dict[int, set[int]]
+    images: Sequence[Features],
+    confidence: Matches,
+    told: dict[int, set[int]],
+    words: Agreement | None = None,
 ) -> tuple[dict[int, int], dict[int, int]]:
     """(home: each matched image's centre, via: the image through which each non-centre
     joined) of the match graph `confidence`, kept out of stars as above (`told`: each image's
-    images told apart from it)."""
+    images told apart from it). Among centres (or step 3's images) it matches at equal
+    confidence, an image joins the one whose words agree with its own most (`words`):
+    confidence saturates at 1.0 for copies and look-alike pages alike, and the order the
+    centres were chosen in says nothing of which is its page (RESULTS.md, session 30)."""
     home: dict[int, int] = {}
     via: dict[int, int] = {}
     stars: dict[int, set[int]] = {}
     graph, pending = confidence, set(confidence)
     while graph:
-        placed = _place_once(images, graph, confidence, told, home, via, stars)
+        placed = _place_once(images, graph, confidence, told, home, via, stars, words or {})
         pending -= placed
         if not placed or not pending:
             break  # what is left matches only images of stars it was told apart from
@@ -55,6 +64,7 @@ def _place_once(
     home: dict[int, int],
     via: dict[int, int],
     stars: dict[int, set[int]],
+    words: Agreement,
 ) -> set[int]:
     """One pass of steps 2-4 over `graph`; returns the images it placed. Stars' images are
     kept only where images were told apart (the check reads them)."""
@@ -74,6 +84,9 @@ def _place_once(
         star = stars[centre]
         return len(apart & star) < sum(m in star for m in confidence[node])
 
+    def agree(node: int, other: int) -> float:
+        return words.get((node, other) if node < other else (other, node), 1.0)
+
     def join(node: int, centre: int, through: int) -> None:
         home[node], via[node] = centre, through
         joined[centre] = joined.get(centre, 0) + 1
@@ -85,7 +98,8 @@ def _place_once(
         if node in placed:
             continue
         near = sorted(
-            (c for c in graph[node] if c in order), key=lambda c: (-graph[node][c], order[c])
+            (c for c in graph[node] if c in order),
+            key=lambda c: (-graph[node][c], -agree(node, c), order[c]),
         )
         best = next((c for c in near if fits(node, c)), None)
         if best is not None:
@@ -99,7 +113,10 @@ def _place_once(
     for node in sorted(graph):  # step 4: through the best image of a star it matches
         if node in placed:
             continue
-        near = sorted((m for m in graph[node] if m in starred), key=lambda m: (-graph[node][m], m))
+        near = sorted(
+            (m for m in graph[node] if m in starred),
+            key=lambda m: (-graph[node][m], -agree(node, m), m),
+        )
         best = next((m for m in near if fits(node, home[m])), None)
         if best is not None:
             join(node, home[best], best)

@@ -175,6 +175,7 @@ def build_groups(
     (`neardup.group_stars`)."""
     confidence: dict[int, dict[int, float]] = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
+    words: dict[tuple[int, int], float] = {}
     for pair in pairs:
         if pair.confidence >= threshold and pair.a != pair.b:
             key, known = _key(pair.a, pair.b), confidence[pair.a].get(pair.b)
@@ -182,9 +183,13 @@ def build_groups(
                 continue  # a pair listed twice: its strongest record counts, in any order
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[key] = pair.similarity
+            if "detail" in pair.scores:
+                words[key] = pair.scores["detail"]
+            else:
+                words.pop(key, None)
     told = _told_apart_pairs(apart, confidence)
     frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
-    home, via = place(images, confidence, told)  # steps 2-4
+    home, via = place(images, confidence, told, words)  # steps 2-4
     members: dict[int, list[int]] = defaultdict(list)
     for node, centre in home.items():
         members[centre].append(node)
