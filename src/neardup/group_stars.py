@@ -14,6 +14,12 @@ group; its pairs are still listed. A centre whose star's images all went to othe
 no centre: it is placed as any other image, so no group lacks members. Step 4 joins through
 images step 3 placed only: one hop past a star, never two. With nothing told apart, one pass
 places every image.
+
+Steps 3 and 4 break equal confidences by the words' agreement (`detail`): pages' pairs
+saturate at confidence 1.0, look-alike pages' too. A pair with no `detail` counts as agreeing
+(1.0): pictures that are no pages, an exact copy, pages inside a set whose words agreed (not
+compared again); but also pages whose comparison found no alignment, which then outrank a
+measured copy (RESULTS.md, session 30: not seen on the calibration halves).
 """
 
 from __future__ import annotations

@@ -11,14 +11,15 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    (itself included; ties: more confidence, then keeper rank). An original with many copies is
    the natural centre. Choosing stops when no image would cover two or more new ones. Images
    matching two images the words comparison told apart are chosen last (`neardup.group_stars`).
-3. Every other covered image joins the centre it matches with the highest confidence (where
-   the words comparison told images apart: the best whose star it fits, `neardup.group_stars`;
-   an image that fits none is placed again among the others left, in a further pass). A
-   centre left without members is placed as any other image.
+3. Every other covered image joins the centre it matches with the highest confidence (ties:
+   the pair whose words agree most, `detail`, a pair without one counting as agreeing, then
+   the centres' order; where the words comparison told images apart: the best whose star it
+   fits, `neardup.group_stars`; an image that fits none is placed again among the others left,
+   in a further pass). A centre left without members is placed as any other image.
 4. An image left over (each image it matches is already in a group, none of them a centre it
-   matches) joins the group of the image step 3 placed that it matches best, through it: one
-   hop past a star, never more, so two images in a group are at most four matched pairs apart,
-   and every image is in a group with an image it matches directly.
+   matches) joins the group of the image step 3 placed that it matches best (ties as in step
+   3), through it: one hop past a star, never more, so two images in a group are at most four
+   matched pairs apart, and every image is in a group with an image it matches directly.
 5. The keeper of a group is the image to keep (`choose_keeper`): among its central images (the
    sum of an image's similarities to the others it matches is within `CENTRAL_SHARE` of the
    group's highest), the highest resolution without borders, then no added borders, then a
