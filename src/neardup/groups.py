@@ -180,14 +180,16 @@ def build_groups(
     for pair in pairs:
         if pair.confidence >= threshold and pair.a != pair.b:
             key, known = _key(pair.a, pair.b), confidence[pair.a].get(pair.b)
-            if known is not None and (known, similarity[key]) >= (pair.confidence, pair.similarity):
+            agreeing = pair.scores.get("detail", 1.0)
+            if known is not None and (known, similarity[key], words.get(key, 1.0)) >= (
+                pair.confidence,
+                pair.similarity,
+                agreeing,
+            ):
                 continue  # a pair listed twice: its strongest record counts, in any order
             confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
             similarity[key] = pair.similarity
-            if "detail" in pair.scores:
-                words[key] = pair.scores["detail"]
-            else:
-                words.pop(key, None)
+            words[key] = agreeing
     told = _told_apart_pairs(apart, confidence)
     frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
     home, via = place(images, confidence, told, words)  # steps 2-4
