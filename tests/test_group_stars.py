@@ -75,6 +75,10 @@ def test_a_copy_matching_two_centres_alike_joins_the_one_whose_words_it_shares()
     unread = [dataclasses.replace(p, scores={"pdq": 1.0}) for p in pairs]  # no words compared
     plain = named(images, build_groups(images, unread, THRESHOLD))
     assert {"B", "b1", "b2", "b3", "X"} in plain  # as before: the first centre chosen
+    # X and A listed twice, alike but for their words: the stronger record counts, in any order.
+    twice = [page(pair(a[0], x, 1.0), 0.5), *pairs]
+    assert named(images, build_groups(images, twice, THRESHOLD)) == groups
+    assert named(images, build_groups(images, twice[::-1], THRESHOLD)) == groups
 
 
 def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
