@@ -25,15 +25,38 @@ measured copy (RESULTS.md, session 30: not seen on the calibration halves).
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 
 from neardup.keeper_rank import keeper_rank
-from neardup.records import Features
+from neardup.records import Features, Pair
 
 Matches = dict[int, dict[int, float]]
 Agreement = Mapping[tuple[int, int], float]
 """Each matched pair's words agreement (`detail` score), keyed (smaller position, larger);
 a pair without one is taken to agree (1.0)."""
+
+
+def match_graph(
+    pairs: Iterable[Pair], threshold: float
+) -> tuple[Matches, dict[tuple[int, int], float], dict[tuple[int, int], float]]:
+    """Step 1: the pairs at or above `threshold` as a graph of confidences, with each pair's
+    similarity and words agreement (`Agreement`), keyed (smaller position, larger). A pair
+    listed twice counts by its strongest record, in any order."""
+    confidence: Matches = defaultdict(dict)
+    similarity: dict[tuple[int, int], float] = {}
+    words: dict[tuple[int, int], float] = {}
+    for pair in pairs:
+        if pair.confidence < threshold or pair.a == pair.b:
+            continue
+        key = (pair.a, pair.b) if pair.a < pair.b else (pair.b, pair.a)
+        known, agreeing = confidence[pair.a].get(pair.b), pair.scores.get("detail", 1.0)
+        strength = (pair.confidence, pair.similarity, agreeing)
+        if known is not None and (known, similarity[key], words[key]) >= strength:
+            continue
+        confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
+        similarity[key], words[key] = pair.similarity, agreeing
+    return confidence, similarity, words
 
 
 def place(

@@ -64,7 +64,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from neardup.group_stars import place
+from neardup.group_stars import match_graph, place
 from neardup.keeper_rank import framed, keeper_rank, lossy, same_frame
 from neardup.records import Features, Group, Pair
 
@@ -174,22 +174,7 @@ def build_groups(
     `apart`: pairs shown to be other pictures (the words comparison's vetoes), which keep an
     image out of a star or two groups apart where they outweigh its matches there
     (`neardup.group_stars`)."""
-    confidence: dict[int, dict[int, float]] = defaultdict(dict)
-    similarity: dict[tuple[int, int], float] = {}
-    words: dict[tuple[int, int], float] = {}
-    for pair in pairs:
-        if pair.confidence >= threshold and pair.a != pair.b:
-            key, known = _key(pair.a, pair.b), confidence[pair.a].get(pair.b)
-            agreeing = pair.scores.get("detail", 1.0)
-            if known is not None and (known, similarity[key], words.get(key, 1.0)) >= (
-                pair.confidence,
-                pair.similarity,
-                agreeing,
-            ):
-                continue  # a pair listed twice: its strongest record counts, in any order
-            confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
-            similarity[key] = pair.similarity
-            words[key] = agreeing
+    confidence, similarity, words = match_graph(pairs, threshold)  # step 1
     told = _told_apart_pairs(apart, confidence)
     frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
     home, via = place(images, confidence, told, words)  # steps 2-4
