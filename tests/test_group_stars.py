@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from test_groups import THRESHOLD, image, pair
 
+from neardup.group_stars import place
 from neardup.groups import build_groups
 from neardup.records import Features, Group, Pair
 
@@ -79,6 +80,33 @@ def test_a_copy_matching_two_centres_alike_joins_the_one_whose_words_it_shares()
     twice = [page(pair(a[0], x, 1.0), 0.5), *pairs]
     assert named(images, build_groups(images, twice, THRESHOLD)) == groups
     assert named(images, build_groups(images, twice[::-1], THRESHOLD)) == groups
+
+
+def test_an_image_that_joined_a_star_early_leaves_it_once_the_star_is_complete() -> None:
+    """Nine pages of the second documents set's calibration half (found by removing images
+    while the fault held): image 3 joined 0's star when the star held none of the four images
+    it was told apart from; once complete, the star holds as many of those (2, 5, 6, 7) as of
+    the images it matches (0, 1, 4, 8), so it leaves (step 3 alone let it stay)."""
+    confidence = {
+        0: {1: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9986, 6: 1.0, 7: 1.0, 8: 1.0},
+        1: {0: 1.0, 2: 1.0, 3: 1.0, 4: 1.0, 5: 0.9986, 6: 1.0, 7: 1.0, 8: 1.0},
+        2: {0: 1.0, 1: 1.0, 4: 0.9986, 5: 0.9905, 6: 1.0, 8: 1.0},
+        3: {0: 1.0, 1: 1.0, 4: 1.0, 8: 0.9986},
+        4: {0: 1.0, 1: 1.0, 2: 0.9986, 3: 1.0, 7: 1.0},
+        5: {0: 0.9986, 1: 0.9986, 2: 0.9905, 6: 0.9986, 7: 0.9986, 8: 0.9986},
+        6: {0: 1.0, 1: 1.0, 2: 1.0, 5: 0.9986, 7: 1.0, 8: 1.0},
+        7: {0: 1.0, 1: 1.0, 4: 1.0, 5: 0.9986, 6: 1.0, 8: 0.9986},
+        8: {0: 1.0, 1: 1.0, 2: 1.0, 3: 0.9986, 5: 0.9986, 6: 1.0, 7: 0.9986},
+    }
+    told = {2: {3, 7}, 3: {2, 5, 6, 7}, 4: {6, 8}, 5: {3}, 6: {3, 4}, 7: {2, 3}, 8: {4}}
+    images = [image(f"p{n}", 200, 200) for n in range(9)]
+    home, _ = place(images, confidence, told)
+    assert 3 not in home and len(home) == 8
+    for node, centre in home.items():  # every member fits its star as it ends
+        star = {m for m, c in home.items() if c == centre}
+        assert node == centre or len(told.get(node, set()) & star) < len(
+            star & set(confidence[node])
+        )
 
 
 def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:

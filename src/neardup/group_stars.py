@@ -7,10 +7,11 @@ as a centre it would gather both documents' copies. So centres are chosen first 
 whose matches hold no pair told apart (such a hub is no centre once another centre covers
 it), and an image joins the best centre whose star holds fewer images it was told apart from
 than images it matches (a copy wrongly told apart from one of its own group's images still
-matches the rest); one that finds none is placed again with the other images left out, among
-themselves, by the same steps. An image left over then (all its matches in stars holding as
-many images it was told apart from: a third document matching only such a copy) joins no
-group; its pairs are still listed. A centre whose star's images all went to other centres is
+matches the rest), as the star ends: one that joined while the star was small and no longer
+fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the other
+images left out, among themselves, by the same steps. An image left over then (all its
+matches in stars holding as many images it was told apart from: a third document matching
+only such a copy) joins no group; its pairs are still listed. A centre whose star's images all went to other centres is
 no centre: it is placed as any other image, so no group lacks members. Step 4 joins through
 images step 3 placed only: one hop past a star, never two. With nothing told apart, one pass
 places every image.
@@ -122,6 +123,22 @@ def _place_once(
         placed.add(node)
         if told:
             stars[centre].add(node)
+            members.append(node)
+
+    def leave_unfit() -> None:
+        """Members that joined a star before it was complete and no longer fit it leave it
+        (until none does), to be placed again in the next pass."""
+        while unfit := [n for n in members if not fits(n, home[n])]:
+            for node in unfit:
+                centre = home.pop(node)
+                del via[node]
+                joined[centre] -= 1
+                placed.discard(node)
+                stars[centre].discard(node)
+            members[:] = [n for n in members if n not in unfit]
+
+    members: list[int] = []
+    """The images joined to stars in this step, where images were told apart."""
 
     for node in sorted(graph):  # step 3: the centre it matches best
         if node in placed:
@@ -133,6 +150,8 @@ def _place_once(
         best = next((c for c in near if fits(node, c)), None)
         if best is not None:
             join(node, best, best)
+    leave_unfit()
+    members.clear()
     for centre in centres:  # a centre every image of whose star went elsewhere is no centre
         if not joined[centre]:
             del home[centre], order[centre]
@@ -149,6 +168,7 @@ def _place_once(
         best = next((m for m in near if fits(node, home[m])), None)
         if best is not None:
             join(node, home[best], best)
+    leave_unfit()
     return placed
 
 
