@@ -11,10 +11,10 @@ matches the rest), as the star ends: one that joined while the star was small an
 fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the other
 images left out, among themselves, by the same steps. An image left over then (all its
 matches in stars holding as many images it was told apart from: a third document matching
-only such a copy) joins no group; its pairs are still listed. A centre whose star's images all went to other centres is
-no centre: it is placed as any other image, so no group lacks members. Step 4 joins through
-images step 3 placed only: one hop past a star, never two. With nothing told apart, one pass
-places every image.
+only such a copy) joins no group; its pairs are still listed. A centre whose star's images
+all went to other centres is no centre: it is placed as any other image, so no group lacks
+members. Step 4 joins through images step 3 placed only: one hop past a star, never two.
+With nothing told apart, one pass places every image.
 
 Steps 3 and 4 break equal confidences by the words' agreement (`detail`): pages' pairs
 saturate at confidence 1.0, look-alike pages' too. A pair with no `detail` counts as agreeing
