@@ -98,3 +98,33 @@ def test_every_benchmark_script_imports() -> None:
         timeout=300,
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+
+
+def test_the_fresh_seeds_table_names_the_weakest_kind() -> None:
+    """benchmarks/docs_seeds.py: one row per half, groups and pairs P / R and the edit kind
+    with the lowest group recall (kinds without a recall, such as look-alikes, left out)."""
+    import importlib.util
+    import math
+
+    from neardup.eval.metrics import EvalReport, KindScore
+
+    script = ROOT / "benchmarks" / "docs_seeds.py"
+    spec = importlib.util.spec_from_file_location("docs_seeds", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    kinds = [
+        KindScore("blur", 0.9, 0.8, 0.85, 10, 9, 8),
+        KindScore("same_template", 0.0, math.nan, 0.0, 0, 3, 0),
+        KindScore("crop", 1.0, 0.95, 0.97, 20, 19, 19),
+    ]
+    report = EvalReport(
+        KindScore("overall", 0.95, 0.9, 0.92, 30, 28, 27),
+        [],
+        [],
+        groups=KindScore("groups", 0.97, 0.91, 0.94, 30, 28, 27),
+        groups_per_kind=kinds,
+    )
+    assert module.row(3, "test", report, 420, 12.0) == (
+        "| 3 | test | 420 | 0.970 / 0.910 | 0.950 / 0.900 | 0.800 (blur) | 12 s |"
+    )

@@ -1,0 +1,94 @@
+"""Score the default scan on documents sets generated at seeds never looked at before.
+
+    python benchmarks/docs_seeds.py OUTDIR --seeds 3 4 5 [--cache-dir DIR]
+
+For each seed, `make_set_docs.py OUTDIR/eval-docsN --seed N` (skipped where the set exists),
+then each half scanned at the default preset and scored: group and pair precision / recall,
+the weakest edit kind. Which families fall in which half changes with the seed, so a seed's
+two halves are two draws of the same generator; a rule fitted on one seed's calibration half
+(the documents sets 0 and 2) is checked here on pages it never saw (RESULTS.md, session 31:
+the figures do not carry). Caches are kept per set and half in --cache-dir, if given (the
+wall column then times only what the cache did not hold: not a speed figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from neardup import scan
+from neardup.eval import EvalReport, evaluate, load_truth
+from neardup.scoring import PRESETS
+
+HERE = Path(__file__).resolve().parent
+
+
+def scored(truth_file: Path, split: str, cache: str) -> tuple[EvalReport, int, float]:
+    """(report, images, seconds) of the default scan of one half."""
+    truth = load_truth(str(truth_file))
+    paths = sorted(truth.subset(split))
+    cut = PRESETS["default"]
+    started = time.perf_counter()
+    result = scan(paths, threshold=cut, cache=cache, differences=False)
+    seconds = time.perf_counter() - started
+    pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
+    groups = [
+        [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups
+    ]
+    return evaluate(truth, pairs, threshold=cut, split=split, groups=groups), len(paths), seconds
+
+
+def row(seed: int, split: str, report: EvalReport, images: int, seconds: float) -> str:
+    """One table row: groups and pairs P / R, the weakest kind by group recall."""
+    assert report.groups is not None
+    kinds = [k for k in report.groups_per_kind if not math.isnan(k.recall)]
+    worst = min(kinds, key=lambda k: k.recall) if kinds else None
+    weakest = "-" if worst is None else f"{worst.recall:.3f} ({worst.kind})"
+    g, p = report.groups, report.overall
+    return (
+        f"| {seed} | {split} | {images} | {g.precision:.3f} / {g.recall:.3f} | "
+        f"{p.precision:.3f} / {p.recall:.3f} | {weakest} | {seconds:.0f} s |"
+    )
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", type=Path, help="folder for the generated sets")
+    ap.add_argument("--seeds", type=int, nargs="+", required=True)
+    ap.add_argument("--cache-dir", type=Path, help="keep each half's cache here")
+    args = ap.parse_args()
+    lines = [
+        "| seed | half | images | groups P / R | pairs P / R | weakest kind (group R) | wall |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in args.seeds:
+            folder = args.out / f"eval-docs{seed}"
+            if not (folder / "truth.json").exists():
+                subprocess.run(
+                    [
+                        sys.executable,
+                        str(HERE / "make_set_docs.py"),
+                        str(folder),
+                        "--seed",
+                        str(seed),
+                    ],
+                    check=True,
+                    stdout=subprocess.DEVNULL,
+                )
+            for split in ("calib", "test"):
+                where = args.cache_dir or Path(tmp)
+                cache = str(where / f"docs{seed}-{split}.sqlite")
+                lines.append(row(seed, split, *scored(folder / "truth.json", split, cache)))
+                print(lines[-1], flush=True)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
