@@ -261,23 +261,23 @@ def test_process_pool_gives_the_same_groups(
     photo_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """24 images (12 photos, each with a smaller JPEG copy): the pool path with 2 workers."""
-    pools: list[int | None] = []
-    real_pool = local.ProcessPoolExecutor
+    lanes: list[str] = []
+    real_lane = local.Lane
 
-    def counting_pool(*args: Any, **kwargs: Any) -> Any:
-        pools.append(kwargs.get("max_workers"))
-        return real_pool(*args, **kwargs)
+    def counting_lane(stage: Any) -> Any:
+        lanes.append(stage.name)
+        return real_lane(stage)
 
-    monkeypatch.setattr(local, "ProcessPoolExecutor", counting_pool)
+    monkeypatch.setattr(local, "Lane", counting_lane)
     spec: dict[str, tuple[str, int] | tuple[str, int, dict[str, int]]] = {}
     for name in POOL_PHOTOS:
         spec[f"{name}.png"] = (name, 256)
         spec[f"{name}_copy.jpg"] = (name, 160, {"quality": 80})
     folder = photo_dir(spec)
     pooled = neardup.scan([folder], cache=False, workers=2)
-    assert pools == [2]
+    assert lanes == ["features", "features"]  # one worker process a lane
     inline = neardup.scan([folder], cache=False, workers=1)
-    assert pools == [2]
+    assert lanes == ["features", "features"]
     assert pooled.stats.images == inline.stats.images == 24
     expected = {
         str(folder / f"{name}.png"): [str(folder / f"{name}_copy.jpg")] for name in POOL_PHOTOS

@@ -4,11 +4,13 @@ the index's writer lock, which they inherit when forked)."""
 from __future__ import annotations
 
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +96,155 @@ def test_stage_state_is_made_once_per_worker(workers: int) -> None:
     assert results == {i: i * i for i in items}
     assert sum(seen.values()) == 25  # every chunk ran on a state made once per worker
     assert len(seen) <= workers
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_workers_are_kept_for_the_next_map_of_a_stage_mapped_in_rounds(workers: int) -> None:
+    import dataclasses
+
+    from neardup.engines.base import Stage
+    from neardup.engines.local import LocalEngine
+
+    stage = Stage("square", _pid_state, _record, chunk=4, rounds=True)
+    engine = LocalEngine(workers)
+
+    def states(run: Stage[int, tuple[int, list[int]], tuple[int, int, int]]) -> dict[int, int]:
+        calls: dict[int, int] = {}
+        for _, out in engine.map(run, list(range(100))):
+            for _, pid, seen in out:
+                calls[pid] = max(calls.get(pid, 0), seen)
+        return calls
+
+    first = states(stage)
+    again = states(stage)
+    assert set(again) == set(first)  # the same workers (or this process's kept state)...
+    assert sum(again.values()) == 50  # ...whose states saw the first map's 25 chunks too
+    fresh = states(dataclasses.replace(stage))  # another stage object: new states
+    assert sum(fresh.values()) == 25
+    engine.release(stage)  # not the kept one: nothing happens
+    assert sum(states(stage).values()) == 25  # the first object's were ended by the second's
+    engine.release(stage)
+    assert sum(states(stage).values()) == 25
+    engine.close()
+    once = dataclasses.replace(stage, rounds=False)  # a stage not mapped in rounds
+    assert sum(states(once).values()) == 25
+    assert sum(states(once).values()) == 25  # its workers ended with each map
+
+
+def test_each_worker_takes_its_own_share_then_the_largest_left() -> None:
+    from neardup.engines.base import Shares
+
+    chunks = [[n] for n in range(10)]
+    shares = Shares(chunks, 3)  # shares of 3, 3 and 4 chunks
+    assert [shares.next(0) for _ in range(3)] == [[0], [1], [2]]
+    assert shares.next(0) == [9]  # its own done: the back of the largest share
+    assert shares.next(1) == [3]
+    assert [shares.next(2) for _ in range(3)] == [[6], [7], [8]]
+    assert [shares.next(2) for _ in range(3)] == [[5], [4], None]
+    assert shares.next(1) is None
+
+
+def _no_state() -> None:
+    return None
+
+
+def _fails_on_13(_state: None, items: list[int]) -> list[int]:
+    if 13 in items:
+        raise ValueError("thirteen")
+    return items
+
+
+def _dies_on_13(_state: None, items: list[int]) -> list[int]:
+    if 13 in items:
+        os._exit(3)
+    return items
+
+
+class _Unpicklable(Exception):
+    def __reduce__(self) -> Any:
+        raise TypeError("not picklable")
+
+
+def _unpicklable_on_13(_state: None, items: list[int]) -> list[int]:
+    if 13 in items:
+        raise _Unpicklable("held a lock")
+    return items
+
+
+def _unpicklable_results(_state: None, items: list[int]) -> list[Any]:
+    return [lambda item=item: item for item in items]  # a lambda cannot be sent back
+
+
+def _failing_setup() -> None:
+    raise OSError("no model here")
+
+
+def test_a_workers_error_is_raised_with_its_traceback_and_the_workers_end() -> None:
+    from neardup.engines.base import Stage
+    from neardup.engines.lanes import RemoteTraceback
+    from neardup.engines.local import LocalEngine
+
+    engine = LocalEngine(2)
+    with pytest.raises(ValueError, match="thirteen") as raised:
+        list(engine.map(Stage("fails", _no_state, _fails_on_13, chunk=4), list(range(40))))
+    assert isinstance(raised.value.__cause__, RemoteTraceback)
+    assert "_fails_on_13" in str(raised.value.__cause__)
+    assert engine._kept is None
+    with pytest.raises(RuntimeError, match="_Unpicklable: held a lock"):
+        list(engine.map(Stage("odd", _no_state, _unpicklable_on_13, chunk=4), list(range(40))))
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError), match="lambda"):
+        list(engine.map(Stage("lambdas", _no_state, _unpicklable_results), list(range(40))))
+    with pytest.raises(OSError, match="no model here"):
+        list(engine.map(Stage("setup", _failing_setup, _fails_on_13, chunk=4), list(range(40))))
+    # the engine still runs the next map
+    done = [i for _, out in engine.map(Stage("ok", _no_state, _fails_on_13), [1] * 30) for i in out]
+    assert done == [1] * 30
+    engine.close()
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for() -> None:
+    from neardup.engines.base import Stage
+    from neardup.engines.lanes import WorkerDied
+    from neardup.engines.local import LocalEngine
+
+    engine = LocalEngine(2)
+    started = time.monotonic()
+    with pytest.raises(WorkerDied, match=r"dies stage ended while it held work \(exit code 3"):
+        list(engine.map(Stage("dies", _no_state, _dies_on_13, chunk=4), list(range(40))))
+    assert time.monotonic() - started < 30
+
+
+def test_a_map_left_early_ends_its_workers() -> None:
+    from neardup.engines.base import Stage
+    from neardup.engines.local import LocalEngine
+
+    engine = LocalEngine(2)
+    run = engine.map(Stage("square", _pid_state, _record, chunk=4, rounds=True), list(range(100)))
+    _, out = next(run)
+    pids = {pid for _, pid, _ in out}
+    run.close()  # the caller stops reading: chunks were in flight
+    assert engine._kept is None
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)
+
+
+def test_an_engine_dropped_without_close_stops_its_workers() -> None:
+    import gc
+
+    from neardup.engines.base import Stage
+    from neardup.engines.local import LocalEngine
+
+    engine = LocalEngine(2)
+    pids: set[int] = set()
+    stage = Stage("square", _pid_state, _record, chunk=4, rounds=True)
+    for _, out in engine.map(stage, list(range(100))):
+        pids |= {pid for _, pid, _ in out}
+    assert len(pids) == 2 and all(_alive(pid) for pid in pids)  # kept for a next map
+    del engine
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in pids)

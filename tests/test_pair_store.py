@@ -49,6 +49,9 @@ class Counting:
                 raise KeyboardInterrupt
             yield done
 
+    def release(self, stage: Stage[Any, Any, Any]) -> None:
+        self._inner.release(stage)
+
     def close(self) -> None:
         self._inner.close()
 

@@ -18,6 +18,7 @@ only what it has not checked before.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from neardup.checked_scores import Check, add_geometry_many, picture_first
@@ -125,23 +126,29 @@ def verify_pairs(
     lifts = min(at) <= LIFT_CONFIDENCE
     alone = sorted(p for p in set(of_pages) - set(pages) if lifts and may_lift(scored[p]))
     told = _Told(detail_progress, len(pages) + len(alone))
+    # Mapped in rounds, the words' workers keep their pages from one round to the next; a new
+    # stage object each call, so no later scan finds pages read before its files changed.
+    detail = replace(DETAIL)
 
     def words(batch: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], Detail | None]]:
         by_refs = {_refs(images, *pair): pair for pair in batch}
         compared = _Stored(stored.key, by_refs, {pair: pair for pair in batch})
-        for paths, found in _findings(engine, DETAIL, compared, list(by_refs), cache, told):
+        for paths, found in _findings(engine, detail, compared, list(by_refs), cache, told):
             yield by_refs[paths], found if isinstance(found, Detail) else None
         told.next(len(batch))
 
-    _in_rounds(pages, words, scored)
-    for pair, found in list(words(alone)):
-        if found is not None:
-            scored[pair] = detail_rescored(scored[pair], found)
-    lifted = [pair for pair in alone if scored[pair].confidence >= min(at)]
-    if lifted:
-        newly = set(linked(of_pages, passing + lifted)) - set(pages) - set(alone)
-        told.more(len(newly))
-        _in_rounds(surest_first(newly), words, scored)
+    try:
+        _in_rounds(pages, words, scored)
+        for pair, found in list(words(alone)):
+            if found is not None:
+                scored[pair] = detail_rescored(scored[pair], found)
+        lifted = [pair for pair in alone if scored[pair].confidence >= min(at)]
+        if lifted:
+            newly = set(linked(of_pages, passing + lifted)) - set(pages) - set(alone)
+            told.more(len(newly))
+            _in_rounds(surest_first(newly), words, scored)
+    finally:
+        engine.release(detail)
     told.finish()
 
 

@@ -21,8 +21,6 @@ would cost a scan of photos dearly.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from neardup.decode import DecodeSpec
 from neardup.detail_compare import (
     AGREEING,
@@ -34,6 +32,7 @@ from neardup.detail_compare import (
     Vertical,
     compare,
 )
+from neardup.detail_pages import PageCache
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.method_scores import EMBEDDING_METHODS
@@ -302,27 +301,22 @@ def detail_of(value: list[float] | None) -> Detail | None:
 
 
 class DetailChecker:
-    """Fine comparisons with a small cache of pages (one per worker)."""
+    """Fine comparisons with a cache of pages (one per worker, `detail_pages`)."""
 
-    def __init__(self, cache_size: int = 64) -> None:
+    def __init__(self) -> None:
         import cv2
 
         cv2.setNumThreads(1)  # parallelism comes from the engine's processes
         self._cv2 = cv2
         self.cv2_error: type[Exception] = cv2.error
-        self._pages: OrderedDict[Ref, Page | None] = OrderedDict()
-        self._cache_size = cache_size
+        self._pages = PageCache(cv2)
         self.frames = FramePictures(DecodeSpec(min_side=FINE_SIDE))
         self.unread: set[Ref] = set()
 
     def _page(self, ref: Ref) -> Page | None:
-        if ref not in self._pages:
-            grey = read_grey(self._cv2, ref, self.frames, self.unread, FINE_SIDE)
-            self._pages[ref] = None if grey is None else Page(self._cv2, grey)
-            if len(self._pages) > self._cache_size:
-                self._pages.popitem(last=False)
-        self._pages.move_to_end(ref)
-        return self._pages[ref]
+        return self._pages.get(
+            ref, lambda: read_grey(self._cv2, ref, self.frames, self.unread, FINE_SIDE)
+        )
 
     def check(self, ref_a: Ref, ref_b: Ref) -> Detail | None:
         """The fine comparison of a pair; None where a picture is unreadable or the two do
@@ -334,7 +328,7 @@ class DetailChecker:
 
 
 DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(
-    "detail", DetailChecker, checked_chunk, chunk=32
+    "detail", DetailChecker, checked_chunk, chunk=32, rounds=True
 )
 """The fine comparison as an engine stage: pairs of items in, comparisons out."""
 

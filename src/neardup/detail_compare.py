@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -134,28 +134,44 @@ class Detail:
     """Where `across` is `VERTICAL_FROM` or more: what might explain it."""
 
 
-class Page:
-    """A picture at the fine scale with its keypoints (and its mirror's, made when asked)."""
+Keypoints = tuple[Any, Any] | None
+"""(x, y of each keypoint, their ORB descriptors); None with fewer than `MIN_MATCHES`."""
 
-    def __init__(self, cv2: Any, grey: Any) -> None:
+
+class Page:
+    """A picture at the fine scale with its keypoints (and its mirror's, made when asked).
+    `described`: the keypoints `described()` gave of this grey picture before (its mirror's
+    False where not made), so a page kept packed is not described again."""
+
+    def __init__(
+        self,
+        cv2: Any,
+        grey: Any,
+        described: tuple[Keypoints, Keypoints | Literal[False]] | None = None,
+    ) -> None:
         self.grey = grey
         self._cv2 = cv2
         self._orb = cv2.ORB_create(nfeatures=FEATURES, fastThreshold=7)
-        self.keypoints = self._describe(grey)
-        self._mirrored: tuple[Any, tuple[Any, Any] | None] | None = None
+        self.keypoints, self._mirror_keys = described or (self._describe(grey), False)
+        self._mirrored: tuple[Any, Keypoints] | None = None
 
-    def _describe(self, grey: Any) -> tuple[Any, Any] | None:
+    def _describe(self, grey: Any) -> Keypoints:
         points, descriptors = self._orb.detectAndCompute(grey, None)
         if descriptors is None or len(points) < MIN_MATCHES:
             return None
         return np.array([p.pt for p in points], dtype=np.float32), descriptors
 
-    def mirrored(self) -> tuple[Any, tuple[Any, Any] | None]:
+    def mirrored(self) -> tuple[Any, Keypoints]:
         """(grey, keypoints) of the picture mirrored, made on the first call."""
         if self._mirrored is None:
             flipped = np.ascontiguousarray(self.grey[:, ::-1])
-            self._mirrored = (flipped, self._describe(flipped))
+            known = self._mirror_keys
+            self._mirrored = (flipped, self._describe(flipped) if known is False else known)
         return self._mirrored
+
+    def described(self) -> tuple[Keypoints, Keypoints | Literal[False]]:
+        """The keypoints found so far: the picture's, and its mirror's (False where not made)."""
+        return self.keypoints, self._mirrored[1] if self._mirrored else self._mirror_keys
 
 
 def compare(

@@ -6,6 +6,8 @@ per-worker cache; pairs that share pictures belong in one chunk.
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
+
 from neardup.item_pixels import Ref, ref_order
 
 
@@ -17,7 +19,9 @@ def by_image(pairs: list[tuple[Ref, Ref]], chunk: int = 64) -> list[tuple[Ref, R
     group of copies checked within one chunk is read once; split over chunks on two workers
     it is read twice. Groups (connected pairs) of `chunk` pairs or more fill whole chunks,
     the rest are packed best-fit into the remaining chunks (a piece is split only when none
-    fits). The order changes no result: each check is deterministic.
+    fits). A group larger than a chunk is ordered breadth-first (`_near_first`), so that the
+    consecutive chunks an engine deals to one worker (`engines.base.Shares`) share most of
+    their pictures. The order changes no result: each check is deterministic.
     """
     parent: dict[Ref, Ref] = {}
 
@@ -37,6 +41,8 @@ def by_image(pairs: list[tuple[Ref, Ref]], chunk: int = 64) -> list[tuple[Ref, R
     out: list[tuple[Ref, Ref]] = []
     pieces: list[list[list[tuple[Ref, Ref]]]] = [[] for _ in range(chunk)]  # by size
     for group in groups.values():
+        if len(group) > chunk:
+            group = _near_first(group)
         whole = len(group) - len(group) % chunk
         out += group[:whole]
         if whole < len(group):
@@ -58,3 +64,30 @@ def by_image(pairs: list[tuple[Ref, Ref]], chunk: int = 64) -> list[tuple[Ref, R
         if free == 0:
             free = chunk
     return out
+
+
+def _near_first(pairs: list[tuple[Ref, Ref]]) -> list[tuple[Ref, Ref]]:
+    """`pairs` with pairs of nearby pictures next to each other: the pictures ranked
+    breadth-first from the least connected (a candidate graph of look-alikes is one large
+    group, whose pairs in index order spread every chunk over the whole of it), each pair by
+    its pictures' ranks."""
+    around: dict[Ref, list[Ref]] = defaultdict(list)
+    for a, b in pairs:
+        around[a].append(b)
+        around[b].append(a)
+
+    def fewest(ref: Ref) -> tuple[int, tuple[str, int]]:
+        return len(around[ref]), ref_order(ref)
+
+    rank: dict[Ref, int] = {}
+    for start in sorted(around, key=fewest):
+        if start in rank:
+            continue
+        rank[start] = len(rank)
+        queue = deque([start])
+        while queue:
+            for other in sorted(around[queue.popleft()], key=fewest):
+                if other not in rank:
+                    rank[other] = len(rank)
+                    queue.append(other)
+    return sorted(pairs, key=lambda p: sorted((rank[p[0]], rank[p[1]])))

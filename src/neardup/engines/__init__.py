@@ -1,4 +1,4 @@
-"""Where stages run: the local process pool or Ray actors (`make_engine` picks one by name)."""
+"""Where stages run: local worker processes or Ray actors (`make_engine` picks one by name)."""
 
 from neardup.engines.factory import ENGINES, make_engine
 

@@ -1,4 +1,4 @@
-"""Pick an engine by name: `local` (a process pool on this machine) or `ray` (Ray actors).
+"""Pick an engine by name: `local` (worker processes on this machine) or `ray` (Ray actors).
 
 Ray is imported only when asked for, so the local engine needs none of it.
 """

@@ -1,21 +1,23 @@
-"""The local engine: run a stage over chunks of work in this process or a process pool.
+"""The local engine: run a stage over chunks of work in this process or worker processes.
 
 Small jobs run in this process (starting workers costs more than decoding a handful of
 images); larger ones in forked worker processes, each of which makes the stage's state once
-(`Stage.setup`) and keeps it for every chunk it runs. Workers die with their parent.
+(`Stage.setup`) and keeps it for every chunk it runs (and, for a stage mapped in rounds, for
+its next map). Each worker takes its own consecutive share of the chunks (`Shares`), so it
+reads a picture that neighbouring pairs share about once. Workers die with their parent.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from multiprocessing.connection import wait
 from typing import Any
 
-from neardup.engines.base import Engine, Stage, chunks_of
+from neardup.engines.base import Engine, Shares, Stage, chunks_of
+from neardup.engines.lanes import Lane, die_with_parent
+
+__all__ = ["LocalEngine", "default_workers", "die_with_parent", "map_batches"]
 
 INLINE_BELOW = 24
 """Fewer items than this run in-process."""
@@ -28,48 +30,21 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def die_with_parent() -> None:
-    """Worker start-up: on Linux, ask the kernel to kill this worker when its parent dies.
-
-    A forked worker inherits its parent's open files, the index's writer lock among them, and
-    both ends of the pool's pipes, so it never sees the parent go: after a `kill -9` of the
-    parent it would wait forever and hold the lock.
-    """
-    if sys.platform != "linux":
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):
-        return
-    if os.getppid() == 1:  # the parent died before the request took effect
-        os._exit(1)
-
-
-# A worker process runs one stage; its state lives here for the worker's lifetime. This is
-# the engine's per-worker storage (what a Ray actor's attributes are), not stage state.
-_WORKER: dict[str, Any] = {}
-
-
-def _start_worker(stage: Stage[Any, Any, Any]) -> None:
-    die_with_parent()
-    _WORKER["stage"] = stage
-    _WORKER["state"] = stage.setup()
-
-
-def _run_chunk(items: list[Any]) -> list[Any]:
-    stage: Stage[Any, Any, Any] = _WORKER["stage"]
-    return stage.run(_WORKER["state"], items)
+IN_FLIGHT = 2
+"""Chunks queued per worker: one running, one ready, so no worker waits on this process."""
 
 
 class LocalEngine:
-    """Stages on this machine: in-process for small jobs, else a pool of `workers` processes."""
+    """Stages on this machine: in-process for small jobs, else `workers` processes, each dealt
+    its share of the chunks (`Shares`). Workers end with each map, but those of a stage mapped
+    in rounds (`Stage.rounds`), which are kept for its next map until `release` (or another
+    stage is mapped, or `close`); so is its state in this process. Workers left alive hold
+    copies of this process's open files (a browser driver's pipes), so none is kept longer."""
 
     def __init__(self, workers: int | None = None) -> None:
         self._workers = workers or default_workers()
+        self._kept: tuple[Stage[Any, Any, Any], list[Lane]] | None = None
+        self._inline: tuple[Stage[Any, Any, Any], Any] | None = None
 
     @property
     def workers(self) -> int:
@@ -82,39 +57,65 @@ class LocalEngine:
         chunks = chunks_of(stage, items)
         if self._workers <= 1 or len(items) < INLINE_BELOW:
             if chunks:
-                state = stage.setup()
+                state = self._state(stage) if stage.rounds else stage.setup()
                 for part in chunks:
                     yield part, stage.run(state, part)
             return
-        method = "fork" if sys.platform == "linux" else "spawn"
-        pool = ProcessPoolExecutor(
-            max_workers=self._workers,
-            mp_context=multiprocessing.get_context(method),
-            initializer=_start_worker,
-            initargs=(stage,),
-        )
-        pending: dict[Future[list[R]], list[T]] = {}
-        queue = iter(chunks)
+        lanes = self._lanes(stage, min(self._workers, len(chunks)))
+        shares = Shares(chunks, len(lanes))
+        worker_of = {lane.conn: worker for worker, lane in enumerate(lanes)}
         try:
-            for part in queue:
-                pending[pool.submit(_run_chunk, part)] = part
-                if len(pending) >= self._workers * 2:
-                    break
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    part = pending.pop(future)
-                    for nxt in queue:
-                        pending[pool.submit(_run_chunk, nxt)] = nxt
-                        break
-                    yield part, future.result()
+            for worker, lane in enumerate(lanes):
+                _feed(lane, shares, worker)
+            while any(lane.sent for lane in lanes):
+                for ready in wait([lane.conn for lane in lanes if lane.sent]):
+                    worker = worker_of[ready]  # type: ignore[index]
+                    part, results = lanes[worker].receive()
+                    _feed(lanes[worker], shares, worker)  # keep the worker that finished busy
+                    yield part, results
         finally:
-            for future in pending:
-                future.cancel()
-            pool.shutdown(wait=True, cancel_futures=True)
+            # Stopped early (no worker left mid-chunk), or a stage not mapped in rounds.
+            if any(lane.sent for lane in lanes) or not stage.rounds:
+                self._end_workers()
+
+    def _state(self, stage: Stage[Any, Any, Any]) -> Any:
+        """The state of `stage` (mapped in rounds) in this process: kept from its last map,
+        else made."""
+        if self._inline is None or self._inline[0] is not stage:
+            self._inline = (stage, stage.setup())
+        return self._inline[1]
+
+    def _lanes(self, stage: Stage[Any, Any, Any], count: int) -> list[Lane]:
+        """`count` worker processes for `stage`: those kept from its last map, else new ones
+        (the kept workers of another stage ended first)."""
+        if self._kept is not None and self._kept[0] is stage and len(self._kept[1]) >= count:
+            return self._kept[1][:count]
+        self._end_workers()
+        self._kept = (stage, [Lane(stage) for _ in range(count)])
+        return self._kept[1]
+
+    def _end_workers(self) -> None:
+        kept, self._kept = self._kept, None
+        for lane in kept[1] if kept is not None else ():
+            lane.end()
+
+    def release(self, stage: Stage[Any, Any, Any]) -> None:
+        """End the workers, and drop the state, kept for `stage`."""
+        if self._kept is not None and self._kept[0] is stage:
+            self._end_workers()
+        if self._inline is not None and self._inline[0] is stage:
+            self._inline = None
 
     def close(self) -> None:
-        """Nothing held between calls: each `map` makes and ends its own pool."""
+        """End the kept workers and drop the kept state."""
+        self._end_workers()
+        self._inline = None
+
+
+def _feed(lane: Lane, shares: Shares[Any], worker: int) -> None:
+    """Chunks sent to `lane` until it holds `IN_FLIGHT` or none is left."""
+    while len(lane.sent) < IN_FLIGHT and (part := shares.next(worker)) is not None:
+        lane.send(part)
 
 
 def _call_plain[T, C, R](

@@ -31,7 +31,7 @@ from typing import Any
 
 import ray
 
-from neardup.engines.base import Stage, chunks_of
+from neardup.engines.base import Shares, Stage, chunks_of
 
 MAX_RESTARTS = 4
 """Times Ray restarts a dead worker (per map call) before the run fails."""
@@ -183,6 +183,7 @@ class RayEngine:
         self._workers = max(1, min(workers or cpus, cpus))
         self._restarts = max_restarts
         self._retries = max_task_retries
+        self._kept: tuple[Stage[Any, Any, Any], list[Any]] | None = None
 
     @property
     def workers(self) -> int:
@@ -191,28 +192,23 @@ class RayEngine:
     def map[T, S, R](
         self, stage: Stage[T, S, R], items: Sequence[T]
     ) -> Iterator[tuple[list[T], list[R]]]:
-        """Yield (chunk, results) for consecutive chunks of `items`, in completion order."""
+        """Yield (chunk, results) for consecutive chunks of `items`, in completion order; each
+        actor takes its own share of them (`Shares`). The actors end with the map, but those of
+        a stage mapped in rounds, kept for its next map until `release`."""
         chunks = chunks_of(stage, items)
         if not chunks:
             return
-        count = min(self._workers, len(chunks))
-        options = {
-            "num_cpus": 1,
-            "max_restarts": self._restarts,
-            "max_task_retries": self._retries,
-        }
-        actors = [_RemoteWorker.options(**options).remote(stage) for _ in range(count)]
+        actors = self._actors(stage, min(self._workers, len(chunks)))
+        shares = Shares(chunks, len(actors))
         pending: dict[Any, tuple[int, list[T]]] = {}
-        queue = iter(chunks)
 
-        def submit(actor: int) -> bool:
-            for part in queue:
+        def submit(actor: int) -> None:
+            part = shares.next(actor)
+            if part is not None:
                 pending[actors[actor].run.remote(part)] = (actor, part)
-                return True
-            return False
 
         try:
-            for actor in range(count):
+            for actor in range(len(actors)):
                 for _ in range(IN_FLIGHT):
                     submit(actor)
             while pending:
@@ -223,13 +219,40 @@ class RayEngine:
                     submit(actor)  # keep the worker that finished busy
                     yield part, results
         finally:
-            for ref in pending:
+            for ref in pending:  # stopped early: no actor is left mid-chunk
                 ray.cancel(ref)
-            for handle in actors:
-                ray.kill(handle)
+            if pending or not stage.rounds:
+                self._end_actors()
+
+    def _actors(self, stage: Stage[Any, Any, Any], count: int) -> list[Any]:
+        """`count` actors for `stage`: those kept from its last map, else new ones (the kept
+        actors of another stage ended first)."""
+        if self._kept is not None and self._kept[0] is stage and len(self._kept[1]) >= count:
+            return self._kept[1][:count]
+        self._end_actors()
+        options = {
+            "num_cpus": 1,
+            "max_restarts": self._restarts,
+            "max_task_retries": self._retries,
+        }
+        actors = [_RemoteWorker.options(**options).remote(stage) for _ in range(count)]
+        self._kept = (stage, actors)
+        return actors
+
+    def release(self, stage: Stage[Any, Any, Any]) -> None:
+        """End the actors kept for `stage` (mapped in rounds)."""
+        if self._kept is not None and self._kept[0] is stage:
+            self._end_actors()
+
+    def _end_actors(self) -> None:
+        kept, self._kept = self._kept, None
+        for handle in kept[1] if kept is not None else ():
+            ray.kill(handle)
 
     def close(self) -> None:
-        """Shut down the local cluster if this engine started it."""
+        """End the kept actors; shut down the local cluster if this engine started it."""
+        if ray.is_initialized():
+            self._end_actors()
         if self._owns and ray.is_initialized():
             ray.shutdown()
             self._owns = False

@@ -1,7 +1,7 @@
 """The per-file stage: read each file once, decode it once, compute every requested feature.
 
 `extract_batch` is a pure batch function (files in, features or skips out), so the local
-engine runs it in a process pool and a distributed engine can map the very same function.
+engine runs it in worker processes and a distributed engine can map the very same function.
 """
 
 from __future__ import annotations
