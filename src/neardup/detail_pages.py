@@ -2,9 +2,9 @@
 recent whole, older ones packed (the grey picture lz4-compressed, its keypoints as found), so
 a page that later rounds of comparisons come back to is neither decoded nor described again.
 
-A page of text at `detail_compare.FINE_SIDE` packs to 25-55 KB with its keypoints, where it
-takes ~0.8 MB whole; reading it again took 25-75 ms (decoding and reducing a large page, then
-ORB), unpacking it takes under a millisecond.
+The grey picture of a page of text at `detail_compare.FINE_SIDE` packs to 25-55 KB (its
+keypoints take ~40 KB more), where it takes ~0.8 MB whole; reading the page again took 25-75
+ms (decoding and reducing a large page, then ORB), unpacking it takes under a millisecond.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from neardup.item_pixels import Ref
 WHOLE = 16
 """Pages kept whole (~0.8 MB each)."""
 PACKED_BYTES = 48 << 20
-"""Bytes of packed pages kept: ~600 pages of text or more (a photograph packs to ~400 KB)."""
+"""Bytes of packed pages kept: 400-700 pages of text (a screenshot or photograph packs to
+~400 KB)."""
 
 Buffer = bytes | bytearray | memoryview
 _Packed = tuple[tuple[int, int], Buffer, tuple[Keypoints, Keypoints | Literal[False]]]
