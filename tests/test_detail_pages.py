@@ -8,6 +8,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image, ImageFilter
+from test_detail_check import invoice
 
 from neardup.decode import DecodeSpec
 from neardup.detail_check import DetailChecker
@@ -15,7 +16,6 @@ from neardup.detail_compare import FINE_SIDE, compare
 from neardup.detail_pages import PageCache
 from neardup.item_pixels import FramePictures
 from neardup.verify import read_grey
-from tests.test_detail_check import invoice
 
 
 def _files(tmp_path: Path) -> list[str]:
