@@ -156,8 +156,6 @@ def scan(
             cache=cache,
         )
         clock.laps["differences"] = round(time.perf_counter() - start, 3)
-    if engine is None:  # its kept workers end now, not when it is collected
-        run_on.close()
     clock.laps["total"] = round(time.perf_counter() - clock.start, 3)
     stats = Stats(
         files_found=len(found.files) + len(found.skipped),
