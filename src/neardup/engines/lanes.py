@@ -2,11 +2,11 @@
 through its own pipe and sends each chunk's results back, so the engine chooses which worker
 runs which chunk (`engines.base.Shares`), as a process pool's shared queue would not.
 
-Every lane of a stage is forked before any is fed, from a process with no helper threads (a
-pool of one process a lane would fork each later lane beside the earlier pools' threads,
-which can leave a child a lock no thread will release). A worker makes the stage's state once
-(`Stage.setup`) and keeps it for every chunk, ignores Ctrl-C (the engine ends it) and dies
-with its parent.
+Every lane of a stage is forked before any is fed, so the engine starts no thread of its own
+before a fork (a pool of one process a lane would fork each later lane beside the earlier
+pools' threads, which can leave a child a lock no thread will release). A worker makes the
+stage's state once (`Stage.setup`) and keeps it for every chunk, ignores Ctrl-C (the engine
+ends it) and dies with its parent.
 """
 
 from __future__ import annotations
