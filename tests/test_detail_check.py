@@ -299,6 +299,23 @@ def test_a_vetoed_pair_is_lowered_and_keeps_its_similarity() -> None:
     assert detail_of(detail_value(differ)) == differ and detail_of(None) is None
 
 
+def test_a_vetoed_pair_shows_the_agreement_its_veto_read() -> None:
+    """A pair whose coarse scale agreed but whose finest tiles (or vertical strokes) told the
+    pages apart is shown with that agreement, not `detail 1.0` beside the veto."""
+    scored = Scored(0.97, 0.999, {"sscd_distilled": 0.97}, "sscd_distilled")
+    other_values = Scatter(tiles=120, finest=0.3, half=0.2, close=0.5, apart=0.6)
+    scattered = Detail(200, (128, 60, 0), (0.3, 0.0, 0.0), scatter=other_values)
+    assert detail_vetoes(scattered)
+    lowered = detail_rescored(scored, scattered)
+    assert lowered.confidence == DETAIL_CONFIDENCE and lowered.scores["detail"] == 0.7
+    vertical = Vertical(half=0.3, sharpness=0.9, area=0.5)
+    across = Detail(200, (128, 0, 0), (0.02, 0.0, 0.0), across=0.4, vertical=vertical)
+    assert detail_vetoes(across)
+    assert detail_rescored(scored, across).scores["detail"] == 0.6
+    same = Detail(200, (128, 0, 0), (0.02, 0.0, 0.0), across=0.01)  # not vetoed: as measured
+    assert detail_rescored(scored, same).scores["detail"] == 0.98
+
+
 def test_the_share_at_every_scale_vetoes_from_fewer_inliers_than_the_maps() -> None:
     """Words disagreeing at every scale veto on an alignment of `SHARE_INLIERS` inliers (a
     template's other page: 407 look-alikes and 4 copies so aligned on the calibration halves),

@@ -165,6 +165,18 @@ def detail_score(found: Detail) -> float | None:
     return None if not shares else round(1.0 - min(shares), 4)
 
 
+def vetoed_score(found: Detail) -> float:
+    """The `detail` shown for a vetoed pair: the agreement the veto read, not only the least
+    disagreeing scale's (a coarse scale may agree where the finest, or the vertical strokes,
+    told the pages apart: `detail 1.000` beside a veto would contradict it)."""
+    shares = [1.0 - (detail_score(found) or 0.0)]
+    if found.scatter is not None:
+        shares.append(found.scatter.finest)
+    if found.across is not None:
+        shares.append(found.across)
+    return round(1.0 - max(shares), 4)
+
+
 def detail_vetoes(found: Detail) -> bool:
     """Whether the words differ: aligned on `SHARE_INLIERS`, at every scale that counts
     at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or, aligned
@@ -230,6 +242,7 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
     score = detail_score(found)
     shown = scored.scores if score is None else scored.scores | {"detail": score}
     if detail_vetoes(found):
+        shown = shown | {"detail": vetoed_score(found)}
         return Scored(scored.similarity, DETAIL_CONFIDENCE, shown, DETAIL_EVIDENCE, scored.inliers)
     if words_lift(found, scored):
         return Scored(scored.similarity, LIFT_CONFIDENCE, shown, WORDS_EVIDENCE, scored.inliers)
