@@ -26,12 +26,21 @@ from neardup.detail_check import (
     detail_of,
     detail_pairs,
     detail_rescored,
+    detail_same,
     detail_score,
     detail_value,
     detail_vetoes,
     detail_wanted,
 )
-from neardup.detail_compare import VERTICAL_FROM, Detail, Scatter, Vertical
+from neardup.detail_compare import (
+    VERTICAL_FROM,
+    Detail,
+    Page,
+    Scatter,
+    Vertical,
+    compare,
+    unruled,
+)
 from neardup.features.page import page_facts
 from neardup.groups import build_groups as group_pairs
 from neardup.records import Features
@@ -150,6 +159,29 @@ def test_a_form_filled_in_otherwise_is_vetoed_and_a_bannered_copy_is_not(tmp_pat
     assert detail_of(detail_value(refilled)) == refilled
 
 
+def test_a_page_turned_a_quarter_is_compared_in_the_other_frame_too(tmp_path: Path) -> None:
+    """The refilled invoice turned a quarter: compared in its frame, the words' stems run
+    along the strokes the comparison reads least, and the pages "show the same words" (the
+    words' first round would merge the two documents' sets); compared in the frame turned
+    back (`QUARTER`), they are vetoed. A turned copy is not, and shows the same words."""
+    original = invoice(1)
+    original.save(tmp_path / "invoice.png")
+    refilled = invoice(1, frozenset({-1, -2, 0, 1, 6, 7, 12, 13}))
+    refilled.transpose(Image.Transpose.ROTATE_90).save(tmp_path / "refilled.png")
+    original.transpose(Image.Transpose.ROTATE_270).save(tmp_path / "turned.jpg", quality=85)
+    refilled_found, copy = detail_pairs(
+        [(str(tmp_path / "invoice.png"), str(tmp_path / n)) for n in ("refilled.png", "turned.jpg")]
+    )
+    assert refilled_found is not None and detail_vetoes(refilled_found), refilled_found
+    assert copy is not None and not detail_vetoes(copy) and detail_same(copy), copy
+    cv2 = pytest.importorskip("cv2")
+    grey = [
+        np.asarray(Image.open(tmp_path / n).convert("L")) for n in ("invoice.png", "refilled.png")
+    ]
+    plain = compare(cv2, Page(cv2, grey[0]), Page(cv2, grey[1]))  # no second frame asked for
+    assert plain is not None and not detail_vetoes(plain), plain
+
+
 def sheet(seed: int, filled: int = 24) -> Image.Image:
     """A spreadsheet of one template (title, column heads, row labels, grid) with a number in
     each cell of its seven columns in the first `filled` of its 24 rows, the numbers drawn
@@ -203,6 +235,44 @@ def test_a_sheet_with_other_numbers_is_vetoed_and_its_copies_are_not(tmp_path: P
     )
     assert copy is not None and not detail_vetoes(copy), copy
     assert soft is not None and not detail_vetoes(soft), soft
+
+
+def test_where_sheets_differ_is_mapped_without_their_grid(tmp_path: Path) -> None:
+    """Two sheets of the documents set's generator (`benchmarks/make_set_docs.py`), one
+    template with other numbers: compared with their grid, its lines made most tiles agree and
+    the pair passed; mapped without it (`unruled`, `Scatter`), vetoed. Their JPEG copies agree
+    as before."""
+    import importlib.util
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "make_set_docs.py"
+    spec = importlib.util.spec_from_file_location("make_set_docs", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pairs = []
+    for template in ("t0", "t3"):
+        one, other = (
+            module.fam_sheet(random.Random(template), random.Random(template + doc))
+            for doc in ("a", "b")
+        )
+        one.save(tmp_path / f"{template}.png")
+        other.save(tmp_path / f"{template}-other.png")
+        one.save(tmp_path / f"{template}.jpg", quality=50)
+        pairs += [
+            (str(tmp_path / f"{template}.png"), str(tmp_path / f"{template}{n}"))
+            for n in ("-other.png", ".jpg")
+        ]
+    found = detail_pairs(pairs)
+    for other, copy in zip(found[::2], found[1::2], strict=True):
+        assert other is not None and detail_vetoes(other), other
+        assert copy is not None and detail_score(copy) == 1.0, copy
+    grey = np.full((200, 300), 255, np.uint8)
+    grey[20:180, 100] = 0  # a rule down
+    grey[150, 10:290] = 0  # a rule across
+    grey[40:52, 30:33] = 0  # a letter's stem
+    cv2 = pytest.importorskip("cv2")
+    plain = unruled(cv2, grey)
+    assert plain[100, 100] == 255 and plain[150, 200] == 255 and plain[45, 31] == 0
 
 
 def test_a_sheet_filled_further_is_vetoed_by_its_vertical_strokes(tmp_path: Path) -> None:

@@ -530,3 +530,27 @@ def test_a_grainy_original_is_kept_over_its_thumbnails(tmp_path: Path) -> None:
     [group] = result.groups
     assert Path(result.images[group.keeper].path).name == "original.png"
     assert max(s for _, s in group.members) < SAME_PICTURE  # not the similarity rule's doing
+
+
+def page_pair(a: int, b: int, detail: float) -> Pair:
+    """A passing pair of pages whose words were compared and agree `detail`."""
+    return Pair(a, b, 1.0, 0.95, {"sscd_distilled": 0.95, "detail": detail}, "sscd_distilled")
+
+
+def test_weak_page_pairs_link_only_images_nothing_else_links() -> None:
+    """Two forms of one template, each with a copy: the first form's copy passes with the second
+    form too, its words agreeing only 0.85. That pair links nothing (both images have pairs
+    whose words agree), so the forms stay in two groups, the pair still listed; a copy whose
+    only passing pair is weak keeps it, and joins the group of the image it matches."""
+    images = [image(n) for n in ("form A", "copy A", "form B", "copy B", "blurred B")]
+    pairs = [
+        page_pair(0, 1, 1.0),
+        page_pair(2, 3, 0.98),
+        page_pair(1, 2, 0.85),  # a look-alike that passed: weak words
+        page_pair(3, 4, 0.86),  # a blurred copy: its only pair is weak
+    ]
+    groups = build_groups(images, pairs, THRESHOLD)
+    found = sorted(
+        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
+    )
+    assert found == [["blurred B", "copy B", "form B"], ["copy A", "form A"]]

@@ -21,6 +21,8 @@ would cost a scan of photos dearly.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from neardup.decode import DecodeSpec
 from neardup.detail_compare import (
     AGREEING,
@@ -41,13 +43,16 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 5
+DETAIL_VERSION = 14
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
 that agree are compared in vertical strokes too (`Detail.across`); 4: so are pages that
 nearly agree, and where they differ there, what might explain it (`Detail.vertical`); 5: its
-sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles."""
+sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 6: pages
+aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`); 14:
+where they disagree mapped without their rules (`detail_compare.unruled`); 6-13 were tried in
+session 31 and refused."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -282,6 +287,19 @@ def detail_same(found: Detail) -> bool:
     return found.inliers >= VETO_INLIERS and count >= AGREEING[0] and share <= SAME_SHARE
 
 
+def _telling(plain: Detail, turned: Callable[[], Detail]) -> Detail:
+    """Of a quarter-turned pair's comparisons in its own frame and turned a quarter, the one
+    kept: the turned one where the plain one shows the same words and the turned one does not.
+    In the frame of a page turned a quarter, another document's words read in the strokes
+    least compared: such pairs agreed at the finest scale (every look-alike `detail_same`
+    accepted on the calibration halves had a page turned a quarter), and the words' first
+    round merged two documents' sets on them (RESULTS.md, session 31)."""
+    if not detail_same(plain):
+        return plain
+    other = turned()
+    return plain if detail_same(other) else other
+
+
 def detail_value(found: Detail | None) -> list[float] | None:
     """A comparison as the JSON value the pair store keeps."""
     if found is None:
@@ -337,7 +355,7 @@ class DetailChecker:
         page_a, page_b = self._page(ref_a), self._page(ref_b)
         if page_a is None or page_b is None:
             return None
-        return compare(self._cv2, page_a, page_b, _scatter_wanted)
+        return compare(self._cv2, page_a, page_b, _scatter_wanted, _telling)
 
 
 DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(

@@ -11,43 +11,49 @@ letters are drawn:
 2. an affine transform by RANSAC (a copy may have been stretched: a border added and the
    canvas resized back), the picture at the finer scale first reduced to the other's;
 3. horizontal gradients (a letter's strokes; a line of text has the same vertical profile
-   whatever its words) compared in `TILE`-pixel tiles, each at its best shift within `SHIFT`
-   pixels, at 1, 1/2 and 1/4 of that scale: per scale, the tiles with strokes in both pictures
-   and the share of them whose correlation is below `DISAGREE`.
+   whatever its words) compared in tiles, each at its best shift (`neardup.detail_tiles`),
+   at 1, 1/2 and 1/4 of that scale: per scale, the tiles with strokes in both pictures and
+   the share of them that disagree;
+4. where the alignment turns a page a quarter, compared in the other frame too (`QUARTER`).
 
 A copy agrees at some scale: a blurred, noisy or recompressed one at a coarser scale than a
 clean one. A document of the same template with other words disagrees at every scale where
 its letters are drawn. A form or a sheet with other values in some fields may agree at a
 coarse scale (a number is a grey blob there), so where the finest scale disagrees the whole
-map of its tiles is read (`Scatter`): such pages disagree in several separate places while
-their template agrees closely, where a copy's edit disagrees in one place (a banner, a logo)
-or, blurred or noisy, nowhere closely. `detail_check` turns the shares into a verdict.
+map of its tiles is read (`Scatter`), the pages' rules taken out (`unruled`): such pages
+disagree in several separate places while their template agrees closely, where a copy's edit
+disagrees in one place (a banner, a logo) or, blurred or noisy, nowhere closely.
+`detail_check` turns the shares into a verdict.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
+from neardup.detail_tiles import (
+    DISAGREE,
+    STROKES,
+    Strokes,
+    Views,
+    correlations,
+    matched,
+    spread_evenly,
+    stroke_tiles,
+    tiles_share,
+)
 from neardup.verify import ratio_matches
 
 FINE_SIDE = 768
 """Shorter side at which letters are compared: 9-12 px text on a 1,200 px page stays legible."""
 FEATURES = 1000
 """ORB keypoints a picture: a page's letters give many; the template's share most matches."""
-TILE = 24
-SHIFT = 2
-"""Pixels a tile may move to find its best match: what an affine fit leaves unaligned."""
 SCALES = (1, 2, 4)
 """Reductions of the compared scale at which the tiles are compared again."""
-STROKES = 20.0
-"""Standard deviation of a tile's horizontal gradient (Sobel, 0-255 grey levels) from which it
-holds strokes: paper and rules hold none."""
-DISAGREE = 0.5
-"""A tile whose best correlation is below this disagrees."""
 MIN_MATCHES = 10
 FIRM = 0.5
 """Share of the ratio-test matches a transform must hold for the mirror not to be tried. On
@@ -74,6 +80,9 @@ SCATTER_FROM = 0.1
 """Finest-scale share of disagreeing tiles from which the finest and the half scale are read
 whole (`Scatter`): under it the pages agree too well for the words to differ in many places
 (the veto, `detail_check.SCATTERED`, needs 0.15 of the whole map)."""
+RULE = 41
+"""Pixels (at `FINE_SIDE`) from which a straight dark line is a rule, not a letter's stroke
+(`unruled`): longer than a letter's stem below a heading's size."""
 MAP_TILES = 1024
 """Tiles read of a whole map: a page at `FINE_SIDE` holds up to about 1,500 places."""
 CLOSE = 0.9
@@ -175,11 +184,17 @@ class Page:
 
 
 def compare(
-    cv2: Any, a: Page, b: Page, scatter_wanted: Callable[[Detail], bool] = lambda _: True
+    cv2: Any,
+    a: Page,
+    b: Page,
+    scatter_wanted: Callable[[Detail], bool] = lambda _: True,
+    telling: Callable[[Detail, Callable[[], Detail]], Detail] | None = None,
 ) -> Detail | None:
     """How far a's fine detail agrees with b's once aligned; None where no transform is found.
     Where the finest scale disagrees (`SCATTER_FROM`), the whole maps are read (`Scatter`) if
-    `scatter_wanted` says they could change the verdict."""
+    `scatter_wanted` says they could change the verdict. Where the alignment turns a page by a
+    quarter (`QUARTER`), `telling` is given the comparison and the pair's comparison turned
+    a quarter (made when called), and returns the one to keep."""
     if a.keypoints is None:
         return None
     found = _aligned(cv2, a, b)
@@ -190,6 +205,7 @@ def compare(
     scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
     if scale < 1e-3:  # a degenerate fit
         return None
+    turn = abs(math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])))
     # a, when the finer, is reduced to b's scale first (the warp would alias its strokes);
     # b, when the finer, is compared at its own scale (a upsampled): so calibrated, though it
     # makes `compare` A B and B A differ a little (RESULTS.md, session 25).
@@ -202,10 +218,31 @@ def compare(
     cover = cv2.warpAffine(
         np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
     )
-    views = _Views(cv2, [warped, grey_b, cover])
+    pictures = [warped, grey_b, cover]
+    detail = _compared(cv2, pictures, inliers, scatter_wanted)
+    if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:
+        return detail
+    turned = [np.ascontiguousarray(np.rot90(p)) for p in pictures]
+    return telling(detail, lambda: _compared(cv2, turned, inliers, scatter_wanted))
+
+
+QUARTER = (45.0, 135.0)
+"""Degrees of the alignment's turn within which one page is the other turned a quarter: the
+words are compared in strokes across the page's frame (a letter's stems run along the rows of
+a page as it was written), so in the frame of a page turned a quarter its lines of text read
+in the other direction, and the words of a template's other page disagree mostly in the
+strokes the comparison reads least (`Detail.across`). They are compared in the other frame too
+(RESULTS.md, session 30)."""
+
+
+def _compared(
+    cv2: Any, pictures: list[Any], inliers: int, scatter_wanted: Callable[[Detail], bool]
+) -> Detail:
+    """The comparison of two aligned pictures (a warped, b, a's cover) in their frame."""
+    views = Views(cv2, pictures)
     tiles, shares = [], []
     for reduction in SCALES:
-        count, share = _tiles(_correlations(cv2, views.at(reduction), MAX_TILES)[2])
+        count, share = tiles_share(correlations(cv2, views.at(reduction), MAX_TILES)[2])
         tiles.append(count)
         shares.append(share)
         if count >= AGREEING[0] and share < AGREEING[1]:
@@ -214,28 +251,42 @@ def compare(
     shares += [0.0] * (len(SCALES) - len(shares))
     across, vertical = None, None
     if tiles[0] >= AGREEING[0] and shares[0] <= ACROSS_FROM:
-        strokes = _strokes(cv2, views.at(SCALES[0]), vertical=True)
-        sampled = _spread_evenly(strokes.places(), MAX_TILES)
-        across = _tiles(_matched(strokes, sampled, cv2))[1]
+        strokes = stroke_tiles(cv2, views.at(SCALES[0]), vertical=True)
+        sampled = spread_evenly(strokes.places(), MAX_TILES)
+        across = tiles_share(matched(strokes, sampled, cv2))[1]
         if across >= VERTICAL_FROM:
             vertical = _vertical(cv2, views, strokes)
     detail = Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical)
     if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
         return detail
-    return Detail(inliers, detail.tiles, detail.disagree, _scatter(cv2, views), across, vertical)
+    # Where the pages disagree is mapped without their rules (`unruled`): a sheet's grid made
+    # its tiles agree whatever their numbers. The shares (and their tile counts) keep them.
+    unruled_pictures = [unruled(cv2, pictures[0]), unruled(cv2, pictures[1]), pictures[2]]
+    scatter = _scatter(cv2, Views(cv2, unruled_pictures), views)
+    return Detail(inliers, detail.tiles, detail.disagree, scatter, across, vertical)
 
 
-def _vertical(cv2: Any, views: _Views, across: _Strokes) -> Vertical:
+def unruled(cv2: Any, grey: Any) -> Any:
+    """A grey page with its rules removed: dark lines of `RULE` pixels or longer, across or
+    down (a table's grid, a form's boxes, underlines). They carry no words, and where a sheet's
+    cells hold other numbers the grid's strokes made its tiles agree."""
+    ink = 255 - grey
+    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((RULE, 1), np.uint8))
+    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, RULE), np.uint8))
+    return 255 - cv2.subtract(ink, cv2.max(down, across))
+
+
+def _vertical(cv2: Any, views: Views, across: Strokes) -> Vertical:
     """What might explain the aligned pictures' disagreeing vertical strokes (`Vertical`), from
     the finest scale's vertical strokes (`across`) and the views."""
-    half = _tiles(_correlations(cv2, views.at(SCALES[1]), MAX_TILES, vertical=True)[2])[1]
+    half = tiles_share(correlations(cv2, views.at(SCALES[1]), MAX_TILES, vertical=True)[2])[1]
     rows, cols = across.grid
     every = across.places()
-    sampled = _spread_evenly(every, MAP_TILES)
-    disagreeing = _tiles(_matched(across, sampled, cv2))[1] * len(every)
+    sampled = spread_evenly(every, MAP_TILES)
+    disagreeing = tiles_share(matched(across, sampled, cv2))[1] * len(every)
     # Sharpness where either page holds letters: a page filled further has more of them,
     # which the mean over the whole page would read as the other being blurred.
-    along = _strokes(cv2, views.at(SCALES[0]))
+    along = stroke_tiles(cv2, views.at(SCALES[0]))
     strokes = STROKES * STROKES
     letters = along.covered & ((along.variance[0] >= strokes) | (along.variance[1] >= strokes))
     strength = [float(np.sqrt(np.maximum(v[letters], 0.0)).sum()) for v in along.variance]
@@ -243,28 +294,13 @@ def _vertical(cv2: Any, views: _Views, across: _Strokes) -> Vertical:
     return Vertical(half, sharpness, disagreeing / max(1, rows * cols))
 
 
-class _Views:
-    """The aligned pictures (a warped, b, a's cover) at each reduction, each made once."""
-
-    def __init__(self, cv2: Any, pictures: list[Any]) -> None:
-        self._cv2, self._made = cv2, {1: pictures}
-
-    def at(self, reduction: int) -> list[Any]:
-        """The pictures reduced `reduction` times (1: as aligned)."""
-        if reduction not in self._made:
-            height, width = self._made[1][1].shape
-            size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
-            self._made[reduction] = [
-                self._cv2.resize(p, size, interpolation=self._cv2.INTER_AREA) for p in self._made[1]
-            ]
-        return self._made[reduction]
-
-
-def _scatter(cv2: Any, views: _Views) -> Scatter:
+def _scatter(cv2: Any, words: Views, views: Views) -> Scatter:
     """The finest and the half scale read whole: where the pages disagree (`Scatter`; the
-    finest scale holds tiles, or `compare` would not ask)."""
-    (rows, cols), places, best = _correlations(cv2, views.at(SCALES[0]), MAP_TILES)
-    half = _correlations(cv2, views.at(SCALES[1]), MAP_TILES)[2]
+    finest scale holds tiles, or `compare` would not ask): in their words (`unruled`), and
+    how closely the finest tiles agree with their rules (the template as drawn)."""
+    (rows, cols), places, best = correlations(cv2, words.at(SCALES[0]), MAP_TILES)
+    half = correlations(cv2, words.at(SCALES[1]), MAP_TILES)[2]
+    drawn = correlations(cv2, views.at(SCALES[0]), MAP_TILES)[2]
     disagreeing = places[best < DISAGREE]
     outside = 0.0
     if len(disagreeing):
@@ -277,8 +313,8 @@ def _scatter(cv2: Any, views: _Views) -> Scatter:
     return Scatter(
         len(best),
         float(np.mean(best < DISAGREE)) if len(best) else 0.0,
-        _tiles(half)[1],
-        float(np.mean(best > CLOSE)) if len(best) else 0.0,
+        tiles_share(half)[1],
+        float(np.mean(drawn > CLOSE)) if len(drawn) else 0.0,
         float(outside),
     )
 
@@ -317,84 +353,3 @@ def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
     if best is None or best[0] < MIN_MATCHES:
         return None
     return best[0], best[1][:2], best[2]
-
-
-def _tiles(best: Any) -> tuple[int, float]:
-    """(tiles, share of them disagreeing) of tiles' best correlations."""
-    return (len(best), float(np.mean(best < DISAGREE))) if len(best) else (0, 0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class _Strokes:
-    """One scale of the aligned pictures (a warped, b) cut into tiles: the gradients, each
-    tile's variance of them in a and in b, and which tiles a covers (with `SHIFT` to spare)."""
-
-    grid: tuple[int, int]
-    """(rows, columns) of tiles."""
-    gradients: tuple[Any, Any]
-    variance: tuple[Any, Any]
-    """Each tile's variance of the gradient, in a and in b (rows x columns)."""
-    covered: Any
-
-    def places(self) -> Any:
-        """(row, column) of each covered tile with strokes in both pictures."""
-        strokes = STROKES * STROKES
-        return np.argwhere(
-            self.covered & (self.variance[0] >= strokes) & (self.variance[1] >= strokes)
-        )
-
-
-def _strokes(cv2: Any, pictures: list[Any], *, vertical: bool = False) -> _Strokes:
-    """The tiles of one scale of the aligned pictures (a warped, b, a's cover) and their
-    strokes along the rows (letters), or across them (`vertical`)."""
-    warped, grey_b, cover = pictures
-    step = (0, 1) if vertical else (1, 0)
-    dx_a = cv2.Sobel(warped.astype(np.float32), cv2.CV_32F, *step, ksize=3)
-    dx_b = cv2.Sobel(grey_b.astype(np.float32), cv2.CV_32F, *step, ksize=3)
-    # Tiles start SHIFT pixels in, so each can move SHIFT pixels any way; a tile is kept
-    # where a covers it with that margin and both hold strokes (statistics of whole tiles at
-    # once: one call a tile cost more than the matching).
-    rows, cols = (grey_b.shape[0] - 2 * SHIFT) // TILE, (grey_b.shape[1] - 2 * SHIFT) // TILE
-    if rows < 1 or cols < 1:
-        empty = np.zeros((0, 0))
-        return _Strokes((0, 0), (dx_a, dx_b), (empty, empty), empty.astype(bool))
-    inside = cv2.erode(cover, np.ones((2 * SHIFT + 1, 2 * SHIFT + 1), np.uint8))
-    grid = (slice(SHIFT, SHIFT + rows * TILE), slice(SHIFT, SHIFT + cols * TILE))
-
-    def means(picture: Any) -> Any:  # each tile's mean: an exact area reduction
-        return cv2.resize(picture[grid], (cols, rows), interpolation=cv2.INTER_AREA)
-
-    variance = [means(dx * dx) - means(dx) ** 2 for dx in (dx_a, dx_b)]
-    covered = means(inside.astype(np.float32)) >= 254.5
-    return _Strokes((rows, cols), (dx_a, dx_b), (variance[0], variance[1]), covered)
-
-
-def _matched(strokes: _Strokes, places: Any, cv2: Any) -> Any:
-    """Each tile's best correlation (b's tile within a's, moved up to `SHIFT` pixels)."""
-    dx_a, dx_b = strokes.gradients
-    best = []
-    for i, j in places:
-        y, x = SHIFT + int(i) * TILE, SHIFT + int(j) * TILE
-        around = dx_a[y - SHIFT : y + TILE + SHIFT, x - SHIFT : x + TILE + SHIFT]
-        tile = dx_b[y : y + TILE, x : x + TILE]
-        found = cv2.matchTemplate(around, tile, cv2.TM_CCOEFF_NORMED)
-        best.append(cv2.minMaxLoc(found)[1])  # a tenth of numpy's max on 25 numbers
-    return np.array(best, dtype=np.float64)
-
-
-def _spread_evenly(places: Any, most: int) -> Any:
-    """At most `most` of `places`, spread evenly over them."""
-    if len(places) <= most:
-        return places
-    return places[np.linspace(0, len(places) - 1, most).round().astype(int)]
-
-
-def _correlations(
-    cv2: Any, pictures: list[Any], most: int, *, vertical: bool = False
-) -> tuple[tuple[int, int], Any, Any]:
-    """((rows, columns) of the grid of tiles, (row, column) of each tile with strokes in both
-    and a covering it, and its best correlation) at one scale of the aligned pictures (a
-    warped, b, a's cover), for at most `most` tiles spread evenly over those."""
-    strokes = _strokes(cv2, pictures, vertical=vertical)
-    places = _spread_evenly(strokes.places(), most)
-    return strokes.grid, places, _matched(strokes, places, cv2)
