@@ -50,7 +50,8 @@ def match_graph(
 ) -> tuple[Matches, dict[tuple[int, int], float], dict[tuple[int, int], float]]:
     """Step 1: the pairs at or above `threshold` as a graph of confidences, with each pair's
     similarity and words agreement (`Agreement`), keyed (smaller position, larger). A pair
-    listed twice counts by its strongest record, in any order."""
+    listed twice counts by its strongest record, in any order. A pair of pages whose words
+    agree less than `WEAK_WORDS` is left out where both its images have a pair that is not."""
     confidence: Matches = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     words: dict[tuple[int, int], float] = {}
