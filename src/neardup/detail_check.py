@@ -49,10 +49,10 @@ store keeps it under kind "detail" with this version); also when `VETO_INLIERS`,
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
 that agree are compared in vertical strokes too (`Detail.across`); 4: so are pages that
 nearly agree, and where they differ there, what might explain it (`Detail.vertical`); 5: its
-sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 6: pages
-aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`); 14:
-where they disagree mapped without their rules (`detail_compare.unruled`); 6-13 were tried in
-session 31 and refused."""
+sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 14: pages
+aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
+where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
+tried in session 31 and refused)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
