@@ -554,3 +554,32 @@ def test_weak_page_pairs_link_only_images_nothing_else_links() -> None:
         sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
     )
     assert found == [["blurred B", "copy B", "form B"], ["copy A", "form A"]]
+
+
+def test_a_page_passing_only_weakly_joins_one_group_not_all() -> None:
+    """Three forms of one template, each with its copy, and a fourth form without one that
+    passes weakly (words 0.84-0.86) with the three: it keeps only its best weak pair, so it
+    joins one form's group and is no hub joining the three groups into one."""
+    images = [image(n) for n in ("A", "A copy", "B", "B copy", "C", "C copy", "look-alike")]
+    pairs = [page_pair(0, 1, 1.0), page_pair(2, 3, 0.98), page_pair(4, 5, 0.99)]
+    pairs += [page_pair(6, 0, 0.84), page_pair(6, 2, 0.86), page_pair(6, 4, 0.85)]
+    groups = build_groups(images, pairs, THRESHOLD)
+    found = sorted(
+        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
+    )
+    assert found == [["A", "A copy"], ["B", "B copy", "look-alike"], ["C", "C copy"]]
+
+
+def test_a_copy_whose_words_read_weak_keeps_its_pages_copies() -> None:
+    """A flipped copy whose words agree only 0.88 with its page and the page's two copies, and
+    which the words comparison told apart from a third copy: it keeps all three weak pairs
+    (its best partner's strong pairs lead to the other two), so it still matches more images
+    of the page's star than it was told apart from and joins it, not left out of every group."""
+    images = [image(n) for n in ("page", "copy 1", "copy 2", "copy 3", "flipped")]
+    pairs = [page_pair(a, b, 1.0) for a, b in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))]
+    pairs += [page_pair(4, 0, 0.88), page_pair(4, 1, 0.87), page_pair(4, 2, 0.86)]
+    groups = build_groups(images, pairs, THRESHOLD, apart=[(3, 4)])
+    found = sorted(
+        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
+    )
+    assert found == [["copy 1", "copy 2", "copy 3", "flipped", "page"]]

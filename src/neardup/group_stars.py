@@ -51,7 +51,8 @@ def match_graph(
     """Step 1: the pairs at or above `threshold` as a graph of confidences, with each pair's
     similarity and words agreement (`Agreement`), keyed (smaller position, larger). A pair
     listed twice counts by its strongest record, in any order. A pair of pages whose words
-    agree less than `WEAK_WORDS` is left out where both its images have a pair that is not."""
+    agree less than `WEAK_WORDS` is left out unless one of its images has no pair that is
+    not and keeps it (`_kept_weak_pairs`)."""
     confidence: Matches = defaultdict(dict)
     similarity: dict[tuple[int, int], float] = {}
     words: dict[tuple[int, int], float] = {}
@@ -66,10 +67,47 @@ def match_graph(
         confidence[pair.a][pair.b] = confidence[pair.b][pair.a] = pair.confidence
         similarity[key], words[key] = pair.similarity, agreeing
     strong = {i for key, agreeing in words.items() if agreeing >= WEAK_WORDS for i in key}
+    kept = _kept_weak_pairs(words, confidence, similarity, strong)
     for (a, b), agreeing in list(words.items()):
-        if agreeing < WEAK_WORDS and a in strong and b in strong:
+        if agreeing < WEAK_WORDS and (a, b) not in kept:
             del confidence[a][b], confidence[b][a], similarity[a, b], words[a, b]
     return confidence, similarity, words
+
+
+def _kept_weak_pairs(
+    words: Agreement,
+    confidence: Matches,
+    similarity: Mapping[tuple[int, int], float],
+    strong: set[int],
+) -> set[tuple[int, int]]:
+    """The weak page pairs that still link: an image with no strong pair keeps its best weak
+    one (words, then confidence, then similarity) and those with the images its best partner
+    pairs strongly with, so a copy whose words read weak keeps its page's copies, and a
+    look-alike page with no copy joins one page's group at most, never a hub joining many."""
+    partners: dict[int, list[int]] = defaultdict(list)
+    for key, agreeing in words.items():
+        a, b = key
+        if agreeing >= WEAK_WORDS:
+            partners[a].append(b)
+            partners[b].append(a)
+    best: dict[int, tuple[tuple[float, float, float, int], int]] = {}
+    weak: dict[int, list[int]] = defaultdict(list)
+    for key, agreeing in words.items():
+        if agreeing >= WEAK_WORDS:
+            continue
+        a, b = key
+        for node, other in ((a, b), (b, a)):
+            if node in strong:
+                continue
+            weak[node].append(other)
+            rank = (agreeing, confidence[a][b], similarity[key], -other)
+            if node not in best or rank > best[node][0]:
+                best[node] = (rank, other)
+    kept: set[tuple[int, int]] = set()
+    for node, (_, partner) in best.items():
+        star = {partner, *partners[partner]}
+        kept.update((min(node, o), max(node, o)) for o in weak[node] if o in star)
+    return kept
 
 
 def place(

@@ -9,8 +9,10 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 1. The match graph holds the pairs at or above the threshold, but for a pair of pages whose
    words were compared and agree less than `group_stars.WEAK_WORDS` where each of its images
    has a pair that is not so weak: a form copy that passes with look-alike forms at words
-   0.8-0.9 linked their groups (RESULTS.md, session 33). The pair stays listed, and an image
-   whose passing pairs are all weak keeps them.
+   0.8-0.9 linked their groups (RESULTS.md, session 33). The pair stays listed. An image
+   whose passing pairs are all weak keeps its best one and those with the images that best
+   partner pairs strongly with: a copy whose words read weak keeps its page's copies, a
+   look-alike page with no copy joins one page's group at most (RESULTS.md, session 34).
 2. Centres are chosen greedily: the image whose matches cover the most images not yet covered
    (itself included; ties: more confidence, then keeper rank). An original with many copies is
    the natural centre. Choosing stops when no image would cover two or more new ones. Images
