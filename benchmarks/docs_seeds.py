@@ -1,14 +1,17 @@
-"""Score the default scan on documents sets generated at seeds never looked at before.
+"""Score the default scan on evaluation sets generated at seeds never looked at before.
 
-    python benchmarks/docs_seeds.py OUTDIR --seeds 3 4 5 [--cache-dir DIR]
+    python benchmarks/docs_seeds.py OUTDIR --seeds 3 4 5 [--set graphics] [--cache-dir DIR]
 
-For each seed, `make_set_docs.py OUTDIR/eval-docsN --seed N` (skipped where the set exists),
-then each half scanned at the default preset and scored: group and pair precision / recall,
-the weakest edit kind. Which families fall in which half changes with the seed, so a seed's
-two halves are two draws of the same generator; a rule fitted on one seed's calibration half
-(the documents sets 0 and 2) is checked here on pages it never saw (RESULTS.md, session 31:
-the figures do not carry). Caches are kept per set and half in --cache-dir, if given (the
-wall column then times only what the cache did not hold: not a speed figure).
+For each seed, `make_set_SET.py OUTDIR/eval-SETN --seed N` (documents unless `--set` names
+another generator; skipped where the set exists), then each half scanned at the default
+preset and scored: group and pair precision / recall, the weakest edit kind. Which families
+fall in which half changes with the seed, so a seed's two halves are two draws of the same
+generator; a rule fitted on one seed's calibration half (the documents sets 0 and 2) is checked
+here on pages it never saw (RESULTS.md, session 31: the figures do not carry). The other
+generators draw their sources' halves from the seed too (their sources under
+benchmarks/work, fetched by the fetch_*_sources.sh scripts). Caches are kept per set and half
+in --cache-dir, if given (the wall column then times only what the cache did not hold: not a
+speed figure).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from neardup.eval import EvalReport, evaluate, load_truth
 from neardup.scoring import PRESETS
 
 HERE = Path(__file__).resolve().parent
+GENERATORS = ("docs", "graphics", "mixed", "photos")
+"""The `make_set_*.py` generators that take a seed (games and held are fixed sets)."""
 
 
 def scored(truth_file: Path, split: str, cache: str) -> tuple[EvalReport, int, float]:
@@ -61,6 +66,7 @@ def main() -> int:
     ap.add_argument("out", type=Path, help="folder for the generated sets")
     ap.add_argument("--seeds", type=int, nargs="+", required=True)
     ap.add_argument("--cache-dir", type=Path, help="keep each half's cache here")
+    ap.add_argument("--set", default="docs", choices=GENERATORS, help="which generator")
     args = ap.parse_args()
     lines = [
         "| seed | half | images | groups P / R | pairs P / R | weakest kind (group R) | wall |",
@@ -68,22 +74,18 @@ def main() -> int:
     ]
     with tempfile.TemporaryDirectory() as tmp:
         for seed in args.seeds:
-            folder = args.out / f"eval-docs{seed}"
+            folder = args.out / f"eval-{args.set}{seed}"
             if not (folder / "truth.json").exists():
-                subprocess.run(
-                    [
-                        sys.executable,
-                        str(HERE / "make_set_docs.py"),
-                        str(folder),
-                        "--seed",
-                        str(seed),
-                    ],
+                script = str(HERE / f"make_set_{args.set}.py")
+                subprocess.run(  # from the checkout: the generators' sources are under it
+                    [sys.executable, script, str(folder.resolve()), "--seed", str(seed)],
                     check=True,
                     stdout=subprocess.DEVNULL,
+                    cwd=HERE.parent,
                 )
             for split in ("calib", "test"):
                 where = args.cache_dir or Path(tmp)
-                cache = str(where / f"docs{seed}-{split}.sqlite")
+                cache = str(where / f"{args.set}{seed}-{split}.sqlite")
                 lines.append(row(seed, split, *scored(folder / "truth.json", split, cache)))
                 print(lines[-1], flush=True)
     print("\n".join(lines))
