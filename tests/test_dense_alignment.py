@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from neardup.checked_scores import DENSE_CONFIDENCE, DENSE_GATE, dense_rescored
-from neardup.dense_check import DENSE_FLOOR, dense_pairs, dense_wanted
-from neardup.scoring import Scored
+from neardup.dense_check import DENSE_FLOOR, dense_pairs, dense_wanted, whole_pairs
+from neardup.scoring import PRESETS, Scored
 from neardup.verify import MIN_KEYPOINTS, Geometry, Verifier, geometry_of, geometry_value
 
 
@@ -175,3 +175,79 @@ def test_differences_measure_a_smooth_copys_turn_and_crop(smooth: Path) -> None:
     assert "cropped" in found.kinds and "scaled" not in found.kinds
     ramps = Differ().measure(str(smooth / "ramp.png"), str(smooth / "other_ramp.jpg"))
     assert ramps.aligned_by != "dense"  # their edges do not agree: no crop made up
+
+
+def captioned(tmp_path: Path) -> tuple[Path, Path]:
+    """A soft wallpaper with a few faint spots, and its copy with two lines of caption: the
+    letters' corners crowd out the spots' in ORB's strongest, so the keypoints find too few
+    inliers for a frame (the check decided: no frame), where the pixels agree but for the
+    caption."""
+    original = wallpaper(640, 420)
+    rng = np.random.default_rng(1)
+    draw = ImageDraw.Draw(original)
+    for _ in range(40):
+        x, y = int(rng.integers(0, 640)), int(rng.integers(0, 420))
+        draw.ellipse((x, y, x + 6, y + 6), fill=tuple(int(v) for v in rng.integers(60, 200, 3)))
+    original = original.filter(ImageFilter.GaussianBlur(1.5))
+    copy = original.copy()
+    draw = ImageDraw.Draw(copy)
+    font = ImageFont.load_default(size=30)
+    for line in range(2):
+        draw.text(
+            (30, 40 + 90 * line),
+            "photo look memories 2019",
+            font=font,
+            fill=(255, 255, 255),
+            stroke_width=2,
+            stroke_fill=(0, 0, 0),
+        )
+    original.save(tmp_path / "original.png")
+    copy.save(tmp_path / "captioned.jpg", quality=88)
+    return tmp_path / "original.png", tmp_path / "captioned.jpg"
+
+
+def test_a_captioned_smooth_picture_without_a_keypoint_frame_is_compared_whole(
+    tmp_path: Path,
+) -> None:
+    """The keypoints find no frame (score 0), a finding that lowers the pair; compared in their
+    whole frames the two pass the dense gate, so the pair keeps the confidence its scores gave
+    and the scan groups it with its original (RESULTS.md, session 34: R52)."""
+    from neardup import scan
+
+    original, copy = captioned(tmp_path)
+    found = Verifier().check(str(original), str(copy))
+    assert found is not None and found.score == 0.0
+    whole = whole_pairs([(str(original), str(copy))])[0]
+    assert whole is not None and passes(whole) and whole.score == 1.0
+    result = scan([str(tmp_path)], cache=False)
+    (pair,) = result.pairs
+    assert pair.scores.get("dense") == 1.0 and pair.confidence >= PRESETS["default"]
+    assert len(result.groups) == 1
+
+
+def test_neighbouring_tiles_do_not_line_up_in_their_whole_frames(smooth: Path) -> None:
+    """The whole frames are compared as they are, so two tiles of one wallpaper, which a
+    search of shifts can overlap, fail the gate."""
+    tiles = whole_pairs([(str(smooth / "left_tile.png"), str(smooth / "right_tile.png"))])[0]
+    assert tiles is not None and not passes(tiles)
+
+
+def test_only_a_pair_at_the_cut_not_of_two_pages_is_compared_whole() -> None:
+    """A template's two pages line up on their grid and white paper (RESULTS.md, session 34:
+    R48 and R51 lifted spreadsheets of one template): for two pages, and for a pair below the
+    cut before the check, the keypoints' no frame stands."""
+    from dataclasses import replace
+
+    from neardup.checking import _unframed
+    from neardup.records import Features
+
+    plain = Features("a", 1000, 0, 640, 420, "PNG", "bytes-a", None)
+    page = replace(plain, path="b", bytes_hash="bytes-b", page=(0.9, 0.02))
+    no_frame = Geometry(21, 6, 0.0, 0.0)
+    framed = Geometry(200, 180, 1.0, 1.0, 0.99, 0.99)
+    at_cut = {(0, 1): Scored(0.9, 0.98, {}, "pdq")}
+    below = {(0, 1): Scored(0.9, 0.5, {}, "pdq")}
+    assert _unframed([plain, page], (0, 1), no_frame, at_cut, 0.952)
+    assert not _unframed([page, replace(page, path="c")], (0, 1), no_frame, at_cut, 0.952)
+    assert not _unframed([plain, page], (0, 1), framed, at_cut, 0.952)
+    assert not _unframed([plain, page], (0, 1), no_frame, below, 0.952)

@@ -13,11 +13,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import CHECK_SCORES, add_geometry, picture_first
+from neardup.checked_scores import CHECK_SCORES, add_geometry, dense_passes, picture_first
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.dense_check import dense_pairs, dense_wanted
-from neardup.detail_check import detail_pairs, detail_rescored, detail_wanted
+from neardup.dense_check import dense_pairs, dense_wanted, whole_pairs
+from neardup.detail_check import detail_pairs, detail_rescored, detail_wanted, two_pages
 from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
@@ -275,6 +275,11 @@ def compare(
             geometry = inset if inset_better(geometry, inset) else geometry
         if geometry is None and dense_wanted(fused.confidence, cuts):
             geometry = dense_pairs([ordered])[0]  # too smooth for keypoints, as scan does
+        elif geometry is not None and geometry.score == 0.0 and fused.confidence >= min(cuts):
+            # No frame from keypoints: the whole frames compared, as scan does (not two pages).
+            whole = None if two_pages(fa, fb) else whole_pairs([ordered])[0]
+            passed = whole is not None and dense_passes(whole.evidence())
+            geometry = whole if passed else geometry
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             scored = Scored(

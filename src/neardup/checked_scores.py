@@ -86,13 +86,17 @@ def add_geometry_many(
     return [s for s in out if s is not None]
 
 
+def dense_passes(check: Check) -> bool:
+    """Whether a dense alignment reaches `DENSE_GATE` (shared frame, aligned, agree, edges)."""
+    measured = (*check[:3], check[6])
+    return all(value >= gate for value, gate in zip(measured, DENSE_GATE, strict=True))
+
+
 def dense_rescored(scored: Scored, check: Check, shown: dict[str, float]) -> Scored:
     """A pair whose pictures were aligned densely: raised to `DENSE_CONFIDENCE` where the
     alignment passed `DENSE_GATE`, else as its scores left it (the check could not tell)."""
-    frame, aligned, agree, edges = (*check[:3], check[6])
-    shown = shown | {"dense": 1.0, "edges": round(edges, 4)}
-    measured = (frame, aligned, agree, edges)
-    passed = all(value >= gate for value, gate in zip(measured, DENSE_GATE, strict=True))
+    shown = shown | {"dense": 1.0, "edges": round(check[6], 4)}
+    passed = dense_passes(check)
     if not passed or scored.confidence >= DENSE_CONFIDENCE:
         return Scored(scored.similarity, scored.confidence, shown, scored.evidence, scored.inliers)
     return Scored(scored.similarity, DENSE_CONFIDENCE, shown, "geometry", scored.inliers)

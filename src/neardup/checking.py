@@ -5,6 +5,8 @@ only what it has not checked before.
     scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
                  (a picture in a screenshot, no frame found --store or INSET--> Geometry)
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
+                 (at the cut, no frame from keypoints, not two pages --store or WHOLE-->
+                 Geometry where it passes the dense gate)
                  --add_geometry_many--> rescored pairs
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
@@ -21,8 +23,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from neardup.checked_scores import Check, add_geometry_many, picture_first
-from neardup.dense_check import DENSE, dense_version, dense_wanted
+from neardup.checked_scores import Check, add_geometry_many, dense_passes, picture_first
+from neardup.dense_check import DENSE, WHOLE, dense_version, dense_wanted, whole_version
 from neardup.detail_check import (
     DETAIL,
     LIFT_CONFIDENCE,
@@ -32,6 +34,7 @@ from neardup.detail_check import (
     detail_version,
     detail_wanted,
     may_lift,
+    two_pages,
     veto_inherited,
 )
 from neardup.detail_compare import Detail
@@ -91,11 +94,22 @@ def verify_pairs(
             plain[paths] = geometry
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
     undecided: list[tuple[Ref, Ref]] = []
+    unframed: list[tuple[Ref, Ref]] = []
     for paths, geometry in plain.items():
         if geometry is None:
             undecided.append(paths)
+        elif _unframed(images, by_paths[paths], geometry, scored, min(at)):
+            unframed.append(paths)
         else:
             checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
+    # A pair at the cut whose keypoints found no frame (a caption's letters crowd out a blurred
+    # picture's corners) is compared in its whole frames; the keypoints' finding stands
+    # unless that passes the dense alignment's gate.
+    for paths, whole in _findings(engine, WHOLE, stored, unframed, cache, None):
+        passed = isinstance(whole, Geometry) and dense_passes(whole.evidence())
+        finding = whole if passed else plain[paths]
+        if isinstance(finding, Geometry):  # always: an unframed pair has a keypoint finding
+            checked.append((by_paths[paths], scored[by_paths[paths]], finding.evidence()))
     # Pictures too smooth for keypoints: aligned densely where that could lift the verdict.
     wanted = [p for p in undecided if dense_wanted(scored[by_paths[p]].confidence, at)]
     for paths, geometry in _findings(engine, DENSE, stored, wanted, cache, dense_progress):
@@ -152,6 +166,24 @@ def verify_pairs(
     told.finish()
 
 
+def _unframed(
+    images: Sequence[Features],
+    pair: tuple[int, int],
+    found: Geometry,
+    scored: dict[tuple[int, int], Scored],
+    cut: float,
+) -> bool:
+    """Whether the keypoints found no frame for a pair at the cut (a finding that would take it
+    below) that is not two pages (a template's pages line up on their grid and white paper:
+    their words decide them)."""
+    a, b = pair
+    return (
+        found.score == 0.0
+        and scored[pair].confidence >= cut
+        and not two_pages(images[a], images[b])
+    )
+
+
 Words = Callable[[list[tuple[int, int]]], Iterator[tuple[tuple[int, int], Detail | None]]]
 
 
@@ -199,6 +231,7 @@ Codec = tuple[Callable[[Any], Any], Callable[[Any], Any]]
 STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     VERIFY.name: ("check", check_version, (geometry_value, geometry_of)),
     DENSE.name: ("dense", dense_version, (geometry_value, geometry_of)),
+    WHOLE.name: ("whole", whole_version, (geometry_value, geometry_of)),
     DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
     INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
 }

@@ -102,6 +102,33 @@ def align(cv2: Any, grey_a: Any, grey_b: Any) -> Found | None:
     return Found(best[0], best[1], views[v], turns=v % 4, mirror=v >= 4)
 
 
+def whole(cv2: Any, grey_a: Any, grey_b: Any) -> Found | None:
+    """`grey_a` stretched onto the whole frame of the dihedral view of `grey_b` it correlates
+    with best (no shift, scale or turn searched): a copy that keeps its frame under an overlay,
+    which keypoints failed to align (RESULTS.md, session 34); None where either is too small.
+    Neighbouring tiles and other crops of one picture do not line up so."""
+    if min(*grey_a.shape, *grey_b.shape) < MIN_TEMPLATE * 2:
+        return None
+    small_a = _small(cv2, (grey_a, 1.0), FINE_SIDE)[0]
+    best: tuple[float, int] | None = None
+    views = [_view(grey_b, turns, mirror) for mirror in (False, True) for turns in range(4)]
+    for v, view in enumerate(views):
+        small_b = cv2.resize(
+            _small(cv2, (view, 1.0), FINE_SIDE)[0],
+            (small_a.shape[1], small_a.shape[0]),
+            interpolation=cv2.INTER_AREA,
+        )
+        score = float(cv2.matchTemplate(small_b, small_a, cv2.TM_CCOEFF_NORMED)[0, 0])
+        if best is None or score > best[0]:
+            best = (score, v)
+    if best is None:
+        return None
+    view = views[best[1]]
+    (ha, wa), (hb, wb) = grey_a.shape[:2], view.shape[:2]
+    matrix = np.array([[wb / wa, 0.0, 0.0], [0.0, hb / ha, 0.0]])
+    return Found(best[0], matrix, view, turns=best[1] % 4, mirror=best[1] >= 4)
+
+
 def _ways(pictures: Pictures, v: int, way: int) -> tuple[Small, Small]:
     """(the picture slid, the picture it is slid over) for view `v`, one way round or the
     other."""

@@ -8,6 +8,12 @@ it could still lift over the cut (`dense_wanted`): it only ever raises a pair, t
 and other look-alikes it would not pass (RESULTS.md, session 24). The measures are the
 check's (`neardup.verify`): the shared frame, aligned pixels and their agreement, and the
 aligned pictures' edges (`neardup.dense_alignment`).
+
+    a pair at the cut whose keypoints found no frame --WHOLE--> Geometry(dense=True) or None
+
+`WHOLE` measures the same on the two whole frames as they are (`dense_alignment.whole`: no
+search), for a copy that keeps its frame under an overlay whose letters crowded out the
+picture's corners; `neardup.checking` keeps its finding only where it passes the gate.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import Any
 
 from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.decode import DecodeSpec
-from neardup.dense_alignment import align, edges_agree
+from neardup.dense_alignment import Found, align, edges_agree, whole
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.pair_checks import checked_chunk, in_process
@@ -46,6 +52,15 @@ def dense_version() -> str:
     """This code's version of the dense alignment, with the check's (whose measures it
     takes: `neardup.verify`) and OpenCV's."""
     return f"{DENSE_VERSION}-{check_version()}"
+
+
+WHOLE_VERSION = 1
+"""As `DENSE_VERSION`, for the whole-frame comparison (`WHOLE`, pair store kind "whole")."""
+
+
+def whole_version() -> str:
+    """This code's version of the whole-frame comparison, with the check's and OpenCV's."""
+    return f"{WHOLE_VERSION}-{check_version()}"
 
 
 def dense_wanted(confidence: float, cuts: tuple[float, ...]) -> bool:
@@ -82,7 +97,7 @@ class DenseChecker:
         grey_a, grey_b = self._grey(ref_a), self._grey(ref_b)
         if grey_a is None or grey_b is None:
             return None
-        found = align(self._cv2, grey_a, grey_b)
+        found = self._found(grey_a, grey_b)
         if found is None:
             return None
         view = found.view
@@ -91,6 +106,29 @@ class DenseChecker:
         aligned, agree = pixels_agree(self._cv2, found.matrix, grey_a, view)
         edges = edges_agree(self._cv2, found, grey_a)
         return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
+
+    def _found(self, grey_a: Any, grey_b: Any) -> Found | None:
+        return align(self._cv2, grey_a, grey_b)
+
+
+class WholeChecker(DenseChecker):
+    """The whole frames compared as they are (`dense_alignment.whole`), measured as a dense
+    alignment is: for a pair whose keypoints found no frame though its pictures keep theirs."""
+
+    def _found(self, grey_a: Any, grey_b: Any) -> Found | None:
+        return whole(self._cv2, grey_a, grey_b)
+
+
+WHOLE: Stage[tuple[Ref, Ref], WholeChecker, Geometry | Unread | None] = Stage(
+    "whole", WholeChecker, checked_chunk, chunk=32
+)
+"""The whole-frame comparison as an engine stage (`neardup.checking`: a pair at the cut,
+not two pages, whose keypoints found no frame)."""
+
+
+def whole_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
+    """The whole-frame comparison of each pair of items, in this process."""
+    return in_process(WholeChecker(), pairs)
 
 
 DENSE: Stage[tuple[Ref, Ref], DenseChecker, Geometry | Unread | None] = Stage(

@@ -157,7 +157,15 @@ def detail_wanted(a: Features, b: Features, scored: Scored, cuts: tuple[float, .
     pages, and it was scored by an embedding (the hash-only pass runs no check)."""
     if scored.confidence < min(WORDS_FLOOR, *cuts) or scored.evidence == "exact":
         return False
-    if a.page is None or b.page is None or not any(m in scored.scores for m in EMBEDDING_METHODS):
+    if not any(m in scored.scores for m in EMBEDDING_METHODS):
+        return False
+    return two_pages(a, b)
+
+
+def two_pages(a: Features, b: Features) -> bool:
+    """Whether both pictures read as pages of text (`PAGES`), whose words tell them apart: the
+    pair's paper from the lesser, its strokes from either (a blurred copy keeps its page's)."""
+    if a.page is None or b.page is None:
         return False
     paper, strokes = min(a.page[0], b.page[0]), max(a.page[1], b.page[1])
     return any(paper >= p and strokes >= s for p, s in PAGES)
