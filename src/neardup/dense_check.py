@@ -108,6 +108,7 @@ class DenseChecker:
         return Geometry(0, 0, overlap_a, overlap_b, aligned, agree, True, edges)
 
     def _found(self, grey_a: Any, grey_b: Any) -> Found | None:
+        """The transform to measure: the dense search's (`dense_alignment.align`)."""
         return align(self._cv2, grey_a, grey_b)
 
 
@@ -116,6 +117,7 @@ class WholeChecker(DenseChecker):
     alignment is: for a pair whose keypoints found no frame though its pictures keep theirs."""
 
     def _found(self, grey_a: Any, grey_b: Any) -> Found | None:
+        """The transform to measure: the whole frames as they are (`dense_alignment.whole`)."""
         return whole(self._cv2, grey_a, grey_b)
 
 
