@@ -8,17 +8,50 @@ its level, and a correlation of levels read it as other content (brightened scre
 rank (`tone_matched`), before they are compared: a monotone tone change then costs nothing,
 while other content (another page of a template, a moved subject, an overlay) still
 disagrees.
+
+Where they disagree tells an overlay from other content (`spot_of`): a logo or a caption on a
+copy is one compact spot of strong disagreement, the rest agreeing; a moved subject in
+another frame of a clip is a larger, fainter one.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 AGREE_WITHIN = 0.5
 """Robust z-scores (median, interquartile range) closer than this count as agreeing."""
+SPOT_GROWN = 2
+"""Pixels (at the compared side) by which a spot's bounding box is grown on each side: an
+overlay's soft edge (a shadow, a blend) belongs to it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spot:
+    """Where two aligned pictures disagree: the largest connected region of disagreeing
+    pixels (after a 3 x 3 closing, 4-connected), its bounding box grown by `SPOT_GROWN`."""
+
+    share: float = 0.0
+    """The box's share of the pixels both pictures cover (0: they agree everywhere)."""
+    rest: float = 0.0
+    """Share of the covered pixels outside the box that agree (0 with fewer than 16)."""
+    depth: float = 0.0
+    """Mean disagreement inside the box, robust z-score units, each pixel's capped at 2."""
+    held: float = 0.0
+    """The smaller of the two pictures' shares of their detail (grey-level gradients) lying
+    outside the box: where the rest is flat (a symbol on a plain ground) its agreeing says
+    nothing, and it is the spot that holds the picture."""
+    crowded: float = 0.0
+    """How much denser the detail is inside the box than outside it (each share over the
+    area's), the smaller of the two pictures': under an overlay the original is about as
+    detailed there as elsewhere; two pictograms both hold their symbols there."""
+
+
+NO_SPOT = Spot()
+"""Where nothing was compared (a dense finding, a transform on too few inliers)."""
 
 
 def tone_matched(x: Any, y: Any) -> Any:
@@ -32,6 +65,81 @@ def tone_matched(x: Any, y: Any) -> Any:
     return ((sums[ends] - sums[ends - counts]) / counts)[inverse].astype(np.float32)
 
 
+def spot_of(x: Any, y: Any, inside: Any) -> Spot:
+    """The spot where two aligned samples disagree: `x` and `y` the grey levels (x already
+    tone-matched) of the pixels `inside` covers (a 2-D mask), as `agreeing` reads them."""
+    gap = np.zeros(inside.shape, np.float32)
+    gap[inside] = np.abs(_robust(x) - _robust(y))
+    apart = inside & (gap >= AGREE_WITHIN)
+    if not apart.any():
+        return Spot(0.0, 1.0, 0.0, 1.0, 1.0)
+    count, labels = _regions(_eroded(_dilated(apart)))
+    if count == 0:  # a lone pixel on the grid's edge, gone in the closing
+        return Spot(0.0, 1.0, 0.0, 1.0, 1.0)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
+    rows, cols = np.nonzero(labels == int(np.argmax(sizes)) + 1)
+    box = np.zeros_like(inside)
+    height, width = inside.shape
+    box[
+        max(0, rows.min() - SPOT_GROWN) : min(height, rows.max() + 1 + SPOT_GROWN),
+        max(0, cols.min() - SPOT_GROWN) : min(width, cols.max() + 1 + SPOT_GROWN),
+    ] = True
+    within, rest = box & inside, inside & ~box
+    agree = float(np.mean(gap[rest] < AGREE_WITHIN)) if rest.sum() >= 16 else 0.0
+    depth = float(np.mean(np.minimum(gap[within], 2.0)))
+    share = float(within.sum() / inside.sum())
+    outside = (_detail_outside(x, inside, box), _detail_outside(y, inside, box))
+    # Each picture's detail per unit of area inside the box over that outside it (finite
+    # where the box or the rest holds none: 1e6 is as good as infinite for the gate).
+    rest_share = max(1.0 - share, 1e-6)
+    crowded = min(((1 - o) / share) / max(o / rest_share, 1e-6) for o in outside)
+    return Spot(share, agree, depth, min(outside), crowded)
+
+
+def _detail_outside(levels: Any, inside: Any, box: Any) -> float:
+    """Share of a picture's gradient (central differences, |x| + |y|, the grid's outer ring
+    left out; the grey levels are 0 where the picture does not cover) outside `box`."""
+    grid = np.zeros(inside.shape, np.float32)
+    grid[inside] = levels
+    gradient = np.zeros_like(grid)
+    gradient[1:-1] += np.abs(grid[2:] - grid[:-2])
+    gradient[:, 1:-1] += np.abs(grid[:, 2:] - grid[:, :-2])
+    inner = inside.copy()
+    inner[0, :] = inner[-1, :] = inner[:, 0] = inner[:, -1] = False
+    total = float(gradient[inner].sum())
+    return float(gradient[inner & ~box].sum()) / total if total > 0 else 0.0
+
+
+def _robust(v: Any) -> Any:
+    """Robust z-scores of a sample: (v - median) / interquartile range (at least 1)."""
+    low, mid, high = _quartiles(v)
+    return (v - mid) / max(float(high - low), 1.0)
+
+
+def _shifted(mask: Any) -> list[Any]:
+    """The nine 3 x 3 neighbours' views of a boolean mask, outside it counted as False."""
+    padded = np.pad(mask, 1)
+    height, width = mask.shape
+    return [padded[r : r + height, c : c + width] for r in range(3) for c in range(3)]
+
+
+def _dilated(mask: Any) -> Any:
+    return np.logical_or.reduce(_shifted(mask))
+
+
+def _eroded(mask: Any) -> Any:
+    # Outside the grid counts as agreeing, for the erosion too (as scipy's binary_closing).
+    return np.logical_and.reduce(_shifted(mask))
+
+
+def _regions(mask: Any) -> tuple[int, Any]:
+    """(count, labels) of a boolean mask's 4-connected regions (labels 1..count)."""
+    import cv2
+
+    count, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=4)
+    return int(count) - 1, labels
+
+
 def correlation(x: Any, y: Any) -> float:
     """Pearson correlation of two samples, floored at 0 (0 where either is flat)."""
     xc, yc = x - x.mean(), y - y.mean()
@@ -41,12 +149,7 @@ def correlation(x: Any, y: Any) -> float:
 
 def agreeing(x: Any, y: Any) -> float:
     """Share of positions where two aligned grey samples agree after robust normalisation."""
-
-    def robust(v: Any) -> Any:
-        low, mid, high = _quartiles(v)
-        return (v - mid) / max(float(high - low), 1.0)
-
-    return float(np.mean(np.abs(robust(x) - robust(y)) < AGREE_WITHIN))
+    return float(np.mean(np.abs(_robust(x) - _robust(y)) < AGREE_WITHIN))
 
 
 def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:

@@ -13,7 +13,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import CHECK_SCORES, add_geometry, dense_passes, picture_first
+from neardup.checked_scores import (
+    CHECK_SCORES,
+    add_geometry,
+    dense_passes,
+    picture_first,
+    spot_rescored,
+)
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
 from neardup.dense_check import dense_pairs, dense_wanted, whole_pairs
@@ -282,6 +288,8 @@ def compare(
             geometry = whole if passed else geometry
         if geometry is not None:
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
+            if not two_pages(fa, fb):  # a copy under an overlay, as scan reads it
+                fused = spot_rescored(fused, geometry.score, geometry.spot)
             scored = Scored(
                 scored.similarity,
                 scored.confidence,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from neardup.aligned_pixels import Spot
 from neardup.fusion import PairFacts
 from neardup.method_scores import EMBEDDING_METHODS, INSET, facts, flat_apart
 from neardup.records import Features
@@ -25,7 +26,7 @@ agree, RANSAC inliers, the containment (the larger share), whether the pictures 
 aligned densely for want of keypoints, and then how well their edges agree
 (`neardup.verify.Geometry`)."""
 
-CHECK_SCORES = ("geometry", "aligned", "agree", "dense", "edges")
+CHECK_SCORES = ("geometry", "aligned", "agree", "dense", "edges", "spot")
 """The scores the check adds to a pair's."""
 DENSE_GATE = (0.6, 0.95, 0.95, 0.8)
 """Shared frame, aligned, agree and edges (`neardup.verify.Geometry`) a dense alignment must
@@ -40,6 +41,48 @@ band, 232 of 232 passing pairs were duplicates (by Laplace's rule 233 / 234, 0.9
 down); of those the shipped stage aligns (confidence `dense_check.DENSE_FLOOR` to the cut),
 31 of 31 (95 % interval 0.89-1.00). At 0.99 it is above the default and loose cuts and below
 strict's (0.991)."""
+
+
+SPOT_GATE = (0.97, 0.30, 0.97, 0.45, 0.40, 3.0)
+"""Shared frame (at least), the spot's share of it (at most), the agreeing share of the rest,
+the spot's depth, the detail the rest holds (at least) and how crowded the spot is (at most;
+`neardup.aligned_pixels.Spot`) for a keypoint finding to read as a copy under an overlay:
+the frame found whole, the pictures disagreeing strongly in one compact spot and nowhere
+else, the rest holding the picture. The first four were chosen on the picture sets'
+calibration halves (RESULTS.md, session 35, R53): 95 copies below the cut passed, no
+look-alike; another frame of a clip disagrees in a larger, fainter spot (share 0.35, depth
+0.35 at the median). The last two keep out signs of one set (a symbol on a flat ground or a
+dark square: the rest agrees because it is plain, and each picture's detail is crowded into
+the spot), which passed the first four on a seed's test half (R54, R55); all 95 copies pass
+them. Pages are not read so (`neardup.checking`): one changed field of a form is such a
+spot."""
+SPOT_FLOOR = 0.5
+"""The confidence (after the check) from which a pair is read for an overlay: below it the
+model has other reasons against a copy (two signs of one set sat at 0.03-0.09 and passed
+the gate; R56). Of the 95 calibration copies passing the gate, 82 are at 0.5 or more."""
+SPOT_CONFIDENCE = 0.98
+"""The confidence of a pair that `spot_rescored` raises: on the calibration halves 82 of 82
+such pairs were copies (Wilson 95 % lower bound 0.955); above the default cut, below
+strict's (0.991)."""
+
+
+def spot_rescored(scored: Scored, frame: float, spot: Spot) -> Scored:
+    """A pair at `SPOT_FLOOR` or more whose keypoint finding shares `frame` and disagrees in
+    `spot`: raised to `SPOT_CONFIDENCE` where that passes `SPOT_GATE`, else as it was."""
+    least_frame, most_share, least_rest, least_depth, least_held, most_crowded = SPOT_GATE
+    passed = (
+        scored.confidence >= SPOT_FLOOR
+        and frame >= least_frame
+        and spot.share <= most_share
+        and spot.rest >= least_rest
+        and spot.depth >= least_depth
+        and spot.held >= least_held
+        and spot.crowded <= most_crowded
+    )
+    if not passed or scored.confidence >= SPOT_CONFIDENCE:
+        return scored
+    shown = scored.scores | {"spot": round(spot.share, 4)}
+    return Scored(scored.similarity, SPOT_CONFIDENCE, shown, "geometry", scored.inliers)
 
 
 def add_geometry(

@@ -8,6 +8,8 @@ only what it has not checked before.
                  (at the cut, no frame from keypoints, not two pages --store or WHOLE-->
                  Geometry where it passes the dense gate)
                  --add_geometry_many--> rescored pairs
+                 (a keypoint frame found whole, its pixels apart in one spot only, not two
+                 pages --spot_rescored--> raised: a copy under an overlay)
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of
@@ -23,7 +25,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
-from neardup.checked_scores import Check, add_geometry_many, dense_passes, picture_first
+from neardup.checked_scores import (
+    Check,
+    add_geometry_many,
+    dense_passes,
+    picture_first,
+    spot_rescored,
+)
 from neardup.dense_check import DENSE, WHOLE, dense_version, dense_wanted, whole_version
 from neardup.detail_check import (
     DETAIL,
@@ -95,12 +103,14 @@ def verify_pairs(
     checked: list[tuple[tuple[int, int], Scored, Check]] = []
     undecided: list[tuple[Ref, Ref]] = []
     unframed: list[tuple[Ref, Ref]] = []
+    keypoints: dict[tuple[int, int], Geometry] = {}
     for paths, geometry in plain.items():
         if geometry is None:
             undecided.append(paths)
         elif _unframed(images, by_paths[paths], geometry, scored, min(at)):
             unframed.append(paths)
         else:
+            keypoints[by_paths[paths]] = geometry
             checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
     # A pair at the cut whose keypoints found no frame (a caption's letters crowd out a blurred
     # picture's corners) is compared in its whole frames; the keypoints' finding stands
@@ -119,6 +129,12 @@ def verify_pairs(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
+    # An overlay (a logo, a caption) lowers a copy's aligned pixels by its share, which the
+    # model reads as other content: a frame found whole whose pixels disagree in one compact
+    # spot only is a copy under one. Not two pages: a form's one changed field is such a spot.
+    for (a, b), geometry in keypoints.items():
+        if not two_pages(images[a], images[b]):
+            scored[a, b] = spot_rescored(scored[a, b], geometry.score, geometry.spot)
     # Two pages of one template pass on their shared layout: their words, compared last (from
     # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
     # grouping, where passing pairs link them),

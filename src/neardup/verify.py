@@ -14,12 +14,20 @@ the dense alignment (`neardup.dense_check`), which takes the same frame and pixe
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from neardup.aligned_pixels import agreeing, aligned_samples, correlation, tone_matched
+from neardup.aligned_pixels import (
+    NO_SPOT,
+    Spot,
+    agreeing,
+    aligned_samples,
+    correlation,
+    spot_of,
+    tone_matched,
+)
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
@@ -76,18 +84,12 @@ class Geometry:
     """For a dense finding: how well the aligned pictures' edges agree
     (`neardup.dense_alignment.edges_agree`)."""
 
+    spot: Spot = NO_SPOT
+    """For a keypoint finding: where the aligned pixels disagree (an overlay's one spot)."""
+
     def swapped(self) -> Geometry:
         """The same finding with the two pictures' roles exchanged."""
-        return Geometry(
-            self.matches,
-            self.inliers,
-            self.overlap_b,
-            self.overlap_a,
-            self.aligned,
-            self.agree,
-            self.dense,
-            self.edges,
-        )
+        return replace(self, overlap_a=self.overlap_b, overlap_b=self.overlap_a)
 
     @property
     def score(self) -> float:
@@ -117,13 +119,14 @@ class Geometry:
         )
 
 
-CHECK_VERSION = 5
+CHECK_VERSION = 8
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
 3: its finding is stored under that order (2 stored it under the files' order); 4: aligned
 pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`); 5: a stored
-finding records whether it was found densely, and its edges (`neardup.dense_check`)."""
+finding records whether it was found densely, and its edges (`neardup.dense_check`); 8: and
+where the aligned pixels disagree (`Geometry.spot`; 6 and 7 were trials of it, never released)."""
 
 
 def check_version() -> str:
@@ -146,6 +149,7 @@ def geometry_value(found: Geometry | None) -> list[float] | None:
         found.agree,
         float(found.dense),
         found.edges,
+        *astuple(found.spot),
     ]
 
 
@@ -153,10 +157,9 @@ def geometry_of(value: list[float] | None) -> Geometry | None:
     """The finding `geometry_value` gave."""
     if value is None:
         return None
-    matches, inliers, overlap_a, overlap_b, aligned, agree, dense, edges = value
-    return Geometry(
-        int(matches), int(inliers), overlap_a, overlap_b, aligned, agree, bool(dense), edges
-    )
+    matches, inliers, overlap_a, overlap_b, aligned, agree, dense, edges, *spot = value
+    shares = (overlap_a, overlap_b, aligned, agree)
+    return Geometry(int(matches), int(inliers), *shares, bool(dense), edges, Spot(*spot))
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,23 +277,31 @@ class Verifier:
         # A transform with fewer inliers is chance (most pairs checked are not copies): its
         # frames are not compared. That skips the comparison on ~85 % of the pairs checked in
         # calibration; refitted without it, out-of-fold precision held and recall rose.
-        aligned, agree = (
-            pixels_agree(self._cv2, matrix, ka[3], kb[3])
+        aligned, agree, spot = (
+            pixels_compared(self._cv2, matrix, ka[3], kb[3])
             if inliers >= MIN_INLIERS and len(ka) > 3 and len(kb) > 3
-            else (0.0, 0.0)
+            else (0.0, 0.0, NO_SPOT)
         )
-        return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree)
+        return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree, spot=spot)
 
 
 def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
     """Correlation of B with A warped into B's frame, over the pixels both cover, and the
     share of those pixels that agree (robust to an overlay, which lowers the first), A's
     grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
+    return pixels_compared(cv2, matrix, grey_a, grey_b, spot=False)[:2]
+
+
+def pixels_compared(
+    cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, *, spot: bool = True
+) -> tuple[float, float, Spot]:
+    """`pixels_agree`'s two measures and, if asked, where the pixels disagree."""
     small_a, small_b, inside = aligned_samples(cv2, matrix, grey_a, grey_b, ALIGNED_SIDE)
     if inside.sum() < 16:
-        return 0.0, 0.0
+        return 0.0, 0.0, NO_SPOT
     x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
-    return correlation(x, y), agreeing(x, y)
+    where = spot_of(x, y, inside) if spot else NO_SPOT
+    return correlation(x, y), agreeing(x, y), where
 
 
 def frame_shares(
