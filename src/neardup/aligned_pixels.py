@@ -52,6 +52,8 @@ class Spot:
 
 NO_SPOT = Spot()
 """Where nothing was compared (a dense finding, a transform on too few inliers)."""
+AGREEING = Spot(0.0, 1.0, 0.0, 1.0, 1.0)
+"""Two samples that agree everywhere: no spot, all the rest agreeing and holding the detail."""
 
 
 def tone_matched(x: Any, y: Any) -> Any:
@@ -72,10 +74,10 @@ def spot_of(x: Any, y: Any, inside: Any) -> Spot:
     gap[inside] = np.abs(_robust(x) - _robust(y))
     apart = inside & (gap >= AGREE_WITHIN)
     if not apart.any():
-        return Spot(0.0, 1.0, 0.0, 1.0, 1.0)
+        return AGREEING
     count, labels = _regions(apart)
     if count == 0:  # a lone pixel on the grid's edge, gone in the closing
-        return Spot(0.0, 1.0, 0.0, 1.0, 1.0)
+        return AGREEING
     sizes = np.bincount(labels.ravel(), minlength=count + 1)[1:]
     rows, cols = np.nonzero(labels == int(np.argmax(sizes)) + 1)
     box = np.zeros_like(inside)
