@@ -118,7 +118,7 @@ def test_a_scan_groups_a_smooth_pictures_turned_copy(smooth: Path, tmp_path: Pat
     crop = next(
         p for p in result.pairs if {names[p.a], names[p.b]} == {"original.png", "turned_crop.jpg"}
     )
-    assert crop.scores["dense"] == 1.0 and crop.confidence == DENSE_CONFIDENCE
+    assert crop.scores["dense"] == 1.0 and crop.own_confidence == DENSE_CONFIDENCE
     assert not any({"left_tile.png", "right_tile.png"} <= g for g in groups)
 
 

@@ -164,7 +164,8 @@ def test_a_screenshot_sharing_a_fifth_of_its_frame_is_judged_by_its_inset(
     assert pair.similarity < 0.35
     assert [view.name(result.images[g.keeper].path) for g in result.groups] == ["chelsea.png"]
     compared = neardup.compare(tmp_path / "chelsea.png", tmp_path / "shot.jpg")
-    assert compared.confidence == pair.confidence
+    # `compare` makes no groups: it reports the pair's own confidence (`group_confidence`).
+    assert compared.confidence == pair.own_confidence
 
 
 def slide(picture: Image.Image, share: float = 0.1) -> Image.Image:
@@ -196,7 +197,7 @@ def test_compare_gives_one_verdict_whichever_file_comes_first(
         (folder / "chelsea.jpg").write_bytes((tmp_path / "chelsea.jpg").read_bytes())
         (folder / name).write_bytes((tmp_path / "slide.png").read_bytes())
         found = neardup.scan([folder], cache=False).pairs
-        assert [p.confidence for p in found] == [ab.confidence]
+        assert [p.own_confidence for p in found] == [ab.confidence]
 
 
 def test_a_check_is_stored_in_the_order_it_ran(tmp_path: Path, make: FileMaker) -> None:

@@ -149,6 +149,9 @@ class Pair:
     differences: Differences | None = None
     """How the two pictures differ, measured (`neardup.differences`); None where not measured
     (pairs below the cut, or a scan run without it)."""
+    own_confidence: float | None = None
+    """The fusion's confidence from this pair's own evidence, where `confidence` was then
+    read with the pair's groups (`neardup.group_confidence`); None where it was not."""
 
 
 @dataclass(slots=True)

@@ -85,6 +85,18 @@ def run_eval(
     # Each skipped image is named: its pairs count as missed.
     head += "".join(f"\nskipped {s.path}: {s.reason}" for s in result.skipped)
     text = head + "\n" + format_report(report)
+    if any(p.own_confidence is not None for p in result.pairs):
+        # The pairs as the fusion scored them, before their groups were read: what the
+        # grouping keeps of the pairs found (`neardup.group_confidence`).
+        own = [
+            (a, b, c if p.own_confidence is None else p.own_confidence)
+            for (a, b, c), p in zip(pairs, result.pairs, strict=True)
+        ]
+        alone = evaluate(truth, own, threshold=cut, split=split).overall
+        text += (
+            f"\npairs by their own confidence (before their groups were read): precision "
+            f"{alone.precision:.3f}, recall {alone.recall:.3f}\n"
+        )
     if plot_dir:
         text += "\n" + write_plots(truth, pairs, cut, split, plot_dir)
     return text

@@ -16,6 +16,7 @@ import numpy.typing as npt
 
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
+from neardup.group_confidence import grouped_confidence
 from neardup.groups import build_groups
 from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
@@ -91,6 +92,11 @@ def all_duplicates(
         images, pairs, cut, score_now=score, near_keepers=near, bound=most(), apart=apart
     )
     pairs.extend(keepers)
+    # Each pair's confidence read with its groups: the pairs the grouping kept apart are far
+    # less often copies than their own evidence says (`neardup.group_confidence`). Not in a
+    # leakage scan (`check_at`): it counts at every preset, the groups are one cut's.
+    if check_at is None:
+        pairs = grouped_confidence(images, pairs, groups, cut, methods, floor)
     pairs.sort(key=lambda p: (-p.confidence, images[p.a].path, images[p.b].path))
     done = time.perf_counter()
     seconds = {

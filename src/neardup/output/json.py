@@ -49,6 +49,8 @@ def _pair(result: ScanResult, pair: Pair) -> dict[str, Any]:
         "evidence": pair.evidence,
         "scores": _round(pair.scores),
     }
+    if pair.own_confidence is not None:  # the confidence was read with the pair's groups
+        out["own_confidence"] = round(pair.own_confidence, 4)
     if pair.differences is not None:
         out["differences"] = differences_dict(pair.differences)
     if result.leakage is not None:

@@ -1,0 +1,226 @@
+"""A pair's confidence read with its groups: the maps applied as fitted, the cut never crossed
+upwards, the group's own links kept, the shipped maps matching the presets."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import neardup
+from neardup import group_confidence
+from neardup.fusion import key_of
+from neardup.group_confidence import (
+    FAMILIES,
+    MAP_ENV,
+    RELATIONS,
+    grouped_confidence,
+    relation,
+)
+from neardup.output.json import to_dict
+from neardup.pipeline import parse_methods
+from neardup.records import Features, Group, Pair
+from neardup.scoring import PRESETS
+
+CUT = 0.9
+METHODS = ("exact", "pdq", "sscd_distilled")
+
+
+def image(name: str, page: tuple[float, float] | None = None) -> Features:
+    return Features(
+        path=name,
+        size=1000,
+        mtime_ns=0,
+        width=100,
+        height=100,
+        format="PNG",
+        bytes_hash=f"bytes-{name}",
+        pixel_hash=None,
+        page=page,
+    )
+
+
+def pair(a: int, b: int, confidence: float, evidence: str = "pdq") -> Pair:
+    return Pair(a, b, confidence, confidence, {"pdq": confidence}, evidence)
+
+
+# A map that makes each relation easy to tell: same -> 0.99, apart -> 0.1, one -> 0.5,
+# none -> 0.2 for pictures; pages' "apart" -> 0.05.
+FLAT = {"same": 0.99, "apart": 0.1, "one": 0.5, "none": 0.2}
+
+
+def flat_maps(pages_apart: float = 0.05) -> dict[str, object]:
+    def knots(value: float) -> list[list[float]]:
+        return [[0.0, 1.0], [value, value]]
+
+    pictures = {rel: knots(v) for rel, v in FLAT.items()}
+    pages = pictures | {"apart": knots(pages_apart)}
+    return {
+        "version": 1,
+        "methods": "sscd_distilled+pdq",
+        "fitted_on": [],
+        "maps": {str(CUT): {"pages": pages, "pictures": pictures}},
+    }
+
+
+@pytest.fixture
+def maps_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "maps.json"
+    path.write_text(json.dumps(flat_maps()))
+    monkeypatch.setenv(MAP_ENV, str(path))
+    group_confidence.maps.cache_clear()
+    yield path
+    group_confidence.maps.cache_clear()
+
+
+def test_relations() -> None:
+    group_of = {0: 0, 1: 0, 2: 1}
+    assert relation(group_of, 0, 1) == "same"
+    assert relation(group_of, 1, 2) == "apart"
+    assert relation(group_of, 2, 3) == "one"
+    assert relation(group_of, 3, 4) == "none"
+
+
+def test_pairs_read_with_their_groups(maps_file: Path) -> None:
+    images = [image(n) for n in "abcdef"]
+    groups = [Group(0, [(1, 0.9)]), Group(2, [(3, 0.9)])]
+    pairs = [
+        pair(0, 1, 0.95),  # same group, links member 1: raised to the map's 0.99
+        pair(1, 2, 0.97),  # apart: lowered to 0.1, and left out (below the cut)
+        pair(0, 4, 0.5),  # one grouped, below the cut: the map's 0.5
+        pair(4, 5, 0.3),  # neither grouped: 0.2
+        pair(3, 4, 1.0, evidence="exact"),  # an exact copy keeps 1.0
+    ]
+    out = {(p.a, p.b): p for p in grouped_confidence(images, pairs, groups, CUT, METHODS, keep=0.0)}
+    assert out[0, 1].confidence == pytest.approx(0.99)
+    assert out[0, 1].own_confidence == pytest.approx(0.95)
+    assert out[1, 2].confidence == pytest.approx(0.1)
+    assert out[0, 4].confidence == pytest.approx(0.5)
+    assert out[4, 5].confidence == pytest.approx(0.2)
+    assert out[3, 4].confidence == 1.0
+    # Without a floor, the pairs now below the cut leave the list: it matches the groups.
+    kept = grouped_confidence(images, pairs, groups, CUT, METHODS)
+    assert {(p.a, p.b) for p in kept} == {(0, 1), (3, 4)}
+
+
+def test_pages_have_their_own_map(maps_file: Path) -> None:
+    page = (0.9, 0.01)
+    images = [image("a", page), image("b", page), image("c", page)]
+    groups = [Group(0, [(1, 0.9)])]
+    pairs = [pair(1, 2, 0.95), pair(0, 2, 0.95)]
+    kept = grouped_confidence(images, pairs, groups, CUT, METHODS, keep=0.0)
+    assert [round(p.confidence, 6) for p in kept] == [0.5, 0.5]  # "one": 2 is in no group
+    groups = [Group(0, [(1, 0.9)]), Group(2, [])]
+    kept = grouped_confidence(images, pairs, groups, CUT, METHODS, keep=0.0)
+    assert [round(p.confidence, 6) for p in kept] == [0.05, 0.05]  # pages kept apart
+
+
+def test_the_cut_is_not_crossed_upwards(maps_file: Path) -> None:
+    images = [image(n) for n in "ab"]
+    groups = [Group(0, [(1, 0.5)])]
+    out = grouped_confidence(images, [pair(0, 1, 0.5)], groups, CUT, METHODS, keep=0.0)
+    assert out[0].confidence < CUT  # same group, map 0.99, but its own evidence was below
+    assert out[0].confidence == pytest.approx(CUT - group_confidence.BELOW)
+
+
+def test_a_link_of_the_group_stays_at_the_cut(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = flat_maps()
+    low = [[0.0, 1.0], [0.3, 0.3]]
+    spec["maps"][str(CUT)]["pictures"]["same"] = low  # type: ignore[index]
+    path = tmp_path / "low.json"
+    path.write_text(json.dumps(spec))
+    monkeypatch.setenv(MAP_ENV, str(path))
+    group_confidence.maps.cache_clear()
+    try:
+        images = [image(n) for n in "abc"]
+        groups = [Group(0, [(1, 0.95), (2, 0.95)], via={2: 1})]
+        pairs = [pair(0, 1, 0.95), pair(1, 2, 0.95), pair(0, 2, 0.95)]
+        kept = {
+            (p.a, p.b): p.confidence
+            for p in grouped_confidence(images, pairs, groups, CUT, METHODS)
+        }
+        # The member links (0-1, and 2 through 1) stay at the cut; 0-2 links nothing: it goes.
+        assert kept == {(0, 1): CUT, (1, 2): CUT}
+    finally:
+        group_confidence.maps.cache_clear()
+
+
+def test_no_map_for_the_cut_leaves_the_pairs(maps_file: Path) -> None:
+    images = [image(n) for n in "ab"]
+    pairs = [pair(0, 1, 0.95)]
+    assert grouped_confidence(images, pairs, [], 0.8, METHODS) is pairs
+    # Other methods: another fusion's own confidence, which the maps were not fitted on.
+    assert grouped_confidence(images, pairs, [], CUT, ("exact", "pdq")) is pairs
+
+
+def test_maps_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MAP_ENV, "")
+    group_confidence.maps.cache_clear()
+    try:
+        assert group_confidence.maps().curves == {}
+    finally:
+        group_confidence.maps.cache_clear()
+
+
+def test_shipped_maps_cover_every_preset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A refitted fusion with other cuts would leave the maps unused: refit them too."""
+    monkeypatch.delenv(MAP_ENV, raising=False)
+    group_confidence.maps.cache_clear()
+    try:
+        shipped = group_confidence.maps()
+        assert shipped.methods == key_of(parse_methods(None))
+        for cut in PRESETS.values():
+            curves = shipped.curves[f"{cut:.4f}"]
+            assert set(curves) == {(f, r) for f in FAMILIES for r in RELATIONS}
+            for xs, ys in curves.values():
+                assert len(xs) == len(ys) >= 1
+                assert (ys[1:] >= ys[:-1]).all() and ys[0] >= 0.0 and ys[-1] <= 1.0
+    finally:
+        group_confidence.maps.cache_clear()
+
+
+def test_scan_reads_its_pairs_with_its_groups(
+    photo_dir: Callable[..., Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wired into the one pipeline: the groups are the ones the own confidence makes, each
+    pair keeps its own confidence, and the list holds what passes or links a member."""
+    folder = photo_dir(
+        {
+            "a.png": "astronaut",
+            "a_small.jpg": ("astronaut", 160),
+            "a_q.jpg": ("astronaut", 256, {"quality": 40}),
+            "c.png": "coffee",
+            "c_small.jpg": ("coffee", 180),
+            "r.png": "rocket",
+        }
+    )
+    monkeypatch.delenv(MAP_ENV, raising=False)
+    group_confidence.maps.cache_clear()
+    read = neardup.scan([folder])
+    monkeypatch.setenv(MAP_ENV, "")
+    group_confidence.maps.cache_clear()
+    try:
+        alone = neardup.scan([folder])
+    finally:
+        group_confidence.maps.cache_clear()
+
+    def shape(result: neardup.ScanResult) -> list[tuple[str, list[str]]]:
+        return [
+            (result.path(g.keeper), sorted(result.path(m) for m, _ in g.members))
+            for g in result.groups
+        ]
+
+    assert shape(read) == shape(alone) and len(read.groups) == 2
+    cut = read.settings["threshold"]
+    assert isinstance(cut, float)
+    links = group_confidence.linking(read.groups)
+    for p in read.pairs:
+        assert p.own_confidence is not None
+        assert p.confidence >= cut or (min(p.a, p.b), max(p.a, p.b)) in links
+    assert all(p.own_confidence is None for p in alone.pairs)
+    pairs = to_dict(read)["pairs"]
+    assert all("own_confidence" in p for p in pairs)
