@@ -11,8 +11,8 @@ duplicates, every half weighing the same (pairs weighted by 1 / its pair count).
 final fit, a 2-fold check by half (fit on every other half, scored on the rest) prints the
 expected calibration error of the own and the mapped confidence on halves the map did not see.
 
-Refit after `fit_fusion.py`: the maps are keyed by the presets' cuts, and a refitted fusion
-with other cuts leaves them unused. A scan per half and preset is cached in --work.
+Refit after `fit_fusion.py`: the maps carry the fusion's fingerprint, and another fusion leaves
+them unused. A scan per half and preset is cached in --work, under that fingerprint.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from neardup.group_confidence import (
     MAP_VERSION,
     RELATIONS,
     family,
+    fusion_id,
     group_index,
     relation,
 )
@@ -54,7 +55,7 @@ Maps = dict[tuple[int, int], IsotonicRegression]
 def half_pairs(set_arg: str, preset: str, work: Path) -> dict[str, np.ndarray]:
     """Own confidence, family, relation and label of every scored pair of one calib half."""
     set_dir, _, cache = set_arg.partition("=")
-    cached = work / f"grouped-v1-{Path(set_dir).name}-{preset}.npz"
+    cached = work / f"grouped-v1-{fusion_id()}-{Path(set_dir).name}-{preset}.npz"
     if cached.exists():
         return dict(np.load(cached))
     truth = load_truth(str(Path(set_dir) / "truth.json"))
@@ -159,6 +160,7 @@ def main() -> None:
     spec: dict[str, object] = {
         "version": MAP_VERSION,
         "methods": key_of(DEFAULT_METHODS),  # what `scan` ran with: its default methods
+        "fusion": fusion_id(),  # the fusion whose own confidence was read
         "fitted_on": [Path(s.partition("=")[0]).name for s in args.sets],
         "maps": {},
     }

@@ -16,6 +16,7 @@ from neardup.group_confidence import (
     FAMILIES,
     MAP_ENV,
     RELATIONS,
+    fusion_id,
     grouped_confidence,
     relation,
 )
@@ -60,9 +61,18 @@ def flat_maps(pages_apart: float = 0.05) -> dict[str, object]:
     return {
         "version": 1,
         "methods": "sscd_distilled+pdq",
+        "fusion": fusion_id(),
         "fitted_on": [],
         "maps": {str(CUT): {"pages": pages, "pictures": pictures}},
     }
+
+
+@pytest.fixture(autouse=True)
+def fresh_maps() -> Iterator[None]:
+    """No test here leaves its maps or fusion fingerprint cached for the tests after it."""
+    yield
+    group_confidence.maps.cache_clear()
+    group_confidence.fusion_id.cache_clear()
 
 
 @pytest.fixture
@@ -100,7 +110,9 @@ def test_pairs_read_with_their_groups(maps_file: Path) -> None:
     assert out[0, 4].confidence == pytest.approx(0.5)
     assert out[4, 5].confidence == pytest.approx(0.2)
     assert out[3, 4].confidence == 1.0
-    # Without a floor, the pairs now below the cut leave the list: it matches the groups.
+    # With a floor (`--keep-below`: pairs kept by their own confidence) every pair stays;
+    # without one, the pairs now below the cut leave the list: it matches the groups.
+    assert len(out) == len(pairs)
     kept = grouped_confidence(images, pairs, groups, CUT, METHODS)
     assert {(p.a, p.b) for p in kept} == {(0, 1), (3, 4)}
 
@@ -153,8 +165,43 @@ def test_no_map_for_the_cut_leaves_the_pairs(maps_file: Path) -> None:
     images = [image(n) for n in "ab"]
     pairs = [pair(0, 1, 0.95)]
     assert grouped_confidence(images, pairs, [], 0.8, METHODS) is pairs
+    assert grouped_confidence(images, pairs, [], CUT + 4e-5, METHODS) is pairs  # not a preset's
     # Other methods: another fusion's own confidence, which the maps were not fitted on.
     assert grouped_confidence(images, pairs, [], CUT, ("exact", "pdq")) is pairs
+    assert grouped_confidence(images, pairs, [], CUT, METHODS) is not pairs
+
+
+def test_another_fusion_leaves_the_pairs(
+    maps_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fusion refitted (or your own, `NEARDUP_FUSION_MODEL`) scores on another scale: the
+    maps, fitted on the shipped one's own confidence, are not used with it."""
+    other = tmp_path / "fusion.json"
+    other.write_text('{"version": 1}')
+    monkeypatch.setenv("NEARDUP_FUSION_MODEL", str(other))
+    group_confidence.fusion_id.cache_clear()
+    try:
+        pairs = [pair(0, 1, 0.95)]
+        assert grouped_confidence([image("a"), image("b")], pairs, [], CUT, METHODS) is pairs
+    finally:
+        monkeypatch.delenv("NEARDUP_FUSION_MODEL")
+        group_confidence.fusion_id.cache_clear()
+
+
+def test_a_map_file_that_cannot_be_read_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for content in (None, "{not json", '{"version": 0}'):
+        path = tmp_path / "maps.json"
+        if content is not None:
+            path.write_text(content)
+        monkeypatch.setenv(MAP_ENV, str(path))
+        group_confidence.maps.cache_clear()
+        try:
+            with pytest.raises(RuntimeError, match=r"maps\.json"):
+                group_confidence.maps()
+        finally:
+            group_confidence.maps.cache_clear()
 
 
 def test_maps_off(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -167,14 +214,15 @@ def test_maps_off(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_shipped_maps_cover_every_preset(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A refitted fusion with other cuts would leave the maps unused: refit them too."""
+    """A refitted fusion would leave the maps unused: refit them too (`make fit`)."""
     monkeypatch.delenv(MAP_ENV, raising=False)
     group_confidence.maps.cache_clear()
     try:
         shipped = group_confidence.maps()
         assert shipped.methods == key_of(parse_methods(None))
+        assert shipped.fusion == group_confidence.fusion_id()  # fitted on the shipped fusion
         for cut in PRESETS.values():
-            curves = shipped.curves[f"{cut:.4f}"]
+            curves = shipped.curves[cut]
             assert set(curves) == {(f, r) for f in FAMILIES for r in RELATIONS}
             for xs, ys in curves.values():
                 assert len(xs) == len(ys) >= 1
@@ -206,6 +254,7 @@ def test_scan_reads_its_pairs_with_its_groups(
     try:
         alone = neardup.scan([folder])
     finally:
+        monkeypatch.delenv(MAP_ENV)
         group_confidence.maps.cache_clear()
 
     def shape(result: neardup.ScanResult) -> list[tuple[str, list[str]]]:

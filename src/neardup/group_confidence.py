@@ -13,30 +13,33 @@ among pairs alike in three things: their own confidence, their relation to the g
 (`RELATIONS`), and whether both images are pages (`neardup.detail_check.two_pages`). The
 maps are isotonic in the own confidence, one per preset cut (the groups depend on it),
 fitted on the calibration halves by `benchmarks/fit_group_confidence.py` with the default
-methods and shipped in `group_confidence.json`; at a cut no preset has, or with other
-methods (whose own confidence is another fusion's), the pairs keep their own confidence.
+methods and shipped in `group_confidence.json` with a fingerprint of the fusion they read; at
+a cut no preset has, with other methods or another fusion (whose own confidence is another
+model's), the pairs keep their own confidence.
 
 A pair never crosses the cut upwards (a scan keeps no pair below the cut, and its list must
 be the list `neardup eval` scores), a pair that links a group member to the image it was
 matched with never falls below it (the group stands on it), and an exact copy keeps 1.0. The
-own confidence stays on the pair (`Pair.own_confidence`). `compare`, with no groups, reports
-the own confidence.
+own confidence stays on the pair (`Pair.own_confidence`). `compare` and the index's matches of
+new images (`add`, `query`), which make no groups, report the own confidence.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from neardup.detail_check import two_pages
-from neardup.fusion import key_of
+from neardup.fusion import MODEL_ENV, MODEL_FILE, key_of
 from neardup.records import Features, Group, Pair
 
 MAP_FILE = "group_confidence.json"
@@ -48,17 +51,20 @@ RELATIONS = ("same", "apart", "one", "none")
 """Both images in one group; in two groups; one of them in a group; neither grouped."""
 FAMILIES = ("pages", "pictures")
 BELOW = 1e-4
-"""How far under the cut a pair below it by its own evidence stays at most."""
+"""A pair below the cut on its own evidence is read at most this far under the cut: it stays
+under it."""
 
 Curve = tuple[np.ndarray, np.ndarray]
 
 
 class Maps(NamedTuple):
-    """The fitted maps: the method set they were fitted with (`neardup.fusion.key_of`), and
-    per cut (as `_cut_key`) the curve of each (family, relation): its (x, y) knots."""
+    """The fitted maps: the method set (`neardup.fusion.key_of`) and the fusion (`fusion_id`)
+    whose own confidence they were fitted on, and per cut the curve of each (family,
+    relation): its (x, y) knots."""
 
     methods: str
-    curves: dict[str, dict[tuple[str, str], Curve]]
+    fusion: str
+    curves: dict[float, dict[tuple[str, str], Curve]]
 
 
 def relation(group_of: dict[int, int], a: int, b: int) -> str:
@@ -101,15 +107,14 @@ def grouped_confidence(
     methods: Sequence[str],
     keep: float | None = None,
 ) -> list[Pair]:
-    """`pairs` with their confidence given their groups (module docstring), those now below
-    `keep` (default: the cut) left out unless they link a member; unchanged where no map was
-    fitted at `cut` with `methods`."""
-    fitted = maps()
-    curves = fitted.curves.get(_cut_key(cut)) if fitted.methods == key_of(methods) else None
+    """`pairs` with their confidence given their groups (module docstring); unchanged where no
+    map was fitted at `cut` with `methods` and the fusion in use. Without `keep` (the floor a
+    scan kept pairs below the cut from, by their own confidence) the pairs now below the cut
+    leave the list; with it every pair stays, as it was kept."""
+    curves = maps_for(cut, methods)
     if curves is None:
         return pairs
     group_of, links = group_index(groups), linking(groups)
-    floor = cut if keep is None else min(cut, keep)
     out = []
     for pair in pairs:
         own = pair.confidence if pair.own_confidence is None else pair.own_confidence
@@ -123,13 +128,29 @@ def grouped_confidence(
                 value = min(value, cut - BELOW)
             elif key in links:
                 value = max(value, cut)
-        if value >= floor or key in links:
+        if keep is not None or value >= cut or key in links:
             out.append(replace(pair, confidence=value, own_confidence=own))
     return out
 
 
-def _cut_key(cut: float) -> str:
-    return f"{cut:.4f}"
+def maps_for(cut: float, methods: Sequence[str]) -> dict[tuple[str, str], Curve] | None:
+    """The curves fitted at exactly `cut` with `methods` and the fusion in use, or None."""
+    fitted = maps()
+    if fitted.methods != key_of(methods) or fitted.fusion != fusion_id():
+        return None
+    return fitted.curves.get(float(cut))
+
+
+@cache
+def fusion_id() -> str:
+    """A fingerprint of the fusion in use (its model file's bytes): the maps read its own
+    confidence, and another fusion's (refitted, or your own) keeps the own confidence."""
+    own = os.environ.get(MODEL_ENV)
+    if own:
+        data = Path(own).read_bytes()
+    else:
+        data = resources.files("neardup").joinpath(MODEL_FILE).read_bytes()
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 @cache
@@ -138,23 +159,27 @@ def maps() -> Maps:
     it is empty)."""
     own = os.environ.get(MAP_ENV)
     if own is not None and not own:
-        return Maps("", {})
-    if own:
-        with open(own, encoding="utf-8") as handle:
-            text = handle.read()
-    else:
-        text = resources.files("neardup").joinpath(MAP_FILE).read_text(encoding="utf-8")
-    spec: dict[str, Any] = json.loads(text)
-    if spec.get("version") != MAP_VERSION:
-        raise RuntimeError(f"{MAP_FILE}: expected version {MAP_VERSION}")
-    out: dict[str, dict[tuple[str, str], Curve]] = {}
+        return Maps("", "", {})
+    source = own or MAP_FILE
+    try:
+        if own:
+            text = Path(own).read_text(encoding="utf-8")
+        else:
+            text = resources.files("neardup").joinpath(MAP_FILE).read_text(encoding="utf-8")
+        spec: dict[str, Any] = json.loads(text)
+    except (OSError, ValueError) as error:
+        raise RuntimeError(f"{source}: cannot read the grouped confidence maps: {error}") from error
+    if not isinstance(spec, dict) or spec.get("version") != MAP_VERSION:
+        raise RuntimeError(f"{source}: expected grouped confidence maps, version {MAP_VERSION}")
+    out: dict[float, dict[tuple[str, str], Curve]] = {}
     for cut, by_family in spec["maps"].items():
-        out[_cut_key(float(cut))] = {
+        curves = {
             (fam, rel): (np.asarray(knots[0], float), np.asarray(knots[1], float))
             for fam, by_relation in by_family.items()
             for rel, knots in by_relation.items()
         }
-        missing = {(f, r) for f in FAMILIES for r in RELATIONS} - out[_cut_key(float(cut))].keys()
+        missing = {(f, r) for f in FAMILIES for r in RELATIONS} - curves.keys()
         if missing:
-            raise RuntimeError(f"{MAP_FILE}: cut {cut} has no map for {sorted(missing)}")
-    return Maps(str(spec["methods"]), out)
+            raise RuntimeError(f"{source}: cut {cut} has no map for {sorted(missing)}")
+        out[float(cut)] = curves
+    return Maps(str(spec["methods"]), str(spec["fusion"]), out)

@@ -76,29 +76,32 @@ def run_eval(
     if not result.images:
         raise ValueError(f"none of the truth file's {len(paths)} images could be read")
     pairs = [(result.path(p.a), result.path(p.b), p.confidence) for p in result.pairs]
+    # The pairs as the fusion scored them, before their groups were read
+    # (`neardup.group_confidence`): what the grouping keeps of the pairs found, and what a
+    # scan at another threshold would cut on (its groups, and so their reading, differ).
+    own = [
+        (a, b, c if p.own_confidence is None else p.own_confidence)
+        for (a, b, c), p in zip(pairs, result.pairs, strict=True)
+    ]
     groups = [
         [result.path(g.keeper), *(result.path(i) for i, _ in g.members)] for g in result.groups
     ]
-    report = evaluate(truth, pairs, threshold=cut, split=split, sweep=SWEEP, groups=groups)
+    report = evaluate(truth, pairs, threshold=cut, split=split, groups=groups)
+    alone = evaluate(truth, own, threshold=cut, split=split, sweep=SWEEP)
+    report.sweep = alone.sweep
     seconds = result.stats.seconds.get("total", 0.0)
     head = f"{len(result.images)} images, {len(result.skipped)} skipped, {seconds:.1f} s"
     # Each skipped image is named: its pairs count as missed.
     head += "".join(f"\nskipped {s.path}: {s.reason}" for s in result.skipped)
     text = head + "\n" + format_report(report)
     if any(p.own_confidence is not None for p in result.pairs):
-        # The pairs as the fusion scored them, before their groups were read: what the
-        # grouping keeps of the pairs found (`neardup.group_confidence`).
-        own = [
-            (a, b, c if p.own_confidence is None else p.own_confidence)
-            for (a, b, c), p in zip(pairs, result.pairs, strict=True)
-        ]
-        alone = evaluate(truth, own, threshold=cut, split=split).overall
         text += (
-            f"\npairs by their own confidence (before their groups were read): precision "
-            f"{alone.precision:.3f}, recall {alone.recall:.3f}\n"
+            f"\npairs by their own confidence (before their groups were read; the sweep "
+            f"above too): precision {alone.overall.precision:.3f}, recall "
+            f"{alone.overall.recall:.3f}\n"
         )
     if plot_dir:
-        text += "\n" + write_plots(truth, pairs, cut, split, plot_dir)
+        text += "\n" + write_plots(truth, pairs, cut, split, plot_dir, own)
     return text
 
 
@@ -112,16 +115,20 @@ def write_plots(
     cut: float,
     split: str | None,
     folder: str,
+    own: Sequence[tuple[str, str, float]] | None = None,
 ) -> str:
-    """precision_recall.png and reliability.png in `folder`; returns what was written."""
+    """precision_recall.png (of `own`, the pairs' own confidence, where given: what another
+    threshold would cut on) and reliability.png (of `pairs`) in `folder`; returns what was
+    written."""
     from neardup.output.plots import write_precision_recall, write_reliability
     from neardup.scoring import PRESETS
 
-    fine = evaluate(truth, pairs, threshold=cut, split=split, sweep=PLOT_THRESHOLDS)
+    fine = evaluate(truth, own or pairs, threshold=cut, split=split, sweep=PLOT_THRESHOLDS)
+    calibrated = evaluate(truth, pairs, threshold=cut, split=split) if own else fine
     written = [
         write_precision_recall(
             fine.sweep, cut, os.path.join(folder, "precision_recall.png"), PRESETS
         ),
-        write_reliability(fine.reliability, os.path.join(folder, "reliability.png")),
+        write_reliability(calibrated.reliability, os.path.join(folder, "reliability.png")),
     ]
     return "\n".join(f"wrote {path}" for path in written)

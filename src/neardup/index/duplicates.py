@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
-from neardup.group_confidence import grouped_confidence
+from neardup.group_confidence import grouped_confidence, maps
 from neardup.groups import build_groups
 from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
@@ -56,6 +56,8 @@ def all_duplicates(
         else threshold_for(preset, threshold)
     )
     methods = index.settings.methods
+    if check_at is None:
+        maps()  # a map file of your own that cannot be read stops the scan here, not at its end
     trim_freed_heap()  # this pass is the peak: not on top of what earlier work freed
     # Scoring and the candidate search read arrays stacked from the rows; only the images
     # in a kept pair are decoded. An index in memory (`scan`'s) holds every image decoded
