@@ -58,7 +58,8 @@ def main() -> int:
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
         "by `python benchmarks/presets_report.py " + " ".join(s.name for s in args.sets) + "` "
         "(default methods: exact, pdq, sscd_distilled, thumbnail check, geometric check). "
-        "Presets are cuts on the calibrated `confidence`, chosen on the calibration halves "
+        "Presets are cuts on the fusion's calibrated confidence (a pair's own confidence, "
+        "`own_confidence`, before it is read with the groups), chosen on the calibration halves "
         "(`benchmarks/fit_fusion.py`): the lowest cut whose pair precision there is at least "
         "0.999 (strict; at most 0.999), 0.995 (default), 0.98 (loose).",
         "",
