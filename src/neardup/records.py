@@ -141,7 +141,10 @@ class Pair:
     similarity: float
     """How alike, in [0, 1]: 1 only for identical pixels; see `neardup.scoring`."""
     confidence: float
-    """Calibrated probability that the pair is a copy; thresholds and presets cut on it."""
+    """Calibrated probability that the pair is a copy: the fusion's, read with the pair's groups
+    where a scan made them (`own_confidence` then keeps the fusion's, which thresholds and
+    presets make the groups from; the pairs listed are those whose `confidence` reaches the
+    cut)."""
     scores: dict[str, float]
     """Per-method similarity in [0, 1] for every method computed on both images."""
     evidence: str
