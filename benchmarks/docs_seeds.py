@@ -33,11 +33,14 @@ GENERATORS = ("docs", "graphics", "mixed", "photos")
 """The `make_set_*.py` generators that take a seed (games and held are fixed sets)."""
 
 
-def scored(truth_file: Path, split: str, cache: str) -> tuple[EvalReport, int, float]:
-    """(report, images, seconds) of the default scan of one half."""
+def scored(
+    truth_file: Path, split: str, cache: str, cut: float | None = None
+) -> tuple[EvalReport, int, float]:
+    """(report, images, seconds) of the scan of one half at `cut` (default: the default
+    preset's)."""
     truth = load_truth(str(truth_file))
     paths = sorted(truth.subset(split))
-    cut = PRESETS["default"]
+    cut = PRESETS["default"] if cut is None else cut
     started = time.perf_counter()
     result = scan(paths, threshold=cut, cache=cache, differences=False)
     seconds = time.perf_counter() - started

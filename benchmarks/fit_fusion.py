@@ -183,6 +183,17 @@ def lowest_cut(confidence: np.ndarray, label: np.ndarray, precision: float) -> f
 TOP_CUT = 0.999
 
 
+def given_cuts(given: list[str]) -> dict[str, float]:
+    """`--cut PRESET=VALUE` arguments as {preset: cut}."""
+    cuts = {}
+    for item in given:
+        name, _, value = item.partition("=")
+        if name not in PRESET_PRECISION or not 0.0 < float(value) < 1.0:
+            raise SystemExit(f"--cut {item}: expected one of {sorted(PRESET_PRECISION)}=CUT")
+        cuts[name] = float(value)
+    return cuts
+
+
 def block_note(final: np.ndarray, label: np.ndarray, cut: float) -> str:
     """The flat block of calibrated confidence a preset's cut falls on, and what passes just
     above it: isotonic maps are flat over wide blocks, so a cut's count of pairs found can move
@@ -206,6 +217,15 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "fusion")
     parser.add_argument("--split", default="calib")
+    parser.add_argument(
+        "--cut",
+        action="append",
+        default=[],
+        metavar="PRESET=VALUE",
+        help="set a preset's cut instead of deriving it from PRESET_PRECISION (the default "
+        "preset's cut is chosen by the groups of scans of the calibration halves: "
+        "benchmarks/choose_cut.py)",
+    )
     parser.add_argument(
         "--settled-only",
         action="store_true",
@@ -254,6 +274,7 @@ def main() -> None:
         n: lowest_cut(checked(without, withgeo, label, c, settled), label, PRESET_PRECISION[n])
         for n, c in presets.items()
     }
+    presets |= given_cuts(args.cut)
     cuts = sorted({*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), *presets.values()})
     table = [[cut, *band_for(without, withgeo, label, cut, settled)] for cut in cuts]
     print(f"presets {presets}", file=sys.stderr)
