@@ -13,7 +13,9 @@ result, then fits:
   and one with the geometric check's score and inliers for pairs where the check decided;
 - the presets: the lowest confidence cut whose pair precision on the calibration halves is at
   least 0.999 (strict), 0.995 (default), 0.98 (loose), at most 0.999 (where a target is out
-  of reach, strict is the top of the scale: pairs the model is most sure of);
+  of reach, strict is the top of the scale: pairs the model is most sure of), unless `--cut`
+  gives one: the default cut is chosen by the groups, which keep most look-alike pairs apart
+  (`choose_cut.py`; `make fit` passes the cut it chose, RESULTS.md, session 37);
 - the verify band per cut: the run of geometry-free confidence where the check pays (verdicts
   it fixes minus those it spoils, net of its cost: `band_for`), so scan runs it only there;
   and which hashes settle a pair already above the cut (`settled_rule`), so the check is not
