@@ -14,8 +14,8 @@ result, then fits:
 - the presets: the lowest confidence cut whose pair precision on the calibration halves is at
   least 0.999 (strict), 0.995 (default), 0.98 (loose), at most 0.999 (where a target is out
   of reach, strict is the top of the scale: pairs the model is most sure of), unless `--cut`
-  gives one: the default cut is chosen by the groups, which keep most look-alike pairs apart
-  (`choose_cut.py`; `make fit` passes the cut it chose, RESULTS.md, session 37);
+  gives one: the shipped cuts are chosen by the groups, which keep most look-alike pairs
+  apart (`choose_cut.py`; `make fit` passes the cuts it chose, RESULTS.md, session 37);
 - the verify band per cut: the run of geometry-free confidence where the check pays (verdicts
   it fixes minus those it spoils, net of its cost: `band_for`), so scan runs it only there;
   and which hashes settle a pair already above the cut (`settled_rule`), so the check is not
@@ -224,8 +224,8 @@ def main() -> None:
         action="append",
         default=[],
         metavar="PRESET=VALUE",
-        help="set a preset's cut instead of deriving it from PRESET_PRECISION (the default "
-        "preset's cut is chosen by the groups of scans of the calibration halves: "
+        help="set a preset's cut instead of deriving it from PRESET_PRECISION (the shipped "
+        "cuts are chosen by the groups of scans of the calibration halves: "
         "benchmarks/choose_cut.py)",
     )
     parser.add_argument(

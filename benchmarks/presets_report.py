@@ -60,10 +60,9 @@ def main() -> int:
         "(default methods: exact, pdq, sscd_distilled, thumbnail check, geometric check). "
         "Presets are cuts on the fusion's calibrated confidence (a pair's own confidence, "
         "`own_confidence`, before it is read with the groups), chosen on the calibration halves "
-        "of 40 picture sets (`benchmarks/fit_fusion.py`): strict and loose the lowest cut whose "
-        "pair precision there is at least 0.999 (at most 0.999) and 0.98; default the lowest "
-        "cut whose groups' mean precision there reaches the fusion it replaced, on pictures and "
-        "on documents alike (`benchmarks/choose_cut.py`; RESULTS.md, session 37).",
+        "of 40 picture sets (`benchmarks/fit_fusion.py`): each the lowest cut of a grid whose "
+        "groups' mean precision there reaches the fusion it replaced at that preset, on "
+        "pictures and on documents alike (`benchmarks/choose_cut.py`; RESULTS.md, session 37).",
         "",
         "Group precision: of the pairs the groups imply (every two images of a group), the "
         "share from one source picture. Recall: of the (original, edited copy) pairs, the share "

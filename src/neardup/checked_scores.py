@@ -40,7 +40,7 @@ calibration halves (benchmarks/fit_dense.py): aligning every undecided pair of t
 band, 232 of 232 passing pairs were duplicates (by Laplace's rule 233 / 234, 0.996, rounded
 down); of those the shipped stage aligns (confidence `dense_check.DENSE_FLOOR` to the cut),
 31 of 31 (95 % interval 0.89-1.00). At 0.99 it is above the default and loose cuts and below
-strict's (0.995)."""
+strict's (0.991)."""
 
 
 SPOT_GATE = (0.97, 0.30, 0.97, 0.45, 0.40, 3.0)
@@ -63,7 +63,7 @@ the gate; R56). Of the 95 calibration copies passing the gate, 82 are at 0.5 or 
 SPOT_CONFIDENCE = 0.98
 """The confidence of a pair that `spot_rescored` raises: on the calibration halves 82 of 82
 such pairs were copies (Wilson 95 % lower bound 0.955); above the default cut, below
-strict's (0.995)."""
+strict's (0.991)."""
 
 
 def spot_rescored(scored: Scored, frame: float, spot: Spot) -> Scored:

@@ -351,7 +351,7 @@ def _compare(args: argparse.Namespace) -> int:
                     )
             print(
                 f"similarity {result.similarity:.3f}, confidence it is a copy "
-                # Floored, not rounded: 0.9945 must not read as the strict cut 0.995.
+                # Floored, not rounded: 0.9905 must not read as the strict cut 0.991.
                 f"{math.floor((result.confidence or 0.0) * 1000) / 1000:.3f}  "
                 f"(decided by {result.evidence})"
             )
