@@ -11,7 +11,9 @@ precision / recall over the picture sets and over the documents sets (a name wit
 printed beside the reference fusion's at its own cut for the same preset. The chosen cut is
 the lowest whose mean precision reaches the reference's in both families; `fit_fusion.py
 --cut PRESET=CUT` then ships it (RESULTS.md, session 37: the 40-half fusion, default 0.85,
-strict 0.991, loose 0.50).
+strict 0.991, loose 0.50). A cut that is not a row of the model's verify table runs the check
+in the nearest row's band; session 37 scanned each candidate with a model refitted with
+`--cut` at it, so its rows were exact.
 """
 
 from __future__ import annotations

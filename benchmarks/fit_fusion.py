@@ -1,6 +1,7 @@
 """Fit the fusion (`src/neardup/fusion_model.json`) on the calibration halves of labelled sets.
 
     python benchmarks/fit_fusion.py SET_DIR [SET_DIR ...] [--out PATH] [--work DIR]
+        [--cut PRESET=VALUE ...]
 
 Each SET_DIR holds a `truth.json` (benchmarks/make_eval_set.py, make_set_graphics.py,
 make_set_photos.py, make_set_mixed.py). Only images of the `calib` split are read: no number
@@ -186,14 +187,25 @@ TOP_CUT = 0.999
 
 
 def given_cuts(given: list[str]) -> dict[str, float]:
-    """`--cut PRESET=VALUE` arguments as {preset: cut}."""
+    """`--cut PRESET=VALUE` arguments as {preset: cut} (read before the fit's minutes)."""
     cuts = {}
     for item in given:
         name, _, value = item.partition("=")
-        if name not in PRESET_PRECISION or not 0.0 < float(value) < 1.0:
+        try:
+            cut = float(value)
+        except ValueError:
+            cut = float("nan")
+        if name not in PRESET_PRECISION or not 0.0 < cut < 1.0:
             raise SystemExit(f"--cut {item}: expected one of {sorted(PRESET_PRECISION)}=CUT")
-        cuts[name] = float(value)
+        cuts[name] = cut
     return cuts
+
+
+def ordered(presets: dict[str, float]) -> dict[str, float]:
+    """The presets, refused unless loose <= default <= strict."""
+    if not presets["loose"] <= presets["default"] <= presets["strict"]:
+        raise SystemExit(f"presets out of order (loose <= default <= strict): {presets}")
+    return presets
 
 
 def block_note(final: np.ndarray, label: np.ndarray, cut: float) -> str:
@@ -234,6 +246,7 @@ def main() -> None:
         help="only refit which hashes settle a pair (`settled`) into the model at --out",
     )
     args = parser.parse_args()
+    cuts_given = given_cuts(args.cut)
 
     parts = [collect_pairs(s.resolve(), args.work, args.split) for s in args.sets]
     weights = np.concatenate([np.full(len(p["label"]), 1.0 / len(p["label"])) for p in parts])
@@ -276,7 +289,7 @@ def main() -> None:
         n: lowest_cut(checked(without, withgeo, label, c, settled), label, PRESET_PRECISION[n])
         for n, c in presets.items()
     }
-    presets |= given_cuts(args.cut)
+    presets = ordered(presets | cuts_given)
     cuts = sorted({*np.round(np.arange(0.05, 1.0, 0.05), 2).tolist(), *presets.values()})
     table = [[cut, *band_for(without, withgeo, label, cut, settled)] for cut in cuts]
     print(f"presets {presets}", file=sys.stderr)
