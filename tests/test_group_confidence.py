@@ -1,5 +1,6 @@
-"""A pair's confidence read with its groups: the maps applied as fitted, the cut never crossed
-upwards, the group's own links kept, the shipped maps matching the presets."""
+"""A pair's confidence read with its groups: the maps applied as fitted, the cut crossed upwards
+only by a pair the grouping joins (from `HOLD`), the group's own links kept, the shipped maps
+matching the presets, a scan's list the list an evaluation scores."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def pair(a: int, b: int, confidence: float, evidence: str = "pdq") -> Pair:
 FLAT = {"same": 0.99, "apart": 0.1, "one": 0.5, "none": 0.2}
 
 
-def flat_maps(pages_apart: float = 0.05) -> dict[str, object]:
+def flat_maps(pages_apart: float = 0.05, cut: float = CUT) -> dict[str, object]:
     def knots(value: float) -> list[list[float]]:
         return [[0.0, 1.0], [value, value]]
 
@@ -63,7 +64,7 @@ def flat_maps(pages_apart: float = 0.05) -> dict[str, object]:
         "methods": "sscd_distilled+pdq",
         "fusion": fusion_id(),
         "fitted_on": [],
-        "maps": {str(CUT): {"pages": pages, "pictures": pictures}},
+        "maps": {str(cut): {"pages": pages, "pictures": pictures}},
     }
 
 
@@ -129,12 +130,19 @@ def test_pages_have_their_own_map(maps_file: Path) -> None:
     assert [round(p.confidence, 6) for p in kept] == [0.05, 0.05]  # pages kept apart
 
 
-def test_the_cut_is_not_crossed_upwards(maps_file: Path) -> None:
-    images = [image(n) for n in "ab"]
-    groups = [Group(0, [(1, 0.5)])]
-    out = grouped_confidence(images, [pair(0, 1, 0.5)], groups, CUT, METHODS, keep=0.0)
-    assert out[0].confidence < CUT  # same group, map 0.99, but its own evidence was below
-    assert out[0].confidence == pytest.approx(CUT - group_confidence.BELOW)
+def test_the_cut_is_crossed_upwards_only_by_a_pair_the_grouping_joins(maps_file: Path) -> None:
+    images = [image(n) for n in "abcd"]
+    groups = [Group(0, [(1, 0.95), (2, 0.95)])]
+    low, high = group_confidence.HOLD / 2, group_confidence.HOLD + 0.1
+    pairs = [pair(0, 3, high), pair(1, 2, low), pair(0, 2, high)]
+    out = {(p.a, p.b): p for p in grouped_confidence(images, pairs, groups, CUT, METHODS, 0.0)}
+    assert out[0, 3].confidence == pytest.approx(0.5)  # "one": its map, below the cut anyway
+    # Same group, map 0.99, but its own evidence below `HOLD`: kept under the cut.
+    assert out[1, 2].confidence == pytest.approx(CUT - group_confidence.BELOW)
+    assert out[0, 2].confidence == pytest.approx(0.99) and out[0, 2].own_confidence == high
+    # Without a floor, the pair the grouping joins is listed; the others leave.
+    kept = grouped_confidence(images, pairs, groups, CUT, METHODS)
+    assert [(p.a, p.b) for p in kept] == [(0, 2)]
 
 
 def test_a_link_of_the_group_stays_at_the_cut(
@@ -273,3 +281,47 @@ def test_scan_reads_its_pairs_with_its_groups(
     assert all(p.own_confidence is None for p in alone.pairs)
     pairs = to_dict(read)["pairs"]
     assert all("own_confidence" in p for p in pairs)
+
+
+def test_a_scan_lists_what_an_evaluation_scores(
+    photo_dir: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan keeps its scored pairs from `HOLD` until its groups are made, so the pairs it
+    lists are those at or above the cut when every scored pair is kept (`floor`, as `neardup
+    eval` scans), with the same confidence and the same groups: here a small, coarse copy
+    joins its group through a passing pair, and its pair with the original (below the cut on
+    its own) is listed at the map's 0.99."""
+    cut = 0.95
+    path = tmp_path / "maps.json"
+    path.write_text(json.dumps(flat_maps(cut=cut)))
+    monkeypatch.setenv(MAP_ENV, str(path))
+    group_confidence.maps.cache_clear()
+    folder = photo_dir(
+        {
+            "a.png": "astronaut",
+            "a_small.jpg": ("astronaut", 160),
+            "a_q.jpg": ("astronaut", 256, {"quality": 12}),
+            "a_tiny.jpg": ("astronaut", 64, {"quality": 10}),
+            "c.png": "coffee",
+            "c_small.jpg": ("coffee", 180),
+            "r.png": "rocket",
+        }
+    )
+    listed = neardup.scan([folder], threshold=cut)
+    every = neardup.scan([folder], threshold=cut, floor=0.0)
+
+    def passing(result: neardup.ScanResult) -> dict[tuple[str, str], float]:
+        return {
+            (result.path(p.a), result.path(p.b)): p.confidence
+            for p in result.pairs
+            if p.confidence >= cut
+        }
+
+    assert passing(listed) == passing(every)
+    assert [(g.keeper, g.members) for g in listed.groups] == [
+        (g.keeper, g.members) for g in every.groups
+    ]
+    assert all(p.confidence >= cut for p in listed.pairs)
+    lifted = [p for p in listed.pairs if p.own_confidence is not None and p.own_confidence < cut]
+    assert lifted and all(p.own_confidence >= group_confidence.HOLD for p in lifted)
+    assert all(p.confidence == pytest.approx(0.99) for p in lifted)

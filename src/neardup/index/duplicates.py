@@ -16,7 +16,7 @@ import numpy.typing as npt
 
 from neardup.engines.base import Engine
 from neardup.engines.local import LocalEngine
-from neardup.group_confidence import grouped_confidence, maps
+from neardup.group_confidence import HOLD, grouped_confidence, maps, maps_for
 from neardup.groups import build_groups
 from neardup.index.heap import trim_freed_heap
 from neardup.index.lazy import Followed
@@ -69,6 +69,8 @@ def all_duplicates(
     count = len(candidates)
     found = time.perf_counter()
     apart: list[tuple[int, int]] = []  # told apart by their words (`neardup.group_stars`)
+    # Below the cut, pairs the grouping may join from `HOLD` up: kept until the groups are made.
+    held = floor is None and check_at is None and maps_for(cut, methods) is not None
     pairs: list[Pair] = score_candidates(
         images,
         candidates,
@@ -76,7 +78,7 @@ def all_duplicates(
         cut,
         verify,
         engine,
-        floor=floor,
+        floor=HOLD if held else floor,
         stacks=stacks,
         check_at=check_at,
         cache=cache,
