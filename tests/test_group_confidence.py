@@ -12,6 +12,7 @@ import pytest
 
 import neardup
 from neardup import group_confidence
+from neardup.engines.local import LocalEngine
 from neardup.fusion import key_of
 from neardup.group_confidence import (
     FAMILIES,
@@ -21,6 +22,8 @@ from neardup.group_confidence import (
     grouped_confidence,
     relation,
 )
+from neardup.index.catalog import ImageIndex
+from neardup.index.storage import Settings
 from neardup.output.json import to_dict
 from neardup.pipeline import parse_methods
 from neardup.records import Features, Group, Pair
@@ -143,6 +146,38 @@ def test_the_cut_is_crossed_upwards_only_by_a_pair_the_grouping_joins(maps_file:
     # Without a floor, the pair the grouping joins is listed; the others leave.
     kept = grouped_confidence(images, pairs, groups, CUT, METHODS)
     assert [(p.a, p.b) for p in kept] == [(0, 2)]
+    # With a floor above a held pair's own confidence: that pair stays only if it reaches the cut.
+    kept = grouped_confidence(images, pairs, groups, CUT, METHODS, keep=high + 0.01)
+    assert [(p.a, p.b) for p in kept] == [(0, 2)]
+    at = grouped_confidence(images, [pair(0, 2, group_confidence.HOLD)], groups, CUT, METHODS)
+    assert [p.confidence for p in at] == [pytest.approx(0.99)]  # from `HOLD` itself
+
+
+def test_a_scan_holds_its_pairs_from_hold_where_the_maps_are_in_use(
+    maps_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The floor `all_duplicates` scores with: `HOLD` with maps (lower with a lower
+    `--keep-below`), none without (another cut), the floor given in a leakage scan."""
+    import neardup.index.duplicates as duplicates
+
+    asked: list[float | None] = []
+
+    def scoring(*args: object, floor: float | None = None, **kwargs: object) -> list[Pair]:
+        asked.append(floor)
+        return []
+
+    monkeypatch.setattr(duplicates, "score_candidates", scoring)
+    images = [image(n) for n in "ab"]
+    index = ImageIndex.in_memory(Settings(methods=METHODS, model="", threshold=CUT))
+    try:
+        index.take(images, store=True, engine=LocalEngine(1), match_batch=False)
+        for floor in (None, 0.5, 0.0):
+            index.duplicates(floor=floor, verify=False)
+        index.duplicates(threshold=0.8, verify=False)
+        index.duplicates(floor=0.5, check_at=0.5, verify=False)
+    finally:
+        index.close()
+    assert asked == [group_confidence.HOLD, group_confidence.HOLD, 0.0, None, 0.5]
 
 
 def test_a_link_of_the_group_stays_at_the_cut(
@@ -309,6 +344,9 @@ def test_a_scan_lists_what_an_evaluation_scores(
     )
     listed = neardup.scan([folder], threshold=cut)
     every = neardup.scan([folder], threshold=cut, floor=0.0)
+    # `--keep-below` above the cut, and between `HOLD` and the cut: the same pairs pass.
+    above = neardup.scan([folder], threshold=cut, floor=0.96)
+    between = neardup.scan([folder], threshold=cut, floor=0.6)
 
     def passing(result: neardup.ScanResult) -> dict[tuple[str, str], float]:
         return {
@@ -317,10 +355,13 @@ def test_a_scan_lists_what_an_evaluation_scores(
             if p.confidence >= cut
         }
 
-    assert passing(listed) == passing(every)
+    assert passing(listed) == passing(every) == passing(above) == passing(between)
     assert [(g.keeper, g.members) for g in listed.groups] == [
         (g.keeper, g.members) for g in every.groups
     ]
+    kept = [p for p in between.pairs if p.confidence < cut]
+    assert all(p.own_confidence is not None and p.own_confidence >= 0.6 for p in kept)
+    assert len({(min(p.a, p.b), max(p.a, p.b)) for p in every.pairs}) == len(every.pairs)
     assert all(p.confidence >= cut for p in listed.pairs)
     lifted = [p for p in listed.pairs if p.own_confidence is not None and p.own_confidence < cut]
     assert lifted and all(p.own_confidence >= group_confidence.HOLD for p in lifted)

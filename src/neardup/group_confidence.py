@@ -59,7 +59,8 @@ HOLD = 0.02
 """The own confidence from which a pair below the cut whose two images share a group reports
 its grouped confidence (85-96 % of such pictures' pairs are copies, RESULTS.md, session 36),
 not one capped under the cut, which left them far below their share of copies (session 37).
-A scan holds its scored pairs from here until its groups are made: it holds them anyway
+Where the maps are in use (not in a leakage scan), a scan holds its scored pairs from here
+(or from its `--keep-below` floor, if lower) until its groups are made: it holds them anyway
 while the geometric check runs (from the check's band, 0.0217 at the default cut), and a
 kept pair shares its scores with them. Below it the pictures' map stays under the default cut
 (session 38)."""
@@ -120,7 +121,8 @@ def grouped_confidence(
     """`pairs` with their confidence given their groups (module docstring); unchanged where no
     map was fitted at `cut` with `methods` and the fusion in use. Without `keep` (the floor a
     scan kept pairs below the cut from, by their own confidence) the pairs now below the cut
-    leave the list; with it every pair stays, as it was kept."""
+    leave the list; with it every pair from that floor stays, as it was kept (pairs held
+    below it only for the grouping, from `HOLD`, stay where they reach the cut)."""
     curves = maps_for(cut, methods)
     if curves is None:
         return pairs
@@ -139,7 +141,7 @@ def grouped_confidence(
                 value = min(value, cut - BELOW)
             elif key in links:
                 value = max(value, cut)
-        if keep is not None or value >= cut or key in links:
+        if (keep is not None and own >= min(keep, cut)) or value >= cut or key in links:
             out.append(replace(pair, confidence=value, own_confidence=own))
     return out
 

@@ -69,8 +69,10 @@ def all_duplicates(
     count = len(candidates)
     found = time.perf_counter()
     apart: list[tuple[int, int]] = []  # told apart by their words (`neardup.group_stars`)
-    # Below the cut, pairs the grouping may join from `HOLD` up: kept until the groups are made.
-    held = floor is None and check_at is None and maps_for(cut, methods) is not None
+    # Below the cut, pairs the grouping may join from `HOLD` up: kept until the groups are made
+    # (and, with a higher `floor`, then dropped unless they reach the cut).
+    held = check_at is None and maps_for(cut, methods) is not None
+    keep_from = min(HOLD, HOLD if floor is None else floor) if held else floor
     pairs: list[Pair] = score_candidates(
         images,
         candidates,
@@ -78,7 +80,7 @@ def all_duplicates(
         cut,
         verify,
         engine,
-        floor=HOLD if held else floor,
+        floor=keep_from,
         stacks=stacks,
         check_at=check_at,
         cache=cache,
@@ -95,7 +97,8 @@ def all_duplicates(
     groups = build_groups(
         images, pairs, cut, score_now=score, near_keepers=near, bound=most(), apart=apart
     )
-    pairs.extend(keepers)
+    # A keeper pair scored now among its images alone may be held below the cut already.
+    pairs = strongest(pairs + keepers) if keepers else pairs
     # Each pair's confidence read with its groups: the pairs the grouping kept apart are far
     # less often copies than their own evidence says (`neardup.group_confidence`). Not in a
     # leakage scan (`check_at`): it counts at every preset, the groups are one cut's.
@@ -125,6 +128,16 @@ def all_duplicates(
         "clusters": 0 if index.centroids is None else len(index.centroids),
     }
     return ScanResult(images, pairs, groups, [], stats, settings, apart=apart)
+
+
+def strongest(pairs: list[Pair]) -> list[Pair]:
+    """One record per pair of images, the most confident (in their first order otherwise)."""
+    best: dict[tuple[int, int], Pair] = {}
+    for pair in pairs:
+        key = (min(pair.a, pair.b), max(pair.a, pair.b))
+        if key not in best or pair.confidence > best[key].confidence:
+            best[key] = pair
+    return list(best.values())
 
 
 def preset_named(preset: str | None, threshold: float | None, cut: float) -> str | None:
