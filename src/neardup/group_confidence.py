@@ -134,8 +134,9 @@ def grouped_confidence(
         if pair.evidence == "exact":
             value = own
         else:
-            xs, ys = curves[family(images, pair), relation(group_of, pair.a, pair.b)]
-            joined = relation(group_of, pair.a, pair.b) == "same" and own >= HOLD
+            placed = relation(group_of, pair.a, pair.b)
+            xs, ys = curves[family(images, pair), placed]
+            joined = placed == "same" and own >= HOLD
             value = float(np.interp(own, xs, ys))
             if own < cut and not joined:
                 value = min(value, cut - BELOW)

@@ -72,7 +72,7 @@ def all_duplicates(
     # Below the cut, pairs the grouping may join from `HOLD` up: kept until the groups are made
     # (and, with a higher `floor`, then dropped unless they reach the cut).
     held = check_at is None and maps_for(cut, methods) is not None
-    keep_from = min(HOLD, HOLD if floor is None else floor) if held else floor
+    keep_from = (HOLD if floor is None else min(HOLD, floor)) if held else floor
     pairs: list[Pair] = score_candidates(
         images,
         candidates,
