@@ -31,6 +31,7 @@ from neardup.detail_check import (
     detail_value,
     detail_vetoes,
     detail_wanted,
+    two_pages,
 )
 from neardup.detail_compare import (
     VERTICAL_FROM,
@@ -759,3 +760,53 @@ def test_the_words_lift_a_copy_below_the_cut_only_the_same_both_ways(pages: Path
     assert detail_rescored(below(0.9), signs).confidence == 0.6
     assert detail_rescored(below(0.9, 0.999), copy).confidence == 0.999
     assert detail_rescored(below(0.9), other).confidence == DETAIL_CONFIDENCE
+
+
+ROWS = 6
+
+
+def sparse_form(seed: int) -> Image.Image:
+    """A form of one template filled in from `seed`: mostly white, its print thin beside the
+    page, so few strokes at the working size that it did not read as a page (a fresh
+    documents set's forms, RESULTS.md session 39)."""
+    rng = random.Random(seed)
+    page = Image.new("RGB", (1200, 1600), "white")
+    draw = ImageDraw.Draw(page)
+    label = ImageFont.truetype(str(FONTS / "DejaVuSerif.ttf"), 15)
+    value = ImageFont.truetype(str(FONTS / "DejaVuSans.ttf"), 16)
+    title = ImageFont.truetype(str(FONTS / "DejaVuSerif-Bold.ttf"), 28)
+    draw.rectangle((80, 50, 1120, 110), fill=(40, 130, 80))
+    draw.text((100, 64), "Application Form", font=title, fill="white")
+    labels = random.Random(0)  # the template's labels, the same in every instance
+    for row in range(ROWS):
+        y = 150 + 84 * row
+        draw.text((80, y), labels.choice(WORDS).title(), font=label, fill=(60, 60, 60))
+        draw.rectangle((80, y + 22, 1120, y + 60), outline=(140, 190, 160))
+        filled = f"{rng.choice(WORDS).title()} {rng.randint(100, 99999)}"
+        draw.text((92, y + 29), filled, font=value, fill=(30, 30, 120))
+    return page
+
+
+def test_a_sparse_form_reads_as_a_page_and_its_filled_instances_stay_apart(
+    tmp_path: Path,
+) -> None:
+    from neardup import scan
+    from neardup.decode import Decoded, DecodeSpec, decode
+    from neardup.features.embed import EMBED_SIDE
+
+    form = sparse_form(1)
+    form.save(tmp_path / "form.png")
+    decoded = decode((tmp_path / "form.png").read_bytes(), "form.png", DecodeSpec(EMBED_SIDE))
+    assert isinstance(decoded, Decoded)
+    paper, strokes = page_facts(decoded.rgb)  # at the working size, as the scan reads it
+    assert paper >= 0.8 and 0.001 <= strokes < 0.002  # under the (0.7, 0.002) row
+    facts = Features("x", 1, 0, 900, 1200, "PNG", "h", None, page=(paper, strokes))
+    assert two_pages(facts, facts)
+    form.resize((840, 1120), Image.Resampling.LANCZOS).save(tmp_path / "resized.jpg", quality=85)
+    sparse_form(2).save(tmp_path / "other.png")
+    sparse_form(3).save(tmp_path / "third.png")
+    result = scan([str(tmp_path)], cache=False)
+    names = [Path(image.path).name for image in result.images]
+    groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
+    assert {"form.png", "resized.jpg"} in groups
+    assert not any({"other.png", "third.png"} & g and "form.png" in g for g in groups)

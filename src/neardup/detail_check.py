@@ -53,12 +53,15 @@ sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles
 aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
 where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
 tried in session 31 and refused)."""
-PAGES = ((0.3, 0.005), (0.7, 0.002))
+PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
 blurred copy has fewer strokes than its page, and small print on a plain page shows few at
 the working size). On the calibration halves: nearly all documents, most screenshots,
-charts and diagrams; 8 % of photos' passing pairs (RESULTS.md, session 25)."""
+charts and diagrams; 8 % of photos' passing pairs (RESULTS.md, session 25). The third row
+reads a form of thin print on white as a page (strokes 0.0016-0.0019 at the working size):
+without it two filled instances of one form template passed as copies (RESULTS.md, session
+39)."""
 VETO_INLIERS = 30
 """Fewer inliers and the alignment is not trusted to say where the words differ (`SCATTERED`,
 `OTHER_NUMBERS`, `ACROSS_VETO`) or that they are the same (`detail_same`)."""
