@@ -762,9 +762,6 @@ def test_the_words_lift_a_copy_below_the_cut_only_the_same_both_ways(pages: Path
     assert detail_rescored(below(0.9), other).confidence == DETAIL_CONFIDENCE
 
 
-ROWS = 6
-
-
 def sparse_form(seed: int) -> Image.Image:
     """A form of one template filled in from `seed`: mostly white, its print thin beside the
     page, so few strokes at the working size that it did not read as a page (a fresh
@@ -778,7 +775,7 @@ def sparse_form(seed: int) -> Image.Image:
     draw.rectangle((80, 50, 1120, 110), fill=(40, 130, 80))
     draw.text((100, 64), "Application Form", font=title, fill="white")
     labels = random.Random(0)  # the template's labels, the same in every instance
-    for row in range(ROWS):
+    for row in range(6):
         y = 150 + 84 * row
         draw.text((80, y), labels.choice(WORDS).title(), font=label, fill=(60, 60, 60))
         draw.rectangle((80, y + 22, 1120, y + 60), outline=(140, 190, 160))
@@ -790,6 +787,8 @@ def sparse_form(seed: int) -> Image.Image:
 def test_a_sparse_form_reads_as_a_page_and_its_filled_instances_stay_apart(
     tmp_path: Path,
 ) -> None:
+    """A form of thin print on white reads as a page at the working size, so two filled
+    instances of its template are told apart by their words and its resized copy is not."""
     from neardup import scan
     from neardup.decode import Decoded, DecodeSpec, decode
     from neardup.features.embed import EMBED_SIDE
