@@ -11,7 +11,8 @@ disagrees.
 
 Where they disagree tells an overlay from other content (`spot_of`): a logo or a caption on a
 copy is one compact spot of strong disagreement, the rest agreeing; a moved subject in
-another frame of a clip is a larger, fainter one.
+another frame of a clip is a larger, fainter one. How much of each frame a transform shares
+(`frame_shares`) says whether the pictures were found whole.
 """
 
 from __future__ import annotations
@@ -184,3 +185,19 @@ def aligned_samples(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, side: int) 
     small_b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
     return small_a, small_b, inside
+
+
+def frame_shares(
+    cv2: Any, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
+) -> tuple[float, float]:
+    """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
+    wa, ha = size_a
+    wb, hb = size_b
+    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
+    mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+    frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
+    area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
+    scale2 = abs(float(np.linalg.det(matrix[:, :2])))
+    if area <= 0 or scale2 <= 0:
+        return 0.0, 0.0
+    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))

@@ -32,6 +32,7 @@ from neardup.index.storage import Settings
 from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
+from neardup.overlay_check import overlay_pairs, overlay_rescored, overlay_wanted
 from neardup.pipeline import (
     Progress,
     compute_features,
@@ -290,6 +291,9 @@ def compare(
             fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
             if not two_pages(fa, fb):  # a copy under an overlay, as scan reads it
                 fused = spot_rescored(fused, geometry.score, geometry.spot)
+                if overlay_wanted(fused, geometry, fa, fb):
+                    overlay = overlay_pairs([ordered])[0]
+                    fused = fused if overlay is None else overlay_rescored(fused, overlay)
             scored = Scored(
                 scored.similarity,
                 scored.confidence,

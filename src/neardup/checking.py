@@ -10,6 +10,9 @@ only what it has not checked before.
                  --add_geometry_many--> rescored pairs
                  (a keypoint frame found whole, its pixels apart in one spot only, not two
                  pages --spot_rescored--> raised: a copy under an overlay)
+                 (a frame found whole, not so raised, not two pages --store or OVERLAY-->
+                 the spot at twice the side, motion explaining little of it
+                 --overlay_rescored--> raised)
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of
@@ -50,6 +53,15 @@ from neardup.detail_rounds import WordRounds, linked
 from neardup.engines.base import Engine, Stage
 from neardup.inset_check import INSET, inset_better, inset_version
 from neardup.item_pixels import Ref, ref_of
+from neardup.overlay_check import (
+    OVERLAY,
+    Overlay,
+    overlay_of_value,
+    overlay_rescored,
+    overlay_value,
+    overlay_version,
+    overlay_wanted,
+)
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
 from neardup.records import Features
@@ -135,6 +147,17 @@ def verify_pairs(
     for (a, b), geometry in keypoints.items():
         if not two_pages(images[a], images[b]):
             scored[a, b] = spot_rescored(scored[a, b], geometry.score, geometry.spot)
+    # A spot the check's 64 px did not read as an overlay (its box joined a drawing's lines),
+    # or a moved subject: compared again at twice the side, asking whether motion explains it.
+    overlaid = [
+        paths
+        for paths, (a, b) in by_paths.items()
+        if (a, b) in keypoints
+        and overlay_wanted(scored[a, b], keypoints[a, b], images[a], images[b])
+    ]
+    for paths, overlay in _findings(engine, OVERLAY, stored, overlaid, cache, None):
+        if isinstance(overlay, Overlay):
+            scored[by_paths[paths]] = overlay_rescored(scored[by_paths[paths]], overlay)
     # Two pages of one template pass on their shared layout: their words, compared last (from
     # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
     # grouping, where passing pairs link them),
@@ -250,6 +273,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     WHOLE.name: ("whole", whole_version, (geometry_value, geometry_of)),
     DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
     INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
+    OVERLAY.name: ("overlay", overlay_version, (overlay_value, overlay_of_value)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""

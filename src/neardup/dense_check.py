@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
+from neardup.aligned_pixels import frame_shares
 from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.decode import DecodeSpec
 from neardup.dense_alignment import Found, align, edges_agree, whole
@@ -32,7 +33,6 @@ from neardup.verify import (
     Geometry,
     Unread,
     check_version,
-    frame_shares,
     pixels_agree,
     read_grey,
 )

@@ -25,6 +25,7 @@ from neardup.aligned_pixels import (
     agreeing,
     aligned_samples,
     correlation,
+    frame_shares,
     spot_of,
     tone_matched,
 )
@@ -228,21 +229,32 @@ class Verifier:
         inliers wins: on repetitive textures one direction can settle on a spurious transform
         while the other finds the true one. A mirrored estimate wins only with more inliers.
         """
+        framed = self.framed(path_a, path_b)
+        return None if framed is None else framed[0]
+
+    def framed(self, path_a: Ref, path_b: Ref) -> tuple[Geometry, Any, Any, Any] | None:
+        """`check`'s finding with the transform it found (None where none) and the two grey
+        pictures that transform maps, from and onto: A's onto B's, B's onto A's where matching
+        the other way won, A's onto the mirrored B's where the mirror won."""
         ka, kb = self.keypoints(path_a), self.keypoints(path_b)
         if ka is None or kb is None or min(len(ka[0]), len(kb[0])) < MIN_KEYPOINTS:
             return None  # the dense alignment may still decide (`neardup.dense_check`)
-        found = self.match(ka, kb)
+        found, matrix = self.transform(ka, kb)
+        chosen = (found, matrix, ka, kb)
         if found.score >= 0.5 and found.inliers < WEAK_SUPPORT:
-            found = max(found, self.match(kb, ka).swapped(), key=_support)
-        if found.score < 0.5:
-            mirrored = self._mirror(path_b)
+            back, back_matrix = self.transform(kb, ka)
+            if _support(back) > _support(found):  # on a tie the first direction stands
+                chosen = (back.swapped(), back_matrix, kb, ka)
+        if chosen[0].score < 0.5:
+            mirrored = self.mirrored(path_b)
             if mirrored is not None:
-                flipped = self.match(ka, mirrored)
-                if _support(flipped) > _support(found):
-                    found = flipped
-        return found
+                flipped, flipped_matrix = self.transform(ka, mirrored)
+                if _support(flipped) > _support(chosen[0]):
+                    chosen = (flipped, flipped_matrix, ka, mirrored)
+        geometry, matrix, source, target = chosen
+        return geometry, matrix, source[3], target[3]  # type: ignore[misc]
 
-    def _mirror(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
+    def mirrored(self, ref: Ref) -> tuple[Any, Any, tuple[int, int]] | None:
         """Keypoints of the mirrored picture (ORB descriptors are not mirror-invariant)."""
         key = (ref, "mirror")
         if key not in self._cache:
@@ -255,10 +267,14 @@ class Verifier:
 
     def match(self, ka: tuple[Any, ...], kb: tuple[Any, ...]) -> Geometry:
         """The shared frame RANSAC finds from A's matched keypoints into B's."""
+        return self.transform(ka, kb)[0]
+
+    def transform(self, ka: tuple[Any, ...], kb: tuple[Any, ...]) -> tuple[Geometry, Any]:
+        """`match`'s finding and the 2 x 3 transform it found (None where it found none)."""
         (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
         query, train = ratio_matches(des_a, des_b)
         if len(query) < MIN_INLIERS:
-            return Geometry(len(query), 0, 0.0, 0.0)
+            return Geometry(len(query), 0, 0.0, 0.0), None
         src = xy_a[query]
         dst = xy_b[train]
         diagonal = float(np.hypot(*size_b))
@@ -271,7 +287,7 @@ class Verifier:
             confidence=0.995,
         )
         if matrix is None or mask is None:
-            return Geometry(len(query), 0, 0.0, 0.0)
+            return Geometry(len(query), 0, 0.0, 0.0), None
         inliers = int(mask.sum())
         overlap_a, overlap_b = frame_shares(self._cv2, matrix, size_a, size_b)
         # A transform with fewer inliers is chance (most pairs checked are not copies): its
@@ -282,7 +298,8 @@ class Verifier:
             if inliers >= MIN_INLIERS and len(ka) > 3 and len(kb) > 3
             else (0.0, 0.0, NO_SPOT)
         )
-        return Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree, spot=spot)
+        found = Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree, spot=spot)
+        return found, matrix
 
 
 def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
@@ -302,22 +319,6 @@ def pixels_compared(
     x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
     where = spot_of(x, y, inside) if spot else NO_SPOT
     return correlation(x, y), agreeing(x, y), where
-
-
-def frame_shares(
-    cv2: Any, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
-) -> tuple[float, float]:
-    """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
-    wa, ha = size_a
-    wb, hb = size_b
-    corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
-    mapped = corners @ matrix[:, :2].T + matrix[:, 2]
-    frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
-    area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
-    scale2 = abs(float(np.linalg.det(matrix[:, :2])))
-    if area <= 0 or scale2 <= 0:
-        return 0.0, 0.0
-    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
 
 
 def read_grey(
