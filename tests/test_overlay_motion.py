@@ -5,6 +5,7 @@ session 40, R74-R75)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -14,10 +15,11 @@ from test_overlay_spot import BELOW, scene
 from neardup.aligned_pixels import tone_matched
 from neardup.api import compare, scan
 from neardup.checked_scores import SPOT_CONFIDENCE, spot_rescored
-from neardup.features.page import page_facts
+from neardup.item_pixels import Ref
 from neardup.overlay_check import (
     PAPER,
     Overlay,
+    OverlayChecker,
     _explained,
     overlay_of_value,
     overlay_pairs,
@@ -27,7 +29,7 @@ from neardup.overlay_check import (
 )
 from neardup.records import Features
 from neardup.scoring import PRESETS, Scored
-from neardup.verify import Geometry, Verifier
+from neardup.verify import Geometry, Verifier, pixels_compared
 
 
 def with_label(picture: Image.Image) -> Image.Image:
@@ -80,7 +82,7 @@ def test_moved_content_is_not_read_as_an_overlay(tmp_path: Path) -> None:
     later = scene()
     ImageDraw.Draw(later).ellipse((230, 160, 330, 270), fill=(200, 60, 60))
     later.save(tmp_path / "later.jpg", quality=88)
-    pairs = [
+    pairs: list[tuple[Ref, Ref]] = [
         (str(tmp_path / "frame.png"), str(tmp_path / "next.jpg")),
         (str(tmp_path / "subject.png"), str(tmp_path / "later.jpg")),
     ]
@@ -100,7 +102,7 @@ def test_motion_explains_a_moved_subject_and_not_a_pasted_block() -> None:
     texture = cv2.GaussianBlur(rng.uniform(0, 255, (40, 40)).astype(np.float32), (0, 0), 1.5)
     texture = np.clip((texture - texture.mean()) * 4 + 128, 0, 255)
 
-    def with_subject(y: int, x: int) -> np.ndarray:
+    def with_subject(y: int, x: int) -> Any:
         grid = ground.copy()
         grid[y : y + 40, x : x + 40] = texture
         return grid
@@ -133,11 +135,50 @@ def test_pages_and_paper_are_not_read_here() -> None:
     assert not overlay_wanted(below, dense, photo, photo)
     assert not overlay_wanted(Scored(0.7, 0.3, {}, "geometry"), whole, photo, photo)
     assert not overlay_wanted(Scored(0.9, SPOT_CONFIDENCE, {}, "geometry"), whole, photo, photo)
-    blank = np.full((48, 64, 3), 250, np.uint8)
-    assert page_facts(blank)[0] >= PAPER  # a blank page is all paper
 
 
 def test_the_pair_store_keeps_the_finding(labelled: tuple[str, str]) -> None:
     overlay = overlay_pairs([labelled])[0]
     assert isinstance(overlay, Overlay)
     assert overlay_of_value(overlay_value(overlay)) == overlay
+    assert overlay_value(None) is None and overlay_of_value(None) is None
+
+
+def test_a_pair_it_cannot_compare_is_kept_undecided(
+    labelled: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finding of None (no transform, an OpenCV error) is stored and read back as None,
+    the pair left as it was; a second scan reads it from the store instead of checking."""
+    calls: list[tuple[str, str]] = []
+
+    def cannot(self: OverlayChecker, a: str, b: str) -> None:
+        calls.append((a, b))
+        return None
+
+    monkeypatch.setattr(OverlayChecker, "check", cannot)
+    compared = compare(*labelled).confidence
+    assert compared is not None and compared < SPOT_CONFIDENCE  # not raised
+    cache = tmp_path / "cache.sqlite"
+    for _ in range(2):
+        result = scan(list(labelled), cache=str(cache), workers=1, differences=False)
+        assert [p.own_confidence for p in result.pairs] == [compared]
+    assert len(calls) == 2  # `compare` and the first scan; the second read the store
+
+
+def test_the_transform_is_the_one_the_check_found(tmp_path: Path) -> None:
+    """`Verifier.framed` gives `check`'s finding, and its transform and pictures reproduce the
+    finding's aligned pixels, as found directly and as found in the mirror."""
+    import cv2
+
+    scene().save(tmp_path / "original.png")
+    with_label(scene()).save(tmp_path / "labelled.jpg", quality=88)
+    with_label(scene()).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(tmp_path / "flip.jpg")
+    verifier = Verifier()
+    for other in ("labelled.jpg", "flip.jpg"):
+        a, b = str(tmp_path / "original.png"), str(tmp_path / other)
+        framed = verifier.framed(a, b)
+        assert framed is not None and framed[0] == verifier.check(a, b)
+        found, matrix, source, target = framed
+        assert found.score >= 0.97
+        aligned, agree, spot = pixels_compared(cv2, matrix, source, target)
+        assert (aligned, agree, spot) == (found.aligned, found.agree, found.spot)

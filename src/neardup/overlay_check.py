@@ -77,13 +77,17 @@ def overlay_version() -> str:
     return f"{OVERLAY_VERSION}-{check_version()}"
 
 
-def overlay_value(found: Overlay) -> list[float]:
-    """A finding as the pair store keeps it."""
+def overlay_value(found: Overlay | None) -> list[float] | None:
+    """A finding as the pair store keeps it (None: no transform, or too little shared)."""
+    if found is None:
+        return None
     return [*astuple(found.spot), found.explained]
 
 
-def overlay_of_value(value: list[float]) -> Overlay:
-    """A finding from the pair store."""
+def overlay_of_value(value: list[float] | None) -> Overlay | None:
+    """The finding `overlay_value` gave."""
+    if value is None:
+        return None
     *spot, explained = value
     return Overlay(Spot(*spot), explained)
 
