@@ -10,9 +10,9 @@ only what it has not checked before.
                  --add_geometry_many--> rescored pairs
                  (a keypoint frame found whole, its pixels apart in one spot only, not two
                  pages --spot_rescored--> raised: a copy under an overlay)
-                 (a frame found whole, not so raised, not two pages --store or OVERLAY-->
-                 the spot at twice the side, motion explaining little of it
-                 --overlay_rescored--> raised)
+                 (a frame found whole, not so raised, not two pages, neither mostly
+                 paper --store or OVERLAY--> the spot at twice the side, motion explaining
+                 little of it --overlay_rescored--> raised)
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of

@@ -169,7 +169,8 @@ def _scaled(sample: Any) -> Any:
 
 
 class OverlayChecker:
-    """Overlay findings, with the check's keypoint cache for the pictures."""
+    """Overlay findings, with a keypoint cache as the check keeps (a picture in many pairs is
+    read once)."""
 
     def __init__(self) -> None:
         import cv2
