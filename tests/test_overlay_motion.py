@@ -1,6 +1,6 @@
 """A copy under an overlay the check's 64 px spot missed, told from moved content by whether
 local motion explains where the pictures disagree (`neardup.overlay_check`: RESULTS.md,
-session 40, R74-R75)."""
+session 40, R74-R76)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ from neardup.verify import Geometry, Verifier, pixels_compared
 
 
 def with_label(picture: Image.Image) -> Image.Image:
-    """A grey label on a sixth of the picture: too large a share of a 64 px grid for the
-    check's spot, whose rest then disagrees where the label shifted the tone map."""
+    """A grey label on an eighth of the picture: the check's 64 px spot reads the rest as
+    disagreeing where the label shifted the tone map."""
     copy = picture.copy()
     draw = ImageDraw.Draw(copy)
     draw.rounded_rectangle((400, 280, 620, 460), radius=14, fill=(128, 128, 128))
@@ -54,7 +54,7 @@ def test_a_label_the_spot_missed_is_read_as_an_overlay(labelled: tuple[str, str]
     assert found is not None and found.score >= 0.97  # the frame is found whole
     assert spot_rescored(BELOW, found.score, found.spot) is BELOW  # the 64 px spot missed it
     overlay = overlay_pairs([labelled])[0]
-    assert overlay is not None and overlay.explained < 0.2 and overlay.spot.rest >= 0.9
+    assert overlay is not None and overlay.explained < 0.15 and overlay.spot.rest >= 0.9
     raised = overlay_rescored(BELOW, overlay)
     assert raised.confidence == SPOT_CONFIDENCE >= PRESETS["default"]
     assert raised.scores["spot"] == round(overlay.spot.share, 4)
