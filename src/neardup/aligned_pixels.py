@@ -115,8 +115,15 @@ def _detail_outside(levels: Any, inside: Any, box: Any) -> float:
 
 def _robust(v: Any) -> Any:
     """Robust z-scores of a sample: (v - median) / interquartile range (at least 1)."""
+    mid, spread = robust_scale(v)
+    return (v - mid) / spread
+
+
+def robust_scale(v: Any) -> tuple[np.float64, float]:
+    """A sample's median and interquartile range (at least 1): what `_robust` scales by, for
+    a caller that scales other values by this sample's."""
     low, mid, high = _quartiles(v)
-    return (v - mid) / max(float(high - low), 1.0)
+    return mid, max(float(high - low), 1.0)
 
 
 def _regions(mask: Any) -> tuple[int, Any]:

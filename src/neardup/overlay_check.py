@@ -25,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from neardup.aligned_pixels import AGREE_WITHIN, Spot, aligned_samples, spot_of, tone_matched
+from neardup.aligned_pixels import (
+    AGREE_WITHIN,
+    Spot,
+    aligned_samples,
+    robust_scale,
+    spot_of,
+    tone_matched,
+)
 from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_FLOOR, SPOT_GATE
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
@@ -161,10 +168,9 @@ def _explained(cv2: Any, x: Any, small_b: Any, inside: Any) -> float:
 
 
 def _scaled(sample: Any) -> Any:
-    """Robust z-scores by `sample`'s median and interquartile range (at least 1), as a
-    function (`aligned_pixels.agreeing` reads each picture so)."""
-    low, mid, high = np.percentile(sample, (25, 50, 75))
-    spread = max(float(high - low), 1.0)
+    """Robust z-scores by `sample`'s median and interquartile range, as a function
+    (`aligned_pixels.agreeing` reads each picture so)."""
+    mid, spread = robust_scale(sample)
     return lambda v: (v - mid) / spread
 
 
