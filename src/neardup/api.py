@@ -15,24 +15,17 @@ from pathlib import Path
 
 from neardup.checked_scores import (
     CHECK_SCORES,
-    add_geometry,
-    dense_passes,
-    picture_first,
-    spot_rescored,
 )
+from neardup.checking import verify_pairs
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
-from neardup.dense_check import dense_pairs, dense_wanted, whole_pairs
-from neardup.detail_check import detail_pairs, detail_rescored, detail_wanted, two_pages
 from neardup.differences import measure_differences, measure_pairs
 from neardup.engines.base import Engine
 from neardup.groups import build_groups
 from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
-from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
-from neardup.overlay_check import overlay_pairs, overlay_rescored, overlay_wanted
 from neardup.pipeline import (
     Progress,
     compute_features,
@@ -46,8 +39,6 @@ from neardup.scoring import (
     ALL_METHODS,
     EMBEDDING_METHODS,
     PRESETS,
-    Scored,
-    needs_geometry,
     score_pair,
     threshold_for,
 )
@@ -55,7 +46,6 @@ from neardup.sources import collect_sources, one_or_many
 from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import CacheSetting
-from neardup.verify import check_pairs
 
 
 def scan(
@@ -240,11 +230,10 @@ def compare(
     preset. A video on either side is compared by its frame most like the other side.
 
     Every method is computed and reported; similarity and confidence use `methods` (the scan
-    default unless given), so they are the numbers `scan` would report for this pair, but
-    for two pages: `scan` settles some pairs of pages from other pairs' comparison of their
-    words (`neardup.detail_rounds`: inside a set of pages showing the same words, or between
-    two sets told apart) and skips a pair below its cut that no passing pair links, where
-    this compares the two pages' words directly.
+    default unless given) and come out of the stages a scan runs (`checking.verify_pairs`,
+    in this process, at every preset's cut), so they are the numbers a scan of the two
+    reports for the pair before grouping (its own confidence). In a larger scan two pages may
+    be settled from other pairs' comparison of their words instead (`neardup.detail_rounds`).
     """
     fused_methods = parse_methods(methods)
     every = tuple(dict.fromkeys((*fused_methods, *ALL_METHODS)))
@@ -268,44 +257,14 @@ def compare(
         return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
     fa, fb = picked
     scored = score_pair(fa, fb, every)
-    fused = score_pair(fa, fb, fused_methods)
-    quality = min(fa.pdq_quality, fb.pdq_quality)
-    items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
+    # The very stages a scan of the two runs (`checking.verify_pairs`), in this process.
+    fused_pairs = {(0, 1): score_pair(fa, fb, fused_methods)}
     cuts = tuple(PRESETS.values())
-    if any(needs_geometry(fused, cut, quality) for cut in cuts):
-        # A screenshot after the picture it frames, as scan checks it.
-        ordered = items[::-1] if picture_first(fused.scores, fa, fb) else items
-        geometry = check_pairs([ordered])[0]
-        framed = picture_first(fused.scores, fa, fb) or picture_first(fused.scores, fb, fa)
-        if framed and (geometry is None or geometry.contained < 0.5):
-            inset = inset_pairs([ordered])[0]  # a picture small in a screenshot, as scan does
-            geometry = inset if inset_better(geometry, inset) else geometry
-        if geometry is None and dense_wanted(fused.confidence, cuts):
-            geometry = dense_pairs([ordered])[0]  # too smooth for keypoints, as scan does
-        elif geometry is not None and geometry.score == 0.0 and fused.confidence >= min(cuts):
-            # No frame from keypoints: the whole frames compared, as scan does (not two pages).
-            whole = None if two_pages(fa, fb) else whole_pairs([ordered])[0]
-            passed = whole is not None and dense_passes(whole.evidence())
-            geometry = whole if passed else geometry
-        if geometry is not None:
-            fused = add_geometry(fused, geometry.evidence(), fused_methods, fa, fb)
-            if not two_pages(fa, fb):  # a copy under an overlay, as scan reads it
-                fused = spot_rescored(fused, geometry.score, geometry.spot)
-                if overlay_wanted(fused, geometry, fa, fb):
-                    overlay = overlay_pairs([ordered])[0]
-                    fused = fused if overlay is None else overlay_rescored(fused, overlay)
-            scored = Scored(
-                scored.similarity,
-                scored.confidence,
-                scored.scores | {m: v for m, v in fused.scores.items() if m in CHECK_SCORES},
-                scored.evidence,
-            )
-    if detail_wanted(fa, fb, fused, cuts):
-        words = detail_pairs([items])[0]  # two pages of one template: their words, as scan
-        if words is not None:
-            fused = detail_rescored(fused, words)
-            if "detail" in fused.scores:
-                scored = replace(scored, scores=scored.scores | {"detail": fused.scores["detail"]})
+    verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, local_engine(None, 1), cache=cache)
+    fused = fused_pairs[0, 1]
+    shown = {m: v for m, v in fused.scores.items() if m in (*CHECK_SCORES, "detail")}
+    scored = replace(scored, scores=scored.scores | shown)
+    items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}
     return Comparison(
         fa.path,
