@@ -13,9 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import (
-    CHECK_SCORES,
-)
+from neardup.checked_scores import CHECK_SCORES
 from neardup.checking import verify_pairs
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
