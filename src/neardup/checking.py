@@ -13,6 +13,9 @@ only what it has not checked before.
                  (a frame found whole, not so raised, not two pages, neither mostly
                  paper --store or OVERLAY--> the spot at twice the side, motion explaining
                  little of it --overlay_rescored--> raised)
+                 (a keypoint frame covering little of one picture, every pixel agreeing, no
+                 framed picture --store or PART--> the part's sides read in the other:
+                 a detail cut out of it --part_rescored--> lowered)
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of
@@ -64,6 +67,15 @@ from neardup.overlay_check import (
 )
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
+from neardup.part_check import (
+    PART,
+    Part,
+    part_of_value,
+    part_rescored,
+    part_value,
+    part_version,
+    part_wanted,
+)
 from neardup.records import Features
 from neardup.scoring import Scored, needs_geometry
 from neardup.store import CacheSetting
@@ -158,6 +170,18 @@ def verify_pairs(
     for paths, overlay in _findings(engine, OVERLAY, stored, overlaid, cache, None):
         if isinstance(overlay, Overlay):
             scored[by_paths[paths]] = overlay_rescored(scored[by_paths[paths]], overlay)
+    # A detail cut out of a picture (a tile of a photograph) matches it with every pixel
+    # agreeing, as a picture shown small in a screenshot does: one found covering little of
+    # the other is read there for the frame a screenshot has around it and a detail has not.
+    parts = [
+        paths
+        for paths, (a, b) in by_paths.items()
+        if (a, b) in keypoints
+        and part_wanted(scored[a, b], keypoints[a, b], images[a], images[b], min(at))
+    ]
+    for paths, part in _findings(engine, PART, stored, parts, cache, None):
+        if isinstance(part, Part):
+            scored[by_paths[paths]] = part_rescored(scored[by_paths[paths]], part)
     # Two pages of one template pass on their shared layout: their words, compared last (from
     # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
     # grouping, where passing pairs link them),
@@ -274,6 +298,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
     INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
     OVERLAY.name: ("overlay", overlay_version, (overlay_value, overlay_of_value)),
+    PART.name: ("part", part_version, (part_value, part_of_value)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""

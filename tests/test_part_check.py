@@ -1,0 +1,160 @@
+"""A detail cut out of a picture (a tile) told from a copy of it: where the part's sides lie
+inside the other picture, a screenshot has a frame around it and a detail has not
+(`neardup.part_check`: RESULTS.md, session 41, R77)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from skimage import data as skdata
+
+from neardup import part_check
+from neardup.api import compare, scan
+from neardup.part_check import (
+    PART_CONFIDENCE,
+    PART_GATE,
+    Part,
+    part_of,
+    part_of_value,
+    part_pairs,
+    part_rescored,
+    part_value,
+)
+from neardup.records import Group
+from neardup.scoring import Scored
+
+PASSING = Scored(0.8, 0.95, {"geometry": 0.25}, "geometry", 40.0)
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A photograph, a quarter of it, a crop keeping 64 % of it, the photograph turned 15
+    degrees and cut to its largest upright rectangle, and the photograph pasted into a flat
+    window (a screenshot)."""
+    folder = tmp_path_factory.mktemp("parts")
+    source = Image.fromarray(skdata.chelsea()).convert("RGB")
+    w, h = source.size
+    made = {
+        "source.png": source,
+        "tile.jpg": source.crop((w // 2, h // 2, w, h)),
+        "crop.jpg": source.crop((w - int(w * 0.8), 0, w, int(h * 0.8))),
+        "turned.jpg": turned_cropped(source, 15.0),
+        "shot.png": screenshot(source),
+    }
+    for name, picture in made.items():
+        picture.save(folder / name, quality=90)
+    return {name.split(".")[0]: str(folder / name) for name in made}
+
+
+def turned_cropped(picture: Image.Image, degrees: float) -> Image.Image:
+    """Turned, and cut to the largest upright rectangle of its aspect inside."""
+    w, h = picture.size
+    t = math.radians(degrees)
+    scale = 1.0 / (math.cos(t) + max(w, h) / min(w, h) * math.sin(t))
+    turned = picture.rotate(degrees, resample=Image.Resampling.BICUBIC)
+    cw, ch = int(w * scale), int(h * scale)
+    return turned.crop(((w - cw) // 2, (h - ch) // 2, (w + cw) // 2, (h + ch) // 2))
+
+
+def screenshot(picture: Image.Image) -> Image.Image:
+    """The picture in a flat window with a title bar."""
+    w, h = picture.size
+    canvas = Image.new("RGB", (w * 2, int(h * 1.9)), (236, 236, 236))
+    ImageDraw.Draw(canvas).rectangle((0, 0, canvas.width, 40), fill=(60, 60, 70))
+    canvas.paste(picture, (w // 2, h // 2))
+    return canvas
+
+
+def found(pictures: dict[str, str], other: str) -> Part:
+    part = part_pairs([(pictures["source"], pictures[other])])[0]
+    assert part is not None
+    return part
+
+
+def test_a_quarter_of_a_photograph_is_lowered(pictures: dict[str, str]) -> None:
+    part = found(pictures, "tile")
+    assert 0.2 < part.cover < 0.3 and part.forced > 0.95  # upright
+    assert part.seam < PART_GATE[2]  # its sides cut through one picture
+    lowered = part_rescored(PASSING, part)
+    assert lowered.confidence == PART_CONFIDENCE and lowered.evidence == "part"
+    assert lowered.scores["part"] == round(part.cover, 4)
+
+
+def test_a_picture_in_a_screenshot_is_not_lowered(pictures: dict[str, str]) -> None:
+    part = found(pictures, "shot")
+    assert part.cover < PART_GATE[0]  # as small a share as a tile's
+    assert part.seam > 3.0 and part.texture < PART_GATE[3][0]  # but framed, flat around
+    assert part_rescored(PASSING, part) is PASSING
+
+
+def test_copies_keeping_most_of_the_picture_are_not_lowered(pictures: dict[str, str]) -> None:
+    crop = found(pictures, "crop")
+    assert crop.cover > PART_GATE[0]
+    turned = found(pictures, "turned")
+    # A turn's largest upright rectangle keeps little of the picture, but all a turn leaves.
+    assert turned.forced < 0.8 and turned.cover > PART_GATE[0] * turned.forced
+    for part in (crop, turned):
+        assert part_rescored(PASSING, part) is PASSING
+
+
+def test_a_ramp_going_on_reads_no_seam_and_a_frame_does() -> None:
+    """The steps across and beside a side are read the same distance apart, so a picture going
+    on reads at most about 1 however fast its levels change (a step read farther apart across
+    than beside read a ramp as a seam); a flat frame around it reads far more."""
+    for size, offset in ((256, 64), (64, 16)):  # a ramp of 1 and of 4 grey levels a pixel
+        ramp = np.tile(np.linspace(0, 255, size, dtype=np.float32), (size, 1)).astype(np.uint8)
+        quarter = np.ascontiguousarray(ramp[offset:-offset, offset:-offset])
+        to_holder = np.array([[1.0, 0.0, offset], [0.0, 1.0, offset]])
+        going_on = part_of(cv2, to_holder, quarter, ramp)
+        assert going_on is not None and going_on.cover == pytest.approx(0.25, abs=0.01)
+        assert 0.5 < going_on.seam <= 1.0
+        framed = np.full_like(ramp, 40)
+        framed[offset:-offset, offset:-offset] = quarter
+        around = part_of(cv2, to_holder, quarter, framed)
+        assert around is not None and around.seam > 10.0 and around.texture < 0.1
+
+
+def test_no_side_inside_or_a_degenerate_transform_finds_nothing() -> None:
+    grey = np.tile(np.arange(128, dtype=np.uint8), (128, 1))
+    assert part_of(cv2, np.eye(2, 3), grey, grey) is None  # the same frame: no side inside
+    assert part_of(cv2, np.zeros((2, 3)), grey, grey) is None
+
+
+def test_the_store_gives_back_what_was_measured() -> None:
+    part = Part(0.25, 0.99, 1.1, 0.9)
+    assert part_of_value(part_value(part)) == part
+    assert part_value(None) is None and part_of_value(None) is None
+
+
+def test_scan_and_compare_keep_a_quarter_apart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quarter of a retina photograph passes as a copy of a resized copy of it (its shared
+    frame a quarter, every pixel agreeing); read as a detail, it joins no group, while the copy
+    keeps its, and `compare` reads it so too."""
+    source = Image.fromarray(skdata.retina()).convert("RGB")
+    w, h = source.size
+    source.save(tmp_path / "retina.png")
+    source.crop((0, 0, w // 2, h // 2)).save(tmp_path / "tile.jpg", quality=90)
+    source.resize((w * 3 // 4, h * 3 // 4)).save(tmp_path / "copy.jpg", quality=85)
+    paths = [str(tmp_path / name) for name in ("retina.png", "tile.jpg", "copy.jpg")]
+
+    def grouped() -> set[str]:
+        result = scan(paths, cache=False, differences=False)
+        return {Path(result.path(i)).name for g in result.groups for i in groups_items(g)}
+
+    assert grouped() == {"retina.png", "copy.jpg"}
+    monkeypatch.setattr(part_check, "PART_GATE", (0.0, *PART_GATE[1:]))  # the stage off
+    assert grouped() == {"retina.png", "copy.jpg", "tile.jpg"}
+    monkeypatch.undo()
+    tile_and_copy = compare(paths[2], paths[1])
+    assert tile_and_copy.evidence == "part" and not tile_and_copy.verdicts["loose"]
+
+
+def groups_items(group: Group) -> list[int]:
+    return [group.keeper, *(member for member, _ in group.members)]
