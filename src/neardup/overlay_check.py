@@ -36,11 +36,11 @@ from neardup.aligned_pixels import (
 from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_FLOOR, SPOT_GATE
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
-from neardup.item_pixels import FramePictures, Ref
-from neardup.pair_checks import checked_chunk, in_process
+from neardup.item_pixels import Ref
+from neardup.pair_checks import FramedChecker, checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
-from neardup.verify import Geometry, Unread, Verifier, check_version
+from neardup.verify import Geometry, Unread, check_version
 
 OVERLAY_VERSION = 1
 """Bumped whenever a change would make the findings on the same pixels differ (the pair store
@@ -174,27 +174,11 @@ def _scaled(sample: Any) -> Any:
     return lambda v: (v - mid) / spread
 
 
-class OverlayChecker:
-    """Overlay findings, with a keypoint cache as the check keeps (a picture in many pairs is
-    read once)."""
+class OverlayChecker(FramedChecker[Overlay]):
+    """Overlay findings: `overlay_of` on the pictures the check's transform aligns."""
 
     def __init__(self) -> None:
-        import cv2
-
-        self._cv2 = cv2
-        self._verifier = Verifier(cache_size=256)
-        self.cv2_error = self._verifier.cv2_error
-        self.frames: FramePictures = self._verifier.frames
-        self.unread: set[Ref] = self._verifier.unread
-
-    def check(self, ref_a: Ref, ref_b: Ref) -> Overlay | None:
-        """The overlay finding of a pair as the check takes it; None where the check finds no
-        transform or the two share too little."""
-        framed = self._verifier.framed(ref_a, ref_b)
-        if framed is None or framed[1] is None:
-            return None
-        _, matrix, source, target = framed
-        return overlay_of(self._cv2, matrix, source, target)
+        super().__init__(overlay_of)
 
 
 OVERLAY: Stage[tuple[Ref, Ref], OverlayChecker, Overlay | Unread | None] = Stage(

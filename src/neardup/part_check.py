@@ -32,11 +32,11 @@ import numpy as np
 
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
-from neardup.item_pixels import FramePictures, Ref
-from neardup.pair_checks import checked_chunk, in_process
+from neardup.item_pixels import Ref
+from neardup.pair_checks import FramedChecker, checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
-from neardup.verify import Geometry, Unread, Verifier, check_version
+from neardup.verify import Geometry, Unread, check_version
 
 PART_VERSION = 2
 """Bumped whenever a change would make the findings on the same pixels differ (the pair store
@@ -202,27 +202,11 @@ def _sampled(cv2: Any, picture: Any, points: Any) -> Any:
     return cv2.remap(picture, xy[:, 0:1], xy[:, 1:2], cv2.INTER_LINEAR)[:, 0]
 
 
-class PartChecker:
-    """Part findings, with a keypoint cache as the check keeps (a picture in many pairs is
-    read once)."""
+class PartChecker(FramedChecker[Part]):
+    """Part findings: `part_of` on the pictures the check's transform aligns."""
 
     def __init__(self) -> None:
-        import cv2
-
-        self._cv2 = cv2
-        self._verifier = Verifier(cache_size=256)
-        self.cv2_error = self._verifier.cv2_error
-        self.frames: FramePictures = self._verifier.frames
-        self.unread: set[Ref] = self._verifier.unread
-
-    def check(self, ref_a: Ref, ref_b: Ref) -> Part | None:
-        """The part finding of a pair as the check takes it; None where the check finds no
-        transform or no side of the part lies inside the other."""
-        framed = self._verifier.framed(ref_a, ref_b)
-        if framed is None or framed[1] is None:
-            return None
-        _, matrix, source, target = framed
-        return part_of(self._cv2, matrix, source, target)
+        super().__init__(part_of)
 
 
 PART: Stage[tuple[Ref, Ref], PartChecker, Part | Unread | None] = Stage(
