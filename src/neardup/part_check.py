@@ -45,9 +45,14 @@ PART_GATE = (0.45, 0.95, 1.6, (0.4, 2.5))
 """The share of the holder the part covers (under, of what its turn leaves), the agreeing share
 of the shared frame (at least, `verify.Geometry.agree`), the step across the part's sides
 against the steps beside them (under: no seam) and the texture beyond them against within
-(between: the same picture goes on)."""
+(between: the same picture goes on). The share is the largest of 0.35, 0.40 and 0.45 that
+lowered no copy on 14 calibration halves (R77, RESULTS.md, session 41: 27 tiles lowered);
+the step and texture bounds are where the calibration halves' screenshots (step 5-45,
+texture 0.1-0.4) and tiles (about 1 and 0.8-1.4) fell."""
 PART_CONFIDENCE = 0.01
-"""The confidence of a pair read as a detail of a picture, not a copy of it."""
+"""The confidence of a pair read as a detail of a picture, not a copy of it: under
+`group_confidence.HOLD`, so the groups' reading never carries it back over a cut (as the words'
+veto's 0.005)."""
 MARGIN = 8
 """Pixels (at the check's size) a side's points keep from the holder's edges: the steps are
 read 1 to 7 pixels either side."""
