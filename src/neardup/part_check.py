@@ -186,7 +186,7 @@ def _steps(cv2: Any, quad: Any, holder: Any) -> tuple[float, float] | None:
             return np.mean(taken, axis=0)
 
         # Four pixels apart across the side and beside it, so a picture going on (even a
-        # ramp) reads 1 however fast its levels change.
+        # ramp) reads at most about 1 however fast its levels change.
         near_in, near_out = at(grey, (1.0, 2.0, 3.0)), at(grey, (-1.0, -2.0, -3.0))
         far_in, far_out = at(grey, (5.0, 6.0, 7.0)), at(grey, (-5.0, -6.0, -7.0))
         across.append(np.abs(near_in - near_out))
