@@ -85,8 +85,9 @@ def half_pairs(set_arg: str, preset: str, work: Path) -> dict[str, np.ndarray]:
     return out
 
 
-def fit_maps(halves: list[dict[str, np.ndarray]]) -> Maps:
-    """One isotonic map per (family, relation) over the halves, each half weighing the same."""
+def fit_maps(halves: list[dict[str, np.ndarray]], weigh: str = "halves") -> Maps:
+    """One isotonic map per (family, relation) over the halves, each half weighing the same
+    (`weigh` "halves"), or each pair (`weigh` "pairs")."""
     out = {}
     for fam in FAMILY.values():
         for rel in RELATION.values():
@@ -95,7 +96,8 @@ def fit_maps(halves: list[dict[str, np.ndarray]]) -> Maps:
                 rows = (half["family"] == fam) & (half["relation"] == rel)
                 xs.append(half["own"][rows])
                 ys.append(half["label"][rows])
-                ws.append(np.full(int(rows.sum()), 1.0 / max(len(half["own"]), 1)))
+                each = 1.0 if weigh == "pairs" else 1.0 / max(len(half["own"]), 1)
+                ws.append(np.full(int(rows.sum()), each))
             x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
             iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
             out[fam, rel] = iso.fit(x, y, sample_weight=w) if len(x) else iso.fit([0, 1], [0, 1])
@@ -123,13 +125,13 @@ def ece(confidence: np.ndarray, label: np.ndarray) -> float:
     return float(total / max(len(confidence), 1))
 
 
-def cross_check(preset: str, halves: list[dict[str, np.ndarray]]) -> None:
+def cross_check(preset: str, halves: list[dict[str, np.ndarray]], weigh: str) -> None:
     """ECE of own and mapped confidence on halves the map was not fitted on, per family."""
     for fam, n in FAMILY.items():
         own, fitted = [], []
         for fold in (0, 1):
             train = [h for k, h in enumerate(halves) if k % 2 != fold]
-            maps = fit_maps(train)
+            maps = fit_maps(train, weigh)
             for k, half in enumerate(halves):
                 rows = half["family"] == n
                 if k % 2 == fold and rows.any():
@@ -156,6 +158,12 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--work", type=Path, default=HERE / "work" / "grouped")
     parser.add_argument("--presets", nargs="+", default=list(PRESETS))
+    parser.add_argument(
+        "--weigh",
+        choices=("halves", "pairs"),
+        default="halves",
+        help="each calibration half weighs the same (the shipped maps), or each pair",
+    )
     args = parser.parse_args()
     spec: dict[str, object] = {
         "version": MAP_VERSION,
@@ -167,8 +175,8 @@ def main() -> None:
     maps_out: dict[str, object] = {}
     for preset in args.presets:
         halves = [half_pairs(s, preset, args.work) for s in args.sets]
-        cross_check(preset, halves)
-        maps = fit_maps(halves)
+        cross_check(preset, halves, args.weigh)
+        maps = fit_maps(halves, args.weigh)
         maps_out[str(PRESETS[preset])] = {
             fam: {rel: knots(maps[FAMILY[fam], RELATION[rel]]) for rel in RELATIONS}
             for fam in FAMILIES
