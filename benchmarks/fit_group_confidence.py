@@ -1,13 +1,15 @@
 """Fit the grouped confidence (`src/neardup/group_confidence.json`) on calibration halves.
 
     python benchmarks/fit_group_confidence.py SET_DIR[=CACHE] [...] [--out PATH] [--work DIR]
+        [--presets P ...] [--weigh halves|pairs]
 
 Each SET_DIR holds a `truth.json`; only its `calib` split is scanned (no number is chosen on a
 test half), at each preset's cut, with every scored pair kept (`floor` 0) and the maps off, so
 each pair's own confidence is read. Each pair is labelled from the truth and sorted by family
 (two pages or pictures) and relation to the scan's groups (`neardup.group_confidence`); per
 (cut, family, relation) an isotonic regression maps the own confidence to the share of
-duplicates, every half weighing the same (pairs weighted by 1 / its pair count). Before the
+duplicates, every half weighing the same (pairs weighted by 1 / its pair count; `--weigh
+pairs`: every pair the same, which read no better, RESULTS.md, session 41). Before the
 final fit, a 2-fold check by half (fit on every other half, scored on the rest) prints the
 expected calibration error of the own and the mapped confidence on halves the map did not see.
 
