@@ -154,6 +154,7 @@ def test_scan_and_compare_keep_a_quarter_apart(
     monkeypatch.undo()
     tile_and_copy = compare(paths[2], paths[1])
     assert tile_and_copy.evidence == "part" and not tile_and_copy.verdicts["loose"]
+    assert tile_and_copy.scores["part"] < PART_GATE[0]  # shown with every method's score
 
 
 def groups_items(group: Group) -> list[int]:

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
-from neardup.checked_scores import CHECK_SCORES
 from neardup.checking import verify_pairs
 from neardup.compare_frames import pick_pair
 from neardup.decode import DEFAULT_MAX_PIXELS
@@ -260,8 +259,9 @@ def compare(
     cuts = tuple(PRESETS.values())
     verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, local_engine(None, 1), cache=cache)
     fused = fused_pairs[0, 1]
-    shown = {m: v for m, v in fused.scores.items() if m in (*CHECK_SCORES, "detail")}
-    scored = replace(scored, scores=scored.scores | shown)
+    # Every method's score as scored, and what the stages added (geometry, spot, words, part).
+    added = {m: v for m, v in fused.scores.items() if m not in scored.scores}
+    scored = replace(scored, scores=scored.scores | added)
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}
     return Comparison(
