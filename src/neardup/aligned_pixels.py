@@ -17,6 +17,7 @@ another frame of a clip is a larger, fainter one. How much of each frame a trans
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,36 @@ def tone_matched(x: Any, y: Any) -> Any:
     ends = np.cumsum(counts)
     sums = np.concatenate([[0.0], np.cumsum(np.sort(y).astype(np.float64))])
     return ((sums[ends] - sums[ends - counts]) / counts)[inverse].astype(np.float32)
+
+
+def tone_fitted(x: Any, y: Any, bins: int = 32) -> Any:
+    """`x` (float32 grey levels) mapped onto `y`'s by a robust tone map: x's levels cut into
+    `bins` quantile bins, y's median in each, made non-decreasing (pool adjacent violators,
+    weighted by the bins' sizes) and interpolated. Where a region of `y` was painted over (a
+    band, a logo), `tone_matched` gives its mass of one level to x's levels of that rank and
+    bends the map for the whole picture; a median per bin ignores it while it covers less than
+    half of each bin."""
+    order = np.argsort(x, kind="stable")
+    xs, ys = x[order], y[order]
+    cuts = np.linspace(0, len(xs), bins + 1).astype(int)
+    spans = [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
+    centres = np.array([np.median(xs[lo:hi]) for lo, hi in spans], np.float64)
+    levels = _non_decreasing(
+        [float(np.median(ys[lo:hi])) for lo, hi in spans], [hi - lo for lo, hi in spans]
+    )
+    last = np.r_[np.diff(centres) > 0, True]  # bins of one level (a flat picture): one point
+    return np.interp(x, centres[last], levels[last]).astype(np.float32)
+
+
+def _non_decreasing(values: list[float], weights: list[int]) -> Any:
+    """The weighted least-squares non-decreasing fit of `values` (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [mean, weight, count]
+    for value, weight in zip(values, weights, strict=True):
+        blocks.append([value, float(weight), 1.0])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (m1, w1, n1), (m2, w2, n2) = blocks[-2], blocks.pop()
+            blocks[-1] = [(m1 * w1 + m2 * w2) / (w1 + w2), w1 + w2, n1 + n2]
+    return np.repeat([b[0] for b in blocks], [int(b[2]) for b in blocks])
 
 
 def spot_of(x: Any, y: Any, inside: Any) -> Spot:

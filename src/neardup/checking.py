@@ -13,6 +13,8 @@ only what it has not checked before.
                  (a frame found whole, not so raised, not two pages, neither mostly
                  paper --store or OVERLAY--> the spot at twice the side, motion explaining
                  little of it --overlay_rescored--> raised)
+                 (a keypoint frame shared, not two pages --store or BANNER--> the pixels
+                 apart in one band along a side only --banner_rescored--> raised)
                  (a keypoint frame covering little of one picture, every pixel agreeing, no
                  framed picture --store or PART--> the part's sides read in the other:
                  a detail cut out of it --part_rescored--> lowered)
@@ -31,6 +33,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from neardup.banner_check import (
+    BANNER,
+    banner_of_value,
+    banner_value,
+    banner_version,
+)
 from neardup.checked_scores import (
     Check,
     add_geometry_many,
@@ -54,27 +62,22 @@ from neardup.detail_check import (
 from neardup.detail_compare import Detail
 from neardup.detail_rounds import WordRounds, linked
 from neardup.engines.base import Engine, Stage
+from neardup.framed_stages import FRAMED_STAGES
 from neardup.inset_check import INSET, inset_better, inset_version
 from neardup.item_pixels import Ref, ref_of
 from neardup.overlay_check import (
     OVERLAY,
-    Overlay,
     overlay_of_value,
-    overlay_rescored,
     overlay_value,
     overlay_version,
-    overlay_wanted,
 )
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
 from neardup.part_check import (
     PART,
-    Part,
     part_of_value,
-    part_rescored,
     part_value,
     part_version,
-    part_wanted,
 )
 from neardup.records import Features
 from neardup.scoring import Scored, needs_geometry
@@ -159,29 +162,18 @@ def verify_pairs(
     for (a, b), geometry in keypoints.items():
         if not two_pages(images[a], images[b]):
             scored[a, b] = spot_rescored(scored[a, b], geometry.score, geometry.spot)
-    # A spot the check's 64 px did not read as an overlay (its box joined a drawing's lines),
-    # or a moved subject: compared again at twice the side, asking whether motion explains it.
-    overlaid = [
-        paths
-        for paths, (a, b) in by_paths.items()
-        if (a, b) in keypoints
-        and overlay_wanted(scored[a, b], keypoints[a, b], images[a], images[b])
-    ]
-    for paths, overlay in _findings(engine, OVERLAY, stored, overlaid, cache, None):
-        if isinstance(overlay, Overlay):
-            scored[by_paths[paths]] = overlay_rescored(scored[by_paths[paths]], overlay)
-    # A detail cut out of a picture (a tile of a photograph) matches it with every pixel
-    # agreeing, as a picture shown small in a screenshot does: one found covering little of
-    # the other is read there for the frame a screenshot has around it and a detail has not.
-    parts = [
-        paths
-        for paths, (a, b) in by_paths.items()
-        if (a, b) in keypoints
-        and part_wanted(scored[a, b], keypoints[a, b], images[a], images[b], min(at))
-    ]
-    for paths, part in _findings(engine, PART, stored, parts, cache, None):
-        if isinstance(part, Part):
-            scored[by_paths[paths]] = part_rescored(scored[by_paths[paths]], part)
+    # The stages that read the pictures the check's transform aligns, in order
+    # (`framed_stages`): each rescores the keypoint findings it wants, by the scores so far.
+    for stage, reads, rescore in FRAMED_STAGES:
+        todo = [
+            paths
+            for paths, (a, b) in by_paths.items()
+            if (a, b) in keypoints
+            and reads(scored[a, b], keypoints[a, b], images[a], images[b], min(at))
+        ]
+        for paths, found in _findings(engine, stage, stored, todo, cache, None):
+            if found is not None and not isinstance(found, Unread):
+                scored[by_paths[paths]] = rescore(scored[by_paths[paths]], found)
     # Two pages of one template pass on their shared layout: their words, compared last (from
     # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
     # grouping, where passing pairs link them),
@@ -299,6 +291,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
     OVERLAY.name: ("overlay", overlay_version, (overlay_value, overlay_of_value)),
     PART.name: ("part", part_version, (part_value, part_of_value)),
+    BANNER.name: ("banner", banner_version, (banner_value, banner_of_value)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""

@@ -1,0 +1,174 @@
+"""A copy under a banner told from other content, where the scores so far left it under the cut.
+
+A caption band painted across the top or the bottom of a picture (or down one side: a turned
+copy's) replaces up to a third of its pixels, so the check's aligned pixels and the model's
+reading of them say "other content", and the overlay stages do not read it as an overlay: the
+band is not one compact spot, and below `checked_scores.SPOT_FLOOR` pictures of one template
+stand against the copies. What tells a banner is where the pixels disagree: in the rows (or
+columns) next to one edge, and nowhere else. Two reading aids: the levels are mapped by a robust
+tone map (`aligned_pixels.tone_fitted`), since a band of one colour over a quarter of a picture
+bends a map by rank for the whole picture; and the band is read as a profile of rows, since a
+uniform band's pixels agree wherever the picture below had its colour, which splits it into
+pieces as regions.
+
+    keypoint frame found (BANNER_GATE's share at least), not two pages, from BANNER_FLOOR,
+    not raised yet
+        --BANNER--> the check's transform and pictures (`verify.Verifier.framed`)
+        --`banner_of` at OVERLAY_SIDE--> Banner (the rows from one edge that best separate
+                                          disagreeing from agreeing: their share of the
+                                          picture, how far they disagree, how far the rest
+                                          agrees)
+        --banner_rescored--> raised to the spot's confidence where it passes BANNER_GATE
+"""
+
+from __future__ import annotations
+
+from dataclasses import astuple, dataclass
+from typing import Any
+
+import numpy as np
+
+from neardup.aligned_pixels import AGREE_WITHIN, aligned_samples, robust_scale, tone_fitted
+from neardup.checked_scores import SPOT_CONFIDENCE
+from neardup.detail_check import two_pages
+from neardup.engines.base import Stage
+from neardup.item_pixels import Ref
+from neardup.overlay_check import OVERLAY_SIDE
+from neardup.pair_checks import FramedChecker, checked_chunk, in_process
+from neardup.records import Features
+from neardup.scoring import Scored
+from neardup.verify import Geometry, Unread, check_version
+
+BANNER_VERSION = 3
+"""Bumped whenever a change would make the findings on the same pixels differ (the pair store
+keeps them under kind "banner" with this version). 2: the band read as a profile of rows, the
+levels mapped by a robust tone map (R80); 3: both pictures' levels compared on one scale (R81)."""
+BANNER_FLOOR = 0.1
+"""The confidence (after the overlay stage) from which a pair is read for a banner: below it
+the calibration halves held no copy, and pages of one template with a band apart."""
+BANNER_GATE = (0.9, 0.3, 0.3, 0.95)
+"""The smaller shared share of the keypoint frame (at least), the band's thickness (at most, a
+share of the picture across it), the share of its pixels that disagree (at least) and the
+agreeing share of the rest (at least) for a copy under a banner. The last three as the
+loosest setting (of thickness 0.3 or 0.45, disagreeing 0.3 or 0.5, rest 0.9 or 0.95) that
+raised no look-alike on 13 calibration halves (R81: 469 copies, 82 of them from below the
+cut; at rest 0.9 burst frames of a panning clip, whose new strip at an edge reads as a band,
+and pictures of one template came in, at thickness 0.45 a picture of one template)."""
+
+
+@dataclass(frozen=True)
+class Banner:
+    """The rows (or columns) next to one edge that best separate where two aligned pictures
+    disagree from where they agree: the largest share disagreeing among them less the share
+    disagreeing in the rest, over the four edges and up to half the picture."""
+
+    thickness: float
+    """The band's share of the picture across it."""
+    band: float
+    """Share of its covered pixels that disagree."""
+    rest: float
+    """Share of the covered pixels outside it that agree."""
+
+
+def banner_version() -> str:
+    """This code's version of the banner check, with the check's (whose transform it uses)."""
+    return f"{BANNER_VERSION}-{check_version()}"
+
+
+def banner_value(found: Banner | None) -> list[float] | None:
+    """A finding as the pair store keeps it (None: no transform, or nothing disagreeing)."""
+    return None if found is None else list(astuple(found))
+
+
+def banner_of_value(value: list[float] | None) -> Banner | None:
+    """The finding `banner_value` gave."""
+    return None if value is None else Banner(*value)
+
+
+def banner_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features) -> bool:
+    """Whether a pair's keypoint finding is read for a banner: a frame shared from the gate's
+    share, from `BANNER_FLOOR` and not already raised, not two pages (their words decide)."""
+    return (
+        not geometry.dense
+        and geometry.score >= BANNER_GATE[0]
+        and BANNER_FLOOR <= scored.confidence < SPOT_CONFIDENCE
+        and not two_pages(a, b)
+    )
+
+
+def banner_rescored(scored: Scored, found: Banner) -> Scored:
+    """A pair raised to `SPOT_CONFIDENCE` where `found` passes `BANNER_GATE`, else as it was."""
+    _, most_thickness, least_band, least_rest = BANNER_GATE
+    passed = (
+        found.thickness <= most_thickness and found.band >= least_band and found.rest >= least_rest
+    )
+    if not passed or scored.confidence >= SPOT_CONFIDENCE:
+        return scored
+    shown = scored.scores | {"banner": round(found.thickness, 4)}
+    return Scored(scored.similarity, SPOT_CONFIDENCE, shown, "geometry", scored.inliers)
+
+
+def banner_of(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> Banner | None:
+    """Grey picture `grey_a`, moved by `matrix` onto `grey_b`, compared with it at
+    `OVERLAY_SIDE`, its levels mapped by `tone_fitted`; None where they share too few pixels
+    or no band leaves 16 covered pixels on both sides."""
+    small_a, small_b, inside = aligned_samples(cv2, matrix, grey_a, grey_b, OVERLAY_SIDE)
+    if inside.sum() < 64:
+        return None
+    x, y = tone_fitted(small_a[inside], small_b[inside]), small_b[inside]
+    # One scale for both, the mapped A's: B's own would move with the band's mass.
+    apart = np.zeros_like(inside)
+    apart[inside] = np.abs(x - y) / robust_scale(x)[1] >= AGREE_WITHIN
+    best: tuple[float, Banner] | None = None
+    for edge_first_apart, edge_first_inside in _from_each_edge(apart, inside):
+        found = _best_band(edge_first_apart.sum(axis=1), edge_first_inside.sum(axis=1))
+        if found is not None and (best is None or found[0] > best[0]):
+            best = found
+    return None if best is None else best[1]
+
+
+def _from_each_edge(apart: Any, inside: Any) -> list[tuple[Any, Any]]:
+    """The two masks with the rows ordered from each edge in turn: top, bottom, left, right."""
+    return [
+        (apart, inside),
+        (apart[::-1], inside[::-1]),
+        (apart.T, inside.T),
+        (apart.T[::-1], inside.T[::-1]),
+    ]
+
+
+def _best_band(apart_rows: Any, inside_rows: Any) -> tuple[float, Banner] | None:
+    """(separation, band) of the first k rows (k up to half of them) whose disagreeing share
+    less the rest's is largest, each side holding 16 covered pixels or more."""
+    apart_before, inside_before = np.cumsum(apart_rows), np.cumsum(inside_rows)
+    half = len(inside_rows) // 2
+    band_apart, band_inside = apart_before[:half], inside_before[:half]
+    rest_apart, rest_inside = apart_before[-1] - band_apart, inside_before[-1] - band_inside
+    usable = (band_inside >= 16) & (rest_inside >= 16)
+    if not usable.any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        band = band_apart / band_inside
+        rest = rest_apart / rest_inside
+    separation = np.where(usable, band - rest, -np.inf)
+    k = int(np.argmax(separation))  # the thinnest band on a tie
+    found = Banner((k + 1) / len(inside_rows), float(band[k]), float(1.0 - rest[k]))
+    return float(separation[k]), found
+
+
+class BannerChecker(FramedChecker[Banner]):
+    """Banner findings: `banner_of` on the pictures the check's transform aligns."""
+
+    def __init__(self) -> None:
+        super().__init__(banner_of)
+
+
+BANNER: Stage[tuple[Ref, Ref], BannerChecker, Banner | Unread | None] = Stage(
+    "banner", BannerChecker, checked_chunk, chunk=16
+)
+"""The banner check as an engine stage: pairs (in the check's order) in, findings out."""
+
+
+def banner_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Banner | None]:
+    """The banner finding of each pair, in this process."""
+    return in_process(BannerChecker(), pairs)

@@ -1,0 +1,50 @@
+"""The stages after the check that read the two pictures its transform aligns
+(`pair_checks.FramedChecker`), in the order `checking.verify_pairs` runs them on the keypoint
+findings, each rescoring the pairs it wants by the scores the stages before it left:
+
+1. overlay (`overlay_check`): a spot the check's 64 px did not read as an overlay (its box
+   joined a drawing's lines), or a moved subject, compared again at twice the side, asking
+   whether motion explains it; raised where it does not;
+2. banner (`banner_check`): a caption band along one side, no compact spot, read by its shape;
+   raised;
+3. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
+   photograph), which matches it with every pixel agreeing as a picture shown small in a
+   screenshot does, read for the frame a screenshot has around it and a detail has not;
+   lowered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from neardup.banner_check import BANNER, banner_rescored, banner_wanted
+from neardup.engines.base import Stage
+from neardup.item_pixels import Ref
+from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
+from neardup.part_check import PART, part_rescored, part_wanted
+from neardup.records import Features
+from neardup.scoring import Scored
+from neardup.verify import Geometry
+
+Wanted = Callable[[Scored, Geometry, Features, Features, float], bool]
+"""Whether a stage reads a pair: its scores so far, its keypoint finding, its two pictures'
+features and the lowest cut."""
+Rescore = Callable[[Scored, Any], Scored]
+"""A pair's scores once the stage's finding is read."""
+
+
+def _overlay_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: float) -> bool:
+    return overlay_wanted(s, g, a, b)
+
+
+def _banner_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: float) -> bool:
+    return banner_wanted(s, g, a, b)
+
+
+FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], ...] = (
+    (OVERLAY, _overlay_wanted, overlay_rescored),
+    (BANNER, _banner_wanted, banner_rescored),
+    (PART, part_wanted, part_rescored),
+)
+"""Each stage, which pairs it reads, and how its finding rescores them, in order."""

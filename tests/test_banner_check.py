@@ -1,0 +1,140 @@
+"""A copy under a caption band told by where the pictures disagree: in the rows (or columns)
+next to one edge, and nowhere else (`neardup.banner_check`: RESULTS.md, session 42, R81)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from skimage import data as skdata
+
+from neardup import banner_check
+from neardup.api import compare, scan
+from neardup.banner_check import (
+    BANNER_GATE,
+    Banner,
+    banner_of,
+    banner_of_value,
+    banner_pairs,
+    banner_rescored,
+    banner_value,
+)
+from neardup.checked_scores import SPOT_CONFIDENCE
+from neardup.scoring import Scored
+
+BELOW = Scored(0.8, 0.6, {"geometry": 1.0}, "geometry", 40.0)
+
+
+def with_band(
+    picture: Image.Image, share: float, side: str, colour: tuple[int, int, int]
+) -> Image.Image:
+    """`picture` with a caption band painted over `share` of it along one side."""
+    out = picture.copy()
+    w, h = out.size
+    box = {
+        "bottom": (0, h - int(h * share), w, h),
+        "top": (0, 0, w, int(h * share)),
+        "left": (0, 0, int(w * share), h),
+    }[side]
+    draw = ImageDraw.Draw(out)
+    draw.rectangle(box, fill=colour)
+    size = int(min(box[2] - box[0], box[3] - box[1]) * 0.4)
+    draw.text(
+        (box[0] + 10, box[1] + 10),
+        "Caption",
+        fill=(0, 0, 0),
+        font=ImageFont.load_default(size=size),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A photograph, its copy under a dark band over the bottom 28 %, a micrograph and its copy
+    under such a band over a quarter of it down the left side, and the photograph with a logo
+    of about the band's area in the middle."""
+    folder = tmp_path_factory.mktemp("banners")
+    coffee = Image.fromarray(skdata.coffee()).convert("RGB")
+    cells = Image.fromarray(skdata.immunohistochemistry()).convert("RGB")
+    w, h = coffee.size
+    logo = coffee.copy()
+    ImageDraw.Draw(logo).ellipse((w // 4, h // 4, 3 * w // 4, 3 * h // 4), fill=(20, 30, 120))
+    made = {
+        "coffee.png": coffee,
+        "bottom.jpg": with_band(coffee, 0.28, "bottom", DARK),
+        "cells.png": cells,
+        "left.jpg": with_band(cells, 0.25, "left", DARK),
+        "logo.jpg": logo,
+    }
+    for name, picture in made.items():
+        picture.save(folder / name, quality=88)
+    return {name.split(".")[0]: str(folder / name) for name in made}
+
+
+DARK = (20, 30, 120)
+
+
+def found(pictures: dict[str, str], source: str, other: str) -> Banner:
+    banner = banner_pairs([(pictures[source], pictures[other])])[0]
+    assert banner is not None
+    return banner
+
+
+def test_a_caption_band_is_raised(pictures: dict[str, str]) -> None:
+    banner = found(pictures, "coffee", "bottom")
+    assert banner.thickness == pytest.approx(0.28, abs=0.015)
+    assert banner.band >= BANNER_GATE[2] and banner.rest >= BANNER_GATE[3]
+    raised = banner_rescored(BELOW, banner)
+    assert raised.confidence == SPOT_CONFIDENCE
+    assert raised.scores["banner"] == round(banner.thickness, 4)
+
+
+def test_a_band_down_one_side_reads_as_one_too(pictures: dict[str, str]) -> None:
+    """A turned copy's banner runs down a side."""
+    banner = found(pictures, "cells", "left")
+    assert banner.thickness == pytest.approx(0.25, abs=0.02) and banner.rest >= BANNER_GATE[3]
+    assert banner_rescored(BELOW, banner).confidence == SPOT_CONFIDENCE
+
+
+def test_a_logo_in_the_middle_is_no_banner(pictures: dict[str, str]) -> None:
+    banner = found(pictures, "coffee", "logo")
+    assert banner.rest < BANNER_GATE[3] or banner.band < BANNER_GATE[2]
+    assert banner_rescored(BELOW, banner) is BELOW
+
+
+def test_a_band_where_the_rest_differs_is_not_raised() -> None:
+    """Other content beside the band (pictures of one template): the rest disagrees."""
+    rng = np.random.default_rng(0)
+    a = cv2.resize(rng.integers(0, 255, (32, 32), dtype=np.uint8), (256, 256))
+    b = cv2.resize(rng.integers(0, 255, (32, 32), dtype=np.uint8), (256, 256))
+    b[-48:] = 30
+    banner = banner_of(cv2, np.eye(2, 3), a, b)
+    assert banner is not None and banner.rest < BANNER_GATE[3]
+    assert banner_rescored(BELOW, banner) is BELOW
+
+
+def test_pictures_that_agree_everywhere_read_no_band() -> None:
+    grey = np.tile(np.arange(128, dtype=np.uint8), (128, 1))
+    banner = banner_of(cv2, np.eye(2, 3), grey, grey)
+    assert banner is not None and banner.band == 0.0 and banner.rest == 1.0
+    assert banner_rescored(BELOW, banner) is BELOW
+
+
+def test_the_store_gives_back_what_was_measured() -> None:
+    banner = Banner(0.2, 0.8, 0.97)
+    assert banner_of_value(banner_value(banner)) == banner
+    assert banner_value(None) is None and banner_of_value(None) is None
+
+
+def test_compare_and_scan_raise_the_banner_copy_and_not_without_the_stage(
+    pictures: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the cut on its own (the band 28 % of the picture), grouped once read."""
+    pair = [pictures["coffee"], pictures["bottom"]]
+    raised = compare(*pair)
+    assert raised.verdicts["default"] and "banner" in raised.scores
+    assert len(scan(pair, cache=False, differences=False).groups) == 1
+    monkeypatch.setattr(banner_check, "BANNER_GATE", (*BANNER_GATE[:3], 1.1))  # the stage off
+    assert not compare(*pair).verdicts["default"]
+    assert not scan(pair, cache=False, differences=False).groups
