@@ -17,7 +17,6 @@ another frame of a clip is a larger, fainter one. How much of each frame a trans
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -77,13 +76,14 @@ def tone_fitted(x: Any, y: Any, bins: int = 32) -> Any:
     bends the map for the whole picture; a median per bin ignores it while it covers less than
     half of each bin."""
     order = np.argsort(x, kind="stable")
-    xs, ys = x[order], y[order]
-    cuts = np.linspace(0, len(xs), bins + 1).astype(int)
-    spans = [(lo, hi) for lo, hi in itertools.pairwise(cuts) if hi > lo]
-    centres = np.array([np.median(xs[lo:hi]) for lo, hi in spans], np.float64)
-    levels = _non_decreasing(
-        [float(np.median(ys[lo:hi])) for lo, hi in spans], [hi - lo for lo, hi in spans]
-    )
+    xs = x[order]
+    cuts = np.unique(np.linspace(0, len(xs), bins + 1).astype(int))  # no empty bin
+    starts, sizes = cuts[:-1], np.diff(cuts)
+    in_bin = np.repeat(np.arange(len(sizes)), sizes)
+    ys = y[order][np.lexsort((y[order], in_bin))]  # y sorted within each bin
+    low, high = starts + (sizes - 1) // 2, starts + sizes // 2  # the middle one or two
+    centres = ((xs[low] + xs[high]) / np.float32(2)).astype(np.float64)
+    levels = _non_decreasing(((ys[low] + ys[high]) / np.float32(2)).tolist(), sizes.tolist())
     last = np.r_[np.diff(centres) > 0, True]  # bins of one level (a flat picture): one point
     return np.interp(x, centres[last], levels[last]).astype(np.float32)
 
