@@ -19,9 +19,12 @@ from neardup.banner_check import (
     banner_pairs,
     banner_rescored,
     banner_value,
+    banner_wanted,
 )
 from neardup.checked_scores import SPOT_CONFIDENCE
+from neardup.records import Features
 from neardup.scoring import Scored
+from neardup.verify import Geometry
 
 BELOW = Scored(0.8, 0.6, {"geometry": 1.0}, "geometry", 40.0)
 
@@ -138,3 +141,20 @@ def test_compare_and_scan_raise_the_banner_copy_and_not_without_the_stage(
     monkeypatch.setattr(banner_check, "BANNER_GATE", (*BANNER_GATE[:3], 1.1))  # the stage off
     assert not compare(*pair).verdicts["default"]
     assert not scan(pair, cache=False, differences=False).groups
+
+
+def test_a_pair_is_read_only_where_a_raise_changes_a_verdict() -> None:
+    """From the floor to the highest cut a raise to the spot's confidence crosses: a pair
+    already passing keeps its verdict at every preset (strict's cut is above the raise)."""
+    photo = Features("p.jpg", 1, 0, 640, 480, "JPEG", "h", None, page=(0.1, 0.01))
+    whole = Geometry(200, 120, 1.0, 1.0)
+    assert banner_wanted(BELOW, whole, photo, photo, (0.85,))
+    assert banner_wanted(BELOW, whole, photo, photo, (0.5, 0.85, 0.991))
+    assert not banner_wanted(BELOW, whole, photo, photo, (0.5,))  # 0.6 passes there already
+    passing = Scored(0.8, 0.9, {"geometry": 1.0}, "geometry", 40.0)
+    assert not banner_wanted(passing, whole, photo, photo, (0.5, 0.85, 0.991))
+    low = Scored(0.3, 0.05, {"geometry": 1.0}, "geometry", 40.0)
+    assert not banner_wanted(low, whole, photo, photo, (0.85,))  # under the floor
+    assert not banner_wanted(BELOW, Geometry(200, 120, 1.0, 0.8), photo, photo, (0.85,))
+    page = Features("d.png", 1, 0, 900, 1200, "PNG", "d", None, page=(0.9, 0.02))
+    assert not banner_wanted(BELOW, whole, page, page, (0.85,))  # their words decide

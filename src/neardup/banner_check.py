@@ -11,8 +11,8 @@ bends a map by rank for the whole picture; and the band is read as a profile of 
 uniform band's pixels agree wherever the picture below had its colour, which splits it into
 pieces as regions.
 
-    keypoint frame found (BANNER_GATE's share at least), not two pages, from BANNER_FLOOR,
-    not raised yet
+    keypoint frame found (BANNER_GATE's share at least), not two pages, from BANNER_FLOOR
+    under the highest cut a raise crosses
         --BANNER--> the check's transform and pictures (`verify.Verifier.framed`)
         --`banner_of` at OVERLAY_SIDE--> Banner (the rows from one edge that best separate
                                           disagreeing from agreeing: their share of the
@@ -85,13 +85,18 @@ def banner_of_value(value: list[float] | None) -> Banner | None:
     return None if value is None else Banner(*value)
 
 
-def banner_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features) -> bool:
+def banner_wanted(
+    scored: Scored, geometry: Geometry, a: Features, b: Features, cuts: tuple[float, ...]
+) -> bool:
     """Whether a pair's keypoint finding is read for a banner: a frame shared from the gate's
-    share, from `BANNER_FLOOR` and not already raised, not two pages (their words decide)."""
+    share, not two pages (their words decide), from `BANNER_FLOOR` and under the highest of
+    `cuts` a raise to `SPOT_CONFIDENCE` crosses: only there can it change a verdict (a pair
+    already passing keeps its verdict at every preset, R83)."""
+    crossed = max((cut for cut in cuts if cut <= SPOT_CONFIDENCE), default=0.0)
     return (
         not geometry.dense
         and geometry.score >= BANNER_GATE[0]
-        and BANNER_FLOOR <= scored.confidence < SPOT_CONFIDENCE
+        and BANNER_FLOOR <= scored.confidence < crossed
         and not two_pages(a, b)
     )
 

@@ -169,7 +169,7 @@ def verify_pairs(
             paths
             for paths, (a, b) in by_paths.items()
             if (a, b) in keypoints
-            and reads(scored[a, b], keypoints[a, b], images[a], images[b], min(at))
+            and reads(scored[a, b], keypoints[a, b], images[a], images[b], at)
         ]
         for paths, found in _findings(engine, stage, stored, todo, cache, None):
             if found is not None and not isinstance(found, Unread):

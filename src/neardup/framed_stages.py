@@ -5,8 +5,8 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
 1. overlay (`overlay_check`): a spot the check's 64 px did not read as an overlay (its box
    joined a drawing's lines), or a moved subject, compared again at twice the side, asking
    whether motion explains it; raised where it does not;
-2. banner (`banner_check`): a caption band along one side, no compact spot, read by its shape;
-   raised;
+2. banner (`banner_check`): a caption band along one side, no compact spot, read by where
+   the pixels disagree; raised, where that can change the verdict at a cut;
 3. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
    photograph), which matches it with every pixel agreeing as a picture shown small in a
    screenshot does, read for the frame a screenshot has around it and a detail has not;
@@ -27,24 +27,24 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry
 
-Wanted = Callable[[Scored, Geometry, Features, Features, float], bool]
+Wanted = Callable[[Scored, Geometry, Features, Features, tuple[float, ...]], bool]
 """Whether a stage reads a pair: its scores so far, its keypoint finding, its two pictures'
-features and the lowest cut."""
+features and the cuts the scan runs at."""
 Rescore = Callable[[Scored, Any], Scored]
 """A pair's scores once the stage's finding is read."""
 
 
-def _overlay_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: float) -> bool:
+def _overlay_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: tuple[float, ...]) -> bool:
     return overlay_wanted(s, g, a, b)
 
 
-def _banner_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: float) -> bool:
-    return banner_wanted(s, g, a, b)
+def _part_wanted(s: Scored, g: Geometry, a: Features, b: Features, cuts: tuple[float, ...]) -> bool:
+    return part_wanted(s, g, a, b, min(cuts))
 
 
 FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], ...] = (
     (OVERLAY, _overlay_wanted, overlay_rescored),
-    (BANNER, _banner_wanted, banner_rescored),
-    (PART, part_wanted, part_rescored),
+    (BANNER, banner_wanted, banner_rescored),
+    (PART, _part_wanted, part_rescored),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""
