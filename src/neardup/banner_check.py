@@ -5,11 +5,12 @@ copy's) replaces up to a third of its pixels, so the check's aligned pixels and 
 reading of them say "other content", and the overlay stages do not read it as an overlay: the
 band is not one compact spot, and below `checked_scores.SPOT_FLOOR` pictures of one template
 stand against the copies. What tells a banner is where the pixels disagree: in the rows (or
-columns) next to one edge, and nowhere else. Two reading aids: the levels are mapped by a robust
-tone map (`aligned_pixels.tone_fitted`), since a band of one colour over a quarter of a picture
-bends a map by rank for the whole picture; and the band is read as a profile of rows, since a
-uniform band's pixels agree wherever the picture below had its colour, which splits it into
-pieces as regions.
+columns) next to one edge, and nowhere else. Three reading aids: the levels are mapped by a
+robust tone map (`aligned_pixels.tone_fitted`), since a band of one colour over a quarter of a
+picture bends a map by rank for the whole picture; both pictures are read on the mapped one's
+scale, since the band's mass moves the other's own median and spread; and the band is read as
+a profile of rows, since a uniform band's pixels agree wherever the picture below had its
+colour, which splits it into pieces as regions (RESULTS.md, session 42: R79-R81, R83).
 
     keypoint frame found (BANNER_GATE's share at least), not two pages, from BANNER_FLOOR
     under the highest cut a raise crosses
