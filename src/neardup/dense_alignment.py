@@ -92,10 +92,11 @@ def align(cv2: Any, grey_a: Any, grey_b: Any) -> Found | None:
         (_view(base_b, turns, mirror), factor_b) for mirror in (False, True) for turns in range(4)
     ]
     pictures = (_small(cv2, (grey_a, 1.0), BASE_SIDE), bases)
-    coarse = _coarse(cv2, pictures)
+    reduced = _Reduced(cv2)
+    coarse = _coarse(reduced, pictures)
     if not coarse:
         return None
-    best = _refined(cv2, pictures, sorted(coarse, reverse=True)[:KEEP])
+    best = _refined(cv2, reduced, pictures, sorted(coarse, reverse=True)[:KEEP])
     if best is None:
         return None
     v = best[2]
@@ -136,18 +137,35 @@ def _ways(pictures: Pictures, v: int, way: int) -> tuple[Small, Small]:
     return (base_a, bases[v]) if way == 0 else (bases[v], base_a)
 
 
-def _coarse(cv2: Any, pictures: Pictures) -> list[Candidate]:
+class _Reduced:
+    """`_small` for one alignment, each size of each picture made once: one way round slides
+    a at the same sizes over every view of b, the other every view over a at one size."""
+
+    def __init__(self, cv2: Any) -> None:
+        self.cv2 = cv2
+        self._made: dict[tuple[int, float], Small] = {}
+
+    def __call__(self, picture: Small, side: float) -> Small:
+        # The pictures searched live as long as the alignment: their ids stay theirs.
+        key = (id(picture[0]), side)
+        if key not in self._made:
+            self._made[key] = _small(self.cv2, picture, side)
+        return self._made[key]
+
+
+def _coarse(reduced: _Reduced, pictures: Pictures) -> list[Candidate]:
     """Coarse matches at `COARSE_SIDE`. Every view, both ways round, at every scale, at the
     `RANKING_TURNS` first: the right view and way stand out there; only the best
     `VIEWS_TURNED` are searched at every turn."""
+    cv2 = reduced.cv2
     smalls: dict[tuple[int, int], tuple[Small, list[Small]]] = {}
     upright: list[tuple[float, int, int]] = []
     best_of: dict[tuple[int, int], float] = {}
     for v in range(len(pictures[1])):
         for way in (0, 1):
             src, dst = _ways(pictures, v, way)
-            small_dst = _small(cv2, dst, COARSE_SIDE)
-            small_srcs = [_small(cv2, src, COARSE_SIDE * scale) for scale in COARSE_SCALES]
+            small_dst = reduced(dst, COARSE_SIDE)
+            small_srcs = [reduced(src, COARSE_SIDE * scale) for scale in COARSE_SCALES]
             smalls[v, way] = (small_dst, small_srcs)
             for small_src in small_srcs:
                 for turn in RANKING_TURNS:
@@ -169,7 +187,7 @@ def _coarse(cv2: Any, pictures: Pictures) -> list[Candidate]:
 
 
 def _refined(
-    cv2: Any, pictures: Pictures, candidates: list[Candidate]
+    cv2: Any, reduced: _Reduced, pictures: Pictures, candidates: list[Candidate]
 ) -> tuple[float, Any, int] | None:
     """The best of the candidates searched again at `FINE_SIDE`, half a scale step and 2
     degrees around each: (correlation, matrix from a's pixels to the view's, view)."""
@@ -177,9 +195,9 @@ def _refined(
     step = COARSE_SCALES[1] / COARSE_SCALES[0]
     for _, v, way, scale, turn in candidates:
         src, dst = _ways(pictures, v, way)
-        small_dst = _small(cv2, dst, FINE_SIDE)
+        small_dst = reduced(dst, FINE_SIDE)
         for fine_scale in (scale / step**0.5, scale, min(1.0, scale * step**0.5)):
-            small_src = _small(cv2, src, FINE_SIDE * fine_scale)
+            small_src = reduced(src, FINE_SIDE * fine_scale)
             for fine_turn in np.arange(turn - 2.0, turn + 2.01, 1.0):
                 slid = _slide(cv2, small_src, small_dst, float(fine_turn))
                 if slid is None or (best is not None and slid[0] <= best[0]):
