@@ -251,3 +251,35 @@ def test_only_a_pair_at_the_cut_not_of_two_pages_is_compared_whole() -> None:
     assert not _unframed([page, replace(page, path="c")], (0, 1), no_frame, at_cut, 0.952)
     assert not _unframed([plain, page], (0, 1), framed, at_cut, 0.952)
     assert not _unframed([plain, page], (0, 1), no_frame, below, 0.952)
+
+
+def test_each_reduction_of_a_searched_picture_is_made_once(
+    smooth: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One alignment reduces each picture to each size it searches once (the picture slid
+    one way round is the same for every view of the other): here 55 reductions where 110
+    were made, the alignment itself unchanged."""
+    import cv2
+
+    from neardup import dense_alignment
+
+    grey_a = np.asarray(Image.open(smooth / "turned_crop.jpg").convert("L"))
+    grey_b = np.asarray(Image.open(smooth / "original.png").convert("L"))
+    made: list[float] = []
+    small = dense_alignment._small
+
+    def counted(cv2_: object, picture: tuple[object, float], side: float) -> object:
+        made.append(side)
+        return small(cv2_, picture, side)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(dense_alignment, "_small", counted)
+    found = dense_alignment.align(cv2, grey_a, grey_b)
+    assert found is not None
+    searched = len(made)
+    monkeypatch.setattr(dense_alignment, "_small", small)
+    again = dense_alignment.align(cv2, grey_a, grey_b)
+    assert again is not None and again.correlation == found.correlation
+    assert np.array_equal(again.matrix, found.matrix)
+    # 2 base pictures, 54 coarse sizes (8 views of b at the coarse side, 5 sizes of a, a at
+    # the coarse side, 40 sizes of b's views) and at most 4 refined sizes per candidate.
+    assert searched <= 2 + 54 + 4 * 3
