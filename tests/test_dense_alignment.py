@@ -258,7 +258,7 @@ def test_each_reduction_of_a_searched_picture_is_made_once(
 ) -> None:
     """One alignment reduces each picture to each size it searches once (the picture slid
     one way round is the same for every view of the other): here 55 reductions where 110
-    were made, the alignment itself unchanged."""
+    were made (the alignments identical on 150 pairs of pictures: RESULTS.md, session 43)."""
     import cv2
 
     from neardup import dense_alignment
