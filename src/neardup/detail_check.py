@@ -5,7 +5,8 @@
                        words differ at every scale, or in many places where the rest agrees,
                        or in vertical strokes over much of the page, not for a blur)
     --words_lift--> confidence at least `LIFT_CONFIDENCE` (the same words in both directions
-                    of strokes, over a frame the check found shared)
+                    of strokes, over a frame the check found shared; or the same words
+                    outside a box painted over one page: `neardup.painted_box`)
 
 `neardup.checking` runs it last, on the pairs from `WORDS_FLOOR` whose pictures both read as
 pages of text (`neardup.features.page`). It lowers a pair where the pictures align (a
@@ -38,12 +39,13 @@ from neardup.detail_pages import PageCache
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.method_scores import EMBEDDING_METHODS
+from neardup.painted_box import Outside
 from neardup.pair_checks import checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 14
+DETAIL_VERSION = 15
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
@@ -52,7 +54,7 @@ nearly agree, and where they differ there, what might explain it (`Detail.vertic
 sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 14: pages
 aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
 where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
-tried in session 31 and refused)."""
+tried in session 31 and refused); 15: the words outside a painted box (`Detail.outside`)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -266,13 +268,27 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
 
 
 def words_lift(found: Detail, scored: Scored) -> bool:
-    """Whether a compared pair's words are the same, in horizontal strokes (`detail_same`) and
-    in vertical ones (`Detail.across`), over a frame the check found shared (`LIFT_FRAME`): a
-    page under an overlay, a border or a turn that the whole picture's scores miss."""
+    """Whether a compared pair's words are the same in both directions of strokes, or outside
+    a painted box (`painted_same`), over a frame the check found shared (`LIFT_FRAME`)."""
     across = found.across
-    if across is None or across > SAME_SHARE or not detail_same(found):
+    same = across is not None and across <= SAME_SHARE and detail_same(found)
+    return (same or painted_same(found)) and may_lift(scored)
+
+
+def painted_same(found: Detail) -> bool:
+    """Whether the pages show the same words outside a box painted over one (a banner, a logo):
+    both ways of strokes, over `MIN_TILES[1]` tiles, aligned on `VETO_INLIERS` (R91)."""
+    out = found.outside
+    if out is None or found.inliers < VETO_INLIERS or out.tiles < MIN_TILES[1]:
         return False
-    return may_lift(scored)
+    return out.disagree <= SAME_SHARE and out.across <= SAME_SHARE
+
+
+def _painted_wanted(found: Detail) -> bool:
+    """Whether a painted box could lift a pair: aligned well, not vetoed, words not same."""
+    if found.inliers < VETO_INLIERS or detail_vetoes(found):
+        return False
+    return not (detail_same(found) and found.across is not None and found.across <= SAME_SHARE)
 
 
 def may_lift(scored: Scored) -> bool:
@@ -319,6 +335,8 @@ def detail_value(found: Detail | None) -> list[float] | None:
     vertical = found.vertical
     read = [-1.0] * 3 if vertical is None else [vertical.half, vertical.sharpness, vertical.area]
     value: list[float] = [found.inliers, *found.tiles, *found.disagree, across, *read]
+    out = found.outside
+    value += [-1.0] * 3 if out is None else [out.tiles, out.disagree, out.across]
     where = found.scatter
     if where is not None:
         value += [where.tiles, where.finest, where.half, where.close, where.apart]
@@ -331,7 +349,8 @@ def detail_of(value: list[float] | None) -> Detail | None:
         return None
     scales = len(SCALES)
     across, half, sharpness, area = value[1 + 2 * scales : 5 + 2 * scales]
-    where = value[5 + 2 * scales :]
+    tiles, disagree, across_out = value[5 + 2 * scales : 8 + 2 * scales]
+    where = value[8 + 2 * scales :]
     return Detail(
         int(value[0]),
         tuple(int(v) for v in value[1 : 1 + scales]),
@@ -339,6 +358,7 @@ def detail_of(value: list[float] | None) -> Detail | None:
         None if not where else Scatter(int(where[0]), *(float(v) for v in where[1:])),
         None if across < 0 else float(across),
         None if half < 0 else Vertical(float(half), float(sharpness), float(area)),
+        None if tiles < 0 else Outside(int(tiles), float(disagree), float(across_out)),
     )
 
 
@@ -366,7 +386,7 @@ class DetailChecker:
         page_a, page_b = self._page(ref_a), self._page(ref_b)
         if page_a is None or page_b is None:
             return None
-        return compare(self._cv2, page_a, page_b, _scatter_wanted, _telling)
+        return compare(self._cv2, page_a, page_b, _scatter_wanted, _telling, _painted_wanted)
 
 
 DETAIL: Stage[tuple[Ref, Ref], DetailChecker, Detail | Unread | None] = Stage(

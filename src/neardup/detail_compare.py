@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -46,6 +46,7 @@ from neardup.detail_tiles import (
     stroke_tiles,
     tiles_share,
 )
+from neardup.painted_box import Outside, outside_box
 from neardup.verify import ratio_matches
 
 FINE_SIDE = 768
@@ -141,6 +142,9 @@ class Detail:
     disagree in vertical strokes."""
     vertical: Vertical | None = None
     """Where `across` is `VERTICAL_FROM` or more: what might explain it."""
+    outside: Outside | None = None
+    """Where the caller wants it (`compare`'s `painted_wanted`) and a box is painted over one
+    page (`neardup.painted_box`): the words compared outside it."""
 
 
 Keypoints = tuple[Any, Any] | None
@@ -189,12 +193,14 @@ def compare(
     b: Page,
     scatter_wanted: Callable[[Detail], bool] = lambda _: True,
     telling: Callable[[Detail, Callable[[], Detail]], Detail] | None = None,
+    painted_wanted: Callable[[Detail], bool] = lambda _: False,
 ) -> Detail | None:
     """How far a's fine detail agrees with b's once aligned; None where no transform is found.
     Where the finest scale disagrees (`SCATTER_FROM`), the whole maps are read (`Scatter`) if
     `scatter_wanted` says they could change the verdict. Where the alignment turns a page by a
     quarter (`QUARTER`), `telling` is given the comparison and the pair's comparison turned
-    a quarter (made when called), and returns the one to keep."""
+    a quarter (made when called), and returns the one to keep. Where `painted_wanted` says a
+    box painted over one page could change the verdict, the words outside it are compared."""
     if a.keypoints is None:
         return None
     found = _aligned(cv2, a, b)
@@ -219,11 +225,11 @@ def compare(
         np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
     )
     pictures = [warped, grey_b, cover]
-    detail = _compared(cv2, pictures, inliers, scatter_wanted)
+    detail = _compared(cv2, pictures, inliers, scatter_wanted, painted_wanted)
     if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:
         return detail
     turned = [np.ascontiguousarray(np.rot90(p)) for p in pictures]
-    return telling(detail, lambda: _compared(cv2, turned, inliers, scatter_wanted))
+    return telling(detail, lambda: _compared(cv2, turned, inliers, scatter_wanted, painted_wanted))
 
 
 QUARTER = (45.0, 135.0)
@@ -236,7 +242,11 @@ strokes the comparison reads least (`Detail.across`). They are compared in the o
 
 
 def _compared(
-    cv2: Any, pictures: list[Any], inliers: int, scatter_wanted: Callable[[Detail], bool]
+    cv2: Any,
+    pictures: list[Any],
+    inliers: int,
+    scatter_wanted: Callable[[Detail], bool],
+    painted_wanted: Callable[[Detail], bool],
 ) -> Detail:
     """The comparison of two aligned pictures (a warped, b, a's cover) in their frame."""
     views = Views(cv2, pictures)
@@ -257,13 +267,15 @@ def _compared(
         if across >= VERTICAL_FROM:
             vertical = _vertical(cv2, views, strokes)
     detail = Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical)
-    if not tiles[0] or shares[0] < SCATTER_FROM or not scatter_wanted(detail):
+    if tiles[0] and shares[0] >= SCATTER_FROM and scatter_wanted(detail):
+        # Where the pages disagree is mapped without their rules (`unruled`): a sheet's grid
+        # made its tiles agree whatever their numbers. The shares (and tile counts) keep them.
+        unruled_pictures = [unruled(cv2, pictures[0]), unruled(cv2, pictures[1]), pictures[2]]
+        scatter = _scatter(cv2, Views(cv2, unruled_pictures), views)
+        detail = Detail(inliers, detail.tiles, detail.disagree, scatter, across, vertical)
+    if not painted_wanted(detail):
         return detail
-    # Where the pages disagree is mapped without their rules (`unruled`): a sheet's grid made
-    # its tiles agree whatever their numbers. The shares (and their tile counts) keep them.
-    unruled_pictures = [unruled(cv2, pictures[0]), unruled(cv2, pictures[1]), pictures[2]]
-    scatter = _scatter(cv2, Views(cv2, unruled_pictures), views)
-    return Detail(inliers, detail.tiles, detail.disagree, scatter, across, vertical)
+    return replace(detail, outside=outside_box(cv2, pictures))
 
 
 def unruled(cv2: Any, grey: Any) -> Any:

@@ -1,0 +1,124 @@
+"""Two aligned pages that show the same words everywhere but under a box painted on one.
+
+A banner or a logo painted on a copy of a page covers the words beneath it, so the words'
+comparison (`neardup.detail_compare`) finds tiles that disagree there, and the pair is not
+lifted as showing the same words (`detail_check.words_lift`) though everywhere else it does.
+A form of one template with another value in one field also differs in one place, but there
+both pages hold letters on paper and the local mean level barely moves; under a painted box it
+moves a lot, over a solid region. So the box is found from the pages' local means, and the
+words are compared outside it:
+
+    aligned pages (a warped, b, a's cover)
+        --reduced `PAINT_REDUCTION` times, a's levels tone-fitted to b's, 3 x 3 local means-->
+        the largest region whose local means differ by `PAINT_LEVELS` or more
+        --`PAINT_GATE`: its share of the page, how solid, how much of the difference it
+          holds, how far its level sits from the page's--> the box, or none
+        --the finest scale's tiles outside it (grown by a tile)--> `Outside`
+
+Chosen on the calibration halves (RESULTS.md, session 44, R91).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from neardup.aligned_pixels import tone_fitted
+from neardup.detail_tiles import DISAGREE, SHIFT, TILE, correlations
+
+PAINT_REDUCTION = 8
+"""The pages are compared for a painted box at this reduction of the words' scale (about 100
+pixels a shorter side): a line of text is a grey smear there, a banner a block."""
+PAINT_LEVELS = 64.0
+"""Difference of local mean grey levels from which a place is painted over (a quarter of the
+range: a line of other words moves its mean by about a tenth)."""
+PAINT_GATE = (0.3, 0.7, 0.1, 48.0)
+"""The painted region's box: its share of the page (at most), the share of the box the region
+fills (at least), the share of the painted places outside it (at most) and how far the box's
+median level sits from the page's, in either picture (at least). The first setting written
+down (R91); on the calibration halves each bound loosened alone by about half raised no
+look-alike either, where the words outside loosened to 0.10 did."""
+MOST_TILES = 1024
+"""Tiles of the finest scale compared outside the box, spread evenly over those with strokes."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """The words compared outside the painted box, at the finest scale."""
+
+    tiles: int
+    """Tiles with strokes in both pages outside the box (horizontal gradients)."""
+    disagree: float
+    """Share of them that disagree (`Detail.disagree`'s measure)."""
+    across: float
+    """Share of the tiles with vertical strokes outside it that disagree (`Detail.across`'s)."""
+
+
+def painted_box(cv2: Any, pictures: list[Any]) -> tuple[float, float, float, float] | None:
+    """The box (left, top, right, bottom, in the pictures' pixels) of the region painted over
+    in one of two aligned pages (a warped, b, a's cover), or None where none passes
+    `PAINT_GATE`."""
+    warped, grey_b, cover = pictures
+    height, width = grey_b.shape
+    size = (max(8, round(width / PAINT_REDUCTION)), max(8, round(height / PAINT_REDUCTION)))
+    a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+    inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
+    if inside.sum() < 64:
+        return None
+    a[inside] = tone_fitted(a[inside], b[inside])
+    # Local means over the covered places only: where a does not cover, its zeros would
+    # read as a painted edge.
+    weight = cv2.blur(inside.astype(np.float32), (3, 3))
+    means = [cv2.blur(np.where(inside, p, 0).astype(np.float32), (3, 3)) for p in (a, b)]
+    ok = inside & (weight > 0.99)
+    if not ok.any():
+        return None
+    gap = np.zeros_like(a)
+    gap[ok] = np.abs(means[0][ok] - means[1][ok]) / weight[ok]
+    painted = (ok & (gap >= PAINT_LEVELS)).astype(np.uint8)
+    if not painted.any():
+        return None
+    _, _, stats, _ = cv2.connectedComponentsWithStats(painted, connectivity=8)
+    largest = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    left, top, box_w, box_h, area = (int(v) for v in stats[largest][:5])
+    box = np.zeros_like(ok)
+    box[top : top + box_h, left : left + box_w] = True
+    in_box = box & ok
+    most_share, least_solid, most_outside, least_far = PAINT_GATE
+    far = max(abs(float(np.median(p[in_box])) - float(np.median(p[ok]))) for p in (a, b))
+    passed = (
+        in_box.sum() <= most_share * ok.sum()
+        and area >= least_solid * in_box.sum()
+        and (painted.astype(bool) & ~box).sum() <= most_outside * painted.sum()
+        and far >= least_far
+    )
+    if not passed:
+        return None
+    sx, sy = width / size[0], height / size[1]
+    return left * sx, top * sy, (left + box_w) * sx, (top + box_h) * sy
+
+
+def outside_box(cv2: Any, pictures: list[Any]) -> Outside | None:
+    """The words of two aligned pages compared outside the box painted on one of them; None
+    where no box is painted (`painted_box`)."""
+    box = painted_box(cv2, pictures)
+    if box is None:
+        return None
+    shares = []
+    for vertical in (False, True):
+        _, places, best = correlations(cv2, pictures, MOST_TILES, vertical=vertical)
+        kept = best[_outside(places, box)] if len(places) else best
+        shares.append((len(kept), float(np.mean(kept < DISAGREE)) if len(kept) else 0.0))
+    return Outside(shares[0][0], shares[0][1], shares[1][1])
+
+
+def _outside(places: Any, box: tuple[float, float, float, float]) -> Any:
+    """Which tiles (row, column) lie wholly outside the box grown by a tile on every side."""
+    left, top, right, bottom = box
+    y, x = SHIFT + places[:, 0] * TILE, SHIFT + places[:, 1] * TILE
+    across = (x + TILE > left - TILE) & (x < right + TILE)
+    down = (y + TILE > top - TILE) & (y < bottom + TILE)
+    return ~(across & down)
