@@ -8,9 +8,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw
-from test_detail_check import invoice
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from test_detail_check import FONTS, invoice
 
+from neardup import painted_box as painted_box_module
 from neardup.detail_check import (
     LIFT_CONFIDENCE,
     WORDS_EVIDENCE,
@@ -86,3 +88,25 @@ def test_the_painted_box_is_where_the_banner_is() -> None:
     assert left <= 16 and right >= 884 and 360 <= top <= 400 and 480 <= bottom <= 520, box
     refilled = np.asarray(invoice(1, frozenset({-2, 3, 4})).convert("L"))
     assert painted_box(cv2, [grey.copy(), refilled.copy(), cover]) is None
+
+
+def see_through(page: Image.Image, box: tuple[int, int, int, int], alpha: int) -> Image.Image:
+    """`page` under a band of steel blue at `alpha`, with large white letters on it."""
+    over = Image.new("RGBA", page.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(over)
+    draw.rectangle(box, fill=(70, 130, 180, alpha))
+    font = ImageFont.truetype(str(FONTS / "DejaVuSans-Bold.ttf"), 60)
+    draw.text((box[0] + 20, box[1] + 10), "SAMPLE COPY ONLY", font=font, fill="white")
+    return Image.alpha_composite(page.convert("RGBA"), over).convert("RGB")
+
+
+def test_a_see_through_band_with_letters_is_one_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The letters on a see-through band break its painted places into pieces; closed
+    (`PAINT_CLOSING`), they are one box again."""
+    grey = np.asarray(invoice(1).convert("L"))
+    band = np.asarray(see_through(invoice(1), (0, 380, 900, 470), 200).convert("L"))
+    cover = np.full(grey.shape, 255, np.uint8)
+    box = painted_box(cv2, [grey.copy(), band.copy(), cover])
+    assert box is not None and box[0] <= 16 and box[2] >= 884 and 360 <= box[1] <= 400, box
+    monkeypatch.setattr(painted_box_module, "PAINT_CLOSING", 1)
+    assert painted_box(cv2, [grey.copy(), band.copy(), cover]) is None
