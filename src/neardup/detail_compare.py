@@ -37,6 +37,7 @@ import numpy as np
 
 from neardup.detail_tiles import (
     DISAGREE,
+    MAP_TILES,
     STROKES,
     Strokes,
     Views,
@@ -84,8 +85,6 @@ whole (`Scatter`): under it the pages agree too well for the words to differ in 
 RULE = 41
 """Pixels (at `FINE_SIDE`) from which a straight dark line is a rule, not a letter's stroke
 (`unruled`): longer than a letter's stem below a heading's size."""
-MAP_TILES = 1024
-"""Tiles read of a whole map: a page at `FINE_SIDE` holds up to about 1,500 places."""
 CLOSE = 0.9
 """A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
 

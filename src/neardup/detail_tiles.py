@@ -23,6 +23,9 @@ STROKES = 20.0
 holds strokes: paper and rules hold none."""
 DISAGREE = 0.5
 """A tile whose best correlation is below this disagrees."""
+MAP_TILES = 1024
+"""Tiles read of a whole map: a page at `detail_compare.FINE_SIDE` holds up to about 1,500
+places."""
 
 
 class Views:

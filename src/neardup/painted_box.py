@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from neardup.aligned_pixels import tone_fitted
-from neardup.detail_tiles import DISAGREE, SHIFT, TILE, correlations
+from neardup.detail_tiles import DISAGREE, MAP_TILES, SHIFT, TILE, correlations
 
 PAINT_REDUCTION = 8
 """The pages are compared for a painted box at this reduction of the words' scale (about 100
@@ -45,8 +45,6 @@ fills (at least), the share of the painted places outside it (at most) and how f
 median level sits from the page's, in either picture (at least). The first setting written
 down (R91); on the calibration halves each bound loosened alone by about half raised no
 look-alike either, where the words outside loosened to 0.10 did."""
-MOST_TILES = 1024
-"""Tiles of the finest scale compared outside the box, spread evenly over those with strokes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +115,7 @@ def outside_box(cv2: Any, pictures: list[Any]) -> Outside | None:
         return None
     shares = []
     for vertical in (False, True):
-        _, places, best = correlations(cv2, pictures, MOST_TILES, vertical=vertical)
+        _, places, best = correlations(cv2, pictures, MAP_TILES, vertical=vertical)
         kept = best[_outside(places, box)] if len(places) else best
         shares.append((len(kept), float(np.mean(kept < DISAGREE)) if len(kept) else 0.0))
     return Outside(shares[0][0], shares[0][1], shares[1][1])
