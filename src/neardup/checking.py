@@ -15,6 +15,8 @@ only what it has not checked before.
                  little of it --overlay_rescored--> raised)
                  (a keypoint frame shared, not two pages --store or BANNER--> the pixels
                  apart in one band along a side only --banner_rescored--> raised)
+                 (the same, from lower --store or PAINTED--> a solid region painted over one,
+                 the rest agreeing --painted_rescored--> raised)
                  (a keypoint frame covering little of one picture, every pixel agreeing, no
                  framed picture --store or PART--> the part's sides read in the other:
                  a detail cut out of it --part_rescored--> lowered)
@@ -71,6 +73,7 @@ from neardup.overlay_check import (
     overlay_value,
     overlay_version,
 )
+from neardup.painted_check import PAINTED, painted_of_value, painted_value, painted_version
 from neardup.pair_order import by_image
 from neardup.pair_store import Key, PairKeys, pair_store
 from neardup.part_check import (
@@ -292,6 +295,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     OVERLAY.name: ("overlay", overlay_version, (overlay_value, overlay_of_value)),
     PART.name: ("part", part_version, (part_value, part_of_value)),
     BANNER.name: ("banner", banner_version, (banner_value, banner_of_value)),
+    PAINTED.name: ("painted", painted_version, (painted_value, painted_of_value)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""

@@ -7,7 +7,10 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
    whether motion explains it; raised where it does not;
 2. banner (`banner_check`): a caption band along one side, no compact spot, read by where
    the pixels disagree; raised, where that can change the verdict at a cut;
-3. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
+3. painted (`painted_check`): a logo or a caption box painted over a copy, read as a region
+   whose local mean level moved, solid, the rest agreeing; raised where that can change the
+   verdict at a cut;
+4. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
    photograph), which matches it with every pixel agreeing as a picture shown small in a
    screenshot does, read for the frame a screenshot has around it and a detail has not;
    lowered.
@@ -22,6 +25,7 @@ from neardup.banner_check import BANNER, banner_rescored, banner_wanted
 from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
+from neardup.painted_check import PAINTED, painted_rescored, painted_wanted
 from neardup.part_check import PART, part_rescored, part_wanted
 from neardup.records import Features
 from neardup.scoring import Scored
@@ -45,6 +49,7 @@ def _part_wanted(s: Scored, g: Geometry, a: Features, b: Features, cuts: tuple[f
 FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], ...] = (
     (OVERLAY, _overlay_wanted, overlay_rescored),
     (BANNER, banner_wanted, banner_rescored),
+    (PAINTED, painted_wanted, painted_rescored),
     (PART, _part_wanted, part_rescored),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""

@@ -59,19 +59,25 @@ class Outside:
     """Share of the tiles with vertical strokes outside it that disagree (`Detail.across`'s)."""
 
 
-def painted_box(cv2: Any, pictures: list[Any]) -> tuple[float, float, float, float] | None:
-    """The box (left, top, right, bottom, in the pictures' pixels) of the region painted over
-    in one of two aligned pages (a warped, b, a's cover), or None where none passes
-    `PAINT_GATE`."""
+def reduced(cv2: Any, pictures: list[Any], reduction: int) -> tuple[Any, Any, Any] | None:
+    """(a, b, covered) of two aligned pictures (a warped, b, a's cover) reduced `reduction`
+    times, a's levels tone-fitted to b's (float32); None where a covers too little."""
     warped, grey_b, cover = pictures
     height, width = grey_b.shape
-    size = (max(8, round(width / PAINT_REDUCTION)), max(8, round(height / PAINT_REDUCTION)))
+    size = (max(8, round(width / reduction)), max(8, round(height / reduction)))
     a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     b = cv2.resize(grey_b, size, interpolation=cv2.INTER_AREA).astype(np.float32)
     inside = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) >= 250
     if inside.sum() < 64:
         return None
     a[inside] = tone_fitted(a[inside], b[inside])
+    return a, b, inside
+
+
+def painted_region(cv2: Any, a: Any, b: Any, inside: Any) -> tuple[int, int, int, int] | None:
+    """The box (left, top, right, bottom, in the reduced pictures' pixels) of the region painted
+    over in one of two reduced aligned pictures (`reduced`), or None where none passes
+    `PAINT_GATE`."""
     # Local means over the covered places only: where a does not cover, its zeros would
     # read as a painted edge.
     weight = cv2.blur(inside.astype(np.float32), (3, 3))
@@ -101,10 +107,23 @@ def painted_box(cv2: Any, pictures: list[Any]) -> tuple[float, float, float, flo
         and (painted.astype(bool) & ~box).sum() <= most_outside * painted.sum()
         and far >= least_far
     )
-    if not passed:
+    return (left, top, left + box_w, top + box_h) if passed else None
+
+
+def painted_box(
+    cv2: Any, pictures: list[Any], reduction: int = PAINT_REDUCTION
+) -> tuple[float, float, float, float] | None:
+    """The box (left, top, right, bottom, in the pictures' pixels) of the region painted over
+    in one of two aligned pictures (a warped, b, a's cover), read `reduction` times reduced,
+    or None where none passes `PAINT_GATE`."""
+    found = reduced(cv2, pictures, reduction)
+    box = None if found is None else painted_region(cv2, *found)
+    if found is None or box is None:
         return None
-    sx, sy = width / size[0], height / size[1]
-    return left * sx, top * sy, (left + box_w) * sx, (top + box_h) * sy
+    height, width = pictures[1].shape
+    sx, sy = width / found[1].shape[1], height / found[1].shape[0]
+    left, top, right, bottom = box
+    return left * sx, top * sy, right * sx, bottom * sy
 
 
 def outside_box(cv2: Any, pictures: list[Any]) -> Outside | None:
