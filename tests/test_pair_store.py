@@ -153,7 +153,11 @@ def test_findings_of_another_version_are_not_read(
         kinds = {row[0] for row in db.execute("SELECT kind FROM pairs")}
     check = f"check/{neardup.verify.check_version()}/"
     families = {k.split("/")[0] for k in kinds}  # one version of each: the old one's are gone
-    assert {"check", "differences"} <= families <= {"check", "differences", "detail", "banner"}
+    assert (
+        {"check", "differences"}
+        <= families
+        <= {"check", "differences", "detail", "banner", "painted"}
+    )
     assert len(kinds) == len(families)
     assert any(k.startswith(check) for k in kinds)
 
