@@ -16,7 +16,9 @@ words are compared outside it:
           holds, how far its level sits from the page's--> the box, or none
         --the finest scale's tiles outside it (grown by a tile)--> `Outside`
 
-Chosen on the calibration halves (RESULTS.md, session 44, R91 and R92).
+The same box, read on the check's pictures, tells a copy under a logo or a caption box from
+other content where the rest of the two pictures agrees (`neardup.painted_check`). Chosen on
+the calibration halves (RESULTS.md, session 44, R91, R92 and R94).
 """
 
 from __future__ import annotations
