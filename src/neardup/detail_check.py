@@ -270,14 +270,16 @@ def detail_rescored(scored: Scored, found: Detail) -> Scored:
 def words_lift(found: Detail, scored: Scored) -> bool:
     """Whether a compared pair's words are the same in both directions of strokes, or outside
     a painted box (`painted_same`), over a frame the check found shared (`LIFT_FRAME`)."""
-    across = found.across
-    same = across is not None and across <= SAME_SHARE and detail_same(found)
-    return (same or painted_same(found)) and may_lift(scored)
+    return (_same_both_ways(found) or painted_same(found)) and may_lift(scored)
+
+
+def _same_both_ways(found: Detail) -> bool:
+    """The same words in horizontal (`detail_same`) and vertical strokes (`Detail.across`)."""
+    return found.across is not None and found.across <= SAME_SHARE and detail_same(found)
 
 
 def painted_same(found: Detail) -> bool:
-    """Whether the pages show the same words outside a box painted over one (a banner, a logo):
-    both ways of strokes, over `MIN_TILES[1]` tiles, aligned on `VETO_INLIERS` (R91)."""
+    """The same words both ways outside a box painted over one page (a banner, a logo; R91)."""
     out = found.outside
     if out is None or found.inliers < VETO_INLIERS or out.tiles < MIN_TILES[1]:
         return False
@@ -286,9 +288,7 @@ def painted_same(found: Detail) -> bool:
 
 def _painted_wanted(found: Detail) -> bool:
     """Whether a painted box could lift a pair: aligned well, not vetoed, words not same."""
-    if found.inliers < VETO_INLIERS or detail_vetoes(found):
-        return False
-    return not (detail_same(found) and found.across is not None and found.across <= SAME_SHARE)
+    return found.inliers >= VETO_INLIERS and not (detail_vetoes(found) or _same_both_ways(found))
 
 
 def may_lift(scored: Scored) -> bool:
