@@ -583,3 +583,19 @@ def test_a_copy_whose_words_read_weak_keeps_its_pages_copies() -> None:
         sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
     )
     assert found == [["copy 1", "copy 2", "copy 3", "flipped", "page"]]
+
+
+def test_a_noisy_copy_read_as_a_page_is_not_kept_out_by_one_wrong_veto() -> None:
+    """A salt-and-pepper copy read as a page: its words agree strongly with one copy only
+    (0.95) and weakly with the page and another copy (0.85-0.86), so the grouping links it
+    through that one copy; the words comparison told it apart from a bannered copy. The page
+    and both copies match both it and the bannered copy: the veto is the comparison's rare
+    wrong one and does not count, so the noisy copy joins its page's group."""
+    images = [image(n) for n in ("page", "copy 1", "copy 2", "bannered", "noisy")]
+    pairs = [page_pair(a, b, 1.0) for a, b in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))]
+    pairs += [page_pair(4, 1, 0.95), page_pair(4, 0, 0.85), page_pair(4, 2, 0.86)]
+    groups = build_groups(images, pairs, THRESHOLD, apart=[(3, 4)])
+    found = sorted(
+        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
+    )
+    assert found == [["bannered", "copy 1", "copy 2", "noisy", "page"]]
