@@ -532,6 +532,13 @@ def test_a_grainy_original_is_kept_over_its_thumbnails(tmp_path: Path) -> None:
     assert max(s for _, s in group.members) < SAME_PICTURE  # not the similarity rule's doing
 
 
+def paths_of(images: list[Features], groups: list[Group]) -> list[list[str]]:
+    """Each group's paths, sorted, the groups in order."""
+    return sorted(
+        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
+    )
+
+
 def page_pair(a: int, b: int, detail: float) -> Pair:
     """A passing pair of pages whose words were compared and agree `detail`."""
     return Pair(a, b, 1.0, 0.95, {"sscd_distilled": 0.95, "detail": detail}, "sscd_distilled")
@@ -550,10 +557,7 @@ def test_weak_page_pairs_link_only_images_nothing_else_links() -> None:
         page_pair(3, 4, 0.86),  # a blurred copy: its only pair is weak
     ]
     groups = build_groups(images, pairs, THRESHOLD)
-    found = sorted(
-        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
-    )
-    assert found == [["blurred B", "copy B", "form B"], ["copy A", "form A"]]
+    assert paths_of(images, groups) == [["blurred B", "copy B", "form B"], ["copy A", "form A"]]
 
 
 def test_a_page_passing_only_weakly_joins_one_group_not_all() -> None:
@@ -564,10 +568,11 @@ def test_a_page_passing_only_weakly_joins_one_group_not_all() -> None:
     pairs = [page_pair(0, 1, 1.0), page_pair(2, 3, 0.98), page_pair(4, 5, 0.99)]
     pairs += [page_pair(6, 0, 0.84), page_pair(6, 2, 0.86), page_pair(6, 4, 0.85)]
     groups = build_groups(images, pairs, THRESHOLD)
-    found = sorted(
-        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
-    )
-    assert found == [["A", "A copy"], ["B", "B copy", "look-alike"], ["C", "C copy"]]
+    assert paths_of(images, groups) == [
+        ["A", "A copy"],
+        ["B", "B copy", "look-alike"],
+        ["C", "C copy"],
+    ]
 
 
 def test_a_copy_whose_words_read_weak_keeps_its_pages_copies() -> None:
@@ -579,10 +584,7 @@ def test_a_copy_whose_words_read_weak_keeps_its_pages_copies() -> None:
     pairs = [page_pair(a, b, 1.0) for a, b in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))]
     pairs += [page_pair(4, 0, 0.88), page_pair(4, 1, 0.87), page_pair(4, 2, 0.86)]
     groups = build_groups(images, pairs, THRESHOLD, apart=[(3, 4)])
-    found = sorted(
-        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
-    )
-    assert found == [["copy 1", "copy 2", "copy 3", "flipped", "page"]]
+    assert paths_of(images, groups) == [["copy 1", "copy 2", "copy 3", "flipped", "page"]]
 
 
 def test_a_noisy_copy_read_as_a_page_is_not_kept_out_by_one_wrong_veto() -> None:
@@ -595,7 +597,4 @@ def test_a_noisy_copy_read_as_a_page_is_not_kept_out_by_one_wrong_veto() -> None
     pairs = [page_pair(a, b, 1.0) for a, b in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))]
     pairs += [page_pair(4, 1, 0.95), page_pair(4, 0, 0.85), page_pair(4, 2, 0.86)]
     groups = build_groups(images, pairs, THRESHOLD, apart=[(3, 4)])
-    found = sorted(
-        sorted(images[i].path for i in [g.keeper, *(m for m, _ in g.members)]) for g in groups
-    )
-    assert found == [["bannered", "copy 1", "copy 2", "noisy", "page"]]
+    assert paths_of(images, groups) == [["bannered", "copy 1", "copy 2", "noisy", "page"]]
