@@ -110,6 +110,32 @@ def _kept_weak_pairs(
     return kept
 
 
+def told_apart(
+    apart: Iterable[tuple[int, int]], pairs: Iterable[Pair], threshold: float
+) -> dict[int, set[int]]:
+    """Each image's images told apart from it (`apart`: the words comparison's vetoes), but
+    for pairs other images show to be one picture: two or more images match both, more than
+    match only one (a copy's rare wrong veto; two documents share at most the copies too
+    degraded to read). On the calibration halves copies told apart share 67-83 % of their
+    matches, other pictures at most 50 %. Matches are all pairs at or above `threshold`, those
+    step 1 leaves out for weak words too: a noisy copy read as a page agrees weakly with its
+    own copies' words, yet they are its matches (RESULTS.md, session 45, R99)."""
+    matches: dict[int, set[int]] = defaultdict(set)
+    for pair in pairs:
+        if pair.confidence >= threshold and pair.a != pair.b:
+            matches[pair.a].add(pair.b)
+            matches[pair.b].add(pair.a)
+    told: dict[int, set[int]] = defaultdict(set)
+    for a, b in apart:
+        ma, mb = matches.get(a, set()), matches.get(b, set())
+        both = len(ma & mb)
+        if both >= 2 and both > len(ma ^ mb):
+            continue
+        told[a].add(b)
+        told[b].add(a)
+    return told
+
+
 def place(
     images: Sequence[Features],
     confidence: Matches,

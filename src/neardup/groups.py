@@ -71,7 +71,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 
-from neardup.group_stars import match_graph, place
+from neardup.group_stars import match_graph, place, told_apart
 from neardup.keeper_rank import framed, keeper_rank, lossy, same_frame
 from neardup.records import Features, Group, Pair
 
@@ -182,7 +182,7 @@ def build_groups(
     image out of a star or two groups apart where they outweigh its matches there
     (`neardup.group_stars`)."""
     confidence, similarity, words = match_graph(pairs, threshold)  # step 1
-    told = _told_apart_pairs(apart, _passing(pairs, threshold))
+    told = told_apart(apart, pairs, threshold)
     frames, same = framed(images, pairs, threshold), same_frame(images, pairs, threshold)
     home, via = place(images, confidence, told, words)  # steps 2-4
     members: dict[int, list[int]] = defaultdict(list)
@@ -329,36 +329,6 @@ def _same_picture(
             confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
             similarity[key] = same[key] = p.similarity
     return same
-
-
-def _passing(pairs: Iterable[Pair], threshold: float) -> dict[int, set[int]]:
-    """Each image's images it has a pair at or above `threshold` with, weak words or not."""
-    matches: dict[int, set[int]] = defaultdict(set)
-    for pair in pairs:
-        if pair.confidence >= threshold and pair.a != pair.b:
-            matches[pair.a].add(pair.b)
-            matches[pair.b].add(pair.a)
-    return matches
-
-
-def _told_apart_pairs(
-    apart: Iterable[tuple[int, int]], matches: dict[int, set[int]]
-) -> dict[int, set[int]]:
-    """Each image's images told apart from it, but for pairs other images show to be one
-    picture: two or more images match both, more than match only one (a copy's rare wrong
-    veto; two documents share at most the copies too degraded to read). On the calibration
-    halves copies told apart share 67-83 % of their matches, other pictures at most 50 %.
-    `matches` are all passing pairs, those step 1 leaves out for weak words too: a noisy copy
-    read as a page agrees weakly with its own copies' words, yet they are its matches."""
-    told: dict[int, set[int]] = defaultdict(set)
-    for a, b in apart:
-        ma, mb = matches.get(a, set()), matches.get(b, set())
-        both = len(ma & mb)
-        if both >= 2 and both > len(ma ^ mb):
-            continue
-        told[a].add(b)
-        told[b].add(a)
-    return told
 
 
 def _told_apart(
