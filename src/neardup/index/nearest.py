@@ -7,7 +7,8 @@ with the square of the copies: 800 re-encodes of one photo gave all 319,600 pair
 copies 1,124,250 pairs and 2.2 GiB. Each search keeps the nearest `MAX_NEIGHBOURS` of each
 image instead (the embedding search per probed cluster, the hash search over all views, the
 byte copies' listing and what each copy inherits from its image), so memory grows with the
-images: 40,761 and 47,472 pairs, 0.18 GiB (`benchmarks/many_copies.py`). The copies still all
+images: at 64, 73,622 and 93,920 pairs, 296-328 MiB (`benchmarks/many_copies.py`; at 32,
+40,769 and 47,472, 191-246 MiB, RESULTS.md, session 45). The copies still all
 land in groups, each with copies it matches; step 6 of `neardup.groups` joins the groups
 whose keepers are the same picture, linked by a pair or, for large groups the bound split
 off, found near each other (the 800: one group), without chains.
@@ -18,11 +19,13 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
-MAX_NEIGHBOURS = 32
-"""Neighbours kept per image and search: the smallest of 32, 64 and 128 for which default
-scans of the five evaluation sets gave the same pairs, confidences and groups as no bound
-(so did `loose` scans of mixed and games at 32; 2026-12-02). It drops 0-49 % of their
-candidates, far look-alikes that never reached the cut."""
+MAX_NEIGHBOURS = 64
+"""Neighbours kept per image and search. At 32 (the smallest of 32, 64 and 128 for which
+default scans of the five evaluation sets of 2026-12-02 gave the same pairs, confidences and
+groups as no bound) a documents set of many pages of one template lost copies: each kept 32
+look-alike pages nearer than its own original, so four copies of one page grouped apart from
+it (documents 4's calibration half at 64: groups 0.952 / 0.968 -> 0.959 / 0.978; RESULTS.md,
+session 45, R103)."""
 
 K_NEIGHBOURS = 16
 """The first k of a k-nearest search, widened x4 while the k-th is still near enough, up to
