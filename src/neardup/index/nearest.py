@@ -24,8 +24,8 @@ MAX_NEIGHBOURS = 64
 default scans of the five evaluation sets of 2026-12-02 gave the same pairs, confidences and
 groups as no bound) a documents set of many pages of one template lost copies: each kept 32
 look-alike pages nearer than its own original, so four copies of one page grouped apart from
-it (documents 4's calibration half at 64: groups 0.952 / 0.968 -> 0.959 / 0.978; RESULTS.md,
-session 45, R103)."""
+it (documents 4's calibration half at 64: groups 0.952 / 0.968 -> 0.959 / 0.978; at 128 the
+four documents calibration halves are as at 64; RESULTS.md, session 45, R103)."""
 
 K_NEIGHBOURS = 16
 """The first k of a k-nearest search, widened x4 while the k-th is still near enough, up to
