@@ -22,10 +22,11 @@ import numpy.typing as npt
 MAX_NEIGHBOURS = 64
 """Neighbours kept per image and search. At 32 (the smallest of 32, 64 and 128 for which
 default scans of the five evaluation sets of 2026-12-02 gave the same pairs, confidences and
-groups as no bound) a documents set of many pages of one template lost copies: each kept 32
-look-alike pages nearer than its own original, so four copies of one page grouped apart from
-it (documents 4's calibration half at 64: groups 0.952 / 0.968 -> 0.959 / 0.978; at 128 the
-four documents calibration halves are as at 64; RESULTS.md, session 45, R103)."""
+groups as no bound) a documents set of many pages of one template lost pairs: on documents
+4's calibration half 33 passing pairs were never candidates, 32 of them between copies of one
+page, whose nearest 32 were look-alike pages of their template. At 64 they are, and its
+groups go 0.952 / 0.968 -> 0.959 / 0.978; at 128 the four documents calibration halves are as
+at 64 (RESULTS.md, session 45, R103)."""
 
 K_NEIGHBOURS = 16
 """The first k of a k-nearest search, widened x4 while the k-th is still near enough, up to
