@@ -68,6 +68,8 @@ def test_a_logo_is_one_deep_spot_and_raises_the_pair(tmp_path: Path) -> None:
     assert PRESETS["strict"] > SPOT_CONFIDENCE  # strict still asks for more
     above = Scored(0.8, 0.999, {}, "geometry")
     assert spot_rescored(above, found.score, found.spot) is above  # never lowered
+    doubted = Scored(0.6, 0.3, {}, "sscd_distilled")  # from SPOT_FLOOR (R104, session 46)
+    assert spot_rescored(doubted, found.score, found.spot).confidence == SPOT_CONFIDENCE
     ruled_out = Scored(0.6, 0.09, {}, "sscd_distilled")  # the model sure it is no copy
     assert spot_rescored(ruled_out, found.score, found.spot) is ruled_out
 

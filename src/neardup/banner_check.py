@@ -3,7 +3,7 @@
 A caption band painted across the top or the bottom of a picture (or down one side: a turned
 copy's) replaces up to a third of its pixels, so the check's aligned pixels and the model's
 reading of them say "other content", and the overlay stages do not read it as an overlay: the
-band is not one compact spot, and below `checked_scores.SPOT_FLOOR` pictures of one template
+band is not one compact spot, and below `overlay_check.OVERLAY_FLOOR` pictures of one template
 stand against the copies. What tells a banner is where the pixels disagree: in the rows (or
 columns) next to one edge, and nowhere else. Three reading aids: the levels are mapped by a
 robust tone map (`aligned_pixels.tone_fitted`), since a band of one colour over a quarter of a

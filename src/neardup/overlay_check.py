@@ -33,7 +33,7 @@ from neardup.aligned_pixels import (
     spot_of,
     tone_matched,
 )
-from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_FLOOR, SPOT_GATE
+from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_GATE
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
@@ -58,6 +58,10 @@ blank page one changed field, or other words blurred past reading, is such a spo
 every picture, the stage raised 10 copies and 10 look-alikes of the documents calibration
 halves: blurred or darkened pages of one template); pages are told apart by their words
 (`neardup.detail_check`). Chosen on the calibration halves among 0.5, 0.6 and 0.7 (R75)."""
+OVERLAY_FLOOR = 0.5
+"""The confidence from which a pair is read here: the spot's floor until session 46 (R88 read
+from 0.3 raised a look-alike); the spot's gate now reads from lower (`checked_scores.SPOT_FLOOR`),
+this stage's motion test does not."""
 OVERLAY_GATE = (0.15, 0.9, 3.0)
 """The share of the disagreeing pixels motion explains (under), the agreeing share of the rest
 (at least) and how crowded the spot is (at most; `aligned_pixels.Spot`) for a frame found
@@ -101,7 +105,7 @@ def overlay_of_value(value: list[float] | None) -> Overlay | None:
 
 def overlay_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features) -> bool:
     """Whether a pair's keypoint finding is read for an overlay here: the frame found whole
-    (not densely: no keypoints to follow), from the spot's floor, not already raised, neither
+    (not densely: no keypoints to follow), from `OVERLAY_FLOOR`, not already raised, neither
     of them mostly paper (`PAPER`) and not two pages (`detail_check.two_pages`)."""
     return (
         (a.page is None or a.page[0] < PAPER)
@@ -109,7 +113,7 @@ def overlay_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features)
         and not two_pages(a, b)
         and not geometry.dense
         and geometry.score >= SPOT_GATE[0]
-        and SPOT_FLOOR <= scored.confidence < SPOT_CONFIDENCE
+        and OVERLAY_FLOOR <= scored.confidence < SPOT_CONFIDENCE
     )
 
 

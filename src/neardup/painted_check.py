@@ -3,7 +3,7 @@ where the scores so far left it under the cut.
 
 A logo or a caption box painted on a copy replaces the pixels under it, so the check's
 aligned pixels and the model's reading of them say "other content"; the overlay stage reads
-it from `checked_scores.SPOT_FLOOR` only, since below it another frame of a shot or another
+it from `overlay_check.OVERLAY_FLOOR` only, since below it another frame of a shot or another
 instance of a template stands against the copies, and its motion test fails a flat logo whose
 grey levels the flow finds nearby. What such look-alikes seldom hold is a region painted
 over: one whose local mean level moves by a quarter of the range, solid, in one place
