@@ -232,25 +232,32 @@ def test_neighbouring_tiles_do_not_line_up_in_their_whole_frames(smooth: Path) -
     assert tiles is not None and not passes(tiles)
 
 
-def test_only_a_pair_at_the_cut_not_of_two_pages_is_compared_whole() -> None:
+def test_which_pairs_without_a_keypoint_frame_are_compared_whole() -> None:
     """A template's two pages line up on their grid and white paper (RESULTS.md, session 34:
-    R48 and R51 lifted spreadsheets of one template): for two pages, and for a pair below the
-    cut before the check, the keypoints' no frame stands."""
+    R48 and R51 lifted spreadsheets of one template): for two pages the keypoints' no frame
+    stands. Another pair whose keypoints found no frame is compared whole at the cut, and
+    below it where its thumbnails agree (session 46, R106b: stripes settle RANSAC on a
+    collapsed transform, 25 inliers framing nothing, and a darkened copy fell to 0.02)."""
     from dataclasses import replace
 
     from neardup.checking import _unframed
+    from neardup.dense_check import WHOLE_THUMB
     from neardup.records import Features
 
     plain = Features("a", 1000, 0, 640, 420, "PNG", "bytes-a", None)
     page = replace(plain, path="b", bytes_hash="bytes-b", page=(0.9, 0.02))
     no_frame = Geometry(21, 6, 0.0, 0.0)
+    collapsed = Geometry(28, 25, 0.0, 0.0, 0.0, 0.51)
     framed = Geometry(200, 180, 1.0, 1.0, 0.99, 0.99)
     at_cut = {(0, 1): Scored(0.9, 0.98, {}, "pdq")}
-    below = {(0, 1): Scored(0.9, 0.5, {}, "pdq")}
+    below = {(0, 1): Scored(0.9, 0.5, {"thumb": WHOLE_THUMB - 0.1}, "pdq")}
+    alike = {(0, 1): Scored(0.9, 0.02, {"thumb": WHOLE_THUMB}, "pdq")}
     assert _unframed([plain, page], (0, 1), no_frame, at_cut, 0.952)
-    assert not _unframed([page, replace(page, path="c")], (0, 1), no_frame, at_cut, 0.952)
-    assert not _unframed([plain, page], (0, 1), framed, at_cut, 0.952)
+    assert _unframed([plain, replace(plain, path="c")], (0, 1), collapsed, alike, 0.952)
     assert not _unframed([plain, page], (0, 1), no_frame, below, 0.952)
+    assert not _unframed([page, replace(page, path="c")], (0, 1), no_frame, at_cut, 0.952)
+    assert not _unframed([page, replace(page, path="c")], (0, 1), no_frame, alike, 0.952)
+    assert not _unframed([plain, page], (0, 1), framed, at_cut, 0.952)
 
 
 def test_each_reduction_of_a_searched_picture_is_made_once(

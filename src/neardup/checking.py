@@ -5,8 +5,8 @@ only what it has not checked before.
     scored pairs --needs_geometry--> borderline pairs --store or VERIFY--> Geometry
                  (a picture in a screenshot, no frame found --store or INSET--> Geometry)
                  (undecided, too smooth for keypoints --dense_wanted--> store or DENSE)
-                 (at the cut, no frame from keypoints, not two pages --store or WHOLE-->
-                 Geometry where it passes the dense gate)
+                 (no frame from keypoints, at the cut or thumbnails agreeing, not two
+                 pages --store or WHOLE--> Geometry where it passes the dense gate)
                  --add_geometry_many--> rescored pairs
                  (a keypoint frame found whole, its pixels apart in one spot only, not two
                  pages --spot_rescored--> raised: a copy under an overlay)
@@ -48,7 +48,14 @@ from neardup.checked_scores import (
     picture_first,
     spot_rescored,
 )
-from neardup.dense_check import DENSE, WHOLE, dense_version, dense_wanted, whole_version
+from neardup.dense_check import (
+    DENSE,
+    WHOLE,
+    WHOLE_THUMB,
+    dense_version,
+    dense_wanted,
+    whole_version,
+)
 from neardup.detail_check import (
     DETAIL,
     LIFT_CONFIDENCE,
@@ -142,9 +149,9 @@ def verify_pairs(
         else:
             keypoints[by_paths[paths]] = geometry
             checked.append((by_paths[paths], scored[by_paths[paths]], geometry.evidence()))
-    # A pair at the cut whose keypoints found no frame (a caption's letters crowd out a blurred
-    # picture's corners) is compared in its whole frames; the keypoints' finding stands
-    # unless that passes the dense alignment's gate.
+    # A pair whose keypoints found no frame (a caption's letters crowd out a blurred picture's
+    # corners; stripes settle RANSAC on a collapsed transform) is compared in its whole frames;
+    # the keypoints' finding stands unless that passes the dense alignment's gate.
     for paths, whole in _findings(engine, WHOLE, stored, unframed, cache, None):
         passed = isinstance(whole, Geometry) and dense_passes(whole.evidence())
         finding = whole if passed else plain[paths]
@@ -231,15 +238,15 @@ def _unframed(
     scored: dict[tuple[int, int], Scored],
     cut: float,
 ) -> bool:
-    """Whether the keypoints found no frame for a pair at the cut (a finding that would take it
-    below) that is not two pages (a template's pages line up on their grid and white paper:
-    their words decide them)."""
+    """Whether the keypoints found no frame for a pair that is not two pages (a template's pages
+    line up on their grid and white paper: their words decide them): at the cut (a caption's
+    letters crowd out a blurred picture's corners: the finding takes a copy below it), or
+    below it where the thumbnails agree (`WHOLE_THUMB`: stripes settle RANSAC on a collapsed
+    transform; RESULTS.md, session 46)."""
     a, b = pair
-    return (
-        found.score == 0.0
-        and scored[pair].confidence >= cut
-        and not two_pages(images[a], images[b])
-    )
+    at_cut = scored[pair].confidence >= cut
+    alike = scored[pair].scores.get("thumb", 0.0) >= WHOLE_THUMB
+    return found.score == 0.0 and (at_cut or alike) and not two_pages(images[a], images[b])
 
 
 Words = Callable[[list[tuple[int, int]]], Iterator[tuple[tuple[int, int], Detail | None]]]

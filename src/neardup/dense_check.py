@@ -9,11 +9,15 @@ and other look-alikes it would not pass (RESULTS.md, session 24). The measures a
 check's (`neardup.verify`): the shared frame, aligned pixels and their agreement, and the
 aligned pictures' edges (`neardup.dense_alignment`).
 
-    a pair at the cut whose keypoints found no frame --WHOLE--> Geometry(dense=True) or None
+    a pair whose keypoints found no frame, at the cut or its thumbnails agreeing
+        --WHOLE--> Geometry(dense=True) or None
 
 `WHOLE` measures the same on the two whole frames as they are (`dense_alignment.whole`: no
 search), for a copy that keeps its frame under an overlay whose letters crowded out the
-picture's corners; `neardup.checking` keeps its finding only where it passes the gate.
+picture's corners, or whose stripes settled RANSAC on a collapsed transform; `neardup.checking`
+keeps its finding only where it passes the gate (below the cut too since session 46, where
+the thumbnails agree: of 4,270 such calibration pairs, 62 passed, all copies, all of them
+among the 284 whose thumbnails agree).
 """
 
 from __future__ import annotations
@@ -56,6 +60,14 @@ def dense_version() -> str:
 
 WHOLE_VERSION = 1
 """As `DENSE_VERSION`, for the whole-frame comparison (`WHOLE`, pair store kind "whole")."""
+
+
+WHOLE_THUMB = 0.9
+"""The thumbnail score (`thumb`) from which a pair below the cut whose keypoints found no frame
+is compared whole: the whole frames are compared as they are, as the thumbnails are. On the
+calibration halves (RESULTS.md, session 46, R106b) every pair passing the gate so had 0.916 or
+more, and the bound leaves 284 of 4,270 such pairs to compare (the comparisons cost +6 % of a
+photos scan's CPU without it)."""
 
 
 def whole_version() -> str:
@@ -124,8 +136,8 @@ class WholeChecker(DenseChecker):
 WHOLE: Stage[tuple[Ref, Ref], WholeChecker, Geometry | Unread | None] = Stage(
     "whole", WholeChecker, checked_chunk, chunk=32
 )
-"""The whole-frame comparison as an engine stage (`neardup.checking`: a pair at the cut,
-not two pages, whose keypoints found no frame)."""
+"""The whole-frame comparison as an engine stage (`neardup.checking`: a pair not two pages
+whose keypoints found no frame)."""
 
 
 def whole_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
