@@ -10,6 +10,7 @@ from PIL import Image, ImageDraw
 from skimage import data as skdata
 
 from neardup import api, checking, scan
+from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.engines.base import Stage
 from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import Ref
@@ -91,8 +92,12 @@ def test_scan_and_compare_take_the_inset_where_the_plain_check_fails(
     assert len(result.groups) == 1
     found = api.compare(astronaut / "astronaut.png", astronaut / "window.jpg")
     assert found.verdicts["default"] and found.evidence == "geometry"
-    # without it the pair is not found
+    # without it the picture and the inset are compared as whole frames (R107, session 46)
     monkeypatch.setattr(checking, "INSET", _blind(checking.INSET.name))
+    whole = scan([str(astronaut)], cache=False)
+    assert [(p.own_confidence, p.scores["dense"]) for p in whole.pairs] == [(DENSE_CONFIDENCE, 1.0)]
+    # without both the pair is not found
+    monkeypatch.setattr(checking, "INSET_WHOLE", _blind(checking.INSET_WHOLE.name))
     assert not scan([str(astronaut)], cache=False).groups
     assert not api.compare(astronaut / "astronaut.png", astronaut / "window.jpg").verdicts[
         "default"

@@ -8,6 +8,8 @@ only what it has not checked before.
                  (no frame from keypoints, at the cut or thumbnails agreeing, not two
                  pages --store or WHOLE--> Geometry where it passes the dense gate)
                  --add_geometry_many--> rescored pairs
+                 (a picture in a screenshot still below the cut --store or INSET_WHOLE-->
+                 the inset compared whole --dense_rescored--> raised where it passes)
                  (a keypoint frame found whole, its pixels apart in one spot only, not two
                  pages --spot_rescored--> raised: a copy under an overlay)
                  (a frame found whole, not so raised, not two pages, neither mostly
@@ -45,6 +47,7 @@ from neardup.checked_scores import (
     Check,
     add_geometry_many,
     dense_passes,
+    dense_rescored,
     picture_first,
     spot_rescored,
 )
@@ -72,7 +75,15 @@ from neardup.detail_compare import Detail
 from neardup.detail_rounds import WordRounds, linked
 from neardup.engines.base import Engine, Stage
 from neardup.framed_stages import FRAMED_STAGES
-from neardup.inset_check import INSET, inset_better, inset_version
+from neardup.inset_check import (
+    INSET,
+    INSET_WHOLE,
+    inset_better,
+    inset_version,
+    inset_whole_version,
+    sent_below,
+    unfound,
+)
 from neardup.item_pixels import Ref, ref_of
 from neardup.overlay_check import (
     OVERLAY,
@@ -133,7 +144,7 @@ def verify_pairs(
         if not isinstance(geometry, Unread)
     }
     # A picture shown small in a screenshot: matched again against the inset cut out of it.
-    framed = [p for p, g in plain.items() if _framed(images, p, by_paths, scored, g)]
+    framed = [p for p, g in plain.items() if unfound(images, by_paths[p], scored, g)]
     for paths, geometry in _findings(engine, INSET, stored, framed, cache, None):
         if isinstance(geometry, Geometry) and inset_better(plain[paths], geometry):
             plain[paths] = geometry
@@ -166,6 +177,12 @@ def verify_pairs(
         checked, add_geometry_many(images, checked, methods), strict=True
     ):
         scored[pair] = rescored
+    # Below the cut still: the picture and its screenshot's inset compared as whole frames.
+    smooth = [p for p in plain if sent_below(images, by_paths[p], scored, min(at))]
+    for paths, whole in _findings(engine, INSET_WHOLE, stored, smooth, cache, None):
+        if isinstance(whole, Geometry) and dense_passes(check := whole.evidence()):
+            pair = by_paths[paths]
+            scored[pair] = dense_rescored(scored[pair], check, scored[pair].scores)
     # An overlay (a logo, a caption) lowers a copy's aligned pixels by its share, which the
     # model reads as other content: a frame found whole whose pixels disagree in one compact
     # spot only is a copy under one. Not two pages: a form's one changed field is such a spot.
@@ -299,6 +316,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     WHOLE.name: ("whole", whole_version, (geometry_value, geometry_of)),
     DETAIL.name: ("detail", detail_version, (detail_value, detail_of)),
     INSET.name: ("inset", inset_version, (geometry_value, geometry_of)),
+    INSET_WHOLE.name: ("inset_whole", inset_whole_version, (geometry_value, geometry_of)),
     OVERLAY.name: ("overlay", overlay_version, (overlay_value, overlay_of_value)),
     PART.name: ("part", part_version, (part_value, part_of_value)),
     BANNER.name: ("banner", banner_version, (banner_value, banner_of_value)),
@@ -364,23 +382,6 @@ def _findings[F](
             if progress:
                 progress(done, len(todo))
             yield from zip(chunk, found, strict=True)
-
-
-def _framed(
-    images: Sequence[Features],
-    paths: Paths,
-    by_paths: dict[Paths, tuple[int, int]],
-    scored: dict[tuple[int, int], Scored],
-    plain: Geometry | None,
-) -> bool:
-    """Whether a pair the inset view sent to the check (a picture, then its screenshot) found
-    no frame there holding most of the picture (its score, the smaller shared share, is
-    small for a found screenshot too)."""
-    a, b = by_paths[paths]
-    sent = picture_first(scored[a, b].scores, images[a], images[b]) or picture_first(
-        scored[a, b].scores, images[b], images[a]
-    )
-    return sent and (plain is None or plain.contained < 0.5)
 
 
 def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:

@@ -106,7 +106,10 @@ class DenseChecker:
     def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
         """The dense finding for a pair; None where a picture is unreadable, too small or
         flat."""
-        grey_a, grey_b = self._grey(ref_a), self._grey(ref_b)
+        return self.measure(self._grey(ref_a), self._grey(ref_b))
+
+    def measure(self, grey_a: Any, grey_b: Any) -> Geometry | None:
+        """The dense finding for two grey pictures (None: unread, too small or flat)."""
         if grey_a is None or grey_b is None:
             return None
         found = self._found(grey_a, grey_b)

@@ -11,20 +11,34 @@ a plain check that found the picture would tell it.
 
     picture + screenshot, not found --INSET--> frame at INSET_SIDE --find_inset--> inset
         --ORB, RANSAC (`verify.Verifier`)--> Geometry, the frame's share scaled to the frame
+
+Where the pair is still below the cut (an inset too smooth or too repetitive for keypoints:
+stripes settle RANSAC on a collapsed transform; or a frame found whose pixels the fitted
+model reads in the whole screenshot's terms), the picture and the inset are compared as
+whole frames, measured as a dense alignment is (`dense_check.WholeChecker`), and the pair
+raised to the dense alignment's confidence where that passes its gate (RESULTS.md, session
+46, R107b: of 824 such calibration tries 23 passed, all copies):
+
+    picture + screenshot, below the cut --INSET_WHOLE--> inset --whole frames--> Geometry
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from neardup.checked_scores import picture_first
 from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.dense_check import WholeChecker, whole_version
 from neardup.engines.base import Stage
 from neardup.features.inset import find_inset
 from neardup.item_pixels import FramePictures, Ref
 from neardup.pair_checks import checked_chunk, in_process
+from neardup.records import Features
+from neardup.scoring import Scored
 from neardup.sources.remote import read_bytes
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
@@ -44,6 +58,40 @@ KEPT = 64
 def inset_version() -> str:
     """This code's version of the inset check, with the check's (whose matching it uses)."""
     return f"{INSET_VERSION}-{check_version()}"
+
+
+def inset_whole_version() -> str:
+    """This code's version of the inset's whole-frame comparison (the inset's and the whole
+    frames' code)."""
+    return f"{INSET_VERSION}-{whole_version()}"
+
+
+def unfound(
+    images: Sequence[Features],
+    pair: tuple[int, int],
+    scored: Mapping[tuple[int, int], Scored],
+    plain: Geometry | None,
+) -> bool:
+    """Whether a pair the inset view sent to the check (a picture, then its screenshot) found
+    no frame there holding most of the picture (its score, the smaller shared share, is
+    small for a found screenshot too)."""
+    lost = plain is None or plain.contained < 0.5
+    return sent_below(images, pair, scored, float("inf")) and lost
+
+
+def sent_below(
+    images: Sequence[Features],
+    pair: tuple[int, int],
+    scored: Mapping[tuple[int, int], Scored],
+    cut: float,
+) -> bool:
+    """Whether the inset view sent a pair to the check (a picture, then its screenshot) and
+    its confidence is under `cut`."""
+    a, b = pair
+    sent = picture_first(scored[a, b].scores, images[a], images[b]) or picture_first(
+        scored[a, b].scores, images[b], images[a]
+    )
+    return sent and scored[a, b].confidence < cut
 
 
 def inset_better(plain: Geometry | None, found: Geometry | None) -> bool:
@@ -93,53 +141,83 @@ class InsetChecker:
     def _inset(self, ref: Ref) -> tuple[tuple[Any, ...], float] | None:
         """(the inset's keypoints, descriptors, size and grey picture at the check's size, its
         share of the frame), or None."""
-        cv2 = self._cv2
-        decoded = self._decoded(ref)
-        if decoded is None:
+        cut = cut_inset(self._cv2, ref, self.frames, self.unread)
+        if cut is None:
             return None
-        rgb = decoded.rgb
-        height, width = rgb.shape[:2]
-        half = cv2.resize(
-            rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA
-        )
-        box = find_inset(half)
-        if box is None:
-            return None
-        left, top = 2 * box[0], 2 * box[1]
-        right, bottom = min(2 * box[2], width), min(2 * box[3], height)
-        cut = np.ascontiguousarray(rgb[top:bottom, left:right])
-        grey = cv2.cvtColor(cut, cv2.COLOR_RGB2GRAY)
-        scale = VERIFY_SIDE / min(grey.shape)
-        if scale < 1.0:  # never enlarged: an upsampled inset holds no more corners
-            size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
-            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        grey, share = cut
         described = self._verifier.describe(grey)
-        if described is None:
-            return None
-        share = (right - left) * (bottom - top) / (width * height)
-        return (*described, grey), share
+        return None if described is None else ((*described, grey), share)
 
-    def _decoded(self, ref: Ref) -> Decoded | None:
-        if isinstance(ref, tuple):  # a video frame
-            found = self.frames.get(ref)
-        else:
-            try:
-                found = decode(
-                    read_bytes(ref), ref, DecodeSpec(min_side=INSET_SIDE), hash_pixels=False
-                )
-            except OSError:
-                self.unread.add(ref)
-                return None
-        if not isinstance(found, Decoded):
-            self.unread.add(ref)
+
+def cut_inset(
+    cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref]
+) -> tuple[Any, float] | None:
+    """The inset of frame `ref` (decoded at `INSET_SIDE`, looked for at half that side) cut
+    out as a grey picture at the check's size, and its share of the frame; None where the
+    frame cannot be read (then added to `unread`) or holds no inset."""
+    decoded = _decoded(ref, frames, unread)
+    if decoded is None:
+        return None
+    rgb = decoded.rgb
+    height, width = rgb.shape[:2]
+    half = cv2.resize(rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
+    box = find_inset(half)
+    if box is None:
+        return None
+    left, top = 2 * box[0], 2 * box[1]
+    right, bottom = min(2 * box[2], width), min(2 * box[3], height)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[top:bottom, left:right]), cv2.COLOR_RGB2GRAY)
+    scale = VERIFY_SIDE / min(grey.shape)
+    if scale < 1.0:  # never enlarged: an upsampled inset holds no more corners
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    return grey, (right - left) * (bottom - top) / (width * height)
+
+
+def _decoded(ref: Ref, frames: FramePictures, unread: set[Ref]) -> Decoded | None:
+    if isinstance(ref, tuple):  # a video frame
+        found = frames.get(ref)
+    else:
+        try:
+            found = decode(read_bytes(ref), ref, DecodeSpec(min_side=INSET_SIDE), hash_pixels=False)
+        except OSError:
+            unread.add(ref)
             return None
-        return found
+    if not isinstance(found, Decoded):
+        unread.add(ref)
+        return None
+    return found
+
+
+class InsetWholeChecker(WholeChecker):
+    """The picture against the inset cut out of its screenshot, as whole frames."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inset_frames = FramePictures(DecodeSpec(min_side=INSET_SIDE))
+        self._cuts: OrderedDict[Ref, tuple[Any, float] | None] = OrderedDict()
+
+    def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
+        """The whole-frame finding of picture `ref_a` against frame `ref_b`'s inset, in the
+        inset's terms; None where either cannot be read or the frame holds no inset."""
+        if ref_b not in self._cuts:
+            self._cuts[ref_b] = cut_inset(self._cv2, ref_b, self.inset_frames, self.unread)
+            if len(self._cuts) > KEPT:
+                self._cuts.popitem(last=False)
+        self._cuts.move_to_end(ref_b)
+        cut = self._cuts[ref_b]
+        return None if cut is None else self.measure(self._grey(ref_a), cut[0])
 
 
 INSET: Stage[tuple[Ref, Ref], InsetChecker, Geometry | Unread | None] = Stage(
     "inset", InsetChecker, checked_chunk, chunk=16
 )
 """The inset check as an engine stage: (picture, frame) pairs in, findings out."""
+
+INSET_WHOLE: Stage[tuple[Ref, Ref], InsetWholeChecker, Geometry | Unread | None] = Stage(
+    "inset_whole", InsetWholeChecker, checked_chunk, chunk=16
+)
+"""The picture against its screenshot's inset as whole frames, as an engine stage."""
 
 
 def inset_pairs(pairs: list[tuple[Ref, Ref]]) -> list[Geometry | None]:
