@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from skimage import data as skdata
@@ -14,7 +15,7 @@ from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.engines.base import Stage
 from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import Ref
-from neardup.verify import Geometry, Unread, Verifier, check_pairs
+from neardup.verify import VERIFY_SIDE, Geometry, Unread, Verifier, check_pairs
 
 
 def screenshot(picture: Image.Image, share: float) -> Image.Image:
@@ -102,3 +103,34 @@ def test_scan_and_compare_take_the_inset_where_the_plain_check_fails(
     assert not api.compare(astronaut / "astronaut.png", astronaut / "window.jpg").verdicts[
         "default"
     ]
+
+
+def test_an_inset_cut_short_is_aligned_by_the_dense_search(
+    astronaut: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stripe inside a picture bounds a smaller rectangle that `find_inset` takes for the
+    inset (wood-stripe wallpapers, R108): the whole frames then disagree, the dense search
+    finds the part inside the picture; another picture's part passes neither."""
+    import cv2
+
+    from neardup import inset_check
+    from neardup.checked_scores import dense_passes
+
+    def part(picture: str) -> object:
+        grey = np.asarray(Image.open(picture).convert("L"))
+        cut = grey[:, : grey.shape[1] * 7 // 10]  # the left 70 % of the picture
+        scale = VERIFY_SIDE / min(cut.shape)
+        size = (round(cut.shape[1] * scale), round(cut.shape[0] * scale))
+        return cv2.resize(np.ascontiguousarray(cut), size, interpolation=cv2.INTER_AREA), 0.1
+
+    Image.fromarray(skdata.coffee()).convert("RGB").save(astronaut / "coffee.png")
+    picture = str(astronaut / "astronaut.png")
+    for source, passes in (("astronaut.png", True), ("coffee.png", False)):
+        checker = inset_check.InsetWholeChecker()  # a fresh one: it keeps each frame's cut
+        monkeypatch.setattr(inset_check, "cut_inset", lambda *_, s=source: part(str(astronaut / s)))
+        whole = inset_check.WholeChecker().measure(
+            checker._grey(picture), part(str(astronaut / source))[0]
+        )
+        assert whole is None or not dense_passes(whole.evidence())
+        found = checker.check(picture, str(astronaut / "window.jpg"))
+        assert (found is not None and dense_passes(found.evidence())) is passes

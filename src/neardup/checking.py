@@ -9,7 +9,8 @@ only what it has not checked before.
                  pages --store or WHOLE--> Geometry where it passes the dense gate)
                  --add_geometry_many--> rescored pairs
                  (a picture in a screenshot still below the cut --store or INSET_WHOLE-->
-                 the inset compared whole --dense_rescored--> raised where it passes)
+                 the inset compared whole, else by the dense search --dense_rescored-->
+                 raised where it passes)
                  (a keypoint frame found whole, its pixels apart in one spot only, not two
                  pages --spot_rescored--> raised: a copy under an overlay)
                  (a frame found whole, not so raised, not two pages, neither mostly

@@ -17,9 +17,14 @@ stripes settle RANSAC on a collapsed transform; or a frame found whose pixels th
 model reads in the whole screenshot's terms), the picture and the inset are compared as
 whole frames, measured as a dense alignment is (`dense_check.WholeChecker`), and the pair
 raised to the dense alignment's confidence where that passes its gate (RESULTS.md, session
-46, R107b: of 824 such calibration tries 23 passed, all copies):
+46, R107b: of 824 such calibration tries 23 passed, all copies). Where the whole frames do
+not pass, the inset may be a part of the picture (a stripe or a wall's edge bounds a smaller
+rectangle inside it), so the two are aligned by the dense search too (`dense_alignment.align`,
+a part down to 0.55 of the side), its finding kept where it passes the same gate (session 47,
+R108: of 637 calibration tries failing whole, 17 passed, all copies):
 
-    picture + screenshot, below the cut --INSET_WHOLE--> inset --whole frames--> Geometry
+    picture + screenshot, below the cut --INSET_WHOLE--> inset --whole frames, else the
+        dense search--> Geometry
 """
 
 from __future__ import annotations
@@ -30,9 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from neardup.checked_scores import picture_first
+from neardup.checked_scores import dense_passes, picture_first
 from neardup.decode import Decoded, DecodeSpec, decode
-from neardup.dense_check import WholeChecker, whole_version
+from neardup.dense_check import DenseChecker, WholeChecker, dense_version, whole_version
 from neardup.engines.base import Stage
 from neardup.features.inset import find_inset
 from neardup.item_pixels import FramePictures, Ref
@@ -45,6 +50,9 @@ from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier,
 INSET_VERSION = 2
 """Bumped whenever a change would make the inset findings on the same pixels differ (the pair
 store keeps them under kind "inset" with this version)."""
+INSET_WHOLE_VERSION = 2
+"""As `INSET_VERSION`, for the inset's whole-frame comparison (kind "inset_whole"): 2 adds the
+dense search where the whole frames do not pass."""
 INSET_SIDE = 768
 """Decode side of the frame whose inset is cut out: an inset at a third of the frame's side
 keeps about the check's working size (on the calibration halves' example, 512 px gave 22
@@ -61,9 +69,9 @@ def inset_version() -> str:
 
 
 def inset_whole_version() -> str:
-    """This code's version of the inset's whole-frame comparison (the inset's and the whole
-    frames' code)."""
-    return f"{INSET_VERSION}-{whole_version()}"
+    """This code's version of the inset's whole-frame comparison (the inset's, the whole
+    frames' and the dense search's code)."""
+    return f"{INSET_VERSION}.{INSET_WHOLE_VERSION}-{whole_version()}-{dense_version()}"
 
 
 def unfound(
@@ -190,23 +198,33 @@ def _decoded(ref: Ref, frames: FramePictures, unread: set[Ref]) -> Decoded | Non
 
 
 class InsetWholeChecker(WholeChecker):
-    """The picture against the inset cut out of its screenshot, as whole frames."""
+    """The picture against the inset cut out of its screenshot, as whole frames, else by the
+    dense search (the inset cut out may be a part of the picture)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.inset_frames = FramePictures(DecodeSpec(min_side=INSET_SIDE))
         self._cuts: OrderedDict[Ref, tuple[Any, float] | None] = OrderedDict()
+        self._searched = DenseChecker(cache_size=0)  # its measure only: no pictures kept
 
     def check(self, ref_a: Ref, ref_b: Ref) -> Geometry | None:
-        """The whole-frame finding of picture `ref_a` against frame `ref_b`'s inset, in the
-        inset's terms; None where either cannot be read or the frame holds no inset."""
+        """The finding of picture `ref_a` against frame `ref_b`'s inset, in the inset's terms:
+        the whole frames', or the dense search's where only that passes the dense gate; None
+        where either cannot be read or the frame holds no inset."""
         if ref_b not in self._cuts:
             self._cuts[ref_b] = cut_inset(self._cv2, ref_b, self.inset_frames, self.unread)
             if len(self._cuts) > KEPT:
                 self._cuts.popitem(last=False)
         self._cuts.move_to_end(ref_b)
         cut = self._cuts[ref_b]
-        return None if cut is None else self.measure(self._grey(ref_a), cut[0])
+        if cut is None:
+            return None
+        picture = self._grey(ref_a)
+        whole = self.measure(picture, cut[0])
+        if whole is not None and dense_passes(whole.evidence()):
+            return whole
+        searched = self._searched.measure(picture, cut[0])
+        return searched if searched is not None and dense_passes(searched.evidence()) else whole
 
 
 INSET: Stage[tuple[Ref, Ref], InsetChecker, Geometry | Unread | None] = Stage(
