@@ -16,6 +16,7 @@ from skimage import data as skdata
 from neardup import part_check
 from neardup.api import compare, scan
 from neardup.part_check import (
+    CROP_GATE,
     PART_CONFIDENCE,
     PART_GATE,
     Part,
@@ -79,6 +80,7 @@ def found(pictures: dict[str, str], other: str) -> Part:
 def test_a_quarter_of_a_photograph_is_lowered(pictures: dict[str, str]) -> None:
     part = found(pictures, "tile")
     assert 0.2 < part.cover < 0.3 and part.forced > 0.95  # upright
+    assert part.inside > CROP_GATE[1] and part.cover < CROP_GATE[0]  # wholly inside, small
     assert part.seam < PART_GATE[2]  # its sides cut through one picture
     lowered = part_rescored(PASSING, part)
     assert lowered.confidence == PART_CONFIDENCE and lowered.evidence == "part"
@@ -126,7 +128,7 @@ def test_no_side_inside_or_a_degenerate_transform_finds_nothing() -> None:
 
 
 def test_the_store_gives_back_what_was_measured() -> None:
-    part = Part(0.25, 0.99, 1.1, 0.9)
+    part = Part(0.25, 0.99, 1.1, 0.9, 1.0)
     assert part_of_value(part_value(part)) == part
     assert part_value(None) is None and part_of_value(None) is None
 
@@ -159,3 +161,32 @@ def test_scan_and_compare_keep_a_quarter_apart(
 
 def groups_items(group: Group) -> list[int]:
     return [group.keeper, *(member for member, _ in group.members)]
+
+
+def test_a_crop_wholly_inside_from_the_crop_gate_is_a_copy_and_a_cut_tile_is_not(
+    tmp_path: Path,
+) -> None:
+    """A crop keeping 40 % of the photograph lies wholly inside it: a copy (R109); a region as
+    large that a crop of the photograph cuts (a tile partly outside the copy holding it) is
+    still read as a detail."""
+    source = Image.fromarray(skdata.chelsea()).convert("RGB")
+    w, h = source.size
+    made = {
+        "source.png": source,
+        "crop.jpg": source.crop((int(w * 0.2), int(h * 0.2), int(w * 0.83), int(h * 0.83))),
+        "left.jpg": source.crop((0, 0, int(w * 0.8), h)),  # a copy cut on the right
+        "tile.jpg": source.crop((int(w * 0.4), int(h * 0.05), int(w * 0.9), int(h * 0.75))),
+    }
+    for name, picture in made.items():
+        picture.save(tmp_path / name, quality=90)
+    crop, tile = part_pairs(
+        [
+            (str(tmp_path / "source.png"), str(tmp_path / "crop.jpg")),
+            (str(tmp_path / "left.jpg"), str(tmp_path / "tile.jpg")),
+        ]
+    )
+    assert crop is not None and tile is not None
+    assert crop.inside > CROP_GATE[1] and CROP_GATE[0] < crop.cover < PART_GATE[0]
+    assert part_rescored(PASSING, crop) is PASSING
+    assert tile.inside < 0.9 and CROP_GATE[0] < tile.cover < PART_GATE[0]
+    assert part_rescored(PASSING, tile).confidence == PART_CONFIDENCE

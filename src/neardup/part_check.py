@@ -16,7 +16,8 @@ sides). So the part's sides, where they lie inside the other picture, are read t
                        the step across the part's sides against the steps beside them, the
                        texture beyond them against within)
         --part_rescored--> lowered to PART_CONFIDENCE where the part covers under
-                           PART_GATE's share of what the turn leaves, no seam, like texture
+                           PART_GATE's share of what the turn leaves (CROP_GATE's where
+                           it lies wholly inside), no seam, like texture
 
 A copy cropped to a turn's largest upright rectangle keeps 1 / (cos t + r sin t)^2 of its
 picture (r its long side over its short), so the share is read against that.
@@ -38,7 +39,7 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry, Unread, check_version
 
-PART_VERSION = 2
+PART_VERSION = 3
 """Bumped whenever a change would make the findings on the same pixels differ (the pair store
 keeps them under kind "part" with this version)."""
 PART_GATE = (0.45, 0.95, 1.6, (0.4, 2.5))
@@ -49,6 +50,13 @@ against the steps beside them (under: no seam) and the texture beyond them again
 lowered no copy on 14 calibration halves (R77, RESULTS.md, session 41: 27 tiles lowered);
 the step and texture bounds are where the calibration halves' screenshots (step 5-45,
 texture 0.1-0.4) and tiles (about 1 and 0.8-1.4) fell."""
+CROP_GATE = (0.3, 0.97)
+"""A part whose frame lies wholly inside its holder (`Part.inside` from the second) is a crop
+of it from the first share (the issue's crops to 60 % of a side keep 36 %), not a detail
+cut out: on the calibration halves the held generator's crops (0.34-0.45 of the picture,
+inside 0.992 or more) were lowered as details, while the original set's tiles lowered above
+0.26 lay partly outside the copy holding them (a crop cuts the tile: inside 0.65-0.95;
+session 47, R109). A tile wholly inside a copy covers about a quarter of it (0.258)."""
 PART_CONFIDENCE = 0.01
 """The confidence of a pair read as a detail of a picture, not a copy of it: under
 `group_confidence.HOLD`, so the groups' reading never carries it back over a cut (as the words'
@@ -72,6 +80,8 @@ class Part:
     them (about 1 inside one picture, several where a frame or another picture begins)."""
     texture: float
     """The gradient beyond the sides against within (about 1 where the same picture goes on)."""
+    inside: float
+    """The share of the part's frame that lies inside the holder (1: wholly, as a crop)."""
 
 
 def part_version() -> str:
@@ -108,6 +118,8 @@ def part_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features, cu
 def part_rescored(scored: Scored, found: Part) -> Scored:
     """A pair lowered to `PART_CONFIDENCE` where `found` passes `PART_GATE`, else as it was."""
     most_cover, _, most_seam, (least_texture, most_texture) = PART_GATE
+    if found.inside >= CROP_GATE[1]:
+        most_cover = CROP_GATE[0]
     passed = (
         found.cover < most_cover * found.forced
         and found.seam < most_seam
@@ -128,8 +140,11 @@ def part_of(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> Part | None:
         return None
     # The holder is the picture the other covers less of: a's frame on b's, or b's on a's.
     ways = ((forward, grey_a.shape, grey_b), (np.linalg.inv(forward), grey_b.shape, grey_a))
-    found = [(_cover(cv2, m, shape, holder.shape), m, holder) for m, shape, holder in ways]
-    (cover, quad), m, holder = min(found, key=lambda way: way[0][0])
+    found = [(_cover(cv2, m, shape, holder.shape), m, shape, holder) for m, shape, holder in ways]
+    (cover, quad), m, shape, holder = min(found, key=lambda way: way[0][0])
+    # The shared area against the part's own, moved: 1 where the part lies wholly inside.
+    moved = abs(np.linalg.det(m[:2, :2])) * shape[0] * shape[1]
+    inside = cover * holder.shape[0] * holder.shape[1] / moved
     turn = math.atan2(m[1, 0], m[0, 0]) % (math.pi / 2)
     turn = min(turn, math.pi / 2 - turn)
     h, w = holder.shape[:2]
@@ -139,7 +154,7 @@ def part_of(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> Part | None:
     if steps is None:
         return None
     seam, texture = steps
-    return Part(cover, forced, seam, texture)
+    return Part(cover, forced, seam, texture, min(1.0, inside))
 
 
 def _cover(cv2: Any, m: Any, part_shape: Any, holder_shape: Any) -> tuple[float, Any]:
