@@ -134,3 +134,25 @@ def test_an_inset_cut_short_is_aligned_by_the_dense_search(
         assert whole is None or not dense_passes(whole.evidence())
         found = checker.check(picture, str(astronaut / "window.jpg"))
         assert (found is not None and dense_passes(found.evidence())) is passes
+
+
+def test_the_dense_search_counts_only_a_frame_wholly_inside_the_other(
+    astronaut: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A screenshot of a neighbouring tile overlaps the picture in part: its pixels there agree
+    as a copy's do, so the search's finding counts only where one frame lies wholly inside the
+    other (`INSIDE`, R108b)."""
+    from neardup import inset_check
+    from neardup.checked_scores import dense_passes
+
+    checker = inset_check.InsetWholeChecker()
+    monkeypatch.setattr(
+        inset_check, "cut_inset", lambda *_: (checker._grey(str(astronaut / "astronaut.png")), 0.1)
+    )
+    monkeypatch.setattr(checker, "measure", lambda *_: None)  # the whole frames tell nothing
+    agreeing = (0.99, 1.0, 0.99)  # aligned, agree, edges
+    for shares, counts in (((0.88, 0.62), False), ((0.7, 0.99), True)):
+        found = Geometry(0, 0, *shares, agreeing[0], agreeing[1], True, agreeing[2])
+        monkeypatch.setattr(checker._searched, "measure", lambda *_, f=found: f)
+        got = checker.check(str(astronaut / "astronaut.png"), str(astronaut / "window.jpg"))
+        assert (got is not None and dense_passes(got.evidence())) is counts

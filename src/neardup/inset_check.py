@@ -21,7 +21,8 @@ raised to the dense alignment's confidence where that passes its gate (RESULTS.m
 not pass, the inset may be a part of the picture (a stripe or a wall's edge bounds a smaller
 rectangle inside it), so the two are aligned by the dense search too (`dense_alignment.align`,
 a part down to 0.55 of the side), its finding kept where it passes the same gate (session 47,
-R108: of 637 calibration tries failing whole, 17 passed, all copies):
+R108: of 637 calibration tries failing whole, 17 passed, all copies; R108b: only where the
+inset lies wholly inside the picture, as a screenshot of a neighbouring tile does not):
 
     picture + screenshot, below the cut --INSET_WHOLE--> inset --whole frames, else the
         dense search--> Geometry
@@ -50,9 +51,9 @@ from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier,
 INSET_VERSION = 2
 """Bumped whenever a change would make the inset findings on the same pixels differ (the pair
 store keeps them under kind "inset" with this version)."""
-INSET_WHOLE_VERSION = 2
+INSET_WHOLE_VERSION = 3
 """As `INSET_VERSION`, for the inset's whole-frame comparison (kind "inset_whole"): 2 adds the
-dense search where the whole frames do not pass."""
+dense search where the whole frames do not pass, 3 bounds it to frames wholly inside."""
 INSET_SIDE = 768
 """Decode side of the frame whose inset is cut out: an inset at a third of the frame's side
 keeps about the check's working size (on the calibration halves' example, 512 px gave 22
@@ -61,6 +62,11 @@ half that side (the search costs with the pixels; a side's place is known to a p
 two), and cut from the full one."""
 KEPT = 64
 """Frames whose insets a worker keeps: a screenshot is often paired with several pictures."""
+INSIDE = 0.97
+"""The share of one frame that must lie inside the other for the dense search's finding to
+count: an inset cut short lies inside its picture (49 of the calibration halves' 50 passing
+copies, from 0.98), a screenshot of a neighbouring tile overlaps it in part (0.88-0.91 at
+most; session 47, R108b)."""
 
 
 def inset_version() -> str:
@@ -224,7 +230,9 @@ class InsetWholeChecker(WholeChecker):
         if whole is not None and dense_passes(whole.evidence()):
             return whole
         searched = self._searched.measure(picture, cut[0])
-        return searched if searched is not None and dense_passes(searched.evidence()) else whole
+        if searched is None or max(searched.overlap_a, searched.overlap_b) < INSIDE:
+            return whole  # frames overlapping in part: a neighbouring tile shown in a window
+        return searched if dense_passes(searched.evidence()) else whole
 
 
 INSET: Stage[tuple[Ref, Ref], InsetChecker, Geometry | Unread | None] = Stage(
