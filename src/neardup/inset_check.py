@@ -20,9 +20,10 @@ raised to the dense alignment's confidence where that passes its gate (RESULTS.m
 46, R107b: of 824 such calibration tries 23 passed, all copies). Where the whole frames do
 not pass, the inset may be a part of the picture (a stripe or a wall's edge bounds a smaller
 rectangle inside it), so the two are aligned by the dense search too (`dense_alignment.align`,
-a part down to 0.55 of the side), its finding kept where it passes the same gate (session 47,
-R108: of 637 calibration tries failing whole, 17 passed, all copies; R108b: only where the
-inset lies wholly inside the picture, as a screenshot of a neighbouring tile does not):
+a part down to 0.55 of the side), its finding kept where it passes the same gate and one frame
+lies wholly inside the other (session 47, R108b: on 16 calibration halves the search passed 50
+copies' tries and 8 of a screenshot of a neighbouring tile, which overlaps the picture in
+part; with the bound 49 and none):
 
     picture + screenshot, below the cut --INSET_WHOLE--> inset --whole frames, else the
         dense search--> Geometry
