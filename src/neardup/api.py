@@ -36,13 +36,15 @@ from neardup.scoring import (
     ALL_METHODS,
     EMBEDDING_METHODS,
     PRESETS,
-    score_pair,
+    prepare_stacks,
+    score_pairs,
     threshold_for,
 )
 from neardup.sources import collect_sources, one_or_many
 from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
 from neardup.store import CacheSetting
+from neardup.turned_views import turned_stacks
 
 
 def scan(
@@ -253,9 +255,12 @@ def compare(
     if picked is None:
         return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
     fa, fb = picked
-    scored = score_pair(fa, fb, every)
-    # The very stages a scan of the two runs (`checking.verify_pairs`), in this process.
-    fused_pairs = {(0, 1): score_pair(fa, fb, fused_methods)}
+    # The very stages a scan of the two runs, in this process: a picture turned a quarter
+    # embedded again (`neardup.turned_views`), then `checking.verify_pairs`.
+    stacks = prepare_stacks([fa, fb], every)
+    stacks.update(turned_stacks([fa, fb], [(0, 1)], every, local_engine(None, 1), cache, stacks))
+    scored = score_pairs([fa, fb], [(0, 1)], every, stacks=stacks)[0]
+    fused_pairs = {(0, 1): score_pairs([fa, fb], [(0, 1)], fused_methods, stacks=stacks)[0]}
     cuts = tuple(PRESETS.values())
     verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, local_engine(None, 1), cache=cache)
     fused = fused_pairs[0, 1]

@@ -16,7 +16,7 @@ import numpy as np
 
 from neardup.aligned_pixels import Spot
 from neardup.fusion import PairFacts
-from neardup.method_scores import EMBEDDING_METHODS, INSET, facts, flat_apart
+from neardup.method_scores import EMBEDDING_METHODS, INSET, TURNED, facts, flat_apart
 from neardup.records import Features
 from neardup.scoring import INSET_CHECK, Scored, fuse_arrays
 
@@ -113,7 +113,8 @@ def add_geometry_many(
         by_keys.setdefault(tuple(rows[-1][0]), []).append(n)
     for keys, members in by_keys.items():
         pairs = [checked[n][0] for n in members]
-        part = facts(images, pairs)
+        turned = np.array([rows[n][1].get(TURNED, np.nan) for n in members], dtype=np.float64)
+        part = facts(images, pairs, turned=turned)
         inliers = np.array([float(checked[n][2][3]) for n in members], dtype=np.float64)
         pair_facts = PairFacts(part.quality, part.aspect, inliers, part.kept)
         apart = flat_apart(images, pairs, part.aspect)

@@ -21,6 +21,9 @@ What each per-method score means:
 - `aligned`, `agree`: with `geometry`, the correlation of the two pictures' grey levels over
   that shared frame once aligned, and the share of its pixels that agree (`neardup.verify`):
   copies agree, look-alikes do not; an overlay lowers the first more than the second.
+- `turned`: 1 where the pair was read upright, one picture turned a quarter
+  (`neardup.turned_views`): its embedding score is the turned picture's cosine, its aspect
+  fact compares the shapes turned; absent otherwise.
 
 
 Stacks are made once per set of images (`prepare_stacks`) and shared by every block of
@@ -56,6 +59,16 @@ INSET = "inset"
 """The score of the picture inside a frame against the other whole picture (the first
 embedding method's); it sends a pair to the geometric check, the fusion does not read it."""
 HASH_METHODS = methods.IMAGEHASHES
+TURN = "turn:"
+"""Stack name prefix (+ method) of the pictures embedded turned a quarter each way
+(`neardup.turned_views`): views (images with them x 2 x dim), and which images have them."""
+TURNED = "turned"
+"""The score (1) of a pair read upright: its embedding score and aspect fact are those of one
+picture turned a quarter (`neardup.turned_views`); absent otherwise."""
+SWAPPED = 0.15
+"""|log aspect| each picture of a pair reaches, one portrait and one landscape, for its
+shapes to read as swapped (a quarter turn): a 7:6 picture against a 6:7 one is as likely a
+crop."""
 
 
 def prepare_stacks(
@@ -141,6 +154,12 @@ def raw_scores(
                 cos = np.maximum(
                     cos, np.where(has_flip[b[rows]], np.einsum("ij,ij->i", flips[b[rows]], va), -1)
                 )
+            if TURN + method in cache:
+                cos, upright = _turned(
+                    images, a[rows], b[rows], cos, va, vb, cache[TURN + method], cache
+                )
+                flag = _fill(len(pairs), rows, np.where(upright, 1.0, np.nan))
+                out[TURNED] = np.fmax(out[TURNED], flag) if TURNED in out else flag
             out[method] = _fill(len(pairs), rows, np.clip(cos, 0.0, 1.0))
             if INSET not in out:
                 insets = _stack(
@@ -151,6 +170,49 @@ def raw_scores(
                 )
                 out[INSET] = _inset(a[rows], b[rows], vectors, insets, len(pairs), rows)
     return out
+
+
+def _turned(
+    images: Sequence[Features],
+    a: IntArray,
+    b: IntArray,
+    cos: FloatArray,
+    va: npt.NDArray[np.float32],
+    vb: npt.NDArray[np.float32],
+    turns: tuple[npt.NDArray[Any], BoolArray],
+    cache: Stacks,
+) -> tuple[FloatArray, BoolArray]:
+    """The cosines of pairs (a, b) with either picture's turned views where their shapes are
+    swapped and those views were made, and which pairs a turned view matched better."""
+    views, has = turns
+    rank = np.cumsum(has) - 1
+    logs = _log_aspects(images, cache)
+    turned = np.full(len(a), -1.0)
+    apart = swapped(logs[a], logs[b])
+    for one, other in ((a, vb), (b, va)):
+        at = np.flatnonzero(has[one] & apart)
+        if len(at):
+            found = np.einsum("ikj,ij->ik", views[rank[one[at]]], other[at]).max(axis=1)
+            turned[at] = np.maximum(turned[at], found)
+    upright = turned > cos
+    return np.where(upright, turned, cos), upright
+
+
+def swapped(log_a: FloatArray, log_b: FloatArray) -> BoolArray:
+    """Pairs whose shapes are swapped: one picture portrait and one landscape, each by
+    `SWAPPED` or more (logs of width / height)."""
+    return (np.minimum(np.abs(log_a), np.abs(log_b)) >= SWAPPED) & (log_a * log_b < 0)
+
+
+def log_aspects(images: Sequence[Features]) -> FloatArray:
+    """log(width / height) of each picture inside its trimmed borders."""
+    return np.log(np.array([aspect_ratio(f) for f in images], dtype=np.float64))
+
+
+def _log_aspects(images: Sequence[Features], cache: Stacks) -> FloatArray:
+    if "logaspect" not in cache:
+        cache["logaspect"] = (log_aspects(images), np.ones(len(images), dtype=bool))
+    return cache["logaspect"][0]
 
 
 def _inset(
@@ -276,8 +338,10 @@ def facts(
     pairs: Pairs,
     inliers: FloatArray | None = None,
     stacks: Stacks | None = None,
+    turned: FloatArray | None = None,
 ) -> PairFacts:
-    """The image facts the fusion uses, for each pair (per-image values kept in `stacks`)."""
+    """The image facts the fusion uses, for each pair (per-image values kept in `stacks`);
+    the pairs whose `turned` score is 1 compare their shapes turned a quarter."""
     cache = {} if stacks is None else stacks
     if "facts" not in cache:
         per_image = np.array(
@@ -288,6 +352,8 @@ def facts(
     a, b = ends(pairs)
     quality = np.minimum(per_image[a, 0], per_image[b, 0])
     aspect = np.abs(np.log(per_image[a, 1] / per_image[b, 1]))
+    if turned is not None:
+        aspect = np.where(turned == 1.0, np.abs(np.log(per_image[a, 1] * per_image[b, 1])), aspect)
     kept = per_image[a, 2] * per_image[b, 2]
     if inliers is None:
         inliers = np.full(len(pairs), np.nan)

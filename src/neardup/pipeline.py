@@ -41,6 +41,7 @@ from neardup.scoring import (
 )
 from neardup.sources.remote import read_bytes
 from neardup.store import CacheSetting, open_store
+from neardup.turned_views import turned_stacks
 from neardup.video_store import video_features
 
 SCORE_BLOCK = 8_192
@@ -247,6 +248,7 @@ def score_candidates(
     # The images' stacked features are made once, here, and shared with the workers
     # (inherited by forked processes; shipped once per worker by other engines).
     stacks = prepare_stacks(images, methods, stacks)
+    stacks.update(turned_stacks(images, ordered, methods, engine, cache, stacks))
     stage: Stage[npt.NDArray[np.int64], ScoreState, list[tuple[int, Scored]]] = Stage(
         "scores",
         partial(_score_state, images, methods, stacks),

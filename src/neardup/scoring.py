@@ -26,6 +26,7 @@ from neardup.method_scores import (
     EMBEDDING_METHODS,
     HASH_METHODS,
     INSET,
+    TURNED,
     Pairs,
     Stacks,
     facts,
@@ -266,7 +267,7 @@ def score_kept(
     for start in range(0, len(pairs), chunk):  # bounded memory: chunk x 8 x 32 bytes for PDQ
         part = pairs[start : start + chunk]
         raw = raw_scores(images, part, methods, stacks)
-        part_facts = facts(images, part, stacks=stacks)
+        part_facts = facts(images, part, stacks=stacks, turned=raw.get(TURNED))
         apart = flat_apart(images, part, part_facts.aspect)
         fused = _fuse(raw, part_facts, methods, apart)
         if keep is None:
