@@ -13,7 +13,8 @@ from PIL import Image
 from skimage import data as skdata
 
 from neardup.api import compare, scan
-from neardup.method_scores import TURNED, facts, swapped
+from neardup.method_scores import TURNED, facts
+from neardup.pair_shapes import swapped
 from neardup.records import Features
 from neardup.scoring import prepare_stacks
 from neardup.turned_views import rarer_side, to_turn

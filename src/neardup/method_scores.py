@@ -43,6 +43,7 @@ from neardup.features.exact import IDENTITY_KEYS
 from neardup.features.hashes import hamming, hash_similarity
 from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
 from neardup.fusion import PairFacts
+from neardup.pair_shapes import aspect_ratio, log_aspects, swapped
 from neardup.records import Features
 
 FloatArray = npt.NDArray[np.float64]
@@ -65,10 +66,6 @@ TURN = "turn:"
 TURNED = "turned"
 """The score (1) of a pair read upright: its embedding score and aspect fact are those of one
 picture turned a quarter (`neardup.turned_views`); absent otherwise."""
-SWAPPED = 0.15
-"""|log aspect| each picture of a pair reaches, one portrait and one landscape, for its
-shapes to read as swapped (a quarter turn): a 7:6 picture against a 6:7 one is as likely a
-crop."""
 
 
 def prepare_stacks(
@@ -196,17 +193,6 @@ def _turned(
             turned[at] = np.maximum(turned[at], found)
     upright = turned > cos
     return np.where(upright, turned, cos), upright
-
-
-def swapped(log_a: FloatArray, log_b: FloatArray) -> BoolArray:
-    """Pairs whose shapes are swapped: one picture portrait and one landscape, each by
-    `SWAPPED` or more (logs of width / height)."""
-    return (np.minimum(np.abs(log_a), np.abs(log_b)) >= SWAPPED) & (log_a * log_b < 0)
-
-
-def log_aspects(images: Sequence[Features]) -> FloatArray:
-    """log(width / height) of each picture inside its trimmed borders."""
-    return np.log(np.array([aspect_ratio(f) for f in images], dtype=np.float64))
 
 
 def _log_aspects(images: Sequence[Features], cache: Stacks) -> FloatArray:
@@ -358,14 +344,6 @@ def facts(
     if inliers is None:
         inliers = np.full(len(pairs), np.nan)
     return PairFacts(quality, aspect, inliers, kept)
-
-
-def aspect_ratio(image: Features) -> float:
-    """Width / height of the picture inside any trimmed border."""
-    left, top, right, bottom = image.trimmed or (0, 0, 0, 0)
-    width = max(1, image.width - left - right)
-    height = max(1, image.height - top - bottom)
-    return width / height
 
 
 FLAT_SPAN = 2

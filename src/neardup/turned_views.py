@@ -5,7 +5,7 @@ against its original, as a look-alike does, while PDQ, the thumbnails and the ge
 read every quarter turn. The fitted trees learned such copies from their other shape (the
 aspect fact), so the turned copy of a film frame and another frame of the clip read as a copy
 where the upright pair did not (0.943 against 0.755 on photos' test half). Here, for the
-candidate pairs whose shapes are swapped (one portrait, one landscape: `method_scores.
+candidate pairs whose shapes are swapped (one portrait, one landscape: `pair_shapes.
 swapped`), the pictures of the rarer orientation among those pairs are decoded again and
 embedded turned a quarter each way (`turned_stacks`, a stage on the engine, its vectors kept
 in the store). `method_scores.raw_scores` then takes a pair's embedding score as the larger
@@ -25,7 +25,8 @@ from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Engine, Stage
 from neardup.features.embed import EMBED_SIDE, embed
 from neardup.item_pixels import FramePictures, Ref, ref_of
-from neardup.method_scores import EMBEDDING_METHODS, TURN, Pairs, Stacks, log_aspects, swapped
+from neardup.method_scores import EMBEDDING_METHODS, TURN, Pairs, Stacks
+from neardup.pair_shapes import log_aspects, swapped
 from neardup.pair_store import item_hash, pair_store
 from neardup.records import Features
 from neardup.scoring import score_kept

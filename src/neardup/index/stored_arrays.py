@@ -184,7 +184,7 @@ def _stack_key(name: str) -> str | None:
 
 
 def _aspect(facts: dict[str, Any]) -> float:
-    """`neardup.method_scores.aspect_ratio` from a row's JSON header."""
+    """`neardup.pair_shapes.aspect_ratio` from a row's JSON header."""
     left, top, right, bottom = facts.get("trimmed") or (0, 0, 0, 0)
     width = max(1, int(facts["width"]) - left - right)
     height = max(1, int(facts["height"]) - top - bottom)
