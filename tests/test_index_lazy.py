@@ -245,9 +245,19 @@ def test_scoring_reads_no_stored_row_it_does_not_keep(tmp_path: Path) -> None:
         seen.append((before, state[0].decoded))
         return out
 
+    turned_stacks = pipeline.turned_stacks
+
+    def counting_turned(images: Any, *args: Any, **kwargs: Any) -> Any:
+        before = images.decoded  # the turned views read shapes from the stacks, not rows
+        out = turned_stacks(images, *args, **kwargs)
+        seen.append((before, images.decoded))
+        return out
+
     pipeline._score_blocks = counting  # type: ignore[assignment]
+    pipeline.turned_stacks = counting_turned  # type: ignore[assignment]
     try:
         lazy.duplicates(workers=1)
     finally:
         pipeline._score_blocks = score_blocks  # type: ignore[assignment]
+        pipeline.turned_stacks = turned_stacks  # type: ignore[assignment]
     assert seen and all(after == before for before, after in seen)

@@ -13,10 +13,11 @@ from PIL import Image
 from skimage import data as skdata
 
 from neardup.api import compare, scan
+from neardup.checked_scores import add_geometry
 from neardup.method_scores import TURNED, facts
 from neardup.pair_shapes import swapped
 from neardup.records import Features
-from neardup.scoring import prepare_stacks
+from neardup.scoring import Scored, prepare_stacks
 from neardup.turned_views import rarer_side, to_turn
 
 
@@ -48,6 +49,7 @@ def _image(width: int, height: int) -> Features:
         format="PNG",
         bytes_hash=None,
         pixel_hash=None,
+        pdq_quality=100,
     )
 
 
@@ -108,3 +110,20 @@ def test_compare_reads_a_turned_copy_upright(pictures: dict[str, str]) -> None:
     found = compare(pictures["source"], pictures["turned"])
     assert found.scores.get(TURNED) == 1.0
     assert found.confidence >= 0.95
+
+
+def test_the_check_reads_a_turned_pair_upright() -> None:
+    """After the geometric check, a pair read upright compares its shapes turned: it scores as
+    a pair of one shape with the same scores does, not as a pair of other shapes."""
+    landscape, portrait = _image(1600, 900), _image(900, 1600)
+    scores = {"thumb": 0.944, "pdq": 0.609, "sscd_distilled": 0.573}  # a turned film frame
+    check = (0.986, 0.948, 0.956, 30, 0.99, False, 0.0)  # against another frame of its clip
+    methods = ("exact", "pdq", "sscd_distilled")
+
+    def checked(extra: dict[str, float], other: Features) -> float:
+        scored = Scored(0.85, 0.5, scores | extra, "sscd_distilled")
+        return add_geometry(scored, check, methods, landscape, other).confidence
+
+    upright = checked({TURNED: 1.0}, portrait)
+    assert upright == pytest.approx(checked({}, _image(1600, 900)))
+    assert upright < checked({}, portrait) - 0.2

@@ -23,6 +23,7 @@ from neardup.index.catalog import ImageIndex
 from neardup.index.storage import Settings
 from neardup.item_pixels import ref_of
 from neardup.leakage import plan_sets, split_pairs
+from neardup.method_scores import TURNED
 from neardup.pipeline import (
     Progress,
     compute_features,
@@ -258,15 +259,18 @@ def compare(
     # The very stages a scan of the two runs, in this process: a picture turned a quarter
     # embedded again (`neardup.turned_views`), then `checking.verify_pairs`.
     stacks = prepare_stacks([fa, fb], every)
-    stacks.update(turned_stacks([fa, fb], [(0, 1)], every, local_engine(None, 1), cache, stacks))
+    engine = local_engine(None, 1)
+    stacks.update(turned_stacks([fa, fb], [(0, 1)], every, engine, cache, stacks, fused_methods))
     scored = score_pairs([fa, fb], [(0, 1)], every, stacks=stacks)[0]
     fused_pairs = {(0, 1): score_pairs([fa, fb], [(0, 1)], fused_methods, stacks=stacks)[0]}
     cuts = tuple(PRESETS.values())
-    verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, local_engine(None, 1), cache=cache)
+    verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, engine, cache=cache)
     fused = fused_pairs[0, 1]
     # Every method's score as scored, and what the stages added (geometry, spot, words, part).
-    added = {m: v for m, v in fused.scores.items() if m not in scored.scores}
-    scored = replace(scored, scores=scored.scores | added)
+    # Whether the pair was read upright is the fused methods' reading (`turned`).
+    added = {m: v for m, v in fused.scores.items() if m not in scored.scores or m == TURNED}
+    kept = {m: v for m, v in scored.scores.items() if m != TURNED}
+    scored = replace(scored, scores=kept | added)
     items = (ref_of(fa.path, fa.frame), ref_of(fb.path, fb.frame))
     verdicts = {name: fused.confidence >= cut for name, cut in PRESETS.items()}
     return Comparison(

@@ -43,7 +43,7 @@ from neardup.features.exact import IDENTITY_KEYS
 from neardup.features.hashes import hamming, hash_similarity
 from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
 from neardup.fusion import PairFacts
-from neardup.pair_shapes import aspect_ratio, log_aspects, swapped
+from neardup.pair_shapes import aspect_ratio, swapped
 from neardup.records import Features
 
 FloatArray = npt.NDArray[np.float64]
@@ -183,7 +183,7 @@ def _turned(
     swapped and those views were made, and which pairs a turned view matched better."""
     views, has = turns
     rank = np.cumsum(has) - 1
-    logs = _log_aspects(images, cache)
+    logs = log_aspects(images, cache)
     turned = np.full(len(a), -1.0)
     apart = swapped(logs[a], logs[b])
     for one, other in ((a, vb), (b, va)):
@@ -195,10 +195,12 @@ def _turned(
     return np.where(upright, turned, cos), upright
 
 
-def _log_aspects(images: Sequence[Features], cache: Stacks) -> FloatArray:
-    if "logaspect" not in cache:
-        cache["logaspect"] = (log_aspects(images), np.ones(len(images), dtype=bool))
-    return cache["logaspect"][0]
+def log_aspects(images: Sequence[Features], stacks: Stacks) -> FloatArray:
+    """log(width / height) of each picture inside its borders, from the stacked facts (an
+    index's stored rows are not decoded for them)."""
+    if "facts" not in stacks:
+        facts(images, np.zeros((0, 2), dtype=np.int64), stacks=stacks)
+    return np.log(stacks["facts"][0][:, 1])
 
 
 def _inset(

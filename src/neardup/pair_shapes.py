@@ -3,8 +3,6 @@ swapped (one portrait, one landscape), as a copy turned a quarter's are (`neardu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 import numpy.typing as npt
 
@@ -32,8 +30,3 @@ def swapped(log_a: FloatArray, log_b: FloatArray) -> BoolArray:
     """Pairs whose shapes are swapped: one picture portrait and one landscape, each by
     `SWAPPED` or more (logs of width / height)."""
     return (np.minimum(np.abs(log_a), np.abs(log_b)) >= SWAPPED) & (log_a * log_b < 0)
-
-
-def log_aspects(images: Sequence[Features]) -> FloatArray:
-    """log(width / height) of each picture inside its trimmed borders."""
-    return np.log(np.array([aspect_ratio(f) for f in images], dtype=np.float64))

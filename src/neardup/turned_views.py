@@ -25,8 +25,8 @@ from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Engine, Stage
 from neardup.features.embed import EMBED_SIDE, embed
 from neardup.item_pixels import FramePictures, Ref, ref_of
-from neardup.method_scores import EMBEDDING_METHODS, TURN, Pairs, Stacks
-from neardup.pair_shapes import log_aspects, swapped
+from neardup.method_scores import EMBEDDING_METHODS, TURN, Pairs, Stacks, log_aspects
+from neardup.pair_shapes import swapped
 from neardup.pair_store import item_hash, pair_store
 from neardup.records import Features
 from neardup.scoring import score_kept
@@ -60,7 +60,7 @@ def to_turn(
     rows = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
     if not len(rows):
         return []
-    logs = log_aspects(images)
+    logs = log_aspects(images, stacks)
     rows = rows[swapped(logs[rows[:, 0]], logs[rows[:, 1]])]
     kept = score_kept(images, rows, tuple(methods), keep=TURN_FLOOR, stacks=stacks)
     return rarer_side(logs, rows[[n for n, _ in kept]].reshape(-1, 2))
@@ -83,13 +83,16 @@ def turned_stacks(
     engine: Engine,
     cache: CacheSetting = False,
     stacks: Stacks | None = None,
+    deciding: Sequence[str] | None = None,
 ) -> Stacks:
     """`method_scores`' turned-view stacks (`TURN` + method: the views of the images to turn,
     in position order, and which positions have them) for each embedding method. `stacks`:
-    the images' stacked features, where already made."""
+    the images' stacked features, where already made; `deciding`: the methods whose fused
+    confidence is held to `TURN_FLOOR` (default `methods`: `compare` scores every method but
+    fuses a scan's)."""
     models = [m for m in methods if m in EMBEDDING_METHODS]
     given = {} if stacks is None else stacks
-    chosen = to_turn(images, pairs, methods, given) if models else []
+    chosen = to_turn(images, pairs, deciding or methods, given) if models else []
     out: Stacks = {}
     for model in models if chosen else []:
         views = _views(images, chosen, model, engine, cache)
@@ -134,7 +137,7 @@ def _views(
                     continue
                 i = at[ref]
                 out[i] = views
-                if i in keys:
+                if i in keys and item_hash(images[i]) == keys[i]:  # not changed meanwhile
                     made.append(((keys[i], model), views.tolist()))
             if store is not None:
                 store.put(made)
@@ -144,6 +147,7 @@ def _views(
 def _embed_turned(model: str, frames: FramePictures, refs: list[Ref]) -> list[Views | None]:
     """Each item's picture, as the features decoded it, embedded turned a quarter each way
     (None where it cannot be read again)."""
+    frames.fetch(refs)  # each video's frames in one pass
     pictures: list[npt.NDArray[np.uint8] | None] = []
     for ref in refs:
         found: Decoded | object
