@@ -192,7 +192,21 @@ def test_the_scan_raises_pictures_and_pages_alike(monkeypatch: pytest.MonkeyPatc
         assert scored[pair].confidence == SPOT_CONFIDENCE and "spot" in scored[pair].scores
 
 
-WORDS = "invoice quantity price total amount customer order date ship net tax paid due".split()
+WORDS = [
+    "invoice",
+    "quantity",
+    "price",
+    "total",
+    "amount",
+    "customer",
+    "order",
+    "date",
+    "ship",
+    "net",
+    "tax",
+    "paid",
+    "due",
+]
 
 
 def invoice(seed: int = 1) -> Image.Image:
