@@ -29,6 +29,7 @@ from neardup.pipeline import compute_features, feature_config, local_engine, par
 from neardup.records import Features
 from neardup.sources import Paths, collect_sources, one_or_many
 from neardup.sources.remote import is_url
+from neardup.store import CacheSetting
 
 
 class AddingIndex(StoringIndex):
@@ -145,7 +146,9 @@ class AddingIndex(StoringIndex):
         config = feature_config(self.settings.methods, max_pixels)
         run_on = local_engine(engine, workers)
         new, skipped, _ = compute_features(found.files, config, cache, run_on, progress)
-        report = self.take(new, store=store, engine=run_on, verify=verify, match_batch=match_batch)
+        report = self.take(
+            new, store=store, engine=run_on, verify=verify, match_batch=match_batch, cache=cache
+        )
         report.skipped = found.skipped + skipped
         report.seconds = time.perf_counter() - start
         return report
@@ -170,17 +173,21 @@ class AddingIndex(StoringIndex):
         engine: Engine,
         verify: bool = True,
         match_batch: bool = True,
+        cache: CacheSetting = False,
     ) -> IndexReport:
         """Classify images whose features are made (already indexed or new), match the new
-        ones against the index (and one another, with `match_batch`), store them if asked.
-        The caller holds the write lock when storing."""
+        ones against the index (and one another, with `match_batch`; the pairs' findings kept
+        in `cache`'s pair store), store them if asked. The caller holds the write lock when
+        storing."""
         lacking = [
             f for f in new if self.settings.model and self.settings.model not in f.embeddings
         ]
         if lacking:
             raise IndexError_(f"features of {lacking[0].path} lack {self.settings.model}")
         entries, fresh, replaced = classify(self, new)
-        matches = match(self, fresh, engine=engine, verify=verify) if match_batch else {}
+        matches = (
+            match(self, fresh, engine=engine, verify=verify, cache=cache) if match_batch else {}
+        )
         for entry, features in zip(entries, new, strict=True):
             if entry.status != "already indexed":
                 entry.duplicates = matches.get(features.key, [])

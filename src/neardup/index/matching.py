@@ -13,6 +13,7 @@ from neardup.index.report import Entry, Match
 from neardup.index.view import IndexView
 from neardup.pipeline import score_candidates
 from neardup.records import Features
+from neardup.store import CacheSetting
 
 
 def classify(
@@ -102,9 +103,16 @@ def stored_rows(by_path: Mapping[str, int], keys: list[str]) -> dict[str, int]:
 
 
 def match(
-    index: IndexView, fresh: list[Features], *, engine: Engine, verify: bool
+    index: IndexView,
+    fresh: list[Features],
+    *,
+    engine: Engine,
+    verify: bool,
+    cache: CacheSetting = False,
 ) -> dict[str, list[Match]]:
-    """Score each new image against the members of its nearest clusters (and the batch)."""
+    """Score each new image against the members of its nearest clusters (and the batch); the
+    check's findings and turned views are read from and kept in `cache`'s pair store, as a
+    scan's are, so a query asked again checks nothing it checked before."""
     if not fresh:
         return {}
     # Only the stored images that are candidates are read (an open index decodes no other).
@@ -119,7 +127,13 @@ def match(
     for a, b in pairs_within(fresh, index.settings.methods, index.settings.model):
         candidates.add((offset + a, offset + b))
     pairs = score_candidates(
-        images, candidates, index.settings.methods, index.settings.threshold, verify, engine
+        images,
+        candidates,
+        index.settings.methods,
+        index.settings.threshold,
+        verify,
+        engine,
+        cache=cache,
     )
     found: dict[str, list[Match]] = {}
     for pair in sorted(pairs, key=lambda p: -p.confidence):
