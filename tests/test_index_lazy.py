@@ -261,3 +261,35 @@ def test_scoring_reads_no_stored_row_it_does_not_keep(tmp_path: Path) -> None:
         pipeline._score_blocks = score_blocks  # type: ignore[assignment]
         pipeline.turned_stacks = turned_stacks  # type: ignore[assignment]
     assert seen and all(after == before for before, after in seen)
+
+
+def test_a_query_asked_again_checks_nothing(
+    tmp_path: Path, photos: tuple[list[str], list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An index query reads the check's findings from the pair store and keeps them there, as
+    a scan does (one pipeline): asked again with the same cache it checks no pair, with the
+    same answers; without a store it checks them all again."""
+    from neardup import verify
+
+    stored, _ = photos
+    crops = [p for p in stored if p.endswith("_crop.jpg")]
+    index, _ = ImageIndex.build(
+        tmp_path / "idx", [p for p in stored if p not in crops], cache=False, workers=1
+    )
+    checks: list[Any] = []
+    original = verify.Verifier.check
+
+    def counted(self: verify.Verifier, a: Any, b: Any) -> Any:
+        checks.append((a, b))
+        return original(self, a, b)
+
+    monkeypatch.setattr(verify.Verifier, "check", counted)
+    cache = tmp_path / "cache.db"
+    first = _answers(index.query(crops, cache=cache, workers=1))
+    assert checks and any(first.values())  # the crops sit in the check's band
+    made = len(checks)
+    assert _answers(index.query(crops, cache=cache, workers=1)) == first
+    assert len(checks) == made  # every finding read from the store
+    _answers(index.query(crops, cache=False, workers=1))
+    assert len(checks) == 2 * made
+    index.close()
