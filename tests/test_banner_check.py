@@ -12,6 +12,7 @@ from skimage import data as skdata
 from neardup import banner_check
 from neardup.api import compare, scan
 from neardup.banner_check import (
+    BANNER,
     BANNER_GATE,
     Banner,
     banner_of,
@@ -157,4 +158,29 @@ def test_a_pair_is_read_only_where_a_raise_changes_a_verdict() -> None:
     assert not banner_wanted(low, whole, photo, photo, (0.85,))  # under the floor
     assert not banner_wanted(BELOW, Geometry(200, 120, 1.0, 0.8), photo, photo, (0.85,))
     page = Features("d.png", 1, 0, 900, 1200, "PNG", "d", None, page=(0.9, 0.02))
-    assert not banner_wanted(BELOW, whole, page, page, (0.85,))  # their words decide
+    assert banner_wanted(BELOW, whole, page, page, (0.85,))  # since session 49 (R116b)
+
+
+def test_two_pages_need_a_band_that_disagrees_more() -> None:
+    """A form's field along one edge whose words differ reads as a band too, but a faint one
+    (half its pixels apart); two pages pass only from `PAGES_BAND` (R116b), pictures from the
+    gate's 0.3."""
+    faint = Banner(0.07, 0.49, 0.968)  # the mixed calibration half's two forms of one template
+    assert banner_rescored(BELOW, faint).confidence == SPOT_CONFIDENCE
+    assert banner_rescored(BELOW, faint, pages=True) is BELOW
+    caption = Banner(0.06, 0.998, 0.975)
+    assert banner_rescored(BELOW, caption, pages=True).confidence == SPOT_CONFIDENCE
+
+
+def test_the_scan_reads_two_pages_band_at_the_pages_bound() -> None:
+    """The stage's rescoring in the scan's table (`framed_stages`) tells two pages from two
+    pictures by their features: the same faint band raises the pictures, not the pages."""
+    from neardup.framed_stages import FRAMED_STAGES
+
+    rescore = next(r for stage, _, r in FRAMED_STAGES if stage.name == BANNER.name)
+    photo = Features("p.jpg", 1, 0, 640, 480, "JPEG", "h", None, page=(0.1, 0.01))
+    page = Features("d.png", 1, 0, 900, 1200, "PNG", "d", None, page=(0.9, 0.02))
+    faint = Banner(0.07, 0.49, 0.968)
+    assert rescore(BELOW, faint, photo, photo).confidence == SPOT_CONFIDENCE
+    assert rescore(BELOW, faint, page, page) is BELOW
+    assert rescore(BELOW, Banner(0.06, 0.998, 0.975), page, page).confidence == SPOT_CONFIDENCE

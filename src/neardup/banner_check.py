@@ -31,7 +31,6 @@ import numpy as np
 
 from neardup.aligned_pixels import AGREE_WITHIN, aligned_samples, robust_scale, tone_fitted
 from neardup.checked_scores import SPOT_CONFIDENCE
-from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY_SIDE
@@ -55,6 +54,13 @@ loosest setting (of thickness 0.3 or 0.45, disagreeing 0.3 or 0.5, rest 0.9 or 0
 raised no look-alike on 13 calibration halves (R81: 469 copies, 82 of them from below the
 cut; at rest 0.9 burst frames of a panning clip, whose new strip at an edge reads as a band,
 and pictures of one template came in, at thickness 0.45 a picture of one template)."""
+
+
+PAGES_BAND = 0.6
+"""The band's disagreeing share (at least) for two pages (`detail_check.two_pages`), read here
+since session 49 (R116b): a form's field along one edge whose words differ makes a band too,
+fainter than a caption's (on 15 calibration halves, the one look-alike of two pages passing
+the gate had 0.49; read at 0.3, it joined a mixed half's groups, R116)."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ def banner_wanted(
     scored: Scored, geometry: Geometry, a: Features, b: Features, cuts: tuple[float, ...]
 ) -> bool:
     """Whether a pair's keypoint finding is read for a banner: a frame shared from the gate's
-    share, not two pages (their words decide), from `BANNER_FLOOR` and under the highest of
+    share (two pages too, `PAGES_BAND`), from `BANNER_FLOOR` and under the highest of
     `cuts` a raise to `SPOT_CONFIDENCE` crosses: only there can it change a verdict (a pair
     already passing keeps its verdict at every preset, R83)."""
     crossed = max((cut for cut in cuts if cut <= SPOT_CONFIDENCE), default=0.0)
@@ -98,15 +104,17 @@ def banner_wanted(
         not geometry.dense
         and geometry.score >= BANNER_GATE[0]
         and BANNER_FLOOR <= scored.confidence < crossed
-        and not two_pages(a, b)
     )
 
 
-def banner_rescored(scored: Scored, found: Banner) -> Scored:
-    """A pair raised to `SPOT_CONFIDENCE` where `found` passes `BANNER_GATE`, else as it was."""
+def banner_rescored(scored: Scored, found: Banner, pages: bool = False) -> Scored:
+    """A pair raised to `SPOT_CONFIDENCE` where `found` passes `BANNER_GATE` (for two
+    `pages`, its band disagreeing in `PAGES_BAND` of its pixels), else as it was."""
     _, most_thickness, least_band, least_rest = BANNER_GATE
     passed = (
-        found.thickness <= most_thickness and found.band >= least_band and found.rest >= least_rest
+        found.thickness <= most_thickness
+        and found.band >= (PAGES_BAND if pages else least_band)
+        and found.rest >= least_rest
     )
     if not passed or scored.confidence >= SPOT_CONFIDENCE:
         return scored

@@ -16,8 +16,8 @@ only what it has not checked before.
                  (a frame found whole, not so raised, not two pages, neither mostly
                  paper --store or OVERLAY--> the spot at twice the side, motion explaining
                  little of it --overlay_rescored--> raised)
-                 (a keypoint frame shared, not two pages --store or BANNER--> the pixels
-                 apart in one band along a side only --banner_rescored--> raised)
+                 (a keypoint frame shared --store or BANNER--> the pixels apart in one
+                 band along a side only --banner_rescored--> raised)
                  (the same, from lower --store or PAINTED--> a solid region painted over one,
                  the rest agreeing --painted_rescored--> raised)
                  (a keypoint frame covering little of one picture, every pixel agreeing, no
@@ -201,7 +201,8 @@ def verify_pairs(
         ]
         for paths, found in _findings(engine, stage, stored, todo, cache, None):
             if found is not None and not isinstance(found, Unread):
-                scored[by_paths[paths]] = rescore(scored[by_paths[paths]], found)
+                a, b = by_paths[paths]
+                scored[a, b] = rescore(scored[a, b], found, images[a], images[b])
     # Two pages of one template pass on their shared layout: their words, compared last (from
     # `detail_check.WORDS_FLOOR`: a veto below the cut still keeps two pictures apart in the
     # grouping, where passing pairs link them),

@@ -6,7 +6,8 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
    joined a drawing's lines), or a moved subject, compared again at twice the side, asking
    whether motion explains it; raised where it does not;
 2. banner (`banner_check`): a caption band along one side, no compact spot, read by where
-   the pixels disagree; raised, where that can change the verdict at a cut;
+   the pixels disagree; raised, where that can change the verdict at a cut (two pages too,
+   their band disagreeing more);
 3. painted (`painted_check`): a logo or a caption box painted over a copy, read as a region
    whose local mean level moved, solid, the rest agreeing; raised where that can change the
    verdict at a cut;
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from neardup.banner_check import BANNER, banner_rescored, banner_wanted
+from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
@@ -34,8 +36,8 @@ from neardup.verify import Geometry
 Wanted = Callable[[Scored, Geometry, Features, Features, tuple[float, ...]], bool]
 """Whether a stage reads a pair: its scores so far, its keypoint finding, its two pictures'
 features and the cuts the scan runs at."""
-Rescore = Callable[[Scored, Any], Scored]
-"""A pair's scores once the stage's finding is read."""
+Rescore = Callable[[Scored, Any, Features, Features], Scored]
+"""A pair's scores once the stage's finding is read (and its two pictures' features)."""
 
 
 def _overlay_wanted(s: Scored, g: Geometry, a: Features, b: Features, _: tuple[float, ...]) -> bool:
@@ -46,10 +48,19 @@ def _part_wanted(s: Scored, g: Geometry, a: Features, b: Features, cuts: tuple[f
     return part_wanted(s, g, a, b, min(cuts))
 
 
+def _banner_rescored(s: Scored, found: Any, a: Features, b: Features) -> Scored:
+    return banner_rescored(s, found, pages=two_pages(a, b))
+
+
+def _reads_finding_only(rescore: Callable[[Scored, Any], Scored]) -> Rescore:
+    """A stage's rescoring that reads its finding alone, not the pictures' features."""
+    return lambda s, found, _a, _b: rescore(s, found)
+
+
 FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], ...] = (
-    (OVERLAY, _overlay_wanted, overlay_rescored),
-    (BANNER, banner_wanted, banner_rescored),
-    (PAINTED, painted_wanted, painted_rescored),
-    (PART, _part_wanted, part_rescored),
+    (OVERLAY, _overlay_wanted, _reads_finding_only(overlay_rescored)),
+    (BANNER, banner_wanted, _banner_rescored),
+    (PAINTED, painted_wanted, _reads_finding_only(painted_rescored)),
+    (PART, _part_wanted, _reads_finding_only(part_rescored)),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""
