@@ -12,14 +12,15 @@ scale, since the band's mass moves the other's own median and spread; and the ba
 a profile of rows, since a uniform band's pixels agree wherever the picture below had its
 colour, which splits it into pieces as regions (RESULTS.md, session 42: R79-R81, R83).
 
-    keypoint frame found (BANNER_GATE's share at least), not two pages, from BANNER_FLOOR
-    under the highest cut a raise crosses
+    keypoint frame found (BANNER_GATE's share at least), from BANNER_FLOOR under the
+    highest cut a raise crosses (two pages too, since session 49)
         --BANNER--> the check's transform and pictures (`verify.Verifier.framed`)
         --`banner_of` at OVERLAY_SIDE--> Banner (the rows from one edge that best separate
                                           disagreeing from agreeing: their share of the
                                           picture, how far they disagree, how far the rest
                                           agrees)
         --banner_rescored--> raised to the spot's confidence where it passes BANNER_GATE
+                             (two pages: their band disagreeing in PAGES_BAND of it)
 """
 
 from __future__ import annotations

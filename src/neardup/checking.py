@@ -186,8 +186,8 @@ def verify_pairs(
             scored[pair] = dense_rescored(scored[pair], check, scored[pair].scores)
     # An overlay (a logo, a caption) lowers a copy's aligned pixels by its share, which the
     # model reads as other content: a frame found whole whose pixels disagree in one compact
-    # spot only is a copy under one. Pages too: a form's one changed field is such a spot, but
-    # the gate's detail bounds keep it out (RESULTS.md, session 49), and their words follow.
+    # spot only is a copy under one. Pages too (RESULTS.md, session 49): a form's one changed
+    # field is such a spot, mostly too faint for the gate, and their words are read after.
     for (a, b), geometry in keypoints.items():
         scored[a, b] = spot_rescored(scored[a, b], geometry.score, geometry.spot)
     # The stages that read the pictures the check's transform aligns, in order

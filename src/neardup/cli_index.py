@@ -47,7 +47,11 @@ def add_parser(commands: Any) -> None:
     def reading(p: argparse.ArgumentParser) -> None:
         p.add_argument("paths", nargs="+", help="folders, files, or - for paths on stdin")
         folder(p)
-        p.add_argument("--cache", metavar="FILE", help="feature cache (default ~/.cache/neardup)")
+        p.add_argument(
+            "--cache",
+            metavar="FILE",
+            help="cache of features and checked pairs (default ~/.cache/neardup)",
+        )
         p.add_argument("--no-cache", action="store_true")
         p.add_argument("--workers", type=int, help="worker processes (default: all cores)")
         add_engine_args(p)
