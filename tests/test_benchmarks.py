@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (  # noqa: SIM905 (one readable command line)
     "--n 20000 --dim 32 --pairs 200 --add 200 --queries 100 --latency 10 "
@@ -128,3 +130,46 @@ def test_the_fresh_seeds_table_names_the_weakest_kind() -> None:
     assert module.row(3, "test", report, 420, 12.0) == (
         "| 3 | test | 420 | 0.970 / 0.910 | 0.950 / 0.900 | 0.800 (blur) | 12 s |"
     )
+
+
+def test_the_judge_reads_an_evals_pairs_groups_and_reliability() -> None:
+    """benchmarks/judge_halves.py reads back what `neardup eval` prints (`format_report`): the
+    pairs' and the groups' lines and the reliability rows, and counts the bins off (a gap over
+    0.05 whose interval leaves out the bin's mean) and the pair-weighted calibration error."""
+    import importlib.util
+
+    from neardup.eval.calibration import Bin
+    from neardup.eval.metrics import EvalReport, KindScore
+    from neardup.eval.table import format_report
+
+    script = ROOT / "benchmarks" / "judge_halves.py"
+    spec = importlib.util.spec_from_file_location("judge_halves", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    bins = [
+        Bin(0.0, 0.1, 300, 0.01, 0.02, (0.01, 0.04)),  # within 0.05
+        Bin(0.8, 0.9, 20, 0.85, 1.0, (0.84, 1.0)),  # gap 0.15, but its interval holds 0.85
+        Bin(0.8, 0.9, 20, 0.85, 1.0, (0.90, 1.0)),  # gap 0.15, the interval leaves it out
+        Bin(0.9, 1.0, 80, 0.99, 0.95, (0.88, 0.98)),  # gap 0.04
+    ]
+    report = EvalReport(
+        KindScore("overall", 0.98, 0.9, 0.94, 100, 92, 90),
+        [KindScore("blur", 1.0, 0.5, 0.67, 4, 2, 2)],
+        [(0.5, 0.97, 0.95, 0.96)],
+        threshold=0.85,
+        split="test",
+        groups=KindScore("groups", 0.97, 0.91, 0.94, 100, 94, 91),
+        groups_per_kind=[KindScore("blur", 1.0, 0.75, 0.86, 4, 3, 3)],
+        reliability=bins,
+    )
+    half = module.read_eval(format_report(report))
+    assert half.pairs == (0.98, 0.9)
+    assert half.groups == module.Groups(0.97, 0.91, 100, 94, 91)
+    assert [(b.pairs, b.confidence, b.duplicates, b.likely) for b in half.bins] == [
+        (b.pairs, b.confidence, b.duplicates, b.likely) for b in bins
+    ]
+    assert module.bins_off(half.bins) == 1
+    gaps = 300 * 0.01 + 20 * 0.15 + 20 * 0.15 + 80 * 0.04
+    assert module.calibration_error(half.bins) == pytest.approx(gaps / 420, abs=1e-9)
