@@ -134,9 +134,11 @@ def test_the_fresh_seeds_table_names_the_weakest_kind() -> None:
 
 def test_the_judge_reads_an_evals_pairs_groups_and_reliability() -> None:
     """benchmarks/judge_halves.py reads back what `neardup eval` prints (`format_report`): the
-    pairs' and the groups' lines and the reliability rows, and counts the bins off (a gap over
-    0.05 whose interval leaves out the bin's mean) and the pair-weighted calibration error."""
+    pairs' and the groups' overall lines (not a kind of that name below them; `-` as NaN) and
+    the reliability rows, and counts the bins off (a gap over 0.05 whose interval leaves out
+    the bin's mean), the pair-weighted calibration error and precision from the counts."""
     import importlib.util
+    import math
 
     from neardup.eval.calibration import Bin
     from neardup.eval.metrics import EvalReport, KindScore
@@ -156,20 +158,23 @@ def test_the_judge_reads_an_evals_pairs_groups_and_reliability() -> None:
     ]
     report = EvalReport(
         KindScore("overall", 0.98, 0.9, 0.94, 100, 92, 90),
-        [KindScore("blur", 1.0, 0.5, 0.67, 4, 2, 2)],
+        [KindScore("blur", 1.0, 0.5, 0.67, 4, 2, 2), KindScore("overall", 0.1, 0.1, 0.1, 1, 1, 1)],
         [(0.5, 0.97, 0.95, 0.96)],
         threshold=0.85,
         split="test",
-        groups=KindScore("groups", 0.97, 0.91, 0.94, 100, 94, 91),
-        groups_per_kind=[KindScore("blur", 1.0, 0.75, 0.86, 4, 3, 3)],
+        groups=KindScore("groups", 0.97, math.nan, 0.94, 0, 94, 91),
+        groups_per_kind=[KindScore("groups", 0.5, 0.5, 0.5, 2, 2, 1)],
         reliability=bins,
     )
     half = module.read_eval(format_report(report))
-    assert half.pairs == (0.98, 0.9)
-    assert half.groups == module.Groups(0.97, 0.91, 100, 94, 91)
-    assert [(b.pairs, b.confidence, b.duplicates, b.likely) for b in half.bins] == [
-        (b.pairs, b.confidence, b.duplicates, b.likely) for b in bins
+    assert (half.pairs.precision, half.pairs.recall, half.pairs.correct) == (0.98, 0.9, 90)
+    assert half.groups.precision == 0.97 and math.isnan(half.groups.recall)
+    assert (half.groups.predicted, half.groups.correct) == (94, 91)
+    assert half.groups.exact_precision() == 91 / 94
+    assert [(b.pairs, b.confidence, b.duplicates, b.low, b.high) for b in half.bins] == [
+        (b.pairs, b.confidence, b.duplicates, *b.likely) for b in bins
     ]
     assert module.bins_off(half.bins) == 1
     gaps = 300 * 0.01 + 20 * 0.15 + 20 * 0.15 + 80 * 0.04
     assert module.calibration_error(half.bins) == pytest.approx(gaps / 420, abs=1e-9)
+    assert module.mean_recall([half]) == 0.0  # no half requires pairs: nothing to average
