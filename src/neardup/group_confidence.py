@@ -62,8 +62,11 @@ not one capped under the cut, which left them far below their share of copies (s
 Where the maps are in use (not in a leakage scan), a scan holds its scored pairs from here
 (or from its `--keep-below` floor, if lower) until its groups are made: it holds them anyway
 while the geometric check runs (from the check's band, 0.0217 at the default cut), and a
-kept pair shares its scores with them. Below it the pictures' map stays under the default cut
-(session 38)."""
+kept pair shares its scores with them. Below it, the maps of sessions 49 and 50 read such
+pairs over the default cut too (pictures 0.92 from 0.0056, pages 0.95 from 0.005; on 18
+calibration halves 309 of 332 were copies), and they are held just under it: letting them
+cross from 0.005 made each pair list as imprecise as its groups (R119, refused; RESULTS.md,
+session 50)."""
 
 Curve = tuple[np.ndarray, np.ndarray]
 
