@@ -190,3 +190,35 @@ def test_a_crop_wholly_inside_from_the_crop_gate_is_a_copy_and_a_cut_tile_is_not
     assert part_rescored(PASSING, crop) is PASSING
     assert tile.inside < 0.9 and CROP_GATE[0] < tile.cover < PART_GATE[0]
     assert part_rescored(PASSING, tile).confidence == PART_CONFIDENCE
+
+
+def test_a_quarter_overlapping_a_turned_copy_is_lowered_and_two_cut_copies_are_not(
+    tmp_path: Path,
+) -> None:
+    """A corner of a photograph (57 % of each side) against a copy turned 10 degrees and cut to
+    its largest upright rectangle: the corner lies partly outside the copy and covers about half
+    of what the turn leaves, as the original set's tiles do (0.46-0.53; R121, session 51), so it
+    is read as a detail. Two copies cut on other sides overlap in far more (0.62 and up on the
+    calibration halves) and stay copies."""
+    source = Image.fromarray(skdata.chelsea()).convert("RGB")
+    w, h = source.size
+    made = {
+        "turned.jpg": turned_cropped(source, 10.0),
+        "quarter.jpg": source.crop((0, int(h * 0.43), int(w * 0.57), h)),
+        "left.jpg": source.crop((0, 0, int(w * 0.8), h)),
+        "bottom.jpg": source.crop((int(w * 0.1), int(h * 0.25), w, h)),
+    }
+    for name, picture in made.items():
+        picture.save(tmp_path / name, quality=90)
+    quarter, cut = part_pairs(
+        [
+            (str(tmp_path / "turned.jpg"), str(tmp_path / "quarter.jpg")),
+            (str(tmp_path / "left.jpg"), str(tmp_path / "bottom.jpg")),
+        ]
+    )
+    assert quarter is not None and cut is not None
+    assert quarter.inside < CROP_GATE[1] and quarter.forced < 0.8
+    assert 0.45 * quarter.forced < quarter.cover < PART_GATE[0] * quarter.forced
+    assert part_rescored(PASSING, quarter).confidence == PART_CONFIDENCE
+    assert cut.inside < CROP_GATE[1] and cut.cover > PART_GATE[0]
+    assert part_rescored(PASSING, cut) is PASSING
