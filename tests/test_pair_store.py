@@ -156,7 +156,7 @@ def test_findings_of_another_version_are_not_read(
     assert (
         {"check", "differences"}
         <= families
-        <= {"check", "differences", "detail", "banner", "painted"}
+        <= {"check", "differences", "detail", "banner", "painted", "part"}
     )
     assert len(kinds) == len(families)
     assert any(k.startswith(check) for k in kinds)
