@@ -178,3 +178,25 @@ def test_the_judge_reads_an_evals_pairs_groups_and_reliability() -> None:
     gaps = 300 * 0.01 + 20 * 0.15 + 20 * 0.15 + 80 * 0.04
     assert module.calibration_error(half.bins) == pytest.approx(gaps / 420, abs=1e-9)
     assert module.mean_recall([half]) == 0.0  # no half requires pairs: nothing to average
+
+
+def test_the_fresh_seeds_script_draws_every_seeded_generator() -> None:
+    """benchmarks/docs_seeds.py draws all six seeded generators as the sessions draw them: the
+    held set from its fetched sources, the original set from make_eval_set.py."""
+    import importlib.util
+
+    script = ROOT / "benchmarks" / "docs_seeds.py"
+    spec = importlib.util.spec_from_file_location("docs_seeds", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    here = ROOT / "benchmarks"
+    assert set(module.GENERATORS) == {"docs", "graphics", "mixed", "photos", "held", "original"}
+    for name in module.GENERATORS:
+        command = module.generator_command(name, Path("/tmp/eval-x71"), 71)
+        script_name = "make_eval_set.py" if name == "original" else f"make_set_{name}.py"
+        assert command[1] == str(here / script_name) and (here / script_name).exists()
+        assert command[2] == "/tmp/eval-x71" and command[-2:] == ["--seed", "71"]
+        assert ("--sources" in command) == (name == "held")
+    held = module.generator_command("held", Path("/tmp/eval-held71"), 71)
+    assert held[held.index("--sources") + 1] == str(here / "work" / "held")
