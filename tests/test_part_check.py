@@ -222,3 +222,34 @@ def test_a_quarter_overlapping_a_turned_copy_is_lowered_and_two_cut_copies_are_n
     assert part_rescored(PASSING, quarter).confidence == PART_CONFIDENCE
     assert cut.inside < CROP_GATE[1] and cut.cover > PART_GATE[0]
     assert part_rescored(PASSING, cut) is PASSING
+
+
+def test_where_a_picture_holds_a_framed_picture_only_a_part_partly_outside_is_read() -> None:
+    """A picture shown whole in a screenshot lies wholly inside it, and the screenshot's inset
+    view marks it framed: kept, however small and seamless. A part partly outside its holder
+    cannot be a picture shown whole, so it is read as elsewhere even where a picture holds an
+    inset view (a photograph where the inset finder saw a frame in the texture: R122, session
+    51)."""
+    shown = Part(cover=0.12, forced=0.99, seam=0.8, texture=1.0, inside=1.0)
+    assert part_rescored(PASSING, shown).confidence == PART_CONFIDENCE  # unframed: a detail
+    assert part_rescored(PASSING, shown, holds_frame=True) is PASSING
+    tile = Part(cover=0.28, forced=0.99, seam=0.9, texture=0.9, inside=0.8)
+    assert part_rescored(PASSING, tile, holds_frame=True).confidence == PART_CONFIDENCE
+    copy = Part(cover=0.7, forced=0.99, seam=0.9, texture=0.9, inside=0.8)
+    assert part_rescored(PASSING, copy, holds_frame=True) is PASSING
+
+
+def test_a_pair_holding_an_inset_view_is_read_and_marked_framed() -> None:
+    """`part_wanted` reads a pair whatever its insets; `framed` says whether either holds one."""
+    import numpy as np
+
+    from neardup.part_check import framed, part_wanted
+    from neardup.records import Features
+    from neardup.verify import Geometry
+
+    plain = Features("a.jpg", 1, 0, 640, 480, "JPEG", "a", None, page=(0.1, 0.01))
+    shot = Features("b.png", 1, 0, 1280, 960, "PNG", "b", None, page=(0.1, 0.01))
+    shot.embeddings_inset["sscd_distilled"] = np.ones(4, np.float32)
+    found = Geometry(60, 40, 0.3, 1.0, 0.99, 1.0)
+    assert part_wanted(PASSING, found, plain, shot, 0.85)
+    assert framed(plain, shot) and framed(shot, plain) and not framed(plain, plain)

@@ -28,7 +28,7 @@ from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
 from neardup.painted_check import PAINTED, painted_rescored, painted_wanted
-from neardup.part_check import PART, part_rescored, part_wanted
+from neardup.part_check import PART, framed, part_rescored, part_wanted
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry
@@ -52,6 +52,10 @@ def _banner_rescored(s: Scored, found: Any, a: Features, b: Features) -> Scored:
     return banner_rescored(s, found, pages=two_pages(a, b))
 
 
+def _part_rescored(s: Scored, found: Any, a: Features, b: Features) -> Scored:
+    return part_rescored(s, found, holds_frame=framed(a, b))
+
+
 def _reads_finding_only(rescore: Callable[[Scored, Any], Scored]) -> Rescore:
     """A stage's rescoring that reads its finding alone, not the pictures' features."""
     return lambda s, found, _a, _b: rescore(s, found)
@@ -61,6 +65,6 @@ FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], .
     (OVERLAY, _overlay_wanted, _reads_finding_only(overlay_rescored)),
     (BANNER, banner_wanted, _banner_rescored),
     (PAINTED, painted_wanted, _reads_finding_only(painted_rescored)),
-    (PART, _part_wanted, _reads_finding_only(part_rescored)),
+    (PART, _part_wanted, _part_rescored),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""

@@ -10,14 +10,15 @@ sides are cuts through one continuous picture (no step across them, the same tex
 sides). So the part's sides, where they lie inside the other picture, are read there:
 
     keypoint frame, the smaller shared share under PART_GATE's, the shared frame agreeing,
-    not two pages, neither picture holding a framed picture (`features.inset`)
+    not two pages
         --PART--> the check's transform and pictures (`verify.Verifier.framed`)
         --`part_of`--> Part (how much of the holder the part covers, the turn between them,
                        the step across the part's sides against the steps beside them, the
                        texture beyond them against within)
         --part_rescored--> lowered to PART_CONFIDENCE where the part covers under
                            PART_GATE's share of what the turn leaves (CROP_GATE's where
-                           it lies wholly inside), no seam, like texture
+                           it lies wholly inside, and never then where a picture holds a
+                           framed picture, `features.inset`), no seam, like texture
 
 A copy cropped to a turn's largest upright rectangle keeps 1 / (cos t + r sin t)^2 of its
 picture (r its long side over its short), so the share is read against that.
@@ -103,24 +104,34 @@ def part_of_value(value: list[float] | None) -> Part | None:
 
 def part_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features, cut: float) -> bool:
     """Whether a pair at or above `cut` is read for a detail: a keypoint frame covering under
-    the gate's share of one picture, the shared frame agreeing, not two pages, and neither
-    picture holding a framed picture (a screenshot: its inset view was taken)."""
+    the gate's share of one picture, the shared frame agreeing, not two pages."""
     most_cover, least_agree, _, _ = PART_GATE
     return (
         scored.confidence >= cut
         and not geometry.dense
         and 0.0 < geometry.score < most_cover
         and geometry.agree >= least_agree
-        and not a.embeddings_inset
-        and not b.embeddings_inset
         and not two_pages(a, b)
     )
 
 
-def part_rescored(scored: Scored, found: Part) -> Scored:
-    """A pair lowered to `PART_CONFIDENCE` where `found` passes `PART_GATE`, else as it was."""
+def framed(a: Features, b: Features) -> bool:
+    """Whether either picture holds a framed picture (its inset view was taken): a screenshot
+    may show the other picture whole, a part of it that no step or texture tells apart."""
+    return bool(a.embeddings_inset or b.embeddings_inset)
+
+
+def part_rescored(scored: Scored, found: Part, holds_frame: bool = False) -> Scored:
+    """A pair lowered to `PART_CONFIDENCE` where `found` passes `PART_GATE`, else as it was.
+    Where a picture holds a framed picture (`framed`), only a part lying partly outside its
+    holder is read: one lying wholly inside may be that picture shown in a screenshot (R122,
+    session 51: on 29 calibration halves the gate would lower 18 such copies, pictures shown
+    whole in screenshots, while the parts partly outside were 2 tiles against a copy of a moss
+    photograph where the inset finder saw a frame in the texture, and no copy)."""
     most_cover, _, most_seam, (least_texture, most_texture) = PART_GATE
     if found.inside >= CROP_GATE[1]:
+        if holds_frame:
+            return scored
         most_cover = CROP_GATE[0]
     passed = (
         found.cover < most_cover * found.forced
