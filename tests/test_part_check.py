@@ -240,7 +240,8 @@ def test_where_a_picture_holds_a_framed_picture_only_a_part_partly_outside_is_re
 
 
 def test_a_pair_holding_an_inset_view_is_read_and_marked_framed() -> None:
-    """`part_wanted` reads a pair whatever its insets; `framed` says whether either holds one."""
+    """`part_wanted` reads a pair of pictures whatever their insets, and two pages unless one
+    holds an inset; `framed` says whether either holds one."""
     import numpy as np
 
     from neardup.part_check import framed, part_wanted
@@ -253,3 +254,10 @@ def test_a_pair_holding_an_inset_view_is_read_and_marked_framed() -> None:
     found = Geometry(60, 40, 0.3, 1.0, 0.99, 1.0)
     assert part_wanted(PASSING, found, plain, shot, 0.85)
     assert framed(plain, shot) and framed(shot, plain) and not framed(plain, plain)
+    # Two pages are read too (a tile of a photograph with a large flat sky reads as a page),
+    # unless one holds a framed picture (a page shown in a screenshot's window: R123).
+    page = Features("p.png", 1, 0, 900, 1200, "PNG", "p", None, page=(0.9, 0.02))
+    framed_page = Features("q.png", 1, 0, 1800, 1200, "PNG", "q", None, page=(0.9, 0.02))
+    framed_page.embeddings_inset["sscd_distilled"] = np.ones(4, np.float32)
+    assert part_wanted(PASSING, found, page, page, 0.85)
+    assert not part_wanted(PASSING, found, page, framed_page, 0.85)

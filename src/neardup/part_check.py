@@ -10,7 +10,7 @@ sides are cuts through one continuous picture (no step across them, the same tex
 sides). So the part's sides, where they lie inside the other picture, are read there:
 
     keypoint frame, the smaller shared share under PART_GATE's, the shared frame agreeing,
-    not two pages
+    not two pages of which one holds a framed picture
         --PART--> the check's transform and pictures (`verify.Verifier.framed`)
         --`part_of`--> Part (how much of the holder the part covers, the turn between them,
                        the step across the part's sides against the steps beside them, the
@@ -104,14 +104,15 @@ def part_of_value(value: list[float] | None) -> Part | None:
 
 def part_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features, cut: float) -> bool:
     """Whether a pair at or above `cut` is read for a detail: a keypoint frame covering under
-    the gate's share of one picture, the shared frame agreeing, not two pages."""
+    the gate's share of one picture, the shared frame agreeing, and not two pages of which one
+    holds a framed picture (a screenshot of a page in a window: R123, session 51)."""
     most_cover, least_agree, _, _ = PART_GATE
     return (
         scored.confidence >= cut
         and not geometry.dense
         and 0.0 < geometry.score < most_cover
         and geometry.agree >= least_agree
-        and not two_pages(a, b)
+        and not (two_pages(a, b) and framed(a, b))
     )
 
 
