@@ -71,6 +71,17 @@ def screenshot(picture: Image.Image) -> Image.Image:
     return canvas
 
 
+def saved_parts(
+    folder: Path, made: dict[str, Image.Image], pairs: list[tuple[str, str]]
+) -> list[Part]:
+    """`made` saved in `folder` (JPEG quality 90) and the part finding of each named pair."""
+    for name, picture in made.items():
+        picture.save(folder / name, quality=90)
+    found = part_pairs([(str(folder / a), str(folder / b)) for a, b in pairs])
+    assert all(part is not None for part in found)
+    return [part for part in found if part is not None]
+
+
 def found(pictures: dict[str, str], other: str) -> Part:
     part = part_pairs([(pictures["source"], pictures[other])])[0]
     assert part is not None
@@ -177,15 +188,7 @@ def test_a_crop_wholly_inside_from_the_crop_gate_is_a_copy_and_a_cut_tile_is_not
         "left.jpg": source.crop((0, 0, int(w * 0.8), h)),  # a copy cut on the right
         "tile.jpg": source.crop((int(w * 0.4), int(h * 0.05), int(w * 0.9), int(h * 0.75))),
     }
-    for name, picture in made.items():
-        picture.save(tmp_path / name, quality=90)
-    crop, tile = part_pairs(
-        [
-            (str(tmp_path / "source.png"), str(tmp_path / "crop.jpg")),
-            (str(tmp_path / "left.jpg"), str(tmp_path / "tile.jpg")),
-        ]
-    )
-    assert crop is not None and tile is not None
+    crop, tile = saved_parts(tmp_path, made, [("source.png", "crop.jpg"), ("left.jpg", "tile.jpg")])
     assert crop.inside > CROP_GATE[1] and CROP_GATE[0] < crop.cover < PART_GATE[0]
     assert part_rescored(PASSING, crop) is PASSING
     assert tile.inside < 0.9 and CROP_GATE[0] < tile.cover < PART_GATE[0]
@@ -208,15 +211,8 @@ def test_a_quarter_overlapping_a_turned_copy_is_lowered_and_two_cut_copies_are_n
         "left.jpg": source.crop((0, 0, int(w * 0.8), h)),
         "bottom.jpg": source.crop((int(w * 0.1), int(h * 0.25), w, h)),
     }
-    for name, picture in made.items():
-        picture.save(tmp_path / name, quality=90)
-    quarter, cut = part_pairs(
-        [
-            (str(tmp_path / "turned.jpg"), str(tmp_path / "quarter.jpg")),
-            (str(tmp_path / "left.jpg"), str(tmp_path / "bottom.jpg")),
-        ]
-    )
-    assert quarter is not None and cut is not None
+    pairs = [("turned.jpg", "quarter.jpg"), ("left.jpg", "bottom.jpg")]
+    quarter, cut = saved_parts(tmp_path, made, pairs)
     assert quarter.inside < CROP_GATE[1] and quarter.forced < 0.8
     assert 0.45 * quarter.forced < quarter.cover < PART_GATE[0] * quarter.forced
     assert part_rescored(PASSING, quarter).confidence == PART_CONFIDENCE
