@@ -9,8 +9,9 @@ it exists: `make_set_SET.py`, `make_set_held.py --sources benchmarks/work/held`,
 scored: group and pair precision / recall, the weakest edit kind. Which families fall in which
 half changes with the seed, so a seed's two halves are two draws of the same generator; a rule
 fitted on one seed's calibration half (the documents sets 0 and 2) is checked here on pages it
-never saw (RESULTS.md, session 31: the figures do not carry). Every session since 45 draws
-all six at a new seed this way before judging a rule on them (README, "Since session 45").
+never saw (RESULTS.md, session 31: the figures do not carry). Sessions since 45 draw all
+six at a new seed before judging a rule on them (README, "Since session 45"), with this
+script since session 51.
 The generators other than the original draw their sources' halves from the seed too (their
 sources under benchmarks/work, fetched by the fetch_*_sources.sh scripts). Caches are kept
 per set and half in --cache-dir, if given (the wall column then times only what the cache did
@@ -69,7 +70,7 @@ def scored(
     return evaluate(truth, pairs, threshold=cut, split=split, groups=groups), len(paths), seconds
 
 
-def row(label: object, split: str, report: EvalReport, images: int, seconds: float) -> str:
+def row(label: str, split: str, report: EvalReport, images: int, seconds: float) -> str:
     """One table row (`label`: the seed, or the set and seed): groups and pairs P / R, the
     weakest kind by group recall."""
     assert report.groups is not None

@@ -127,7 +127,7 @@ def test_the_fresh_seeds_table_names_the_weakest_kind() -> None:
         groups=KindScore("groups", 0.97, 0.91, 0.94, 30, 28, 27),
         groups_per_kind=kinds,
     )
-    assert module.row(3, "test", report, 420, 12.0) == (
+    assert module.row("3", "test", report, 420, 12.0) == (
         "| 3 | test | 420 | 0.970 / 0.910 | 0.950 / 0.900 | 0.800 (blur) | 12 s |"
     )
 

@@ -235,12 +235,12 @@ def test_where_a_picture_holds_a_framed_picture_only_a_part_partly_outside_is_re
     assert part_rescored(PASSING, copy, holds_frame=True) is PASSING
 
 
-def test_a_pair_holding_an_inset_view_is_read_and_marked_framed() -> None:
+def test_a_pair_holding_an_inset_view_is_read_and_marked_so() -> None:
     """`part_wanted` reads a pair of pictures whatever their insets, and two pages unless one
-    holds an inset; `framed` says whether either holds one."""
+    holds an inset; `holds_inset` says whether either holds one."""
     import numpy as np
 
-    from neardup.part_check import framed, part_wanted
+    from neardup.part_check import holds_inset, part_wanted
     from neardup.records import Features
     from neardup.verify import Geometry
 
@@ -249,7 +249,8 @@ def test_a_pair_holding_an_inset_view_is_read_and_marked_framed() -> None:
     shot.embeddings_inset["sscd_distilled"] = np.ones(4, np.float32)
     found = Geometry(60, 40, 0.3, 1.0, 0.99, 1.0)
     assert part_wanted(PASSING, found, plain, shot, 0.85)
-    assert framed(plain, shot) and framed(shot, plain) and not framed(plain, plain)
+    assert holds_inset(plain, shot) and holds_inset(shot, plain)
+    assert not holds_inset(plain, plain)
     # Two pages are read too (a tile of a photograph with a large flat sky reads as a page),
     # unless one holds a framed picture (a page shown in a screenshot's window: R123).
     page = Features("p.png", 1, 0, 900, 1200, "PNG", "p", None, page=(0.9, 0.02))

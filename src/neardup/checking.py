@@ -20,9 +20,10 @@ only what it has not checked before.
                  band along a side only --banner_rescored--> raised)
                  (the same, from lower --store or PAINTED--> a solid region painted over one,
                  the rest agreeing --painted_rescored--> raised)
-                 (a keypoint frame covering little of one picture, every pixel agreeing, no
-                 framed picture --store or PART--> the part's sides read in the other:
-                 a detail cut out of it --part_rescored--> lowered)
+                 (a keypoint frame covering little of one picture, every pixel agreeing,
+                 not two pages of which one holds a framed picture --store or PART--> the
+                 part's sides read in the other: a detail cut out of it, not a picture shown
+                 whole in a screenshot --part_rescored--> lowered)
                  (pairs of two pages from detail_check.WORDS_FLOOR that passing pairs
                  link --detail_wanted, linked--> store or DETAIL --detail_rescored-->
                  pairs whose words differ lowered, in rounds that settle most pairs of

@@ -13,8 +13,9 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
    verdict at a cut;
 4. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
    photograph), which matches it with every pixel agreeing as a picture shown small in a
-   screenshot does, read for the frame a screenshot has around it and a detail has not;
-   lowered.
+   screenshot does, read for the frame a screenshot has around it and a detail has not
+   (where a picture holds a framed picture, only a part lying partly outside the other; two
+   pages only where neither holds one); lowered.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from neardup.engines.base import Stage
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
 from neardup.painted_check import PAINTED, painted_rescored, painted_wanted
-from neardup.part_check import PART, framed, part_rescored, part_wanted
+from neardup.part_check import PART, holds_inset, part_rescored, part_wanted
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry
@@ -53,7 +54,7 @@ def _banner_rescored(s: Scored, found: Any, a: Features, b: Features) -> Scored:
 
 
 def _part_rescored(s: Scored, found: Any, a: Features, b: Features) -> Scored:
-    return part_rescored(s, found, holds_frame=framed(a, b))
+    return part_rescored(s, found, holds_frame=holds_inset(a, b))
 
 
 def _reads_finding_only(rescore: Callable[[Scored, Any], Scored]) -> Rescore:

@@ -112,11 +112,11 @@ def part_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features, cu
         and not geometry.dense
         and 0.0 < geometry.score < most_cover
         and geometry.agree >= least_agree
-        and not (two_pages(a, b) and framed(a, b))
+        and not (two_pages(a, b) and holds_inset(a, b))
     )
 
 
-def framed(a: Features, b: Features) -> bool:
+def holds_inset(a: Features, b: Features) -> bool:
     """Whether either picture holds a framed picture (its inset view was taken): a screenshot
     may show the other picture whole, a part of it that no step or texture tells apart."""
     return bool(a.embeddings_inset or b.embeddings_inset)
@@ -124,7 +124,7 @@ def framed(a: Features, b: Features) -> bool:
 
 def part_rescored(scored: Scored, found: Part, holds_frame: bool = False) -> Scored:
     """A pair lowered to `PART_CONFIDENCE` where `found` passes `PART_GATE`, else as it was.
-    Where a picture holds a framed picture (`framed`), only a part lying partly outside its
+    Where a picture holds a framed picture (`holds_inset`), only a part lying partly outside its
     holder is read: one lying wholly inside may be that picture shown in a screenshot (R122,
     session 51: on 29 calibration halves the gate would lower 18 such copies, pictures shown
     whole in screenshots, while the parts partly outside were 2 tiles against a copy of a moss
