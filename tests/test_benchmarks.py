@@ -200,3 +200,49 @@ def test_the_fresh_seeds_script_draws_every_seeded_generator() -> None:
         assert ("--sources" in command) == (name == "held")
     held = module.generator_command("held", Path("/tmp/eval-held71"), 71)
     assert held[held.index("--sources") + 1] == str(here / "work" / "held")
+
+
+def test_the_fresh_seeds_script_generates_what_is_missing_and_scores_every_half(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """benchmarks/docs_seeds.py over several generators: a set already generated is not drawn
+    again, a missing one is (its own command), and each set's two halves get a row labelled
+    with the set and the seed, their caches kept apart per set and half."""
+    import importlib.util
+
+    from neardup.eval.metrics import EvalReport, KindScore
+
+    script = ROOT / "benchmarks" / "docs_seeds.py"
+    spec = importlib.util.spec_from_file_location("docs_seeds", script)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (tmp_path / "eval-held71").mkdir()
+    (tmp_path / "eval-held71" / "truth.json").write_text("{}")  # drawn before
+    drawn: list[list[str]] = []
+    monkeypatch.setattr(module.subprocess, "run", lambda command, **_: drawn.append(command))
+    report = EvalReport(
+        KindScore("overall", 1.0, 1.0, 1.0, 2, 2, 2),
+        [],
+        [],
+        groups=KindScore("groups", 1.0, 0.5, 0.67, 2, 1, 1),
+        groups_per_kind=[KindScore("crop", 1.0, 0.5, 0.67, 2, 1, 1)],
+    )
+    caches: list[str] = []
+
+    def scored(truth: Path, split: str, cache: str) -> tuple[EvalReport, int, float]:
+        caches.append(cache)
+        return report, 10, 1.0
+
+    monkeypatch.setattr(module, "scored", scored)
+    out = tmp_path / "caches"
+    argv = ["docs_seeds.py", str(tmp_path), "--seeds", "71", "--set", "held", "original"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--cache-dir", str(out)])
+    assert module.main() == 0
+    assert drawn == [module.generator_command("original", tmp_path / "eval-original71", 71)]
+    assert caches == [
+        str(out / f"{s}71-{h}.sqlite") for s in ("held", "original") for h in ("calib", "test")
+    ]
+    table = capsys.readouterr().out.split("\n")
+    for label in ("| held 71 | calib |", "| held 71 | test |", "| original 71 | test |"):
+        assert any(line.startswith(label) for line in table)
