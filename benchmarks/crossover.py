@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ import faiss
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout import commit
 from index_bench import Synth
 
 from neardup.index.base import neighbour_pairs
@@ -92,10 +92,7 @@ def main() -> int:
         row = {"n": n, **vector_run(n), **pdq_run(n)}
         rows.append(row)
         print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}))
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
-    meta = {"date": time.strftime("%Y-%m-%d"), "commit": commit, "machine": platform.processor()}
+    meta = {"date": time.strftime("%Y-%m-%d"), "commit": commit(), "machine": platform.processor()}
     args.out.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1) + "\n")
     return 0
 

@@ -16,12 +16,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from checkout import commit
 
 from neardup.api import scan
 from neardup.engines import make_engine
@@ -160,9 +161,7 @@ def main() -> int:
         "load_average_1min_after_each_run": [round(x, 1) for x in loads],
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "commit": subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-        ).stdout.strip(),
+        "commit": commit(),
     }
     text = json.dumps(report, indent=2)
     print(text)

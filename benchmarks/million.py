@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from checkout import commit
 
 from neardup.engines.local import LocalEngine
 from neardup.index.catalog import ImageIndex
@@ -399,10 +400,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit.stdout.strip(),
+        "commit": commit(),
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "load_at_start": os.getloadavg(),

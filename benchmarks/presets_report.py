@@ -14,29 +14,15 @@ import argparse
 import math
 import os
 import platform
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
+from checkout import commit
+
 from neardup import scan
 from neardup.eval import EvalReport, evaluate, load_truth
 from neardup.scoring import PRESETS
-
-
-def _commit() -> str:
-    """The checkout's commit (short), so a table names the code it measured."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).resolve().parent,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
 def _n(value: float) -> str:
@@ -72,7 +58,7 @@ def main() -> int:
         "# Presets: group precision and recall on the test halves",
         "",
         f"Measured {time.strftime('%Y-%m-%d')} on {platform.machine()}, {os.cpu_count()} cores, "
-        f"commit {_commit()}, "
+        f"commit {commit()}, "
         "by `python benchmarks/presets_report.py " + " ".join(s.name for s in args.sets) + "` "
         "(default methods: exact, pdq, sscd_distilled, thumbnail check, geometric check). "
         "Presets are cuts on the fusion's calibrated confidence (a pair's own confidence, "

@@ -15,13 +15,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checkout import commit
 from run_scan_bench import immaculate_run, neardup_run, scores
 
 from neardup.eval import evaluate, load_truth
@@ -67,12 +67,9 @@ def main() -> int:
             "groups_p_r": scores(evaluate(truth, peer.pairs, groups=peer.groups), True),
         }
         out["wall_ratio"] = round(ours.seconds / peer.seconds, 2)
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True
-    ).stdout.strip()
     out["meta"] = {
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "commit": commit,
+        "commit": commit(),
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "load_before": load_before,
         "load_after": os.getloadavg(),

@@ -73,6 +73,31 @@ def test_million_benchmark_runs_end_to_end_at_a_tiny_size(tmp_path: Path) -> Non
     assert not list(tmp_path.glob("million.*"))  # the work folder is removed
 
 
+def test_the_benchmarks_name_the_commit_they_measured(tmp_path: Path) -> None:
+    """`benchmarks/checkout.py` gives the checkout's short commit (what every results table
+    records), and "unknown" where its copy lies outside any git checkout."""
+    code = "import sys; sys.path.insert(0, sys.argv[1]); import checkout; print(checkout.commit())"
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    if head.returncode != 0:
+        pytest.skip("not a git checkout")
+    here = subprocess.run(
+        [sys.executable, "-c", code, str(ROOT / "benchmarks")], capture_output=True, text=True
+    )
+    assert here.stdout.strip() == head.stdout.strip()
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "checkout.py").write_text((ROOT / "benchmarks" / "checkout.py").read_text())
+    outside = subprocess.run(
+        [sys.executable, "-c", code, str(alone)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_CEILING_DIRECTORIES": str(tmp_path)},
+    )
+    assert outside.stdout.strip() == "unknown"
+
+
 def test_every_benchmark_script_imports() -> None:
     """Each script in benchmarks/ imports against today's package (a moved module broke
     stage_costs.py once, unnoticed): all are loaded, not run, in one fresh process."""
