@@ -3,7 +3,7 @@
     python benchmarks/docs_seeds.py OUTDIR --seeds 3 4 5 [--set graphics ...] [--cache-dir DIR]
 
 For each seed and generator (documents unless `--set` names others: any of docs, graphics,
-mixed, photos, held and original), the set is generated into OUTDIR/eval-SETN (skipped where
+mixed, photos, held, original and blind), the set is generated into OUTDIR/eval-SETN (skipped where
 it exists: `make_set_SET.py`, `make_set_held.py --sources benchmarks/work/held`, and
 `make_eval_set.py` for the original set), then each half scanned at the default preset and
 scored: group and pair precision / recall, the weakest edit kind. Which families fall in which
@@ -33,8 +33,9 @@ from neardup.eval import EvalReport, evaluate, load_truth
 from neardup.scoring import PRESETS
 
 HERE = Path(__file__).resolve().parent
-GENERATORS = ("docs", "graphics", "mixed", "photos", "held", "original")
-"""The generators that take a seed (games is a fixed set)."""
+GENERATORS = ("docs", "graphics", "mixed", "photos", "held", "original", "blind")
+"""The generators that take a seed (games is a fixed set); blind: `make_set_blind.py`, its
+sources where `fetch_blind_sources.sh` unpacks them (its default)."""
 
 
 def generator_command(name: str, folder: Path, seed: int) -> list[str]:

@@ -206,8 +206,9 @@ def test_the_judge_reads_an_evals_pairs_groups_and_reliability() -> None:
 
 
 def test_the_fresh_seeds_script_draws_every_seeded_generator() -> None:
-    """benchmarks/docs_seeds.py draws all six seeded generators as the sessions draw them: the
-    held set from its fetched sources, the original set from make_eval_set.py."""
+    """benchmarks/docs_seeds.py draws all seven seeded generators as the sessions draw them:
+    the held set from its fetched sources, the original set from make_eval_set.py, the blind
+    set from its own default sources."""
     import importlib.util
 
     script = ROOT / "benchmarks" / "docs_seeds.py"
@@ -216,7 +217,15 @@ def test_the_fresh_seeds_script_draws_every_seeded_generator() -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     here = ROOT / "benchmarks"
-    assert set(module.GENERATORS) == {"docs", "graphics", "mixed", "photos", "held", "original"}
+    assert set(module.GENERATORS) == {
+        "docs",
+        "graphics",
+        "mixed",
+        "photos",
+        "held",
+        "original",
+        "blind",
+    }
     for name in module.GENERATORS:
         command = module.generator_command(name, Path("/tmp/eval-x71"), 71)
         script_name = "make_eval_set.py" if name == "original" else f"make_set_{name}.py"
