@@ -23,6 +23,10 @@ from typing import Any
 
 import numpy as np
 
+ALIGNED_SIDE = 64
+"""Side at which aligned pixels are compared: coarse enough that blur, noise and compression
+do not matter, fine enough that different text or a moved subject does."""
+
 AGREE_WITHIN = 0.5
 """Robust z-scores (median, interquartile range) closer than this count as agreeing."""
 SPOT_GROWN = 2
@@ -211,12 +215,12 @@ def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:
 def aligned_samples(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, side: int) -> Any:
     """(a warped by `matrix` into b's frame, b, where a covers b): both reduced so the longer
     side is `side` pixels, as float32, and the covered mask (booleans). What the check's
-    aligned comparison and the dense alignment's edge comparison read."""
+    aligned comparison and the dense alignment's edge comparison read. `matrix` is a 2 x 3
+    transform, or a 3 x 3 homography (a copy seen in perspective, `neardup.verify`)."""
     hb, wb = grey_b.shape
-    warped = cv2.warpAffine(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
-    cover = cv2.warpAffine(
-        np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST
-    )
+    warp = cv2.warpPerspective if len(matrix) == 3 else cv2.warpAffine
+    warped = warp(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
+    cover = warp(np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST)
     scale = side / max(hb, wb)
     size = (max(8, round(wb * scale)), max(8, round(hb * scale)))
     small_a = cv2.resize(warped, size, interpolation=cv2.INTER_AREA).astype(np.float32)
@@ -228,14 +232,38 @@ def aligned_samples(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, side: int) 
 def frame_shares(
     cv2: Any, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
 ) -> tuple[float, float]:
-    """Fractions of frame A and of frame B covered by their intersection under `matrix`."""
+    """Fractions of frame A and of frame B covered by their intersection under `matrix` (a
+    2 x 3 transform, or a 3 x 3 homography mapping A's frame to a convex quadrilateral)."""
     wa, ha = size_a
     wb, hb = size_b
     corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
-    mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+    if len(matrix) == 3:
+        mapped = cv2.perspectiveTransform(corners[None], np.asarray(matrix, np.float64))[0]
+        mapped_area = abs(float(cv2.contourArea(mapped.astype(np.float32))))
+    else:
+        mapped = corners @ matrix[:, :2].T + matrix[:, 2]
+        mapped_area = abs(float(np.linalg.det(matrix[:, :2]))) * wa * ha
     frame_b = np.array([[0, 0], [wb, 0], [wb, hb], [0, hb]], dtype=np.float32)
     area, _ = cv2.intersectConvexConvex(mapped.astype(np.float32), frame_b)
-    scale2 = abs(float(np.linalg.det(matrix[:, :2])))
-    if area <= 0 or scale2 <= 0:
+    if area <= 0 or mapped_area <= 0:
         return 0.0, 0.0
-    return min(1.0, area / (scale2 * wa * ha)), min(1.0, area / (wb * hb))
+    return min(1.0, area / mapped_area), min(1.0, area / (wb * hb))
+
+
+def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
+    """Correlation of B with A warped into B's frame, over the pixels both cover, and the
+    share of those pixels that agree (robust to an overlay, which lowers the first), A's
+    grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
+    return pixels_compared(cv2, matrix, grey_a, grey_b, spot=False)[:2]
+
+
+def pixels_compared(
+    cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, *, spot: bool = True
+) -> tuple[float, float, Spot]:
+    """`pixels_agree`'s two measures and, if asked, where the pixels disagree."""
+    small_a, small_b, inside = aligned_samples(cv2, matrix, grey_a, grey_b, ALIGNED_SIDE)
+    if inside.sum() < 16:
+        return 0.0, 0.0, NO_SPOT
+    x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
+    where = spot_of(x, y, inside) if spot else NO_SPOT
+    return correlation(x, y), agreeing(x, y), where

@@ -25,21 +25,14 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from neardup.aligned_pixels import frame_shares
+from neardup.aligned_pixels import frame_shares, pixels_agree
 from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.decode import DecodeSpec
 from neardup.dense_alignment import Found, align, edges_agree, whole
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
 from neardup.pair_checks import checked_chunk, in_process
-from neardup.verify import (
-    VERIFY_SIDE,
-    Geometry,
-    Unread,
-    check_version,
-    pixels_agree,
-    read_grey,
-)
+from neardup.verify import VERIFY_SIDE, Geometry, Unread, check_version, read_grey
 
 DENSE_VERSION = 1
 """Bumped whenever a change would make the dense findings on the same pixels differ (the pair

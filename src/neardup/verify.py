@@ -6,7 +6,10 @@ as a crop). Local features can: ORB keypoints matched between the two, a similar
 (rotation, scale, shift) fitted with RANSAC, then the overlap of the two frames under that
 transform. A copy shares most of its frame with the source (a 75 % crop: >= 0.56 of the larger
 picture); a neighbouring tile or another frame of a scene shares little or no consistent
-geometry. Runs only on the few pairs whose evidence is embeddings alone, near the threshold.
+geometry. Where that transform leaves the pixels apart, a homography fitted to the same
+matches is read instead if it gains inliers and aligns the pixels as a copy's: a copy seen in
+perspective (keystoned, re-photographed) or stretched to other proportions. Runs only on the
+few pairs whose evidence is embeddings alone, near the threshold.
 A picture too smooth for keypoints (a sky, a gradient wallpaper) is left undecided here, for
 the dense alignment (`neardup.dense_check`), which takes the same frame and pixel measures.
 """
@@ -22,16 +25,13 @@ import numpy as np
 from neardup.aligned_pixels import (
     NO_SPOT,
     Spot,
-    agreeing,
-    aligned_samples,
-    correlation,
     frame_shares,
-    spot_of,
-    tone_matched,
+    pixels_compared,
 )
 from neardup.decode import Decoded, DecodeSpec, decode
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
+from neardup.perspective import in_perspective, worth_a_homography
 from neardup.records import Skipped
 from neardup.sources.remote import read_bytes
 
@@ -40,9 +40,6 @@ VERIFY_SIDE = 256
 MIN_INLIERS = 10
 WEAK_SUPPORT = 25
 """Inliers below which a found transform is confirmed by matching in the other direction."""
-ALIGNED_SIDE = 64
-"""Side at which aligned pixels are compared: coarse enough that blur, noise and compression
-do not matter, fine enough that different text or a moved subject does."""
 MIN_KEYPOINTS = 30
 """Fewer keypoints in either picture (a flat graphic, a blurred copy) and the check cannot
 decide: it reports nothing rather than a false 'no geometry in common'."""
@@ -120,14 +117,16 @@ class Geometry:
         )
 
 
-CHECK_VERSION = 8
+CHECK_VERSION = 11
 """Bumped whenever a change would make the check's findings on the same pixels differ: cached
 findings of another version are not read (`neardup.pair_store`). 2: a screenshot is checked
 after the picture it frames (`neardup.checked_scores.picture_first`), whichever was first;
 3: its finding is stored under that order (2 stored it under the files' order); 4: aligned
 pixels compared after a tone match (`neardup.aligned_pixels.tone_matched`); 5: a stored
 finding records whether it was found densely, and its edges (`neardup.dense_check`); 8: and
-where the aligned pixels disagree (`Geometry.spot`; 6 and 7 were trials of it, never released)."""
+where the aligned pixels disagree (`Geometry.spot`; 6 and 7 were trials of it, never released);
+11: a homography where it explains a copy seen whole in perspective
+(`neardup.perspective`; 9 and 10 were trials of it, never released)."""
 
 
 def check_version() -> str:
@@ -299,26 +298,21 @@ class Verifier:
             else (0.0, 0.0, NO_SPOT)
         )
         found = Geometry(len(query), inliers, overlap_a, overlap_b, aligned, agree, spot=spot)
+        if len(ka) > 3 and len(kb) > 3 and worth_a_homography(inliers, aligned, agree):
+            seen = in_perspective(
+                self._cv2,
+                src,
+                dst,
+                (size_a, size_b),
+                inliers,
+                lambda warp: pixels_compared(self._cv2, warp, ka[3], kb[3]),
+            )
+            if seen is not None:  # the stages after the check still read `matrix`
+                found_in, shared_a, shared_b, aligned, agree, spot = seen
+                found = Geometry(
+                    len(query), found_in, shared_a, shared_b, aligned, agree, spot=spot
+                )
         return found, matrix
-
-
-def pixels_agree(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> tuple[float, float]:
-    """Correlation of B with A warped into B's frame, over the pixels both cover, and the
-    share of those pixels that agree (robust to an overlay, which lowers the first), A's
-    grey levels first mapped onto B's (`neardup.aligned_pixels`)."""
-    return pixels_compared(cv2, matrix, grey_a, grey_b, spot=False)[:2]
-
-
-def pixels_compared(
-    cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, *, spot: bool = True
-) -> tuple[float, float, Spot]:
-    """`pixels_agree`'s two measures and, if asked, where the pixels disagree."""
-    small_a, small_b, inside = aligned_samples(cv2, matrix, grey_a, grey_b, ALIGNED_SIDE)
-    if inside.sum() < 16:
-        return 0.0, 0.0, NO_SPOT
-    x, y = tone_matched(small_a[inside], small_b[inside]), small_b[inside]
-    where = spot_of(x, y, inside) if spot else NO_SPOT
-    return correlation(x, y), agreeing(x, y), where
 
 
 def read_grey(
