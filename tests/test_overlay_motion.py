@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 from test_overlay_spot import BELOW, scene
 
-from neardup.aligned_pixels import tone_matched
+from neardup.aligned_pixels import pixels_compared, tone_matched
 from neardup.api import compare, scan
 from neardup.checked_scores import SPOT_CONFIDENCE, spot_rescored
 from neardup.item_pixels import Ref
@@ -29,7 +29,7 @@ from neardup.overlay_check import (
 )
 from neardup.records import Features
 from neardup.scoring import PRESETS, Scored
-from neardup.verify import Geometry, Verifier, pixels_compared
+from neardup.verify import Geometry, Verifier
 
 
 def with_label(picture: Image.Image) -> Image.Image:

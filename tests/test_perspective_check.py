@@ -1,5 +1,5 @@
 """The check reads a copy seen in perspective (a keystoned or re-photographed picture) under a
-homography, and an aspect stretch under its affine part (`neardup.perspective`): a
+homography, and so a copy stretched to other proportions (`neardup.perspective`): a
 rotation and scale alone left a keystoned copy's pixels apart at its far side (the blind
 set's perspective copies: aligned 0.75-0.89). Another frame of a moving scene keeps the
 similarity transform."""
@@ -16,7 +16,7 @@ from PIL import Image, ImageDraw
 
 import neardup.perspective as perspective
 import neardup.verify as verify
-from neardup.aligned_pixels import frame_shares
+from neardup.aligned_pixels import NO_SPOT, Spot, frame_shares
 from neardup.verify import Verifier
 
 
@@ -33,12 +33,9 @@ def keystoned(picture: Image.Image, shrink: float, fill: tuple[int, int, int]) -
 
 def plain_check(a: str, b: str) -> verify.Geometry | None:
     """The check as it was before homographies (the similarity transform only)."""
-    saved = perspective.PERSPECTIVE_FROM
-    perspective.PERSPECTIVE_FROM = 1 << 30
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(perspective, "PERSPECTIVE_FROM", 1 << 30)
         return Verifier().check(a, b)
-    finally:
-        perspective.PERSPECTIVE_FROM = saved
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +62,7 @@ def test_a_keystoned_copy_is_aligned_whole(pictures: Path) -> None:
 
 def test_a_stretched_copy_is_aligned_whole(pictures: Path) -> None:
     """Resized to other proportions (to 80 % of its width): a rotation and one scale cannot
-    map it (aligned 0.70), its affine part can."""
+    map it (aligned 0.70), a homography can."""
     a, b = str(pictures / "photo.png"), str(pictures / "narrow.jpg")
     plain = plain_check(a, b)
     found = Verifier().check(a, b)
@@ -107,3 +104,52 @@ def test_a_mirrored_or_folded_homography_is_not_mild() -> None:
     steep = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.002, 0.0, 1.0]])  # 0.8 across
     assert not perspective.mild(cv2, steep, (400, 300))
     assert perspective.mild(cv2, np.eye(3), (400, 300))
+
+
+def matches(warp: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """A grid of points in a frame of `size` and where `warp` takes them."""
+    w, h = size
+    xs, ys = np.meshgrid(np.linspace(10, w - 10, 12), np.linspace(10, h - 10, 9))
+    src = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    return src, cv2.perspectiveTransform(src[None], warp)[0].astype(np.float32)
+
+
+KEYSTONE = cv2.getPerspectiveTransform(
+    np.float32([[0, 0], [400, 0], [400, 300], [0, 300]]),
+    np.float32([[30, 0], [370, 0], [400, 300], [0, 300]]),
+)
+
+
+def agreeing_pixels(_warp: object) -> tuple[float, float, Spot]:
+    return 0.995, 0.995, NO_SPOT
+
+
+def test_each_gate_of_the_homography_can_refuse_it() -> None:
+    """On exact matches of a keystone: taken where every gate passes, refused by each."""
+    src, dst = matches(KEYSTONE, (400, 300))
+    sizes = ((400, 300), (400, 300))
+    seen = perspective.in_perspective(cv2, src, dst, sizes, 60, agreeing_pixels)
+    assert seen is not None and seen[0] == len(src) and min(seen[1:3]) >= 0.85
+    # No gain in inliers over the similarity transform's.
+    assert perspective.in_perspective(cv2, src, dst, sizes, len(src), agreeing_pixels) is None
+    # Pixels that do not agree as a copy's.
+    apart = lambda _warp: (0.97, 0.995, NO_SPOT)  # noqa: E731
+    assert perspective.in_perspective(cv2, src, dst, sizes, 60, apart) is None
+    # Part of a picture: B shows the keystoned frame's lower half only.
+    lower = np.float32([[1, 0, 0], [0, 1, -150], [0, 0, 1]]) @ KEYSTONE
+    src_low, dst_low = matches(lower, (400, 300))
+    inside = (dst_low[:, 1] >= 0) & (dst_low[:, 1] <= 150)
+    part = perspective.in_perspective(
+        cv2, src_low[inside], dst_low[inside], ((400, 300), (400, 150)), 20, agreeing_pixels
+    )
+    assert part is None
+    # A mirrored view.
+    mirror = np.float32([[-1, 0, 400], [0, 1, 0], [0, 0, 1]]) @ KEYSTONE
+    src_m, dst_m = matches(mirror, (400, 300))
+    assert perspective.in_perspective(cv2, src_m, dst_m, sizes, 20, agreeing_pixels) is None
+
+
+def test_worth_a_homography_only_where_pixels_are_apart() -> None:
+    assert perspective.worth_a_homography(40, 0.90, 0.99)
+    assert not perspective.worth_a_homography(40, 0.99, 0.98)  # aligned already
+    assert not perspective.worth_a_homography(12, 0.5, 0.5)  # too few inliers to refit

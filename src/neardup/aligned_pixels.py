@@ -218,7 +218,7 @@ def aligned_samples(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any, side: int) 
     aligned comparison and the dense alignment's edge comparison read. `matrix` is a 2 x 3
     transform, or a 3 x 3 homography (a copy seen in perspective, `neardup.verify`)."""
     hb, wb = grey_b.shape
-    warp = cv2.warpPerspective if len(matrix) == 3 else cv2.warpAffine
+    warp = cv2.warpPerspective if np.shape(matrix) == (3, 3) else cv2.warpAffine
     warped = warp(grey_a, matrix, (wb, hb), flags=cv2.INTER_AREA)
     cover = warp(np.full(grey_a.shape, 255, np.uint8), matrix, (wb, hb), flags=cv2.INTER_NEAREST)
     scale = side / max(hb, wb)
@@ -233,11 +233,14 @@ def frame_shares(
     cv2: Any, matrix: Any, size_a: tuple[int, int], size_b: tuple[int, int]
 ) -> tuple[float, float]:
     """Fractions of frame A and of frame B covered by their intersection under `matrix` (a
-    2 x 3 transform, or a 3 x 3 homography mapping A's frame to a convex quadrilateral)."""
+    2 x 3 transform, or a 3 x 3 homography mapping A's frame to a convex quadrilateral). Both
+    are measured in B's pixels: under a homography A's share is that of its quadrilateral
+    there, which a perspective warp does not scale evenly (a copy seen whole reads 1 either
+    way; a cropped one differs by a few hundredths from its share in A's own pixels)."""
     wa, ha = size_a
     wb, hb = size_b
     corners = np.array([[0, 0], [wa, 0], [wa, ha], [0, ha]], dtype=np.float32)
-    if len(matrix) == 3:
+    if np.shape(matrix) == (3, 3):
         mapped = cv2.perspectiveTransform(corners[None], np.asarray(matrix, np.float64))[0]
         mapped_area = abs(float(cv2.contourArea(mapped.astype(np.float32))))
     else:

@@ -2,9 +2,9 @@
 
 Two invoices, statements or forms made from one template, with other names and amounts, share
 their frame, rules, headings and logo: their embeddings are close, the check's keypoints (at
-`verify.VERIFY_SIDE`) find the shared frame, and at `verify.ALIGNED_SIDE` a line of text is a
-grey bar whatever its words. Only the letters tell them apart, so they are compared where the
-letters are drawn:
+`verify.VERIFY_SIDE`) find the shared frame, and at `aligned_pixels.ALIGNED_SIDE` a line of
+text is a grey bar whatever its words. Only the letters tell them apart, so they are compared
+where the letters are drawn:
 
 1. each picture grey with its shorter side up to `FINE_SIDE` (the file's own pixels below it);
    ORB keypoints, and of the second picture mirrored too;

@@ -85,8 +85,9 @@ def in_perspective(
 
 
 def mild(cv2: Any, homography: Any, size: tuple[int, int]) -> bool:
-    """Whether a homography maps a frame of `size` to a convex quadrilateral, not mirrored,
-    its divisor (h20 x + h21 y + 1) moving by at most `PERSPECTIVE_MOST` across the frame."""
+    """Whether a homography (normalised to h22 = 1, as OpenCV's `findHomography` returns it)
+    maps a frame of `size` to a convex quadrilateral, not mirrored, its divisor
+    (h20 x + h21 y + 1) moving by at most `PERSPECTIVE_MOST` across the frame."""
     h = np.asarray(homography, np.float64)
     width, height = size
     if abs(h[2, 0]) * width + abs(h[2, 1]) * height > PERSPECTIVE_MOST:

@@ -65,14 +65,15 @@ class Geometry:
     aligned: float = 0.0
     """Correlation (floored at 0) of the two pictures' grey levels over the shared frame, one
     warped onto the other by the fitted transform and its levels mapped onto the other's, at
-    `ALIGNED_SIDE` pixels: near 1 for a copy (colour, tone, blur, compression and noise
-    edits keep it high, an overlay lowers it by its share), low for look-alikes whose layout
+    `aligned_pixels.ALIGNED_SIDE` pixels: near 1 for a copy (colour, tone, blur, compression and
+    noise edits keep it high, an overlay lowers it by its share), low for look-alikes whose layout
     or background matched but whose content differs (two pages of one template, two frames
     of one scene)."""
 
     agree: float = 0.0
-    """Share of the shared frame's pixels (at `ALIGNED_SIDE`) whose robustly normalised grey
-    levels agree: an overlay on a tenth of a copy leaves about 0.9, other content far less."""
+    """Share of the shared frame's pixels (at `aligned_pixels.ALIGNED_SIDE`) whose robustly
+    normalised grey levels agree: an overlay on a tenth of a copy leaves about 0.9, other
+    content far less."""
 
     dense: bool = False
     """Found by aligning grey levels (`neardup.dense_alignment`), the pictures being too smooth
@@ -232,7 +233,8 @@ class Verifier:
         return None if framed is None else framed[0]
 
     def framed(self, path_a: Ref, path_b: Ref) -> tuple[Geometry, Any, Any, Any] | None:
-        """`check`'s finding with the transform it found (None where none) and the two grey
+        """`check`'s finding with the similarity transform it found (None where none; see
+        `transform` for a finding read under a homography) and the two grey
         pictures that transform maps, from and onto: A's onto B's, B's onto A's where matching
         the other way won, A's onto the mirrored B's where the mirror won."""
         ka, kb = self.keypoints(path_a), self.keypoints(path_b)
@@ -269,7 +271,11 @@ class Verifier:
         return self.transform(ka, kb)[0]
 
     def transform(self, ka: tuple[Any, ...], kb: tuple[Any, ...]) -> tuple[Geometry, Any]:
-        """`match`'s finding and the 2 x 3 transform it found (None where it found none)."""
+        """`match`'s finding and the 2 x 3 similarity transform it found (None where it found
+        none). The finding is read under a homography instead where that explains a copy seen
+        whole in perspective (`neardup.perspective`); the transform returned stays the
+        similarity, which the stages after the check read (they raise pairs only, and such a
+        copy reads aligned 0.98 or more already)."""
         (xy_a, des_a, size_a), (xy_b, des_b, size_b) = ka[:3], kb[:3]
         query, train = ratio_matches(des_a, des_b)
         if len(query) < MIN_INLIERS:
