@@ -26,8 +26,9 @@ PERSPECTIVE_BELOW = 0.97
 too (a copy seen whole and aligned is not: it costs a RANSAC fit and a comparison a pair)."""
 PERSPECTIVE_GAIN = (1.1, 4)
 """A homography replaces the similarity transform with at least this many inliers: 1.1 times
-theirs plus 4. On the calibration halves keystoned copies gained 13-42 % (the blind set),
-another frame of a clip 3-25 %, mostly with worse aligned pixels (RESULTS.md, session 54)."""
+theirs plus 4. On the calibration halves five of the blind set's nine keystoned copies gained
+14-42 % (two were aligned already, two were not under either), another frame of a clip 0-47 %,
+mostly with worse aligned pixels (RESULTS.md, session 54)."""
 PERSPECTIVE_AGREES = 0.98
 """And only where under it the pixels agree as a copy's do, `aligned` and `agree` both this
 high: a homography also lines up more of another frame of a panning clip (burst frames rose
