@@ -13,7 +13,9 @@ verdict: bins off and the error, summed over the halves, both fall, and no half'
 precision falls by more than 0.001.
 
 Each set is a folder holding `truth.json` (from the `make_set_*.py` scripts), optionally
-`:CACHE`, the feature cache its scans share (default: `neardup`'s). Both checkouts scan with
+`:CACHE`, the feature cache its scans share (default: `neardup`'s), and `:NEW_CACHE`, another
+one for this checkout's scans (where the rule changes the features' version: a store holds
+one version's features, so two checkouts sharing one would make each other's again). Both checkouts scan with
 this interpreter, each with its own `src` first on the path, one after the other: they share
 the cache's features, and of its pair findings only those stored under the same stage
 version (a change to what a stage measures bumps its version). Which halves are judged,
@@ -142,7 +144,9 @@ def _shown(groups: Scores) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sets", nargs="+", help="set folders, each optionally :CACHE")
+    parser.add_argument(
+        "sets", nargs="+", help="set folders, each optionally :CACHE and :NEW_CACHE"
+    )
     parser.add_argument("--baseline", type=Path, required=True, help="another checkout")
     parser.add_argument("--split", default="test", help="calib or test (default test)")
     parser.add_argument(
@@ -152,10 +156,11 @@ def main() -> None:
     args = parser.parse_args()
     rows = []
     for spec in args.sets:
-        folder, _, cache = spec.partition(":")
+        folder, _, caches = spec.partition(":")
+        cache, _, new_cache = caches.partition(":")
         set_dir = Path(folder)
         base = evaluated(args.baseline.resolve() / "src", set_dir, args.split, cache or None)
-        new = evaluated(HERE.parent / "src", set_dir, args.split, cache or None)
+        new = evaluated(HERE.parent / "src", set_dir, args.split, new_cache or cache or None)
         rows.append((set_dir.name, base, new))
     print(f"| {args.split} half | baseline groups P / R | this checkout | P fell by |")
     print("|---|---|---|---|")

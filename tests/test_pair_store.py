@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 
 import neardup
 import neardup.checking
+import neardup.item_pixels
 from neardup.differences import differences_of, differences_value
 from neardup.engines.base import Stage
 from neardup.engines.local import LocalEngine
@@ -201,7 +202,7 @@ def test_a_pair_the_check_could_not_read_is_checked_next_time(
     """A file unreadable for a moment (a share offline) leaves its pairs undecided in that run,
     and the next run checks them rather than reading "cannot tell" from the store."""
     cache = tmp_path / "cache.sqlite"
-    real = neardup.verify.read_bytes
+    real = neardup.item_pixels.read_bytes
     gone = str(folder / "astronaut_crop.jpg")
 
     def flaky(path: str) -> bytes:
@@ -209,7 +210,7 @@ def test_a_pair_the_check_could_not_read_is_checked_next_time(
             raise OSError(5, "Input/output error")
         return real(path)
 
-    monkeypatch.setattr(neardup.verify, "read_bytes", flaky)
+    monkeypatch.setattr(neardup.item_pixels, "read_bytes", flaky)
     scan(folder, cache, Counting())
     monkeypatch.undo()
     again = Counting()

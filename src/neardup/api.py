@@ -41,6 +41,7 @@ from neardup.scoring import (
     score_pairs,
     threshold_for,
 )
+from neardup.see_through import shown_stacks
 from neardup.sources import collect_sources, one_or_many
 from neardup.sources.remote import is_url
 from neardup.sources.video import DEFAULT_SAMPLING, Sampling
@@ -257,14 +258,17 @@ def compare(
         return Comparison(str(a), str(b), None, None, {}, "", {}, skipped, False)
     fa, fb = picked
     # The very stages a scan of the two runs, in this process: a picture turned a quarter
-    # embedded again (`neardup.turned_views`), then `checking.verify_pairs`.
+    # embedded again (`neardup.turned_views`), a see-through one shown over its copy's colour
+    # (`neardup.see_through`), then `checking.verify_pairs`.
     stacks = prepare_stacks([fa, fb], every)
     engine = local_engine(None, 1)
     stacks.update(turned_stacks([fa, fb], [(0, 1)], every, engine, cache, stacks, fused_methods))
+    seen, shown = shown_stacks([fa, fb], [(0, 1)], every, engine, cache, stacks)
+    stacks.update(seen)
     scored = score_pairs([fa, fb], [(0, 1)], every, stacks=stacks)[0]
     fused_pairs = {(0, 1): score_pairs([fa, fb], [(0, 1)], fused_methods, stacks=stacks)[0]}
     cuts = tuple(PRESETS.values())
-    verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, engine, cache=cache)
+    verify_pairs([fa, fb], fused_pairs, fused_methods, cuts, engine, cache=cache, shown=shown)
     fused = fused_pairs[0, 1]
     # Every method's score as scored, and what the stages added (geometry, spot, words, part).
     # Whether the pair was read upright is the fused methods' reading (`turned`).

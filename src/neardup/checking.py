@@ -86,7 +86,7 @@ from neardup.inset_check import (
     sent_below,
     unfound,
 )
-from neardup.item_pixels import Ref, ref_of
+from neardup.item_pixels import Ref, Shown, pair_refs
 from neardup.overlay_check import (
     OVERLAY,
     overlay_of_value,
@@ -123,12 +123,14 @@ def verify_pairs(
     engine: Engine,
     *,
     cache: CacheSetting = False,
+    shown: Shown | None = None,
     progress: Callable[[int, int], None] | None = None,
     dense_progress: Callable[[int, int], None] | None = None,
     detail_progress: Callable[[int, int], None] | None = None,
 ) -> None:
     """Run the geometric check on the pairs where it can change the verdict at a cut; a
-    pair checked before (same contents, same code) is read from the cache instead."""
+    pair checked before (same contents, same code) is read from the cache instead. `shown`:
+    pairs whose see-through picture every stage reads over a colour (`neardup.see_through`)."""
     at = cuts if isinstance(cuts, tuple) else (cuts,)
     borderline = sorted(
         (a, b)
@@ -138,7 +140,7 @@ def verify_pairs(
     # In the order the check takes each pair, and stored under that order's key: the check
     # is not symmetric, so a finding made the other way is not this one.
     ordered = {(a, b): _check_order(images, a, b, scored[a, b]) for a, b in borderline}
-    by_paths = {_refs(images, *ordered[pair]): pair for pair in borderline}
+    by_paths = {pair_refs(images, *ordered[pair], shown): pair for pair in borderline}
     stored = _Stored(PairKeys(images), by_paths, ordered)
     plain = {
         paths: geometry
@@ -230,7 +232,7 @@ def verify_pairs(
     detail = replace(DETAIL)
 
     def words(batch: list[tuple[int, int]]) -> Iterator[tuple[tuple[int, int], Detail | None]]:
-        by_refs = {_refs(images, *pair): pair for pair in batch}
+        by_refs = {pair_refs(images, *pair, shown): pair for pair in batch}
         compared = _Stored(stored.key, by_refs, {pair: pair for pair in batch})
         for paths, found in _findings(engine, detail, compared, list(by_refs), cache, told):
             yield by_refs[paths], found if isinstance(found, Detail) else None
@@ -390,7 +392,3 @@ def _findings[F](
 def _check_order(images: Sequence[Features], a: int, b: int, scored: Scored) -> tuple[int, int]:
     """The pair as the check takes it: a screenshot after the picture it frames."""
     return (b, a) if picture_first(scored.scores, images[a], images[b]) else (a, b)
-
-
-def _refs(images: Sequence[Features], a: int, b: int) -> tuple[Ref, Ref]:
-    return ref_of(images[a].path, images[a].frame), ref_of(images[b].path, images[b].frame)

@@ -30,7 +30,7 @@ from PIL import Image, ImageFile, UnidentifiedImageError
 from neardup.borders import SideColours, find_borders, side_colours, symmetric_only
 from neardup.jpeg_end import cut_short, refusal, with_end
 from neardup.pixel_decoders import fast_pixels
-from neardup.pixel_modes import TRANSPOSE, exif_orientation, flatten
+from neardup.pixel_modes import TRANSPOSE, WHITE, Colour, exif_orientation, flatten
 from neardup.records import Skipped
 from neardup.straighten import EDGE, straighten
 
@@ -62,6 +62,9 @@ class DecodeSpec:
     straighten: bool = False
     """Turn back a picture turned by a small angle on a flat canvas (`neardup.straighten`):
     for the features; the check and the differences measure the turn instead."""
+    background: Colour = WHITE
+    """What see-through pixels are shown over (white, as a browser shows them; another colour
+    where a pair's copy was flattened onto it, `neardup.see_through`)."""
 
 
 @dataclass(slots=True)
@@ -177,7 +180,7 @@ def _decode(data: bytes, path: str, spec: DecodeSpec, hash_pixels: bool) -> Deco
         image = image.transpose(turn)
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    flat = flatten(image)
+    flat = flatten(image, spec.background)
     rgb_image = flat.image
     pixel_hash = None
     if full and hash_pixels:  # the decoder's own array when it holds these very pixels

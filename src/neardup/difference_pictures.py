@@ -16,7 +16,7 @@ from neardup.borders import SideColours
 from neardup.decode import Decoded, DecodeSpec, decode, pixel_hash_of
 from neardup.difference_measures import colour_spread, jpeg_quality
 from neardup.features.exact import bytes_hash
-from neardup.item_pixels import FramePictures, Ref
+from neardup.item_pixels import FramePictures, Ref, ShownOver
 from neardup.sources.remote import read_bytes
 
 WORK_SIDE = 384
@@ -95,6 +95,8 @@ class PictureCache:
         return self._read[2] == picture.digest
 
     def load(self, path: Ref) -> Picture | str:
+        if isinstance(path, ShownOver):  # described as shown, over white
+            return self.load(path.path)
         if path in self._cache:
             self._cache.move_to_end(path)
             return self._cache[path]

@@ -31,6 +31,7 @@ def encode_features(f: Features, *, leave_out: str | None = None) -> tuple[str, 
     arrays += [(f"emb:{k}", v) for k, v in f.embeddings.items() if k != leave_out]
     arrays += [(f"flip:{k}", v) for k, v in f.embeddings_flip.items()]
     arrays += [(f"inset:{k}", v) for k, v in f.embeddings_inset.items()]
+    arrays += [(f"dark:{k}", v) for k, v in f.embeddings_dark.items()]
     layout = [(name, _dtype_name(a.dtype), list(a.shape)) for name, a in arrays]
     meta = {
         "width": f.width,
@@ -127,6 +128,8 @@ def decode_features(ref: FileRef, meta: dict[str, object], blob: bytes) -> Featu
             f.embeddings_flip[key] = array
         elif kind == "inset":
             f.embeddings_inset[key] = array
+        elif kind == "dark":
+            f.embeddings_dark[key] = array
     return f
 
 
@@ -141,6 +144,7 @@ def merged(new: Features, old: Features) -> Features:
         embeddings=old.embeddings | new.embeddings,
         embeddings_flip=old.embeddings_flip | new.embeddings_flip,
         embeddings_inset=old.embeddings_inset | new.embeddings_inset,
+        embeddings_dark=old.embeddings_dark | new.embeddings_dark,
     )
     if new.pdq is None and old.pdq is not None:
         out.pdq, out.pdq_quality = old.pdq, old.pdq_quality

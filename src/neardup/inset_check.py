@@ -38,15 +38,14 @@ from typing import Any
 import numpy as np
 
 from neardup.checked_scores import dense_passes, picture_first
-from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.decode import Decoded, DecodeSpec
 from neardup.dense_check import DenseChecker, WholeChecker, dense_version, whole_version
 from neardup.engines.base import Stage
 from neardup.features.inset import find_inset
-from neardup.item_pixels import FramePictures, Ref
+from neardup.item_pixels import FramePictures, Ref, read_still
 from neardup.pair_checks import checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
-from neardup.sources.remote import read_bytes
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
 INSET_VERSION = 2
@@ -194,7 +193,7 @@ def _decoded(ref: Ref, frames: FramePictures, unread: set[Ref]) -> Decoded | Non
         found = frames.get(ref)
     else:
         try:
-            found = decode(read_bytes(ref), ref, DecodeSpec(min_side=INSET_SIDE), hash_pixels=False)
+            found = read_still(ref, DecodeSpec(min_side=INSET_SIDE))
         except OSError:
             unread.add(ref)
             return None

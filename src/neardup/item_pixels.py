@@ -1,23 +1,40 @@
 """The pixels of an item for the per-pair stages (the geometric check, the differences).
 
 An item is a still image, named by its path, or a frame of a video, named by (the video's
-path, the frame's index in decoding order). A still is read from its file when a stage needs
-it; frames are decoded from their video a chunk of work at a time (`FramePictures.fetch`):
-each video once per chunk (`sources/video_frames.py` seeks to the keyframe before each wanted
+path, the frame's index in decoding order), or a still whose see-through parts are shown over
+another colour than white (`ShownOver`: the colour a pair's copy was flattened onto,
+`neardup.see_through`). A still is read from its file when a stage needs it (`read_still`);
+frames are decoded from their video a chunk of work at a time (`FramePictures.fetch`): each
+video once per chunk (`sources/video_frames.py` seeks to the keyframe before each wanted
 frame), and kept at the stage's working size.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 
-from neardup.decode import Decoded, DecodeSpec, decode_array
-from neardup.records import Skipped
+from neardup.decode import Decoded, DecodeSpec, decode, decode_array
+from neardup.pixel_modes import Colour
+from neardup.records import Features, Skipped
+from neardup.sources.remote import read_bytes
 from neardup.sources.video_frames import frames_at
 
-Ref = str | tuple[str, int]
-"""A still image's path, or (a video's path, a frame index)."""
+
+@dataclass(frozen=True, slots=True)
+class ShownOver:
+    """A still image with see-through parts, shown over `colour` instead of white."""
+
+    path: str
+    colour: Colour
+
+
+Ref = str | tuple[str, int] | ShownOver
+"""A still image's path, (a video's path, a frame index), or a still shown over a colour."""
+Shown = dict[tuple[int, int], tuple[int, Colour]]
+"""Pairs (a, b), a < b, whose see-through picture is shown over a colour: which of the two it
+is, and the colour (`neardup.see_through`)."""
 
 
 def ref_of(path: str, frame: int | None) -> Ref:
@@ -25,9 +42,38 @@ def ref_of(path: str, frame: int | None) -> Ref:
     return path if frame is None else (path, frame)
 
 
-def ref_order(ref: Ref) -> tuple[str, int]:
+def pair_refs(
+    images: Sequence[Features], a: int, b: int, shown: Shown | None = None
+) -> tuple[Ref, Ref]:
+    """Pair (a, b)'s items as the per-pair stages read them: a see-through picture `shown`
+    over its copy's colour as such."""
+    over = None if shown is None else shown.get((min(a, b), max(a, b)))
+
+    def ref(i: int) -> Ref:
+        if over is not None and over[0] == i:
+            return ShownOver(images[i].path, over[1])
+        return ref_of(images[i].path, images[i].frame)
+
+    return ref(a), ref(b)
+
+
+def ref_order(ref: Ref) -> tuple[str, int, tuple[int, ...]]:
     """A sort key for a mix of stills and frames."""
-    return (ref, -1) if isinstance(ref, str) else ref
+    if isinstance(ref, str):
+        return ref, -1, ()
+    if isinstance(ref, ShownOver):
+        return ref.path, -1, ref.colour
+    return ref[0], ref[1], ()
+
+
+def read_still(ref: str | ShownOver, spec: DecodeSpec) -> Decoded | Skipped:
+    """A still's working picture at `spec`, shown over the ref's colour (raises OSError where
+    the file cannot be read)."""
+    if isinstance(ref, ShownOver):
+        path, spec = ref.path, replace(spec, background=ref.colour)
+    else:
+        path = ref
+    return decode(read_bytes(path), path, spec, hash_pixels=False)
 
 
 class FramePictures:
@@ -42,7 +88,7 @@ class FramePictures:
         """Decode the frames among `refs` not yet kept: each video in one pass."""
         wanted: dict[str, set[int]] = {}
         for ref in refs:
-            if not isinstance(ref, str) and ref not in self._cache:
+            if isinstance(ref, tuple) and ref not in self._cache:
                 wanted.setdefault(ref[0], set()).add(ref[1])
         for path, frames in wanted.items():
             found = frames_at(path, frames, width=None)

@@ -7,7 +7,8 @@ What each per-method score means:
 - `phash`, `dhash`, `ahash`, `whash`: 1 - 2d/64 on the 64-bit imagehash hashes.
 - `sscd`, `sscd_distilled`: cosine similarity of SSCD copy-detection embeddings (floored at
   0), the larger of the image-to-image and mirrored-image-to-image cosines where mirrored
-  views were embedded.
+  views were embedded, and of a see-through picture's cosine shown over the colour its copy
+  was flattened onto, where that was read (`neardup.see_through`).
 - `inset`: where either picture holds a picture inside a frame (`neardup.features.inset`),
   the larger cosine of that inset's embedding with the other whole picture's (NaN where
   neither has one): high for a screenshot of the other. Not fused: it sends the pair to the
@@ -33,6 +34,7 @@ pairs scored on them, in this process or in an engine's workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -44,7 +46,8 @@ from neardup.features.hashes import hamming, hash_similarity
 from neardup.features.thumbnail import ORBIT_SHAPE, OrbitThumbs
 from neardup.fusion import PairFacts
 from neardup.pair_shapes import aspect_ratio, swapped
-from neardup.records import Features
+from neardup.records import VIEWS, Features, Vector
+from neardup.shown_scores import SHOWN, SHOWN_PAIRS, shown_cosines
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -138,35 +141,33 @@ def raw_scores(
             rows = np.flatnonzero(present[a] & present[b])
             va, vb = vectors[a[rows]], vectors[b[rows]]
             cos = np.einsum("ij,ij->i", va, vb)
-            flips, has_flip = _stack(
-                "flip:" + method,
-                lambda: [f.embeddings_flip.get(method) for f in images],  # noqa: B023
-                vectors.shape[1:],
-                np.float32,
-            )
-            if has_flip.any():
-                cos = np.maximum(
-                    cos, np.where(has_flip[a[rows]], np.einsum("ij,ij->i", flips[a[rows]], vb), -1)
-                )
-                cos = np.maximum(
-                    cos, np.where(has_flip[b[rows]], np.einsum("ij,ij->i", flips[b[rows]], va), -1)
-                )
+            shape = vectors.shape[1:]  # views: queries of the candidate search, a mirror scored
+            views = {
+                k: _stack(f"{k}:{method}", partial(_views, images, k, method), shape, np.float32)
+                for k in VIEWS
+            }
+            flips, has_flip = views["flip"]
+            for one, other in ((a[rows], vb), (b[rows], va)) if has_flip.any() else ():
+                found = np.einsum("ij,ij->i", flips[one], other)
+                cos = np.maximum(cos, np.where(has_flip[one], found, -1))
             if TURN + method in cache:
                 cos, upright = _turned(
                     images, a[rows], b[rows], cos, va, vb, cache[TURN + method], cache
                 )
                 flag = _fill(len(pairs), rows, np.where(upright, 1.0, np.nan))
                 out[TURNED] = np.fmax(out[TURNED], flag) if TURNED in out else flag
+            if SHOWN + method in cache:
+                shown = cache[SHOWN_PAIRS][0], cache[SHOWN + method][0]
+                cos = np.maximum(cos, shown_cosines(a[rows], b[rows], len(images), *shown))
             out[method] = _fill(len(pairs), rows, np.clip(cos, 0.0, 1.0))
             if INSET not in out:
-                insets = _stack(
-                    "inset:" + method,
-                    lambda: [f.embeddings_inset.get(method) for f in images],  # noqa: B023
-                    vectors.shape[1:],
-                    np.float32,
-                )
-                out[INSET] = _inset(a[rows], b[rows], vectors, insets, len(pairs), rows)
+                out[INSET] = _inset(a[rows], b[rows], vectors, views["inset"], len(pairs), rows)
     return out
+
+
+def _views(images: Sequence[Features], kind: str, method: str) -> list[Vector | None]:
+    """Each image's `kind` view (`records.VIEWS`) of `method`'s embedding, where it has one."""
+    return [getattr(f, f"embeddings_{kind}").get(method) for f in images]
 
 
 def _turned(

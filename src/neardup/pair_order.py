@@ -76,7 +76,7 @@ def _near_first(pairs: list[tuple[Ref, Ref]]) -> list[tuple[Ref, Ref]]:
         around[a].append(b)
         around[b].append(a)
 
-    def fewest(ref: Ref) -> tuple[int, tuple[str, int]]:
+    def fewest(ref: Ref) -> tuple[int, tuple[str, int, tuple[int, ...]]]:
         return len(around[ref]), ref_order(ref)
 
     rank: dict[Ref, int] = {}

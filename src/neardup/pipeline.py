@@ -39,6 +39,7 @@ from neardup.scoring import (
     prepare_stacks,
     score_kept,
 )
+from neardup.see_through import shown_stacks
 from neardup.sources.remote import read_bytes
 from neardup.store import CacheSetting, open_store
 from neardup.turned_views import turned_stacks
@@ -102,6 +103,7 @@ def feature_config(methods: tuple[str, ...], max_pixels: int = DEFAULT_MAX_PIXEL
         imagehashes=tuple(m for m in methods if m in HASH_METHODS),
         models=models,
         inset_views=models,
+        dark_views=models,
         decode=DecodeSpec(
             max_pixels=max_pixels,
             min_side=EMBED_SIDE if models else HASH_MIN_SIDE,
@@ -155,6 +157,7 @@ def compute_features(
             models=config.models,
             flip_views=config.flip_views,
             inset_views=config.inset_views,
+            dark_views=config.dark_views,
             decode=config.decode,
             threads=threads,
         )
@@ -249,6 +252,8 @@ def score_candidates(
     # (inherited by forked processes; shipped once per worker by other engines).
     stacks = prepare_stacks(images, methods, stacks)
     stacks.update(turned_stacks(images, ordered, methods, engine, cache, stacks))
+    seen, shown = shown_stacks(images, ordered, methods, engine, cache, stacks)
+    stacks.update(seen)
     stage: Stage[npt.NDArray[np.int64], ScoreState, list[tuple[int, Scored]]] = Stage(
         "scores",
         partial(_score_state, images, methods, stacks),
@@ -275,6 +280,7 @@ def score_candidates(
             cuts,
             engine,
             cache=cache,
+            shown=shown,
             progress=tell_check,
             dense_progress=tell_dense,
             detail_progress=tell_detail,

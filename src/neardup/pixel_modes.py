@@ -1,5 +1,7 @@
 """Any Pillow picture to the 8-bit RGB a viewer shows: 16-bit and float scaled (not clipped),
-palettes expanded, alpha composited over white, and the EXIF orientation read.
+palettes expanded, alpha composited over white (or another background: a copy flattened onto
+a colour is compared with its original shown over that colour, `neardup.see_through`), and the
+EXIF orientation read.
 
 Whether anything was see-through is kept (`Flat.transparent`): a transparent picture and its
 flattening show the same pixels on white, and `neardup.differences` says which one has it.
@@ -25,6 +27,9 @@ TRANSPOSE = {
 """How each EXIF orientation is turned upright (as `PIL.ImageOps.exif_transpose` does)."""
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+WHITE = (255, 255, 255)
+BLACK = (0, 0, 0)
+Colour = tuple[int, int, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,8 +40,9 @@ class Flat:
     transparent: bool = False
 
 
-def flatten(image: Image.Image) -> Flat:
-    """8-bit RGB from any mode (`to_rgb`), telling whether a pixel was less than opaque."""
+def flatten(image: Image.Image, background: Colour = WHITE) -> Flat:
+    """8-bit RGB from any mode (`to_rgb`), see-through pixels shown over `background`,
+    telling whether a pixel was less than opaque."""
     mode = image.mode
     if mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
@@ -44,8 +50,8 @@ def flatten(image: Image.Image) -> Flat:
     if mode in _ALPHA_MODES or (mode == "RGB" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         transparent = int(np.asarray(rgba.getchannel("A")).min()) < 255
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Flat(Image.alpha_composite(background, rgba).convert("RGB"), transparent)
+        under = Image.new("RGBA", rgba.size, (*background, 255))
+        return Flat(Image.alpha_composite(under, rgba).convert("RGB"), transparent)
     return Flat(to_rgb(image))
 
 

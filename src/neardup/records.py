@@ -13,9 +13,10 @@ import numpy as np
 import numpy.typing as npt
 
 Vector = npt.NDArray[np.float32]
-VIEWS = ("flip", "inset")
-"""An image's other embedding views (`Features.embeddings_flip`, `.embeddings_inset`), stacked
-as `<view>:<model>`: more queries for the candidate search, owned by their image."""
+VIEWS = ("flip", "inset", "dark")
+"""An image's other embedding views (`Features.embeddings_flip`, `.embeddings_inset`,
+`.embeddings_dark`), stacked as `<view>:<model>`: more queries for the candidate search, owned
+by their image."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +103,11 @@ class Features:
     """Embeddings of the horizontally flipped view, where the method asks for them."""
     embeddings_inset: dict[str, Vector] = field(default_factory=dict)
     """Embeddings of the picture inside a frame (`neardup.features.inset`), where one is."""
+    embeddings_dark: dict[str, Vector] = field(default_factory=dict)
+    """For a picture with see-through parts: embeddings of it shown over black, so that a copy
+    flattened onto black or a dark colour is a candidate (shown over white, it embeds at
+    0.0-0.2 against such a copy; `neardup.see_through` then compares the pair over the copy's
+    own colour)."""
     frame: int | None = None
     """For a frame of a video: its index in decoding order; None for a still image."""
     time: float | None = None

@@ -21,16 +21,15 @@ from functools import partial
 import numpy as np
 import numpy.typing as npt
 
-from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.decode import Decoded, DecodeSpec
 from neardup.engines.base import Engine, Stage
 from neardup.features.embed import EMBED_SIDE, embed
-from neardup.item_pixels import FramePictures, Ref, ref_of
+from neardup.item_pixels import FramePictures, Ref, read_still, ref_of
 from neardup.method_scores import EMBEDDING_METHODS, TURN, Pairs, Stacks, log_aspects
 from neardup.pair_shapes import swapped
 from neardup.pair_store import item_hash, pair_store
 from neardup.records import Features
 from neardup.scoring import score_kept
-from neardup.sources.remote import read_bytes
 from neardup.store import CacheSetting
 
 VERSION = "1"
@@ -155,7 +154,7 @@ def _embed_turned(model: str, frames: FramePictures, refs: list[Ref]) -> list[Vi
             found = frames.get(ref)
         else:
             try:
-                found = decode(read_bytes(ref), ref, SPEC, hash_pixels=False)
+                found = read_still(ref, SPEC)
             except OSError:
                 found = None
         pictures.append(found.rgb if isinstance(found, Decoded) else None)

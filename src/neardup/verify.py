@@ -28,12 +28,11 @@ from neardup.aligned_pixels import (
     frame_shares,
     pixels_compared,
 )
-from neardup.decode import Decoded, DecodeSpec, decode
+from neardup.decode import Decoded, DecodeSpec
 from neardup.engines.base import Stage
-from neardup.item_pixels import FramePictures, Ref
+from neardup.item_pixels import FramePictures, Ref, read_still
 from neardup.perspective import in_perspective, worth_a_homography
 from neardup.records import Skipped
-from neardup.sources.remote import read_bytes
 
 VERIFY_SIDE = 256
 """Decode side for the check: enough keypoints, about 5 ms a picture."""
@@ -334,8 +333,7 @@ def read_grey(
             unread.add(ref)
     else:
         try:
-            data = read_bytes(ref)
-            decoded = decode(data, ref, DecodeSpec(min_side=side), hash_pixels=False)
+            decoded = read_still(ref, DecodeSpec(min_side=side))
         except OSError:
             decoded = None
             unread.add(ref)

@@ -6,7 +6,7 @@ engine runs it in worker processes and a distributed engine can map the very sam
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,11 +17,12 @@ from neardup.features.hashes import hamming, hash_similarity, imagehashes, pdq_d
 from neardup.features.inset import find_inset
 from neardup.features.page import page_facts
 from neardup.features.thumbnail import small_grey
+from neardup.pixel_modes import BLACK
 from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
-FEATURES_VERSION = 13
+FEATURES_VERSION = 14
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -37,6 +38,9 @@ class FeatureConfig:
     inset_views: tuple[str, ...] = ()
     """Models whose embedding is also taken of the picture inside a frame, where there is one
     (`neardup.features.inset`)."""
+    dark_views: tuple[str, ...] = ()
+    """Models whose embedding is also taken of a picture with see-through parts shown over
+    black (`Features.embeddings_dark`)."""
     decode: DecodeSpec = field(default_factory=DecodeSpec)
     threads: int = 1
     """onnxruntime threads per worker process."""
@@ -62,18 +66,27 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
     results: list[Features | Skipped] = []
     pictures = []
     turned = []
+    dark = []
     for ref in files:
         item = _extract_one(ref, config)
         if isinstance(item, Skipped):
             results.append(item)
         else:
-            features, decoded = item
+            features, decoded, data = item
             results.append(features)
             pictures.append((features, decoded.rgb))
             if decoded.unturned is not None:
                 turned.append((features, decoded.unturned))
+            if decoded.transparent and config.dark_views:
+                over_black = decode(data, ref.path, replace(config.decode, background=BLACK))
+                if isinstance(over_black, Decoded):
+                    dark.append((features, over_black.rgb))
     embed_pictures(pictures, config)
     measure_turned_back(turned, config)
+    for model in config.dark_views:
+        vectors = embed(model, [rgb for _, rgb in dark], threads=config.threads)
+        for (features, _), vector in zip(dark, vectors, strict=True):
+            features.embeddings_dark[model] = vector
     return results
 
 
@@ -121,7 +134,7 @@ def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureCon
             features.embeddings_inset[model] = vector
 
 
-def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, Decoded]:
+def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Features, Decoded, bytes]:
     try:
         data = read_bytes(ref.path)  # a file, or a URL through fsspec
     except OSError as error:
@@ -131,7 +144,8 @@ def _extract_one(ref: FileRef, config: FeatureConfig) -> Skipped | tuple[Feature
     if isinstance(decoded, Skipped):
         return decoded
     jpeg = jpeg_hash(data, decoded.orientation) if decoded.format == "JPEG" else None
-    return features_of(ref, decoded, config, len(data), bytes_hash(data), jpeg), decoded
+    features = features_of(ref, decoded, config, len(data), bytes_hash(data), jpeg)
+    return features, decoded, data
 
 
 def features_of(

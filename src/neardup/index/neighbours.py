@@ -4,7 +4,8 @@ persistent index alike.
 - exact copies: the same bytes, pixel or JPEG-picture hash (a star around the first image);
 - embeddings: the nearest vectors by cosine, k at a time and widened while the k-th is still
   above the floor, of each embedding (and its mirrored view where one was made, and its
-  inset's, the picture inside a frame, where there is one), in the vector
+  inset's, the picture inside a frame, where there is one, and a see-through picture's view
+  over black), in the vector
   index: exact search below `EXACT_BELOW` images, the IVF index's nprobe clusters above;
 - PDQ: every dihedral view of each hash against the stored hashes: exhaustive (k nearest
   within `PDQ_RADIUS`, widened the same way) below `EXACT_BELOW`, a multi-index hash (exact
@@ -75,7 +76,11 @@ def vector_neighbour_blocks(
         queries = embedding_matrix(images[start : start + QUERY_BLOCK], model)
         owners = np.arange(start, start + len(queries), dtype=np.int64)
         yield from _owned_neighbours(index, queries, owners)
-    for views in ([f.embeddings_flip for f in images], [f.embeddings_inset for f in images]):
+    for views in (
+        [f.embeddings_flip for f in images],
+        [f.embeddings_inset for f in images],
+        [f.embeddings_dark for f in images],
+    ):
         owners = np.array([n for n, v in enumerate(views) if model in v], dtype=np.int64)
         if owners.size:
             vectors = np.stack([views[n][model] for n in owners.tolist()])

@@ -171,8 +171,8 @@ def _wanted_arrays(methods: tuple[str, ...]) -> set[str]:
 
 
 def _stack_key(name: str) -> str | None:
-    """The stack a blob array goes to: `pdq`, `hash:<m>` -> m, `emb:<m>` -> m, `flip:<m>` and
-    `inset:<m>` as they are."""
+    """The stack a blob array goes to: `pdq`, `hash:<m>` -> m, `emb:<m>` -> m, `flip:<m>`,
+    `inset:<m>` and `dark:<m>` as they are."""
     kind, _, key = name.partition(":")
     if kind == "pdq":
         return "pdq"
