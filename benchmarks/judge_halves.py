@@ -14,12 +14,12 @@ precision falls by more than 0.001.
 
 Each set is a folder holding `truth.json` (from the `make_set_*.py` scripts), optionally
 `:CACHE`, the feature cache its scans share (default: `neardup`'s), and `:NEW_CACHE`, another
-one for this checkout's scans (where the rule changes the features' version: a store holds
-one version's features, so two checkouts sharing one would make each other's again). Both checkouts scan with
-this interpreter, each with its own `src` first on the path, one after the other: they share
-the cache's features, and of its pair findings only those stored under the same stage
-version (a change to what a stage measures bumps its version). Which halves are judged,
-and which are read once, is the rule's to say before its figures exist.
+one for this checkout's scans (where the rule changes the features' version: a store holds one
+version's features, so two checkouts sharing one would make each other's again). Both checkouts
+scan with this interpreter, each with its own `src` first on the path, one after the other: they
+share the cache's features, and of its pair findings only those stored under the same stage
+version (a change to what a stage measures bumps its version). Which halves are judged, and
+which are read once, is the rule's to say before its figures exist.
 """
 
 from __future__ import annotations

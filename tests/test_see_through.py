@@ -126,14 +126,49 @@ def test_the_colour_is_read_where_the_ring_is_clear() -> None:
     assert flatten_colour(np.full((40, 40), 255, dtype=np.uint8), rgb) is None
 
 
-def test_a_shown_ref_sorts_and_chunks_beside_its_path() -> None:
+def test_a_shown_ref_sorts_beside_its_path_and_its_pairs_share_a_chunk() -> None:
     shown = ShownOver("b.png", COLOUR)
     refs = ["c.png", shown, "a.png", ("b.mp4", 3)]
     assert sorted(refs, key=ref_order) == ["a.png", ("b.mp4", 3), shown, "c.png"]
-    pairs = by_image([(shown, "x.jpg"), ("a.png", "y.jpg"), (shown, "z.jpg")], chunk=2)
-    assert sorted(map(str, pairs)) == sorted(
-        map(str, [(shown, "x.jpg"), ("a.png", "y.jpg"), (shown, "z.jpg")])
-    )
+    pairs = [(shown, "x.jpg"), ("a.png", "y.jpg"), (shown, "z.jpg"), ("c.png", "w.jpg")]
+    ordered = by_image(pairs, chunk=2)
+    assert sorted(map(str, ordered)) == sorted(map(str, pairs))
+    chunks = [ordered[0:2], ordered[2:4]]
+    assert [(shown, "x.jpg"), (shown, "z.jpg")] in [sorted(c, key=str) for c in chunks]
+
+
+def test_a_file_unreadable_for_a_moment_is_read_next_time(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A picture that cannot be read while its colour is looked for is not kept as having
+    none: the next scan (same cache) reads it and finds the copies; and a finding made over
+    white is not read for the pair shown over its colour."""
+    import neardup.see_through
+
+    cache = tmp_path / "cache.sqlite"
+    real = neardup.see_through.read_bytes
+    gone = str(folder / "sticker.png")
+
+    def flaky(path: str) -> bytes:
+        if path == gone:
+            raise OSError(5, "Input/output error")
+        return real(path)
+
+    monkeypatch.setattr(neardup.see_through, "read_bytes", flaky)
+    first = scan([str(folder)], cache=cache, differences=False)
+    monkeypatch.undo()
+    second = scan([str(folder)], cache=cache, differences=False)
+    fresh = scan([str(folder)], cache=False, differences=False)
+
+    def named(result: object) -> set[frozenset[str]]:
+        return {
+            frozenset(Path(result.path(i)).name for i in [g.keeper, *(m for m, _ in g.members)])  # type: ignore[attr-defined]
+            for g in result.groups  # type: ignore[attr-defined]
+        }
+
+    whole = {frozenset(["on_black.jpg", "on_blue.jpg", "sticker.png"])}
+    assert named(first) != whole  # the sticker could not be shown over a colour then
+    assert named(second) == named(fresh) == whole
 
 
 def test_an_index_finds_the_groups_a_scan_finds(folder: Path, tmp_path: Path) -> None:

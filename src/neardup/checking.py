@@ -86,7 +86,7 @@ from neardup.inset_check import (
     sent_below,
     unfound,
 )
-from neardup.item_pixels import Ref, Shown, pair_refs
+from neardup.item_pixels import Ref, Shown, pair_refs, shown_key
 from neardup.overlay_check import (
     OVERLAY,
     overlay_of_value,
@@ -342,7 +342,9 @@ class _Stored:
     ) -> None:
         self.key = key
         self.order = {paths: ordered[pair] for paths, pair in by_paths.items()}
-        self.keys = {paths: key(*self.order[paths]) for paths in by_paths}
+        self.named = {paths: key(*self.order[paths]) for paths in by_paths}
+        # A finding over a colour is not one over white: the colour is part of its key.
+        self.keys = {paths: shown_key(paths, k) for paths, k in self.named.items()}
 
     def lasting(
         self, chunk: Sequence[Paths], found: Sequence[Any], value: Callable[[Any], Any]
@@ -351,10 +353,10 @@ class _Stored:
         read, nor one whose files changed while it ran (their hashes would name other
         contents)."""
         for paths, geometry in zip(chunk, found, strict=True):
-            k = self.keys[paths]
-            if k is None or isinstance(geometry, Unread):
+            k, named = self.keys[paths], self.named[paths]
+            if k is None or named is None or isinstance(geometry, Unread):
                 continue
-            if self.key.still(*self.order[paths], k):
+            if self.key.still(*self.order[paths], named):
                 yield k, value(geometry)
 
 

@@ -6,8 +6,8 @@ draft mode, so a 24 MP photo is decoded at 1/8 scale), then:
   (Pillow raises instead of padding grey; a JPEG that lacks only its end marker is read,
   `neardup.jpeg_end`);
 - turned upright by its EXIF orientation;
-- brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white, first frame
-  of an animation);
+- brought to 8-bit RGB whatever it was (CMYK, 16-bit, palette, alpha over white or the
+  spec's background, first frame of an animation);
 - stripped of uniform borders of any colour (letterbox, padding, frames; under 128 px only
   matching opposite ones), so a bordered copy matches its source;
 - for the features only, turned back where it was turned by a small angle on a flat canvas
@@ -91,7 +91,8 @@ class Decoded:
     border_colours: SideColours | None = None
     """The trimmed borders' colours by side (`neardup.borders.side_colours`), None if none."""
     transparent: bool = False
-    """Some pixels were see-through (shown, and compared, over white)."""
+    """Some pixels were see-through (shown over the spec's background: white, but for a pair
+    whose copy was flattened onto a colour, `neardup.see_through`)."""
 
 
 def decode(

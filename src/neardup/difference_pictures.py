@@ -95,7 +95,7 @@ class PictureCache:
         return self._read[2] == picture.digest
 
     def load(self, path: Ref) -> Picture | str:
-        if isinstance(path, ShownOver):  # described as shown, over white
+        if isinstance(path, ShownOver):  # not given one (differences read `ref_of`): as shown
             return self.load(path.path)
         if path in self._cache:
             self._cache.move_to_end(path)

@@ -57,6 +57,17 @@ def pair_refs(
     return ref(a), ref(b)
 
 
+def shown_key(refs: tuple[Ref, Ref], key: tuple[str, str] | None) -> tuple[str, str] | None:
+    """A pair's content key in the pair store, naming the colour a side is shown over (a
+    finding over a colour is not the finding over white)."""
+    if key is None:
+        return None
+    a, b = (
+        f"{h}@{r.colour}" if isinstance(r, ShownOver) else h for r, h in zip(refs, key, strict=True)
+    )
+    return a, b
+
+
 def ref_order(ref: Ref) -> tuple[str, int, tuple[int, ...]]:
     """A sort key for a mix of stills and frames."""
     if isinstance(ref, str):

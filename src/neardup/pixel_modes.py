@@ -34,7 +34,8 @@ Colour = tuple[int, int, int]
 
 @dataclass(frozen=True, slots=True)
 class Flat:
-    """A picture as shown over white, and whether any of its pixels were see-through."""
+    """A picture as shown over its background (white unless asked otherwise), and whether any
+    of its pixels were see-through."""
 
     image: Image.Image
     transparent: bool = False

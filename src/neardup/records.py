@@ -93,8 +93,9 @@ class Features:
     """(paper, strokes) of the working picture (`neardup.features.page`): whether it reads as
     a page of text, whose words the fine comparison (`neardup.detail_check`) compares."""
     transparent: bool = False
-    """Some pixels are see-through (the picture is compared as shown over white): kept over
-    its flattened copy (`neardup.groups`)."""
+    """Some pixels are see-through (the picture is compared as shown over white, or over the
+    colour a copy of it was flattened onto, `neardup.see_through`): kept over its flattened
+    copy (`neardup.groups`)."""
     hashes: dict[str, npt.NDArray[np.uint8]] = field(default_factory=dict)
     """Optional imagehash-family hashes (phash, dhash, ahash, whash), 8 bytes each."""
     embeddings: dict[str, Vector] = field(default_factory=dict)

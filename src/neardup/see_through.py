@@ -35,6 +35,7 @@ from PIL import Image
 from neardup.decode import DEFAULT_MAX_PIXELS, Decoded, DecodeSpec, decode
 from neardup.engines.base import Engine, Stage
 from neardup.features.embed import EMBED_SIDE, embed
+from neardup.index.neighbours import FLOOR
 from neardup.item_pixels import Ref, Shown, ShownOver, read_still
 from neardup.method_scores import EMBEDDING_METHODS, Pairs, Stacks, ends, stack_feature
 from neardup.pair_order import by_image
@@ -70,15 +71,24 @@ ring is read in the other picture resized to the see-through one's frame)."""
 
 def to_show(images: Sequence[Features], pairs: Pairs, stacks: Stacks, model: str) -> list[int]:
     """Rows of `pairs` of one see-through picture (one with a view over black in `stacks`) and
-    one opaque still of the same frame shape."""
+    one opaque still of the same frame shape, whose embedding over white or over black reaches
+    the candidate search's floor against the other (below it, a pair is not worth reading)."""
     key = "dark:" + model
     if key not in stacks:
         stacks[key] = stack_feature(
             [f.embeddings_dark.get(model) for f in images], None, np.float32
         )
-    dark = stacks[key][1]
+    darks, dark = stacks[key]
+    vectors = _vectors(images, stacks, model)
     a, b = ends(pairs)
     rows = np.flatnonzero(dark[a] != dark[b])
+    clear = np.where(dark[a[rows]], a[rows], b[rows])
+    other = np.where(dark[a[rows]], b[rows], a[rows])
+    near = np.maximum(
+        np.einsum("ij,ij->i", vectors[clear], vectors[other]),
+        np.einsum("ij,ij->i", darks[clear], vectors[other]),
+    )
+    rows = rows[near >= FLOOR]
     out = []
     for row in rows.tolist():
         first, second = images[int(a[row])], images[int(b[row])]
@@ -131,6 +141,12 @@ def shown_stacks(
 
 Found = tuple[int, Colour, float]
 """The see-through picture of a pair, the colour, and the cosine over it."""
+UNREAD = "unread"
+"""A pair one of whose files could not be read (changed or gone since its features): found
+again next time, never kept."""
+Result = tuple[Colour, Any] | str | None
+"""What is found for a pair: the colour and the picture's embedding over it, `UNREAD`, or None
+(no colour)."""
 
 
 def _vectors(images: Sequence[Features], stacks: Stacks, model: str) -> npt.NDArray[Any]:
@@ -168,7 +184,7 @@ def _found(
                 todo.append(paths)
             elif value:
                 out[pair] = (clear, (value[0], value[1], value[2]), float(value[3]))
-        stage: Stage[tuple[str, str], _Reader, tuple[Colour, Any] | None] = Stage(
+        stage: Stage[tuple[str, str], _Reader, Result] = Stage(
             "shown", _Reader, partial(_colours_and_views, model), chunk=32
         )
         # Chunks hold whole groups of pairs that share pictures: each is read about once.
@@ -176,16 +192,18 @@ def _found(
         for chunk, results in engine.map(stage, jobs):
             made = []
             for paths, result in zip(chunk, results, strict=True):
+                if result is UNREAD:  # read again next time, not kept as "no colour"
+                    continue
                 pair = at[paths]
                 clear = pair[0] if images[pair[0]].transparent else pair[1]
                 other = pair[1] if clear == pair[0] else pair[0]
                 stored: list[float] = []
-                if result is not None:
+                if isinstance(result, tuple):
                     colour, vector = result
                     cos = float(np.dot(vector, vectors[other]))
                     out[pair] = (clear, colour, cos)
                     stored = [*colour, cos]
-                if pair in wanted and keys(*pair) == wanted[pair]:  # not changed meanwhile
+                if pair in wanted and keys.still(*pair, wanted[pair]):  # not changed meanwhile
                     made.append((wanted[pair], stored))
             if store is not None:
                 store.put(made)
@@ -219,15 +237,16 @@ class _Reader:
         return self._kept[key]
 
 
-def _colours_and_views(
-    model: str, reader: _Reader, pairs: list[tuple[str, str]]
-) -> list[tuple[Colour, Any] | None]:
+def _colours_and_views(model: str, reader: _Reader, pairs: list[tuple[str, str]]) -> list[Result]:
     """For each (see-through path, other path): the colour the other was flattened onto and
-    the see-through picture's embedding over it, or None."""
+    the see-through picture's embedding over it, None (no such colour), or `UNREAD`."""
     colours: list[Colour | None] = []
-    for clear, other in pairs:
+    unread: set[int] = set()
+    for n, (clear, other) in enumerate(pairs):
         alpha = reader.alpha(clear)
         rgb = None if alpha is None else reader.rgb(other, (alpha.shape[1], alpha.shape[0]))
+        if alpha is None or rgb is None:
+            unread.add(n)
         colours.append(None if alpha is None or rgb is None else flatten_colour(alpha, rgb))
     pictures: dict[tuple[str, Colour], npt.NDArray[np.uint8] | None] = {}
     for (clear, _), colour in zip(pairs, colours, strict=True):
@@ -240,10 +259,13 @@ def _colours_and_views(
     readable = [key for key, picture in pictures.items() if picture is not None]
     vectors = embed(model, [pictures[key] for key in readable])  # type: ignore[misc]
     by_key = dict(zip(readable, vectors, strict=True))
-    return [
-        None if colour is None or (clear, colour) not in by_key else (colour, by_key[clear, colour])
-        for (clear, _), colour in zip(pairs, colours, strict=True)
-    ]
+    out: list[Result] = []
+    for n, ((clear, _), colour) in enumerate(zip(pairs, colours, strict=True)):
+        if n in unread or (colour is not None and (clear, colour) not in by_key):
+            out.append(UNREAD)  # a file that could not be read (again)
+        else:
+            out.append(None if colour is None else (colour, by_key[clear, colour]))
+    return out
 
 
 def flatten_colour(alpha: npt.NDArray[np.uint8], rgb: npt.NDArray[np.uint8]) -> Colour | None:

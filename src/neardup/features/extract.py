@@ -78,7 +78,8 @@ def extract_batch(files: list[FileRef], config: FeatureConfig) -> list[Features 
             if decoded.unturned is not None:
                 turned.append((features, decoded.unturned))
             if decoded.transparent and config.dark_views:
-                over_black = decode(data, ref.path, replace(config.decode, background=BLACK))
+                spec = replace(config.decode, background=BLACK)
+                over_black = decode(data, ref.path, spec, hash_pixels=False)
                 if isinstance(over_black, Decoded):
                     dark.append((features, over_black.rgb))
     embed_pictures(pictures, config)

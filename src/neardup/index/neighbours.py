@@ -61,7 +61,7 @@ def vector_neighbours(
     index: Searchable | None, images: Sequence[Features], model: str
 ) -> Iterator[tuple[int, int]]:
     """(position in `images`, indexed id) for the nearest indexed vectors of each embedding
-    and of its mirrored view (`vector_neighbour_blocks`, one pair at a time)."""
+    and of its other views (`vector_neighbour_blocks`, one pair at a time)."""
     yield from pairs_of(vector_neighbour_blocks(index, images, model))
 
 
@@ -69,7 +69,8 @@ def vector_neighbour_blocks(
     index: Searchable | None, images: Sequence[Features], model: str
 ) -> Iterator[tuple[I64, I64]]:
     """Arrays (positions in `images`, indexed ids) for the nearest indexed vectors of each
-    embedding and of its mirrored view, a block of queries at a time."""
+    embedding and of its other views (mirrored, inset, over black: `records.VIEWS`), a block
+    of queries at a time."""
     if index is None or not len(index) or not images or not model:
         return
     for start in range(0, len(images), QUERY_BLOCK):  # not all query vectors at once

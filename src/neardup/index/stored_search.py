@@ -97,13 +97,17 @@ def _vector_candidates(
     model = index.settings.model
     vectors = stacks[model][0]
     owners, views, caps = [], [], []
-    for kind in VIEWS:  # mirrored and inset views: more queries, owned by their image
+    for kind in VIEWS:  # mirrored, inset and over-black views: more queries, owned by their image
         all_views, present = stacks.get(f"{kind}:{model}", (None, np.zeros(len(vectors), bool)))
         if all_views is not None and present.any():
             owners.append(np.flatnonzero(present).astype(np.int64))
             views.append(np.asarray(all_views[owners[-1]], dtype=np.float32))
-            # A mirrored view's neighbours count with its image's, an inset's apart.
-            caps.append(owners[-1] + (len(vectors) if kind == "inset" else 0))
+            # A mirrored view's neighbours count with its image's, an inset's and an over-black
+            # view's apart (a see-through picture's look-alikes over white cannot crowd out
+            # its copy flattened onto black).
+            caps.append(
+                owners[-1] + len(vectors) * VIEWS.index(kind) if kind != "flip" else owners[-1]
+            )
     flips = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
     own = np.concatenate(caps) if caps else flips
     mirrored = (
