@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -36,6 +37,14 @@ def _cut_out(picture: np.ndarray) -> Image.Image:
 def _flattened(image: Image.Image, colour: tuple[int, int, int]) -> Image.Image:
     under = Image.new("RGBA", image.size, (*colour, 255))
     return Image.alpha_composite(under, image).convert("RGB")
+
+
+def _named(result: Any) -> set[frozenset[str]]:
+    """Each group of a scan's or an index's result, as its images' file names."""
+    return {
+        frozenset(Path(result.path(i)).name for i in [g.keeper, *(m for m, _ in g.members)])
+        for g in result.groups
+    }
 
 
 @pytest.fixture(scope="module")
@@ -160,15 +169,9 @@ def test_a_file_unreadable_for_a_moment_is_read_next_time(
     second = scan([str(folder)], cache=cache, differences=False)
     fresh = scan([str(folder)], cache=False, differences=False)
 
-    def named(result: object) -> set[frozenset[str]]:
-        return {
-            frozenset(Path(result.path(i)).name for i in [g.keeper, *(m for m, _ in g.members)])  # type: ignore[attr-defined]
-            for g in result.groups  # type: ignore[attr-defined]
-        }
-
     whole = {frozenset(["on_black.jpg", "on_blue.jpg", "sticker.png"])}
-    assert named(first) != whole  # the sticker could not be shown over a colour then
-    assert named(second) == named(fresh) == whole
+    assert _named(first) != whole  # the sticker could not be shown over a colour then
+    assert _named(second) == _named(fresh) == whole
 
 
 def test_an_index_finds_the_groups_a_scan_finds(folder: Path, tmp_path: Path) -> None:
@@ -180,14 +183,8 @@ def test_an_index_finds_the_groups_a_scan_finds(folder: Path, tmp_path: Path) ->
     with index:
         listed = index.duplicates()
 
-    def named(result: object) -> set[frozenset[str]]:
-        return {
-            frozenset(Path(result.path(i)).name for i in [g.keeper, *(m for m, _ in g.members)])  # type: ignore[attr-defined]
-            for g in result.groups  # type: ignore[attr-defined]
-        }
-
     assert (
-        named(scanned)
-        == named(listed)
+        _named(scanned)
+        == _named(listed)
         == {frozenset(["on_black.jpg", "on_blue.jpg", "sticker.png"])}
     )
