@@ -5,11 +5,11 @@ size for the whole frame (`verify.VERIFY_SIDE` on its shorter side): a smooth wa
 window found 4 inliers where 10 decide. So where the inset view sent a pair to the check
 (`checked_scores.picture_first`: the first picture, the second frames it) and the plain check
 found no frame holding most of the picture, the frame is decoded at `INSET_SIDE`, its inset
-found again (`features.inset.find_inset`), cut out and matched at the check's size. The
+found again (`features.inset.find_picture`), cut out and matched at the check's size. The
 finding is told in the frame's terms (its share of the frame is the inset's share of it), as
 a plain check that found the picture would tell it.
 
-    picture + screenshot, not found --INSET--> frame at INSET_SIDE --find_inset--> inset
+    picture + screenshot, not found --INSET--> frame at INSET_SIDE --find_picture--> inset
         --ORB, RANSAC (`verify.Verifier`)--> Geometry, the frame's share scaled to the frame
 
 Where the pair is still below the cut (an inset too smooth or too repetitive for keypoints:
@@ -41,14 +41,14 @@ from neardup.checked_scores import dense_passes, picture_first
 from neardup.decode import Decoded, DecodeSpec
 from neardup.dense_check import DenseChecker, WholeChecker, dense_version, whole_version
 from neardup.engines.base import Stage
-from neardup.features.inset import find_inset
+from neardup.features.inset import find_picture
 from neardup.item_pixels import FramePictures, Ref, read_still
 from neardup.pair_checks import checked_chunk, in_process
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
-INSET_VERSION = 2
+INSET_VERSION = 3
 """Bumped whenever a change would make the inset findings on the same pixels differ (the pair
 store keeps them under kind "inset" with this version)."""
 INSET_WHOLE_VERSION = 3
@@ -175,7 +175,7 @@ def cut_inset(
     rgb = decoded.rgb
     height, width = rgb.shape[:2]
     half = cv2.resize(rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
-    box = find_inset(half)
+    box = find_picture(half)
     if box is None:
         return None
     left, top = 2 * box[0], 2 * box[1]

@@ -14,7 +14,7 @@ from neardup.decode import Decoded, DecodeSpec, RGBArray, decode
 from neardup.features.embed import embed
 from neardup.features.exact import bytes_hash, jpeg_hash, thumb
 from neardup.features.hashes import hamming, hash_similarity, imagehashes, pdq_dihedral
-from neardup.features.inset import find_inset
+from neardup.features.inset import find_picture
 from neardup.features.page import page_facts
 from neardup.features.thumbnail import small_grey
 from neardup.pixel_modes import BLACK
@@ -22,7 +22,7 @@ from neardup.records import Features, FileRef, Skipped
 from neardup.sources.remote import read_bytes
 from neardup.sources.video import Sampling
 
-FEATURES_VERSION = 14
+FEATURES_VERSION = 15
 """Bumped whenever a change would make cached features differ from freshly computed ones."""
 
 
@@ -125,7 +125,7 @@ def embed_pictures(pictures: list[tuple[Features, RGBArray]], config: FeatureCon
         return
     insets = []
     for features, rgb in pictures:
-        box = find_inset(rgb)
+        box = find_picture(rgb)
         if box is not None:
             left, top, right, bottom = box
             insets.append((features, rgb[top:bottom, left:right]))

@@ -16,6 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from neardup.decode import RGBArray
+from neardup.features.page_picture import Box, find_page_picture
 
 STEP = 24
 """Colour change (any channel, 0-255) across a side that counts as an edge there."""
@@ -34,7 +35,15 @@ LINES = 24
 BOXES = 1024
 """More rectangles than this make a grid (a ruled table makes thousands), not a picture in a
 frame."""
-Box = tuple[int, int, int, int]
+
+
+def find_picture(rgb: RGBArray) -> Box | None:
+    """The box of the picture `rgb` shows: placed on a page (`find_page_picture`: a slide),
+    else inside four edges (`find_inset`: a window, a phone), else None. The page is asked
+    first: where both find one, its box held the copy more often (on the blind generator's 62
+    calibration slide copies, a box embedding at 0.8 or more with the original: 44 this way,
+    37 the other way, 19 by the edges alone)."""
+    return find_page_picture(rgb) or find_inset(rgb)
 
 
 def find_inset(rgb: RGBArray) -> Box | None:
