@@ -43,6 +43,9 @@ TEXT_HEIGHT = (0.015, 0.08)
 """The height of a line of text as a share of the frame's: a title to a footnote."""
 TEXT_WIDE = 2.5
 """A line of text is at least this much wider than high (a blob in a sky is not)."""
+INK = 64
+"""The least departure from the background somewhere in a line of text: letters are inked
+(a dark photograph's wood grain, smooth enough at its ring to read as a page, departs 20-40)."""
 MIN_LINES = 2
 """Lines of text outside the picture's box from which the frame is a page."""
 SHARE = (0.04, 0.7)
@@ -64,10 +67,11 @@ def find_page_picture(rgb: RGBArray) -> Box | None:
     background = _background(rgb)
     if background is None:
         return None
-    content = np.abs(rgb.astype(np.float32) - background).max(axis=2) > FOREGROUND
+    departure = np.abs(rgb.astype(np.float32) - background).max(axis=2)
+    content = departure > FOREGROUND
     if 1.0 - content.mean() < PAGE:
         return None
-    parts, lines = _parts(content)
+    parts, lines = _parts(content, departure)
     if not parts:
         return None
     boxes = np.array(parts)
@@ -84,7 +88,7 @@ def _background(rgb: RGBArray) -> npt.NDArray[np.float32] | None:
     """The page's background, a quadratic surface per channel fitted to the outer ring (a plain
     colour, or a linear or radial gradient), or None where the ring is not mostly that."""
     height, width = rgb.shape[:2]
-    side = max(2, round(RING * min(height, width)))
+    side = _ring(height, width)
     ring = np.zeros((height, width), dtype=bool)
     ring[:side] = ring[-side:] = True
     ring[:, :side] = ring[:, -side:] = True
@@ -104,6 +108,11 @@ def _background(rgb: RGBArray) -> npt.NDArray[np.float32] | None:
     return surface.reshape(height, width, 3).astype(np.float32)
 
 
+def _ring(height: int, width: int) -> int:
+    """The outer ring's width in pixels."""
+    return max(2, round(RING * min(height, width)))
+
+
 def _terms(
     ys: npt.NDArray[np.int64], xs: npt.NDArray[np.int64], height: int, width: int
 ) -> npt.NDArray[np.float64]:
@@ -112,9 +121,11 @@ def _terms(
     return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
 
 
-def _parts(content: npt.NDArray[np.bool_]) -> tuple[list[Box], list[Box]]:
+def _parts(
+    content: npt.NDArray[np.bool_], departure: npt.NDArray[np.float32]
+) -> tuple[list[Box], list[Box]]:
     """(the picture's parts, the lines of text): the content's components once closed, a part
-    taller than a line of text, a line short and wide; specks are neither."""
+    taller than a line of text, a line short, wide and inked (`INK`); specks are neither."""
     import cv2  # a dependency; loaded only where a frame is read as a page
 
     height, width = content.shape
@@ -126,7 +137,8 @@ def _parts(content: npt.NDArray[np.bool_]) -> tuple[list[Box], list[Box]]:
     for x, y, w, h, _ in stats[1:count]:
         box = (int(x) + grown, int(y) + grown, int(x + w) - grown, int(y + h) - grown)
         if h <= TEXT_HEIGHT[1] * height:
-            if h >= TEXT_HEIGHT[0] * height and w >= TEXT_WIDE * h:
+            inked = departure[box[1] : box[3], box[0] : box[2]].max(initial=0.0) >= INK
+            if h >= TEXT_HEIGHT[0] * height and w >= TEXT_WIDE * h and inked:
                 lines.append(box)
         elif w > 0.02 * width:
             parts.append(box)
