@@ -128,6 +128,20 @@ def test_a_sky_with_birds_is_no_page() -> None:
     assert find_page_picture(np.asarray(image)) is None
 
 
+def test_faint_streaks_are_no_lines_of_text() -> None:
+    """A dark photograph's wood grain: short wide streaks on a smooth dark ring, departing
+    by 30, beside a textured block. Lines of text are inked; these are not."""
+    rng = np.random.default_rng(1)
+    pixels = np.full((224, 336, 3), 40, np.uint8)
+    for _ in range(14):
+        y, x = rng.integers(20, 200), rng.integers(20, 200)
+        pixels[y : y + 5, x : x + int(rng.integers(30, 110))] = 70
+    pixels[60:170, 200:290] = rng.integers(60, 200, (110, 90, 3)).astype(np.uint8)
+    assert find_page_picture(pixels) is None
+    pixels[pixels == 70] = 230  # the same streaks inked: lines of text beside a picture
+    assert find_page_picture(pixels) is not None
+
+
 def test_a_page_of_text_alone_shows_no_picture() -> None:
     page = background("white")
     draw = ImageDraw.Draw(page)

@@ -5,14 +5,19 @@ text around it. The whole slide embeds far from the copy (SSCD 0.45 at the media
 blind generator's 62 calibration slide copies), and `features.inset.find_inset`, which looks
 for four straight edges, finds no rectangle where the picture's sides fade into the page (a
 drawing on white, a dark photograph on a dark slide) and a wrong one where text lines bound
-one. So the page is read as a page: its background is a smooth surface fitted to its outer
-ring, what departs from the surface is content, and of the content the short wide runs are
-text; the picture is the box around the rest, and a page is only taken for one where at least
-`MIN_LINES` lines of text lie outside that box (a sky photograph with birds in it has a smooth
-ring and short blobs too, but no lines of text beside a picture).
+one. So the page is read as a page: its background is a quadratic surface fitted to its outer
+ring (a plain colour, a linear gradient; not a radial one, whose centre departs from any
+quadratic), what departs from the surface is content, and of the content the short, wide and
+inked runs are text; the picture is the box around the rest, and a page is only taken for one
+where at least `MIN_LINES` lines of text lie outside that box (a sky photograph with birds in
+it has a smooth ring and short blobs too, but no lines of text beside a picture).
 
     frame --fit a surface to the ring--> background --departs by FOREGROUND--> content
-        --close, components; short wide ones are text--> the box around the rest
+        --grow by CLOSE, components; short, wide, inked ones are text--> the box around the rest
+
+Known limits: a title taller than `TEXT_HEIGHT`'s upper bound (over 8 % of the slide) is
+taken for a part of the picture, and a paragraph whose lines merge into one block too (a
+screenshot of a document beside a photograph: the box then holds both).
 """
 
 from __future__ import annotations
@@ -38,7 +43,8 @@ slide departs by 15-20."""
 PAGE = 0.35
 """The least share of the frame that is background: a page has room beside its picture."""
 CLOSE = 0.012
-"""The closing gap (share of the shorter side): a line's letters merge, a figure's parts too."""
+"""How far content is grown before its components are taken (share of the shorter side): a
+line's letters merge, a figure's parts too."""
 TEXT_HEIGHT = (0.015, 0.08)
 """The height of a line of text as a share of the frame's: a title to a footnote."""
 TEXT_WIDE = 2.5
@@ -48,6 +54,9 @@ INK = 64
 (a dark photograph's wood grain, smooth enough at its ring to read as a page, departs 20-40)."""
 MIN_LINES = 2
 """Lines of text outside the picture's box from which the frame is a page."""
+SPECK = 0.02
+"""A component taller than a line but narrower than this share of the width is neither part
+of the picture nor text (a bullet's mark, a stray stroke)."""
 SHARE = (0.04, 0.7)
 """The picture's share of the frame: smaller is too small to embed, larger is the frame."""
 MIN_PIXELS = 24
@@ -86,7 +95,7 @@ def find_page_picture(rgb: RGBArray) -> Box | None:
 
 def _background(rgb: RGBArray) -> npt.NDArray[np.float32] | None:
     """The page's background, a quadratic surface per channel fitted to the outer ring (a plain
-    colour, or a linear or radial gradient), or None where the ring is not mostly that."""
+    colour, a linear gradient), or None where the ring is not mostly that."""
     height, width = rgb.shape[:2]
     side = _ring(height, width)
     ring = np.zeros((height, width), dtype=bool)
@@ -103,9 +112,15 @@ def _background(rgb: RGBArray) -> npt.NDArray[np.float32] | None:
             return None
     if kept.mean() < PLAIN:
         return None
-    rows, columns = np.mgrid[0:height, 0:width]
-    surface = _terms(rows.ravel(), columns.ravel(), height, width) @ coefficients
-    return surface.reshape(height, width, 3).astype(np.float32)
+    # Summed term by term over a row and a column: a (pixels x 6) matrix of terms would cost
+    # 0.5 s and 100 MB on a tall screenshot (224 x 4000 at the features' size).
+    u = (np.arange(width) / width - 0.5)[None, :, None]
+    v = (np.arange(height) / height - 0.5)[:, None, None]
+    c = coefficients
+    surface: npt.NDArray[np.float64] = (
+        c[0] + c[1] * u + c[2] * v + c[3] * u * u + c[4] * u * v + c[5] * v * v
+    )
+    return surface.astype(np.float32)
 
 
 def _ring(height: int, width: int) -> int:
@@ -124,7 +139,7 @@ def _terms(
 def _parts(
     content: npt.NDArray[np.bool_], departure: npt.NDArray[np.float32]
 ) -> tuple[list[Box], list[Box]]:
-    """(the picture's parts, the lines of text): the content's components once closed, a part
+    """(the picture's parts, the lines of text): the content's components once grown, a part
     taller than a line of text, a line short, wide and inked (`INK`); specks are neither."""
     import cv2  # a dependency; loaded only where a frame is read as a page
 
@@ -140,6 +155,6 @@ def _parts(
             inked = departure[box[1] : box[3], box[0] : box[2]].max(initial=0.0) >= INK
             if h >= TEXT_HEIGHT[0] * height and w >= TEXT_WIDE * h and inked:
                 lines.append(box)
-        elif w > 0.02 * width:
+        elif w > SPECK * width:
             parts.append(box)
     return parts, lines
