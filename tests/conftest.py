@@ -67,6 +67,20 @@ def make_photo(name: str, side: int = 256) -> Image.Image:
     return image
 
 
+def near(
+    found: tuple[int, int, int, int] | None, box: tuple[float, ...], least: float = 0.9
+) -> bool:
+    """`found` covers `box` (intersection over union at least `least`): a box a finder found
+    against where the picture was placed."""
+    if found is None:
+        return False
+    width = min(found[2], box[2]) - max(found[0], box[0])
+    height = min(found[3], box[3]) - max(found[1], box[1])
+    common = max(0.0, width) * max(0.0, height)
+    areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in (found, box)]
+    return common / (sum(areas) - common) >= least
+
+
 def encode(image: Image.Image, fmt: str, **params: Any) -> bytes:
     """The bytes of `image` saved as `fmt` (JPEG quality 90 unless given)."""
     if fmt.upper() in ("JPEG", "JPG"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FileMaker, ScanView, make_photo
+from conftest import FileMaker, ScanView, make_photo, near
 from PIL import Image, ImageDraw
 
 import neardup
@@ -51,17 +51,6 @@ def window(picture: Image.Image) -> tuple:
     canvas.paste(shown, (190, 40))
     draw.text((10, 480), "980 x 920 : 72 %", fill=(200, 200, 200))
     return canvas, (190, 40, 590, 40 + shown.height)
-
-
-def near(found: tuple[int, int, int, int] | None, box: tuple[float, ...]) -> bool:
-    """`found` covers `box` (intersection over union at least 0.9)."""
-    if found is None:
-        return False
-    width = min(found[2], box[2]) - max(found[0], box[0])
-    height = min(found[3], box[3]) - max(found[1], box[1])
-    common = max(0.0, width) * max(0.0, height)
-    areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in (found, box)]
-    return common / (sum(areas) - common) >= 0.9
 
 
 @pytest.mark.parametrize("frame", [phone, window])

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import FileMaker, ScanView, make_photo
+from conftest import FileMaker, ScanView, make_photo, near
 from PIL import Image, ImageDraw, ImageFont
 
 import neardup
@@ -79,25 +79,14 @@ def scaled(box: Box, scale: float) -> tuple[float, ...]:
     return tuple(v * scale for v in box)
 
 
-def near(found: Box | None, box: tuple[float, ...], least: float = 0.85) -> bool:
-    """`found` covers `box` (intersection over union at least `least`)."""
-    if found is None:
-        return False
-    width = min(found[2], box[2]) - max(found[0], box[0])
-    height = min(found[3], box[3]) - max(found[1], box[1])
-    common = max(0.0, width) * max(0.0, height)
-    areas = [(b[2] - b[0]) * (b[3] - b[1]) for b in (found, box)]
-    return common / (sum(areas) - common) >= least
-
-
 @pytest.mark.parametrize("kind", ["white", "dark", "gradient"])
 def test_the_picture_on_a_slide_is_found_at_the_size_features_decode(kind: str) -> None:
     picture = make_photo("astronaut", 512) if kind != "white" else drawing()
     shown, placed = slide(picture, kind)
     rgb = np.asarray(shown.resize((398, 224), Image.Resampling.LANCZOS))
     expected = content_box(picture, placed, (255, 255, 255)) if kind == "white" else placed
-    assert near(find_page_picture(rgb), scaled(expected, 224 / 720))
-    assert near(find_picture(rgb), scaled(expected, 224 / 720))
+    assert near(find_page_picture(rgb), scaled(expected, 224 / 720), 0.85)
+    assert near(find_picture(rgb), scaled(expected, 224 / 720), 0.85)
 
 
 def test_a_drawing_on_a_white_slide_has_no_edges_to_find() -> None:
@@ -107,7 +96,7 @@ def test_a_drawing_on_a_white_slide_has_no_edges_to_find() -> None:
     shown, placed = slide(picture)
     rgb = np.asarray(shown.resize((398, 224), Image.Resampling.LANCZOS))
     expected = scaled(content_box(picture, placed, (255, 255, 255)), 224 / 720)
-    assert not near(find_inset(rgb), expected)
+    assert not near(find_inset(rgb), expected, 0.85)
 
 
 @pytest.mark.parametrize("name", ["astronaut", "coffee", "chelsea", "rocket", "camera"])
