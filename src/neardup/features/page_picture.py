@@ -22,6 +22,9 @@ screenshot of a document beside a photograph: the box then holds both).
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
@@ -151,13 +154,23 @@ def _terms(
     return np.stack([np.ones_like(u), u, v, u * u, u * v, v * v], axis=1)
 
 
+@cache
+def _cv2() -> Any:
+    """OpenCV, held to one thread: pages are read in the scan's own process too, and a thread
+    pool OpenCV starts there deadlocks the engine's workers forked after it (the first
+    `setNumThreads` they call waits on the pool's lock, which the fork copied held)."""
+    import cv2  # a dependency; loaded only where a frame is read as a page
+
+    cv2.setNumThreads(1)
+    return cv2
+
+
 def _parts(
     content: npt.NDArray[np.bool_], departure: npt.NDArray[np.float32]
 ) -> tuple[list[Box], list[Box]]:
     """(the picture's parts, the lines of text): the content's components once grown, a part
     taller than a line of text, a line short, wide and inked (`INK`); specks are neither."""
-    import cv2  # a dependency; loaded only where a frame is read as a page
-
+    cv2 = _cv2()
     height, width = content.shape
     size = max(3, round(CLOSE * min(height, width)) | 1)
     closed = cv2.dilate(content.astype(np.uint8), np.ones((size, size), np.uint8))
