@@ -812,3 +812,33 @@ def test_a_sparse_form_reads_as_a_page_and_its_filled_instances_stay_apart(
     groups = [{names[g.keeper]} | {names[m] for m, _ in g.members} for g in result.groups]
     assert {"form.png", "resized.jpg"} in groups
     assert not any({"other.png", "third.png"} & g and "form.png" in g for g in groups)
+
+
+def keystoned(page: Image.Image, inset: float) -> Image.Image:
+    """The page seen in perspective: its top edge narrowed by `inset` of the width on each
+    side (a copy photographed at an angle, or keystoned by an editor)."""
+    import cv2
+
+    width, height = page.size
+    corners = np.float32([[0, 0], [width, 0], [width, height], [0, height]])
+    seen = np.float32([[inset * width, 0], [(1 - inset) * width, 0], [width, height], [0, height]])
+    warp = cv2.getPerspectiveTransform(corners, seen)
+    pixels = cv2.warpPerspective(
+        np.asarray(page.convert("RGB")), warp, (width, height), borderValue=(255, 255, 255)
+    )
+    return Image.fromarray(pixels)
+
+
+def test_a_copy_seen_in_perspective_keeps_its_words(tmp_path: Path) -> None:
+    """An affine transform cannot line up a keystoned copy, whose letters then disagree at
+    every scale away from the middle; under the homography fitted to the same matches they
+    agree. Another invoice of the template, keystoned alike, still disagrees."""
+    invoice(1).save(tmp_path / "invoice.png")
+    keystoned(invoice(1), 0.06).save(tmp_path / "seen.png")
+    keystoned(invoice(2), 0.06).save(tmp_path / "other.png")
+    copy, other = detail_pairs(
+        [(str(tmp_path / "invoice.png"), str(tmp_path / n)) for n in ("seen.png", "other.png")]
+    )
+    assert copy is not None and not detail_vetoes(copy), copy
+    assert copy.disagree[0] < 0.1, copy
+    assert other is not None and detail_vetoes(other), other

@@ -45,7 +45,7 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 16
+DETAIL_VERSION = 17
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
 store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
 or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
@@ -54,7 +54,9 @@ nearly agree, and where they differ there, what might explain it (`Detail.vertic
 sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 14: pages
 aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
 where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
-tried in session 31 and refused); 15-16: the words outside a painted box (`Detail.outside`)."""
+tried in session 31 and refused); 15-16: the words outside a painted box (`Detail.outside`);
+17: pages that disagree under the affine transform compared under a homography too
+(`detail_compare.KEYSTONE_FROM`)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a

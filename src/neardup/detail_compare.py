@@ -9,7 +9,9 @@ where the letters are drawn:
 1. each picture grey with its shorter side up to `FINE_SIDE` (the file's own pixels below it);
    ORB keypoints, and of the second picture mirrored too;
 2. an affine transform by RANSAC (a copy may have been stretched: a border added and the
-   canvas resized back), the picture at the finer scale first reduced to the other's;
+   canvas resized back), the picture at the finer scale first reduced to the other's; where
+   the pages then disagree, a homography fitted to the same matches, where it explains
+   clearly more of them (a copy seen in perspective, keystoned: `KEYSTONE_FROM`);
 3. horizontal gradients (a letter's strokes; a line of text has the same vertical profile
    whatever its words) compared in tiles, each at its best shift (`neardup.detail_tiles`),
    at 1, 1/2 and 1/4 of that scale: per scale, the tiles with strokes in both pictures and
@@ -48,6 +50,7 @@ from neardup.detail_tiles import (
     tiles_share,
 )
 from neardup.painted_box import Outside, outside_box
+from neardup.perspective import PERSPECTIVE_GAIN, mild
 from neardup.verify import ratio_matches
 
 FINE_SIDE = 768
@@ -87,6 +90,14 @@ RULE = 41
 (`unruled`): longer than a letter's stem below a heading's size."""
 CLOSE = 0.9
 """A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
+KEYSTONE_FROM = SCATTER_FROM
+"""Finest-scale share of disagreeing tiles under the affine transform from which a homography
+is fitted to the same matches (`perspective.PERSPECTIVE_GAIN` more inliers, a `mild` warp):
+an affine transform cannot line up a copy seen in perspective, whose letters then disagree at
+every scale away from the middle (the blind set's keystoned copies of charts and screenshots
+were vetoed as other documents: RESULTS.md, session 57). The pages are compared under it, and
+that comparison kept where it disagrees less; two documents of one template share their
+drawn geometry, which the affine transform already fits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,30 +216,65 @@ def compare(
     found = _aligned(cv2, a, b)
     if found is None:
         return None
-    inliers, matrix, grey_b = found
-    grey_a = a.grey
-    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
-    if scale < 1e-3:  # a degenerate fit
+    inliers, matrix, grey_b, (src, dst) = found
+    transform = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    if abs(np.linalg.det(matrix[:, :2])) < 1e-6:  # a degenerate fit
         return None
-    turn = abs(math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])))
-    # a, when the finer, is reduced to b's scale first (the warp would alias its strokes);
-    # b, when the finer, is compared at its own scale (a upsampled): so calibrated, though it
-    # makes `compare` A B and B A differ a little (RESULTS.md, session 25).
-    if scale < 0.9:
-        size = (max(8, round(grey_a.shape[1] * scale)), max(8, round(grey_a.shape[0] * scale)))
-        grey_a = cv2.resize(grey_a, size, interpolation=cv2.INTER_AREA)
-        matrix = matrix @ np.diag([1 / scale, 1 / scale, 1.0])
-    height, width = grey_b.shape
-    warped = cv2.warpAffine(grey_a, matrix, (width, height), flags=cv2.INTER_LINEAR)
-    cover = cv2.warpAffine(
-        np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
-    )
-    pictures = [warped, grey_b, cover]
+    pictures = _pictures(cv2, a.grey, transform, grey_b, False)
     detail = _compared(cv2, pictures, inliers, scatter_wanted, painted_wanted)
+    if detail.disagree[0] >= KEYSTONE_FROM:
+        keystone = _keystone(cv2, src, dst, a.grey.shape, inliers)
+        if keystone is not None:
+            seen_pictures = _pictures(cv2, a.grey, keystone[1], grey_b, True)
+            seen = _compared(cv2, seen_pictures, keystone[0], scatter_wanted, painted_wanted)
+            if seen.disagree[0] < detail.disagree[0]:
+                detail, pictures, transform = seen, seen_pictures, keystone[1]
+    turn = abs(math.degrees(math.atan2(transform[1, 0], transform[0, 0])))
     if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:
         return detail
     turned = [np.ascontiguousarray(np.rot90(p)) for p in pictures]
+    inliers = detail.inliers
     return telling(detail, lambda: _compared(cv2, turned, inliers, scatter_wanted, painted_wanted))
+
+
+def _pictures(cv2: Any, grey_a: Any, transform: Any, grey_b: Any, perspective: bool) -> list[Any]:
+    """(a warped into b's frame by `transform`, 3 x 3, b, a's cover there). a, when the finer,
+    is reduced to b's scale first (the warp would alias its strokes); b, when the finer, is
+    compared at its own scale (a upsampled): so calibrated, though it makes `compare` A B and
+    B A differ a little (RESULTS.md, session 25)."""
+    scale = float(np.sqrt(abs(np.linalg.det(transform[:2, :2]))))
+    if scale < 0.9:
+        size = (max(8, round(grey_a.shape[1] * scale)), max(8, round(grey_a.shape[0] * scale)))
+        grey_a = cv2.resize(grey_a, size, interpolation=cv2.INTER_AREA)
+        transform = transform @ np.diag([1 / scale, 1 / scale, 1.0])
+    height, width = grey_b.shape
+    warp = cv2.warpPerspective if perspective else cv2.warpAffine
+    matrix = transform if perspective else transform[:2]
+    warped = warp(grey_a, matrix, (width, height), flags=cv2.INTER_LINEAR)
+    cover = warp(
+        np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
+    )
+    return [warped, grey_b, cover]
+
+
+def _keystone(
+    cv2: Any, src: Any, dst: Any, shape_a: tuple[int, ...], inliers: int
+) -> tuple[int, Any] | None:
+    """(inliers, homography) fitted to the matches where it explains clearly more of them than
+    the affine transform's `inliers` and is a mild warp of a (`neardup.perspective`)."""
+    if len(src) < 4:
+        return None
+    homography, mask = cv2.findHomography(
+        src, dst, cv2.RANSAC, 3.0, maxIters=2000, confidence=0.995
+    )
+    if homography is None or mask is None:
+        return None
+    if not mild(cv2, homography, (shape_a[1], shape_a[0])):
+        return None
+    found = int(mask.sum())
+    if found < PERSPECTIVE_GAIN[0] * inliers + PERSPECTIVE_GAIN[1]:
+        return None
+    return found, homography
 
 
 QUARTER = (45.0, 135.0)
@@ -330,12 +376,12 @@ def _scatter(cv2: Any, words: Views, views: Views) -> Scatter:
     )
 
 
-def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
-    """(inliers, 3 x 3 matrix from a to b's view, b's view) of the better of b as it is and
-    mirrored; the mirror is tried only when b as it is aligns poorly (few inliers, or fewer
-    than `FIRM` of its matches: a page's rules and repeated letters match a mirrored page a
-    little)."""
-    best: tuple[int, Any, Any] | None = None
+def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any, tuple[Any, Any]] | None:
+    """(inliers, 2 x 3 matrix from a to b's view, b's view, the matched points in a and in that
+    view) of the better of b as it is and mirrored; the mirror is tried only when b as it is
+    aligns poorly (few inliers, or fewer than `FIRM` of its matches: a page's rules and
+    repeated letters match a mirrored page a little)."""
+    best: tuple[int, Any, Any, tuple[Any, Any]] | None = None
     firm = False
     xy_a, des_a = a.keypoints  # type: ignore[misc]
     for mirror in (False, True):
@@ -347,9 +393,9 @@ def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
         query, train = ratio_matches(des_a, keypoints[1])
         if len(query) < MIN_MATCHES:
             continue
+        points = (xy_a[query], keypoints[0][train])
         matrix, mask = cv2.estimateAffine2D(
-            xy_a[query],
-            keypoints[0][train],
+            *points,
             method=cv2.RANSAC,
             ransacReprojThreshold=3.0,
             maxIters=2000,
@@ -360,7 +406,7 @@ def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any] | None:
         inliers = int(mask.sum())
         firm = inliers >= 3 * MIN_MATCHES and inliers >= FIRM * len(query)
         if best is None or inliers > best[0]:
-            best = (inliers, np.vstack([matrix, [0.0, 0.0, 1.0]]), grey)
+            best = (inliers, matrix, grey, points)
     if best is None or best[0] < MIN_MATCHES:
         return None
-    return best[0], best[1][:2], best[2]
+    return best
