@@ -55,8 +55,7 @@ sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles
 aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
 where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
 tried in session 31 and refused); 15-16: the words outside a painted box (`Detail.outside`);
-17: pages that disagree under the affine transform compared under a homography too
-(`detail_compare.KEYSTONE_FROM`)."""
+17: a homography too where the affine one leaves them apart (`detail_compare.KEYSTONE_FROM`)."""
 PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -96,11 +95,9 @@ form or a sheet with other values escapes `VETO_SHARE`: a number is a grey blob 
 scale. Chosen on the calibration halves' tile maps (RESULTS.md, session 26): the rule of a
 grid that kept the most look-alike pages apart with no copy vetoed on any half."""
 OVERLAID = 0.8
-"""Share of the finest tiles agreeing closely from which a pair is not vetoed for scattered
-disagreement (`SCATTERED`): the rest of the page is the same, and a few stickers or a meme's
-two lines of text lie apart as fields do. On the held, blind, mixed, graphics, games and
-documents calibration halves (session 57): 8 of the 30 copies so vetoed and 1 of 2,310
-look-alikes agree that closely (look-alikes' median 0.46)."""
+"""Share of the finest tiles agreeing closely from which scattered disagreement is an overlay
+(stickers, a meme's lines), not fields: 8 of 30 copies so vetoed and 1 of 2,310 look-alikes
+(median 0.46) on 17 calibration halves (RESULTS.md, session 57)."""
 OTHER_NUMBERS = (0.2, 0.05, 0.10)
 """(finest, half, close) from which a pair whose map was read (as for `SCATTERED`) is vetoed
 wherever its disagreeing tiles lie: a spreadsheet of one template with other numbers in every
@@ -130,14 +127,11 @@ they disagree at half that scale too, in the second share or more; and no banner
 disagreeing tiles cover the third share of the page or more (`Detail.vertical`); on
 `MIN_TILES[1]` tiles of letters or more. Two sheets of one template, one filled further, agree
 where both hold numbers, not where one holds none over the other's grid. Chosen on the
-calibration halves (RESULTS.md, session 29): the second documents set's passing pairs that
-disagree so were 63 look-alikes and 9 blurred copies; without the area, 12 copies under a
-banner or a logo on the mixed set's were vetoed too (about 0.07 of a page or less; the sheets
-0.08 or more). Session 57: the fainter picture's strokes (`Vertical.sharpness`, 0.5 or more
-once counted as no blur) do not tell a blur: on the held, blind, mixed, graphics, games and
-documents calibration halves 27 blurred or recompressed copies so vetoed agree at half the
-scale (0.0-0.04) with sharpness 0.51-0.98, while every look-alike so vetoed disagrees there
-in 0.06 or more (55 pairs). `Vertical.sharpness` stays in the stored comparison."""
+calibration halves (RESULTS.md, session 29); without the area, 12 copies under a banner or a
+logo on the mixed set's were vetoed too (about 0.07 of a page or less; the sheets 0.08 or
+more). Sharper strokes (`Vertical.sharpness`, still stored) are no sign of no blur: 27 blurred
+copies so vetoed at 0.51-0.98 agree at half the scale (0.0-0.04), the 55 look-alikes disagree
+there in 0.06 or more, on 17 calibration halves (RESULTS.md, session 57)."""
 LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
 the same in both directions is lifted: two neighbouring tiles of one texture agree over
@@ -206,11 +200,10 @@ def vetoed_score(found: Detail) -> float:
 
 
 def detail_vetoes(found: Detail) -> bool:
-    """Whether the words differ: aligned on `SHARE_INLIERS`, at every scale that counts
-    at least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or, aligned
-    on `VETO_INLIERS`, they differ in many places, or over a table, where the rest agrees
-    closely (`SCATTERED`, `OTHER_NUMBERS`), or in vertical strokes over much of the page,
-    where no blur explains it (`ACROSS_VETO`)."""
+    """Whether the words differ: aligned on `SHARE_INLIERS`, at every scale that counts at
+    least `VETO_SHARE` of the tiles disagree, two scales holding many tiles; or, aligned on
+    `VETO_INLIERS`, in many places or over a table where the rest agrees closely (`SCATTERED`,
+    `OTHER_NUMBERS`), or in vertical strokes over much of the page, no blur (`ACROSS_VETO`)."""
     if found.inliers >= SHARE_INLIERS and _every_scale(found):
         return True
     if found.inliers < VETO_INLIERS:
@@ -223,11 +216,9 @@ def _across(found: Detail) -> bool:
     blur explains it (`ACROSS_VETO`)."""
     across, half, area = ACROSS_VETO
     vertical = found.vertical
-    if found.across is None or found.across < across or vertical is None:
-        return False
-    if found.tiles[0] < MIN_TILES[1]:  # too few letters to tell
-        return False
-    return vertical.half >= half and vertical.area >= area
+    if found.across is None or vertical is None or found.tiles[0] < MIN_TILES[1]:
+        return False  # not read, or too few letters to tell
+    return found.across >= across and vertical.half >= half and vertical.area >= area
 
 
 def _every_scale(found: Detail) -> bool:
@@ -246,9 +237,8 @@ def _scatter_wanted(found: Detail) -> bool:
 
 
 def _scattered(scatter: Scatter | None) -> bool:
-    """Whether the disagreement is that of other values in many fields (`SCATTERED`; not an
-    overlay on pages otherwise the same, `OVERLAID`) or in every cell of one table
-    (`OTHER_NUMBERS`)."""
+    """Whether the words differ in many fields (`SCATTERED`, `OVERLAID`) or in every cell of
+    one table (`OTHER_NUMBERS`)."""
     if scatter is None or scatter.tiles < MIN_TILES[1]:
         return False
     finest, half, close, apart = SCATTERED

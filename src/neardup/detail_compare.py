@@ -50,7 +50,7 @@ from neardup.detail_tiles import (
     tiles_share,
 )
 from neardup.painted_box import Outside, outside_box
-from neardup.perspective import PERSPECTIVE_GAIN, mild
+from neardup.perspective import gaining
 from neardup.verify import ratio_matches
 
 FINE_SIDE = 768
@@ -60,6 +60,8 @@ FEATURES = 1000
 SCALES = (1, 2, 4)
 """Reductions of the compared scale at which the tiles are compared again."""
 MIN_MATCHES = 10
+REPROJECTION = 3.0
+"""Pixels (at `FINE_SIDE`) within which a match agrees with a fitted transform."""
 FIRM = 0.5
 """Share of the ratio-test matches a transform must hold for the mirror not to be tried. On
 the documents' calibration half mirrored copies aligned unmirrored held at most 0.08 of
@@ -92,7 +94,7 @@ CLOSE = 0.9
 """A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
 KEYSTONE_FROM = SCATTER_FROM
 """Finest-scale share of disagreeing tiles under the affine transform from which a homography
-is fitted to the same matches (`perspective.PERSPECTIVE_GAIN` more inliers, a `mild` warp):
+is fitted to the same matches (`perspective.gaining`: more inliers, a mild warp):
 an affine transform cannot line up a copy seen in perspective, whose letters then disagree at
 every scale away from the middle (the blind set's keystoned copies of charts and screenshots
 were vetoed as other documents: RESULTS.md, session 57). The pages are compared under it, and
@@ -228,7 +230,8 @@ def compare(
     pictures = _pictures(cv2, a.grey, transform, grey_b, False)
     detail = _compared(cv2, pictures, inliers, scatter_wanted, painted_wanted)
     if detail.disagree[0] >= KEYSTONE_FROM:
-        keystone = _keystone(cv2, src, dst, a.grey.shape, inliers)
+        size_a = (a.grey.shape[1], a.grey.shape[0])
+        keystone = gaining(cv2, src, dst, size_a, inliers, REPROJECTION)
         if keystone is not None:
             seen_pictures = _pictures(cv2, a.grey, keystone[1], grey_b, True)
             seen = _compared(cv2, seen_pictures, keystone[0], scatter_wanted, painted_wanted)
@@ -260,26 +263,6 @@ def _pictures(cv2: Any, grey_a: Any, transform: Any, grey_b: Any, perspective: b
         np.full(grey_a.shape, 255, np.uint8), matrix, (width, height), flags=cv2.INTER_NEAREST
     )
     return [warped, grey_b, cover]
-
-
-def _keystone(
-    cv2: Any, src: Any, dst: Any, shape_a: tuple[int, ...], inliers: int
-) -> tuple[int, Any] | None:
-    """(inliers, homography) fitted to the matches where it explains clearly more of them than
-    the affine transform's `inliers` and is a mild warp of a (`neardup.perspective`)."""
-    if len(src) < 4:
-        return None
-    homography, mask = cv2.findHomography(
-        src, dst, cv2.RANSAC, 3.0, maxIters=2000, confidence=0.995
-    )
-    if homography is None or mask is None:
-        return None
-    if not mild(cv2, homography, (shape_a[1], shape_a[0])):
-        return None
-    found = int(mask.sum())
-    if found < PERSPECTIVE_GAIN[0] * inliers + PERSPECTIVE_GAIN[1]:
-        return None
-    return found, homography
 
 
 QUARTER = (45.0, 135.0)
@@ -402,7 +385,7 @@ def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any, tuple[Any, Any]
         matrix, mask = cv2.estimateAffine2D(
             *points,
             method=cv2.RANSAC,
-            ransacReprojThreshold=3.0,
+            ransacReprojThreshold=REPROJECTION,
             maxIters=2000,
             confidence=0.995,
         )

@@ -67,15 +67,10 @@ def in_perspective(
     `inliers`: `PERSPECTIVE_GAIN`, `mild`, `PERSPECTIVE_WHOLE`, then the pixels as `compare`
     reads them under it (`PERSPECTIVE_AGREES`); None otherwise."""
     size_a, size_b = sizes
-    diagonal = float(np.hypot(*size_b))
-    homography, mask = cv2.findHomography(
-        src, dst, cv2.RANSAC, max(2.0, 0.01 * diagonal), maxIters=2000, confidence=0.995
-    )
-    if homography is None or mask is None or not mild(cv2, homography, size_a):
+    fitted = gaining(cv2, src, dst, size_a, inliers, max(2.0, 0.01 * float(np.hypot(*size_b))))
+    if fitted is None:
         return None
-    found = int(mask.sum())
-    if found < PERSPECTIVE_GAIN[0] * inliers + PERSPECTIVE_GAIN[1]:
-        return None
+    found, homography = fitted
     overlap_a, overlap_b = frame_shares(cv2, homography, size_a, size_b)
     if min(overlap_a, overlap_b) < PERSPECTIVE_WHOLE:
         return None
@@ -83,6 +78,25 @@ def in_perspective(
     if min(aligned, agree) < PERSPECTIVE_AGREES:
         return None
     return found, overlap_a, overlap_b, aligned, agree, spot
+
+
+def gaining(
+    cv2: Any, src: Any, dst: Any, size: tuple[int, int], inliers: int, threshold: float
+) -> tuple[int, Any] | None:
+    """(inliers, homography) fitted by RANSAC (reprojection `threshold`) to the matches `src`
+    (in a frame of `size`) -> `dst`, where it is `mild` and holds `PERSPECTIVE_GAIN` more of
+    them than another transform's `inliers`; None otherwise."""
+    if len(src) < 4:
+        return None
+    homography, mask = cv2.findHomography(
+        src, dst, cv2.RANSAC, threshold, maxIters=2000, confidence=0.995
+    )
+    if homography is None or mask is None or not mild(cv2, homography, size):
+        return None
+    found = int(mask.sum())
+    if found < PERSPECTIVE_GAIN[0] * inliers + PERSPECTIVE_GAIN[1]:
+        return None
+    return found, homography
 
 
 def mild(cv2: Any, homography: Any, size: tuple[int, int]) -> bool:
