@@ -45,17 +45,18 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Unread, read_grey
 
-DETAIL_VERSION = 17
+DETAIL_VERSION = 18
 """Bumped whenever a change would make the fine comparison of the same pixels differ (the pair
-store keeps it under kind "detail" with this version); also when `VETO_INLIERS`, `VETO_SHARE`
-or `MIN_TILES` change, as they decide where the stored comparison holds a `Scatter`. 3: pages
-that agree are compared in vertical strokes too (`Detail.across`); 4: so are pages that
-nearly agree, and where they differ there, what might explain it (`Detail.vertical`); 5: its
-sharpness over the tiles of letters, its area from a sample of `MAP_TILES` tiles; 14: pages
-aligned by a quarter turn compared in the other frame too (`detail_compare.QUARTER`), and
-where they disagree mapped without their rules (`detail_compare.unruled`) (6-13 were versions
-tried in session 31 and refused); 15-16: the words outside a painted box (`Detail.outside`);
-17: a homography too where the affine one leaves them apart (`detail_compare.KEYSTONE_FROM`)."""
+store keeps it under kind "detail" with this version); also when the thresholds that decide
+what it holds change: `VETO_INLIERS`, `VETO_SHARE`, `MIN_TILES` (a `Scatter`) and the vetoes'
+(`Detail.outside`, `_painted_wanted`). 3: pages that agree are compared in vertical strokes too
+(`Detail.across`); 4: so are pages that nearly agree, and where they differ there, what might
+explain it (`Detail.vertical`); 5: its sharpness over the tiles of letters, its area from a
+sample of `MAP_TILES` tiles; 14: pages aligned by a quarter turn compared in the other frame
+too (`detail_compare.QUARTER`), and where they disagree mapped without their rules
+(`detail_compare.unruled`) (6-13: tried in session 31, refused); 15-16: the words outside a
+painted box (`Detail.outside`); 17-18: a homography where the affine transform leaves them
+apart (`detail_compare.KEYSTONE_FROM`), and the vetoes' `ACROSS_VETO` and `OVERLAID`."""
 PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
 """A pair is compared when, for one of these (paper, strokes), both pictures are at least
 that much paper and either has at least that share of strokes (`neardup.features.page`; a
@@ -96,8 +97,8 @@ scale. Chosen on the calibration halves' tile maps (RESULTS.md, session 26): the
 grid that kept the most look-alike pages apart with no copy vetoed on any half."""
 OVERLAID = 0.8
 """Share of the finest tiles agreeing closely from which scattered disagreement is an overlay
-(stickers, a meme's lines), not fields: 8 of 30 copies so vetoed and 1 of 2,310 look-alikes
-(median 0.46) on 17 calibration halves (RESULTS.md, session 57)."""
+(stickers, a meme's lines), not fields. Of the pairs `SCATTERED` vetoed on 16 calibration
+halves (RESULTS.md, session 57): 30 copies, 8 of them from 0.8; 3,227 look-alikes, 1."""
 OTHER_NUMBERS = (0.2, 0.05, 0.10)
 """(finest, half, close) from which a pair whose map was read (as for `SCATTERED`) is vetoed
 wherever its disagreeing tiles lie: a spreadsheet of one template with other numbers in every
@@ -120,18 +121,18 @@ lower one is asked for): a pair below the cut whose words are the same in both d
 lifted (`words_lift`), and a veto keeps two pictures apart in the grouping. On the
 calibration halves, of the page pairs from 0.2 up to the default cut that were vetoed
 (compared or inherited), 6 of 3,067 were copies."""
-ACROSS_VETO = (0.15, 0.05, 0.07)
-"""(across, half, area) of a pair vetoed for its vertical strokes: at least the first share of
-the finest tiles disagree in them (`Detail.across`; copies' median is 0); no blur explains it:
-they disagree at half that scale too, in the second share or more; and no banner does: the
-disagreeing tiles cover the third share of the page or more (`Detail.vertical`); on
-`MIN_TILES[1]` tiles of letters or more. Two sheets of one template, one filled further, agree
-where both hold numbers, not where one holds none over the other's grid. Chosen on the
-calibration halves (RESULTS.md, session 29); without the area, 12 copies under a banner or a
-logo on the mixed set's were vetoed too (about 0.07 of a page or less; the sheets 0.08 or
-more). Sharper strokes (`Vertical.sharpness`, still stored) are no sign of no blur: 27 blurred
-copies so vetoed at 0.51-0.98 agree at half the scale (0.0-0.04), the 55 look-alikes disagree
-there in 0.06 or more, on 17 calibration halves (RESULTS.md, session 57)."""
+ACROSS_VETO = (0.15, 0.1, 0.5, 0.05, 0.07)
+"""(across, half, sharpness, half when sharp, area) of a pair vetoed for its vertical strokes:
+the first share of the finest tiles or more disagree in them (`Detail.across`; copies' median
+is 0); no blur explains it: they disagree at half that scale in the second share or more, or
+in the fourth where the fainter picture's strokes are the third share of the other's or more;
+no banner does: the disagreeing tiles cover the fifth share of the page or more
+(`Detail.vertical`); on `MIN_TILES[1]` tiles of letters or more. Two sheets of one template,
+one filled further, agree where both hold numbers, not where one holds none over the other's
+grid. Chosen on the calibration halves (RESULTS.md, session 29); without the area, 12 copies
+under a banner or a logo were vetoed too (0.07 of a page or less; the sheets 0.08 or more).
+The fourth, session 57: 27 blurred copies vetoed for sharpness 0.51-0.98 agree at half the
+scale (0.0-0.047), the 55 look-alikes so vetoed disagree there in 0.06 or more (RESULTS.md)."""
 LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
 the same in both directions is lifted: two neighbouring tiles of one texture agree over
@@ -212,13 +213,13 @@ def detail_vetoes(found: Detail) -> bool:
 
 
 def _across(found: Detail) -> bool:
-    """Whether the pages differ in vertical strokes over a large part of the page, where no
-    blur explains it (`ACROSS_VETO`)."""
-    across, half, area = ACROSS_VETO
+    """Whether vertical strokes differ over much of the page, not for a blur (`ACROSS_VETO`)."""
+    across, half, sharpness, sharp_half, area = ACROSS_VETO
     vertical = found.vertical
     if found.across is None or vertical is None or found.tiles[0] < MIN_TILES[1]:
         return False  # not read, or too few letters to tell
-    return found.across >= across and vertical.half >= half and vertical.area >= area
+    sharp = vertical.sharpness >= sharpness and vertical.half >= sharp_half
+    return found.across >= across and (vertical.half >= half or sharp) and vertical.area >= area
 
 
 def _every_scale(found: Detail) -> bool:
@@ -237,8 +238,7 @@ def _scatter_wanted(found: Detail) -> bool:
 
 
 def _scattered(scatter: Scatter | None) -> bool:
-    """Whether the words differ in many fields (`SCATTERED`, `OVERLAID`) or in every cell of
-    one table (`OTHER_NUMBERS`)."""
+    """Whether words differ in many fields (`SCATTERED`, `OVERLAID`) or cells (`OTHER_NUMBERS`)."""
     if scatter is None or scatter.tiles < MIN_TILES[1]:
         return False
     finest, half, close, apart = SCATTERED

@@ -11,7 +11,8 @@ where the letters are drawn:
 2. an affine transform by RANSAC (a copy may have been stretched: a border added and the
    canvas resized back), the picture at the finer scale first reduced to the other's; where
    the pages then disagree, a homography fitted to the same matches, where it explains
-   clearly more of them (a copy seen in perspective, keystoned: `KEYSTONE_FROM`);
+   clearly more of them, its comparison kept where the words agree (a copy seen in
+   perspective, keystoned: `KEYSTONE_FROM`);
 3. horizontal gradients (a letter's strokes; a line of text has the same vertical profile
    whatever its words) compared in tiles, each at its best shift (`neardup.detail_tiles`),
    at 1, 1/2 and 1/4 of that scale: per scale, the tiles with strokes in both pictures and
@@ -94,17 +95,14 @@ CLOSE = 0.9
 """A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
 KEYSTONE_FROM = SCATTER_FROM
 """Finest-scale share of disagreeing tiles under the affine transform from which a homography
-is fitted to the same matches (`perspective.gaining`: more inliers, a mild warp):
-an affine transform cannot line up a copy seen in perspective, whose letters then disagree at
-every scale away from the middle (the blind set's keystoned copies of charts and screenshots
-were vetoed as other documents: RESULTS.md, session 57). The pages are compared under it, and
-that comparison kept where it shows the same words (`KEYSTONE_SAME`)."""
+is fitted to the same matches (`perspective.gaining`: more inliers, a mild warp): an affine
+transform cannot line up a copy seen in perspective, whose letters then disagree at every
+scale (the blind set's keystoned charts and screenshots were vetoed as other documents:
+RESULTS.md, session 57). The pages are compared under it too (`KEYSTONE_SAME`)."""
 KEYSTONE_SAME = 0.05
-"""Finest-scale share of disagreeing tiles up to which the comparison under the homography is
-kept: the same words (`detail_check.SAME_SHARE`; look-alike pages sit at 0.1 or more). Kept
-wherever it disagreed less, it released four look-alike pairs of a documents calibration half
-(their template fitted a little better), whose group precision fell by 0.003, and another
-half's recall fell by 0.016 (RESULTS.md, session 57)."""
+"""Finest-scale share of disagreeing tiles up to which the homography's comparison is kept: the
+same words (`detail_check.SAME_SHARE`). Kept wherever it disagreed less, it released four
+look-alike pairs of a documents calibration half (RESULTS.md, session 57)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,33 +222,35 @@ def compare(
     if found is None:
         return None
     inliers, matrix, grey_b, (src, dst) = found
-    transform = np.vstack([matrix, [0.0, 0.0, 1.0]])
-    if abs(np.linalg.det(matrix[:, :2])) < 1e-6:  # a degenerate fit
+    affine = np.vstack([matrix, [0.0, 0.0, 1.0]])
+    scale = float(np.sqrt(abs(np.linalg.det(matrix[:, :2]))))
+    if scale < 1e-3:  # a degenerate fit
         return None
-    pictures = _pictures(cv2, a.grey, transform, grey_b, False)
+    pictures = _pictures(cv2, a.grey, affine, scale, grey_b, False)
     detail = _compared(cv2, pictures, inliers, scatter_wanted, painted_wanted)
     if detail.disagree[0] >= KEYSTONE_FROM:
         size_a = (a.grey.shape[1], a.grey.shape[0])
         keystone = gaining(cv2, src, dst, size_a, inliers, REPROJECTION)
         if keystone is not None:
-            seen_pictures = _pictures(cv2, a.grey, keystone[1], grey_b, True)
-            seen = _compared(cv2, seen_pictures, keystone[0], scatter_wanted, painted_wanted)
+            # The affine fit's scale and inliers: the thresholds that read them were set on it.
+            seen_pictures = _pictures(cv2, a.grey, keystone[1], scale, grey_b, True)
+            seen = _compared(cv2, seen_pictures, inliers, scatter_wanted, painted_wanted)
             if seen.disagree[0] <= KEYSTONE_SAME:
-                detail, pictures, transform = seen, seen_pictures, keystone[1]
-    turn = abs(math.degrees(math.atan2(transform[1, 0], transform[0, 0])))
+                detail, pictures = seen, seen_pictures
+    turn = abs(math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])))
     if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:
         return detail
     turned = [np.ascontiguousarray(np.rot90(p)) for p in pictures]
-    inliers = detail.inliers
     return telling(detail, lambda: _compared(cv2, turned, inliers, scatter_wanted, painted_wanted))
 
 
-def _pictures(cv2: Any, grey_a: Any, transform: Any, grey_b: Any, perspective: bool) -> list[Any]:
-    """(a warped into b's frame by `transform`, 3 x 3, b, a's cover there). a, when the finer,
-    is reduced to b's scale first (the warp would alias its strokes); b, when the finer, is
-    compared at its own scale (a upsampled): so calibrated, though it makes `compare` A B and
-    B A differ a little (RESULTS.md, session 25)."""
-    scale = float(np.sqrt(abs(np.linalg.det(transform[:2, :2]))))
+def _pictures(
+    cv2: Any, grey_a: Any, transform: Any, scale: float, grey_b: Any, perspective: bool
+) -> list[Any]:
+    """The pictures compared: a warped into b's frame by `transform` (3 x 3: affine, or a
+    homography), b, and where a covers b. a, when the finer (the affine fit's `scale` under
+    0.9), is reduced to b's scale first (the warp would alias its strokes); b, when the finer,
+    is compared at its own scale: so calibrated (RESULTS.md, session 25)."""
     if scale < 0.9:
         size = (max(8, round(grey_a.shape[1] * scale)), max(8, round(grey_a.shape[0] * scale)))
         grey_a = cv2.resize(grey_a, size, interpolation=cv2.INTER_AREA)

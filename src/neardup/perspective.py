@@ -86,8 +86,6 @@ def gaining(
     """(inliers, homography) fitted by RANSAC (reprojection `threshold`) to the matches `src`
     (in a frame of `size`) -> `dst`, where it is `mild` and holds `PERSPECTIVE_GAIN` more of
     them than another transform's `inliers`; None otherwise."""
-    if len(src) < 4:
-        return None
     homography, mask = cv2.findHomography(
         src, dst, cv2.RANSAC, threshold, maxIters=2000, confidence=0.995
     )
