@@ -131,7 +131,7 @@ no banner does: the disagreeing tiles cover the fifth share of the page or more
 one filled further, agree where both hold numbers, not where one holds none over the other's
 grid. Chosen on the calibration halves (RESULTS.md, session 29); without the area, 12 copies
 under a banner or a logo were vetoed too (0.07 of a page or less; the sheets 0.08 or more).
-The fourth, session 57: 27 blurred copies vetoed for sharpness 0.51-0.98 agree at half the
+The fourth, session 57: 27 softened copies vetoed for sharpness 0.51-0.99 agree at half the
 scale (0.0-0.047), the 55 look-alikes so vetoed disagree there in 0.06 or more (RESULTS.md)."""
 LIFT_FRAME = 0.3
 """Share of each picture the geometric check found shared from which a pair whose words are
