@@ -38,11 +38,10 @@ from neardup.detail_compare import (
     VERTICAL_FROM,
     Detail,
     Page,
-    Scatter,
     Vertical,
     compare,
-    unruled,
 )
+from neardup.detail_maps import Scatter, unruled
 from neardup.features.page import page_facts
 from neardup.groups import build_groups as group_pairs
 from neardup.records import Features

@@ -31,10 +31,10 @@ from neardup.detail_compare import (
     SCALES,
     Detail,
     Page,
-    Scatter,
     Vertical,
     compare,
 )
+from neardup.detail_maps import Scatter
 from neardup.detail_pages import PageCache
 from neardup.engines.base import Stage
 from neardup.item_pixels import FramePictures, Ref
@@ -54,7 +54,7 @@ what it holds change: `VETO_INLIERS`, `VETO_SHARE`, `MIN_TILES` (a `Scatter`) an
 explain it (`Detail.vertical`); 5: its sharpness over the tiles of letters, its area from a
 sample of `MAP_TILES` tiles; 14: pages aligned by a quarter turn compared in the other frame
 too (`detail_compare.QUARTER`), and where they disagree mapped without their rules
-(`detail_compare.unruled`) (6-13: tried in session 31, refused); 15-16: the words outside a
+(`detail_maps.unruled`) (6-13: tried in session 31, refused); 15-16: the words outside a
 painted box (`Detail.outside`); 17-18: a homography where the affine transform leaves them
 apart (`detail_compare.KEYSTONE_FROM`), and the vetoes' `ACROSS_VETO` and `OVERLAID`."""
 PAGES = ((0.3, 0.005), (0.7, 0.002), (0.8, 0.001))
@@ -88,7 +88,7 @@ documents of one template apart while every other half's groups stayed the same 
 but the documents' group precision was 0.793 against 0.873)."""
 SCATTERED = (0.15, 0.1, 0.1, 0.2)
 """(finest, half, close, apart) from which a pair aligned on `VETO_INLIERS` whose finest scale
-holds `MIN_TILES[1]` tiles is vetoed (`detail_compare.Scatter`): its finest tiles disagree in
+holds `MIN_TILES[1]` tiles is vetoed (`detail_maps.Scatter`): its finest tiles disagree in
 that share or more, so do the tiles at half scale (not noise a reduction smooths away), that
 share of the finest agree closely (the template, as drawn: not a blurred or noisy copy), and
 that share of the disagreeing lie outside their largest patch (fields, not one banner). A

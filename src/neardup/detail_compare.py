@@ -23,7 +23,7 @@ A copy agrees at some scale: a blurred, noisy or recompressed one at a coarser s
 clean one. A document of the same template with other words disagrees at every scale where
 its letters are drawn. A form or a sheet with other values in some fields may agree at a
 coarse scale (a number is a grey blob there), so where the finest scale disagrees the whole
-map of its tiles is read (`Scatter`), the pages' rules taken out (`unruled`): such pages
+map of its tiles is read (`neardup.detail_maps`), the pages' rules taken out: such pages
 disagree in several separate places while their template agrees closely, where a copy's edit
 disagrees in one place (a banner, a logo) or, blurred or noisy, nowhere closely.
 `detail_check` turns the shares into a verdict.
@@ -38,8 +38,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from neardup.detail_maps import Scatter, scatter_map, unruled
 from neardup.detail_tiles import (
-    DISAGREE,
     MAP_TILES,
     STROKES,
     Strokes,
@@ -88,11 +88,6 @@ SCATTER_FROM = 0.1
 """Finest-scale share of disagreeing tiles from which the finest and the half scale are read
 whole (`Scatter`): under it the pages agree too well for the words to differ in many places
 (the veto, `detail_check.SCATTERED`, needs 0.15 of the whole map)."""
-RULE = 41
-"""Pixels (at `FINE_SIDE`) from which a straight dark line is a rule, not a letter's stroke
-(`unruled`): longer than a letter's stem below a heading's size."""
-CLOSE = 0.9
-"""A tile whose best correlation is above this agrees closely (the same letters, as drawn)."""
 KEYSTONE_FROM = SCATTER_FROM
 """Finest-scale share of disagreeing tiles under the affine transform from which a homography
 is fitted to the same matches (`perspective.gaining`: more inliers, a mild warp): an affine
@@ -103,24 +98,6 @@ KEYSTONE_SAME = 0.05
 """Finest-scale share of disagreeing tiles up to which the homography's comparison is kept: the
 same words (`detail_check.SAME_SHARE`). Kept wherever it disagreed less, it released four
 look-alike pairs of a documents calibration half (RESULTS.md, session 57)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Scatter:
-    """Where two aligned pages disagree, from the whole map of tiles with strokes."""
-
-    tiles: int
-    """Tiles with strokes in both and covered by a at the finest scale (at most `MAP_TILES`)."""
-    finest: float
-    """Share of them that disagree."""
-    half: float
-    """Share of the tiles at half that scale that disagree."""
-    close: float
-    """Share of the finest tiles that agree closely (`CLOSE`): a blurred or noisy copy has few."""
-    apart: float
-    """Share of the disagreeing finest tiles outside their largest patch (two tiles join when
-    the squares of one tile's margin around them share an edge: up to two tiles between them
-    in a row or column): a banner or a logo is one patch, a form's other values are many."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,16 +204,18 @@ def compare(
     if scale < 1e-3:  # a degenerate fit
         return None
     pictures = _pictures(cv2, a.grey, affine, scale, grey_b, False)
-    detail = _compared(cv2, pictures, inliers, scatter_wanted, painted_wanted)
-    if detail.disagree[0] >= KEYSTONE_FROM:
+    measured = _measured(cv2, pictures, inliers)
+    if measured[0].disagree[0] >= KEYSTONE_FROM:
         size_a = (a.grey.shape[1], a.grey.shape[0])
         keystone = gaining(cv2, src, dst, size_a, inliers, REPROJECTION)
         if keystone is not None:
             # The affine fit's scale and inliers: the thresholds that read them were set on it.
             seen_pictures = _pictures(cv2, a.grey, keystone[1], scale, grey_b, True)
-            seen = _compared(cv2, seen_pictures, inliers, scatter_wanted, painted_wanted)
-            if seen.disagree[0] <= KEYSTONE_SAME:
-                detail, pictures = seen, seen_pictures
+            seen = _measured(cv2, seen_pictures, inliers)
+            if seen[0].disagree[0] <= KEYSTONE_SAME:
+                measured, pictures = seen, seen_pictures
+    # The maps (`Scatter`, the painted box) are read for the comparison kept only.
+    detail = _completed(cv2, pictures, *measured, scatter_wanted, painted_wanted)
     turn = abs(math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])))
     if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:
         return detail
@@ -282,6 +261,14 @@ def _compared(
     painted_wanted: Callable[[Detail], bool],
 ) -> Detail:
     """The comparison of two aligned pictures (a warped, b, a's cover) in their frame."""
+    return _completed(
+        cv2, pictures, *_measured(cv2, pictures, inliers), scatter_wanted, painted_wanted
+    )
+
+
+def _measured(cv2: Any, pictures: list[Any], inliers: int) -> tuple[Detail, Views]:
+    """The tiles' shares per scale and the strokes (`Detail` without its maps), and the views
+    the maps would read."""
     views = Views(cv2, pictures)
     tiles, shares = [], []
     for reduction in SCALES:
@@ -299,26 +286,28 @@ def _compared(
         across = tiles_share(matched(strokes, sampled, cv2))[1]
         if across >= VERTICAL_FROM:
             vertical = _vertical(cv2, views, strokes)
-    detail = Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical)
-    if tiles[0] and shares[0] >= SCATTER_FROM and scatter_wanted(detail):
+    return Detail(inliers, tuple(tiles), tuple(shares), None, across, vertical), views
+
+
+def _completed(
+    cv2: Any,
+    pictures: list[Any],
+    detail: Detail,
+    views: Views,
+    scatter_wanted: Callable[[Detail], bool],
+    painted_wanted: Callable[[Detail], bool],
+) -> Detail:
+    """`detail` with the maps that could change its verdict: where the pages disagree
+    (`Scatter`), and the words outside a painted box."""
+    if detail.tiles[0] and detail.disagree[0] >= SCATTER_FROM and scatter_wanted(detail):
         # Where the pages disagree is mapped without their rules (`unruled`): a sheet's grid
         # made its tiles agree whatever their numbers. The shares (and tile counts) keep them.
         unruled_pictures = [unruled(cv2, pictures[0]), unruled(cv2, pictures[1]), pictures[2]]
-        scatter = _scatter(cv2, Views(cv2, unruled_pictures), views)
-        detail = Detail(inliers, detail.tiles, detail.disagree, scatter, across, vertical)
+        scatter = scatter_map(cv2, Views(cv2, unruled_pictures), views, *SCALES[:2])
+        detail = replace(detail, scatter=scatter)
     if not painted_wanted(detail):
         return detail
     return replace(detail, outside=outside_box(cv2, pictures))
-
-
-def unruled(cv2: Any, grey: Any) -> Any:
-    """A grey page with its rules removed: dark lines of `RULE` pixels or longer, across or
-    down (a table's grid, a form's boxes, underlines). They carry no words, and where a sheet's
-    cells hold other numbers the grid's strokes made its tiles agree."""
-    ink = 255 - grey
-    down = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((RULE, 1), np.uint8))
-    across = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, RULE), np.uint8))
-    return 255 - cv2.subtract(ink, cv2.max(down, across))
 
 
 def _vertical(cv2: Any, views: Views, across: Strokes) -> Vertical:
@@ -337,31 +326,6 @@ def _vertical(cv2: Any, views: Views, across: Strokes) -> Vertical:
     strength = [float(np.sqrt(np.maximum(v[letters], 0.0)).sum()) for v in along.variance]
     sharpness = min(strength) / max(strength) if max(strength) > 0 else 1.0
     return Vertical(half, sharpness, disagreeing / max(1, rows * cols))
-
-
-def _scatter(cv2: Any, words: Views, views: Views) -> Scatter:
-    """The finest and the half scale read whole: where the pages disagree (`Scatter`; the
-    finest scale holds tiles, or `compare` would not ask): in their words (`unruled`), and
-    how closely the finest tiles agree with their rules (the template as drawn)."""
-    (rows, cols), places, best = correlations(cv2, words.at(SCALES[0]), MAP_TILES)
-    half = correlations(cv2, words.at(SCALES[1]), MAP_TILES)[2]
-    drawn = correlations(cv2, views.at(SCALES[0]), MAP_TILES)[2]
-    disagreeing = places[best < DISAGREE]
-    outside = 0.0
-    if len(disagreeing):
-        grid = np.zeros((rows, cols), np.uint8)
-        grid[disagreeing[:, 0], disagreeing[:, 1]] = 1
-        joined = cv2.dilate(grid, np.ones((3, 3), np.uint8))
-        labels = cv2.connectedComponents(joined, connectivity=4)[1]
-        largest = np.bincount(labels[disagreeing[:, 0], disagreeing[:, 1]]).max()
-        outside = 1.0 - largest / len(disagreeing)
-    return Scatter(
-        len(best),
-        float(np.mean(best < DISAGREE)) if len(best) else 0.0,
-        tiles_share(half)[1],
-        float(np.mean(drawn > CLOSE)) if len(drawn) else 0.0,
-        float(outside),
-    )
 
 
 def _aligned(cv2: Any, a: Page, b: Page) -> tuple[int, Any, Any, tuple[Any, Any]] | None:
