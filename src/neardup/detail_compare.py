@@ -214,7 +214,8 @@ def compare(
             seen = _measured(cv2, seen_pictures, inliers)
             if seen[0].disagree[0] <= KEYSTONE_SAME:
                 measured, pictures = seen, seen_pictures
-    # The maps (`Scatter`, the painted box) are read for the comparison kept only.
+    # The maps (`Scatter`, the painted box) are read for the alignment kept only (a quarter
+    # turn's comparison, below, reads its own).
     detail = _completed(cv2, pictures, *measured, scatter_wanted, painted_wanted)
     turn = abs(math.degrees(math.atan2(matrix[1, 0], matrix[0, 0])))
     if telling is None or not QUARTER[0] <= turn <= QUARTER[1]:

@@ -58,7 +58,7 @@ def scatter_map(cv2: Any, words: Views, views: Views, finest: int, half: int) ->
     (`words`: the views `unruled`), and how closely the finest tiles agree with their rules
     (`views`: the template as drawn)."""
     (rows, cols), places, best = correlations(cv2, words.at(finest), MAP_TILES)
-    half = correlations(cv2, words.at(half), MAP_TILES)[2]
+    halves = correlations(cv2, words.at(half), MAP_TILES)[2]
     drawn = correlations(cv2, views.at(finest), MAP_TILES)[2]
     disagreeing = places[best < DISAGREE]
     outside = 0.0
@@ -72,7 +72,7 @@ def scatter_map(cv2: Any, words: Views, views: Views, finest: int, half: int) ->
     return Scatter(
         len(best),
         float(np.mean(best < DISAGREE)) if len(best) else 0.0,
-        tiles_share(half)[1],
+        tiles_share(halves)[1],
         float(np.mean(drawn > CLOSE)) if len(drawn) else 0.0,
         float(outside),
     )
