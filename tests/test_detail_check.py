@@ -24,6 +24,7 @@ from neardup.detail_check import (
     SHARE_INLIERS,
     VETO_INLIERS,
     VETO_SHARE,
+    DetailChecker,
     detail_of,
     detail_pairs,
     detail_rescored,
@@ -847,3 +848,33 @@ def test_a_copy_seen_in_perspective_keeps_its_words(tmp_path: Path) -> None:
     keystoned(invoice(1, frozenset({-2, 5, 11})), 0.03).save(tmp_path / "near.png")
     near = detail_pairs([(str(tmp_path / "invoice.png"), str(tmp_path / "near.png"))])[0]
     assert near is not None and detail_vetoes(near), near
+
+
+def test_the_maps_are_read_for_the_alignment_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the homography's comparison of a keystoned copy is kept, the affine comparison it
+    replaces has its shares measured but its map (`Scatter`) is not read; with no homography
+    found, the affine comparison reads it (its finest share is over `SCATTER_FROM`)."""
+    import neardup.detail_compare as detail_compare
+
+    invoice(1).save(tmp_path / "invoice.png")
+    keystoned(invoice(1), 0.06).save(tmp_path / "seen.png")
+    calls: list[int] = []
+    read = detail_compare.scatter_map
+
+    def counted(*args: Any) -> Scatter:
+        calls.append(1)
+        return read(*args)
+
+    monkeypatch.setattr(detail_compare, "scatter_map", counted)
+    checker = DetailChecker()
+    pages = [checker._page(str(tmp_path / name)) for name in ("invoice.png", "seen.png")]
+    assert pages[0] is not None and pages[1] is not None
+    kept = detail_compare.compare(checker._cv2, pages[0], pages[1], lambda _: True)
+    assert kept is not None and kept.disagree[0] <= detail_compare.KEYSTONE_SAME, kept
+    assert kept.scatter is None and calls == []
+    monkeypatch.setattr(detail_compare, "gaining", lambda *args: None)
+    affine = detail_compare.compare(checker._cv2, pages[0], pages[1], lambda _: True)
+    assert affine is not None and affine.disagree[0] >= detail_compare.SCATTER_FROM, affine
+    assert affine.scatter is not None and calls == [1]
