@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from neardup.channels import largest_channel
 from neardup.decode import RGBArray
 
 Box = tuple[int, int, int, int]
@@ -79,7 +80,7 @@ def find_page_picture(rgb: RGBArray) -> Box | None:
     background = _background(rgb)
     if background is None:
         return None
-    departure = np.abs(rgb.astype(np.float32) - background).max(axis=2)
+    departure = largest_channel(np.abs(rgb.astype(np.float32) - background))
     content = departure > FOREGROUND
     if 1.0 - content.mean() < PAGE:
         return None
@@ -111,7 +112,7 @@ def _background(rgb: RGBArray) -> npt.NDArray[np.float32] | None:
     for _ in range(3):  # refit on the pixels the last fit explains: text on the ring is not page
         coefficients = _fit(terms[kept], values[kept])
         fitted = np.einsum("nk,kc->nc", terms, coefficients)
-        kept = np.abs(fitted - values).max(axis=1) <= SURFACE
+        kept = largest_channel(np.abs(fitted - values)) <= SURFACE
         if kept.sum() < terms.shape[1]:
             return None
     if kept.mean() < PLAIN:
