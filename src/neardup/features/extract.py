@@ -52,7 +52,9 @@ class FeatureConfig:
         side is one: features made from another size differ (a PDQ hash from a 224-px
         decode is not the one a hash-only pass makes), so a record made at another is
         recomputed, and a scan gives what it would with no cache."""
-        out = {"exact", "page", f"side:{self.decode.min_side}"}
+        out = {"exact", f"side:{self.decode.min_side}"}
+        if self.models:
+            out.add("page")
         if self.pdq:
             out.add("pdq")
         out.update(self.imagehashes)
@@ -171,7 +173,8 @@ def features_of(
         trimmed=decoded.trimmed,
         thumb=thumb(picture),
         small=small_grey(picture),
-        page=page_facts(picture),
+        # Only the checks read a page's facts, and a hash-only pass runs none (3 % of its CPU).
+        page=page_facts(picture) if config.models else None,
         jpeg_hash=jpeg,
         transparent=decoded.transparent,
         frame=ref.frame,
