@@ -532,6 +532,43 @@ def test_a_grainy_original_is_kept_over_its_thumbnails(tmp_path: Path) -> None:
     assert max(s for _, s in group.members) < SAME_PICTURE  # not the similarity rule's doing
 
 
+def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> None:
+    """Step 6 (RESULTS.md, session 59). A blurred copy matches the original's other copies and
+    three heavily edited copies, but not the original: it covers the most and is the first
+    centre, the copies join it (ties go to the first centre), and the original is left a star
+    with its crop. The original matches more of that star than of its own, so its group joins
+    the star, though the two keepers do not score as one picture; pages so split stay apart
+    (the words keep the pages of one template apart, and such a page matches many of another's
+    copies), as do groups whose keeper matches more of its own."""
+    names = ("original", "crop", "blurred", "copy 1", "copy 2", "copy 3", "edit 1", "edit 2")
+    images = [image(n) for n in (*names, "edit 3")]
+    images[1] = image("crop", 80, 80)  # the original is its star's keeper
+    linked = [(2, n) for n in (3, 4, 5, 6, 7, 8)] + [(3, 4), (3, 5), (4, 5)]
+    linked += [(0, 1), (0, 3), (0, 4), (0, 5)]
+
+    def alike(found: list[tuple[int, int]]) -> list[Pair]:  # not the same picture
+        return [Pair(a, b, 0.95, 0.9, {"pdq": 0.95}, "pdq") for a, b in found]
+
+    pictures = [pair(a, b, 1.0) for a, b in linked]
+    assert len(build_groups(images, pictures, THRESHOLD)) == 2
+    joined = build_groups(images, pictures, THRESHOLD, score_now=alike)
+    assert paths_of(images, joined) == [sorted(f.path for f in images)]
+    # Every member is listed with an image of its group that it matches.
+    assert all(s > 0 for g in joined for _, s in g.members)
+    pages = [page_pair(a, b, 1.0) for a, b in linked]
+    for f in images:
+        f.page = (0.9, 0.01)
+    assert len(build_groups(images, pages, THRESHOLD, score_now=alike)) == 2
+    for f in images:
+        f.page = None
+    # The original matching fewer of the other star (one copy) than of its own (two crops):
+    # no join.
+    fewer = [p for p in pictures if (p.a, p.b) not in ((0, 4), (0, 5))]
+    fewer += [pair(0, 9, 1.0), pair(1, 9, 1.0)]
+    more = [*images, image("crop 2", 80, 80)]
+    assert len(build_groups(more, fewer, THRESHOLD, score_now=alike)) == 2
+
+
 def paths_of(images: list[Features], groups: list[Group]) -> list[list[str]]:
     """Each group's paths, sorted, the groups in order."""
     return sorted(

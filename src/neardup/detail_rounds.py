@@ -128,7 +128,7 @@ class WordRounds:
 def linked(pairs: Sequence[Pair], passing: Iterable[Pair]) -> list[Pair]:
     """Those of `pairs` whose two pictures the `passing` pairs link, directly or through
     others: a group forms along passing pairs, so a veto elsewhere changes no group (but
-    where the grouping joins two large groups found near each other, `groups._merge_large`,
+    where the grouping joins two large groups found near each other, `group_joins.join_large`,
     which no calibration half showed)."""
     sets = _Sets()
     for a, b in passing:

@@ -48,10 +48,15 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
 6. Where the caller can score pairs on demand (`score_now`: `scan`, `index duplicates`),
    groups linked by a pair whose keepers are the same picture (their pair, listed or scored
    now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
-   one level only. Each image is paired with its nearest few, so hundreds of near-identical
-   items (a static shot's frames) would otherwise come out as several groups of one picture.
+   one level only; so does a smaller group whose keeper matches (listed pairs) more images of
+   the larger than of its own, the two keepers not both pages: a split group, its original
+   left a star with a crop of it while its other copies formed a star around a copy the
+   original does not match (RESULTS.md, session 59). Each image is paired with its nearest
+   few, so hundreds of near-identical items (a static shot's frames) would otherwise come out
+   as several groups of one picture (`neardup.group_joins`).
    Two images of a joined group are at most ten matched pairs apart, at most two of them
-   pairs of same-picture keepers (four within each star group, as in step 4); the groups a
+   pairs that joined two groups (same-picture keepers, or a keeper and an image of the larger
+   group it matches; four within each star group, as in step 4); the groups a
    group took in are never taken in again, so nothing chains further. Parts of one picture
    that no pair links (each member's bounded neighbours all inside its own part, so each
    part is larger than the bound) are found by searching the keepers of groups larger than
@@ -69,8 +74,16 @@ words comparison's rare wrong veto of a copy.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
+from neardup.group_joins import (
+    SAME_PICTURE,
+    NearKeepers,
+    ScoreNow,
+    join_large,
+    join_same_picture,
+    pair_key,
+)
 from neardup.group_stars import match_graph, place, told_apart
 from neardup.keeper_rank import framed, keeper_rank, lossy, same_frame
 from neardup.records import Features, Group, Pair
@@ -86,10 +99,8 @@ CENTRAL_FROM = 4
 """Groups of fewer images keep by resolution, lossless file and file size alone (rule 5)."""
 
 LARGER_ORIGINAL = 1.5
-SAME_PICTURE = 0.98
-"""An image with `LARGER_ORIGINAL` times the central keeper's pixels whose `similarity` to it is
-at least `SAME_PICTURE` (a larger original of a downscaled copy, not a larger canvas around it)
-is kept instead; chosen on the calibration halves (benchmarks/RESULTS.md)."""
+"""How many times the central keeper's pixels an image of the same picture (`SAME_PICTURE`)
+needs to be kept instead: a larger original of a downscaled copy."""
 
 
 def choose_keeper(
@@ -109,7 +120,7 @@ def choose_keeper(
     inside = set(nodes)
     first = None if sets is None else min(sets[i] for i in nodes)
     central = {
-        i: sum(similarity[_key(i, j)] for j in matches.get(i, {}) if j in inside) for i in nodes
+        i: sum(similarity[pair_key(i, j)] for j in matches.get(i, {}) if j in inside) for i in nodes
     }
     if len(nodes) < CENTRAL_FROM:  # too few pairs to tell the original by them
         central = dict.fromkeys(nodes, 0.0)
@@ -148,17 +159,9 @@ def choose_keeper(
         and i not in frames
         and (sets is None or sets[i] == first)
         and images[i].content_pixels >= LARGER_ORIGINAL * images[keeper].content_pixels
-        and (similarity[_key(i, keeper)] >= SAME_PICTURE or _key(i, keeper) in same)
+        and (similarity[pair_key(i, keeper)] >= SAME_PICTURE or pair_key(i, keeper) in same)
     ]
     return min(larger, key=rank) if larger else keeper
-
-
-ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
-"""Scores pairs of images on demand (positions a < b, none of them listed): the pairs at or
-above the cut."""
-
-NearKeepers = Callable[[list[int]], list[tuple[int, int]]]
-"""Candidate pairs among the given images (positions), found by the caller's candidate search."""
 
 
 def build_groups(
@@ -193,11 +196,11 @@ def build_groups(
             c: choose_keeper(images, nodes, confidence, similarity, frames=frames, same=same)
             for c, nodes in members.items()
         }
-        took = _merge_same_picture(
+        took = join_same_picture(
             images, members, home, via, keeper, confidence, similarity, threshold, score_now, told
         )
         if near_keepers is not None and bound > 0:
-            _merge_large(
+            join_large(
                 images,
                 members,
                 via,
@@ -218,138 +221,6 @@ def build_groups(
     return groups
 
 
-def _merge_same_picture(
-    images: Sequence[Features],
-    members: dict[int, list[int]],
-    home: dict[int, int],
-    via: dict[int, int],
-    keeper: dict[int, int],
-    confidence: dict[int, dict[int, float]],
-    similarity: dict[tuple[int, int], float],
-    threshold: float,
-    score_now: ScoreNow,
-    told: dict[int, set[int]],
-) -> set[int]:
-    """Step 6: groups of one picture split by the bound on each image's neighbours join.
-
-    Each image is paired with its nearest few (`neardup.index.nearest`), so hundreds of
-    near-identical items (a static shot's frames, a placeholder's re-encodes) are covered by
-    several stars. Groups linked by a pair whose keepers are the same picture (their pair,
-    listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
-    into the larger, one level only: a group that took others in is not taken in, so no chain
-    forms. `keeper`: each star's keeper, on which the groups it takes in hang. Returns the
-    groups (by centre) that took others in."""
-    linked: dict[int, set[int]] = defaultdict(set)
-    for node, centre in home.items():
-        for other in confidence[node]:
-            if home.get(other, centre) != centre:
-                linked[centre].add(home[other])
-    wanted = {_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
-    if not wanted:
-        return set()
-    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
-    taken: set[int] = set()
-    took: set[int] = set()
-    for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
-        if centre in taken:
-            continue
-        for other in sorted(linked[centre] - taken, key=lambda c: (-len(members[c]), c)):
-            a, b = keeper[centre], keeper[other]
-            if same.get(_key(a, b), 0.0) < SAME_PICTURE or other not in members:
-                continue
-            if _told_apart(members[centre], members[other], told, confidence):
-                continue
-            via[b] = a
-            members[centre].extend(members.pop(other))
-            taken.add(other)
-            took.add(centre)
-        taken.add(centre)
-    return took
-
-
-def _merge_large(
-    images: Sequence[Features],
-    members: dict[int, list[int]],
-    via: dict[int, int],
-    keeper: dict[int, int],
-    confidence: dict[int, dict[int, float]],
-    similarity: dict[tuple[int, int], float],
-    threshold: float,
-    score_now: ScoreNow,
-    took: set[int],
-    search: tuple[NearKeepers, int],
-    told: dict[int, set[int]],
-) -> None:
-    """Step 6, for parts of one picture that no pair links: each image's neighbours are
-    bounded (`bound` of them), so a run of near-identical copies can split into parts whose
-    members all find their neighbours inside their own part, each part then holding more than
-    `bound` images. The keepers of such large groups are searched among themselves
-    (`near_keepers`, the caller's candidate search) and their pairs scored; a group that took
-    none in joins a group whose keeper is the same picture (the larger one where both could
-    take the other), as in step 6. Two parts that have each taken others in never join."""
-    near_keepers, bound = search
-    large = [c for c in members if len(members[c]) > bound]
-    if len(large) < 2:
-        return
-    group_of = {keeper[c]: c for c in large}
-    partners: dict[int, set[int]] = defaultdict(set)
-    for a, b in near_keepers(sorted(group_of)):
-        if a in group_of and b in group_of and a != b:
-            partners[group_of[a]].add(group_of[b])
-            partners[group_of[b]].add(group_of[a])
-    wanted = {_key(keeper[c], keeper[d]) for c in partners for d in partners[c]}
-    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
-    for centre in sorted(large, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
-        if centre not in members:  # taken in already
-            continue
-        for other in sorted(partners[centre], key=lambda c: (-len(members.get(c, ())), c)):
-            a, b = keeper[centre], keeper[other]
-            if other in took or other not in members or same.get(_key(a, b), 0.0) < SAME_PICTURE:
-                continue
-            if _told_apart(members[centre], members[other], told, confidence):
-                continue
-            via[b] = a
-            members[centre].extend(members.pop(other))
-            took.add(centre)
-
-
-def _same_picture(
-    wanted: set[tuple[int, int]],
-    confidence: dict[int, dict[int, float]],
-    similarity: dict[tuple[int, int], float],
-    threshold: float,
-    score_now: ScoreNow,
-) -> dict[tuple[int, int], float]:
-    """The similarity of each `wanted` keeper pair at the cut: listed, or scored now (and then
-    added to the match graph, so the group lists it)."""
-    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
-    for p in score_now(sorted(wanted - same.keys())) if wanted - same.keys() else ():
-        key = _key(p.a, p.b)
-        if key in wanted and key not in same and p.confidence >= threshold:
-            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
-            similarity[key] = same[key] = p.similarity
-    return same
-
-
-def _told_apart(
-    group: list[int],
-    other: list[int],
-    told: dict[int, set[int]],
-    matches: dict[int, dict[int, float]],
-) -> bool:
-    """Whether the two groups' images were told apart in more pairs than they match: they stay
-    apart (`neardup.group_stars`)."""
-    if not any(node in told for node in other):
-        return False
-    inside = set(group)
-    apart = sum(len(told[node] & inside) for node in other if node in told)
-    return apart > 0 and apart > sum(m in inside for node in other for m in matches[node])
-
-
-def _key(a: int, b: int) -> tuple[int, int]:
-    return (a, b) if a < b else (b, a)
-
-
 def _group(
     images: Sequence[Features],
     nodes: list[int],
@@ -367,16 +238,16 @@ def _group(
     for node in nodes:
         if node == keeper:
             continue
-        if _key(node, keeper) in similarity:
-            members.append((node, similarity[_key(node, keeper)]))
+        if pair_key(node, keeper) in similarity:
+            members.append((node, similarity[pair_key(node, keeper)]))
             continue
         # Matched to the centre or to a member, not to the keeper: name that image (the one
         # it joined through, else the member it matches best).
         other = via.get(node, keeper)
-        if other == keeper or other not in inside or _key(node, other) not in similarity:
+        if other == keeper or other not in inside or pair_key(node, other) not in similarity:
             near = [m for m in matches[node] if m in inside and m != node]
             other = max(near, key=lambda m: (matches[node][m], -m)) if near else keeper
         links[node] = other
-        members.append((node, similarity.get(_key(node, other), 0.0)))
+        members.append((node, similarity.get(pair_key(node, other), 0.0)))
     members.sort(key=lambda ms: (-ms[1], keeper_rank(images[ms[0]])))
     return Group(keeper=keeper, members=members, via=links)

@@ -1,0 +1,195 @@
+"""Step 6 of the grouping (`neardup.groups`): star groups of one picture joined, one level.
+
+Each image is paired with its nearest few, so the stars of hundreds of near-identical items
+(a static shot's frames) split one picture into several groups, and a greedy cover can leave
+an original in a star with its crop while its other copies form a star around a copy the
+original does not match. Linked groups join, the smaller into the larger, where their keepers
+score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
+larger's images than of its own (`_belongs`); a group that took others in is never taken in,
+so nothing chains; groups told apart by their words more than they match stay apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from neardup.detail_check import two_pages
+from neardup.keeper_rank import keeper_rank
+from neardup.records import Features, Pair
+
+SAME_PICTURE = 0.98
+"""The `similarity` from which two images are one picture: two groups' keepers so join
+(`join_same_picture`), and an image with `groups.LARGER_ORIGINAL` times the central keeper's
+pixels is kept instead (a larger original of a downscaled copy, not a larger canvas around
+it); chosen on the calibration halves (benchmarks/RESULTS.md)."""
+
+ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
+"""Scores pairs of images on demand (positions a < b, none of them listed): the pairs at or
+above the cut."""
+
+NearKeepers = Callable[[list[int]], list[tuple[int, int]]]
+"""Candidate pairs among the given images (positions), found by the caller's candidate search."""
+
+
+def join_same_picture(
+    images: Sequence[Features],
+    members: dict[int, list[int]],
+    home: dict[int, int],
+    via: dict[int, int],
+    keeper: dict[int, int],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    threshold: float,
+    score_now: ScoreNow,
+    told: dict[int, set[int]],
+) -> set[int]:
+    """Step 6: groups of one picture split by the bound on each image's neighbours join.
+
+    Each image is paired with its nearest few (`neardup.index.nearest`), so hundreds of
+    near-identical items (a static shot's frames, a placeholder's re-encodes) are covered by
+    several stars. Groups linked by a pair whose keepers are the same picture (their pair,
+    listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
+    into the larger, one level only: a group that took others in is not taken in, so no chain
+    forms. A smaller group whose keeper matches more of the larger's images than of its own
+    joins so too (`_belongs`). `keeper`: each star's keeper, on which the groups it takes in
+    hang. Returns the groups (by centre) that took others in."""
+    linked: dict[int, set[int]] = defaultdict(set)
+    for node, centre in home.items():
+        for other in confidence[node]:
+            if home.get(other, centre) != centre:
+                linked[centre].add(home[other])
+    wanted = {pair_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
+    if not wanted:
+        return set()
+    # The keepers' listed matches, before the keeper pairs scored now join the graph.
+    listed = {keeper[c]: dict(confidence[keeper[c]]) for c in linked}
+    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
+    taken: set[int] = set()
+    took: set[int] = set()
+    for centre in sorted(members, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
+        if centre in taken:
+            continue
+        for other in sorted(linked[centre] - taken, key=lambda c: (-len(members[c]), c)):
+            a, b = keeper[centre], keeper[other]
+            if other not in members:
+                continue
+            if same.get(pair_key(a, b), 0.0) < SAME_PICTURE and not _belongs(
+                images, (b, a), members[other], members[centre], listed[b]
+            ):
+                continue
+            if _told_apart(members[centre], members[other], told, confidence):
+                continue
+            via[b] = a
+            members[centre].extend(members.pop(other))
+            taken.add(other)
+            took.add(centre)
+        taken.add(centre)
+    return took
+
+
+def join_large(
+    images: Sequence[Features],
+    members: dict[int, list[int]],
+    via: dict[int, int],
+    keeper: dict[int, int],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    threshold: float,
+    score_now: ScoreNow,
+    took: set[int],
+    search: tuple[NearKeepers, int],
+    told: dict[int, set[int]],
+) -> None:
+    """Step 6, for parts of one picture that no pair links: each image's neighbours are
+    bounded (`bound` of them), so a run of near-identical copies can split into parts whose
+    members all find their neighbours inside their own part, each part then holding more than
+    `bound` images. The keepers of such large groups are searched among themselves
+    (`near_keepers`, the caller's candidate search) and their pairs scored; a group that took
+    none in joins a group whose keeper is the same picture (the larger one where both could
+    take the other), as in step 6. Two parts that have each taken others in never join."""
+    near_keepers, bound = search
+    large = [c for c in members if len(members[c]) > bound]
+    if len(large) < 2:
+        return
+    group_of = {keeper[c]: c for c in large}
+    partners: dict[int, set[int]] = defaultdict(set)
+    for a, b in near_keepers(sorted(group_of)):
+        if a in group_of and b in group_of and a != b:
+            partners[group_of[a]].add(group_of[b])
+            partners[group_of[b]].add(group_of[a])
+    wanted = {pair_key(keeper[c], keeper[d]) for c in partners for d in partners[c]}
+    same = _same_picture(wanted, confidence, similarity, threshold, score_now)
+    for centre in sorted(large, key=lambda c: (-len(members[c]), keeper_rank(images[keeper[c]]))):
+        if centre not in members:  # taken in already
+            continue
+        for other in sorted(partners[centre], key=lambda c: (-len(members.get(c, ())), c)):
+            a, b = keeper[centre], keeper[other]
+            if (
+                other in took
+                or other not in members
+                or same.get(pair_key(a, b), 0.0) < SAME_PICTURE
+            ):
+                continue
+            if _told_apart(members[centre], members[other], told, confidence):
+                continue
+            via[b] = a
+            members[centre].extend(members.pop(other))
+            took.add(centre)
+
+
+def _belongs(
+    images: Sequence[Features],
+    keepers: tuple[int, int],
+    own: list[int],
+    larger: list[int],
+    matches: dict[int, float],
+) -> bool:
+    """Whether a group's keeper (`keepers`: it, then the larger group's), whose listed matches
+    are `matches`, matches more images of the larger group than of its own (a split group: the
+    original left with a crop of it, its other copies in another star; RESULTS.md, session 59),
+    the two keepers not both pages (the words keep the pages of one template apart, and such a
+    page can match many of another's copies)."""
+    keeper, other = keepers
+    if two_pages(images[keeper], images[other]):
+        return False
+    inside, mine = set(larger), set(own)
+    return sum(m in inside for m in matches) > sum(m in mine for m in matches)
+
+
+def _same_picture(
+    wanted: set[tuple[int, int]],
+    confidence: dict[int, dict[int, float]],
+    similarity: dict[tuple[int, int], float],
+    threshold: float,
+    score_now: ScoreNow,
+) -> dict[tuple[int, int], float]:
+    """The similarity of each `wanted` keeper pair at the cut: listed, or scored now (and then
+    added to the match graph, so the group lists it)."""
+    same = {k: similarity[k] for k in wanted if k in similarity}  # listed: at the cut already
+    for p in score_now(sorted(wanted - same.keys())) if wanted - same.keys() else ():
+        key = pair_key(p.a, p.b)
+        if key in wanted and key not in same and p.confidence >= threshold:
+            confidence[p.a][p.b] = confidence[p.b][p.a] = p.confidence
+            similarity[key] = same[key] = p.similarity
+    return same
+
+
+def _told_apart(
+    group: list[int],
+    other: list[int],
+    told: dict[int, set[int]],
+    matches: dict[int, dict[int, float]],
+) -> bool:
+    """Whether the two groups' images were told apart in more pairs than they match: they stay
+    apart (`neardup.group_stars`)."""
+    if not any(node in told for node in other):
+        return False
+    inside = set(group)
+    apart = sum(len(told[node] & inside) for node in other if node in told)
+    return apart > 0 and apart > sum(m in inside for node in other for m in matches[node])
+
+
+def pair_key(a: int, b: int) -> tuple[int, int]:
+    """A pair's key: (smaller position, larger)."""
+    return (a, b) if a < b else (b, a)
