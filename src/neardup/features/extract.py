@@ -52,9 +52,7 @@ class FeatureConfig:
         side is one: features made from another size differ (a PDQ hash from a 224-px
         decode is not the one a hash-only pass makes), so a record made at another is
         recomputed, and a scan gives what it would with no cache."""
-        out = {"exact", f"side:{self.decode.min_side}"}
-        if self.models:
-            out.add("page")
+        out = {"exact", "page", f"side:{self.decode.min_side}"}
         if self.pdq:
             out.add("pdq")
         out.update(self.imagehashes)
@@ -173,8 +171,7 @@ def features_of(
         trimmed=decoded.trimmed,
         thumb=thumb(picture),
         small=small_grey(picture),
-        # Only the checks read a page's facts, and a hash-only pass runs none (3 % of its CPU).
-        page=page_facts(picture) if config.models else None,
+        page=page_facts(picture),
         jpeg_hash=jpeg,
         transparent=decoded.transparent,
         frame=ref.frame,
