@@ -62,8 +62,11 @@ def join_same_picture(
     wanted = {pair_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
     if not wanted:
         return set()
-    # The keepers' listed matches, before the keeper pairs scored now join the graph.
+    # The keepers' listed matches, before the keeper pairs scored now join the graph, and each
+    # group's images before any joins: a group joins on its own images' evidence, never on
+    # that of a group taken in before it (one level).
     listed = {keeper[c]: dict(confidence[keeper[c]]) for c in linked}
+    own = {c: list(nodes) for c, nodes in members.items()}
     same = _same_picture(wanted, confidence, similarity, threshold, score_now)
     taken: set[int] = set()
     took: set[int] = set()
@@ -74,13 +77,15 @@ def join_same_picture(
             a, b = keeper[centre], keeper[other]
             if other not in members:
                 continue
-            if same.get(pair_key(a, b), 0.0) < SAME_PICTURE and not _belongs(
-                images, (b, a), members[other], members[centre], listed[b]
-            ):
-                continue
+            through = a
+            if same.get(pair_key(a, b), 0.0) < SAME_PICTURE:
+                found = _belongs(images, (b, a), own[other], own[centre], listed[b])
+                if found is None:
+                    continue
+                through = found
             if _told_apart(members[centre], members[other], told, confidence):
                 continue
-            via[b] = a
+            via[b] = through
             members[centre].extend(members.pop(other))
             taken.add(other)
             took.add(centre)
@@ -144,17 +149,21 @@ def _belongs(
     own: list[int],
     larger: list[int],
     matches: dict[int, float],
-) -> bool:
-    """Whether a group's keeper (`keepers`: it, then the larger group's), whose listed matches
-    are `matches`, matches more images of the larger group than of its own (a split group: the
-    original left with a crop of it, its other copies in another star; RESULTS.md, session 59),
-    the two keepers not both pages (the words keep the pages of one template apart, and such a
+) -> int | None:
+    """The image of the larger group that a group's keeper (`keepers`: it, then the larger
+    group's), whose listed matches are `matches`, matches best, where it matches more images
+    of the larger group than of its own (a split group: the original left with a crop of it,
+    its other copies in another star; RESULTS.md, session 59); None otherwise, or where the
+    two keepers are both pages (the words keep the pages of one template apart, and such a
     page can match many of another's copies)."""
     keeper, other = keepers
     if two_pages(images[keeper], images[other]):
-        return False
+        return None
     inside, mine = set(larger), set(own)
-    return sum(m in inside for m in matches) > sum(m in mine for m in matches)
+    there = [m for m in matches if m in inside]
+    if len(there) <= sum(m in mine for m in matches):
+        return None
+    return max(there, key=lambda m: (matches[m], -m))
 
 
 def _same_picture(

@@ -54,9 +54,10 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    original does not match (RESULTS.md, session 59). Each image is paired with its nearest
    few, so hundreds of near-identical items (a static shot's frames) would otherwise come out
    as several groups of one picture (`neardup.group_joins`).
-   Two images of a joined group are at most ten matched pairs apart, at most two of them
-   pairs that joined two groups (same-picture keepers, or a keeper and an image of the larger
-   group it matches; four within each star group, as in step 4); the groups a
+   Two images of a joined group are at most fourteen matched pairs apart (ten where both
+   joins were of same-picture keepers, which hang on the larger group's keeper), at most two
+   of them pairs that joined two groups (same-picture keepers, or a keeper and the image of
+   the larger group it matches best; four within each star group, as in step 4); the groups a
    group took in are never taken in again, so nothing chains further. Parts of one picture
    that no pair links (each member's bounded neighbours all inside its own part, so each
    part is larger than the bound) are found by searching the keepers of groups larger than
