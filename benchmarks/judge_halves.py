@@ -154,6 +154,8 @@ def main() -> None:
     )
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
     args = parser.parse_args()
+    if not (args.baseline / "src" / "neardup").is_dir():  # else the installed neardup runs
+        parser.error(f"--baseline {args.baseline} holds no src/neardup (a checkout or git archive)")
     rows = []
     for spec in args.sets:
         folder, _, caches = spec.partition(":")

@@ -147,6 +147,9 @@ def main() -> int:
         help="another neardup checkout (e.g. an older commit): its default and pdq scans run too",
     )
     args = parser.parse_args()
+    if args.baseline and not (args.baseline / "src" / "neardup").is_dir():
+        # Else the baseline's scans would import the installed neardup: this checkout, twice.
+        parser.error(f"--baseline {args.baseline} holds no src/neardup (a checkout or git archive)")
     # Bytecode as an installed package has it (pip compiles on install): a checkout run under
     # PYTHONDONTWRITEBYTECODE would otherwise recompile its ~100 modules at every start.
     sources = [Path(neardup.__file__).parent]

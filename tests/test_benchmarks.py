@@ -280,3 +280,20 @@ def test_the_fresh_seeds_script_generates_what_is_missing_and_scores_every_half(
     table = capsys.readouterr().out.split("\n")
     for label in ("| held 71 | calib |", "| held 71 | test |", "| original 71 | test |"):
         assert any(line.startswith(label) for line in table)
+
+
+@pytest.mark.parametrize("script", ["judge_halves.py", "run_scan_bench.py"])
+def test_a_baseline_without_its_sources_is_refused(tmp_path: Path, script: str) -> None:
+    """A `--baseline` folder holding no `src/neardup` (a path mistyped, an archive not made) is
+    refused: its scans would otherwise import the installed neardup and compare this checkout
+    with itself (session 59: a judge run so compared main with main)."""
+    args = ["--baseline", str(tmp_path / "missing")]
+    args += [str(tmp_path)] if script == "run_scan_bench.py" else ["--split", "calib", "x"]
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "holds no src/neardup" in done.stderr
