@@ -14,6 +14,7 @@ from PIL import Image, ImageFilter
 from skimage import data as skdata
 
 import neardup
+from neardup.detail_check import two_pages
 from neardup.engines import local
 from neardup.groups import (
     CENTRAL_FROM,
@@ -541,7 +542,8 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     with its crop. The original matches more of that star than of its own, so its group joins
     the star, though the two keepers do not score as one picture; pages so split stay apart
     (the words keep the pages of one template apart, and such a page matches many of another's
-    copies), as do groups whose keeper matches more of its own."""
+    copies), and so do sheets mostly paper (session 60), as do groups whose keeper matches
+    more of its own."""
     names = ("original", "crop", "blurred", "copy 1", "copy 2", "copy 3", "edit 1", "edit 2")
     images = [image(n) for n in (*names, "edit 3")]
     images[1] = image("crop", 80, 80)  # the original is its star's keeper
@@ -561,6 +563,13 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     for f in images:
         f.page = (0.9, 0.01)
     assert len(build_groups(images, pages, THRESHOLD, score_now=alike)) == 2
+    # Spreadsheets of thin print: too few strokes to read as pages, but mostly paper.
+    for f in images:
+        f.page = (0.75, 0.0017)
+    assert not two_pages(images[0], images[2])
+    assert len(build_groups(images, pictures, THRESHOLD, score_now=alike)) == 2
+    images[0].page = (0.25, 0.03)  # one keeper a picture: they join
+    assert len(build_groups(images, pictures, THRESHOLD, score_now=alike)) == 1
     for f in images:
         f.page = None
     # The original matching as many of the other star (two copies) as of its own (two crops):

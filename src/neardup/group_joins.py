@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from neardup.detail_check import two_pages
+from neardup.detail_check import PAGES, two_pages
 from neardup.keeper_rank import keeper_rank
 from neardup.records import Features, Pair
 
@@ -155,15 +155,24 @@ def _belongs(
     of the larger group than of its own (a split group: the original left with a crop of it,
     its other copies in another star; RESULTS.md, session 59); None otherwise, or where the
     two keepers are both pages (the words keep the pages of one template apart, and such a
-    page can match many of another's copies)."""
+    page can match many of another's copies), or both mostly paper (`_paper`)."""
     keeper, other = keepers
-    if two_pages(images[keeper], images[other]):
+    if two_pages(images[keeper], images[other]) or _paper(images[keeper], images[other]):
         return None
     inside, mine = set(larger), set(own)
     there = [m for m in matches if m in inside]
     if len(there) <= sum(m in mine for m in matches):
         return None
     return max(there, key=lambda m: (matches[m], -m))
+
+
+def _paper(a: Features, b: Features) -> bool:
+    """Whether both pictures are mostly paper (the least paper share of `PAGES`), read as pages
+    or not: two spreadsheets of thin print have too few strokes at the working size for
+    `two_pages`, and one template's sheets match many of each other's copies (a documents
+    calibration half lost 0.13 of its precision so: RESULTS.md, session 60)."""
+    least = min(paper for paper, _ in PAGES)
+    return all(f.page is not None and f.page[0] >= least for f in (a, b))
 
 
 def _same_picture(

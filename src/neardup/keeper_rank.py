@@ -49,15 +49,17 @@ def same_frame(
     settled = fusion.fitted().settled
     if settled is None:
         return set()
-    out: set[tuple[int, int]] = set()
-    for pair in pairs:
-        if pair.confidence < cut:
-            continue
-        pdq, thumb = pair.scores.get("pdq", math.nan), pair.scores.get("thumb", math.nan)
-        quality = min(images[pair.a].pdq_quality, images[pair.b].pdq_quality)
-        if settled.holds(pdq, thumb, quality):
-            out.add((min(pair.a, pair.b), max(pair.a, pair.b)))
-    return out
+    kept = [pair for pair in pairs if pair.confidence >= cut]
+    holds = settled.holds(  # all at once: one call a pair was most of a hash-only pass's groups
+        [pair.scores.get("pdq", math.nan) for pair in kept],
+        [pair.scores.get("thumb", math.nan) for pair in kept],
+        [min(images[pair.a].pdq_quality, images[pair.b].pdq_quality) for pair in kept],
+    )
+    return {
+        (min(pair.a, pair.b), max(pair.a, pair.b))
+        for pair, held in zip(kept, holds, strict=True)
+        if held
+    }
 
 
 def lossy(image: Features) -> int:
