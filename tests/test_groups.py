@@ -16,6 +16,7 @@ from skimage import data as skdata
 import neardup
 from neardup.detail_check import two_pages
 from neardup.engines import local
+from neardup.features.page import MOSTLY_PAPER
 from neardup.groups import (
     CENTRAL_FROM,
     CENTRAL_SHARE,
@@ -565,11 +566,12 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     assert len(build_groups(images, pages, THRESHOLD, score_now=alike)) == 2
     # Spreadsheets of thin print: too few strokes to read as pages, but mostly paper.
     for f in images:
-        f.page = (0.75, 0.0017)
+        f.page = (MOSTLY_PAPER, 0.0017)
     assert not two_pages(images[0], images[2])
     assert len(build_groups(images, pictures, THRESHOLD, score_now=alike)) == 2
-    images[0].page = (0.25, 0.03)  # one keeper a picture: they join
-    assert len(build_groups(images, pictures, THRESHOLD, score_now=alike)) == 1
+    for keeper_page in ((MOSTLY_PAPER - 0.01, 0.0017), (0.25, 0.03), None):
+        images[0].page = keeper_page  # one keeper not mostly paper, or not read: they join
+        assert len(build_groups(images, pictures, THRESHOLD, score_now=alike)) == 1
     for f in images:
         f.page = None
     # The original matching as many of the other star (two copies) as of its own (two crops):

@@ -5,8 +5,9 @@ Each image is paired with its nearest few, so the stars of hundreds of near-iden
 an original in a star with its crop while its other copies form a star around a copy the
 original does not match. Linked groups join, the smaller into the larger, where their keepers
 score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
-larger's images than of its own (`_belongs`); a group that took others in is never taken in,
-so nothing chains; groups told apart by their words more than they match stay apart.
+larger's images than of its own (`_belongs`; not where both keepers are pages or mostly
+paper); a group that took others in is never taken in, so nothing chains; groups told apart
+by their words more than they match stay apart.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 
-from neardup.detail_check import PAGES, two_pages
+from neardup.detail_check import two_pages
+from neardup.features.page import MOSTLY_PAPER
 from neardup.keeper_rank import keeper_rank
 from neardup.records import Features, Pair
 
@@ -52,8 +54,9 @@ def join_same_picture(
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own
-    joins so too (`_belongs`). `keeper`: each star's keeper, on which the groups it takes in
-    hang. Returns the groups (by centre) that took others in."""
+    joins so too, but where both keepers are pages or mostly paper (`_belongs`). `keeper`:
+    each star's keeper, on which the groups it takes in hang. Returns the groups (by centre)
+    that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
     for node, centre in home.items():
         for other in confidence[node]:
@@ -167,12 +170,11 @@ def _belongs(
 
 
 def _paper(a: Features, b: Features) -> bool:
-    """Whether both pictures are mostly paper (the least paper share of `PAGES`), read as pages
-    or not: two spreadsheets of thin print have too few strokes at the working size for
-    `two_pages`, and one template's sheets match many of each other's copies (a documents
-    calibration half lost 0.13 of its precision so: RESULTS.md, session 60)."""
-    least = min(paper for paper, _ in PAGES)
-    return all(f.page is not None and f.page[0] >= least for f in (a, b))
+    """Whether both pictures are mostly paper (`MOSTLY_PAPER`), read as pages or not: two
+    spreadsheets of thin print have too few strokes at the working size for `two_pages`, and
+    one template's sheets match many of each other's copies (a documents calibration half lost
+    0.13 of its precision so: RESULTS.md, session 60)."""
+    return all(f.page is not None and f.page[0] >= MOSTLY_PAPER for f in (a, b))
 
 
 def _same_picture(

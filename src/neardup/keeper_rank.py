@@ -49,7 +49,7 @@ def same_frame(
     settled = fusion.fitted().settled
     if settled is None:
         return set()
-    kept = [pair for pair in pairs if pair.confidence >= cut]
+    kept = [pair for pair in pairs if not pair.confidence < cut]  # as `framed` reads the cut
     holds = settled.holds(  # all at once: one call a pair was most of a hash-only pass's groups
         [pair.scores.get("pdq", math.nan) for pair in kept],
         [pair.scores.get("thumb", math.nan) for pair in kept],

@@ -36,6 +36,7 @@ from neardup.aligned_pixels import (
 from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_GATE
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
+from neardup.features.page import MOSTLY_PAPER
 from neardup.item_pixels import Ref
 from neardup.pair_checks import FramedChecker, checked_chunk, in_process
 from neardup.records import Features
@@ -52,7 +53,7 @@ FLOW = (0.5, 3, 15, 3, 5, 1.2, 0)
 """Farneback's pyramid scale, levels, window, iterations, neighbourhood, its Gaussian and
 flags: OpenCV's documented example, a window of 15 px (a tenth of the side) following a
 subject that moved a few of them."""
-PAPER = 0.6
+PAPER = MOSTLY_PAPER
 """Paper share (`neardup.features.page`) from which a picture is not read here: on a mostly
 blank page one changed field, or other words blurred past reading, is such a spot (read on
 every picture, the stage raised 10 copies and 10 look-alikes of the documents calibration

@@ -16,6 +16,11 @@ PAPER_LEVELS = 8
 """Grey levels either side of the most common one that count as the same background."""
 STROKE_STEP = 48
 """Grey-level step between horizontal neighbours that counts as a stroke's edge."""
+MOSTLY_PAPER = 0.6
+"""Paper share from which a picture is mostly paper, whether or not it has the strokes to read
+as a page of text: a form or a sheet of thin print (its words too small at the working size),
+a blank page with one field. The overlay stage's `PAPER` (chosen among 0.5-0.7, R75) and the
+grouping's joins (`neardup.group_joins`) read it."""
 
 
 def page_facts(picture: Picture) -> tuple[float, float]:
