@@ -4,6 +4,7 @@ same groups from the process pool as from one process."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from PIL import Image, ImageFilter
 from skimage import data as skdata
 
 import neardup
+from neardup import fusion
 from neardup.detail_check import two_pages
 from neardup.engines import local
 from neardup.features.page import MOSTLY_PAPER
@@ -25,6 +27,7 @@ from neardup.groups import (
     build_groups,
     keeper_rank,
 )
+from neardup.keeper_rank import same_frame
 from neardup.records import Features, Group, Pair
 from neardup.scoring import score_pair
 
@@ -648,3 +651,23 @@ def test_a_noisy_copy_read_as_a_page_is_not_kept_out_by_one_wrong_veto() -> None
     pairs += [page_pair(4, 1, 0.95), page_pair(4, 0, 0.85), page_pair(4, 2, 0.86)]
     groups = build_groups(images, pairs, THRESHOLD, apart=[(3, 4)])
     assert paths_of(images, groups) == [["bannered", "copy 1", "copy 2", "noisy", "page"]]
+
+
+def test_same_frame_reads_every_pair_at_the_cut() -> None:
+    """`keeper_rank.same_frame`: the pairs at the cut whose PDQ hashes (of enough quality) and
+    thumbnails settle them (`fusion.Settled`), smaller position first; not one below the cut,
+    nor one whose thumbnails differ; a NaN confidence is not below the cut (as `framed`)."""
+    assert fusion.fitted().settled is not None
+    images = [image(n) for n in "abcd"]
+    for f in images:
+        f.pdq_quality = 100
+
+    def scored(a: int, b: int, confidence: float, thumb: float) -> Pair:
+        return Pair(a, b, confidence, confidence, {"pdq": 1.0, "thumb": thumb}, "pdq")
+
+    pairs = [scored(1, 0, 0.99, 1.0), scored(0, 2, 0.5, 1.0), scored(2, 3, 0.99, 0.0)]
+    pairs.append(scored(3, 1, math.nan, 1.0))
+    assert same_frame(images, pairs, THRESHOLD) == {(0, 1), (1, 3)}
+    images[0].pdq_quality = 0  # PDQ of too little quality settles nothing
+    assert same_frame(images, pairs, THRESHOLD) == {(1, 3)}
+    assert same_frame(images, [], THRESHOLD) == set()

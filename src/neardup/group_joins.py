@@ -54,7 +54,7 @@ def join_same_picture(
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own
-    joins so too, but where both keepers are pages or mostly paper (`_belongs`). `keeper`:
+    joins so too, except where both keepers are pages or mostly paper (`_belongs`). `keeper`:
     each star's keeper, on which the groups it takes in hang. Returns the groups (by centre)
     that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
