@@ -4,6 +4,7 @@ of a scene disagrees in a fainter one or everywhere (`neardup.aligned_pixels.spo
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +13,14 @@ import pytest
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from neardup.aligned_pixels import Spot, spot_of, tone_matched
-from neardup.checked_scores import SPOT_CONFIDENCE, spot_rescored
+from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_GATE, spot_rescored
 from neardup.features.page import page_facts
 from neardup.records import Features
 from neardup.scoring import PRESETS, Scored
 from neardup.verify import Geometry, Verifier, geometry_of, geometry_value
+
+DEPTH = SPOT_GATE[3]
+"""The least depth the gate reads as an overlay's spot."""
 
 
 def scene(seed: int = 3, moved: int = 0) -> Image.Image:
@@ -61,7 +65,7 @@ BELOW = Scored(0.8, 0.903, {"sscd_distilled": 0.7, "geometry": 0.999}, "geometry
 def test_a_logo_is_one_deep_spot_and_raises_the_pair(tmp_path: Path) -> None:
     found = checked(tmp_path, scene(), with_logo(scene()))
     assert 0.05 < found.spot.share <= 0.3 and found.spot.rest >= 0.97
-    assert found.spot.depth >= 0.45 and found.spot.held >= 0.4 and found.spot.crowded <= 3
+    assert found.spot.depth >= DEPTH and found.spot.held >= 0.4 and found.spot.crowded <= 3
     raised = spot_rescored(BELOW, found.score, found.spot)
     assert raised.confidence == SPOT_CONFIDENCE >= PRESETS["default"]
     assert raised.evidence == "geometry" and raised.scores["spot"] == round(found.spot.share, 4)
@@ -86,8 +90,18 @@ def test_moved_content_is_not_read_as_an_overlay(tmp_path: Path) -> None:
     later = scene()
     ImageDraw.Draw(later).ellipse((230, 160, 330, 270), fill=(200, 60, 60))
     moved = checked(tmp_path, subject, later)
-    assert moved.spot.share <= 0.3 and moved.spot.rest >= 0.97 and moved.spot.depth < 0.45
+    assert moved.spot.share <= 0.3 and moved.spot.rest >= 0.97 and moved.spot.depth < DEPTH
     assert spot_rescored(BELOW, moved.score, moved.spot) is BELOW
+
+
+def test_the_depth_bound_of_a_measured_logo() -> None:
+    """A calibration pair measured in session 61 (a logo on 13 % of a photograph): the box of
+    its spot holds some agreeing picture, so the spot reads 0.43 deep, over the gate's 0.42
+    (R-s61a; 0.45 before left it below the cut); a spot as faint as a moved subject's is not
+    raised."""
+    logo = Spot(share=0.117, rest=1.0, depth=0.4265, held=0.678, crowded=0.457)
+    assert spot_rescored(BELOW, 0.997, logo).confidence == SPOT_CONFIDENCE
+    assert spot_rescored(BELOW, 0.997, replace(logo, depth=0.41)) is BELOW
 
 
 def test_spot_of_identical_and_blocked_samples() -> None:
@@ -103,7 +117,7 @@ def test_spot_of_identical_and_blocked_samples() -> None:
     pasted[10:20, 30:46] = 250.0
     found = spot_of(tone_matched(grid[inside], pasted[inside]), pasted[inside], inside)
     box = (20 - 10 + 4) * (46 - 30 + 4) / grid.size
-    assert found.share == pytest.approx(box, abs=0.01) and found.depth >= 0.45
+    assert found.share == pytest.approx(box, abs=0.01) and found.depth >= DEPTH
     assert found.rest > 0.9 and found.held > 0.7  # the waves are everywhere else
 
 
@@ -125,7 +139,7 @@ def test_two_pictograms_of_one_template_are_not_an_overlay() -> None:
 
     one, other = pictogram(0), pictogram(1)
     found = spot_of(tone_matched(one, other), other, inside)
-    assert found.share <= 0.3 and found.rest >= 0.97 and found.depth >= 0.45
+    assert found.share <= 0.3 and found.rest >= 0.97 and found.depth >= DEPTH
     assert found.held < 0.4
     assert spot_rescored(BELOW, 1.0, found) is BELOW
 
@@ -151,7 +165,7 @@ def test_two_signs_on_a_ramp_are_not_an_overlay() -> None:
 
     one, other = sign(0), sign(1)
     found = spot_of(tone_matched(one, other), other, inside)
-    assert found.share <= 0.3 and found.rest >= 0.97 and found.depth >= 0.45
+    assert found.share <= 0.3 and found.rest >= 0.97 and found.depth >= DEPTH
     assert found.held >= 0.4 and found.crowded > 3
     assert spot_rescored(BELOW, 1.0, found) is BELOW
 
@@ -254,7 +268,7 @@ def test_a_changed_field_is_not_an_overlay(tmp_path: Path) -> None:
     for row, text in enumerate(("Total due 4,310.55 paid net 30", "Customer Jane Roe ref 8812")):
         draw.text((60, 448 + 38 * row), text, fill="black", font=font)
     found = checked(tmp_path, original, other)
-    assert found.spot.share <= 0.3 and found.spot.rest >= 0.97 and found.spot.depth < 0.45
+    assert found.spot.share <= 0.3 and found.spot.rest >= 0.97 and found.spot.depth < DEPTH
     assert spot_rescored(BELOW, found.score, found.spot) is BELOW
 
 
