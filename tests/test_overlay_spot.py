@@ -95,8 +95,9 @@ def test_moved_content_is_not_read_as_an_overlay(tmp_path: Path) -> None:
 
 
 def test_the_depth_bound_of_a_measured_logo() -> None:
-    """A calibration pair measured in session 61 (a logo on 13 % of a photograph): the box of
-    its spot holds some agreeing picture, so the spot reads 0.43 deep, over the gate's 0.42
+    """A calibration pair measured in session 61 (a logo over 13 % of a photograph; its spot
+    reads 0.117 of the frame at the check's size): the box of its spot holds some agreeing
+    picture, so the spot reads 0.43 deep, over the gate's 0.42
     (R-s61a; 0.45 before left it below the cut); a spot as faint as a moved subject's is not
     raised."""
     logo = Spot(share=0.117, rest=1.0, depth=0.4265, held=0.678, crowded=0.457)

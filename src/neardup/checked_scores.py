@@ -59,9 +59,9 @@ spot, and the first four passed 86 such look-alikes (R53); with the last two and
 15 calibration halves 48 pairs of two pages passed, all copies. A field of several lines can
 still pass (a faint field does not: its depth is under the bound); the words stage reads such
 pairs afterwards, and a pair so raised stays under strict's cut. The depth was 0.45 until
-session 61 (R-s61a): on 82 calibration halves 0.42 raised 48 more right group pairs and 4
-false ones (logos and stickers whose box holds some agreeing picture), judged against 0.45;
-0.40 let in other frames of a clip (RESULTS.md, session 61)."""
+session 61 (R-s61a): on 82 calibration halves 0.42 added 48 right pairs to the groups (logos
+and stickers whose spot's box holds some agreeing picture) and 4 false ones, judged against
+0.45; 0.40 let in other frames of a clip (RESULTS.md, session 61)."""
 SPOT_FLOOR = 0.2
 """The confidence (after the check) from which a pair is read for an overlay: below it the
 model has other reasons against a copy (two signs of one set sat at 0.03-0.09 and passed
@@ -73,8 +73,8 @@ SPOT_CONFIDENCE = 0.98
 such pairs were copies (Wilson 95 % lower bound 0.955; session 35, from 0.5; 12 more from 0.2
 in session 46); above the default cut, below strict's (0.991). Counted again in session 61 on 82
 calibration halves (every pair the spot or `neardup.overlay_check` raised to this
-confidence): 1,715 of 1,721 copies with the depth at 0.45, 1,945 of 1,956 at 0.42 (the 235
-pairs it adds: 230 copies, 0.979)."""
+confidence): with the depth at 0.45, 1,715 of 1,721 were copies; at 0.42, 1,945 of 1,956 (of
+the 235 pairs the lower bound adds, 230 copies: 0.979, where the raise reports 0.98)."""
 
 
 def spot_rescored(scored: Scored, frame: float, spot: Spot) -> Scored:
