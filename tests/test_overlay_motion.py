@@ -15,9 +15,9 @@ from test_overlay_spot import BELOW, scene
 from neardup.aligned_pixels import pixels_compared, tone_matched
 from neardup.api import compare, scan
 from neardup.checked_scores import SPOT_CONFIDENCE, spot_rescored
+from neardup.features.page import MOSTLY_PAPER
 from neardup.item_pixels import Ref
 from neardup.overlay_check import (
-    PAPER,
     Overlay,
     OverlayChecker,
     _explained,
@@ -127,7 +127,7 @@ def test_pages_and_paper_are_not_read_here() -> None:
     def picture(paper: float, strokes: float = 0.0) -> Features:
         return Features("x", 0, 0, 640, 480, "PNG", "", None, page=(paper, strokes))
 
-    photo, paper = picture(0.2), picture(PAPER + 0.05)
+    photo, paper = picture(0.2), picture(MOSTLY_PAPER + 0.05)
     assert overlay_wanted(below, whole, photo, photo)
     assert not overlay_wanted(below, whole, photo, paper)
     assert not overlay_wanted(below, whole, picture(0.4, 0.01), picture(0.45, 0.01))  # pages

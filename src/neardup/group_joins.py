@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 from neardup.detail_check import two_pages
-from neardup.features.page import MOSTLY_PAPER
+from neardup.features.page import mostly_paper
 from neardup.keeper_rank import keeper_rank
 from neardup.records import Features, Pair
 
@@ -170,11 +170,11 @@ def _belongs(
 
 
 def _paper(a: Features, b: Features) -> bool:
-    """Whether both pictures are mostly paper (`MOSTLY_PAPER`), read as pages or not: two
-    spreadsheets of thin print have too few strokes at the working size for `two_pages`, and
-    one template's sheets match many of each other's copies (a documents calibration half lost
-    0.13 of its precision so: RESULTS.md, session 60)."""
-    return all(f.page is not None and f.page[0] >= MOSTLY_PAPER for f in (a, b))
+    """Whether both pictures are mostly paper (`features.page.mostly_paper`), read as pages or
+    not: two spreadsheets of thin print have too few strokes at the working size for
+    `two_pages`, and one template's sheets match many of each other's copies (a documents
+    calibration half lost 0.13 of its precision so: RESULTS.md, session 60)."""
+    return mostly_paper(a.page) and mostly_paper(b.page)
 
 
 def _same_picture(

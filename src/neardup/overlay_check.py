@@ -36,7 +36,7 @@ from neardup.aligned_pixels import (
 from neardup.checked_scores import SPOT_CONFIDENCE, SPOT_GATE
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
-from neardup.features.page import MOSTLY_PAPER
+from neardup.features.page import mostly_paper
 from neardup.item_pixels import Ref
 from neardup.pair_checks import FramedChecker, checked_chunk, in_process
 from neardup.records import Features
@@ -53,12 +53,6 @@ FLOW = (0.5, 3, 15, 3, 5, 1.2, 0)
 """Farneback's pyramid scale, levels, window, iterations, neighbourhood, its Gaussian and
 flags: OpenCV's documented example, a window of 15 px (a tenth of the side) following a
 subject that moved a few of them."""
-PAPER = MOSTLY_PAPER
-"""Paper share (`neardup.features.page`) from which a picture is not read here: on a mostly
-blank page one changed field, or other words blurred past reading, is such a spot (read on
-every picture, the stage raised 10 copies and 10 look-alikes of the documents calibration
-halves: blurred or darkened pages of one template); pages are told apart by their words
-(`neardup.detail_check`). Chosen on the calibration halves among 0.5, 0.6 and 0.7 (R75)."""
 OVERLAY_FLOOR = 0.5
 """The confidence from which a pair is read here: the spot's floor until session 46 (R88 read
 from 0.3 raised a look-alike); the spot's gate now reads from lower (`checked_scores.SPOT_FLOOR`),
@@ -107,10 +101,14 @@ def overlay_of_value(value: list[float] | None) -> Overlay | None:
 def overlay_wanted(scored: Scored, geometry: Geometry, a: Features, b: Features) -> bool:
     """Whether a pair's keypoint finding is read for an overlay here: the frame found whole
     (not densely: no keypoints to follow), from `OVERLAY_FLOOR`, not already raised, neither
-    of them mostly paper (`PAPER`) and not two pages (`detail_check.two_pages`)."""
+    of them mostly paper (`features.page.mostly_paper`: on a mostly blank page one changed field,
+    or other words blurred past reading, is such a spot; read on every picture, the stage raised
+    10 copies and 10 look-alikes of the documents calibration halves, blurred or darkened pages
+    of one template; R75) and not two pages (`detail_check.two_pages`): pages are told apart by
+    their words (`neardup.detail_check`)."""
     return (
-        (a.page is None or a.page[0] < PAPER)
-        and (b.page is None or b.page[0] < PAPER)
+        not mostly_paper(a.page)
+        and not mostly_paper(b.page)
         and not two_pages(a, b)
         and not geometry.dense
         and geometry.score >= SPOT_GATE[0]

@@ -19,8 +19,14 @@ STROKE_STEP = 48
 MOSTLY_PAPER = 0.6
 """Paper share from which a picture is mostly paper, whether or not it has the strokes to read
 as a page of text: a form or a sheet of thin print (its words too small at the working size),
-a blank page with one field. The overlay stage's `PAPER` (chosen among 0.5-0.7, R75) and the
-grouping's joins (`neardup.group_joins`) read it."""
+a blank page with one field. The overlay stage (`neardup.overlay_check`; chosen among 0.5-0.7,
+R75) and the grouping's joins (`neardup.group_joins`) read it, through `mostly_paper`."""
+
+
+def mostly_paper(page: tuple[float, float] | None) -> bool:
+    """Whether a picture's page facts (`page_facts`; None where not measured) say it is mostly
+    paper (`MOSTLY_PAPER`)."""
+    return page is not None and page[0] >= MOSTLY_PAPER
 
 
 def page_facts(picture: Picture) -> tuple[float, float]:
