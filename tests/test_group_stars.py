@@ -1,6 +1,6 @@
 """Groups where the words comparison told images apart (`neardup.group_stars`): a copy too
 degraded to read, matching two documents, must not join them; a copy's rare wrong veto must
-not split its group."""
+not split its group, nor leave a picture's copy out of it."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ from neardup.group_stars import place
 from neardup.groups import build_groups
 from neardup.records import Features, Group, Pair
 
+PAGE = (0.9, 0.01)
+"""Page facts (paper, strokes) of a page of text: mostly paper (`features.page.mostly_paper`)."""
+
+
+def page(name: str, width: int = 200, height: int = 200) -> Features:
+    """A page of text: documents of one template are what the words tell apart."""
+    return dataclasses.replace(image(name, width, height), page=PAGE)
+
 
 def named(images: list[Features], groups: list[Group]) -> list[set[str]]:
     return [{images[g.keeper].path} | {images[m].path for m, _ in g.members} for g in groups]
@@ -27,7 +35,7 @@ def two_documents() -> tuple[list[Features], list[Pair], list[tuple[int, int]]]:
     all. Steps 2-4 used to take H as the centre and B's images joined it one by one, each told
     apart from no more of the star than it matched."""
     names = ["A copy", "B", "A", "B copy", "A copy 2", "B copy 2", "H", "L"]
-    images = [image(n, 300, 300) if n in ("A", "B") else image(n, 200, 200) for n in names]
+    images = [page(n, 300, 300) if n in ("A", "B") else page(n) for n in names]
     a, b, hub, look_alike = [0, 2, 4], [1, 3, 5], 6, 7
     pairs = [pair(x, y, 0.95) for side in (a, b) for x, y in itertools.combinations(side, 2)]
     pairs += [pair(hub, x, 0.97) for x in a + b] + [pair(hub, look_alike, 0.9)]
@@ -51,7 +59,7 @@ def test_a_copy_too_degraded_to_read_does_not_join_two_documents() -> None:
 def test_a_copy_matching_two_documents_told_apart_joins_only_one() -> None:
     """A and B told apart, H matching both and nothing else: H goes with one of them, the other
     joins no group (a tie of one image told apart against one matched keeps it out)."""
-    images = [image("A", 300, 300), image("B", 300, 300), image("H", 200, 200)]
+    images = [page("A", 300, 300), page("B", 300, 300), page("H")]
     pairs = [pair(0, 2, 0.97), pair(1, 2, 0.97)]
     assert named(images, build_groups(images, pairs, THRESHOLD)) == [{"A", "B", "H"}]
     [group] = named(images, build_groups(images, pairs, THRESHOLD, apart=[(0, 1)]))
@@ -99,7 +107,7 @@ def test_an_image_that_joined_a_star_early_leaves_it_once_the_star_is_complete()
         8: {0: 1.0, 1: 1.0, 2: 1.0, 3: 0.9986, 5: 0.9986, 6: 1.0, 7: 0.9986},
     }
     told = {2: {3, 7}, 3: {2, 5, 6, 7}, 4: {6, 8}, 5: {3}, 6: {3, 4}, 7: {2, 3}, 8: {4}}
-    images = [image(f"p{n}", 200, 200) for n in range(9)]
+    images = [page(f"p{n}") for n in range(9)]
     home, _ = place(images, confidence, told)
     assert 3 not in home and len(home) == 8
     for node, centre in home.items():  # every member fits its star as it ends
@@ -124,6 +132,26 @@ def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
     assert named(images, build_groups(images, pairs, THRESHOLD, apart=[(r, j)])) == plain
 
 
+@pytest.mark.parametrize("paper", [False, True], ids=["picture", "page"])
+def test_a_copy_told_apart_from_as_many_as_it_matches_joins_unless_it_is_paper(
+    paper: bool,
+) -> None:
+    """Calibration half photos 88: X, a wallpaper under a logo, passes with one copy (C1) of
+    its picture and sits below the cut with the rest, and the words read in the logo told it
+    apart from another copy (C2): told apart from as many images of the star as it matches.
+    A picture joins its group on such a tie; an image mostly paper stays out, as a third
+    document of one template does (R-s62c, RESULTS.md, session 62)."""
+    make = page if paper else image
+    names = ["O", "C1", "C2", "C3", "X"]
+    images = [make(n, 300, 300) if n == "O" else make(n) for n in names]
+    core, x = [0, 1, 2, 3], 4
+    pairs = [pair(a, b, 0.95) for a, b in itertools.combinations(core, 2)]
+    pairs += [pair(x, 1, 0.9)] + [pair(x, m, 0.75) for m in (0, 3)]
+    groups = named(images, build_groups(images, pairs, THRESHOLD, apart=[(x, 2)]))
+    expected = [{"O", "C1", "C2", "C3"}] if paper else [set(names)]
+    assert groups == expected
+
+
 @pytest.mark.parametrize(
     ("sizes", "matching", "told"),
     [((3, 16), 0.35, 0.2), ((8, 31), 0.12, 0.1), ((8, 31), 0.06, 0.05)],
@@ -132,14 +160,18 @@ def test_a_wrong_veto_between_two_copies_does_not_split_their_group() -> None:
 def test_images_told_apart_keep_the_grouping_invariants(
     sizes: tuple[int, int], matching: float, told: float
 ) -> None:
-    """Random match graphs with random pairs told apart (never a passing pair): groups never
+    """Random match graphs with random pairs told apart (never a passing pair), of pages and
+    pictures (ties kept out and let in): groups never
     overlap and never lack members, each member matches the image named for it, two images of
     a group are at most four passing pairs apart (sparse graphs give the long paths), and an
     image with a passing pair left out of every group has all its matches grouped."""
     rng = np.random.default_rng(27)
     for _ in range(300):
         n = int(rng.integers(*sizes))
-        images = [image(f"p{i:02d}", int(rng.integers(1, 4)) * 100, 100) for i in range(n)]
+        images = [
+            (page if rng.random() < 0.5 else image)(f"p{i:02d}", int(rng.integers(1, 4)) * 100, 100)
+            for i in range(n)
+        ]
         pairs, apart = [], []
         for a, b in itertools.combinations(range(n), 2):
             roll = rng.random()

@@ -7,13 +7,17 @@ as a centre it would gather both documents' copies. So centres are chosen first 
 whose matches hold no pair told apart (such a hub is no centre once another centre covers
 it), and an image joins the best centre whose star holds fewer images it was told apart from
 than images it matches (a copy wrongly told apart from one of its own group's images still
-matches the rest), as the star ends: one that joined while the star was small and no longer
-fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the other
-images left out, among themselves, by the same steps. An image left over then (all its
-matches in stars holding as many images it was told apart from: a third document matching
-only such a copy) joins no group; its pairs are still listed. A centre whose star's images
-all went to other centres is no centre: it is placed as any other image, so no group lacks
-members. Step 4 joins through images step 3 placed only: one hop past a star, never two.
+matches the rest), or as many where the image is not mostly paper (`features.page.mostly_paper`:
+a picture's copy whose logo or caption the words comparison read as other words, told apart
+from one copy while it passes with another; R-s62c, RESULTS.md, session 62: on 82 calibration
+halves 129 more right group pairs and no false one, where letting pages in too joined the
+sheets of one template), as the star ends: one that joined while the star was small and no
+longer fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the
+other images left out, among themselves, by the same steps. An image left over then (all its
+matches in stars holding more images it was told apart from, or as many for a page: a third
+document matching only such a copy) joins no group; its pairs are still listed. A centre whose
+star's images all went to other centres is no centre: it is placed as any other image, so no
+group lacks members. Step 4 joins through images step 3 placed only: one hop past a star, never two.
 With nothing told apart, one pass places every image.
 
 Steps 3 and 4 break equal confidences by the words' agreement (`detail`): pages' pairs
@@ -29,6 +33,7 @@ import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
+from neardup.features.page import mostly_paper
 from neardup.keeper_rank import keeper_rank
 from neardup.records import Features, Pair
 
@@ -175,6 +180,7 @@ def _place_once(
     """One pass of steps 2-4 over `graph`; returns the images it placed. Stars' images are
     kept only where images were told apart (the check reads them)."""
     centres = _centres(images, graph, told)
+    paper = {n: mostly_paper(images[n].page) for n in told}  # a tie keeps these out
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     placed: set[int] = set(centres)
     joined: dict[int, int] = dict.fromkeys(centres, 0)
@@ -188,7 +194,8 @@ def _place_once(
         if not apart:
             return True
         star = stars[centre]
-        return len(apart & star) < sum(m in star for m in confidence[node])
+        told_there, matched = len(apart & star), sum(m in star for m in confidence[node])
+        return told_there < matched or (told_there == matched and not paper[node])
 
     def agree(node: int, other: int) -> float:
         return words.get((node, other) if node < other else (other, node), 1.0)
