@@ -1,5 +1,6 @@
 """Steps 2-4 of the grouping (`neardup.groups`): images placed in stars around centres, one hop
-more at most, kept out of a star whose images they were mostly told apart from.
+more at most, kept out of a star holding more images they were told apart from than images they
+match (as many, for an image mostly paper).
 
 A pair the words comparison vetoed (`neardup.detail_check`: two documents of one template) is
 known to be two other pictures, yet a third image may match both (a copy too blurred to read):
@@ -11,14 +12,15 @@ matches the rest), or as many where the image is not mostly paper (`features.pag
 a picture's copy whose logo or caption the words comparison read as other words, told apart
 from one copy while it passes with another; R-s62c, RESULTS.md, session 62: on 82 calibration
 halves 129 more right group pairs and no false one, where letting pages in too joined the
-sheets of one template), as the star ends: one that joined while the star was small and no
+sheets of one template; such a picture joins on a tie even where the image it was told apart
+from is the star's centre), as the star ends: one that joined while the star was small and no
 longer fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the
 other images left out, among themselves, by the same steps. An image left over then (all its
-matches in stars holding more images it was told apart from, or as many for a page: a third
-document matching only such a copy) joins no group; its pairs are still listed. A centre whose
-star's images all went to other centres is no centre: it is placed as any other image, so no
-group lacks members. Step 4 joins through images step 3 placed only: one hop past a star, never two.
-With nothing told apart, one pass places every image.
+matches in stars holding more images it was told apart from, or as many where it is mostly
+paper: a third document matching only such a copy) joins no group; its pairs are still listed.
+A centre whose star's images all went to other centres is no centre: it is placed as any other
+image, so no group lacks members. Step 4 joins through images step 3 placed only: one hop past
+a star, never two. With nothing told apart, one pass places every image.
 
 Steps 3 and 4 break equal confidences by the words' agreement (`detail`): pages' pairs
 saturate at confidence 1.0, look-alike pages' too. A pair with no `detail` counts as agreeing
