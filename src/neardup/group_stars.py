@@ -1,6 +1,6 @@
 """Steps 2-4 of the grouping (`neardup.groups`): images placed in stars around centres, one hop
-more at most, kept out of a star holding more images they were told apart from than images they
-match (as many, for an image mostly paper).
+more at most, kept out of a star holding too many images they were told apart from for the
+images they match there (as many, for an image mostly paper; twice as many, for a picture).
 
 A pair the words comparison vetoed (`neardup.detail_check`: two documents of one template) is
 known to be two other pictures, yet a third image may match both (a copy too blurred to read):
@@ -8,19 +8,17 @@ as a centre it would gather both documents' copies. So centres are chosen first 
 whose matches hold no pair told apart (such a hub is no centre once another centre covers
 it), and an image joins the best centre whose star holds fewer images it was told apart from
 than images it matches (a copy wrongly told apart from one of its own group's images still
-matches the rest), or as many where the image is not mostly paper (`features.page.mostly_paper`:
-a picture's copy whose logo or caption the words comparison read as other words, told apart
-from one copy while it passes with another; R-s62c, RESULTS.md, session 62: on 82 calibration
-halves 129 more right group pairs and no false one, where letting pages in too joined the
-sheets of one template; such a picture joins on a tie even where the image it was told apart
-from is the star's centre), as the star ends: one that joined while the star was small and no
-longer fits it leaves it (RESULTS.md, session 30); one that finds none is placed again with the
-other images left out, among themselves, by the same steps. An image left over then (all its
-matches in stars holding more images it was told apart from, or as many where it is mostly
-paper: a third document matching only such a copy) joins no group; its pairs are still listed.
-A centre whose star's images all went to other centres is no centre: it is placed as any other
-image, so no group lacks members. Step 4 joins through images step 3 placed only: one hop past
-a star, never two. With nothing told apart, one pass places every image.
+matches the rest), or up to `TOLD_PER_MATCH` times as many where the image is not mostly paper
+(`features.page.mostly_paper`: a picture's copy whose logo or caption the words comparison
+read as other words; such a picture joins even where an image it was told apart from is the
+star's centre), as the star ends: one that joined while the star was small and no longer fits
+it leaves it (RESULTS.md, session 30); one that finds none is placed again with the other
+images left out, among themselves, by the same steps. An image left over then (all its matches
+in stars holding too many images it was told apart from: a third document matching only such a
+copy) joins no group; its pairs are still listed. A centre whose star's images all went to
+other centres is no centre: it is placed as any other image, so no group lacks members. Step 4
+joins through images step 3 placed only: one hop past a star, never two. With nothing told
+apart, one pass places every image.
 
 Steps 3 and 4 break equal confidences by the words' agreement (`detail`): pages' pairs
 saturate at confidence 1.0, look-alike pages' too. A pair with no `detail` counts as agreeing
@@ -50,6 +48,15 @@ WEAK_WORDS = 0.9
 grouping only where one of them has no other kind of passing pair. Of the passing page pairs of
 the calibration halves (and two further documents sets), 0.80-0.90 held 206 copies and 728
 look-alikes, 0.90 or more 4,881 copies and 327 look-alikes (RESULTS.md, sessions 31 and 33)."""
+
+
+TOLD_PER_MATCH = 2
+"""How many images of a star an image not mostly paper may be told apart from per image it
+matches there and still join it (an image mostly paper: fewer than it matches). A picture's
+copy whose logo, caption or noise the words comparison read as other words is told apart from
+some of its copies while it passes with others (R-s62c: ties, +129 right group pairs on 82
+calibration halves; R-s62e: twice, +57 more; no false pair in either; RESULTS.md, session 62);
+letting pages in too joined the sheets of one template (R-s62a)."""
 
 
 def match_graph(
@@ -182,7 +189,7 @@ def _place_once(
     """One pass of steps 2-4 over `graph`; returns the images it placed. Stars' images are
     kept only where images were told apart (the check reads them)."""
     centres = _centres(images, graph, told)
-    paper = {n: mostly_paper(images[n].page) for n in told}  # a tie keeps these out
+    paper = {n: mostly_paper(images[n].page) for n in told}  # held to fewer than they match
     order = {c: n for n, c in enumerate(centres)}  # a dict: `in` and the order in O(1)
     placed: set[int] = set(centres)
     joined: dict[int, int] = dict.fromkeys(centres, 0)
@@ -197,7 +204,7 @@ def _place_once(
             return True
         star = stars[centre]
         told_there, matched = len(apart & star), sum(m in star for m in confidence[node])
-        return told_there < matched or (told_there == matched and not paper[node])
+        return told_there < matched or (told_there <= TOLD_PER_MATCH * matched and not paper[node])
 
     def agree(node: int, other: int) -> float:
         return words.get((node, other) if node < other else (other, node), 1.0)

@@ -66,11 +66,12 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    images were told apart in more pairs than they match stay apart. `scan --against`
    regroups the pairs across sets without this step.
 So every image with a passing pair ends in a group together with an image it matches, but one
-told apart from more of that group's images than it matches there, or as many where it is mostly
-paper (`apart`: a third document of one template matching only a copy of another too degraded to
-read; its pairs stay listed; `neardup.group_stars`). A veto between two images others show to be
-one picture (two or more match both, more than match only one of them, counting every passing
-pair, those of weak words too) does not count: the words comparison's rare wrong veto of a copy.
+told apart from as many of that group's images as it matches there or more where it is mostly
+paper, or from more than twice as many where it is not (`apart`: a third document of one
+template matching only a copy of another too degraded to read; its pairs stay listed;
+`neardup.group_stars`). A veto between two images others show to be one picture (two or more
+match both, more than match only one of them, counting every passing pair, those of weak words
+too) does not count: the words comparison's rare wrong veto of a copy.
 """
 
 from __future__ import annotations

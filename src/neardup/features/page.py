@@ -20,8 +20,9 @@ MOSTLY_PAPER = 0.6
 """Paper share from which a picture is mostly paper, whether or not it has the strokes to read
 as a page of text: a form or a sheet of thin print (its words too small at the working size),
 a blank page with one field. The overlay stage (`neardup.overlay_check`; chosen among 0.5-0.7,
-R75), the grouping's joins (`neardup.group_joins`) and its stars (`neardup.group_stars`: a tie
-keeps such an image out) read it, through `mostly_paper`."""
+R75), the grouping's joins (`neardup.group_joins`) and its stars (`neardup.group_stars`: such
+an image told apart from as many images of a star as it matches stays out) read it, through
+`mostly_paper`."""
 
 
 def mostly_paper(page: tuple[float, float] | None) -> bool:
