@@ -1,6 +1,7 @@
 """Steps 2-4 of the grouping (`neardup.groups`): images placed in stars around centres, one hop
 more at most, kept out of a star holding too many images they were told apart from for the
-images they match there (as many, for an image mostly paper; twice as many, for a picture).
+images they match there (as many, for an image mostly paper; more than twice as many, for a
+picture).
 
 A pair the words comparison vetoed (`neardup.detail_check`: two documents of one template) is
 known to be two other pictures, yet a third image may match both (a copy too blurred to read):
@@ -54,9 +55,11 @@ TOLD_PER_MATCH = 2
 """How many images of a star an image not mostly paper may be told apart from per image it
 matches there and still join it (an image mostly paper: fewer than it matches). A picture's
 copy whose logo, caption or noise the words comparison read as other words is told apart from
-some of its copies while it passes with others (R-s62c: ties, +129 right group pairs on 82
-calibration halves; R-s62e: twice, +57 more; no false pair in either; RESULTS.md, session 62);
-letting pages in too joined the sheets of one template (R-s62a)."""
+some of its copies while it passes with others. On 103 calibration halves (RESULTS.md, session
+62) ties (R-s62c) added 163 right group pairs and twice (R-s62e) 81 more, none false; on the
+test halves, read after, 198 right and 58 false: look-alikes of one template whose grid keeps
+them under the paper share (spreadsheets, a dialog's screens) and a burst frame joining a
+group. Letting pages in too joined the sheets of one template (R-s62a)."""
 
 
 def match_graph(
