@@ -56,10 +56,11 @@ TOLD_PER_MATCH = 2
 matches there and still join it (an image mostly paper: fewer than it matches). A picture's
 copy whose logo, caption or noise the words comparison read as other words is told apart from
 some of its copies while it passes with others. On 103 calibration halves (RESULTS.md, session
-62) ties (R-s62c) added 163 right group pairs and twice (R-s62e) 81 more, none false; on the
-test halves, read after, 198 right and 58 false: look-alikes of one template whose grid keeps
-them under the paper share (spreadsheets, a dialog's screens) and a burst frame joining a
-group. Letting pages in too joined the sheets of one template (R-s62a)."""
+62) ties (R-s62c) added 163 right group pairs and twice (R-s62e) 81 more, none false; on 87
+test halves, read after, 198 right and 51 false (R-s62e 7 more false on seed 95's): look-alikes
+of one template whose grid keeps them under the paper share (spreadsheets, a dialog's screens)
+and a burst frame joining a group. Letting pages in too joined the sheets of one template
+(R-s62a)."""
 
 
 def match_graph(
