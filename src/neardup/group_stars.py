@@ -13,7 +13,9 @@ matches the rest), or up to `TOLD_PER_MATCH` times as many where the image is no
 (`features.page.mostly_paper`: a picture's copy whose logo or caption the words comparison
 read as other words; such a picture joins even where an image it was told apart from is the
 star's centre), as the star ends: one that joined while the star was small and no longer fits
-it leaves it (RESULTS.md, session 30); one that finds none is placed again with the other
+it leaves it (RESULTS.md, session 30; step 3's images are read as step 3 ends, step 4's as step
+4 ends: one step 4 brings in does not send out an image step 3 placed, which others may have
+joined through); one that finds none is placed again with the other
 images left out, among themselves, by the same steps. An image left over then (all its matches
 in stars holding too many images it was told apart from: a third document matching only such a
 copy) joins no group; its pairs are still listed. A centre whose star's images all went to
