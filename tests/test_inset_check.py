@@ -125,6 +125,8 @@ def test_an_inset_cut_short_is_aligned_by_the_dense_search(
 
     Image.fromarray(skdata.coffee()).convert("RGB").save(astronaut / "coffee.png")
     picture = str(astronaut / "astronaut.png")
+    # This route alone: the frame does show the astronaut, which the search would find.
+    monkeypatch.setattr(inset_check, "located_inset", lambda *_: None)
     for source, passes in (("astronaut.png", True), ("coffee.png", False)):
         checker = inset_check.InsetWholeChecker()  # a fresh one: it keeps each frame's cut
         monkeypatch.setattr(inset_check, "cut_inset", lambda *_, s=source: part(str(astronaut / s)))
@@ -150,9 +152,83 @@ def test_the_dense_search_counts_only_a_frame_wholly_inside_the_other(
         inset_check, "cut_inset", lambda *_: (checker._grey(str(astronaut / "astronaut.png")), 0.1)
     )
     monkeypatch.setattr(checker, "measure", lambda *_: None)  # the whole frames tell nothing
+    monkeypatch.setattr(inset_check, "located_inset", lambda *_: None)  # this route alone
     agreeing = (0.99, 1.0, 0.99)  # aligned, agree, edges
     for shares, counts in (((0.88, 0.62), False), ((0.7, 0.99), True)):
         found = Geometry(0, 0, *shares, agreeing[0], agreeing[1], True, agreeing[2])
         monkeypatch.setattr(checker._searched, "measure", lambda *_, f=found: f)
         got = checker.check(str(astronaut / "astronaut.png"), str(astronaut / "window.jpg"))
         assert (got is not None and dense_passes(got.evidence())) is counts
+
+
+def test_a_wrong_inset_is_passed_by_the_picture_searched_for_in_the_frame(
+    astronaut: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finder's box may not be the picture (a box between two stripes, a window's pane):
+    the check searches the frame for the picture it is given, and the place found passes the
+    gate; a frame showing another picture gives nothing that passes (session 64)."""
+    from neardup import inset_check
+    from neardup.checked_scores import dense_passes
+
+    Image.fromarray(skdata.coffee()).convert("RGB").save(astronaut / "coffee.png")
+    coffee = Image.open(astronaut / "coffee.png")
+    screenshot(coffee, 0.21).save(astronaut / "coffee_window.jpg", quality=90)
+
+    def text_lines(*_: object) -> tuple[object, float]:  # the box found: lines of the text
+        grey = np.asarray(Image.open(astronaut / "window.jpg").convert("L"))[80:400, 40:600]
+        return np.ascontiguousarray(grey), 0.1
+
+    monkeypatch.setattr(inset_check, "cut_inset", text_lines)
+    for picture, frame, passes in (
+        ("astronaut.png", "window.jpg", True),
+        ("astronaut.png", "coffee_window.jpg", False),
+        ("coffee.png", "window.jpg", False),
+    ):
+        checker = inset_check.InsetWholeChecker()
+        found = checker.check(str(astronaut / picture), str(astronaut / frame))
+        assert (found is not None and dense_passes(found.evidence())) is passes
+    # without the search the wrong box passes nothing
+    monkeypatch.setattr(inset_check, "located_inset", lambda *_: None)
+    found = inset_check.InsetWholeChecker().check(
+        str(astronaut / "astronaut.png"), str(astronaut / "window.jpg")
+    )
+    assert found is None or not dense_passes(found.evidence())
+
+
+def test_a_page_is_not_searched_for_in_the_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page of a template (an email, a dialog, a spreadsheet) correlates with every page of
+    that template, and the place found is compared without its words: a picture that reads as
+    a page is not searched for (session 65: three look-alikes joined so); a photograph is."""
+    from neardup import inset_check
+    from neardup.features.page import page_facts
+
+    page = Image.new("RGB", (800, 600), "white")
+    draw = ImageDraw.Draw(page)
+    for y in range(40, 560, 30):  # lines of "words": runs of letter-wide dark strokes
+        for x in range(40, 40 + (y * 37) % 500 + 200, 12):
+            if (x // 12 + y) % 7:  # the gaps between words
+                draw.rectangle((x, y, x + 5, y + 14), fill=(20, 20, 20))
+    page.save(tmp_path / "page.png")
+    Image.fromarray(skdata.astronaut()).convert("RGB").save(tmp_path / "astronaut.png")
+    for name in ("page", "astronaut"):
+        screenshot(Image.open(tmp_path / f"{name}.png"), 0.3).save(tmp_path / f"{name}_shot.png")
+    checker = inset_check.InsetWholeChecker()
+
+    def located(name: str) -> object:
+        grey = checker._grey(str(tmp_path / f"{name}.png"))
+        frame = str(tmp_path / f"{name}_shot.png")
+        return inset_check.located_inset(
+            checker._cv2, frame, grey, checker.inset_frames, checker.unread
+        )
+
+    assert inset_check.a_page(page_facts(checker._grey(str(tmp_path / "page.png"))))
+    assert not inset_check.a_page(page_facts(checker._grey(str(tmp_path / "astronaut.png"))))
+    assert located("page") is None
+    found = located("astronaut")
+    assert found is not None and found[1] >= inset_check.LOCATED
+    # the page bound is what keeps the page from the search: without it, the page is found
+    monkeypatch.setattr(inset_check, "a_page", lambda _: False)
+    found = located("page")
+    assert found is not None and found[1] >= inset_check.LOCATED

@@ -164,7 +164,7 @@ def part_of(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> Part | None:
     h, w = holder.shape[:2]
     long_over_short = max(h, w) / max(1, min(h, w))
     forced = 1.0 / (math.cos(turn) + long_over_short * math.sin(turn)) ** 2
-    steps = _steps(cv2, quad, holder)
+    steps = seam_steps(cv2, quad, holder)
     if steps is None:
         return None
     seam, texture = steps
@@ -182,7 +182,7 @@ def _cover(cv2: Any, m: Any, part_shape: Any, holder_shape: Any) -> tuple[float,
     return float(shared) / (hw * hh), quad
 
 
-def _steps(cv2: Any, quad: Any, holder: Any) -> tuple[float, float] | None:
+def seam_steps(cv2: Any, quad: Any, holder: Any) -> tuple[float, float] | None:
     """Along the sides of `quad` inside `holder`: the step across them against the steps
     beside them, and the gradient beyond them against within."""
     grey = holder.astype(np.float32)
