@@ -35,15 +35,15 @@ to each of `SCALES` of the frame's width (normalised correlation, `cv2.matchTemp
 the best place out and compares that as whole frames, kept where the correlation reaches
 `LOCATED` and the comparison passes the same gate (session 64: of 99 screenshot copies on five
 calibration halves, the gate passed 43 with the finder's box, 78 with the true one, 76 with the
-place searched for, all at `LOCATED`; 69 as the stage runs, the search only where the finder
-found a box and the routes before did not pass; another picture of the same half searched for
-in each of those frames, none). The place found is kept only where its sides show a seam, as a
-pasted picture's do (a crop found inside a larger picture goes on across them). A picture that
-reads as a page (`a_page`) is not searched for: a page of a template correlates
-with every page of it, and the place found is compared without its words (session 65: an email
-crop, a program's screen and a spreadsheet joined look-alikes so; with the bound the stage
-passes 55 of the 99, and on 30 calibration halves mean recall rose 0.9710 -> 0.9714 with no
-half's precision lower).
+place searched for, all at `LOCATED`; 69 as the stage ran then, without the seam below, the
+search only where the finder found a box and the routes before did not pass; another picture
+of the same half searched for in each of those frames, none). The place found is kept only
+where its sides show a seam, as a pasted picture's do (a crop found inside a larger picture
+goes on across them; 67 of the 99 then). A picture that reads as a page (`a_page`) is not
+searched for: a page of a template correlates with every page of it, and the place found is
+compared without its words (session 65: an e-mail crop, a program's screen and a spreadsheet
+joined look-alikes so; with the bound the stage passes 55 of the 99, and on 30 calibration
+halves mean recall rose 0.9710 -> 0.9714 with no half's precision lower).
 """
 
 from __future__ import annotations
