@@ -15,7 +15,7 @@ from neardup.checked_scores import DENSE_CONFIDENCE
 from neardup.engines.base import Stage
 from neardup.inset_check import inset_better, inset_pairs
 from neardup.item_pixels import Ref
-from neardup.verify import VERIFY_SIDE, Geometry, Unread, Verifier, check_pairs
+from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_pairs
 
 
 def screenshot(picture: Image.Image, share: float) -> Image.Image:
@@ -232,3 +232,19 @@ def test_a_page_is_not_searched_for_in_the_frame(
     monkeypatch.setattr(inset_check, "a_page", lambda _: False)
     found = located("page")
     assert found is not None and found[1] >= inset_check.LOCATED
+
+
+def test_the_inset_finding_is_kept_where_more_of_the_picture_agrees() -> None:
+    """The plain check's coarse fit of a picture small in its frame may cover it all and agree
+    poorly; the inset's finding, a little less of it but aligned, is the better one (session
+    65: a turned crop in a slide). Where the plain fit agrees as well, it stays."""
+    coarse = Geometry(90, 81, 1.0, 0.29, 0.793, 0.934, False, 0.0)
+    sharp = Geometry(270, 260, 0.92, 0.26, 0.989, 0.987, False, 0.0)
+    fine = Geometry(90, 81, 1.0, 0.29, 0.99, 0.99, False, 0.0)
+    assert inset_better(coarse, sharp)
+    assert not inset_better(fine, sharp)
+    # the floors stay: too few inliers, or too little of the picture, never wins
+    few = Geometry(20, MIN_INLIERS - 1, 0.92, 0.26, 0.989, 0.987, False, 0.0)
+    part = Geometry(270, 260, 0.45, 0.1, 0.999, 0.999, False, 0.0)
+    assert not inset_better(coarse, few)
+    assert not inset_better(coarse, part)

@@ -4,10 +4,13 @@ A picture pasted at 10-40 % of a screenshot keeps few of its corners at the chec
 size for the whole frame (`verify.VERIFY_SIDE` on its shorter side): a smooth wallpaper in a
 window found 4 inliers where 10 decide. So where the inset view sent a pair to the check
 (`checked_scores.picture_first`: the first picture, the second frames it) and the plain check
-found no frame holding most of the picture, the frame is decoded at `INSET_SIDE`, its inset
-found again (`features.inset.find_picture`), cut out and matched at the check's size. The
-finding is told in the frame's terms (its share of the frame is the inset's share of it), as
-a plain check that found the picture would tell it.
+found no frame holding most of the picture, or one aligned too coarsely to trust (since session
+65: a picture a quarter of a slide, turned, fitted over all of it agreeing 0.79), the frame is
+decoded at `INSET_SIDE`, its inset found again (`features.inset.find_picture`), cut out and
+matched at the check's size; its finding replaces the plain one where it holds more of the
+picture, or more of it agreeing (`inset_better`). The finding is told in the frame's terms (its
+share of the frame is the inset's share of it), as a plain check that found the picture would
+tell it.
 
     picture + screenshot, not found --INSET--> frame at INSET_SIDE --find_picture--> inset
         --ORB, RANSAC (`verify.Verifier`)--> Geometry, the frame's share scaled to the frame
@@ -54,7 +57,7 @@ from typing import Any
 
 import numpy as np
 
-from neardup.checked_scores import dense_passes, picture_first
+from neardup.checked_scores import DENSE_GATE, dense_passes, picture_first
 from neardup.decode import Decoded, DecodeSpec
 from neardup.dense_check import DenseChecker, WholeChecker, dense_version, whole_version
 from neardup.detail_check import PAGES
@@ -129,8 +132,9 @@ def unfound(
 ) -> bool:
     """Whether a pair the inset view sent to the check (a picture, then its screenshot) found
     no frame there holding most of the picture (its score, the smaller shared share, is
-    small for a found screenshot too)."""
-    lost = plain is None or plain.contained < 0.5
+    small for a found screenshot too), or one aligned too coarsely to trust (under the dense
+    gate's aligned share: a picture small in its frame fitted at 256 px, session 65)."""
+    lost = plain is None or plain.contained < 0.5 or plain.aligned < DENSE_GATE[1]
     return sent_below(images, pair, scored, float("inf")) and lost
 
 
@@ -150,11 +154,16 @@ def sent_below(
 
 
 def inset_better(plain: Geometry | None, found: Geometry | None) -> bool:
-    """Whether the inset's finding shows most of the picture in the frame, more of it than the
-    plain check's (RANSAC can settle on a degenerate transform that covers nothing)."""
+    """Whether the inset's finding shows most of the picture in the frame, and more of it than
+    the plain check's, or more of it agreeing (its contained share times its aligned share): RANSAC
+    can settle on a degenerate transform that covers nothing, and the plain check's coarse fit
+    of a picture small in its frame covers it all and agrees poorly (session 65: a turned crop
+    in a slide, aligned 0.793 against the inset's 0.989)."""
     if found is None or found.inliers < MIN_INLIERS or found.contained < 0.5:
         return False
-    return plain is None or found.contained > plain.contained
+    if plain is None or found.contained > plain.contained:
+        return True
+    return found.contained * found.aligned > plain.contained * plain.aligned
 
 
 class InsetChecker:
