@@ -41,12 +41,10 @@ calibration halves, the gate passed 43 with the finder's box, 78 with the true o
 place searched for, all at `LOCATED`; 69 as the stage ran then, without the seam below, the
 search only where the finder found a box and the routes before did not pass; another picture
 of the same half searched for in each of those frames, none). The place found is kept only
-where its sides show a seam, as a pasted picture's do (a crop found inside a larger picture
-goes on across them; 67 of the 99 then). A picture that reads as a page (`a_page`) is not
-searched for: a page of a template correlates with every page of it, and the place found is
-compared without its words (session 65: an e-mail crop, a program's screen and a spreadsheet
-joined look-alikes so; with the bound the stage passes 55 of the 99, and on 30 calibration
-halves mean recall rose 0.9710 -> 0.9714 with no half's precision lower).
+where its sides show a seam, as a pasted picture's do (a crop inside a larger picture goes on
+across them; 67 of the 99 then). A page (`a_page`) is not searched for: a page of a template
+correlates with every page of it, the place found compared without its words (session 65:
+an e-mail crop, a spreadsheet joined look-alikes so; with the bound 55 of the 99 pass).
 """
 
 from __future__ import annotations
@@ -71,14 +69,13 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_version
 
-INSET_VERSION = 3
+INSET_VERSION = 4
 """Bumped whenever a change would make the inset findings on the same pixels differ (the pair
-store keeps them under kind "inset" with this version)."""
+store keeps them under kind "inset" with this version; 4: `cut_inset`'s untrimmed frame)."""
 INSET_WHOLE_VERSION = 6
-"""As `INSET_VERSION`, for the inset's whole-frame comparison (kind "inset_whole"): 2 adds the
-dense search where the whole frames do not pass, 3 bounds it to frames wholly inside, 6 adds
-the picture searched for in the frame, not for a page (4-5: trials in sessions 64-65 not kept,
-whose findings stores on the judging machine hold)."""
+"""As `INSET_VERSION`, for the inset's whole-frame comparison (kind "inset_whole"): 2 the dense
+search where whole frames do not pass, 3 bounded to frames wholly inside, 6 the picture searched
+for in the frame, not a page (4-5: trials in sessions 64-65, held in the judging stores)."""
 INSET_SIDE = 768
 """Decode side of the frame whose inset is cut out: an inset at a third of the frame's side
 keeps about the check's working size (on the calibration halves' example, 512 px gave 22
@@ -216,14 +213,20 @@ class InsetChecker:
 def cut_inset(
     cv2: Any, ref: Ref, frames: FramePictures, unread: set[Ref]
 ) -> tuple[Any, float] | None:
-    """The inset of frame `ref` (decoded at `INSET_SIDE`, looked for at half that side) cut
-    out as a grey picture at the check's size, and its share of the frame; None where the
-    frame cannot be read (then added to `unread`) or holds no inset."""
+    """The inset of frame `ref` (decoded at `INSET_SIDE`, looked for at half that side; in the
+    untrimmed frame where the trimmed holds none: a trim can take a slide's margin to the
+    picture's side) cut out as a grey picture at the check's size, and its share of the frame;
+    None where the frame cannot be read (then added to `unread`) or holds no inset."""
     decoded = _decoded(ref, frames, unread)
     if decoded is None:
         return None
     rgb = decoded.rgb
     box = find_picture(_halved(cv2, rgb))
+    if box is None and not isinstance(ref, tuple):
+        whole = read_still(ref, DecodeSpec(min_side=INSET_SIDE, trim=False))
+        if isinstance(whole, Decoded) and whole.rgb.shape != rgb.shape:
+            rgb = whole.rgb
+            box = find_picture(_halved(cv2, rgb))
     return None if box is None else _cut(cv2, rgb, box)
 
 
