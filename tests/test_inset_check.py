@@ -12,9 +12,11 @@ from skimage import data as skdata
 
 from neardup import api, checking, scan
 from neardup.checked_scores import DENSE_CONFIDENCE
+from neardup.decode import Decoded, DecodeSpec
 from neardup.engines.base import Stage
+from neardup.features.inset import find_picture
 from neardup.inset_check import inset_better, inset_pairs
-from neardup.item_pixels import Ref
+from neardup.item_pixels import FramePictures, Ref, read_still
 from neardup.verify import MIN_INLIERS, VERIFY_SIDE, Geometry, Unread, Verifier, check_pairs
 
 
@@ -248,3 +250,32 @@ def test_the_inset_finding_is_kept_where_more_of_the_picture_agrees() -> None:
     part = Geometry(270, 260, 0.45, 0.1, 0.999, 0.999, False, 0.0)
     assert not inset_better(coarse, few)
     assert not inset_better(coarse, part)
+
+
+def test_a_slide_whose_margin_the_trim_takes_is_looked_at_untrimmed(tmp_path: Path) -> None:
+    """A white slide's margin under its picture holds only a page number (under 1 % of its
+    rows), so the decode trims it as a border up to the picture's side, where no edge is left
+    to find the inset by: the check then looks in the untrimmed frame."""
+    import cv2
+
+    from neardup import inset_check
+
+    coffee = Image.fromarray(skdata.coffee()).convert("RGB")
+    coffee.save(tmp_path / "coffee.png")
+    slide = Image.new("RGB", (1024, 768), "white")
+    draw = ImageDraw.Draw(slide)
+    draw.text((40, 30), "Where we are", fill=(20, 20, 20), font_size=40)
+    for i, line in enumerate(["Three sites surveyed", "See appendix B", "Budget on track"]):
+        draw.text((40, 120 + 40 * i), f"- {line}", fill=(20, 20, 20), font_size=22)
+    draw.text((990, 740), "4", fill=(20, 20, 20), font_size=14)
+    slide.paste(coffee.resize((300, 200)), (600, 230))
+    slide.save(tmp_path / "slide.png")
+    path = str(tmp_path / "slide.png")
+    trimmed = read_still(path, DecodeSpec(min_side=inset_check.INSET_SIDE))
+    assert isinstance(trimmed, Decoded) and trimmed.rgb.shape[0] < 500  # the margin taken
+    assert find_picture(inset_check._halved(cv2, trimmed.rgb)) is None
+    frames = FramePictures(DecodeSpec(min_side=inset_check.INSET_SIDE))
+    cut = inset_check.cut_inset(cv2, path, frames, set())
+    assert cut is not None and 0.06 < cut[1] < 0.09  # 300 x 200 of the whole 1024 x 768
+    [found] = inset_pairs([(str(tmp_path / "coffee.png"), path)])
+    assert found is not None and found.contained > 0.9 and found.aligned > 0.95
