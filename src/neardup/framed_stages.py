@@ -11,7 +11,10 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
 3. painted (`painted_check`): a logo or a caption box painted over a copy, read as a region
    whose local mean level moved, solid, the rest agreeing; raised where that can change the
    verdict at a cut;
-4. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
+4. framed (`framed_copy`, under a cut): a picture held whole in the other, agreeing, read by
+   the part check's finding for a seam along its sides, as a picture pasted in a screenshot
+   has; raised;
+5. part (`part_check`, at the lowest cut): a detail cut out of a picture (a tile of a
    photograph), which matches it with every pixel agreeing as a picture shown small in a
    screenshot does, read for the frame a screenshot has around it and a detail has not
    (where a picture holds a framed picture, only a part lying partly outside the other; two
@@ -26,6 +29,7 @@ from typing import Any
 from neardup.banner_check import BANNER, banner_rescored, banner_wanted
 from neardup.detail_check import two_pages
 from neardup.engines.base import Stage
+from neardup.framed_copy import framed_rescored, framed_wanted
 from neardup.item_pixels import Ref
 from neardup.overlay_check import OVERLAY, overlay_rescored, overlay_wanted
 from neardup.painted_check import PAINTED, painted_rescored, painted_wanted
@@ -66,6 +70,7 @@ FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], .
     (OVERLAY, _overlay_wanted, _reads_finding_only(overlay_rescored)),
     (BANNER, banner_wanted, _banner_rescored),
     (PAINTED, painted_wanted, _reads_finding_only(painted_rescored)),
+    (PART, framed_wanted, _reads_finding_only(framed_rescored)),
     (PART, _part_wanted, _part_rescored),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""
