@@ -20,6 +20,8 @@ only what it has not checked before.
                  band along a side only --banner_rescored--> raised)
                  (the same, from lower --store or PAINTED--> a solid region painted over one,
                  the rest agreeing --painted_rescored--> raised)
+                 (under a cut, a keypoint frame holding one picture whole, agreeing, not two
+                 pages --store or PART--> a seam along its sides --framed_rescored--> raised)
                  (a keypoint frame covering little of one picture, every pixel agreeing,
                  not two pages of which one holds a framed picture --store or PART--> the
                  part's sides read in the other: a detail cut out of it, not a picture shown
