@@ -4,10 +4,10 @@ Each image is paired with its nearest few, so the stars of hundreds of near-iden
 (a static shot's frames) split one picture into several groups, and a greedy cover can leave
 an original in a star with its crop while its other copies form a star around a copy the
 original does not match. Linked groups join, the smaller into the larger, where their keepers
-score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches as many of
-the larger's images as of its own, or more (`_belongs`; not where both keepers are pages or
-mostly paper); a group that took others in is never taken in, so nothing chains; groups told apart
-by their words more than they match stay apart.
+score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
+larger's images than of its own, or as many from two (`_belongs`; not where both keepers are
+pages or mostly paper); a group that took others in is never taken in, so nothing chains;
+groups told apart by their words more than they match stay apart.
 """
 
 from __future__ import annotations
@@ -25,6 +25,11 @@ SAME_PICTURE = 0.98
 (`join_same_picture`), and an image with `groups.LARGER_ORIGINAL` times the central keeper's
 pixels is kept instead (a larger original of a downscaled copy, not a larger canvas around
 it); chosen on the calibration halves (benchmarks/RESULTS.md)."""
+
+TIE_FROM = 2
+"""The matches in the larger group from which a keeper matching as many of its own joins it:
+a keeper that is one link of a chain of small edits matches one image on each side, and a
+group joined so would chain (session 66)."""
 
 ScoreNow = Callable[[list[tuple[int, int]]], list[Pair]]
 """Scores pairs of images on demand (positions a < b, none of them listed): the pairs at or
@@ -53,8 +58,9 @@ def join_same_picture(
     several stars. Groups linked by a pair whose keepers are the same picture (their pair,
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
-    forms. A smaller group whose keeper matches as many of the larger's images as of its own,
-    or more, joins so too, except where both keepers are pages or mostly paper (`_belongs`).
+    forms. A smaller group whose keeper matches more of the larger's images than of its own, or
+    as many from two, joins so too, except where both keepers are pages or mostly paper
+    (`_belongs`).
     `keeper`: each star's keeper, on which the groups it takes in hang. Returns the groups (by
     centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
@@ -154,10 +160,11 @@ def _belongs(
     matches: dict[int, float],
 ) -> int | None:
     """The image of the larger group that a group's keeper (`keepers`: it, then the larger
-    group's), whose listed matches are `matches`, matches best, where it matches as many images
-    of the larger group as of its own, or more (a split group: the original left with a crop of
-    it, its other copies in another star; RESULTS.md, session 59; a tie since session 66: a
-    texture's original in a star of three, its other copies around a noisy one); None
+    group's), whose listed matches are `matches`, matches best, where it matches more images
+    of the larger group than of its own, or as many (a split group: the original left with a crop of
+    it, its other copies in another star; RESULTS.md, session 59; a tie since session 66, from
+    `TIE_FROM` matches there: a texture's original in a star of three, its other copies around
+    a noisy one); None
     otherwise, or where the two keepers are both pages (the words keep the pages of one
     template apart, and such a page can match many of another's copies), or both mostly paper
     (`_paper`)."""
@@ -166,7 +173,8 @@ def _belongs(
         return None
     inside, mine = set(larger), set(own)
     there = [m for m in matches if m in inside]
-    if not there or len(there) < sum(m in mine for m in matches):
+    ties = len(there) >= TIE_FROM  # a chain's link matches one image on each side
+    if not there or len(there) < sum(m in mine for m in matches) + (0 if ties else 1):
         return None
     return max(there, key=lambda m: (matches[m], -m))
 
