@@ -578,7 +578,7 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     for f in images:
         f.page = None
     # The original matching as many of the other star (two copies) as of its own (two crops)
-    # joins it (session 66, R-s66e); one copy fewer, and it stays apart.
+    # joins it (session 66, R-s66e2: a tie from two); one copy fewer, and it stays apart.
     tie = [p for p in pictures if (p.a, p.b) != (0, 5)] + [pair(0, 9, 1.0), pair(1, 9, 1.0)]
     more = [*images, image("crop 2", 80, 80)]
     assert len(build_groups(more, tie, THRESHOLD, score_now=alike)) == 1

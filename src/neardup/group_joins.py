@@ -163,7 +163,7 @@ def _belongs(
     group's), whose listed matches are `matches`, matches best, where it matches more images
     of the larger group than of its own, or as many (a split group: the original left with a crop of
     it, its other copies in another star; RESULTS.md, session 59; a tie since session 66, from
-    `TIE_FROM` matches there: a texture's original in a star of three, its other copies around
+    `TIE_FROM` matches there: a texture's original in a star of four, its other copies around
     a noisy one); None
     otherwise, or where the two keepers are both pages (the words keep the pages of one
     template apart, and such a page can match many of another's copies), or both mostly paper
