@@ -52,8 +52,8 @@ def framed_rescored(scored: Scored, found: Part) -> Scored:
     """A pair raised to `DENSE_CONFIDENCE` where the part lies wholly inside its holder with a
     seam along its sides (`PART_GATE`'s step, which the part check reads as no detail), else as
     it was."""
-    if scored.confidence >= DENSE_CONFIDENCE or found.inside < CROP_GATE[1]:
+    if scored.confidence >= DENSE_CONFIDENCE:
         return scored
-    if found.seam < PART_GATE[2]:
+    if found.inside < CROP_GATE[1] or found.seam < PART_GATE[2]:
         return scored
     return Scored(scored.similarity, DENSE_CONFIDENCE, scored.scores, "geometry", scored.inliers)

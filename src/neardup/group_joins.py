@@ -60,9 +60,8 @@ def join_same_picture(
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own, or
     as many from two, joins so too, except where both keepers are pages or mostly paper
-    (`_belongs`).
-    `keeper`: each star's keeper, on which the groups it takes in hang. Returns the groups (by
-    centre) that took others in."""
+    (`_belongs`). `keeper`: each star's keeper, on which the groups it takes in hang. Returns
+    the groups (by centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
     for node, centre in home.items():
         for other in confidence[node]:
@@ -161,20 +160,19 @@ def _belongs(
 ) -> int | None:
     """The image of the larger group that a group's keeper (`keepers`: it, then the larger
     group's), whose listed matches are `matches`, matches best, where it matches more images
-    of the larger group than of its own, or as many (a split group: the original left with a crop of
-    it, its other copies in another star; RESULTS.md, session 59; a tie since session 66, from
-    `TIE_FROM` matches there: a texture's original in a star of four, its other copies around
-    a noisy one); None
-    otherwise, or where the two keepers are both pages (the words keep the pages of one
-    template apart, and such a page can match many of another's copies), or both mostly paper
-    (`_paper`)."""
+    of the larger group than of its own, or as many from `TIE_FROM` (a split group: the original
+    left with a crop of it, its other copies in another star, RESULTS.md, session 59; a tie
+    since session 66: a texture's original in a star of four, its other copies around a noisy
+    one); None otherwise, or where the two keepers are both pages (the words keep the pages of
+    one template apart, and such a page can match many of another's copies), or both mostly
+    paper (`_paper`)."""
     keeper, other = keepers
     if two_pages(images[keeper], images[other]) or _paper(images[keeper], images[other]):
         return None
     inside, mine = set(larger), set(own)
     there = [m for m in matches if m in inside]
-    ties = len(there) >= TIE_FROM  # a chain's link matches one image on each side
-    if not there or len(there) < sum(m in mine for m in matches) + (0 if ties else 1):
+    held = sum(m in mine for m in matches)
+    if not (len(there) > held or len(there) == held >= TIE_FROM):
         return None
     return max(there, key=lambda m: (matches[m], -m))
 

@@ -53,9 +53,9 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    both pages nor both mostly paper (`features.page.MOSTLY_PAPER`: a sheet of thin print is
    not read as a page): a split group, its original left a star with a crop of it while its
    other copies formed a star around a copy the original does not match (RESULTS.md,
-   sessions 59-60 and 66). Each image is
-   paired with its nearest few, so hundreds of near-identical items (a static shot's frames)
-   would otherwise come out as several groups of one picture (`neardup.group_joins`).
+   sessions 59-60 and 66). Each image is paired with its nearest few, so hundreds of
+   near-identical items (a static shot's frames) would otherwise come out as several groups
+   of one picture (`neardup.group_joins`).
    Two images of a joined group are at most fourteen matched pairs apart (ten where both
    joins were of same-picture keepers, which hang on the larger group's keeper), at most two
    of them pairs that joined two groups (same-picture keepers, or a keeper and the image of
