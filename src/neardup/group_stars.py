@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import heapq
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from neardup.features.page import mostly_paper
 from neardup.keeper_rank import keeper_rank
@@ -277,7 +277,8 @@ def _centres(
 
     An image matching two images told apart (a copy too degraded to read, matching two
     documents) would gather both as a centre, so such images come after every other, and not
-    at all once another centre covers them. Lazy greedy: an image's gain only shrinks as
+    at all once another centre covers them; one read through an odd match (`_hubs`) does not,
+    and neither counts nor covers that match. Lazy greedy: an image's gain only shrinks as
     others are covered, so a stale gain popped from the heap is recomputed and pushed back;
     the work grows with the pairs, not N^2.
     """
@@ -285,10 +286,10 @@ def _centres(
     centres: list[int] = []
     order = sorted(confidence, key=lambda i: keeper_rank(images[i]))
     rank = {node: r for r, node in enumerate(order)}
-    hubs = _hubs(confidence, told)
+    hubs, odd = _hubs(confidence, told)
 
     def gain(node: int) -> tuple[int, float]:
-        new = [m for m in confidence[node] if m not in covered]
+        new = [m for m in confidence[node] if m not in covered and m != odd.get(node)]
         return len(new) + (node not in covered), sum(confidence[node][m] for m in new)
 
     heap = [(n in hubs, -g[0], -g[1], rank[n], n) for n in order for g in [gain(n)]]
@@ -304,17 +305,44 @@ def _centres(
             continue  # a hub's turn may still come: the heap is ordered by that first
         centres.append(node)
         covered.add(node)
-        covered.update(confidence[node])
+        covered.update(m for m in confidence[node] if m != odd.get(node))
     return centres
 
 
-def _hubs(confidence: Matches, told: dict[int, set[int]]) -> set[int]:
-    """The images matching both images of a pair told apart (read from the smaller of the
-    two's matches)."""
-    hubs: set[int] = set()
+def _hubs(confidence: Matches, told: dict[int, set[int]]) -> tuple[set[int], dict[int, int]]:
+    """The hubs: images matching both images of a pair told apart (read from the smaller of the
+    two's matches); and apart from them, each with it, the images read through one odd match.
+    Such an image was itself told apart from some image (its words were read), one same image
+    of its matches is in every such pair, and that one matches more of its matches than it was
+    told apart from: a copy of its page that the words told apart from one look-alike, not two
+    documents meeting in a copy too degraded to read. As a hub, chosen last, a spreadsheet's
+    original left its copies split over three small stars and a look-alike's (RESULTS.md,
+    session 67)."""
+    met: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for a, others in told.items():
         for b in others:
             if a < b and a in confidence and b in confidence:
                 small, large = sorted((confidence[a], confidence[b]), key=len)
-                hubs.update(m for m in small if m in large)
-    return hubs
+                for m in small:
+                    if m in large:
+                        met[m].append((a, b))
+    odd: dict[int, int] = {}
+    for m, pairs in met.items():
+        near = confidence[m].keys()
+        if m not in told or any(2 * _shared(confidence, t, near) >= len(near) for t in told[m]):
+            continue  # not read, or told apart from an image half its matches match
+        for one in _in_every(pairs):
+            if len(told[one] & near) < _shared(confidence, one, near):
+                odd[m] = one
+                break
+    return set(met) - set(odd), odd
+
+
+def _shared(confidence: Matches, node: int, near: Collection[int]) -> int:
+    """How many of `near` `node` matches."""
+    return sum(n in near for n in confidence.get(node, ()))
+
+
+def _in_every(pairs: list[tuple[int, int]]) -> list[int]:
+    """The images in every pair of `pairs` (both, where there is one pair)."""
+    return [node for node in pairs[0] if all(node in pair for pair in pairs)]
