@@ -567,6 +567,19 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     for f in images:
         f.page = (0.9, 0.01)
     assert len(build_groups(images, pages, THRESHOLD, score_now=alike)) == 2
+    # Pages not mostly paper stay apart where the words told an image of theirs from another
+    # (look-alike pages about); where they told none apart, a picture read as a page (pixel
+    # art) joins as a picture does (session 67).
+    for f in images:
+        f.page = (0.5, 0.01)
+    assert len(build_groups(images, pages, THRESHOLD, score_now=alike)) == 1
+    look_alike = image("look-alike")
+    look_alike.page = (0.5, 0.01)
+    told = [*pages, page_pair(6, 9, 1.0)]
+    with_it = [*images, look_alike]
+    found = build_groups(with_it, told, THRESHOLD, score_now=alike, apart=[(2, 9)])
+    assert not any({"original", "blurred"} <= set(g) for g in paths_of(with_it, found))
+    assert len(build_groups(with_it, told, THRESHOLD, score_now=alike)) == 1
     # Spreadsheets of thin print: too few strokes to read as pages, but mostly paper.
     for f in images:
         f.page = (MOSTLY_PAPER, 0.0017)

@@ -87,7 +87,7 @@ def join_same_picture(
                 continue
             through = a
             if same.get(pair_key(a, b), 0.0) < SAME_PICTURE:
-                found = _belongs(images, (b, a), own[other], own[centre], listed[b])
+                found = _belongs(images, (b, a), own[other], own[centre], listed[b], told)
                 if found is None:
                     continue
                 through = found
@@ -157,6 +157,7 @@ def _belongs(
     own: list[int],
     larger: list[int],
     matches: dict[int, float],
+    told: dict[int, set[int]],
 ) -> int | None:
     """The image of the larger group that a group's keeper (`keepers`: it, then the larger
     group's), whose listed matches are `matches`, matches best, where it matches more images
@@ -164,10 +165,15 @@ def _belongs(
     left with a crop of it, its other copies in another star, RESULTS.md, session 59; a tie
     since session 66: a texture's original in a star of four, its other copies around a noisy
     one); None otherwise, or where the two keepers are both pages (the words keep the pages of
-    one template apart, and such a page can match many of another's copies), or both mostly
-    paper (`_paper`)."""
+    one template apart, and such a page can match many of another's copies: unless the words
+    told no image of either group from any image, `told`, no look-alike pages about, a picture
+    read as a page, pixel art, split as any picture is; RESULTS.md, session 67), or both mostly
+    paper (`_paper`, told apart or not: sheets of thin print whose words are too small to be
+    compared)."""
     keeper, other = keepers
-    if two_pages(images[keeper], images[other]) or _paper(images[keeper], images[other]):
+    if _paper(images[keeper], images[other]):
+        return None
+    if two_pages(images[keeper], images[other]) and any(n in told for n in (*own, *larger)):
         return None
     inside, mine = set(larger), set(own)
     there = [m for m in matches if m in inside]
