@@ -6,8 +6,9 @@ an original in a star with its crop while its other copies form a star around a 
 original does not match. Linked groups join, the smaller into the larger, where their keepers
 score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
 larger's images than of its own, or as many from two (`_belongs`; not where both keepers are
-pages or mostly paper); a group that took others in is never taken in, so nothing chains;
-groups told apart by their words more than they match stay apart.
+mostly paper, nor pages where the words told an image of either group apart); a group that
+took others in is never taken in, so nothing chains; groups told apart by their words more
+than they match stay apart.
 """
 
 from __future__ import annotations
@@ -59,9 +60,9 @@ def join_same_picture(
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own, or
-    as many from two, joins so too, except where both keepers are pages or mostly paper
-    (`_belongs`). `keeper`: each star's keeper, on which the groups it takes in hang. Returns
-    the groups (by centre) that took others in."""
+    as many from two, joins so too, except where both keepers are mostly paper, or pages and
+    the words told an image of either group apart (`_belongs`). `keeper`: each star's keeper,
+    on which the groups it takes in hang. Returns the groups (by centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
     for node, centre in home.items():
         for other in confidence[node]:
