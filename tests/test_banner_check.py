@@ -12,6 +12,7 @@ from skimage import data as skdata
 from neardup import banner_check
 from neardup.api import compare, scan
 from neardup.banner_check import (
+    ACROSS_GATE,
     BANNER,
     BANNER_GATE,
     Banner,
@@ -40,10 +41,14 @@ def with_band(
         "bottom": (0, h - int(h * share), w, h),
         "top": (0, 0, w, int(h * share)),
         "left": (0, 0, int(w * share), h),
+        "middle": (0, int(h * 0.4), w, int(h * 0.4) + int(h * share)),
+        "thin": (0, h // 2, w, h // 2 + 2),
     }[side]
     draw = ImageDraw.Draw(out)
     draw.rectangle(box, fill=colour)
     size = int(min(box[2] - box[0], box[3] - box[1]) * 0.4)
+    if size < 4:
+        return out  # a line: no room for words
     draw.text(
         (box[0] + 10, box[1] + 10),
         "Caption",
@@ -56,8 +61,9 @@ def with_band(
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A photograph, its copy under a dark band over the bottom 28 %, a micrograph and its copy
-    under such a band over a quarter of it down the left side, and the photograph with a logo
-    of about the band's area in the middle."""
+    under such a band over a quarter of it down the left side, the photograph with a logo of
+    about the band's area in the middle, under a caption band across its middle (15 % from 40
+    % down) and under a line two pixels thick across it."""
     folder = tmp_path_factory.mktemp("banners")
     coffee = Image.fromarray(skdata.coffee()).convert("RGB")
     cells = Image.fromarray(skdata.immunohistochemistry()).convert("RGB")
@@ -70,6 +76,8 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "cells.png": cells,
         "left.jpg": with_band(cells, 0.25, "left", DARK),
         "logo.jpg": logo,
+        "middle.jpg": with_band(coffee, 0.15, "middle", DARK),
+        "thin.jpg": with_band(coffee, 0.0, "thin", DARK),
     }
     for name, picture in made.items():
         picture.save(folder / name, quality=88)
@@ -99,6 +107,25 @@ def test_a_band_down_one_side_reads_as_one_too(pictures: dict[str, str]) -> None
     banner = found(pictures, "cells", "left")
     assert banner.thickness == pytest.approx(0.25, abs=0.02) and banner.rest >= BANNER_GATE[3]
     assert banner_rescored(BELOW, banner).confidence == SPOT_CONFIDENCE
+
+
+def test_a_caption_across_the_middle_is_raised(pictures: dict[str, str]) -> None:
+    """A caption painted across the picture, away from its edges (session 67): read over the
+    rows where its colour differs from the picture under it (most of them)."""
+    banner = found(pictures, "coffee", "middle")
+    thickness, band, rest = banner.across
+    assert 0.09 <= thickness <= 0.16 and band >= ACROSS_GATE[1]
+    assert rest >= BANNER_GATE[3]
+    assert banner_rescored(BELOW, banner).scores["banner"] == round(thickness, 4)
+    assert banner_of_value(banner_value(banner)) == banner
+
+
+def test_a_line_across_the_middle_is_no_caption(pictures: dict[str, str]) -> None:
+    """A row or two disagreeing across a picture (a moving subject's strip in a burst, a
+    template's field) is not a caption: it covers under `ACROSS_GATE`'s thickness."""
+    banner = found(pictures, "coffee", "thin")
+    assert banner.across[0] < ACROSS_GATE[0]
+    assert banner_rescored(BELOW, banner) is BELOW
 
 
 def test_a_logo_in_the_middle_is_no_banner(pictures: dict[str, str]) -> None:

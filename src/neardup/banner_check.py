@@ -18,14 +18,16 @@ colour, which splits it into pieces as regions (RESULTS.md, session 42: R79-R81,
         --`banner_of` at OVERLAY_SIDE--> Banner (the rows from one edge that best separate
                                           disagreeing from agreeing: their share of the
                                           picture, how far they disagree, how far the rest
-                                          agrees)
+                                          agrees; and the same for the rows touching no
+                                          edge: a caption across the middle)
         --banner_rescored--> raised to the spot's confidence where it passes BANNER_GATE
-                             (two pages: their band disagreeing in PAGES_BAND of it)
+                             (two pages: their band disagreeing in PAGES_BAND of it), or its
+                             band across ACROSS_GATE too (session 67)
 """
 
 from __future__ import annotations
 
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,10 +42,11 @@ from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry, Unread, check_version
 
-BANNER_VERSION = 3
+BANNER_VERSION = 4
 """Bumped whenever a change would make the findings on the same pixels differ (the pair store
 keeps them under kind "banner" with this version). 2: the band read as a profile of rows, the
-levels mapped by a robust tone map (R80); 3: both pictures' levels compared on one scale (R81)."""
+levels mapped by a robust tone map (R80); 3: both pictures' levels compared on one scale (R81);
+4: a band across the picture, away from its edges, read too (`Banner.across`, R-s67c)."""
 BANNER_FLOOR = 0.1
 """The confidence (after the overlay stage) from which a pair is read for a banner: below it
 the calibration halves held no copy, and pages of one template with a band apart."""
@@ -55,6 +58,15 @@ loosest setting (of thickness 0.3 or 0.45, disagreeing 0.3 or 0.5, rest 0.9 or 0
 raised no look-alike on 13 calibration halves (R81: 469 copies, 82 of them from below the
 cut; at rest 0.9 burst frames of a panning clip, whose new strip at an edge reads as a band,
 and pictures of one template came in, at thickness 0.45 a picture of one template)."""
+
+
+ACROSS_GATE = (0.03, 0.76)
+"""The thickness and the disagreeing share (at least) of a band away from the edges (a caption
+painted across a picture's middle), the other bounds as `BANNER_GATE`'s. On 37 calibration
+halves (session 67) such bands passing `BANNER_GATE` raised 121 copies and 50 look-alikes:
+burst frames (a moving subject's strip: 0.34-0.65 of its rows disagreeing), pages of one
+template (a field: 0.41-0.53), and two of 0.75 and 0.99 one to three rows thick; a caption
+covers several rows and hides what is under it."""
 
 
 PAGES_BAND = 0.6
@@ -76,6 +88,9 @@ class Banner:
     """Share of its covered pixels that disagree."""
     rest: float
     """Share of the covered pixels outside it that agree."""
+    across: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    """The same three for the rows (or columns) away from every edge that best separate
+    them: a caption painted across the picture (0.0: none read)."""
 
 
 def banner_version() -> str:
@@ -85,12 +100,17 @@ def banner_version() -> str:
 
 def banner_value(found: Banner | None) -> list[float] | None:
     """A finding as the pair store keeps it (None: no transform, or nothing disagreeing)."""
-    return None if found is None else list(astuple(found))
+    if found is None:
+        return None
+    return [found.thickness, found.band, found.rest, *found.across]
 
 
 def banner_of_value(value: list[float] | None) -> Banner | None:
     """The finding `banner_value` gave."""
-    return None if value is None else Banner(*value)
+    if value is None:
+        return None
+    thickness, band, rest, *across = value
+    return Banner(thickness, band, rest, (across[0], across[1], across[2]))
 
 
 def banner_wanted(
@@ -110,16 +130,25 @@ def banner_wanted(
 
 def banner_rescored(scored: Scored, found: Banner, pages: bool = False) -> Scored:
     """A pair raised to `SPOT_CONFIDENCE` where `found` passes `BANNER_GATE` (for two
-    `pages`, its band disagreeing in `PAGES_BAND` of its pixels), else as it was."""
+    `pages`, its band disagreeing in `PAGES_BAND` of its pixels), or its band across the
+    picture `ACROSS_GATE` too, else as it was."""
     _, most_thickness, least_band, least_rest = BANNER_GATE
-    passed = (
-        found.thickness <= most_thickness
-        and found.band >= (PAGES_BAND if pages else least_band)
-        and found.rest >= least_rest
-    )
-    if not passed or scored.confidence >= SPOT_CONFIDENCE:
+    least_band = PAGES_BAND if pages else least_band
+    along = (found.thickness, found.band, found.rest)
+    across_thickness, across_band, across_rest = found.across
+    if along[0] <= most_thickness and along[1] >= least_band and along[2] >= least_rest:
+        thickness = along[0]
+    elif (
+        ACROSS_GATE[0] <= across_thickness <= most_thickness
+        and across_band >= max(ACROSS_GATE[1], least_band)
+        and across_rest >= least_rest
+    ):
+        thickness = across_thickness
+    else:
         return scored
-    shown = scored.scores | {"banner": round(found.thickness, 4)}
+    if scored.confidence >= SPOT_CONFIDENCE:
+        return scored
+    shown = scored.scores | {"banner": round(thickness, 4)}
     return Scored(scored.similarity, SPOT_CONFIDENCE, shown, "geometry", scored.inliers)
 
 
@@ -139,7 +168,15 @@ def banner_of(cv2: Any, matrix: Any, grey_a: Any, grey_b: Any) -> Banner | None:
         found = _best_band(edge_first_apart.sum(axis=1), edge_first_inside.sum(axis=1))
         if found is not None and (best is None or found[0] > best[0]):
             best = found
-    return None if best is None else best[1]
+    across = [
+        _best_across(m.sum(axis=1), i.sum(axis=1))
+        for m, i in ((apart, inside), (apart.T, inside.T))
+    ]
+    widest = max((a for a in across if a is not None), default=None, key=lambda a: a[0])
+    if best is None and widest is None:
+        return None
+    edge = Banner(0.0, 0.0, 0.0) if best is None else best[1]
+    return edge if widest is None else replace(edge, across=widest[1])
 
 
 def _from_each_edge(apart: Any, inside: Any) -> list[tuple[Any, Any]]:
@@ -169,6 +206,33 @@ def _best_band(apart_rows: Any, inside_rows: Any) -> tuple[float, Banner] | None
     k = int(np.argmax(separation))  # the thinnest band on a tie
     found = Banner((k + 1) / len(inside_rows), float(band[k]), float(1.0 - rest[k]))
     return float(separation[k]), found
+
+
+def _best_across(
+    apart_rows: Any, inside_rows: Any
+) -> tuple[float, tuple[float, float, float]] | None:
+    """(separation, (thickness, band, rest)) of the rows from i to k, touching neither edge
+    and up to half of them, whose disagreeing share less the rest's is largest, each side
+    holding 16 covered pixels or more: a caption across the picture's middle."""
+    apart_before = np.concatenate([[0], np.cumsum(apart_rows)])
+    inside_before = np.concatenate([[0], np.cumsum(inside_rows)])
+    rows = len(inside_rows)
+    first = np.arange(rows)[:, None]  # i: the band's first row
+    last = np.arange(1, rows + 1)[None, :]  # k: one past its last
+    band_apart = apart_before[last] - apart_before[first]
+    band_inside = inside_before[last] - inside_before[first]
+    rest_apart, rest_inside = apart_before[-1] - band_apart, inside_before[-1] - band_inside
+    away = (first > 0) & (last < rows) & (last > first) & (last - first <= rows // 2)
+    usable = away & (band_inside >= 16) & (rest_inside >= 16)
+    if not usable.any():
+        return None
+    with np.errstate(divide="ignore", invalid="ignore"):
+        band = band_apart / band_inside
+        rest = rest_apart / rest_inside
+    separation = np.where(usable, band - rest, -np.inf)
+    i, k = np.unravel_index(int(np.argmax(separation)), separation.shape)  # thinnest on a tie
+    found = (float(k + 1 - i) / rows, float(band[i, k]), float(1.0 - rest[i, k]))
+    return float(separation[i, k]), found
 
 
 class BannerChecker(FramedChecker[Banner]):
