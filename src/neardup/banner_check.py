@@ -5,7 +5,8 @@ copy's) replaces up to a third of its pixels, so the check's aligned pixels and 
 reading of them say "other content", and the overlay stages do not read it as an overlay: the
 band is not one compact spot, and below `overlay_check.OVERLAY_FLOOR` pictures of one template
 stand against the copies. What tells a banner is where the pixels disagree: in the rows (or
-columns) next to one edge, and nowhere else. Three reading aids: the levels are mapped by a
+columns) next to one edge, or in a run of rows across the middle (a caption painted there,
+since session 67), and nowhere else. Three reading aids: the levels are mapped by a
 robust tone map (`aligned_pixels.tone_fitted`), since a band of one colour over a quarter of a
 picture bends a map by rank for the whole picture; both pictures are read on the mapped one's
 scale, since the band's mass moves the other's own median and spread; and the band is read as
@@ -64,9 +65,9 @@ ACROSS_GATE = (0.03, 0.76)
 """The thickness and the disagreeing share (at least) of a band away from the edges (a caption
 painted across a picture's middle), the other bounds as `BANNER_GATE`'s. On 37 calibration
 halves (session 67) such bands passing `BANNER_GATE` raised 121 copies and 50 look-alikes:
-burst frames (a moving subject's strip: 0.34-0.65 of its rows disagreeing), pages of one
-template (a field: 0.41-0.53), and two of 0.75 and 0.99 one to three rows thick; a caption
-covers several rows and hides what is under it."""
+burst frames (a moving subject's strip), pages of one template (a field) and a recoloured pair
+with 0.34-0.65 of the band's pixels disagreeing, and two of 0.75 and 0.99 one or two rows
+thick; a caption covers several rows and hides what is under it."""
 
 
 PAGES_BAND = 0.6
