@@ -192,46 +192,44 @@ def _from_each_edge(apart: Any, inside: Any) -> list[tuple[Any, Any]]:
 
 def _best_band(apart_rows: Any, inside_rows: Any) -> tuple[float, Banner] | None:
     """(separation, band) of the first k rows (k up to half of them) whose disagreeing share
-    less the rest's is largest, each side holding 16 covered pixels or more."""
-    apart_before, inside_before = np.cumsum(apart_rows), np.cumsum(inside_rows)
-    half = len(inside_rows) // 2
-    band_apart, band_inside = apart_before[:half], inside_before[:half]
-    rest_apart, rest_inside = apart_before[-1] - band_apart, inside_before[-1] - band_inside
-    usable = (band_inside >= 16) & (rest_inside >= 16)
-    if not usable.any():
-        return None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        band = band_apart / band_inside
-        rest = rest_apart / rest_inside
-    separation = np.where(usable, band - rest, -np.inf)
-    k = int(np.argmax(separation))  # the thinnest band on a tie
-    found = Banner((k + 1) / len(inside_rows), float(band[k]), float(1.0 - rest[k]))
-    return float(separation[k]), found
+    less the rest's is largest (`_best_run`)."""
+    found = _best_run(apart_rows, inside_rows, along_edge=True)
+    return None if found is None else (found[0], Banner(*found[1]))
 
 
 def _best_across(
     apart_rows: Any, inside_rows: Any
 ) -> tuple[float, tuple[float, float, float]] | None:
-    """(separation, (thickness, band, rest)) of the rows from i to k, touching neither edge
-    and up to half of them, whose disagreeing share less the rest's is largest, each side
-    holding 16 covered pixels or more: a caption across the picture's middle."""
+    """(separation, (thickness, band, rest)) of the rows touching neither edge whose
+    disagreeing share less the rest's is largest (`_best_run`): a caption across the middle."""
+    return _best_run(apart_rows, inside_rows, along_edge=False)
+
+
+def _best_run(
+    apart_rows: Any, inside_rows: Any, along_edge: bool
+) -> tuple[float, tuple[float, float, float]] | None:
+    """(separation, (thickness, band, rest)) of the run of rows from i to k (up to half of
+    them; from the first row `along_edge`, else touching neither edge) whose disagreeing share
+    less the rest's is largest, each side holding 16 covered pixels or more; the thinnest on
+    a tie."""
     apart_before = np.concatenate([[0], np.cumsum(apart_rows)])
     inside_before = np.concatenate([[0], np.cumsum(inside_rows)])
     rows = len(inside_rows)
-    first = np.arange(rows)[:, None]  # i: the band's first row
+    first = np.arange(rows)[:, None]  # i: the run's first row
     last = np.arange(1, rows + 1)[None, :]  # k: one past its last
     band_apart = apart_before[last] - apart_before[first]
     band_inside = inside_before[last] - inside_before[first]
     rest_apart, rest_inside = apart_before[-1] - band_apart, inside_before[-1] - band_inside
-    away = (first > 0) & (last < rows) & (last > first) & (last - first <= rows // 2)
-    usable = away & (band_inside >= 16) & (rest_inside >= 16)
+    runs = (last > first) & (last - first <= rows // 2)
+    runs &= (first == 0) if along_edge else (first > 0) & (last < rows)
+    usable = runs & (band_inside >= 16) & (rest_inside >= 16)
     if not usable.any():
         return None
     with np.errstate(divide="ignore", invalid="ignore"):
         band = band_apart / band_inside
         rest = rest_apart / rest_inside
     separation = np.where(usable, band - rest, -np.inf)
-    i, k = np.unravel_index(int(np.argmax(separation)), separation.shape)  # thinnest on a tie
+    i, k = np.unravel_index(int(np.argmax(separation)), separation.shape)
     found = (float(k + 1 - i) / rows, float(band[i, k]), float(1.0 - rest[i, k]))
     return float(separation[i, k]), found
 
