@@ -107,7 +107,7 @@ def spot_of(x: Any, y: Any, inside: Any) -> Spot:
     """The spot where two aligned samples disagree: `x` and `y` the grey levels (x already
     tone-matched) of the pixels `inside` covers (a 2-D mask), as `agreeing` reads them."""
     gap = np.zeros(inside.shape, np.float32)
-    gap[inside] = np.abs(_robust(x) - _robust(y))
+    gap[inside] = np.abs(robust_z(x) - robust_z(y))
     apart = inside & (gap >= AGREE_WITHIN)
     if not apart.any():
         return AGREEING
@@ -148,14 +148,14 @@ def _detail_outside(levels: Any, inside: Any, box: Any) -> float:
     return float(gradient[inner & ~box].sum()) / total if total > 0 else 0.0
 
 
-def _robust(v: Any) -> Any:
+def robust_z(v: Any) -> Any:
     """Robust z-scores of a sample: (v - median) / interquartile range (at least 1)."""
     mid, spread = robust_scale(v)
     return (v - mid) / spread
 
 
 def robust_scale(v: Any) -> tuple[np.float64, float]:
-    """A sample's median and interquartile range (at least 1): what `_robust` scales by, for
+    """A sample's median and interquartile range (at least 1): what `robust_z` scales by, for
     a caller that scales other values by this sample's."""
     low, mid, high = _quartiles(v)
     return mid, max(float(high - low), 1.0)
@@ -187,7 +187,7 @@ def correlation(x: Any, y: Any) -> float:
 
 def agreeing(x: Any, y: Any) -> float:
     """Share of positions where two aligned grey samples agree after robust normalisation."""
-    return float(np.mean(np.abs(_robust(x) - _robust(y)) < AGREE_WITHIN))
+    return float(np.mean(np.abs(robust_z(x) - robust_z(y)) < AGREE_WITHIN))
 
 
 def _quartiles(v: Any) -> tuple[np.float64, np.float64, np.float64]:

@@ -115,6 +115,7 @@ from neardup.verify import (
     geometry_of,
     geometry_value,
 )
+from neardup.window_check import WINDOW, window_of_value, window_value, window_version
 
 
 def verify_pairs(
@@ -328,6 +329,7 @@ STORE_KINDS: dict[str, tuple[str, Callable[[], str], Codec]] = {
     PART.name: ("part", part_version, (part_value, part_of_value)),
     BANNER.name: ("banner", banner_version, (banner_value, banner_of_value)),
     PAINTED.name: ("painted", painted_version, (painted_value, painted_of_value)),
+    WINDOW.name: ("window", window_version, (window_value, window_of_value)),
 }
 """The pair store's kind and code version for each stage's findings, and how a finding
 becomes the JSON value kept (and back)."""

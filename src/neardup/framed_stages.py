@@ -18,7 +18,10 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
    photograph), which matches it with every pixel agreeing as a picture shown small in a
    screenshot does, read for the frame a screenshot has around it and a detail has not
    (where a picture holds a framed picture, only a part lying partly outside the other; two
-   pages only where neither holds one); lowered.
+   pages only where neither holds one); lowered;
+6. window (`window_check`, at the lowest cut): two frames shared whole (one window, one
+   slide layout) around pictures that embed apart, read for the framed pictures' boxes
+   coinciding with nothing inside them agreeing; lowered.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from neardup.part_check import PART, holds_inset, part_rescored, part_wanted
 from neardup.records import Features
 from neardup.scoring import Scored
 from neardup.verify import Geometry
+from neardup.window_check import WINDOW, window_rescored, window_wanted
 
 Wanted = Callable[[Scored, Geometry, Features, Features, tuple[float, ...]], bool]
 """Whether a stage reads a pair: its scores so far, its keypoint finding, its two pictures'
@@ -72,5 +76,6 @@ FRAMED_STAGES: tuple[tuple[Stage[tuple[Ref, Ref], Any, Any], Wanted, Rescore], .
     (PAINTED, painted_wanted, _reads_finding_only(painted_rescored)),
     (PART, framed_wanted, _reads_finding_only(framed_rescored)),
     (PART, _part_wanted, _part_rescored),
+    (WINDOW, window_wanted, _reads_finding_only(window_rescored)),
 )
 """Each stage, which pairs it reads, and how its finding rescores them, in order."""
