@@ -599,6 +599,30 @@ def test_an_original_left_with_its_crop_joins_the_star_of_its_other_copies() -> 
     assert len(build_groups(more, fewer, THRESHOLD, score_now=alike)) == 2
 
 
+def test_a_split_star_whose_keeper_matches_only_its_own_joins_where_most_of_it_belongs() -> None:
+    """Step 6 (RESULTS.md, session 68, R-s68b). A texture's original is the first centre, with
+    six copies; a caption copy matching three of them heads a second star with a blurred copy
+    and a copy under an overlay, the largest, which is kept and matches only its own star. The
+    caption and the blurred copies each match more of the original's group than of their own,
+    so the star joins it; where only the blurred copy does, it stays apart."""
+    names = ["original", *(f"copy {k}" for k in range(1, 7)), "caption", "overlay", "blurred"]
+    images = [image(n) for n in names]
+    images[8] = image("overlay", 200, 200)  # the second star's keeper
+    linked = [(0, n) for n in range(1, 7)] + [(1, 2), (3, 4), (5, 6)]
+    linked += [(7, 1), (7, 2), (7, 3), (7, 8), (7, 9), (8, 9), (9, 0), (9, 4), (9, 5)]
+
+    def alike(found: list[tuple[int, int]]) -> list[Pair]:  # not the same picture
+        return [Pair(a, b, 0.95, 0.9, {"pdq": 0.95}, "pdq") for a, b in found]
+
+    pictures = [pair(a, b, 1.0) for a, b in linked]
+    assert len(build_groups(images, pictures, THRESHOLD)) == 2
+    joined = build_groups(images, pictures, THRESHOLD, score_now=alike)
+    assert paths_of(images, joined) == [sorted(names)]
+    assert all(s > 0 for g in joined for _, s in g.members)
+    one = [p for p in pictures if (p.a, p.b) not in ((7, 2), (7, 3))]
+    assert len(build_groups(images, one, THRESHOLD, score_now=alike)) == 2
+
+
 def paths_of(images: list[Features], groups: list[Group]) -> list[list[str]]:
     """Each group's paths, sorted, the groups in order."""
     return sorted(

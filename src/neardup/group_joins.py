@@ -5,10 +5,11 @@ Each image is paired with its nearest few, so the stars of hundreds of near-iden
 an original in a star with its crop while its other copies form a star around a copy the
 original does not match. Linked groups join, the smaller into the larger, where their keepers
 score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
-larger's images than of its own, or as many from two (`_belongs`; not where both keepers are
-mostly paper, nor pages where the words told an image of either group apart); a group that
-took others in is never taken in, so nothing chains; groups told apart by their words more
-than they match stay apart.
+larger's images than of its own, or as many from two, or where most of the smaller group's
+images each match more of the larger's images than of their own (`_belongs`; not where both
+keepers are mostly paper, nor pages where the words told an image of either group apart); a
+group that took others in is never taken in, so nothing chains; groups told apart by their
+words more than they match stay apart.
 """
 
 from __future__ import annotations
@@ -60,8 +61,9 @@ def join_same_picture(
     listed or scored now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own, or
-    as many from two, joins so too, except where both keepers are mostly paper, or pages and
-    the words told an image of either group apart (`_belongs`). `keeper`: each star's keeper,
+    as many from two, or most of whose images each match more of the larger's images than of
+    their own, joins so too, except where both keepers are mostly paper, or pages and the words
+    told an image of either group apart (`_belongs`). `keeper`: each star's keeper,
     on which the groups it takes in hang. Returns the groups (by centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
     for node, centre in home.items():
@@ -88,7 +90,9 @@ def join_same_picture(
                 continue
             through = a
             if same.get(pair_key(a, b), 0.0) < SAME_PICTURE:
-                found = _belongs(images, (b, a), own[other], own[centre], listed[b], told)
+                found = _belongs(
+                    images, (b, a), (own[other], own[centre]), listed[b], told, confidence
+                )
                 if found is None:
                     continue
                 through = found
@@ -155,33 +159,60 @@ def join_large(
 def _belongs(
     images: Sequence[Features],
     keepers: tuple[int, int],
-    own: list[int],
-    larger: list[int],
+    groups: tuple[list[int], list[int]],
     matches: dict[int, float],
     told: dict[int, set[int]],
+    confidence: dict[int, dict[int, float]],
 ) -> int | None:
-    """The image of the larger group that a group's keeper (`keepers`: it, then the larger
-    group's), whose listed matches are `matches`, matches best, where it matches more images
-    of the larger group than of its own, or as many from `TIE_FROM` (a split group: the original
-    left with a crop of it, its other copies in another star, RESULTS.md, session 59; a tie
-    since session 66: a texture's original in a star of four, its other copies around a noisy
-    one); None otherwise, or where the two keepers are both pages (the words keep the pages of
-    one template apart, and such a page can match many of another's copies: unless the words
-    told no image of either group from any image, `told`, no look-alike pages about, a picture
-    read as a page, pixel art, split as any picture is; RESULTS.md, session 67), or both mostly
-    paper (`_paper`, told apart or not: sheets of thin print whose words are too small to be
-    compared)."""
+    """The image of the larger group through which a group joins it (`keepers`: the group's
+    keeper, whose listed matches are `matches`, then the larger group's; `groups`: the two
+    groups' images): the one the keeper matches best, where it matches more images of the larger
+    group than of its own, or as many from `TIE_FROM` (a split group: the original left with a
+    crop of it, its other copies in another star, RESULTS.md, session 59; a tie since session
+    66: a texture's original in a star of four, its other copies around a noisy one); else,
+    where most of the group's images belong to the larger so (`_most_belong`), the one they
+    match best. None otherwise, or where the two keepers are both pages (the words keep the
+    pages of one template apart, and such a page can match many of another's copies: unless
+    the words told no image of either group from any image, `told`, no look-alike pages about,
+    a picture read as a page, pixel art, split as any picture is; RESULTS.md, session 67), or
+    both mostly paper (`_paper`, told apart or not: sheets of thin print whose words are too
+    small to be compared)."""
     keeper, other = keepers
+    own, larger = groups
     if _paper(images[keeper], images[other]):
         return None
     if two_pages(images[keeper], images[other]) and any(n in told for n in (*own, *larger)):
         return None
-    inside, mine = set(larger), set(own)
+    inside = set(larger)
     there = [m for m in matches if m in inside]
-    held = sum(m in mine for m in matches)
-    if not (len(there) > held or len(there) == held >= TIE_FROM):
+    if _more_there(matches, inside, set(own), TIE_FROM):
+        return max(there, key=lambda m: (matches[m], -m))
+    return _most_belong(own, inside, confidence)
+
+
+def _more_there(matches: dict[int, float], there: set[int], own: set[int], tie: int) -> bool:
+    """Whether an image matches more images of `there` than of `own`, or as many from `tie`."""
+    found = sum(m in there for m in matches)
+    held = sum(m in own for m in matches)
+    return found > held or found == held >= tie
+
+
+def _most_belong(
+    own: list[int], larger: set[int], confidence: dict[int, dict[int, float]]
+) -> int | None:
+    """The image of the larger group that the group's images match best, where more than half of
+    them, and `TIE_FROM` or more, each match more images of the larger group than of their own
+    (a split group whose keeper, a copy under an overlay, matches its own star only, while the
+    star's other copies match the original's group more: RESULTS.md, session 68); else None."""
+    mine = set(own)
+    belong = [n for n in own if _more_there(confidence[n], larger, mine - {n}, len(own) + 1)]
+    if len(belong) * 2 <= len(own) or len(belong) < TIE_FROM:
         return None
-    return max(there, key=lambda m: (matches[m], -m))
+    best = max(
+        ((confidence[n][m], -m, m) for n in belong for m in confidence[n] if m in larger),
+        default=None,
+    )
+    return None if best is None else best[2]
 
 
 def _paper(a: Features, b: Features) -> bool:

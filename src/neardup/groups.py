@@ -49,18 +49,21 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    groups linked by a pair whose keepers are the same picture (their pair, listed or scored
    now, at the cut with `similarity` >= `SAME_PICTURE`) join, the smaller into the larger,
    one level only; so does a smaller group whose keeper matches (listed pairs) more images of
-   the larger than of its own, or as many where that is two or more, the two keepers not both
+   the larger than of its own, or as many where that is two or more, or most of whose images
+   (two or more) each match more of the larger's images than of their own (its keeper a copy
+   under an overlay that matches its own star only), the two keepers not both
    mostly paper (`features.page.MOSTLY_PAPER`: a sheet of thin print is not read as a page),
    nor both pages where the words told an image of either group apart (pixel art reads as a
    page): a split group, its original left a star with a crop of it while its other copies
-   formed a star around a copy the original does not match (RESULTS.md, sessions 59-60, 66
-   and 67). Each image is paired with its nearest few, so hundreds of
+   formed a star around a copy the original does not match (RESULTS.md, sessions 59-60 and
+   66-68). Each image is paired with its nearest few, so hundreds of
    near-identical items (a static shot's frames) would otherwise come out as several groups
    of one picture (`neardup.group_joins`).
    Two images of a joined group are at most fourteen matched pairs apart (ten where both
    joins were of same-picture keepers, which hang on the larger group's keeper), at most two
-   of them pairs that joined two groups (same-picture keepers, or a keeper and the image of
-   the larger group it matches best; four within each star group, as in step 4); the groups a
+   of them pairs that joined two groups (same-picture keepers, or a keeper or another image
+   of the smaller group and the image of the larger group it matches best; four within each
+   star group, as in step 4); the groups a
    group took in are never taken in again, so nothing chains further. Parts of one picture
    that no pair links (each member's bounded neighbours all inside its own part, so each
    part is larger than the bound) are found by searching the keepers of groups larger than
