@@ -604,7 +604,8 @@ def test_a_split_star_whose_keeper_matches_only_its_own_joins_where_most_of_it_b
     six copies; a caption copy matching three of them heads a second star with a blurred copy
     and a copy under an overlay, the largest, which is kept and matches only its own star. The
     caption and the blurred copies each match more of the original's group than of their own,
-    so the star joins it; where only the blurred copy does, it stays apart."""
+    so the star joins it; where only the blurred copy does (and three pairs cross, as many as
+    inside the star: R-s68c), it stays apart."""
     names = ["original", *(f"copy {k}" for k in range(1, 7)), "caption", "overlay", "blurred"]
     images = [image(n) for n in names]
     images[8] = image("overlay", 200, 200)  # the second star's keeper
@@ -619,8 +620,35 @@ def test_a_split_star_whose_keeper_matches_only_its_own_joins_where_most_of_it_b
     joined = build_groups(images, pictures, THRESHOLD, score_now=alike)
     assert paths_of(images, joined) == [sorted(names)]
     assert all(s > 0 for g in joined for _, s in g.members)
-    one = [p for p in pictures if (p.a, p.b) not in ((7, 2), (7, 3))]
+    one = [p for p in pictures if (p.a, p.b) not in ((7, 2), (7, 3), (9, 5))]
     assert len(build_groups(images, one, THRESHOLD, score_now=alike)) == 2
+
+
+def test_a_copy_that_became_a_second_centre_joins_where_more_pairs_cross_than_stay() -> None:
+    """Step 6 (RESULTS.md, session 68, R-s68c). A heavily compressed copy matches the original
+    but also two copies the original does not: after the original's star it covers two new
+    images and heads a star of its own, kept for its size. Its keeper matches more of its own
+    star, and of its images only one matches more of the original's group than of its own;
+    but four pairs cross to the original's group against three inside the star, so it joins.
+    With one pair across fewer (three against three) it stays apart."""
+    names = ["original", "blurred", "overlay", "turned", "compound"]
+    names += ["compressed", "recompressed", "sharpened", "flipped"]
+    images = [image(n) for n in names]
+    images[5] = image("compressed", 200, 200)  # the second star's keeper
+    pictures = [pair(0, n, 1.0) for n in (1, 2, 3, 4)] + [pair(1, 2, 1.0), pair(3, 4, 1.0)]
+    compressed = Pair(5, 0, 0.9, 0.99, {"pdq": 0.99}, "pdq")  # not the same picture
+    pictures += [compressed, pair(5, 6, 0.99), pair(5, 7, 0.99), pair(5, 8, 0.99)]
+    pictures += [pair(7, 0, 0.94), pair(6, 4, 0.99), pair(6, 1, 0.99)]
+
+    def alike(found: list[tuple[int, int]]) -> list[Pair]:  # not the same picture
+        return [Pair(a, b, 0.95, 0.9, {"pdq": 0.95}, "pdq") for a, b in found]
+
+    assert len(build_groups(images, pictures, THRESHOLD)) == 2
+    joined = build_groups(images, pictures, THRESHOLD, score_now=alike)
+    assert paths_of(images, joined) == [sorted(names)]
+    assert all(s > 0 for g in joined for _, s in g.members)
+    fewer = [p for p in pictures if (p.a, p.b) != (6, 1)]
+    assert len(build_groups(images, fewer, THRESHOLD, score_now=alike)) == 2
 
 
 def paths_of(images: list[Features], groups: list[Group]) -> list[list[str]]:

@@ -73,10 +73,10 @@ def join_same_picture(
     wanted = {pair_key(keeper[c], keeper[d]) for c in linked for d in linked[c]}
     if not wanted:
         return set()
-    # The keepers' listed matches, before the keeper pairs scored now join the graph, and each
-    # group's images before any joins: a group joins on its own images' evidence, never on
-    # that of a group taken in before it (one level).
-    listed = {keeper[c]: dict(confidence[keeper[c]]) for c in linked}
+    # Each linked group's images' listed matches, before the keeper pairs scored now join the
+    # graph, and each group's images before any joins: a group joins on its own images'
+    # evidence, never on that of a group taken in before it (one level).
+    listed = {n: dict(confidence[n]) for c in linked for n in members[c]}
     own = {c: list(nodes) for c, nodes in members.items()}
     same = _same_picture(wanted, confidence, similarity, threshold, score_now)
     taken: set[int] = set()
@@ -90,9 +90,7 @@ def join_same_picture(
                 continue
             through = a
             if same.get(pair_key(a, b), 0.0) < SAME_PICTURE:
-                found = _belongs(
-                    images, (b, a), (own[other], own[centre]), listed[b], told, confidence
-                )
+                found = _belongs(images, (b, a), (own[other], own[centre]), listed[b], told, listed)
                 if found is None:
                     continue
                 through = found
@@ -187,7 +185,8 @@ def _belongs(
     there = [m for m in matches if m in inside]
     if _more_there(matches, inside, set(own), TIE_FROM):
         return max(there, key=lambda m: (matches[m], -m))
-    return _most_belong(own, inside, confidence)
+    found = _most_belong(own, inside, confidence)
+    return _more_across(own, inside, confidence) if found is None else found
 
 
 def _more_there(matches: dict[int, float], there: set[int], own: set[int], tie: int) -> bool:
@@ -213,6 +212,19 @@ def _most_belong(
         default=None,
     )
     return None if best is None else best[2]
+
+
+def _more_across(
+    own: list[int], larger: set[int], confidence: dict[int, dict[int, float]]
+) -> int | None:
+    """The image of the larger group in the group's surest pair across, where its images'
+    pairs with the larger group's outnumber their pairs among themselves (a copy matching the
+    original became a centre of its own, covering two copies the original does not match:
+    RESULTS.md, session 68); else None."""
+    mine = set(own)
+    across = [(confidence[n][m], -m, m) for n in own for m in confidence[n] if m in larger]
+    among = sum(m in mine for n in own for m in confidence[n]) // 2
+    return max(across)[2] if len(across) > among else None
 
 
 def _paper(a: Features, b: Features) -> bool:
