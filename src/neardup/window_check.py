@@ -4,7 +4,7 @@ post layout showing another picture.
 An image viewer's screenshots, or the slides of one deck, share every pixel of their frame
 (the title bar, the file list, the layout) whatever picture they show: the check finds the
 frames whole on the frame's own corners, and where the pictures are alike at its 64 px (two
-star fields, two cloud photographs) or small, the fitted model passes the pair (RESULTS.md,
+photographs of clouds or of water) or small, the fitted model passes the pair (RESULTS.md,
 session 68: an image viewer showing a folder icon against the same viewer showing an arrow,
 0.992). A copy of such a screenshot shows the same picture in the same place. So where both
 pictures hold a framed picture (their inset views, `features.inset`) that do not embed alike
