@@ -20,8 +20,8 @@ findings, each rescoring the pairs it wants by the scores the stages before it l
    (where a picture holds a framed picture, only a part lying partly outside the other; two
    pages only where neither holds one); lowered;
 6. window (`window_check`, at the lowest cut): two frames shared whole (one window, one
-   slide layout) around pictures that embed apart, read for the framed pictures' boxes
-   coinciding with nothing inside them agreeing; lowered.
+   slide layout) around pictures that embed apart, read for a framed picture's box that both
+   frame with nothing inside it agreeing; lowered.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ an original in a star with its crop while its other copies form a star around a 
 original does not match. Linked groups join, the smaller into the larger, where their keepers
 score as one picture (`SAME_PICTURE`) or where the smaller group's keeper matches more of the
 larger's images than of its own, or as many from two, or where most of the smaller group's
-images each match more of the larger's images than of their own (`_belongs`; not where both
+images each match more of the larger's images than of their own, or where its images' pairs
+with the larger's outnumber their pairs among themselves (`_belongs`; not where both
 keepers are mostly paper, nor pages where the words told an image of either group apart); a
 group that took others in is never taken in, so nothing chains; groups told apart by their
 words more than they match stay apart.
@@ -62,7 +63,8 @@ def join_same_picture(
     into the larger, one level only: a group that took others in is not taken in, so no chain
     forms. A smaller group whose keeper matches more of the larger's images than of its own, or
     as many from two, or most of whose images each match more of the larger's images than of
-    their own, joins so too, except where both keepers are mostly paper, or pages and the words
+    their own, or whose images' pairs with the larger's outnumber their pairs among themselves,
+    joins so too, except where both keepers are mostly paper, or pages and the words
     told an image of either group apart (`_belongs`). `keeper`: each star's keeper,
     on which the groups it takes in hang. Returns the groups (by centre) that took others in."""
     linked: dict[int, set[int]] = defaultdict(set)
@@ -169,12 +171,14 @@ def _belongs(
     crop of it, its other copies in another star, RESULTS.md, session 59; a tie since session
     66: a texture's original in a star of four, its other copies around a noisy one); else,
     where most of the group's images belong to the larger so (`_most_belong`), the one they
-    match best. None otherwise, or where the two keepers are both pages (the words keep the
-    pages of one template apart, and such a page can match many of another's copies: unless
-    the words told no image of either group from any image, `told`, no look-alike pages about,
-    a picture read as a page, pixel art, split as any picture is; RESULTS.md, session 67), or
-    both mostly paper (`_paper`, told apart or not: sheets of thin print whose words are too
-    small to be compared)."""
+    match best; else, where more of their pairs cross to it than stay inside (`_more_across`),
+    the one in the surest pair across (`confidence`: the pairs as listed before any keeper
+    pair was scored now). None otherwise, or where the two keepers are both pages (the words
+    keep the pages of one template apart, and such a page can match many of another's copies:
+    unless the words told no image of either group from any image, `told`, no look-alike pages
+    about, a picture read as a page, pixel art, split as any picture is; RESULTS.md, session
+    67), or both mostly paper (`_paper`, told apart or not: sheets of thin print whose words are
+    too small to be compared)."""
     keeper, other = keepers
     own, larger = groups
     if _paper(images[keeper], images[other]):

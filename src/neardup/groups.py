@@ -51,7 +51,10 @@ letterboxed or rotated copy kept for its size) falls out of every group. The rul
    one level only; so does a smaller group whose keeper matches (listed pairs) more images of
    the larger than of its own, or as many where that is two or more, or most of whose images
    (two or more) each match more of the larger's images than of their own (its keeper a copy
-   under an overlay that matches its own star only), the two keepers not both
+   under an overlay that matches its own star only), or whose images' passing pairs with the
+   larger's outnumber their pairs among themselves (a compressed copy matching the original
+   became a second centre), counted on the pairs listed before any keeper pair is scored
+   now, the two keepers not both
    mostly paper (`features.page.MOSTLY_PAPER`: a sheet of thin print is not read as a page),
    nor both pages where the words told an image of either group apart (pixel art reads as a
    page): a split group, its original left a star with a crop of it while its other copies

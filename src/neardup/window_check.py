@@ -67,10 +67,12 @@ WINDOW_GATE = (0.8, 0.1, 6.0, 0.05, 0.3)
 (under) and the share of its cells that agree (under). On the 51 calibration halves of session
 68 (`tools/window_survey.py`, 1,834 pairs measured): the five frames around other pictures
 passing the cut read sides 0.82-1.00, correlation 0.000-0.027, agreeing cells 0.00-0.19,
-detail 7.7-25.5; no copy fell under all five, the nearest a caption's box 0.06 of the frame
+detail 7.7-25.5 (the six other look-alikes passing there, one template's pages, correlate
+0.78-0.79); no copy fell under all five: 24 copies fail the correlation bound alone (0.113
+and up: copies under an overlay on the framed picture, noisy copies whose cells disagree), 19
+the sides bound alone (0.50 or less), the nearest others a caption's box 0.06 of the frame
 (correlation 0.000, cells 0.00), a copy under a picture pasted over the box (0.054, cells
-0.44), a turned one (0.113, 0.19) and a form's flat field compressed hard (detail 5.0,
-correlation 0.096, cells 0.06)."""
+0.44) and a form's flat field compressed hard (detail 5.0, correlation 0.096, cells 0.06)."""
 WINDOW_CONFIDENCE = PART_CONFIDENCE
 """The confidence of a pair read as two frames around other pictures: under
 `group_confidence.HOLD`, as the part check's."""
